@@ -1,0 +1,31 @@
+/*
+ * pktmatch — the Wireshark 4.0.x API as pktmatch uses it.  This is the file
+ * build.rs hands to bindgen when building for Wireshark 4.0; tests/layout.rs
+ * checks it against Debian's libwireshark-dev/libwiretap-dev 4.0 headers.
+ * Written for pktmatch; see common/plugin.h for the conventions.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef PKTMATCH_WIRESHARK_ABI_H
+#define PKTMATCH_WIRESHARK_ABI_H
+
+#define PM_WS_MAJOR 4 /* probe: none (the variant's version) */
+#define PM_WS_MINOR 0 /* probe: none (the variant's version) */
+
+/* The boolean type of preferences and wiretap callbacks: gboolean (int) in 4.0. */
+typedef int pm_wbool;
+
+#define PM_COL_PROTOCOL 37 /* probe: COL_PROTOCOL */
+#define PM_COL_INFO 28 /* probe: COL_INFO */
+#define PM_EI_INIT_VALUE (-1) /* probe: EI_INIT_EI */
+#define PM_PINFO_OFFSET_POOL 392 /* probe: offsetof(packet_info, pool) */
+#define PM_PINFO_OFFSET_MATCH_UINT 268 /* probe: offsetof(packet_info, match_uint) */
+
+#include "../common/plugin.h"
+#include "../common/epan.h"
+#include "../common/wiretap.h"
+
+void expert_add_info_format(packet_info *pinfo, proto_item *pi, expert_field *eiindex,
+                                   const char *format, ...);
+
+#endif
