@@ -41,6 +41,9 @@ fn main() {
         println!("cargo:rustc-cfg=ws_bool_is_c_bool");
     }
     println!("cargo:rustc-env=PKTMATCH_WIRESHARK_ABI={version}");
+    // For tests/layout.rs, which drives the C compiler through the cc crate.
+    let target = env::var("TARGET").expect("cargo sets TARGET");
+    println!("cargo:rustc-env=PKTMATCH_TARGET={target}");
 
     let header = PathBuf::from("wireshark-headers")
         .join(&version)
