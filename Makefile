@@ -1,0 +1,69 @@
+# pktmatch — build, install and test the Wireshark plugins.
+#
+#   make                 release build of both plugins for the detected Wireshark
+#   make install         copy them into the personal plugin directory
+#   make uninstall       remove them again
+#   make test            everything CI runs (layout test, real tshark, unit tests)
+#   make compat          build for 4.4 and 4.6 and load into real tshark 4.4/4.6
+#
+# WIRESHARK_VERSION=4.4 make   builds for another Wireshark (4.0, 4.4, 4.6).
+# Packagers: make install PLUGINDIR=/usr/lib/x86_64-linux-gnu/wireshark/plugins/4.0 DESTDIR=pkgroot
+
+SHELL := /bin/sh
+CARGO ?= cargo
+
+# Wireshark major.minor: given, else pkg-config, else tshark --version.
+WIRESHARK_VERSION ?= $(shell \
+	v=$$(pkg-config --modversion wireshark 2>/dev/null) || \
+	v=$$(tshark --version 2>/dev/null | sed -n '1s/^TShark (Wireshark) \([0-9.]*\).*/\1/p'); \
+	echo "$$v" | cut -d. -f1,2)
+export WIRESHARK_VERSION
+SUPPORTED_VERSIONS := 4.0 4.4 4.6
+
+PLUGINDIR ?= $(HOME)/.local/lib/wireshark/plugins/$(WIRESHARK_VERSION)
+DESTDIR ?=
+RELEASE_DIR := target/release
+FAULT_DIR := target/fault/release
+EPAN_SO := $(RELEASE_DIR)/libpktmatch_epan.so
+WIRETAP_SO := $(RELEASE_DIR)/libpktmatch_wiretap.so
+
+.PHONY: all check-version build install uninstall test headers compat clean
+
+all: build
+
+check-version:
+	@case " $(SUPPORTED_VERSIONS) " in \
+	  *" $(WIRESHARK_VERSION) "*) ;; \
+	  "  ") echo "pktmatch: no Wireshark found; install tshark and libwireshark-dev or set WIRESHARK_VERSION" >&2; exit 1;; \
+	  *) echo "pktmatch: Wireshark $(WIRESHARK_VERSION) is not supported (supported: $(SUPPORTED_VERSIONS))" >&2; exit 1;; \
+	esac
+
+build: check-version
+	$(CARGO) build --release --workspace
+
+install: build
+	install -d "$(DESTDIR)$(PLUGINDIR)/epan" "$(DESTDIR)$(PLUGINDIR)/wiretap"
+	install -m 0644 $(EPAN_SO) "$(DESTDIR)$(PLUGINDIR)/epan/pktmatch.so"
+	install -m 0644 $(WIRETAP_SO) "$(DESTDIR)$(PLUGINDIR)/wiretap/ctrace.so"
+	@echo "installed for Wireshark $(WIRESHARK_VERSION):"
+	@echo "  $(DESTDIR)$(PLUGINDIR)/epan/pktmatch.so"
+	@echo "  $(DESTDIR)$(PLUGINDIR)/wiretap/ctrace.so"
+	@if [ "$$(id -u)" = 0 ] && [ -z "$(DESTDIR)" ]; then \
+	  echo "note: Wireshark ignores personal plugins when run as root; run it as a normal user"; fi
+
+uninstall:
+	rm -f "$(DESTDIR)$(PLUGINDIR)/epan/pktmatch.so" "$(DESTDIR)$(PLUGINDIR)/wiretap/ctrace.so"
+	@echo "removed pktmatch plugins from $(DESTDIR)$(PLUGINDIR)"
+
+headers:
+	sh tests/fetch-wireshark-headers.sh target/wireshark-headers
+
+test: build headers
+	$(CARGO) build --release -p pktmatch-epan --features fault-injection --target-dir target/fault
+	$(CARGO) test --release --workspace
+
+compat:
+	sh tests/compat/run.sh 4.4 4.6
+
+clean:
+	$(CARGO) clean

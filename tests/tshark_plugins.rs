@@ -1,0 +1,244 @@
+//! The built plugins loaded into the real tshark: registration as Wireshark
+//! reports it (-G plugins, protocols, fields, defaultprefs, currentprefs) and
+//! the `ee` decode of a small capture.
+
+mod common;
+
+use common::{pcap_from_hex, release_plugins, rows, Wireshark};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn wireshark() -> Wireshark {
+    Wireshark::with_plugins(release_plugins())
+}
+
+/// The `-G` line whose `column`-th tab-separated column equals `key`.
+fn g_line(output: &str, column: usize, key: &str) -> Vec<String> {
+    rows(output)
+        .into_iter()
+        .find(|cols| cols.get(column).map(|c| c.trim()) == Some(key))
+        .unwrap_or_else(|| panic!("no line with {key:?} in column {column}"))
+}
+
+#[test]
+fn both_plugins_are_listed_with_version_and_type() {
+    let ws = wireshark();
+    let out = ws.tshark_ok(&["-G", "plugins"]);
+    let epan = g_line(&out, 0, "pktmatch.so");
+    assert_eq!(epan[1].trim(), VERSION);
+    assert_eq!(epan[2].trim(), "dissector");
+    assert!(
+        epan[3].ends_with(&format!("plugins/{}/epan/pktmatch.so", common::ABI)),
+        "{epan:?}"
+    );
+    let wiretap = g_line(&out, 0, "ctrace.so");
+    assert_eq!(wiretap[1].trim(), VERSION);
+    assert_eq!(wiretap[2].trim(), "file type");
+    assert!(
+        wiretap[3].ends_with(&format!("plugins/{}/wiretap/ctrace.so", common::ABI)),
+        "{wiretap:?}"
+    );
+}
+
+#[test]
+fn protocols_are_registered_under_their_names() {
+    let out = wireshark().tshark_ok(&["-G", "protocols"]);
+    assert_eq!(
+        g_line(&out, 2, "pktmatch"),
+        [
+            "Packet matching across capture points",
+            "pktmatch",
+            "pktmatch"
+        ]
+    );
+    assert_eq!(
+        g_line(&out, 2, "ee"),
+        ["Enterprise Extender (SNA/HPR over UDP)", "EE", "ee"]
+    );
+    assert_eq!(
+        g_line(&out, 2, "ctrace"),
+        [
+            "z/OS Communications Server component trace record",
+            "CTRACE",
+            "ctrace"
+        ]
+    );
+}
+
+#[test]
+fn fields_are_registered_with_their_types() {
+    let out = wireshark().tshark_ok(&["-G", "fields"]);
+    let field = |abbrev: &str| g_line(&out, 2, abbrev);
+    let peer_frame = field("pktmatch.peer_frame");
+    assert_eq!(
+        &peer_frame[..5],
+        [
+            "F",
+            "Peer frame",
+            "pktmatch.peer_frame",
+            "FT_FRAMENUM",
+            "pktmatch"
+        ]
+    );
+    assert_eq!(field("pktmatch.peer_point")[3], "FT_STRING");
+    let format_id = field("ctrace.format_id");
+    assert_eq!(&format_id[3..6], ["FT_UINT32", "ctrace", "BASE_HEX"]);
+    let dsap = field("ee.llc.dsap");
+    assert_eq!(&dsap[3..6], ["FT_UINT8", "ee", "BASE_HEX"]);
+    for expert in [
+        "pktmatch.internal_error",
+        "ee.internal_error",
+        "ctrace.internal_error",
+        "ee.malformed",
+    ] {
+        assert_eq!(field(expert)[3], "FT_NONE", "{expert}");
+    }
+    for prefix in ["pktmatch.", "ctrace.", "ee."] {
+        let count = rows(&out)
+            .iter()
+            .filter(|c| c[0] == "F" && c[2].starts_with(prefix))
+            .count();
+        assert!(count >= 2, "{prefix}: {count} fields");
+    }
+}
+
+#[test]
+fn preferences_have_their_defaults() {
+    let out = wireshark().tshark_ok(&["-G", "defaultprefs"]);
+    for line in [
+        "#pktmatch.index: ",
+        "#ee.llc_handoff: TRUE",
+        "#ctrace.tod_leap_seconds: 0",
+    ] {
+        assert!(out.lines().any(|l| l == line), "missing {line:?}");
+    }
+}
+
+#[test]
+fn preferences_round_trip_through_the_preferences_file() {
+    let ws = wireshark();
+    ws.write_preferences("pktmatch.index: /srv/session.pktmatch\nee.llc_handoff: FALSE\nctrace.tod_leap_seconds: 27\n");
+    let out = ws.tshark_ok(&["-G", "currentprefs"]);
+    for line in [
+        "pktmatch.index: /srv/session.pktmatch",
+        "ee.llc_handoff: FALSE",
+        "ctrace.tod_leap_seconds: 27",
+    ] {
+        assert!(out.lines().any(|l| l == line), "missing {line:?}");
+    }
+}
+
+#[test]
+fn ee_decodes_the_llc_header_and_hands_on_to_wiresharks_llc() {
+    let ws = wireshark();
+    let dir = tempdir();
+    let pcap = ws.add_file(&pcap_from_hex(
+        "synthetic-ee-ldlc.hex",
+        (12000, 12000),
+        &dir,
+    ));
+    let fields = [
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "ee.port_role",
+        "-e",
+        "ee.llc.dsap",
+        "-e",
+        "ee.llc.ssap",
+        "-e",
+        "ee.llc.control",
+        "-e",
+        "ee.llc.command",
+        "-e",
+        "llc.dsap",
+        "-e",
+        "_ws.expert.message",
+    ];
+    let mut args = vec!["-r", &pcap];
+    args.extend(fields);
+    let out = rows(&ws.tshark_ok(&args));
+    assert_eq!(
+        out[0],
+        [
+            "1",
+            "signalling",
+            "0x04",
+            "0x04",
+            "0xe3",
+            "TEST",
+            "0x04",
+            ""
+        ]
+    );
+    assert_eq!(
+        out[1],
+        [
+            "2",
+            "signalling",
+            "0x04",
+            "0x05",
+            "0xf3",
+            "TEST",
+            "0x04",
+            ""
+        ]
+    );
+    assert_eq!(
+        out[2],
+        [
+            "3",
+            "signalling",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "LLC header at byte 0 needs 3 bytes, only 2 present"
+        ]
+    );
+
+    // -o changes the decode: without the hand-off, Wireshark's llc is absent.
+    let mut args = vec!["-r", &pcap, "-o", "ee.llc_handoff:FALSE"];
+    args.extend(fields);
+    let out = rows(&ws.tshark_ok(&args));
+    assert_eq!(out[0][5], "TEST");
+    assert_eq!(
+        out[0][6], "",
+        "llc decoded although ee.llc_handoff is FALSE"
+    );
+
+    // Display filters on our fields.
+    let out = ws.tshark_ok(&[
+        "-r",
+        &pcap,
+        "-Y",
+        "ee.llc.ssap == 0x05",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+    ]);
+    assert_eq!(out.trim(), "2");
+    let out = ws.tshark_ok(&[
+        "-r",
+        &pcap,
+        "-Y",
+        "ee.malformed",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+    ]);
+    assert_eq!(out.trim(), "3");
+}
+
+/// A fresh directory for generated captures.
+pub fn tempdir() -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("captures-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
