@@ -20,12 +20,6 @@ use crate::sys;
 #[derive(Clone, Copy, Debug)]
 pub struct Tree(*mut sys::proto_tree);
 
-impl Tree {
-    pub fn is_null(self) -> bool {
-        self.0.is_null()
-    }
-}
-
 /// One packet being dissected.
 pub struct Packet {
     tvb: *mut sys::tvbuff_t,

@@ -25,9 +25,6 @@ impl RegisteredId {
     pub fn get(&self) -> c_int {
         self.0.load(Ordering::Relaxed)
     }
-    pub fn is_registered(&self) -> bool {
-        self.get() > 0
-    }
     fn as_ptr(&self) -> *mut c_int {
         self.0.as_ptr()
     }

@@ -24,20 +24,16 @@ fn g_line(output: &str, column: usize, key: &str) -> Vec<String> {
 fn both_plugins_are_listed_with_version_and_type() {
     let ws = wireshark();
     let out = ws.tshark_ok(&["-G", "plugins"]);
-    let epan = g_line(&out, 0, "pktmatch.so");
-    assert_eq!(epan[1].trim(), VERSION);
-    assert_eq!(epan[2].trim(), "dissector");
-    assert!(
-        epan[3].ends_with(&format!("plugins/{}/epan/pktmatch.so", common::ABI)),
-        "{epan:?}"
-    );
-    let wiretap = g_line(&out, 0, "ctrace.so");
-    assert_eq!(wiretap[1].trim(), VERSION);
-    assert_eq!(wiretap[2].trim(), "file type");
-    assert!(
-        wiretap[3].ends_with(&format!("plugins/{}/wiretap/ctrace.so", common::ABI)),
-        "{wiretap:?}"
-    );
+    for (file, kind, dir) in [
+        ("pktmatch.so", "dissector", "epan"),
+        ("ctrace.so", "file type", "wiretap"),
+    ] {
+        let line = g_line(&out, 0, file);
+        assert_eq!(line[1].trim(), VERSION, "{line:?}");
+        assert_eq!(line[2].trim(), kind, "{line:?}");
+        let path = format!("plugins/{}/{dir}/{file}", common::ABI);
+        assert!(line[3].ends_with(&path), "{line:?}");
+    }
 }
 
 #[test]
@@ -100,30 +96,34 @@ fn fields_are_registered_with_their_types() {
     }
 }
 
+/// Asserts that every line in `expected` is a whole line of `output`.
+fn assert_has_lines(output: &str, expected: &[&str]) {
+    for line in expected {
+        assert!(output.lines().any(|l| l == *line), "missing {line:?}");
+    }
+}
+
 #[test]
 fn preferences_have_their_defaults() {
     let out = wireshark().tshark_ok(&["-G", "defaultprefs"]);
-    for line in [
+    let defaults = [
         "#pktmatch.index: ",
         "#ee.llc_handoff: TRUE",
         "#ctrace.tod_leap_seconds: 0",
-    ] {
-        assert!(out.lines().any(|l| l == line), "missing {line:?}");
-    }
+    ];
+    assert_has_lines(&out, &defaults);
 }
 
 #[test]
 fn preferences_round_trip_through_the_preferences_file() {
     let ws = wireshark();
-    ws.write_preferences("pktmatch.index: /srv/session.pktmatch\nee.llc_handoff: FALSE\nctrace.tod_leap_seconds: 27\n");
-    let out = ws.tshark_ok(&["-G", "currentprefs"]);
-    for line in [
+    let set = [
         "pktmatch.index: /srv/session.pktmatch",
         "ee.llc_handoff: FALSE",
         "ctrace.tod_leap_seconds: 27",
-    ] {
-        assert!(out.lines().any(|l| l == line), "missing {line:?}");
-    }
+    ];
+    ws.write_preferences(&(set.join("\n") + "\n"));
+    assert_has_lines(&ws.tshark_ok(&["-G", "currentprefs"]), &set);
 }
 
 #[test]
