@@ -13,12 +13,31 @@ use std::ffi::{c_char, c_int, CStr};
 use std::ptr;
 
 use crate::guard;
-use crate::register::{ExpertField, FrameNumField, Protocol, StringField, Subtree, UintField};
+use crate::register::{
+    BoolField, BytesField, DurationField, ExpertField, FrameNumField, Protocol, StringField,
+    Subtree, Uint64Field, UintField,
+};
 use crate::sys;
 
 /// A node of the protocol tree (NULL when Wireshark builds no tree).
 #[derive(Clone, Copy, Debug)]
 pub struct Tree(*mut sys::proto_tree);
+
+/// A buffer of our own (e.g. a reassembled message) that Wireshark shows as
+/// an extra data source tab; valid for the current packet.
+#[derive(Clone, Copy, Debug)]
+pub struct DataSource {
+    tvb: *mut sys::tvbuff_t,
+    len: usize,
+}
+
+/// A network endpoint: IPv4/IPv6 address bytes and transport port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    pub address: [u8; 16],
+    pub address_len: u8,
+    pub port: u32,
+}
 
 /// One packet being dissected.
 pub struct Packet {
@@ -40,6 +59,12 @@ pub enum Outcome {
     /// a destructor on the stack, because the sub-dissector may throw.
     HandOff {
         handle: sys::dissector_handle_t,
+        offset: usize,
+    },
+    /// As `HandOff`, for bytes from `offset` of a data source of ours.
+    HandOffData {
+        handle: sys::dissector_handle_t,
+        data: DataSource,
         offset: usize,
     },
 }
@@ -76,6 +101,17 @@ pub unsafe fn dissector_entry(
             packet.call(handle, offset);
             packet.captured
         }
+        Outcome::HandOffData {
+            handle,
+            data,
+            offset,
+        } => {
+            let whole = packet.captured;
+            packet.tvb = data.tvb;
+            packet.captured = data.len;
+            packet.call(handle, offset);
+            whole
+        }
     };
     consumed.min(c_int::MAX as usize) as c_int
 }
@@ -95,6 +131,35 @@ impl Packet {
             pinfo,
             tree: Tree(tree),
             captured,
+        }
+    }
+
+    /// Makes `bytes` (copied into the packet's pool) a data source of this
+    /// packet named `name`, and returns a view that adds items over it.
+    pub fn data_source(&self, bytes: &[u8], name: &'static CStr) -> (DataSource, Packet) {
+        assert!(
+            !bytes.is_empty() && bytes.len() <= c_int::MAX as usize,
+            "data source of {} bytes",
+            bytes.len()
+        );
+        // SAFETY: the copy lives in the packet pool, as long as the tvb that
+        // points to it; the child tvb is freed with the parent.
+        unsafe {
+            let copy = sys::wmem_alloc(self.pool(), bytes.len()).cast::<u8>();
+            assert!(!copy.is_null(), "wmem_alloc returned NULL");
+            ptr::copy_nonoverlapping(bytes.as_ptr(), copy, bytes.len());
+            let tvb = sys::tvb_new_child_real_data(
+                self.tvb,
+                copy,
+                bytes.len() as _,
+                bytes.len() as c_int,
+            );
+            let _ = sys::add_new_data_source(self.pinfo, tvb, name.as_ptr());
+            let source = DataSource {
+                tvb,
+                len: bytes.len(),
+            };
+            (source, Packet::new(tvb, self.pinfo, self.tree.0))
         }
     }
 
@@ -125,6 +190,52 @@ impl Packet {
     pub fn frame_number(&self) -> u32 {
         // SAFETY: offset checked against the real packet_info by the layout test.
         unsafe { pinfo_field::<u32>(self.pinfo, sys::PM_PINFO_OFFSET_NUM) }
+    }
+
+    /// The packet's capture time in nanoseconds since the epoch.
+    pub fn time_ns(&self) -> i64 {
+        // SAFETY: as for frame_number; abs_ts is an nstime_t.
+        let ts =
+            unsafe { pinfo_field::<sys::pm_nstime_t>(self.pinfo, sys::PM_PINFO_OFFSET_ABS_TS) };
+        (ts.secs as i64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(ts.nsecs as i64)
+    }
+
+    /// Source network address bytes and port of the packet as the layers
+    /// below set them (IPv4 or IPv6 and UDP/TCP; empty address otherwise).
+    pub fn source(&self) -> Endpoint {
+        // SAFETY: as for frame_number.
+        unsafe { self.endpoint(sys::PM_PINFO_OFFSET_SRC, sys::PM_PINFO_OFFSET_SRCPORT) }
+    }
+
+    /// Destination address and port, as [`Packet::source`].
+    pub fn destination(&self) -> Endpoint {
+        // SAFETY: as for frame_number.
+        unsafe { self.endpoint(sys::PM_PINFO_OFFSET_DST, sys::PM_PINFO_OFFSET_DESTPORT) }
+    }
+
+    unsafe fn endpoint(&self, address_offset: u32, port_offset: u32) -> Endpoint {
+        // SAFETY: offsets checked by the layout test; an address of type
+        // IPv4/IPv6 has `len` readable bytes at `data`.
+        unsafe {
+            let address = pinfo_field::<sys::address>(self.pinfo, address_offset);
+            let port = pinfo_field::<u32>(self.pinfo, port_offset);
+            let mut endpoint = Endpoint {
+                address: [0; 16],
+                address_len: 0,
+                port,
+            };
+            let known = address.type_ == sys::PM_AT_IPv4 as c_int
+                || address.type_ == sys::PM_AT_IPv6 as c_int;
+            if known && !address.data.is_null() && (0..=16).contains(&address.len) {
+                let len = address.len as usize;
+                let bytes = std::slice::from_raw_parts(address.data.cast::<u8>(), len);
+                endpoint.address[..len].copy_from_slice(bytes);
+                endpoint.address_len = len as u8;
+            }
+            endpoint
+        }
     }
 
     /// The value that selected this dissector in a dissector table (for a
@@ -219,6 +330,131 @@ impl Packet {
                 value,
             )
         })
+    }
+
+    /// A boolean; for a flag field pass the whole container value.
+    pub fn add_bool(
+        &self,
+        parent: Tree,
+        field: &BoolField,
+        offset: usize,
+        len: usize,
+        value: u64,
+    ) -> Tree {
+        self.check_range(offset, len, "boolean field");
+        // SAFETY: range checked; the field was registered as FT_BOOLEAN.  The
+        // cast narrows to 32 bits on 4.0, where containers are at most 32 bits.
+        Tree(unsafe {
+            sys::proto_tree_add_boolean(
+                parent.0,
+                field.id(),
+                self.tvb,
+                offset as c_int,
+                len as c_int,
+                value as sys::pm_boolean_value,
+            )
+        })
+    }
+
+    pub fn add_uint64(
+        &self,
+        parent: Tree,
+        field: &Uint64Field,
+        offset: usize,
+        len: usize,
+        value: u64,
+    ) -> Tree {
+        self.check_range(offset, len, "uint64 field");
+        // SAFETY: range checked; the field was registered as FT_UINT64.
+        Tree(unsafe {
+            sys::proto_tree_add_uint64(
+                parent.0,
+                field.id(),
+                self.tvb,
+                offset as c_int,
+                len as c_int,
+                value,
+            )
+        })
+    }
+
+    /// The bytes `offset..offset+len` of this packet as an FT_BYTES field.
+    pub fn add_bytes(&self, parent: Tree, field: &BytesField, offset: usize, len: usize) -> Tree {
+        self.check_range(offset, len, "bytes field");
+        let data = &self.bytes()[offset..offset + len];
+        // SAFETY: range checked; Wireshark copies the bytes.
+        Tree(unsafe {
+            sys::proto_tree_add_bytes(
+                parent.0,
+                field.id(),
+                self.tvb,
+                offset as c_int,
+                len as c_int,
+                data.as_ptr(),
+            )
+        })
+    }
+
+    /// A duration in nanoseconds, shown in seconds.
+    pub fn add_duration(&self, parent: Tree, field: &DurationField, nanos: i64) -> Tree {
+        let value = sys::pm_nstime_t {
+            secs: nanos.div_euclid(1_000_000_000) as _,
+            nsecs: nanos.rem_euclid(1_000_000_000) as c_int,
+        };
+        // SAFETY: zero-length item at offset 0; Wireshark copies the value.
+        Tree(unsafe { sys::proto_tree_add_time(parent.0, field.id(), self.tvb, 0, 0, &value) })
+    }
+
+    /// The subtree of `item` (a NULL item gives a NULL tree).
+    pub fn subtree(&self, item: Tree, subtree: &Subtree) -> Tree {
+        // SAFETY: proto_item_add_subtree accepts NULL.
+        Tree(unsafe { sys::proto_item_add_subtree(item.0, subtree.id()) })
+    }
+
+    /// Sets the byte length an item covers.
+    pub fn set_len(&self, item: Tree, len: usize) {
+        if !item.0.is_null() {
+            // SAFETY: a live item of this packet's tree.
+            unsafe { sys::proto_item_set_len(item.0, len.min(c_int::MAX as usize) as c_int) }
+        }
+    }
+
+    /// Marks an item as derived by the dissector rather than read from the
+    /// packet (shown in [brackets]), as Wireshark's proto_item_set_generated.
+    pub fn set_generated(&self, item: Tree) {
+        if item.0.is_null() {
+            return;
+        }
+        // SAFETY: offsets checked against the real proto_node and field_info
+        // by the layout test; a non-NULL item has a non-NULL finfo.
+        unsafe {
+            let node = item.0.cast::<u8>();
+            let finfo = ptr::read_unaligned(
+                node.add(sys::PM_PROTO_NODE_OFFSET_FINFO as usize)
+                    .cast::<*mut u8>(),
+            );
+            if finfo.is_null() {
+                return;
+            }
+            let flags = finfo
+                .add(sys::PM_FIELD_INFO_OFFSET_FLAGS as usize)
+                .cast::<u32>();
+            ptr::write_unaligned(flags, ptr::read_unaligned(flags) | sys::PM_FI_GENERATED);
+        }
+    }
+
+    /// Appends text to an item's label.
+    pub fn append_text(&self, item: Tree, text: &str) {
+        let copy = self.pool_str(text);
+        // SAFETY: "%s" with one NUL-terminated argument from the pool.
+        unsafe { sys::proto_item_append_text(item.0, c"%s".as_ptr(), copy) }
+    }
+
+    /// Appends to the Info column.
+    pub fn append_info(&self, text: &str) {
+        let copy = self.pool_str(text);
+        // SAFETY: col_append_str copies the text.
+        unsafe { sys::col_append_str(self.columns(), sys::PM_COL_INFO as c_int, copy) }
     }
 
     pub fn add_frame_number(&self, parent: Tree, field: &FrameNumField, value: u32) -> Tree {

@@ -68,6 +68,25 @@ typed_field!(
     /// FT_FRAMENUM: a frame number Wireshark renders as a link.
     FrameNumField
 );
+typed_field!(
+    /// FT_BOOLEAN: added with `proto_tree_add_boolean`.
+    BoolField
+);
+typed_field!(
+    /// FT_UINT64: added with `proto_tree_add_uint64`.
+    Uint64Field
+);
+typed_field!(
+    /// FT_BYTES: added with `proto_tree_add_bytes`.
+    BytesField
+);
+typed_field!(
+    /// FT_RELATIVE_TIME: a duration, added with `proto_tree_add_time`.
+    DurationField
+);
+
+/// A value → name table for an integer field (Wireshark's value_string).
+pub type ValueNames = &'static [(u32, &'static CStr)];
 
 /// Width of an unsigned field, for the FT_ type.
 #[derive(Clone, Copy, Debug)]
@@ -105,6 +124,8 @@ pub struct FieldDef {
     ftype: c_uint,
     display: c_int,
     blurb: Option<&'static CStr>,
+    bitmask: u64,
+    names: Option<ValueNames>,
 }
 
 impl UintField {
@@ -122,6 +143,112 @@ impl UintField {
             UintWidth::U32 => sys::PM_FT_UINT32,
         };
         FieldDef::new(&self.0, name, abbrev, ftype, base.display(), blurb)
+    }
+}
+
+impl UintWidth {
+    fn bits(self) -> c_int {
+        match self {
+            UintWidth::U8 => 8,
+            UintWidth::U16 => 16,
+            UintWidth::U32 => 32,
+        }
+    }
+}
+
+impl BoolField {
+    /// A flag on its own (no bit position shown).
+    pub fn def(
+        &'static self,
+        name: &'static CStr,
+        abbrev: &'static CStr,
+        blurb: &'static CStr,
+    ) -> FieldDef {
+        FieldDef::new(
+            &self.0,
+            name,
+            abbrev,
+            sys::PM_FT_BOOLEAN,
+            sys::PM_BASE_NONE as c_int,
+            blurb,
+        )
+    }
+
+    /// A flag that is bit(s) `mask` of a `container`-wide field: add it with
+    /// the whole container value and Wireshark shows the bit position.
+    pub fn flag(
+        &'static self,
+        name: &'static CStr,
+        abbrev: &'static CStr,
+        container: UintWidth,
+        mask: u64,
+        blurb: &'static CStr,
+    ) -> FieldDef {
+        let mut def = FieldDef::new(
+            &self.0,
+            name,
+            abbrev,
+            sys::PM_FT_BOOLEAN,
+            container.bits(),
+            blurb,
+        );
+        def.bitmask = mask;
+        def
+    }
+}
+
+impl Uint64Field {
+    pub fn def(
+        &'static self,
+        name: &'static CStr,
+        abbrev: &'static CStr,
+        base: Base,
+        blurb: &'static CStr,
+    ) -> FieldDef {
+        FieldDef::new(
+            &self.0,
+            name,
+            abbrev,
+            sys::PM_FT_UINT64,
+            base.display(),
+            blurb,
+        )
+    }
+}
+
+impl BytesField {
+    pub fn def(
+        &'static self,
+        name: &'static CStr,
+        abbrev: &'static CStr,
+        blurb: &'static CStr,
+    ) -> FieldDef {
+        FieldDef::new(
+            &self.0,
+            name,
+            abbrev,
+            sys::PM_FT_BYTES,
+            sys::PM_BASE_NONE as c_int,
+            blurb,
+        )
+    }
+}
+
+impl DurationField {
+    pub fn def(
+        &'static self,
+        name: &'static CStr,
+        abbrev: &'static CStr,
+        blurb: &'static CStr,
+    ) -> FieldDef {
+        FieldDef::new(
+            &self.0,
+            name,
+            abbrev,
+            sys::PM_FT_RELATIVE_TIME,
+            sys::PM_BASE_NONE as c_int,
+            blurb,
+        )
     }
 }
 
@@ -178,10 +305,44 @@ impl FieldDef {
             ftype,
             display,
             blurb,
+            bitmask: 0,
+            names: None,
         }
     }
 
+    /// The field is bits `mask` of its integer: add it with the whole
+    /// integer; Wireshark masks, shifts and shows the bit positions.
+    pub fn mask(mut self, mask: u64) -> Self {
+        self.bitmask = mask;
+        self
+    }
+
+    /// Names for the field's values, shown beside the number and usable in
+    /// display filters.
+    pub fn names(mut self, names: ValueNames) -> Self {
+        self.names = Some(names);
+        self
+    }
+
     fn to_raw(&self) -> sys::hf_register_info {
+        let strings = match self.names {
+            None => ptr::null(),
+            Some(names) => {
+                let mut table: Vec<sys::value_string> = names
+                    .iter()
+                    .map(|(value, name)| sys::value_string {
+                        value: *value,
+                        strptr: name.as_ptr(),
+                    })
+                    .collect();
+                table.push(sys::value_string {
+                    value: 0,
+                    strptr: ptr::null(),
+                });
+                // Wireshark keeps the table for the program's life.
+                Box::leak(table.into_boxed_slice()).as_ptr().cast()
+            }
+        };
         sys::hf_register_info {
             p_id: self.id.as_ptr(),
             hfinfo: sys::header_field_info {
@@ -189,8 +350,8 @@ impl FieldDef {
                 abbrev: self.abbrev.as_ptr(),
                 type_: self.ftype,
                 display: self.display,
-                strings: ptr::null(),
-                bitmask: 0,
+                strings,
+                bitmask: self.bitmask,
                 blurb: self.blurb.map_or(ptr::null(), CStr::as_ptr),
                 // What Wireshark's HFILL fills in.
                 id: -1,

@@ -21,11 +21,26 @@ typedef int pm_wbool;
 #define PM_PINFO_OFFSET_POOL 392 /* probe: offsetof(packet_info, pool) */
 #define PM_PINFO_OFFSET_MATCH_UINT 268 /* probe: offsetof(packet_info, match_uint) */
 
+#define PM_PINFO_OFFSET_SRC 184 /* probe: offsetof(packet_info, src) */
+#define PM_PINFO_OFFSET_DST 208 /* probe: offsetof(packet_info, dst) */
+#define PM_PINFO_OFFSET_SRCPORT 260 /* probe: offsetof(packet_info, srcport) */
+#define PM_PINFO_OFFSET_DESTPORT 264 /* probe: offsetof(packet_info, destport) */
+#define PM_PROTO_NODE_OFFSET_FINFO 32 /* probe: offsetof(proto_node, finfo) */
+
+#include <stdint.h>
+
+/* The value argument of proto_tree_add_boolean: uint32_t in 4.0. */
+typedef uint32_t pm_boolean_value;
+
 #include "../common/plugin.h"
 #include "../common/epan.h"
 #include "../common/wiretap.h"
 
 void expert_add_info_format(packet_info *pinfo, proto_item *pi, expert_field *eiindex,
                                    const char *format, ...);
+
+proto_item *proto_tree_add_boolean(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start,
+                                   int length, pm_boolean_value value);
+void add_new_data_source(packet_info *pinfo, tvbuff_t *tvb, const char *name);
 
 #endif

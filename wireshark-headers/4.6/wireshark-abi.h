@@ -25,11 +25,27 @@ typedef _Bool pm_wbool;
 #define PM_WS_PLUGIN_DESC_DISSECTOR 1 /* probe: WS_PLUGIN_DESC_DISSECTOR */
 #define PM_WS_PLUGIN_DESC_FILE_TYPE 2 /* probe: WS_PLUGIN_DESC_FILE_TYPE */
 
+#define PM_PINFO_OFFSET_SRC 208 /* probe: offsetof(packet_info, src) */
+#define PM_PINFO_OFFSET_DST 232 /* probe: offsetof(packet_info, dst) */
+#define PM_PINFO_OFFSET_SRCPORT 288 /* probe: offsetof(packet_info, srcport) */
+#define PM_PINFO_OFFSET_DESTPORT 292 /* probe: offsetof(packet_info, destport) */
+#define PM_PROTO_NODE_OFFSET_FINFO 40 /* probe: offsetof(proto_node, finfo) */
+
+#include <stdint.h>
+
+/* The value argument of proto_tree_add_boolean: uint64_t in 4.6. */
+typedef uint64_t pm_boolean_value;
+
 #include "../common/plugin.h"
 #include "../common/epan.h"
 #include "../common/wiretap.h"
 
 proto_item *expert_add_info_format(packet_info *pinfo, proto_item *pi, expert_field *eiindex,
                                    const char *format, ...);
+
+proto_item *proto_tree_add_boolean(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start,
+                                   int length, pm_boolean_value value);
+struct data_source;
+struct data_source *add_new_data_source(packet_info *pinfo, tvbuff_t *tvb, const char *name);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* ---- opaque types: we only ever hold pointers to these ---- */
 typedef struct tvbuff tvbuff_t;
@@ -85,6 +86,34 @@ struct ei_register_info {
 };
 #endif
 
+/* A value → name table entry; a table ends with {0, NULL}. */
+typedef struct _value_string value_string;
+#ifndef PKTMATCH_PROBE_SIGNATURES
+struct _value_string {
+    uint32_t value;
+    const char *strptr;
+};
+#endif
+
+/* A network address as packet_info holds it (src, dst). */
+typedef struct _address address;
+#ifndef PKTMATCH_PROBE_SIGNATURES
+struct _address {
+    int type;
+    int len;
+    const void *data;
+    void *priv;
+};
+#endif
+
+/* Seconds and nanoseconds (nstime_t, an anonymous struct typedef). */
+#ifndef PKTMATCH_PROBE_SIGNATURES
+typedef struct {
+    time_t secs;
+    int nsecs;
+} pm_nstime_t;
+#endif
+
 /* ---- constants that are the same in 4.0–4.6 ---- */
 #define PM_FT_NONE 0                    /* probe: FT_NONE */
 #define PM_FT_PROTOCOL 1                /* probe: FT_PROTOCOL */
@@ -112,6 +141,9 @@ struct ei_register_info {
 #define PM_ABSOLUTE_TIME_UTC 19         /* probe: ABSOLUTE_TIME_UTC */
 #define PM_HF_REF_TYPE_NONE 0           /* probe: HF_REF_TYPE_NONE */
 
+#define PM_AT_IPv4 2                    /* probe: AT_IPv4 */
+#define PM_AT_IPv6 3                    /* probe: AT_IPv6 */
+
 #define PM_ENC_NA 0                     /* probe: ENC_NA */
 #define PM_ENC_BIG_ENDIAN 0             /* probe: ENC_BIG_ENDIAN */
 #define PM_ENC_ASCII 0                  /* probe: ENC_ASCII */
@@ -132,6 +164,12 @@ struct ei_register_info {
 #define PM_PINFO_OFFSET_CINFO 8         /* probe: offsetof(packet_info, cinfo) */
 #define PM_PINFO_OFFSET_NUM 20          /* probe: offsetof(packet_info, num) */
 #define PM_PINFO_OFFSET_ABS_TS 24       /* probe: offsetof(packet_info, abs_ts) */
+
+/* Marking an item "generated" ([brackets] in the tree) is a static inline
+ * function in proto.h that ORs FI_GENERATED into item->finfo->flags; we do
+ * the same through these offsets (the proto_node one is per version). */
+#define PM_FIELD_INFO_OFFSET_FLAGS 28   /* probe: offsetof(field_info, flags) */
+#define PM_FI_GENERATED 2               /* probe: FI_GENERATED */
 
 /* ---- functions ---- */
 void epan_get_version_number(int *major, int *minor, int *micro);
@@ -167,6 +205,11 @@ unsigned tvb_captured_length(const tvbuff_t *tvb);
 unsigned tvb_reported_length(const tvbuff_t *tvb);
 const uint8_t *tvb_get_ptr(tvbuff_t *tvb, const int offset, const int length);
 tvbuff_t *tvb_new_subset_remaining(tvbuff_t *backing, const int backing_offset);
+tvbuff_t *tvb_new_child_real_data(tvbuff_t *parent, const uint8_t *data, const unsigned length,
+                                  const int reported_length);
+
+void register_init_routine(void (*func)(void));
+void register_cleanup_routine(void (*func)(void));
 
 proto_item *proto_tree_add_item(proto_tree *tree, int hfindex, tvbuff_t *tvb, const int start,
                                 int length, const unsigned encoding);
@@ -174,7 +217,14 @@ proto_item *proto_tree_add_uint(proto_tree *tree, int hfindex, tvbuff_t *tvb, in
                                 int length, uint32_t value);
 proto_item *proto_tree_add_string(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start,
                                   int length, const char *value);
+proto_item *proto_tree_add_uint64(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start,
+                                  int length, uint64_t value);
+proto_item *proto_tree_add_bytes(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start,
+                                 int length, const uint8_t *start_ptr);
+proto_item *proto_tree_add_time(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start,
+                                int length, const pm_nstime_t *value_ptr);
 proto_tree *proto_item_add_subtree(proto_item *pi, const int idx);
+void proto_item_set_len(proto_item *pi, const int length);
 void proto_item_append_text(proto_item *pi, const char *format, ...);
 
 void col_set_str(column_info *cinfo, const int col, const char *str);
@@ -183,5 +233,6 @@ void col_append_str(column_info *cinfo, const int col, const char *str);
 void col_clear(column_info *cinfo, const int col);
 
 char *wmem_strndup(wmem_allocator_t *allocator, const char *src, const size_t len);
+void *wmem_alloc(wmem_allocator_t *allocator, const size_t size);
 
 #endif

@@ -1,0 +1,261 @@
+//! One EE UDP payload decoded through every layer the crate knows, with
+//! the absolute offset of each part, so a caller (the Wireshark plugin, the
+//! fuzz target, tests) walks one structure instead of repeating the layer
+//! logic.  Decoding stops at the first error, which is kept with its
+//! absolute offset next to everything decoded before it.
+
+use crate::cv::Vector;
+use crate::fid5::Fid5;
+use crate::gds::{self, Gds};
+use crate::llc::{Command, LlcHeader};
+use crate::nhdr::Nhdr;
+use crate::thdr::{self, Arb, Segment, Status, SwitchingInformation, Thdr};
+use crate::xid3::Xid3;
+use crate::Error;
+
+/// What follows the LLC header.
+#[derive(Clone, Debug)]
+pub enum Body<'a> {
+    /// Nothing decoded (empty, or the LLC header itself failed).
+    None,
+    /// An XID3 I-field at `offset`.
+    Xid { offset: usize, xid: Xid3<'a> },
+    /// A network layer packet (UI frame).
+    Nlp(Nlp<'a>),
+    /// Bytes we do not decode (TEST data, XID of another format, …).
+    Raw { offset: usize, bytes: &'a [u8] },
+}
+
+/// A network layer packet: NHDR, then either LDLC bytes (FR) or a THDR.
+#[derive(Clone, Debug)]
+pub struct Nlp<'a> {
+    pub offset: usize,
+    pub nhdr: Nhdr<'a>,
+    /// FR / LDLC: the bytes after the function routing header.
+    pub ldlc: Option<(usize, &'a [u8])>,
+    pub thdr: Option<(usize, Thdr<'a>)>,
+    pub segments: Vec<DecodedSegment<'a>>,
+    /// The data after the THDR (DLF bytes as captured).
+    pub payload: Option<(usize, Payload<'a>)>,
+}
+
+/// An optional segment with its absolute offset and content.
+#[derive(Clone, Debug)]
+pub struct DecodedSegment<'a> {
+    pub offset: usize,
+    pub segment: Segment<'a>,
+    pub content: SegmentContent<'a>,
+}
+
+#[derive(Clone, Debug)]
+pub enum SegmentContent<'a> {
+    ConnectionSetup {
+        version: u16,
+        flags: u8,
+        /// Control vectors, offsets relative to the segment.
+        vectors: Vec<Vector<'a>>,
+    },
+    Status(Status),
+    ClientOutOfBand(u16),
+    ConnectionIdExchange(u64),
+    ConnectionFault(u32),
+    SwitchingInformation(SwitchingInformation<'a>),
+    AdaptiveRateBased(Arb),
+    Unknown,
+}
+
+/// The data of an RTP packet.
+#[derive(Clone, Debug)]
+pub enum Payload<'a> {
+    /// Start of a message with session traffic: FID5 TH, RH and RU.
+    Fid5(Fid5<'a>),
+    /// Start of a Route Setup message.
+    RouteSetup(Gds<'a>),
+    /// A later part of a message (SOMI clear).
+    Continuation(&'a [u8]),
+    /// Start of a message that is neither (shown raw).
+    Other(&'a [u8]),
+}
+
+#[derive(Clone, Debug)]
+pub struct Datagram<'a> {
+    pub llc: Option<LlcHeader<'a>>,
+    pub body: Body<'a>,
+    /// The first error met, offset from the start of the UDP payload.
+    pub error: Option<Error>,
+}
+
+impl<'a> Datagram<'a> {
+    pub fn parse(bytes: &'a [u8]) -> Datagram<'a> {
+        let mut out = Datagram {
+            llc: None,
+            body: Body::None,
+            error: None,
+        };
+        let llc = match LlcHeader::new_checked(bytes) {
+            Ok(llc) => llc,
+            Err(e) => {
+                out.error = Some(e);
+                return out;
+            }
+        };
+        out.llc = Some(llc);
+        let offset = LlcHeader::LEN;
+        let rest = llc.payload();
+        match llc.command() {
+            Command::Xid if rest.first().is_some_and(|b| b >> 4 == 3) => {
+                match Xid3::new_checked(rest) {
+                    Ok(xid) => out.body = Body::Xid { offset, xid },
+                    Err(e) => out.error = Some(e.at(offset)),
+                }
+            }
+            Command::UnnumberedInfo if !rest.is_empty() => match Nhdr::new_checked(rest) {
+                Ok(nhdr) => {
+                    let (nlp, error) = decode_nlp(offset, nhdr);
+                    out.body = Body::Nlp(nlp);
+                    out.error = error;
+                }
+                Err(e) => out.error = Some(e.at(offset)),
+            },
+            _ if !rest.is_empty() => {
+                out.body = Body::Raw {
+                    offset,
+                    bytes: rest,
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
+fn decode_nlp(offset: usize, nhdr: Nhdr<'_>) -> (Nlp<'_>, Option<Error>) {
+    let after = offset + nhdr.len();
+    let mut nlp = Nlp {
+        offset,
+        nhdr,
+        ldlc: None,
+        thdr: None,
+        segments: Vec::new(),
+        payload: None,
+    };
+    if nhdr.function_routing_header().is_some() {
+        nlp.ldlc = Some((after, nhdr.payload()));
+        return (nlp, None);
+    }
+    let thdr = match Thdr::new_checked(nhdr.payload()) {
+        Ok(thdr) => thdr,
+        Err(e) => return (nlp, Some(e.at(after))),
+    };
+    nlp.thdr = Some((after, thdr));
+    for segment in thdr.segments() {
+        let segment = match segment {
+            Ok(s) => s,
+            Err(e) => return (nlp, Some(e.at(after))),
+        };
+        match decode_segment(&segment) {
+            Ok(content) => nlp.segments.push(DecodedSegment {
+                offset: after + segment.offset,
+                segment,
+                content,
+            }),
+            Err(e) => return (nlp, Some(e.at(after))),
+        }
+    }
+    let data = thdr.data();
+    let data_offset = after + thdr.header_len();
+    if data.is_empty() {
+        return (nlp, None);
+    }
+    let payload = if !thdr.has(thdr::flags0::SOMI) {
+        Payload::Continuation(data)
+    } else if data[0] >> 4 == crate::fid5::FID5 {
+        match Fid5::new_checked(data) {
+            Ok(fid5) => Payload::Fid5(fid5),
+            Err(e) => return (nlp, Some(e.at(data_offset))),
+        }
+    } else if gds::is_route_setup(data) {
+        match Gds::new_checked(data) {
+            Ok(gds) => Payload::RouteSetup(gds),
+            Err(e) => return (nlp, Some(e.at(data_offset))),
+        }
+    } else {
+        Payload::Other(data)
+    };
+    nlp.payload = Some((data_offset, payload));
+    (nlp, None)
+}
+
+fn decode_segment<'a>(segment: &Segment<'a>) -> Result<SegmentContent<'a>, Error> {
+    use thdr::kind;
+    Ok(match segment.kind {
+        kind::CONNECTION_SETUP => {
+            let (version, flags, vectors) = thdr::connection_setup(segment)?;
+            let vectors = vectors
+                .map(|v| {
+                    v.map(|mut v| {
+                        v.offset += thdr::setup::VECTORS;
+                        v
+                    })
+                    .map_err(|e| e.at(segment.offset + thdr::setup::VECTORS))
+                })
+                .collect::<Result<_, _>>()?;
+            SegmentContent::ConnectionSetup {
+                version,
+                flags,
+                vectors,
+            }
+        }
+        kind::STATUS => SegmentContent::Status(thdr::status(segment)?),
+        kind::CLIENT_OUT_OF_BAND => {
+            SegmentContent::ClientOutOfBand(thdr::client_out_of_band(segment)?)
+        }
+        kind::CONNECTION_ID_EXCHANGE => {
+            SegmentContent::ConnectionIdExchange(thdr::connection_id_exchange(segment)?)
+        }
+        kind::CONNECTION_FAULT => SegmentContent::ConnectionFault(thdr::connection_fault(segment)?),
+        kind::SWITCHING_INFORMATION => {
+            SegmentContent::SwitchingInformation(thdr::switching_information(segment)?)
+        }
+        kind::ADAPTIVE_RATE_BASED => {
+            SegmentContent::AdaptiveRateBased(thdr::adaptive_rate_based(segment)?)
+        }
+        _ => SegmentContent::Unknown,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rtp_packet_with_status_and_fid5() {
+        let mut d = vec![0x04, 0x04, 0x03, 0xC4, 0x00, 0x80, 0xFF, 0x00];
+        // THDR: TCID 1, SOMI|EOMI, OSI, 5+6 words, DLF 16, BSN 0
+        d.extend([
+            0, 0, 0, 0, 0, 0, 0, 1, 0x30, 0x04, 0, 11, 0, 0, 0, 16, 0, 0, 0, 0,
+        ]);
+        d.extend([6, 0x0E, 0, 0, 0, 1, 0, 1, 0, 0, 0, 9]);
+        d.extend([0; 12]);
+        d.extend([
+            0x5C, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0x03, 0x80, 0x00, 0xAA,
+        ]);
+        let dg = Datagram::parse(&d);
+        assert_eq!(dg.error, None);
+        let Body::Nlp(nlp) = dg.body else {
+            panic!("not an NLP")
+        };
+        assert_eq!(nlp.thdr.unwrap().0, 8);
+        assert_eq!(nlp.segments.len(), 1);
+        assert_eq!(nlp.segments[0].offset, 28);
+        assert!(matches!(nlp.payload, Some((52, Payload::Fid5(_)))));
+    }
+
+    #[test]
+    fn errors_keep_absolute_offsets() {
+        let d = [0x04, 0x04, 0x03, 0xC4, 0x00, 0x80, 0xFF, 0x00, 1, 2, 3];
+        let dg = Datagram::parse(&d);
+        assert!(matches!(dg.error, Some(Error::Truncated { offset: 8, .. })));
+        assert!(matches!(dg.body, Body::Nlp(_)));
+    }
+}
