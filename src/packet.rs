@@ -45,6 +45,9 @@ pub struct Packet {
     pinfo: *mut sys::packet_info,
     tree: Tree,
     captured: usize,
+    /// Keep our Protocol/Info columns when handing off (see
+    /// [`Packet::keep_columns`]).
+    keep_columns: bool,
 }
 
 /// What a dissector body decided.
@@ -131,6 +134,7 @@ impl Packet {
             pinfo,
             tree: Tree(tree),
             captured,
+            keep_columns: false,
         }
     }
 
@@ -161,6 +165,13 @@ impl Packet {
             };
             (source, Packet::new(tvb, self.pinfo, self.tree.0))
         }
+    }
+
+    /// Makes the columns read-only while a hand-off sub-dissector runs, so
+    /// that what we wrote stays (as Wireshark dissectors do with
+    /// `col_set_writable` when they call a payload dissector for its tree).
+    pub fn keep_columns(&mut self) {
+        self.keep_columns = true;
     }
 
     /// The tree Wireshark gave us.
@@ -523,7 +534,15 @@ impl Packet {
         // whose live values are all Copy, up to Wireshark's own handler.
         unsafe {
             let sub = sys::tvb_new_subset_remaining(self.tvb, offset as c_int);
+            if self.keep_columns {
+                sys::col_set_writable(self.columns(), -1, crate::abi::wbool(false));
+            }
             sys::call_dissector(handle, sub, self.pinfo, self.tree.0);
+            // Not reached when the sub-dissector throws; Wireshark makes the
+            // columns writable again for the next packet in any case.
+            if self.keep_columns {
+                sys::col_set_writable(self.columns(), -1, crate::abi::wbool(true));
+            }
         }
     }
 }

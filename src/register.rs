@@ -8,7 +8,7 @@
 //! (a mismatch would make Wireshark throw a dissector bug).
 
 use std::cell::UnsafeCell;
-use std::ffi::{c_char, c_int, c_uint, CStr};
+use std::ffi::{c_char, c_int, c_uint, CStr, CString};
 use std::ptr;
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -85,9 +85,6 @@ typed_field!(
     DurationField
 );
 
-/// A value → name table for an integer field (Wireshark's value_string).
-pub type ValueNames = &'static [(u32, &'static CStr)];
-
 /// Width of an unsigned field, for the FT_ type.
 #[derive(Clone, Copy, Debug)]
 pub enum UintWidth {
@@ -125,7 +122,7 @@ pub struct FieldDef {
     display: c_int,
     blurb: Option<&'static CStr>,
     bitmask: u64,
-    names: Option<ValueNames>,
+    names: Option<Vec<(u32, CString)>>,
 }
 
 impl UintField {
@@ -317,22 +314,34 @@ impl FieldDef {
         self
     }
 
-    /// Names for the field's values, shown beside the number and usable in
-    /// display filters.
-    pub fn names(mut self, names: ValueNames) -> Self {
-        self.names = Some(names);
+    /// Names for the field's values (Wireshark's value_string), shown
+    /// beside the number and in the field's filter help.
+    pub fn names<V: Into<u32>>(
+        mut self,
+        names: impl IntoIterator<Item = (V, &'static str)>,
+    ) -> Self {
+        self.names = Some(
+            names
+                .into_iter()
+                .map(|(value, name)| {
+                    let name = CString::new(name).expect("value name without NUL");
+                    (value.into(), name)
+                })
+                .collect(),
+        );
         self
     }
 
     fn to_raw(&self) -> sys::hf_register_info {
-        let strings = match self.names {
+        let strings = match &self.names {
             None => ptr::null(),
             Some(names) => {
                 let mut table: Vec<sys::value_string> = names
                     .iter()
                     .map(|(value, name)| sys::value_string {
                         value: *value,
-                        strptr: name.as_ptr(),
+                        // Wireshark keeps the names for the program's life.
+                        strptr: Box::leak(name.clone().into_boxed_c_str()).as_ptr(),
                     })
                     .collect();
                 table.push(sys::value_string {

@@ -108,7 +108,8 @@ fn preferences_have_their_defaults() {
     let out = wireshark().tshark_ok(&["-G", "defaultprefs"]);
     let defaults = [
         "#pktmatch.index: ",
-        "#ee.llc_handoff: TRUE",
+        "#ee.llc_handoff: FALSE",
+        "#ee.sna_biu: TRUE",
         "#ctrace.tod_leap_seconds: 0",
     ];
     assert_has_lines(&out, &defaults);
@@ -119,7 +120,7 @@ fn preferences_round_trip_through_the_preferences_file() {
     let ws = wireshark();
     let set = [
         "pktmatch.index: /srv/session.pktmatch",
-        "ee.llc_handoff: FALSE",
+        "ee.llc_handoff: TRUE",
         "ctrace.tod_leap_seconds: 27",
     ];
     ws.write_preferences(&(set.join("\n") + "\n"));
@@ -127,7 +128,7 @@ fn preferences_round_trip_through_the_preferences_file() {
 }
 
 #[test]
-fn ee_decodes_the_llc_header_and_hands_on_to_wiresharks_llc() {
+fn ee_decodes_the_llc_header_and_can_hand_back_to_wiresharks_llc() {
     let ws = wireshark();
     let dir = tempdir();
     let pcap = ws.add_file(&pcap_from_hex(
@@ -155,7 +156,7 @@ fn ee_decodes_the_llc_header_and_hands_on_to_wiresharks_llc() {
         "-e",
         "_ws.expert.message",
     ];
-    let mut args = vec!["-r", &pcap];
+    let mut args = vec!["-r", &pcap, "-o", "ee.llc_handoff:TRUE"];
     args.extend(fields);
     let out = rows(&ws.tshark_ok(&args));
     assert_eq!(
@@ -198,8 +199,8 @@ fn ee_decodes_the_llc_header_and_hands_on_to_wiresharks_llc() {
         ]
     );
 
-    // -o changes the decode: without the hand-off, Wireshark's llc is absent.
-    let mut args = vec!["-r", &pcap, "-o", "ee.llc_handoff:FALSE"];
+    // By default ee keeps the datagram: Wireshark's llc is absent.
+    let mut args = vec!["-r", &pcap];
     args.extend(fields);
     let out = rows(&ws.tshark_ok(&args));
     assert_eq!(out[0][5], "TEST");

@@ -231,6 +231,7 @@ void col_set_str(column_info *cinfo, const int col, const char *str);
 void col_add_str(column_info *cinfo, const int col, const char *str);
 void col_append_str(column_info *cinfo, const int col, const char *str);
 void col_clear(column_info *cinfo, const int col);
+void col_set_writable(column_info *cinfo, const int col, const pm_wbool writable);
 
 char *wmem_strndup(wmem_allocator_t *allocator, const char *src, const size_t len);
 void *wmem_alloc(wmem_allocator_t *allocator, const size_t size);

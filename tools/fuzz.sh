@@ -1,0 +1,52 @@
+#!/bin/bash
+# Runs every cargo-fuzz target for a set number of executions and prints one
+# line per target: name, executions, crashes.  Usage:
+#   tools/fuzz.sh [RUNS] [TARGET...]      (RUNS default 1000000)
+# Needs cargo-fuzz (`cargo install cargo-fuzz`) and a nightly toolchain; with
+# only stable, RUSTC_BOOTSTRAP=1 lets it take libFuzzer's -Z flags.
+# Seeds: the UDP payloads of the synthetic EE captures (ee-synth), if tshark
+# is there to extract them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-1000000}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(ee_datagram)
+
+toolchain=()
+if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    toolchain=(+nightly)
+else
+    export RUSTC_BOOTSTRAP=1
+fi
+
+seed_ee() {
+    local corpus=fuzz/corpus/ee_datagram
+    mkdir -p "$corpus"
+    command -v tshark >/dev/null || return 0
+    local out; out=$(mktemp -d)
+    cargo run -q --release -p ee-synth -- "$out" >/dev/null
+    local n=0
+    for capture in "$out"/*.pcapng; do
+        tshark -r "$capture" -o ee.llc_handoff:TRUE -T fields -e udp.payload 2>/dev/null |
+        while read -r hex; do
+            n=$((n + 1))
+            echo "$hex" | xxd -r -p > "$corpus/$(basename "$capture" .pcapng)-$n"
+        done
+    done
+    rm -rf "$out"
+}
+
+for target in "${targets[@]}"; do
+    case $target in ee_datagram) seed_ee ;; esac
+    log=fuzz/$target.log
+    # -runs counts executions; a crash stops libFuzzer with a non-zero exit.
+    if cargo "${toolchain[@]}" fuzz run --release "$target" -- \
+        -runs="$runs" -max_len=4096 -print_final_stats=1 >"$log" 2>&1; then
+        crashes=0
+    else
+        crashes=1
+    fi
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+    echo "$target executions=$execs crashes=$crashes (log: $log)"
+done
