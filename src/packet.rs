@@ -286,6 +286,12 @@ impl Packet {
         unsafe { sys::col_add_str(self.columns(), sys::PM_COL_INFO as c_int, copy) }
     }
 
+    /// A field used before Wireshark registered it would be a "dissector
+    /// bug" inside Wireshark; make it our panic (shown as internal error).
+    fn check_registered(id: c_int, what: &str) {
+        assert!(id > 0, "{what}: field used but never registered");
+    }
+
     fn check_range(&self, offset: usize, len: usize, what: &str) {
         assert!(
             offset
@@ -329,6 +335,7 @@ impl Packet {
         len: usize,
         value: u32,
     ) -> Tree {
+        Self::check_registered(field.id(), "uint field");
         self.check_range(offset, len, "uint field");
         // SAFETY: range checked; the field was registered as FT_UINT*.
         Tree(unsafe {
@@ -352,6 +359,7 @@ impl Packet {
         len: usize,
         value: u64,
     ) -> Tree {
+        Self::check_registered(field.id(), "boolean field");
         self.check_range(offset, len, "boolean field");
         // SAFETY: range checked; the field was registered as FT_BOOLEAN.  The
         // cast narrows to 32 bits on 4.0, where containers are at most 32 bits.
@@ -375,6 +383,7 @@ impl Packet {
         len: usize,
         value: u64,
     ) -> Tree {
+        Self::check_registered(field.id(), "uint64 field");
         self.check_range(offset, len, "uint64 field");
         // SAFETY: range checked; the field was registered as FT_UINT64.
         Tree(unsafe {
@@ -391,6 +400,7 @@ impl Packet {
 
     /// The bytes `offset..offset+len` of this packet as an FT_BYTES field.
     pub fn add_bytes(&self, parent: Tree, field: &BytesField, offset: usize, len: usize) -> Tree {
+        Self::check_registered(field.id(), "bytes field");
         self.check_range(offset, len, "bytes field");
         let data = &self.bytes()[offset..offset + len];
         // SAFETY: range checked; Wireshark copies the bytes.
@@ -482,6 +492,7 @@ impl Packet {
         len: usize,
         value: &str,
     ) -> Tree {
+        Self::check_registered(field.id(), "string field");
         self.check_range(offset, len, "string field");
         let copy = self.pool_str(value);
         // SAFETY: range checked; the field was registered as FT_STRING; the

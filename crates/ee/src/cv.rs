@@ -114,6 +114,7 @@ pub const NETWORK_ADDRESS: u8 = 0x05;
 /// Names of control vector keys seen in XID3 and HPR.
 pub const KEYS: &[(u8, &str)] = &[
     (0x05, "Network address"),
+    (PRODUCT_IDENTIFIER, "Product identifier"),
     (NETWORK_NAME, "Network name"),
     (PRODUCT_SET_ID, "Product set ID"),
     (0x22, "XID negotiation error"),

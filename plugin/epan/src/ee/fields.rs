@@ -33,7 +33,7 @@ statics!(UintField: LLC_DSAP, LLC_SSAP, LLC_CONTROL,
     XID_EXCHANGE_STATE, XID_BYTE10, XID_PACING_QUALIFIER, XID_BYTE15, XID_BRANCH, XID_TG,
     XID_DLC_TYPE, XID_DLC_LEN, XID_LINK_FLAGS, XID_STATION_ROLE, XID_TRANSMIT_RECEIVE, XID_MAX_BTU,
     XID_MAX_IFRAMES,
-    CV_KEY, CV_LEN, CV_NAME_TYPE, CV_PRODUCT_CLASS, CV_SUBFIELD_KEY,
+    CV_KEY, CV_SUBVECTOR_KEY, CV_LEN, CV_NAME_TYPE, CV_PRODUCT_CLASS, CV_SUBFIELD_KEY,
     RTP_STREAM, ANALYSIS_GAP, ANALYSIS_MISSING_BEGIN, ANALYSIS_MISSING_END, MESSAGE_LENGTH);
 statics!(Uint64Field: THDR_TCID, CIE_TCID, TH_SA);
 statics!(BoolField: NHDR_TSI, NHDR_SLOWDOWN1, NHDR_SLOWDOWN2,
@@ -854,6 +854,14 @@ pub fn register(reg: &Registration) {
         .mask(0x7F),
         // control vectors
         u(&CV_KEY, c"Control vector key", c"ee.cv.key", U8, Base::Hex).names(names8(cv::KEYS)),
+        u(
+            &CV_SUBVECTOR_KEY,
+            c"Subvector key",
+            c"ee.cv.subvector_key",
+            U8,
+            Base::Hex,
+        )
+        .names(names8(cv::KEYS)),
         u(
             &CV_LEN,
             c"Control vector length",

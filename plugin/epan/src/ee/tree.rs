@@ -330,7 +330,8 @@ fn control_vector(packet: &Packet, parent: Tree, base: usize, vector: &Vector, l
             let (start, subvectors) = cv::product_set_subvectors(vector.data);
             for subvector in subvectors.flatten() {
                 let sv_at = data_at + start + subvector.offset;
-                let sv_item = packet.add_uint(sub, &CV_KEY, sv_at + 1, 1, subvector.key.into());
+                let sv_item =
+                    packet.add_uint(sub, &CV_SUBVECTOR_KEY, sv_at + 1, 1, subvector.key.into());
                 packet.set_len(sv_item, subvector.len);
                 if subvector.key != cv::PRODUCT_IDENTIFIER {
                     continue;
