@@ -75,6 +75,23 @@ pub enum Outcome {
 /// The body of a dissector.
 pub type DissectBody = fn(&mut Packet) -> Outcome;
 
+/// Defines the `extern "C"` dissector function `$name` that Wireshark
+/// calls, running `$body` for `$protocol` under [`dissector_entry`].
+#[macro_export]
+macro_rules! dissector {
+    ($name:ident, $protocol:expr, $body:path) => {
+        unsafe extern "C" fn $name(
+            tvb: *mut $crate::sys::tvbuff_t,
+            pinfo: *mut $crate::sys::packet_info,
+            tree: *mut $crate::sys::proto_tree,
+            _data: *mut ::std::ffi::c_void,
+        ) -> ::std::ffi::c_int {
+            // SAFETY: the arguments Wireshark passes to every dissector.
+            unsafe { $crate::packet::dissector_entry($protocol, tvb, pinfo, tree, $body) }
+        }
+    };
+}
+
 /// Runs a dissector body under the panic guard.  A panic is reported as the
 /// protocol's "internal error" expert info on the packet; the dissector then
 /// claims the packet so that nothing else is fed half-dissected state.
@@ -158,6 +175,8 @@ impl Packet {
                 bytes.len() as _,
                 bytes.len() as c_int,
             );
+            // Returns a pointer from 4.6 on and nothing before: ignore both.
+            #[allow(clippy::let_unit_value)]
             let _ = sys::add_new_data_source(self.pinfo, tvb, name.as_ptr());
             let source = DataSource {
                 tvb,
@@ -208,6 +227,7 @@ impl Packet {
         // SAFETY: as for frame_number; abs_ts is an nstime_t.
         let ts =
             unsafe { pinfo_field::<sys::pm_nstime_t>(self.pinfo, sys::PM_PINFO_OFFSET_ABS_TS) };
+        #[allow(clippy::unnecessary_cast)] // time_t is not i64 everywhere
         (ts.secs as i64)
             .saturating_mul(1_000_000_000)
             .saturating_add(ts.nsecs as i64)

@@ -37,6 +37,20 @@ impl Default for RegisteredId {
 }
 
 macro_rules! typed_field {
+    // A field type shown without a number base: `def(name, abbrev, blurb)`.
+    ($(#[$doc:meta])* $name:ident, plain $ftype:expr) => {
+        typed_field!($(#[$doc])* $name);
+        impl $name {
+            pub fn def(
+                &'static self,
+                name: &'static CStr,
+                abbrev: &'static CStr,
+                blurb: &'static CStr,
+            ) -> FieldDef {
+                FieldDef::new(&self.0, name, abbrev, $ftype, sys::PM_BASE_NONE as c_int, blurb)
+            }
+        }
+    };
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         pub struct $name(RegisteredId);
@@ -62,15 +76,18 @@ typed_field!(
 );
 typed_field!(
     /// FT_STRING: added with `proto_tree_add_string`.
-    StringField
+    StringField,
+    plain sys::PM_FT_STRING
 );
 typed_field!(
     /// FT_FRAMENUM: a frame number Wireshark renders as a link.
-    FrameNumField
+    FrameNumField,
+    plain sys::PM_FT_FRAMENUM
 );
 typed_field!(
     /// FT_BOOLEAN: added with `proto_tree_add_boolean`.
-    BoolField
+    BoolField,
+    plain sys::PM_FT_BOOLEAN
 );
 typed_field!(
     /// FT_UINT64: added with `proto_tree_add_uint64`.
@@ -78,11 +95,13 @@ typed_field!(
 );
 typed_field!(
     /// FT_BYTES: added with `proto_tree_add_bytes`.
-    BytesField
+    BytesField,
+    plain sys::PM_FT_BYTES
 );
 typed_field!(
     /// FT_RELATIVE_TIME: a duration, added with `proto_tree_add_time`.
-    DurationField
+    DurationField,
+    plain sys::PM_FT_RELATIVE_TIME
 );
 
 /// Width of an unsigned field, for the FT_ type.
@@ -154,23 +173,6 @@ impl UintWidth {
 }
 
 impl BoolField {
-    /// A flag on its own (no bit position shown).
-    pub fn def(
-        &'static self,
-        name: &'static CStr,
-        abbrev: &'static CStr,
-        blurb: &'static CStr,
-    ) -> FieldDef {
-        FieldDef::new(
-            &self.0,
-            name,
-            abbrev,
-            sys::PM_FT_BOOLEAN,
-            sys::PM_BASE_NONE as c_int,
-            blurb,
-        )
-    }
-
     /// A flag that is bit(s) `mask` of a `container`-wide field: add it with
     /// the whole container value and Wireshark shows the bit position.
     pub fn flag(
@@ -208,78 +210,6 @@ impl Uint64Field {
             abbrev,
             sys::PM_FT_UINT64,
             base.display(),
-            blurb,
-        )
-    }
-}
-
-impl BytesField {
-    pub fn def(
-        &'static self,
-        name: &'static CStr,
-        abbrev: &'static CStr,
-        blurb: &'static CStr,
-    ) -> FieldDef {
-        FieldDef::new(
-            &self.0,
-            name,
-            abbrev,
-            sys::PM_FT_BYTES,
-            sys::PM_BASE_NONE as c_int,
-            blurb,
-        )
-    }
-}
-
-impl DurationField {
-    pub fn def(
-        &'static self,
-        name: &'static CStr,
-        abbrev: &'static CStr,
-        blurb: &'static CStr,
-    ) -> FieldDef {
-        FieldDef::new(
-            &self.0,
-            name,
-            abbrev,
-            sys::PM_FT_RELATIVE_TIME,
-            sys::PM_BASE_NONE as c_int,
-            blurb,
-        )
-    }
-}
-
-impl StringField {
-    pub fn def(
-        &'static self,
-        name: &'static CStr,
-        abbrev: &'static CStr,
-        blurb: &'static CStr,
-    ) -> FieldDef {
-        FieldDef::new(
-            &self.0,
-            name,
-            abbrev,
-            sys::PM_FT_STRING,
-            sys::PM_BASE_NONE as c_int,
-            blurb,
-        )
-    }
-}
-
-impl FrameNumField {
-    pub fn def(
-        &'static self,
-        name: &'static CStr,
-        abbrev: &'static CStr,
-        blurb: &'static CStr,
-    ) -> FieldDef {
-        FieldDef::new(
-            &self.0,
-            name,
-            abbrev,
-            sys::PM_FT_FRAMENUM,
-            sys::PM_BASE_NONE as c_int,
             blurb,
         )
     }

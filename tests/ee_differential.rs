@@ -11,10 +11,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use common::{release_plugins, rows, Wireshark};
+use common::{release_plugins, Wireshark};
 
 /// (Wireshark's field, ours, how to compare).
 const PAIRS: &[(&str, &str, Compare)] = &[
@@ -440,49 +439,6 @@ fn synthetic_dir() -> PathBuf {
     dir
 }
 
-/// frame → values of `names`, every occurrence, comma-separated.  tshark
-/// prints a field asked for twice only once, so each is asked for once;
-/// a "Dissector bug" warning from tshark fails the test.
-fn decode(
-    ws: &Wireshark,
-    file: &str,
-    prefs: &[&str],
-    names: &[&str],
-) -> BTreeMap<u32, Vec<String>> {
-    let mut unique: Vec<&str> = names.to_vec();
-    unique.sort_unstable();
-    unique.dedup();
-    let mut args = vec![
-        "-r",
-        file,
-        "-T",
-        "fields",
-        "-E",
-        "occurrence=a",
-        "-e",
-        "frame.number",
-    ];
-    args.extend(prefs);
-    for name in &unique {
-        args.extend(["-e", name]);
-    }
-    let out = ws.tshark(&args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && !stderr.contains("Dissector bug"),
-        "tshark {args:?}: {}\n{stderr}",
-        out.status
-    );
-    rows(&String::from_utf8_lossy(&out.stdout))
-        .into_iter()
-        .map(|row| {
-            let by_name: BTreeMap<&str, &String> = unique.iter().copied().zip(&row[1..]).collect();
-            let values = names.iter().map(|n| by_name[n].clone()).collect();
-            (row[0].parse().unwrap(), values)
-        })
-        .collect()
-}
-
 const ORACLE: &[&str] = &["-o", "ee.llc_handoff:TRUE"];
 
 #[test]
@@ -495,8 +451,8 @@ fn ee_agrees_with_wiresharks_sna_on_every_field_both_decode() {
     let mut disagreements = Vec::new();
     for name in ["synthetic-ee-session.pcapng", "synthetic-ee-sap-c8.pcapng"] {
         let file = ws.add_file(&dir.join(name));
-        let theirs = decode(&ws, &file, ORACLE, &theirs_names);
-        let ours = decode(&ws, &file, &[], &ours_names);
+        let theirs = ws.fields(&file, ORACLE, &theirs_names);
+        let ours = ws.fields(&file, &[], &ours_names);
         assert_eq!(theirs.len(), ours.len());
         for (frame, their_row) in &theirs {
             let our_row = &ours[frame];
@@ -580,15 +536,9 @@ fn wiresharks_documented_sna_defects_are_still_there_and_ee_gets_them_right() {
     assert_eq!(field_name(&fields, "ee.thdr.sri"), "Status requested (SRI)");
     // 5. Status segment with one ABSP pair (28 bytes, frame 27): sna hands
     //    the 24 bytes from offset 4 to the data dissector; ee decodes the pair.
-    let theirs = decode(
-        &ws,
-        &session,
-        ORACLE,
-        &["data.len", "sna.nlp.thdr.optional.len"],
-    );
+    let theirs = ws.fields(&session, ORACLE, &["data.len", "sna.nlp.thdr.optional.len"]);
     assert_eq!(theirs[&27], ["24", "7"]);
-    let ours = decode(
-        &ws,
+    let ours = ws.fields(
         &session,
         &[],
         &["ee.status.absp_begin", "ee.status.absp_end", "data.len"],
@@ -596,8 +546,8 @@ fn wiresharks_documented_sna_defects_are_still_there_and_ee_gets_them_right() {
     assert_eq!(ours[&27], ["1458", "1638", ""]);
     // 6. XID on SAP 0xC8: nothing from sna_xid; ee decodes both.
     let c8 = ws.add_file(&dir.join("synthetic-ee-sap-c8.pcapng"));
-    let theirs = decode(&ws, &c8, ORACLE, &["sna.xid.format"]);
+    let theirs = ws.fields(&c8, ORACLE, &["sna.xid.format"]);
     assert!(theirs.values().all(|row| row[0].is_empty()));
-    let ours = decode(&ws, &c8, &[], &["ee.xid.format"]);
+    let ours = ws.fields(&c8, &[], &["ee.xid.format"]);
     assert_eq!(ours.values().filter(|row| row[0] == "3").count(), 2);
 }

@@ -5,10 +5,10 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use common::{pcap_from_hex, release_plugins, rows, Wireshark};
+use common::{pcap_from_hex, release_plugins, Wireshark};
 
 fn wireshark() -> Wireshark {
     Wireshark::with_plugins(release_plugins())
@@ -32,33 +32,6 @@ fn capture(name: &str) -> PathBuf {
         .map(|(path, _)| path.clone())
         .find(|p| p.file_name().unwrap() == name)
         .unwrap_or_else(|| panic!("ee-synth wrote no {name}"))
-}
-
-/// `tshark -T fields` with every occurrence, keyed by frame number.
-fn fields(
-    ws: &Wireshark,
-    file: &str,
-    extra: &[&str],
-    names: &[&str],
-) -> BTreeMap<u32, Vec<String>> {
-    let mut args = vec![
-        "-r",
-        file,
-        "-T",
-        "fields",
-        "-E",
-        "occurrence=a",
-        "-e",
-        "frame.number",
-    ];
-    args.extend(extra);
-    for name in names {
-        args.extend(["-e", name]);
-    }
-    rows(&ws.tshark_ok(&args))
-        .into_iter()
-        .map(|row| (row[0].parse().unwrap(), row[1..].to_vec()))
-        .collect()
 }
 
 #[test]
@@ -141,7 +114,7 @@ fn xid3_exchange_is_decoded_on_sap_04_and_c8() {
         "ee.cv.product_text",
     ];
     let session = ws.add_file(&capture("synthetic-ee-session.pcapng"));
-    let xids = fields(&ws, &session, &["-Y", "ee.xid.format == 3"], &names);
+    let xids = ws.fields(&session, &["-Y", "ee.xid.format == 3"], &names);
     let frames: Vec<u32> = xids.keys().copied().collect();
     assert_eq!(frames, [3, 4]);
     // What the generator wrote: node type 2, 87 bytes, IDNUM 1 and 2,
@@ -171,7 +144,7 @@ fn xid3_exchange_is_decoded_on_sap_04_and_c8() {
 
     // SAP 0xC8, where Wireshark's own sna_xid is not registered.
     let c8 = ws.add_file(&capture("synthetic-ee-sap-c8.pcapng"));
-    let xids = fields(&ws, &c8, &["-Y", "ee.xid.format == 3"], &names);
+    let xids = ws.fields(&c8, &["-Y", "ee.xid.format == 3"], &names);
     assert_eq!(xids.len(), 2, "both XIDs on SAP C8 decoded");
     assert!(xids
         .values()
@@ -206,7 +179,7 @@ fn headers_and_segments_carry_the_generated_values() {
         "ee.thdr.dlf",
         "ee.thdr.bsn",
     ];
-    let t = fields(&ws, &session, &[], &names);
+    let t = ws.fields(&session, &[], &names);
     let get = |frame: u32, name: &str| -> String {
         let column = names.iter().position(|n| *n == name).unwrap();
         t[&frame][column].clone()
@@ -262,7 +235,7 @@ fn headers_and_segments_carry_the_generated_values() {
 
     // Display filters on our fields and named values.
     let filtered = |filter: &str| -> Vec<u32> {
-        fields(&ws, &session, &["-Y", filter], &[])
+        ws.fields(&session, &["-Y", filter], &[])
             .keys()
             .copied()
             .collect()
@@ -298,7 +271,7 @@ fn events_from_tshark(
         "ee.fault.sense",
     ];
     let mut events = BTreeSet::new();
-    for (frame, row) in fields(ws, file, extra, &names) {
+    for (frame, row) in ws.fields(file, extra, &names) {
         let mut add = |event: &str, value: String| {
             events.insert((frame, event.to_owned(), value));
         };
@@ -376,8 +349,7 @@ fn rtp_analysis_flags_exactly_the_injected_events() {
     assert_eq!(one_pass, two_pass);
 
     // The status request learns where its reply is on the second pass.
-    let replies = fields(
-        &ws,
+    let replies = ws.fields(
         &session,
         &["-2", "-Y", "ee.analysis.status_reply_in"],
         &["ee.analysis.status_reply_in"],
@@ -397,8 +369,7 @@ fn rtp_analysis_flags_exactly_the_injected_events() {
         ]
     );
     // Response time of the status in frame 15 = its time - frame 14's.
-    let times = fields(
-        &ws,
+    let times = ws.fields(
         &session,
         &[],
         &["frame.time_epoch", "ee.analysis.status_time"],
@@ -411,7 +382,7 @@ fn rtp_analysis_flags_exactly_the_injected_events() {
     );
 
     // Experts are filterable by name.
-    let retrans = fields(&ws, &session, &["-Y", "ee.expert.retransmission"], &[]);
+    let retrans = ws.fields(&session, &["-Y", "ee.expert.retransmission"], &[]);
     assert_eq!(retrans.keys().copied().collect::<Vec<_>>(), [34]);
 }
 
@@ -419,8 +390,7 @@ fn rtp_analysis_flags_exactly_the_injected_events() {
 fn a_split_message_is_reassembled_and_its_biu_goes_to_wiresharks_sna() {
     let ws = wireshark();
     let session = ws.add_file(&capture("synthetic-ee-session.pcapng"));
-    let t = fields(
-        &ws,
+    let t = ws.fields(
         &session,
         &["-Y", "ee.message.length"],
         &[
@@ -443,7 +413,7 @@ fn a_split_message_is_reassembled_and_its_biu_goes_to_wiresharks_sna() {
     );
     assert!(row[4].contains("[message of 3 packets]"), "{}", row[4]);
     // Without the hand-off, sna sees nothing.
-    let t = fields(&ws, &session, &["-o", "ee.sna_biu:FALSE", "-Y", "sna"], &[]);
+    let t = ws.fields(&session, &["-o", "ee.sna_biu:FALSE", "-Y", "sna"], &[]);
     assert!(t.is_empty(), "sna decoded frames {:?}", t.keys());
 }
 
@@ -458,7 +428,7 @@ fn malformed_datagrams_get_expert_info_naming_what_and_where() {
         (12002, 12002),
         &dir,
     ));
-    let t = fields(&ws, &pcap, &[], &["_ws.expert.message"]);
+    let t = ws.fields(&pcap, &[], &["_ws.expert.message"]);
     let expected = [
         "NHDR label list (no X'FF' end) at byte 5 needs 4 bytes, only 3 present",
         "THDR data offset at byte 18 is 0x4: the header is at least 5 words (20 bytes)",
@@ -475,6 +445,6 @@ fn malformed_datagrams_get_expert_info_naming_what_and_where() {
             t[&frame][0]
         );
     }
-    let flagged = fields(&ws, &pcap, &["-Y", "ee.malformed"], &[]);
+    let flagged = ws.fields(&pcap, &["-Y", "ee.malformed"], &[]);
     assert_eq!(flagged.len(), expected.len());
 }

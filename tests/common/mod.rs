@@ -173,6 +173,43 @@ impl Wireshark {
             .expect("cannot run tshark: install it (apt-get install tshark)")
     }
 
+    /// `tshark -r FILE -T fields` with every occurrence of each of `names`
+    /// (comma-separated), keyed by frame number.  tshark prints a field
+    /// asked for twice only once, so each is asked for once.  Fails on a
+    /// non-zero exit and on any "Dissector bug" warning.
+    pub fn fields(
+        &self,
+        file: &str,
+        extra: &[&str],
+        names: &[&str],
+    ) -> std::collections::BTreeMap<u32, Vec<String>> {
+        let mut unique: Vec<&str> = names.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        let mut args = vec!["-r", file, "-T", "fields", "-E", "occurrence=a"];
+        args.extend(["-e", "frame.number"]);
+        args.extend(extra);
+        for name in &unique {
+            args.extend(["-e", name]);
+        }
+        let out = self.tshark(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !stderr.contains("Dissector bug"),
+            "tshark {args:?}: {}\n{stderr}",
+            out.status
+        );
+        rows(&String::from_utf8_lossy(&out.stdout))
+            .into_iter()
+            .map(|row| {
+                let by_name: std::collections::BTreeMap<&str, &String> =
+                    unique.iter().copied().zip(&row[1..]).collect();
+                let values = names.iter().map(|n| by_name[n].clone()).collect();
+                (row[0].parse().unwrap(), values)
+            })
+            .collect()
+    }
+
     /// Runs tshark, asserts exit status 0, returns stdout.
     pub fn tshark_ok(&self, args: &[&str]) -> String {
         let out = self.tshark(args);

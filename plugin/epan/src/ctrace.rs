@@ -4,9 +4,7 @@
 //! "ctrace" encapsulation that our wiretap plugin registers.  Reading trace
 //! files and decoding every record field is the CTRACE issue's work.
 
-use std::ffi::c_int;
-
-use wireshark_ffi::packet::{dissector_entry, Outcome, Packet};
+use wireshark_ffi::packet::{Outcome, Packet};
 use wireshark_ffi::register::{Base, Protocol, Subtree, UintField, UintPref, UintWidth};
 use wireshark_ffi::sys;
 
@@ -54,15 +52,7 @@ pub fn handoff() {
     }
 }
 
-unsafe extern "C" fn dissect(
-    tvb: *mut sys::tvbuff_t,
-    pinfo: *mut sys::packet_info,
-    tree: *mut sys::proto_tree,
-    _data: *mut std::ffi::c_void,
-) -> c_int {
-    // SAFETY: arguments straight from Wireshark.
-    unsafe { dissector_entry(&PROTO, tvb, pinfo, tree, dissect_record) }
-}
+wireshark_ffi::dissector!(dissect, &PROTO, dissect_record);
 
 fn dissect_record(packet: &mut Packet) -> Outcome {
     packet.set_protocol_column(c"CTRACE");

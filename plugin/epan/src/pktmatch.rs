@@ -4,9 +4,7 @@
 //! filling the fields is the post-dissector issue's work, so until then the
 //! post-dissector stays idle (and costs one preference check per frame).
 
-use std::ffi::c_int;
-
-use wireshark_ffi::packet::{dissector_entry, Outcome, Packet};
+use wireshark_ffi::packet::{Outcome, Packet};
 use wireshark_ffi::register::{FrameNumField, Protocol, StringField, StringPref, Subtree};
 use wireshark_ffi::sys;
 
@@ -52,15 +50,7 @@ pub fn handoff() {
     }
 }
 
-unsafe extern "C" fn dissect(
-    tvb: *mut sys::tvbuff_t,
-    pinfo: *mut sys::packet_info,
-    tree: *mut sys::proto_tree,
-    _data: *mut std::ffi::c_void,
-) -> c_int {
-    // SAFETY: arguments straight from Wireshark.
-    unsafe { dissector_entry(&PROTO, tvb, pinfo, tree, dissect_packet) }
-}
+wireshark_ffi::dissector!(dissect, &PROTO, dissect_packet);
 
 fn dissect_packet(_packet: &mut Packet) -> Outcome {
     #[cfg(feature = "fault-injection")]

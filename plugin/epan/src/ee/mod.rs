@@ -12,12 +12,11 @@ mod fields;
 mod rtp;
 mod tree;
 
-use std::ffi::c_int;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use ee::datagram::{Body, Datagram, Payload};
 use ee::ports::PortRole;
-use wireshark_ffi::packet::{dissector_entry, Outcome, Packet};
+use wireshark_ffi::packet::{Outcome, Packet};
 use wireshark_ffi::register::{BoolPref, Protocol};
 use wireshark_ffi::sys;
 
@@ -74,15 +73,7 @@ pub fn handoff() {
     }
 }
 
-unsafe extern "C" fn dissect(
-    tvb: *mut sys::tvbuff_t,
-    pinfo: *mut sys::packet_info,
-    tree: *mut sys::proto_tree,
-    _data: *mut std::ffi::c_void,
-) -> c_int {
-    // SAFETY: arguments straight from Wireshark.
-    unsafe { dissector_entry(&PROTO, tvb, pinfo, tree, dissect_datagram) }
-}
+wireshark_ffi::dissector!(dissect, &PROTO, dissect_datagram);
 
 fn dissect_datagram(packet: &mut Packet) -> Outcome {
     packet.set_protocol_column(c"EE");
