@@ -28,7 +28,7 @@ seed_ee() {
     cargo run -q --release -p ee-synth -- "$out" >/dev/null
     local n=0
     for capture in "$out"/*.pcapng; do
-        tshark -r "$capture" -o ee.llc_handoff:TRUE -T fields -e udp.payload 2>/dev/null |
+        { tshark -r "$capture" -T fields -e udp.payload 2>/dev/null || true; } |
         while read -r hex; do
             n=$((n + 1))
             echo "$hex" | xxd -r -p > "$corpus/$(basename "$capture" .pcapng)-$n"

@@ -174,7 +174,7 @@ impl Wireshark {
     }
 
     /// `tshark -r FILE -T fields` with every occurrence of each of `names`
-    /// (comma-separated), keyed by frame number.  tshark prints a field
+    /// (comma-separated, booleans as 1/0), keyed by frame number.  tshark prints a field
     /// asked for twice only once, so each is asked for once.  Fails on a
     /// non-zero exit and on any "Dissector bug" warning.
     pub fn fields(
@@ -204,7 +204,7 @@ impl Wireshark {
             .map(|row| {
                 let by_name: std::collections::BTreeMap<&str, &String> =
                     unique.iter().copied().zip(&row[1..]).collect();
-                let values = names.iter().map(|n| by_name[n].clone()).collect();
+                let values = names.iter().map(|n| same_booleans(by_name[n])).collect();
                 (row[0].parse().unwrap(), values)
             })
             .collect()
@@ -250,6 +250,19 @@ pub fn pcap_from_hex(hex_name: &str, udp_ports: (u16, u16), out_dir: &Path) -> P
         .expect("cannot run text2pcap (package wireshark-common)");
     assert!(status.success(), "text2pcap failed on {}", input.display());
     output
+}
+
+/// tshark 4.0 prints booleans as 1/0, 4.4 and later as True/False: 1/0.
+fn same_booleans(values: &str) -> String {
+    values
+        .split(',')
+        .map(|v| match v {
+            "True" => "1",
+            "False" => "0",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Splits `tshark -T fields` output into rows of columns.

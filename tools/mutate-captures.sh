@@ -1,0 +1,81 @@
+#!/bin/bash
+# Wireshark-style fuzz run: mutates captures with `editcap -E` (random byte
+# errors, fixed seeds so every failure can be replayed) and feeds each
+# mutated file to real tshark with our plugins loaded, printing the whole
+# tree (-V) in one pass and in two passes (-2).  A run fails when tshark
+# dies from a signal, exits non-zero, or prints a "Dissector bug" /
+# internal-error line that names one of our protocols.
+#
+# Usage: tools/mutate-captures.sh [-n FILES] [-p PROBABILITY] [-o OFFSET] CAPTURE...
+#   -n  number of mutated files (default 2000), spread over the captures
+#   -p  editcap error probability per byte (default 0.02)
+#   -o  bytes at the start of each packet left intact (default 42: Ethernet,
+#       IPv4 and UDP headers, so the damage reaches our dissectors)
+# Extra tshark options may be given in TSHARK_ARGS (e.g. an index).
+# The plugins are taken from target/release (build with `make`).
+# Failing inputs are kept in target/mutate/failures with the command line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+files=2000 probability=0.02 offset=42
+while getopts "n:p:o:" opt; do
+    case $opt in
+        n) files=$OPTARG ;;
+        p) probability=$OPTARG ;;
+        o) offset=$OPTARG ;;
+        *) exit 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || { echo "usage: $0 [-n N] [-p P] [-o OFFSET] CAPTURE..." >&2; exit 2; }
+
+work=target/mutate
+rm -rf "$work"
+mkdir -p "$work/failures"
+home=$(mktemp -d /tmp/pktmatch-mutate-XXXXXX)
+trap 'rm -rf "$home"' EXIT
+abi=$(tshark --version | awk 'NR == 1 { split($3, v, "."); print v[1] "." v[2] }')
+plugins="$home/.local/lib/wireshark/plugins/$abi"
+mkdir -p "$plugins/epan" "$plugins/wiretap"
+cp target/release/libpktmatch_epan.so "$plugins/epan/pktmatch.so"
+cp target/release/libpktmatch_wiretap.so "$plugins/wiretap/ctrace.so"
+
+# tshark ignores personal plugins when run as root: run as nobody then.
+run_tshark() {
+    if [ "$(id -u)" = 0 ]; then
+        setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$home" tshark "$@"
+    else
+        HOME="$home" tshark "$@"
+    fi
+}
+chmod -R a+rwX "$home"
+[ "$(id -u)" = 0 ] && chown -R 65534:65534 "$home"
+loaded=$(run_tshark -G plugins | grep -c 'pktmatch.so\|ctrace.so' || true)
+[ "$loaded" = 2 ] || { echo "plugins not loaded by tshark" >&2; exit 1; }
+
+inputs=("$@")
+failures=0
+for ((i = 0; i < files; i++)); do
+    source=${inputs[$((i % ${#inputs[@]}))]}
+    mutated="$home/mutated-$i.pcapng"
+    editcap -F pcapng -E "$probability" -o "$offset" --seed "$i" "$source" "$mutated" 2>/dev/null
+    chmod a+r "$mutated"
+    for passes in "" "-2"; do
+        # shellcheck disable=SC2086
+        if run_tshark -r "$mutated" -V $passes ${TSHARK_ARGS:-} >/dev/null 2>"$home/err"; then
+            status=0
+        else
+            status=$?
+        fi
+        if [ "$status" != 0 ] || grep -q -i -E "dissector bug|internal error" "$home/err"; then
+            failures=$((failures + 1))
+            cp "$mutated" "$work/failures/"
+            echo "editcap -F pcapng -E $probability -o $offset --seed $i $source; tshark -r ... -V $passes: exit $status" \
+                >> "$work/failures/README"
+            head -3 "$home/err" >> "$work/failures/README"
+        fi
+    done
+    rm -f "$mutated"
+done
+echo "mutated files: $files (from ${#inputs[@]} captures, p=$probability, offset=$offset), tshark runs: $((files * 2)), failures: $failures"
+[ "$failures" = 0 ]
