@@ -141,6 +141,14 @@ fn xid3_exchange_is_decoded_on_sap_04_and_c8() {
     }
     assert_eq!(xids[&3], expect("0x00000001", "2", "NETA.NODEA"));
     assert_eq!(xids[&4], expect("0x00000002", "1", "NETA.NODEB"));
+    // TG descriptor subfield 0x80: TG 21 with the partner's CP name.
+    let tgs = ws.fields(
+        &session,
+        &["-Y", "ee.xid.format == 3"],
+        &["ee.cv.tg.subfield", "ee.cv.tg.number", "ee.cv.tg.partner"],
+    );
+    assert_eq!(tgs[&3], ["0x80", "21", "NETA.NODEB"]);
+    assert_eq!(tgs[&4], ["0x80", "21", "NETA.NODEA"]);
 
     // SAP 0xC8, where Wireshark's own sna_xid is not registered.
     let c8 = ws.add_file(&capture("synthetic-ee-sap-c8.pcapng"));
@@ -380,6 +388,10 @@ fn rtp_analysis_flags_exactly_the_injected_events() {
         (reported - (epoch(15) - epoch(14))).abs() < 1e-6,
         "{reported}"
     );
+
+    // Rate reply asking for slowdown 1: a warning of its own.
+    let slow = ws.fields(&session, &["-Y", "ee.expert.arb_rate_change"], &[]);
+    assert_eq!(slow.keys().copied().collect::<Vec<_>>(), [41]);
 
     // Experts are filterable by name.
     let retrans = ws.fields(&session, &["-Y", "ee.expert.retransmission"], &[]);

@@ -353,10 +353,17 @@ impl Connection {
         capture.event(frame, "stream", self.stream);
 
         let spec = &packet.spec;
+        let setup = spec
+            .segments
+            .iter()
+            .any(|s| matches!(s, Segment::ConnectionSetup));
         for segment in &spec.segments {
             match segment {
                 Segment::ConnectionSetup => capture.event(frame, "setup", "-"),
-                Segment::SwitchingInformation => capture.event(frame, "path_switch", "-"),
+                // Switching information sent with the setup describes the
+                // first path; sent later, it announces a path switch.
+                Segment::SwitchingInformation if !setup => capture.event(frame, "path_switch", "-"),
+                Segment::SwitchingInformation => {}
                 Segment::Arb(arb) => capture.event(
                     frame,
                     "arb",

@@ -24,7 +24,7 @@
 //! giving a response time; status segments reporting missing ranges
 //! (received sequence number below an acknowledged byte sequence pair) name
 //! them; ARB rate messages, slowdown bits, connection setup and switching
-//! information (path switch) are events of their own.
+//! information sent after the setup (a path switch) are events of their own.
 
 use std::collections::HashMap;
 
@@ -190,7 +190,8 @@ impl Analyzer {
         let mut out = FrameAnalysis {
             stream,
             setup: facts.setup,
-            path_switch: facts.switching_information,
+            // Switching information in a setup describes the first path.
+            path_switch: facts.switching_information && !facts.setup,
             slowdown: facts.slowdown,
             arb: facts.arb,
             ..Default::default()

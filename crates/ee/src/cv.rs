@@ -185,6 +185,20 @@ pub fn product_identifier(data: &[u8]) -> Option<(u8, usize, Vectors<'_>)> {
     Some((class, 1, Vectors::new(rest, Framing::LengthKey, false)))
 }
 
+/// CV 0x46 TG descriptor: its subfields (length-key framing).
+pub fn tg_descriptor_subfields(data: &[u8]) -> Vectors<'_> {
+    Vectors::new(data, Framing::LengthKey, false)
+}
+
+/// TG descriptor subfield 0x80, TG identifier: (TG number, partner CP
+/// name).  Layout from one implementation only (docs/ee.md: low confidence).
+pub const TG_IDENTIFIER: u8 = 0x80;
+
+pub fn tg_identifier(data: &[u8]) -> Option<(u8, String)> {
+    let (&tg, name) = data.split_first()?;
+    Some((tg, ebcdic::to_ascii(name)))
+}
+
 /// A software common level subfield's text "Vvv Rrr Mmm".
 pub fn common_level(data: &[u8]) -> Option<String> {
     (data.len() == 6).then(|| {
@@ -209,6 +223,17 @@ mod tests {
         assert_eq!(cvs.len(), 2);
         assert_eq!(network_name(cvs[0].data), Some((0xF4, "APP".to_owned())));
         assert_eq!((cvs[1].offset, cvs[1].key, cvs[1].len), (6, 0x61, 2));
+    }
+
+    #[test]
+    fn tg_descriptor_identifier() {
+        // subfield 0x80: TG 21, partner "NETB"
+        let data = [0x07, 0x80, 21, 0xD5, 0xC5, 0xE3, 0xC2];
+        let sub: Vec<_> = tg_descriptor_subfields(&data)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(sub[0].key, TG_IDENTIFIER);
+        assert_eq!(tg_identifier(sub[0].data), Some((21, "NETB".to_owned())));
     }
 
     #[test]

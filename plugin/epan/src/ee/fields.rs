@@ -15,7 +15,7 @@ macro_rules! statics {
 statics!(Subtree: ETT, ETT_NHDR, ETT_THDR, ETT_SEGMENT, ETT_CV, ETT_FID5, ETT_RH, ETT_GDS, ETT_XID,
     ETT_XID_CAPS, ETT_ANALYSIS, ETT_MESSAGE, ETT_FLAGS);
 
-statics!(StringField: PORT_ROLE, LLC_COMMAND, CV_NAME, CV_PRODUCT_LEVEL, CV_PRODUCT_TEXT);
+statics!(StringField: PORT_ROLE, LLC_COMMAND, CV_NAME, CV_TG_PARTNER, CV_PRODUCT_LEVEL, CV_PRODUCT_TEXT);
 statics!(UintField: LLC_DSAP, LLC_SSAP, LLC_CONTROL,
     NHDR_SM, NHDR_TPF, NHDR_FT, NHDR_ANR_LABEL, NHDR_FRH,
     THDR_FLAGS0, THDR_FLAGS1, THDR_OFFSET, THDR_DLF, THDR_BSN,
@@ -33,7 +33,7 @@ statics!(UintField: LLC_DSAP, LLC_SSAP, LLC_CONTROL,
     XID_EXCHANGE_STATE, XID_BYTE10, XID_PACING_QUALIFIER, XID_BYTE15, XID_BRANCH, XID_TG,
     XID_DLC_TYPE, XID_DLC_LEN, XID_LINK_FLAGS, XID_STATION_ROLE, XID_TRANSMIT_RECEIVE, XID_MAX_BTU,
     XID_MAX_IFRAMES,
-    CV_KEY, CV_SUBVECTOR_KEY, CV_LEN, CV_NAME_TYPE, CV_PRODUCT_CLASS, CV_SUBFIELD_KEY,
+    CV_KEY, CV_SUBVECTOR_KEY, CV_TG_SUBFIELD, CV_TG_NUMBER, CV_LEN, CV_NAME_TYPE, CV_PRODUCT_CLASS, CV_SUBFIELD_KEY,
     RTP_STREAM, ANALYSIS_GAP, ANALYSIS_MISSING_BEGIN, ANALYSIS_MISSING_END, MESSAGE_LENGTH);
 statics!(Uint64Field: THDR_TCID, CIE_TCID, TH_SA);
 statics!(BoolField: NHDR_TSI, NHDR_SLOWDOWN1, NHDR_SLOWDOWN2,
@@ -57,7 +57,7 @@ statics!(FrameNumField: ANALYSIS_RETRANSMISSION, ANALYSIS_DUPLICATE, ANALYSIS_ST
     ANALYSIS_STATUS_REPLY_IN, MESSAGE_FRAME, MESSAGE_IN);
 statics!(DurationField: ANALYSIS_STATUS_TIME);
 statics!(ExpertField: EI_MALFORMED, EI_GAP, EI_OUT_OF_ORDER, EI_RETRANSMISSION, EI_DUPLICATE,
-    EI_STATUS_MISSING, EI_SETUP, EI_PATH_SWITCH, EI_SLOWDOWN, EI_ARB, EI_FAULT, EI_DEACTIVATION,
+    EI_STATUS_MISSING, EI_SETUP, EI_PATH_SWITCH, EI_SLOWDOWN, EI_ARB, EI_ARB_RATE, EI_FAULT, EI_DEACTIVATION,
     EI_UNANSWERED_SRI);
 
 use UintWidth::{U16, U32, U8};
@@ -863,6 +863,26 @@ pub fn register(reg: &Registration) {
         )
         .names(names8(cv::KEYS)),
         u(
+            &CV_TG_SUBFIELD,
+            c"TG descriptor subfield",
+            c"ee.cv.tg.subfield",
+            U8,
+            Base::Hex,
+        )
+        .names([(cv::TG_IDENTIFIER, "TG identifier")]),
+        u(
+            &CV_TG_NUMBER,
+            c"TG number",
+            c"ee.cv.tg.number",
+            U8,
+            Base::Dec,
+        ),
+        CV_TG_PARTNER.def(
+            c"Partner CP name",
+            c"ee.cv.tg.partner",
+            c"EBCDIC CP name of the TG partner",
+        ),
+        u(
             &CV_LEN,
             c"Control vector length",
             c"ee.cv.len",
@@ -1076,6 +1096,13 @@ pub fn register(reg: &Registration) {
             Sequence,
             Chat,
             c"ARB rate message",
+        ),
+        expert(
+            &EI_ARB_RATE,
+            c"ee.expert.arb_rate_change",
+            Sequence,
+            Warn,
+            c"ARB asks the sender to slow down",
         ),
         expert(
             &EI_FAULT,

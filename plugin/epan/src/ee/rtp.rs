@@ -160,6 +160,13 @@ pub fn show(packet: &Packet, root: Tree, analysis: &FrameAnalysis, info: &mut St
             "Slowdown bit set in the network layer header",
         );
     }
+    if let Some((_, action)) = analysis.arb.filter(|&(_, action)| action != 0) {
+        let name = ee::thdr::ARB_RATE_ACTIONS
+            .iter()
+            .find(|(a, _)| *a == action)
+            .map_or("unknown", |(_, n)| *n);
+        packet.add_expert(item, &EI_ARB_RATE, &format!("ARB rate adjustment: {name}"));
+    }
     if let Some((kind, action)) = analysis.arb {
         let name = |table: &[(u8, &'static str)], v: u8| {
             table

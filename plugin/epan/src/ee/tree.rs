@@ -266,6 +266,11 @@ fn optional_segment(packet: &Packet, parent: Tree, decoded: &DecodedSegment, inf
                 if cv85.len() >= 4 {
                     packet.add_bool(sub, &SWITCH_RR_BF, at + off + 2, 1, cv85[2].into());
                     packet.add_uint(sub, &SWITCH_RR_COUNT, at + off + 3, 1, cv85[3].into());
+                    // The return route's TG descriptors, unpadded.
+                    let tgs = cv::Vectors::new(&cv85[4..], cv::Framing::LengthKey, false);
+                    for vector in tgs.take(usize::from(cv85[3])).flatten() {
+                        control_vector(packet, sub, at + off + 4, &vector, true);
+                    }
                 }
             }
         }
@@ -364,10 +369,41 @@ fn control_vector(packet: &Packet, parent: Tree, base: usize, vector: &Vector, l
                 }
             }
         }
+        cv::TG_DESCRIPTOR => tg_descriptor(packet, sub, data_at, vector.data),
         _ => {
             if !vector.data.is_empty() {
                 packet.add_bytes(sub, &CV_DATA, data_at, vector.data.len());
             }
+        }
+    }
+}
+
+/// CV 0x46: length-key subfields; 0x80 (TG identifier) decoded.
+fn tg_descriptor(packet: &Packet, parent: Tree, at: usize, data: &[u8]) {
+    for subfield in cv::tg_descriptor_subfields(data) {
+        let Ok(subfield) = subfield else {
+            packet.add_bytes(parent, &CV_DATA, at, data.len());
+            return;
+        };
+        let sf_at = at + subfield.offset;
+        let item = packet.add_uint(parent, &CV_TG_SUBFIELD, sf_at + 1, 1, subfield.key.into());
+        packet.set_len(item, subfield.len);
+        let sub = packet.subtree(item, &ETT_CV);
+        match cv::tg_identifier(subfield.data).filter(|_| subfield.key == cv::TG_IDENTIFIER) {
+            Some((tg, partner)) => {
+                packet.add_uint(sub, &CV_TG_NUMBER, sf_at + 2, 1, tg.into());
+                packet.add_string(
+                    sub,
+                    &CV_TG_PARTNER,
+                    sf_at + 3,
+                    subfield.data.len() - 1,
+                    &partner,
+                );
+            }
+            None if !subfield.data.is_empty() => {
+                packet.add_bytes(sub, &CV_DATA, sf_at + 2, subfield.data.len());
+            }
+            None => {}
         }
     }
 }
