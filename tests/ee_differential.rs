@@ -368,6 +368,14 @@ const PAIRS: &[(&str, &str, Compare)] = &[
     ("sna.xid.type3.tg", "ee.xid.tg", Compare::Number),
     ("sna.xid.type3.dlc", "ee.xid.dlc_type", Compare::Number),
     ("sna.xid.type3.dlen", "ee.xid.dlc_len", Compare::Number),
+    ("sna.control.key", "ee.cv.key", Compare::Number),
+    ("sna.control.len", "ee.cv.len", Compare::Number),
+    (
+        "sna.control.05.type",
+        "ee.cv.netaddr.flags",
+        Compare::Number,
+    ),
+    ("sna.control.05.ptp", "ee.cv.netaddr.ptp", Compare::Number),
     ("sna.control.0e.type", "ee.cv.name_type", Compare::Number),
     ("sna.control.0e.value", "ee.cv.name", Compare::Text),
 ];

@@ -210,6 +210,18 @@ fn headers_and_segments_carry_the_generated_values() {
     assert_eq!(get(7, "ee.cie.tcid"), "0xa0a0000000000010");
     assert_eq!(get(7, "ee.switch.max_packet"), "1461");
     assert_eq!(get(7, "ee.gds.id"), "0x12ce");
+    // The setup's network address CV: point-to-point, node id and NETID.
+    let setup = ws.fields(
+        &session,
+        &["-Y", "frame.number == 7"],
+        &[
+            "ee.cv.key",
+            "ee.cv.netaddr.ptp",
+            "ee.cv.hpr_key",
+            "ee.cv.network_id",
+        ],
+    );
+    assert_eq!(setup[&7], ["0x05", "1", "0x00,0x03", "NETA"]);
     // Session setup: ARB setup segment, BIND (SC category, whole BIU).
     assert_eq!(get(9, "ee.seg.type"), "0x0d,0x10,0x14,0x22");
     assert_eq!(

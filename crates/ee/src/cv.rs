@@ -185,6 +185,31 @@ pub fn product_identifier(data: &[u8]) -> Option<(u8, usize, Vectors<'_>)> {
     Some((class, 1, Vectors::new(rest, Framing::LengthKey, false)))
 }
 
+/// HPR control vectors nested in a 0x05 network address (RTP connection
+/// setup): keys as IBM sense code A018 lists them.
+pub const HPR_NODE_IDENTIFIER: u8 = 0x00;
+pub const HPR_NETWORK_IDENTIFIER: u8 = 0x03;
+pub const HPR_KEYS: &[(u8, &str)] = &[
+    (HPR_NODE_IDENTIFIER, "Node identifier"),
+    (HPR_NETWORK_IDENTIFIER, "Network identifier"),
+    (NETWORK_ADDRESS, "Network address"),
+    (0x26, "NCE identifier"),
+];
+/// Byte 0 of a 0x05 network address in RTP: point-to-point.
+pub const NETWORK_ADDRESS_POINT_TO_POINT: u8 = 0x80;
+
+/// CV 0x05 in an RTP segment: (flags byte, offset of the nested vectors
+/// within the data, the nested vectors: length-key, padded to 4 bytes).
+pub fn network_address(data: &[u8]) -> Option<(u8, usize, Vectors<'_>)> {
+    (data.len() >= 2).then(|| {
+        (
+            data[0],
+            2,
+            Vectors::new(&data[2..], Framing::LengthKey, true),
+        )
+    })
+}
+
 /// CV 0x46 TG descriptor: its subfields (length-key framing).
 pub fn tg_descriptor_subfields(data: &[u8]) -> Vectors<'_> {
     Vectors::new(data, Framing::LengthKey, false)

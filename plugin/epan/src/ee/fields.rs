@@ -15,7 +15,7 @@ macro_rules! statics {
 statics!(Subtree: ETT, ETT_NHDR, ETT_THDR, ETT_SEGMENT, ETT_CV, ETT_FID5, ETT_RH, ETT_GDS, ETT_XID,
     ETT_XID_CAPS, ETT_ANALYSIS, ETT_MESSAGE, ETT_FLAGS);
 
-statics!(StringField: PORT_ROLE, LLC_COMMAND, CV_NAME, CV_TG_PARTNER, CV_PRODUCT_LEVEL, CV_PRODUCT_TEXT);
+statics!(StringField: PORT_ROLE, LLC_COMMAND, CV_NAME, CV_TG_PARTNER, CV_NETWORK_ID, CV_PRODUCT_LEVEL, CV_PRODUCT_TEXT);
 statics!(UintField: LLC_DSAP, LLC_SSAP, LLC_CONTROL,
     NHDR_SM, NHDR_TPF, NHDR_FT, NHDR_ANR_LABEL, NHDR_FRH,
     THDR_FLAGS0, THDR_FLAGS1, THDR_OFFSET, THDR_DLF, THDR_BSN,
@@ -33,7 +33,7 @@ statics!(UintField: LLC_DSAP, LLC_SSAP, LLC_CONTROL,
     XID_EXCHANGE_STATE, XID_BYTE10, XID_PACING_QUALIFIER, XID_BYTE15, XID_BRANCH, XID_TG,
     XID_DLC_TYPE, XID_DLC_LEN, XID_LINK_FLAGS, XID_STATION_ROLE, XID_TRANSMIT_RECEIVE, XID_MAX_BTU,
     XID_MAX_IFRAMES,
-    CV_KEY, CV_SUBVECTOR_KEY, CV_TG_SUBFIELD, CV_TG_NUMBER, CV_LEN, CV_NAME_TYPE, CV_PRODUCT_CLASS, CV_SUBFIELD_KEY,
+    CV_KEY, CV_SUBVECTOR_KEY, CV_HPR_KEY, CV_NETADDR_FLAGS, CV_TG_SUBFIELD, CV_TG_NUMBER, CV_LEN, CV_NAME_TYPE, CV_PRODUCT_CLASS, CV_SUBFIELD_KEY,
     RTP_STREAM, ANALYSIS_GAP, ANALYSIS_MISSING_BEGIN, ANALYSIS_MISSING_END, MESSAGE_LENGTH);
 statics!(Uint64Field: THDR_TCID, CIE_TCID, TH_SA);
 statics!(BoolField: NHDR_TSI, NHDR_SLOWDOWN1, NHDR_SLOWDOWN2,
@@ -41,7 +41,7 @@ statics!(BoolField: NHDR_TSI, NHDR_SLOWDOWN1, NHDR_SLOWDOWN2,
     SETUP_TARGET, SETUP_ARB, SETUP_RELIABLE, SETUP_DEDICATED,
     STATUS_GAP, STATUS_IDLE,
     SWITCH_REFIFO, SWITCH_MOBILITY, SWITCH_DIRSEARCH, SWITCH_LIMITED, SWITCH_NCESCOPE, SWITCH_MNPS,
-    SWITCH_RR_BF, ARB_PARITY,
+    SWITCH_RR_BF, ARB_PARITY, CV_NETADDR_PTP,
     TH_EFI, RH_RRI, RH_FI, RH_SDI, RH_BCI, RH_ECI, RH_DR1I, RH_LCCI, RH_DR2I, RH_ERI, RH_RLWI, RH_QRI,
     RH_PI, RH_BBI, RH_EBI, RH_CDI, RH_CSI, RH_EDI, RH_PDI, RH_CEBI,
     GDS_CONTINUATION,
@@ -862,6 +862,32 @@ pub fn register(reg: &Registration) {
             Base::Hex,
         )
         .names(names8(cv::KEYS)),
+        u(
+            &CV_HPR_KEY,
+            c"HPR vector key",
+            c"ee.cv.hpr_key",
+            U8,
+            Base::Hex,
+        )
+        .names(names8(cv::HPR_KEYS)),
+        u(
+            &CV_NETADDR_FLAGS,
+            c"Network address flags",
+            c"ee.cv.netaddr.flags",
+            U8,
+            Base::Hex,
+        ),
+        flag8(
+            &CV_NETADDR_PTP,
+            c"Point-to-point",
+            c"ee.cv.netaddr.ptp",
+            cv::NETWORK_ADDRESS_POINT_TO_POINT,
+        ),
+        CV_NETWORK_ID.def(
+            c"Network identifier",
+            c"ee.cv.network_id",
+            c"EBCDIC network id (NETID)",
+        ),
         u(
             &CV_TG_SUBFIELD,
             c"TG descriptor subfield",

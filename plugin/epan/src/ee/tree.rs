@@ -370,10 +370,48 @@ fn control_vector(packet: &Packet, parent: Tree, base: usize, vector: &Vector, l
             }
         }
         cv::TG_DESCRIPTOR => tg_descriptor(packet, sub, data_at, vector.data),
+        cv::NETWORK_ADDRESS if length_key => network_address(packet, sub, data_at, vector.data),
         _ => {
             if !vector.data.is_empty() {
                 packet.add_bytes(sub, &CV_DATA, data_at, vector.data.len());
             }
+        }
+    }
+}
+
+/// CV 0x05 in an RTP segment: flags, then nested HPR vectors (node
+/// identifier, network identifier, …), length-key and padded.
+fn network_address(packet: &Packet, parent: Tree, at: usize, data: &[u8]) {
+    let Some((flags, first, nested)) = cv::network_address(data) else {
+        packet.add_bytes(parent, &CV_DATA, at, data.len());
+        return;
+    };
+    let item = packet.add_uint(parent, &CV_NETADDR_FLAGS, at, 1, flags.into());
+    let fl = packet.subtree(item, &ETT_FLAGS);
+    packet.add_bool(fl, &CV_NETADDR_PTP, at, 1, flags.into());
+    for vector in nested {
+        let Ok(vector) = vector else { break };
+        let v_at = at + first + vector.offset;
+        let item = packet.add_uint(parent, &CV_HPR_KEY, v_at + 1, 1, vector.key.into());
+        packet.set_len(item, vector.len);
+        let sub = packet.subtree(item, &ETT_CV);
+        packet.add_uint(sub, &CV_LEN, v_at, 1, vector.len as u32);
+        match vector.key {
+            cv::HPR_NETWORK_IDENTIFIER if !vector.data.is_empty() => {
+                let netid = ee::ebcdic::to_ascii(vector.data);
+                packet.add_string(
+                    sub,
+                    &CV_NETWORK_ID,
+                    v_at + 2,
+                    vector.data.len(),
+                    netid.trim_end(),
+                );
+            }
+            cv::NETWORK_ADDRESS => network_address(packet, sub, v_at + 2, vector.data),
+            _ if !vector.data.is_empty() => {
+                packet.add_bytes(sub, &CV_DATA, v_at + 2, vector.data.len());
+            }
+            _ => {}
         }
     }
 }
