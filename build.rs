@@ -20,6 +20,7 @@ fn main() {
     println!("cargo:rerun-if-changed=wireshark-headers");
     println!("cargo:rustc-check-cfg=cfg(ws_plugin_describe)");
     println!("cargo:rustc-check-cfg=cfg(ws_bool_is_c_bool)");
+    println!("cargo:rustc-check-cfg=cfg(ws_rec_has_data)");
 
     let (version, source) = match detect_version() {
         Some(found) => found,
@@ -39,6 +40,10 @@ fn main() {
     if minor >= 4 {
         println!("cargo:rustc-cfg=ws_plugin_describe");
         println!("cargo:rustc-cfg=ws_bool_is_c_bool");
+    }
+    // From 4.6 a wtap_rec carries its own data buffer; readers get no Buffer.
+    if minor >= 6 {
+        println!("cargo:rustc-cfg=ws_rec_has_data");
     }
     println!("cargo:rustc-env=PKTMATCH_WIRESHARK_ABI={version}");
     // For tests/layout.rs, which drives the C compiler through the cc crate.

@@ -260,6 +260,9 @@ fn real_includes() -> String {
         .map(|h| format!("#include <{h}>\n"))
         .collect();
     c += "#if __has_include(<wsutil/plugins.h>)\n#include <wsutil/plugins.h>\n#endif\n";
+    // struct wtap: public from 4.6, from the source package before.
+    c += "#if __has_include(<wiretap/wtap_module.h>)\n#include <wiretap/wtap_module.h>\n";
+    c += "#else\n#include <wiretap/wtap-int.h>\n#endif\n";
     c
 }
 

@@ -18,6 +18,20 @@
 
 typedef struct wtap wtap;
 typedef struct wtap_dumper wtap_dumper;
+typedef struct wtap_reader *FILE_T;
+typedef struct wtap_block *wtap_block_t;
+
+/* A growable byte buffer (wsutil/buffer.h); a reader fills the one it is
+ * handed for a record's bytes. */
+typedef struct Buffer Buffer;
+#ifndef PKTMATCH_PROBE_SIGNATURES
+struct Buffer {
+    uint8_t *data;
+    size_t allocated;
+    size_t start;
+    size_t first_free;
+};
+#endif
 
 /* Our own names for the callback types: the real typedefs use enum return
  * types, and a typedef may not be redeclared with a merely compatible type. */
@@ -62,8 +76,32 @@ struct file_type_subtype_info {
 #define PM_WTAP_BLOCK_PACKET 5          /* probe: WTAP_BLOCK_PACKET */
 #define PM_MULTIPLE_BLOCKS_SUPPORTED 2  /* probe: MULTIPLE_BLOCKS_SUPPORTED */
 #define PM_WTAP_ENCAP_UNKNOWN 0         /* probe: WTAP_ENCAP_UNKNOWN */
+#define PM_WTAP_TSPREC_NSEC 9           /* probe: WTAP_TSPREC_NSEC */
+#define PM_REC_TYPE_PACKET 0            /* probe: REC_TYPE_PACKET */
+#define PM_WTAP_HAS_TS 1                /* probe: WTAP_HAS_TS */
+#define PM_WTAP_HAS_CAP_LEN 2           /* probe: WTAP_HAS_CAP_LEN */
+#define PM_OPT_PKT_FLAGS 2              /* probe: OPT_PKT_FLAGS */
+#define PM_PACK_FLAGS_DIRECTION_INBOUND 1  /* probe: PACK_FLAGS_DIRECTION_INBOUND */
+#define PM_PACK_FLAGS_DIRECTION_OUTBOUND 2 /* probe: PACK_FLAGS_DIRECTION_OUTBOUND */
+#define PM_WTAP_ERR_SHORT_READ (-12)    /* probe: WTAP_ERR_SHORT_READ */
+#define PM_WTAP_ERR_BAD_FILE (-13)      /* probe: WTAP_ERR_BAD_FILE */
+
+/* wtap_rec members a reader sets, as offsets (the record structure differs
+ * between versions beyond these; offsets checked by the layout test). */
+#define PM_WTAP_REC_OFFSET_REC_TYPE 0   /* probe: offsetof(wtap_rec, rec_type) */
+#define PM_WTAP_REC_OFFSET_PRESENCE_FLAGS 4 /* probe: offsetof(wtap_rec, presence_flags) */
+#define PM_WTAP_REC_OFFSET_TS 16        /* probe: offsetof(wtap_rec, ts) */
+#define PM_WTAP_REC_OFFSET_TSPREC 32    /* probe: offsetof(wtap_rec, tsprec) */
 
 int wtap_register_file_type_subtype(const struct file_type_subtype_info *fi);
+int file_read(void *buf, unsigned int count, FILE_T file);
+int64_t file_seek(FILE_T stream, int64_t offset, int whence, int *err);
+int64_t file_tell(FILE_T stream);
+int file_error(FILE_T fh, char **err_info);
+void ws_buffer_assure_space(Buffer *buffer, size_t space);
+wtap_block_t wtap_block_create(unsigned int block_type);
+int wtap_block_add_uint32_option(wtap_block_t block, unsigned int option_id, uint32_t value);
+char *g_strdup(const char *str);
 void wtap_register_open_info(struct open_info *oi, const pm_wbool first_routine);
 int wtap_register_encap_type(const char *description, const char *name);
 int wtap_name_to_encap(const char *short_name);
