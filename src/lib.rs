@@ -9,6 +9,8 @@
 //! * [`packet`]: a dissector's view of one packet (tvb, pinfo, tree) whose
 //!   methods check ranges in Rust before any call that could throw.
 //! * [`plugin`]: the symbols Wireshark's plugin loader looks for.
+//! * [`wiretap`]: a file format reader in Rust behind Wireshark's reader
+//!   callbacks.
 //!
 //! Nothing here knows CTRACE, EE or matching: those are pure crates under
 //! `crates/`, and the plugins under `plugin/` join the two.
@@ -20,6 +22,7 @@ pub mod guard;
 pub mod packet;
 pub mod plugin;
 pub mod register;
+pub mod wiretap;
 
 /// Raw bindings to the Wireshark API as declared in `wireshark-headers/`.
 #[allow(
