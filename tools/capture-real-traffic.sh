@@ -337,6 +337,8 @@ cap_start "$CLI" c0 real-ipv6.pcap "ip6"
 cli ping -6 -c 3 -i 0.2 -W 2 "$SRV6"                      # ND with the router + ICMPv6 echo
 cli ping -6 -c 2 -i 0.2 -W 2 -s 1400 "$RTR6A"
 cli dig @"$SRV6" +tries=1 +time=3 www.example.test AAAA  # DNS over IPv6 UDP
+cli_fails dig @"$SRV6" -p 5300 +tries=1 +time=1 www.example.test AAAA   # ICMPv6 port unreachable
+cli_fails ping -6 -c 1 -W 5 2001:db8:2::99   # router's ND fails: ICMPv6 address unreachable (~3 s)
 cli curl -sS --max-time 8 -o /dev/null -g "http://[$SRV6]/small.txt" "http://[$SRV6]/page.html"
 cli_fails curl -sS --max-time 8 -o /dev/null -6 -k --resolve "server.example.test:443:[$SRV6]" \
     https://server.example.test/ --connect-timeout 2   # nothing on [::]:443: RST
