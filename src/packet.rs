@@ -14,8 +14,8 @@ use std::ptr;
 
 use crate::guard;
 use crate::register::{
-    BoolField, BytesField, DurationField, ExpertField, FrameNumField, Protocol, StringField,
-    Subtree, Uint64Field, UintField,
+    BoolField, BytesField, DurationField, ExpertField, FrameNumField, Ipv4Field, Ipv6Field,
+    Protocol, StringField, Subtree, TimeField, Uint64Field, UintField,
 };
 use crate::sys;
 
@@ -63,6 +63,12 @@ pub enum Outcome {
     HandOff {
         handle: sys::dissector_handle_t,
         offset: usize,
+    },
+    /// As `HandOff`, for the `len` bytes from `offset` only.
+    HandOffRange {
+        handle: sys::dissector_handle_t,
+        offset: usize,
+        len: usize,
     },
     /// As `HandOff`, for bytes from `offset` of a data source of ours.
     HandOffData {
@@ -118,7 +124,15 @@ pub unsafe fn dissector_entry(
         Outcome::NotMine => 0,
         Outcome::Done(len) => len,
         Outcome::HandOff { handle, offset } => {
-            packet.call(handle, offset);
+            packet.call(handle, offset, None);
+            packet.captured
+        }
+        Outcome::HandOffRange {
+            handle,
+            offset,
+            len,
+        } => {
+            packet.call(handle, offset, Some(len));
             packet.captured
         }
         Outcome::HandOffData {
@@ -129,7 +143,7 @@ pub unsafe fn dissector_entry(
             let whole = packet.captured;
             packet.tvb = data.tvb;
             packet.captured = data.len;
-            packet.call(handle, offset);
+            packet.call(handle, offset, None);
             whole
         }
     };
@@ -436,6 +450,93 @@ impl Packet {
         })
     }
 
+    /// A point in time (nanoseconds since the Unix epoch) over bytes
+    /// `offset..offset+len` (e.g. the TOD value it was computed from).
+    pub fn add_time(
+        &self,
+        parent: Tree,
+        field: &TimeField,
+        offset: usize,
+        len: usize,
+        ns: i64,
+    ) -> Tree {
+        Self::check_registered(field.id(), "time field");
+        self.check_range(offset, len, "time field");
+        let value = sys::pm_nstime_t {
+            secs: ns.div_euclid(1_000_000_000) as _,
+            nsecs: ns.rem_euclid(1_000_000_000) as c_int,
+        };
+        // SAFETY: range checked; Wireshark copies the value.
+        Tree(unsafe {
+            sys::proto_tree_add_time(
+                parent.0,
+                field.id(),
+                self.tvb,
+                offset as c_int,
+                len as c_int,
+                &value,
+            )
+        })
+    }
+
+    pub fn add_ipv4(
+        &self,
+        parent: Tree,
+        field: &Ipv4Field,
+        offset: usize,
+        len: usize,
+        addr: std::net::Ipv4Addr,
+    ) -> Tree {
+        Self::check_registered(field.id(), "IPv4 field");
+        self.check_range(offset, len, "IPv4 field");
+        // ws_in4_addr is in network byte order.
+        let value = u32::from_ne_bytes(addr.octets());
+        // SAFETY: range checked; the field is FT_IPv4.
+        Tree(unsafe {
+            sys::proto_tree_add_ipv4(
+                parent.0,
+                field.id(),
+                self.tvb,
+                offset as c_int,
+                len as c_int,
+                value,
+            )
+        })
+    }
+
+    pub fn add_ipv6(
+        &self,
+        parent: Tree,
+        field: &Ipv6Field,
+        offset: usize,
+        len: usize,
+        addr: std::net::Ipv6Addr,
+    ) -> Tree {
+        Self::check_registered(field.id(), "IPv6 field");
+        self.check_range(offset, len, "IPv6 field");
+        let value = sys::ws_in6_addr {
+            bytes: addr.octets(),
+        };
+        // SAFETY: range checked; Wireshark copies the address.
+        Tree(unsafe {
+            sys::proto_tree_add_ipv6(
+                parent.0,
+                field.id(),
+                self.tvb,
+                offset as c_int,
+                len as c_int,
+                &value,
+            )
+        })
+    }
+
+    /// Keeps the Info column text so far: what sub-dissectors write comes
+    /// after it.
+    pub fn fence_info(&self) {
+        // SAFETY: col_set_fence accepts a NULL cinfo.
+        unsafe { sys::col_set_fence(self.columns(), sys::PM_COL_INFO as c_int) }
+    }
+
     /// A duration in nanoseconds, shown in seconds.
     pub fn add_duration(&self, parent: Tree, field: &DurationField, nanos: i64) -> Tree {
         let value = sys::pm_nstime_t {
@@ -556,15 +657,20 @@ impl Packet {
 
     /// Hands `offset..` of this packet to another dissector.  Only called by
     /// [`dissector_entry`] outside the guard: the callee may throw.
-    fn call(&self, handle: sys::dissector_handle_t, offset: usize) {
-        if handle.is_null() || offset > self.captured {
+    fn call(&self, handle: sys::dissector_handle_t, offset: usize, len: Option<usize>) {
+        let end = len.map_or(Some(self.captured), |len| offset.checked_add(len));
+        if handle.is_null() || offset > self.captured || end.map_or(true, |end| end > self.captured)
+        {
             return;
         }
         // SAFETY: offset within the captured data.  An exception thrown by
         // the sub-dissector unwinds (longjmp) through dissector_entry only,
         // whose live values are all Copy, up to Wireshark's own handler.
         unsafe {
-            let sub = sys::tvb_new_subset_remaining(self.tvb, offset as c_int);
+            let sub = match len {
+                None => sys::tvb_new_subset_remaining(self.tvb, offset as c_int),
+                Some(len) => sys::tvb_new_subset_length(self.tvb, offset as c_int, len as c_int),
+            };
             if self.keep_columns {
                 sys::col_set_writable(self.columns(), -1, crate::abi::wbool(false));
             }
@@ -576,6 +682,25 @@ impl Packet {
             }
         }
     }
+}
+
+/// The dissector registered for `value` in dissector table `table` (e.g.
+/// "tcp.port"), or NULL.
+pub fn handle_for(table: &CStr, value: u32) -> sys::dissector_handle_t {
+    // SAFETY: both functions only read Wireshark's tables.
+    unsafe {
+        let table = sys::find_dissector_table(table.as_ptr());
+        if table.is_null() {
+            return ptr::null_mut();
+        }
+        sys::dissector_get_uint_handle(table, value)
+    }
+}
+
+/// The dissector registered under `name`, or NULL.
+pub fn handle_named(name: &CStr) -> sys::dissector_handle_t {
+    // SAFETY: find_dissector only reads Wireshark's table.
+    unsafe { sys::find_dissector(name.as_ptr()) }
 }
 
 /// Reads a `packet_info` member at a byte offset that the layout test checks

@@ -90,6 +90,20 @@ typed_field!(
     plain sys::PM_FT_BOOLEAN
 );
 typed_field!(
+    /// FT_IPv4: added with `proto_tree_add_ipv4`.
+    Ipv4Field,
+    plain sys::PM_FT_IPv4
+);
+typed_field!(
+    /// FT_IPv6: added with `proto_tree_add_ipv6`.
+    Ipv6Field,
+    plain sys::PM_FT_IPv6
+);
+typed_field!(
+    /// FT_ABSOLUTE_TIME shown in UTC: added with `proto_tree_add_time`.
+    TimeField
+);
+typed_field!(
     /// FT_UINT64: added with `proto_tree_add_uint64`.
     Uint64Field
 );
@@ -193,6 +207,24 @@ impl BoolField {
         );
         def.bitmask = mask;
         def
+    }
+}
+
+impl TimeField {
+    pub fn def(
+        &'static self,
+        name: &'static CStr,
+        abbrev: &'static CStr,
+        blurb: &'static CStr,
+    ) -> FieldDef {
+        FieldDef::new(
+            &self.0,
+            name,
+            abbrev,
+            sys::PM_FT_ABSOLUTE_TIME,
+            sys::PM_ABSOLUTE_TIME_UTC as c_int,
+            blurb,
+        )
     }
 }
 

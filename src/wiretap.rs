@@ -74,7 +74,11 @@ impl File {
         // SAFETY: file_error may set info to a g_malloc'd string we leave be.
         let code = unsafe { sys::file_error(self.0, &mut info) };
         ReadError {
-            code: if code == 0 { sys::PM_WTAP_ERR_SHORT_READ } else { code },
+            code: if code == 0 {
+                sys::PM_WTAP_ERR_SHORT_READ
+            } else {
+                code
+            },
             message: format!("{what} failed"),
         }
     }
@@ -141,8 +145,12 @@ pub trait FormatReader: Sized + 'static {
     /// The next record and its offset in the file; Ok(None) at the end.
     fn read(&mut self, file: &mut File, out: &mut RecordOut) -> Result<Option<i64>, ReadError>;
     /// The record `read` reported at `offset` (random access).
-    fn seek_read(&mut self, file: &mut File, offset: i64, out: &mut RecordOut)
-        -> Result<(), ReadError>;
+    fn seek_read(
+        &mut self,
+        file: &mut File,
+        offset: i64,
+        out: &mut RecordOut,
+    ) -> Result<(), ReadError>;
 }
 
 struct State<R> {
@@ -216,9 +224,17 @@ pub unsafe extern "C" fn open_routine<R: FormatReader>(
             unsafe {
                 set(wth, sys::PM_WTAP_OFFSET_FILE_TYPE_SUBTYPE, R::file_type());
                 set(wth, sys::PM_WTAP_OFFSET_FILE_ENCAP, R::encapsulation());
-                set(wth, sys::PM_WTAP_OFFSET_FILE_TSPREC, sys::PM_WTAP_TSPREC_NSEC as c_int);
+                set(
+                    wth,
+                    sys::PM_WTAP_OFFSET_FILE_TSPREC,
+                    sys::PM_WTAP_TSPREC_NSEC as c_int,
+                );
                 set(wth, sys::PM_WTAP_OFFSET_SNAPSHOT_LENGTH, 0u32);
-                set(wth, sys::PM_WTAP_OFFSET_PRIV, Box::into_raw(state).cast::<c_void>());
+                set(
+                    wth,
+                    sys::PM_WTAP_OFFSET_PRIV,
+                    Box::into_raw(state).cast::<c_void>(),
+                );
                 let read: sys::pm_subtype_read_func = Some(read_trampoline::<R>);
                 let seek_read: sys::pm_subtype_seek_read_func = Some(seek_read_trampoline::<R>);
                 let close: Option<unsafe extern "C" fn(*mut sys::wtap)> =
@@ -238,13 +254,21 @@ unsafe fn state<R>(wth: *mut c_void) -> *mut State<R> {
 }
 
 /// Fills Wireshark's record (and its data buffer) from `out`.
-unsafe fn fill<R: FormatReader>(rec: *mut sys::pm_wtap_rec, buf: *mut sys::Buffer, out: &RecordOut) {
+unsafe fn fill<R: FormatReader>(
+    rec: *mut sys::pm_wtap_rec,
+    buf: *mut sys::Buffer,
+    out: &RecordOut,
+) {
     let rec = rec.cast::<c_void>();
     // SAFETY: rec/buf are the caller's; offsets layout-checked.
     unsafe {
         #[cfg(ws_rec_has_data)]
         sys::wtap_setup_packet_rec(rec.cast(), R::encapsulation());
-        set(rec, sys::PM_WTAP_REC_OFFSET_REC_TYPE, sys::PM_REC_TYPE_PACKET as u32);
+        set(
+            rec,
+            sys::PM_WTAP_REC_OFFSET_REC_TYPE,
+            sys::PM_REC_TYPE_PACKET as u32,
+        );
         set(
             rec,
             sys::PM_WTAP_REC_OFFSET_PRESENCE_FLAGS,
@@ -255,10 +279,18 @@ unsafe fn fill<R: FormatReader>(rec: *mut sys::pm_wtap_rec, buf: *mut sys::Buffe
             nsecs: out.time_ns.rem_euclid(1_000_000_000) as c_int,
         };
         set(rec, sys::PM_WTAP_REC_OFFSET_TS, ts);
-        set(rec, sys::PM_WTAP_REC_OFFSET_TSPREC, sys::PM_WTAP_TSPREC_NSEC as c_int);
+        set(
+            rec,
+            sys::PM_WTAP_REC_OFFSET_TSPREC,
+            sys::PM_WTAP_TSPREC_NSEC as c_int,
+        );
         let caplen = out.bytes.len() as u32;
         set(rec, sys::PM_WTAP_REC_OFFSET_CAPLEN, caplen);
-        set(rec, sys::PM_WTAP_REC_OFFSET_LEN, out.original_len.max(caplen));
+        set(
+            rec,
+            sys::PM_WTAP_REC_OFFSET_LEN,
+            out.original_len.max(caplen),
+        );
         set(rec, sys::PM_WTAP_REC_OFFSET_PKT_ENCAP, R::encapsulation());
         if let Some(direction) = out.direction {
             let mut block: sys::wtap_block_t = get(rec, sys::PM_WTAP_REC_OFFSET_BLOCK);

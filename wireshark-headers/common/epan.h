@@ -25,6 +25,7 @@ typedef struct epan_column_info column_info;
 typedef struct pref_module module_t;
 typedef struct expert_module expert_module_t;
 typedef struct dissector_handle *dissector_handle_t;
+typedef struct dissector_table *dissector_table_t;
 typedef struct _wmem_allocator_t wmem_allocator_t;
 
 typedef int (*dissector_t)(tvbuff_t *, packet_info *, proto_tree *, void *);
@@ -103,6 +104,14 @@ struct _address {
     int len;
     const void *data;
     void *priv;
+};
+#endif
+
+/* An IPv6 address as proto_tree_add_ipv6 takes it. */
+typedef struct e_in6_addr ws_in6_addr;
+#ifndef PKTMATCH_PROBE_SIGNATURES
+struct e_in6_addr {
+    uint8_t bytes[16];
 };
 #endif
 
@@ -195,6 +204,9 @@ void prefs_register_string_preference(module_t *module, const char *name, const 
 dissector_handle_t register_dissector(const char *name, dissector_t dissector, const int proto);
 dissector_handle_t create_dissector_handle(dissector_t dissector, const int proto);
 dissector_handle_t find_dissector(const char *name);
+dissector_table_t find_dissector_table(const char *name);
+dissector_handle_t dissector_get_uint_handle(dissector_table_t const sub_dissectors,
+                                             const uint32_t uint_val);
 void dissector_add_uint(const char *name, const uint32_t pattern, dissector_handle_t handle);
 void dissector_add_uint_range_with_preference(const char *abbrev, const char *range_str,
                                               dissector_handle_t handle);
@@ -205,6 +217,8 @@ unsigned tvb_captured_length(const tvbuff_t *tvb);
 unsigned tvb_reported_length(const tvbuff_t *tvb);
 const uint8_t *tvb_get_ptr(tvbuff_t *tvb, const int offset, const int length);
 tvbuff_t *tvb_new_subset_remaining(tvbuff_t *backing, const int backing_offset);
+tvbuff_t *tvb_new_subset_length(tvbuff_t *backing, const int backing_offset,
+                                const int backing_length);
 tvbuff_t *tvb_new_child_real_data(tvbuff_t *parent, const uint8_t *data, const unsigned length,
                                   const int reported_length);
 
@@ -223,6 +237,10 @@ proto_item *proto_tree_add_bytes(proto_tree *tree, int hfindex, tvbuff_t *tvb, i
                                  int length, const uint8_t *start_ptr);
 proto_item *proto_tree_add_time(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start,
                                 int length, const pm_nstime_t *value_ptr);
+proto_item *proto_tree_add_ipv4(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start,
+                                int length, uint32_t value);
+proto_item *proto_tree_add_ipv6(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start,
+                                int length, const ws_in6_addr *value_ptr);
 proto_tree *proto_item_add_subtree(proto_item *pi, const int idx);
 void proto_item_set_len(proto_item *pi, const int length);
 void proto_item_append_text(proto_item *pi, const char *format, ...);
@@ -232,6 +250,7 @@ void col_add_str(column_info *cinfo, const int col, const char *str);
 void col_append_str(column_info *cinfo, const int col, const char *str);
 void col_clear(column_info *cinfo, const int col);
 void col_set_writable(column_info *cinfo, const int col, const pm_wbool writable);
+void col_set_fence(column_info *cinfo, const int col);
 
 char *wmem_strndup(wmem_allocator_t *allocator, const char *src, const size_t len);
 void *wmem_alloc(wmem_allocator_t *allocator, const size_t size);

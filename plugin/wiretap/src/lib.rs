@@ -1,17 +1,20 @@
 //! pktmatch's file format (wiretap) plugin: the z/OS CTRACE file type and the
 //! "ctrace" encapsulation that the `ctrace` dissector attaches to.
 //!
-//! Foundation scope: the file type, encapsulation and a heuristic open routine
-//! are registered, so `-G plugins` lists the plugin as a file type plugin;
-//! the open routine recognises nothing yet (the CTRACE issue teaches it the
-//! formats).  Only libwiretap/libwsutil symbols may be used here: capinfos
-//! and editcap load this plugin without libwireshark.
+//! The heuristic open routine recognises a trace by content (`reader`), in
+//! any of the framings a transfer from z/OS leaves (raw entries, RDW, BDW +
+//! RDW), and explains containers it cannot read (TSO XMIT, AMATERSE, an IPCS
+//! formatted report).  Only libwiretap/libwsutil symbols may be used here:
+//! capinfos and editcap load this plugin without libwireshark.
 
-use std::ffi::{c_char, c_int};
+mod reader;
+
+use std::ffi::c_int;
 use std::ptr;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use wireshark_ffi::register::StaticTable;
+use wireshark_ffi::wiretap::{open_routine, File, FormatReader, ReadError, RecordOut};
 use wireshark_ffi::{abi, guard, plugin_symbols, sys};
 
 plugin_symbols!(describe: wireshark_ffi::plugin::DESCRIBE_FILE_TYPE, register: register_plugin);
@@ -64,7 +67,7 @@ extern "C" fn register_module() {
             let open_info = Box::leak(Box::new(sys::open_info {
                 name: c"z/OS CTRACE".as_ptr(),
                 type_: sys::PM_OPEN_INFO_HEURISTIC,
-                open_routine: Some(open_ctrace),
+                open_routine: Some(open_routine::<Ctrace>),
                 extensions: ptr::null(),
                 extensions_set: ptr::null_mut(),
                 wslua_data: ptr::null_mut(),
@@ -74,12 +77,37 @@ extern "C" fn register_module() {
     });
 }
 
-/// Heuristic open routine.  Recognises nothing yet.
-unsafe extern "C" fn open_ctrace(
-    _wth: *mut sys::wtap,
-    _err: *mut c_int,
-    _err_info: *mut *mut c_char,
-) -> c_int {
-    guard::catch(|| sys::PM_WTAP_OPEN_NOT_MINE as c_int)
-        .unwrap_or(sys::PM_WTAP_OPEN_NOT_MINE as c_int)
+/// The CTRACE format behind Wireshark's reader callbacks.
+struct Ctrace(reader::CtraceReader);
+
+impl FormatReader for Ctrace {
+    fn file_type() -> c_int {
+        FILE_TYPE_ID.load(Ordering::Relaxed)
+    }
+    fn encapsulation() -> c_int {
+        ENCAP_ID.load(Ordering::Relaxed)
+    }
+    fn open(file: &mut File) -> Result<Option<Self>, ReadError> {
+        let mut prefix = vec![0u8; ctrace::framing::DETECT_PREFIX];
+        let got = file.read(&mut prefix)?;
+        prefix.truncate(got);
+        match reader::recognise(&prefix, got < ctrace::framing::DETECT_PREFIX) {
+            reader::Recognised::Trace(framing) => {
+                Ok(Some(Ctrace(reader::CtraceReader::new(framing))))
+            }
+            reader::Recognised::NotMine => Ok(None),
+            reader::Recognised::Explain(message) => Err(ReadError::bad_file(message)),
+        }
+    }
+    fn read(&mut self, file: &mut File, out: &mut RecordOut) -> Result<Option<i64>, ReadError> {
+        self.0.read(file, out)
+    }
+    fn seek_read(
+        &mut self,
+        file: &mut File,
+        offset: i64,
+        out: &mut RecordOut,
+    ) -> Result<(), ReadError> {
+        self.0.seek_read(file, offset, out)
+    }
 }

@@ -1,0 +1,352 @@
+//! Every `ctrace.*` field, subtree and expert info.  Value names and bit
+//! masks come from the `ctrace` crate's tables.
+
+use ctrace::{cte, pthdr};
+use wireshark_ffi::register::{
+    Base, BoolField, ExpertDef, ExpertField, ExpertGroup, FieldDef, Ipv4Field, Ipv6Field,
+    Registration, Severity, StringField, Subtree, TimeField, UintField, UintWidth,
+};
+
+macro_rules! statics {
+    ($ty:ident: $($name:ident),* $(,)?) => { $(pub static $name: $ty = $ty::new();)* };
+}
+
+statics!(Subtree: ETT, ETT_CTE, ETT_PTHDR, ETT_FLAGS, ETT_SEGMENTS);
+statics!(UintField: CTE_LEN, CTE_OFFSET, FORMAT_ID, FMTID, CTE_TRAILING_LEN,
+    PTH_LEN, SEQ, FLAGS, OPTIONS, DEVTYPE, DT_DOMAIN, DT_TYPE, DT_PROTOCOL, DT_STATE,
+    SRCPORT, DSTPORT, PLEN, PROTOCOL, VLAN, SEGMENT_OFFSET, TLEN, IFINDEX, DROP_REASON,
+    SEGMENTS, SEGMENT_SEQ);
+statics!(BoolField: FLAG_LOCAL, FLAG_CF_TXT, FLAG_CLEAR_TXT, FLAG_OUT, OPT_SEGMENT, ABBREVIATED,
+    LOST);
+statics!(StringField: INTERFACE, JOB, DIRECTION);
+statics!(TimeField: CTE_TIME, TIME);
+statics!(Ipv4Field: SRC, DST);
+statics!(Ipv6Field: SRC6, DST6);
+statics!(ExpertField: EI_MALFORMED, EI_LOST, EI_ABBREVIATED, EI_INCOMPLETE);
+
+fn names8(table: &'static [(u8, &'static str)]) -> impl Iterator<Item = (u32, &'static str)> {
+    table.iter().map(|&(v, s)| (u32::from(v), s))
+}
+
+pub fn register(reg: &Registration) {
+    use UintWidth::{U16, U32, U8};
+    let u = |f: &'static UintField, name, abbrev, w, b, blurb| f.def(name, abbrev, w, b, blurb);
+    let flag = |f: &'static BoolField, name, abbrev, mask: u8, blurb| {
+        f.flag(name, abbrev, U8, mask.into(), blurb)
+    };
+    reg.fields(
+        vec![
+            // CTE
+            u(
+                &CTE_LEN,
+                c"Entry length (CTELENP)",
+                c"ctrace.cte.len",
+                U16,
+                Base::Dec,
+                c"",
+            ),
+            u(
+                &CTE_OFFSET,
+                c"Data offset (CTEOFF)",
+                c"ctrace.cte.offset",
+                U16,
+                Base::Dec,
+                c"",
+            ),
+            u(
+                &FORMAT_ID,
+                c"Format id (CTEFMTID)",
+                c"ctrace.format_id",
+                U32,
+                Base::Hex,
+                c"",
+            ),
+            u(
+                &FMTID,
+                c"Record kind",
+                c"ctrace.fmtid",
+                U8,
+                Base::Dec,
+                c"Low byte of CTEFMTID",
+            )
+            .names(names8(cte::FORMAT_IDS)),
+            CTE_TIME.def(
+                c"Entry time (CTETIME)",
+                c"ctrace.cte.time",
+                c"TOD clock when the entry was moved into the trace buffer, as UTC",
+            ),
+            u(
+                &CTE_TRAILING_LEN,
+                c"Trailing length (CTELENE)",
+                c"ctrace.cte.trailing_len",
+                U16,
+                Base::Dec,
+                c"",
+            ),
+            LOST.def(
+                c"Lost records",
+                c"ctrace.lost",
+                c"Marker entry: trace records were lost here",
+            ),
+            // PTHDR
+            u(
+                &PTH_LEN,
+                c"Header length (PTH_Len)",
+                c"ctrace.pth.len",
+                U16,
+                Base::Dec,
+                c"",
+            ),
+            u(
+                &SEQ,
+                c"Sequence number (PTH_SeqNum)",
+                c"ctrace.seq",
+                U8,
+                Base::Dec,
+                c"Numbers the CTEs of a segmented packet",
+            ),
+            u(
+                &FLAGS,
+                c"Flags (PTH_Flag)",
+                c"ctrace.flags",
+                U8,
+                Base::Hex,
+                c"",
+            ),
+            flag(
+                &FLAG_LOCAL,
+                c"Local (both ends on this stack)",
+                c"ctrace.flags.local",
+                pthdr::flag::LOCAL,
+                c"",
+            ),
+            flag(
+                &FLAG_CF_TXT,
+                c"Confidential data not traced (AT-TLS)",
+                c"ctrace.flags.cf_txt",
+                pthdr::flag::CF_TXT,
+                c"",
+            ),
+            flag(
+                &FLAG_CLEAR_TXT,
+                c"Cleartext of protected data (AT-TLS)",
+                c"ctrace.flags.clear_txt",
+                pthdr::flag::CLEAR_TXT,
+                c"",
+            ),
+            flag(
+                &FLAG_OUT,
+                c"Outbound",
+                c"ctrace.flags.out",
+                pthdr::flag::OUT,
+                c"",
+            ),
+            DIRECTION.def(
+                c"Direction",
+                c"ctrace.direction",
+                c"To (outbound) or From (inbound) the interface, as IPCS prints it",
+            ),
+            u(
+                &OPTIONS,
+                c"Options (PTH_Opt)",
+                c"ctrace.options",
+                U8,
+                Base::Hex,
+                c"",
+            ),
+            flag(
+                &OPT_SEGMENT,
+                c"Segmented record",
+                c"ctrace.options.segment",
+                pthdr::opt::SEGMENT,
+                c"",
+            ),
+            u(
+                &DEVTYPE,
+                c"Device type (PTH_DevTy)",
+                c"ctrace.devtype",
+                U8,
+                Base::Dec,
+                c"",
+            )
+            .names(names8(pthdr::DEVICE_TYPES)),
+            INTERFACE.def(
+                c"Interface (PTH_Name)",
+                c"ctrace.interface",
+                c"Link or interface name (EBCDIC)",
+            ),
+            JOB.def(
+                c"Job name",
+                c"ctrace.job",
+                c"Data trace: job that owns the socket (EBCDIC)",
+            ),
+            u(
+                &DT_DOMAIN,
+                c"Socket domain",
+                c"ctrace.dt.domain",
+                U8,
+                Base::Dec,
+                c"",
+            ),
+            u(
+                &DT_TYPE,
+                c"Socket type",
+                c"ctrace.dt.type",
+                U8,
+                Base::Dec,
+                c"",
+            ),
+            u(
+                &DT_PROTOCOL,
+                c"Socket protocol",
+                c"ctrace.dt.protocol",
+                U8,
+                Base::Dec,
+                c"",
+            ),
+            u(
+                &DT_STATE,
+                c"Socket state",
+                c"ctrace.dt.state",
+                U8,
+                Base::Dec,
+                c"",
+            ),
+            TIME.def(
+                c"Packet time (PTH_Time)",
+                c"ctrace.time",
+                c"TOD clock of the packet, as UTC (minus the TOD-UTC preference)",
+            ),
+            SRC.def(c"Source address", c"ctrace.src", c""),
+            DST.def(c"Destination address", c"ctrace.dst", c""),
+            SRC6.def(c"Source address (IPv6)", c"ctrace.src6", c""),
+            DST6.def(c"Destination address (IPv6)", c"ctrace.dst6", c""),
+            u(
+                &SRCPORT,
+                c"Source port",
+                c"ctrace.srcport",
+                U16,
+                Base::Dec,
+                c"",
+            ),
+            u(
+                &DSTPORT,
+                c"Destination port",
+                c"ctrace.dstport",
+                U16,
+                Base::Dec,
+                c"",
+            ),
+            u(
+                &PLEN,
+                c"Packet length (PTH_Plen)",
+                c"ctrace.plen",
+                U32,
+                Base::Dec,
+                c"Length of the packet on the wire",
+            ),
+            u(
+                &PROTOCOL,
+                c"IP protocol",
+                c"ctrace.protocol",
+                U8,
+                Base::Dec,
+                c"",
+            ),
+            u(&VLAN, c"VLAN id", c"ctrace.vlan", U16, Base::Dec, c""),
+            u(
+                &SEGMENT_OFFSET,
+                c"Segment offset (PTH_OffSegLen)",
+                c"ctrace.segment_offset",
+                U32,
+                Base::Dec,
+                c"Offset of this CTE's bytes in the packet",
+            ),
+            u(
+                &TLEN,
+                c"Traced length (PTH_Tlen)",
+                c"ctrace.tlen",
+                U32,
+                Base::Dec,
+                c"Bytes of the packet that were traced",
+            ),
+            u(
+                &IFINDEX,
+                c"Interface index (PTH_InfIx)",
+                c"ctrace.ifindex",
+                U32,
+                Base::Dec,
+                c"",
+            ),
+            u(
+                &DROP_REASON,
+                c"Drop reason (PTH_DropRsn)",
+                c"ctrace.drop_reason",
+                U16,
+                Base::Hex,
+                c"",
+            ),
+            ABBREVIATED.def(
+                c"Abbreviated",
+                c"ctrace.abbreviated",
+                c"Only part of the packet was traced (Abbrev rather than Full)",
+            ),
+            u(
+                &SEGMENTS,
+                c"Entries of this packet",
+                c"ctrace.segments",
+                U32,
+                Base::Dec,
+                c"CTEs the packet was split over",
+            ),
+            u(
+                &SEGMENT_SEQ,
+                c"Segment sequence number",
+                c"ctrace.segment.seq",
+                U8,
+                Base::Dec,
+                c"",
+            ),
+        ]
+        .into_iter()
+        .collect::<Vec<FieldDef>>(),
+    );
+    reg.subtrees(&[&ETT, &ETT_CTE, &ETT_PTHDR, &ETT_FLAGS, &ETT_SEGMENTS]);
+    let expert = |field, abbrev, group, severity, summary| ExpertDef {
+        field,
+        abbrev,
+        group,
+        severity,
+        summary,
+    };
+    reg.experts(vec![
+        expert(
+            &EI_MALFORMED,
+            c"ctrace.malformed",
+            ExpertGroup::Malformed,
+            Severity::Error,
+            c"Malformed CTRACE record",
+        ),
+        expert(
+            &EI_LOST,
+            c"ctrace.expert.lost",
+            ExpertGroup::Sequence,
+            Severity::Warn,
+            c"Trace records were lost",
+        ),
+        expert(
+            &EI_ABBREVIATED,
+            c"ctrace.expert.abbreviated",
+            ExpertGroup::Protocol,
+            Severity::Chat,
+            c"Packet traced in part (abbreviated)",
+        ),
+        expert(
+            &EI_INCOMPLETE,
+            c"ctrace.expert.incomplete",
+            ExpertGroup::Sequence,
+            Severity::Warn,
+            c"Segmented packet with entries missing",
+        ),
+    ]);
+}
