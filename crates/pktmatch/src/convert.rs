@@ -1,0 +1,408 @@
+//! `pktmatch convert`: a z/OS CTRACE file to pcapng.
+//!
+//! The input is memory-mapped read-only and walked with the `ctrace`
+//! crate; packets split over several CTEs are put back together.  Output:
+//! one interface block per CTRACE interface and link type — raw IP
+//! (LINKTYPE_RAW) for packet trace, Ethernet for OSAENTA, exported PDUs
+//! (LINKTYPE_WIRESHARK_UPPER_PDU) carrying the socket's addresses and ports
+//! for data trace — nanosecond time stamps, the packet's original length,
+//! its direction in the packet flags.  Records without a packet trace
+//! header go, whole, to a LINKTYPE_USER0 interface ("--raw-cte" sends every
+//! record there), so nothing is dropped; lost-record markers become a
+//! comment on the next packet and a count in the summary.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ctrace::{cte, Cte, Entries, Pthdr};
+use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
+use pcap_file::pcapng::blocks::interface_description::{
+    InterfaceDescriptionBlock, InterfaceDescriptionOption,
+};
+use pcap_file::pcapng::PcapNgWriter;
+use pcap_file::DataLink;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// The CTRACE file as transferred from z/OS (binary; raw, RDW or BDW+RDW).
+    pub input: PathBuf,
+    /// The pcapng file to write (refused if it exists, unless --force).
+    pub output: PathBuf,
+    /// Keep every record whole (CTE header included) on a LINKTYPE_USER0
+    /// interface instead of decoding it.
+    #[arg(long)]
+    pub raw_cte: bool,
+    /// Seconds the z/OS TOD clock runs ahead of UTC (leap seconds).
+    #[arg(long, default_value_t = 0)]
+    pub leap_seconds: i64,
+    /// Overwrite OUTPUT if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What a conversion did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub input_bytes: u64,
+    pub entries: u64,
+    pub packets: u64,
+    pub segmented_packets: u64,
+    pub raw_records: u64,
+    pub lost_markers: u64,
+    pub interfaces: usize,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} entries -> {} packets ({} reassembled from segments), {} undecoded records kept raw, {} lost-record markers, {} interfaces",
+            self.entries, self.packets, self.segmented_packets, self.raw_records, self.lost_markers, self.interfaces
+        )
+    }
+}
+
+#[derive(Debug)]
+pub struct Error(String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn io_error(path: &Path, what: &str, e: impl fmt::Display) -> Error {
+    Error(format!("{}: {what}: {e}", path.display()))
+}
+
+const LINKTYPE_USER0: DataLink = DataLink::USER0;
+
+/// Exported PDU tags (wsutil/exported_pdu_tlvs.h).
+mod exported_pdu {
+    pub const END_OF_OPT: u16 = 0;
+    pub const DISSECTOR_TABLE_NAME: u16 = 14;
+    pub const IPV4_SRC: u16 = 20;
+    pub const IPV4_DST: u16 = 21;
+    pub const IPV6_SRC: u16 = 22;
+    pub const IPV6_DST: u16 = 23;
+    pub const PORT_TYPE: u16 = 24;
+    pub const SRC_PORT: u16 = 25;
+    pub const DST_PORT: u16 = 26;
+    pub const DISSECTOR_TABLE_NUM_VAL: u16 = 32;
+    pub const PT_TCP: u32 = 2;
+    pub const PT_UDP: u32 = 3;
+}
+
+/// The exported-PDU header that tells Wireshark the socket endpoints and
+/// which port table decodes the payload.
+fn exported_pdu_header(pthdr: &Pthdr, out: &mut Vec<u8>) {
+    use exported_pdu::*;
+    let tag = |out: &mut Vec<u8>, tag: u16, value: &[u8]| {
+        out.extend_from_slice(&tag.to_be_bytes());
+        out.extend_from_slice(&(value.len() as u16).to_be_bytes());
+        out.extend_from_slice(value);
+    };
+    let udp = pthdr.dt_protocol() == 17;
+    let table: &[u8] = if udp { b"udp.port" } else { b"tcp.port" };
+    tag(out, DISSECTOR_TABLE_NAME, table);
+    let port = pthdr.src_port().min(pthdr.dst_port());
+    tag(out, DISSECTOR_TABLE_NUM_VAL, &u32::from(port).to_be_bytes());
+    match (pthdr.src_ip(), pthdr.dst_ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            tag(out, IPV4_SRC, &s.octets());
+            tag(out, IPV4_DST, &d.octets());
+        }
+        (s, d) => {
+            let v6 = |ip: IpAddr| match ip {
+                IpAddr::V4(v) => v.to_ipv6_mapped().octets(),
+                IpAddr::V6(v) => v.octets(),
+            };
+            tag(out, IPV6_SRC, &v6(s));
+            tag(out, IPV6_DST, &v6(d));
+        }
+    }
+    tag(
+        out,
+        PORT_TYPE,
+        &(if udp { PT_UDP } else { PT_TCP }).to_be_bytes(),
+    );
+    tag(out, SRC_PORT, &u32::from(pthdr.src_port()).to_be_bytes());
+    tag(out, DST_PORT, &u32::from(pthdr.dst_port()).to_be_bytes());
+    tag(out, END_OF_OPT, &[]);
+}
+
+/// pcapng epb_flags direction bits: 01 inbound, 10 outbound.
+fn direction_flags(pthdr: &Pthdr) -> u32 {
+    if pthdr.is_outbound() {
+        2
+    } else {
+        1
+    }
+}
+
+struct Writer<W: Write> {
+    out: PcapNgWriter<W>,
+    /// Interface ids by (name, link type number).
+    interfaces: HashMap<(String, u32), u32>,
+}
+
+impl<W: Write> Writer<W> {
+    fn interface(&mut self, name: String, link: DataLink) -> Result<u32, pcap_file::PcapError> {
+        let key = (name.clone(), u32::from(link));
+        if let Some(id) = self.interfaces.get(&key) {
+            return Ok(*id);
+        }
+        let id = self.interfaces.len() as u32;
+        let idb = InterfaceDescriptionBlock {
+            linktype: link,
+            snaplen: 0,
+            options: vec![
+                InterfaceDescriptionOption::IfName(Cow::Owned(name.clone())),
+                // Nanosecond time stamps.
+                InterfaceDescriptionOption::IfTsResol(9),
+            ],
+        };
+        self.out.write_pcapng_block(idb)?;
+        self.interfaces.insert(key, id);
+        Ok(id)
+    }
+
+    fn packet(
+        &mut self,
+        interface: u32,
+        time_ns: i64,
+        original_len: u32,
+        data: &[u8],
+        options: Vec<EnhancedPacketOption<'_>>,
+    ) -> Result<(), pcap_file::PcapError> {
+        let epb = EnhancedPacketBlock {
+            interface_id: interface,
+            timestamp: Duration::from_nanos(time_ns.max(0) as u64),
+            original_len: original_len.max(data.len() as u32),
+            data: Cow::Borrowed(data),
+            options,
+        };
+        self.out.write_pcapng_block(epb).map(|_| ())
+    }
+}
+
+/// Converts `args.input` to `args.output`.
+pub fn run(args: &Args) -> Result<Summary, Error> {
+    let input = &args.input;
+    let output = &args.output;
+    if same_file(input, output) {
+        return Err(Error(format!(
+            "{}: refusing to write the output over the input",
+            output.display()
+        )));
+    }
+    if output.exists() && !args.force {
+        return Err(Error(format!(
+            "{}: exists (use --force to overwrite)",
+            output.display()
+        )));
+    }
+    let file = File::open(input).map_err(|e| io_error(input, "cannot open", e))?;
+    // SAFETY: read-only private map of a file we do not modify; a file
+    // truncated by someone else while we read would fault, as with any
+    // memory-mapped reader.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| io_error(input, "cannot map", e))?;
+    let bytes: &[u8] = &map;
+    let entries = Entries::detect(bytes).map_err(|e| Error(format!("{}: {e}", input.display())))?;
+
+    // Written beside the output, renamed into place when complete.
+    let partial = output.with_extension("pcapng.partial");
+    let sink = File::create(&partial).map_err(|e| io_error(&partial, "cannot create", e))?;
+    let writer = PcapNgWriter::new(BufWriter::with_capacity(1 << 20, sink))
+        .map_err(|e| io_error(&partial, "cannot write", e))?;
+    let mut writer = Writer {
+        out: writer,
+        interfaces: HashMap::new(),
+    };
+    let progress = progress_bar(bytes.len() as u64);
+    let result = convert(entries, bytes, args, &mut writer, &progress);
+    progress.finish_and_clear();
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(error) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(error);
+        }
+    };
+    let mut sink = writer.out.into_inner();
+    sink.flush()
+        .map_err(|e| io_error(&partial, "cannot write", e))?;
+    drop(sink);
+    std::fs::rename(&partial, output)
+        .map_err(|e| io_error(output, "cannot rename into place", e))?;
+    Ok(Summary {
+        input_bytes: bytes.len() as u64,
+        interfaces: writer.interfaces.len(),
+        ..summary
+    })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    // Only worth drawing for inputs that take a while.
+    if total < 64 << 20 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} converting [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn convert<W: Write>(
+    mut entries: Entries<'_>,
+    bytes: &[u8],
+    args: &Args,
+    writer: &mut Writer<W>,
+    progress: &indicatif::ProgressBar,
+) -> Result<Summary, Error> {
+    let mut summary = Summary::default();
+    let mut pending_lost: u64 = 0;
+    let mut group: Vec<&[u8]> = Vec::new();
+    let mut next: Option<(u64, &[u8])> = None;
+    let mut scratch = Vec::new();
+    let input = &args.input;
+    let pcap_error = |e: pcap_file::PcapError| io_error(&args.output, "cannot write", e);
+    let mut last_tick = 0u64;
+    loop {
+        let first = match next.take() {
+            Some(entry) => entry,
+            None => match entries.next() {
+                None => break,
+                Some(Err(e)) => return Err(Error(format!("{}: {e}", input.display()))),
+                Some(Ok(entry)) => {
+                    summary.entries += 1;
+                    entry
+                }
+            },
+        };
+        group.clear();
+        group.push(first.1);
+        // Collect the rest of a segmented packet.
+        loop {
+            if ctrace::segment::group_len(&group) < group.len() {
+                break;
+            }
+            let complete = ctrace::reassemble(&group).map_or(true, |p| p.is_complete());
+            if complete {
+                break;
+            }
+            match entries.next() {
+                None => break,
+                Some(Err(e)) => return Err(Error(format!("{}: {e}", input.display()))),
+                Some(Ok(entry)) => {
+                    summary.entries += 1;
+                    if ctrace::continues(group[group.len() - 1], entry.1) {
+                        group.push(entry.1);
+                    } else {
+                        next = Some(entry);
+                        break;
+                    }
+                }
+            }
+        }
+        if first.0 - last_tick > 4 << 20 {
+            progress.set_position(first.0);
+            last_tick = first.0;
+        }
+        let cte = Cte::new_checked(group[0])
+            .map_err(|e| Error(format!("{}: {}", input.display(), e.at(first.0))))?;
+        if cte.is_lost_record() {
+            summary.lost_markers += 1;
+            pending_lost += 1;
+            continue;
+        }
+        let mut options = Vec::new();
+        if pending_lost > 0 {
+            options.push(EnhancedPacketOption::Comment(Cow::Owned(format!(
+                "CTRACE: trace records were lost before this packet ({pending_lost} lost-record marker{})",
+                if pending_lost == 1 { "" } else { "s" }
+            ))));
+            pending_lost = 0;
+        }
+        let pthdr = if args.raw_cte || !cte.has_pthdr() {
+            None
+        } else {
+            Pthdr::from_cte(&cte).ok()
+        };
+        let Some(pthdr) = pthdr else {
+            // Kept whole: every CTE of the group, header and all.
+            scratch.clear();
+            for part in &group {
+                scratch.extend_from_slice(part);
+            }
+            let name = "CTRACE records".to_owned();
+            let id = writer.interface(name, LINKTYPE_USER0).map_err(pcap_error)?;
+            let time = ctrace::tod::to_unix_ns(cte.tod(), args.leap_seconds);
+            writer
+                .packet(id, time, scratch.len() as u32, &scratch, options)
+                .map_err(pcap_error)?;
+            summary.raw_records += 1;
+            summary.packets += 1;
+            continue;
+        };
+        let packet: Cow<[u8]> = if group.len() > 1 {
+            summary.segmented_packets += 1;
+            ctrace::reassemble(&group)
+                .map_err(|e| Error(format!("{}: {}", input.display(), e.at(first.0))))?
+                .packet
+        } else {
+            Cow::Borrowed(pthdr.payload())
+        };
+        options.push(EnhancedPacketOption::Flags(direction_flags(&pthdr)));
+        let time = pthdr.unix_ns(args.leap_seconds);
+        let original = pthdr.packet_len();
+        let (name, link, data): (String, DataLink, &[u8]) = match cte.fmtid() {
+            cte::FMT_OSAENTA => (
+                pthdr.interface_name().trim_end().to_owned(),
+                DataLink::ETHERNET,
+                &packet,
+            ),
+            cte::FMT_DATA => {
+                scratch.clear();
+                exported_pdu_header(&pthdr, &mut scratch);
+                scratch.extend_from_slice(&packet);
+                (
+                    format!("data trace {}", pthdr.job_name().trim_end()),
+                    DataLink::WIRESHARK_UPPER_PDU,
+                    &scratch,
+                )
+            }
+            _ => (
+                pthdr.interface_name().trim_end().to_owned(),
+                DataLink::RAW,
+                &packet,
+            ),
+        };
+        let extra = data.len() as u32 - packet.len() as u32;
+        let id = writer.interface(name, link).map_err(pcap_error)?;
+        writer
+            .packet(id, time, original.saturating_add(extra), data, options)
+            .map_err(pcap_error)?;
+        summary.packets += 1;
+    }
+    let _ = bytes;
+    Ok(summary)
+}

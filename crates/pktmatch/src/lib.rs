@@ -1,0 +1,3 @@
+//! The pktmatch command line's work, as a library the tests call too.
+
+pub mod convert;
