@@ -143,6 +143,13 @@ impl Wireshark {
 
     /// Runs tshark with `args`; returns its output whatever the exit status.
     pub fn tshark(&self, args: &[&str]) -> Output {
+        self.tool("tshark", args)
+    }
+
+    /// Runs a Wireshark command line tool (tshark, capinfos, editcap…) the
+    /// way [`Wireshark::tshark`] runs tshark: with our plugins, as nobody
+    /// when root.
+    pub fn tool(&self, program: &str, args: &[&str]) -> Output {
         let home = self.home.to_string_lossy().into_owned();
         let config = format!("{home}/.config");
         let mut cmd;
@@ -153,17 +160,17 @@ impl Wireshark {
             cmd.args(["env", "-i", "PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8"]);
             cmd.arg(format!("HOME={home}"))
                 .arg(format!("XDG_CONFIG_HOME={config}"));
-            cmd.arg("tshark");
+            cmd.arg(program);
         } else if is_root() {
             cmd = Command::new("setpriv");
             cmd.args([
                 &format!("--reuid={NOBODY}"),
                 &format!("--regid={NOBODY}"),
                 "--clear-groups",
-                "tshark",
+                program,
             ]);
         } else {
-            cmd = Command::new("tshark");
+            cmd = Command::new(program);
         }
         cmd.env("HOME", &home)
             .env("XDG_CONFIG_HOME", &config)

@@ -69,7 +69,10 @@ pub const FMT_LOST: u8 = 0xFF;
 
 /// The name of a format id (low byte), if known.
 pub fn format_name(fmtid: u8) -> Option<&'static str> {
-    FORMAT_IDS.iter().find(|(id, _)| *id == fmtid).map(|(_, n)| *n)
+    FORMAT_IDS
+        .iter()
+        .find(|(id, _)| *id == fmtid)
+        .map(|(_, n)| *n)
 }
 
 /// True for the format ids whose data starts with a PTHDR_T.
@@ -290,27 +293,48 @@ pub(crate) mod tests {
     fn errors() {
         assert!(matches!(
             Cte::new_checked(&[0]),
-            Err(Error::Truncated { needed: 18, available: 1, .. })
+            Err(Error::Truncated {
+                needed: 18,
+                available: 1,
+                ..
+            })
         ));
         assert!(matches!(
             Cte::new_checked(&[0, 17, 0, 16]),
-            Err(Error::Invalid { field: "CTELENP", value: 17, .. })
+            Err(Error::Invalid {
+                field: "CTELENP",
+                value: 17,
+                ..
+            })
         ));
         let b = make(4, 0, b"xy");
         assert!(matches!(
             Cte::new_checked(&b[..10]),
-            Err(Error::Truncated { needed: 20, available: 10, .. })
+            Err(Error::Truncated {
+                needed: 20,
+                available: 10,
+                ..
+            })
         ));
         let mut bad = b.clone();
         bad[3] = 15;
         assert!(matches!(
             Cte::new_checked(&bad),
-            Err(Error::Invalid { offset: 2, field: "CTEOFF", value: 15, .. })
+            Err(Error::Invalid {
+                offset: 2,
+                field: "CTEOFF",
+                value: 15,
+                ..
+            })
         ));
         bad[3] = 19;
         assert!(matches!(
             Cte::new_checked(&bad),
-            Err(Error::Invalid { field: "CTEOFF", value: 19, .. })
+            Err(Error::Invalid {
+                field: "CTEOFF",
+                value: 19,
+                ..
+            })
         ));
         let mut bad = b.clone();
         let n = bad.len();

@@ -109,7 +109,9 @@ fn terse_mode(b: &[u8]) -> Option<&'static str> {
 
 fn ascii_text(b: &[u8]) -> bool {
     b.iter()
-        .filter(|&&c| (0x20..0x7F).contains(&c) || c == b'\n' || c == b'\r' || c == b'\t' || c == 0x0C)
+        .filter(|&&c| {
+            (0x20..0x7F).contains(&c) || c == b'\n' || c == b'\r' || c == b'\t' || c == 0x0C
+        })
         .count()
         * 100
         >= b.len() * 95
@@ -284,7 +286,13 @@ impl Stepper {
         Step::Error(e)
     }
 
-    fn truncated(&mut self, at: usize, what: &'static str, needed: usize, available: usize) -> Step {
+    fn truncated(
+        &mut self,
+        at: usize,
+        what: &'static str,
+        needed: usize,
+        available: usize,
+    ) -> Step {
         let e = Error::Truncated {
             offset: self.offset + at as u64,
             what,
@@ -393,7 +401,11 @@ impl Stepper {
                         if input[pos..].iter().all(|&b| b == 0) {
                             return self.commit(ctx, input.len(), Step::Skip(input.len()));
                         }
-                        let what = if self.framing == Framing::Rdw { "RDW" } else { "BDW" };
+                        let what = if self.framing == Framing::Rdw {
+                            "RDW"
+                        } else {
+                            "BDW"
+                        };
                         return self.truncated(pos, what, 4, avail);
                     }
                     let h = &input[pos..pos + 4];
@@ -450,7 +462,10 @@ impl Stepper {
                     let n = left.min(avail);
                     if input[pos..pos + n.min(4)].iter().all(|&b| b == 0) {
                         // Zero fill after the last record of a block.
-                        let z = input[pos..pos + n].iter().position(|&b| b != 0).unwrap_or(n);
+                        let z = input[pos..pos + n]
+                            .iter()
+                            .position(|&b| b != 0)
+                            .unwrap_or(n);
                         if z == left {
                             ctx = Ctx::Top;
                             pos += z;
@@ -509,7 +524,10 @@ impl Stepper {
                     if input[pos] == 0 && (avail < 2 || left < 2 || input[pos + 1] == 0) {
                         // Zeros after the last entry of the record.
                         let n = left.min(avail);
-                        let z = input[pos..pos + n].iter().position(|&b| b != 0).unwrap_or(n);
+                        let z = input[pos..pos + n]
+                            .iter()
+                            .position(|&b| b != 0)
+                            .unwrap_or(n);
                         if z == left {
                             ctx = Ctx::Record { left: 0, block };
                             pos += z;
@@ -523,7 +541,10 @@ impl Stepper {
                             // of a short entry's CTELENP
                             let k = z - 1;
                             self.after_padding = true;
-                            let c = Ctx::Record { left: left - k, block };
+                            let c = Ctx::Record {
+                                left: left - k,
+                                block,
+                            };
                             return self.commit(c, pos + k, Step::Skip(pos + k));
                         }
                         if z == n {
@@ -568,12 +589,18 @@ impl Stepper {
                     match bad {
                         None => {
                             self.after_padding = false;
-                            let c = Ctx::Record { left: left - len, block };
+                            let c = Ctx::Record {
+                                left: left - len,
+                                block,
+                            };
                             return self.commit(c, pos + len, Step::Entry { skip: pos, len });
                         }
                         Some(_) if retry => {
                             self.after_padding = false;
-                            let c = Ctx::Record { left: left - 1, block };
+                            let c = Ctx::Record {
+                                left: left - 1,
+                                block,
+                            };
                             return self.commit(c, pos + 1, Step::Skip(pos + 1));
                         }
                         Some(e) => return self.fail(e),

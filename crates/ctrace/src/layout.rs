@@ -50,7 +50,8 @@ pub struct FieldDef {
 }
 
 const IBM_CTE: &str = "IBM z/OS MVS \"Understanding the fields in a CTE\"; IP Programmer's Guide \"Format of trace records\" (struct cte)";
-const IBM_PTH: &str = "IBM IP Programmer's Guide \"Common real-time trace record header\" (netmancommon)";
+const IBM_PTH: &str =
+    "IBM IP Programmer's Guide \"Common real-time trace record header\" (netmancommon)";
 
 const CUTC: &str = "AnSyNova/2cUTC_lua_dissectors dissector_2cutc_SYSTCPDA.lua (CTE offset − 16)";
 const SEG: &str = "IBM IP Programmer's Guide \"Segmented records\"";
@@ -134,7 +135,10 @@ mod tests {
     #[test]
     fn cte_fields_tile_the_header() {
         let mut at = 0isize;
-        for f in FIELDS.iter().filter(|f| f.structure == Structure::Cte && f.offset >= 0) {
+        for f in FIELDS
+            .iter()
+            .filter(|f| f.structure == Structure::Cte && f.offset >= 0)
+        {
             assert_eq!(f.offset, at);
             at += f.len as isize;
         }
@@ -148,7 +152,10 @@ mod tests {
         let doc = include_str!("../../../docs/ctrace-format.md");
         for f in FIELDS {
             let row = format!("| {} | {} | {} |", f.offset, f.len, f.name);
-            assert!(doc.contains(&row), "docs/ctrace-format.md lacks the row \"{row}\"");
+            assert!(
+                doc.contains(&row),
+                "docs/ctrace-format.md lacks the row \"{row}\""
+            );
         }
     }
 }

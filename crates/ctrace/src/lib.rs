@@ -61,10 +61,7 @@ pub enum Error {
     Terse { offset: u64, mode: &'static str },
     /// Text, not records: most likely an IPCS formatted CTRACE report, or a
     /// trace transferred in ASCII mode.
-    Text {
-        offset: u64,
-        encoding: TextEncoding,
-    },
+    Text { offset: u64, encoding: TextEncoding },
     /// A Network General Sniffer file (what IPCS CTRACE OPTIONS((SNIFFER))
     /// exports); Wireshark opens those with its own reader.
     Sniffer { offset: u64 },
@@ -279,7 +276,16 @@ mod tests {
             },
             Error::UnknownFraming { offset: 0 },
         ];
-        let words = ["XMIT", "AMATERSE", "EBCDIC", "ASCII", "Sniffer", "truncated", "CTEOFF 0x4", "framing"];
+        let words = [
+            "XMIT",
+            "AMATERSE",
+            "EBCDIC",
+            "ASCII",
+            "Sniffer",
+            "truncated",
+            "CTEOFF 0x4",
+            "framing",
+        ];
         for (e, w) in all.iter().zip(words) {
             let s = e.to_string();
             assert!(s.contains(w), "{s} lacks {w}");

@@ -118,7 +118,10 @@ pub const DEV_IPAQENET6: u8 = 53;
 
 /// The name of a device type, if known.
 pub fn device_type_name(devty: u8) -> Option<&'static str> {
-    DEVICE_TYPES.iter().find(|(d, _)| *d == devty).map(|(_, n)| *n)
+    DEVICE_TYPES
+        .iter()
+        .find(|(d, _)| *d == devty)
+        .map(|(_, n)| *n)
 }
 
 /// The next PTH_SeqNum of a segmented set: +1, and 255 wraps to 1 (IBM
@@ -413,7 +416,14 @@ pub(crate) mod tests {
     use crate::cte;
 
     /// A header of `hlen` bytes with the given values, then `payload`.
-    pub(crate) fn make(hlen: usize, seq: u8, tlen: u32, off: u32, opts: u8, payload: &[u8]) -> Vec<u8> {
+    pub(crate) fn make(
+        hlen: usize,
+        seq: u8,
+        tlen: u32,
+        off: u32,
+        opts: u8,
+        payload: &[u8],
+    ) -> Vec<u8> {
         let mut h = vec![0u8; hlen];
         h[0..2].copy_from_slice(&(hlen as u16).to_be_bytes());
         h[field::SEQ_NUM] = seq;
@@ -460,9 +470,15 @@ pub(crate) mod tests {
         assert_eq!(p.name_bytes().len(), 16);
         assert_eq!(p.interface_name(), "OSAQDIO1");
         assert_eq!(p.job_name(), "OSAQDIO1");
-        assert_eq!((p.dt_domain(), p.dt_type(), p.dt_protocol(), p.dt_state()), (0x40, 0x40, 0x40, 0x40));
+        assert_eq!(
+            (p.dt_domain(), p.dt_type(), p.dt_protocol(), p.dt_state()),
+            (0x40, 0x40, 0x40, 0x40)
+        );
         assert_eq!(p.tod(), 0x1122_3344_5566_7788);
-        assert_eq!(p.unix_ns(0), crate::tod::to_unix_ns(0x1122_3344_5566_7788, 0));
+        assert_eq!(
+            p.unix_ns(0),
+            crate::tod::to_unix_ns(0x1122_3344_5566_7788, 0)
+        );
         assert_eq!(p.src_ip(), "10.1.2.3".parse::<IpAddr>().unwrap());
         assert_eq!(p.dst_ip(), "2001:db8::1".parse::<IpAddr>().unwrap());
         assert_eq!((p.src_port(), p.dst_port()), (1025, 53));
@@ -489,7 +505,10 @@ pub(crate) mod tests {
         b[field::DT_STATE] = 4;
         let p = Pthdr::new_checked(&b).unwrap();
         assert_eq!(p.job_name(), "FTPD1");
-        assert_eq!((p.dt_domain(), p.dt_type(), p.dt_protocol(), p.dt_state()), (19, 1, 6, 4));
+        assert_eq!(
+            (p.dt_domain(), p.dt_type(), p.dt_protocol(), p.dt_state()),
+            (19, 1, 6, 4)
+        );
         assert_eq!(p.drop_reason(), None);
     }
 
@@ -532,18 +551,34 @@ pub(crate) mod tests {
         let b = make(EXT_LEN, 0, 0, 0, 0, b"");
         assert!(matches!(
             Pthdr::new_checked(&b[..40]),
-            Err(Error::Truncated { needed: 88, available: 40, .. })
+            Err(Error::Truncated {
+                needed: 88,
+                available: 40,
+                ..
+            })
         ));
         let mut short = b.clone();
         short[1] = 80;
         assert!(matches!(
             Pthdr::new_checked(&short),
-            Err(Error::Invalid { field: "PTH_Len", value: 80, .. })
+            Err(Error::Invalid {
+                field: "PTH_Len",
+                value: 80,
+                ..
+            })
         ));
         let mut long = b.clone();
         long[1] = 200;
         let e = Pthdr::new_checked(&long).unwrap_err();
-        assert!(matches!(e, Error::LengthMismatch { field: "PTH_Len", found: 200, expected: 92, .. }));
+        assert!(matches!(
+            e,
+            Error::LengthMismatch {
+                field: "PTH_Len",
+                found: 200,
+                expected: 92,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -554,7 +589,14 @@ pub(crate) mod tests {
         assert_eq!(Pthdr::from_cte(&c).unwrap().payload(), b"hi");
         let l = cte::tests::make(0xFF00_0000, 0, &data);
         let l = Cte::new_checked(&l).unwrap();
-        assert!(matches!(Pthdr::from_cte(&l), Err(Error::Invalid { offset: 4, field: "CTEFMTID", .. })));
+        assert!(matches!(
+            Pthdr::from_cte(&l),
+            Err(Error::Invalid {
+                offset: 4,
+                field: "CTEFMTID",
+                ..
+            })
+        ));
         let s = cte::tests::make(4, 0, &data[..50]);
         let s = Cte::new_checked(&s).unwrap();
         assert_eq!(Pthdr::from_cte(&s).unwrap_err().offset(), 16);

@@ -228,12 +228,24 @@ mod tests {
         let b = seg(1, 10, 4, b"4567");
         assert!(matches!(
             reassemble(&[&b]),
-            Err(Error::Invalid { field: "PTH_SeqNum", value: 1, offset: 18, .. })
+            Err(Error::Invalid {
+                field: "PTH_SeqNum",
+                value: 1,
+                offset: 18,
+                ..
+            })
         ));
         let a = seg(0, 10, 0, b"0123");
         let c = seg(2, 10, 8, b"89");
         let e = reassemble(&[&a, &c]).unwrap_err();
-        assert!(matches!(e, Error::Invalid { field: "PTH_SeqNum", value: 2, .. }));
+        assert!(matches!(
+            e,
+            Error::Invalid {
+                field: "PTH_SeqNum",
+                value: 2,
+                ..
+            }
+        ));
         assert_eq!(e.offset(), a.len() as u64 + 18);
         // joined bytes longer than PTH_Tlen cannot happen with `continues`
         // (it stops at PTH_Tlen), but a lying PTH_OffSegLen can cause it
@@ -241,12 +253,25 @@ mod tests {
         let b = seg(1, 6, 0, b"4567");
         assert!(matches!(
             reassemble(&[&a, &b]),
-            Err(Error::LengthMismatch { found: 8, expected: 6, .. })
+            Err(Error::LengthMismatch {
+                found: 8,
+                expected: 6,
+                ..
+            })
         ));
         let lost = make_cte(0xFF00_0000, 0, &[]);
-        assert!(matches!(reassemble(&[&lost]), Err(Error::Invalid { field: "CTEFMTID", .. })));
+        assert!(matches!(
+            reassemble(&[&lost]),
+            Err(Error::Invalid {
+                field: "CTEFMTID",
+                ..
+            })
+        ));
         assert!(matches!(reassemble(&[b"zz"]), Err(Error::Truncated { .. })));
         let bad_next = make_cte(4, 0, b"short");
-        assert!(matches!(reassemble(&[&a, &bad_next]), Err(Error::Truncated { .. })));
+        assert!(matches!(
+            reassemble(&[&a, &bad_next]),
+            Err(Error::Truncated { .. })
+        ));
     }
 }

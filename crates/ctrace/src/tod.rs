@@ -55,7 +55,10 @@ pub fn to_unix_us(tod: u64, leap_seconds: i64) -> i64 {
 /// timestamp type with separate fields (Wireshark's nstime_t).
 pub fn to_unix_secs_nanos(tod: u64, leap_seconds: i64) -> (i64, u32) {
     let ns = to_unix_ns(tod, leap_seconds);
-    (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000) as u32)
+    (
+        ns.div_euclid(1_000_000_000),
+        ns.rem_euclid(1_000_000_000) as u32,
+    )
 }
 
 #[cfg(test)]
@@ -116,6 +119,9 @@ mod tests {
         let ns = 1_203_713_322_883_162_000i64;
         let tod = from_unix_ns(ns, 0);
         assert_eq!(to_unix_secs_nanos(tod, 0), (1_203_713_322, 883_162_000));
-        assert_eq!(to_unix_secs_nanos(UNIX_EPOCH_TOD - 4096, 0), (-1, 999_999_000));
+        assert_eq!(
+            to_unix_secs_nanos(UNIX_EPOCH_TOD - 4096, 0),
+            (-1, 999_999_000)
+        );
     }
 }

@@ -39,11 +39,17 @@ fn bdw(records: &[Vec<u8>]) -> Vec<u8> {
 
 /// Collects (offset, entry) pairs from a whole slice.
 fn all(buf: &[u8], f: Framing) -> Vec<(u64, Vec<u8>)> {
-    Entries::new(buf, f).map(|r| r.map(|(o, b)| (o, b.to_vec())).unwrap()).collect()
+    Entries::new(buf, f)
+        .map(|r| r.map(|(o, b)| (o, b.to_vec())).unwrap())
+        .collect()
 }
 
 /// The same through a Stepper fed by a reader with a `chunk`-byte read size.
-fn streamed(file: &[u8], f: Framing, chunk: usize) -> std::result::Result<Vec<(u64, Vec<u8>)>, Error> {
+fn streamed(
+    file: &[u8],
+    f: Framing,
+    chunk: usize,
+) -> std::result::Result<Vec<(u64, Vec<u8>)>, Error> {
     let mut st = Stepper::new(f);
     let mut buf: Vec<u8> = Vec::new();
     let mut read = 0usize; // bytes of `file` read into buf so far
@@ -94,7 +100,10 @@ fn check_both(file: &[u8], f: Framing) -> Vec<(u64, Vec<u8>)> {
 #[test]
 fn raw_with_padding() {
     // short entries (CTELENP < 256: zero high byte) right after padding
-    let entries: Vec<Vec<u8>> = [10, 300, 40, 1000, 2, 3000, 200, 5000, 0, 6].iter().map(|&n| cte(n, 0xAB)).collect();
+    let entries: Vec<Vec<u8>> = [10, 300, 40, 1000, 2, 3000, 200, 5000, 0, 6]
+        .iter()
+        .map(|&n| cte(n, 0xAB))
+        .collect();
     let file = raw_file(&entries, 4096);
     assert_eq!(detect(&file), Ok(Framing::Raw));
     let got = check_both(&file, Framing::Raw);
@@ -154,7 +163,14 @@ fn rdw_records() {
     file.extend_from_slice(&[0; 6]); // zeros at the end
     assert_eq!(detect(&file), Ok(Framing::Rdw));
     let got = check_both(&file, Framing::Rdw);
-    assert_eq!(got, vec![(4, a.clone()), (4 + a.len() as u64 + 4, b.clone()), (4 + a.len() as u64 + 4 + b.len() as u64, c)]);
+    assert_eq!(
+        got,
+        vec![
+            (4, a.clone()),
+            (4 + a.len() as u64 + 4, b.clone()),
+            (4 + a.len() as u64 + 4 + b.len() as u64, c)
+        ]
+    );
 }
 
 #[test]
@@ -203,15 +219,35 @@ fn detect_wrong_kinds() {
     xmit_rdw.resize(84, 0);
     assert_eq!(detect(&xmit_rdw), Err(Error::Xmit { offset: 6 }));
 
-    let mut terse = vec![0x05, 0x01, 0x00, 0x00, 0x01, 0x00, 0x6A, 0x40, 0, 0, 0x6A, 0x40];
+    let mut terse = vec![
+        0x05, 0x01, 0x00, 0x00, 0x01, 0x00, 0x6A, 0x40, 0, 0, 0x6A, 0x40,
+    ];
     terse.extend_from_slice(&[0x3C; 100]);
-    assert_eq!(detect(&terse), Err(Error::Terse { offset: 0, mode: "SPACK" }));
+    assert_eq!(
+        detect(&terse),
+        Err(Error::Terse {
+            offset: 0,
+            mode: "SPACK"
+        })
+    );
     let mut pack = vec![0x02, 0x00, 0x00, 0x50, 0, 0, 0, 0, 0, 0, 0, 0];
     pack.extend_from_slice(&[0x91; 100]);
-    assert_eq!(detect(&pack), Err(Error::Terse { offset: 0, mode: "PACK" }));
+    assert_eq!(
+        detect(&pack),
+        Err(Error::Terse {
+            offset: 0,
+            mode: "PACK"
+        })
+    );
     let mut native = vec![0x07, 0x89, 0x69, 0xA5, 0, 80];
     native.extend_from_slice(&[0x11; 100]);
-    assert_eq!(detect(&native), Err(Error::Terse { offset: 0, mode: "native" }));
+    assert_eq!(
+        detect(&native),
+        Err(Error::Terse {
+            offset: 0,
+            mode: "native"
+        })
+    );
 
     let ascii = b"   804059 ADCD     PACKET   00000004 20:48:42.883175 Packet Trace\r\n From Interface    : ETH1\r\n".to_vec();
     assert_eq!(
@@ -221,9 +257,12 @@ fn detect_wrong_kinds() {
             encoding: TextEncoding::Ascii
         })
     );
-    let mut ebcdic = crate::ebcdic::encode(" 804059 ADCD PACKET 00000004 20:48:42.883175 Packet Trace");
+    let mut ebcdic =
+        crate::ebcdic::encode(" 804059 ADCD PACKET 00000004 20:48:42.883175 Packet Trace");
     ebcdic.push(0x15);
-    ebcdic.extend(crate::ebcdic::encode(" From Interface    : ETH1   Device: LCS Ethernet  Full=52"));
+    ebcdic.extend(crate::ebcdic::encode(
+        " From Interface    : ETH1   Device: LCS Ethernet  Full=52",
+    ));
     assert_eq!(
         detect(&ebcdic),
         Err(Error::Text {
@@ -234,7 +273,10 @@ fn detect_wrong_kinds() {
     let mut sniff = SNIFFER_MAGIC.to_vec();
     sniff.resize(64, 0);
     assert_eq!(detect(&sniff), Err(Error::Sniffer { offset: 0 }));
-    assert!(matches!(detect(&[1, 2, 3]), Err(Error::Truncated { available: 3, .. })));
+    assert!(matches!(
+        detect(&[1, 2, 3]),
+        Err(Error::Truncated { available: 3, .. })
+    ));
     assert_eq!(detect(&[0; 100]), Err(Error::UnknownFraming { offset: 0 }));
     assert_eq!(detect(&[0; 5]), Err(Error::UnknownFraming { offset: 0 }));
     let junk: Vec<u8> = (0..200u32).map(|i| (i * 37 % 251) as u8 | 0x80).collect();
@@ -260,7 +302,10 @@ fn error_cte_lene_disagrees() {
     let mut file = a.clone();
     file.extend_from_slice(&b);
     let e = streamed(&file, Framing::Raw, 16).unwrap_err();
-    assert_eq!(e.to_string(), "CTE at byte 1234: CTELENE 0x0040 disagrees with CTELENP 0x0044");
+    assert_eq!(
+        e.to_string(),
+        "CTE at byte 1234: CTELENE 0x0040 disagrees with CTELENP 0x0044"
+    );
     let mut it = Entries::new(&file, Framing::Raw);
     assert!(it.next().unwrap().is_ok());
     assert_eq!(it.next().unwrap().unwrap_err(), e);
@@ -283,15 +328,24 @@ fn error_truncated_last_entry() {
     );
     let mut r = rdw(&cte(10, 1));
     r.extend_from_slice(&rdw(&cte(100, 2))[..60]);
-    assert!(matches!(streamed(&r, Framing::Rdw, 8), Err(Error::Truncated { offset: 36, .. })));
+    assert!(matches!(
+        streamed(&r, Framing::Rdw, 8),
+        Err(Error::Truncated { offset: 36, .. })
+    ));
     // a lone byte at the end
     let mut one = cte(10, 1);
     one.push(7);
-    assert!(matches!(streamed(&one, Framing::Raw, 8), Err(Error::Truncated { offset: 28, .. })));
+    assert!(matches!(
+        streamed(&one, Framing::Raw, 8),
+        Err(Error::Truncated { offset: 28, .. })
+    ));
     // RDW cut short
     let mut r = rdw(&cte(10, 1));
     r.extend_from_slice(&[0, 9]);
-    assert!(matches!(streamed(&r, Framing::Rdw, 8), Err(Error::Truncated { what: "RDW", .. })));
+    assert!(matches!(
+        streamed(&r, Framing::Rdw, 8),
+        Err(Error::Truncated { what: "RDW", .. })
+    ));
 }
 
 #[test]
@@ -318,7 +372,14 @@ fn error_record_longer_than_block() {
     let mut file = bdw(&[r.clone()]);
     file[1] -= 1; // block one byte shorter than its record
     let err = streamed(&file, Framing::BdwRdw, 100).unwrap_err();
-    assert!(matches!(err, Error::LengthMismatch { what: "RDW", offset: 4, .. }));
+    assert!(matches!(
+        err,
+        Error::LengthMismatch {
+            what: "RDW",
+            offset: 4,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -327,39 +388,64 @@ fn error_descriptors() {
     r[2] = 1; // spanned segment code
     assert!(matches!(
         streamed(&r, Framing::Rdw, 100),
-        Err(Error::Invalid { what: "RDW", offset: 2, .. })
+        Err(Error::Invalid {
+            what: "RDW",
+            offset: 2,
+            ..
+        })
     ));
     let mut r = rdw(&cte(10, 1));
     r[0] = 0;
     r[1] = 3;
     assert!(matches!(
         streamed(&r, Framing::Rdw, 100),
-        Err(Error::Invalid { field: "record length", value: 3, .. })
+        Err(Error::Invalid {
+            field: "record length",
+            value: 3,
+            ..
+        })
     ));
     let mut b = bdw(&[rdw(&cte(10, 1))]);
     b[3] = 1;
     assert!(matches!(
         streamed(&b, Framing::BdwRdw, 100),
-        Err(Error::Invalid { what: "BDW", offset: 2, .. })
+        Err(Error::Invalid {
+            what: "BDW",
+            offset: 2,
+            ..
+        })
     ));
     let b = [0u8, 2, 0, 0, 1, 1];
     assert!(matches!(
         streamed(&b, Framing::BdwRdw, 100),
-        Err(Error::Invalid { what: "BDW", value: 2, .. })
+        Err(Error::Invalid {
+            what: "BDW",
+            value: 2,
+            ..
+        })
     ));
     // a block with 2 bytes left: too few for an RDW
     let mut b = bdw(&[rdw(&cte(10, 1))]);
     b.extend_from_slice(&[0, 6, 0, 0, 1, 1]);
     assert!(matches!(
         streamed(&b, Framing::BdwRdw, 100),
-        Err(Error::Invalid { what: "block", value: 2, .. })
+        Err(Error::Invalid {
+            what: "block",
+            value: 2,
+            ..
+        })
     ));
     // raw: CTELENP below the minimum, not after padding
     let mut raw = cte(10, 1);
     raw.extend_from_slice(&[0, 5, 1, 1]);
     assert!(matches!(
         streamed(&raw, Framing::Raw, 100),
-        Err(Error::Invalid { field: "CTELENP", value: 5, offset: 28, .. })
+        Err(Error::Invalid {
+            field: "CTELENP",
+            value: 5,
+            offset: 28,
+            ..
+        })
     ));
     // raw: garbage after padding
     let mut raw = cte(10, 1);
@@ -396,7 +482,10 @@ fn block_zero_fill_streamed_in_pieces() {
     let got = check_both(&file, Framing::BdwRdw);
     assert_eq!(got.len(), 2);
     // truncated inside the zero fill
-    assert!(matches!(streamed(&file[..blk.len() - 10], Framing::BdwRdw, 50), Err(Error::Truncated { what: "block", .. })));
+    assert!(matches!(
+        streamed(&file[..blk.len() - 10], Framing::BdwRdw, 50),
+        Err(Error::Truncated { what: "block", .. })
+    ));
 }
 
 #[test]
@@ -409,5 +498,8 @@ fn record_zero_fill_then_short_entry() {
     payload.extend_from_slice(&b);
     let file = rdw(&payload);
     let got = check_both(&file, Framing::Rdw);
-    assert_eq!(got.iter().map(|g| g.1.clone()).collect::<Vec<_>>(), vec![a, b]);
+    assert_eq!(
+        got.iter().map(|g| g.1.clone()).collect::<Vec<_>>(),
+        vec![a, b]
+    );
 }

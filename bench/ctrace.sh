@@ -1,0 +1,68 @@
+#!/bin/bash
+# CTRACE benchmark (issue: CTRACE, "Performance").  Everything is measured
+# in this one run, as ratios against a baseline measured beside it:
+#   1. tshark reading a >= 500,000-record CTRACE file with our plugins
+#      vs. tshark reading the same packets as pcapng (target: <= 1.2x);
+#   2. `pktmatch convert` throughput on page-cached input (target: >= 200 MB/s).
+# Input: the real captures in tests/data repeated to PACKETS packets
+# (bench/make-pcap.py), written as CTRACE by ctrace-synth (raw framing).
+# Usage: bench/ctrace.sh [PACKETS] [RUNS]     (defaults 500000, 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packets=${1:-500000}
+runs=${2:-3}
+work=$(mktemp -d /tmp/pktmatch-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+cargo build --release -q --workspace
+python3 bench/make-pcap.py "$work/source.pcap" "$packets" tests/data/real-*.pcap
+target/release/ctrace-synth "$work/source.pcap" "$work/trace.ctrace" --framing raw >/dev/null
+editcap -F pcapng "$work/source.pcap" "$work/baseline.pcapng"
+
+# tshark with our plugins from a private HOME (as nobody when root: tshark
+# ignores personal plugins when run as root).
+home="$work/home"
+abi=$(tshark --version 2>/dev/null | awk 'NR == 1 { split($3, v, "."); print v[1] "." v[2] }')
+mkdir -p "$home/.local/lib/wireshark/plugins/$abi/epan" "$home/.local/lib/wireshark/plugins/$abi/wiretap"
+cp target/release/libpktmatch_epan.so "$home/.local/lib/wireshark/plugins/$abi/epan/pktmatch.so"
+cp target/release/libpktmatch_wiretap.so "$home/.local/lib/wireshark/plugins/$abi/wiretap/ctrace.so"
+chmod -R a+rwX "$work"
+as_user=()
+if [ "$(id -u)" = 0 ]; then
+    chown -R 65534:65534 "$work"
+    as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+tshark_cmd() { "${as_user[@]}" env HOME="$home" tshark "$@"; }
+
+python3 - "$runs" "$work" "$packets" <<'PY'
+import os, subprocess, sys, time, statistics
+runs, work, packets = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+def timed(cmd):
+    best = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        best.append(time.perf_counter() - t)
+    return statistics.median(best)
+user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.getuid() == 0 else []
+env = ["env", f"HOME={work}/home"]
+tshark = lambda f: user + env + ["tshark", "-r", f]
+# warm the page cache and check both files have the same packet count
+for f in ("baseline.pcapng", "trace.ctrace"):
+    subprocess.run(user + env + ["capinfos", "-c", f"{work}/{f}"], check=True, stdout=subprocess.DEVNULL)
+base = timed(tshark(f"{work}/baseline.pcapng"))
+ours = timed(tshark(f"{work}/trace.ctrace"))
+size = os.path.getsize(f"{work}/trace.ctrace")
+out = f"{work}/converted.pcapng"
+def convert():
+    if os.path.exists(out):
+        os.remove(out)
+    subprocess.run(["target/release/pktmatch", "convert", f"{work}/trace.ctrace", out], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+convert()  # warm
+conv = statistics.median([(lambda t: (convert(), time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(runs)])
+print(f"{packets} packets; CTRACE file {size/1e6:.1f} MB")
+print(f"tshark -r baseline.pcapng: {base:.2f} s (median of {runs})")
+print(f"tshark -r trace.ctrace:    {ours:.2f} s  ratio {ours/base:.3f}  (target <= 1.2)")
+print(f"pktmatch convert:          {conv:.2f} s  {size/conv/1e6:.0f} MB/s  (target >= 200)")
+PY

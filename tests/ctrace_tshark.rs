@@ -1,0 +1,494 @@
+//! CTRACE in real tshark: traces written by the fixture writer
+//! (crates/ctrace-synth) from the real captures in tests/data, opened by
+//! our wiretap plugin and decoded by the `ctrace` dissector, compared field
+//! by field with the source captures; every framing, segmented packets,
+//! OSAENTA, data trace, malformed inputs, random access; and the pcapng
+//! written by `pktmatch convert`, read by tshark without our plugins.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::{release_plugins, repo_root, Wireshark};
+
+fn wireshark() -> Wireshark {
+    Wireshark::with_plugins(release_plugins())
+}
+
+fn real(name: &str) -> PathBuf {
+    repo_root().join("tests/data").join(name)
+}
+
+fn workdir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("ctrace-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the fixture writer with command line `args` (after IN OUT).
+fn synth(input: &Path, output: &Path, args: &[&str]) -> ctrace_synth::Summary {
+    let mut argv = vec![
+        input.to_string_lossy().into_owned(),
+        output.to_string_lossy().into_owned(),
+    ];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let (input, output, options) = ctrace_synth::parse_args(argv).expect("writer arguments");
+    ctrace_synth::write(&input, &output, &options).expect("writer runs")
+}
+
+/// Fields that identify an IP packet and its bytes.
+const PACKET_FIELDS: &[&str] = &[
+    "frame.time_epoch",
+    "ip.src",
+    "ip.dst",
+    "ip.id",
+    "ip.len",
+    "ip.checksum",
+    "ipv6.src",
+    "ipv6.dst",
+    "ipv6.plen",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "tcp.len",
+    "tcp.checksum",
+    "udp.length",
+    "udp.checksum",
+    "tcp.payload",
+    "udp.payload",
+    "icmpv6.type",
+    "dns.id",
+];
+
+/// The rows of the IP packets of a capture, in order.
+fn packet_rows(ws: &Wireshark, file: &str, extra: &[&str]) -> Vec<Vec<String>> {
+    let mut args = vec!["-Y", "ip || ipv6"];
+    args.extend(extra);
+    ws.fields(file, &args, PACKET_FIELDS)
+        .into_values()
+        .collect()
+}
+
+#[test]
+fn capinfos_names_the_file_type_and_tshark_recognises_it_by_content() {
+    let ws = wireshark();
+    let dir = workdir("capinfos");
+    // A name that says nothing about the format.
+    let trace = dir.join("SYSTCPDA.TRACE.BIN");
+    synth(&real("real-dns.pcap"), &trace, &["--framing", "raw"]);
+    let trace = ws.add_file(&trace);
+    let out = ws.tool("capinfos", &["-t", "-c", &trace]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("z/OS CTRACE (SYSTCPDA/SYSTCPOT)"), "{text}");
+    let rows = ws.fields(&trace, &[], &["ctrace.fmtid"]);
+    assert!(!rows.is_empty() && rows.values().all(|r| r[0] == "4"));
+}
+
+#[test]
+fn every_framing_round_trips_every_real_capture() {
+    let ws = wireshark();
+    let dir = workdir("roundtrip");
+    for capture in [
+        "real-dns.pcap",
+        "real-http.pcap",
+        "real-tls.pcap",
+        "real-ftp.pcap",
+        "real-tcp-retrans.pcap",
+        "real-ipv6.pcap",
+    ] {
+        let source = ws.add_file(&real(capture));
+        let expected = packet_rows(&ws, &source, &[]);
+        assert!(
+            expected.len() > 10,
+            "{capture}: {} IP packets",
+            expected.len()
+        );
+        for framing in ["raw", "rdw", "bdw"] {
+            let out = dir.join(format!("synthetic-{capture}.{framing}.ctrace"));
+            synth(&real(capture), &out, &["--framing", framing]);
+            let trace = ws.add_file(&out);
+            let got = packet_rows(&ws, &trace, &[]);
+            assert_eq!(
+                got.len(),
+                expected.len(),
+                "{capture} {framing}: packet count"
+            );
+            for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+                assert_eq!(g, e, "{capture} {framing}: IP packet {} differs", i + 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn segmented_packets_are_reassembled_in_one_and_two_passes() {
+    let ws = wireshark();
+    let dir = workdir("segments");
+    let out = dir.join("synthetic-http-segmented.ctrace");
+    let summary = synth(
+        &real("real-http.pcap"),
+        &out,
+        &["--framing", "bdw", "--segment-size", "300"],
+    );
+    assert!(
+        summary.segmented > 10,
+        "{} packets segmented",
+        summary.segmented
+    );
+    let source = ws.add_file(&real("real-http.pcap"));
+    let trace = ws.add_file(&out);
+    let expected = packet_rows(&ws, &source, &[]);
+    assert_eq!(packet_rows(&ws, &trace, &[]), expected);
+    // Two passes read every frame again by random access (seek-read).
+    assert_eq!(packet_rows(&ws, &trace, &["-2"]), expected);
+    let segments = ws.fields(
+        &trace,
+        &["-Y", "ctrace.segments"],
+        &["ctrace.segments", "ctrace.segment.seq"],
+    );
+    assert_eq!(segments.len(), summary.segmented);
+    let (_, first) = segments.iter().next().unwrap();
+    let count: usize = first[0].parse().unwrap();
+    let seqs: Vec<&str> = first[1].split(',').collect();
+    assert_eq!(seqs.len(), count);
+    assert_eq!(seqs[..2], ["0", "1"]);
+}
+
+#[test]
+fn header_fields_carry_what_the_writer_put_there() {
+    let ws = wireshark();
+    let dir = workdir("fields");
+    let out = dir.join("synthetic-dns.ctrace");
+    synth(
+        &real("real-dns.pcap"),
+        &out,
+        &[
+            "--framing",
+            "rdw",
+            "--interface",
+            "OSAQDIO4",
+            "--local",
+            "198.51.100.10",
+        ],
+    );
+    let trace = ws.add_file(&out);
+    let names = [
+        "ctrace.fmtid",
+        "ctrace.format_id",
+        "ctrace.cte.offset",
+        "ctrace.pth.len",
+        "ctrace.devtype",
+        "ctrace.interface",
+        "ctrace.direction",
+        "ctrace.flags.out",
+        "ctrace.src",
+        "ctrace.dst",
+        "ctrace.srcport",
+        "ctrace.dstport",
+        "ctrace.plen",
+        "ctrace.tlen",
+        "ctrace.protocol",
+        "ctrace.abbreviated",
+        "ip.src",
+        "ip.len",
+        "udp.srcport",
+        "frame.time_epoch",
+        "ctrace.time",
+        "frame.packet_flags_direction",
+        "_ws.col.Info",
+    ];
+    let rows = ws.fields(&trace, &["-Y", "ip && udp"], &names);
+    assert!(rows.len() > 10);
+    for row in rows.values() {
+        let get = |n: &str| row[names.iter().position(|x| *x == n).unwrap()].as_str();
+        assert_eq!(get("ctrace.fmtid"), "4");
+        assert_eq!(get("ctrace.format_id"), "0x00000004");
+        assert_eq!(get("ctrace.cte.offset"), "16");
+        assert_eq!(get("ctrace.pth.len"), "92");
+        assert_eq!(get("ctrace.devtype"), "39");
+        assert_eq!(get("ctrace.interface"), "OSAQDIO4");
+        // Header addresses and ports are those of the packet itself.
+        assert_eq!(get("ctrace.src"), get("ip.src"));
+        assert_eq!(
+            get("ctrace.srcport"),
+            get("udp.srcport").split(',').next().unwrap()
+        );
+        assert_eq!(get("ctrace.plen"), get("ip.len").split(',').next().unwrap());
+        assert_eq!(get("ctrace.tlen"), get("ctrace.plen"));
+        assert_eq!(get("ctrace.abbreviated"), "0");
+        // Outbound = sent from the --local address; pcapng-style flags too.
+        let out = get("ip.src") == "198.51.100.10";
+        assert_eq!(get("ctrace.direction"), if out { "To" } else { "From" });
+        assert_eq!(get("ctrace.flags.out"), if out { "1" } else { "0" });
+        assert_eq!(
+            get("frame.packet_flags_direction"),
+            if out { "0x00000002" } else { "0x00000001" }
+        );
+        // Info starts like the IPCS report line.
+        let prefix = format!(
+            "{} OSAQDIO4 Full={}: ",
+            get("ctrace.direction"),
+            get("ctrace.tlen")
+        );
+        assert!(
+            get("_ws.col.Info").starts_with(&prefix),
+            "{}",
+            get("_ws.col.Info")
+        );
+        // TOD → UTC agrees with the frame time (no leap seconds).
+        let frame: f64 = get("frame.time_epoch").parse().unwrap();
+        assert!(get("ctrace.time").contains("UTC") || !get("ctrace.time").is_empty());
+        assert!(frame > 1.7e9);
+    }
+    // Filters on our fields.
+    // The server's (local) UDP packets are all DNS answers from port 53.
+    let to = ws.fields(
+        &trace,
+        &["-Y", "ctrace.direction == \"To\" && udp"],
+        &["udp.srcport"],
+    );
+    assert!(!to.is_empty() && to.values().all(|r| r[0] == "53"));
+    let from = ws.fields(
+        &trace,
+        &["-Y", "ctrace.flags.out == 0 && udp"],
+        &["udp.dstport"],
+    );
+    assert!(!from.is_empty() && from.values().all(|r| r[0] == "53"));
+    // The leap-second preference moves ctrace.time, not the frame time.
+    let plain = ws.fields(
+        &trace,
+        &["-Y", "frame.number == 1"],
+        &["ctrace.time", "frame.time_epoch"],
+    );
+    let leap = ws.fields(
+        &trace,
+        &[
+            "-Y",
+            "frame.number == 1",
+            "-o",
+            "ctrace.tod_leap_seconds:27",
+        ],
+        &["ctrace.time", "frame.time_epoch"],
+    );
+    assert_eq!(plain[&1][1], leap[&1][1]);
+    assert_ne!(plain[&1][0], leap[&1][0]);
+}
+
+#[test]
+fn osaenta_frames_go_to_ethernet() {
+    let ws = wireshark();
+    let dir = workdir("osaenta");
+    let out = dir.join("synthetic-osaenta.ctrace");
+    synth(
+        &real("real-tcp-retrans.pcap"),
+        &out,
+        &["--framing", "raw", "--osaenta"],
+    );
+    let trace = ws.add_file(&out);
+    let source = ws.add_file(&real("real-tcp-retrans.pcap"));
+    let names = [
+        "eth.src",
+        "eth.dst",
+        "eth.type",
+        "frame.time_epoch",
+        "tcp.seq_raw",
+        "tcp.payload",
+    ];
+    let expected: Vec<_> = ws.fields(&source, &[], &names).into_values().collect();
+    let got = ws.fields(&trace, &[], &names);
+    assert_eq!(got.values().cloned().collect::<Vec<_>>(), expected);
+    assert!(ws
+        .fields(&trace, &[], &["ctrace.fmtid"])
+        .values()
+        .all(|r| r[0] == "7"));
+    // Wireshark's own TCP analysis sees the real retransmissions.
+    let retrans = ws.fields(&trace, &["-Y", "tcp.analysis.retransmission"], &[]);
+    assert!(!retrans.is_empty());
+}
+
+#[test]
+fn data_trace_payload_goes_to_the_port_dissector() {
+    let ws = wireshark();
+    let dir = workdir("datatrace");
+    let out = dir.join("synthetic-http-data.ctrace");
+    let summary = synth(
+        &real("real-http.pcap"),
+        &out,
+        &["--framing", "rdw", "--data-trace", "--job", "HTTPD1"],
+    );
+    assert!(summary.data_records > 5);
+    let trace = ws.add_file(&out);
+    let rows = ws.fields(
+        &trace,
+        &["-Y", "http.request && ctrace.fmtid == 5"],
+        &[
+            "ctrace.fmtid",
+            "ctrace.job",
+            "ctrace.dt.protocol",
+            "http.request.method",
+            "http.request.uri",
+        ],
+    );
+    assert!(!rows.is_empty(), "no HTTP request decoded from data trace");
+    for row in rows.values() {
+        assert_eq!(
+            (row[0].as_str(), row[1].as_str(), row[2].as_str()),
+            ("5", "HTTPD1", "6")
+        );
+        assert!(!row[3].is_empty());
+    }
+}
+
+/// tshark's error output and exit status for a file.
+fn open_error(ws: &Wireshark, file: &str) -> (bool, String) {
+    let out = ws.tshark(&["-r", file]);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn malformed_traces_get_specific_errors() {
+    let ws = wireshark();
+    let dir = workdir("malformed");
+    let mut outcomes = BTreeMap::new();
+    for kind in ctrace_synth::Malformed::ALL {
+        let out = dir.join(format!("synthetic-malformed-{}.ctrace", kind.name()));
+        synth(
+            &real("real-dns.pcap"),
+            &out,
+            &["--framing", "raw", "--malformed", kind.name()],
+        );
+        let file = ws.add_file(&out);
+        outcomes.insert(kind.name(), (file.clone(), open_error(&ws, &file)));
+    }
+    for (kind, (file, (ok, stderr))) in &outcomes {
+        let expect = |needle: &str| {
+            assert!(
+                stderr.contains(needle),
+                "{kind}: {needle:?} not in {stderr:?}"
+            );
+        };
+        match *kind {
+            "xmit" => {
+                assert!(!ok);
+                expect("XMIT");
+            }
+            "terse" => {
+                assert!(!ok);
+                expect("AMATERSE");
+            }
+            "ebcdic-text" | "ascii-text" => {
+                assert!(!ok);
+                expect("formatted report");
+            }
+            "truncated" => {
+                // The packets before the damage are read, then a clear error.
+                assert!(!ok);
+                expect("CTRACE");
+                let out = ws.tshark(&["-r", file]);
+                assert!(String::from_utf8_lossy(&out.stdout).lines().count() > 10);
+            }
+            "cte-lene" => {
+                assert!(!ok);
+                expect("CTELENE");
+            }
+            "lost-record" => {
+                assert!(*ok, "{kind}: {stderr}");
+                let lost = ws.fields(file, &["-Y", "ctrace.lost"], &["_ws.col.Info"]);
+                assert_eq!(lost.len(), 1);
+                assert_eq!(lost.values().next().unwrap()[0], "Lost trace records");
+            }
+            other => panic!("no expectation for malformed kind {other}"),
+        }
+    }
+}
+
+#[test]
+fn converted_pcapng_opens_without_the_plugin() {
+    let ws = wireshark();
+    let dir = workdir("convert");
+    for (capture, extra) in [
+        ("real-ipv6.pcap", &["--framing", "raw"][..]),
+        (
+            "real-http.pcap",
+            &["--framing", "bdw", "--segment-size", "500"][..],
+        ),
+    ] {
+        let trace = dir.join(format!("synthetic-{capture}.ctrace"));
+        synth(&real(capture), &trace, extra);
+        let before = std::fs::read(&trace).unwrap();
+        let out = dir.join(format!("{capture}.pcapng"));
+        let _ = std::fs::remove_file(&out);
+        let args = pktmatch::convert::Args {
+            input: trace.clone(),
+            output: out.clone(),
+            raw_cte: false,
+            leap_seconds: 0,
+            force: false,
+        };
+        let summary = pktmatch::convert::run(&args).expect("convert");
+        assert_eq!(std::fs::read(&trace).unwrap(), before, "input modified");
+        // A second run refuses to overwrite.
+        assert!(pktmatch::convert::run(&args).is_err());
+        assert!(summary.packets > 10);
+        // Plain tshark (no personal plugins: a fresh HOME, and as root they
+        // are ignored anyway).
+        let plain = |file: &Path, fields: &[&str]| -> Vec<String> {
+            let mut cmd = std::process::Command::new("tshark");
+            cmd.env("HOME", &dir)
+                .arg("-r")
+                .arg(file)
+                .args(["-T", "fields"]);
+            for f in fields {
+                cmd.args(["-e", f]);
+            }
+            let out = cmd.output().unwrap();
+            assert!(out.status.success());
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        };
+        let source: Vec<String> = plain(
+            &real(capture),
+            &[
+                "frame.time_epoch",
+                "ip.id",
+                "ipv6.plen",
+                "tcp.seq_raw",
+                "tcp.payload",
+            ],
+        )
+        .into_iter()
+        .zip(plain(&real(capture), &["ip.version"]))
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(row, _)| row)
+        .collect();
+        let converted = plain(
+            &out,
+            &[
+                "frame.time_epoch",
+                "ip.id",
+                "ipv6.plen",
+                "tcp.seq_raw",
+                "tcp.payload",
+            ],
+        );
+        assert_eq!(converted, source, "{capture}");
+        let flags = plain(
+            &out,
+            &["frame.packet_flags_direction", "frame.interface_name"],
+        );
+        assert!(flags
+            .iter()
+            .all(|l| l.starts_with("0x0000000") && l.contains('\t')));
+    }
+}
