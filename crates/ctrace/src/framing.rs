@@ -453,11 +453,11 @@ impl Stepper {
                         ctx = Ctx::Top;
                         continue;
                     }
-                    if avail == 0 {
+                    if avail < left.min(4) {
                         if !at_eof {
                             return Step::NeedMore(pos + left.min(4));
                         }
-                        return self.truncated(pos, "block", left, 0);
+                        return self.truncated(pos, "block", left, avail);
                     }
                     let n = left.min(avail);
                     if input[pos..pos + n.min(4)].iter().all(|&b| b == 0) {

@@ -75,7 +75,9 @@ fn streamed(
             }
             Step::NeedMore(n) => {
                 assert!(!eof && n > buf.len());
-                let want = (n - buf.len()).max(chunk);
+                // read `chunk` bytes whatever was asked for: the walker must
+                // cope with partial input and ask again
+                let want = chunk;
                 let end = (read + want).min(file.len());
                 buf.extend_from_slice(&file[read..end]);
                 read = end;
