@@ -110,12 +110,22 @@ fn dissect_record(packet: &mut Packet) -> Outcome {
         return Outcome::Done(bytes.len());
     }
     if !first.has_pthdr() {
+        // Old IPv4 (GTCNTL), X.25, EE: no public header layout; the CTE
+        // fields above and the data bytes are what is known.
         let name = first.format_name().unwrap_or("unknown record kind");
         packet.set_info(&format!(
             "CTRACE {name} (format id {:#x})",
             first.format_id()
         ));
-        return Outcome::Done(bytes.len());
+        let data = first.data();
+        if data.is_empty() {
+            return Outcome::Done(bytes.len());
+        }
+        return Outcome::HandOffRange {
+            handle: DATA.load(Ordering::Relaxed),
+            offset: first_at + usize::from(first.cteoff()),
+            len: data.len(),
+        };
     }
     let pthdr = match Pthdr::from_cte(&first) {
         Ok(pthdr) => pthdr,
