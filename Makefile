@@ -1,7 +1,8 @@
 # pktmatch — build, install and test the Wireshark plugins.
 #
 #   make                 release build of both plugins for the detected Wireshark
-#   make install         copy them into the personal plugin directory
+#   make install         copy them into the personal plugin directory, and the
+#                        pktmatch command into ~/.local/bin (BINDIR)
 #   make uninstall       remove them again
 #   make test            everything CI runs (layout test, real tshark, unit tests)
 #   make compat          build for 4.4 and 4.6 and load into real tshark 4.4/4.6
@@ -21,6 +22,7 @@ export WIRESHARK_VERSION
 SUPPORTED_VERSIONS := 4.0 4.4 4.6
 
 PLUGINDIR ?= $(HOME)/.local/lib/wireshark/plugins/$(WIRESHARK_VERSION)
+BINDIR ?= $(HOME)/.local/bin
 DESTDIR ?=
 RELEASE_DIR := target/release
 FAULT_DIR := target/fault/release
@@ -45,14 +47,18 @@ install: build
 	install -d "$(DESTDIR)$(PLUGINDIR)/epan" "$(DESTDIR)$(PLUGINDIR)/wiretap"
 	install -m 0644 $(EPAN_SO) "$(DESTDIR)$(PLUGINDIR)/epan/pktmatch.so"
 	install -m 0644 $(WIRETAP_SO) "$(DESTDIR)$(PLUGINDIR)/wiretap/ctrace.so"
+	install -d "$(DESTDIR)$(BINDIR)"
+	install -m 0755 $(RELEASE_DIR)/pktmatch "$(DESTDIR)$(BINDIR)/pktmatch"
 	@echo "installed for Wireshark $(WIRESHARK_VERSION):"
 	@echo "  $(DESTDIR)$(PLUGINDIR)/epan/pktmatch.so"
 	@echo "  $(DESTDIR)$(PLUGINDIR)/wiretap/ctrace.so"
+	@echo "  $(DESTDIR)$(BINDIR)/pktmatch"
 	@if [ "$$(id -u)" = 0 ] && [ -z "$(DESTDIR)" ]; then \
 	  echo "note: Wireshark ignores personal plugins when run as root; run it as a normal user"; fi
 
 uninstall:
 	rm -f "$(DESTDIR)$(PLUGINDIR)/epan/pktmatch.so" "$(DESTDIR)$(PLUGINDIR)/wiretap/ctrace.so"
+	rm -f "$(DESTDIR)$(BINDIR)/pktmatch"
 	@echo "removed pktmatch plugins from $(DESTDIR)$(PLUGINDIR)"
 
 headers:
