@@ -6,7 +6,7 @@
 #   tools/setup-debian.sh            prerequisites + build + install
 #   tools/setup-debian.sh --deps     prerequisites only (used by CI)
 #
-# Rust: uses the cargo on PATH (1.77 or newer).  Debian 12's own cargo is
+# Rust: uses the cargo on PATH (1.85 or newer).  Debian 12's own cargo is
 # older; install Rust with rustup (https://rustup.rs) if cargo is missing.
 set -eu
 
@@ -24,7 +24,7 @@ $sudo apt-get install -y -qq $packages
 [ "${1:-}" = "--deps" ] && exit 0
 
 command -v cargo >/dev/null || {
-    echo "setup: cargo not found; install Rust 1.77+ (https://rustup.rs), then run this again" >&2
+    echo "setup: cargo not found; install Rust 1.85+ (https://rustup.rs), then run this again" >&2
     exit 1
 }
 cd "$(dirname "$0")/.."
