@@ -10,8 +10,11 @@
 # older; install Rust with rustup (https://rustup.rs) if cargo is missing.
 set -eu
 
+# bzip2/xz-utils: the header fetcher unpacks wiretap/wtap-int.h from Debian's
+# source tarballs; python3: bench scripts.
 packages="tshark wireshark-common libwireshark-dev libwiretap-dev libwsutil-dev \
-libglib2.0-dev pkg-config libclang-dev clang gcc make util-linux debootstrap"
+libglib2.0-dev pkg-config libclang-dev clang gcc make util-linux debootstrap \
+bzip2 xz-utils python3"
 
 if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
