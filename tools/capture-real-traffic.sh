@@ -1,14 +1,17 @@
 #!/bin/bash
 # Capture small pcap fixtures of REAL traffic between real programs on this
 # machine.  Nothing here is synthesised: dnsmasq, python3 http.server,
-# openssl s_server, pyftpdlib answer dig, curl and openssl s_client, and
-# tcpdump records what the kernel puts on a veth link.
+# openssl s_server, pyftpdlib answer dig, curl, ping and openssl s_client,
+# and tcpdump records what the kernel puts on a veth link.
 #
 #   tools/capture-real-traffic.sh OUTDIR        (as root; tests/data for the fixtures)
+#   tools/capture-real-traffic.sh OUTDIR vlan   (only section 7: real-vlan.pcap)
 #
-# Writes OUTDIR/real-{dns,http,tls,ftp,tcp-retrans,ipv6}.pcap (classic pcap,
-# link type EN10MB, each < 200 KB) and OUTDIR/real-tls.keylog (the TLS
-# secrets, NSS key log format, so real-tls.pcap can be decrypted).
+# Writes OUTDIR/real-{dns,http,tls,ftp,tcp-retrans,ipv6,vlan}.pcap (classic
+# pcap, link type EN10MB, each < 200 KB) and OUTDIR/real-tls.keylog (the TLS
+# secrets, NSS key log format, so real-tls.pcap can be decrypted).  With the
+# second argument "vlan" only real-vlan.pcap is written and the other files
+# in OUTDIR are left alone.
 #
 # Topology: three network namespaces joined by veth pairs, so every frame has
 # a real Ethernet header (fixed, locally administered MACs).
@@ -32,18 +35,30 @@
 # server's TCP stack sees missing ACKs and retransmits.  That capture is
 # taken on the server side (s0) so each lost segment shows up twice.
 #
+# VLAN tags: the same kernel has no 802.1Q support either (CONFIG_VLAN_8021Q
+# and CONFIG_NET_ACT_VLAN unset, so no `ip link add ... type vlan` and no
+# `tc action vlan`).  For real-vlan.pcap a second veth pair joins client and
+# server directly, and a tc clsact BPF program on each end tags every frame
+# it sends with VLAN 100 (bpf_skb_vlan_push, the kernel's skb_vlan_push that
+# `tc action vlan push` uses) and, on ingress, accepts only VLAN-100 frames
+# and strips the tag (bpf_skb_vlan_pop) -- a VLAN-100 subinterface on each
+# end, in effect.  tcpdump on that veth sees the frames with their 802.1Q
+# header (libpcap puts the tag back from the packet's auxdata).  The BPF
+# object is compiled from C below with clang.
+#
 # Needs (Debian 12): tcpdump dnsmasq-base bind9-dnsutils curl openssl
-#   python3 python3-pyftpdlib nftables ethtool iputils-ping iproute2
-#   (tshark optional: used to check the retransmission capture).
+#   python3 python3-pyftpdlib nftables ethtool iputils-ping iproute2 clang
+#   (tshark optional: used to check the retransmission and VLAN captures).
 #
 # Everything is bounded by timeouts; a trap kills every server and tcpdump
 # this script started and deletes the namespaces, whatever happens.
 set -eu
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 OUTDIR" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ] || { [ $# -eq 2 ] && [ "$2" != vlan ]; }; then
+    echo "usage: $0 OUTDIR [vlan]" >&2
     exit 2
 fi
+ONLY=${2:-}       # "vlan": run section 7 only
 if [ "$(id -u)" != 0 ]; then
     echo "$0: must run as root (network namespaces, tcpdump)" >&2
     exit 2
@@ -52,7 +67,7 @@ OUTDIR=$1
 mkdir -p "$OUTDIR"
 OUTDIR=$(cd "$OUTDIR" && pwd)
 
-for tool in ip tcpdump dnsmasq dig host curl openssl nft ethtool ping timeout; do
+for tool in ip tc tcpdump dnsmasq dig host curl openssl nft ethtool ping timeout clang; do
     command -v "$tool" >/dev/null || { echo "$0: missing $tool" >&2; exit 1; }
 done
 PYTHON=/usr/bin/python3
@@ -63,6 +78,7 @@ PYTHON=/usr/bin/python3
 CLI=rtc-cli RTR=rtc-rtr SRV=rtc-srv
 CLI4=192.0.2.10  RTR4A=192.0.2.1    RTR4B=198.51.100.1  SRV4=198.51.100.10
 CLI6=2001:db8:1::10 RTR6A=2001:db8:1::1 RTR6B=2001:db8:2::1 SRV6=2001:db8:2::10
+VCLI4=203.0.113.10 VSRV4=203.0.113.20 VCLI6=2001:db8:100::10 VSRV6=2001:db8:100::20   # VLAN 100
 
 WORK=$(mktemp -d /tmp/capture-real-traffic.XXXXXX)
 PIDS=()           # every background process we started (servers, tcpdump)
@@ -246,6 +262,9 @@ wait_port "$SRV" tcp 80
 wait_port "$SRV" tcp 21
 wait_port "$SRV" tcp 443
 
+# Sections 1-6 (not indented) are skipped when only section 7 was asked for.
+if [ "$ONLY" != vlan ]; then
+
 # ---------------------------------------------------------------- 1. DNS
 log "DNS"
 cap_start "$CLI" c0 real-dns.pcap "arp or (ip and port 53)"
@@ -344,4 +363,75 @@ cli_fails curl -sS --max-time 8 -o /dev/null -6 -k --resolve "server.example.tes
     https://server.example.test/ --connect-timeout 2   # nothing on [::]:443: RST
 cap_stop
 
-log "done: $(cd "$OUTDIR" && ls -l real-*.pcap real-tls.keylog | awk '{print $5, $9}' | tr '\n' ' ')"
+fi   # end of sections 1-6
+
+# ---------------------------------------------------------------- 7. VLAN
+# A second veth pair straight from client to server, used as a trunk that
+# carries VLAN 100 only (see "VLAN tags" at the top):
+#
+#   rtc-cli  c1 ---- VLAN 100 ---- s1  rtc-srv
+#   203.0.113.10                   203.0.113.20
+#   2001:db8:100::10               2001:db8:100::20
+#
+# The capture is on c1 with no filter: every frame on the link, both ways.
+log "VLAN"
+cat >"$WORK/vlan.c" <<'EOF'
+/* tc clsact, direct action.  Egress: tag with 802.1Q VLAN 100.
+ * Ingress: pass only frames tagged VLAN 100, without their tag. */
+struct __sk_buff {                     /* leading fields of the UAPI struct */
+    unsigned int len, pkt_type, mark, queue_mapping, protocol;
+    unsigned int vlan_present, vlan_tci, vlan_proto;
+};
+static long (*bpf_skb_vlan_push)(struct __sk_buff *, unsigned short, unsigned short) = (void *)18;
+static long (*bpf_skb_vlan_pop)(struct __sk_buff *) = (void *)19;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ETH_P_8021Q_BE 0x0081
+#else
+#define ETH_P_8021Q_BE 0x8100
+#endif
+#define VID 100
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
+
+__attribute__((section("tc/egress"), used))
+int vlan_push(struct __sk_buff *skb)
+{
+    return bpf_skb_vlan_push(skb, ETH_P_8021Q_BE, VID) ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+__attribute__((section("tc/ingress"), used))
+int vlan_pop(struct __sk_buff *skb)
+{
+    if (!skb->vlan_present || skb->vlan_proto != ETH_P_8021Q_BE || (skb->vlan_tci & 0xfff) != VID)
+        return TC_ACT_SHOT;
+    return bpf_skb_vlan_pop(skb) ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+char _license[] __attribute__((section("license"), used)) = "GPL";
+EOF
+clang -O2 -target bpf -c "$WORK/vlan.c" -o "$WORK/vlan.o"
+ip link add c1 netns "$CLI" address 02:00:00:00:64:0a type veth \
+    peer name s1 netns "$SRV" address 02:00:00:00:64:14
+vlan_if() {   # ns ifname v4/len v6/len: VLAN-100 trunk end, tags on before the link is up
+    in_ns "$1" tc qdisc add dev "$2" clsact
+    in_ns "$1" tc filter add dev "$2" egress bpf da obj "$WORK/vlan.o" sec tc/egress
+    in_ns "$1" tc filter add dev "$2" ingress bpf da obj "$WORK/vlan.o" sec tc/ingress
+    setup_if "$@"
+}
+vlan_if "$CLI" c1 "$VCLI4/24" "$VCLI6/64"
+vlan_if "$SRV" s1 "$VSRV4/24" "$VSRV6/64"
+in_ns "$CLI" ping -c 1 -W 3 "$VSRV4" >/dev/null || { log "VLAN IPv4 path broken"; exit 1; }
+in_ns "$CLI" ping -6 -c 1 -W 3 "$VSRV6" >/dev/null || { log "VLAN IPv6 path broken"; exit 1; }
+
+cap_start "$CLI" c1 real-vlan.pcap ""
+cli ping -c 3 -i 0.2 -W 2 "$VSRV4"                       # ARP + ICMP echo
+cli ping -6 -c 3 -i 0.2 -W 2 "$VSRV6"                    # ND + ICMPv6 echo
+cli curl -sS --max-time 8 -o /dev/null "http://$VSRV4/page.html"       # 10 KB: 1518-byte tagged frames
+cli curl -sS --max-time 8 -o /dev/null -g "http://[$VSRV6]/small.txt"  # HTTP over IPv6
+cap_stop
+if command -v tshark >/dev/null; then
+    log "frames with VLAN 100: $(tshark -r "$OUTDIR/real-vlan.pcap" -Y 'vlan.id == 100' 2>/dev/null | wc -l)" \
+        "of $(tshark -r "$OUTDIR/real-vlan.pcap" 2>/dev/null | wc -l)"
+fi
+
+log "done: $(cd "$OUTDIR" && ls -l real-*.pcap real-tls.keylog 2>/dev/null | awk '{print $5, $9}' | tr '\n' ' ')"
