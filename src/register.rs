@@ -118,6 +118,13 @@ typed_field!(
     plain sys::PM_FT_RELATIVE_TIME
 );
 
+/// Declares `pub static` registration cells of one type, e.g.
+/// `statics!(UintField: HF_A, HF_B);` — dissectors have dozens.
+#[macro_export]
+macro_rules! statics {
+    ($ty:ident: $($name:ident),* $(,)?) => { $(pub static $name: $ty = $ty::new();)* };
+}
+
 /// Width of an unsigned field, for the FT_ type.
 #[derive(Clone, Copy, Debug)]
 pub enum UintWidth {

@@ -317,16 +317,31 @@ fn osaenta_keeps_vlan_tags_and_the_header_names_the_vlan() {
     let ws = wireshark();
     let dir = workdir("osaenta-vlan");
     let out = dir.join("synthetic-vlan-osaenta.ctrace");
-    synth(&real("real-vlan.pcap"), &out, &["--framing", "bdw", "--osaenta"]);
+    synth(
+        &real("real-vlan.pcap"),
+        &out,
+        &["--framing", "bdw", "--osaenta"],
+    );
     let trace = ws.add_file(&out);
     let source = ws.add_file(&real("real-vlan.pcap"));
-    let names = ["vlan.id", "eth.src", "ip.src", "ipv6.src", "frame.time_epoch", "tcp.payload", "icmp.seq"];
+    let names = [
+        "vlan.id",
+        "eth.src",
+        "ip.src",
+        "ipv6.src",
+        "frame.time_epoch",
+        "tcp.payload",
+        "icmp.seq",
+    ];
     let expected: Vec<_> = ws.fields(&source, &[], &names).into_values().collect();
     let got = ws.fields(&trace, &[], &names);
     assert_eq!(got.values().cloned().collect::<Vec<_>>(), expected);
     let vlans = ws.fields(&trace, &[], &["ctrace.vlan", "vlan.id", "ctrace.fmtid"]);
     assert!(vlans.len() > 40);
-    assert!(vlans.values().all(|r| r == &["100", "100", "7"]), "{vlans:?}");
+    assert!(
+        vlans.values().all(|r| r == &["100", "100", "7"]),
+        "{vlans:?}"
+    );
 }
 
 #[test]

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-1000000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ee_datagram)
+[ ${#targets[@]} -gt 0 ] || targets=(ee_datagram ctrace_records)
 
 toolchain=()
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
@@ -37,8 +37,20 @@ seed_ee() {
     rm -rf "$out"
 }
 
+seed_ctrace() {
+    local corpus=fuzz/corpus/ctrace_records
+    mkdir -p "$corpus"
+    for framing in raw rdw bdw; do
+        cargo run -q --release -p ctrace-synth -- tests/data/real-dns.pcap \
+            "$corpus/seed-dns-$framing" --framing "$framing" --segment-size 120 >/dev/null 2>&1 || true
+    done
+}
+
 for target in "${targets[@]}"; do
-    case $target in ee_datagram) seed_ee ;; esac
+    case $target in
+        ee_datagram) seed_ee ;;
+        ctrace_records) seed_ctrace ;;
+    esac
     log=fuzz/$target.log
     # -runs counts executions; a crash stops libFuzzer with a non-zero exit.
     if cargo "${toolchain[@]}" fuzz run --release "$target" -- \

@@ -8,7 +8,9 @@ use ctrace::{Cte, Error, Pthdr, TextEncoding};
 use ctrace_synth::{build, capture, Framing, Malformed, Options};
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
-use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
+use pcap_file::pcapng::blocks::interface_description::{
+    InterfaceDescriptionBlock, InterfaceDescriptionOption,
+};
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::{DataLink, TsResolution};
 use std::borrow::Cow;
@@ -23,7 +25,13 @@ fn real_captures() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(data_dir())
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
-    v.retain(|p| p.extension().is_some_and(|e| e == "pcap") && p.file_name().unwrap().to_string_lossy().starts_with("real-"));
+    v.retain(|p| {
+        p.extension().is_some_and(|e| e == "pcap")
+            && p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("real-")
+    });
     v.sort();
     v
 }
@@ -48,14 +56,23 @@ fn expected(f: &capture::Frame) -> Option<(i64, Vec<u8>, u32)> {
 
 /// Packets read back: (ns, fmtid, bytes, PTH_Plen, outbound) per reassembled packet.
 fn read_back(file: &[u8]) -> Vec<(i64, u8, Vec<u8>, u32, bool)> {
-    let entries: Vec<&[u8]> = Entries::detect(file).unwrap().map(|e| e.unwrap().1).collect();
+    let entries: Vec<&[u8]> = Entries::detect(file)
+        .unwrap()
+        .map(|e| e.unwrap().1)
+        .collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < entries.len() {
         let n = ctrace::segment::group_len(&entries[i..]);
         let r = ctrace::reassemble(&entries[i..i + n]).unwrap();
         assert!(r.is_complete());
-        out.push((r.header.unix_ns(0), r.cte.fmtid(), r.packet.to_vec(), r.header.packet_len(), r.header.is_outbound()));
+        out.push((
+            r.header.unix_ns(0),
+            r.cte.fmtid(),
+            r.packet.to_vec(),
+            r.header.packet_len(),
+            r.header.is_outbound(),
+        ));
         i += n;
     }
     out
@@ -94,7 +111,11 @@ fn real_captures_round_trip() {
         let frames = capture::read(&path).unwrap();
         let want: Vec<_> = frames.iter().filter_map(expected).collect();
         assert!(!want.is_empty());
-        for (framing, rf) in [(Framing::Raw, ReadFraming::Raw), (Framing::Rdw, ReadFraming::Rdw), (Framing::Bdw, ReadFraming::BdwRdw)] {
+        for (framing, rf) in [
+            (Framing::Raw, ReadFraming::Raw),
+            (Framing::Rdw, ReadFraming::Rdw),
+            (Framing::Bdw, ReadFraming::BdwRdw),
+        ] {
             for seg in [None, Some(100), Some(1)] {
                 if seg == Some(1) && framing != Framing::Raw {
                     continue;
@@ -107,7 +128,12 @@ fn real_captures_round_trip() {
                 let (file, s) = build(&frames, &o).unwrap();
                 assert_eq!(detect(&file), Ok(rf), "{}", path.display());
                 let got = read_back(&file);
-                assert_eq!(got.len(), want.len(), "{} {framing:?} {seg:?}", path.display());
+                assert_eq!(
+                    got.len(),
+                    want.len(),
+                    "{} {framing:?} {seg:?}",
+                    path.display()
+                );
                 assert_eq!(s.packets, want.len());
                 for (g, w) in got.iter().zip(&want) {
                     assert_eq!(g.0, w.0, "timestamp");
@@ -117,7 +143,10 @@ fn real_captures_round_trip() {
                 }
                 // the first packet's source is the local address: outbound
                 assert!(got[0].4);
-                let whole: Vec<Vec<u8>> = Entries::detect(&file).unwrap().map(|e| e.unwrap().1.to_vec()).collect();
+                let whole: Vec<Vec<u8>> = Entries::detect(&file)
+                    .unwrap()
+                    .map(|e| e.unwrap().1.to_vec())
+                    .collect();
                 assert_eq!(streamed(&file), whole);
             }
         }
@@ -161,17 +190,24 @@ fn osaenta_and_data_trace_round_trip() {
 
 fn nanosecond_frames() -> Vec<(i64, Vec<u8>)> {
     let ip = |n: u8| {
-        let mut v = vec![0x45, 0, 0, 20, 0, n, 0, 0, 64, 253, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2];
+        let mut v = vec![
+            0x45, 0, 0, 20, 0, n, 0, 0, 64, 253, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2,
+        ];
         v.resize(20, 0);
         let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0];
         f.extend_from_slice(&v);
         f
     };
-    [1_767_225_600_000_000_001i64, 1_767_225_600_123_456_789, 1_767_225_601_999_999_999, 946_684_800_000_000_007]
-        .iter()
-        .enumerate()
-        .map(|(i, &ns)| (ns, ip(i as u8)))
-        .collect()
+    [
+        1_767_225_600_000_000_001i64,
+        1_767_225_600_123_456_789,
+        1_767_225_601_999_999_999,
+        946_684_800_000_000_007,
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, &ns)| (ns, ip(i as u8)))
+    .collect()
 }
 
 #[test]
@@ -187,7 +223,12 @@ fn nanosecond_pcap_and_pcapng() {
     };
     let mut w = PcapWriter::with_header(std::fs::File::create(&p).unwrap(), header).unwrap();
     for (ns, f) in &frames {
-        w.write_packet(&PcapPacket::new(Duration::from_nanos(*ns as u64), f.len() as u32, f)).unwrap();
+        w.write_packet(&PcapPacket::new(
+            Duration::from_nanos(*ns as u64),
+            f.len() as u32,
+            f,
+        ))
+        .unwrap();
     }
     drop(w);
     // pcapng, if_tsresol 9
@@ -217,7 +258,12 @@ fn nanosecond_pcap_and_pcapng() {
         let file = std::fs::read(&out).unwrap();
         let got = read_back(&file);
         let times: Vec<i64> = got.iter().map(|g| g.0).collect();
-        assert_eq!(times, frames.iter().map(|f| f.0).collect::<Vec<_>>(), "{}", path.display());
+        assert_eq!(
+            times,
+            frames.iter().map(|f| f.0).collect::<Vec<_>>(),
+            "{}",
+            path.display()
+        );
     }
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -239,31 +285,58 @@ fn malformed_variants_are_reported() {
         .0
     };
     let prefix = |f: &[u8]| f[..f.len().min(ctrace::framing::DETECT_PREFIX)].to_vec();
-    assert!(matches!(detect(&prefix(&m(Malformed::Xmit, Framing::Raw))), Err(Error::Xmit { offset: 2 })));
-    assert!(matches!(detect(&prefix(&m(Malformed::Terse, Framing::Raw))), Err(Error::Terse { mode: "SPACK", .. })));
+    assert!(matches!(
+        detect(&prefix(&m(Malformed::Xmit, Framing::Raw))),
+        Err(Error::Xmit { offset: 2 })
+    ));
+    assert!(matches!(
+        detect(&prefix(&m(Malformed::Terse, Framing::Raw))),
+        Err(Error::Terse { mode: "SPACK", .. })
+    ));
     assert_eq!(
         detect(&prefix(&m(Malformed::AsciiText, Framing::Raw))),
-        Err(Error::Text { offset: 0, encoding: TextEncoding::Ascii })
+        Err(Error::Text {
+            offset: 0,
+            encoding: TextEncoding::Ascii
+        })
     );
     assert_eq!(
         detect(&prefix(&m(Malformed::EbcdicText, Framing::Raw))),
-        Err(Error::Text { offset: 0, encoding: TextEncoding::Ebcdic })
+        Err(Error::Text {
+            offset: 0,
+            encoding: TextEncoding::Ebcdic
+        })
     );
     for framing in [Framing::Raw, Framing::Rdw, Framing::Bdw] {
         let t = m(Malformed::Truncated, framing);
         let r: Vec<_> = Entries::detect(&t).unwrap().collect();
-        assert!(matches!(r.last(), Some(Err(Error::Truncated { .. }))), "{framing:?}");
+        assert!(
+            matches!(r.last(), Some(Err(Error::Truncated { .. }))),
+            "{framing:?}"
+        );
         assert!(r[..r.len() - 1].iter().all(|e| e.is_ok()));
 
         let l = m(Malformed::CteLene, framing);
         let r: Vec<_> = Entries::detect(&l).unwrap().collect();
         assert_eq!(r.len(), 2, "{framing:?}");
         let e = r[1].unwrap_err();
-        assert!(matches!(e, Error::LengthMismatch { field: "CTELENE", .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::LengthMismatch {
+                    field: "CTELENE",
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert!(e.to_string().contains("CTELENE"));
 
         let lost = m(Malformed::LostRecord, framing);
-        let ctes: Vec<Cte> = Entries::detect(&lost).unwrap().map(|e| Cte::new_checked(e.unwrap().1).unwrap()).collect();
+        let ctes: Vec<Cte> = Entries::detect(&lost)
+            .unwrap()
+            .map(|e| Cte::new_checked(e.unwrap().1).unwrap())
+            .collect();
         assert_eq!(ctes.iter().filter(|c| c.is_lost_record()).count(), 1);
         let at = ctes.iter().position(|c| c.is_lost_record()).unwrap();
         assert!(at > 0 && at < ctes.len() - 1);

@@ -21,9 +21,11 @@
 //!   bytes, or the extended form (first bit 1, 31-bit length); the block
 //!   holds RDW records.
 //!
-//! Zero bytes after the last record at the end of an RDW/BDW file are
-//! skipped too.  Spanned records (VBS, non-zero RDW segment code) are not
-//! supported.
+//! Zero runs between records and blocks and at the end of an RDW/BDW file
+//! are skipped too (no descriptor starts with two zero bytes), with the same
+//! last-zero-byte rule.  Spanned records (VBS, non-zero RDW segment code) are
+//! not supported.  [`Stepper`] and [`Entries`] decide alike whatever the read
+//! sizes.
 
 use crate::cte::{self, Cte};
 use crate::{be16, be32, Error, Result, TextEncoding};
@@ -84,6 +86,23 @@ fn cte_at(buf: &[u8], at: usize, limit: usize) -> bool {
     } else {
         true
     }
+}
+
+/// An RDW is plausible at the start of `b`: zero bytes 2-3, length 4 (an
+/// empty record) or at least 22 and at most `limit`, and (if the bytes are
+/// there) a plausible CTE header after it that fits the record.
+fn rdw_plausible(b: &[u8], limit: usize) -> bool {
+    if b.len() < 4 || b[2] != 0 || b[3] != 0 {
+        return false;
+    }
+    let len = be16(b, 0) as usize;
+    if len > limit || (len != 4 && len < 4 + cte::MIN_LEN) {
+        return false;
+    }
+    if len == 4 || b.len() < 12 {
+        return true;
+    }
+    Cte::plausible_header(&b[4..]) && be16(b, 4) as usize <= len - 4
 }
 
 /// Terse header: `Some(mode)` if `b` starts with one.  Source:
@@ -281,6 +300,11 @@ impl Stepper {
         step
     }
 
+    fn commit_pad(&mut self, pad: bool, ctx: Ctx, consumed: usize, step: Step) -> Step {
+        self.after_padding = pad;
+        self.commit(ctx, consumed, step)
+    }
+
     fn fail(&mut self, e: Error) -> Step {
         self.done = true;
         Step::Error(e)
@@ -381,6 +405,9 @@ impl Stepper {
     fn step_framed(&mut self, input: &[u8], at_eof: bool) -> Step {
         let mut pos = 0usize;
         let mut ctx = self.ctx;
+        // "the byte at `pos` is the kept last zero of a zero run"; committed
+        // with the context, so a NeedMore leaves no trace
+        let mut pad = self.after_padding;
         loop {
             let avail = input.len() - pos;
             match ctx {
@@ -390,7 +417,7 @@ impl Stepper {
                             return Step::NeedMore(pos + 4);
                         }
                         if pos > 0 {
-                            return self.commit(ctx, pos, Step::Skip(pos));
+                            return self.commit_pad(pad, ctx, pos, Step::Skip(pos));
                         }
                         return Step::End;
                     }
@@ -399,7 +426,7 @@ impl Stepper {
                             return Step::NeedMore(pos + 4);
                         }
                         if input[pos..].iter().all(|&b| b == 0) {
-                            return self.commit(ctx, input.len(), Step::Skip(input.len()));
+                            return self.commit_pad(pad, ctx, input.len(), Step::Skip(input.len()));
                         }
                         let what = if self.framing == Framing::Rdw {
                             "RDW"
@@ -409,12 +436,40 @@ impl Stepper {
                         return self.truncated(pos, what, 4, avail);
                     }
                     let h = &input[pos..pos + 4];
-                    if h == [0, 0, 0, 0] {
-                        // Zeros after the last record: skip them; whatever
-                        // follows them is read as the next descriptor.
+                    if h[0] == 0 && h[1] == 0 {
+                        // Zeros between or after records (no descriptor
+                        // starts with two zero bytes): skip them but the
+                        // last, which may be the high byte of the next
+                        // descriptor's length (decided below).
                         let z = input[pos..].iter().position(|&b| b != 0).unwrap_or(avail);
-                        return self.commit(ctx, pos + z, Step::Skip(pos + z));
+                        if pos + z == input.len() && at_eof {
+                            return self.commit_pad(pad, ctx, input.len(), Step::Skip(input.len()));
+                        }
+                        pad = true;
+                        return self.commit_pad(pad, ctx, pos + z - 1, Step::Skip(pos + z - 1));
                     }
+                    if pad && h[0] == 0 {
+                        // One zero before data: a descriptor with a short
+                        // length starts here, or the data starts one on.
+                        let need = if self.framing == Framing::Rdw { 12 } else { 16 };
+                        if avail < need && !at_eof {
+                            return Step::NeedMore(pos + need);
+                        }
+                        pad = false;
+                        let here = &input[pos..];
+                        let ok = if self.framing == Framing::Rdw {
+                            rdw_plausible(here, usize::MAX)
+                        } else {
+                            here[2] == 0 && here[3] == 0 && {
+                                let b = be16(here, 0) as usize;
+                                b >= 4 && (b == 4 || rdw_plausible(&here[4..], b - 4))
+                            }
+                        };
+                        if !ok {
+                            return self.commit_pad(pad, ctx, pos + 1, Step::Skip(pos + 1));
+                        }
+                    }
+                    pad = false;
                     if self.framing == Framing::Rdw {
                         match self.rdw(h, pos, None) {
                             Ok(c) => ctx = c,
@@ -460,8 +515,9 @@ impl Stepper {
                         return self.truncated(pos, "block", left, avail);
                     }
                     let n = left.min(avail);
-                    if input[pos..pos + n.min(4)].iter().all(|&b| b == 0) {
-                        // Zero fill after the last record of a block.
+                    if input[pos..pos + n.min(2)].iter().all(|&b| b == 0) {
+                        // Zero fill after the last record of a block (no
+                        // RDW starts with two zero bytes: its length is ≥ 4).
                         let z = input[pos..pos + n]
                             .iter()
                             .position(|&b| b != 0)
@@ -469,21 +525,33 @@ impl Stepper {
                         if z == left {
                             ctx = Ctx::Top;
                             pos += z;
+                            pad = false;
                             continue;
                         }
-                        if z == n {
-                            if at_eof {
-                                return self.truncated(pos, "block", left, avail);
-                            }
-                            ctx = Ctx::Block { left: left - z };
-                            self.after_padding = true;
-                            return self.commit(ctx, pos + z, Step::Skip(pos + z));
+                        if z == n && at_eof {
+                            return self.truncated(pos, "block", left, avail);
                         }
-                        // data after zeros: read it as the next RDW
-                        ctx = Ctx::Block { left: left - z };
-                        pos += z;
-                        continue;
+                        if z >= 2 {
+                            // keep the last zero (see Top)
+                            pad = true;
+                            let c = Ctx::Block {
+                                left: left - (z - 1),
+                            };
+                            return self.commit_pad(pad, c, pos + z - 1, Step::Skip(pos + z - 1));
+                        }
                     }
+                    if pad && input[pos] == 0 && left >= 4 {
+                        let need = left.min(12);
+                        if avail < need && !at_eof {
+                            return Step::NeedMore(pos + need);
+                        }
+                        pad = false;
+                        if !rdw_plausible(&input[pos..pos + n], left) {
+                            let c = Ctx::Block { left: left - 1 };
+                            return self.commit_pad(pad, c, pos + 1, Step::Skip(pos + 1));
+                        }
+                    }
+                    pad = false;
                     if left < 4 {
                         return self.fail(Error::Invalid {
                             offset: self.offset + pos as u64,
@@ -520,7 +588,7 @@ impl Stepper {
                         }
                         return self.truncated(pos, "record", left, 0);
                     }
-                    let mut retry = self.after_padding && input[pos] == 0;
+                    let mut retry = pad && input[pos] == 0;
                     if input[pos] == 0 && (avail < 2 || left < 2 || input[pos + 1] == 0) {
                         // Zeros after the last entry of the record.
                         let n = left.min(avail);
@@ -531,6 +599,7 @@ impl Stepper {
                         if z == left {
                             ctx = Ctx::Record { left: 0, block };
                             pos += z;
+                            pad = false;
                             continue;
                         }
                         if z == n && at_eof {
@@ -540,16 +609,16 @@ impl Stepper {
                             // keep the last zero: it may be the high byte
                             // of a short entry's CTELENP
                             let k = z - 1;
-                            self.after_padding = true;
+                            pad = true;
                             let c = Ctx::Record {
                                 left: left - k,
                                 block,
                             };
-                            return self.commit(c, pos + k, Step::Skip(pos + k));
+                            return self.commit_pad(pad, c, pos + k, Step::Skip(pos + k));
                         }
                         if z == n {
                             if pos > 0 {
-                                return self.commit(ctx, pos, Step::Skip(pos));
+                                return self.commit_pad(pad, ctx, pos, Step::Skip(pos));
                             }
                             return Step::NeedMore(2);
                         }
@@ -588,20 +657,25 @@ impl Stepper {
                     };
                     match bad {
                         None => {
-                            self.after_padding = false;
+                            pad = false;
                             let c = Ctx::Record {
                                 left: left - len,
                                 block,
                             };
-                            return self.commit(c, pos + len, Step::Entry { skip: pos, len });
+                            return self.commit_pad(
+                                pad,
+                                c,
+                                pos + len,
+                                Step::Entry { skip: pos, len },
+                            );
                         }
                         Some(_) if retry => {
-                            self.after_padding = false;
+                            pad = false;
                             let c = Ctx::Record {
                                 left: left - 1,
                                 block,
                             };
-                            return self.commit(c, pos + 1, Step::Skip(pos + 1));
+                            return self.commit_pad(pad, c, pos + 1, Step::Skip(pos + 1));
                         }
                         Some(e) => return self.fail(e),
                     }

@@ -91,7 +91,7 @@ impl FormatReader for Ctrace {
         let mut prefix = vec![0u8; ctrace::framing::DETECT_PREFIX];
         let got = file.read(&mut prefix)?;
         prefix.truncate(got);
-        match reader::recognise(&prefix, got < ctrace::framing::DETECT_PREFIX) {
+        match reader::recognise(&prefix) {
             reader::Recognised::Trace(framing) => {
                 Ok(Some(Ctrace(reader::CtraceReader::new(framing))))
             }

@@ -40,7 +40,7 @@ pub enum Recognised {
 }
 
 /// Looks at the first bytes of a file (up to [`framing::DETECT_PREFIX`]).
-pub fn recognise(prefix: &[u8], at_eof: bool) -> Recognised {
+pub fn recognise(prefix: &[u8]) -> Recognised {
     match framing::detect(prefix) {
         Ok(framing) => Recognised::Trace(framing),
         Err(error @ (Error::Xmit { .. } | Error::Terse { .. })) => Recognised::Explain(format!(
@@ -53,7 +53,7 @@ pub fn recognise(prefix: &[u8], at_eof: bool) -> Recognised {
                  CTRACE data set itself in binary (FTP: binary, quote site rdw)."
             ))
         }
-        Err(Error::Truncated { .. }) if !at_eof => Recognised::NotMine,
+        // Anything else (another format, or too little to tell) is not ours.
         Err(_) => Recognised::NotMine,
     }
 }

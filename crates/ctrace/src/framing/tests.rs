@@ -370,8 +370,7 @@ fn error_cte_longer_than_record() {
 
 #[test]
 fn error_record_longer_than_block() {
-    let r = rdw(&cte(10, 1));
-    let mut file = bdw(&[r.clone()]);
+    let mut file = bdw(&[rdw(&cte(10, 1))]);
     file[1] -= 1; // block one byte shorter than its record
     let err = streamed(&file, Framing::BdwRdw, 100).unwrap_err();
     assert!(matches!(
@@ -504,4 +503,58 @@ fn record_zero_fill_then_short_entry() {
         got.iter().map(|g| g.1.clone()).collect::<Vec<_>>(),
         vec![a, b]
     );
+}
+
+#[test]
+fn zeros_between_records_and_blocks() {
+    // zeros between RDW records, before a short (high byte 0) and a long RDW
+    let short = cte(10, 1);
+    let long = cte(400, 2);
+    let mut file = rdw(&short);
+    file.extend_from_slice(&[0; 6]);
+    file.extend_from_slice(&rdw(&short));
+    file.extend_from_slice(&[0; 5]);
+    file.extend_from_slice(&rdw(&long));
+    let got = check_both(&file, Framing::Rdw);
+    assert_eq!(
+        got.iter().map(|g| g.1.len()).collect::<Vec<_>>(),
+        vec![28, 28, 418]
+    );
+    // zeros inside a block before a short and a long RDW, and between blocks
+    let mut blk = bdw(&[rdw(&short)]);
+    blk.extend_from_slice(&[0; 9]);
+    blk.extend_from_slice(&rdw(&short));
+    blk.extend_from_slice(&[0; 3]);
+    blk.extend_from_slice(&rdw(&long));
+    let l = (blk.len() as u16).to_be_bytes();
+    blk[0] = l[0];
+    blk[1] = l[1];
+    let mut file = blk.clone();
+    file.extend_from_slice(&[0; 7]);
+    file.extend_from_slice(&blk);
+    let got = check_both(&file, Framing::BdwRdw);
+    assert_eq!(
+        got.iter().map(|g| g.1.len()).collect::<Vec<_>>(),
+        vec![28, 28, 418, 28, 28, 418]
+    );
+}
+
+#[test]
+fn block_zero_fill_to_its_end_then_short_block() {
+    // a block whose zero fill ends exactly at its end, then a block whose
+    // BDW length is below 256 (high byte zero): the fill's zeros must not
+    // be taken for that BDW's high byte, however the input is cut
+    let c = cte(5, 3);
+    let mut a = bdw(&[rdw(&c)]);
+    a.extend_from_slice(&[0; 19]);
+    let l = (a.len() as u16).to_be_bytes();
+    a[0] = l[0];
+    a[1] = l[1];
+    let b = bdw(&[rdw(&c)]);
+    assert_eq!(b[0], 0);
+    let mut file = a.clone();
+    file.extend_from_slice(&b);
+    file.extend_from_slice(&a);
+    let got = check_both(&file, Framing::BdwRdw);
+    assert_eq!(got.len(), 3);
 }

@@ -7,9 +7,7 @@ use wireshark_ffi::register::{
     Registration, Severity, StringField, Subtree, TimeField, UintField, UintWidth,
 };
 
-macro_rules! statics {
-    ($ty:ident: $($name:ident),* $(,)?) => { $(pub static $name: $ty = $ty::new();)* };
-}
+use wireshark_ffi::statics;
 
 statics!(Subtree: ETT, ETT_CTE, ETT_PTHDR, ETT_FLAGS, ETT_SEGMENTS);
 statics!(UintField: CTE_LEN, CTE_OFFSET, FORMAT_ID, FMTID, CTE_TRAILING_LEN,
@@ -23,10 +21,6 @@ statics!(TimeField: CTE_TIME, TIME);
 statics!(Ipv4Field: SRC, DST);
 statics!(Ipv6Field: SRC6, DST6);
 statics!(ExpertField: EI_MALFORMED, EI_LOST, EI_ABBREVIATED, EI_INCOMPLETE);
-
-fn names8(table: &'static [(u8, &'static str)]) -> impl Iterator<Item = (u32, &'static str)> {
-    table.iter().map(|&(v, s)| (u32::from(v), s))
-}
 
 pub fn register(reg: &Registration) {
     use UintWidth::{U16, U32, U8};
@@ -69,7 +63,7 @@ pub fn register(reg: &Registration) {
                 Base::Dec,
                 c"Low byte of CTEFMTID",
             )
-            .names(names8(cte::FORMAT_IDS)),
+            .names(cte::FORMAT_IDS.iter().copied()),
             CTE_TIME.def(
                 c"Entry time (CTETIME)",
                 c"ctrace.cte.time",
@@ -169,7 +163,7 @@ pub fn register(reg: &Registration) {
                 Base::Dec,
                 c"",
             )
-            .names(names8(pthdr::DEVICE_TYPES)),
+            .names(pthdr::DEVICE_TYPES.iter().copied()),
             INTERFACE.def(
                 c"Interface (PTH_Name)",
                 c"ctrace.interface",

@@ -8,9 +8,7 @@ use wireshark_ffi::register::{
     FrameNumField, Registration, Severity, StringField, Subtree, Uint64Field, UintField, UintWidth,
 };
 
-macro_rules! statics {
-    ($ty:ident: $($name:ident),* $(,)?) => { $(pub static $name: $ty = $ty::new();)* };
-}
+use wireshark_ffi::statics;
 
 statics!(Subtree: ETT, ETT_NHDR, ETT_THDR, ETT_SEGMENT, ETT_CV, ETT_FID5, ETT_RH, ETT_GDS, ETT_XID,
     ETT_XID_CAPS, ETT_ANALYSIS, ETT_MESSAGE, ETT_FLAGS);
@@ -62,10 +60,6 @@ statics!(ExpertField: EI_MALFORMED, EI_GAP, EI_OUT_OF_ORDER, EI_RETRANSMISSION, 
 
 use UintWidth::{U16, U32, U8};
 
-fn names8(table: &'static [(u8, &'static str)]) -> impl Iterator<Item = (u32, &'static str)> {
-    table.iter().map(|&(v, s)| (u32::from(v), s))
-}
-
 pub fn register(reg: &Registration) {
     use std::ffi::CStr;
     let u = |f: &'static UintField, name: &'static CStr, abbrev: &'static CStr, w, b| {
@@ -94,7 +88,7 @@ pub fn register(reg: &Registration) {
         // NHDR
         u(&NHDR_SM, c"Switching mode", c"ee.nhdr.sm", U8, Base::Dec)
             .mask(nhdr::byte0::SWITCHING_MODE.into())
-            .names(names8(nhdr::SWITCHING_MODES)),
+            .names(nhdr::SWITCHING_MODES.iter().copied()),
         u(
             &NHDR_TPF,
             c"Transmission priority",
@@ -103,10 +97,10 @@ pub fn register(reg: &Registration) {
             Base::Dec,
         )
         .mask(nhdr::byte0::TRANSMISSION_PRIORITY.into())
-        .names(names8(nhdr::TRANSMISSION_PRIORITIES)),
+        .names(nhdr::TRANSMISSION_PRIORITIES.iter().copied()),
         u(&NHDR_FT, c"Function type", c"ee.nhdr.ft", U8, Base::Dec)
             .mask(nhdr::byte1::FUNCTION_TYPE.into())
-            .names(names8(nhdr::FUNCTION_TYPES)),
+            .names(nhdr::FUNCTION_TYPES.iter().copied()),
         flag8(
             &NHDR_TSI,
             c"Time-sensitive packet",
@@ -145,7 +139,7 @@ pub fn register(reg: &Registration) {
             U8,
             Base::Hex,
         )
-        .names(names8(nhdr::FUNCTION_ROUTING_HEADERS)),
+        .names(nhdr::FUNCTION_ROUTING_HEADERS.iter().copied()),
         // THDR
         THDR_TCID.def(
             c"TCID",
@@ -252,7 +246,7 @@ pub fn register(reg: &Registration) {
             Base::Dec,
         ),
         u(&SEG_TYPE, c"Segment type", c"ee.seg.type", U8, Base::Hex)
-            .names(names8(thdr::SEGMENT_TYPES)),
+            .names(thdr::SEGMENT_TYPES.iter().copied()),
         SEGMENT_DATA.def(
             c"Segment data",
             c"ee.seg.data",
@@ -443,7 +437,7 @@ pub fn register(reg: &Registration) {
         ),
         u(&ARB_TYPE, c"Message type", c"ee.arb.type", U8, Base::Dec)
             .mask(thdr::arb::MESSAGE_TYPE.into())
-            .names(names8(thdr::ARB_MESSAGE_TYPES)),
+            .names(thdr::ARB_MESSAGE_TYPES.iter().copied()),
         u(
             &ARB_RATE_ACTION,
             c"Rate adjustment action",
@@ -452,11 +446,11 @@ pub fn register(reg: &Registration) {
             Base::Dec,
         )
         .mask(thdr::arb::RATE_ACTION.into())
-        .names(names8(thdr::ARB_RATE_ACTIONS)),
+        .names(thdr::ARB_RATE_ACTIONS.iter().copied()),
         flag8(&ARB_PARITY, c"Parity", c"ee.arb.parity", thdr::arb::PARITY),
         u(&ARB_MODE, c"ARB mode", c"ee.arb.mode", U8, Base::Dec)
             .mask(thdr::arb::MODE.into())
-            .names(names8(thdr::ARB_MODES)),
+            .names(thdr::ARB_MODES.iter().copied()),
         u(
             &ARB_REQUEST_CORRELATOR,
             c"Rate request correlator",
@@ -484,7 +478,7 @@ pub fn register(reg: &Registration) {
         u(&TH_FID, c"FID type", c"ee.th.fid", U8, Base::Dec).mask(fid5::th_flags::FID_TYPE.into()),
         u(&TH_MPF, c"Mapping field", c"ee.th.mpf", U8, Base::Dec)
             .mask(fid5::th_flags::MPF.into())
-            .names(names8(fid5::MAPPING_FIELDS)),
+            .names(fid5::MAPPING_FIELDS.iter().copied()),
         flag8(
             &TH_EFI,
             c"Expedited flow",
@@ -502,7 +496,7 @@ pub fn register(reg: &Registration) {
             Base::Dec,
         )
         .mask(fid5::rh0::RU_CATEGORY.into())
-        .names(names8(fid5::RU_CATEGORIES)),
+        .names(fid5::RU_CATEGORIES.iter().copied()),
         flag8(&RH_FI, c"Format indicator", c"ee.rh.fi", fid5::rh0::FI),
         flag8(
             &RH_SDI,
@@ -591,7 +585,7 @@ pub fn register(reg: &Registration) {
             Base::Dec,
         )
         .mask(0x0F)
-        .names(names8(xid3::NODE_TYPES)),
+        .names(xid3::NODE_TYPES.iter().copied()),
         u(&XID_LEN, c"XID length", c"ee.xid.len", U8, Base::Dec),
         u(&XID_NODE_ID, c"Node id", c"ee.xid.node_id", U32, Base::Hex),
         u(&XID_IDBLK, c"ID block", c"ee.xid.idblk", U32, Base::Hex).mask(0xFFF0_0000),
@@ -662,7 +656,7 @@ pub fn register(reg: &Registration) {
             Base::Dec,
         )
         .mask(caps::EXCHANGE_STATE.into())
-        .names(names8(xid3::EXCHANGE_STATES)),
+        .names(xid3::EXCHANGE_STATES.iter().copied()),
         flag16(
             &XID_NONACTIVATION,
             c"Secondary-initiated nonactivation exchange",
@@ -772,7 +766,7 @@ pub fn register(reg: &Registration) {
             Base::Dec,
         )
         .mask(xid3::byte15::BRANCH.into())
-        .names(names8(xid3::BRANCH_INDICATORS)),
+        .names(xid3::BRANCH_INDICATORS.iter().copied()),
         flag8(
             &XID_OPTION_SET_1123,
             c"Option set 1123 (BrNN)",
@@ -835,7 +829,7 @@ pub fn register(reg: &Registration) {
             Base::Dec,
         )
         .mask(xid3::link::TRANSMIT_RECEIVE.into())
-        .names(names8(xid3::TRANSMIT_RECEIVE)),
+        .names(xid3::TRANSMIT_RECEIVE.iter().copied()),
         u(
             &XID_MAX_BTU,
             c"Maximum BTU length",
@@ -853,7 +847,8 @@ pub fn register(reg: &Registration) {
         )
         .mask(0x7F),
         // control vectors
-        u(&CV_KEY, c"Control vector key", c"ee.cv.key", U8, Base::Hex).names(names8(cv::KEYS)),
+        u(&CV_KEY, c"Control vector key", c"ee.cv.key", U8, Base::Hex)
+            .names(cv::KEYS.iter().copied()),
         u(
             &CV_SUBVECTOR_KEY,
             c"Subvector key",
@@ -861,7 +856,7 @@ pub fn register(reg: &Registration) {
             U8,
             Base::Hex,
         )
-        .names(names8(cv::KEYS)),
+        .names(cv::KEYS.iter().copied()),
         u(
             &CV_HPR_KEY,
             c"HPR vector key",
@@ -869,7 +864,7 @@ pub fn register(reg: &Registration) {
             U8,
             Base::Hex,
         )
-        .names(names8(cv::HPR_KEYS)),
+        .names(cv::HPR_KEYS.iter().copied()),
         u(
             &CV_NETADDR_FLAGS,
             c"Network address flags",
@@ -923,7 +918,7 @@ pub fn register(reg: &Registration) {
             U8,
             Base::Hex,
         )
-        .names(names8(cv::NAME_TYPES)),
+        .names(cv::NAME_TYPES.iter().copied()),
         CV_NAME.def(
             c"Network name",
             c"ee.cv.name",
@@ -936,7 +931,7 @@ pub fn register(reg: &Registration) {
             U8,
             Base::Hex,
         )
-        .names(names8(cv::PRODUCT_CLASSES)),
+        .names(cv::PRODUCT_CLASSES.iter().copied()),
         u(
             &CV_SUBFIELD_KEY,
             c"Product subfield",
@@ -944,7 +939,7 @@ pub fn register(reg: &Registration) {
             U8,
             Base::Hex,
         )
-        .names(names8(cv::PRODUCT_SUBFIELDS)),
+        .names(cv::PRODUCT_SUBFIELDS.iter().copied()),
         CV_PRODUCT_LEVEL.def(c"Software level", c"ee.cv.product_level", c""),
         CV_PRODUCT_TEXT.def(
             c"Product text",
