@@ -112,6 +112,7 @@ log() { echo "lab: $*" | tee -a "$RUNLOG" >&2; }
 
 PIDS=()
 WATCHDOG=""
+exec 8>&2     # the caller's stderr, for messages from the exit trap (which may run inside a redirection)
 cleanup() {
     local rc=$?
     set +e
@@ -130,7 +131,9 @@ cleanup() {
         ip netns del "$ns" 2>/dev/null
     done
     rm -rf "$WORK"
-    if [ "$rc" != 0 ]; then echo "lab: FAILED (exit $rc) after $(( $(date +%s) - T_START )) s; logs in $LOGS" >&2; fi
+    if [ "$rc" != 0 ]; then
+        echo "lab: FAILED (exit $rc) after $(( $(date +%s) - T_START )) s; logs in $LOGS" | tee -a "$RUNLOG" >&8
+    fi
     exit "$rc"
 }
 trap cleanup EXIT
@@ -138,7 +141,15 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # Watchdog: the whole run, including truth building, within --timeout seconds.
-( sleep "$TIMEOUT"; echo "lab: watchdog: $TIMEOUT s elapsed, aborting" >&2; kill -TERM $$ ) &
+# (Its output goes to the run log only: an inherited stdout would keep a pipe
+# reading this script open after it exits.)
+(
+    trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+    sleep "$TIMEOUT" & sp=$!
+    wait "$sp"
+    echo "lab: watchdog: $TIMEOUT s elapsed, aborting" >>"$RUNLOG"
+    kill -TERM $$
+) </dev/null >/dev/null 2>&1 &
 WATCHDOG=$!
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
@@ -329,7 +340,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
     -keyout "$WORK/lb.key" -out "$WORK/lb.crt" >/dev/null 2>&1
 cat "$WORK/lb.crt" "$WORK/lb.key" >"$WORK/lb.pem"
 
-if [ "$IPV6" = 1 ]; then BACKEND="[$BK6_SRV]:80" BSRC=$BK6_LB; else BACKEND="$BK4_SRV:80" BSRC=$BK4_LB; fi
+if [ "$IPV6" = 1 ]; then BACKEND="[$BK6_SRV]:80"; else BACKEND="$BK4_SRV:80"; fi
 cat >"$WORK/haproxy.cfg" <<EOF
 global
     log stdout format raw local0 info
@@ -362,10 +373,9 @@ frontend fe_https
     http-request capture req.hdr(X-Request-ID) len 64
     default_backend be_web
 backend be_web
-    source $BSRC
     server web1 $BACKEND
 EOF
-haproxy -c -q -f "$WORK/haproxy.cfg" >>"$RUNLOG" 2>&1 || { log "haproxy config invalid"; exit 1; }
+haproxy -c -f "$WORK/haproxy.cfg" >>"$RUNLOG" 2>&1 || { log "haproxy config invalid (see $RUNLOG)"; exit 1; }
 
 mkdir -p "$WORK/nginx"
 cat >"$WORK/nginx.conf" <<EOF
@@ -457,9 +467,13 @@ CLIENT_ARGS=(--log "$LOGS/client.jsonl" --addrs "$CLIENT_ADDRS" --requests "$REQ
 CLIENT_TIMEOUT=$(( TIMEOUT / 2 ))
 log "workload: $CLIENTS client(s) x $REQUESTS request(s), timeout ${CLIENT_TIMEOUT}s"
 T_WL=$(date +%s%N)
+# In the background + wait, so that a signal (watchdog, ^C) is acted on at once.
+ip netns exec "$NS_CLI" timeout -k 5 "$CLIENT_TIMEOUT" "$PYTHON" "$LAB/client.py" "${CLIENT_ARGS[@]}" \
+    >"$LOGS/client.out" 2>&1 &
+CLIENT_PID=$!
+PIDS+=("$CLIENT_PID")
 set +e
-in_ns "$NS_CLI" timeout -k 5 "$CLIENT_TIMEOUT" "$PYTHON" "$LAB/client.py" "${CLIENT_ARGS[@]}" \
-    >"$LOGS/client.out" 2>&1
+wait "$CLIENT_PID"
 CLIENT_RC=$?
 set -e
 log "workload done in $(( ($(date +%s%N) - T_WL) / 1000000 )) ms (client exit $CLIENT_RC)"
@@ -517,12 +531,16 @@ for i, n in enumerate(names):
 pairs = []
 for i, a in enumerate(names):
     for b in names[i + 1:]:
+        pa, pb = points[a], points[b]
+        # In a's clock: t_b = t_a + offset + (t_a - reference) * drift * 1e-6, reference = a's reading at T0.
         pairs.append({"a": a, "b": b,
-                      "offset_ns": points[b]["offset_ns"] - points[a]["offset_ns"],
-                      "drift_ppm": points[b]["drift_ppm"] - points[a]["drift_ppm"],
-                      "reference_ns": t0})
+                      "offset_ns": pb["offset_ns"] - pa["offset_ns"],
+                      "drift_ppm": (pb["drift_ppm"] - pa["drift_ppm"]) / (1 + pa["drift_ppm"] * 1e-6),
+                      "reference_ns": t0 + pa["offset_ns"]})
 json.dump({"model": "t_point = t_true + offset_ns + (t_true - reference_ns) * drift_ppm * 1e-6",
-           "pair_model": "t_b - t_a = offset_ns + (t_true - reference_ns) * drift_ppm * 1e-6 (for the same instant)",
+           "pair_model": "t_b = t_a + offset_ns + (t_a - reference_ns) * drift_ppm * 1e-6 "
+                         "(t_a, t_b: readings of the clocks of points a and b at the same instant; "
+                         "reference_ns is on a's clock)",
            "raw_captures_are_true_time": True, "skew_applied": skew,
            "reference_ns": t0, "points": points, "pairs": pairs}, open(out, "w"), indent=1)
 EOF
@@ -544,7 +562,14 @@ json.dump({"clients": $CLIENTS, "requests": $REQUESTS, "synproxy": bool($SYNPROX
           open(sys.argv[1], "w"), indent=1)
 EOF
 log "building truth"
-timeout 300 "$PYTHON" "$LAB/build_truth.py" "$OUTDIR" 2>&1 | tee -a "$RUNLOG" >&2
-[ "${PIPESTATUS[0]}" = 0 ] || { log "build_truth.py failed"; exit 1; }
+timeout 300 "$PYTHON" "$LAB/build_truth.py" "$OUTDIR" >"$LOGS/build_truth.out" 2>&1 &
+TRUTH_PID=$!
+PIDS+=("$TRUTH_PID")
+set +e
+wait "$TRUTH_PID"
+TRUTH_RC=$?
+set -e
+tee -a "$RUNLOG" <"$LOGS/build_truth.out" >&2
+[ "$TRUTH_RC" = 0 ] || { log "build_truth.py failed"; exit 1; }
 [ "$CLIENT_RC" = 0 ] || { log "client exited $CLIENT_RC (see $LOGS/client.out)"; exit 1; }
 log "done in $(( $(date +%s) - T_START )) s: $OUTDIR"

@@ -43,15 +43,12 @@ pub enum Recognised {
 pub fn recognise(prefix: &[u8]) -> Recognised {
     match framing::detect(prefix) {
         Ok(framing) => Recognised::Trace(framing),
-        Err(error @ (Error::Xmit { .. } | Error::Terse { .. })) => Recognised::Explain(format!(
-            "{error}. Unpack it on z/OS first, then transfer the trace data set in binary \
-             (see docs/ctrace-format.md)."
-        )),
+        // The crate's message already says what to do on z/OS.
+        Err(error @ (Error::Xmit { .. } | Error::Terse { .. })) => {
+            Recognised::Explain(format!("CTRACE: {error}"))
+        }
         Err(error @ Error::Text { encoding, .. }) if mentions_ctrace(prefix, encoding) => {
-            Recognised::Explain(format!(
-                "{error}: this is a formatted report, not the trace records. Transfer the \
-                 CTRACE data set itself in binary (FTP: binary, quote site rdw)."
-            ))
+            Recognised::Explain(format!("CTRACE: {error}"))
         }
         // Anything else (another format, or too little to tell) is not ours.
         Err(_) => Recognised::NotMine,
