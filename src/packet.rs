@@ -320,6 +320,21 @@ impl Packet {
         unsafe { sys::col_add_str(self.columns(), sys::PM_COL_INFO as c_int, copy) }
     }
 
+    /// Checks a field and a byte range once, then adds the item with `add`
+    /// (given the start and length as C ints).
+    fn add_checked(
+        &self,
+        id: c_int,
+        offset: usize,
+        len: usize,
+        what: &str,
+        add: impl FnOnce(c_int, c_int) -> *mut sys::proto_item,
+    ) -> Tree {
+        Self::check_registered(id, what);
+        self.check_range(offset, len, what);
+        Tree(add(offset as c_int, len as c_int))
+    }
+
     /// A field used before Wireshark registered it would be a "dissector
     /// bug" inside Wireshark; make it our panic (shown as internal error).
     fn check_registered(id: c_int, what: &str) {
@@ -369,18 +384,10 @@ impl Packet {
         len: usize,
         value: u32,
     ) -> Tree {
-        Self::check_registered(field.id(), "uint field");
-        self.check_range(offset, len, "uint field");
-        // SAFETY: range checked; the field was registered as FT_UINT*.
-        Tree(unsafe {
-            sys::proto_tree_add_uint(
-                parent.0,
-                field.id(),
-                self.tvb,
-                offset as c_int,
-                len as c_int,
-                value,
-            )
+        let id = field.id();
+        self.add_checked(id, offset, len, "uint field", |start, length| {
+            // SAFETY: field and range checked by add_checked; the field is FT_UINT*.
+            unsafe { sys::proto_tree_add_uint(parent.0, id, self.tvb, start, length, value) }
         })
     }
 
@@ -393,19 +400,19 @@ impl Packet {
         len: usize,
         value: u64,
     ) -> Tree {
-        Self::check_registered(field.id(), "boolean field");
-        self.check_range(offset, len, "boolean field");
-        // SAFETY: range checked; the field was registered as FT_BOOLEAN.  The
-        // cast narrows to 32 bits on 4.0, where containers are at most 32 bits.
-        Tree(unsafe {
-            sys::proto_tree_add_boolean(
-                parent.0,
-                field.id(),
-                self.tvb,
-                offset as c_int,
-                len as c_int,
-                value as sys::pm_boolean_value,
-            )
+        let id = field.id();
+        self.add_checked(id, offset, len, "boolean field", |start, length| {
+            // SAFETY: field and range checked by add_checked; FT_BOOLEAN (4.0 takes 32 bits: containers are at most 32 bits there).
+            unsafe {
+                sys::proto_tree_add_boolean(
+                    parent.0,
+                    id,
+                    self.tvb,
+                    start,
+                    length,
+                    value as sys::pm_boolean_value,
+                )
+            }
         })
     }
 
@@ -417,36 +424,22 @@ impl Packet {
         len: usize,
         value: u64,
     ) -> Tree {
-        Self::check_registered(field.id(), "uint64 field");
-        self.check_range(offset, len, "uint64 field");
-        // SAFETY: range checked; the field was registered as FT_UINT64.
-        Tree(unsafe {
-            sys::proto_tree_add_uint64(
-                parent.0,
-                field.id(),
-                self.tvb,
-                offset as c_int,
-                len as c_int,
-                value,
-            )
+        let id = field.id();
+        self.add_checked(id, offset, len, "uint64 field", |start, length| {
+            // SAFETY: field and range checked by add_checked; the field is FT_UINT64.
+            unsafe { sys::proto_tree_add_uint64(parent.0, id, self.tvb, start, length, value) }
         })
     }
 
     /// The bytes `offset..offset+len` of this packet as an FT_BYTES field.
     pub fn add_bytes(&self, parent: Tree, field: &BytesField, offset: usize, len: usize) -> Tree {
-        Self::check_registered(field.id(), "bytes field");
-        self.check_range(offset, len, "bytes field");
-        let data = &self.bytes()[offset..offset + len];
-        // SAFETY: range checked; Wireshark copies the bytes.
-        Tree(unsafe {
-            sys::proto_tree_add_bytes(
-                parent.0,
-                field.id(),
-                self.tvb,
-                offset as c_int,
-                len as c_int,
-                data.as_ptr(),
-            )
+        let id = field.id();
+        self.add_checked(id, offset, len, "bytes field", |start, length| {
+            let data = &self.bytes()[offset..offset + len];
+            // SAFETY: field and range checked; Wireshark copies the bytes.
+            unsafe {
+                sys::proto_tree_add_bytes(parent.0, id, self.tvb, start, length, data.as_ptr())
+            }
         })
     }
 
@@ -460,22 +453,11 @@ impl Packet {
         len: usize,
         ns: i64,
     ) -> Tree {
-        Self::check_registered(field.id(), "time field");
-        self.check_range(offset, len, "time field");
-        let value = sys::pm_nstime_t {
-            secs: ns.div_euclid(1_000_000_000) as _,
-            nsecs: ns.rem_euclid(1_000_000_000) as c_int,
-        };
-        // SAFETY: range checked; Wireshark copies the value.
-        Tree(unsafe {
-            sys::proto_tree_add_time(
-                parent.0,
-                field.id(),
-                self.tvb,
-                offset as c_int,
-                len as c_int,
-                &value,
-            )
+        let value = nstime(ns);
+        let id = field.id();
+        self.add_checked(id, offset, len, "time field", |start, length| {
+            // SAFETY: field and range checked; Wireshark copies the value.
+            unsafe { sys::proto_tree_add_time(parent.0, id, self.tvb, start, length, &value) }
         })
     }
 
@@ -487,20 +469,12 @@ impl Packet {
         len: usize,
         addr: std::net::Ipv4Addr,
     ) -> Tree {
-        Self::check_registered(field.id(), "IPv4 field");
-        self.check_range(offset, len, "IPv4 field");
         // ws_in4_addr is in network byte order.
         let value = u32::from_ne_bytes(addr.octets());
-        // SAFETY: range checked; the field is FT_IPv4.
-        Tree(unsafe {
-            sys::proto_tree_add_ipv4(
-                parent.0,
-                field.id(),
-                self.tvb,
-                offset as c_int,
-                len as c_int,
-                value,
-            )
+        let id = field.id();
+        self.add_checked(id, offset, len, "IPv4 field", |start, length| {
+            // SAFETY: field and range checked; the field is FT_IPv4.
+            unsafe { sys::proto_tree_add_ipv4(parent.0, id, self.tvb, start, length, value) }
         })
     }
 
@@ -512,21 +486,13 @@ impl Packet {
         len: usize,
         addr: std::net::Ipv6Addr,
     ) -> Tree {
-        Self::check_registered(field.id(), "IPv6 field");
-        self.check_range(offset, len, "IPv6 field");
         let value = sys::ws_in6_addr {
             bytes: addr.octets(),
         };
-        // SAFETY: range checked; Wireshark copies the address.
-        Tree(unsafe {
-            sys::proto_tree_add_ipv6(
-                parent.0,
-                field.id(),
-                self.tvb,
-                offset as c_int,
-                len as c_int,
-                &value,
-            )
+        let id = field.id();
+        self.add_checked(id, offset, len, "IPv6 field", |start, length| {
+            // SAFETY: field and range checked; Wireshark copies the address.
+            unsafe { sys::proto_tree_add_ipv6(parent.0, id, self.tvb, start, length, &value) }
         })
     }
 
@@ -539,10 +505,7 @@ impl Packet {
 
     /// A duration in nanoseconds, shown in seconds.
     pub fn add_duration(&self, parent: Tree, field: &DurationField, nanos: i64) -> Tree {
-        let value = sys::pm_nstime_t {
-            secs: nanos.div_euclid(1_000_000_000) as _,
-            nsecs: nanos.rem_euclid(1_000_000_000) as c_int,
-        };
+        let value = nstime(nanos);
         // SAFETY: zero-length item at offset 0; Wireshark copies the value.
         Tree(unsafe { sys::proto_tree_add_time(parent.0, field.id(), self.tvb, 0, 0, &value) })
     }
@@ -613,20 +576,11 @@ impl Packet {
         len: usize,
         value: &str,
     ) -> Tree {
-        Self::check_registered(field.id(), "string field");
-        self.check_range(offset, len, "string field");
-        let copy = self.pool_str(value);
-        // SAFETY: range checked; the field was registered as FT_STRING; the
-        // value is copied by Wireshark.
-        Tree(unsafe {
-            sys::proto_tree_add_string(
-                parent.0,
-                field.id(),
-                self.tvb,
-                offset as c_int,
-                len as c_int,
-                copy,
-            )
+        let id = field.id();
+        self.add_checked(id, offset, len, "string field", |start, length| {
+            let copy = self.pool_str(value);
+            // SAFETY: field and range checked; Wireshark copies the value.
+            unsafe { sys::proto_tree_add_string(parent.0, id, self.tvb, start, length, copy) }
         })
     }
 
@@ -681,6 +635,14 @@ impl Packet {
                 sys::col_set_writable(self.columns(), -1, crate::abi::wbool(true));
             }
         }
+    }
+}
+
+/// Nanoseconds since the epoch (or a duration) as Wireshark's nstime_t.
+pub(crate) fn nstime(ns: i64) -> sys::pm_nstime_t {
+    sys::pm_nstime_t {
+        secs: ns.div_euclid(1_000_000_000) as _,
+        nsecs: ns.rem_euclid(1_000_000_000) as c_int,
     }
 }
 

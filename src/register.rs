@@ -411,6 +411,22 @@ pub struct ExpertDef {
 }
 
 impl ExpertDef {
+    pub fn new(
+        field: &'static ExpertField,
+        abbrev: &'static CStr,
+        group: ExpertGroup,
+        severity: Severity,
+        summary: &'static CStr,
+    ) -> Self {
+        ExpertDef {
+            field,
+            abbrev,
+            group,
+            severity,
+            summary,
+        }
+    }
+
     fn to_raw(&self) -> sys::ei_register_info {
         let group = match self.group {
             ExpertGroup::Malformed => sys::PM_PI_MALFORMED,

@@ -274,10 +274,7 @@ unsafe fn fill<R: FormatReader>(
             sys::PM_WTAP_REC_OFFSET_PRESENCE_FLAGS,
             (sys::PM_WTAP_HAS_TS | sys::PM_WTAP_HAS_CAP_LEN) as u32,
         );
-        let ts = sys::pm_nstime_t {
-            secs: out.time_ns.div_euclid(1_000_000_000) as _,
-            nsecs: out.time_ns.rem_euclid(1_000_000_000) as c_int,
-        };
+        let ts = crate::packet::nstime(out.time_ns);
         set(rec, sys::PM_WTAP_REC_OFFSET_TS, ts);
         set(
             rec,

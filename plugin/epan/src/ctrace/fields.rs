@@ -306,13 +306,7 @@ pub fn register(reg: &Registration) {
         .collect::<Vec<FieldDef>>(),
     );
     reg.subtrees(&[&ETT, &ETT_CTE, &ETT_PTHDR, &ETT_FLAGS, &ETT_SEGMENTS]);
-    let expert = |field, abbrev, group, severity, summary| ExpertDef {
-        field,
-        abbrev,
-        group,
-        severity,
-        summary,
-    };
+    let expert = ExpertDef::new;
     reg.experts(vec![
         expert(
             &EI_MALFORMED,

@@ -1038,13 +1038,7 @@ pub fn register(reg: &Registration) {
         &ETT_MESSAGE,
         &ETT_FLAGS,
     ]);
-    let expert = |field, abbrev, group, severity, summary| ExpertDef {
-        field,
-        abbrev,
-        group,
-        severity,
-        summary,
-    };
+    let expert = ExpertDef::new;
     use ExpertGroup::{Malformed, Protocol, Sequence};
     use Severity::{Chat, Error, Note, Warn};
     reg.experts(vec![
