@@ -225,6 +225,13 @@ def mode(counter):
     return v, n / sum(counter.values())
 
 
+def causal_ok(a, b):
+    """a at the upstream point of the hop (client side), b downstream: a c2s
+    packet reaches b after a, an s2c packet reaches a after b (raw captures
+    share the host clock)."""
+    return b.p.ts >= a.p.ts if a.d == "c2s" else a.p.ts >= b.p.ts
+
+
 def pair_tcp(fa, fb):
     """Pairs of the same TCP connection at two points: [(PK a, PK b, kind, certain)], info."""
     A, B = keyed(fa), keyed(fb)
@@ -277,11 +284,23 @@ def pair_tcp(fa, fb):
         if len(la) == len(lb):
             for a, b in zip(la, lb):
                 pairs.append((a, b, "tcp", True))
-        else:
-            ambiguous += 1
-            for a in la[:AMBIG_CAP]:
-                for b in lb[:AMBIG_CAP]:
-                    pairs.append((a, b, "tcp", False))
+            used_a.update(id(a) for a in la)
+            used_b.update(id(b) for b in lb)
+            continue
+        # Unequal numbers of identical packets: keep the causal combinations
+        # (a packet is seen upstream before downstream; one host clock).
+        causal = [(a, b) for a in la for b in lb if causal_ok(a, b)]
+        na = collections.Counter(id(a) for a, _ in causal)
+        nb = collections.Counter(id(b) for _, b in causal)
+        if causal and all(v == 1 for v in na.values()) and all(v == 1 for v in nb.values()):
+            for a, b in causal:
+                pairs.append((a, b, "tcp", True))
+                used_a.add(id(a))
+                used_b.add(id(b))
+            continue           # the others may be parts of TSO packets (next pass)
+        ambiguous += 1
+        for a, b in (causal or [(a, b) for a in la for b in lb])[:AMBIG_CAP * AMBIG_CAP]:
+            pairs.append((a, b, "tcp", False))
         used_a.update(id(a) for a in la)
         used_b.update(id(b) for b in lb)
     # TSO/GSO/GRO: a data packet at one point covering several at the other
@@ -306,6 +325,7 @@ def pair_tcp(fa, fb):
     for x in A + B:
         if x.p.plen <= 1460 and x.p.plen > mss.get(x.d, 0):
             mss[x.d] = x.p.plen
+    multi = []
     for lst in cand.values():
         if len(lst) > 1 and use_id[lst[0][0].d]:
             # Several candidates (the same bytes sent twice within a millisecond):
@@ -318,8 +338,45 @@ def pair_tcp(fa, fb):
             fit = [(a, b) for a, b in lst if id_fits(a, b)]
             if fit:
                 lst = fit
-        certain = len(lst) == 1
-        for a, b in lst[:AMBIG_CAP]:
+        if len(lst) > 1:
+            lst = [(a, b) for a, b in lst if causal_ok(a, b)] or lst
+        multi.append(lst)
+    # Several candidates remain when the same bytes were sent twice within a
+    # millisecond (IPv6: no ID to tell): per byte range, a small packet with a single candidate
+    # takes it (each big packet carries a given range once), repeatedly; the
+    # rest pair in capture order (the path is FIFO) when there are as many
+    # copies as big packets, else every combination, uncertain.
+    groups = collections.defaultdict(list)
+    for lst in multi:
+        a0, b0 = lst[0]
+        small_is_a = all(a is a0 for a, _ in lst)
+        small = a0 if small_is_a else b0
+        groups[(small_is_a, small.d, small.rs, small.p.plen)].append(
+            (small, {id(b if small_is_a else a): (b if small_is_a else a) for a, b in lst}))
+    for (small_is_a, _, _, _), items in groups.items():
+        out = []
+        changed = True
+        while changed:
+            changed = False
+            for sm, cands in items:
+                if len(cands) == 1:
+                    (bid, bg), = cands.items()
+                    out.append((sm, bg, True))
+                    items = [(s2, {k: v for k, v in c2.items() if k != bid}) for s2, c2 in items if s2 is not sm]
+                    changed = True
+                    break
+        items = [(sm, c) for sm, c in items if c]
+        bigs = {}
+        for _, c in items:
+            bigs.update(c)
+        smalls = sorted((sm for sm, _ in items), key=lambda x: x.p.frame)
+        bigl = sorted(bigs.values(), key=lambda x: x.p.frame)
+        if len(smalls) == len(bigl):
+            out += [(sm, bg, True) for sm, bg in zip(smalls, bigl)]
+        else:
+            out += [(sm, bg, False) for sm, c in items for bg in list(c.values())[:AMBIG_CAP]]
+        for sm, bg, certain in out:
+            a, b = (sm, bg) if small_is_a else (bg, sm)
             pairs.append((a, b, "tcp-tso", certain))
             used_a.add(id(a))
             used_b.add(id(b))
