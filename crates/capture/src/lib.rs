@@ -1,0 +1,447 @@
+//! The first layer of `pktmatch index`: read capture files fast and take
+//! from every packet the compact record that multi-point matching uses.
+//!
+//! * [`open`] / [`from_bytes`] recognise the format by content, never by
+//!   name: classic pcap (both byte orders, µs and ns), pcapng (any number of
+//!   sections and interfaces, per-interface link type and `if_tsresol`),
+//!   either of them gzip-compressed (magic 1f 8b), and z/OS CTRACE packet
+//!   traces (raw, RDW or BDW framing).  Files are opened read-only;
+//!   uncompressed files are memory-mapped, compressed ones decompressed as a
+//!   stream through one reused buffer.
+//! * [`Capture::next_packet`] is a lending iterator: each [`Packet`]
+//!   borrows the capture, its `data` points into the mapped file (or the
+//!   stream buffer), and nothing is allocated per packet (the one exception:
+//!   CTRACE packets split over several entries are joined in a new buffer).
+//!   [`Capture::for_each`] and [`scan`] wrap it in a callback.
+//! * [`keys::extract`] turns a packet into a [`FlowKey`] (5-tuple, interned
+//!   by the caller per connection) and a 48-byte [`PacketKey`] (IP ID, TCP
+//!   seq/ack/flags/length/TSval, UDP length, payload digest, application
+//!   id…); the design is in the [`keys`] module.
+//!
+//! Performance: the indexer wants ≥ 1 M packets/s and ≤ 64 bytes per packet
+//! for its whole index.  Reading is a bounds check and a few loads per
+//! record on a mapped file, extraction parses headers in place with
+//! etherparse and hashes at most 64 payload bytes; `examples/scan.rs`
+//! measures both.
+//!
+//! Frame numbers are Wireshark's (1-based, in file order).  Packets are
+//! returned for every frame, including those no key can be taken from
+//! ([`Link::Other`], [`Link::Ctrace`]); only pcapng systemd journal entries
+//! and custom blocks, which Wireshark shows as frames but which hold no
+//! packet, are skipped (numbered, not returned).
+
+pub mod error;
+pub mod hash;
+pub mod keys;
+pub mod link;
+mod pcap;
+mod pcapng;
+mod reader;
+mod source;
+mod zos;
+
+pub use error::{Error, ErrorKind};
+pub use keys::{extract, App, FlowKey, PacketKey};
+pub use link::Link;
+pub use source::MAX_RECORD;
+
+use reader::{Fail, Loc, Record};
+use source::{Bytes, Source};
+use std::fs::File;
+use std::path::Path;
+
+/// Which way a packet went, when the capture says so (pcapng `epb_flags`,
+/// CTRACE PTH_Out, Linux cooked capture packet type).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Direction {
+    #[default]
+    Unknown,
+    Inbound,
+    Outbound,
+}
+
+/// One packet, borrowed from its [`Capture`] until the next call.
+#[derive(Clone, Copy, Debug)]
+pub struct Packet<'a> {
+    /// 1-based frame number, as Wireshark numbers the frames of the file.
+    pub frame: u32,
+    /// Capture time, nanoseconds since the Unix epoch (UTC).
+    pub ts_ns: i64,
+    /// Length on the wire (CTRACE: PTH_Plen, the IP packet's length).
+    pub orig_len: u32,
+    /// Link layer of `data`.
+    pub link: Link,
+    /// Index in [`Capture::interfaces`].
+    pub interface: u32,
+    /// Direction, if the capture records it.
+    pub direction: Direction,
+    /// Byte offset of the record in the file (of the decompressed data for
+    /// gzip input): where to read the packet again.
+    pub offset: u64,
+    /// The captured bytes.
+    pub data: &'a [u8],
+}
+
+/// A capture interface (pcap: the one of the file; pcapng: each interface
+/// description block, all sections numbered together; CTRACE: each
+/// interface name and link type, in order of first appearance).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interface {
+    pub link: Link,
+    /// The link type number (pcap/pcapng), or the one a CTRACE record
+    /// would be written with (0 for records that are no packet).
+    pub linktype: u32,
+    pub name: Option<String>,
+    /// Snap length (0: none).
+    pub snaplen: u32,
+    /// Time stamp resolution as pcapng's `if_tsresol` says it (6 for µs,
+    /// 9 for ns, bit 7 set for a power of two).
+    pub tsresol: u8,
+}
+
+/// The file format found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Pcap {
+        nanosecond: bool,
+        big_endian: bool,
+    },
+    /// Byte order of the first section.
+    PcapNg {
+        big_endian: bool,
+    },
+    Ctrace(ctrace::Framing),
+}
+
+/// How to read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// CTRACE: seconds the z/OS TOD clock runs ahead of UTC (leap seconds
+    /// the installation counts; 0 for a TOD that is plain UTC).
+    pub ctrace_leap_seconds: i64,
+}
+
+enum Reader {
+    Pcap(pcap::PcapReader),
+    PcapNg(pcapng::NgReader),
+    Ctrace(Box<zos::CtraceReader>),
+}
+
+/// An open capture: iterate its packets with [`Capture::next_packet`].
+pub struct Capture<'a> {
+    name: String,
+    source: Source<'a>,
+    reader: Reader,
+    format: Format,
+    compressed: bool,
+    interfaces: Vec<Interface>,
+    done: bool,
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1F, 0x8B];
+
+/// Opens a capture file (read-only), recognising its format by content.
+pub fn open(path: impl AsRef<Path>) -> Result<Capture<'static>, Error> {
+    open_with(path, &Options::default())
+}
+
+/// [`open`] with options.
+pub fn open_with(path: impl AsRef<Path>, options: &Options) -> Result<Capture<'static>, Error> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let io_err = |e| Error::new(&name, None, false, ErrorKind::Io(e));
+    let file = File::open(path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    let bytes = if meta.is_file() {
+        if meta.len() == 0 {
+            return Err(Error::new(&name, None, false, ErrorKind::Empty));
+        }
+        // SAFETY: the map is read-only and private to this process; like
+        // every memory-mapped reader, it relies on no other process
+        // truncating or rewriting the capture while it is read (a capture
+        // still being written is read as a stream: open it through a pipe).
+        match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(map) => {
+                let _ = map.advise(memmap2::Advice::Sequential);
+                Bytes::Map(map)
+            }
+            Err(_) => Bytes::Stream(Box::new(file)),
+        }
+    } else {
+        Bytes::Stream(Box::new(file))
+    };
+    Capture::start(name, Source::new(bytes), options, false)
+}
+
+/// Reads a capture held in memory (any format [`open`] reads).
+pub fn from_bytes(bytes: &[u8]) -> Result<Capture<'_>, Error> {
+    from_bytes_with(bytes, &Options::default())
+}
+
+/// [`from_bytes`] with options.
+pub fn from_bytes_with<'a>(bytes: &'a [u8], options: &Options) -> Result<Capture<'a>, Error> {
+    Capture::start(
+        "<memory>".into(),
+        Source::new(Bytes::Slice(bytes)),
+        options,
+        false,
+    )
+}
+
+/// What [`scan`] saw.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Packets read.
+    pub packets: u64,
+    /// Packets [`keys::extract`] gave keys for.
+    pub keyed: u64,
+    /// Captured bytes of all packets.
+    pub bytes: u64,
+    /// The file ended inside a record: every packet before it was read.
+    pub truncated: Option<Error>,
+}
+
+/// Reads a capture file and extracts the keys of every packet, calling `f`
+/// with each packet and its keys (None when it has none: not IP, or a link
+/// type not decoded).
+pub fn scan(
+    path: impl AsRef<Path>,
+    f: impl FnMut(&Packet<'_>, Option<(FlowKey, PacketKey)>),
+) -> Result<Stats, Error> {
+    open(path)?.scan(f)
+}
+
+impl<'a> Capture<'a> {
+    fn start(
+        name: String,
+        mut source: Source<'a>,
+        options: &Options,
+        compressed: bool,
+    ) -> Result<Capture<'a>, Error> {
+        let fail = |f: Fail| Error::new(&name, f.offset, compressed, f.kind);
+        source.prefetch(ctrace::framing::DETECT_PREFIX);
+        let head = source.avail();
+        if head.is_empty() {
+            // nothing read: a read error says more than "empty"
+            let kind = match source.ensure(1) {
+                Err(e) => ErrorKind::Io(e),
+                Ok(_) => ErrorKind::Empty,
+            };
+            return Err(fail(Fail { offset: None, kind }));
+        }
+        if head.starts_with(&GZIP_MAGIC) && !compressed {
+            let inner = flate2::read::MultiGzDecoder::new(source.into_reader());
+            return Capture::start(
+                name,
+                Source::new(Bytes::Stream(Box::new(inner))),
+                options,
+                true,
+            );
+        }
+        let magic = head
+            .get(..4)
+            .map(|m| u32::from_be_bytes([m[0], m[1], m[2], m[3]]));
+        let unsupported = |what, hint| fail(Fail::at(0, ErrorKind::Unsupported { what, hint }));
+        let mut interfaces = Vec::new();
+        let (reader, format) = match magic {
+            Some(0xA1B2_C3D4 | 0xD4C3_B2A1 | 0xA1B2_3C4D | 0x4D3C_B2A1) => {
+                let r = pcap::PcapReader::new(&mut source, &mut interfaces).map_err(fail)?;
+                let format = Format::Pcap {
+                    nanosecond: r.nanosecond(),
+                    big_endian: r.big_endian(),
+                };
+                (Reader::Pcap(r), format)
+            }
+            Some(0x0A0D_0D0A) => {
+                let r = pcapng::NgReader::new(&mut source).map_err(fail)?;
+                let format = Format::PcapNg {
+                    big_endian: r.big_endian(),
+                };
+                (Reader::PcapNg(r), format)
+            }
+            Some(0xA1B2_CD34 | 0x34CD_B2A1) => {
+                return Err(unsupported(
+                    "a modified (Kuznetzov) pcap file",
+                    "convert it with editcap -F pcap",
+                ))
+            }
+            Some(0x28B5_2FFD) => {
+                return Err(unsupported(
+                    "a zstd-compressed file",
+                    "decompress it with zstd -d first",
+                ))
+            }
+            Some(0x0422_4D18) => {
+                return Err(unsupported(
+                    "an LZ4-compressed file",
+                    "decompress it with lz4 -d first",
+                ))
+            }
+            _ if head.starts_with(b"BZh")
+                || head.starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0]) =>
+            {
+                return Err(unsupported(
+                    "a bzip2- or xz-compressed file",
+                    "decompress it first",
+                ))
+            }
+            _ => {
+                let prefix = &head[..head.len().min(ctrace::framing::DETECT_PREFIX)];
+                match ctrace::framing::detect(prefix) {
+                    Ok(framing) => (
+                        Reader::Ctrace(Box::new(zos::CtraceReader::new(
+                            framing,
+                            options.ctrace_leap_seconds,
+                        ))),
+                        Format::Ctrace(framing),
+                    ),
+                    // A trace in a container (XMIT, AMATERSE), a report,
+                    // a Sniffer file: the ctrace crate says what to do.
+                    Err(e) if e.is_wrong_file_kind() => {
+                        return Err(fail(Fail {
+                            offset: Some(e.offset()),
+                            kind: ErrorKind::Ctrace(e),
+                        }))
+                    }
+                    Err(_) => {
+                        return Err(fail(Fail::at(
+                            0,
+                            ErrorKind::UnknownFormat {
+                                magic: head[..head.len().min(8)].to_vec(),
+                            },
+                        )))
+                    }
+                }
+            }
+        };
+        Ok(Capture {
+            name,
+            source,
+            reader,
+            format,
+            compressed,
+            interfaces,
+            done: false,
+        })
+    }
+
+    /// The format found.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// True when the file was gzip-compressed.
+    pub fn is_compressed(&self) -> bool {
+        self.compressed
+    }
+
+    /// The file name given to [`open`] ("<memory>" for [`from_bytes`]).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The interfaces seen so far (pcapng and CTRACE describe them as the
+    /// file goes on; pcap has one).
+    pub fn interfaces(&self) -> &[Interface] {
+        &self.interfaces
+    }
+
+    /// The next packet in file order; `Ok(None)` at the end.  After an
+    /// error (a damaged or cut-off file) it returns `Ok(None)`.
+    #[inline]
+    pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        let rec: Result<Option<Record>, Fail> = match &mut self.reader {
+            Reader::Pcap(r) => r.next(&mut self.source),
+            Reader::PcapNg(r) => r.next(&mut self.source, &mut self.interfaces),
+            Reader::Ctrace(r) => r.next(&mut self.source, &mut self.interfaces),
+        };
+        let rec = match rec {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                self.done = true;
+                return Ok(None);
+            }
+            Err(f) => {
+                self.done = true;
+                let offset = f.offset.or(Some(self.source.offset()));
+                return Err(Error::new(&self.name, offset, self.compressed, f.kind));
+            }
+        };
+        let data: &[u8] = match (rec.loc, &self.reader) {
+            (Loc::Source { start, len }, _) => &self.source.slice()[start..start + len],
+            (Loc::Group { start, len }, Reader::Ctrace(c)) => {
+                c.group.get(start..start + len).unwrap_or(&[])
+            }
+            (Loc::Joined, Reader::Ctrace(c)) => &c.joined,
+            _ => &[],
+        };
+        let direction = match rec.direction {
+            Direction::Unknown => link::direction(rec.link, data).unwrap_or_default(),
+            d => d,
+        };
+        Ok(Some(Packet {
+            frame: rec.frame,
+            ts_ns: rec.ts_ns,
+            orig_len: rec.orig_len,
+            link: rec.link,
+            interface: rec.interface,
+            direction,
+            offset: rec.offset,
+            data,
+        }))
+    }
+
+    /// Calls `f` with every packet left; returns how many there were.
+    pub fn for_each(&mut self, mut f: impl FnMut(&Packet<'_>)) -> Result<u64, Error> {
+        let mut n = 0;
+        while let Some(p) = self.next_packet()? {
+            f(&p);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Extracts the keys of every packet left and calls `f` with each
+    /// packet and its keys.  A file cut short ends the scan normally, with
+    /// [`Stats::truncated`] saying where; other errors are returned.
+    pub fn scan(
+        &mut self,
+        mut f: impl FnMut(&Packet<'_>, Option<(FlowKey, PacketKey)>),
+    ) -> Result<Stats, Error> {
+        let mut stats = Stats::default();
+        loop {
+            match self.next_packet() {
+                Ok(Some(p)) => {
+                    let k = keys::extract(p.link, p.data);
+                    stats.packets += 1;
+                    stats.keyed += u64::from(k.is_some());
+                    stats.bytes += p.data.len() as u64;
+                    f(&p, k);
+                }
+                Ok(None) => return Ok(stats),
+                Err(e) if e.is_truncation() => {
+                    stats.truncated = Some(e);
+                    return Ok(stats);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Capture<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Capture")
+            .field("name", &self.name)
+            .field("format", &self.format)
+            .field("compressed", &self.compressed)
+            .field("interfaces", &self.interfaces)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests;

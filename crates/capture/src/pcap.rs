@@ -1,0 +1,145 @@
+//! Classic pcap: the file header and each record header are parsed by
+//! pcap-file (all four magics: both byte orders, microsecond and nanosecond
+//! time stamps); this module only checks lengths first, so that a cut-off
+//! or damaged file gives an error with the byte offset and the packets
+//! before it, and turns the time stamp into nanoseconds.
+//!
+//! pcap-file's validating `PcapPacket` is not used: it rejects a record
+//! whose original length exceeds the snap length, which is exactly what a
+//! capture with a small snap length has.  Lengths are checked here instead:
+//! a record may not be longer than [`MAX_RECORD`](crate::source::MAX_RECORD)
+//! (what a damaged length field looks like) nor than the file.
+
+use crate::error::ErrorKind;
+use crate::reader::{Fail, Loc, Record};
+use crate::source::{Source, MAX_RECORD};
+use crate::{Direction, Interface, Link};
+use pcap_file::pcap::PcapParser;
+use pcap_file::{Endianness, TsResolution};
+
+pub(crate) const HEADER_LEN: usize = 24;
+const RECORD_HEADER_LEN: usize = 16;
+
+pub(crate) struct PcapReader {
+    parser: PcapParser,
+    big: bool,
+    ns_per_frac: i64,
+    link: Link,
+    frame: u32,
+}
+
+impl PcapReader {
+    /// Reads the file header (the caller has seen a pcap magic).
+    pub fn new(src: &mut Source<'_>, interfaces: &mut Vec<Interface>) -> Result<PcapReader, Fail> {
+        let off = src.offset();
+        if !src.ensure(HEADER_LEN).map_err(Fail::io)? {
+            return Err(Fail::at(
+                off,
+                ErrorKind::Truncated {
+                    what: "pcap file header",
+                    needed: HEADER_LEN as u64,
+                    available: src.avail().len() as u64,
+                },
+            ));
+        }
+        let (_, parser) =
+            PcapParser::new(src.avail()).map_err(|e| Fail::invalid(off, "pcap file header", e))?;
+        let h = parser.header();
+        src.advance(HEADER_LEN);
+        let linktype = u32::from(h.datalink);
+        let link = Link::from_linktype(linktype);
+        let nanos = h.ts_resolution == TsResolution::NanoSecond;
+        interfaces.push(Interface {
+            link,
+            linktype: linktype & 0xFFFF,
+            name: None,
+            snaplen: h.snaplen,
+            tsresol: if nanos { 9 } else { 6 },
+        });
+        Ok(PcapReader {
+            parser,
+            big: h.endianness == Endianness::Big,
+            ns_per_frac: if nanos { 1 } else { 1000 },
+            link,
+            frame: 0,
+        })
+    }
+
+    /// True for a big-endian file.
+    pub fn big_endian(&self) -> bool {
+        self.big
+    }
+
+    /// True for nanosecond time stamps.
+    pub fn nanosecond(&self) -> bool {
+        self.ns_per_frac == 1
+    }
+
+    #[inline]
+    pub fn next(&mut self, src: &mut Source<'_>) -> Result<Option<Record>, Fail> {
+        let off = src.offset();
+        if !src.ensure(RECORD_HEADER_LEN).map_err(Fail::io)? {
+            let left = src.avail().len();
+            if left == 0 {
+                return Ok(None);
+            }
+            return Err(Fail::at(
+                off,
+                ErrorKind::Truncated {
+                    what: "pcap record header",
+                    needed: RECORD_HEADER_LEN as u64,
+                    available: left as u64,
+                },
+            ));
+        }
+        let h = &src.avail()[8..12];
+        let b = [h[0], h[1], h[2], h[3]];
+        let incl = if self.big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        } as usize;
+        if incl > MAX_RECORD {
+            return Err(Fail::at(
+                off,
+                ErrorKind::Invalid {
+                    what: "pcap record",
+                    detail: format!(
+                        "captured length {incl} exceeds {MAX_RECORD} bytes: the file is damaged"
+                    ),
+                },
+            ));
+        }
+        let total = RECORD_HEADER_LEN + incl;
+        if !src.ensure(total).map_err(Fail::io)? {
+            return Err(Fail::at(
+                off,
+                ErrorKind::Truncated {
+                    what: "pcap record",
+                    needed: total as u64,
+                    available: src.avail().len() as u64,
+                },
+            ));
+        }
+        let (_, raw) = self
+            .parser
+            .next_raw_packet(src.avail())
+            .map_err(|e| Fail::invalid(off, "pcap record", e))?;
+        let ts_ns =
+            i64::from(raw.ts_sec) * 1_000_000_000 + i64::from(raw.ts_frac) * self.ns_per_frac;
+        let orig_len = raw.orig_len;
+        let start = src.pos() + RECORD_HEADER_LEN;
+        src.advance(total);
+        self.frame = self.frame.wrapping_add(1);
+        Ok(Some(Record {
+            frame: self.frame,
+            loc: Loc::Source { start, len: incl },
+            ts_ns,
+            orig_len,
+            link: self.link,
+            interface: 0,
+            direction: Direction::Unknown,
+            offset: off,
+        }))
+    }
+}

@@ -1,0 +1,215 @@
+//! The bytes of a capture, behind one interface whatever they come from: a
+//! read-only memory map of an uncompressed file (no copy at all), a slice
+//! the caller holds, or a stream (gzip decompressor, pipe) read into one
+//! reused buffer.
+//!
+//! Readers see the unconsumed bytes as one slice ([`Source::avail`]), ask
+//! for at least n of them with [`Source::ensure`] (a no-op for whole
+//! slices; for a stream it moves the unconsumed tail to the front of the
+//! buffer and reads more), and [`Source::advance`] past what they used.
+//! Packet data handed out borrows the slice, so nothing is copied per
+//! packet; a stream buffer grows only to the largest record (records are
+//! capped at [`MAX_RECORD`]).
+
+use memmap2::Mmap;
+use std::io::{self, Cursor, Read};
+
+/// How much a stream reads at a time.
+const CHUNK: usize = 1 << 20;
+
+/// The largest record (pcap record, pcapng block, CTRACE entry) accepted:
+/// a length beyond it means a damaged file, and a stream buffer never
+/// grows past it.
+pub const MAX_RECORD: usize = 16 << 20;
+
+pub(crate) enum Bytes<'a> {
+    Map(Mmap),
+    Slice(&'a [u8]),
+    Stream(Box<dyn Read + 'a>),
+}
+
+pub(crate) struct Source<'a> {
+    bytes: Bytes<'a>,
+    /// Stream buffer (unused for maps and slices).
+    buf: Vec<u8>,
+    /// Start of the unconsumed bytes in [`Source::slice`].
+    pos: usize,
+    /// End of the valid bytes in [`Source::slice`].
+    end: usize,
+    /// Offset in the file of `slice()[0]`.
+    base: u64,
+    eof: bool,
+    /// A read error, kept until the bytes before it are used up.
+    error: Option<io::Error>,
+}
+
+impl<'a> Source<'a> {
+    pub fn new(bytes: Bytes<'a>) -> Source<'a> {
+        let end = match &bytes {
+            Bytes::Map(m) => m.len(),
+            Bytes::Slice(s) => s.len(),
+            Bytes::Stream(_) => 0,
+        };
+        let eof = !matches!(bytes, Bytes::Stream(_));
+        Source {
+            bytes,
+            buf: Vec::new(),
+            pos: 0,
+            end,
+            base: 0,
+            eof,
+            error: None,
+        }
+    }
+
+    /// All bytes held: the whole file for maps and slices, the buffer's
+    /// valid part for streams.
+    #[inline]
+    pub fn slice(&self) -> &[u8] {
+        match &self.bytes {
+            Bytes::Map(m) => &m[..self.end],
+            Bytes::Slice(s) => &s[..self.end],
+            Bytes::Stream(_) => &self.buf[..self.end],
+        }
+    }
+
+    /// The unconsumed bytes held.
+    #[inline]
+    pub fn avail(&self) -> &[u8] {
+        &self.slice()[self.pos..]
+    }
+
+    /// Position of the unconsumed bytes in [`Source::slice`].
+    #[inline]
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// File offset of the next unconsumed byte.
+    #[inline]
+    pub fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// True when no more bytes will come than those held.
+    pub fn at_eof(&self) -> bool {
+        self.eof
+    }
+
+    /// The unconsumed bytes as a reader (to decompress them).
+    pub fn into_reader(self) -> Box<dyn Read + 'a> {
+        let (pos, end) = (self.pos, self.end);
+        match self.bytes {
+            Bytes::Map(m) => {
+                let mut c = Cursor::new(m);
+                c.set_position(pos as u64);
+                Box::new(c)
+            }
+            Bytes::Slice(s) => Box::new(&s[pos..end]),
+            Bytes::Stream(r) => {
+                let mut held = self.buf;
+                held.truncate(end);
+                held.drain(..pos);
+                Box::new(Cursor::new(held).chain(r))
+            }
+        }
+    }
+
+    /// Consumes `n` bytes (at most those held).
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.end);
+    }
+
+    /// Makes at least `n` unconsumed bytes available if the input has them;
+    /// returns whether it does.  A read error is returned only once the
+    /// bytes read before it do not suffice.
+    #[inline]
+    pub fn ensure(&mut self, n: usize) -> io::Result<bool> {
+        if self.end - self.pos >= n {
+            return Ok(true);
+        }
+        self.prefetch(n);
+        if self.end - self.pos >= n {
+            Ok(true)
+        } else if let Some(e) = self.error.take() {
+            Err(e)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Reads (a stream) until `n` unconsumed bytes are held or the input
+    /// ends; a read error ends the input and is kept for [`Source::ensure`].
+    #[cold]
+    pub fn prefetch(&mut self, n: usize) {
+        if self.eof || self.end - self.pos >= n {
+            return;
+        }
+        let Bytes::Stream(reader) = &mut self.bytes else {
+            return;
+        };
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.base += self.pos as u64;
+            self.pos = 0;
+        }
+        let want = n.max(CHUNK);
+        if self.buf.len() < want {
+            self.buf.resize(want, 0);
+        }
+        while self.end < n && !self.eof {
+            match reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    self.eof = true;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most 3 bytes per call.
+    struct Dribble(Vec<u8>, usize);
+
+    impl Read for Dribble {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = out.len().min(3).min(self.0.len() - self.1);
+            out[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn stream_and_slice_agree() {
+        let data: Vec<u8> = (0..100).collect();
+        let mut sources = [
+            Source::new(Bytes::Slice(&data)),
+            Source::new(Bytes::Stream(Box::new(Dribble(data.clone(), 0)))),
+        ];
+        for s in &mut sources {
+            assert!(s.ensure(10).unwrap());
+            assert_eq!(&s.avail()[..10], &data[..10]);
+            s.advance(7);
+            assert_eq!(s.offset(), 7);
+            assert!(s.ensure(50).unwrap());
+            assert_eq!(&s.avail()[..50], &data[7..57]);
+            assert!(s.ensure(90).unwrap());
+            s.advance(90);
+            assert_eq!(s.offset(), 97);
+            assert!(!s.ensure(4).unwrap());
+            assert!(s.ensure(3).unwrap());
+            assert_eq!(s.avail(), &data[97..]);
+            assert!(s.at_eof());
+        }
+    }
+}

@@ -1,0 +1,533 @@
+//! Reading tests on captures built in memory: pcap in both byte orders and
+//! resolutions, pcapng with several sections, interfaces, link types and
+//! time stamp resolutions, gzip, cut-off and damaged files, format errors.
+
+use super::*;
+use etherparse::PacketBuilder;
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
+use pcap_file::pcapng::blocks::interface_description::{
+    InterfaceDescriptionBlock, InterfaceDescriptionOption,
+};
+use pcap_file::pcapng::blocks::simple_packet::SimplePacketBlock;
+use pcap_file::pcapng::PcapNgWriter;
+use pcap_file::{DataLink, Endianness, TsResolution};
+use std::borrow::Cow;
+use std::io::Write;
+use std::time::Duration;
+
+fn ip_packet(i: u16) -> Vec<u8> {
+    let mut v = Vec::new();
+    PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+        .udp(1000 + i, 53)
+        .write(&mut v, &[i as u8; 30])
+        .unwrap();
+    v
+}
+
+fn eth_frame(i: u16) -> Vec<u8> {
+    let mut v = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+    v.extend_from_slice(&ip_packet(i));
+    v
+}
+
+/// A classic pcap of `n` Ethernet frames, frame i at i seconds + i·1001 ns
+/// (µs files keep i µs).
+fn pcap(n: u16, endianness: Endianness, res: TsResolution) -> Vec<u8> {
+    let header = PcapHeader {
+        endianness,
+        ts_resolution: res,
+        snaplen: 65535,
+        ..PcapHeader::default()
+    };
+    let mut w = PcapWriter::with_header(Vec::new(), header).unwrap();
+    for i in 0..n {
+        let frame = eth_frame(i);
+        let ns = if res == TsResolution::NanoSecond {
+            1001
+        } else {
+            1000
+        };
+        let ts = Duration::new(1_700_000_000 + u64::from(i), u32::from(i) * ns);
+        w.write_packet(&PcapPacket::new(ts, frame.len() as u32 + 4, &frame))
+            .unwrap();
+    }
+    w.into_writer()
+}
+
+/// (frame, time, original length, link, interface, direction, bytes)
+type Seen = (u32, i64, u32, Link, u32, Direction, Vec<u8>);
+
+fn collect(c: &mut Capture<'_>) -> Vec<Seen> {
+    let mut out = Vec::new();
+    c.for_each(|p| {
+        out.push((
+            p.frame,
+            p.ts_ns,
+            p.orig_len,
+            p.link,
+            p.interface,
+            p.direction,
+            p.data.to_vec(),
+        ))
+    })
+    .unwrap();
+    out
+}
+
+#[test]
+fn pcap_both_orders_and_resolutions() {
+    for endianness in [Endianness::Little, Endianness::Big] {
+        for res in [TsResolution::MicroSecond, TsResolution::NanoSecond] {
+            let bytes = pcap(5, endianness, res);
+            let mut c = from_bytes(&bytes).unwrap();
+            assert_eq!(
+                c.format(),
+                Format::Pcap {
+                    nanosecond: res == TsResolution::NanoSecond,
+                    big_endian: endianness == Endianness::Big
+                }
+            );
+            let got = collect(&mut c);
+            assert_eq!(got.len(), 5);
+            for (i, (frame, ts, orig, link, iface, dir, data)) in got.into_iter().enumerate() {
+                let i16 = i as u16;
+                let frac = if res == TsResolution::NanoSecond {
+                    1001
+                } else {
+                    1000
+                };
+                assert_eq!(frame, i as u32 + 1);
+                assert_eq!(
+                    ts,
+                    (1_700_000_000 + i as i64) * 1_000_000_000 + i as i64 * frac
+                );
+                assert_eq!(data, eth_frame(i16));
+                assert_eq!(
+                    (orig, link, iface, dir),
+                    (data.len() as u32 + 4, Link::Ethernet, 0, Direction::Unknown)
+                );
+            }
+            assert_eq!(c.interfaces().len(), 1);
+            assert_eq!(c.interfaces()[0].linktype, 1);
+            assert!(c.next_packet().unwrap().is_none());
+        }
+    }
+}
+
+#[test]
+fn pcap_snaplen_shorter_than_packets() {
+    // original length beyond the snap length: valid (pcap-file's checked
+    // reader refuses it, this crate does not)
+    let header = PcapHeader {
+        snaplen: 50,
+        ..PcapHeader::default()
+    };
+    let mut w = PcapWriter::with_header(Vec::new(), header).unwrap();
+    let frame = eth_frame(1);
+    let raw = pcap_file::pcap::RawPcapPacket {
+        ts_sec: 1,
+        ts_frac: 2,
+        incl_len: 50,
+        orig_len: frame.len() as u32,
+        data: Cow::Borrowed(&frame[..50]),
+    };
+    w.write_raw_packet(&raw).unwrap();
+    let bytes = w.into_writer();
+    let mut c = from_bytes(&bytes).unwrap();
+    let p = c.next_packet().unwrap().unwrap();
+    assert_eq!(
+        (p.data.len(), p.orig_len, p.ts_ns),
+        (50, frame.len() as u32, 1_000_002_000)
+    );
+    let (_, k) = extract(p.link, p.data).unwrap();
+    assert!(k.has(keys::flag::PARTIAL_DIGEST));
+}
+
+#[test]
+fn cut_off_pcap_keeps_the_packets_before() {
+    let bytes = pcap(4, Endianness::Little, TsResolution::MicroSecond);
+    for cut in [bytes.len() - 1, bytes.len() - 60, 24 + 16 + 72 + 5] {
+        let mut c = from_bytes(&bytes[..cut]).unwrap();
+        let mut n = 0;
+        let err = loop {
+            match c.next_packet() {
+                Ok(Some(_)) => n += 1,
+                Ok(None) => panic!("no error at {cut}"),
+                Err(e) => break e,
+            }
+        };
+        assert!(err.is_truncation(), "{err}");
+        assert!(n < 4);
+        assert!(err.to_string().starts_with("<memory>: byte "), "{err}");
+        assert!(c.next_packet().unwrap().is_none());
+        let stats = from_bytes(&bytes[..cut]).unwrap().scan(|_, _| {}).unwrap();
+        assert_eq!(stats.packets, n);
+        assert!(stats.truncated.is_some());
+    }
+    // a header alone is an empty capture
+    assert!(from_bytes(&bytes[..24])
+        .unwrap()
+        .next_packet()
+        .unwrap()
+        .is_none());
+    let e = from_bytes(&bytes[..20]).unwrap_err();
+    assert!(
+        e.is_truncation() && e.to_string().contains("pcap file header"),
+        "{e}"
+    );
+}
+
+#[test]
+fn damaged_pcap_length() {
+    let mut bytes = pcap(3, Endianness::Little, TsResolution::MicroSecond);
+    let second = 24 + 16 + eth_frame(0).len();
+    bytes[second + 8..second + 12].copy_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
+    let mut c = from_bytes(&bytes).unwrap();
+    assert!(c.next_packet().unwrap().is_some());
+    let e = c.next_packet().unwrap_err();
+    assert!(!e.is_truncation());
+    assert_eq!(e.offset(), Some(second as u64));
+    assert!(e.to_string().contains("exceeds"), "{e}");
+}
+
+fn idb(
+    link: DataLink,
+    options: Vec<InterfaceDescriptionOption<'static>>,
+) -> InterfaceDescriptionBlock<'static> {
+    InterfaceDescriptionBlock {
+        linktype: link,
+        snaplen: 0,
+        options,
+    }
+}
+
+fn epb(iface: u32, raw_ts: u64, data: &[u8], flags: Option<u32>) -> EnhancedPacketBlock<'_> {
+    EnhancedPacketBlock {
+        interface_id: iface,
+        // pcap-file writes the Duration's nanoseconds as the raw count
+        timestamp: Duration::from_nanos(raw_ts),
+        original_len: data.len() as u32,
+        data: Cow::Borrowed(data),
+        options: flags.map(EnhancedPacketOption::Flags).into_iter().collect(),
+    }
+}
+
+/// Two sections: little-endian (Ethernet µs, raw IP ns with a name, Linux
+/// SLL at 2^-20 s with a 100 s offset), then big-endian (raw IP at 10^-3 s
+/// and a simple packet block on Ethernet).
+fn two_sections() -> Vec<u8> {
+    let mut w = PcapNgWriter::with_endianness(Vec::new(), Endianness::Little).unwrap();
+    w.write_pcapng_block(idb(DataLink::ETHERNET, vec![]))
+        .unwrap();
+    w.write_pcapng_block(idb(
+        DataLink::RAW,
+        vec![
+            InterfaceDescriptionOption::IfName("rawip".into()),
+            InterfaceDescriptionOption::IfTsResol(9),
+        ],
+    ))
+    .unwrap();
+    w.write_pcapng_block(idb(
+        DataLink::LINUX_SLL,
+        vec![
+            InterfaceDescriptionOption::IfTsResol(0x80 | 20),
+            InterfaceDescriptionOption::IfTsOffset(100),
+        ],
+    ))
+    .unwrap();
+    let e = eth_frame(1);
+    let ip = ip_packet(2);
+    let mut sll = vec![0, 4, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00];
+    sll.extend_from_slice(&ip_packet(3));
+    w.write_pcapng_block(epb(0, 1_700_000_000_000_001, &e, Some(1)))
+        .unwrap();
+    w.write_pcapng_block(epb(1, 1_700_000_000_000_000_002, &ip, Some(2)))
+        .unwrap();
+    w.write_pcapng_block(epb(2, 3 << 19, &sll, None)).unwrap();
+    let mut bytes = w.into_inner();
+    let mut w = PcapNgWriter::with_endianness(Vec::new(), Endianness::Big).unwrap();
+    w.write_pcapng_block(idb(DataLink::ETHERNET, vec![]))
+        .unwrap();
+    w.write_pcapng_block(idb(
+        DataLink::IPV4,
+        vec![InterfaceDescriptionOption::IfTsResol(3)],
+    ))
+    .unwrap();
+    w.write_pcapng_block(epb(1, 1_700_000_000_123, &ip_packet(4), None))
+        .unwrap();
+    let e5 = eth_frame(5);
+    w.write_pcapng_block(SimplePacketBlock {
+        original_len: e5.len() as u32,
+        data: Cow::Borrowed(&e5),
+    })
+    .unwrap();
+    bytes.extend_from_slice(&w.into_inner());
+    bytes
+}
+
+#[test]
+fn pcapng_sections_interfaces_resolutions() {
+    let bytes = two_sections();
+    let mut c = from_bytes(&bytes).unwrap();
+    assert_eq!(c.format(), Format::PcapNg { big_endian: false });
+    let got = collect(&mut c);
+    let want = [
+        (
+            1,
+            1_700_000_000_000_001_000,
+            Link::Ethernet,
+            0,
+            Direction::Inbound,
+            eth_frame(1),
+        ),
+        (
+            2,
+            1_700_000_000_000_000_002,
+            Link::Raw,
+            1,
+            Direction::Outbound,
+            ip_packet(2),
+        ),
+        (
+            3,
+            101_500_000_000,
+            Link::LinuxSll,
+            2,
+            Direction::Outbound,
+            Vec::new(),
+        ),
+        (
+            4,
+            1_700_000_000_123_000_000,
+            Link::Raw,
+            4,
+            Direction::Unknown,
+            ip_packet(4),
+        ),
+        (5, 0, Link::Ethernet, 3, Direction::Unknown, eth_frame(5)),
+    ];
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!(
+            (g.0, g.1, g.3, g.4, g.5),
+            (w.0, w.1, w.2, w.3, w.4),
+            "frame {}",
+            w.0
+        );
+        if !w.5.is_empty() {
+            assert_eq!(g.6, w.5);
+        }
+        // the same UDP packet keys whatever the link
+        let (flow, _) = extract(g.3, &g.6).unwrap();
+        assert_eq!(flow.dport, 53);
+    }
+    let ifs = c.interfaces();
+    assert_eq!(ifs.len(), 5);
+    assert_eq!(ifs[1].name.as_deref(), Some("rawip"));
+    assert_eq!((ifs[1].link, ifs[1].tsresol), (Link::Raw, 9));
+    assert_eq!((ifs[4].linktype, ifs[4].link), (228, Link::Raw));
+    assert_eq!(ifs[2].tsresol, 0x80 | 20);
+    // gzip of it reads the same
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&bytes).unwrap();
+    let gz = gz.finish().unwrap();
+    let mut c = from_bytes(&gz).unwrap();
+    assert!(c.is_compressed());
+    assert_eq!(collect(&mut c), got);
+}
+
+#[test]
+fn pcapng_damage() {
+    let bytes = two_sections();
+    // an interface id the section does not have
+    let mut w = PcapNgWriter::with_endianness(Vec::new(), Endianness::Little).unwrap();
+    w.write_pcapng_block(idb(DataLink::ETHERNET, vec![]))
+        .unwrap();
+    w.write_pcapng_block(epb(0, 1, &eth_frame(1), None))
+        .unwrap();
+    let mut bad = w.into_inner();
+    let epb_at = 28 + 20;
+    bad[epb_at + 8] = 7;
+    let mut c = from_bytes(&bad).unwrap();
+    let e = c.next_packet().unwrap_err();
+    assert_eq!(e.offset(), Some(epb_at as u64));
+    assert!(e.to_string().contains("interface id 7"), "{e}");
+    // a block length that is no multiple of 4
+    let mut bad = bytes.clone();
+    bad[28 + 4] = 21;
+    let e = from_bytes(&bad).unwrap().next_packet().unwrap_err();
+    assert!(e.to_string().contains("multiple of 4"), "{e}");
+    // cut off in the middle of a block: the packets before, then truncation
+    let mut c = from_bytes(&bytes[..bytes.len() - 10]).unwrap();
+    let mut n = 0;
+    let e = loop {
+        match c.next_packet() {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => panic!("no error"),
+            Err(e) => break e,
+        }
+    };
+    assert!(e.is_truncation() && n == 4, "{n} {e}");
+    // an interface name that is not UTF-8 (pcap-file refuses it)
+    let mut w = PcapNgWriter::with_endianness(Vec::new(), Endianness::Little).unwrap();
+    w.write_pcapng_block(idb(
+        DataLink::RAW,
+        vec![
+            InterfaceDescriptionOption::IfName("eth\u{e9}".into()),
+            InterfaceDescriptionOption::IfTsResol(9),
+        ],
+    ))
+    .unwrap();
+    w.write_pcapng_block(epb(0, 5, &ip_packet(1), None))
+        .unwrap();
+    let mut latin1 = w.into_inner();
+    let at = latin1.windows(3).position(|x| x == b"eth").unwrap();
+    latin1[at + 3] = 0xE9;
+    latin1[at + 4] = b'x';
+    let mut c = from_bytes(&latin1).unwrap();
+    let p = c.next_packet().unwrap().unwrap();
+    assert_eq!((p.ts_ns, p.link), (5, Link::Raw));
+    assert_eq!(c.interfaces()[0].name.as_deref(), Some("eth\u{fffd}x"));
+}
+
+#[test]
+fn format_errors() {
+    let e = from_bytes(b"").unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Empty));
+    let e = from_bytes(b"hello, this is not a capture at all").unwrap_err();
+    assert!(
+        e.to_string().contains("CTRACE") || e.to_string().contains("not a pcap"),
+        "{e}"
+    );
+    let e = from_bytes(&[
+        0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+    ])
+    .unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::UnknownFormat { .. }), "{e}");
+    assert!(e.to_string().contains("12 34 56 78"), "{e}");
+    for (magic, word) in [
+        (&[0x28, 0xB5, 0x2F, 0xFD][..], "zstd"),
+        (&[0x04, 0x22, 0x4D, 0x18][..], "LZ4"),
+        (&[0xA1, 0xB2, 0xCD, 0x34][..], "Kuznetzov"),
+        (&b"BZh91AY"[..], "bzip2"),
+    ] {
+        let mut b = magic.to_vec();
+        b.resize(64, 0);
+        let e = from_bytes(&b).unwrap_err();
+        assert!(e.to_string().contains(word), "{e}");
+    }
+    // gzip of garbage, and a damaged gzip stream
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&[0x12; 100]).unwrap();
+    let gz = gz.finish().unwrap();
+    let e = from_bytes(&gz).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::UnknownFormat { .. }), "{e}");
+    let e = from_bytes(&[0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 0xFF, 0xFF]).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Io(_)), "{e}");
+    // a file that does not exist
+    let e = open("/nonexistent/x.pcap").unwrap_err();
+    assert!(e.to_string().starts_with("/nonexistent/x.pcap: "), "{e}");
+}
+
+#[test]
+fn gzip_members_and_streams() {
+    let bytes = pcap(50, Endianness::Little, TsResolution::NanoSecond);
+    // two gzip members (gzip a >f; gzip b >>f) decompress as one
+    let (a, b) = bytes.split_at(1000);
+    let mut gz = Vec::new();
+    for part in [a, b] {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(part).unwrap();
+        gz.extend_from_slice(&e.finish().unwrap());
+    }
+    let plain = collect(&mut from_bytes(&bytes).unwrap());
+    assert_eq!(collect(&mut from_bytes(&gz).unwrap()), plain);
+    // a cut gzip stream: the packets before, then an error
+    let mut c = from_bytes(&gz[..gz.len() / 2]).unwrap();
+    let mut n = 0;
+    let e = loop {
+        match c.next_packet() {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    assert!(n > 0 && n < 50);
+    let e = e.expect("an error");
+    assert!(e.is_truncation(), "{e}");
+    assert!(
+        e.to_string().contains("decompressed") || matches!(e.kind(), ErrorKind::Io(_)),
+        "{e}"
+    );
+}
+
+#[test]
+fn files_are_mapped_and_left_alone() {
+    let dir = std::env::temp_dir().join(format!("capture-unit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("x.pcap");
+    let bytes = pcap(7, Endianness::Big, TsResolution::MicroSecond);
+    std::fs::write(&path, &bytes).unwrap();
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&path, perms).unwrap();
+    let mut seen = 0;
+    let stats = scan(&path, |p, k| {
+        seen += 1;
+        assert_eq!(p.frame, seen);
+        assert_eq!(k.unwrap().0.dport, 53);
+    })
+    .unwrap();
+    assert_eq!((stats.packets, stats.keyed), (7, 7));
+    assert_eq!(stats.bytes, 7 * eth_frame(0).len() as u64);
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    let empty = dir.join("empty.pcap");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(matches!(open(&empty).unwrap_err().kind(), ErrorKind::Empty));
+    // a FIFO-like input (not a regular file) is read as a stream
+    let c = open("/dev/null").unwrap_err();
+    assert!(matches!(c.kind(), ErrorKind::Empty), "{c}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Frame numbers as Wireshark 4.0 gives them: custom and systemd journal
+/// blocks are frames, statistics and decryption secrets blocks are not.
+#[test]
+fn pcapng_frame_numbers_count_what_wireshark_counts() {
+    fn block(t: u32, mut body: Vec<u8>) -> Vec<u8> {
+        body.resize(body.len().div_ceil(4) * 4, 0);
+        let l = (12 + body.len()) as u32;
+        let mut v = t.to_le_bytes().to_vec();
+        v.extend_from_slice(&l.to_le_bytes());
+        v.extend_from_slice(&body);
+        v.extend_from_slice(&l.to_le_bytes());
+        v
+    }
+    let le = |xs: &[u32]| xs.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    let mut shb = le(&[0x1A2B_3C4D, 1]);
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    let ip = ip_packet(1);
+    let mut epb = le(&[0, 0, 1000, ip.len() as u32, ip.len() as u32]);
+    epb.extend_from_slice(&ip);
+    let epb = block(6, epb);
+    let mut file = block(0x0A0D_0D0A, shb);
+    file.extend(block(1, le(&[101, 0])));
+    for other in [
+        block(0xBAD, b"\xd9\x7e\0\0hello".to_vec()),
+        block(0x4000_0BAD, b"\xd9\x7e\0\0hello".to_vec()),
+        block(5, le(&[0, 0, 0])),
+        block(9, b"MESSAGE=x\n".to_vec()),
+        block(0x0A, le(&[0x544C_534B, 0])),
+    ] {
+        file.extend_from_slice(&epb);
+        file.extend(other);
+    }
+    file.extend_from_slice(&epb);
+    let mut frames = Vec::new();
+    from_bytes(&file)
+        .unwrap()
+        .for_each(|p| frames.push(p.frame))
+        .unwrap();
+    assert_eq!(frames, [1, 3, 5, 6, 8, 9]);
+}
