@@ -58,7 +58,7 @@ loaded=$(run_tshark -G plugins | grep -c 'pktmatch.so\|ctrace.so' || true)
 [ "$loaded" = 2 ] || { echo "plugins not loaded by tshark" >&2; exit 1; }
 
 inputs=("$@")
-failures=0
+failures=0 opened=0 refused=0
 for ((i = 0; i < files; i++)); do
     source=${inputs[$((i % ${#inputs[@]}))]}
     mutated="$home/mutated-$i.pcapng"
@@ -87,6 +87,7 @@ open(dst, "wb").write(data)
         fi
         # A damaged file may be refused (exit 2 with a message): fine.  A
         # signal (exit > 128), a dissector bug or our internal error is not.
+        if [ "$status" = 0 ]; then opened=$((opened + 1)); else refused=$((refused + 1)); fi
         if [ "$status" -gt 2 ] || grep -q -i -E "dissector bug|internal error" "$home/err"; then
             failures=$((failures + 1))
             cp "$mutated" "$work/failures/"
@@ -97,5 +98,5 @@ open(dst, "wb").write(data)
     done
     rm -f "$mutated"
 done
-echo "mutated files: $files (from ${#inputs[@]} captures, p=$probability, offset=$offset), tshark runs: $((files * 2)), failures: $failures"
+echo "mutated files: $files (from ${#inputs[@]} captures, p=$probability, offset=$offset, raw=$raw), tshark runs: $((files * 2)) (read to the end: $opened, stopped with an error: $refused), failures: $failures"
 [ "$failures" = 0 ]
