@@ -267,12 +267,12 @@ unsafe fn fill<R: FormatReader>(
         set(
             rec,
             sys::PM_WTAP_REC_OFFSET_REC_TYPE,
-            sys::PM_REC_TYPE_PACKET as u32,
+            sys::PM_REC_TYPE_PACKET,
         );
         set(
             rec,
             sys::PM_WTAP_REC_OFFSET_PRESENCE_FLAGS,
-            (sys::PM_WTAP_HAS_TS | sys::PM_WTAP_HAS_CAP_LEN) as u32,
+            sys::PM_WTAP_HAS_TS | sys::PM_WTAP_HAS_CAP_LEN,
         );
         let ts = crate::packet::nstime(out.time_ns);
         set(rec, sys::PM_WTAP_REC_OFFSET_TS, ts);

@@ -445,7 +445,6 @@ fn malformed_traces_get_specific_errors() {
 
 #[test]
 fn converted_pcapng_opens_without_the_plugin() {
-    let ws = wireshark();
     let dir = workdir("convert");
     for (capture, extra) in [
         ("real-ipv6.pcap", &["--framing", "raw"][..]),
