@@ -4,14 +4,15 @@
 #   tools/fuzz.sh [RUNS] [TARGET...]      (RUNS default 1000000)
 # Needs cargo-fuzz (`cargo install cargo-fuzz`) and a nightly toolchain; with
 # only stable, RUSTC_BOOTSTRAP=1 lets it take libFuzzer's -Z flags.
-# Seeds: the UDP payloads of the synthetic EE captures (ee-synth), if tshark
-# is there to extract them.
+# Seeds: the UDP payloads of the synthetic EE captures (ee-synth, if tshark is
+# there to extract them), CTRACE files from ctrace-synth, indexes built by the
+# index crate's tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-1000000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ee_datagram ctrace_records)
+[ ${#targets[@]} -gt 0 ] || targets=(ee_datagram ctrace_records capture_keys index_loader)
 
 toolchain=()
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
@@ -46,15 +47,22 @@ seed_ctrace() {
     done
 }
 
+seed_index() {
+    mkdir -p fuzz/corpus/index_loader
+    INDEX_FUZZ_SEEDS="$PWD/fuzz/corpus/index_loader" \
+        cargo test -q --release -p index --test index write_fuzz_seeds >/dev/null 2>&1 || true
+}
+
 for target in "${targets[@]}"; do
     case $target in
         ee_datagram) seed_ee ;;
         ctrace_records) seed_ctrace ;;
+        index_loader) seed_index ;;
     esac
     log=fuzz/$target.log
     # -runs counts executions; a crash stops libFuzzer with a non-zero exit.
     if cargo "${toolchain[@]}" fuzz run --release "$target" -- \
-        -runs="$runs" -max_len=4096 -print_final_stats=1 >"$log" 2>&1; then
+        -runs="$runs" -max_len=65536 -print_final_stats=1 >"$log" 2>&1; then
         crashes=0
     else
         crashes=1

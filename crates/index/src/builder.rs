@@ -1,0 +1,730 @@
+//! [`IndexBuilder`]: collects a session and writes the index.
+
+use crate::header::{self, entry_field, kind};
+use crate::lost::Lost;
+use crate::peers::Peer;
+use crate::strings::Blob;
+use crate::translations::TranslationSpec;
+use crate::{
+    align8, checks, lost, methods, pairs, peers, points, table_field, times, translations,
+    valid_name, ClockModel,
+};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// What a pair record holds besides its two points.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PairSpec {
+    /// The clock model from a to b, if one was fitted.
+    pub clock: Option<ClockModel>,
+    /// Bound on the model's error over the captures, ns.
+    pub offset_error_ns: u64,
+    /// Packets matched between a and b.
+    pub matched: u32,
+    /// Packets seen at a, lost before b.
+    pub lost_a_to_b: u32,
+    /// Packets seen at b, lost before a.
+    pub lost_b_to_a: u32,
+}
+
+/// Why something cannot go into an index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BuildError {
+    /// More than 65535 points.
+    TooManyPoints,
+    /// A point number that was not added.
+    NoSuchPoint { point: u16 },
+    /// A frame outside 1..=frames added so far.
+    NoSuchFrame {
+        point: u16,
+        frame: u32,
+        packets: u32,
+    },
+    /// A pair, match, loss or translation between a point and itself.
+    SamePoint { point: u16 },
+    /// A pair given as (a, b) with a > b (the clock model is oriented a → b).
+    PairOrder { a: u16, b: u16 },
+    /// A label or method name that is empty, longer than 64 bytes, or holds
+    /// a control character, comma or quote.
+    BadName { name: String },
+    /// Two points with one label.
+    DuplicateLabel { label: String },
+    /// A drift beyond ±DRIFT_LIMIT_PPB cannot be stored.
+    DriftOutOfRange { drift_ppb: i64 },
+    /// A size limit of the format (4 GiB of strings, 2^32-1 frames or peer
+    /// entries per point): `what`.
+    TooLarge { what: &'static str },
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::TooManyPoints => write!(f, "more than 65535 capture points"),
+            BuildError::NoSuchPoint { point } => write!(f, "point {point} was not added"),
+            BuildError::NoSuchFrame {
+                point,
+                frame,
+                packets,
+            } => write!(
+                f,
+                "point {point} has no frame {frame} (frames 1..={packets} added)"
+            ),
+            BuildError::SamePoint { point } => {
+                write!(f, "point {point} paired with itself")
+            }
+            BuildError::PairOrder { a, b } => {
+                write!(f, "pair ({a}, {b}) must be given with a < b")
+            }
+            BuildError::BadName { name } => write!(
+                f,
+                "{name:?}: names must be 1-64 bytes without control characters, commas or quotes"
+            ),
+            BuildError::DuplicateLabel { label } => {
+                write!(f, "two points labelled {label:?}")
+            }
+            BuildError::DriftOutOfRange { drift_ppb } => write!(
+                f,
+                "drift {drift_ppb} ppb is beyond ±{} ppb",
+                crate::DRIFT_LIMIT_PPB
+            ),
+            BuildError::TooLarge { what } => write!(f, "too large for the index format: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+#[derive(Clone, Debug)]
+struct PointData {
+    label: String,
+    path: String,
+    file_size: u64,
+    ts: Vec<i64>,
+    checks: Vec<u32>,
+    /// Peer entries this point will get (both directions of every match).
+    peers: u64,
+    /// LOST entries added for this point.
+    lost: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Match {
+    a: u16,
+    fa: u32,
+    b: u16,
+    fb: u32,
+    /// 255 - confidence: sorting puts the most confident duplicate first.
+    doubt: u8,
+    method: u8,
+    delta: i64,
+}
+
+/// Collects a session — points with their frames, pairs, matches, losses,
+/// translations, method names — and writes the index.
+///
+/// Add a point's frames before matches that name them.  Every method
+/// checks its arguments, so [`IndexBuilder::build`] cannot fail.
+#[derive(Clone, Debug)]
+pub struct IndexBuilder {
+    created_ns: i64,
+    points: Vec<PointData>,
+    pairs: BTreeMap<(u16, u16), PairSpec>,
+    matches: Vec<Match>,
+    lost: Vec<(u16, Lost)>,
+    translations: Vec<TranslationSpec>,
+    methods: BTreeMap<u8, String>,
+    string_bytes: u64,
+}
+
+impl Default for IndexBuilder {
+    fn default() -> Self {
+        IndexBuilder::new()
+    }
+}
+
+const STRINGS_LIMIT: u64 = u32::MAX as u64;
+
+impl IndexBuilder {
+    /// An empty session with the default method names
+    /// ([`crate::methods::DEFAULT`]), created now.
+    pub fn new() -> IndexBuilder {
+        let created_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos().min(i64::MAX as u128) as i64);
+        IndexBuilder {
+            created_ns,
+            points: Vec::new(),
+            pairs: BTreeMap::new(),
+            matches: Vec::new(),
+            lost: Vec::new(),
+            translations: Vec::new(),
+            methods: methods::DEFAULT
+                .iter()
+                .map(|(i, n)| (*i, n.to_string()))
+                .collect(),
+            string_bytes: methods::DEFAULT.iter().map(|(_, n)| n.len() as u64).sum(),
+        }
+    }
+
+    /// Sets the creation time (ns since the Unix epoch; for reproducible
+    /// files).
+    pub fn created_ns(&mut self, ns: i64) -> &mut IndexBuilder {
+        self.created_ns = ns;
+        self
+    }
+
+    fn strings(&mut self, s: &str) -> Result<(), BuildError> {
+        self.string_bytes += s.len() as u64;
+        if self.string_bytes > STRINGS_LIMIT {
+            return Err(BuildError::TooLarge {
+                what: "more than 4 GiB of strings",
+            });
+        }
+        Ok(())
+    }
+
+    fn point_ref(&self, point: u16) -> Result<&PointData, BuildError> {
+        self.points
+            .get(point as usize)
+            .ok_or(BuildError::NoSuchPoint { point })
+    }
+
+    fn frame_ok(&self, point: u16, frame: u32) -> Result<(), BuildError> {
+        let packets = self.point_ref(point)?.checks.len() as u32;
+        if frame == 0 || frame > packets {
+            return Err(BuildError::NoSuchFrame {
+                point,
+                frame,
+                packets,
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds the next point in path order; returns its number.  `label`
+    /// names it in the CSV and in Wireshark; `path` is the capture file (the
+    /// index is never written over it).
+    pub fn add_point(
+        &mut self,
+        label: &str,
+        path: &str,
+        file_size: u64,
+    ) -> Result<u16, BuildError> {
+        if self.points.len() >= points::MAX_POINTS {
+            return Err(BuildError::TooManyPoints);
+        }
+        if !valid_name(label) {
+            return Err(BuildError::BadName { name: label.into() });
+        }
+        if self.points.iter().any(|p| p.label == label) {
+            return Err(BuildError::DuplicateLabel {
+                label: label.into(),
+            });
+        }
+        self.strings(label)?;
+        self.strings(path)?;
+        self.points.push(PointData {
+            label: label.into(),
+            path: path.into(),
+            file_size,
+            ts: Vec::new(),
+            checks: Vec::new(),
+            peers: 0,
+            lost: 0,
+        });
+        Ok((self.points.len() - 1) as u16)
+    }
+
+    /// Adds the next frame of `point` (time stamp ns since the epoch, its
+    /// check); returns its frame number (from 1).
+    pub fn add_frame(&mut self, point: u16, ts_ns: i64, check: u32) -> Result<u32, BuildError> {
+        let p = self
+            .points
+            .get_mut(point as usize)
+            .ok_or(BuildError::NoSuchPoint { point })?;
+        if p.checks.len() >= u32::MAX as usize - 1 {
+            return Err(BuildError::TooLarge {
+                what: "more than 2^32-2 frames at one point",
+            });
+        }
+        p.ts.push(ts_ns);
+        p.checks.push(check);
+        Ok(p.checks.len() as u32)
+    }
+
+    /// [`IndexBuilder::add_frame`] with the check computed from the frame:
+    /// time stamp, captured length, its bytes (the first 32 are used).
+    pub fn add_frame_bytes(
+        &mut self,
+        point: u16,
+        ts_ns: i64,
+        caplen: u32,
+        bytes: &[u8],
+    ) -> Result<u32, BuildError> {
+        self.add_frame(point, ts_ns, checks::frame_check(ts_ns, caplen, bytes))
+    }
+
+    /// Frames added to `point` so far.
+    pub fn packets(&self, point: u16) -> u32 {
+        self.points
+            .get(point as usize)
+            .map_or(0, |p| p.checks.len() as u32)
+    }
+
+    /// Sets (or replaces) the record of pair (a, b), a < b.
+    pub fn set_pair(&mut self, a: u16, b: u16, spec: PairSpec) -> Result<(), BuildError> {
+        self.point_ref(a)?;
+        self.point_ref(b)?;
+        if a == b {
+            return Err(BuildError::SamePoint { point: a });
+        }
+        if a > b {
+            return Err(BuildError::PairOrder { a, b });
+        }
+        if let Some(m) = spec.clock {
+            // ClockModel::new clamps; refuse rather than store a clamped model.
+            let d = m.drift_ppb();
+            if d.abs() >= crate::DRIFT_LIMIT_PPB {
+                return Err(BuildError::DriftOutOfRange { drift_ppb: d });
+            }
+        }
+        self.pairs.insert((a, b), spec);
+        Ok(())
+    }
+
+    /// Adds a match: frame `frame_a` of `point_a` and frame `frame_b` of
+    /// `point_b` carry the same packet; `delta_raw_ns` = time at b − time at
+    /// a as captured; `confidence` 0-255 ↔ 0-100 %.  Either point may come
+    /// first.  Both points get a peer entry; a pair of frames added twice is
+    /// kept once, with the highest confidence.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_match(
+        &mut self,
+        point_a: u16,
+        frame_a: u32,
+        point_b: u16,
+        frame_b: u32,
+        delta_raw_ns: i64,
+        method: u8,
+        confidence: u8,
+    ) -> Result<(), BuildError> {
+        self.frame_ok(point_a, frame_a)?;
+        self.frame_ok(point_b, frame_b)?;
+        if point_a == point_b {
+            return Err(BuildError::SamePoint { point: point_a });
+        }
+        let m = if point_a < point_b {
+            Match {
+                a: point_a,
+                fa: frame_a,
+                b: point_b,
+                fb: frame_b,
+                doubt: 255 - confidence,
+                method,
+                delta: delta_raw_ns,
+            }
+        } else {
+            Match {
+                a: point_b,
+                fa: frame_b,
+                b: point_a,
+                fb: frame_a,
+                doubt: 255 - confidence,
+                method,
+                delta: delta_raw_ns.saturating_neg(),
+            }
+        };
+        for p in [m.a, m.b] {
+            let d = &mut self.points[p as usize];
+            if d.peers >= u32::MAX as u64 {
+                return Err(BuildError::TooLarge {
+                    what: "more than 2^32-1 peer entries at one point",
+                });
+            }
+            d.peers += 1;
+        }
+        self.matches.push(m);
+        Ok(())
+    }
+
+    /// Records that frame `frame` of `point` was not seen at `lost_at`
+    /// (flags: [`crate::lost::flags`]).  Added twice: kept once.
+    pub fn add_lost(
+        &mut self,
+        point: u16,
+        frame: u32,
+        lost_at: u16,
+        flags: u8,
+    ) -> Result<(), BuildError> {
+        self.frame_ok(point, frame)?;
+        self.point_ref(lost_at)?;
+        if point == lost_at {
+            return Err(BuildError::SamePoint { point });
+        }
+        let d = &mut self.points[point as usize];
+        if d.lost >= u32::MAX as u64 {
+            return Err(BuildError::TooLarge {
+                what: "more than 2^32-1 lost entries at one point",
+            });
+        }
+        d.lost += 1;
+        self.lost.push((
+            point,
+            Lost {
+                frame,
+                point: lost_at,
+                flags,
+            },
+        ));
+        Ok(())
+    }
+
+    /// Adds a translation (a < b: client side first).
+    pub fn add_translation(&mut self, t: TranslationSpec) -> Result<(), BuildError> {
+        self.point_ref(t.a)?;
+        self.point_ref(t.b)?;
+        if t.a == t.b {
+            return Err(BuildError::SamePoint { point: t.a });
+        }
+        if t.a > t.b {
+            return Err(BuildError::PairOrder { a: t.a, b: t.b });
+        }
+        self.strings(&t.summary)?;
+        self.translations.push(t);
+        Ok(())
+    }
+
+    /// Names method `id` (replacing the default name, if any).
+    pub fn set_method(&mut self, id: u8, name: &str) -> Result<(), BuildError> {
+        if !valid_name(name) {
+            return Err(BuildError::BadName { name: name.into() });
+        }
+        self.strings(name)?;
+        self.methods.insert(id, name.into());
+        Ok(())
+    }
+
+    /// The index file.
+    pub fn build(&self) -> Vec<u8> {
+        let mut blob = Blob::default();
+        let n = self.points.len();
+
+        // POINTS
+        let mut pts = Vec::with_capacity(table_field::LEN + n * points::field::record::LEN);
+        pts.extend_from_slice(&(n as u32).to_le_bytes());
+        pts.extend_from_slice(&(points::field::record::LEN as u32).to_le_bytes());
+        for p in &self.points {
+            let (l, path) = (blob.add(&p.label), blob.add(&p.path));
+            points::write_record(
+                &mut pts,
+                l,
+                path,
+                p.file_size,
+                p.checks.len() as u32,
+                p.ts.first().copied().unwrap_or(0),
+                p.ts.last().copied().unwrap_or(0),
+                checks::checks_fingerprint(p.checks.iter().copied()),
+            );
+        }
+
+        // METHODS
+        let mut meth = Vec::new();
+        meth.extend_from_slice(&(self.methods.len() as u32).to_le_bytes());
+        meth.extend_from_slice(&0u32.to_le_bytes());
+        for (id, name) in &self.methods {
+            let r = blob.add(name);
+            methods::write_entry(&mut meth, *id, r);
+        }
+
+        // PAIRS
+        let mut prs = Vec::new();
+        prs.extend_from_slice(&(self.pairs.len() as u32).to_le_bytes());
+        prs.extend_from_slice(&(pairs::field::LEN as u32).to_le_bytes());
+        for (&(a, b), spec) in &self.pairs {
+            pairs::write_record(&mut prs, a, b, spec);
+        }
+
+        // TRANSLATIONS (stable sort: each pair's records in the order added)
+        let mut tr_sorted: Vec<&TranslationSpec> = self.translations.iter().collect();
+        tr_sorted.sort_by_key(|t| (t.a, t.b));
+        let mut trs = Vec::new();
+        trs.extend_from_slice(&(tr_sorted.len() as u32).to_le_bytes());
+        trs.extend_from_slice(&(translations::field::LEN as u32).to_le_bytes());
+        for t in tr_sorted {
+            let r = blob.add(&t.summary);
+            translations::write_record(&mut trs, t, r);
+        }
+
+        // FRAME_CHECKS and FRAME_TIMES
+        let total: usize = self.points.iter().map(|p| p.checks.len()).sum();
+        let mut chk = Vec::with_capacity(4 * total);
+        for p in &self.points {
+            for c in &p.checks {
+                chk.extend_from_slice(&c.to_le_bytes());
+            }
+        }
+        let mut tms = Vec::with_capacity(times::field::HEADER_LEN + 16 * n + 4 * total);
+        tms.extend_from_slice(&(n as u32).to_le_bytes());
+        tms.extend_from_slice(&0u32.to_le_bytes());
+        let params: Vec<(i64, u8)> = self
+            .points
+            .iter()
+            .map(|p| {
+                let min = p.ts.iter().copied().min().unwrap_or(0);
+                let max = p.ts.iter().copied().max().unwrap_or(0);
+                times::choose(min, max)
+            })
+            .collect();
+        for &(base, shift) in &params {
+            tms.extend_from_slice(&base.to_le_bytes());
+            tms.push(shift);
+            tms.extend_from_slice(&[0; 7]);
+        }
+        for (p, &(base, shift)) in self.points.iter().zip(&params) {
+            for &t in &p.ts {
+                tms.extend_from_slice(&times::encode(base, shift, t).to_le_bytes());
+            }
+        }
+
+        // PEERS: both directions, sorted by (point, frame, peer point, peer frame).
+        let mut sorted = self.matches.clone();
+        sorted.sort_unstable();
+        sorted.dedup_by_key(|m| (m.a, m.fa, m.b, m.fb));
+        let mut per: Vec<Vec<(u32, Peer)>> = vec![Vec::new(); n];
+        for m in &sorted {
+            per[m.a as usize].push((
+                m.fa,
+                Peer {
+                    point: m.b,
+                    frame: m.fb,
+                    method: m.method,
+                    confidence: 255 - m.doubt,
+                    delta_raw_ns: m.delta,
+                },
+            ));
+            per[m.b as usize].push((
+                m.fb,
+                Peer {
+                    point: m.a,
+                    frame: m.fa,
+                    method: m.method,
+                    confidence: 255 - m.doubt,
+                    delta_raw_ns: m.delta.saturating_neg(),
+                },
+            ));
+        }
+        for list in &mut per {
+            list.sort_unstable_by_key(|(f, p)| (*f, p.point, p.frame));
+        }
+        let entries: usize = per.iter().map(|l| l.len()).sum();
+        let mut prs_peers = Vec::with_capacity(8 + 4 * (total + n) + 8 + 16 * entries);
+        prs_peers.extend_from_slice(&(entries as u64).to_le_bytes());
+        for (p, list) in self.points.iter().zip(&per) {
+            let mut k = 0usize;
+            prs_peers.extend_from_slice(&0u32.to_le_bytes());
+            for f in 1..=p.checks.len() as u32 {
+                while k < list.len() && list[k].0 == f {
+                    k += 1;
+                }
+                prs_peers.extend_from_slice(&(k as u32).to_le_bytes());
+            }
+        }
+        prs_peers.resize(align8(prs_peers.len() as u64) as usize, 0);
+        for list in &per {
+            for (_, e) in list {
+                peers::write_entry(&mut prs_peers, e);
+            }
+        }
+
+        // LOST
+        let mut lost_sorted = self.lost.clone();
+        lost_sorted.sort_unstable_by_key(|(p, l)| (*p, l.frame, l.point, l.flags));
+        lost_sorted.dedup_by_key(|(p, l)| (*p, l.frame, l.point));
+        let mut lst = Vec::new();
+        lst.extend_from_slice(&(n as u32).to_le_bytes());
+        lst.extend_from_slice(&0u32.to_le_bytes());
+        let mut counts = vec![0u32; n];
+        for (p, _) in &lost_sorted {
+            counts[*p as usize] += 1;
+        }
+        for c in counts {
+            lst.extend_from_slice(&c.to_le_bytes());
+        }
+        lst.resize(align8(lst.len() as u64) as usize, 0);
+        for (_, l) in &lost_sorted {
+            lost::write_entry(&mut lst, l);
+        }
+
+        // Assemble: header, section table, sections 8-aligned.
+        let sections: [(u32, Vec<u8>); 9] = [
+            (kind::POINTS, pts),
+            (kind::METHODS, meth),
+            (kind::PAIRS, prs),
+            (kind::TRANSLATIONS, trs),
+            (kind::STRINGS, blob.text.into_bytes()),
+            (kind::FRAME_CHECKS, chk),
+            (kind::FRAME_TIMES, tms),
+            (kind::PEERS, prs_peers),
+            (kind::LOST, lst),
+        ];
+        let table_end = header::field::LEN + sections.len() * entry_field::ENTRY_LEN;
+        let mut offsets = Vec::with_capacity(sections.len());
+        let mut at = align8(table_end as u64);
+        for (_, s) in &sections {
+            offsets.push(at);
+            at = align8(at + s.len() as u64);
+        }
+        let total_len = at;
+        let mut out = Vec::with_capacity(total_len as usize);
+        header::write(&mut out, total_len, self.created_ns, sections.len() as u32);
+        for ((k, s), &o) in sections.iter().zip(&offsets) {
+            header::write_entry(&mut out, *k, 0, o, s.len() as u64);
+        }
+        for ((_, s), &o) in sections.iter().zip(&offsets) {
+            out.resize(o as usize, 0);
+            out.extend_from_slice(s);
+        }
+        out.resize(total_len as usize, 0);
+        out
+    }
+
+    /// Builds the index and writes it to `path` through a temporary file in
+    /// the same directory and a rename, so a reader never sees half a file.
+    /// Refuses a capture file name (.pcap, .pcapng, .cap, compressed…), a
+    /// point's capture path, and an existing file that is a capture.
+    /// Returns the bytes written.
+    pub fn write_atomically(&self, path: impl AsRef<Path>) -> io::Result<u64> {
+        let path = path.as_ref();
+        let protected: Vec<&Path> = self.points.iter().map(|p| Path::new(&p.path)).collect();
+        refuse_capture_path(path, &protected)?;
+        let bytes = self.build();
+        write_file_atomically(path, &bytes)?;
+        Ok(bytes.len() as u64)
+    }
+}
+
+/// File name endings of captures (and of compressed files, which may be
+/// captures): an index is never written to such a name.
+pub const CAPTURE_SUFFIXES: &[&str] = &[
+    ".pcap", ".pcapng", ".ntar", ".cap", ".dmp", ".erf", ".snoop", ".trc", ".5vw", ".pkt", ".gz",
+    ".zst", ".xz", ".bz2", ".lz4", ".zip", ".7z",
+];
+
+/// First bytes of files an index must never replace: pcap (both byte
+/// orders, µs and ns), pcapng, gzip, zstd, xz, bzip2, lz4.
+const CAPTURE_MAGICS: &[&[u8]] = &[
+    &[0xD4, 0xC3, 0xB2, 0xA1],
+    &[0xA1, 0xB2, 0xC3, 0xD4],
+    &[0x4D, 0x3C, 0xB2, 0xA1],
+    &[0xA1, 0xB2, 0x3C, 0x4D],
+    &[0x0A, 0x0D, 0x0D, 0x0A],
+    &[0x1F, 0x8B],
+    &[0x28, 0xB5, 0x2F, 0xFD],
+    &[0xFD, b'7', b'z', b'X', b'Z', 0x00],
+    b"BZh",
+    &[0x04, 0x22, 0x4D, 0x18],
+];
+
+fn refused(path: &Path, why: String) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "refusing to write the index to {}: {why} (choose a name ending in .pktmatch)",
+            path.display()
+        ),
+    )
+}
+
+/// Refuses a path an index must not be written to: a capture-like name, one
+/// of `protected` (the same file, also through links), an existing capture.
+pub fn refuse_capture_path(path: &Path, protected: &[&Path]) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    if name.is_empty() {
+        return Err(refused(path, "not a file name".into()));
+    }
+    if let Some(s) = CAPTURE_SUFFIXES.iter().find(|s| name.ends_with(*s)) {
+        return Err(refused(
+            path,
+            format!("the name ends in {s}, a capture file name"),
+        ));
+    }
+    let canon = |p: &Path| -> Option<PathBuf> { fs::canonicalize(p).ok() };
+    let target = canon(path);
+    for p in protected {
+        let same = p == &path || (target.is_some() && canon(p) == target);
+        if same {
+            return Err(refused(
+                path,
+                format!("it is the capture file of a point ({})", p.display()),
+            ));
+        }
+    }
+    if let Ok(mut f) = File::open(path) {
+        let mut head = [0u8; 8];
+        let mut n = 0;
+        while n < head.len() {
+            match io::Read::read(&mut f, &mut head[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        if CAPTURE_MAGICS
+            .iter()
+            .any(|m| n >= m.len() && head.starts_with(m))
+        {
+            return Err(refused(
+                path,
+                "the existing file there is a capture or a compressed file".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through `.<name>.tmp.<pid>.<n>` in the same
+/// directory, synced, then renamed over `path`.  The temporary file is
+/// removed on failure.
+fn write_file_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut attempt = 0u32;
+    let (tmp, mut file) = loop {
+        let tmp = dir.join(format!(".{name}.tmp.{}.{attempt}", std::process::id()));
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    let mut result = file.write_all(bytes);
+    if result.is_ok() {
+        result = file.sync_all();
+    }
+    drop(file);
+    if result.is_ok() {
+        result = fs::rename(&tmp, path);
+    }
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+        return result;
+    }
+    // Make the rename durable where directories can be synced.
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! The matches as CSV: the machine-readable contract other tools (the lab's
+//! scorer, spreadsheets) rely on.
+//!
+//! ```text
+//! point_a,frame_a,point_b,frame_b,delta_raw_ns,delta_corrected_ns,method,confidence
+//! client,7,wan,5,2718312124,30296,nat,1.000
+//! ```
+//! * one row per match, point_a before point_b in path order; rows sorted by
+//!   (point_a, frame_a, point_b, frame_b);
+//! * points by label, frames 1-based;
+//! * delta_raw_ns = time at b − time at a as captured (integer ns);
+//! * delta_corrected_ns = [`crate::corrected_delta`] with the pair's clock
+//!   model and frame_a's time from FRAME_TIMES; empty when the pair has no
+//!   model or the index no FRAME_TIMES;
+//! * method = its name from METHODS, or `method-<id>` when not named;
+//! * confidence = CONFIDENCE / 255 with three decimals (0.000-1.000).
+//!
+//! Labels and method names never hold commas, quotes or line breaks (the
+//! format forbids them), so no field is quoted.  Lines end in `\n`.
+
+use crate::{clock, Index};
+use std::io::{self, Write};
+
+/// The header line (without the line end).
+pub const CSV_HEADER: &str =
+    "point_a,frame_a,point_b,frame_b,delta_raw_ns,delta_corrected_ns,method,confidence";
+
+/// Confidence byte as a fraction with three decimals.
+pub fn confidence_text(c: u8) -> String {
+    let m = (c as u32 * 1000 + 127) / 255;
+    format!("{}.{:03}", m / 1000, m % 1000)
+}
+
+/// Writes the header and every match once; returns the number of rows.
+/// Buffered internally.
+pub fn export_csv<W: Write>(index: &Index<'_>, writer: W) -> io::Result<u64> {
+    let mut w = io::BufWriter::new(writer);
+    writeln!(w, "{CSV_HEADER}")?;
+    let mut rows = 0u64;
+    for a in index.points() {
+        let ai = a.index();
+        for frame in 1..=a.packets() {
+            let mut ts: Option<Option<i64>> = None;
+            for peer in index.peers(ai, frame) {
+                if peer.point <= ai {
+                    continue;
+                }
+                let Some(b) = index.point(peer.point) else {
+                    continue;
+                };
+                write!(
+                    w,
+                    "{},{},{},{},{},",
+                    a.label(),
+                    frame,
+                    b.label(),
+                    peer.frame,
+                    peer.delta_raw_ns
+                )?;
+                if let Some(m) = index.clock(ai, peer.point) {
+                    let t = *ts.get_or_insert_with(|| index.frame_time_ns(ai, frame));
+                    if let Some(t) = t {
+                        write!(w, "{}", clock::corrected_delta(peer.delta_raw_ns, t, &m))?;
+                    }
+                }
+                match index.method_name(peer.method) {
+                    Some(n) => write!(w, ",{n},")?,
+                    None => write!(w, ",method-{},", peer.method)?,
+                }
+                writeln!(w, "{}", confidence_text(peer.confidence))?;
+                rows += 1;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confidence_values() {
+        assert_eq!(confidence_text(255), "1.000");
+        assert_eq!(confidence_text(0), "0.000");
+        assert_eq!(confidence_text(128), "0.502");
+        assert_eq!(confidence_text(1), "0.004");
+        assert_eq!(confidence_text(254), "0.996");
+    }
+}
