@@ -377,6 +377,35 @@ fn data_trace_payload_goes_to_the_port_dissector() {
     }
 }
 
+#[test]
+fn old_format_records_show_what_is_known() {
+    // No writer emits the old GTCNTL format (fmtid 1, no public header
+    // layout): make the first entry of a raw trace one by its format id.
+    let ws = wireshark();
+    let dir = workdir("fmtid1");
+    let out = dir.join("synthetic-dns-fmtid1.ctrace");
+    synth(&real("real-dns.pcap"), &out, &["--framing", "raw"]);
+    let mut bytes = std::fs::read(&out).unwrap();
+    bytes[7] = 1; // low byte of CTEFMTID of the entry at offset 0
+    std::fs::write(&out, &bytes).unwrap();
+    let trace = ws.add_file(&out);
+    let rows = ws.fields(
+        &trace,
+        &["-c", "2"],
+        &["ctrace.fmtid", "ctrace.cte.len", "data.len", "_ws.col.Info"],
+    );
+    let first = &rows[&1];
+    assert_eq!(first[0], "1");
+    let cte_len: usize = first[1].parse().unwrap();
+    // Everything after the 16-byte CTE header, less the 2-byte CTELENE.
+    assert_eq!(first[2], (cte_len - 16 - 2).to_string());
+    assert_eq!(
+        first[3],
+        "CTRACE IPv4 packet trace (old GTCNTL header) (format id 0x1)"
+    );
+    assert_eq!(rows[&2][0], "4");
+}
+
 /// tshark's error output and exit status for a file.
 fn open_error(ws: &Wireshark, file: &str) -> (bool, String) {
     let out = ws.tshark(&["-r", file]);
