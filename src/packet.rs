@@ -47,7 +47,7 @@ pub struct Packet {
     captured: usize,
     /// Keep our Protocol/Info columns when handing off (see
     /// [`Packet::keep_columns`]).
-    keep_columns: bool,
+    keep_columns: std::cell::Cell<bool>,
 }
 
 /// What a dissector body decided.
@@ -165,7 +165,7 @@ impl Packet {
             pinfo,
             tree: Tree(tree),
             captured,
-            keep_columns: false,
+            keep_columns: std::cell::Cell::new(false),
         }
     }
 
@@ -203,8 +203,8 @@ impl Packet {
     /// Makes the columns read-only while a hand-off sub-dissector runs, so
     /// that what we wrote stays (as Wireshark dissectors do with
     /// `col_set_writable` when they call a payload dissector for its tree).
-    pub fn keep_columns(&mut self) {
-        self.keep_columns = true;
+    pub fn keep_columns(&self) {
+        self.keep_columns.set(true);
     }
 
     /// The tree Wireshark gave us.
@@ -625,13 +625,13 @@ impl Packet {
                 None => sys::tvb_new_subset_remaining(self.tvb, offset as c_int),
                 Some(len) => sys::tvb_new_subset_length(self.tvb, offset as c_int, len as c_int),
             };
-            if self.keep_columns {
+            if self.keep_columns.get() {
                 sys::col_set_writable(self.columns(), -1, crate::abi::wbool(false));
             }
             sys::call_dissector(handle, sub, self.pinfo, self.tree.0);
             // Not reached when the sub-dissector throws; Wireshark makes the
             // columns writable again for the next packet in any case.
-            if self.keep_columns {
+            if self.keep_columns.get() {
                 sys::col_set_writable(self.columns(), -1, crate::abi::wbool(true));
             }
         }

@@ -139,8 +139,10 @@ pub trait FormatReader: Sized + 'static {
     /// registration.
     fn file_type() -> c_int;
     fn encapsulation() -> c_int;
-    /// Recognises the file: Ok(None) = not this format.  Must not consume
-    /// more than it needs; the file is rewound to 0 after a recognition.
+    /// Recognises the file: Ok(None) = not this format.  On recognition the
+    /// reader goes on from where `open` left the file (no seek back: a pipe
+    /// cannot seek back beyond Wireshark's small buffer), so a reader keeps
+    /// the bytes it looked at.
     fn open(file: &mut File) -> Result<Option<Self>, ReadError>;
     /// The next record and its offset in the file; Ok(None) at the end.
     fn read(&mut self, file: &mut File, out: &mut RecordOut) -> Result<Option<i64>, ReadError>;
@@ -210,11 +212,6 @@ pub unsafe extern "C" fn open_routine<R: FormatReader>(
             sys::PM_WTAP_OPEN_ERROR
         }
         Ok(Some(reader)) => {
-            if let Err(error) = file.seek(0) {
-                // SAFETY: as above.
-                unsafe { report(err, err_info, &error) };
-                return sys::PM_WTAP_OPEN_ERROR;
-            }
             let state = Box::new(State {
                 reader,
                 out: RecordOut::default(),

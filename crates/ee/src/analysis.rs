@@ -109,12 +109,13 @@ struct Direction {
 struct DirectionState {
     stream: u32,
     next_bsn: Option<u32>,
-    /// (BSN, DLF, frame) of every data packet seen, for retransmissions.
-    sent: Vec<(u32, u32, u32)>,
+    /// (BSN, DLF, frame) of the latest transmission of each byte range
+    /// within [`WINDOW`] bytes behind the next expected BSN, oldest first.
+    sent: std::collections::VecDeque<(u32, u32, u32)>,
     /// Count of status segments the partner sent so far.
     partner_status_count: u32,
-    /// partner_status_count when each entry of `sent` was first seen.
-    sent_status_mark: Vec<u32>,
+    /// partner_status_count when each entry of `sent` was sent.
+    sent_status_mark: std::collections::VecDeque<u32>,
     /// The message being collected: BSN of its start and (BSN, bytes, frame).
     message_start: Option<u32>,
     message_parts: Vec<(u32, Vec<u8>, u32)>,
@@ -253,12 +254,24 @@ impl Analyzer {
     }
 }
 
+/// How far behind the next expected BSN sent ranges are remembered: far
+/// more than any RTP send window, far less than the 4 GiB sequence space
+/// (so a wrapped BSN never meets a range from the previous lap).
+const WINDOW: u32 = 64 << 20;
+
 fn classify(state: &mut DirectionState, facts: &PacketFacts) -> DataKind {
     let end = facts.bsn.wrapping_add(facts.dlf);
-    let earlier = state.sent.iter().position(|&(bsn, dlf, _)| {
-        // Overlap of [bsn, bsn+dlf) and [facts.bsn, end).
-        ahead(bsn, end) > 0 && ahead(facts.bsn, bsn.wrapping_add(dlf)) > 0
-    });
+    let in_order = state.next_bsn.map_or(true, |next| next == facts.bsn);
+    // Data at the next expected BSN overlaps nothing sent before: only the
+    // rest needs the search (latest transmission first).
+    let earlier = if in_order {
+        None
+    } else {
+        state.sent.iter().rposition(|&(bsn, dlf, _)| {
+            // Overlap of [bsn, bsn+dlf) and [facts.bsn, end).
+            ahead(bsn, end) > 0 && ahead(facts.bsn, bsn.wrapping_add(dlf)) > 0
+        })
+    };
     let kind = match (state.next_bsn, earlier) {
         (_, Some(index)) => {
             let (bsn, dlf, frame) = state.sent[index];
@@ -276,9 +289,11 @@ fn classify(state: &mut DirectionState, facts: &PacketFacts) -> DataKind {
             _ => DataKind::OutOfOrder,
         },
     };
-    if earlier.is_none() {
-        state.sent.push((facts.bsn, facts.dlf, facts.frame));
-        state.sent_status_mark.push(state.partner_status_count);
+    // Remember this transmission, unless it is a mere copy: a copy of a
+    // retransmission is then a duplicate of the retransmission.
+    if !matches!(kind, DataKind::Duplicate { .. }) {
+        state.sent.push_back((facts.bsn, facts.dlf, facts.frame));
+        state.sent_status_mark.push_back(state.partner_status_count);
     }
     let advance = match state.next_bsn {
         None => true,
@@ -286,6 +301,17 @@ fn classify(state: &mut DirectionState, facts: &PacketFacts) -> DataKind {
     };
     if advance {
         state.next_bsn = Some(end);
+    }
+    // Forget ranges that ended far behind what is expected next.
+    if let Some(next) = state.next_bsn {
+        while let Some(&(bsn, dlf, _)) = state.sent.front() {
+            let behind = ahead(bsn.wrapping_add(dlf), next);
+            if (0..i64::from(WINDOW)).contains(&behind) {
+                break;
+            }
+            state.sent.pop_front();
+            state.sent_status_mark.pop_front();
+        }
     }
     kind
 }
@@ -302,13 +328,15 @@ fn collect_message(
     if facts.data.len() != facts.dlf as usize {
         return None; // not all bytes captured: nothing to reassemble
     }
-    if facts.start_of_message {
+    let duplicate = matches!(kind, Some(DataKind::Duplicate { .. }));
+    // A SOMI part starts a new message, unless it is the start of the one
+    // being collected again (a copy or a retransmission).
+    if facts.start_of_message && !duplicate && state.message_start != Some(facts.bsn) {
         state.message_start = Some(facts.bsn);
         state.message_end = None;
         state.message_parts.clear();
     }
     let start = state.message_start?;
-    let duplicate = matches!(kind, Some(DataKind::Duplicate { .. }));
     let held = state
         .message_parts
         .iter()
@@ -423,10 +451,11 @@ mod tests {
             an.analyse(&data(5, 8, b"cccc")).data,
             Some(DataKind::Retransmission { original: 2 })
         );
-        // the same packet again with no status between: duplicate
+        // the same packet again with no status between: a duplicate of the
+        // retransmission
         assert_eq!(
             an.analyse(&data(6, 8, b"cccc")).data,
-            Some(DataKind::Retransmission { original: 2 })
+            Some(DataKind::Duplicate { original: 5 })
         );
         assert_eq!(
             an.analyse(&data(7, 12, b"dddd")).data,
@@ -441,6 +470,37 @@ mod tests {
             an.analyse(&data(2, 8, b"cccc")).data,
             Some(DataKind::Gap { missing: 4 })
         );
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_and_old_ranges_are_forgotten() {
+        let mut an = Analyzer::new();
+        let chunk = vec![0u8; 1400];
+        let mut bsn = u32::MAX - 10 * 1400;
+        for frame in 1..=40 {
+            let facts = data(frame, bsn, &chunk);
+            assert_eq!(
+                an.analyse(&facts).data,
+                Some(DataKind::InOrder),
+                "frame {frame}"
+            );
+            bsn = bsn.wrapping_add(1400);
+        }
+    }
+
+    #[test]
+    fn a_repeated_start_of_message_does_not_restart_reassembly() {
+        let mut an = Analyzer::new();
+        let mut first = data(1, 100, b"ab");
+        first.end_of_message = false;
+        an.analyse(&first);
+        let mut copy = first.clone();
+        copy.frame = 2;
+        an.analyse(&copy);
+        let mut last = data(3, 102, b"cd");
+        last.start_of_message = false;
+        let done = an.analyse(&last).message.clone().unwrap();
+        assert_eq!(done, (b"abcd".to_vec(), vec![1, 3]));
     }
 
     #[test]

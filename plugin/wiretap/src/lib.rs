@@ -72,10 +72,17 @@ extern "C" fn register_module() {
                 extensions_set: ptr::null_mut(),
                 wslua_data: ptr::null_mut(),
             }));
-            sys::wtap_register_open_info(open_info, abi::wbool(false));
+            // First among the heuristic readers: some built-in heuristics
+            // misread trace bytes (and read far into a pipe) before ours
+            // would run; ours is strict (CTELENP = CTELENE self-check).
+            sys::wtap_register_open_info(open_info, abi::wbool(true));
         }
     });
 }
+
+/// Bytes looked at before deciding whether to read more (well within the
+/// buffer Wireshark keeps for seeking back on pipes).
+const PROBE: usize = 4096;
 
 /// The CTRACE format behind Wireshark's reader callbacks.
 struct Ctrace(reader::CtraceReader);
@@ -88,17 +95,30 @@ impl FormatReader for Ctrace {
         ENCAP_ID.load(Ordering::Relaxed)
     }
     fn open(file: &mut File) -> Result<Option<Self>, ReadError> {
-        let mut prefix = vec![0u8; ctrace::framing::DETECT_PREFIX];
+        // A small probe first: when the file is not ours, Wireshark seeks
+        // back to 0 for the next reader, which a pipe allows only within its
+        // buffer.  More is read only for what already looks like a trace.
+        let mut prefix = vec![0u8; PROBE];
         let got = file.read(&mut prefix)?;
         prefix.truncate(got);
-        match reader::recognise(&prefix) {
-            reader::Recognised::Trace(framing) => {
-                Ok(Some(Ctrace(reader::CtraceReader::new(framing))))
-            }
-            reader::Recognised::NotMine => Ok(None),
+        let mut at_eof = got < PROBE;
+        let mut recognised = reader::recognise(&prefix, at_eof);
+        if let reader::Recognised::NeedMore = recognised {
+            let mut rest = vec![0u8; ctrace::framing::DETECT_PREFIX - PROBE];
+            let more = file.read(&mut rest)?;
+            prefix.extend_from_slice(&rest[..more]);
+            at_eof = more < rest.len();
+            recognised = reader::recognise(&prefix, true);
+        }
+        match recognised {
+            reader::Recognised::Trace(framing) => Ok(Some(Ctrace(reader::CtraceReader::new(
+                framing, prefix, at_eof,
+            )))),
+            reader::Recognised::NotMine | reader::Recognised::NeedMore => Ok(None),
             reader::Recognised::Explain(message) => Err(ReadError::bad_file(message)),
         }
     }
+
     fn read(&mut self, file: &mut File, out: &mut RecordOut) -> Result<Option<i64>, ReadError> {
         self.0.read(file, out)
     }

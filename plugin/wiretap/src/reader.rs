@@ -35,12 +35,15 @@ pub struct CtraceReader {
 pub enum Recognised {
     Trace(Framing),
     NotMine,
+    /// Looks like the start of a trace but the probe was too short to tell.
+    NeedMore,
     /// Ours to explain: a CTRACE in a container we cannot read.
     Explain(String),
 }
 
-/// Looks at the first bytes of a file (up to [`framing::DETECT_PREFIX`]).
-pub fn recognise(prefix: &[u8]) -> Recognised {
+/// Looks at the first bytes of a file (up to [`framing::DETECT_PREFIX`];
+/// `complete` when no more can be had).
+pub fn recognise(prefix: &[u8], complete: bool) -> Recognised {
     match framing::detect(prefix) {
         Ok(framing) => Recognised::Trace(framing),
         // The crate's message already says what to do on z/OS.
@@ -50,6 +53,7 @@ pub fn recognise(prefix: &[u8]) -> Recognised {
         Err(error @ Error::Text { encoding, .. }) if mentions_ctrace(prefix, encoding) => {
             Recognised::Explain(format!("CTRACE: {error}"))
         }
+        Err(Error::Truncated { .. }) if !complete => Recognised::NeedMore,
         // Anything else (another format, or too little to tell) is not ours.
         Err(_) => Recognised::NotMine,
     }
@@ -76,13 +80,15 @@ fn mentions_ctrace(prefix: &[u8], encoding: TextEncoding) -> bool {
 }
 
 impl CtraceReader {
-    pub fn new(framing: Framing) -> Self {
+    /// A reader that goes on from the `prefix` the recognition read (the
+    /// file's first bytes; `at_eof` when they are all of it).
+    pub fn new(framing: Framing, prefix: Vec<u8>, at_eof: bool) -> Self {
         CtraceReader {
             stepper: Stepper::new(framing),
-            buf: Vec::with_capacity(CHUNK),
+            buf: prefix,
             pos: 0,
             buf_offset: 0,
-            eof: false,
+            eof: at_eof,
             lookahead: None,
             parts: HashMap::new(),
             group: Vec::new(),

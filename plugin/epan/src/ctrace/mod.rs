@@ -250,8 +250,14 @@ fn info(pthdr: &Pthdr, fmtid: u8) -> String {
 }
 
 fn show_cte(packet: &Packet, root: Tree, at: usize, cte: &Cte) {
-    let item = packet.add_uint(root, &FMTID, at + 7, 1, cte.fmtid().into());
-    packet.set_len(item, usize::from(cte.cteoff()));
+    // The record kind labels the whole CTE header.
+    let item = packet.add_uint(
+        root,
+        &FMTID,
+        at,
+        usize::from(cte.cteoff()),
+        cte.fmtid().into(),
+    );
     let sub = packet.subtree(item, &ETT_CTE);
     packet.add_uint(sub, &CTE_LEN, at, 2, cte.len() as u32);
     packet.add_uint(sub, &CTE_OFFSET, at + 2, 2, cte.cteoff().into());

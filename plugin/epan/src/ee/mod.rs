@@ -77,8 +77,6 @@ wireshark_ffi::dissector!(dissect, &PROTO, dissect_datagram);
 
 fn dissect_datagram(packet: &mut Packet) -> Outcome {
     packet.set_protocol_column(c"EE");
-    // Wireshark's sna would replace our Info with "HPR RTP endpoint nodes".
-    packet.keep_columns();
     let bytes = packet.bytes();
     let datagram = Datagram::parse(bytes);
     let root = packet.add_protocol(packet.tree(), &PROTO, &ETT, 0, bytes.len());
@@ -126,6 +124,9 @@ fn dissect_datagram(packet: &mut Packet) -> Outcome {
     packet.set_info(&info);
 
     let sna = SNA_HANDLE.load(Ordering::Relaxed);
+    // Wireshark's sna would replace our Info with "HPR RTP endpoint nodes"
+    // (with ee.llc_handoff, above, llc/sna write the columns themselves).
+    packet.keep_columns();
     if !PREF_SNA_BIU.get() || sna.is_null() {
         return Outcome::Done(bytes.len());
     }
