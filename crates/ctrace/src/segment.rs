@@ -40,7 +40,21 @@ pub fn continues(prev: &[u8], next: &[u8]) -> bool {
         && n.tod() == p.tod()
         && n.traced_len() == p.traced_len()
         && n.is_outbound() == p.is_outbound()
-        && (p.segment_offset() as u64 + p.payload().len() as u64) < p.traced_len() as u64
+        && falls_short(&p)
+}
+
+/// True when the CTE `cte` (a whole CTE) ends before the end of its packet:
+/// its PTH_OffSegLen plus its bytes fall short of PTH_Tlen, so the next CTE
+/// may continue it.  A reader grouping CTEs into packets needs to look at
+/// the next entry only then.
+pub fn needs_more(cte: &[u8]) -> bool {
+    Cte::new_checked(cte)
+        .and_then(|c| Pthdr::from_cte(&c))
+        .is_ok_and(|p| falls_short(&p))
+}
+
+fn falls_short(p: &Pthdr) -> bool {
+    (p.segment_offset() as u64 + p.payload().len() as u64) < p.traced_len() as u64
 }
 
 /// A packet put back together from one or more CTEs.

@@ -300,15 +300,9 @@ fn convert<W: Write>(
         };
         group.clear();
         group.push(first.1);
-        // Collect the rest of a segmented packet.
-        loop {
-            if ctrace::segment::group_len(&group) < group.len() {
-                break;
-            }
-            let complete = ctrace::reassemble(&group).map_or(true, |p| p.is_complete());
-            if complete {
-                break;
-            }
+        // Collect the rest of a segmented packet: read ahead only while the
+        // last entry says its packet goes on.
+        while ctrace::segment::needs_more(group[group.len() - 1]) {
             match entries.next() {
                 None => break,
                 Some(Err(e)) => return Err(Error(format!("{}: {e}", input.display()))),

@@ -152,22 +152,6 @@ impl CtraceReader {
         }
     }
 
-    /// True when the CTEs in `group` hold the whole packet.
-    fn complete(group: &[(i64, Vec<u8>)]) -> bool {
-        let first = &group[0].1;
-        let Ok(cte) = Cte::new_checked(first) else {
-            return true;
-        };
-        let Ok(pthdr) = Pthdr::from_cte(&cte) else {
-            return true;
-        };
-        if group.len() == 1 && !pthdr.is_segmented() {
-            return true;
-        }
-        let ctes: Vec<&[u8]> = group.iter().map(|(_, bytes)| bytes.as_slice()).collect();
-        ctrace::reassemble(&ctes).map_or(true, |packet| packet.is_complete())
-    }
-
     fn emit(group: &[(i64, Vec<u8>)], out: &mut RecordOut) {
         out.bytes.clear();
         for (_, cte) in group {
@@ -202,7 +186,8 @@ impl CtraceReader {
             },
         };
         self.group.push(first);
-        while !Self::complete(&self.group) {
+        // Read ahead only while the last entry says its packet goes on.
+        while ctrace::segment::needs_more(&self.group[self.group.len() - 1].1) {
             match self.next_entry(file)? {
                 None => break,
                 Some(next) => {
