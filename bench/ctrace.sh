@@ -22,20 +22,14 @@ target/release/ctrace-synth "$work/source.pcap" "$work/trace.ctrace" --framing r
 # leaves out what is not IP, e.g. ARP), as Wireshark's own tools write them.
 tshark -r "$work/source.pcap" -Y "ip || ipv6" -F pcapng -w "$work/baseline.pcapng" 2>/dev/null
 
-# tshark with our plugins from a private HOME (as nobody when root: tshark
-# ignores personal plugins when run as root).
+# tshark with our plugins from a private HOME (the Python below runs it as
+# nobody when root, as plugin_home expects).
 home="$work/home"
-abi=$(tshark --version 2>/dev/null | awk 'NR == 1 { split($3, v, "."); print v[1] "." v[2] }')
-mkdir -p "$home/.local/lib/wireshark/plugins/$abi/epan" "$home/.local/lib/wireshark/plugins/$abi/wiretap"
-cp target/release/libpktmatch_epan.so "$home/.local/lib/wireshark/plugins/$abi/epan/pktmatch.so"
-cp target/release/libpktmatch_wiretap.so "$home/.local/lib/wireshark/plugins/$abi/wiretap/ctrace.so"
+# shellcheck source=tools/plugin-home.sh
+. tools/plugin-home.sh
+plugin_home "$home"
 chmod -R a+rwX "$work"
-as_user=()
-if [ "$(id -u)" = 0 ]; then
-    chown -R 65534:65534 "$work"
-    as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-fi
-tshark_cmd() { "${as_user[@]}" env HOME="$home" tshark "$@"; }
+if [ "$(id -u)" = 0 ]; then chown -R 65534:65534 "$work"; fi
 
 python3 - "$runs" "$work" "$packets" <<'PY'
 import os, subprocess, sys, time, statistics

@@ -38,22 +38,10 @@ rm -rf "$work"
 mkdir -p "$work/failures"
 home=$(mktemp -d /tmp/pktmatch-mutate-XXXXXX)
 trap 'rm -rf "$home"' EXIT
-abi=$(tshark --version | awk 'NR == 1 { split($3, v, "."); print v[1] "." v[2] }')
-plugins="$home/.local/lib/wireshark/plugins/$abi"
-mkdir -p "$plugins/epan" "$plugins/wiretap"
-cp target/release/libpktmatch_epan.so "$plugins/epan/pktmatch.so"
-cp target/release/libpktmatch_wiretap.so "$plugins/wiretap/ctrace.so"
-
-# tshark ignores personal plugins when run as root: run as nobody then.
-run_tshark() {
-    if [ "$(id -u)" = 0 ]; then
-        setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$home" tshark "$@"
-    else
-        HOME="$home" tshark "$@"
-    fi
-}
-chmod -R a+rwX "$home"
-[ "$(id -u)" = 0 ] && chown -R 65534:65534 "$home"
+# shellcheck source=tools/plugin-home.sh
+. tools/plugin-home.sh
+plugin_home "$home"
+run_tshark() { as_plugin_user "$home" tshark "$@"; }
 loaded=$(run_tshark -G plugins | grep -c 'pktmatch.so\|ctrace.so' || true)
 [ "$loaded" = 2 ] || { echo "plugins not loaded by tshark" >&2; exit 1; }
 
