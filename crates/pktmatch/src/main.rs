@@ -26,14 +26,30 @@ enum Command {
         in the packet flags, original length kept, nanosecond time stamps.  The \
         input is only read.")]
     Convert(pktmatch::convert::Args),
+    /// Match packets across capture points (path order, client side first)
+    /// and write the sidecar index the Wireshark plugin and the other
+    /// subcommands read.
+    #[command(after_help = "Examples:\n  \
+        pktmatch index -o shop.pktmatch client.pcapng wan.pcapng dc.pcapng lbserver.pcapng\n  \
+        pktmatch index -o s.pktmatch --point pc=laptop.pcap.gz --point fw=outside.pcapng\n\n\
+        Inputs: pcap (µs/ns, either byte order), pcapng (any interfaces and link types), \
+        gzip-compressed files, z/OS CTRACE.  Inputs are only read.")]
+    Index(pktmatch::index::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Convert(args) => pktmatch::convert::run(&args).map(|summary| {
-            eprintln!("{summary}");
+        Command::Index(args) => pktmatch::index::run(&args).map(|summary| {
+            if !args.quiet {
+                eprint!("{summary}");
+            }
         }),
+        Command::Convert(args) => pktmatch::convert::run(&args)
+            .map(|summary| {
+                eprintln!("{summary}");
+            })
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,471 @@
+//! pktmatch's matching engine: finds the same packet in captures taken at
+//! several points of a path (client side first) and fills an
+//! [`index::IndexBuilder`].  Knows nothing of Wireshark or of the command
+//! line.
+//!
+//! Stages, each over flow-partitioned data so the work stays linear in
+//! packets (the method: shared/research/matching.md and Offord's talk):
+//!
+//! 1. [`table`] — extract: one pass per capture, 40 bytes per frame, frames
+//!    grouped by connection.
+//! 2. [`pairing`] — pair connections of adjacent points by NAT-invariant
+//!    packet keys (tier 1), then by content within a time window (tier 2).
+//! 3. [`packets`] — match packets within each connection pair (sequence,
+//!    timestamp and IP ID translation learnt per direction; TSO/GSO/GRO
+//!    containment); [`proxy`] links the front and back connections of a
+//!    full proxy by HTTP request lines, or TLS turns and timing.
+//! 4. [`clock`] — offset and drift per pair from the matches.
+//! 5. losses (a matched connection's packet missing at the next point) and
+//!    [`via`] — matches between non-adjacent points through the points in
+//!    between.
+
+pub mod clock;
+pub mod methods;
+pub mod packets;
+pub mod pairing;
+pub mod payload;
+pub mod proxy;
+pub mod table;
+pub mod via;
+
+use clock::{ClockFit, Sample};
+use index::{
+    ClockModel, Endpoints, IndexBuilder, PairSpec, SeqOffsets, TranslationKind, TranslationSpec,
+};
+use packets::PacketMatch;
+use pairing::ConnPair;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use table::PointTable;
+
+/// One capture point.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub label: String,
+    pub path: PathBuf,
+}
+
+/// What the engine tells its caller while it works.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress<'a> {
+    /// Reading point `point`: `done` of `total` bytes.
+    Reading { point: u16, done: u64, total: u64 },
+    /// A stage starts.
+    Stage(&'a str),
+}
+
+/// Tuning knobs (defaults suit LANs to intercontinental WANs).
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Tier 2 connection pairing and proxy linking accept time differences
+    /// this far from the clock model.
+    pub window_ns: i64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            window_ns: 2_000_000_000,
+        }
+    }
+}
+
+/// Results for one pair of points.
+#[derive(Clone, Debug, Default)]
+pub struct PairSummary {
+    pub a: u16,
+    pub b: u16,
+    pub adjacent: bool,
+    /// Connections paired by tier 1 (NAT-invariant keys), tier 2 (content
+    /// in a time window) and by the proxy stage.
+    pub conns_tier1: u32,
+    pub conns_tier2: u32,
+    pub conns_proxy: u32,
+    /// Matches per method id.
+    pub by_method: Vec<(u8, u64)>,
+    pub clock: Option<ClockFit>,
+    pub lost_a_to_b: u32,
+    pub lost_b_to_a: u32,
+    pub translations: u32,
+}
+
+/// Results of a whole run.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub packets: Vec<u64>,
+    pub pairs: Vec<PairSummary>,
+    /// Captures that ended in damaged data (read up to there).
+    pub warnings: Vec<String>,
+}
+
+/// Matches of one point pair, as rec indexes (frame − 1).
+pub(crate) struct PairMatches {
+    pub a: u16,
+    pub b: u16,
+    pub matches: Vec<PacketMatch>,
+    pub clock: Option<ClockFit>,
+}
+
+/// Reads every input, matches, and fills a new index builder.
+pub fn run(
+    inputs: &[Input],
+    options: &Options,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<(IndexBuilder, Summary), String> {
+    if inputs.len() < 2 {
+        return Err("at least two capture points are needed".into());
+    }
+    let mut builder = IndexBuilder::new();
+    for &(id, name) in methods::ALL {
+        builder.set_method(id, name).map_err(|e| e.to_string())?;
+    }
+    let mut tables = Vec::with_capacity(inputs.len());
+    let mut summary = Summary::default();
+    for (i, input) in inputs.iter().enumerate() {
+        let size = std::fs::metadata(&input.path)
+            .map_err(|e| format!("{}: {e}", input.path.display()))?
+            .len();
+        let point = builder
+            .add_point(&input.label, &input.path.to_string_lossy(), size)
+            .map_err(|e| format!("{}: {e}", input.label))?;
+        debug_assert_eq!(usize::from(point), i);
+        progress(Progress::Reading { point, done: 0, total: size });
+        let t = table::read_point(&input.path, point, &mut builder, |done| {
+            progress(Progress::Reading { point, done, total: size })
+        })?;
+        progress(Progress::Reading { point, done: size, total: size });
+        if let Some(w) = &t.truncated {
+            summary.warnings.push(w.clone());
+        }
+        summary.packets.push(t.recs.len() as u64);
+        tables.push(t);
+    }
+
+    let mut adjacent = Vec::new();
+    for a in 0..inputs.len() - 1 {
+        progress(Progress::Stage("matching"));
+        let (pm, ps) = match_adjacent(&tables, a, options, &mut builder)?;
+        summary.pairs.push(ps);
+        adjacent.push(pm);
+    }
+    progress(Progress::Stage("composing"));
+    let composed = via::compose(&tables, &adjacent);
+    for pm in adjacent.iter().chain(composed.iter()) {
+        for m in &pm.matches {
+            let ta = &tables[pm.a as usize].recs[m.a as usize];
+            let tb = &tables[pm.b as usize].recs[m.b as usize];
+            builder
+                .add_match(pm.a, m.a + 1, pm.b, m.b + 1, tb.ts - ta.ts, m.method, m.conf)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    for pm in &composed {
+        let spec = PairSpec {
+            clock: pm.clock.map(|c| c.model),
+            offset_error_ns: pm.clock.map_or(0, |c| c.bound_ns),
+            matched: pm.matches.len().min(u32::MAX as usize) as u32,
+            lost_a_to_b: 0,
+            lost_b_to_a: 0,
+        };
+        builder.set_pair(pm.a, pm.b, spec).map_err(|e| e.to_string())?;
+        summary.pairs.push(PairSummary {
+            a: pm.a,
+            b: pm.b,
+            adjacent: false,
+            by_method: vec![(methods::VIA, pm.matches.len() as u64)],
+            clock: pm.clock,
+            ..Default::default()
+        });
+    }
+    Ok((builder, summary))
+}
+
+/// Stages 2-5 for points `a` and `a + 1`.
+fn match_adjacent(
+    tables: &[PointTable],
+    a: usize,
+    options: &Options,
+    builder: &mut IndexBuilder,
+) -> Result<(PairMatches, PairSummary), String> {
+    let (ta, tb) = (&tables[a], &tables[a + 1]);
+    let (pa, pb) = (a as u16, a as u16 + 1);
+    let reference = ta.first_ts;
+
+    // Tier 1, matched without a clock; the clock from its matches.
+    let mut conn_pairs = pairing::pair_nat(ta, tb);
+    let first: Vec<_> = conn_pairs
+        .iter()
+        .map(|p| packets::match_pair(ta, tb, p, None))
+        .collect();
+    let clock0 = clock::fit(&samples(ta, tb, &conn_pairs, &first, &[]), reference);
+    let tier1 = conn_pairs.len() as u32;
+    // Tier 2 within a window around that clock (no window without one).
+    let tier2 = pairing::pair_content(
+        ta,
+        tb,
+        &conn_pairs,
+        clock0.as_ref().map(|c| &c.model),
+        options.window_ns,
+    );
+    let tier2_n = tier2.len() as u32;
+    conn_pairs.extend(tier2);
+    let clock_hint = clock0.map(|c| c.model);
+    let results: Vec<_> = conn_pairs
+        .iter()
+        .map(|p| packets::match_pair(ta, tb, p, clock_hint.as_ref()))
+        .collect();
+    // Full proxy: connections still unpaired, linked by their messages.
+    let proxied = proxy::link(ta, tb, &conn_pairs, clock_hint.as_ref(), options.window_ns);
+    let clock = clock::fit(&samples(ta, tb, &conn_pairs, &results, &proxied.matches), reference)
+        .or(clock0);
+
+    let mut matches: Vec<PacketMatch> = results.iter().flat_map(|r| r.matches.iter().copied()).collect();
+    matches.extend(proxied.matches.iter().copied());
+
+    // Losses: a matched connection's packet seen at the point it passes
+    // first and missing at the other.
+    let (lost_ab, lost_ba) = losses(ta, tb, pa, pb, &conn_pairs, &results, clock.as_ref(), builder)?;
+
+    let mut translations = 0;
+    for (p, r) in conn_pairs.iter().zip(&results) {
+        if let Some(spec) = translation(ta, tb, pa, pb, p, r) {
+            builder.add_translation(spec).map_err(|e| e.to_string())?;
+            translations += 1;
+        }
+    }
+    for l in &proxied.links {
+        builder.add_translation(l.clone()).map_err(|e| e.to_string())?;
+        translations += 1;
+    }
+
+    let mut by_method = std::collections::BTreeMap::<u8, u64>::new();
+    for m in &matches {
+        *by_method.entry(m.method).or_default() += 1;
+    }
+    builder
+        .set_pair(
+            pa,
+            pb,
+            PairSpec {
+                clock: clock.map(|c| c.model),
+                offset_error_ns: clock.map_or(0, |c| c.bound_ns),
+                matched: matches.len().min(u32::MAX as usize) as u32,
+                lost_a_to_b: lost_ab,
+                lost_b_to_a: lost_ba,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    let summary = PairSummary {
+        a: pa,
+        b: pb,
+        adjacent: true,
+        conns_tier1: tier1,
+        conns_tier2: tier2_n,
+        conns_proxy: proxied.links.len() as u32,
+        by_method: by_method.into_iter().collect(),
+        clock,
+        lost_a_to_b: lost_ab,
+        lost_b_to_a: lost_ba,
+        translations,
+    };
+    Ok((
+        PairMatches {
+            a: pa,
+            b: pb,
+            matches,
+            clock,
+        },
+        summary,
+    ))
+}
+
+/// Clock samples: every match, grouped by connection pair and direction.
+fn samples(
+    ta: &PointTable,
+    tb: &PointTable,
+    pairs: &[ConnPair],
+    results: &[packets::PairResult],
+    extra: &[PacketMatch],
+) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for (k, r) in results.iter().enumerate().take(pairs.len()) {
+        for m in &r.matches {
+            let t = ta.recs[m.a as usize].ts;
+            out.push(Sample {
+                ta: t,
+                delta: tb.recs[m.b as usize].ts - t,
+                group: (k as u32) << 1 | u32::from(m.dir),
+            });
+        }
+    }
+    // Proxy anchors: one group per direction after all connection pairs.
+    let base = (pairs.len() as u32 + 1) << 1;
+    for m in extra {
+        let t = ta.recs[m.a as usize].ts;
+        out.push(Sample {
+            ta: t,
+            delta: tb.recs[m.b as usize].ts - t,
+            group: base | u32::from(m.dir),
+        });
+    }
+    out
+}
+
+/// Records the packets of matched connections missing at the other point.
+#[allow(clippy::too_many_arguments)]
+fn losses(
+    ta: &PointTable,
+    tb: &PointTable,
+    pa: u16,
+    pb: u16,
+    pairs: &[ConnPair],
+    results: &[packets::PairResult],
+    clock: Option<&ClockFit>,
+    builder: &mut IndexBuilder,
+) -> Result<(u32, u32), String> {
+    let Some(clock) = clock else { return Ok((0, 0)) };
+    let model = clock.model;
+    let inverse = model.inverse();
+    let (mut ab, mut ba) = (0u32, 0u32);
+    for (p, r) in pairs.iter().zip(results) {
+        // Which direction goes from A to B: the one whose transit, after
+        // the clock model, is larger.
+        let mut transit = [(0i128, 0i64); 2];
+        for m in &r.matches {
+            let t = ta.recs[m.a as usize].ts;
+            let d = tb.recs[m.b as usize].ts - model.peer_time(t);
+            transit[m.dir as usize].0 += i128::from(d);
+            transit[m.dir as usize].1 += 1;
+        }
+        let mean = |k: usize| transit[k].0 / i128::from(transit[k].1.max(1));
+        let forward = if transit[0].1 > 0 && transit[1].1 > 0 {
+            if mean(0) >= mean(1) { 0 } else { 1 }
+        } else if let Some(cd) = ta.conns[p.a as usize].client_dir() {
+            // One direction matched only: assume the client is on A's side.
+            cd
+        } else {
+            continue;
+        };
+        let mut seen_a = rustc_hash::FxHashSet::default();
+        let mut seen_b = rustc_hash::FxHashSet::default();
+        for m in &r.matches {
+            seen_a.insert(m.a);
+            seen_b.insert(m.b);
+        }
+        let cb = &tb.conns[p.b as usize];
+        let ca = &ta.conns[p.a as usize];
+        // Only within the other point's view of the connection (± 1 s): a
+        // capture that started late or stopped early misses, not loses.
+        let margin = 1_000_000_000;
+        for &i in ta.packets(p.a) {
+            let rec = &ta.recs[i as usize];
+            if rec.dir() != forward || seen_a.contains(&i) {
+                continue;
+            }
+            let at_b = model.peer_time(rec.ts);
+            let outside = at_b < tb.first_ts || at_b > tb.last_ts;
+            let within = at_b >= cb.first_ts - margin && at_b <= cb.last_ts + margin;
+            if !within && !outside {
+                continue;
+            }
+            let flags = if outside { index::lost::flags::OUTSIDE_CAPTURE } else { 0 };
+            builder.add_lost(pa, i + 1, pb, flags).map_err(|e| e.to_string())?;
+            if !outside {
+                ab += 1;
+            }
+        }
+        let backward_at_b = forward ^ usize::from(p.flip) ^ 1;
+        for &j in tb.packets(p.b) {
+            let rec = &tb.recs[j as usize];
+            if rec.dir() != backward_at_b || seen_b.contains(&j) {
+                continue;
+            }
+            let at_a = inverse.peer_time(rec.ts);
+            let outside = at_a < ta.first_ts || at_a > ta.last_ts;
+            let within = at_a >= ca.first_ts - margin && at_a <= ca.last_ts + margin;
+            if !within && !outside {
+                continue;
+            }
+            let flags = if outside { index::lost::flags::OUTSIDE_CAPTURE } else { 0 };
+            builder.add_lost(pb, j + 1, pa, flags).map_err(|e| e.to_string())?;
+            if !outside {
+                ba += 1;
+            }
+        }
+    }
+    Ok((ab, ba))
+}
+
+fn socket(key: &capture::FlowKey, src: bool) -> SocketAddr {
+    if src {
+        SocketAddr::new(key.src_ip(), key.sport)
+    } else {
+        SocketAddr::new(key.dst_ip(), key.dport)
+    }
+}
+
+/// The translation record of a connection pair, when anything changed.
+fn translation(
+    ta: &PointTable,
+    tb: &PointTable,
+    pa: u16,
+    pb: u16,
+    p: &ConnPair,
+    r: &packets::PairResult,
+) -> Option<TranslationSpec> {
+    let ka = &ta.conns[p.a as usize].key;
+    let kb = &tb.conns[p.b as usize].key;
+    // Orient both as client → server when the client is known (A's
+    // direction 0 otherwise).
+    let client = ta.conns[p.a as usize].client_dir().unwrap_or(0);
+    let a_key = if client == 0 { *ka } else { ka.reversed() };
+    let b_key = if client ^ usize::from(p.flip) == 0 { *kb } else { kb.reversed() };
+    let src_changed = (a_key.src, a_key.sport) != (b_key.src, b_key.sport);
+    let dst_changed = (a_key.dst, a_key.dport) != (b_key.dst, b_key.dport);
+    let c2s = r.dirs[client].seq_off;
+    let s2c = r.dirs[1 - client].seq_off;
+    let seq = c2s != 0 || s2c != 0;
+    let kind = match (src_changed, dst_changed) {
+        (true, true) => TranslationKind::SnatDnat,
+        (true, false) => TranslationKind::Snat,
+        (false, true) => TranslationKind::Dnat,
+        (false, false) if seq => TranslationKind::SeqOnly,
+        (false, false) => return None,
+    };
+    let ep = Endpoints {
+        ip_proto: a_key.proto,
+        a_src: socket(&a_key, true),
+        a_dst: socket(&a_key, false),
+        b_src: socket(&b_key, true),
+        b_dst: socket(&b_key, false),
+    };
+    let mut summary = format!("{} {} → {} became {} → {}", kind.name(), ep.a_src, ep.a_dst, ep.b_src, ep.b_dst);
+    if seq {
+        summary.push_str(&format!(
+            "; seq +{c2s} client→server, +{s2c} server→client"
+        ));
+    }
+    Some(TranslationSpec {
+        a: pa,
+        b: pb,
+        kind,
+        summary,
+        endpoints: Some(ep),
+        seq_offsets: seq.then_some(SeqOffsets {
+            client_to_server: c2s,
+            server_to_client: s2c,
+        }),
+    })
+}
+
+/// Composes two clock models: A → M then M → B, as one A → B model.
+pub(crate) fn compose_clock(ab: &ClockFit, bc: &ClockFit) -> ClockFit {
+    let r = ab.model.reference_ns();
+    let off = bc.model.peer_time(ab.model.peer_time(r)) - r;
+    ClockFit {
+        model: ClockModel::new(off, ab.model.drift_ppb() + bc.model.drift_ppb(), r),
+        bound_ns: ab.bound_ns + bc.bound_ns,
+        points: ab.points.min(bc.points),
+        both_ways: ab.both_ways && bc.both_ways,
+    }
+}

@@ -1,0 +1,411 @@
+//! Stage 3 — match the packets of two paired connections.
+//!
+//! Per direction the pair first learns what the path between the points
+//! does to the packets: a constant sequence number offset (firewall ISN
+//! randomisation, SYNPROXY), the acknowledgement offset (the other
+//! direction's sequence offset), a TCP timestamp offset, and whether the IP
+//! ID survives.  B's packets are then translated into A's number space and
+//! matched on an exact key: flags, seq, ack, payload length and digest,
+//! plus TSval and IP ID where they are known to survive — the IP ID is
+//! never the only key.  Equal keys (retransmitted bytes with equal headers)
+//! pair in capture order, the nearest in time first once a clock is known.
+//! What is left is tried for TSO/GSO/GRO: a segment whose byte range lies
+//! inside a bigger segment with the same acknowledgement and timestamp at
+//! the other point (one-to-many, either way round).
+
+use crate::methods;
+use crate::pairing::{app_nat_safe, mix, ConnPair};
+use crate::table::{bits, PointTable, Rec};
+use capture::keys::tcp;
+use index::ClockModel;
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+
+/// One packet seen at both points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketMatch {
+    /// Rec index (frame − 1) at A and at B.
+    pub a: u32,
+    pub b: u32,
+    pub method: u8,
+    /// 0-255 ↔ 0-100 %.
+    pub conf: u8,
+    /// Direction at A (0/1, see [`Rec::dir`]).
+    pub dir: u8,
+}
+
+/// What the path does to one direction of a connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DirTranslation {
+    /// B's sequence number minus A's (wrapping).
+    pub seq_off: u32,
+    pub ack_off: u32,
+    /// None: no timestamps to compare, or not constant.
+    pub ts_off: Option<u32>,
+    /// The IP ID is carried unchanged.
+    pub ip_id_kept: bool,
+}
+
+/// The result for one connection pair.
+#[derive(Clone, Debug, Default)]
+pub struct PairResult {
+    pub dirs: [DirTranslation; 2],
+    /// Matches found (in A's frame order per direction).
+    pub matches: Vec<PacketMatch>,
+}
+
+fn mode(counts: &FxHashMap<u32, u32>) -> Option<(u32, u32)> {
+    counts
+        .iter()
+        .max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0)))
+        .map(|(&v, &n)| (v, n))
+}
+
+/// Packets of a connection split by A's direction numbering.
+fn split(t: &PointTable, c: u32, flip: bool) -> [Vec<u32>; 2] {
+    let mut out = [Vec::new(), Vec::new()];
+    for &i in t.packets(c) {
+        let d = t.recs[i as usize].dir() ^ usize::from(flip);
+        out[d].push(i);
+    }
+    out
+}
+
+/// Matches the packets of `p` (connection `p.a` at A, `p.b` at B).  `clock`
+/// (A → B), when known, orders equal-key candidates by time.
+pub fn match_pair(
+    ta: &PointTable,
+    tb: &PointTable,
+    p: &ConnPair,
+    clock: Option<&ClockModel>,
+) -> PairResult {
+    let pa = split(ta, p.a, false);
+    let pb = split(tb, p.b, p.flip);
+    let ca = &ta.conns[p.a as usize];
+    let cb = &tb.conns[p.b as usize];
+    let same_addressing = ca.key == cb.key && !p.flip;
+    // A digest cut short by a snap length is not comparable: when either
+    // point cut any packet of the connection, the digest stays out of it.
+    let partial = |t: &PointTable, s: &[Vec<u32>; 2]| {
+        s.iter().flatten().any(|&i| t.recs[i as usize].has(bits::PARTIAL_DIGEST))
+    };
+    let use_digest = !partial(ta, &pa) && !partial(tb, &pb);
+    let mut res = PairResult::default();
+    if ca.is_tcp() {
+        res.dirs = learn_tcp(ta, tb, &pa, &pb, use_digest);
+    } else {
+        for d in 0..2 {
+            res.dirs[d].ip_id_kept = ip_id_kept_datagram(ta, tb, &pa[d], &pb[d], use_digest);
+        }
+    }
+    let translated = res.dirs.iter().any(|t| t.seq_off != 0 || t.ack_off != 0 || t.ts_off.is_some_and(|o| o != 0));
+    let exact_method = if !ca.is_tcp() {
+        methods::APP
+    } else if same_addressing {
+        methods::SAME
+    } else if translated {
+        methods::SEQ
+    } else {
+        methods::NAT
+    };
+    for d in 0..2 {
+        let tr = res.dirs[d];
+        let key = |r: &Rec, from_b: bool| exact_key(r, from_b, &tr, use_digest);
+        let mut by_key: FxHashMap<u64, VecDeque<u32>> = FxHashMap::default();
+        for &i in &pb[d] {
+            by_key.entry(key(&tb.recs[i as usize], true)).or_default().push_back(i);
+        }
+        let mut matched_b: FxHashMap<u32, ()> = FxHashMap::default();
+        let mut left_a = Vec::new();
+        for &i in &pa[d] {
+            let ra = &ta.recs[i as usize];
+            let k = key(ra, false);
+            let Some(q) = by_key.get_mut(&k) else {
+                left_a.push(i);
+                continue;
+            };
+            let Some(pos) = pick(q, ra, tb, clock) else {
+                left_a.push(i);
+                continue;
+            };
+            let several = q.len() > 1;
+            let j = q.remove(pos).unwrap_or_default();
+            let rb = &tb.recs[j as usize];
+            let method = if !ca.is_tcp() && ra.app() == 0 { methods::DIGEST } else { exact_method };
+            let strong = (tr.ip_id_kept && ra.has(bits::HAS_IP_ID))
+                || (ra.has(bits::HAS_TSVAL) && rb.has(bits::HAS_TSVAL) && tr.ts_off.is_some());
+            let conf = match (strong, several) {
+                (true, false) => 255,
+                (true, true) | (false, false) => 240,
+                (false, true) => 200,
+            };
+            matched_b.insert(j, ());
+            res.matches.push(PacketMatch { a: i, b: j, method, conf, dir: d as u8 });
+        }
+        if ca.is_tcp() {
+            let left_b: Vec<u32> = pb[d].iter().copied().filter(|j| !matched_b.contains_key(j)).collect();
+            tso(ta, tb, &left_a, &left_b, &tr, d as u8, &mut res.matches);
+        }
+    }
+    res
+}
+
+/// Of the candidates with an equal key, the one to take for A's packet
+/// `ra`: without a clock the first (capture order; the path is FIFO); with
+/// one, the one nearest the expected time, among the first few.
+fn pick(q: &VecDeque<u32>, ra: &Rec, tb: &PointTable, clock: Option<&ClockModel>) -> Option<usize> {
+    if q.is_empty() {
+        return None;
+    }
+    let Some(m) = clock else { return Some(0) };
+    let expect = m.peer_time(ra.ts);
+    q.iter()
+        .take(8)
+        .enumerate()
+        .min_by_key(|(_, &j)| (tb.recs[j as usize].ts - expect).unsigned_abs())
+        .map(|(k, _)| k)
+}
+
+fn exact_key(r: &Rec, from_b: bool, tr: &DirTranslation, use_digest: bool) -> u64 {
+    let sub = |v: u32, off: u32| if from_b { v.wrapping_sub(off) } else { v };
+    let mut h = mix(0, u64::from(r.len) << 8 | u64::from(r.tcp_flags & (tcp::SYN | tcp::FIN | tcp::RST | tcp::ACK)));
+    if r.is_tcp() {
+        let ack = if r.tcp_flags & tcp::ACK != 0 { sub(r.ack, tr.ack_off) } else { 0 };
+        h = mix(h, u64::from(sub(r.seq, tr.seq_off)) << 32 | u64::from(ack));
+        if let Some(off) = tr.ts_off {
+            let ts = if r.has(bits::HAS_TSVAL) { u64::from(sub(r.tsval, off)) | 1 << 40 } else { 0 };
+            h = mix(h, ts);
+        }
+    } else {
+        h = mix(h, app_nat_safe(r.app()));
+    }
+    if use_digest {
+        h = mix(h, u64::from(r.digest) | 1 << 33);
+    }
+    if tr.ip_id_kept {
+        let id = if r.has(bits::HAS_IP_ID) { u64::from(r.ip_id) | 1 << 20 } else { 0 };
+        h = mix(h, id);
+    }
+    h
+}
+
+/// Learns the per-direction translation of a TCP connection pair.
+fn learn_tcp(
+    ta: &PointTable,
+    tb: &PointTable,
+    pa: &[Vec<u32>; 2],
+    pb: &[Vec<u32>; 2],
+    use_digest: bool,
+) -> [DirTranslation; 2] {
+    let mut seq_off: [Option<u32>; 2] = [None, None];
+    for d in 0..2 {
+        // Data packets with equal content (length, digest) and SYNs: the
+        // sequence offset is the most common difference.
+        let mut first: FxHashMap<(u32, u32, u8), u32> = FxHashMap::default();
+        for &i in &pa[d] {
+            let r = &ta.recs[i as usize];
+            if r.len > 0 || r.tcp_flags & tcp::SYN != 0 {
+                let dg = if use_digest { r.digest } else { 0 };
+                first.entry((r.len, dg, r.tcp_flags & tcp::SYN)).or_insert(r.seq);
+            }
+        }
+        let mut counts: FxHashMap<u32, u32> = FxHashMap::default();
+        for &j in &pb[d] {
+            let r = &tb.recs[j as usize];
+            if r.len > 0 || r.tcp_flags & tcp::SYN != 0 {
+                let dg = if use_digest { r.digest } else { 0 };
+                if let Some(&s) = first.get(&(r.len, dg, r.tcp_flags & tcp::SYN)) {
+                    *counts.entry(r.seq.wrapping_sub(s)).or_default() += 1;
+                }
+            }
+        }
+        seq_off[d] = mode(&counts).map(|(v, _)| v);
+    }
+    // A direction with neither data nor SYN at both points (pure ACKs of a
+    // download): its acks are the other direction's sequence numbers, so
+    // pair packets by acknowledgement and take the sequence difference.
+    for d in 0..2 {
+        if seq_off[d].is_some() {
+            continue;
+        }
+        let ack_off = seq_off[1 - d].unwrap_or(0);
+        let mut by_ack: FxHashMap<u32, u32> = FxHashMap::default();
+        for &i in &pa[d] {
+            let r = &ta.recs[i as usize];
+            by_ack.entry(r.ack).or_insert(r.seq);
+        }
+        let mut counts: FxHashMap<u32, u32> = FxHashMap::default();
+        for &j in &pb[d] {
+            let r = &tb.recs[j as usize];
+            if let Some(&s) = by_ack.get(&r.ack.wrapping_sub(ack_off)) {
+                *counts.entry(r.seq.wrapping_sub(s)).or_default() += 1;
+            }
+        }
+        seq_off[d] = Some(mode(&counts).map_or(0, |(v, _)| v));
+    }
+    let mut out = [DirTranslation::default(); 2];
+    for d in 0..2 {
+        out[d].seq_off = seq_off[d].unwrap_or(0);
+        out[d].ack_off = seq_off[1 - d].unwrap_or(0);
+    }
+    // With sequence numbers aligned, packets unique on (flags, seq, ack,
+    // length, digest) tell whether TSval and IP ID survive.
+    for d in 0..2 {
+        let tr = out[d];
+        let base = DirTranslation { ts_off: None, ip_id_kept: false, ..tr };
+        let mut a_keys: FxHashMap<u64, (u32, bool)> = FxHashMap::default();
+        for &i in &pa[d] {
+            let k = exact_key(&ta.recs[i as usize], false, &base, use_digest);
+            a_keys.entry(k).and_modify(|e| e.1 = false).or_insert((i, true));
+        }
+        let mut ts_counts: FxHashMap<u32, u32> = FxHashMap::default();
+        let (mut id_same, mut id_total) = (0u32, 0u32);
+        for &j in &pb[d] {
+            let rb = &tb.recs[j as usize];
+            let k = exact_key(rb, true, &base, use_digest);
+            let Some(&(i, true)) = a_keys.get(&k) else { continue };
+            let ra = &ta.recs[i as usize];
+            if ra.has(bits::HAS_TSVAL) && rb.has(bits::HAS_TSVAL) {
+                *ts_counts.entry(rb.tsval.wrapping_sub(ra.tsval)).or_default() += 1;
+            }
+            if ra.has(bits::HAS_IP_ID) && rb.has(bits::HAS_IP_ID) {
+                id_total += 1;
+                id_same += u32::from(ra.ip_id == rb.ip_id);
+            }
+        }
+        let ts_total: u32 = ts_counts.values().sum();
+        out[d].ts_off = mode(&ts_counts).and_then(|(v, n)| (n * 10 >= ts_total * 9).then_some(v));
+        out[d].ip_id_kept = id_total > 0 && id_same * 10 >= id_total * 9;
+    }
+    out
+}
+
+/// UDP and others: does the IP ID survive between the points?
+fn ip_id_kept_datagram(ta: &PointTable, tb: &PointTable, pa: &[u32], pb: &[u32], use_digest: bool) -> bool {
+    let base = DirTranslation::default();
+    let mut a_keys: FxHashMap<u64, u16> = FxHashMap::default();
+    for &i in pa {
+        let r = &ta.recs[i as usize];
+        if r.has(bits::HAS_IP_ID) {
+            a_keys.insert(exact_key(r, false, &base, use_digest), r.ip_id);
+        }
+    }
+    let (mut same, mut total) = (0u32, 0u32);
+    for &j in pb {
+        let r = &tb.recs[j as usize];
+        if let (true, Some(&id)) = (r.has(bits::HAS_IP_ID), a_keys.get(&exact_key(r, true, &base, use_digest))) {
+            total += 1;
+            same += u32::from(id == r.ip_id);
+        }
+    }
+    total > 0 && same * 10 >= total * 9
+}
+
+/// A data segment in A's sequence space: [start, end), ack, tsval.
+#[derive(Clone, Copy)]
+struct Seg {
+    idx: u32,
+    start: u32,
+    end: u32,
+    ack: u32,
+    ts: Option<u32>,
+    ip_id: Option<u16>,
+    time: i64,
+}
+
+fn segs(t: &PointTable, idx: &[u32], from_b: bool, tr: &DirTranslation) -> Vec<Seg> {
+    let sub = |v: u32, off: u32| if from_b { v.wrapping_sub(off) } else { v };
+    idx.iter()
+        .filter_map(|&i| {
+            let r = &t.recs[i as usize];
+            (r.len > 0).then(|| {
+                let start = sub(r.seq, tr.seq_off);
+                Seg {
+                    idx: i,
+                    start,
+                    end: start.wrapping_add(r.len),
+                    ack: sub(r.ack, tr.ack_off),
+                    ts: tr.ts_off.filter(|_| r.has(bits::HAS_TSVAL)).map(|o| sub(r.tsval, o)),
+                    ip_id: r.has(bits::HAS_IP_ID).then_some(r.ip_id),
+                    time: r.ts,
+                }
+            })
+        })
+        .collect()
+}
+
+/// TSO/GSO/GRO: each left-over small segment goes to the bigger segment
+/// of the other point that contains its bytes, with equal ack and TSval.
+fn tso(
+    ta: &PointTable,
+    tb: &PointTable,
+    left_a: &[u32],
+    left_b: &[u32],
+    tr: &DirTranslation,
+    dir: u8,
+    out: &mut Vec<PacketMatch>,
+) {
+    if left_a.is_empty() || left_b.is_empty() {
+        return;
+    }
+    let sa = segs(ta, left_a, false, tr);
+    let sb = segs(tb, left_b, true, tr);
+    // Small at A inside big at B, then small at B inside big at A.
+    for (small, big, small_is_a) in [(&sa, &sb, true), (&sb, &sa, false)] {
+        if small.is_empty() || big.is_empty() {
+            continue;
+        }
+        // Sequence numbers relative to the first big segment's start, so
+        // sorting works across a wrap of the 32-bit space.
+        let base = big[0].start;
+        let mut order: Vec<usize> = (0..big.len()).collect();
+        order.sort_by_key(|&k| big[k].start.wrapping_sub(base));
+        let starts: Vec<u32> = order.iter().map(|&k| big[k].start.wrapping_sub(base)).collect();
+        for s in small.iter() {
+            let rs = s.start.wrapping_sub(base);
+            let re = s.end.wrapping_sub(base);
+            if re < rs {
+                continue;
+            }
+            // Candidates start at or before the small segment, at most
+            // 256 KiB before (the largest GSO/GRO packet is 64 KiB).
+            let hi = starts.partition_point(|&x| x <= rs);
+            let mut best: Option<(u8, u64, usize)> = None;
+            for pos in (0..hi).rev() {
+                if rs - starts[pos] > 256 * 1024 {
+                    break;
+                }
+                let g = &big[order[pos]];
+                let ge = g.end.wrapping_sub(base);
+                let len_g = ge.wrapping_sub(starts[pos]);
+                if ge < re || len_g <= re - rs || g.ack != s.ack || (g.ts.is_some() && s.ts.is_some() && g.ts != s.ts) {
+                    continue;
+                }
+                // GSO gives the k-th segment the big packet's IP ID + k.
+                let id_fits = match (g.ip_id, s.ip_id) {
+                    (Some(gi), Some(si)) if tr.ip_id_kept => {
+                        let k = si.wrapping_sub(gi);
+                        u32::from(k) <= (rs - starts[pos]) && (k == 0) == (rs == starts[pos])
+                    }
+                    _ => false,
+                };
+                let rank = if id_fits { 0 } else { 1 };
+                let dist = (g.time - s.time).unsigned_abs();
+                if best.is_none_or(|(r, d, _)| (rank, dist) < (r, d)) {
+                    best = Some((rank, dist, order[pos]));
+                }
+            }
+            if let Some((rank, _, k)) = best {
+                let g = &big[k];
+                let (a, b) = if small_is_a { (s.idx, g.idx) } else { (g.idx, s.idx) };
+                out.push(PacketMatch {
+                    a,
+                    b,
+                    method: methods::TSO,
+                    conf: if rank == 0 { 250 } else { 230 },
+                    dir,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! What a TCP payload starts with, for the full-proxy stage: an HTTP
+//! request line, an HTTP status line, or a TLS record header.  Only the
+//! first bytes of packets that start a message are looked at; the proxy
+//! stage pairs messages, never whole streams.
+
+use crate::table::MsgKind;
+use capture::Link;
+use etherparse::{LaxIpSlice, TcpHeaderSlice};
+
+/// HTTP/1.x request methods (RFC 9110 §9 and WebDAV's common ones).
+const METHODS: &[&[u8]] = &[
+    b"GET ", b"POST ", b"PUT ", b"HEAD ", b"DELETE ", b"OPTIONS ", b"PATCH ", b"CONNECT ",
+    b"TRACE ", b"PROPFIND ",
+];
+
+/// The TCP payload of an IP packet (bounded by the IP length fields, so
+/// Ethernet padding is not payload).
+pub fn tcp_payload(link: Link, data: &[u8]) -> Option<&[u8]> {
+    let ip = capture::link::ip_payload(link, data)?;
+    let (ip, _) = LaxIpSlice::from_slice(ip).ok()?;
+    let p = ip.payload();
+    if p.ip_number.0 != 6 || p.fragmented {
+        return None;
+    }
+    let seg = p.payload;
+    let tcp = TcpHeaderSlice::from_slice(seg).ok()?;
+    seg.get(tcp.slice().len()..)
+}
+
+/// FNV-1a: a stable 64-bit hash of a request line (stable across runs, so
+/// two indexes of the same captures agree).
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The message a payload starts, if any: (kind, value).
+pub fn sniff(link: Link, data: &[u8]) -> Option<(MsgKind, u64)> {
+    classify(tcp_payload(link, data)?)
+}
+
+/// [`sniff`] on the payload itself.
+pub fn classify(p: &[u8]) -> Option<(MsgKind, u64)> {
+    if p.len() >= 5 && (0x14..=0x17).contains(&p[0]) && p[1] == 3 && p[2] <= 4 {
+        return Some((MsgKind::Tls, u64::from(p[0])));
+    }
+    if METHODS.iter().any(|m| p.starts_with(m)) {
+        // The request line up to CR LF (or what the capture has of it):
+        // what a proxy forwards unchanged.
+        let end = p.windows(2).position(|w| w == b"\r\n").unwrap_or(p.len());
+        return Some((MsgKind::HttpRequest, fnv(&p[..end.min(2048)])));
+    }
+    if p.starts_with(b"HTTP/1.") && p.len() >= 12 {
+        let code = std::str::from_utf8(&p[9..12]).ok()?.parse::<u64>().ok()?;
+        return Some((MsgKind::HttpResponse, code));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_message_starts() {
+        let get = classify(b"GET /book/index.asp HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        assert_eq!(get.0, MsgKind::HttpRequest);
+        // The hash covers the request line only: headers may differ after a proxy.
+        let get2 = classify(b"GET /book/index.asp HTTP/1.1\r\nX-Forwarded-For: 1.2.3.4\r\n").unwrap();
+        assert_eq!(get, get2);
+        assert_ne!(get, classify(b"GET /book/other.asp HTTP/1.1\r\n").unwrap());
+        assert_eq!(
+            classify(b"HTTP/1.1 404 Not Found\r\n"),
+            Some((MsgKind::HttpResponse, 404))
+        );
+        assert_eq!(classify(&[0x17, 3, 3, 0, 40, 1, 2]), Some((MsgKind::Tls, 23)));
+        assert_eq!(classify(b"random bytes"), None);
+        assert_eq!(classify(b"HTTP/1.1 2"), None);
+    }
+}

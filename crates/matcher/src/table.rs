@@ -1,0 +1,340 @@
+//! Stage 1 — extract: read one capture point and keep, per frame, the few
+//! fields matching needs ([`Rec`], 40 bytes), grouped by connection.
+//!
+//! Frames are numbered as Wireshark numbers them: `recs[f - 1]` is frame
+//! `f`, including frames without IP (their `conn` is [`NO_CONN`]).  The
+//! index's per-frame checks and time stamps are fed to the builder here, so
+//! the capture is read exactly once.
+
+use crate::payload;
+use capture::keys::{flag, tcp};
+use capture::{FlowKey, PacketKey};
+use index::IndexBuilder;
+use rustc_hash::FxHashMap;
+use std::path::Path;
+
+/// No connection (not IP, or unreadable).
+pub const NO_CONN: u32 = u32::MAX;
+
+/// [`Rec::bits`].
+pub mod bits {
+    /// The packet goes from the connection's higher endpoint to its lower
+    /// one (see [`capture::keys::flag::REVERSE`]).
+    pub const REVERSE: u8 = 1 << 0;
+    pub const HAS_IP_ID: u8 = 1 << 1;
+    pub const HAS_TSVAL: u8 = 1 << 2;
+    /// The digest covers fewer bytes than the payload's first 64 (short
+    /// snap length): not comparable with a full one.
+    pub const PARTIAL_DIGEST: u8 = 1 << 3;
+    /// A fragment after the first (no L4 header).
+    pub const LATER_FRAGMENT: u8 = 1 << 4;
+    /// A pcapng/CTRACE direction flag said inbound/outbound: unused by
+    /// matching, kept for reports.
+    pub const TCP: u8 = 1 << 5;
+}
+
+/// What matching keeps of one frame.  For non-TCP packets `seq`/`ack`
+/// hold the packed application id ([`capture::App::pack`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rec {
+    pub ts: i64,
+    /// Connection number within the point, or [`NO_CONN`].
+    pub conn: u32,
+    pub seq: u32,
+    pub ack: u32,
+    pub tsval: u32,
+    pub digest: u32,
+    /// L4 payload length.
+    pub len: u32,
+    pub ip_id: u16,
+    pub tcp_flags: u8,
+    pub bits: u8,
+}
+
+const _: () = assert!(std::mem::size_of::<Rec>() == 40);
+
+impl Rec {
+    pub fn has(&self, b: u8) -> bool {
+        self.bits & b != 0
+    }
+    /// 0: lower endpoint → higher, 1: the other way.
+    pub fn dir(&self) -> usize {
+        usize::from(self.has(bits::REVERSE))
+    }
+    pub fn is_tcp(&self) -> bool {
+        self.has(bits::TCP)
+    }
+    pub fn app(&self) -> u64 {
+        u64::from(self.seq) << 32 | u64::from(self.ack)
+    }
+    /// Sequence space the segment occupies (SYN and FIN count one).
+    pub fn seq_len(&self) -> u32 {
+        self.len + u32::from(self.tcp_flags & tcp::SYN != 0) + u32::from(self.tcp_flags & tcp::FIN != 0)
+    }
+}
+
+/// One connection (TCP) or flow (UDP, ICMP…, both directions) at a point.
+#[derive(Clone, Debug)]
+pub struct Conn {
+    /// 5-tuple in canonical order (lower endpoint first); direction 0 goes
+    /// from `key.src` to `key.dst`.
+    pub key: FlowKey,
+    /// The first SYN's sequence number and direction (TCP), to tell a
+    /// reused 5-tuple from a retransmitted SYN.
+    pub syn: Option<(u32, u8)>,
+    /// Some packet of this connection was a FIN or RST.
+    pub closed: bool,
+    pub first_ts: i64,
+    pub last_ts: i64,
+}
+
+impl Conn {
+    pub fn is_tcp(&self) -> bool {
+        self.key.proto == 6
+    }
+    /// Direction of the connection's client (the SYN's sender), if seen.
+    pub fn client_dir(&self) -> Option<usize> {
+        self.syn.map(|(_, d)| usize::from(d))
+    }
+}
+
+/// What the start of a TCP payload says (for the full-proxy stage).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MsgKind {
+    /// An HTTP request; the value hashes the request line.
+    HttpRequest,
+    /// An HTTP response; the value is the status code.
+    HttpResponse,
+    /// A TLS record header; the value is the content type.
+    Tls,
+}
+
+/// A TCP payload that starts an application message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Msg {
+    /// Index in [`PointTable::recs`] (frame − 1).
+    pub rec: u32,
+    pub kind: MsgKind,
+    pub value: u64,
+}
+
+/// One capture point after extraction.
+#[derive(Debug, Default)]
+pub struct PointTable {
+    pub recs: Vec<Rec>,
+    pub conns: Vec<Conn>,
+    /// Packets of each connection in frame order: `by_conn[conn_start[c] ..
+    /// conn_start[c + 1]]` are indexes into `recs`.
+    pub by_conn: Vec<u32>,
+    pub conn_start: Vec<u32>,
+    pub msgs: Vec<Msg>,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    /// Frames from which no key could be taken (not IP, damaged).
+    pub unkeyed: u64,
+    /// The capture ended in damaged data: what and where.
+    pub truncated: Option<String>,
+}
+
+impl PointTable {
+    /// Packets (rec indexes) of connection `c`, in frame order.
+    pub fn packets(&self, c: u32) -> &[u32] {
+        let c = c as usize;
+        &self.by_conn[self.conn_start[c] as usize..self.conn_start[c + 1] as usize]
+    }
+}
+
+/// Reads `path` as point `point` of `builder`: every frame goes into the
+/// builder (time stamp and check) and into the returned table.  `progress`
+/// gets the bytes read so far now and then.
+pub fn read_point(
+    path: &Path,
+    point: u16,
+    builder: &mut IndexBuilder,
+    mut progress: impl FnMut(u64),
+) -> Result<PointTable, String> {
+    let mut cap = capture::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut t = PointTable {
+        first_ts: i64::MAX,
+        last_ts: i64::MIN,
+        ..Default::default()
+    };
+    let mut current: FxHashMap<FlowKey, u32> = FxHashMap::default();
+    let mut last_ts = 0i64;
+    loop {
+        let p = match cap.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(e) => {
+                // Keep what was read: a capture cut short (tcpdump killed)
+                // is the normal case, and its frames are still matchable.
+                t.truncated = Some(format!("{}: {e}", path.display()));
+                break;
+            }
+        };
+        // Frames Wireshark numbers but that hold no packet (pcapng journal
+        // and custom blocks): placeholders keep recs[f - 1] == frame f.
+        while (t.recs.len() as u64) + 1 < u64::from(p.frame) {
+            builder
+                .add_frame(point, last_ts, 0)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            t.recs.push(Rec {
+                ts: last_ts,
+                conn: NO_CONN,
+                ..Rec::default()
+            });
+        }
+        last_ts = p.ts_ns;
+        builder
+            .add_frame_bytes(point, p.ts_ns, p.data.len() as u32, p.data)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        t.first_ts = t.first_ts.min(p.ts_ns);
+        t.last_ts = t.last_ts.max(p.ts_ns);
+        let idx = t.recs.len() as u32;
+        let rec = match capture::extract(p.link, p.data) {
+            Some((flow, key)) => {
+                let rec = keyed(&mut t, &mut current, idx, p.ts_ns, &flow, &key);
+                if rec.is_tcp() && rec.len > 0 {
+                    if let Some((kind, value)) = payload::sniff(p.link, p.data) {
+                        t.msgs.push(Msg { rec: idx, kind, value });
+                    }
+                }
+                rec
+            }
+            None => {
+                t.unkeyed += 1;
+                Rec {
+                    ts: p.ts_ns,
+                    conn: NO_CONN,
+                    ..Rec::default()
+                }
+            }
+        };
+        t.recs.push(rec);
+        if idx % 65536 == 0 {
+            progress(p.offset);
+        }
+    }
+    if t.recs.is_empty() {
+        t.first_ts = 0;
+        t.last_ts = 0;
+    }
+    group(&mut t);
+    Ok(t)
+}
+
+/// The record of a keyed packet; finds or opens its connection.
+fn keyed(
+    t: &mut PointTable,
+    current: &mut FxHashMap<FlowKey, u32>,
+    idx: u32,
+    ts: i64,
+    flow: &FlowKey,
+    key: &PacketKey,
+) -> Rec {
+    let (canon, reverse) = flow.canonical();
+    let is_tcp = key.proto == 6 && !key.is_later_fragment() && !key.has(flag::NO_PORTS);
+    let mut b = 0u8;
+    if reverse {
+        b |= bits::REVERSE;
+    }
+    if key.has(flag::HAS_IP_ID) {
+        b |= bits::HAS_IP_ID;
+    }
+    if key.has(flag::HAS_TSVAL) {
+        b |= bits::HAS_TSVAL;
+    }
+    if key.has(flag::PARTIAL_DIGEST) {
+        b |= bits::PARTIAL_DIGEST;
+    }
+    if key.is_later_fragment() {
+        b |= bits::LATER_FRAGMENT;
+    }
+    if is_tcp {
+        b |= bits::TCP;
+    }
+    let pure_syn = is_tcp && key.tcp_flags & (tcp::SYN | tcp::ACK) == tcp::SYN;
+    let conn = match current.get(&canon).copied() {
+        Some(c) => {
+            let cn = &t.conns[c as usize];
+            // A new SYN with another ISN on a 5-tuple that already carried
+            // a connection: the port was reused, a new connection begins.
+            let reused = pure_syn
+                && match cn.syn {
+                    Some((isn, _)) => isn != key.seq,
+                    None => cn.closed,
+                };
+            if reused {
+                new_conn(t, current, canon, ts)
+            } else {
+                c
+            }
+        }
+        None => new_conn(t, current, canon, ts),
+    };
+    let cn = &mut t.conns[conn as usize];
+    cn.last_ts = ts;
+    if pure_syn && cn.syn.is_none() {
+        cn.syn = Some((key.seq, reverse as u8));
+    }
+    if is_tcp && key.tcp_flags & (tcp::FIN | tcp::RST) != 0 {
+        cn.closed = true;
+    }
+    let _ = idx;
+    let (seq, ack) = if is_tcp {
+        (key.seq, key.ack)
+    } else {
+        ((key.app >> 32) as u32, key.app as u32)
+    };
+    Rec {
+        ts,
+        conn,
+        seq,
+        ack,
+        tsval: key.tsval,
+        digest: key.digest,
+        len: key.l4_len,
+        ip_id: key.ip_id as u16,
+        tcp_flags: if is_tcp { key.tcp_flags } else { 0 },
+        bits: b,
+    }
+}
+
+fn new_conn(t: &mut PointTable, current: &mut FxHashMap<FlowKey, u32>, key: FlowKey, ts: i64) -> u32 {
+    let c = t.conns.len() as u32;
+    t.conns.push(Conn {
+        key,
+        syn: None,
+        closed: false,
+        first_ts: ts,
+        last_ts: ts,
+    });
+    current.insert(key, c);
+    c
+}
+
+/// Counting sort of the records by connection (stable: frame order within
+/// each connection).
+fn group(t: &mut PointTable) {
+    let n = t.conns.len();
+    let mut start = vec![0u32; n + 1];
+    for r in &t.recs {
+        if r.conn != NO_CONN {
+            start[r.conn as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut by = vec![0u32; start[n] as usize];
+    for (i, r) in t.recs.iter().enumerate() {
+        if r.conn != NO_CONN {
+            let slot = &mut fill[r.conn as usize];
+            by[*slot as usize] = i as u32;
+            *slot += 1;
+        }
+    }
+    t.by_conn = by;
+    t.conn_start = start;
+}

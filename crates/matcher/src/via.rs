@@ -1,0 +1,74 @@
+//! Stage 5 — matches between points that are not neighbours: the packet
+//! seen at A, B and C pairs A with C through B.  One-to-many links (a GSO
+//! packet at C holding several of B's segments) compose too.
+
+use crate::methods;
+use crate::packets::PacketMatch;
+use crate::table::PointTable;
+use crate::{compose_clock, PairMatches};
+
+/// For every pair (i, j), j ≥ i + 2, the composition of the adjacent
+/// matches i → i+1 → … → j.
+pub(crate) fn compose(tables: &[PointTable], adjacent: &[PairMatches]) -> Vec<PairMatches> {
+    let mut out = Vec::new();
+    for i in 0..adjacent.len() {
+        let mut cur: Option<PairMatches> = None;
+        for next in &adjacent[i + 1..] {
+            let left = cur.as_ref().unwrap_or(&adjacent[i]);
+            let joined = join(left, next, tables[next.a as usize].recs.len());
+            let clock = match (left.clock, next.clock) {
+                (Some(x), Some(y)) => Some(compose_clock(&x, &y)),
+                _ => None,
+            };
+            let pm = PairMatches {
+                a: left.a,
+                b: next.b,
+                matches: joined,
+                clock,
+            };
+            if let Some(done) = cur.replace(pm) {
+                out.push(done);
+            }
+        }
+        if let Some(done) = cur {
+            out.push(done);
+        }
+    }
+    out
+}
+
+/// Joins left (A–M) and right (M–B) on M's frame.
+fn join(left: &PairMatches, right: &PairMatches, m_frames: usize) -> Vec<PacketMatch> {
+    // right's matches grouped by their M frame (counting sort).
+    let mut start = vec![0u32; m_frames + 1];
+    for r in &right.matches {
+        start[r.a as usize + 1] += 1;
+    }
+    for k in 0..m_frames {
+        start[k + 1] += start[k];
+    }
+    let mut fill = start.clone();
+    let mut by_m = vec![0u32; right.matches.len()];
+    for (n, r) in right.matches.iter().enumerate() {
+        let s = &mut fill[r.a as usize];
+        by_m[*s as usize] = n as u32;
+        *s += 1;
+    }
+    let mut out = Vec::new();
+    for l in &left.matches {
+        let m = l.b as usize;
+        for &n in &by_m[start[m] as usize..start[m + 1] as usize] {
+            let r = &right.matches[n as usize];
+            out.push(PacketMatch {
+                a: l.a,
+                b: r.b,
+                method: methods::VIA,
+                conf: l.conf.min(r.conf),
+                dir: l.dir,
+            });
+        }
+    }
+    out.sort_unstable_by_key(|m| (m.a, m.b, std::cmp::Reverse(m.conf)));
+    out.dedup_by_key(|m| (m.a, m.b));
+    out
+}

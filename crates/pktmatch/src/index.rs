@@ -1,0 +1,170 @@
+//! `pktmatch index`: read the capture points, match, write the sidecar index.
+
+use clap::Args as ClapArgs;
+use indicatif::{ProgressBar, ProgressStyle};
+use matcher::{Input, Options, Progress, Summary};
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    /// The index to write (a new file; replaced atomically if it exists;
+    /// never a capture file).
+    #[arg(short, long, value_name = "SESSION.pktmatch")]
+    pub output: PathBuf,
+    /// A capture point: its label and file.  Points are in path order,
+    /// client side first: every --point in the order given, then the
+    /// FILE arguments.
+    #[arg(long = "point", value_name = "LABEL=FILE")]
+    pub points: Vec<String>,
+    /// More capture points, labelled by their file name without extension.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// How far (seconds) from the learnt clock model connections paired by
+    /// content alone (sequence numbers rewritten) may be.
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
+    pub window: f64,
+    /// No progress bar and no summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// The points in path order, labelled.
+fn inputs(args: &Args) -> Result<Vec<Input>, String> {
+    let mut out = Vec::new();
+    for p in &args.points {
+        let (label, file) = p
+            .split_once('=')
+            .ok_or_else(|| format!("--point {p:?}: expected LABEL=FILE"))?;
+        out.push(Input {
+            label: label.to_string(),
+            path: PathBuf::from(file),
+        });
+    }
+    for f in &args.files {
+        let stem = f
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        // client.pcapng.gz → client
+        let label = stem.split('.').next().unwrap_or("").to_string();
+        out.push(Input {
+            label: if label.is_empty() { stem } else { label },
+            path: f.clone(),
+        });
+    }
+    let mut seen = HashSet::new();
+    for i in &out {
+        if !seen.insert(i.label.clone()) {
+            return Err(format!(
+                "two capture points labelled {:?}: name them with --point LABEL=FILE",
+                i.label
+            ));
+        }
+    }
+    if out.len() < 2 {
+        return Err("give at least two capture points (FILE or --point LABEL=FILE)".into());
+    }
+    Ok(out)
+}
+
+/// Runs the command; returns the summary text printed on success.
+pub fn run(args: &Args) -> Result<String, String> {
+    let inputs = inputs(args)?;
+    if !(args.window > 0.0 && args.window < 86_400.0 * 365.0) {
+        return Err(format!("--window {}: give a positive number of seconds", args.window));
+    }
+    let options = Options {
+        window_ns: (args.window * 1e9) as i64,
+    };
+    let started = Instant::now();
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg:24} {wide_bar} {bytes}/{total_bytes} {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
+    let mut report = |p: Progress<'_>| match p {
+        Progress::Reading { point, done, total } => {
+            bar.set_length(total);
+            bar.set_position(done);
+            bar.set_message(format!("reading {}", labels[usize::from(point)]));
+        }
+        Progress::Stage(s) => bar.set_message(s.to_string()),
+    };
+    let (builder, summary) = matcher::run(&inputs, &options, &mut report)?;
+    bar.set_message("writing index");
+    let bytes = builder
+        .write_atomically(&args.output)
+        .map_err(|e| format!("{}: {e}", args.output.display()))?;
+    bar.finish_and_clear();
+    Ok(describe(&inputs, &summary, bytes, &args.output, started.elapsed().as_secs_f64()))
+}
+
+fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &std::path::Path, secs: f64) -> String {
+    let mut t = String::new();
+    let total: u64 = s.packets.iter().sum();
+    let _ = writeln!(
+        t,
+        "pktmatch: {} packets at {} points in {:.2} s ({:.0} packets/s); index {} ({} bytes)",
+        total,
+        inputs.len(),
+        secs,
+        total as f64 / secs.max(1e-9),
+        out.display(),
+        bytes
+    );
+    for w in &s.warnings {
+        let _ = writeln!(t, "  warning: {w} (read up to there)");
+    }
+    for p in s.pairs.iter().filter(|p| p.adjacent) {
+        let (a, b) = (&inputs[usize::from(p.a)].label, &inputs[usize::from(p.b)].label);
+        let matched: u64 = p.by_method.iter().map(|m| m.1).sum();
+        let methods: Vec<String> = p
+            .by_method
+            .iter()
+            .map(|(m, n)| {
+                let name = matcher::methods::ALL
+                    .iter()
+                    .find(|x| x.0 == *m)
+                    .map_or("?", |x| x.1);
+                format!("{name} {n}")
+            })
+            .collect();
+        let _ = writeln!(
+            t,
+            "  {a} → {b}: {matched} matched ({}); connections {} by keys, {} by content, {} across a proxy",
+            methods.join(", "),
+            p.conns_tier1,
+            p.conns_tier2,
+            p.conns_proxy
+        );
+        match &p.clock {
+            Some(c) => {
+                let _ = writeln!(
+                    t,
+                    "    clock {b} − {a}: {:+.6} s, drift {:+.3} ppm, ± {:.3} ms{}",
+                    c.model.offset_ns() as f64 / 1e9,
+                    c.model.drift_ppb() as f64 / 1e3,
+                    c.bound_ns as f64 / 1e6,
+                    if c.both_ways { "" } else { " (one direction only: includes transit time)" }
+                );
+            }
+            None => {
+                let _ = writeln!(t, "    clock: no matches to estimate it");
+            }
+        }
+        let _ = writeln!(
+            t,
+            "    lost {a} → {b}: {}, {b} → {a}: {}; {} translations",
+            p.lost_a_to_b, p.lost_b_to_a, p.translations
+        );
+    }
+    t
+}
