@@ -19,7 +19,6 @@ use crate::table::{bits, PointTable, Rec};
 use capture::keys::tcp;
 use index::ClockModel;
 use rustc_hash::FxHashMap;
-use std::collections::VecDeque;
 
 /// One packet seen at both points.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +51,9 @@ pub struct PairResult {
     pub dirs: [DirTranslation; 2],
     /// Matches found (in A's frame order per direction).
     pub matches: Vec<PacketMatch>,
+    /// The client's SYN was seen at both points but is not the same
+    /// packet: a middlebox answered the handshake (SYNPROXY).
+    pub handshake_by_middlebox: bool,
 }
 
 fn mode(counts: &FxHashMap<u32, u32>) -> Option<(u32, u32)> {
@@ -108,62 +110,116 @@ pub fn match_pair(
     } else {
         methods::NAT
     };
-    for d in 0..2 {
+    // The client's direction first: whether its SYN got through decides
+    // how the server's SYN-ACK is treated.
+    let client = ca.client_dir().unwrap_or(0);
+    let mut handshake_by_middlebox = false;
+    for d in [client, 1 - client] {
         let tr = res.dirs[d];
         let key = |r: &Rec, from_b: bool| exact_key(r, from_b, &tr, use_digest);
-        let mut by_key: FxHashMap<u64, VecDeque<u32>> = FxHashMap::default();
-        for &i in &pb[d] {
-            by_key.entry(key(&tb.recs[i as usize], true)).or_default().push_back(i);
-        }
-        let mut matched_b: FxHashMap<u32, ()> = FxHashMap::default();
-        let mut left_a = Vec::new();
+        // A middlebox that answered the handshake itself (SYNPROXY) made
+        // the SYN-ACK A saw; the server's SYN-ACK at B is another packet
+        // even if its translated numbers agree.
+        let skip = |r: &Rec| {
+            handshake_by_middlebox && d != client && r.tcp_flags & (tcp::SYN | tcp::ACK) == tcp::SYN | tcp::ACK
+        };
+        let mut groups: FxHashMap<u64, (Vec<u32>, Vec<u32>)> = FxHashMap::default();
+        let mut order: Vec<u64> = Vec::new();
         for &i in &pa[d] {
-            let ra = &ta.recs[i as usize];
-            let k = key(ra, false);
-            let Some(q) = by_key.get_mut(&k) else {
-                left_a.push(i);
+            let r = &ta.recs[i as usize];
+            if skip(r) {
                 continue;
-            };
-            let Some(pos) = pick(q, ra, tb, clock) else {
-                left_a.push(i);
+            }
+            let g = groups.entry(key(r, false)).or_default();
+            if g.0.is_empty() {
+                order.push(key(r, false));
+            }
+            g.0.push(i);
+        }
+        for &j in &pb[d] {
+            let r = &tb.recs[j as usize];
+            if skip(r) {
                 continue;
+            }
+            if let Some(g) = groups.get_mut(&key(r, true)) {
+                g.1.push(j);
+            }
+        }
+        let method_for = |ra: &Rec| if !ca.is_tcp() && ra.app() == 0 { methods::DIGEST } else { exact_method };
+        let strong_for = |ra: &Rec, rb: &Rec| {
+            (tr.ip_id_kept && ra.has(bits::HAS_IP_ID))
+                || (ra.has(bits::HAS_TSVAL) && rb.has(bits::HAS_TSVAL) && tr.ts_off.is_some())
+        };
+        // Groups with one copy on each side (nearly all) first: their
+        // transit times say what a normal transit is in this direction.
+        let mut transits = Vec::new();
+        let start = res.matches.len();
+        for k in &order {
+            let (ga, gb) = &groups[k];
+            if ga.len() == 1 && gb.len() == 1 {
+                let (ra, rb) = (&ta.recs[ga[0] as usize], &tb.recs[gb[0] as usize]);
+                if let Some(m) = clock {
+                    transits.push(rb.ts - m.peer_time(ra.ts));
+                }
+                let conf = if strong_for(ra, rb) { 255 } else { 240 };
+                res.matches.push(PacketMatch { a: ga[0], b: gb[0], method: method_for(ra), conf, dir: d as u8 });
+            }
+        }
+        let typical = if transits.is_empty() {
+            None
+        } else {
+            let m = transits.len() / 2;
+            Some(*transits.select_nth_unstable(m).1)
+        };
+        // Several copies with equal keys: the path is FIFO, so the copies
+        // pair in order; when the counts differ, the alignment whose
+        // transit times are nearest the typical one wins.
+        for k in &order {
+            let (ga, gb) = &groups[k];
+            if (ga.len() == 1 && gb.len() == 1) || gb.is_empty() {
+                continue;
+            }
+            let n = ga.len().min(gb.len());
+            let shifts = ga.len().max(gb.len()) - n;
+            let cost = |s: usize| -> u128 {
+                let (Some(m), Some(t)) = (clock, typical) else { return 0 };
+                (0..n)
+                    .map(|x| {
+                        let (i, j) = if ga.len() >= gb.len() { (ga[x + s], gb[x]) } else { (ga[x], gb[x + s]) };
+                        let tr_ = tb.recs[j as usize].ts - m.peer_time(ta.recs[i as usize].ts);
+                        u128::from((tr_ - t).unsigned_abs())
+                    })
+                    .sum()
             };
-            let several = q.len() > 1;
-            let j = q.remove(pos).unwrap_or_default();
-            let rb = &tb.recs[j as usize];
-            let method = if !ca.is_tcp() && ra.app() == 0 { methods::DIGEST } else { exact_method };
-            let strong = (tr.ip_id_kept && ra.has(bits::HAS_IP_ID))
-                || (ra.has(bits::HAS_TSVAL) && rb.has(bits::HAS_TSVAL) && tr.ts_off.is_some());
-            let conf = match (strong, several) {
-                (true, false) => 255,
-                (true, true) | (false, false) => 240,
-                (false, true) => 200,
-            };
-            matched_b.insert(j, ());
-            res.matches.push(PacketMatch { a: i, b: j, method, conf, dir: d as u8 });
+            let best = (0..=shifts.min(16)).min_by_key(|&s| (cost(s), s)).unwrap_or(0);
+            for x in 0..n {
+                let (i, j) = if ga.len() >= gb.len() { (ga[x + best], gb[x]) } else { (ga[x], gb[x + best]) };
+                let (ra, rb) = (&ta.recs[i as usize], &tb.recs[j as usize]);
+                let conf = if strong_for(ra, rb) && ga.len() == gb.len() { 240 } else { 200 };
+                res.matches.push(PacketMatch { a: i, b: j, method: method_for(ra), conf, dir: d as u8 });
+            }
+        }
+        if d == client && ca.is_tcp() {
+            let pure_syn = |r: &Rec| r.tcp_flags & (tcp::SYN | tcp::ACK) == tcp::SYN;
+            let syn_a = pa[d].iter().any(|&i| pure_syn(&ta.recs[i as usize]));
+            let syn_b = pb[d].iter().any(|&j| pure_syn(&tb.recs[j as usize]));
+            let syn_matched = res.matches[start..].iter().any(|m| pure_syn(&ta.recs[m.a as usize]));
+            handshake_by_middlebox = syn_a && syn_b && !syn_matched;
         }
         if ca.is_tcp() {
-            let left_b: Vec<u32> = pb[d].iter().copied().filter(|j| !matched_b.contains_key(j)).collect();
+            let mut matched_a = rustc_hash::FxHashSet::default();
+            let mut matched_b = rustc_hash::FxHashSet::default();
+            for m in &res.matches[start..] {
+                matched_a.insert(m.a);
+                matched_b.insert(m.b);
+            }
+            let left_a: Vec<u32> = pa[d].iter().copied().filter(|i| !matched_a.contains(i)).collect();
+            let left_b: Vec<u32> = pb[d].iter().copied().filter(|j| !matched_b.contains(j)).collect();
             tso(ta, tb, &left_a, &left_b, &tr, d as u8, &mut res.matches);
         }
     }
+    res.handshake_by_middlebox = handshake_by_middlebox;
     res
-}
-
-/// Of the candidates with an equal key, the one to take for A's packet
-/// `ra`: without a clock the first (capture order; the path is FIFO); with
-/// one, the one nearest the expected time, among the first few.
-fn pick(q: &VecDeque<u32>, ra: &Rec, tb: &PointTable, clock: Option<&ClockModel>) -> Option<usize> {
-    if q.is_empty() {
-        return None;
-    }
-    let Some(m) = clock else { return Some(0) };
-    let expect = m.peer_time(ra.ts);
-    q.iter()
-        .take(8)
-        .enumerate()
-        .min_by_key(|(_, &j)| (tb.recs[j as usize].ts - expect).unsigned_abs())
-        .map(|(k, _)| k)
 }
 
 fn exact_key(r: &Rec, from_b: bool, tr: &DirTranslation, use_digest: bool) -> u64 {
@@ -259,7 +315,9 @@ fn learn_tcp(
             a_keys.entry(k).and_modify(|e| e.1 = false).or_insert((i, true));
         }
         let mut ts_counts: FxHashMap<u32, u32> = FxHashMap::default();
-        let (mut id_same, mut id_total) = (0u32, 0u32);
+        // IP IDs of data packets, and of all: a middlebox's own packets
+        // (SYNPROXY's handshake ACK) are pure ACKs with their own IDs.
+        let (mut id_same, mut id_total) = ([0u32; 2], [0u32; 2]);
         for &j in &pb[d] {
             let rb = &tb.recs[j as usize];
             let k = exact_key(rb, true, &base, use_digest);
@@ -269,13 +327,16 @@ fn learn_tcp(
                 *ts_counts.entry(rb.tsval.wrapping_sub(ra.tsval)).or_default() += 1;
             }
             if ra.has(bits::HAS_IP_ID) && rb.has(bits::HAS_IP_ID) {
-                id_total += 1;
-                id_same += u32::from(ra.ip_id == rb.ip_id);
+                for k in [0, usize::from(ra.len > 0)] {
+                    id_total[k] += 1;
+                    id_same[k] += u32::from(ra.ip_id == rb.ip_id);
+                }
             }
         }
         let ts_total: u32 = ts_counts.values().sum();
         out[d].ts_off = mode(&ts_counts).and_then(|(v, n)| (n * 10 >= ts_total * 9).then_some(v));
-        out[d].ip_id_kept = id_total > 0 && id_same * 10 >= id_total * 9;
+        let k = usize::from(id_total[1] > 0);
+        out[d].ip_id_kept = id_total[k] > 0 && id_same[k] * 10 >= id_total[k] * 9;
     }
     out
 }
