@@ -23,6 +23,15 @@ use crate::sys;
 #[derive(Clone, Copy, Debug)]
 pub struct Tree(*mut sys::proto_tree);
 
+impl Tree {
+    /// True when Wireshark builds no tree for this packet (e.g. `tshark -r`
+    /// without filter or details): items added to it are dropped, so a
+    /// dissector can skip the work of preparing them.
+    pub fn is_null(&self) -> bool {
+        self.0.is_null()
+    }
+}
+
 /// A buffer of our own (e.g. a reassembled message) that Wireshark shows as
 /// an extra data source tab; valid for the current packet.
 #[derive(Clone, Copy, Debug)]
@@ -503,9 +512,9 @@ impl Packet {
         unsafe { sys::col_set_fence(self.columns(), sys::PM_COL_INFO as c_int) }
     }
 
-    /// A duration in nanoseconds, shown in seconds.
+    /// A duration in nanoseconds (may be negative), shown in seconds.
     pub fn add_duration(&self, parent: Tree, field: &DurationField, nanos: i64) -> Tree {
-        let value = nstime(nanos);
+        let value = duration_nstime(nanos);
         // SAFETY: zero-length item at offset 0; Wireshark copies the value.
         Tree(unsafe { sys::proto_tree_add_time(parent.0, field.id(), self.tvb, 0, 0, &value) })
     }
@@ -643,6 +652,17 @@ pub(crate) fn nstime(ns: i64) -> sys::pm_nstime_t {
     sys::pm_nstime_t {
         secs: ns.div_euclid(1_000_000_000) as _,
         nsecs: ns.rem_euclid(1_000_000_000) as c_int,
+    }
+}
+
+/// A duration as Wireshark's nstime_t: seconds and nanoseconds carry the
+/// same sign (-0.5 s is {0, -500000000}), the convention of Wireshark's own
+/// nstime_delta, which its display and filter comparisons of relative times
+/// expect; the floored form of [`nstime`] would print -0.5 s as "-1.5".
+pub(crate) fn duration_nstime(ns: i64) -> sys::pm_nstime_t {
+    sys::pm_nstime_t {
+        secs: (ns / 1_000_000_000) as _,
+        nsecs: (ns % 1_000_000_000) as c_int,
     }
 }
 
