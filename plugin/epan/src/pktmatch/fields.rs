@@ -1,0 +1,148 @@
+//! Every `pktmatch.*` field, subtree and expert info.  All values are
+//! derived from the index, none read from the packet: items are zero-length
+//! and marked generated.  docs/wireshark.md describes each one.
+
+use wireshark_ffi::register::{
+    Base, BoolField, DurationField, ExpertDef, ExpertField, ExpertGroup, FrameNumField,
+    Registration, Severity, StringField, Subtree, UintField, UintWidth,
+};
+use wireshark_ffi::statics;
+
+statics!(Subtree: ETT, ETT_PEER);
+statics!(StringField: POINT, PEER, PEER_POINT, PEER_FILE, METHOD, TRANSLATION, LOST_AT);
+statics!(FrameNumField: PEER_FRAME);
+statics!(DurationField: DELTA, DELTA_CORRECTED, CLOCK_OFFSET);
+statics!(UintField: CONFIDENCE);
+statics!(BoolField: MATCHED);
+statics!(ExpertField: EI_LOST, EI_MISSING, EI_UNMATCHED, EI_LOW_CONFIDENCE, EI_INDEX_STALE,
+    EI_INDEX_FOREIGN, EI_INDEX_UNUSABLE);
+
+pub fn register(reg: &Registration) {
+    reg.fields(vec![
+        POINT.def(
+            c"This point",
+            c"pktmatch.point",
+            c"Label of the capture point the open capture was identified as",
+        ),
+        MATCHED.def(
+            c"Matched",
+            c"pktmatch.matched",
+            c"The packet was found at at least one other capture point",
+        ),
+        PEER.def(
+            c"Peer",
+            c"pktmatch.peer",
+            c"The same packet at another capture point: point label and frame",
+        ),
+        PEER_POINT.def(
+            c"Peer point",
+            c"pktmatch.peer_point",
+            c"Label of the capture point where the peer frame was seen",
+        ),
+        PEER_FILE.def(
+            c"Peer file",
+            c"pktmatch.peer_file",
+            c"Capture file of the peer point, as given to `pktmatch index`",
+        ),
+        PEER_FRAME.def(
+            c"Peer frame",
+            c"pktmatch.peer_frame",
+            c"Frame number of the same packet in the peer capture",
+        ),
+        DELTA.def(
+            c"Delta (raw)",
+            c"pktmatch.delta",
+            c"Peer time stamp minus this time stamp, as captured (no clock correction)",
+        ),
+        DELTA_CORRECTED.def(
+            c"Delta (clock corrected)",
+            c"pktmatch.delta_corrected",
+            c"Transit time from this point to the peer point after removing the clock \
+              difference of the pair's clock model (positive: the peer saw it later)",
+        ),
+        CLOCK_OFFSET.def(
+            c"Clock offset",
+            c"pktmatch.clock_offset",
+            c"Peer clock minus this clock at this packet's time, from the pair's clock model",
+        ),
+        METHOD.def(
+            c"Match method",
+            c"pktmatch.method",
+            c"How the indexer recognised the packet at the peer point",
+        ),
+        CONFIDENCE.def(
+            c"Confidence (%)",
+            c"pktmatch.confidence",
+            UintWidth::U8,
+            Base::Dec,
+            c"The indexer's confidence in this match, 0-100 %",
+        ),
+        TRANSLATION.def(
+            c"Translation",
+            c"pktmatch.translation",
+            c"How addresses, ports or sequence numbers change between the two points \
+              for this connection (NAT/PAT, proxy, sequence offset)",
+        ),
+        LOST_AT.def(
+            c"Not seen at",
+            c"pktmatch.lost_at",
+            c"A capture point the packet should have passed and was not seen at",
+        ),
+    ]);
+    reg.subtrees(&[&ETT, &ETT_PEER]);
+
+    let expert = ExpertDef::new;
+    use ExpertGroup::{Protocol, Sequence};
+    use Severity::{Error, Note, Warn};
+    reg.experts(vec![
+        expert(
+            &EI_LOST,
+            c"pktmatch.expert.lost",
+            Sequence,
+            Warn,
+            c"Packet lost between capture points",
+        ),
+        expert(
+            &EI_MISSING,
+            c"pktmatch.expert.missing",
+            Sequence,
+            Note,
+            c"Packet not seen at a point that was not capturing then, or that it may not pass",
+        ),
+        expert(
+            &EI_UNMATCHED,
+            c"pktmatch.expert.unmatched",
+            Sequence,
+            Note,
+            c"Packet not found at any other capture point",
+        ),
+        expert(
+            &EI_LOW_CONFIDENCE,
+            c"pktmatch.expert.low_confidence",
+            Sequence,
+            Note,
+            c"Low-confidence match",
+        ),
+        expert(
+            &EI_INDEX_STALE,
+            c"pktmatch.expert.index_stale",
+            Protocol,
+            Warn,
+            c"The capture changed since it was indexed: no peers shown from here on",
+        ),
+        expert(
+            &EI_INDEX_FOREIGN,
+            c"pktmatch.expert.index_foreign",
+            Protocol,
+            Warn,
+            c"The capture is not one of the index's capture points",
+        ),
+        expert(
+            &EI_INDEX_UNUSABLE,
+            c"pktmatch.expert.index_unusable",
+            Protocol,
+            Error,
+            c"The pktmatch index cannot be read",
+        ),
+    ]);
+}

@@ -1,0 +1,116 @@
+//! The `pktmatch` post-dissector: where the same packet was seen at the other
+//! capture points of a session, read from the sidecar index `pktmatch index`
+//! writes (crates/index, docs/index-format.md).
+//!
+//! Files by role: `fields` (fields, subtrees, expert infos), `source` (which
+//! index file, reading and caching it), `session` (which point the open
+//! capture is, frame by frame), `tree` (what a frame shows).
+//!
+//! With neither the preference `pktmatch.index` nor `PKTMATCH_INDEX` set the
+//! post-dissector returns at once: two loads per frame.  With an index, each
+//! frame costs one 44-byte hash (its check), one lock and O(1) index reads;
+//! labels are formatted only when Wireshark builds a tree.
+
+mod fields;
+mod session;
+mod source;
+mod tree;
+
+use wireshark_ffi::packet::{Outcome, Packet};
+use wireshark_ffi::register::{BoolPref, Protocol, StringPref, UintPref};
+use wireshark_ffi::sys;
+
+static PROTO: Protocol = Protocol::new();
+static PREF_INDEX: StringPref = StringPref::new(c"");
+static PREF_INFO_TAG: BoolPref = BoolPref::new(false);
+static PREF_LOW_CONFIDENCE: UintPref = UintPref::new(50);
+
+pub fn register() {
+    let mut reg = PROTO.register(
+        c"Packet matching across capture points",
+        c"pktmatch",
+        c"pktmatch",
+        c"pktmatch.internal_error",
+    );
+    fields::register(&reg);
+    reg.filename_pref(
+        &PREF_INDEX,
+        c"index",
+        c"Match index",
+        c"Sidecar index written by `pktmatch index` (*.pktmatch).  Empty: the environment \
+          variable PKTMATCH_INDEX is used; when that is unset too, matching is off.",
+    );
+    reg.bool_pref(
+        &PREF_INFO_TAG,
+        c"info_tag",
+        c"Tag the Info column",
+        c"Append a short tag to the Info column: [pm: wan#871 dc#860], [pm: lost@dc], \
+          [pm: unmatched].",
+    );
+    reg.uint_pref(
+        &PREF_LOW_CONFIDENCE,
+        c"low_confidence",
+        c"Low confidence below (%)",
+        c"Matches whose confidence is below this percentage get a low-confidence expert \
+          info (0: never).",
+    );
+    session::register_reset();
+}
+
+pub fn handoff() {
+    // SAFETY: registers a static function with our protocol id.
+    unsafe {
+        let handle = sys::create_dissector_handle(Some(dissect), PROTO.id());
+        sys::register_postdissector(handle);
+    }
+}
+
+wireshark_ffi::dissector!(dissect, &PROTO, dissect_packet);
+
+/// The index file to use: the preference, else the environment.
+fn index_path() -> Option<String> {
+    if !PREF_INDEX.is_empty() {
+        return Some(PREF_INDEX.get());
+    }
+    source::env_path().map(str::to_owned)
+}
+
+fn dissect_packet(packet: &mut Packet) -> Outcome {
+    #[cfg(feature = "fault-injection")]
+    fault_injection::panic_on_marker(packet);
+
+    // The idle case first, as cheap as it can be.
+    if PREF_INDEX.is_empty() && source::env_path().is_none() {
+        return Outcome::NotMine;
+    }
+    let Some(path) = index_path() else {
+        return Outcome::NotMine;
+    };
+    let view = session::view(&path, packet.frame_number(), || {
+        let bytes = packet.bytes();
+        let caplen = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        index::frame_check(packet.time_ns(), caplen, bytes)
+    });
+    let options = tree::Options {
+        info_tag: PREF_INFO_TAG.get(),
+        low_confidence: PREF_LOW_CONFIDENCE.get(),
+    };
+    tree::show(packet, &PROTO, &view, &options);
+    // Accepting the frame keeps "pktmatch" in frame.protocols (Protocol
+    // Hierarchy); returning 0 would make Wireshark drop that layer again.
+    Outcome::Done(packet.captured_len())
+}
+
+#[cfg(feature = "fault-injection")]
+mod fault_injection {
+    use wireshark_ffi::packet::Packet;
+
+    const MARKER: &[u8] = b"PKTMATCH-TEST-PANIC";
+
+    pub fn panic_on_marker(packet: &Packet) {
+        let bytes = packet.bytes();
+        if bytes.windows(MARKER.len()).any(|w| w == MARKER) {
+            panic!("deliberate test panic on frame {}", packet.frame_number());
+        }
+    }
+}

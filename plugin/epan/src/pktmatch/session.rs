@@ -1,0 +1,136 @@
+//! The open capture against the index: which point of the session it is,
+//! and for which frames the index may be trusted.
+//!
+//! Wireshark does not tell a post-dissector which file is open, and calls
+//! it in frame order on the first pass only; later passes (`tshark -2`, the
+//! GUI's packet list and clicks, filtering) revisit frames in any order.
+//! So every frame is classified by its number against the highest frame
+//! seen since the capture was (re)loaded:
+//!
+//! * a frame beyond it is a first visit: its check goes to the index
+//!   crate's `Tracker` (identification, then verification);
+//! * any other frame is a revisit: it is shown as the tracker's current
+//!   state says, so `-2` and random access show what one pass shows (more
+//!   only for frames seen while several points still agreed).
+//!
+//! Wireshark's init and cleanup routines (run on every capture load and
+//! redissection, e.g. after a preference change) forget the session; the
+//! index itself stays cached in `source` unless its file changed.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use index::{TrackState, Tracker};
+use wireshark_ffi::{guard, sys};
+
+use super::source::{self, Loaded};
+
+/// What to show on one frame.  Plain data: taken under the session lock,
+/// used after it is released (no lock is held across calls into Wireshark).
+pub struct View {
+    /// The index, when it could be read.
+    pub index: Option<Arc<Loaded>>,
+    /// Why the index cannot be used.
+    pub problem: Option<Arc<str>>,
+    /// What is known about the open capture.
+    pub state: TrackState,
+    /// Show the peers this point's index has for the frame.
+    pub point: Option<u16>,
+    /// The capture-level finding (problem, staleness, not in the index) is
+    /// reported on this frame: the one where it was found.
+    pub report_here: bool,
+}
+
+struct Session {
+    /// The index as read at the first frame after the last reset.
+    outcome: Option<source::Outcome>,
+    tracker: Tracker,
+    /// Highest frame number seen since the reset.
+    last_seen: u32,
+    /// Frame where the capture-level finding was made.
+    reported_at: Option<u32>,
+}
+
+static SESSION: Mutex<Option<Session>> = Mutex::new(None);
+
+fn session() -> MutexGuard<'static, Option<Session>> {
+    // A panic while holding the lock (caught by the guard) left a state we
+    // cannot trust: start over as after a reset.
+    SESSION.lock().unwrap_or_else(|poisoned: PoisonError<_>| {
+        let mut state = poisoned.into_inner();
+        *state = None;
+        state
+    })
+}
+
+unsafe extern "C" fn reset() {
+    let _ = guard::catch(|| *session() = None);
+}
+
+/// Forget the session whenever Wireshark (re)loads or closes a capture.
+pub fn register_reset() {
+    // SAFETY: a static function without arguments, called by Wireshark on
+    // its main thread between dissections.
+    unsafe {
+        sys::register_init_routine(Some(reset));
+        sys::register_cleanup_routine(Some(reset));
+    }
+}
+
+/// Classifies `frame` (its check computed by `check` when the index is
+/// usable) and says what to show.  `path` names the index; it is read at
+/// the first frame after a reset.
+pub fn view(path: &str, frame: u32, check: impl FnOnce() -> u32) -> View {
+    let mut state = session();
+    let s = state.get_or_insert_with(|| Session {
+        outcome: None,
+        tracker: Tracker::new(),
+        last_seen: 0,
+        reported_at: None,
+    });
+    let outcome = s.outcome.get_or_insert_with(|| source::load(path)).clone();
+    let loaded = match outcome {
+        Ok(loaded) => loaded,
+        Err(problem) => {
+            let at = *s.reported_at.get_or_insert(frame);
+            return View {
+                index: None,
+                problem: Some(problem),
+                state: TrackState::Unknown,
+                point: None,
+                report_here: at == frame,
+            };
+        }
+    };
+    let ix = loaded.index();
+    let check = check();
+    let track = if frame > s.last_seen {
+        s.last_seen = frame;
+        let before = s.tracker.state();
+        let after = s.tracker.observe(ix, frame, check);
+        let finding = matches!(
+            after,
+            TrackState::Stale { .. } | TrackState::Ambiguous | TrackState::Unknown
+        );
+        if finding && after != before {
+            s.reported_at = Some(frame);
+        }
+        after
+    } else {
+        s.tracker.state()
+    };
+    // Revisits are verified too (one hash): a frame that does not match
+    // shows nothing rather than another packet's peers.
+    let point = match track {
+        TrackState::Identified(p) => Some(p),
+        TrackState::Stale { point, frame: first_bad } if frame < first_bad => Some(point),
+        _ => None,
+    }
+    .filter(|&p| ix.verify(p, frame, check));
+    View {
+        point,
+        state: track,
+        report_here: s.reported_at == Some(frame),
+        problem: None,
+        index: Some(loaded),
+    }
+}

@@ -1,0 +1,286 @@
+//! Shows a frame's [`View`]: the `pktmatch` subtree with one `pktmatch.peer`
+//! subtree per peer, expert infos, and the optional Info column tag.
+//!
+//! When Wireshark builds no tree (plain `tshark -r`), only expert infos and
+//! the Info tag are added: nothing else would be kept, and formatting the
+//! labels is most of the cost.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
+
+use index::lost::flags as lost_flags;
+use index::{Index, Peer, TrackState, IDENTIFY_FRAMES};
+use wireshark_ffi::packet::{Endpoint, Packet, Tree};
+use wireshark_ffi::register::{ExpertField, Protocol};
+
+use super::fields::*;
+use super::session::View;
+
+/// Preferences that shape what is shown.
+pub struct Options {
+    pub info_tag: bool,
+    /// Matches below this confidence (percent) get expert info.
+    pub low_confidence: u32,
+}
+
+/// Confidence 0-255 as a percentage, rounded.
+pub fn percent(confidence: u8) -> u32 {
+    (u32::from(confidence) * 100 + 127) / 255
+}
+
+pub fn show(packet: &Packet, protocol: &Protocol, view: &View, options: &Options) {
+    let full = !packet.tree().is_null();
+    let root = if full {
+        packet.add_protocol(packet.tree(), protocol, &ETT, 0, 0)
+    } else {
+        packet.tree()
+    };
+    if view.report_here {
+        report(packet, root, view);
+    }
+    let (Some(loaded), Some(point)) = (&view.index, view.point) else {
+        if full {
+            packet.append_text(root, &status(view));
+        }
+        return;
+    };
+    let ix = loaded.index();
+    let frame = packet.frame_number();
+    let label = |p: u16| ix.point(p).map_or("?", |pt| pt.label());
+    let mut tag = String::new();
+    if full {
+        let item = packet.add_string(root, &POINT, 0, 0, label(point));
+        packet.set_generated(item);
+        packet.append_text(root, &format!(", {} frame {frame}", label(point)));
+    }
+    let peers = ix.peers(point, frame);
+    let matched = peers.len() > 0;
+    if full {
+        let item = packet.add_bool(root, &MATCHED, 0, 0, u64::from(matched));
+        packet.set_generated(item);
+    }
+    let this_ts = packet.time_ns();
+    for peer in peers {
+        let pct = percent(peer.confidence);
+        let peer_item = if full {
+            peer_subtree(packet, root, ix, point, &peer, this_ts)
+        } else {
+            root
+        };
+        if pct < options.low_confidence {
+            packet.add_expert(
+                peer_item,
+                &EI_LOW_CONFIDENCE,
+                &format!(
+                    "Low-confidence match ({pct} %) with {} frame {} ({})",
+                    label(peer.point),
+                    peer.frame,
+                    method_name(ix, peer.method)
+                ),
+            );
+        }
+        if options.info_tag {
+            let _ = write!(tag, " {}#{}", label(peer.point), peer.frame);
+        }
+    }
+    let mut lost_any = false;
+    for lost in ix.lost(point, frame) {
+        lost_any = true;
+        let at = label(lost.point);
+        let item = if full {
+            let item = packet.add_string(root, &LOST_AT, 0, 0, at);
+            packet.set_generated(item);
+            item
+        } else {
+            root
+        };
+        let (expert, message) = if lost.flags & lost_flags::OUTSIDE_CAPTURE != 0 {
+            (
+                &EI_MISSING,
+                format!("Not seen at {at}, whose capture was not running then"),
+            )
+        } else if lost.flags & lost_flags::UNCERTAIN != 0 {
+            (
+                &EI_MISSING,
+                format!("Not seen at {at} (it may legitimately not pass there)"),
+            )
+        } else {
+            (
+                &EI_LOST,
+                format!("Not seen at {at}: lost between {} and {at}", label(point)),
+            )
+        };
+        packet.add_expert(item, expert, &message);
+        if options.info_tag {
+            let _ = write!(tag, " lost@{at}");
+        }
+    }
+    if !matched && !lost_any {
+        packet.add_expert(
+            root,
+            &EI_UNMATCHED,
+            "Not found at any other capture point",
+        );
+        if options.info_tag {
+            tag.push_str(" unmatched");
+        }
+    }
+    if options.info_tag {
+        packet.append_info(&format!(" [pm:{tag}]"));
+    }
+}
+
+/// One `pktmatch.peer` item and its subtree; returns the item (experts
+/// about the match attach to it).
+fn peer_subtree(
+    packet: &Packet,
+    root: Tree,
+    ix: &Index<'_>,
+    point: u16,
+    peer: &Peer,
+    this_ts: i64,
+) -> Tree {
+    let peer_point = ix.point(peer.point);
+    let label = peer_point.map_or("?", |p| p.label());
+    let item = packet.add_string(root, &PEER, 0, 0, &format!("{label} frame {}", peer.frame));
+    packet.set_generated(item);
+    let sub = packet.subtree(item, &ETT_PEER);
+    let generated = |t: Tree| packet.set_generated(t);
+    generated(packet.add_string(sub, &PEER_POINT, 0, 0, label));
+    if let Some(path) = peer_point.map(|p| p.path()).filter(|p| !p.is_empty()) {
+        generated(packet.add_string(sub, &PEER_FILE, 0, 0, path));
+    }
+    generated(packet.add_frame_number(sub, &PEER_FRAME, peer.frame));
+    generated(packet.add_duration(sub, &DELTA, peer.delta_raw_ns));
+    let mut shown = format!(", delta {} (raw)", human(peer.delta_raw_ns));
+    if let Some(model) = ix.clock(point, peer.point) {
+        let corrected = index::corrected_delta(peer.delta_raw_ns, this_ts, &model);
+        generated(packet.add_duration(sub, &DELTA_CORRECTED, corrected));
+        generated(packet.add_duration(sub, &CLOCK_OFFSET, model.difference_at(this_ts)));
+        shown = format!(", delta {} (corrected)", human(corrected));
+    }
+    let method = method_name(ix, peer.method);
+    generated(packet.add_string(sub, &METHOD, 0, 0, &method));
+    generated(packet.add_uint(sub, &CONFIDENCE, 0, 0, percent(peer.confidence)));
+    if let Some(summary) = translation(packet, ix, point, peer.point) {
+        generated(packet.add_string(sub, &TRANSLATION, 0, 0, summary));
+    }
+    packet.append_text(item, &format!("{shown}, {method}"));
+    item
+}
+
+pub fn method_name(ix: &Index<'_>, method: u8) -> String {
+    ix.method_name(method)
+        .map_or_else(|| format!("method-{method}"), str::to_owned)
+}
+
+/// The translation between the two points for this packet's connection:
+/// the record whose endpoints at this point are the packet's (either
+/// direction), else the pair's only record when it names no endpoints.
+fn translation<'a>(packet: &Packet, ix: &Index<'a>, point: u16, peer: u16) -> Option<&'a str> {
+    let (src, dst) = (packet.source(), packet.destination());
+    let records = ix.translations(point, peer);
+    let count = records.len();
+    let mut only = None;
+    for t in records {
+        match t.endpoints() {
+            Some(e) => {
+                let (s, d) = if point == t.a() {
+                    (e.a_src, e.a_dst)
+                } else {
+                    (e.b_src, e.b_dst)
+                };
+                let forward = same(&src, &s) && same(&dst, &d);
+                let backward = same(&src, &d) && same(&dst, &s);
+                if forward || backward {
+                    return Some(t.summary());
+                }
+            }
+            None if count == 1 => only = Some(t.summary()),
+            None => {}
+        }
+    }
+    only
+}
+
+fn same(endpoint: &Endpoint, addr: &SocketAddr) -> bool {
+    let bytes = &endpoint.address[..usize::from(endpoint.address_len)];
+    let ip_matches = match addr.ip() {
+        IpAddr::V4(v4) => bytes == v4.octets(),
+        IpAddr::V6(v6) => bytes == v6.octets(),
+    };
+    ip_matches && endpoint.port == u32::from(addr.port())
+}
+
+/// The capture-level finding, once, on the frame where it was made.
+fn report(packet: &Packet, root: Tree, view: &View) {
+    let (expert, message): (&ExpertField, String) = if let Some(problem) = &view.problem {
+        (&EI_INDEX_UNUSABLE, format!("pktmatch index unusable: {problem}"))
+    } else {
+        let Some(loaded) = &view.index else { return };
+        let ix = loaded.index();
+        let path = loaded.path();
+        match view.state {
+            TrackState::Stale { point, frame } => (
+                &EI_INDEX_STALE,
+                format!(
+                    "Index stale: this capture is point {} of {path}, but frame {frame} is not \
+                     the frame that was indexed (capture edited, filtered, time-shifted or \
+                     appended to since): no peers from frame {frame} on; re-run pktmatch index",
+                    ix.point(point).map_or("?", |p| p.label())
+                ),
+            ),
+            TrackState::Ambiguous => (
+                &EI_INDEX_FOREIGN,
+                format!(
+                    "The first {IDENTIFY_FRAMES} frames match several points of {path} (the \
+                     same capture indexed twice?): no peers shown"
+                ),
+            ),
+            TrackState::Unknown => {
+                let labels: Vec<&str> = ix.points().map(|p| p.label()).collect();
+                (
+                    &EI_INDEX_FOREIGN,
+                    format!(
+                        "Index not for this file: this capture is none of the capture points \
+                         of {path} ({})",
+                        labels.join(", ")
+                    ),
+                )
+            }
+            TrackState::Identifying | TrackState::Identified(_) => return,
+        }
+    };
+    packet.add_expert(root, expert, &message);
+}
+
+/// The protocol item's text when no peers are shown.
+fn status(view: &View) -> String {
+    if view.problem.is_some() {
+        return ": index unusable (see Expert Info)".into();
+    }
+    match view.state {
+        TrackState::Identifying => ": identifying the capture".into(),
+        TrackState::Identified(_) => ": frame not in the index".into(),
+        TrackState::Stale { frame, .. } => {
+            format!(": index stale from frame {frame} (capture changed since indexing)")
+        }
+        TrackState::Ambiguous => ": capture matches several points of the index".into(),
+        TrackState::Unknown => ": capture not in the index".into(),
+    }
+}
+
+/// A duration for labels: the unit that keeps 3-4 significant digits.
+pub fn human(ns: i64) -> String {
+    let sign = if ns < 0 { "-" } else { "+" };
+    let abs = ns.unsigned_abs() as f64;
+    if abs < 1e3 {
+        format!("{sign}{abs} ns")
+    } else if abs < 1e6 {
+        format!("{sign}{:.1} µs", abs / 1e3)
+    } else if abs < 1e9 {
+        format!("{sign}{:.3} ms", abs / 1e6)
+    } else {
+        format!("{sign}{:.6} s", abs / 1e9)
+    }
+}
