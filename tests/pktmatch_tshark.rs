@@ -689,3 +689,67 @@ fn the_pktmatch_profile_shows_the_match_columns() {
     assert!(row7.contains(&points.join(",").as_str()), "{row7:?} lacks {points:?}");
     assert!(row7.iter().any(|c| c.starts_with("nat")), "{row7:?}");
 }
+
+// ---- the real indexer --------------------------------------------------
+
+/// The index `pktmatch index` writes for the lab session (once per process).
+fn indexed_by_pktmatch() -> &'static Session {
+    static SESSION: OnceLock<Session> = OnceLock::new();
+    SESSION.get_or_init(|| {
+        let output = scratch("indexer").join("session.pktmatch");
+        let args = pktmatch::index::Args {
+            output: output.clone(),
+            points: Vec::new(),
+            files: POINTS.iter().map(|p| capture_path(p)).collect(),
+            window: 2.0,
+            quiet: true,
+        };
+        pktmatch::index::run(&args).expect("pktmatch index");
+        Session {
+            bytes: std::fs::read(&output).unwrap(),
+            times: session().times.clone(),
+        }
+    })
+}
+
+#[test]
+fn an_index_from_pktmatch_index_is_shown_as_it_says() {
+    let s = indexed_by_pktmatch();
+    let ix = s.index();
+    let ws = wireshark();
+    let index = add_index(&ws, "session.pktmatch", &s.bytes);
+    let pref = format!("pktmatch.index:{index}");
+    let mut translated = 0;
+    for (p, label) in POINTS.iter().enumerate() {
+        let p = p as u16;
+        let file = ws.add_file(&capture_path(label));
+        let table = shown(&ws, &file, &["-o", &pref]);
+        assert_eq!(table.len(), s.times[p as usize].len(), "{label}: every frame");
+        for (&frame, values) in &table {
+            let mut want = expected_fields(s, p, frame);
+            // Which connection a frame belongs to is the indexer's business:
+            // a translation shown must be one it recorded for a peer's pair.
+            let recorded: BTreeSet<String> = ix
+                .peers(p, frame)
+                .flat_map(|peer| ix.translations(p, peer.point).map(|t| t.summary().to_owned()).collect::<Vec<_>>())
+                .collect();
+            let summaries = &values[11];
+            for summary in summaries.split(',').filter(|t| !t.is_empty()) {
+                assert!(recorded.contains(summary), "{label} frame {frame}: {summary}");
+                translated += 1;
+            }
+            want[11] = summaries.clone();
+            assert_eq!(values, &want, "{label} frame {frame}");
+        }
+    }
+    assert!(translated > 0, "translations shown");
+    // The example: the frames whose peers include a given frame.
+    let file = ws.add_file(&capture_path("client"));
+    let target = ix.peers(0, 7).find(|p| p.point == 1).expect("client 7 at the wan").frame;
+    let want: BTreeSet<u32> = (1..=ix.packets(0))
+        .filter(|&f| ix.peers(0, f).any(|p| p.frame == target))
+        .collect();
+    let filter = format!("pktmatch.peer_frame == {target}");
+    assert_eq!(filtered(&ws, &file, &pref, &filter, false), want);
+    assert_eq!(filtered(&ws, &file, &pref, &filter, true), want);
+}
