@@ -23,6 +23,8 @@ SUPPORTED_VERSIONS := 4.0 4.4 4.6
 
 PLUGINDIR ?= $(HOME)/.local/lib/wireshark/plugins/$(WIRESHARK_VERSION)
 BINDIR ?= $(HOME)/.local/bin
+# The Wireshark configuration profile "pktmatch" (columns for matching).
+PROFILEDIR ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/wireshark/profiles/pktmatch
 DESTDIR ?=
 RELEASE_DIR := target/release
 FAULT_DIR := target/fault/release
@@ -49,16 +51,24 @@ install: build
 	install -m 0644 $(WIRETAP_SO) "$(DESTDIR)$(PLUGINDIR)/wiretap/ctrace.so"
 	install -d "$(DESTDIR)$(BINDIR)"
 	install -m 0755 $(RELEASE_DIR)/pktmatch "$(DESTDIR)$(BINDIR)/pktmatch"
+	install -d "$(DESTDIR)$(PROFILEDIR)"
+# -b: a preferences file Wireshark saved in the profile is kept as preferences.bak
+	install -b -S .bak -m 0644 plugin/epan/profile/pktmatch/preferences "$(DESTDIR)$(PROFILEDIR)/preferences"
 	@echo "installed for Wireshark $(WIRESHARK_VERSION):"
 	@echo "  $(DESTDIR)$(PLUGINDIR)/epan/pktmatch.so"
 	@echo "  $(DESTDIR)$(PLUGINDIR)/wiretap/ctrace.so"
 	@echo "  $(DESTDIR)$(BINDIR)/pktmatch"
+	@echo "  $(DESTDIR)$(PROFILEDIR)/preferences (profile: wireshark -C pktmatch)"
 	@if [ "$$(id -u)" = 0 ] && [ -z "$(DESTDIR)" ]; then \
 	  echo "note: Wireshark ignores personal plugins when run as root; run it as a normal user"; fi
 
 uninstall:
 	rm -f "$(DESTDIR)$(PLUGINDIR)/epan/pktmatch.so" "$(DESTDIR)$(PLUGINDIR)/wiretap/ctrace.so"
 	rm -f "$(DESTDIR)$(BINDIR)/pktmatch"
+# the profile: our preferences, the backup, and what Wireshark itself keeps there
+	rm -f "$(DESTDIR)$(PROFILEDIR)/preferences" "$(DESTDIR)$(PROFILEDIR)/preferences.bak" "$(DESTDIR)$(PROFILEDIR)/recent"
+	@rmdir "$(DESTDIR)$(PROFILEDIR)" 2>/dev/null || \
+	  { [ ! -d "$(DESTDIR)$(PROFILEDIR)" ] || echo "kept $(DESTDIR)$(PROFILEDIR): it holds files of yours"; }
 	@echo "removed pktmatch plugins from $(DESTDIR)$(PLUGINDIR)"
 
 headers:
