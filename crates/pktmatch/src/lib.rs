@@ -2,3 +2,12 @@
 
 pub mod convert;
 pub mod index;
+
+// The reader subcommands: they read an existing index and the captures it names.
+pub mod annotate;
+pub mod export;
+pub mod info;
+pub mod output;
+pub mod report;
+pub mod session;
+pub mod units;

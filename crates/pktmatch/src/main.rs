@@ -35,6 +35,50 @@ enum Command {
         Inputs: pcap (µs/ns, either byte order), pcapng (any interfaces and link types), \
         gzip-compressed files, z/OS CTRACE.  Inputs are only read.")]
     Index(pktmatch::index::Args),
+    /// Show what an index holds: per point its capture and whether the file
+    /// on disk is still that capture; per point pair the clock offset and
+    /// drift, matches by method, packets lost each way, translations found.
+    #[command(after_help = "Examples:\n  \
+        pktmatch info shop.pktmatch\n  \
+        pktmatch info shop.pktmatch --json > clocks.json\n  \
+        pktmatch info shop.pktmatch --point wan=/archive/wan.pcapng\n\n\
+        --json has pairs: [{a, b, offset_ns, drift_ppm, reference_ns, offset_bound_ns, \
+        matched, lost_a_to_b, lost_b_to_a, methods, translations}] with a and b as point \
+        labels, meaning t_b = t_a + offset_ns + (t_a - reference_ns) * drift_ppm * 1e-6 \
+        (tests/lab/score.py reads it as CLOCKS.json).  Reading the captures to check \
+        them can be skipped with --no-files.")]
+    Info(pktmatch::info::Args),
+    /// Write every match as CSV, the machine-readable contract (one row per
+    /// match, points by label, frames numbered as in Wireshark).
+    #[command(after_help = "Examples:\n  \
+        pktmatch export shop.pktmatch --csv matches.csv\n  \
+        pktmatch export shop.pktmatch --csv - | head\n\n\
+        Header: point_a,frame_a,point_b,frame_b,delta_raw_ns,delta_corrected_ns,method,confidence \
+        (docs/index-format.md, \"The CSV contract\").  Only the index is read.")]
+    Export(pktmatch::export::Args),
+    /// The packet flow summary: one row per packet as it crossed the points
+    /// (direction, what it is, per point frame/time/client port, corrected
+    /// delta between adjacent points), as CSV or a self-contained HTML page
+    /// with a plot of per-hop delay over time.
+    #[command(after_help = "Examples:\n  \
+        pktmatch report shop.pktmatch --html shop.html\n  \
+        pktmatch report shop.pktmatch --csv - --point client=/mnt/pc/client.pcapng\n\n\
+        The captures are read again to describe the packets ([SYN, ACK], GET /index.html, \
+        200 OK – first of 20, DNS query A www.example.com, TLS Client Hello); a capture \
+        whose frames differ from the indexed ones is refused.")]
+    Report(pktmatch::report::Args),
+    /// Write a pcapng copy of each capture with packet comments naming the
+    /// matching frames at the other points, for any Wireshark without the
+    /// plugin.
+    #[command(after_help = "Examples:\n  \
+        pktmatch annotate shop.pktmatch annotated/\n  \
+        tshark -r annotated/wan.pcapng -Y frame.comment -T fields -e frame.number -e frame.comment\n\n\
+        Writes OUTDIR/<label>.pcapng per point: every frame, same order, link types, time \
+        stamps and lengths, comments like\n  \
+        pktmatch: wan #5 +2.718312 s (corrected +30.3 µs), method nat, 100%\n  \
+        pktmatch: not seen at dc (lost)\n\
+        Inputs are never modified; an output that would overwrite an input is refused.")]
+    Annotate(pktmatch::annotate::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +92,31 @@ fn main() -> ExitCode {
         Command::Convert(args) => pktmatch::convert::run(&args)
             .map(|summary| {
                 eprintln!("{summary}");
+            })
+            .map_err(|e| e.to_string()),
+        Command::Info(args) => {
+            pktmatch::info::run(&args, &mut std::io::stdout().lock()).map_err(|e| e.to_string())
+        }
+        Command::Export(args) => pktmatch::export::run(&args)
+            .map(|rows| {
+                if !pktmatch::output::is_stdout(&args.csv) {
+                    eprintln!("{rows} matches -> {}", args.csv.display());
+                }
+            })
+            .map_err(|e| e.to_string()),
+        Command::Report(args) => pktmatch::report::run(&args)
+            .map(|s| {
+                let out = args.csv.as_ref().or(args.html.as_ref());
+                if let Some(out) = out.filter(|o| !pktmatch::output::is_stdout(o)) {
+                    eprintln!("{} rows ({} frames) -> {}", s.rows, s.frames, out.display());
+                }
+            })
+            .map_err(|e| e.to_string()),
+        Command::Annotate(args) => pktmatch::annotate::run(&args)
+            .map(|points| {
+                for p in points {
+                    eprintln!("{p}");
+                }
             })
             .map_err(|e| e.to_string()),
     };

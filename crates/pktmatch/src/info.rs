@@ -1,0 +1,406 @@
+//! `pktmatch info SESSION [--json]`: what an index says — per point its
+//! capture and whether the file on disk is still that capture, per point
+//! pair the clock model, the matches by method, the packets lost each way
+//! and the address/port/sequence translations found.
+//!
+//! `--json` is what scripts read; tests/lab/score.py takes it as its
+//! CLOCKS.json: `pairs: [{a, b, offset_ns, drift_ppm, reference_ns, ...}]`
+//! with a and b as point labels and `t_b = t_a + offset_ns + (t_a −
+//! reference_ns) × drift_ppm × 1e-6`, reference_ns on a's clock.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+
+use index::Index;
+use serde::Serialize;
+
+use crate::session::{self, Error, IndexFile, PointFile};
+use crate::units;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// The index (`*.pktmatch`) written by `pktmatch index`.
+    pub session: PathBuf,
+    /// Print JSON (for scripts) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Read point LABEL's capture from FILE instead of the path in the index.
+    #[arg(long = "point", value_name = "LABEL=FILE", value_parser = session::parse_point_file)]
+    pub points: Vec<PointFile>,
+    /// Do not read the capture files (skips the on-disk check).
+    #[arg(long)]
+    pub no_files: bool,
+}
+
+/// Everything `info` reports; serialised as is for `--json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Info {
+    pub session: String,
+    pub format_version: String,
+    pub created_ns: i64,
+    pub index_bytes: u64,
+    pub total_packets: u64,
+    pub points: Vec<PointInfo>,
+    pub pairs: Vec<PairInfo>,
+    /// Match method ids and names.
+    pub methods: BTreeMap<u8, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PointInfo {
+    pub index: u16,
+    pub label: String,
+    /// The capture file read for this point (the override, or the indexed
+    /// path).
+    pub file: String,
+    /// The path stored in the index.
+    pub indexed_path: String,
+    pub file_size: u64,
+    pub packets: u32,
+    pub first_ts_ns: i64,
+    pub last_ts_ns: i64,
+    /// FNV-1a 64 of the frame checks, hex.
+    pub fingerprint: String,
+    /// Peer entries (links to frames at other points) of this point's frames.
+    pub peer_entries: usize,
+    /// LOST entries: frames of this point missing at another point.
+    pub lost_entries: usize,
+    /// `matches`, `converted` (same frames, other file size), `changed`,
+    /// `missing`, `unreadable`; absent with --no-files.
+    pub file_state: Option<&'static str>,
+    pub file_note: Option<String>,
+    pub disk_size: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PairInfo {
+    /// Point labels, a before b in path order.
+    pub a: String,
+    pub b: String,
+    pub a_index: u16,
+    pub b_index: u16,
+    pub has_clock: bool,
+    /// Clock model (null without one): t_b = t_a + offset_ns + (t_a −
+    /// reference_ns) × drift_ppm × 1e-6.
+    pub offset_ns: Option<i64>,
+    pub drift_ppm: Option<f64>,
+    pub drift_ppb: Option<i64>,
+    /// On a's clock.
+    pub reference_ns: Option<i64>,
+    /// Bound on the model's error over the captures.
+    pub offset_bound_ns: u64,
+    /// Packets matched (the indexer's count; the links counted when the
+    /// index has no pair record).
+    pub matched: u64,
+    /// Frame-to-frame links between the two points (one packet may have
+    /// several links: TSO/GSO).
+    pub links: u64,
+    /// Links by match method name.
+    pub methods: BTreeMap<String, u64>,
+    pub lost_a_to_b: u64,
+    pub lost_b_to_a: u64,
+    pub translations: Vec<TranslationInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TranslationInfo {
+    pub kind: &'static str,
+    pub summary: String,
+    pub ip_proto: Option<u8>,
+    /// Client-side (initiator) and server-side endpoints at a and at b.
+    pub a_src: Option<String>,
+    pub a_dst: Option<String>,
+    pub b_src: Option<String>,
+    pub b_dst: Option<String>,
+    /// Sequence number at b − at a, mod 2^32, per direction.
+    pub seq_client_to_server: Option<u32>,
+    pub seq_server_to_client: Option<u32>,
+}
+
+/// Per (a, b) link counts by method id, from the PEERS of every frame.
+fn count_links(ix: &Index<'_>) -> BTreeMap<(u16, u16), BTreeMap<u8, u64>> {
+    let mut out: BTreeMap<(u16, u16), BTreeMap<u8, u64>> = BTreeMap::new();
+    for p in ix.points() {
+        let a = p.index();
+        for frame in 1..=p.packets() {
+            for peer in ix.peers(a, frame) {
+                // Each match is stored from both sides: count it from a < b.
+                if peer.point > a {
+                    *out.entry((a, peer.point))
+                        .or_default()
+                        .entry(peer.method)
+                        .or_default() += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn method_name(ix: &Index<'_>, id: u8) -> String {
+    ix.method_name(id)
+        .map_or_else(|| format!("method-{id}"), str::to_owned)
+}
+
+/// Gathers what `info` shows; reads the capture files unless `no_files`.
+pub fn gather(
+    file: &IndexFile,
+    ix: &Index<'_>,
+    overrides: &[PointFile],
+    no_files: bool,
+) -> Result<Info, Error> {
+    let paths = session::capture_paths(ix, file.path(), overrides)?;
+    let mut points = Vec::new();
+    for (p, path) in ix.points().zip(&paths) {
+        let i = p.index();
+        let check = (!no_files).then(|| session::check_file(ix, i, path));
+        points.push(PointInfo {
+            index: i,
+            label: p.label().to_owned(),
+            file: path.display().to_string(),
+            indexed_path: p.path().to_owned(),
+            file_size: p.file_size(),
+            packets: p.packets(),
+            first_ts_ns: p.first_ts_ns(),
+            last_ts_ns: p.last_ts_ns(),
+            fingerprint: format!("{:016x}", p.fingerprint()),
+            peer_entries: ix.peer_count(i),
+            lost_entries: ix.lost_all(i).len(),
+            file_state: check
+                .as_ref()
+                .map(|c| c.state(p.file_size(), p.fingerprint())),
+            file_note: check.as_ref().map(|c| c.describe(ix, i)),
+            disk_size: check.as_ref().and_then(|c| c.disk_size),
+        });
+    }
+
+    let links = count_links(ix);
+    let mut lost_counts: BTreeMap<(u16, u16), u64> = BTreeMap::new();
+    for p in ix.points() {
+        for l in ix.lost_all(p.index()) {
+            *lost_counts.entry((p.index(), l.point)).or_default() += 1;
+        }
+    }
+    // Every pair with a record, links or translations, in (a, b) order.
+    let mut keys: Vec<(u16, u16)> = ix.pairs().map(|q| (q.a(), q.b())).collect();
+    keys.extend(links.keys().copied());
+    keys.extend(ix.all_translations().map(|t| (t.a(), t.b())));
+    keys.sort_unstable();
+    keys.dedup();
+
+    let label = |i: u16| {
+        ix.point(i)
+            .map_or_else(|| format!("#{i}"), |p| p.label().to_owned())
+    };
+    let mut pairs = Vec::new();
+    for (a, b) in keys {
+        let rec = ix.pair(a, b);
+        let clock = rec.and_then(|r| r.clock());
+        let by_method = links.get(&(a, b));
+        let link_total: u64 = by_method.map_or(0, |m| m.values().sum());
+        let lost = |x: u16, y: u16| lost_counts.get(&(x, y)).copied().unwrap_or(0);
+        pairs.push(PairInfo {
+            a: label(a),
+            b: label(b),
+            a_index: a,
+            b_index: b,
+            has_clock: clock.is_some(),
+            offset_ns: clock.map(|m| m.offset_ns()),
+            drift_ppm: clock.map(|m| m.drift_ppb() as f64 / 1000.0),
+            drift_ppb: clock.map(|m| m.drift_ppb()),
+            reference_ns: clock.map(|m| m.reference_ns()),
+            offset_bound_ns: rec.map_or(0, |r| r.offset_error_ns()),
+            matched: rec.map_or(link_total, |r| u64::from(r.matched())),
+            links: link_total,
+            methods: by_method
+                .map(|m| m.iter().map(|(id, n)| (method_name(ix, *id), *n)).collect())
+                .unwrap_or_default(),
+            lost_a_to_b: rec.map_or(lost(a, b), |r| u64::from(r.lost_a_to_b())),
+            lost_b_to_a: rec.map_or(lost(b, a), |r| u64::from(r.lost_b_to_a())),
+            translations: ix
+                .translations(a, b)
+                .map(|t| {
+                    let e = t.endpoints();
+                    let s = t.seq_offsets();
+                    TranslationInfo {
+                        kind: t.kind().name(),
+                        summary: t.summary().to_owned(),
+                        ip_proto: e.map(|e| e.ip_proto),
+                        a_src: e.map(|e| e.a_src.to_string()),
+                        a_dst: e.map(|e| e.a_dst.to_string()),
+                        b_src: e.map(|e| e.b_src.to_string()),
+                        b_dst: e.map(|e| e.b_dst.to_string()),
+                        seq_client_to_server: s.map(|s| s.client_to_server),
+                        seq_server_to_client: s.map(|s| s.server_to_client),
+                    }
+                })
+                .collect(),
+        });
+    }
+
+    let (major, minor) = ix.version();
+    Ok(Info {
+        session: file.path().display().to_string(),
+        format_version: format!("{major}.{minor}"),
+        created_ns: ix.created_ns(),
+        index_bytes: ix.as_bytes().len() as u64,
+        total_packets: ix.total_packets(),
+        points,
+        pairs,
+        methods: ix.methods().map(|(id, n)| (id, n.to_owned())).collect(),
+    })
+}
+
+/// Text translations shown per pair before "… and N more".
+const TEXT_TRANSLATIONS: usize = 12;
+
+/// A signed sequence offset as people read it: `+0x1A2B3C4D` or `-0x10`.
+fn seq_offset(v: u32) -> String {
+    let s = v as i32;
+    if s < 0 {
+        format!("-0x{:X}", s.unsigned_abs())
+    } else {
+        format!("+0x{v:X}")
+    }
+}
+
+/// The text form.
+pub fn text(info: &Info) -> String {
+    let mut o = String::new();
+    let bpp = info.index_bytes as f64 / info.total_packets.max(1) as f64;
+    let _ = writeln!(
+        o,
+        "{}: index format {}, written {} UTC; {} points, {} frames, {} bytes ({bpp:.1} per frame)",
+        info.session,
+        info.format_version,
+        units::datetime(info.created_ns),
+        info.points.len(),
+        info.total_packets,
+        info.index_bytes
+    );
+    let _ = writeln!(o, "\nPoints (path order, client side first)");
+    let w = info.points.iter().map(|p| p.label.len()).max().unwrap_or(5);
+    for p in &info.points {
+        let _ = writeln!(
+            o,
+            "  {:>2} {:<w$}  {:>9} frames  {:>12} bytes  {} .. {}",
+            p.index,
+            p.label,
+            p.packets,
+            p.file_size,
+            units::datetime(p.first_ts_ns),
+            units::time_of_day(p.last_ts_ns),
+        );
+        let note = p.file_note.as_deref().unwrap_or("not checked (--no-files)");
+        let _ = writeln!(o, "     {:<w$}  {}: {note}", "", p.file);
+    }
+    let _ = writeln!(o, "\nPoint pairs");
+    if info.pairs.is_empty() {
+        let _ = writeln!(o, "  (no matches between points)");
+    }
+    for q in &info.pairs {
+        let _ = writeln!(o, "  {} → {}", q.a, q.b);
+        match (q.offset_ns, q.drift_ppm, q.reference_ns) {
+            (Some(off), Some(ppm), Some(r)) => {
+                let _ = writeln!(
+                    o,
+                    "    clock         {} = {} {}, drift {ppm:+.3} ppm, error bound ±{} \
+                     (reference {} on {}'s clock)",
+                    q.b,
+                    q.a,
+                    units::duration(off),
+                    units::duration(q.offset_bound_ns.min(i64::MAX as u64) as i64)
+                        .trim_start_matches('+'),
+                    units::datetime(r),
+                    q.a
+                );
+            }
+            _ => {
+                let _ = writeln!(o, "    clock         no model (deltas are raw)");
+            }
+        }
+        let methods: Vec<String> = q.methods.iter().map(|(m, n)| format!("{m} {n}")).collect();
+        let _ = writeln!(
+            o,
+            "    matched       {} packets; {} frame links: {}",
+            q.matched,
+            q.links,
+            if methods.is_empty() {
+                "none".to_owned()
+            } else {
+                methods.join(", ")
+            }
+        );
+        let _ = writeln!(
+            o,
+            "    lost          {} → {}: {}, {} → {}: {}",
+            q.a, q.b, q.lost_a_to_b, q.b, q.a, q.lost_b_to_a
+        );
+        if q.translations.is_empty() {
+            continue;
+        }
+        let _ = writeln!(o, "    translations  {}", q.translations.len());
+        for t in q.translations.iter().take(TEXT_TRANSLATIONS) {
+            let mut line = if t.summary.is_empty() {
+                t.kind.to_owned()
+            } else {
+                t.summary.clone()
+            };
+            if t.summary.is_empty() {
+                if let (Some(a1), Some(a2), Some(b1), Some(b2)) =
+                    (&t.a_src, &t.a_dst, &t.b_src, &t.b_dst)
+                {
+                    let _ = write!(line, " {a1} → {a2} at {} is {b1} → {b2} at {}", q.a, q.b);
+                }
+                if let (Some(c2s), Some(s2c)) = (t.seq_client_to_server, t.seq_server_to_client) {
+                    let _ = write!(
+                        line,
+                        "; seq {} client→server, {} server→client",
+                        seq_offset(c2s),
+                        seq_offset(s2c)
+                    );
+                }
+            }
+            let _ = writeln!(o, "      {line}");
+        }
+        if q.translations.len() > TEXT_TRANSLATIONS {
+            let _ = writeln!(
+                o,
+                "      … and {} more (--json lists all)",
+                q.translations.len() - TEXT_TRANSLATIONS
+            );
+        }
+    }
+    o
+}
+
+/// Runs `pktmatch info`: prints to `out`.
+pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), Error> {
+    let file = IndexFile::open(&args.session)?;
+    let ix = file.load()?;
+    let info = gather(&file, &ix, &args.points, args.no_files)?;
+    let text = if args.json {
+        let mut s = serde_json::to_string_pretty(&info)
+            .map_err(|e| Error(format!("cannot write JSON: {e}")))?;
+        s.push('\n');
+        s
+    } else {
+        text(&info)
+    };
+    out.write_all(text.as_bytes())
+        .map_err(|e| Error(format!("cannot write the output: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seq_offsets() {
+        assert_eq!(seq_offset(0x1A2B3C4D), "+0x1A2B3C4D");
+        assert_eq!(seq_offset(0xFFFF_FFF0), "-0x10");
+        assert_eq!(seq_offset(0), "+0x0");
+    }
+}

@@ -1,0 +1,222 @@
+//! The packet flow summary as one self-contained HTML page: inline CSS,
+//! an inline SVG plot of per-hop delay, the points and clock models, then
+//! the table laid out like the seed's (direction, what, per point frame /
+//! time / client port, corrected delta between adjacent points).  No
+//! script and nothing fetched: it opens the same from a mail attachment.
+//! Every string that comes from a capture or the index is escaped.
+
+use std::io::{self, Write};
+
+use index::Index;
+
+use super::plot::{self, Series};
+use super::rows::Row;
+use crate::units;
+
+/// Text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+const STYLE: &str = "
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
+table{border-collapse:collapse;font-size:13px}
+th,td{border:1px solid #ccc;padding:2px 6px;white-space:nowrap}
+th{background:#f2f2f2}
+td.n,td.d,td.f,td.p{text-align:right;font-variant-numeric:tabular-nums}
+td.t{font-variant-numeric:tabular-nums}
+tr.c2s td.dir{color:#1f4e9a}tr.s2c td.dir{color:#9a1f1f}
+tr.s2c{background:#fbf6f6}
+td.lost{color:#b00;font-style:italic;text-align:center}
+td.raw{color:#888}
+td.what{max-width:32em;overflow:hidden;text-overflow:ellipsis}
+.note{color:#555;font-size:12px}
+svg.plot{max-width:100%;height:auto}
+";
+
+/// Series of corrected deltas per adjacent pair, x in seconds from the
+/// first row.
+fn series(ix: &Index<'_>, rows: &[Row]) -> Vec<Series> {
+    let labels: Vec<&str> = ix.points().map(|p| p.label()).collect();
+    let t0 = rows.first().map_or(0, |r| r.time_ns);
+    (0..labels.len().saturating_sub(1))
+        .map(|a| Series {
+            name: format!("{} → {}", labels[a], labels[a + 1]),
+            points: rows
+                .iter()
+                .filter_map(|r| {
+                    let c = r.deltas.get(a)?.as_ref()?.corrected_ns?;
+                    Some((r.time_ns.saturating_sub(t0) as f64 / 1e9, c))
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn frames_text(frames: &[u32]) -> String {
+    let v: Vec<String> = frames.iter().map(u32::to_string).collect();
+    v.join(", ")
+}
+
+/// Writes the page.
+pub fn write(ix: &Index<'_>, session: &str, rows: &[Row], out: &mut dyn Write) -> io::Result<()> {
+    let labels: Vec<&str> = ix.points().map(|p| p.label()).collect();
+    writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>pktmatch packet flow summary: {}</title><style>{STYLE}</style></head><body>",
+        escape(session)
+    )?;
+    writeln!(
+        out,
+        "<h1>Packet flow summary</h1><p class=\"note\">Index {} · {} rows · times UTC · \
+         written by pktmatch {}</p>",
+        escape(session),
+        rows.len(),
+        env!("CARGO_PKG_VERSION")
+    )?;
+
+    writeln!(out, "<h2>Capture points</h2><table><tr><th>#</th><th>point</th><th>file</th><th>frames</th><th>first packet</th></tr>")?;
+    for p in ix.points() {
+        writeln!(
+            out,
+            "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"t\">{}</td></tr>",
+            p.index(),
+            escape(p.label()),
+            escape(p.path()),
+            p.packets(),
+            units::datetime(p.first_ts_ns())
+        )?;
+    }
+    writeln!(out, "</table>")?;
+
+    writeln!(out, "<h2>Clocks</h2><table><tr><th>pair</th><th>offset</th><th>drift</th><th>error bound</th><th>reference (first point's clock)</th><th>matched</th><th>lost →</th><th>lost ←</th></tr>")?;
+    for q in ix.pairs() {
+        let name = |i: u16| ix.point(i).map_or("?", |p| p.label());
+        let (off, drift, refr) = match q.clock() {
+            Some(m) => (
+                units::duration(m.offset_ns()),
+                format!("{:+.3} ppm", m.drift_ppb() as f64 / 1000.0),
+                units::datetime(m.reference_ns()),
+            ),
+            None => ("no model".into(), String::new(), String::new()),
+        };
+        writeln!(
+            out,
+            "<tr><td>{} → {}</td><td class=\"d\">{off}</td><td class=\"d\">{drift}</td>\
+             <td class=\"d\">±{}</td><td class=\"t\">{refr}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(name(q.a())),
+            escape(name(q.b())),
+            units::duration(q.offset_error_ns().min(i64::MAX as u64) as i64)
+                .trim_start_matches('+'),
+            q.matched(),
+            q.lost_a_to_b(),
+            q.lost_b_to_a()
+        )?;
+    }
+    writeln!(out, "</table>")?;
+
+    writeln!(
+        out,
+        "<h2>Per-hop delay over time</h2><p class=\"note\">Corrected delta between adjacent \
+         points (clock offset and drift taken out): the time the packet took from one \
+         point to the next.</p>{}",
+        plot::svg(&series(ix, rows))
+    )?;
+
+    writeln!(out, "<h2>Packets</h2><table><thead><tr><th rowspan=\"2\">#</th><th rowspan=\"2\">dir</th><th rowspan=\"2\">what</th>")?;
+    for l in &labels {
+        writeln!(out, "<th colspan=\"3\">{}</th>", escape(l))?;
+    }
+    for w in labels.windows(2) {
+        writeln!(
+            out,
+            "<th rowspan=\"2\">Δ {} → {}</th>",
+            escape(w[0]),
+            escape(w[1])
+        )?;
+    }
+    write!(out, "</tr><tr>")?;
+    for _ in &labels {
+        write!(out, "<th>frame</th><th>time</th><th>client port</th>")?;
+    }
+    writeln!(out, "</tr></thead><tbody>")?;
+    for (i, r) in rows.iter().enumerate() {
+        let class = match r.dir {
+            super::describe::Dir::ToServer => "c2s",
+            super::describe::Dir::ToClient => "s2c",
+            super::describe::Dir::Unknown => "",
+        };
+        write!(
+            out,
+            "<tr class=\"{class}\"><td class=\"n\">{}</td><td class=\"dir\">{}</td><td class=\"what\" title=\"{}\">{}</td>",
+            i + 1,
+            r.dir.arrow(),
+            escape(&r.what),
+            escape(&r.what)
+        )?;
+        for (c, lost) in r.cells.iter().zip(&r.lost) {
+            match c {
+                Some(c) => write!(
+                    out,
+                    "<td class=\"f\">{}</td><td class=\"t\" title=\"{} UTC, {} s from the point's first packet\">{}</td><td class=\"p\">{}</td>",
+                    frames_text(&c.frames),
+                    units::datetime(c.ts_ns),
+                    units::seconds(c.rel_ns),
+                    units::time_of_day(c.ts_ns),
+                    c.client_port.map_or_else(String::new, |p| p.to_string())
+                )?,
+                None if *lost => write!(out, "<td colspan=\"3\" class=\"lost\">not seen (lost)</td>")?,
+                None => write!(out, "<td></td><td></td><td></td>")?,
+            }
+        }
+        for d in &r.deltas {
+            match d {
+                Some(d) => match d.corrected_ns {
+                    Some(c) => write!(
+                        out,
+                        "<td class=\"d\" title=\"raw {}\">{}</td>",
+                        units::duration(d.raw_ns),
+                        units::duration(c)
+                    )?,
+                    None => write!(
+                        out,
+                        "<td class=\"d raw\" title=\"no clock model: raw delta\">{}</td>",
+                        units::duration(d.raw_ns)
+                    )?,
+                },
+                None => write!(out, "<td></td>")?,
+            }
+        }
+        writeln!(out, "</tr>")?;
+    }
+    writeln!(out, "</tbody></table></body></html>")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(
+            escape("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+        assert_eq!(frames_text(&[3, 4, 5]), "3, 4, 5");
+    }
+}
