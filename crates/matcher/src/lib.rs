@@ -149,7 +149,28 @@ pub fn run(
         adjacent.push(pm);
     }
     progress(Progress::Stage("composing"));
-    let composed = via::compose(&tables, &adjacent);
+    let mut composed = via::compose(&tables, &adjacent);
+    // A pair's own matches may fit its clock better than the composition
+    // of the hops' models (whose errors add up): the tighter bound wins.
+    for pm in &mut composed {
+        let (ta, tb) = (&tables[pm.a as usize], &tables[pm.b as usize]);
+        let s: Vec<Sample> = pm
+            .matches
+            .iter()
+            .map(|m| {
+                let r = &ta.recs[m.a as usize];
+                Sample {
+                    ta: r.ts,
+                    delta: tb.recs[m.b as usize].ts - r.ts,
+                    group: r.conn << 1 | u32::from(m.dir),
+                }
+            })
+            .collect();
+        let composed_bound = pm.clock.map_or(u64::MAX, |c| c.bound_ns);
+        if let Some(fit) = clock::fit(&s, ta.first_ts).filter(|c| c.both_ways && c.bound_ns < composed_bound) {
+            pm.clock = Some(fit);
+        }
+    }
     for pm in adjacent.iter().chain(composed.iter()) {
         for m in &pm.matches {
             let ta = &tables[pm.a as usize].recs[m.a as usize];
@@ -216,7 +237,12 @@ fn match_adjacent(
         .collect();
     // Full proxy: connections still unpaired, linked by their messages.
     let proxied = proxy::link(ta, tb, &conn_pairs, clock_hint.as_ref(), options.window_ns);
-    let clock = clock::fit(&samples(ta, tb, &conn_pairs, &results, &proxied.matches), reference)
+    // Proxy anchors carry the proxy's processing time, not a transit: they
+    // bound the clock only loosely, so they count only when the matched
+    // packets alone cannot give both envelopes.
+    let clock = clock::fit(&samples(ta, tb, &conn_pairs, &results, &[]), reference)
+        .filter(|c| c.both_ways)
+        .or_else(|| clock::fit(&samples(ta, tb, &conn_pairs, &results, &proxied.matches), reference))
         .or(clock0);
 
     let mut matches: Vec<PacketMatch> = results.iter().flat_map(|r| r.matches.iter().copied()).collect();
@@ -234,7 +260,8 @@ fn match_adjacent(
         }
     }
     for l in &proxied.links {
-        builder.add_translation(l.clone()).map_err(|e| e.to_string())?;
+        let spec = TranslationSpec { a: pa, b: pb, ..l.clone() };
+        builder.add_translation(spec).map_err(|e| e.to_string())?;
         translations += 1;
     }
 

@@ -54,11 +54,25 @@ fn join(left: &PairMatches, right: &PairMatches, m_frames: usize) -> Vec<PacketM
         by_m[*s as usize] = n as u32;
         *s += 1;
     }
+    // A proxy anchor names the packet carrying a message's first byte; a
+    // one-to-many link next to it (a GSO packet) would spread it over all
+    // its segments: only the first segment (lowest frame) carries that byte.
+    let anchor = |m: &PacketMatch| m.method == methods::HTTP || m.method == methods::TURNS;
+    let mut first_left: Vec<(u32, u32)> = left.matches.iter().map(|l| (l.b, l.a)).collect();
+    first_left.sort_unstable();
+    first_left.dedup_by_key(|x| x.0);
+    let first_of = |m: u32| first_left.binary_search_by_key(&m, |x| x.0).ok().map(|k| first_left[k].1);
     let mut out = Vec::new();
     for l in &left.matches {
         let m = l.b as usize;
         for &n in &by_m[start[m] as usize..start[m + 1] as usize] {
             let r = &right.matches[n as usize];
+            if anchor(r) && first_of(l.b) != Some(l.a) {
+                continue;
+            }
+            if anchor(l) && by_m[start[m] as usize..start[m + 1] as usize].iter().map(|&q| right.matches[q as usize].b).min() != Some(r.b) {
+                continue;
+            }
             out.push(PacketMatch {
                 a: l.a,
                 b: r.b,
