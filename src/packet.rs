@@ -20,7 +20,11 @@ use crate::register::{
 use crate::sys;
 
 /// A node of the protocol tree (NULL when Wireshark builds no tree).
-#[derive(Clone, Copy, Debug)]
+/// Comparable: when Wireshark's tree is not shown, `proto_tree_add_*`
+/// returns the parent instead of a new item for a field no filter or column
+/// uses ("faked" items), so `added == parent` tells a dissector that the
+/// label it would format is never seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tree(*mut sys::proto_tree);
 
 impl Tree {
