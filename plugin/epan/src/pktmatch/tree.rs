@@ -3,8 +3,13 @@
 //!
 //! When Wireshark builds no tree (plain `tshark -r`), only expert infos and
 //! the Info tag are added: nothing else would be kept, and formatting the
-//! labels is most of the cost.
+//! labels is most of the cost.  When it builds a tree nobody sees (a display
+//! filter, colouring rules, `-T fields`), the field values are added (a
+//! filter or column may use them) but the labels' extra text is not
+//! formatted: Wireshark then hands back the parent for fields nobody
+//! refers to ("faked" items), which is how that case is recognised.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
@@ -48,10 +53,15 @@ pub fn show(packet: &Packet, protocol: &Protocol, view: &View, options: &Options
     let frame = packet.frame_number();
     let label = |p: u16| ix.point(p).map_or("?", |pt| pt.label());
     let mut tag = String::new();
+    // Whether labels may be seen (see the module comment).
+    let mut labels = false;
     if full {
         let item = packet.add_string(root, &POINT, 0, 0, label(point));
         packet.set_generated(item);
-        packet.append_text(root, &format!(", {} frame {frame}", label(point)));
+        labels = item != root;
+        if labels {
+            packet.append_text(root, &format!(", {} frame {frame}", label(point)));
+        }
     }
     let peers = ix.peers(point, frame);
     let matched = peers.len() > 0;
@@ -63,7 +73,7 @@ pub fn show(packet: &Packet, protocol: &Protocol, view: &View, options: &Options
     for peer in peers {
         let pct = percent(peer.confidence);
         let peer_item = if full {
-            peer_subtree(packet, root, ix, point, &peer, this_ts)
+            peer_subtree(packet, root, ix, point, &peer, this_ts, labels)
         } else {
             root
         };
@@ -139,6 +149,7 @@ fn peer_subtree(
     point: u16,
     peer: &Peer,
     this_ts: i64,
+    labels: bool,
 ) -> Tree {
     let peer_point = ix.point(peer.point);
     let label = peer_point.map_or("?", |p| p.label());
@@ -152,12 +163,12 @@ fn peer_subtree(
     }
     generated(packet.add_frame_number(sub, &PEER_FRAME, peer.frame));
     generated(packet.add_duration(sub, &DELTA, peer.delta_raw_ns));
-    let mut shown = format!(", delta {} (raw)", human(peer.delta_raw_ns));
+    let mut delta = (peer.delta_raw_ns, "raw");
     if let Some(model) = ix.clock(point, peer.point) {
         let corrected = index::corrected_delta(peer.delta_raw_ns, this_ts, &model);
         generated(packet.add_duration(sub, &DELTA_CORRECTED, corrected));
         generated(packet.add_duration(sub, &CLOCK_OFFSET, model.difference_at(this_ts)));
-        shown = format!(", delta {} (corrected)", human(corrected));
+        delta = (corrected, "corrected");
     }
     let method = method_name(ix, peer.method);
     generated(packet.add_string(sub, &METHOD, 0, 0, &method));
@@ -165,13 +176,17 @@ fn peer_subtree(
     if let Some(summary) = translation(packet, ix, point, peer.point) {
         generated(packet.add_string(sub, &TRANSLATION, 0, 0, summary));
     }
-    packet.append_text(item, &format!("{shown}, {method}"));
+    if labels && item != root {
+        let (ns, kind) = delta;
+        packet.append_text(item, &format!(", delta {} ({kind}), {method}", human(ns)));
+    }
     item
 }
 
-pub fn method_name(ix: &Index<'_>, method: u8) -> String {
+/// The method's name from the index, else `method-<id>` (the format's rule).
+pub fn method_name<'a>(ix: &Index<'a>, method: u8) -> Cow<'a, str> {
     ix.method_name(method)
-        .map_or_else(|| format!("method-{method}"), str::to_owned)
+        .map_or_else(|| Cow::Owned(format!("method-{method}")), Cow::Borrowed)
 }
 
 /// The translation between the two points for this packet's connection:
@@ -270,17 +285,21 @@ fn status(view: &View) -> String {
     }
 }
 
-/// A duration for labels: the unit that keeps 3-4 significant digits.
+/// A duration for labels, rounded to the unit that keeps 3-4 significant
+/// digits (integer arithmetic: this runs for every peer shown).
 pub fn human(ns: i64) -> String {
-    let sign = if ns < 0 { "-" } else { "+" };
-    let abs = ns.unsigned_abs() as f64;
-    if abs < 1e3 {
+    let sign = if ns < 0 { '-' } else { '+' };
+    let abs = ns.unsigned_abs();
+    if abs < 1_000 {
         format!("{sign}{abs} ns")
-    } else if abs < 1e6 {
-        format!("{sign}{:.1} µs", abs / 1e3)
-    } else if abs < 1e9 {
-        format!("{sign}{:.3} ms", abs / 1e6)
+    } else if abs < 1_000_000 {
+        let tenths = (abs + 50) / 100;
+        format!("{sign}{}.{} µs", tenths / 10, tenths % 10)
+    } else if abs < 1_000_000_000 {
+        let us = (abs + 500) / 1_000;
+        format!("{sign}{}.{:03} ms", us / 1_000, us % 1_000)
     } else {
-        format!("{sign}{:.6} s", abs / 1e9)
+        let us = (abs + 500) / 1_000;
+        format!("{sign}{}.{:06} s", us / 1_000_000, us % 1_000_000)
     }
 }
