@@ -1,0 +1,93 @@
+#!/bin/bash
+# pktmatch post-dissector overhead (issue #5, "Overhead").  Everything is
+# measured in this one run, against a baseline measured beside it:
+#   tshark -r CAPTURE                       without our plugins      (baseline)
+#   tshark -r CAPTURE                       plugins, no index set    (target <= 1.02x)
+#   tshark -r CAPTURE -o pktmatch.index:IX  plugins and an index     (target <= 1.10x)
+# plus, for information, the same three with a protocol tree built
+# (-Y 'frame', which makes every dissector fill its tree).
+# Input: the real captures in tests/data repeated to PACKETS packets
+# (bench/make-pcap.py); the index gives every frame three peers
+# (bench/bench-index.rs: the largest per-frame load of a four-point session).
+# Runs are interleaved (baseline, no index, index, baseline, …) so that a
+# machine busy with something else slows all three alike; medians are shown,
+# of the wall time and of tshark's CPU time (user + system, from wait4),
+# which other load on the machine disturbs less.
+# Usage: bench/postdissector.sh [PACKETS] [RUNS]     (defaults 1000000, 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packets=${1:-1000000}
+runs=${2:-5}
+work=$(mktemp -d /tmp/pktmatch-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+cargo build --release -q -p pktmatch-epan -p pktmatch-wiretap
+cargo build --release -q --example bench-index
+python3 bench/make-pcap.py "$work/big.pcap" "$packets" tests/data/real-*.pcap
+target/release/examples/bench-index "$work/big.pcap" "$work/big.pktmatch"
+
+# Two HOMEs: one with our plugins, one without any.
+# shellcheck source=tools/plugin-home.sh
+. tools/plugin-home.sh
+plugin_home "$work/with"
+mkdir -p "$work/without"
+chmod -R a+rwX "$work"
+if [ "$(id -u)" = 0 ]; then chown -R 65534:65534 "$work"; fi
+
+python3 - "$runs" "$work" <<'PY'
+import os, statistics, subprocess, sys, time
+runs, work = int(sys.argv[1]), sys.argv[2]
+user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.getuid() == 0 else []
+def tshark(home, *args):
+    return user + ["env", f"HOME={home}", "XDG_CONFIG_HOME=" + f"{home}/.config",
+                   "tshark", "-r", f"{work}/big.pcap", *args]
+index = ["-o", f"pktmatch.index:{work}/big.pktmatch"]
+# Check the setup before timing: the plugin is loaded, the index is used.
+plugins = subprocess.run(user + ["env", f"HOME={work}/with", "tshark", "-G", "plugins"],
+                         capture_output=True, text=True).stdout
+assert "pktmatch.so" in plugins, "plugin not loaded"
+shown = subprocess.run(tshark(f"{work}/with", *index, "-c", "3", "-T", "fields",
+                              "-e", "pktmatch.peer_frame"), capture_output=True, text=True)
+assert shown.stdout.split() == ["1,1,1", "2,2,2", "3,3,3"], shown.stdout + shown.stderr
+configs = {
+    "baseline": tshark(f"{work}/without"),
+    "plugins, no index": tshark(f"{work}/with"),
+    "plugins + index": tshark(f"{work}/with", *index),
+    "tree: baseline": tshark(f"{work}/without", "-Y", "frame"),
+    "tree: plugins, no index": tshark(f"{work}/with", "-Y", "frame"),
+    "tree: plugins + index": tshark(f"{work}/with", "-Y", "frame", *index),
+}
+def run(cmd):
+    """(wall seconds, CPU seconds) of one run."""
+    t = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, cmd
+    return time.perf_counter() - t, usage.ru_utime + usage.ru_stime
+wall = {name: [] for name in configs}
+cpu = {name: [] for name in configs}
+for name, cmd in configs.items():  # warm the page cache and the plugin once
+    run(cmd + ["-c", "1000"])
+for _ in range(runs):
+    for name, cmd in configs.items():
+        w, c = run(cmd)
+        wall[name].append(w)
+        cpu[name].append(c)
+size = os.path.getsize(f"{work}/big.pktmatch")
+print(f"capture: {os.path.getsize(work + '/big.pcap') / 1e6:.0f} MB; index: {size / 1e6:.0f} MB; "
+      f"median of {runs} interleaved runs; load average before: {os.getloadavg()[0]:.2f}")
+for prefix, targets in (("", {"plugins, no index": 1.02, "plugins + index": 1.10}),
+                        ("tree: ", {})):
+    for what, times in (("wall", wall), ("cpu", cpu)):
+        med = {name: statistics.median(v) for name, v in times.items()}
+        base = med[prefix + "baseline"]
+        print(f"  {what:4s} {prefix + 'baseline (no plugins)':28s} {base:7.2f} s")
+        for name in ("plugins, no index", "plugins + index"):
+            t = med[prefix + name]
+            target = targets.get(name)
+            bar = f"  (target <= {target:.2f}: {'met' if t / base <= target else 'NOT met'})" if target else ""
+            print(f"  {what:4s} {prefix + name:28s} {t:7.2f} s  ratio {t / base:.3f}{bar}")
+print("all runs, wall / cpu (s):")
+for name in configs:
+    print(f"  {name:28s} " + " ".join(f"{w:.2f}/{c:.2f}" for w, c in zip(wall[name], cpu[name])))
+PY
