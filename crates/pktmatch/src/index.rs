@@ -90,20 +90,35 @@ pub fn run(args: &Args) -> Result<String, String> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
+    // PKTMATCH_TIMINGS=1: elapsed time at each stage on stderr (benchmarks).
+    let timings = std::env::var_os("PKTMATCH_TIMINGS").is_some();
+    let stamp = |what: &str| {
+        if timings {
+            eprintln!("timing {:8.3} s  {what}", started.elapsed().as_secs_f64());
+        }
+    };
     let mut report = |p: Progress<'_>| match p {
         Progress::Reading { point, done, total } => {
+            if done == 0 {
+                stamp(&format!("reading {}", labels[usize::from(point)]));
+            }
             bar.set_length(total);
             bar.set_position(done);
             bar.set_message(format!("reading {}", labels[usize::from(point)]));
         }
-        Progress::Stage(s) => bar.set_message(s.to_string()),
+        Progress::Stage(s) => {
+            stamp(s);
+            bar.set_message(s.to_string());
+        }
     };
     let (builder, summary) = matcher::run(&inputs, &options, &mut report)?;
+    stamp("writing index");
     bar.set_message("writing index");
     let bytes = builder
         .write_atomically(&args.output)
         .map_err(|e| format!("{}: {e}", args.output.display()))?;
     bar.finish_and_clear();
+    stamp("done");
     Ok(describe(&inputs, &summary, bytes, &args.output, started.elapsed().as_secs_f64()))
 }
 
