@@ -9,6 +9,7 @@ use std::io::{self, Write};
 
 use index::Index;
 
+use super::describe::Dir;
 use super::plot::{self, Series};
 use super::rows::Row;
 use crate::units;
@@ -46,8 +47,10 @@ td.what{max-width:32em;overflow:hidden;text-overflow:ellipsis}
 svg.plot{max-width:100%;height:auto}
 ";
 
-/// Series of corrected deltas per adjacent pair, x in seconds from the
-/// first row.
+/// Series of per-hop delays per adjacent pair, x in seconds from the first
+/// row: the corrected delta in the packet's direction of travel (b − a for
+/// client-to-server packets, a − b for the answers), so both directions
+/// show the hop's delay as a positive time.
 fn series(ix: &Index<'_>, rows: &[Row]) -> Vec<Series> {
     let labels: Vec<&str> = ix.points().map(|p| p.label()).collect();
     let t0 = rows.first().map_or(0, |r| r.time_ns);
@@ -58,7 +61,11 @@ fn series(ix: &Index<'_>, rows: &[Row]) -> Vec<Series> {
                 .iter()
                 .filter_map(|r| {
                     let c = r.deltas.get(a)?.as_ref()?.corrected_ns?;
-                    Some((r.time_ns.saturating_sub(t0) as f64 / 1e9, c))
+                    let delay = match r.dir {
+                        Dir::ToClient => c.saturating_neg(),
+                        _ => c,
+                    };
+                    Some((r.time_ns.saturating_sub(t0) as f64 / 1e9, delay))
                 })
                 .collect(),
         })
@@ -131,9 +138,11 @@ pub fn write(ix: &Index<'_>, session: &str, rows: &[Row], out: &mut dyn Write) -
 
     writeln!(
         out,
-        "<h2>Per-hop delay over time</h2><p class=\"note\">Corrected delta between adjacent \
-         points (clock offset and drift taken out): the time the packet took from one \
-         point to the next.</p>{}",
+        "<h2>Per-hop delay over time</h2><p class=\"note\">The time each packet took from \
+         one point to the next in its direction of travel: the corrected delta between \
+         adjacent points (clock offset and drift taken out), sign turned for packets \
+         going back to the client.  The table's deltas are later point − earlier point, \
+         negative for those.</p>{}",
         plot::svg(&series(ix, rows))
     )?;
 
@@ -156,9 +165,9 @@ pub fn write(ix: &Index<'_>, session: &str, rows: &[Row], out: &mut dyn Write) -
     writeln!(out, "</tr></thead><tbody>")?;
     for (i, r) in rows.iter().enumerate() {
         let class = match r.dir {
-            super::describe::Dir::ToServer => "c2s",
-            super::describe::Dir::ToClient => "s2c",
-            super::describe::Dir::Unknown => "",
+            Dir::ToServer => "c2s",
+            Dir::ToClient => "s2c",
+            Dir::Unknown => "",
         };
         write!(
             out,
