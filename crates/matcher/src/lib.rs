@@ -28,6 +28,9 @@ pub mod proxy;
 pub mod table;
 pub mod via;
 
+#[cfg(test)]
+mod tests;
+
 use clock::{ClockFit, Sample};
 use index::{
     ClockModel, Endpoints, IndexBuilder, PairSpec, SeqOffsets, TranslationKind, TranslationSpec,

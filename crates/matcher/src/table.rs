@@ -28,8 +28,7 @@ pub mod bits {
     pub const PARTIAL_DIGEST: u8 = 1 << 3;
     /// A fragment after the first (no L4 header).
     pub const LATER_FRAGMENT: u8 = 1 << 4;
-    /// A pcapng/CTRACE direction flag said inbound/outbound: unused by
-    /// matching, kept for reports.
+    /// A TCP segment (else `seq`/`ack` hold the application id).
     pub const TCP: u8 = 1 << 5;
 }
 
@@ -193,7 +192,7 @@ pub fn read_point(
         let idx = t.recs.len() as u32;
         let rec = match capture::extract(p.link, p.data) {
             Some((flow, key)) => {
-                let rec = keyed(&mut t, &mut current, idx, p.ts_ns, &flow, &key);
+                let rec = keyed(&mut t, &mut current, p.ts_ns, &flow, &key);
                 if rec.is_tcp() && rec.len > 0 {
                     if let Some((kind, value)) = payload::sniff(p.link, p.data) {
                         t.msgs.push(Msg { rec: idx, kind, value });
@@ -227,7 +226,6 @@ pub fn read_point(
 fn keyed(
     t: &mut PointTable,
     current: &mut FxHashMap<FlowKey, u32>,
-    idx: u32,
     ts: i64,
     flow: &FlowKey,
     key: &PacketKey,
@@ -280,7 +278,6 @@ fn keyed(
     if is_tcp && key.tcp_flags & (tcp::FIN | tcp::RST) != 0 {
         cn.closed = true;
     }
-    let _ = idx;
     let (seq, ack) = if is_tcp {
         (key.seq, key.ack)
     } else {
@@ -311,6 +308,24 @@ fn new_conn(t: &mut PointTable, current: &mut FxHashMap<FlowKey, u32>, key: Flow
     });
     current.insert(key, c);
     c
+}
+
+impl PointTable {
+    /// A table from records and connections made elsewhere (tests,
+    /// other readers): groups the records by connection.
+    pub fn from_parts(recs: Vec<Rec>, conns: Vec<Conn>) -> PointTable {
+        let first_ts = recs.iter().map(|r| r.ts).min().unwrap_or(0);
+        let last_ts = recs.iter().map(|r| r.ts).max().unwrap_or(0);
+        let mut t = PointTable {
+            recs,
+            conns,
+            first_ts,
+            last_ts,
+            ..Default::default()
+        };
+        group(&mut t);
+        t
+    }
 }
 
 /// Counting sort of the records by connection (stable: frame order within
