@@ -389,7 +389,7 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), Error> {
     } else {
         text(&info)
     };
-    out.write_all(text.as_bytes())
+    crate::output::unless_closed(out.write_all(text.as_bytes()), ())
         .map_err(|e| Error(format!("cannot write the output: {e}")))
 }
 

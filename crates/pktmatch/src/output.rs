@@ -62,9 +62,9 @@ impl Output {
     /// Flushes and, for a file, renames it into place.
     pub fn finish(mut self) -> Result<(), Error> {
         match &mut self {
-            Output::Stdout(s) => s
-                .flush()
-                .map_err(|e| Error(format!("standard output: {e}"))),
+            Output::Stdout(s) => {
+                unless_closed(s.flush(), ()).map_err(|e| Error(format!("standard output: {e}")))
+            }
             Output::File {
                 target,
                 partial,
@@ -90,10 +90,19 @@ impl Output {
     }
 }
 
+/// A reader that stopped reading (`| head`) is not an error: the rest of
+/// the output is dropped, as other command line tools do.
+pub fn unless_closed<T>(r: io::Result<T>, done: T) -> io::Result<T> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(done),
+        r => r,
+    }
+}
+
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Output::Stdout(s) => s.write(buf),
+            Output::Stdout(s) => unless_closed(s.write(buf), buf.len()),
             Output::File { writer, .. } => match writer {
                 Some(w) => w.write(buf),
                 None => Err(io::Error::other("output already finished")),
@@ -103,7 +112,7 @@ impl Write for Output {
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Output::Stdout(s) => s.flush(),
+            Output::Stdout(s) => unless_closed(s.flush(), ()),
             Output::File { writer, .. } => match writer {
                 Some(w) => w.flush(),
                 None => Ok(()),

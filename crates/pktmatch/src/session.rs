@@ -249,7 +249,8 @@ pub fn check_file(index: &Index<'_>, point: u16, path: &Path) -> FileCheck {
     match std::fs::metadata(path) {
         Ok(m) => out.disk_size = Some(m.len()),
         Err(e) => {
-            out.error = Some(format!("{}: {e}", path.display()));
+            // The caller shows the path beside this.
+            out.error = Some(e.to_string());
             return out;
         }
     }
