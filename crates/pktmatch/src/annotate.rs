@@ -123,6 +123,12 @@ fn outputs(
             .map(|c| if c == '/' || c == '\\' { '_' } else { c })
             .collect();
         let out = args.outdir.join(format!("{name}.pcapng"));
+        if outs.contains(&out) {
+            return Err(Error(format!(
+                "{}: two points would be written there (labels differing only in '/' or '\\')",
+                out.display()
+            )));
+        }
         session::refuse_input(&out, inputs, session)?;
         if out.exists() && !args.force {
             return Err(Error(format!(
@@ -200,7 +206,7 @@ fn annotate_point(
                      a copy without them would renumber the frames after them",
                     input.display(),
                     last_frame + 1,
-                    packet.frame - 1
+                    packet.frame.saturating_sub(1)
                 )));
             }
             last_frame = packet.frame;

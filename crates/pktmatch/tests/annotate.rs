@@ -251,3 +251,27 @@ fn a_changed_capture_leaves_no_copy() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn labels_that_would_share_a_file_are_refused() {
+    let s = synthetic_session();
+    let mut b = index::IndexBuilder::new();
+    for (label, path) in [("lan/1", &s.client), ("lan_1", &s.wan)] {
+        let size = std::fs::metadata(path).unwrap().len();
+        let p = b.add_point(label, path.to_str().unwrap(), size).unwrap();
+        let mut cap = capture::open(path).unwrap();
+        while let Some(f) = cap.next_packet().unwrap() {
+            b.add_frame_bytes(p, f.ts_ns, f.data.len() as u32, f.data)
+                .unwrap();
+        }
+    }
+    let session = s.dir.path().join("labels.pktmatch");
+    b.write_atomically(&session).unwrap();
+    let out = s.dir.path().join("labels");
+    let e = pktmatch_err(&["annotate", session.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(
+        e.contains("lan_1.pcapng: two points would be written there"),
+        "{e}"
+    );
+    assert!(!out.join("lan_1.pcapng").exists());
+}
