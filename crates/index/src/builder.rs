@@ -409,6 +409,17 @@ impl IndexBuilder {
 
     /// The index file.
     pub fn build(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        // Writing to a Vec cannot fail.
+        let _ = self.write_to(&mut out);
+        out
+    }
+
+    /// Writes the index to `w` as it is built: the per-frame sections go
+    /// out in 64 KiB pieces, never as one buffer, so writing needs about 8
+    /// bytes per match and 4 per frame besides what the builder holds.
+    /// Returns the bytes written.
+    pub fn write_to<W: Write>(&self, w: W) -> io::Result<u64> {
         let mut blob = Blob::default();
         let n = self.points.len();
 
@@ -458,17 +469,9 @@ impl IndexBuilder {
             translations::write_record(&mut trs, t, r);
         }
 
-        // FRAME_CHECKS and FRAME_TIMES
+        // FRAME_CHECKS, FRAME_TIMES and PEERS are most of the file: they are
+        // written straight from the builder's vectors, never assembled.
         let total: usize = self.points.iter().map(|p| p.checks.len()).sum();
-        let mut chk = Vec::with_capacity(4 * total);
-        for p in &self.points {
-            for c in &p.checks {
-                chk.extend_from_slice(&c.to_le_bytes());
-            }
-        }
-        let mut tms = Vec::with_capacity(times::field::HEADER_LEN + 16 * n + 4 * total);
-        tms.extend_from_slice(&(n as u32).to_le_bytes());
-        tms.extend_from_slice(&0u32.to_le_bytes());
         let params: Vec<(i64, u8)> = self
             .points
             .iter()
@@ -478,66 +481,48 @@ impl IndexBuilder {
                 times::choose(min, max)
             })
             .collect();
-        for &(base, shift) in &params {
-            tms.extend_from_slice(&base.to_le_bytes());
-            tms.push(shift);
-            tms.extend_from_slice(&[0; 7]);
-        }
-        for (p, &(base, shift)) in self.points.iter().zip(&params) {
-            for &t in &p.ts {
-                tms.extend_from_slice(&times::encode(base, shift, t).to_le_bytes());
-            }
-        }
+        let chk_len = 4 * total as u64;
+        let tms_len = (times::field::HEADER_LEN + 16 * n + 4 * total) as u64;
 
-        // PEERS: both directions, sorted by (point, frame, peer point, peer frame).
+        // PEERS: both directions of every match, per point grouped by frame
+        // and within a frame sorted by (peer point, peer frame).
         let mut sorted = self.matches.clone();
         sorted.sort_unstable();
         sorted.dedup_by_key(|m| (m.a, m.fa, m.b, m.fb));
-        let mut per: Vec<Vec<(u32, Peer)>> = vec![Vec::new(); n];
+        // first[p][f]: index of frame f's first entry (counting sort).
+        let mut first: Vec<Vec<u32>> = self.points.iter().map(|p| vec![0u32; p.checks.len() + 1]).collect();
         for m in &sorted {
-            per[m.a as usize].push((
-                m.fa,
-                Peer {
-                    point: m.b,
-                    frame: m.fb,
-                    method: m.method,
-                    confidence: 255 - m.doubt,
-                    delta_raw_ns: m.delta,
-                },
-            ));
-            per[m.b as usize].push((
-                m.fb,
-                Peer {
-                    point: m.a,
-                    frame: m.fa,
-                    method: m.method,
-                    confidence: 255 - m.doubt,
-                    delta_raw_ns: m.delta.saturating_neg(),
-                },
-            ));
+            first[m.a as usize][m.fa as usize] += 1;
+            first[m.b as usize][m.fb as usize] += 1;
         }
-        for list in &mut per {
-            list.sort_unstable_by_key(|(f, p)| (*f, p.point, p.frame));
+        for f in &mut first {
+            // Counts sit at index `frame`; shift to "entries before frame".
+            let mut acc = 0u32;
+            for c in f.iter_mut() {
+                let here = *c;
+                *c = acc;
+                acc += here;
+            }
+            f.push(acc);
+            f.remove(0);
         }
-        let entries: usize = per.iter().map(|l| l.len()).sum();
-        let mut prs_peers = Vec::with_capacity(8 + 4 * (total + n) + 8 + 16 * entries);
-        prs_peers.extend_from_slice(&(entries as u64).to_le_bytes());
-        for (p, list) in self.points.iter().zip(&per) {
-            let mut k = 0usize;
-            prs_peers.extend_from_slice(&0u32.to_le_bytes());
-            for f in 1..=p.checks.len() as u32 {
-                while k < list.len() && list[k].0 == f {
-                    k += 1;
-                }
-                prs_peers.extend_from_slice(&(k as u32).to_le_bytes());
+        // slots[p]: the entries in file order, as match index × 2 + side
+        // (0: this point is the match's a).  The b sides go in first: their
+        // peer points are lower, and the sorted matches give them in
+        // (peer point, peer frame) order; the a sides follow likewise.
+        let mut fill: Vec<Vec<u32>> = first.iter().map(|f| f[..f.len() - 1].to_vec()).collect();
+        let mut slots: Vec<Vec<u32>> = first.iter().map(|f| vec![0u32; *f.last().unwrap_or(&0) as usize]).collect();
+        for side in [1u32, 0] {
+            for (k, m) in sorted.iter().enumerate() {
+                let (p, f) = if side == 1 { (m.b, m.fb) } else { (m.a, m.fa) };
+                let at = &mut fill[p as usize][f as usize - 1];
+                slots[p as usize][*at as usize] = (k as u32) << 1 | side;
+                *at += 1;
             }
         }
-        prs_peers.resize(align8(prs_peers.len() as u64) as usize, 0);
-        for list in &per {
-            for (_, e) in list {
-                peers::write_entry(&mut prs_peers, e);
-            }
-        }
+        let entries: u64 = slots.iter().map(|s| s.len() as u64).sum();
+        let first_len = 8 + 4 * (total + n) as u64;
+        let peers_len = align8(first_len) + 16 * entries;
 
         // LOST
         let mut lost_sorted = self.lost.clone();
@@ -558,37 +543,109 @@ impl IndexBuilder {
             lost::write_entry(&mut lst, l);
         }
 
-        // Assemble: header, section table, sections 8-aligned.
-        let sections: [(u32, Vec<u8>); 9] = [
-            (kind::POINTS, pts),
-            (kind::METHODS, meth),
-            (kind::PAIRS, prs),
-            (kind::TRANSLATIONS, trs),
-            (kind::STRINGS, blob.text.into_bytes()),
-            (kind::FRAME_CHECKS, chk),
-            (kind::FRAME_TIMES, tms),
-            (kind::PEERS, prs_peers),
-            (kind::LOST, lst),
+        // Layout: header, section table, sections 8-aligned.
+        let strings = blob.text.into_bytes();
+        let lens: [(u32, u64); 9] = [
+            (kind::POINTS, pts.len() as u64),
+            (kind::METHODS, meth.len() as u64),
+            (kind::PAIRS, prs.len() as u64),
+            (kind::TRANSLATIONS, trs.len() as u64),
+            (kind::STRINGS, strings.len() as u64),
+            (kind::FRAME_CHECKS, chk_len),
+            (kind::FRAME_TIMES, tms_len),
+            (kind::PEERS, peers_len),
+            (kind::LOST, lst.len() as u64),
         ];
-        let table_end = header::field::LEN + sections.len() * entry_field::ENTRY_LEN;
-        let mut offsets = Vec::with_capacity(sections.len());
+        let table_end = header::field::LEN + lens.len() * entry_field::ENTRY_LEN;
+        let mut offsets = Vec::with_capacity(lens.len());
         let mut at = align8(table_end as u64);
-        for (_, s) in &sections {
+        for (_, len) in &lens {
             offsets.push(at);
-            at = align8(at + s.len() as u64);
+            at = align8(at + len);
         }
         let total_len = at;
-        let mut out = Vec::with_capacity(total_len as usize);
-        header::write(&mut out, total_len, self.created_ns, sections.len() as u32);
-        for ((k, s), &o) in sections.iter().zip(&offsets) {
-            header::write_entry(&mut out, *k, 0, o, s.len() as u64);
+        let mut w = Counting { inner: w, written: 0 };
+        let mut head = Vec::with_capacity(table_end);
+        header::write(&mut head, total_len, self.created_ns, lens.len() as u32);
+        for ((k, len), &o) in lens.iter().zip(&offsets) {
+            header::write_entry(&mut head, *k, 0, o, *len);
         }
-        for ((_, s), &o) in sections.iter().zip(&offsets) {
-            out.resize(o as usize, 0);
-            out.extend_from_slice(s);
+        w.write_all(&head)?;
+        let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+        for (i, ((k, _), &o)) in lens.iter().zip(&offsets).enumerate() {
+            w.pad_to(o)?;
+            match *k {
+                kind::POINTS => w.write_all(&pts)?,
+                kind::METHODS => w.write_all(&meth)?,
+                kind::PAIRS => w.write_all(&prs)?,
+                kind::TRANSLATIONS => w.write_all(&trs)?,
+                kind::STRINGS => w.write_all(&strings)?,
+                kind::FRAME_CHECKS => {
+                    for p in &self.points {
+                        for c in &p.checks {
+                            buf.extend_from_slice(&c.to_le_bytes());
+                            w.flush_when_full(&mut buf)?;
+                        }
+                    }
+                }
+                kind::FRAME_TIMES => {
+                    buf.extend_from_slice(&(n as u32).to_le_bytes());
+                    buf.extend_from_slice(&0u32.to_le_bytes());
+                    for &(base, shift) in &params {
+                        buf.extend_from_slice(&base.to_le_bytes());
+                        buf.push(shift);
+                        buf.extend_from_slice(&[0; 7]);
+                    }
+                    for (p, &(base, shift)) in self.points.iter().zip(&params) {
+                        for &t in &p.ts {
+                            buf.extend_from_slice(&times::encode(base, shift, t).to_le_bytes());
+                            w.flush_when_full(&mut buf)?;
+                        }
+                    }
+                }
+                kind::PEERS => {
+                    buf.extend_from_slice(&entries.to_le_bytes());
+                    for f in &first {
+                        for v in f {
+                            buf.extend_from_slice(&v.to_le_bytes());
+                            w.flush_when_full(&mut buf)?;
+                        }
+                    }
+                    w.write_all(&buf)?;
+                    buf.clear();
+                    w.pad_to(o + align8(first_len))?;
+                    for list in &slots {
+                        for &slot in list {
+                            let m = &sorted[(slot >> 1) as usize];
+                            let (peer_point, peer_frame, delta) = if slot & 1 == 1 {
+                                (m.a, m.fa, m.delta.saturating_neg())
+                            } else {
+                                (m.b, m.fb, m.delta)
+                            };
+                            peers::write_entry(
+                                &mut buf,
+                                &Peer {
+                                    point: peer_point,
+                                    frame: peer_frame,
+                                    method: m.method,
+                                    confidence: 255 - m.doubt,
+                                    delta_raw_ns: delta,
+                                },
+                            );
+                            w.flush_when_full(&mut buf)?;
+                        }
+                    }
+                }
+                kind::LOST => w.write_all(&lst)?,
+                _ => unreachable!("section {i} has a kind listed above"),
+            }
+            w.write_all(&buf)?;
+            buf.clear();
         }
-        out.resize(total_len as usize, 0);
-        out
+        w.pad_to(total_len)?;
+        // Flushed here, so a failing last write is reported, not dropped.
+        w.inner.flush()?;
+        Ok(w.written)
     }
 
     /// Builds the index and writes it to `path` through a temporary file in
@@ -600,9 +657,7 @@ impl IndexBuilder {
         let path = path.as_ref();
         let protected: Vec<&Path> = self.points.iter().map(|p| Path::new(&p.path)).collect();
         refuse_capture_path(path, &protected)?;
-        let bytes = self.build();
-        write_file_atomically(path, &bytes)?;
-        Ok(bytes.len() as u64)
+        write_file_atomically(path, |f| self.write_to(io::BufWriter::with_capacity(1 << 20, f)))
     }
 }
 
@@ -692,7 +747,45 @@ pub fn refuse_capture_path(path: &Path, protected: &[&Path]) -> io::Result<()> {
 /// Writes `bytes` to `path` through `.<name>.tmp.<pid>.<n>` in the same
 /// directory, synced, then renamed over `path`.  The temporary file is
 /// removed on failure.
-fn write_file_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// A writer that counts, pads and flushes a staging buffer.
+struct Counting<W: Write> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Counting<W> {
+    fn write_all(&mut self, b: &[u8]) -> io::Result<()> {
+        self.inner.write_all(b)?;
+        self.written += b.len() as u64;
+        Ok(())
+    }
+    /// Zero bytes up to absolute offset `to`.
+    fn pad_to(&mut self, to: u64) -> io::Result<()> {
+        while self.written < to {
+            let n = (to - self.written).min(8) as usize;
+            self.write_all(&[0u8; 8][..n])?;
+        }
+        Ok(())
+    }
+    fn flush_when_full(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
+        if buf.len() >= 1 << 16 {
+            self.write_all(buf)?;
+            buf.clear();
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Drop for Counting<W> {
+    fn drop(&mut self) {
+        let _ = self.inner.flush();
+    }
+}
+
+fn write_file_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> io::Result<u64>,
+) -> io::Result<u64> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -710,7 +803,8 @@ fn write_file_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
             Err(e) => return Err(e),
         }
     };
-    let mut result = file.write_all(bytes);
+    let mut result = write(&mut file).map(|_| ());
+    let written = file.metadata().map(|m| m.len()).unwrap_or(0);
     if result.is_ok() {
         result = file.sync_all();
     }
@@ -718,13 +812,13 @@ fn write_file_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if result.is_ok() {
         result = fs::rename(&tmp, path);
     }
-    if result.is_err() {
+    if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
-        return result;
+        return Err(e);
     }
     // Make the rename durable where directories can be synced.
     if let Ok(d) = File::open(&dir) {
         let _ = d.sync_all();
     }
-    Ok(())
+    Ok(written)
 }

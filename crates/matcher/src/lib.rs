@@ -39,6 +39,8 @@ use packets::PacketMatch;
 use pairing::ConnPair;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use table::PointTable;
 
 /// One capture point.
@@ -109,6 +111,46 @@ pub(crate) struct PairMatches {
     pub clock: Option<ClockFit>,
 }
 
+/// Runs `f(0..n)` on up to `workers` threads (work taken in order, results
+/// in order), calling `tick` on this thread every 100 ms until all are done.
+fn parallel<R: Send>(n: usize, workers: usize, f: impl Fn(usize) -> R + Sync, mut tick: impl FnMut()) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..workers.clamp(1, n.max(1)) {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= n {
+                    break;
+                }
+                let r = f(k);
+                if let Ok(mut v) = results.lock() {
+                    v[k] = Some(r);
+                }
+                done.fetch_add(1, Ordering::Release);
+            });
+        }
+        while done.load(Ordering::Acquire) < n {
+            tick();
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    // A worker that panicked left its slot empty: scope() re-raised the
+    // panic above already, so every slot is filled here.
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Threads to use: the machine's cores (at most 8; reading is memory bound).
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
 /// Reads every input, matches, and fills a new index builder.
 pub fn run(
     inputs: &[Input],
@@ -122,21 +164,44 @@ pub fn run(
     for &(id, name) in methods::ALL {
         builder.set_method(id, name).map_err(|e| e.to_string())?;
     }
-    let mut tables = Vec::with_capacity(inputs.len());
-    let mut summary = Summary::default();
-    for (i, input) in inputs.iter().enumerate() {
+    let mut sizes = Vec::with_capacity(inputs.len());
+    for input in inputs {
         let size = std::fs::metadata(&input.path)
             .map_err(|e| format!("{}: {e}", input.path.display()))?
             .len();
-        let point = builder
+        builder
             .add_point(&input.label, &input.path.to_string_lossy(), size)
             .map_err(|e| format!("{}: {e}", input.label))?;
-        debug_assert_eq!(usize::from(point), i);
-        progress(Progress::Reading { point, done: 0, total: size });
-        let t = table::read_point(&input.path, point, &mut builder, |done| {
-            progress(Progress::Reading { point, done, total: size })
-        })?;
-        progress(Progress::Reading { point, done: size, total: size });
+        sizes.push(size);
+    }
+
+    // Stage 1, the points in parallel.
+    let read: Vec<AtomicU64> = inputs.iter().map(|_| AtomicU64::new(0)).collect();
+    for (i, &total) in sizes.iter().enumerate() {
+        progress(Progress::Reading { point: i as u16, done: 0, total });
+    }
+    let results = parallel(
+        inputs.len(),
+        workers(),
+        |i| table::read_point(&inputs[i].path, |done| read[i].store(done, Ordering::Relaxed)),
+        || {
+            for (i, &total) in sizes.iter().enumerate() {
+                let done = read[i].load(Ordering::Relaxed);
+                if done > 0 && done < total {
+                    progress(Progress::Reading { point: i as u16, done, total });
+                }
+            }
+        },
+    );
+    let mut tables = Vec::with_capacity(inputs.len());
+    let mut summary = Summary::default();
+    for (i, r) in results.into_iter().enumerate() {
+        let mut t = r?;
+        let point = i as u16;
+        for (rec, &check) in t.recs.iter().zip(&t.checks) {
+            builder.add_frame(point, rec.ts, check).map_err(|e| format!("{}: {e}", inputs[i].label))?;
+        }
+        t.checks = Vec::new();
         if let Some(w) = &t.truncated {
             summary.warnings.push(w.clone());
         }
@@ -144,12 +209,21 @@ pub fn run(
         tables.push(t);
     }
 
+    // Stages 2-5 per adjacent pair, the pairs in parallel.
+    progress(Progress::Stage("matching"));
+    let outcomes = parallel(inputs.len() - 1, workers(), |a| match_adjacent(&tables, a, options), || {});
     let mut adjacent = Vec::new();
-    for a in 0..inputs.len() - 1 {
-        progress(Progress::Stage("matching"));
-        let (pm, ps) = match_adjacent(&tables, a, options, &mut builder)?;
-        summary.pairs.push(ps);
-        adjacent.push(pm);
+    for o in outcomes {
+        let o = o?;
+        for (p, f, at, flags) in o.lost {
+            builder.add_lost(p, f, at, flags).map_err(|e| e.to_string())?;
+        }
+        for t in o.translations {
+            builder.add_translation(t).map_err(|e| e.to_string())?;
+        }
+        builder.set_pair(o.matches.a, o.matches.b, o.spec).map_err(|e| e.to_string())?;
+        summary.pairs.push(o.summary);
+        adjacent.push(o.matches);
     }
     progress(Progress::Stage("composing"));
     let mut composed = via::compose(&tables, &adjacent);
@@ -204,13 +278,18 @@ pub fn run(
     Ok((builder, summary))
 }
 
+/// What matching one adjacent pair gives, for the index and the summary.
+struct Outcome {
+    matches: PairMatches,
+    summary: PairSummary,
+    spec: PairSpec,
+    /// (point, frame, lost at point, flags)
+    lost: Vec<(u16, u32, u16, u8)>,
+    translations: Vec<TranslationSpec>,
+}
+
 /// Stages 2-5 for points `a` and `a + 1`.
-fn match_adjacent(
-    tables: &[PointTable],
-    a: usize,
-    options: &Options,
-    builder: &mut IndexBuilder,
-) -> Result<(PairMatches, PairSummary), String> {
+fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<Outcome, String> {
     let (ta, tb) = (&tables[a], &tables[a + 1]);
     let (pa, pb) = (a as u16, a as u16 + 1);
     let reference = ta.first_ts;
@@ -234,9 +313,15 @@ fn match_adjacent(
     let tier2_n = tier2.len() as u32;
     conn_pairs.extend(tier2);
     let clock_hint = clock0.map(|c| c.model);
+    // Matched again with the clock only where it can change something:
+    // groups of equal copies with different counts at the two points.
+    let mut first = first.into_iter();
     let results: Vec<_> = conn_pairs
         .iter()
-        .map(|p| packets::match_pair(ta, tb, p, clock_hint.as_ref()))
+        .map(|p| match first.next() {
+            Some(r) if !r.needed_clock => r,
+            _ => packets::match_pair(ta, tb, p, clock_hint.as_ref()),
+        })
         .collect();
     // Full proxy: connections still unpaired, linked by their messages.
     let proxied = proxy::link(ta, tb, &conn_pairs, clock_hint.as_ref(), options.window_ns);
@@ -253,38 +338,29 @@ fn match_adjacent(
 
     // Losses: a matched connection's packet seen at the point it passes
     // first and missing at the other.
-    let (lost_ab, lost_ba) = losses(ta, tb, pa, pb, &conn_pairs, &results, clock.as_ref(), builder)?;
+    let mut lost = Vec::new();
+    let (lost_ab, lost_ba) = losses(ta, tb, pa, pb, &conn_pairs, &results, clock.as_ref(), &mut lost);
 
-    let mut translations = 0;
-    for (p, r) in conn_pairs.iter().zip(&results) {
-        if let Some(spec) = translation(ta, tb, pa, pb, p, r) {
-            builder.add_translation(spec).map_err(|e| e.to_string())?;
-            translations += 1;
-        }
-    }
+    let mut translations: Vec<TranslationSpec> = conn_pairs
+        .iter()
+        .zip(&results)
+        .filter_map(|(p, r)| translation(ta, tb, pa, pb, p, r))
+        .collect();
     for l in &proxied.links {
-        let spec = TranslationSpec { a: pa, b: pb, ..l.clone() };
-        builder.add_translation(spec).map_err(|e| e.to_string())?;
-        translations += 1;
+        translations.push(TranslationSpec { a: pa, b: pb, ..l.clone() });
     }
 
     let mut by_method = std::collections::BTreeMap::<u8, u64>::new();
     for m in &matches {
         *by_method.entry(m.method).or_default() += 1;
     }
-    builder
-        .set_pair(
-            pa,
-            pb,
-            PairSpec {
-                clock: clock.map(|c| c.model),
-                offset_error_ns: clock.map_or(0, |c| c.bound_ns),
-                matched: matches.len().min(u32::MAX as usize) as u32,
-                lost_a_to_b: lost_ab,
-                lost_b_to_a: lost_ba,
-            },
-        )
-        .map_err(|e| e.to_string())?;
+    let spec = PairSpec {
+        clock: clock.map(|c| c.model),
+        offset_error_ns: clock.map_or(0, |c| c.bound_ns),
+        matched: matches.len().min(u32::MAX as usize) as u32,
+        lost_a_to_b: lost_ab,
+        lost_b_to_a: lost_ba,
+    };
     let summary = PairSummary {
         a: pa,
         b: pb,
@@ -296,17 +372,20 @@ fn match_adjacent(
         clock,
         lost_a_to_b: lost_ab,
         lost_b_to_a: lost_ba,
-        translations,
+        translations: translations.len() as u32,
     };
-    Ok((
-        PairMatches {
+    Ok(Outcome {
+        matches: PairMatches {
             a: pa,
             b: pb,
             matches,
             clock,
         },
         summary,
-    ))
+        spec,
+        lost,
+        translations,
+    })
 }
 
 /// Clock samples: every match, grouped by connection pair and direction.
@@ -341,7 +420,7 @@ fn samples(
     out
 }
 
-/// Records the packets of matched connections missing at the other point.
+/// The packets of matched connections missing at the other point.
 #[allow(clippy::too_many_arguments)]
 fn losses(
     ta: &PointTable,
@@ -351,9 +430,9 @@ fn losses(
     pairs: &[ConnPair],
     results: &[packets::PairResult],
     clock: Option<&ClockFit>,
-    builder: &mut IndexBuilder,
-) -> Result<(u32, u32), String> {
-    let Some(clock) = clock else { return Ok((0, 0)) };
+    out: &mut Vec<(u16, u32, u16, u8)>,
+) -> (u32, u32) {
+    let Some(clock) = clock else { return (0, 0) };
     let model = clock.model;
     let inverse = model.inverse();
     let (mut ab, mut ba) = (0u32, 0u32);
@@ -399,7 +478,7 @@ fn losses(
                 continue;
             }
             let flags = if outside { index::lost::flags::OUTSIDE_CAPTURE } else { 0 };
-            builder.add_lost(pa, i + 1, pb, flags).map_err(|e| e.to_string())?;
+            out.push((pa, i + 1, pb, flags));
             if !outside {
                 ab += 1;
             }
@@ -417,13 +496,13 @@ fn losses(
                 continue;
             }
             let flags = if outside { index::lost::flags::OUTSIDE_CAPTURE } else { 0 };
-            builder.add_lost(pb, j + 1, pa, flags).map_err(|e| e.to_string())?;
+            out.push((pb, j + 1, pa, flags));
             if !outside {
                 ba += 1;
             }
         }
     }
-    Ok((ab, ba))
+    (ab, ba)
 }
 
 fn socket(key: &capture::FlowKey, src: bool) -> SocketAddr {

@@ -54,6 +54,9 @@ pub struct PairResult {
     /// The client's SYN was seen at both points but is not the same
     /// packet: a middlebox answered the handshake (SYNPROXY).
     pub handshake_by_middlebox: bool,
+    /// Copies with equal keys came in different numbers at the two points:
+    /// a clock would choose better which pair up.
+    pub needed_clock: bool,
 }
 
 fn mode(counts: &FxHashMap<u32, u32>) -> Option<(u32, u32)> {
@@ -181,6 +184,7 @@ pub fn match_pair(
             }
             let n = ga.len().min(gb.len());
             let shifts = ga.len().max(gb.len()) - n;
+            res.needed_clock |= shifts > 0;
             let cost = |s: usize| -> u128 {
                 let (Some(m), Some(t)) = (clock, typical) else { return 0 };
                 (0..n)

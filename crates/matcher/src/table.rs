@@ -3,13 +3,12 @@
 //!
 //! Frames are numbered as Wireshark numbers them: `recs[f - 1]` is frame
 //! `f`, including frames without IP (their `conn` is [`NO_CONN`]).  The
-//! index's per-frame checks and time stamps are fed to the builder here, so
-//! the capture is read exactly once.
+//! index's per-frame checks are computed in the same pass, so the capture
+//! is read exactly once.
 
 use crate::payload;
 use capture::keys::{flag, tcp};
 use capture::{FlowKey, PacketKey};
-use index::IndexBuilder;
 use rustc_hash::FxHashMap;
 use std::path::Path;
 
@@ -133,6 +132,9 @@ pub struct PointTable {
     pub unkeyed: u64,
     /// The capture ended in damaged data: what and where.
     pub truncated: Option<String>,
+    /// Per frame the index's check value; handed to the index builder
+    /// (and emptied) once the point is read.
+    pub checks: Vec<u32>,
 }
 
 impl PointTable {
@@ -143,15 +145,10 @@ impl PointTable {
     }
 }
 
-/// Reads `path` as point `point` of `builder`: every frame goes into the
-/// builder (time stamp and check) and into the returned table.  `progress`
-/// gets the bytes read so far now and then.
-pub fn read_point(
-    path: &Path,
-    point: u16,
-    builder: &mut IndexBuilder,
-    mut progress: impl FnMut(u64),
-) -> Result<PointTable, String> {
+/// Reads the capture at `path`: every frame's record, its index check
+/// ([`index::frame_check`]) and the connections.  `progress` gets the bytes
+/// read so far now and then.
+pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTable, String> {
     let mut cap = capture::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut t = PointTable {
         first_ts: i64::MAX,
@@ -174,9 +171,7 @@ pub fn read_point(
         // Frames Wireshark numbers but that hold no packet (pcapng journal
         // and custom blocks): placeholders keep recs[f - 1] == frame f.
         while (t.recs.len() as u64) + 1 < u64::from(p.frame) {
-            builder
-                .add_frame(point, last_ts, 0)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            t.checks.push(0);
             t.recs.push(Rec {
                 ts: last_ts,
                 conn: NO_CONN,
@@ -184,9 +179,7 @@ pub fn read_point(
             });
         }
         last_ts = p.ts_ns;
-        builder
-            .add_frame_bytes(point, p.ts_ns, p.data.len() as u32, p.data)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        t.checks.push(index::frame_check(p.ts_ns, p.data.len() as u32, p.data));
         t.first_ts = t.first_ts.min(p.ts_ns);
         t.last_ts = t.last_ts.max(p.ts_ns);
         let idx = t.recs.len() as u32;
