@@ -1,7 +1,8 @@
 //! The rows of the packet flow summary: one per packet as it travelled —
 //! the frames at every point that the index links, directly or through
 //! other points (client #7 = wan #5 = dc #4 is one row) — plus packets seen
-//! at one point and lost before another.  Rows are put in time order on the
+//! at one point and lost before another.  Segments that TSO/GSO merged at a
+//! later point get a row each ([`split`]).  Rows are put in time order on the
 //! first point's clock (each point's time converted with the clock models),
 //! so the rows of different points interleave as the packets did.
 
