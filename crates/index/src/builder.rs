@@ -133,6 +133,9 @@ pub struct IndexBuilder {
     points: Vec<PointData>,
     pairs: BTreeMap<(u16, u16), PairSpec>,
     matches: Vec<Match>,
+    /// `matches` is sorted and free of duplicates ([`IndexBuilder::prepare`]):
+    /// writing needs no sorted copy.
+    prepared: bool,
     lost: Vec<(u16, Lost)>,
     translations: Vec<TranslationSpec>,
     methods: BTreeMap<u8, String>,
@@ -159,6 +162,7 @@ impl IndexBuilder {
             points: Vec::new(),
             pairs: BTreeMap::new(),
             matches: Vec::new(),
+            prepared: false,
             lost: Vec::new(),
             translations: Vec::new(),
             methods: methods::DEFAULT
@@ -274,6 +278,36 @@ impl IndexBuilder {
             .map_or(0, |p| p.checks.len() as u32)
     }
 
+    /// Reserves room for `frames` more frames of `point` (a reader that
+    /// knows the count avoids the vector's doubling slack).
+    pub fn reserve_frames(&mut self, point: u16, frames: usize) {
+        if let Some(p) = self.points.get_mut(point as usize) {
+            p.ts.reserve_exact(frames);
+            p.checks.reserve_exact(frames);
+        }
+    }
+
+    /// Reserves room for `matches` more matches.
+    pub fn reserve_matches(&mut self, matches: usize) {
+        self.matches.reserve_exact(matches);
+    }
+
+    /// The time stamp of a frame added to `point` (1-based), if there is one.
+    pub fn frame_time(&self, point: u16, frame: u32) -> Option<i64> {
+        let p = self.points.get(point as usize)?;
+        p.ts.get((frame as usize).checked_sub(1)?).copied()
+    }
+
+    /// Sorts the matches and drops duplicates in place, so that writing
+    /// needs no sorted copy of them (a large session's biggest table).
+    /// Adding a match afterwards undoes it.
+    pub fn prepare(&mut self) {
+        self.matches.sort_unstable();
+        self.matches.dedup_by_key(|m| (m.a, m.fa, m.b, m.fb));
+        self.matches.shrink_to_fit();
+        self.prepared = true;
+    }
+
     /// Sets (or replaces) the record of pair (a, b), a < b.
     pub fn set_pair(&mut self, a: u16, b: u16, spec: PairSpec) -> Result<(), BuildError> {
         self.point_ref(a)?;
@@ -347,6 +381,7 @@ impl IndexBuilder {
             d.peers += 1;
         }
         self.matches.push(m);
+        self.prepared = false;
         Ok(())
     }
 
@@ -486,12 +521,19 @@ impl IndexBuilder {
 
         // PEERS: both directions of every match, per point grouped by frame
         // and within a frame sorted by (peer point, peer frame).
-        let mut sorted = self.matches.clone();
-        sorted.sort_unstable();
-        sorted.dedup_by_key(|m| (m.a, m.fa, m.b, m.fb));
+        let copy;
+        let sorted: &[Match] = if self.prepared {
+            &self.matches
+        } else {
+            let mut c = self.matches.clone();
+            c.sort_unstable();
+            c.dedup_by_key(|m| (m.a, m.fa, m.b, m.fb));
+            copy = c;
+            &copy
+        };
         // first[p][f]: index of frame f's first entry (counting sort).
         let mut first: Vec<Vec<u32>> = self.points.iter().map(|p| vec![0u32; p.checks.len() + 1]).collect();
-        for m in &sorted {
+        for m in sorted {
             first[m.a as usize][m.fa as usize] += 1;
             first[m.b as usize][m.fb as usize] += 1;
         }

@@ -198,6 +198,7 @@ pub fn run(
     for (i, r) in results.into_iter().enumerate() {
         let mut t = r?;
         let point = i as u16;
+        builder.reserve_frames(point, t.recs.len());
         for (rec, &check) in t.recs.iter().zip(&t.checks) {
             builder.add_frame(point, rec.ts, check).map_err(|e| format!("{}: {e}", inputs[i].label))?;
         }
@@ -248,15 +249,24 @@ pub fn run(
             pm.clock = Some(fit);
         }
     }
+    // The tables are done with: free them before the index's own copy of
+    // the matches grows (the time stamps are in the builder).
+    drop(tables);
+    builder.reserve_matches(adjacent.iter().chain(composed.iter()).map(|pm| pm.matches.len()).sum());
     for pm in adjacent.iter().chain(composed.iter()) {
         for m in &pm.matches {
-            let ta = &tables[pm.a as usize].recs[m.a as usize];
-            let tb = &tables[pm.b as usize].recs[m.b as usize];
+            let (fa, fb) = (m.a + 1, m.b + 1);
+            let delta = match (builder.frame_time(pm.a, fa), builder.frame_time(pm.b, fb)) {
+                (Some(x), Some(y)) => y - x,
+                _ => 0,
+            };
             builder
-                .add_match(pm.a, m.a + 1, pm.b, m.b + 1, tb.ts - ta.ts, m.method, m.conf)
+                .add_match(pm.a, fa, pm.b, fb, delta, m.method, m.conf)
                 .map_err(|e| e.to_string())?;
         }
     }
+    drop(adjacent);
+    builder.prepare();
     for pm in &composed {
         let spec = PairSpec {
             clock: pm.clock.map(|c| c.model),
@@ -333,8 +343,6 @@ fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<
         .or_else(|| clock::fit(&samples(ta, tb, &conn_pairs, &results, &proxied.matches), reference))
         .or(clock0);
 
-    let mut matches: Vec<PacketMatch> = results.iter().flat_map(|r| r.matches.iter().copied()).collect();
-    matches.extend(proxied.matches.iter().copied());
 
     // Losses: a matched connection's packet seen at the point it passes
     // first and missing at the other.
@@ -349,6 +357,15 @@ fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<
     for l in &proxied.links {
         translations.push(TranslationSpec { a: pa, b: pb, ..l.clone() });
     }
+    // The matches, moved out of the per-connection results (no copy held
+    // twice).
+    let mut matches: Vec<PacketMatch> = Vec::with_capacity(
+        results.iter().map(|r| r.matches.len()).sum::<usize>() + proxied.matches.len(),
+    );
+    for r in results {
+        matches.extend(r.matches);
+    }
+    matches.extend(proxied.matches.iter().copied());
 
     let mut by_method = std::collections::BTreeMap::<u8, u64>::new();
     for m in &matches {

@@ -114,9 +114,16 @@ fn histogram_offset(front: &[&Start], back: &[&Start]) -> Option<i64> {
     }
     // A bin and its right neighbour together: a difference near a bin edge
     // is not split.
-    let (&bin, _) = bins
+    let (&bin, &n) = bins
         .iter()
         .max_by_key(|(&k, &n)| (n + bins.get(&(k + 1)).copied().unwrap_or(0), std::cmp::Reverse(k)))?;
+    let support = n + bins.get(&(bin + 1)).copied().unwrap_or(0);
+    // Unrelated captures also have a most common difference: only a peak
+    // that explains most of the back requests (and at least three) is a
+    // proxy's forwarding delay.
+    if support < 3 || (support as usize) * 2 < b.len().min(f.len()) {
+        return None;
+    }
     let mut inside: Vec<i64> = f
         .iter()
         .flat_map(|x| b.iter().map(move |y| y.ts - x.ts))

@@ -212,6 +212,12 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
         t.last_ts = 0;
     }
     group(&mut t);
+    // Growth left up to half of each vector unused: give it back before
+    // the other stages allocate.
+    t.recs.shrink_to_fit();
+    t.checks.shrink_to_fit();
+    t.msgs.shrink_to_fit();
+    t.conns.shrink_to_fit();
     Ok(t)
 }
 

@@ -72,7 +72,12 @@ fn inputs(args: &Args) -> Result<Vec<Input>, String> {
 
 /// Runs the command; returns the summary text printed on success.
 pub fn run(args: &Args) -> Result<String, String> {
-    let inputs = inputs(args)?;
+    let mut inputs = inputs(args)?;
+    // The index names its captures by absolute path, so that `info`,
+    // `report` and `annotate` find them from any directory.
+    for i in &mut inputs {
+        i.path = std::fs::canonicalize(&i.path).map_err(|e| format!("{}: {e}", i.path.display()))?;
+    }
     if !(args.window > 0.0 && args.window < 86_400.0 * 365.0) {
         return Err(format!("--window {}: give a positive number of seconds", args.window));
     }
@@ -94,7 +99,11 @@ pub fn run(args: &Args) -> Result<String, String> {
     let timings = std::env::var_os("PKTMATCH_TIMINGS").is_some();
     let stamp = |what: &str| {
         if timings {
-            eprintln!("timing {:8.3} s  {what}", started.elapsed().as_secs_f64());
+            eprintln!(
+                "timing {:8.3} s  heap peak {:8.1} MiB  {what}",
+                started.elapsed().as_secs_f64(),
+                crate::heap::peak() as f64 / 1048576.0
+            );
         }
     };
     let mut report = |p: Progress<'_>| match p {

@@ -1,6 +1,7 @@
 //! The pktmatch command line's work, as a library the tests call too.
 
 pub mod convert;
+pub mod heap;
 pub mod index;
 
 // The reader subcommands: they read an existing index and the captures it names.

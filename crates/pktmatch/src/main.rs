@@ -3,6 +3,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static HEAP: pktmatch::heap::Counting = pktmatch::heap::Counting;
+
 #[derive(Parser)]
 #[command(
     name = "pktmatch",

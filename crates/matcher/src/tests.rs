@@ -1,0 +1,265 @@
+//! Small hand-checked cases, one per matching rule of the issue: records
+//! built by hand (what the extract stage takes from packets), the expected
+//! pairs worked out on paper.
+
+use crate::methods;
+use crate::packets::match_pair;
+use crate::pairing::{pair_content, pair_nat};
+use crate::proxy;
+use crate::table::{bits, Conn, Msg, MsgKind, PointTable, Rec};
+use capture::keys::tcp::{ACK, PSH, SYN};
+use capture::FlowKey;
+use std::net::Ipv4Addr;
+
+const T0: i64 = 1_700_000_000_000_000_000;
+
+fn ip(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
+/// A connection from `client` to `server`, and the direction number (0/1,
+/// canonical order) of the client's packets.
+fn conn(client: (Ipv4Addr, u16), server: (Ipv4Addr, u16), proto: u8, isn: Option<u32>) -> (Conn, usize) {
+    let k = FlowKey {
+        src: client.0.to_ipv6_mapped().octets(),
+        dst: server.0.to_ipv6_mapped().octets(),
+        sport: client.1,
+        dport: server.1,
+        proto,
+        ipv6: false,
+    };
+    let (canon, rev) = k.canonical();
+    let d = usize::from(rev);
+    let c = Conn {
+        key: canon,
+        syn: isn.map(|s| (s, d as u8)),
+        closed: false,
+        first_ts: T0,
+        last_ts: T0,
+    };
+    (c, d)
+}
+
+/// One TCP segment of connection 0.
+#[allow(clippy::too_many_arguments)]
+fn seg(us: i64, client_dir: usize, from_client: bool, flags: u8, seq: u32, ack: u32, len: u32, digest: u32, ip_id: u16, tsval: u32) -> Rec {
+    let dir = if from_client { client_dir } else { 1 - client_dir };
+    Rec {
+        ts: T0 + us * 1000,
+        conn: 0,
+        seq,
+        ack,
+        tsval,
+        digest,
+        len,
+        ip_id,
+        tcp_flags: flags,
+        bits: bits::TCP | bits::HAS_IP_ID | bits::HAS_TSVAL | if dir == 1 { bits::REVERSE } else { 0 },
+    }
+}
+
+/// Handshake, request and response of one connection at a point whose
+/// sequence numbers are shifted by (c2s, s2c), clock `skew_us` ahead, IP
+/// IDs passed through `ids`.
+fn exchange(d: usize, c2s: u32, s2c: u32, skew_us: i64, ids: impl Fn(u16) -> u16) -> Vec<Rec> {
+    let (ci, si) = (1000u32.wrapping_add(c2s), 5000u32.wrapping_add(s2c));
+    vec![
+        seg(skew_us, d, true, SYN, ci, 0, 0, 0, ids(11), 100),
+        seg(skew_us + 100, d, false, SYN | ACK, si, ci + 1, 0, 0, ids(0), 900),
+        seg(skew_us + 200, d, true, ACK, ci + 1, si + 1, 0, 0, ids(12), 101),
+        seg(skew_us + 300, d, true, ACK | PSH, ci + 1, si + 1, 120, 0xAAAA, ids(13), 102),
+        seg(skew_us + 400, d, false, ACK, si + 1, ci + 121, 0, 0, ids(0), 901),
+        seg(skew_us + 500, d, false, ACK | PSH, si + 1, ci + 121, 1000, 0xBBBB, ids(7), 902),
+        seg(skew_us + 600, d, true, ACK, ci + 121, si + 1001, 0, 0, ids(14), 103),
+    ]
+}
+
+fn one_conn(recs: Vec<Rec>, c: Conn) -> PointTable {
+    PointTable::from_parts(recs, vec![c])
+}
+
+fn pairs_of(r: &crate::packets::PairResult) -> Vec<(u32, u32)> {
+    let mut v: Vec<(u32, u32)> = r.matches.iter().map(|m| (m.a, m.b)).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn nat_pat_and_sequence_randomisation() {
+    // A: 10.0.0.5:40000 → 203.0.113.80:443.  B, behind SNAT+PAT and DNAT
+    // and a firewall adding 0x10000000 to the client's and 0x07654321 to
+    // the server's sequence numbers: 198.51.100.1:61000 → 192.0.2.70:8443,
+    // clock 5 s ahead.
+    let (ca, da) = conn((ip("10.0.0.5"), 40000), (ip("203.0.113.80"), 443), 6, Some(1000));
+    let (cb, db) = conn((ip("198.51.100.1"), 61000), (ip("192.0.2.70"), 8443), 6, Some(0x1000_0000 + 1000));
+    let ta = one_conn(exchange(da, 0, 0, 0, |i| i), ca);
+    let tb = one_conn(exchange(db, 0x1000_0000, 0x0765_4321, 5_000_000, |i| i), cb);
+    // Tier 1 (exact numbers) cannot pair them: every number changed.
+    assert!(pair_nat(&ta, &tb).is_empty());
+    // Tier 2: lengths and digests, no clock yet.
+    let pairs = pair_content(&ta, &tb, &[], None, 2_000_000_000);
+    assert_eq!(pairs.len(), 1);
+    let r = match_pair(&ta, &tb, &pairs[0], None);
+    assert_eq!(pairs_of(&r), (0..7).map(|i| (i, i)).collect::<Vec<_>>());
+    assert!(r.matches.iter().all(|m| m.method == methods::SEQ));
+    assert_eq!(r.dirs[da].seq_off, 0x1000_0000);
+    assert_eq!(r.dirs[1 - da].seq_off, 0x0765_4321);
+    assert!(r.dirs[da].ip_id_kept);
+}
+
+#[test]
+fn ip_id_rewritten_is_not_needed() {
+    // Same addressing, IP IDs rewritten (pf scrub): matched on the rest.
+    let (c, d) = conn((ip("10.0.0.5"), 40000), (ip("10.9.9.9"), 80), 6, Some(1000));
+    let ta = one_conn(exchange(d, 0, 0, 0, |i| i), c.clone());
+    let tb = one_conn(exchange(d, 0, 0, 40, |i| i.wrapping_mul(7919).wrapping_add(3)), c);
+    let pairs = pair_nat(&ta, &tb);
+    assert_eq!(pairs.len(), 1);
+    let r = match_pair(&ta, &tb, &pairs[0], None);
+    assert_eq!(pairs_of(&r), (0..7).map(|i| (i, i)).collect::<Vec<_>>());
+    assert!(r.matches.iter().all(|m| m.method == methods::SAME));
+    assert!(!r.dirs[0].ip_id_kept && !r.dirs[1].ip_id_kept);
+}
+
+#[test]
+fn middlebox_handshake_is_not_matched() {
+    // SYNPROXY: the client's SYN at A and the proxy's own SYN at B carry
+    // the same sequence number but another IP ID; the SYN-ACKs (the
+    // proxy's at A, the server's at B) agree after translation but are not
+    // the same packet either.  The data and what follows match.
+    let (c, d) = conn((ip("10.0.0.5"), 40000), (ip("10.9.9.9"), 80), 6, Some(1000));
+    let ta = one_conn(exchange(d, 0, 0, 0, |i| i), c.clone());
+    let mut b = exchange(d, 0, 0x0100_0000, 40, |i| i);
+    b[0].ip_id = 0; // the proxy's SYN
+    b[2].ip_id = 0; // the proxy's handshake ACK
+    let tb = one_conn(b, c);
+    let pairs = pair_nat(&ta, &tb);
+    let r = match_pair(&ta, &tb, &pairs[0], None);
+    assert!(r.handshake_by_middlebox);
+    assert_eq!(pairs_of(&r), vec![(3, 3), (4, 4), (5, 5), (6, 6)]);
+}
+
+#[test]
+fn tso_super_packet_holds_three_segments() {
+    // A (wire) sees three 1448-byte segments; B (the sender, TSO) one
+    // 4344-byte packet with the same ack and TSval: one-to-many.
+    let (c, d) = conn((ip("10.0.0.5"), 40000), (ip("10.9.9.9"), 80), 6, None);
+    let mut a = Vec::new();
+    for k in 0..3u32 {
+        a.push(seg(100 + k as i64, d, false, ACK, 5000 + 1448 * k, 777, 1448, 0x100 + k, 40 + k as u16, 9));
+    }
+    a.push(seg(200, d, true, ACK, 777, 5000 + 4344, 0, 0, 3, 50));
+    let b = vec![
+        seg(90, d, false, ACK | PSH, 5000, 777, 4344, 0x100, 40, 9),
+        seg(210, d, true, ACK, 777, 5000 + 4344, 0, 0, 3, 50),
+    ];
+    let (ta, tb) = (one_conn(a, c.clone()), one_conn(b, c));
+    let pairs = pair_nat(&ta, &tb);
+    assert_eq!(pairs.len(), 1);
+    let r = match_pair(&ta, &tb, &pairs[0], None);
+    let mut tso: Vec<(u32, u32)> = r.matches.iter().filter(|m| m.method == methods::TSO).map(|m| (m.a, m.b)).collect();
+    tso.sort();
+    assert_eq!(tso, vec![(0, 0), (1, 0), (2, 0)]);
+    assert!(r.matches.iter().any(|m| m.a == 3 && m.b == 1 && m.method == methods::SAME));
+}
+
+#[test]
+fn identical_copies_pair_in_order() {
+    // Two identical pure ACKs (same numbers, IP ID 0 as Linux sends DF
+    // packets): the first copy at A is the first at B.
+    let (c, d) = conn((ip("10.0.0.5"), 40000), (ip("10.9.9.9"), 80), 6, None);
+    let ack = |us: i64| seg(us, d, false, ACK, 5000, 777, 0, 0, 0, 9);
+    let data = |us: i64| seg(us, d, false, ACK | PSH, 5000, 777, 100, 0x55, 0, 9);
+    let ta = one_conn(vec![data(0), ack(10), ack(18)], c.clone());
+    let tb = one_conn(vec![data(30), ack(40), ack(48)], c);
+    let pairs = pair_nat(&ta, &tb);
+    let r = match_pair(&ta, &tb, &pairs[0], None);
+    assert_eq!(pairs_of(&r), vec![(0, 0), (1, 1), (2, 2)]);
+}
+
+#[test]
+fn dns_through_nat_by_application_id() {
+    // UDP: query and response, addresses and ports translated; seq/ack
+    // hold the packed application id.
+    let app = capture::App::Dns { id: 0x1234, question: 0xCAFE }.pack();
+    let udp = |us: i64, dir: usize, len: u32, digest: u32| Rec {
+        ts: T0 + us * 1000,
+        conn: 0,
+        seq: (app >> 32) as u32,
+        ack: app as u32,
+        tsval: 0,
+        digest,
+        len,
+        ip_id: 99,
+        tcp_flags: 0,
+        bits: bits::HAS_IP_ID | if dir == 1 { bits::REVERSE } else { 0 },
+    };
+    let (ca, da) = conn((ip("10.0.0.5"), 5353), (ip("203.0.113.53"), 53), 17, None);
+    let (cb, db) = conn((ip("198.51.100.1"), 33333), (ip("192.0.2.53"), 53), 17, None);
+    let ta = one_conn(vec![udp(0, da, 40, 1), udp(500, 1 - da, 56, 2)], ca);
+    let tb = one_conn(vec![udp(100, db, 40, 1), udp(400, 1 - db, 56, 2)], cb);
+    let pairs = pair_nat(&ta, &tb);
+    assert_eq!(pairs.len(), 1);
+    let r = match_pair(&ta, &tb, &pairs[0], None);
+    assert_eq!(pairs_of(&r), vec![(0, 0), (1, 1)]);
+    assert!(r.matches.iter().all(|m| m.method == methods::APP));
+}
+
+#[test]
+fn full_proxy_links_requests_by_request_line_and_time() {
+    // Front (A): plain HTTP on one client connection, TLS on the other.
+    // Back (B): two proxy → server connections, plain HTTP, clock 1 s
+    // ahead; the proxy forwards requests 300 µs after receiving them,
+    // responses 50 µs after.
+    let get = |path: &str| crate::payload::classify(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).unwrap().1;
+    let (f1, d1) = conn((ip("10.0.0.5"), 40001), (ip("192.0.2.70"), 80), 6, Some(1));
+    let (f2, d2) = conn((ip("10.0.0.6"), 40002), (ip("192.0.2.70"), 443), 6, Some(1));
+    let (b1, e1) = conn((ip("192.0.2.129"), 50001), (ip("192.0.2.140"), 80), 6, Some(1));
+    let (b2, e2) = conn((ip("192.0.2.129"), 50002), (ip("192.0.2.140"), 80), 6, Some(1));
+    let on = |mut r: Rec, c: u32| {
+        r.conn = c;
+        r
+    };
+    // Front: /a (plain) at 1000 µs, its response at 2400; TLS request at
+    // 1100, a session ticket at 1200, the response at 2600.
+    let fa = vec![
+        on(seg(1000, d1, true, ACK | PSH, 2, 1, 80, 1, 1, 1), 0),
+        on(seg(1100, d2, true, ACK | PSH, 2, 1, 100, 2, 1, 1), 1),
+        on(seg(1200, d2, false, ACK | PSH, 1, 102, 250, 3, 1, 1), 1),
+        on(seg(2400, d1, false, ACK | PSH, 1, 82, 500, 4, 1, 1), 0),
+        on(seg(2600, d2, false, ACK | PSH, 251, 102, 600, 5, 1, 1), 1),
+    ];
+    let s = 1_000_000;
+    let fb = vec![
+        on(seg(s + 1300, e1, true, ACK | PSH, 2, 1, 110, 6, 1, 1), 0),
+        on(seg(s + 1400, e2, true, ACK | PSH, 2, 1, 95, 7, 1, 1), 1),
+        on(seg(s + 2350, e1, false, ACK | PSH, 1, 112, 480, 8, 1, 1), 0),
+        on(seg(s + 2550, e2, false, ACK | PSH, 1, 97, 580, 9, 1, 1), 1),
+    ];
+    let msg = |rec: u32, kind: MsgKind, value: u64| Msg { rec, kind, value };
+    let mut ta = PointTable::from_parts(fa, vec![f1, f2]);
+    ta.msgs = vec![
+        msg(0, MsgKind::HttpRequest, get("/a")),
+        msg(1, MsgKind::Tls, 23),
+        msg(2, MsgKind::Tls, 23),
+        msg(3, MsgKind::HttpResponse, 200),
+        msg(4, MsgKind::Tls, 23),
+    ];
+    let mut tb = PointTable::from_parts(fb, vec![b1, b2]);
+    tb.msgs = vec![
+        msg(0, MsgKind::HttpRequest, get("/a")),
+        msg(1, MsgKind::HttpRequest, get("/b")),
+        msg(2, MsgKind::HttpResponse, 200),
+        msg(3, MsgKind::HttpResponse, 200),
+    ];
+    let p = proxy::link(&ta, &tb, &[], None, 2_000_000_000);
+    let mut got: Vec<(u32, u32, u8)> = p.matches.iter().map(|m| (m.a, m.b, m.method)).collect();
+    got.sort();
+    // /a by its request line; the clock from it places /b's front request
+    // (not the ticket); each response follows its request.
+    assert_eq!(
+        got,
+        vec![(0, 0, methods::HTTP), (1, 1, methods::TURNS), (3, 2, methods::HTTP), (4, 3, methods::TURNS)]
+    );
+    assert_eq!(p.links.len(), 2);
+}
