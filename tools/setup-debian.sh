@@ -5,6 +5,11 @@
 #
 #   tools/setup-debian.sh            prerequisites + build + install
 #   tools/setup-debian.sh --deps     prerequisites only (used by CI)
+#   tools/setup-debian.sh --deps --lab   also the multi-point lab's packages
+#                                    (haproxy, nginx-light, dnsmasq-base,
+#                                    conntrack, tcpdump, nftables…; CI uses it;
+#                                    note that Debian starts nginx and haproxy
+#                                    as services when it installs them)
 #
 # Rust: uses the cargo on PATH (1.85 or newer).  Debian 12's own cargo is
 # older; install Rust with rustup (https://rustup.rs) if cargo is missing.
@@ -16,6 +21,11 @@ packages="tshark wireshark-common libwireshark-dev libwiretap-dev libwsutil-dev 
 libglib2.0-dev pkg-config libclang-dev clang gcc make util-linux debootstrap \
 bzip2 xz-utils python3"
 
+case " $* " in
+*" --lab "*) packages="$packages haproxy nginx-light dnsmasq-base conntrack tcpdump nftables \
+iproute2 ethtool openssl iputils-ping coreutils" ;;
+esac
+
 if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 # tshark's package asks whether non-root users may capture; keep Debian's default.
@@ -24,7 +34,7 @@ $sudo apt-get update -qq
 # shellcheck disable=SC2086
 $sudo apt-get install -y -qq $packages
 
-[ "${1:-}" = "--deps" ] && exit 0
+case " $* " in *" --deps "*) exit 0 ;; esac
 
 command -v cargo >/dev/null || {
     echo "setup: cargo not found; install Rust 1.85+ (https://rustup.rs), then run this again" >&2
