@@ -112,7 +112,8 @@ pub(crate) struct PairMatches {
 }
 
 /// Runs `f(0..n)` on up to `workers` threads (work taken in order, results
-/// in order), calling `tick` on this thread every 100 ms until all are done.
+/// in order), calling `tick` on this thread about every 100 ms until all are
+/// done.
 fn parallel<R: Send>(n: usize, workers: usize, f: impl Fn(usize) -> R + Sync, mut tick: impl FnMut()) -> Vec<R> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
@@ -131,9 +132,14 @@ fn parallel<R: Send>(n: usize, workers: usize, f: impl Fn(usize) -> R + Sync, mu
                 done.fetch_add(1, Ordering::Release);
             });
         }
+        // Short sleeps, so small inputs do not wait; a tick every 100 ms.
+        let mut k = 0u32;
         while done.load(Ordering::Acquire) < n {
-            tick();
-            std::thread::sleep(std::time::Duration::from_millis(100));
+            if k % 50 == 0 {
+                tick();
+            }
+            k += 1;
+            std::thread::sleep(std::time::Duration::from_millis(2));
         }
     });
     // A worker that panicked left its slot empty: scope() re-raised the
