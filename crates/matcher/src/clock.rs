@@ -40,19 +40,14 @@ pub struct ClockFit {
     pub both_ways: bool,
 }
 
-fn median(v: &mut [i64]) -> i64 {
-    let m = v.len() / 2;
-    *v.select_nth_unstable(m).1
-}
-
 /// The line under all points (over all when `upper`) that is closest to
 /// them on average — the supporting line of the convex hull whose edge
-/// spans the points' mean abscissa (Moon, Skelly and Towsley, "Estimation
+/// spans the samples' mean abscissa `mean_x` (Moon, Skelly and Towsley, "Estimation
 /// and removal of clock skew from network delay measurements", 1999).
 /// The points' one-sided noise (queueing only adds delay) does not bias
 /// it as a least-squares fit would.  A 0.1 % of points furthest outside
 /// are dropped first (a time stamp glitch must not tilt the line).
-fn envelope(pts: &mut Vec<(f64, f64)>, upper: bool) -> Option<(f64, f64)> {
+fn envelope(pts: &mut [(f64, f64)], upper: bool, mean_x: f64) -> Option<(f64, f64)> {
     if pts.is_empty() {
         return None;
     }
@@ -79,7 +74,6 @@ fn envelope(pts: &mut Vec<(f64, f64)>, upper: bool) -> Option<(f64, f64)> {
         }
         hull.push(p);
     }
-    let mean_x = pts.iter().map(|p| p.0).sum::<f64>() / pts.len() as f64;
     let line = if hull.len() == 1 {
         (hull[0].1, 0.0)
     } else {
@@ -94,43 +88,77 @@ fn envelope(pts: &mut Vec<(f64, f64)>, upper: bool) -> Option<(f64, f64)> {
 /// Fits the clock model from A to B; `reference_ns` (on A's clock) is
 /// where the model's offset is given.  None without samples.
 pub fn fit(samples: &[Sample], reference_ns: i64) -> Option<ClockFit> {
-    if samples.is_empty() {
+    fit_iter(samples.iter().copied(), reference_ns)
+}
+
+/// Time buckets whose extremes stand for all samples in the hull: memory
+/// stays constant however many packets matched.
+const BUCKETS: i64 = 4096;
+
+/// [`fit`] over an iterator that can be walked twice (nothing per sample
+/// is kept: per group a sum, per time bucket the extremes).
+pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(samples: I, reference_ns: i64) -> Option<ClockFit> {
+    // Pass 1: span, and per group the mean difference.  Within a
+    // connection the direction with the larger mean goes A → B.
+    let (mut tmin, mut tmax, mut n, mut sum) = (i64::MAX, i64::MIN, 0u64, 0i128);
+    let mut groups: rustc_hash::FxHashMap<u32, (i128, u64)> = Default::default();
+    for s in samples.clone() {
+        tmin = tmin.min(s.ta);
+        tmax = tmax.max(s.ta);
+        n += 1;
+        sum += i128::from(s.delta);
+        let g = groups.entry(s.group).or_default();
+        g.0 += i128::from(s.delta);
+        g.1 += 1;
+    }
+    if n == 0 {
         return None;
     }
-    // Forward/backward per group: within a connection the direction with
-    // the larger median difference goes A → B.
-    let mut groups: Vec<(u32, i64)> = {
-        let mut by: std::collections::BTreeMap<u32, Vec<i64>> = Default::default();
-        for s in samples {
-            by.entry(s.group).or_default().push(s.delta);
-        }
-        by.into_iter().map(|(g, mut v)| (g, median(&mut v))).collect()
-    };
-    let mut all: Vec<i64> = samples.iter().map(|s| s.delta).collect();
-    let global = median(&mut all);
-    groups.sort_unstable();
+    let global = (sum / i128::from(n)) as i64;
+    let mean = |g: u32| groups.get(&g).map(|&(s, k)| (s / i128::from(k)) as i64);
     let forward = |g: u32| -> bool {
-        let find = |g: u32| groups.binary_search_by_key(&g, |x| x.0).ok().map(|i| groups[i].1);
-        let own = find(g).unwrap_or(global);
-        match find(g ^ 1) {
+        let own = mean(g).unwrap_or(global);
+        match mean(g ^ 1) {
             Some(other) if other != own => own > other,
             _ => own >= global,
         }
     };
-    let tmin = samples.iter().map(|s| s.ta).min()?;
-    let tmax = samples.iter().map(|s| s.ta).max()?;
-    // Relative coordinates keep f64 exact enough (ns over days).
-    let (mut f, mut b): (Vec<(f64, f64)>, Vec<(f64, f64)>) = (Vec::new(), Vec::new());
+    // Pass 2: per bucket the forward minimum and the backward maximum, and
+    // the mean abscissa of each side (Moon's line goes through it).
+    let width = ((tmax - tmin) / BUCKETS).max(1);
+    let k = ((tmax - tmin) / width + 1).min(BUCKETS + 1) as usize;
+    let mut lo: Vec<Option<(i64, i64)>> = vec![None; k];
+    let mut hi: Vec<Option<(i64, i64)>> = vec![None; k];
+    let (mut fx, mut fnum, mut bx, mut bnum) = (0f64, 0u64, 0f64, 0u64);
     for s in samples {
-        let p = ((s.ta - reference_ns) as f64, (s.delta - global) as f64);
+        let at = (((s.ta - tmin) / width) as usize).min(k - 1);
+        let x = (s.ta - reference_ns) as f64;
         if forward(s.group) {
-            f.push(p);
+            fx += x;
+            fnum += 1;
+            if lo[at].is_none_or(|(_, d)| s.delta < d) {
+                lo[at] = Some((s.ta, s.delta));
+            }
         } else {
-            b.push(p);
+            bx += x;
+            bnum += 1;
+            if hi[at].is_none_or(|(_, d)| s.delta > d) {
+                hi[at] = Some((s.ta, s.delta));
+            }
         }
     }
-    let fit_f = envelope(&mut f, false);
-    let fit_b = envelope(&mut b, true);
+    // Relative coordinates keep f64 exact enough (ns over days).
+    let rel = |v: &[Option<(i64, i64)>]| -> Vec<(f64, f64)> {
+        v.iter()
+            .flatten()
+            .map(|&(t, d)| ((t - reference_ns) as f64, (d - global) as f64))
+            .collect()
+    };
+    let (mut f, mut b) = (rel(&lo), rel(&hi));
+    let mean_f = fx / fnum.max(1) as f64;
+    let mean_b = bx / bnum.max(1) as f64;
+    let fit_f = envelope(&mut f, false, mean_f);
+    let fit_b = envelope(&mut b, true, mean_b);
     let ((a0, a1), bound) = match (fit_f, fit_b) {
         (Some(lf), Some(lb)) => {
             let mid = ((lf.0 + lb.0) / 2.0, (lf.1 + lb.1) / 2.0);

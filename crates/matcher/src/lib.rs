@@ -238,20 +238,16 @@ pub fn run(
     // of the hops' models (whose errors add up): the tighter bound wins.
     for pm in &mut composed {
         let (ta, tb) = (&tables[pm.a as usize], &tables[pm.b as usize]);
-        let s: Vec<Sample> = pm
-            .matches
-            .iter()
-            .map(|m| {
-                let r = &ta.recs[m.a as usize];
-                Sample {
-                    ta: r.ts,
-                    delta: tb.recs[m.b as usize].ts - r.ts,
-                    group: r.conn << 1 | u32::from(m.dir),
-                }
-            })
-            .collect();
+        let s = pm.matches.iter().map(|m| {
+            let r = &ta.recs[m.a as usize];
+            Sample {
+                ta: r.ts,
+                delta: tb.recs[m.b as usize].ts - r.ts,
+                group: r.conn << 1 | u32::from(m.dir),
+            }
+        });
         let composed_bound = pm.clock.map_or(u64::MAX, |c| c.bound_ns);
-        if let Some(fit) = clock::fit(&s, ta.first_ts).filter(|c| c.both_ways && c.bound_ns < composed_bound) {
+        if let Some(fit) = clock::fit_iter(s, ta.first_ts).filter(|c| c.both_ways && c.bound_ns < composed_bound) {
             pm.clock = Some(fit);
         }
     }
@@ -316,7 +312,7 @@ fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<
         .iter()
         .map(|p| packets::match_pair(ta, tb, p, None))
         .collect();
-    let clock0 = clock::fit(&samples(ta, tb, &conn_pairs, &first, &[]), reference);
+    let clock0 = clock::fit_iter(samples(ta, tb, &first, &[]), reference);
     let tier1 = conn_pairs.len() as u32;
     // Tier 2 within a window around that clock (no window without one).
     let tier2 = pairing::pair_content(
@@ -344,9 +340,9 @@ fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<
     // Proxy anchors carry the proxy's processing time, not a transit: they
     // bound the clock only loosely, so they count only when the matched
     // packets alone cannot give both envelopes.
-    let clock = clock::fit(&samples(ta, tb, &conn_pairs, &results, &[]), reference)
+    let clock = clock::fit_iter(samples(ta, tb, &results, &[]), reference)
         .filter(|c| c.both_ways)
-        .or_else(|| clock::fit(&samples(ta, tb, &conn_pairs, &results, &proxied.matches), reference))
+        .or_else(|| clock::fit_iter(samples(ta, tb, &results, &proxied.matches), reference))
         .or(clock0);
 
 
@@ -411,36 +407,29 @@ fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<
     })
 }
 
-/// Clock samples: every match, grouped by connection pair and direction.
-fn samples(
-    ta: &PointTable,
-    tb: &PointTable,
-    pairs: &[ConnPair],
-    results: &[packets::PairResult],
-    extra: &[PacketMatch],
-) -> Vec<Sample> {
-    let mut out = Vec::new();
-    for (k, r) in results.iter().enumerate().take(pairs.len()) {
-        for m in &r.matches {
-            let t = ta.recs[m.a as usize].ts;
-            out.push(Sample {
-                ta: t,
-                delta: tb.recs[m.b as usize].ts - t,
-                group: (k as u32) << 1 | u32::from(m.dir),
-            });
-        }
-    }
-    // Proxy anchors: one group per direction after all connection pairs.
-    let base = (pairs.len() as u32 + 1) << 1;
-    for m in extra {
+/// Clock samples: every match, grouped by connection pair and direction
+/// (an iterator: nothing per match is copied).
+fn samples<'a>(
+    ta: &'a PointTable,
+    tb: &'a PointTable,
+    results: &'a [packets::PairResult],
+    extra: &'a [PacketMatch],
+) -> impl Iterator<Item = Sample> + Clone + 'a {
+    let sample = move |m: &PacketMatch, group: u32| {
         let t = ta.recs[m.a as usize].ts;
-        out.push(Sample {
+        Sample {
             ta: t,
             delta: tb.recs[m.b as usize].ts - t,
-            group: base | u32::from(m.dir),
-        });
-    }
-    out
+            group,
+        }
+    };
+    // Proxy anchors: one group per direction after all connection pairs.
+    let base = (results.len() as u32 + 1) << 1;
+    results
+        .iter()
+        .enumerate()
+        .flat_map(move |(k, r)| r.matches.iter().map(move |m| sample(m, (k as u32) << 1 | u32::from(m.dir))))
+        .chain(extra.iter().map(move |m| sample(m, base | u32::from(m.dir))))
 }
 
 /// The packets of matched connections missing at the other point.
