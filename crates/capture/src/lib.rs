@@ -160,7 +160,10 @@ pub fn open_with(path: impl AsRef<Path>, options: &Options) -> Result<Capture<'s
         // every memory-mapped reader, it relies on no other process
         // truncating or rewriting the capture while it is read (a capture
         // still being written is read as a stream: open it through a pipe).
-        match unsafe { memmap2::Mmap::map(&file) } {
+        // populate (MAP_POPULATE): the kernel maps the whole file in one go
+        // instead of one page fault per few pages (a third of the time on
+        // page-cached input otherwise).
+        match unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
             Ok(map) => {
                 let _ = map.advise(memmap2::Advice::Sequential);
                 Bytes::Map(map)
