@@ -13,6 +13,8 @@
 # machine busy with something else slows all three alike; medians are shown,
 # of the wall time and of tshark's CPU time (user + system, from wait4),
 # which other load on the machine disturbs less.
+# Then (valgrind installed) instructions per packet over the first CG_PACKETS
+# (default 100000) packets with callgrind: exact and independent of load.
 # Usage: bench/postdissector.sh [PACKETS] [RUNS]     (defaults 1000000, 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,3 +93,33 @@ print("all runs, wall / cpu (s):")
 for name in configs:
     print(f"  {name:28s} " + " ".join(f"{w:.2f}/{c:.2f}" for w, c in zip(wall[name], cpu[name])))
 PY
+
+# Instructions per packet (callgrind), which other load on the machine does
+# not disturb at all: the first CG_PACKETS packets, less a one-packet run
+# (start-up, plugin registration and reading the index), per packet.
+if command -v valgrind >/dev/null && [ "${CG_PACKETS:-100000}" -gt 1 ]; then
+    editcap -r "$work/big.pcap" "$work/part.pcap" "1-${CG_PACKETS:-100000}"
+    chmod a+r "$work/part.pcap"
+    python3 - "$work" "${CG_PACKETS:-100000}" <<'PY'
+import os, re, subprocess, sys
+work, n = sys.argv[1], int(sys.argv[2])
+user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.getuid() == 0 else []
+def instructions(home, *args):
+    out = subprocess.run(user + ["env", f"HOME={home}", "valgrind", "--tool=callgrind",
+                                 "--callgrind-out-file=/dev/null", "tshark", "-r",
+                                 f"{work}/part.pcap", *args],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True).stderr
+    return int(re.search(r"Collected : (\d+)", out).group(1))
+index = ["-o", f"pktmatch.index:{work}/big.pktmatch"]
+configs = {"baseline": (f"{work}/without",), "plugins, no index": (f"{work}/with",),
+           "plugins + index": (f"{work}/with", *index)}
+per = {}
+for name, (home, *args) in configs.items():
+    whole, one = instructions(home, *args), instructions(home, "-c", "1", *args)
+    per[name] = (whole - one) / (n - 1)
+    print(f"  instr {name:22s} {per[name]:9.0f} per packet (+ {one / 1e6:.0f} M at start)")
+for name, target in (("plugins, no index", 1.02), ("plugins + index", 1.10)):
+    r = per[name] / per["baseline"]
+    print(f"  instr {name:22s} ratio {r:.3f}  (target <= {target:.2f}: {'met' if r <= target else 'NOT met'})")
+PY
+fi
