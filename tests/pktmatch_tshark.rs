@@ -80,9 +80,7 @@ fn build_session() -> Session {
     for label in POINTS {
         let path = capture_path(label);
         let size = std::fs::metadata(&path).unwrap().len();
-        let p = b
-            .add_point(label, &path.to_string_lossy(), size)
-            .unwrap();
+        let p = b.add_point(label, &path.to_string_lossy(), size).unwrap();
         let mut capture = capture::open(&path).unwrap();
         let mut ts = Vec::new();
         while let Some(packet) = capture.next_packet().unwrap() {
@@ -97,7 +95,13 @@ fn build_session() -> Session {
     let mut matched: BTreeMap<(u16, u16), u32> = BTreeMap::new();
     for line in truth.lines().skip(1) {
         let c: Vec<&str> = line.split(',').collect();
-        let (pa, fa, pb, fb, kind) = (point(c[0]), c[1].parse::<u32>().unwrap(), point(c[2]), c[3].parse::<u32>().unwrap(), c[4]);
+        let (pa, fa, pb, fb, kind) = (
+            point(c[0]),
+            c[1].parse::<u32>().unwrap(),
+            point(c[2]),
+            c[3].parse::<u32>().unwrap(),
+            c[4],
+        );
         let delta = times[pb as usize][fb as usize - 1] - times[pa as usize][fa as usize - 1];
         // Method ids of index::methods::DEFAULT; the proxy anchors get lower
         // confidences so that some matches are low-confidence.
@@ -109,17 +113,48 @@ fn build_session() -> Session {
             "http-response" => (7, 100),
             other => panic!("unknown kind {other}"),
         };
-        b.add_match(pa, fa, pb, fb, delta, method, confidence).unwrap();
+        b.add_match(pa, fa, pb, fb, delta, method, confidence)
+            .unwrap();
         *matched.entry((pa.min(pb), pa.max(pb))).or_default() += 1;
     }
     // truth/clocks.json, pair models (drift ppm × 1000 = ppb, rounded);
     // dc–lbserver deliberately without a model (no corrected delta there).
     let clocks = [
-        ("client", "wan", 2_718_281_828, 25_000, 1_795_331_968_000_000_000),
-        ("client", "dc", -97_314_159_265, -40_000, 1_795_331_968_000_000_000),
-        ("client", "lbserver", 10_812_345_678_901, 12_500, 1_795_331_968_000_000_000),
-        ("wan", "dc", -100_032_441_093, -64_998, 1_795_331_970_718_281_828),
-        ("wan", "lbserver", 10_809_627_397_073, -12_500, 1_795_331_970_718_281_828),
+        (
+            "client",
+            "wan",
+            2_718_281_828,
+            25_000,
+            1_795_331_968_000_000_000,
+        ),
+        (
+            "client",
+            "dc",
+            -97_314_159_265,
+            -40_000,
+            1_795_331_968_000_000_000,
+        ),
+        (
+            "client",
+            "lbserver",
+            10_812_345_678_901,
+            12_500,
+            1_795_331_968_000_000_000,
+        ),
+        (
+            "wan",
+            "dc",
+            -100_032_441_093,
+            -64_998,
+            1_795_331_970_718_281_828,
+        ),
+        (
+            "wan",
+            "lbserver",
+            10_809_627_397_073,
+            -12_500,
+            1_795_331_970_718_281_828,
+        ),
     ];
     for (a, bb, offset, ppb, reference) in clocks {
         let (a, bb) = (point(a), point(bb));
@@ -232,7 +267,11 @@ fn expected_fields(s: &Session, point: u16, frame: u32) -> Vec<String> {
     let mut translations = Vec::new();
     for peer in &peers {
         if let Some(model) = ix.clock(point, peer.point) {
-            corrected.push(seconds(index::corrected_delta(peer.delta_raw_ns, this_ts, &model)));
+            corrected.push(seconds(index::corrected_delta(
+                peer.delta_raw_ns,
+                this_ts,
+                &model,
+            )));
             offsets.push(seconds(model.difference_at(this_ts)));
         }
         let records: Vec<_> = ix.translations(point, peer.point).collect();
@@ -246,15 +285,35 @@ fn expected_fields(s: &Session, point: u16, frame: u32) -> Vec<String> {
     vec![
         label(point),
         if peers.is_empty() { "0" } else { "1" }.into(),
-        join(peers.iter().map(|p| format!("{} frame {}", label(p.point), p.frame)).collect()),
+        join(
+            peers
+                .iter()
+                .map(|p| format!("{} frame {}", label(p.point), p.frame))
+                .collect(),
+        ),
         join(peers.iter().map(|p| label(p.point)).collect()),
-        join(peers.iter().map(|p| ix.point(p.point).unwrap().path().to_owned()).collect()),
+        join(
+            peers
+                .iter()
+                .map(|p| ix.point(p.point).unwrap().path().to_owned())
+                .collect(),
+        ),
         join(peers.iter().map(|p| p.frame.to_string()).collect()),
         join(peers.iter().map(|p| seconds(p.delta_raw_ns)).collect()),
         join(corrected),
         join(offsets),
-        join(peers.iter().map(|p| ix.method_name(p.method).unwrap().to_owned()).collect()),
-        join(peers.iter().map(|p| percent(p.confidence).to_string()).collect()),
+        join(
+            peers
+                .iter()
+                .map(|p| ix.method_name(p.method).unwrap().to_owned())
+                .collect(),
+        ),
+        join(
+            peers
+                .iter()
+                .map(|p| percent(p.confidence).to_string())
+                .collect(),
+        ),
         join(translations),
         join(ix.lost(point, frame).map(|l| label(l.point)).collect()),
     ]
@@ -308,7 +367,10 @@ fn every_field_equals_the_index_at_every_point() {
         for (frame, values) in &table {
             let want = expected_fields(s, p as u16, *frame);
             assert_eq!(values, &want, "{label} frame {frame}");
-            low += values[10].split(',').filter(|v| v.parse::<u32>().is_ok_and(|c| c < 50)).count();
+            low += values[10]
+                .split(',')
+                .filter(|v| v.parse::<u32>().is_ok_and(|c| c < 50))
+                .count();
         }
     }
     assert!(low > 0, "the session has low-confidence matches");
@@ -327,7 +389,19 @@ fn environment_variable_and_two_passes_show_the_same() {
 
     // PKTMATCH_INDEX when the preference is empty (env runs tshark).
     let mut args = vec![format!("PKTMATCH_INDEX={index}"), "tshark".into()];
-    args.extend(["-r", &file, "-T", "fields", "-E", "occurrence=a", "-e", "frame.number"].map(String::from));
+    args.extend(
+        [
+            "-r",
+            &file,
+            "-T",
+            "fields",
+            "-E",
+            "occurrence=a",
+            "-e",
+            "frame.number",
+        ]
+        .map(String::from),
+    );
     for f in FIELDS {
         args.extend(["-e".into(), f.into()]);
     }
@@ -337,7 +411,10 @@ fn environment_variable_and_two_passes_show_the_same() {
     let by_env: BTreeMap<u32, Vec<String>> = rows(&String::from_utf8_lossy(&out.stdout))
         .into_iter()
         .map(|r| {
-            let values = r[1..].iter().map(|v| v.replace("True", "1").replace("False", "0")).collect();
+            let values = r[1..]
+                .iter()
+                .map(|v| v.replace("True", "1").replace("False", "0"))
+                .collect();
             (r[0].parse().unwrap(), values)
         })
         .collect();
@@ -346,7 +423,18 @@ fn environment_variable_and_two_passes_show_the_same() {
 
 /// Frames of `file` that `filter` selects, with the index preference.
 fn filtered(ws: &Wireshark, file: &str, pref: &str, filter: &str, two_pass: bool) -> BTreeSet<u32> {
-    let mut args = vec!["-r", file, "-o", pref, "-Y", filter, "-T", "fields", "-e", "frame.number"];
+    let mut args = vec![
+        "-r",
+        file,
+        "-o",
+        pref,
+        "-Y",
+        filter,
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+    ];
     if two_pass {
         args.push("-2");
     }
@@ -366,43 +454,104 @@ fn filters_on_every_field_select_what_the_index_says() {
     let file = ws.add_file(&capture_path("wan"));
     let wan = 1u16;
     let frames = 1..=ix.packets(wan);
-    let select = |f: &dyn Fn(u32) -> bool| -> BTreeSet<u32> { frames.clone().filter(|&n| f(n)).collect() };
+    let select =
+        |f: &dyn Fn(u32) -> bool| -> BTreeSet<u32> { frames.clone().filter(|&n| f(n)).collect() };
     let peers = |n: u32| ix.peers(wan, n).collect::<Vec<_>>();
     let ts = |n: u32| s.times[1][n as usize - 1];
     // The issue's example: a peer frame number.
-    let target = peers(40).iter().find(|p| p.point == 2).expect("wan 40 has a dc peer").frame;
+    let target = peers(40)
+        .iter()
+        .find(|p| p.point == 2)
+        .expect("wan 40 has a dc peer")
+        .frame;
     let cases: Vec<(String, BTreeSet<u32>)> = vec![
         (
             format!("pktmatch.peer_frame == {target}"),
             select(&|n| peers(n).iter().any(|p| p.frame == target)),
         ),
         ("pktmatch.point == \"wan\"".into(), select(&|_| true)),
-        ("pktmatch.matched == 1".into(), select(&|n| !peers(n).is_empty())),
-        ("pktmatch.peer_point == \"lbserver\"".into(), select(&|n| peers(n).iter().any(|p| p.point == 3))),
-        ("pktmatch.peer contains \"client frame 1\"".into(), select(&|n| peers(n).iter().any(|p| p.point == 0 && p.frame.to_string().starts_with('1')))),
-        ("pktmatch.peer_file contains \"dc.pcapng\"".into(), select(&|n| peers(n).iter().any(|p| p.point == 2))),
-        ("pktmatch.method == \"tso\"".into(), select(&|n| peers(n).iter().any(|p| p.method == 4))),
-        ("pktmatch.confidence < 50".into(), select(&|n| peers(n).iter().any(|p| percent(p.confidence) < 50))),
-        ("pktmatch.delta < 0".into(), select(&|n| peers(n).iter().any(|p| p.delta_raw_ns < 0))),
+        (
+            "pktmatch.matched == 1".into(),
+            select(&|n| !peers(n).is_empty()),
+        ),
+        (
+            "pktmatch.peer_point == \"lbserver\"".into(),
+            select(&|n| peers(n).iter().any(|p| p.point == 3)),
+        ),
+        (
+            "pktmatch.peer contains \"client frame 1\"".into(),
+            select(&|n| {
+                peers(n)
+                    .iter()
+                    .any(|p| p.point == 0 && p.frame.to_string().starts_with('1'))
+            }),
+        ),
+        (
+            "pktmatch.peer_file contains \"dc.pcapng\"".into(),
+            select(&|n| peers(n).iter().any(|p| p.point == 2)),
+        ),
+        (
+            "pktmatch.method == \"tso\"".into(),
+            select(&|n| peers(n).iter().any(|p| p.method == 4)),
+        ),
+        (
+            "pktmatch.confidence < 50".into(),
+            select(&|n| peers(n).iter().any(|p| percent(p.confidence) < 50)),
+        ),
+        (
+            "pktmatch.delta < 0".into(),
+            select(&|n| peers(n).iter().any(|p| p.delta_raw_ns < 0)),
+        ),
         (
             "pktmatch.delta_corrected > 0.0001".into(),
-            select(&|n| peers(n).iter().any(|p| ix.corrected_delta(wan, p, ts(n)).is_some_and(|d| d > 100_000))),
+            select(&|n| {
+                peers(n).iter().any(|p| {
+                    ix.corrected_delta(wan, p, ts(n))
+                        .is_some_and(|d| d > 100_000)
+                })
+            }),
         ),
         (
             "pktmatch.clock_offset < -90".into(),
-            select(&|n| peers(n).iter().any(|p| ix.clock(wan, p.point).is_some_and(|m| m.difference_at(ts(n)) < -90_000_000_000))),
+            select(&|n| {
+                peers(n).iter().any(|p| {
+                    ix.clock(wan, p.point)
+                        .is_some_and(|m| m.difference_at(ts(n)) < -90_000_000_000)
+                })
+            }),
         ),
-        ("pktmatch.translation".into(), select(&|n| peers(n).iter().any(|p| p.point == 0 && in_conn0000(0, p.frame)))),
-        ("pktmatch.expert.unmatched".into(), select(&|n| peers(n).is_empty() && ix.lost(wan, n).len() == 0)),
-        ("pktmatch.expert.low_confidence".into(), select(&|n| peers(n).iter().any(|p| percent(p.confidence) < 50))),
+        (
+            "pktmatch.translation".into(),
+            select(&|n| {
+                peers(n)
+                    .iter()
+                    .any(|p| p.point == 0 && in_conn0000(0, p.frame))
+            }),
+        ),
+        (
+            "pktmatch.expert.unmatched".into(),
+            select(&|n| peers(n).is_empty() && ix.lost(wan, n).len() == 0),
+        ),
+        (
+            "pktmatch.expert.low_confidence".into(),
+            select(&|n| peers(n).iter().any(|p| percent(p.confidence) < 50)),
+        ),
     ];
     for (filter, want) in &cases {
         assert!(!want.is_empty(), "{filter}: the case selects something");
-        assert_eq!(&filtered(&ws, &file, &pref, filter, false), want, "{filter}");
+        assert_eq!(
+            &filtered(&ws, &file, &pref, filter, false),
+            want,
+            "{filter}"
+        );
     }
     // -2 with the filter on the second pass selects the same.
     let (filter, want) = &cases[0];
-    assert_eq!(&filtered(&ws, &file, &pref, filter, true), want, "-2 {filter}");
+    assert_eq!(
+        &filtered(&ws, &file, &pref, filter, true),
+        want,
+        "-2 {filter}"
+    );
 }
 
 #[test]
@@ -412,18 +561,43 @@ fn lost_packets_and_unmatched_frames_get_expert_info() {
     let index = add_index(&ws, "session.pktmatch", &s.bytes);
     let pref = format!("pktmatch.index:{index}");
     let file = ws.add_file(&capture_path("client"));
-    let experts = ws.fields(&file, &["-o", &pref], &["_ws.expert.message", "pktmatch.lost_at"]);
-    assert_eq!(experts[&3][0], "Not seen at wan: lost between client and wan");
+    let experts = ws.fields(
+        &file,
+        &["-o", &pref],
+        &["_ws.expert.message", "pktmatch.lost_at"],
+    );
+    assert_eq!(
+        experts[&3][0],
+        "Not seen at wan: lost between client and wan"
+    );
     assert_eq!(experts[&3][1], "wan");
-    assert_eq!(experts[&4][0], "Not seen at dc\\, whose capture was not running then".replace("\\,", ","));
-    assert!(experts[&7][0].contains("Not seen at lbserver (it may legitimately not pass there)"), "{:?}", experts[&7]);
+    assert_eq!(
+        experts[&4][0],
+        "Not seen at dc\\, whose capture was not running then".replace("\\,", ",")
+    );
+    assert!(
+        experts[&7][0].contains("Not seen at lbserver (it may legitimately not pass there)"),
+        "{:?}",
+        experts[&7]
+    );
     assert_eq!(experts[&1][0], "Not found at any other capture point");
     for (filter, want) in [
         ("pktmatch.expert.lost", "3"),
         ("pktmatch.expert.missing", "4\n7"),
         ("pktmatch.lost_at == \"dc\"", "4"),
     ] {
-        let out = ws.tshark_ok(&["-r", &file, "-o", &pref, "-Y", filter, "-T", "fields", "-e", "frame.number"]);
+        let out = ws.tshark_ok(&[
+            "-r",
+            &file,
+            "-o",
+            &pref,
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ]);
         assert_eq!(out.trim(), want, "{filter}");
     }
 }
@@ -436,16 +610,38 @@ fn info_column_tag_only_when_asked() {
     let pref = format!("pktmatch.index:{index}");
     let file = ws.add_file(&capture_path("client"));
     let info = |extra: &[&str]| {
-        let mut args = vec!["-r", file.as_str(), "-o", &pref, "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info"];
+        let mut args = vec![
+            "-r",
+            file.as_str(),
+            "-o",
+            &pref,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "_ws.col.Info",
+        ];
         args.extend(extra);
         rows(&ws.tshark_ok(&args))
     };
     assert!(info(&[]).iter().all(|r| !r[1].contains("[pm:")));
     let tagged = info(&["-o", "pktmatch.info_tag:TRUE"]);
     let ix = s.index();
-    let peers = ix.peers(0, 5).map(|p| format!("{}#{}", POINTS[p.point as usize], p.frame)).collect::<Vec<_>>();
-    assert!(tagged[4][1].ends_with(&format!(" [pm: {}]", peers.join(" "))), "{:?}", tagged[4]);
-    assert!(tagged[0][1].ends_with(" [pm: unmatched]"), "{:?}", tagged[0]);
+    let peers = ix
+        .peers(0, 5)
+        .map(|p| format!("{}#{}", POINTS[p.point as usize], p.frame))
+        .collect::<Vec<_>>();
+    assert!(
+        tagged[4][1].ends_with(&format!(" [pm: {}]", peers.join(" "))),
+        "{:?}",
+        tagged[4]
+    );
+    assert!(
+        tagged[0][1].ends_with(" [pm: unmatched]"),
+        "{:?}",
+        tagged[0]
+    );
     assert!(tagged[2][1].ends_with(" [pm: lost@wan]"), "{:?}", tagged[2]);
 }
 
@@ -485,7 +681,20 @@ fn udp_frame(tag: u8) -> Vec<u8> {
     let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
     let payload = [tag; 8];
     let total = 20 + 8 + payload.len() as u16;
-    f.extend([0x45, 0, (total >> 8) as u8, total as u8, 0, tag, 0, 0, 64, 17, 0, 0]);
+    f.extend([
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        tag,
+        0,
+        0,
+        64,
+        17,
+        0,
+        0,
+    ]);
     f.extend([10, 0, 0, 1, 10, 0, 0, 2]);
     f.extend([0x30, 0x39, 0x30, 0x3a, 0, 16, 0, 0]);
     f.extend(payload);
@@ -518,18 +727,54 @@ fn hand_checked_deltas_and_clock_correction() {
             b.add_frame_bytes(p, *ts, data.len() as u32, data).unwrap();
         }
     }
-    b.set_pair(c, w, PairSpec { clock: Some(ClockModel::new(2_718_281_828, 25_000, reference)), ..Default::default() }).unwrap();
+    b.set_pair(
+        c,
+        w,
+        PairSpec {
+            clock: Some(ClockModel::new(2_718_281_828, 25_000, reference)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     b.add_match(c, 1, w, 1, 2_723_311_828, 2, 255).unwrap();
-    b.add_match(c, 2, w, 2, 2_723_281_828 - 10_000, 6, 64).unwrap();
+    b.add_match(c, 2, w, 2, 2_723_281_828 - 10_000, 6, 64)
+        .unwrap();
     let ws = wireshark();
     let index = add_index(&ws, "hand.pktmatch", &b.build());
     let pref = format!("pktmatch.index:{index}");
-    let names = ["pktmatch.peer_frame", "pktmatch.delta", "pktmatch.delta_corrected", "pktmatch.clock_offset", "pktmatch.method", "pktmatch.confidence"];
+    let names = [
+        "pktmatch.peer_frame",
+        "pktmatch.delta",
+        "pktmatch.delta_corrected",
+        "pktmatch.clock_offset",
+        "pktmatch.method",
+        "pktmatch.confidence",
+    ];
     let client_file = ws.add_file(&cpath);
     let table = ws.fields(&client_file, &["-o", &pref], &names);
-    assert_eq!(table[&1], ["1", "2.723311828", "0.000030000", "2.723281828", "nat", "100"]);
+    assert_eq!(
+        table[&1],
+        [
+            "1",
+            "2.723311828",
+            "0.000030000",
+            "2.723281828",
+            "nat",
+            "100"
+        ]
+    );
     // 1 ms later the difference has grown by 25 ns (25 ppm of 1 ms).
-    assert_eq!(table[&2], ["2", "2.723271828", "-0.000010025", "2.723281853", "payload", "25"]);
+    assert_eq!(
+        table[&2],
+        [
+            "2",
+            "2.723271828",
+            "-0.000010025",
+            "2.723281853",
+            "payload",
+            "25"
+        ]
+    );
     let wan_file = ws.add_file(&wpath);
     let table = ws.fields(&wan_file, &["-o", &pref], &names);
     // Seen from the wan the model is evaluated at the wan's time stamp,
@@ -538,19 +783,45 @@ fn hand_checked_deltas_and_clock_correction() {
     // = 5 000 000.75 ns, so the difference is −2 723 281 828.75, rounded
     // −2 723 281 829, and the corrected delta −29 999 ns (the transit's own
     // drift, docs/index-format.md).
-    assert_eq!(table[&1], ["1", "-2.723311828", "-0.000029999", "-2.723281829", "nat", "100"]);
+    assert_eq!(
+        table[&1],
+        [
+            "1",
+            "-2.723311828",
+            "-0.000029999",
+            "-2.723281829",
+            "nat",
+            "100"
+        ]
+    );
     let dissected = ws.tshark_ok(&["-r", &client_file, "-o", &pref, "-V", "-c", "1"]);
-    assert!(dissected.contains("Peer: wan frame 1, delta +30.0 µs (corrected), nat"), "{dissected}");
+    assert!(
+        dissected.contains("Peer: wan frame 1, delta +30.0 µs (corrected), nat"),
+        "{dissected}"
+    );
 }
 
 // ---- indexes that do not fit -------------------------------------------
 
 /// Expert messages and peer frames per frame for `file` with `index`.
-fn experts_and_peers(ws: &Wireshark, file: &str, index: &str, extra: &[&str]) -> BTreeMap<u32, Vec<String>> {
+fn experts_and_peers(
+    ws: &Wireshark,
+    file: &str,
+    index: &str,
+    extra: &[&str],
+) -> BTreeMap<u32, Vec<String>> {
     let pref = format!("pktmatch.index:{index}");
     let mut args = vec!["-o", pref.as_str()];
     args.extend(extra);
-    ws.fields(file, &args, &["_ws.expert.message", "pktmatch.peer_frame", "pktmatch.point"])
+    ws.fields(
+        file,
+        &args,
+        &[
+            "_ws.expert.message",
+            "pktmatch.peer_frame",
+            "pktmatch.point",
+        ],
+    )
 }
 
 #[test]
@@ -575,10 +846,24 @@ fn an_edited_capture_makes_the_index_stale_from_the_first_changed_frame() {
             let want: Vec<String> = ix.peers(0, frame).map(|p| p.frame.to_string()).collect();
             assert_eq!(table[&frame][1], want.join(","), "frame {frame} {passes:?}");
         }
-        assert!(table[&10][0].contains("Index stale: this capture is point client of "), "{:?}", table[&10]);
+        assert!(
+            table[&10][0].contains("Index stale: this capture is point client of "),
+            "{:?}",
+            table[&10]
+        );
         assert!(table[&10][0].contains("frame 10 is not the frame that was indexed"));
-        assert!(table.range(10..).all(|(_, v)| v[1].is_empty()), "no peers from frame 10 on");
-        assert_eq!(table.values().filter(|v| v[0].contains("Index stale")).count(), 1, "reported once");
+        assert!(
+            table.range(10..).all(|(_, v)| v[1].is_empty()),
+            "no peers from frame 10 on"
+        );
+        assert_eq!(
+            table
+                .values()
+                .filter(|v| v[0].contains("Index stale"))
+                .count(),
+            1,
+            "reported once"
+        );
     }
 }
 
@@ -606,7 +891,11 @@ fn a_capture_of_another_session_is_reported_as_foreign() {
             assert!(table[&1][0].contains("this capture is none of the capture points of "));
             assert!(table[&1][0].ends_with("(client, wan, dc, lbserver)"));
             assert!(table.values().all(|v| v[1].is_empty() && v[2].is_empty()));
-            assert_eq!(table.values().filter(|v| ours(v)).count(), 1, "reported once");
+            assert_eq!(
+                table.values().filter(|v| ours(v)).count(),
+                1,
+                "reported once"
+            );
         }
     }
 }
@@ -627,11 +916,19 @@ fn corrupt_truncated_or_missing_indexes_give_expert_info_and_exit_0() {
     let at = find_check_bytes(&s.bytes);
     damaged_checks[at] ^= 1;
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("truncated.pktmatch", s.bytes[..s.bytes.len() / 3].to_vec(), "truncated"),
+        (
+            "truncated.pktmatch",
+            s.bytes[..s.bytes.len() / 3].to_vec(),
+            "truncated",
+        ),
         ("checks.pktmatch", damaged_checks, "fingerprint"),
         ("flipped.pktmatch", flipped, "at byte"),
         ("empty.pktmatch", Vec::new(), "empty file"),
-        ("capture.pktmatch", std::fs::read(capture_path("wan")).unwrap(), "not a pktmatch index"),
+        (
+            "capture.pktmatch",
+            std::fs::read(capture_path("wan")).unwrap(),
+            "not a pktmatch index",
+        ),
     ];
     for (name, bytes, words) in cases {
         let index = add_index(&ws, name, &bytes);
@@ -641,15 +938,25 @@ fn corrupt_truncated_or_missing_indexes_give_expert_info_and_exit_0() {
         for passes in [&[][..], &["-2"][..]] {
             let table = experts_and_peers(&ws, &file, &index, passes);
             let message = &table[&1][0];
-            assert!(message.contains("pktmatch index unusable: "), "{name}: {message}");
+            assert!(
+                message.contains("pktmatch index unusable: "),
+                "{name}: {message}"
+            );
             assert!(message.contains(words), "{name}: {message}");
             assert!(table.values().all(|v| v[1].is_empty()), "{name}: no peers");
-            let ours = table.values().filter(|v| v[0].contains("pktmatch index unusable")).count();
+            let ours = table
+                .values()
+                .filter(|v| v[0].contains("pktmatch index unusable"))
+                .count();
             assert_eq!(ours, 1, "{name}: once");
         }
     }
     let table = experts_and_peers(&ws, &file, "/nonexistent/session.pktmatch", &[]);
-    assert!(table[&1][0].contains("pktmatch index unusable: cannot read /nonexistent/session.pktmatch"), "{:?}", table[&1]);
+    assert!(
+        table[&1][0].contains("pktmatch index unusable: cannot read /nonexistent/session.pktmatch"),
+        "{:?}",
+        table[&1]
+    );
 }
 
 /// The offset of the first frame check (FRAME_CHECKS, section kind 3) in
@@ -674,19 +981,37 @@ fn the_pktmatch_profile_shows_the_match_columns() {
     let index = add_index(&ws, "session.pktmatch", &s.bytes);
     let profile = ws.config_dir().join("profiles/pktmatch");
     std::fs::create_dir_all(&profile).unwrap();
-    std::fs::copy(repo_root().join("plugin/epan/profile/pktmatch/preferences"), profile.join("preferences")).unwrap();
+    std::fs::copy(
+        repo_root().join("plugin/epan/profile/pktmatch/preferences"),
+        profile.join("preferences"),
+    )
+    .unwrap();
     ws.write_preferences(""); // hands the new directories to nobody when root
     let file = ws.add_file(&capture_path("client"));
     let pref = format!("pktmatch.index:{index}");
     // Columns are printed by tshark's summary lines with the profile's
     // gui.column.format; check the header names and values of frame 7.
-    let lines = ws.tshark_ok(&["-C", "pktmatch", "-r", &file, "-o", &pref, "-T", "tabs", "-c", "7"]);
-    let row7: Vec<&str> = lines.lines().nth(6).unwrap().split('\t').map(str::trim).collect();
+    let lines = ws.tshark_ok(&[
+        "-C", "pktmatch", "-r", &file, "-o", &pref, "-T", "tabs", "-c", "7",
+    ]);
+    let row7: Vec<&str> = lines
+        .lines()
+        .nth(6)
+        .unwrap()
+        .split('\t')
+        .map(str::trim)
+        .collect();
     let ix = s.index();
     let frames: Vec<String> = ix.peers(0, 7).map(|p| p.frame.to_string()).collect();
     let points: Vec<&str> = ix.peers(0, 7).map(|p| POINTS[p.point as usize]).collect();
-    assert!(row7.contains(&frames.join(",").as_str()), "{row7:?} lacks {frames:?}");
-    assert!(row7.contains(&points.join(",").as_str()), "{row7:?} lacks {points:?}");
+    assert!(
+        row7.contains(&frames.join(",").as_str()),
+        "{row7:?} lacks {frames:?}"
+    );
+    assert!(
+        row7.contains(&points.join(",").as_str()),
+        "{row7:?} lacks {points:?}"
+    );
     assert!(row7.iter().any(|c| c.starts_with("nat")), "{row7:?}");
 }
 
@@ -724,18 +1049,29 @@ fn an_index_from_pktmatch_index_is_shown_as_it_says() {
         let p = p as u16;
         let file = ws.add_file(&capture_path(label));
         let table = shown(&ws, &file, &["-o", &pref]);
-        assert_eq!(table.len(), s.times[p as usize].len(), "{label}: every frame");
+        assert_eq!(
+            table.len(),
+            s.times[p as usize].len(),
+            "{label}: every frame"
+        );
         for (&frame, values) in &table {
             let mut want = expected_fields(s, p, frame);
             // Which connection a frame belongs to is the indexer's business:
             // a translation shown must be one it recorded for a peer's pair.
             let recorded: BTreeSet<String> = ix
                 .peers(p, frame)
-                .flat_map(|peer| ix.translations(p, peer.point).map(|t| t.summary().to_owned()).collect::<Vec<_>>())
+                .flat_map(|peer| {
+                    ix.translations(p, peer.point)
+                        .map(|t| t.summary().to_owned())
+                        .collect::<Vec<_>>()
+                })
                 .collect();
             let summaries = &values[11];
             for summary in summaries.split(',').filter(|t| !t.is_empty()) {
-                assert!(recorded.contains(summary), "{label} frame {frame}: {summary}");
+                assert!(
+                    recorded.contains(summary),
+                    "{label} frame {frame}: {summary}"
+                );
                 translated += 1;
             }
             want[11] = summaries.clone();
@@ -745,7 +1081,11 @@ fn an_index_from_pktmatch_index_is_shown_as_it_says() {
     assert!(translated > 0, "translations shown");
     // The issue's example: the frames whose peers include a given frame.
     let file = ws.add_file(&capture_path("client"));
-    let target = ix.peers(0, 7).find(|p| p.point == 1).expect("client 7 at the wan").frame;
+    let target = ix
+        .peers(0, 7)
+        .find(|p| p.point == 1)
+        .expect("client 7 at the wan")
+        .frame;
     let want: BTreeSet<u32> = (1..=ix.packets(0))
         .filter(|&f| ix.peers(0, f).any(|p| p.frame == target))
         .collect();

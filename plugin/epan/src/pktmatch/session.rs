@@ -122,7 +122,10 @@ pub fn view(path: &str, frame: u32, check: impl FnOnce() -> u32) -> View {
     // shows nothing rather than another packet's peers.
     let point = match track {
         TrackState::Identified(p) => Some(p),
-        TrackState::Stale { point, frame: first_bad } if frame < first_bad => Some(point),
+        TrackState::Stale {
+            point,
+            frame: first_bad,
+        } if frame < first_bad => Some(point),
         _ => None,
     }
     .filter(|&p| ix.verify(p, frame, check));

@@ -48,7 +48,8 @@ impl Loaded {
         // its pointer) and is never written or reallocated: `bytes` is
         // private and only dropped with `Loaded`, after `index`.  The
         // 'static lifetime never escapes: `index()` shortens it to `&self`.
-        let view: &'static [u8] = unsafe { std::slice::from_raw_parts(bytes.as_ptr(), bytes.len()) };
+        let view: &'static [u8] =
+            unsafe { std::slice::from_raw_parts(bytes.as_ptr(), bytes.len()) };
         let index = Index::load(view).map_err(|e| format!("{path}: {e}"))?;
         Ok(Loaded {
             index,

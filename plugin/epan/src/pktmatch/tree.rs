@@ -126,11 +126,7 @@ pub fn show(packet: &Packet, protocol: &Protocol, view: &View, options: &Options
         }
     }
     if !matched && !lost_any {
-        packet.add_expert(
-            root,
-            &EI_UNMATCHED,
-            "Not found at any other capture point",
-        );
+        packet.add_expert(root, &EI_UNMATCHED, "Not found at any other capture point");
         if options.info_tag {
             tag.push_str(" unmatched");
         }
@@ -230,7 +226,10 @@ fn same(endpoint: &Endpoint, addr: &SocketAddr) -> bool {
 /// The capture-level finding, once, on the frame where it was made.
 fn report(packet: &Packet, root: Tree, view: &View) {
     let (expert, message): (&ExpertField, String) = if let Some(problem) = &view.problem {
-        (&EI_INDEX_UNUSABLE, format!("pktmatch index unusable: {problem}"))
+        (
+            &EI_INDEX_UNUSABLE,
+            format!("pktmatch index unusable: {problem}"),
+        )
     } else {
         let Some(loaded) = &view.index else { return };
         let ix = loaded.index();
