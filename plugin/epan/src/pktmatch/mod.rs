@@ -117,10 +117,9 @@ fn dissect_packet(packet: &mut Packet) -> Outcome {
     if PREF_INDEX.is_empty() && source::env_path().is_none() {
         return Outcome::NotMine;
     }
-    let Some(path) = index_path() else {
-        return Outcome::NotMine;
-    };
-    let view = session::view(&path, packet.frame_number(), || {
+    // The path is needed (and copied) only at the first frame of a capture.
+    let path = || index_path().unwrap_or_default();
+    let view = session::view(path, packet.frame_number(), || {
         let bytes = packet.bytes();
         let caplen = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
         index::frame_check(packet.time_ns(), caplen, bytes)

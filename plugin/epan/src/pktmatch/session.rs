@@ -77,9 +77,9 @@ pub fn register_reset() {
 }
 
 /// Classifies `frame` (its check computed by `check` when the index is
-/// usable) and says what to show.  `path` names the index; it is read at
-/// the first frame after a reset.
-pub fn view(path: &str, frame: u32, check: impl FnOnce() -> u32) -> View {
+/// usable) and says what to show.  `path` names the index; it is asked for
+/// and the index read at the first frame after a reset.
+pub fn view(path: impl FnOnce() -> String, frame: u32, check: impl FnOnce() -> u32) -> View {
     let mut state = session();
     let s = state.get_or_insert_with(|| Session {
         outcome: None,
@@ -87,7 +87,10 @@ pub fn view(path: &str, frame: u32, check: impl FnOnce() -> u32) -> View {
         last_seen: 0,
         reported_at: None,
     });
-    let outcome = s.outcome.get_or_insert_with(|| source::load(path)).clone();
+    let outcome = s
+        .outcome
+        .get_or_insert_with(|| source::load(&path()))
+        .clone();
     let loaded = match outcome {
         Ok(loaded) => loaded,
         Err(problem) => {
