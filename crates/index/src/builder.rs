@@ -278,6 +278,29 @@ impl IndexBuilder {
             .map_or(0, |p| p.checks.len() as u32)
     }
 
+    /// Adds frames of `point` in bulk: time stamps and checks, equally
+    /// many; the vectors are taken as they are when the point has none yet
+    /// (no copy of a large capture's tables).  Returns the frame count.
+    pub fn add_frames(&mut self, point: u16, ts: Vec<i64>, checks: Vec<u32>) -> Result<u32, BuildError> {
+        let p = self
+            .points
+            .get_mut(point as usize)
+            .ok_or(BuildError::NoSuchPoint { point })?;
+        if ts.len() != checks.len() || p.checks.len() + checks.len() >= u32::MAX as usize - 1 {
+            return Err(BuildError::TooLarge {
+                what: "frame time stamps and checks of unequal length, or more than 2^32-2 frames at one point",
+            });
+        }
+        if p.checks.is_empty() {
+            p.ts = ts;
+            p.checks = checks;
+        } else {
+            p.ts.extend(ts);
+            p.checks.extend(checks);
+        }
+        Ok(p.checks.len() as u32)
+    }
+
     /// Reserves room for `frames` more frames of `point` (a reader that
     /// knows the count avoids the vector's doubling slack).
     pub fn reserve_frames(&mut self, point: u16, frames: usize) {

@@ -201,14 +201,8 @@ pub fn run(
     );
     let mut tables = Vec::with_capacity(inputs.len());
     let mut summary = Summary::default();
-    for (i, r) in results.into_iter().enumerate() {
-        let mut t = r?;
-        let point = i as u16;
-        builder.reserve_frames(point, t.recs.len());
-        for (rec, &check) in t.recs.iter().zip(&t.checks) {
-            builder.add_frame(point, rec.ts, check).map_err(|e| format!("{}: {e}", inputs[i].label))?;
-        }
-        t.checks = Vec::new();
+    for r in results {
+        let t = r?;
         if let Some(w) = &t.truncated {
             summary.warnings.push(w.clone());
         }
@@ -220,11 +214,11 @@ pub fn run(
     progress(Progress::Stage("matching"));
     let outcomes = parallel(inputs.len() - 1, workers(), |a| match_adjacent(&tables, a, options), || {});
     let mut adjacent = Vec::new();
+    // Losses name frames: added once the frames are in the builder.
+    let mut lost = Vec::new();
     for o in outcomes {
         let o = o?;
-        for (p, f, at, flags) in o.lost {
-            builder.add_lost(p, f, at, flags).map_err(|e| e.to_string())?;
-        }
+        lost.extend(o.lost);
         for t in o.translations {
             builder.add_translation(t).map_err(|e| e.to_string())?;
         }
@@ -241,8 +235,8 @@ pub fn run(
         let s = pm.matches.iter().map(|m| {
             let r = &ta.recs[m.a as usize];
             Sample {
-                ta: r.ts,
-                delta: tb.recs[m.b as usize].ts - r.ts,
+                ta: ta.time(m.a),
+                delta: tb.time(m.b) - ta.time(m.a),
                 group: r.conn << 1 | u32::from(m.dir),
             }
         });
@@ -251,9 +245,18 @@ pub fn run(
             pm.clock = Some(fit);
         }
     }
-    // The tables are done with: free them before the index's own copy of
-    // the matches grows (the time stamps are in the builder).
-    drop(tables);
+    // The tables are done with: their time stamps and checks move into
+    // the builder (no copy), the rest is freed before the index's own copy
+    // of the matches grows.
+    for (i, t) in tables.into_iter().enumerate() {
+        let PointTable { ts, checks, .. } = t;
+        builder
+            .add_frames(i as u16, ts, checks)
+            .map_err(|e| format!("{}: {e}", inputs[i].label))?;
+    }
+    for (p, f, at, flags) in lost {
+        builder.add_lost(p, f, at, flags).map_err(|e| e.to_string())?;
+    }
     builder.reserve_matches(adjacent.iter().chain(composed.iter()).map(|pm| pm.matches.len()).sum());
     for pm in adjacent.iter().chain(composed.iter()) {
         for m in &pm.matches {
@@ -416,10 +419,10 @@ fn samples<'a>(
     extra: &'a [PacketMatch],
 ) -> impl Iterator<Item = Sample> + Clone + 'a {
     let sample = move |m: &PacketMatch, group: u32| {
-        let t = ta.recs[m.a as usize].ts;
+        let t = ta.time(m.a);
         Sample {
             ta: t,
-            delta: tb.recs[m.b as usize].ts - t,
+            delta: tb.time(m.b) - t,
             group,
         }
     };
@@ -453,8 +456,8 @@ fn losses(
         // the clock model, is larger.
         let mut transit = [(0i128, 0i64); 2];
         for m in &r.matches {
-            let t = ta.recs[m.a as usize].ts;
-            let d = tb.recs[m.b as usize].ts - model.peer_time(t);
+            let t = ta.time(m.a);
+            let d = tb.time(m.b) - model.peer_time(t);
             transit[m.dir as usize].0 += i128::from(d);
             transit[m.dir as usize].1 += 1;
         }
@@ -478,20 +481,32 @@ fn losses(
         // Only within the other point's view of the connection (± 1 s): a
         // capture that started late or stopped early misses, not loses.
         let margin = 1_000_000_000;
+        // A middlebox that answered the handshake made or consumed the
+        // packets before the first data: not seen at the other point, but
+        // not lost either (flagged uncertain, not counted).
+        let first_data = |t: &PointTable, c: u32| {
+            t.packets(c)
+                .iter()
+                .find(|&&k| t.recs[k as usize].len > 0)
+                .map_or(i64::MAX, |&k| t.time(k))
+        };
+        let (first_data_a, first_data_b) = (first_data(ta, p.a), first_data(tb, p.b));
+        let handshake = |rec: &table::Rec, t: i64, first: i64| r.handshake_by_middlebox && rec.len == 0 && t < first;
         for &i in ta.packets(p.a) {
             let rec = &ta.recs[i as usize];
             if rec.dir() != forward || seen_a.contains(&i) {
                 continue;
             }
-            let at_b = model.peer_time(rec.ts);
+            let at_b = model.peer_time(ta.time(i));
             let outside = at_b < tb.first_ts || at_b > tb.last_ts;
             let within = at_b >= cb.first_ts - margin && at_b <= cb.last_ts + margin;
             if !within && !outside {
                 continue;
             }
-            let flags = if outside { index::lost::flags::OUTSIDE_CAPTURE } else { 0 };
+            let made = handshake(rec, ta.time(i), first_data_a);
+            let flags = lost_flags(outside, made);
             out.push((pa, i + 1, pb, flags));
-            if !outside {
+            if flags == 0 {
                 ab += 1;
             }
         }
@@ -501,20 +516,32 @@ fn losses(
             if rec.dir() != backward_at_b || seen_b.contains(&j) {
                 continue;
             }
-            let at_a = inverse.peer_time(rec.ts);
+            let at_a = inverse.peer_time(tb.time(j));
             let outside = at_a < ta.first_ts || at_a > ta.last_ts;
             let within = at_a >= ca.first_ts - margin && at_a <= ca.last_ts + margin;
             if !within && !outside {
                 continue;
             }
-            let flags = if outside { index::lost::flags::OUTSIDE_CAPTURE } else { 0 };
+            let made = handshake(rec, tb.time(j), first_data_b);
+            let flags = lost_flags(outside, made);
             out.push((pb, j + 1, pa, flags));
-            if !outside {
+            if flags == 0 {
                 ba += 1;
             }
         }
     }
     (ab, ba)
+}
+
+fn lost_flags(outside: bool, made_by_middlebox: bool) -> u8 {
+    let mut f = 0;
+    if outside {
+        f |= index::lost::flags::OUTSIDE_CAPTURE;
+    }
+    if made_by_middlebox {
+        f |= index::lost::flags::UNCERTAIN;
+    }
+    f
 }
 
 fn socket(key: &capture::FlowKey, src: bool) -> SocketAddr {

@@ -162,7 +162,7 @@ pub fn match_pair(
             if ga.len() == 1 && gb.len() == 1 {
                 let (ra, rb) = (&ta.recs[ga[0] as usize], &tb.recs[gb[0] as usize]);
                 if let Some(m) = clock {
-                    transits.push(rb.ts - m.peer_time(ra.ts));
+                    transits.push(tb.time(gb[0]) - m.peer_time(ta.time(ga[0])));
                 }
                 let conf = if strong_for(ra, rb) { 255 } else { 240 };
                 res.matches.push(PacketMatch { a: ga[0], b: gb[0], method: method_for(ra), conf, dir: d as u8 });
@@ -190,7 +190,7 @@ pub fn match_pair(
                 (0..n)
                     .map(|x| {
                         let (i, j) = if ga.len() >= gb.len() { (ga[x + s], gb[x]) } else { (ga[x], gb[x + s]) };
-                        let tr_ = tb.recs[j as usize].ts - m.peer_time(ta.recs[i as usize].ts);
+                        let tr_ = tb.time(j) - m.peer_time(ta.time(i));
                         u128::from((tr_ - t).unsigned_abs())
                     })
                     .sum()
@@ -392,7 +392,7 @@ fn segs(t: &PointTable, idx: &[u32], from_b: bool, tr: &DirTranslation) -> Vec<S
                     ack: sub(r.ack, tr.ack_off),
                     ts: tr.ts_off.filter(|_| r.has(bits::HAS_TSVAL)).map(|o| sub(r.tsval, o)),
                     ip_id: r.has(bits::HAS_IP_ID).then_some(r.ip_id),
-                    time: r.ts,
+                    time: t.time(i),
                 }
             })
         })

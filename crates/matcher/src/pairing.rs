@@ -190,7 +190,7 @@ pub fn pair_content(
             continue;
         }
         sample(tb, c, content_key, |i, d, k| {
-            table.entry(k).or_default().push((c, d as u8, tb.recs[i as usize].ts));
+            table.entry(k).or_default().push((c, d as u8, tb.time(i)));
         });
     }
     let mut votes: FxHashMap<(u32, u32, bool), f32> = FxHashMap::default();
@@ -201,7 +201,7 @@ pub fn pair_content(
         let proto = ta.conns[c as usize].key.proto;
         sample(ta, c, content_key, |i, d, k| {
             let Some(list) = table.get(&k) else { return };
-            let ts = ta.recs[i as usize].ts;
+            let ts = ta.time(i);
             let expect = clock.map(|m| m.peer_time(ts));
             let fits = |&&(cb, _, tb_ts): &&(u32, u8, i64)| {
                 tb.conns[cb as usize].key.proto == proto

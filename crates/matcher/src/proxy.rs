@@ -80,7 +80,7 @@ fn starts(t: &PointTable, paired: &FxHashSet<u32>) -> Vec<Start> {
             Some(Start {
                 conn: r.conn,
                 rec: m.rec,
-                ts: r.ts,
+                ts: t.time(m.rec),
                 from_client: r.dir() == d,
                 msg: *m,
             })

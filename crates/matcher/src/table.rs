@@ -31,11 +31,11 @@ pub mod bits {
     pub const TCP: u8 = 1 << 5;
 }
 
-/// What matching keeps of one frame.  For non-TCP packets `seq`/`ack`
-/// hold the packed application id ([`capture::App::pack`]).
+/// What matching keeps of one frame besides its time stamp.  For non-TCP
+/// packets `seq`/`ack` hold the packed application id
+/// ([`capture::App::pack`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rec {
-    pub ts: i64,
     /// Connection number within the point, or [`NO_CONN`].
     pub conn: u32,
     pub seq: u32,
@@ -49,7 +49,9 @@ pub struct Rec {
     pub bits: u8,
 }
 
-const _: () = assert!(std::mem::size_of::<Rec>() == 40);
+// The time stamp is kept apart (PointTable::ts): it moves into the index
+// builder as it is, and the record stays at 28 bytes.
+const _: () = assert!(std::mem::size_of::<Rec>() == 28);
 
 impl Rec {
     pub fn has(&self, b: u8) -> bool {
@@ -120,6 +122,8 @@ pub struct Msg {
 #[derive(Debug, Default)]
 pub struct PointTable {
     pub recs: Vec<Rec>,
+    /// Time stamp of each frame (ns since the epoch), as `recs`.
+    pub ts: Vec<i64>,
     pub conns: Vec<Conn>,
     /// Packets of each connection in frame order: `by_conn[conn_start[c] ..
     /// conn_start[c + 1]]` are indexes into `recs`.
@@ -138,6 +142,11 @@ pub struct PointTable {
 }
 
 impl PointTable {
+    /// Time stamp of record `i`.
+    pub fn time(&self, i: u32) -> i64 {
+        self.ts[i as usize]
+    }
+
     /// Packets (rec indexes) of connection `c`, in frame order.
     pub fn packets(&self, c: u32) -> &[u32] {
         let c = c as usize;
@@ -172,8 +181,8 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
         // and custom blocks): placeholders keep recs[f - 1] == frame f.
         while (t.recs.len() as u64) + 1 < u64::from(p.frame) {
             t.checks.push(0);
+            t.ts.push(last_ts);
             t.recs.push(Rec {
-                ts: last_ts,
                 conn: NO_CONN,
                 ..Rec::default()
             });
@@ -196,13 +205,13 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
             None => {
                 t.unkeyed += 1;
                 Rec {
-                    ts: p.ts_ns,
                     conn: NO_CONN,
                     ..Rec::default()
                 }
             }
         };
         t.recs.push(rec);
+        t.ts.push(p.ts_ns);
         if idx % 65536 == 0 {
             progress(p.offset);
         }
@@ -215,6 +224,7 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
     // Growth left up to half of each vector unused: give it back before
     // the other stages allocate.
     t.recs.shrink_to_fit();
+    t.ts.shrink_to_fit();
     t.checks.shrink_to_fit();
     t.msgs.shrink_to_fit();
     t.conns.shrink_to_fit();
@@ -283,7 +293,6 @@ fn keyed(
         ((key.app >> 32) as u32, key.app as u32)
     };
     Rec {
-        ts,
         conn,
         seq,
         ack,
@@ -312,11 +321,13 @@ fn new_conn(t: &mut PointTable, current: &mut FxHashMap<FlowKey, u32>, key: Flow
 impl PointTable {
     /// A table from records and connections made elsewhere (tests,
     /// other readers): groups the records by connection.
-    pub fn from_parts(recs: Vec<Rec>, conns: Vec<Conn>) -> PointTable {
-        let first_ts = recs.iter().map(|r| r.ts).min().unwrap_or(0);
-        let last_ts = recs.iter().map(|r| r.ts).max().unwrap_or(0);
+    pub fn from_parts(frames: Vec<(i64, Rec)>, conns: Vec<Conn>) -> PointTable {
+        let (ts, recs): (Vec<i64>, Vec<Rec>) = frames.into_iter().unzip();
+        let first_ts = ts.iter().copied().min().unwrap_or(0);
+        let last_ts = ts.iter().copied().max().unwrap_or(0);
         let mut t = PointTable {
             recs,
+            ts,
             conns,
             first_ts,
             last_ts,

@@ -42,10 +42,9 @@ fn conn(client: (Ipv4Addr, u16), server: (Ipv4Addr, u16), proto: u8, isn: Option
 
 /// One TCP segment of connection 0.
 #[allow(clippy::too_many_arguments)]
-fn seg(us: i64, client_dir: usize, from_client: bool, flags: u8, seq: u32, ack: u32, len: u32, digest: u32, ip_id: u16, tsval: u32) -> Rec {
+fn seg(us: i64, client_dir: usize, from_client: bool, flags: u8, seq: u32, ack: u32, len: u32, digest: u32, ip_id: u16, tsval: u32) -> (i64, Rec) {
     let dir = if from_client { client_dir } else { 1 - client_dir };
-    Rec {
-        ts: T0 + us * 1000,
+    (T0 + us * 1000, Rec {
         conn: 0,
         seq,
         ack,
@@ -55,13 +54,13 @@ fn seg(us: i64, client_dir: usize, from_client: bool, flags: u8, seq: u32, ack: 
         ip_id,
         tcp_flags: flags,
         bits: bits::TCP | bits::HAS_IP_ID | bits::HAS_TSVAL | if dir == 1 { bits::REVERSE } else { 0 },
-    }
+    })
 }
 
 /// Handshake, request and response of one connection at a point whose
 /// sequence numbers are shifted by (c2s, s2c), clock `skew_us` ahead, IP
 /// IDs passed through `ids`.
-fn exchange(d: usize, c2s: u32, s2c: u32, skew_us: i64, ids: impl Fn(u16) -> u16) -> Vec<Rec> {
+fn exchange(d: usize, c2s: u32, s2c: u32, skew_us: i64, ids: impl Fn(u16) -> u16) -> Vec<(i64, Rec)> {
     let (ci, si) = (1000u32.wrapping_add(c2s), 5000u32.wrapping_add(s2c));
     vec![
         seg(skew_us, d, true, SYN, ci, 0, 0, 0, ids(11), 100),
@@ -74,7 +73,7 @@ fn exchange(d: usize, c2s: u32, s2c: u32, skew_us: i64, ids: impl Fn(u16) -> u16
     ]
 }
 
-fn one_conn(recs: Vec<Rec>, c: Conn) -> PointTable {
+fn one_conn(recs: Vec<(i64, Rec)>, c: Conn) -> PointTable {
     PointTable::from_parts(recs, vec![c])
 }
 
@@ -130,8 +129,8 @@ fn middlebox_handshake_is_not_matched() {
     let (c, d) = conn((ip("10.0.0.5"), 40000), (ip("10.9.9.9"), 80), 6, Some(1000));
     let ta = one_conn(exchange(d, 0, 0, 0, |i| i), c.clone());
     let mut b = exchange(d, 0, 0x0100_0000, 40, |i| i);
-    b[0].ip_id = 0; // the proxy's SYN
-    b[2].ip_id = 0; // the proxy's handshake ACK
+    b[0].1.ip_id = 0; // the proxy's SYN
+    b[2].1.ip_id = 0; // the proxy's handshake ACK
     let tb = one_conn(b, c);
     let pairs = pair_nat(&ta, &tb);
     let r = match_pair(&ta, &tb, &pairs[0], None);
@@ -182,8 +181,7 @@ fn dns_through_nat_by_application_id() {
     // UDP: query and response, addresses and ports translated; seq/ack
     // hold the packed application id.
     let app = capture::App::Dns { id: 0x1234, question: 0xCAFE }.pack();
-    let udp = |us: i64, dir: usize, len: u32, digest: u32| Rec {
-        ts: T0 + us * 1000,
+    let udp = |us: i64, dir: usize, len: u32, digest: u32| (T0 + us * 1000, Rec {
         conn: 0,
         seq: (app >> 32) as u32,
         ack: app as u32,
@@ -193,7 +191,7 @@ fn dns_through_nat_by_application_id() {
         ip_id: 99,
         tcp_flags: 0,
         bits: bits::HAS_IP_ID | if dir == 1 { bits::REVERSE } else { 0 },
-    };
+    });
     let (ca, da) = conn((ip("10.0.0.5"), 5353), (ip("203.0.113.53"), 53), 17, None);
     let (cb, db) = conn((ip("198.51.100.1"), 33333), (ip("192.0.2.53"), 53), 17, None);
     let ta = one_conn(vec![udp(0, da, 40, 1), udp(500, 1 - da, 56, 2)], ca);
@@ -216,9 +214,9 @@ fn full_proxy_links_requests_by_request_line_and_time() {
     let (f2, d2) = conn((ip("10.0.0.6"), 40002), (ip("192.0.2.70"), 443), 6, Some(1));
     let (b1, e1) = conn((ip("192.0.2.129"), 50001), (ip("192.0.2.140"), 80), 6, Some(1));
     let (b2, e2) = conn((ip("192.0.2.129"), 50002), (ip("192.0.2.140"), 80), 6, Some(1));
-    let on = |mut r: Rec, c: u32| {
+    let on = |(t, mut r): (i64, Rec), c: u32| {
         r.conn = c;
-        r
+        (t, r)
     };
     // Front: /a (plain) at 1000 µs, its response at 2400; TLS request at
     // 1100, a session ticket at 1200, the response at 2600.
