@@ -281,7 +281,12 @@ impl IndexBuilder {
     /// Adds frames of `point` in bulk: time stamps and checks, equally
     /// many; the vectors are taken as they are when the point has none yet
     /// (no copy of a large capture's tables).  Returns the frame count.
-    pub fn add_frames(&mut self, point: u16, ts: Vec<i64>, checks: Vec<u32>) -> Result<u32, BuildError> {
+    pub fn add_frames(
+        &mut self,
+        point: u16,
+        ts: Vec<i64>,
+        checks: Vec<u32>,
+    ) -> Result<u32, BuildError> {
         let p = self
             .points
             .get_mut(point as usize)
@@ -555,7 +560,11 @@ impl IndexBuilder {
             &copy
         };
         // first[p][f]: index of frame f's first entry (counting sort).
-        let mut first: Vec<Vec<u32>> = self.points.iter().map(|p| vec![0u32; p.checks.len() + 1]).collect();
+        let mut first: Vec<Vec<u32>> = self
+            .points
+            .iter()
+            .map(|p| vec![0u32; p.checks.len() + 1])
+            .collect();
         for m in sorted {
             first[m.a as usize][m.fa as usize] += 1;
             first[m.b as usize][m.fb as usize] += 1;
@@ -576,7 +585,10 @@ impl IndexBuilder {
         // peer points are lower, and the sorted matches give them in
         // (peer point, peer frame) order; the a sides follow likewise.
         let mut fill: Vec<Vec<u32>> = first.iter().map(|f| f[..f.len() - 1].to_vec()).collect();
-        let mut slots: Vec<Vec<u32>> = first.iter().map(|f| vec![0u32; *f.last().unwrap_or(&0) as usize]).collect();
+        let mut slots: Vec<Vec<u32>> = first
+            .iter()
+            .map(|f| vec![0u32; *f.last().unwrap_or(&0) as usize])
+            .collect();
         for side in [1u32, 0] {
             for (k, m) in sorted.iter().enumerate() {
                 let (p, f) = if side == 1 { (m.b, m.fb) } else { (m.a, m.fa) };
@@ -629,7 +641,10 @@ impl IndexBuilder {
             at = align8(at + len);
         }
         let total_len = at;
-        let mut w = Counting { inner: w, written: 0 };
+        let mut w = Counting {
+            inner: w,
+            written: 0,
+        };
         let mut head = Vec::with_capacity(table_end);
         header::write(&mut head, total_len, self.created_ns, lens.len() as u32);
         for ((k, len), &o) in lens.iter().zip(&offsets) {
@@ -722,7 +737,9 @@ impl IndexBuilder {
         let path = path.as_ref();
         let protected: Vec<&Path> = self.points.iter().map(|p| Path::new(&p.path)).collect();
         refuse_capture_path(path, &protected)?;
-        write_file_atomically(path, |f| self.write_to(io::BufWriter::with_capacity(1 << 20, f)))
+        write_file_atomically(path, |f| {
+            self.write_to(io::BufWriter::with_capacity(1 << 20, f))
+        })
     }
 }
 

@@ -77,7 +77,10 @@ fn envelope(pts: &mut [(f64, f64)], upper: bool, mean_x: f64) -> Option<(f64, f6
     let line = if hull.len() == 1 {
         (hull[0].1, 0.0)
     } else {
-        let k = hull.windows(2).position(|w| w[1].0 >= mean_x).unwrap_or(hull.len() - 2);
+        let k = hull
+            .windows(2)
+            .position(|w| w[1].0 >= mean_x)
+            .unwrap_or(hull.len() - 2);
         let (p, q) = (hull[k], hull[k + 1]);
         let slope = (q.1 - p.1) / (q.0 - p.0);
         (p.1 - slope * p.0, slope)
@@ -97,7 +100,10 @@ const BUCKETS: i64 = 4096;
 
 /// [`fit`] over an iterator that can be walked twice (nothing per sample
 /// is kept: per group a sum, per time bucket the extremes).
-pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(samples: I, reference_ns: i64) -> Option<ClockFit> {
+pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
+    samples: I,
+    reference_ns: i64,
+) -> Option<ClockFit> {
     // Pass 1: span, and per group the mean difference.  Within a
     // connection the direction with the larger mean goes A → B.
     let (mut tmin, mut tmax, mut n, mut sum) = (i64::MAX, i64::MIN, 0u64, 0i128);
@@ -179,7 +185,11 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(samples: I, reference_ns: i6
         return None;
     }
     Some(ClockFit {
-        model: ClockModel::new(global.saturating_add(a0.round() as i64), drift_ppb, reference_ns),
+        model: ClockModel::new(
+            global.saturating_add(a0.round() as i64),
+            drift_ppb,
+            reference_ns,
+        ),
         bound_ns: bound.round() as u64,
         points: (f.len() + b.len()) as u32,
         both_ways: fit_f.is_some() && fit_b.is_some(),
@@ -199,13 +209,24 @@ mod tests {
         let mut s = Vec::new();
         let mut x = 12345u64;
         for i in 0..4000i64 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let jitter = (x >> 40) as i64 % 500_000;
             let t = t0 + i * 5_000_000;
             let group = (i % 4) as u32 * 2 + (i % 2) as u32;
             let fwd = group % 2 == 0;
-            let delta = clock(t) + if fwd { 300_000 + jitter } else { -200_000 - jitter };
-            s.push(Sample { ta: t, delta, group });
+            let delta = clock(t)
+                + if fwd {
+                    300_000 + jitter
+                } else {
+                    -200_000 - jitter
+                };
+            s.push(Sample {
+                ta: t,
+                delta,
+                group,
+            });
         }
         let f = fit(&s, t0).unwrap();
         assert!(f.both_ways);
@@ -214,6 +235,10 @@ mod tests {
         let err = (f.model.difference_at(t0) - clock(t0)).abs();
         assert!(err <= 60_000, "offset error {err}");
         assert!(err as u64 <= f.bound_ns);
-        assert!((f.model.drift_ppb() - 20_000).abs() < 500, "drift {}", f.model.drift_ppb());
+        assert!(
+            (f.model.drift_ppb() - 20_000).abs() < 500,
+            "drift {}",
+            f.model.drift_ppb()
+        );
     }
 }

@@ -114,7 +114,12 @@ pub(crate) struct PairMatches {
 /// Runs `f(0..n)` on up to `workers` threads (work taken in order, results
 /// in order), calling `tick` on this thread about every 100 ms until all are
 /// done.
-fn parallel<R: Send>(n: usize, workers: usize, f: impl Fn(usize) -> R + Sync, mut tick: impl FnMut()) -> Vec<R> {
+fn parallel<R: Send>(
+    n: usize,
+    workers: usize,
+    f: impl Fn(usize) -> R + Sync,
+    mut tick: impl FnMut(),
+) -> Vec<R> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
@@ -184,17 +189,29 @@ pub fn run(
     // Stage 1, the points in parallel.
     let read: Vec<AtomicU64> = inputs.iter().map(|_| AtomicU64::new(0)).collect();
     for (i, &total) in sizes.iter().enumerate() {
-        progress(Progress::Reading { point: i as u16, done: 0, total });
+        progress(Progress::Reading {
+            point: i as u16,
+            done: 0,
+            total,
+        });
     }
     let results = parallel(
         inputs.len(),
         workers(),
-        |i| table::read_point(&inputs[i].path, |done| read[i].store(done, Ordering::Relaxed)),
+        |i| {
+            table::read_point(&inputs[i].path, |done| {
+                read[i].store(done, Ordering::Relaxed)
+            })
+        },
         || {
             for (i, &total) in sizes.iter().enumerate() {
                 let done = read[i].load(Ordering::Relaxed);
                 if done > 0 && done < total {
-                    progress(Progress::Reading { point: i as u16, done, total });
+                    progress(Progress::Reading {
+                        point: i as u16,
+                        done,
+                        total,
+                    });
                 }
             }
         },
@@ -212,7 +229,12 @@ pub fn run(
 
     // Stages 2-5 per adjacent pair, the pairs in parallel.
     progress(Progress::Stage("matching"));
-    let outcomes = parallel(inputs.len() - 1, workers(), |a| match_adjacent(&tables, a, options), || {});
+    let outcomes = parallel(
+        inputs.len() - 1,
+        workers(),
+        |a| match_adjacent(&tables, a, options),
+        || {},
+    );
     let mut adjacent = Vec::new();
     // Losses name frames: added once the frames are in the builder.
     let mut lost = Vec::new();
@@ -222,7 +244,9 @@ pub fn run(
         for t in o.translations {
             builder.add_translation(t).map_err(|e| e.to_string())?;
         }
-        builder.set_pair(o.matches.a, o.matches.b, o.spec).map_err(|e| e.to_string())?;
+        builder
+            .set_pair(o.matches.a, o.matches.b, o.spec)
+            .map_err(|e| e.to_string())?;
         summary.pairs.push(o.summary);
         adjacent.push(o.matches);
     }
@@ -241,7 +265,9 @@ pub fn run(
             }
         });
         let composed_bound = pm.clock.map_or(u64::MAX, |c| c.bound_ns);
-        if let Some(fit) = clock::fit_iter(s, ta.first_ts).filter(|c| c.both_ways && c.bound_ns < composed_bound) {
+        if let Some(fit) =
+            clock::fit_iter(s, ta.first_ts).filter(|c| c.both_ways && c.bound_ns < composed_bound)
+        {
             pm.clock = Some(fit);
         }
     }
@@ -255,9 +281,17 @@ pub fn run(
             .map_err(|e| format!("{}: {e}", inputs[i].label))?;
     }
     for (p, f, at, flags) in lost {
-        builder.add_lost(p, f, at, flags).map_err(|e| e.to_string())?;
+        builder
+            .add_lost(p, f, at, flags)
+            .map_err(|e| e.to_string())?;
     }
-    builder.reserve_matches(adjacent.iter().chain(composed.iter()).map(|pm| pm.matches.len()).sum());
+    builder.reserve_matches(
+        adjacent
+            .iter()
+            .chain(composed.iter())
+            .map(|pm| pm.matches.len())
+            .sum(),
+    );
     for pm in adjacent.iter().chain(composed.iter()) {
         for m in &pm.matches {
             let (fa, fb) = (m.a + 1, m.b + 1);
@@ -280,7 +314,9 @@ pub fn run(
             lost_a_to_b: 0,
             lost_b_to_a: 0,
         };
-        builder.set_pair(pm.a, pm.b, spec).map_err(|e| e.to_string())?;
+        builder
+            .set_pair(pm.a, pm.b, spec)
+            .map_err(|e| e.to_string())?;
         summary.pairs.push(PairSummary {
             a: pm.a,
             b: pm.b,
@@ -348,11 +384,19 @@ fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<
         .or_else(|| clock::fit_iter(samples(ta, tb, &results, &proxied.matches), reference))
         .or(clock0);
 
-
     // Losses: a matched connection's packet seen at the point it passes
     // first and missing at the other.
     let mut lost = Vec::new();
-    let (lost_ab, lost_ba) = losses(ta, tb, pa, pb, &conn_pairs, &results, clock.as_ref(), &mut lost);
+    let (lost_ab, lost_ba) = losses(
+        ta,
+        tb,
+        pa,
+        pb,
+        &conn_pairs,
+        &results,
+        clock.as_ref(),
+        &mut lost,
+    );
 
     let mut translations: Vec<TranslationSpec> = conn_pairs
         .iter()
@@ -360,7 +404,11 @@ fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<
         .filter_map(|(p, r)| translation(ta, tb, pa, pb, p, r))
         .collect();
     for l in &proxied.links {
-        translations.push(TranslationSpec { a: pa, b: pb, ..l.clone() });
+        translations.push(TranslationSpec {
+            a: pa,
+            b: pb,
+            ..l.clone()
+        });
     }
     // The matches, moved out of the per-connection results (no copy held
     // twice).
@@ -431,8 +479,16 @@ fn samples<'a>(
     results
         .iter()
         .enumerate()
-        .flat_map(move |(k, r)| r.matches.iter().map(move |m| sample(m, (k as u32) << 1 | u32::from(m.dir))))
-        .chain(extra.iter().map(move |m| sample(m, base | u32::from(m.dir))))
+        .flat_map(move |(k, r)| {
+            r.matches
+                .iter()
+                .map(move |m| sample(m, (k as u32) << 1 | u32::from(m.dir)))
+        })
+        .chain(
+            extra
+                .iter()
+                .map(move |m| sample(m, base | u32::from(m.dir))),
+        )
 }
 
 /// The packets of matched connections missing at the other point.
@@ -463,7 +519,11 @@ fn losses(
         }
         let mean = |k: usize| transit[k].0 / i128::from(transit[k].1.max(1));
         let forward = if transit[0].1 > 0 && transit[1].1 > 0 {
-            if mean(0) >= mean(1) { 0 } else { 1 }
+            if mean(0) >= mean(1) {
+                0
+            } else {
+                1
+            }
         } else if let Some(cd) = ta.conns[p.a as usize].client_dir() {
             // One direction matched only: assume the client is on A's side.
             cd
@@ -491,7 +551,9 @@ fn losses(
                 .map_or(i64::MAX, |&k| t.time(k))
         };
         let (first_data_a, first_data_b) = (first_data(ta, p.a), first_data(tb, p.b));
-        let handshake = |rec: &table::Rec, t: i64, first: i64| r.handshake_by_middlebox && rec.len == 0 && t < first;
+        let handshake = |rec: &table::Rec, t: i64, first: i64| {
+            r.handshake_by_middlebox && rec.len == 0 && t < first
+        };
         for &i in ta.packets(p.a) {
             let rec = &ta.recs[i as usize];
             if rec.dir() != forward || seen_a.contains(&i) {
@@ -567,7 +629,11 @@ fn translation(
     // direction 0 otherwise).
     let client = ta.conns[p.a as usize].client_dir().unwrap_or(0);
     let a_key = if client == 0 { *ka } else { ka.reversed() };
-    let b_key = if client ^ usize::from(p.flip) == 0 { *kb } else { kb.reversed() };
+    let b_key = if client ^ usize::from(p.flip) == 0 {
+        *kb
+    } else {
+        kb.reversed()
+    };
     let src_changed = (a_key.src, a_key.sport) != (b_key.src, b_key.sport);
     let dst_changed = (a_key.dst, a_key.dport) != (b_key.dst, b_key.dport);
     let c2s = r.dirs[client].seq_off;
@@ -587,11 +653,16 @@ fn translation(
         b_src: socket(&b_key, true),
         b_dst: socket(&b_key, false),
     };
-    let mut summary = format!("{} {} → {} became {} → {}", kind.name(), ep.a_src, ep.a_dst, ep.b_src, ep.b_dst);
+    let mut summary = format!(
+        "{} {} → {} became {} → {}",
+        kind.name(),
+        ep.a_src,
+        ep.a_dst,
+        ep.b_src,
+        ep.b_dst
+    );
     if seq {
-        summary.push_str(&format!(
-            "; seq +{c2s} client→server, +{s2c} server→client"
-        ));
+        summary.push_str(&format!("; seq +{c2s} client→server, +{s2c} server→client"));
     }
     Some(TranslationSpec {
         a: pa,

@@ -92,7 +92,9 @@ pub fn match_pair(
     // A digest cut short by a snap length is not comparable: when either
     // point cut any packet of the connection, the digest stays out of it.
     let partial = |t: &PointTable, s: &[Vec<u32>; 2]| {
-        s.iter().flatten().any(|&i| t.recs[i as usize].has(bits::PARTIAL_DIGEST))
+        s.iter()
+            .flatten()
+            .any(|&i| t.recs[i as usize].has(bits::PARTIAL_DIGEST))
     };
     let use_digest = !partial(ta, &pa) && !partial(tb, &pb);
     let mut res = PairResult::default();
@@ -103,7 +105,10 @@ pub fn match_pair(
             res.dirs[d].ip_id_kept = ip_id_kept_datagram(ta, tb, &pa[d], &pb[d], use_digest);
         }
     }
-    let translated = res.dirs.iter().any(|t| t.seq_off != 0 || t.ack_off != 0 || t.ts_off.is_some_and(|o| o != 0));
+    let translated = res
+        .dirs
+        .iter()
+        .any(|t| t.seq_off != 0 || t.ack_off != 0 || t.ts_off.is_some_and(|o| o != 0));
     let exact_method = if !ca.is_tcp() {
         methods::APP
     } else if same_addressing {
@@ -124,7 +129,9 @@ pub fn match_pair(
         // the SYN-ACK A saw; the server's SYN-ACK at B is another packet
         // even if its translated numbers agree.
         let skip = |r: &Rec| {
-            handshake_by_middlebox && d != client && r.tcp_flags & (tcp::SYN | tcp::ACK) == tcp::SYN | tcp::ACK
+            handshake_by_middlebox
+                && d != client
+                && r.tcp_flags & (tcp::SYN | tcp::ACK) == tcp::SYN | tcp::ACK
         };
         let mut groups: FxHashMap<u64, (Vec<u32>, Vec<u32>)> = FxHashMap::default();
         let mut order: Vec<u64> = Vec::new();
@@ -148,7 +155,13 @@ pub fn match_pair(
                 g.1.push(j);
             }
         }
-        let method_for = |ra: &Rec| if !ca.is_tcp() && ra.app() == 0 { methods::DIGEST } else { exact_method };
+        let method_for = |ra: &Rec| {
+            if !ca.is_tcp() && ra.app() == 0 {
+                methods::DIGEST
+            } else {
+                exact_method
+            }
+        };
         let strong_for = |ra: &Rec, rb: &Rec| {
             (tr.ip_id_kept && ra.has(bits::HAS_IP_ID))
                 || (ra.has(bits::HAS_TSVAL) && rb.has(bits::HAS_TSVAL) && tr.ts_off.is_some())
@@ -165,7 +178,13 @@ pub fn match_pair(
                     transits.push(tb.time(gb[0]) - m.peer_time(ta.time(ga[0])));
                 }
                 let conf = if strong_for(ra, rb) { 255 } else { 240 };
-                res.matches.push(PacketMatch { a: ga[0], b: gb[0], method: method_for(ra), conf, dir: d as u8 });
+                res.matches.push(PacketMatch {
+                    a: ga[0],
+                    b: gb[0],
+                    method: method_for(ra),
+                    conf,
+                    dir: d as u8,
+                });
             }
         }
         let typical = if transits.is_empty() {
@@ -186,28 +205,52 @@ pub fn match_pair(
             let shifts = ga.len().max(gb.len()) - n;
             res.needed_clock |= shifts > 0;
             let cost = |s: usize| -> u128 {
-                let (Some(m), Some(t)) = (clock, typical) else { return 0 };
+                let (Some(m), Some(t)) = (clock, typical) else {
+                    return 0;
+                };
                 (0..n)
                     .map(|x| {
-                        let (i, j) = if ga.len() >= gb.len() { (ga[x + s], gb[x]) } else { (ga[x], gb[x + s]) };
+                        let (i, j) = if ga.len() >= gb.len() {
+                            (ga[x + s], gb[x])
+                        } else {
+                            (ga[x], gb[x + s])
+                        };
                         let tr_ = tb.time(j) - m.peer_time(ta.time(i));
                         u128::from((tr_ - t).unsigned_abs())
                     })
                     .sum()
             };
-            let best = (0..=shifts.min(16)).min_by_key(|&s| (cost(s), s)).unwrap_or(0);
+            let best = (0..=shifts.min(16))
+                .min_by_key(|&s| (cost(s), s))
+                .unwrap_or(0);
             for x in 0..n {
-                let (i, j) = if ga.len() >= gb.len() { (ga[x + best], gb[x]) } else { (ga[x], gb[x + best]) };
+                let (i, j) = if ga.len() >= gb.len() {
+                    (ga[x + best], gb[x])
+                } else {
+                    (ga[x], gb[x + best])
+                };
                 let (ra, rb) = (&ta.recs[i as usize], &tb.recs[j as usize]);
-                let conf = if strong_for(ra, rb) && ga.len() == gb.len() { 240 } else { 200 };
-                res.matches.push(PacketMatch { a: i, b: j, method: method_for(ra), conf, dir: d as u8 });
+                let conf = if strong_for(ra, rb) && ga.len() == gb.len() {
+                    240
+                } else {
+                    200
+                };
+                res.matches.push(PacketMatch {
+                    a: i,
+                    b: j,
+                    method: method_for(ra),
+                    conf,
+                    dir: d as u8,
+                });
             }
         }
         if d == client && ca.is_tcp() {
             let pure_syn = |r: &Rec| r.tcp_flags & (tcp::SYN | tcp::ACK) == tcp::SYN;
             let syn_a = pa[d].iter().any(|&i| pure_syn(&ta.recs[i as usize]));
             let syn_b = pb[d].iter().any(|&j| pure_syn(&tb.recs[j as usize]));
-            let syn_matched = res.matches[start..].iter().any(|m| pure_syn(&ta.recs[m.a as usize]));
+            let syn_matched = res.matches[start..]
+                .iter()
+                .any(|m| pure_syn(&ta.recs[m.a as usize]));
             handshake_by_middlebox = syn_a && syn_b && !syn_matched;
         }
         if ca.is_tcp() {
@@ -217,8 +260,16 @@ pub fn match_pair(
                 matched_a.insert(m.a);
                 matched_b.insert(m.b);
             }
-            let left_a: Vec<u32> = pa[d].iter().copied().filter(|i| !matched_a.contains(i)).collect();
-            let left_b: Vec<u32> = pb[d].iter().copied().filter(|j| !matched_b.contains(j)).collect();
+            let left_a: Vec<u32> = pa[d]
+                .iter()
+                .copied()
+                .filter(|i| !matched_a.contains(i))
+                .collect();
+            let left_b: Vec<u32> = pb[d]
+                .iter()
+                .copied()
+                .filter(|j| !matched_b.contains(j))
+                .collect();
             tso(ta, tb, &left_a, &left_b, &tr, d as u8, &mut res.matches);
         }
     }
@@ -228,12 +279,24 @@ pub fn match_pair(
 
 fn exact_key(r: &Rec, from_b: bool, tr: &DirTranslation, use_digest: bool) -> u64 {
     let sub = |v: u32, off: u32| if from_b { v.wrapping_sub(off) } else { v };
-    let mut h = mix(0, u64::from(r.len) << 8 | u64::from(r.tcp_flags & (tcp::SYN | tcp::FIN | tcp::RST | tcp::ACK)));
+    let mut h = mix(
+        0,
+        u64::from(r.len) << 8
+            | u64::from(r.tcp_flags & (tcp::SYN | tcp::FIN | tcp::RST | tcp::ACK)),
+    );
     if r.is_tcp() {
-        let ack = if r.tcp_flags & tcp::ACK != 0 { sub(r.ack, tr.ack_off) } else { 0 };
+        let ack = if r.tcp_flags & tcp::ACK != 0 {
+            sub(r.ack, tr.ack_off)
+        } else {
+            0
+        };
         h = mix(h, u64::from(sub(r.seq, tr.seq_off)) << 32 | u64::from(ack));
         if let Some(off) = tr.ts_off {
-            let ts = if r.has(bits::HAS_TSVAL) { u64::from(sub(r.tsval, off)) | 1 << 40 } else { 0 };
+            let ts = if r.has(bits::HAS_TSVAL) {
+                u64::from(sub(r.tsval, off)) | 1 << 40
+            } else {
+                0
+            };
             h = mix(h, ts);
         }
     } else {
@@ -243,7 +306,11 @@ fn exact_key(r: &Rec, from_b: bool, tr: &DirTranslation, use_digest: bool) -> u6
         h = mix(h, u64::from(r.digest) | 1 << 33);
     }
     if tr.ip_id_kept {
-        let id = if r.has(bits::HAS_IP_ID) { u64::from(r.ip_id) | 1 << 20 } else { 0 };
+        let id = if r.has(bits::HAS_IP_ID) {
+            u64::from(r.ip_id) | 1 << 20
+        } else {
+            0
+        };
         h = mix(h, id);
     }
     h
@@ -266,7 +333,9 @@ fn learn_tcp(
             let r = &ta.recs[i as usize];
             if r.len > 0 || r.tcp_flags & tcp::SYN != 0 {
                 let dg = if use_digest { r.digest } else { 0 };
-                first.entry((r.len, dg, r.tcp_flags & tcp::SYN)).or_insert(r.seq);
+                first
+                    .entry((r.len, dg, r.tcp_flags & tcp::SYN))
+                    .or_insert(r.seq);
             }
         }
         let mut counts: FxHashMap<u32, u32> = FxHashMap::default();
@@ -312,11 +381,18 @@ fn learn_tcp(
     // length, digest) tell whether TSval and IP ID survive.
     for d in 0..2 {
         let tr = out[d];
-        let base = DirTranslation { ts_off: None, ip_id_kept: false, ..tr };
+        let base = DirTranslation {
+            ts_off: None,
+            ip_id_kept: false,
+            ..tr
+        };
         let mut a_keys: FxHashMap<u64, (u32, bool)> = FxHashMap::default();
         for &i in &pa[d] {
             let k = exact_key(&ta.recs[i as usize], false, &base, use_digest);
-            a_keys.entry(k).and_modify(|e| e.1 = false).or_insert((i, true));
+            a_keys
+                .entry(k)
+                .and_modify(|e| e.1 = false)
+                .or_insert((i, true));
         }
         let mut ts_counts: FxHashMap<u32, u32> = FxHashMap::default();
         // IP IDs of data packets, and of all: a middlebox's own packets
@@ -325,10 +401,14 @@ fn learn_tcp(
         for &j in &pb[d] {
             let rb = &tb.recs[j as usize];
             let k = exact_key(rb, true, &base, use_digest);
-            let Some(&(i, true)) = a_keys.get(&k) else { continue };
+            let Some(&(i, true)) = a_keys.get(&k) else {
+                continue;
+            };
             let ra = &ta.recs[i as usize];
             if ra.has(bits::HAS_TSVAL) && rb.has(bits::HAS_TSVAL) {
-                *ts_counts.entry(rb.tsval.wrapping_sub(ra.tsval)).or_default() += 1;
+                *ts_counts
+                    .entry(rb.tsval.wrapping_sub(ra.tsval))
+                    .or_default() += 1;
             }
             if ra.has(bits::HAS_IP_ID) && rb.has(bits::HAS_IP_ID) {
                 for k in [0, usize::from(ra.len > 0)] {
@@ -346,7 +426,13 @@ fn learn_tcp(
 }
 
 /// UDP and others: does the IP ID survive between the points?
-fn ip_id_kept_datagram(ta: &PointTable, tb: &PointTable, pa: &[u32], pb: &[u32], use_digest: bool) -> bool {
+fn ip_id_kept_datagram(
+    ta: &PointTable,
+    tb: &PointTable,
+    pa: &[u32],
+    pb: &[u32],
+    use_digest: bool,
+) -> bool {
     let base = DirTranslation::default();
     let mut a_keys: FxHashMap<u64, u16> = FxHashMap::default();
     for &i in pa {
@@ -358,7 +444,10 @@ fn ip_id_kept_datagram(ta: &PointTable, tb: &PointTable, pa: &[u32], pb: &[u32],
     let (mut same, mut total) = (0u32, 0u32);
     for &j in pb {
         let r = &tb.recs[j as usize];
-        if let (true, Some(&id)) = (r.has(bits::HAS_IP_ID), a_keys.get(&exact_key(r, true, &base, use_digest))) {
+        if let (true, Some(&id)) = (
+            r.has(bits::HAS_IP_ID),
+            a_keys.get(&exact_key(r, true, &base, use_digest)),
+        ) {
             total += 1;
             same += u32::from(id == r.ip_id);
         }
@@ -390,7 +479,10 @@ fn segs(t: &PointTable, idx: &[u32], from_b: bool, tr: &DirTranslation) -> Vec<S
                     start,
                     end: start.wrapping_add(r.len),
                     ack: sub(r.ack, tr.ack_off),
-                    ts: tr.ts_off.filter(|_| r.has(bits::HAS_TSVAL)).map(|o| sub(r.tsval, o)),
+                    ts: tr
+                        .ts_off
+                        .filter(|_| r.has(bits::HAS_TSVAL))
+                        .map(|o| sub(r.tsval, o)),
                     ip_id: r.has(bits::HAS_IP_ID).then_some(r.ip_id),
                     time: t.time(i),
                 }
@@ -425,7 +517,10 @@ fn tso(
         let base = big[0].start;
         let mut order: Vec<usize> = (0..big.len()).collect();
         order.sort_by_key(|&k| big[k].start.wrapping_sub(base));
-        let starts: Vec<u32> = order.iter().map(|&k| big[k].start.wrapping_sub(base)).collect();
+        let starts: Vec<u32> = order
+            .iter()
+            .map(|&k| big[k].start.wrapping_sub(base))
+            .collect();
         for s in small.iter() {
             let rs = s.start.wrapping_sub(base);
             let re = s.end.wrapping_sub(base);
@@ -443,7 +538,11 @@ fn tso(
                 let g = &big[order[pos]];
                 let ge = g.end.wrapping_sub(base);
                 let len_g = ge.wrapping_sub(starts[pos]);
-                if ge < re || len_g <= re - rs || g.ack != s.ack || (g.ts.is_some() && s.ts.is_some() && g.ts != s.ts) {
+                if ge < re
+                    || len_g <= re - rs
+                    || g.ack != s.ack
+                    || (g.ts.is_some() && s.ts.is_some() && g.ts != s.ts)
+                {
                     continue;
                 }
                 // GSO gives the k-th segment the big packet's IP ID + k.
@@ -462,7 +561,11 @@ fn tso(
             }
             if let Some((rank, _, k)) = best {
                 let g = &big[k];
-                let (a, b) = if small_is_a { (s.idx, g.idx) } else { (g.idx, s.idx) };
+                let (a, b) = if small_is_a {
+                    (s.idx, g.idx)
+                } else {
+                    (g.idx, s.idx)
+                };
                 out.push(PacketMatch {
                     a,
                     b,

@@ -41,7 +41,10 @@ pub struct ConnPair {
 }
 
 pub(crate) fn mix(mut h: u64, v: u64) -> u64 {
-    h ^= v.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_add(h << 6).wrapping_add(h >> 2);
+    h ^= v
+        .wrapping_add(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(h << 6)
+        .wrapping_add(h >> 2);
     h = (h ^ (h >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     h ^ (h >> 29)
 }
@@ -69,10 +72,17 @@ pub fn nat_key(r: &Rec) -> u64 {
     if r.is_tcp() {
         let f = r.tcp_flags & (tcp::SYN | tcp::FIN | tcp::RST | tcp::ACK);
         let ack = if f & tcp::ACK != 0 { r.ack } else { 0 };
-        let h = mix(u64::from(f) | u64::from(r.len) << 8, u64::from(r.seq) << 32 | u64::from(ack));
+        let h = mix(
+            u64::from(f) | u64::from(r.len) << 8,
+            u64::from(r.seq) << 32 | u64::from(ack),
+        );
         mix(h, digest_of(r))
     } else {
-        let id = if r.has(bits::HAS_IP_ID) { u64::from(r.ip_id) | 1 << 20 } else { 0 };
+        let id = if r.has(bits::HAS_IP_ID) {
+            u64::from(r.ip_id) | 1 << 20
+        } else {
+            0
+        };
         let h = mix(app_nat_safe(r.app()), u64::from(r.len) << 32 | digest_of(r));
         mix(h, id | u64::from(r.has(bits::LATER_FRAGMENT)) << 24)
     }
@@ -86,11 +96,19 @@ pub fn content_key(r: &Rec) -> Option<u64> {
     }
     let app = if r.is_tcp() { 0 } else { app_nat_safe(r.app()) };
     let f = r.tcp_flags & (tcp::SYN | tcp::FIN | tcp::RST);
-    Some(mix(mix(app, u64::from(f) | u64::from(r.len) << 8), u64::from(r.digest) | 1 << 40))
+    Some(mix(
+        mix(app, u64::from(f) | u64::from(r.len) << 8),
+        u64::from(r.digest) | 1 << 40,
+    ))
 }
 
 /// Calls `f(rec index, dir, key)` for the voting sample of connection `c`.
-fn sample(t: &PointTable, c: u32, key: impl Fn(&Rec) -> Option<u64>, mut f: impl FnMut(u32, usize, u64)) {
+fn sample(
+    t: &PointTable,
+    c: u32,
+    key: impl Fn(&Rec) -> Option<u64>,
+    mut f: impl FnMut(u32, usize, u64),
+) {
     let mut seen = [0usize; 2];
     for &i in t.packets(c) {
         let r = &t.recs[i as usize];
@@ -137,29 +155,39 @@ pub fn pair_nat(ta: &PointTable, tb: &PointTable) -> Vec<ConnPair> {
     let mut table: FxHashMap<u64, (u32, u8)> = FxHashMap::default();
     let mut ambiguous: FxHashMap<u64, ()> = FxHashMap::default();
     for c in 0..tb.conns.len() as u32 {
-        sample(tb, c, |r| Some(nat_key(r)), |_, d, k| {
-            if let Some(&(other, _)) = table.get(&k) {
-                if other != c {
-                    ambiguous.insert(k, ());
+        sample(
+            tb,
+            c,
+            |r| Some(nat_key(r)),
+            |_, d, k| {
+                if let Some(&(other, _)) = table.get(&k) {
+                    if other != c {
+                        ambiguous.insert(k, ());
+                    }
+                } else {
+                    table.insert(k, (c, d as u8));
                 }
-            } else {
-                table.insert(k, (c, d as u8));
-            }
-        });
+            },
+        );
     }
     let mut votes: FxHashMap<(u32, u32, bool), f32> = FxHashMap::default();
     for c in 0..ta.conns.len() as u32 {
         let proto = ta.conns[c as usize].key.proto;
-        sample(ta, c, |r| Some(nat_key(r)), |_, d, k| {
-            if ambiguous.contains_key(&k) {
-                return;
-            }
-            if let Some(&(cb, db)) = table.get(&k) {
-                if tb.conns[cb as usize].key.proto == proto {
-                    *votes.entry((c, cb, d as u8 != db)).or_default() += 1.0;
+        sample(
+            ta,
+            c,
+            |r| Some(nat_key(r)),
+            |_, d, k| {
+                if ambiguous.contains_key(&k) {
+                    return;
                 }
-            }
-        });
+                if let Some(&(cb, db)) = table.get(&k) {
+                    if tb.conns[cb as usize].key.proto == proto {
+                        *votes.entry((c, cb, d as u8 != db)).or_default() += 1.0;
+                    }
+                }
+            },
+        );
     }
     let mut out = Vec::new();
     let mut taken_a = vec![false; ta.conns.len()];

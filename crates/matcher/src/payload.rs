@@ -9,8 +9,16 @@ use etherparse::{LaxIpSlice, TcpHeaderSlice};
 
 /// HTTP/1.x request methods (RFC 9110 §9 and WebDAV's common ones).
 const METHODS: &[&[u8]] = &[
-    b"GET ", b"POST ", b"PUT ", b"HEAD ", b"DELETE ", b"OPTIONS ", b"PATCH ", b"CONNECT ",
-    b"TRACE ", b"PROPFIND ",
+    b"GET ",
+    b"POST ",
+    b"PUT ",
+    b"HEAD ",
+    b"DELETE ",
+    b"OPTIONS ",
+    b"PATCH ",
+    b"CONNECT ",
+    b"TRACE ",
+    b"PROPFIND ",
 ];
 
 /// The TCP payload of an IP packet (bounded by the IP length fields, so
@@ -67,14 +75,18 @@ mod tests {
         let get = classify(b"GET /book/index.asp HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
         assert_eq!(get.0, MsgKind::HttpRequest);
         // The hash covers the request line only: headers may differ after a proxy.
-        let get2 = classify(b"GET /book/index.asp HTTP/1.1\r\nX-Forwarded-For: 1.2.3.4\r\n").unwrap();
+        let get2 =
+            classify(b"GET /book/index.asp HTTP/1.1\r\nX-Forwarded-For: 1.2.3.4\r\n").unwrap();
         assert_eq!(get, get2);
         assert_ne!(get, classify(b"GET /book/other.asp HTTP/1.1\r\n").unwrap());
         assert_eq!(
             classify(b"HTTP/1.1 404 Not Found\r\n"),
             Some((MsgKind::HttpResponse, 404))
         );
-        assert_eq!(classify(&[0x17, 3, 3, 0, 40, 1, 2]), Some((MsgKind::Tls, 23)));
+        assert_eq!(
+            classify(&[0x17, 3, 3, 0, 40, 1, 2]),
+            Some((MsgKind::Tls, 23))
+        );
         assert_eq!(classify(b"random bytes"), None);
         assert_eq!(classify(b"HTTP/1.1 2"), None);
     }

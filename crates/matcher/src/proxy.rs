@@ -105,7 +105,10 @@ fn tls_data(s: &Start) -> bool {
 /// 100 µs bins, refined by the median within the winning bin.
 fn histogram_offset(front: &[&Start], back: &[&Start]) -> Option<i64> {
     const BIN: i64 = 100_000;
-    let (f, b) = (&front[..front.len().min(4000)], &back[..back.len().min(4000)]);
+    let (f, b) = (
+        &front[..front.len().min(4000)],
+        &back[..back.len().min(4000)],
+    );
     let mut bins: FxHashMap<i64, u32> = FxHashMap::default();
     for x in f {
         for y in b {
@@ -114,9 +117,12 @@ fn histogram_offset(front: &[&Start], back: &[&Start]) -> Option<i64> {
     }
     // A bin and its right neighbour together: a difference near a bin edge
     // is not split.
-    let (&bin, &n) = bins
-        .iter()
-        .max_by_key(|(&k, &n)| (n + bins.get(&(k + 1)).copied().unwrap_or(0), std::cmp::Reverse(k)))?;
+    let (&bin, &n) = bins.iter().max_by_key(|(&k, &n)| {
+        (
+            n + bins.get(&(k + 1)).copied().unwrap_or(0),
+            std::cmp::Reverse(k),
+        )
+    })?;
     let support = n + bins.get(&(bin + 1)).copied().unwrap_or(0);
     // Unrelated captures also have a most common difference: only a peak
     // that explains most of the back requests (and at least three) is a
@@ -146,7 +152,10 @@ pub fn link(
     let sa = starts(ta, &pa);
     let sb = starts(tb, &pb);
     let req_a: Vec<&Start> = sa.iter().filter(|s| is_request(s)).collect();
-    let req_b: Vec<&Start> = sb.iter().filter(|s| is_request(s) && s.msg.kind == MsgKind::HttpRequest).collect();
+    let req_b: Vec<&Start> = sb
+        .iter()
+        .filter(|s| is_request(s) && s.msg.kind == MsgKind::HttpRequest)
+        .collect();
     if req_a.is_empty() || req_b.is_empty() {
         return Proxied::default();
     }
@@ -174,7 +183,10 @@ pub fn link(
     let model = match clock {
         Some(m) => *m,
         None if !pairs.is_empty() => {
-            let mut d: Vec<i64> = pairs.iter().map(|&(x, y, _)| req_b[y].ts - req_a[x].ts).collect();
+            let mut d: Vec<i64> = pairs
+                .iter()
+                .map(|&(x, y, _)| req_b[y].ts - req_a[x].ts)
+                .collect();
             let m = d.len() / 2;
             ClockModel::new(*d.select_nth_unstable(m).1, 0, ta.first_ts)
         }
@@ -216,7 +228,8 @@ pub fn link(
                 continue;
             }
             // A plain request with another request line is not this one.
-            if req_a[k].msg.kind == MsgKind::HttpRequest && req_a[k].msg.value != req_b[y].msg.value {
+            if req_a[k].msg.kind == MsgKind::HttpRequest && req_a[k].msg.value != req_b[y].msg.value
+            {
                 continue;
             }
             match linked.get(&req_b[y].conn) {
@@ -232,7 +245,11 @@ pub fn link(
         if let Some(k) = best {
             used_a.insert(k);
             linked.entry(req_b[y].conn).or_insert(req_a[k].conn);
-            let method = if req_a[k].msg.kind == MsgKind::HttpRequest { methods::HTTP } else { methods::TURNS };
+            let method = if req_a[k].msg.kind == MsgKind::HttpRequest {
+                methods::HTTP
+            } else {
+                methods::TURNS
+            };
             pairs.push((k, y, method));
         }
     }
@@ -299,7 +316,10 @@ pub fn link(
         let (ka, kb) = (&ta.conns[fa as usize].key, &tb.conns[fb as usize].key);
         let da = ta.conns[fa as usize].client_dir().unwrap_or(0);
         let db = tb.conns[fb as usize].client_dir().unwrap_or(0);
-        let (a, b) = (if da == 0 { *ka } else { ka.reversed() }, if db == 0 { *kb } else { kb.reversed() });
+        let (a, b) = (
+            if da == 0 { *ka } else { ka.reversed() },
+            if db == 0 { *kb } else { kb.reversed() },
+        );
         let ep = Endpoints {
             ip_proto: 6,
             a_src: SocketAddr::new(a.src_ip(), a.sport),

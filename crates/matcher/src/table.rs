@@ -69,7 +69,9 @@ impl Rec {
     }
     /// Sequence space the segment occupies (SYN and FIN count one).
     pub fn seq_len(&self) -> u32 {
-        self.len + u32::from(self.tcp_flags & tcp::SYN != 0) + u32::from(self.tcp_flags & tcp::FIN != 0)
+        self.len
+            + u32::from(self.tcp_flags & tcp::SYN != 0)
+            + u32::from(self.tcp_flags & tcp::FIN != 0)
     }
 }
 
@@ -188,7 +190,8 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
             });
         }
         last_ts = p.ts_ns;
-        t.checks.push(index::frame_check(p.ts_ns, p.data.len() as u32, p.data));
+        t.checks
+            .push(index::frame_check(p.ts_ns, p.data.len() as u32, p.data));
         t.first_ts = t.first_ts.min(p.ts_ns);
         t.last_ts = t.last_ts.max(p.ts_ns);
         let idx = t.recs.len() as u32;
@@ -197,7 +200,11 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
                 let rec = keyed(&mut t, &mut current, p.ts_ns, &flow, &key);
                 if rec.is_tcp() && rec.len > 0 {
                     if let Some((kind, value)) = payload::sniff(p.link, p.data) {
-                        t.msgs.push(Msg { rec: idx, kind, value });
+                        t.msgs.push(Msg {
+                            rec: idx,
+                            kind,
+                            value,
+                        });
                     }
                 }
                 rec
@@ -305,7 +312,12 @@ fn keyed(
     }
 }
 
-fn new_conn(t: &mut PointTable, current: &mut FxHashMap<FlowKey, u32>, key: FlowKey, ts: i64) -> u32 {
+fn new_conn(
+    t: &mut PointTable,
+    current: &mut FxHashMap<FlowKey, u32>,
+    key: FlowKey,
+    ts: i64,
+) -> u32 {
     let c = t.conns.len() as u32;
     t.conns.push(Conn {
         key,

@@ -19,7 +19,12 @@ fn ip(s: &str) -> Ipv4Addr {
 
 /// A connection from `client` to `server`, and the direction number (0/1,
 /// canonical order) of the client's packets.
-fn conn(client: (Ipv4Addr, u16), server: (Ipv4Addr, u16), proto: u8, isn: Option<u32>) -> (Conn, usize) {
+fn conn(
+    client: (Ipv4Addr, u16),
+    server: (Ipv4Addr, u16),
+    proto: u8,
+    isn: Option<u32>,
+) -> (Conn, usize) {
     let k = FlowKey {
         src: client.0.to_ipv6_mapped().octets(),
         dst: server.0.to_ipv6_mapped().octets(),
@@ -42,34 +47,127 @@ fn conn(client: (Ipv4Addr, u16), server: (Ipv4Addr, u16), proto: u8, isn: Option
 
 /// One TCP segment of connection 0.
 #[allow(clippy::too_many_arguments)]
-fn seg(us: i64, client_dir: usize, from_client: bool, flags: u8, seq: u32, ack: u32, len: u32, digest: u32, ip_id: u16, tsval: u32) -> (i64, Rec) {
-    let dir = if from_client { client_dir } else { 1 - client_dir };
-    (T0 + us * 1000, Rec {
-        conn: 0,
-        seq,
-        ack,
-        tsval,
-        digest,
-        len,
-        ip_id,
-        tcp_flags: flags,
-        bits: bits::TCP | bits::HAS_IP_ID | bits::HAS_TSVAL | if dir == 1 { bits::REVERSE } else { 0 },
-    })
+fn seg(
+    us: i64,
+    client_dir: usize,
+    from_client: bool,
+    flags: u8,
+    seq: u32,
+    ack: u32,
+    len: u32,
+    digest: u32,
+    ip_id: u16,
+    tsval: u32,
+) -> (i64, Rec) {
+    let dir = if from_client {
+        client_dir
+    } else {
+        1 - client_dir
+    };
+    (
+        T0 + us * 1000,
+        Rec {
+            conn: 0,
+            seq,
+            ack,
+            tsval,
+            digest,
+            len,
+            ip_id,
+            tcp_flags: flags,
+            bits: bits::TCP
+                | bits::HAS_IP_ID
+                | bits::HAS_TSVAL
+                | if dir == 1 { bits::REVERSE } else { 0 },
+        },
+    )
 }
 
 /// Handshake, request and response of one connection at a point whose
 /// sequence numbers are shifted by (c2s, s2c), clock `skew_us` ahead, IP
 /// IDs passed through `ids`.
-fn exchange(d: usize, c2s: u32, s2c: u32, skew_us: i64, ids: impl Fn(u16) -> u16) -> Vec<(i64, Rec)> {
+fn exchange(
+    d: usize,
+    c2s: u32,
+    s2c: u32,
+    skew_us: i64,
+    ids: impl Fn(u16) -> u16,
+) -> Vec<(i64, Rec)> {
     let (ci, si) = (1000u32.wrapping_add(c2s), 5000u32.wrapping_add(s2c));
     vec![
         seg(skew_us, d, true, SYN, ci, 0, 0, 0, ids(11), 100),
-        seg(skew_us + 100, d, false, SYN | ACK, si, ci + 1, 0, 0, ids(0), 900),
-        seg(skew_us + 200, d, true, ACK, ci + 1, si + 1, 0, 0, ids(12), 101),
-        seg(skew_us + 300, d, true, ACK | PSH, ci + 1, si + 1, 120, 0xAAAA, ids(13), 102),
-        seg(skew_us + 400, d, false, ACK, si + 1, ci + 121, 0, 0, ids(0), 901),
-        seg(skew_us + 500, d, false, ACK | PSH, si + 1, ci + 121, 1000, 0xBBBB, ids(7), 902),
-        seg(skew_us + 600, d, true, ACK, ci + 121, si + 1001, 0, 0, ids(14), 103),
+        seg(
+            skew_us + 100,
+            d,
+            false,
+            SYN | ACK,
+            si,
+            ci + 1,
+            0,
+            0,
+            ids(0),
+            900,
+        ),
+        seg(
+            skew_us + 200,
+            d,
+            true,
+            ACK,
+            ci + 1,
+            si + 1,
+            0,
+            0,
+            ids(12),
+            101,
+        ),
+        seg(
+            skew_us + 300,
+            d,
+            true,
+            ACK | PSH,
+            ci + 1,
+            si + 1,
+            120,
+            0xAAAA,
+            ids(13),
+            102,
+        ),
+        seg(
+            skew_us + 400,
+            d,
+            false,
+            ACK,
+            si + 1,
+            ci + 121,
+            0,
+            0,
+            ids(0),
+            901,
+        ),
+        seg(
+            skew_us + 500,
+            d,
+            false,
+            ACK | PSH,
+            si + 1,
+            ci + 121,
+            1000,
+            0xBBBB,
+            ids(7),
+            902,
+        ),
+        seg(
+            skew_us + 600,
+            d,
+            true,
+            ACK,
+            ci + 121,
+            si + 1001,
+            0,
+            0,
+            ids(14),
+            103,
+        ),
     ]
 }
 
@@ -89,8 +187,18 @@ fn nat_pat_and_sequence_randomisation() {
     // and a firewall adding 0x10000000 to the client's and 0x07654321 to
     // the server's sequence numbers: 198.51.100.1:61000 → 192.0.2.70:8443,
     // clock 5 s ahead.
-    let (ca, da) = conn((ip("10.0.0.5"), 40000), (ip("203.0.113.80"), 443), 6, Some(1000));
-    let (cb, db) = conn((ip("198.51.100.1"), 61000), (ip("192.0.2.70"), 8443), 6, Some(0x1000_0000 + 1000));
+    let (ca, da) = conn(
+        (ip("10.0.0.5"), 40000),
+        (ip("203.0.113.80"), 443),
+        6,
+        Some(1000),
+    );
+    let (cb, db) = conn(
+        (ip("198.51.100.1"), 61000),
+        (ip("192.0.2.70"), 8443),
+        6,
+        Some(0x1000_0000 + 1000),
+    );
     let ta = one_conn(exchange(da, 0, 0, 0, |i| i), ca);
     let tb = one_conn(exchange(db, 0x1000_0000, 0x0765_4321, 5_000_000, |i| i), cb);
     // Tier 1 (exact numbers) cannot pair them: every number changed.
@@ -111,7 +219,10 @@ fn ip_id_rewritten_is_not_needed() {
     // Same addressing, IP IDs rewritten (pf scrub): matched on the rest.
     let (c, d) = conn((ip("10.0.0.5"), 40000), (ip("10.9.9.9"), 80), 6, Some(1000));
     let ta = one_conn(exchange(d, 0, 0, 0, |i| i), c.clone());
-    let tb = one_conn(exchange(d, 0, 0, 40, |i| i.wrapping_mul(7919).wrapping_add(3)), c);
+    let tb = one_conn(
+        exchange(d, 0, 0, 40, |i| i.wrapping_mul(7919).wrapping_add(3)),
+        c,
+    );
     let pairs = pair_nat(&ta, &tb);
     assert_eq!(pairs.len(), 1);
     let r = match_pair(&ta, &tb, &pairs[0], None);
@@ -145,7 +256,18 @@ fn tso_super_packet_holds_three_segments() {
     let (c, d) = conn((ip("10.0.0.5"), 40000), (ip("10.9.9.9"), 80), 6, None);
     let mut a = Vec::new();
     for k in 0..3u32 {
-        a.push(seg(100 + k as i64, d, false, ACK, 5000 + 1448 * k, 777, 1448, 0x100 + k, 40 + k as u16, 9));
+        a.push(seg(
+            100 + k as i64,
+            d,
+            false,
+            ACK,
+            5000 + 1448 * k,
+            777,
+            1448,
+            0x100 + k,
+            40 + k as u16,
+            9,
+        ));
     }
     a.push(seg(200, d, true, ACK, 777, 5000 + 4344, 0, 0, 3, 50));
     let b = vec![
@@ -156,10 +278,18 @@ fn tso_super_packet_holds_three_segments() {
     let pairs = pair_nat(&ta, &tb);
     assert_eq!(pairs.len(), 1);
     let r = match_pair(&ta, &tb, &pairs[0], None);
-    let mut tso: Vec<(u32, u32)> = r.matches.iter().filter(|m| m.method == methods::TSO).map(|m| (m.a, m.b)).collect();
+    let mut tso: Vec<(u32, u32)> = r
+        .matches
+        .iter()
+        .filter(|m| m.method == methods::TSO)
+        .map(|m| (m.a, m.b))
+        .collect();
     tso.sort();
     assert_eq!(tso, vec![(0, 0), (1, 0), (2, 0)]);
-    assert!(r.matches.iter().any(|m| m.a == 3 && m.b == 1 && m.method == methods::SAME));
+    assert!(r
+        .matches
+        .iter()
+        .any(|m| m.a == 3 && m.b == 1 && m.method == methods::SAME));
 }
 
 #[test]
@@ -180,20 +310,34 @@ fn identical_copies_pair_in_order() {
 fn dns_through_nat_by_application_id() {
     // UDP: query and response, addresses and ports translated; seq/ack
     // hold the packed application id.
-    let app = capture::App::Dns { id: 0x1234, question: 0xCAFE }.pack();
-    let udp = |us: i64, dir: usize, len: u32, digest: u32| (T0 + us * 1000, Rec {
-        conn: 0,
-        seq: (app >> 32) as u32,
-        ack: app as u32,
-        tsval: 0,
-        digest,
-        len,
-        ip_id: 99,
-        tcp_flags: 0,
-        bits: bits::HAS_IP_ID | if dir == 1 { bits::REVERSE } else { 0 },
-    });
+    let app = capture::App::Dns {
+        id: 0x1234,
+        question: 0xCAFE,
+    }
+    .pack();
+    let udp = |us: i64, dir: usize, len: u32, digest: u32| {
+        (
+            T0 + us * 1000,
+            Rec {
+                conn: 0,
+                seq: (app >> 32) as u32,
+                ack: app as u32,
+                tsval: 0,
+                digest,
+                len,
+                ip_id: 99,
+                tcp_flags: 0,
+                bits: bits::HAS_IP_ID | if dir == 1 { bits::REVERSE } else { 0 },
+            },
+        )
+    };
     let (ca, da) = conn((ip("10.0.0.5"), 5353), (ip("203.0.113.53"), 53), 17, None);
-    let (cb, db) = conn((ip("198.51.100.1"), 33333), (ip("192.0.2.53"), 53), 17, None);
+    let (cb, db) = conn(
+        (ip("198.51.100.1"), 33333),
+        (ip("192.0.2.53"), 53),
+        17,
+        None,
+    );
     let ta = one_conn(vec![udp(0, da, 40, 1), udp(500, 1 - da, 56, 2)], ca);
     let tb = one_conn(vec![udp(100, db, 40, 1), udp(400, 1 - db, 56, 2)], cb);
     let pairs = pair_nat(&ta, &tb);
@@ -209,11 +353,25 @@ fn full_proxy_links_requests_by_request_line_and_time() {
     // Back (B): two proxy → server connections, plain HTTP, clock 1 s
     // ahead; the proxy forwards requests 300 µs after receiving them,
     // responses 50 µs after.
-    let get = |path: &str| crate::payload::classify(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).unwrap().1;
+    let get = |path: &str| {
+        crate::payload::classify(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .unwrap()
+            .1
+    };
     let (f1, d1) = conn((ip("10.0.0.5"), 40001), (ip("192.0.2.70"), 80), 6, Some(1));
     let (f2, d2) = conn((ip("10.0.0.6"), 40002), (ip("192.0.2.70"), 443), 6, Some(1));
-    let (b1, e1) = conn((ip("192.0.2.129"), 50001), (ip("192.0.2.140"), 80), 6, Some(1));
-    let (b2, e2) = conn((ip("192.0.2.129"), 50002), (ip("192.0.2.140"), 80), 6, Some(1));
+    let (b1, e1) = conn(
+        (ip("192.0.2.129"), 50001),
+        (ip("192.0.2.140"), 80),
+        6,
+        Some(1),
+    );
+    let (b2, e2) = conn(
+        (ip("192.0.2.129"), 50002),
+        (ip("192.0.2.140"), 80),
+        6,
+        Some(1),
+    );
     let on = |(t, mut r): (i64, Rec), c: u32| {
         r.conn = c;
         (t, r)
@@ -257,7 +415,12 @@ fn full_proxy_links_requests_by_request_line_and_time() {
     // (not the ticket); each response follows its request.
     assert_eq!(
         got,
-        vec![(0, 0, methods::HTTP), (1, 1, methods::TURNS), (3, 2, methods::HTTP), (4, 3, methods::TURNS)]
+        vec![
+            (0, 0, methods::HTTP),
+            (1, 1, methods::TURNS),
+            (3, 2, methods::HTTP),
+            (4, 3, methods::TURNS)
+        ]
     );
     assert_eq!(p.links.len(), 2);
 }

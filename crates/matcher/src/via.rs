@@ -61,7 +61,12 @@ fn join(left: &PairMatches, right: &PairMatches, m_frames: usize) -> Vec<PacketM
     let mut first_left: Vec<(u32, u32)> = left.matches.iter().map(|l| (l.b, l.a)).collect();
     first_left.sort_unstable();
     first_left.dedup_by_key(|x| x.0);
-    let first_of = |m: u32| first_left.binary_search_by_key(&m, |x| x.0).ok().map(|k| first_left[k].1);
+    let first_of = |m: u32| {
+        first_left
+            .binary_search_by_key(&m, |x| x.0)
+            .ok()
+            .map(|k| first_left[k].1)
+    };
     let mut out = Vec::new();
     for l in &left.matches {
         let m = l.b as usize;
@@ -70,7 +75,13 @@ fn join(left: &PairMatches, right: &PairMatches, m_frames: usize) -> Vec<PacketM
             if anchor(r) && first_of(l.b) != Some(l.a) {
                 continue;
             }
-            if anchor(l) && by_m[start[m] as usize..start[m + 1] as usize].iter().map(|&q| right.matches[q as usize].b).min() != Some(r.b) {
+            if anchor(l)
+                && by_m[start[m] as usize..start[m + 1] as usize]
+                    .iter()
+                    .map(|&q| right.matches[q as usize].b)
+                    .min()
+                    != Some(r.b)
+            {
                 continue;
             }
             out.push(PacketMatch {

@@ -140,7 +140,12 @@ fn score(dir: &Path) -> Scores {
 
 fn check(dir: &Path) {
     let s = score(dir);
-    let order = |p: &str| ["client", "wan", "dc", "lbserver"].iter().position(|x| *x == p).unwrap();
+    let order = |p: &str| {
+        ["client", "wan", "dc", "lbserver"]
+            .iter()
+            .position(|x| *x == p)
+            .unwrap()
+    };
     for ((a, b), (truth, pred, correct, found)) in &s.hops {
         let adjacent = order(b) == order(a) + 1;
         eprintln!(
@@ -160,7 +165,10 @@ fn check(dir: &Path) {
         eprintln!("{}: kind {kind}: {found} of {truth}", dir.display());
         // Transactions across the full proxy: ≥ 98 % (issue bar).
         if kind.starts_with("http-") {
-            assert!(*found as f64 >= 0.98 * *truth as f64, "{kind}: {found} of {truth}");
+            assert!(
+                *found as f64 >= 0.98 * *truth as f64,
+                "{kind}: {found} of {truth}"
+            );
         }
     }
     for (a, b, e) in &s.clock_errors_ns {

@@ -76,10 +76,14 @@ pub fn run(args: &Args) -> Result<String, String> {
     // The index names its captures by absolute path, so that `info`,
     // `report` and `annotate` find them from any directory.
     for i in &mut inputs {
-        i.path = std::fs::canonicalize(&i.path).map_err(|e| format!("{}: {e}", i.path.display()))?;
+        i.path =
+            std::fs::canonicalize(&i.path).map_err(|e| format!("{}: {e}", i.path.display()))?;
     }
     if !(args.window > 0.0 && args.window < 86_400.0 * 365.0) {
-        return Err(format!("--window {}: give a positive number of seconds", args.window));
+        return Err(format!(
+            "--window {}: give a positive number of seconds",
+            args.window
+        ));
     }
     let options = Options {
         window_ns: (args.window * 1e9) as i64,
@@ -128,7 +132,13 @@ pub fn run(args: &Args) -> Result<String, String> {
         .map_err(|e| format!("{}: {e}", args.output.display()))?;
     bar.finish_and_clear();
     stamp("done");
-    Ok(describe(&inputs, &summary, bytes, &args.output, started.elapsed().as_secs_f64()))
+    Ok(describe(
+        &inputs,
+        &summary,
+        bytes,
+        &args.output,
+        started.elapsed().as_secs_f64(),
+    ))
 }
 
 fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &std::path::Path, secs: f64) -> String {
@@ -148,7 +158,10 @@ fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &std::path::Path, se
         let _ = writeln!(t, "  warning: {w} (read up to there)");
     }
     for p in s.pairs.iter().filter(|p| p.adjacent) {
-        let (a, b) = (&inputs[usize::from(p.a)].label, &inputs[usize::from(p.b)].label);
+        let (a, b) = (
+            &inputs[usize::from(p.a)].label,
+            &inputs[usize::from(p.b)].label,
+        );
         let matched: u64 = p.by_method.iter().map(|m| m.1).sum();
         let methods: Vec<String> = p
             .by_method
@@ -177,7 +190,11 @@ fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &std::path::Path, se
                     c.model.offset_ns() as f64 / 1e9,
                     c.model.drift_ppb() as f64 / 1e3,
                     c.bound_ns as f64 / 1e6,
-                    if c.both_ways { "" } else { " (one direction only: includes transit time)" }
+                    if c.both_ways {
+                        ""
+                    } else {
+                        " (one direction only: includes transit time)"
+                    }
                 );
             }
             None => {
