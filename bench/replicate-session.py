@@ -88,12 +88,9 @@ def main():
     src = os.path.join(lab, "points") if os.path.isdir(os.path.join(lab, "points")) else lab
     points = [p[:-7] for p in sorted(os.listdir(src)) if p.endswith(".pcapng")]
     packets = {p: list(labpcap.read_capture(os.path.join(src, p + ".pcapng"))) for p in points}
-    first = min(pk[0][1] for pk in packets.values() if pk)
-    last = max(pk[-1][1] for pk in packets.values() if pk)
     # Clock offsets between points (minutes, hours) are kept: the shift only
     # has to exceed the span of every point's own times.
     span = max(pk[-1][1] - pk[0][1] for pk in packets.values() if pk) + 1_000_000_000
-    del first, last
     for p in points:
         pk = packets[p]
         linktype = pk[0][2] if pk else 1

@@ -411,7 +411,7 @@ impl App {
 /// The part of a packed [`App`] that survives NAT/PAT: the ICMP echo id
 /// (PAT translates it like a port) and the ICMP error's inner flow hash
 /// (NAT rewrites the inner addresses) are dropped.
-fn app_nat_safe(packed: u64) -> u64 {
+pub fn app_nat_safe(packed: u64) -> u64 {
     use app_tag::*;
     match (packed >> 56) as u8 {
         ICMP_ECHO | ICMPV6_ECHO => packed & !(0xFFFF << 16),

@@ -306,15 +306,6 @@ impl IndexBuilder {
         Ok(p.checks.len() as u32)
     }
 
-    /// Reserves room for `frames` more frames of `point` (a reader that
-    /// knows the count avoids the vector's doubling slack).
-    pub fn reserve_frames(&mut self, point: u16, frames: usize) {
-        if let Some(p) = self.points.get_mut(point as usize) {
-            p.ts.reserve_exact(frames);
-            p.checks.reserve_exact(frames);
-        }
-    }
-
     /// Reserves room for `matches` more matches.
     pub fn reserve_matches(&mut self, matches: usize) {
         self.matches.reserve_exact(matches);

@@ -536,63 +536,74 @@ fn losses(
             seen_a.insert(m.a);
             seen_b.insert(m.b);
         }
-        let cb = &tb.conns[p.b as usize];
-        let ca = &ta.conns[p.a as usize];
-        // Only within the other point's view of the connection (± 1 s): a
-        // capture that started late or stopped early misses, not loses.
-        let margin = 1_000_000_000;
-        // A middlebox that answered the handshake made or consumed the
-        // packets before the first data: not seen at the other point, but
-        // not lost either (flagged uncertain, not counted).
-        let first_data = |t: &PointTable, c: u32| {
-            t.packets(c)
-                .iter()
-                .find(|&&k| t.recs[k as usize].len > 0)
-                .map_or(i64::MAX, |&k| t.time(k))
+        let a = Side {
+            t: ta,
+            conn: p.a,
+            point: pa,
         };
-        let (first_data_a, first_data_b) = (first_data(ta, p.a), first_data(tb, p.b));
-        let handshake = |rec: &table::Rec, t: i64, first: i64| {
-            r.handshake_by_middlebox && rec.len == 0 && t < first
+        let b = Side {
+            t: tb,
+            conn: p.b,
+            point: pb,
         };
-        for &i in ta.packets(p.a) {
-            let rec = &ta.recs[i as usize];
-            if rec.dir() != forward || seen_a.contains(&i) {
-                continue;
-            }
-            let at_b = model.peer_time(ta.time(i));
-            let outside = at_b < tb.first_ts || at_b > tb.last_ts;
-            let within = at_b >= cb.first_ts - margin && at_b <= cb.last_ts + margin;
-            if !within && !outside {
-                continue;
-            }
-            let made = handshake(rec, ta.time(i), first_data_a);
-            let flags = lost_flags(outside, made);
-            out.push((pa, i + 1, pb, flags));
-            if flags == 0 {
-                ab += 1;
-            }
-        }
+        let mb = r.handshake_by_middlebox;
+        ab += missing(&a, &b, forward, &seen_a, &model, mb, out);
         let backward_at_b = forward ^ usize::from(p.flip) ^ 1;
-        for &j in tb.packets(p.b) {
-            let rec = &tb.recs[j as usize];
-            if rec.dir() != backward_at_b || seen_b.contains(&j) {
-                continue;
-            }
-            let at_a = inverse.peer_time(tb.time(j));
-            let outside = at_a < ta.first_ts || at_a > ta.last_ts;
-            let within = at_a >= ca.first_ts - margin && at_a <= ca.last_ts + margin;
-            if !within && !outside {
-                continue;
-            }
-            let made = handshake(rec, tb.time(j), first_data_b);
-            let flags = lost_flags(outside, made);
-            out.push((pb, j + 1, pa, flags));
-            if flags == 0 {
-                ba += 1;
-            }
-        }
+        ba += missing(&b, &a, backward_at_b, &seen_b, &inverse, mb, out);
     }
     (ab, ba)
+}
+
+/// One point's view of a paired connection.
+struct Side<'a> {
+    t: &'a PointTable,
+    conn: u32,
+    point: u16,
+}
+
+/// Records the packets of `from`'s connection going `dir` (the way to
+/// `to`) that `to` did not see; returns how many count as lost.
+fn missing(
+    from: &Side,
+    to: &Side,
+    dir: usize,
+    seen: &rustc_hash::FxHashSet<u32>,
+    to_clock: &ClockModel,
+    handshake_by_middlebox: bool,
+    out: &mut Vec<(u16, u32, u16, u8)>,
+) -> u32 {
+    // Only within the other point's view of the connection (± 1 s): a
+    // capture that started late or stopped early misses, not loses.
+    const MARGIN: i64 = 1_000_000_000;
+    let other = &to.t.conns[to.conn as usize];
+    // A middlebox that answered the handshake made or consumed the packets
+    // before the first data: not seen at the other point, but not lost
+    // either (flagged uncertain, not counted).
+    let first_data = from
+        .t
+        .packets(from.conn)
+        .iter()
+        .find(|&&k| from.t.recs[k as usize].len > 0)
+        .map_or(i64::MAX, |&k| from.t.time(k));
+    let mut lost = 0;
+    for &i in from.t.packets(from.conn) {
+        let rec = &from.t.recs[i as usize];
+        if rec.dir() != dir || seen.contains(&i) {
+            continue;
+        }
+        let t = from.t.time(i);
+        let there = to_clock.peer_time(t);
+        let outside = there < to.t.first_ts || there > to.t.last_ts;
+        let within = there >= other.first_ts - MARGIN && there <= other.last_ts + MARGIN;
+        if !within && !outside {
+            continue;
+        }
+        let made = handshake_by_middlebox && rec.len == 0 && t < first_data;
+        let flags = lost_flags(outside, made);
+        out.push((from.point, i + 1, to.point, flags));
+        lost += u32::from(flags == 0);
+    }
+    lost
 }
 
 fn lost_flags(outside: bool, made_by_middlebox: bool) -> u8 {
@@ -606,11 +617,15 @@ fn lost_flags(outside: bool, made_by_middlebox: bool) -> u8 {
     f
 }
 
-fn socket(key: &capture::FlowKey, src: bool) -> SocketAddr {
-    if src {
-        SocketAddr::new(key.src_ip(), key.sport)
-    } else {
-        SocketAddr::new(key.dst_ip(), key.dport)
+/// The endpoints record of a 5-tuple seen as `a` at one point and `b` at
+/// the other.
+pub(crate) fn endpoints(a: &capture::FlowKey, b: &capture::FlowKey) -> Endpoints {
+    Endpoints {
+        ip_proto: a.proto,
+        a_src: SocketAddr::new(a.src_ip(), a.sport),
+        a_dst: SocketAddr::new(a.dst_ip(), a.dport),
+        b_src: SocketAddr::new(b.src_ip(), b.sport),
+        b_dst: SocketAddr::new(b.dst_ip(), b.dport),
     }
 }
 
@@ -623,17 +638,11 @@ fn translation(
     p: &ConnPair,
     r: &packets::PairResult,
 ) -> Option<TranslationSpec> {
-    let ka = &ta.conns[p.a as usize].key;
-    let kb = &tb.conns[p.b as usize].key;
-    // Orient both as client → server when the client is known (A's
-    // direction 0 otherwise).
+    // Both as client → server when the client is known (A's direction 0
+    // otherwise).
     let client = ta.conns[p.a as usize].client_dir().unwrap_or(0);
-    let a_key = if client == 0 { *ka } else { ka.reversed() };
-    let b_key = if client ^ usize::from(p.flip) == 0 {
-        *kb
-    } else {
-        kb.reversed()
-    };
+    let a_key = ta.conns[p.a as usize].key_from(client);
+    let b_key = tb.conns[p.b as usize].key_from(client ^ usize::from(p.flip));
     let src_changed = (a_key.src, a_key.sport) != (b_key.src, b_key.sport);
     let dst_changed = (a_key.dst, a_key.dport) != (b_key.dst, b_key.dport);
     let c2s = r.dirs[client].seq_off;
@@ -646,13 +655,7 @@ fn translation(
         (false, false) if seq => TranslationKind::SeqOnly,
         (false, false) => return None,
     };
-    let ep = Endpoints {
-        ip_proto: a_key.proto,
-        a_src: socket(&a_key, true),
-        a_dst: socket(&a_key, false),
-        b_src: socket(&b_key, true),
-        b_dst: socket(&b_key, false),
-    };
+    let ep = endpoints(&a_key, &b_key);
     let mut summary = format!(
         "{} {} → {} became {} → {}",
         kind.name(),

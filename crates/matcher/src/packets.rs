@@ -14,8 +14,9 @@
 //! the other point (one-to-many, either way round).
 
 use crate::methods;
-use crate::pairing::{app_nat_safe, mix, ConnPair};
+use crate::pairing::{hash_words, ConnPair};
 use crate::table::{bits, PointTable, Rec};
+use capture::keys::app_nat_safe;
 use capture::keys::tcp;
 use index::ClockModel;
 use rustc_hash::FxHashMap;
@@ -140,9 +141,10 @@ pub fn match_pair(
             if skip(r) {
                 continue;
             }
-            let g = groups.entry(key(r, false)).or_default();
+            let k = key(r, false);
+            let g = groups.entry(k).or_default();
             if g.0.is_empty() {
-                order.push(key(r, false));
+                order.push(k);
             }
             g.0.push(i);
         }
@@ -279,42 +281,33 @@ pub fn match_pair(
 
 fn exact_key(r: &Rec, from_b: bool, tr: &DirTranslation, use_digest: bool) -> u64 {
     let sub = |v: u32, off: u32| if from_b { v.wrapping_sub(off) } else { v };
-    let mut h = mix(
-        0,
-        u64::from(r.len) << 8
-            | u64::from(r.tcp_flags & (tcp::SYN | tcp::FIN | tcp::RST | tcp::ACK)),
-    );
+    let flags = r.tcp_flags & (tcp::SYN | tcp::FIN | tcp::RST | tcp::ACK);
+    let mut words = [0u64; 5];
+    words[0] = u64::from(r.len) << 8 | u64::from(flags);
     if r.is_tcp() {
-        let ack = if r.tcp_flags & tcp::ACK != 0 {
+        let ack = if flags & tcp::ACK != 0 {
             sub(r.ack, tr.ack_off)
         } else {
             0
         };
-        h = mix(h, u64::from(sub(r.seq, tr.seq_off)) << 32 | u64::from(ack));
-        if let Some(off) = tr.ts_off {
-            let ts = if r.has(bits::HAS_TSVAL) {
-                u64::from(sub(r.tsval, off)) | 1 << 40
-            } else {
-                0
-            };
-            h = mix(h, ts);
+        words[1] = u64::from(sub(r.seq, tr.seq_off)) << 32 | u64::from(ack);
+        if let (Some(off), true) = (tr.ts_off, r.has(bits::HAS_TSVAL)) {
+            words[2] = u64::from(sub(r.tsval, off)) | 1 << 40;
         }
     } else {
-        h = mix(h, app_nat_safe(r.app()));
+        words[1] = app_nat_safe(r.app());
     }
     if use_digest {
-        h = mix(h, u64::from(r.digest) | 1 << 33);
+        words[3] = u64::from(r.digest) | 1 << 33;
     }
-    if tr.ip_id_kept {
-        let id = if r.has(bits::HAS_IP_ID) {
-            u64::from(r.ip_id) | 1 << 20
-        } else {
-            0
-        };
-        h = mix(h, id);
+    if tr.ip_id_kept && r.has(bits::HAS_IP_ID) {
+        words[4] = u64::from(r.ip_id) | 1 << 20;
     }
-    h
+    hash_words(SEED_EXACT, &words)
 }
+
+/// Seed of the exact per-pair key (any constant other than capture's seeds).
+const SEED_EXACT: u64 = 0x2545_F491_4F6C_DD1D;
 
 /// Learns the per-direction translation of a TCP connection pair.
 fn learn_tcp(
@@ -411,9 +404,12 @@ fn learn_tcp(
                     .or_default() += 1;
             }
             if ra.has(bits::HAS_IP_ID) && rb.has(bits::HAS_IP_ID) {
-                for k in [0, usize::from(ra.len > 0)] {
-                    id_total[k] += 1;
-                    id_same[k] += u32::from(ra.ip_id == rb.ip_id);
+                let same = u32::from(ra.ip_id == rb.ip_id);
+                id_total[0] += 1;
+                id_same[0] += same;
+                if ra.len > 0 {
+                    id_total[1] += 1;
+                    id_same[1] += same;
                 }
             }
         }

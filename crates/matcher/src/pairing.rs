@@ -17,7 +17,8 @@
 //! tables stay small however long the connections are.
 
 use crate::table::{bits, PointTable, Rec};
-use capture::keys::{app_tag, tcp};
+use capture::hash::{Hasher, SEED_CONTENT, SEED_NAT};
+use capture::keys::{app_nat_safe, tcp};
 use index::ClockModel;
 use rustc_hash::FxHashMap;
 
@@ -40,23 +41,14 @@ pub struct ConnPair {
     pub tier: u8,
 }
 
-pub(crate) fn mix(mut h: u64, v: u64) -> u64 {
-    h ^= v
-        .wrapping_add(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(h << 6)
-        .wrapping_add(h >> 2);
-    h = (h ^ (h >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    h ^ (h >> 29)
-}
-
-/// The application id without what PAT rewrites (ICMP echo id) or NAT
-/// rewrites inside (ICMP error inner flow).
-pub(crate) fn app_nat_safe(app: u64) -> u64 {
-    match (app >> 56) as u8 {
-        app_tag::ICMP_ECHO | app_tag::ICMPV6_ECHO => app & !(0xFFFF << 16),
-        app_tag::ICMP_ERROR | app_tag::ICMPV6_ERROR => app & !((1 << 56) - 1),
-        _ => app,
+/// A key from a few words (capture's packet hasher: stable across runs and
+/// well mixed, so `key % SAMPLE_MOD` samples evenly).
+pub(crate) fn hash_words(seed: u64, words: &[u64]) -> u64 {
+    let mut h = Hasher::new(seed);
+    for &w in words {
+        h.word(w);
     }
+    h.finish()
 }
 
 fn digest_of(r: &Rec) -> u64 {
@@ -72,19 +64,28 @@ pub fn nat_key(r: &Rec) -> u64 {
     if r.is_tcp() {
         let f = r.tcp_flags & (tcp::SYN | tcp::FIN | tcp::RST | tcp::ACK);
         let ack = if f & tcp::ACK != 0 { r.ack } else { 0 };
-        let h = mix(
-            u64::from(f) | u64::from(r.len) << 8,
-            u64::from(r.seq) << 32 | u64::from(ack),
-        );
-        mix(h, digest_of(r))
+        hash_words(
+            SEED_NAT,
+            &[
+                u64::from(f) | u64::from(r.len) << 8,
+                u64::from(r.seq) << 32 | u64::from(ack),
+                digest_of(r),
+            ],
+        )
     } else {
         let id = if r.has(bits::HAS_IP_ID) {
             u64::from(r.ip_id) | 1 << 20
         } else {
             0
         };
-        let h = mix(app_nat_safe(r.app()), u64::from(r.len) << 32 | digest_of(r));
-        mix(h, id | u64::from(r.has(bits::LATER_FRAGMENT)) << 24)
+        hash_words(
+            SEED_NAT,
+            &[
+                app_nat_safe(r.app()),
+                u64::from(r.len) << 32 | digest_of(r),
+                id | u64::from(r.has(bits::LATER_FRAGMENT)) << 24,
+            ],
+        )
     }
 }
 
@@ -96,9 +97,13 @@ pub fn content_key(r: &Rec) -> Option<u64> {
     }
     let app = if r.is_tcp() { 0 } else { app_nat_safe(r.app()) };
     let f = r.tcp_flags & (tcp::SYN | tcp::FIN | tcp::RST);
-    Some(mix(
-        mix(app, u64::from(f) | u64::from(r.len) << 8),
-        u64::from(r.digest) | 1 << 40,
+    Some(hash_words(
+        SEED_CONTENT,
+        &[
+            app,
+            u64::from(f) | u64::from(r.len) << 8,
+            u64::from(r.digest),
+        ],
     ))
 }
 

@@ -35,12 +35,12 @@ pub fn tcp_payload(link: Link, data: &[u8]) -> Option<&[u8]> {
     seg.get(tcp.slice().len()..)
 }
 
-/// FNV-1a: a stable 64-bit hash of a request line (stable across runs, so
-/// two indexes of the same captures agree).
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+/// A stable hash of a request line (capture's byte hasher: the same in
+/// every run, so two indexes of the same captures agree).
+fn line_hash(bytes: &[u8]) -> u64 {
+    let mut h = capture::hash::Hasher::new(0x9E37_79B9_7F4A_7C15);
+    h.bytes(bytes);
+    h.finish()
 }
 
 /// The message a payload starts, if any: (kind, value).
@@ -57,7 +57,7 @@ pub fn classify(p: &[u8]) -> Option<(MsgKind, u64)> {
         // The request line up to CR LF (or what the capture has of it):
         // what a proxy forwards unchanged.
         let end = p.windows(2).position(|w| w == b"\r\n").unwrap_or(p.len());
-        return Some((MsgKind::HttpRequest, fnv(&p[..end.min(2048)])));
+        return Some((MsgKind::HttpRequest, line_hash(&p[..end.min(2048)])));
     }
     if p.starts_with(b"HTTP/1.") && p.len() >= 12 {
         let code = std::str::from_utf8(&p[9..12]).ok()?.parse::<u64>().ok()?;

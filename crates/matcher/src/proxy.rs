@@ -28,9 +28,8 @@ use crate::methods;
 use crate::packets::PacketMatch;
 use crate::pairing::ConnPair;
 use crate::table::{Msg, MsgKind, PointTable};
-use index::{ClockModel, Endpoints, TranslationKind, TranslationSpec};
+use index::{ClockModel, TranslationKind, TranslationSpec};
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::net::SocketAddr;
 
 /// Links and message matches found across a full proxy.
 #[derive(Debug, Default)]
@@ -313,20 +312,11 @@ pub fn link(
     let mut links: Vec<_> = per_link.into_iter().collect();
     links.sort_unstable();
     for ((fa, fb), n) in links {
-        let (ka, kb) = (&ta.conns[fa as usize].key, &tb.conns[fb as usize].key);
-        let da = ta.conns[fa as usize].client_dir().unwrap_or(0);
-        let db = tb.conns[fb as usize].client_dir().unwrap_or(0);
-        let (a, b) = (
-            if da == 0 { *ka } else { ka.reversed() },
-            if db == 0 { *kb } else { kb.reversed() },
+        let (ca, cb) = (&ta.conns[fa as usize], &tb.conns[fb as usize]);
+        let ep = crate::endpoints(
+            &ca.key_from(ca.client_dir().unwrap_or(0)),
+            &cb.key_from(cb.client_dir().unwrap_or(0)),
         );
-        let ep = Endpoints {
-            ip_proto: 6,
-            a_src: SocketAddr::new(a.src_ip(), a.sport),
-            a_dst: SocketAddr::new(a.dst_ip(), a.dport),
-            b_src: SocketAddr::new(b.src_ip(), b.sport),
-            b_dst: SocketAddr::new(b.dst_ip(), b.dport),
-        };
         out.links.push(TranslationSpec {
             a: 0,
             b: 0,

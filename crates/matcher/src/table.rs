@@ -67,12 +67,6 @@ impl Rec {
     pub fn app(&self) -> u64 {
         u64::from(self.seq) << 32 | u64::from(self.ack)
     }
-    /// Sequence space the segment occupies (SYN and FIN count one).
-    pub fn seq_len(&self) -> u32 {
-        self.len
-            + u32::from(self.tcp_flags & tcp::SYN != 0)
-            + u32::from(self.tcp_flags & tcp::FIN != 0)
-    }
 }
 
 /// One connection (TCP) or flow (UDP, ICMP…, both directions) at a point.
@@ -97,6 +91,15 @@ impl Conn {
     /// Direction of the connection's client (the SYN's sender), if seen.
     pub fn client_dir(&self) -> Option<usize> {
         self.syn.map(|(_, d)| usize::from(d))
+    }
+
+    /// The 5-tuple with direction `dir`'s sender as the source.
+    pub fn key_from(&self, dir: usize) -> FlowKey {
+        if dir == 0 {
+            self.key
+        } else {
+            self.key.reversed()
+        }
     }
 }
 
@@ -134,8 +137,6 @@ pub struct PointTable {
     pub msgs: Vec<Msg>,
     pub first_ts: i64,
     pub last_ts: i64,
-    /// Frames from which no key could be taken (not IP, damaged).
-    pub unkeyed: u64,
     /// The capture ended in damaged data: what and where.
     pub truncated: Option<String>,
     /// Per frame the index's check value; handed to the index builder
@@ -209,13 +210,10 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
                 }
                 rec
             }
-            None => {
-                t.unkeyed += 1;
-                Rec {
-                    conn: NO_CONN,
-                    ..Rec::default()
-                }
-            }
+            None => Rec {
+                conn: NO_CONN,
+                ..Rec::default()
+            },
         };
         t.recs.push(rec);
         t.ts.push(p.ts_ns);

@@ -58,9 +58,14 @@ fn join(left: &PairMatches, right: &PairMatches, m_frames: usize) -> Vec<PacketM
     // one-to-many link next to it (a GSO packet) would spread it over all
     // its segments: only the first segment (lowest frame) carries that byte.
     let anchor = |m: &PacketMatch| m.method == methods::HTTP || m.method == methods::TURNS;
-    let mut first_left: Vec<(u32, u32)> = left.matches.iter().map(|l| (l.b, l.a)).collect();
-    first_left.sort_unstable();
-    first_left.dedup_by_key(|x| x.0);
+    // (middle frame, lowest left frame), needed only when the right side
+    // has anchors.
+    let mut first_left: Vec<(u32, u32)> = Vec::new();
+    if right.matches.iter().any(anchor) {
+        first_left = left.matches.iter().map(|l| (l.b, l.a)).collect();
+        first_left.sort_unstable();
+        first_left.dedup_by_key(|x| x.0);
+    }
     let first_of = |m: u32| {
         first_left
             .binary_search_by_key(&m, |x| x.0)
@@ -70,18 +75,18 @@ fn join(left: &PairMatches, right: &PairMatches, m_frames: usize) -> Vec<PacketM
     let mut out = Vec::new();
     for l in &left.matches {
         let m = l.b as usize;
-        for &n in &by_m[start[m] as usize..start[m + 1] as usize] {
+        let here = &by_m[start[m] as usize..start[m + 1] as usize];
+        let first_right = if anchor(l) {
+            here.iter().map(|&q| right.matches[q as usize].b).min()
+        } else {
+            None
+        };
+        for &n in here {
             let r = &right.matches[n as usize];
             if anchor(r) && first_of(l.b) != Some(l.a) {
                 continue;
             }
-            if anchor(l)
-                && by_m[start[m] as usize..start[m + 1] as usize]
-                    .iter()
-                    .map(|&q| right.matches[q as usize].b)
-                    .min()
-                    != Some(r.b)
-            {
+            if anchor(l) && first_right != Some(r.b) {
                 continue;
             }
             out.push(PacketMatch {
