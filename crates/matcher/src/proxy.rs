@@ -46,6 +46,8 @@ struct Start {
     ts: i64,
     /// Sent by the connection's client (request side).
     from_client: bool,
+    /// TCP payload length of the packet.
+    len: u32,
     msg: Msg,
 }
 
@@ -81,6 +83,7 @@ fn starts(t: &PointTable, paired: &FxHashSet<u32>) -> Vec<Start> {
                 rec: m.rec,
                 ts: t.time(m.rec),
                 from_client: r.dir() == d,
+                len: r.len,
                 msg: *m,
             })
         })
@@ -95,9 +98,17 @@ fn is_response(s: &Start) -> bool {
     !s.from_client && matches!(s.msg.kind, MsgKind::HttpResponse | MsgKind::Tls) && tls_data(s)
 }
 
-/// TLS: only application data records (content type 23) carry messages.
+/// The shortest TLS packet that can start an HTTP message: a 5-byte record
+/// header, the smallest request or status line ("GET / HTTP/1.1\r\n",
+/// 16 bytes) and the least AEAD overhead (TLS 1.3: content type byte and a
+/// 16-byte tag).  Shorter application-data records are something else —
+/// TLS 1.3 encrypts its close_notify alert as one (24 bytes on the wire).
+const MIN_TLS_MESSAGE: u32 = 5 + 16 + 17;
+
+/// TLS: only application data records (content type 23) long enough to
+/// hold an HTTP message start carry messages.
 fn tls_data(s: &Start) -> bool {
-    s.msg.kind != MsgKind::Tls || s.msg.value == 23
+    s.msg.kind != MsgKind::Tls || (s.msg.value == 23 && s.len >= MIN_TLS_MESSAGE)
 }
 
 /// The offset (B − A) as the mode of back-minus-front request times, in

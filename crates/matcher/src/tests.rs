@@ -424,3 +424,43 @@ fn full_proxy_links_requests_by_request_line_and_time() {
     );
     assert_eq!(p.links.len(), 2);
 }
+
+#[test]
+fn tls_close_notify_is_no_request() {
+    // Front: a TLS request (155 bytes) on one connection, then another
+    // connection's TLS 1.3 close_notify (an application-data record of 24
+    // bytes on the wire) just before the proxy forwards the request.  The
+    // request is the one forwarded, not the later, shorter record.
+    let get = crate::payload::classify(b"GET /b HTTP/1.1\r\n\r\n")
+        .unwrap()
+        .1;
+    let (f1, d1) = conn((ip("10.0.0.5"), 40001), (ip("192.0.2.70"), 443), 6, Some(1));
+    let (f2, d2) = conn((ip("10.0.0.6"), 40002), (ip("192.0.2.70"), 443), 6, Some(1));
+    let (b1, e1) = conn(
+        (ip("192.0.2.129"), 50001),
+        (ip("192.0.2.140"), 80),
+        6,
+        Some(1),
+    );
+    let on = |(t, mut r): (i64, Rec), c: u32| {
+        r.conn = c;
+        (t, r)
+    };
+    let fa = vec![
+        on(seg(1000, d1, true, ACK | PSH, 2, 1, 155, 1, 1, 1), 0),
+        on(seg(1100, d2, true, ACK | PSH, 2, 1, 24, 2, 1, 1), 1),
+    ];
+    let fb = vec![on(
+        seg(1_000_000 + 1150, e1, true, ACK | PSH, 2, 1, 225, 3, 1, 1),
+        0,
+    )];
+    let msg = |rec: u32, kind: MsgKind, value: u64| Msg { rec, kind, value };
+    let mut ta = PointTable::from_parts(fa, vec![f1, f2]);
+    ta.msgs = vec![msg(0, MsgKind::Tls, 23), msg(1, MsgKind::Tls, 23)];
+    let mut tb = PointTable::from_parts(fb, vec![b1]);
+    tb.msgs = vec![msg(0, MsgKind::HttpRequest, get)];
+    let clock = index::ClockModel::new(1_000_000_000, 0, T0);
+    let p = proxy::link(&ta, &tb, &[], Some(&clock), 2_000_000_000);
+    let got: Vec<(u32, u32)> = p.matches.iter().map(|m| (m.a, m.b)).collect();
+    assert_eq!(got, vec![(0, 0)]);
+}
