@@ -130,6 +130,7 @@ impl PcapReader {
         let orig_len = raw.orig_len;
         let start = src.pos() + RECORD_HEADER_LEN;
         src.advance(total);
+        src.prefetch_next_record();
         self.frame = self.frame.wrapping_add(1);
         Ok(Some(Record {
             frame: self.frame,

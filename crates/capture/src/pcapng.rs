@@ -286,6 +286,7 @@ impl NgReader {
             };
             src.advance(len);
             if let Some(r) = rec {
+                src.prefetch_next_record();
                 return Ok(Some(r));
             }
         }
