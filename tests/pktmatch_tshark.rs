@@ -266,7 +266,7 @@ fn expected_fields(s: &Session, point: u16, frame: u32) -> Vec<String> {
     let mut offsets = Vec::new();
     let mut translations = Vec::new();
     for peer in &peers {
-        if let Some(model) = ix.clock(point, peer.point) {
+        if let Some(model) = ix.clock_at(point, frame, peer.point) {
             corrected.push(seconds(index::corrected_delta(
                 peer.delta_raw_ns,
                 this_ts,
@@ -506,7 +506,7 @@ fn filters_on_every_field_select_what_the_index_says() {
             "pktmatch.delta_corrected > 0.0001".into(),
             select(&|n| {
                 peers(n).iter().any(|p| {
-                    ix.corrected_delta(wan, p, ts(n))
+                    ix.corrected_delta(wan, n, p, ts(n))
                         .is_some_and(|d| d > 100_000)
                 })
             }),
@@ -515,7 +515,7 @@ fn filters_on_every_field_select_what_the_index_says() {
             "pktmatch.clock_offset < -90".into(),
             select(&|n| {
                 peers(n).iter().any(|p| {
-                    ix.clock(wan, p.point)
+                    ix.clock_at(wan, n, p.point)
                         .is_some_and(|m| m.difference_at(ts(n)) < -90_000_000_000)
                 })
             }),

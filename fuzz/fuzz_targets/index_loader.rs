@@ -7,7 +7,8 @@
 #![no_main]
 
 use index::{
-    export_csv, frame_check, ClockModel, Identification, Index, IndexBuilder, PairSpec, Tracker,
+    export_csv, frame_check, ClockModel, ClockSegment, Identification, Index, IndexBuilder,
+    PairSpec, Tracker,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -80,7 +81,8 @@ fn walk(ix: &Index<'_>) {
                 assert!((peer.point as usize) < n && peer.point != p);
                 assert!(peer.frame >= 1 && peer.frame <= ix.packets(peer.point));
                 let _ = (ix.method_name(peer.method), peer.confidence_percent());
-                let _ = ix.corrected_delta(p, &peer, ix.frame_time_ns(p, f).unwrap_or(0));
+                let _ = ix.corrected_delta(p, f, &peer, ix.frame_time_ns(p, f).unwrap_or(0));
+                let _ = ix.clock_at_time(p, ix.frame_time_ns(p, f).unwrap_or(0), peer.point);
                 peers_seen += 1;
             }
             for l in ix.lost(p, f) {
@@ -111,6 +113,19 @@ fn walk(ix: &Index<'_>) {
                 }
             }
             let _ = ix.clock(p, q);
+            let segs: Vec<ClockSegment> = ix.clock_segments(p, q).take(100).collect();
+            for w in segs.windows(2) {
+                assert!(w[1].a_from_frame > w[0].a_from_frame);
+                assert!(w[1].b_from_frame > w[0].b_from_frame);
+                let _ = w[1].step_from(&w[0]);
+            }
+            if let Some(s) = segs.first() {
+                assert_eq!((s.a_from_frame, s.b_from_frame), (1, 1));
+                assert_eq!(ix.pair(p, q).and_then(|r| r.clock()), Some(s.model));
+            }
+            for f in [0, 1, 2, packets / 2, packets, packets.saturating_add(1)] {
+                let _ = ix.clock_at(p, f, q);
+            }
             for t in ix.translations(p, q).take(100) {
                 assert_eq!((t.a(), t.b()), (p.min(q), p.max(q)));
                 let _ = (
@@ -208,7 +223,7 @@ fn build_and_read(script: &[u8]) {
         let op = s.u8();
         let (a, c) = ((s.u8() % points) as u16, (s.u8() % points) as u16);
         let (fa, fc) = (1 + s.u8() as u32 % 24, 1 + s.u8() as u32 % 24);
-        let r = match op % 5 {
+        let r = match op % 6 {
             0 | 1 => {
                 let r = b.add_match(a, fa, c, fc, s.i64(), s.u8(), s.u8());
                 if r.is_ok() {
@@ -234,6 +249,31 @@ fn build_and_read(script: &[u8]) {
                     lost_b_to_a: s.u32(),
                 },
             ),
+            5 => {
+                let n = s.u8() % 4;
+                let (mut fa, mut fb) = (1u32, 1u32);
+                let segs: Vec<ClockSegment> = (0..n)
+                    .map(|k| {
+                        if k > 0 {
+                            fa += s.u8() as u32 % 8;
+                            fb += s.u8() as u32 % 8;
+                        }
+                        ClockSegment {
+                            a_from_frame: fa,
+                            b_from_frame: fb,
+                            from_ns: s.i64(),
+                            model: ClockModel::new(
+                                s.i64(),
+                                (s.u32() as i32 % 1_000_000) as i64,
+                                s.i64(),
+                            ),
+                            offset_error_ns: s.u32() as u64,
+                            before_ns: s.i64(),
+                        }
+                    })
+                    .collect();
+                b.set_clock_segments(a, c, &segs)
+            }
             _ => b.set_method(s.u8(), if op & 8 == 0 { "m" } else { "x,y" }),
         };
         let _ = r.map_err(|e| e.to_string());

@@ -3,6 +3,7 @@
 use crate::header::{self, entry_field, kind};
 use crate::lost::Lost;
 use crate::peers::Peer;
+use crate::segments::{self, ClockSegment};
 use crate::strings::Blob;
 use crate::translations::TranslationSpec;
 use crate::{
@@ -54,6 +55,9 @@ pub enum BuildError {
     DuplicateLabel { label: String },
     /// A drift beyond ±DRIFT_LIMIT_PPB cannot be stored.
     DriftOutOfRange { drift_ppb: i64 },
+    /// Clock segments out of order: the first must start at frames 1, the
+    /// others at strictly later frames at both points.
+    BadClockSegments { a: u16, b: u16, segment: usize },
     /// A size limit of the format (4 GiB of strings, 2^32-1 frames or peer
     /// entries per point): `what`.
     TooLarge { what: &'static str },
@@ -89,6 +93,11 @@ impl fmt::Display for BuildError {
                 f,
                 "drift {drift_ppb} ppb is beyond ±{} ppb",
                 crate::DRIFT_LIMIT_PPB
+            ),
+            BuildError::BadClockSegments { a, b, segment } => write!(
+                f,
+                "clock segment {segment} of pair ({a}, {b}): the first segment starts at \
+                 frames 1, each other one at later frames than the one before, at both points"
             ),
             BuildError::TooLarge { what } => write!(f, "too large for the index format: {what}"),
         }
@@ -132,6 +141,8 @@ pub struct IndexBuilder {
     created_ns: i64,
     points: Vec<PointData>,
     pairs: BTreeMap<(u16, u16), PairSpec>,
+    /// Pairs whose clocks stepped: their segments (at least two).
+    clock_segments: BTreeMap<(u16, u16), Vec<ClockSegment>>,
     matches: Vec<Match>,
     /// `matches` is sorted and free of duplicates ([`IndexBuilder::prepare`]):
     /// writing needs no sorted copy.
@@ -161,6 +172,7 @@ impl IndexBuilder {
             created_ns,
             points: Vec::new(),
             pairs: BTreeMap::new(),
+            clock_segments: BTreeMap::new(),
             matches: Vec::new(),
             prepared: false,
             lost: Vec::new(),
@@ -348,6 +360,69 @@ impl IndexBuilder {
         Ok(())
     }
 
+    /// Sets (or, with fewer than two segments, clears) the clock segments
+    /// of pair (a, b), a < b, whose clocks stepped: the segments in order,
+    /// the first starting at frames 1, the first frames strictly
+    /// increasing at both points.  The pair's PAIRS record (made if
+    /// missing) holds the first segment's model and bound.  Segments naming
+    /// frames a point does not have when the index is written are left out.
+    pub fn set_clock_segments(
+        &mut self,
+        a: u16,
+        b: u16,
+        segments: &[ClockSegment],
+    ) -> Result<(), BuildError> {
+        self.point_ref(a)?;
+        self.point_ref(b)?;
+        if a == b {
+            return Err(BuildError::SamePoint { point: a });
+        }
+        if a > b {
+            return Err(BuildError::PairOrder { a, b });
+        }
+        if segments.len() < 2 {
+            self.clock_segments.remove(&(a, b));
+            return Ok(());
+        }
+        for (k, s) in segments.iter().enumerate() {
+            let d = s.model.drift_ppb();
+            if d.abs() >= crate::DRIFT_LIMIT_PPB {
+                return Err(BuildError::DriftOutOfRange { drift_ppb: d });
+            }
+            let in_order = match k {
+                0 => s.a_from_frame == 1 && s.b_from_frame == 1,
+                _ => {
+                    let p = &segments[k - 1];
+                    s.a_from_frame > p.a_from_frame && s.b_from_frame > p.b_from_frame
+                }
+            };
+            if !in_order {
+                return Err(BuildError::BadClockSegments { a, b, segment: k });
+            }
+        }
+        let first = segments[0];
+        let rec = self.pairs.entry((a, b)).or_default();
+        rec.clock = Some(first.model);
+        rec.offset_error_ns = first.offset_error_ns;
+        self.clock_segments.insert((a, b), segments.to_vec());
+        Ok(())
+    }
+
+    /// The segments of (a, b) that the index can hold (every first frame a
+    /// frame of its point), if the pair has some.
+    fn writable_segments(&self, a: u16, b: u16) -> Option<&[ClockSegment]> {
+        let segs = self.clock_segments.get(&(a, b))?;
+        let frames = |p: u16| {
+            self.points
+                .get(p as usize)
+                .map_or(0, |d| d.checks.len() as u32)
+                .max(1)
+        };
+        segs.iter()
+            .all(|s| s.a_from_frame <= frames(a) && s.b_from_frame <= frames(b))
+            .then_some(segs.as_slice())
+    }
+
     /// Adds a match: frame `frame_a` of `point_a` and frame `frame_b` of
     /// `point_b` carry the same packet; `delta_raw_ns` = time at b − time at
     /// a as captured; `confidence` 0-255 ↔ 0-100 %.  Either point may come
@@ -508,9 +583,25 @@ impl IndexBuilder {
         let mut prs = Vec::new();
         prs.extend_from_slice(&(self.pairs.len() as u32).to_le_bytes());
         prs.extend_from_slice(&(pairs::field::LEN as u32).to_le_bytes());
+        // CLOCK_SEGMENTS, when a pair's clocks stepped; its PAIRS record
+        // repeats the first segment.
+        let mut segs = Vec::new();
+        segs.extend_from_slice(&0u32.to_le_bytes());
+        segs.extend_from_slice(&(segments::field::LEN as u32).to_le_bytes());
+        let mut seg_count = 0u32;
         for (&(a, b), spec) in &self.pairs {
-            pairs::write_record(&mut prs, a, b, spec);
+            let mut spec = *spec;
+            if let Some(list) = self.writable_segments(a, b) {
+                spec.clock = Some(list[0].model);
+                spec.offset_error_ns = list[0].offset_error_ns;
+                for s in list {
+                    segments::write_record(&mut segs, a, b, s);
+                    seg_count += 1;
+                }
+            }
+            pairs::write_record(&mut prs, a, b, &spec);
         }
+        segs[..4].copy_from_slice(&seg_count.to_le_bytes());
 
         // TRANSLATIONS (stable sort: each pair's records in the order added)
         let mut tr_sorted: Vec<&TranslationSpec> = self.translations.iter().collect();
@@ -613,7 +704,7 @@ impl IndexBuilder {
 
         // Layout: header, section table, sections 8-aligned.
         let strings = blob.text.into_bytes();
-        let lens: [(u32, u64); 9] = [
+        let mut lens: Vec<(u32, u64)> = vec![
             (kind::POINTS, pts.len() as u64),
             (kind::METHODS, meth.len() as u64),
             (kind::PAIRS, prs.len() as u64),
@@ -624,6 +715,9 @@ impl IndexBuilder {
             (kind::PEERS, peers_len),
             (kind::LOST, lst.len() as u64),
         ];
+        if seg_count > 0 {
+            lens.push((kind::CLOCK_SEGMENTS, segs.len() as u64));
+        }
         let table_end = header::field::LEN + lens.len() * entry_field::ENTRY_LEN;
         let mut offsets = Vec::with_capacity(lens.len());
         let mut at = align8(table_end as u64);
@@ -708,6 +802,7 @@ impl IndexBuilder {
                     }
                 }
                 kind::LOST => w.write_all(&lst)?,
+                kind::CLOCK_SEGMENTS => w.write_all(&segs)?,
                 _ => unreachable!("section {i} has a kind listed above"),
             }
             w.write_all(&buf)?;

@@ -10,7 +10,8 @@
 //! * points by label, frames 1-based;
 //! * delta_raw_ns = time at b − time at a as captured (integer ns);
 //! * delta_corrected_ns = [`crate::corrected_delta`] with the pair's clock
-//!   model and frame_a's time from FRAME_TIMES; empty when the pair has no
+//!   model in force at frame_a (its clock segment, when the clocks stepped)
+//!   and frame_a's time from FRAME_TIMES; empty when the pair has no
 //!   model or the index no FRAME_TIMES;
 //! * method = its name from METHODS, or `method-<id>` when not named;
 //! * confidence = CONFIDENCE / 255 with three decimals (0.000-1.000).
@@ -57,7 +58,7 @@ pub fn export_csv<W: Write>(index: &Index<'_>, writer: W) -> io::Result<u64> {
                     peer.frame,
                     peer.delta_raw_ns
                 )?;
-                if let Some(m) = index.clock(ai, peer.point) {
+                if let Some(m) = index.clock_at(ai, frame, peer.point) {
                     let t = *ts.get_or_insert_with(|| index.frame_time_ns(ai, frame));
                     if let Some(t) = t {
                         write!(w, "{}", clock::corrected_delta(peer.delta_raw_ns, t, &m))?;

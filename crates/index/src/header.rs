@@ -3,7 +3,7 @@
 //! ```text
 //!  0  8  MAGIC          "PKTMIDX\0"
 //!  8  2  VERSION_MAJOR  1; a reader refuses a larger one
-//! 10  2  VERSION_MINOR  0; readers accept any minor of their major
+//! 10  2  VERSION_MINOR  1 (1.1 added CLOCK_SEGMENTS); readers accept any minor of their major
 //! 12  4  FLAGS          bits 0-15 compatible (ignored when unknown),
 //!                       bits 16-31 incompatible (refused when unknown); none defined
 //! 16  8  TOTAL_LEN      length of the whole file
@@ -30,7 +30,7 @@ pub const MAGIC: [u8; 8] = *b"PKTMIDX\0";
 /// The format version this crate writes and reads.
 pub const VERSION_MAJOR: u16 = 1;
 /// The minor version written (readers of major 1 read any minor).
-pub const VERSION_MINOR: u16 = 0;
+pub const VERSION_MINOR: u16 = 1;
 
 /// Byte ranges of the header fields.
 pub mod field {
@@ -84,8 +84,10 @@ pub mod kind {
     pub const LOST: u32 = 7;
     pub const TRANSLATIONS: u32 = 8;
     pub const METHODS: u32 = 9;
+    /// Format 1.1.
+    pub const CLOCK_SEGMENTS: u32 = 10;
 
-    /// Every kind of format 1.0 with its name.
+    /// Every kind of format 1.1 with its name.
     pub const ALL: &[(u32, &str)] = &[
         (STRINGS, "STRINGS"),
         (POINTS, "POINTS"),
@@ -96,6 +98,7 @@ pub mod kind {
         (LOST, "LOST"),
         (TRANSLATIONS, "TRANSLATIONS"),
         (METHODS, "METHODS"),
+        (CLOCK_SEGMENTS, "CLOCK_SEGMENTS"),
     ];
 
     /// The sections every index has (the others may be left out: empty).
@@ -118,6 +121,7 @@ pub mod kind {
             LOST => "LOST section",
             TRANSLATIONS => "TRANSLATIONS section",
             METHODS => "METHODS section",
+            CLOCK_SEGMENTS => "CLOCK_SEGMENTS section",
             _ => "unknown section",
         }
     }
@@ -398,7 +402,7 @@ mod tests {
     fn fields() {
         let v = file(&[(kind::STRINGS, 0, 72, 8)], 8);
         let h = Header::new_checked(&v).unwrap();
-        assert_eq!(h.version(), (1, 0));
+        assert_eq!(h.version(), (1, 1));
         assert_eq!(h.flags(), 0);
         assert_eq!(h.total_len(), 80);
         assert_eq!(h.created_ns(), 42);

@@ -20,7 +20,8 @@
 //! * [`frame_check`] is the per-frame check hash; [`Index::identify`] and
 //!   [`Tracker`] apply the identification and staleness rules.
 //! * [`ClockModel`] and [`corrected_delta`] turn raw time differences into
-//!   corrected ones.
+//!   corrected ones; a pair whose clocks stepped has several
+//!   [`ClockSegment`]s ([`Index::clock_at`] picks the one of a frame).
 //! * [`export_csv`] writes the matches in the CSV form other tools read.
 //!
 //! Each section has its own module with a `field` module of byte ranges.  The
@@ -38,6 +39,7 @@ pub mod pairs;
 pub mod peers;
 pub mod points;
 mod reader;
+pub mod segments;
 pub mod strings;
 pub mod times;
 pub mod translations;
@@ -53,6 +55,7 @@ pub use pairs::Pair;
 pub use peers::{bytes_per_packet, Peer, Peers};
 pub use points::Point;
 pub use reader::Index;
+pub use segments::ClockSegment;
 pub use translations::{Endpoints, SeqOffsets, Translation, TranslationKind, TranslationSpec};
 
 use std::fmt;
@@ -266,7 +269,9 @@ impl<'a> Table<'a> {
         if stride < min_record as u64 {
             return Err(sec.invalid(
                 table_field::RECORD_LEN.start,
-                format!("record length {stride} is below the {min_record} bytes of format 1.0"),
+                format!(
+                    "record length {stride} is below the {min_record} bytes the format defines"
+                ),
             ));
         }
         let len = count
@@ -325,7 +330,7 @@ mod tests {
         let words = [
             "0A0D0D0A",
             "empty file",
-            "version 2.1 is newer than this reader (1.0)",
+            "version 2.1 is newer than this reader (1.1)",
             "newer pktmatch",
             "truncated, needs 100 bytes, only 50 there",
             "PEERS section at byte 4096: first[12] = 900 beyond the 512 peer entries",
@@ -376,7 +381,7 @@ mod tests {
         let e = Table::check(sec, 8).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "T at byte 104: record length 4 is below the 8 bytes of format 1.0"
+            "T at byte 104: record length 4 is below the 8 bytes the format defines"
         );
         let short = Sec {
             bytes: &b[..15],

@@ -6,10 +6,11 @@ use crate::lost::LostIter;
 use crate::pairs::Pair;
 use crate::peers::{Peer, Peers};
 use crate::points::Point;
+use crate::segments::ClockSegment;
 use crate::translations::Translation;
 use crate::{
-    checks, clock, le32, lost, methods, pairs, peers, points, strings, times, translations,
-    ClockModel, Error, Result, Sec, Table,
+    checks, clock, le32, lost, methods, pairs, peers, points, segments, strings, times,
+    translations, ClockModel, Error, Result, Sec, Table,
 };
 
 /// Where one point's data lies in the per-frame sections.
@@ -45,6 +46,7 @@ pub struct Index<'a> {
     firsts: &'a [u8],
     peers: &'a [u8],
     pairs: Table<'a>,
+    segments: Table<'a>,
     lost: &'a [u8],
     translations: Table<'a>,
     methods: &'a [u8],
@@ -101,6 +103,10 @@ impl<'a> Index<'a> {
             Some(s) => pairs::check(s, pts.count)?,
             None => Table::default(),
         };
+        let segments = match find(kind::CLOCK_SEGMENTS) {
+            Some(s) => segments::check(s, &pairs, &packets)?,
+            None => Table::default(),
+        };
         let labelled: Vec<(u32, &str)> = meta.iter().map(|m| (m.0, m.2)).collect();
         let peers = peers::check(require(kind::PEERS)?, &labelled)?;
         let (lost_points, lost) = match find(kind::LOST) {
@@ -139,6 +145,7 @@ impl<'a> Index<'a> {
             firsts: peers.firsts,
             peers: peers.entries,
             pairs,
+            segments,
             lost,
             translations,
             methods,
@@ -259,16 +266,103 @@ impl<'a> Index<'a> {
         (0..t.count).map(move |i| Pair::new(t.record(i)))
     }
 
-    /// The clock model from `this` point to `peer` (inverted when this > peer).
+    /// The clock model from `this` point to `peer` (inverted when this >
+    /// peer): the PAIRS record's, which is the first segment's when the
+    /// clocks stepped.  [`Index::clock_at`] gives the model of a frame.
     pub fn clock(&self, this: u16, peer: u16) -> Option<ClockModel> {
         let m = self.pair(this, peer)?.clock()?;
         Some(if this < peer { m } else { m.inverse() })
     }
 
-    /// The corrected delta of a peer of a frame of `point` whose time stamp
-    /// is `this_ts_ns` (None without a clock model for the pair).
-    pub fn corrected_delta(&self, point: u16, peer: &Peer, this_ts_ns: i64) -> Option<i64> {
-        let m = self.clock(point, peer.point)?;
+    /// The clock segments of pair (a, b), either order, oriented from the
+    /// lower point to the higher (as stored): empty when the pair has no
+    /// step (its PAIRS record is then the whole model).
+    pub fn clock_segments(
+        &self,
+        a: u16,
+        b: u16,
+    ) -> impl ExactSizeIterator<Item = ClockSegment> + 'a {
+        let t = self.segments;
+        segments::range(&t, a.min(b), a.max(b)).map(move |i| ClockSegment::read(t.record(i)))
+    }
+
+    /// The clock model from `this` to `peer` in force at frame `frame` of
+    /// `this` (the segment whose first frame at `this` is the last one not
+    /// after it; [`Index::clock`] when the pair has no step).
+    pub fn clock_at(&self, this: u16, frame: u32, peer: u16) -> Option<ClockModel> {
+        let m = self.clock(this, peer)?;
+        let lower = this < peer;
+        let seg = self
+            .clock_segments(this, peer)
+            .take_while(|s| {
+                let from = if lower {
+                    s.a_from_frame
+                } else {
+                    s.b_from_frame
+                };
+                from <= frame
+            })
+            .last();
+        Some(match seg {
+            Some(s) if lower => s.model,
+            Some(s) => s.model.inverse(),
+            None => m,
+        })
+    }
+
+    /// The clock model from `this` to `peer` for a time stamp `ts_ns` of
+    /// `this` when the frame is not known: the segment whose frames at
+    /// `this` (their FRAME_TIMES) span `ts_ns`, the later one where two
+    /// do (after a step backwards of this point's clock, the repeated
+    /// readings); else the last one starting before it.  [`Index::clock_at`]
+    /// is exact.
+    pub fn clock_at_time(&self, this: u16, ts_ns: i64, peer: u16) -> Option<ClockModel> {
+        let m = self.clock(this, peer)?;
+        let lower = this < peer;
+        let segs: Vec<ClockSegment> = self.clock_segments(this, peer).collect();
+        let from = |s: &ClockSegment| {
+            if lower {
+                s.a_from_frame
+            } else {
+                s.b_from_frame
+            }
+        };
+        let start = |k: usize| {
+            let s = &segs[k];
+            self.frame_time_ns(this, from(s)).unwrap_or(if lower {
+                s.from_ns
+            } else {
+                s.model.peer_time(s.from_ns)
+            })
+        };
+        let end = |k: usize| {
+            let last = segs
+                .get(k + 1)
+                .map_or(self.packets(this), |n| from(n).saturating_sub(1));
+            self.frame_time_ns(this, last).unwrap_or(i64::MAX)
+        };
+        let k = (0..segs.len())
+            .rev()
+            .find(|&k| start(k) <= ts_ns && ts_ns <= end(k))
+            .or_else(|| (0..segs.len()).rev().find(|&k| start(k) <= ts_ns));
+        Some(match k.map(|k| segs[k]) {
+            Some(s) if lower => s.model,
+            Some(s) => s.model.inverse(),
+            None => m,
+        })
+    }
+
+    /// The corrected delta of a peer of frame `frame` of `point`, whose
+    /// time stamp is `this_ts_ns`, with the clock segment of that frame
+    /// (None without a clock model for the pair).
+    pub fn corrected_delta(
+        &self,
+        point: u16,
+        frame: u32,
+        peer: &Peer,
+        this_ts_ns: i64,
+    ) -> Option<i64> {
+        let m = self.clock_at(point, frame, peer.point)?;
         Some(clock::corrected_delta(peer.delta_raw_ns, this_ts_ns, &m))
     }
 

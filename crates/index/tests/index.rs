@@ -16,7 +16,7 @@ use index::{
 fn round_trip() {
     let s = session(40);
     let ix = Index::load(&s.bytes).unwrap();
-    assert_eq!(ix.version(), (1, 0));
+    assert_eq!(ix.version(), (1, 1));
     assert_eq!(ix.created_ns(), T0 - 1);
     assert_eq!(ix.flags(), 0);
     assert_eq!(ix.as_bytes().len(), s.bytes.len());
@@ -570,11 +570,11 @@ fn foreign_and_newer_files() {
     let mut b = s.bytes.clone();
     b[8] = 2;
     let e = Index::load(&b).unwrap_err();
-    assert_eq!(e, Error::NewerVersion { major: 2, minor: 0 });
+    assert_eq!(e, Error::NewerVersion { major: 2, minor: 1 });
     assert!(e.is_newer_format());
     assert!(e
         .to_string()
-        .contains("format version 2.0 is newer than this reader (1.0)"));
+        .contains("format version 2.1 is newer than this reader (1.1)"));
     // Newer minor with an extra unknown section: read, the section skipped.
     let mut secs = sections(&s.bytes);
     secs.insert(2, (1000, 0, vec![0xAB; 13]));
@@ -665,7 +665,7 @@ fn longer_records_from_a_newer_minor() {
 fn error_messages_name_the_place() {
     let s = session(4);
     let secs = sections(&s.bytes);
-    let b = assemble(&secs, 1, 0);
+    let b = assemble(&secs, 1, 1);
     assert!(
         b == s.bytes,
         "assemble() does not lay sections out as the builder does"
@@ -765,7 +765,7 @@ fn corrected_delta_through_the_index() {
     for p in 0..4u16 {
         for (i, f) in s.frames[p as usize].iter().enumerate() {
             for peer in ix.peers(p, i as u32 + 1) {
-                let c = ix.corrected_delta(p, &peer, f.ts).unwrap();
+                let c = ix.corrected_delta(p, i as u32 + 1, &peer, f.ts).unwrap();
                 let truth = TRANSIT[peer.point as usize] - TRANSIT[p as usize];
                 // Seen from a drifting clock the transit is in that clock's
                 // units: within 25 ppm of 95 µs plus rounding.

@@ -75,13 +75,20 @@ impl std::fmt::Display for PointSummary {
     }
 }
 
-/// The comment of one peer link of frame (point, ts_ns).
-pub fn match_comment(ix: &Index<'_>, point: u16, ts_ns: i64, peer: &index::Peer) -> String {
+/// The comment of one peer link of frame `frame` of `point`, whose time
+/// stamp is `ts_ns`.
+pub fn match_comment(
+    ix: &Index<'_>,
+    point: u16,
+    frame: u32,
+    ts_ns: i64,
+    peer: &index::Peer,
+) -> String {
     let label = ix.point(peer.point).map_or("?", |p| p.label());
     let method = ix
         .method_name(peer.method)
         .map_or_else(|| format!("method-{}", peer.method), str::to_owned);
-    let corrected = match ix.corrected_delta(point, peer, ts_ns) {
+    let corrected = match ix.corrected_delta(point, frame, peer, ts_ns) {
         Some(c) => format!(" (corrected {})", units::duration(c)),
         None => String::new(),
     };
@@ -250,6 +257,7 @@ fn annotate_point(
                 options.push(EnhancedPacketOption::Comment(Cow::Owned(match_comment(
                     ix,
                     point,
+                    packet.frame,
                     packet.ts_ns,
                     &peer,
                 ))));

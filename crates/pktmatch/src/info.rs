@@ -6,7 +6,11 @@
 //! `--json` is what scripts read; tests/lab/score.py takes it as its
 //! CLOCKS.json: `pairs: [{a, b, offset_ns, drift_ppm, reference_ns, ...}]`
 //! with a and b as point labels and `t_b = t_a + offset_ns + (t_a −
-//! reference_ns) × drift_ppm × 1e-6`, reference_ns on a's clock.
+//! reference_ns) × drift_ppm × 1e-6`, reference_ns on a's clock.  When a
+//! clock stepped inside the captures, those fields are the first segment's
+//! model (until the first step); `segments` has every segment's model and
+//! where it starts (frames at a and b, a's clock reading), `steps` each
+//! step's instant and size.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -89,8 +93,14 @@ pub struct PairInfo {
     pub drift_ppb: Option<i64>,
     /// On a's clock.
     pub reference_ns: Option<i64>,
-    /// Bound on the model's error over the captures.
+    /// Bound on the model's error over the captures (the first segment's
+    /// when the clocks stepped).
     pub offset_bound_ns: u64,
+    /// The clock model piece by piece, in frame order: one segment without
+    /// a step, none without a model.
+    pub segments: Vec<SegmentInfo>,
+    /// The clock steps found: where each segment after the first starts.
+    pub steps: Vec<StepInfo>,
     /// Packets matched (the indexer's count; the links counted when the
     /// index has no pair record).
     pub matched: u64,
@@ -102,6 +112,37 @@ pub struct PairInfo {
     pub lost_a_to_b: u64,
     pub lost_b_to_a: u64,
     pub translations: Vec<TranslationInfo>,
+}
+
+/// One segment of a pair's clock: from frame `a_from_frame` of a and
+/// `b_from_frame` of b on, t_b = t_a + offset_ns + (t_a − reference_ns) ×
+/// drift_ppm × 1e-6.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentInfo {
+    pub a_from_frame: u32,
+    pub b_from_frame: u32,
+    /// a's clock reading where the segment starts (its first frame's time
+    /// stamp; the first segment: the reference).
+    pub from_ns: i64,
+    /// t_b − t_a at from_ns.
+    pub offset_at_start_ns: i64,
+    pub offset_ns: i64,
+    pub drift_ppm: f64,
+    pub drift_ppb: i64,
+    pub reference_ns: i64,
+    pub offset_bound_ns: u64,
+}
+
+/// A clock step: between a's clock readings `before_ns` (the last frame
+/// matched before it) and `at_ns` (frame `a_frame` of a, `b_frame` of b,
+/// the first after it) the clock difference b − a changes by `size_ns`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepInfo {
+    pub at_ns: i64,
+    pub before_ns: i64,
+    pub a_frame: u32,
+    pub b_frame: u32,
+    pub size_ns: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -201,6 +242,17 @@ pub fn gather(
         let by_method = links.get(&(a, b));
         let link_total: u64 = by_method.map_or(0, |m| m.values().sum());
         let lost = |x: u16, y: u16| lost_counts.get(&(x, y)).copied().unwrap_or(0);
+        let mut segs: Vec<index::ClockSegment> = ix.clock_segments(a, b).collect();
+        if let (true, Some(m), Some(r)) = (segs.is_empty(), clock, rec) {
+            segs.push(index::ClockSegment {
+                a_from_frame: 1,
+                b_from_frame: 1,
+                from_ns: m.reference_ns(),
+                model: m,
+                offset_error_ns: r.offset_error_ns(),
+                before_ns: 0,
+            });
+        }
         pairs.push(PairInfo {
             a: label(a),
             b: label(b),
@@ -212,6 +264,30 @@ pub fn gather(
             drift_ppb: clock.map(|m| m.drift_ppb()),
             reference_ns: clock.map(|m| m.reference_ns()),
             offset_bound_ns: rec.map_or(0, |r| r.offset_error_ns()),
+            segments: segs
+                .iter()
+                .map(|s| SegmentInfo {
+                    a_from_frame: s.a_from_frame,
+                    b_from_frame: s.b_from_frame,
+                    from_ns: s.from_ns,
+                    offset_at_start_ns: s.model.difference_at(s.from_ns),
+                    offset_ns: s.model.offset_ns(),
+                    drift_ppm: s.model.drift_ppb() as f64 / 1000.0,
+                    drift_ppb: s.model.drift_ppb(),
+                    reference_ns: s.model.reference_ns(),
+                    offset_bound_ns: s.offset_error_ns,
+                })
+                .collect(),
+            steps: segs
+                .windows(2)
+                .map(|w| StepInfo {
+                    at_ns: w[1].from_ns,
+                    before_ns: w[1].before_ns,
+                    a_frame: w[1].a_from_frame,
+                    b_frame: w[1].b_from_frame,
+                    size_ns: w[1].step_from(&w[0]),
+                })
+                .collect(),
             matched: rec.map_or(link_total, |r| u64::from(r.matched())),
             links: link_total,
             methods: by_method
@@ -320,6 +396,33 @@ pub fn text(info: &Info) -> String {
             _ => {
                 let _ = writeln!(o, "    clock         no model (deltas are raw)");
             }
+        }
+        // Steps: the line above holds until the first; each later segment
+        // where it starts.
+        for (st, seg) in q.steps.iter().zip(q.segments.iter().skip(1)) {
+            let _ = writeln!(
+                o,
+                "    clock step    {} between {} and {} on {}'s clock (from {} frame {}, {} \
+                 frame {})",
+                units::duration(st.size_ns),
+                units::datetime(st.before_ns),
+                units::time_of_day(st.at_ns),
+                q.a,
+                q.a,
+                st.a_frame,
+                q.b,
+                st.b_frame
+            );
+            let _ = writeln!(
+                o,
+                "                  from there {} = {} {}, drift {:+.3} ppm, error bound ±{}",
+                q.b,
+                q.a,
+                units::duration(seg.offset_at_start_ns),
+                seg.drift_ppm,
+                units::duration(seg.offset_bound_ns.min(i64::MAX as u64) as i64)
+                    .trim_start_matches('+'),
+            );
         }
         let methods: Vec<String> = q.methods.iter().map(|(m, n)| format!("{m} {n}")).collect();
         let _ = writeln!(

@@ -140,7 +140,9 @@ fn lab_copies_keep_every_frame_and_name_every_match() {
             let frame = i as u32 + 1;
             let mut want: Vec<String> = ix
                 .peers(p as u16, frame)
-                .map(|peer| pktmatch::annotate::match_comment(&ix, p as u16, t.ts[p][i], &peer))
+                .map(|peer| {
+                    pktmatch::annotate::match_comment(&ix, p as u16, frame, t.ts[p][i], &peer)
+                })
                 .collect();
             want.extend(
                 ix.lost(p as u16, frame)

@@ -291,7 +291,7 @@ pub fn walk(ix: &index::Index<'_>) -> usize {
         for f in 0..=packets.saturating_add(1).min(10_000) {
             let _ = (ix.check(p, f), ix.frame_time_ns(p, f), ix.verify(p, f, 0));
             for peer in ix.peers(p, f) {
-                let _ = ix.corrected_delta(p, &peer, 0);
+                let _ = ix.corrected_delta(p, f, &peer, 0);
                 let _ = ix.method_name(peer.method);
                 n += 1;
             }
@@ -303,6 +303,8 @@ pub fn walk(ix: &index::Index<'_>) -> usize {
                 let _ = (pair.clock(), pair.matched(), pair.offset_error_ns());
             }
             let _ = ix.clock(p, q);
+            let _ = (ix.clock_at(p, 1, q), ix.clock_at_time(p, 0, q));
+            n += ix.clock_segments(p, q).count();
             for t in ix.translations(p, q) {
                 let _ = (t.summary(), t.endpoints(), t.seq_offsets(), t.kind());
                 n += 1;

@@ -133,6 +133,28 @@ pub fn write(ix: &Index<'_>, session: &str, rows: &[Row], out: &mut dyn Write) -
             q.lost_a_to_b(),
             q.lost_b_to_a()
         )?;
+        // The clocks stepped: each later segment, where it starts.
+        let segs: Vec<index::ClockSegment> = ix.clock_segments(q.a(), q.b()).collect();
+        for w in segs.windows(2) {
+            let s = &w[1];
+            writeln!(
+                out,
+                "<tr><td></td><td colspan=\"7\" class=\"note\">clock step {} at {} on {}'s \
+                 clock ({} frame {}, {} frame {}); from there offset {}, drift {:+.3} ppm, \
+                 error bound ±{}</td></tr>",
+                units::duration(s.step_from(&w[0])),
+                units::datetime(s.from_ns),
+                escape(name(q.a())),
+                escape(name(q.a())),
+                s.a_from_frame,
+                escape(name(q.b())),
+                s.b_from_frame,
+                units::duration(s.model.difference_at(s.from_ns)),
+                s.model.drift_ppb() as f64 / 1000.0,
+                units::duration(s.offset_error_ns.min(i64::MAX as u64) as i64)
+                    .trim_start_matches('+'),
+            )?;
+        }
     }
     writeln!(out, "</table>")?;
 

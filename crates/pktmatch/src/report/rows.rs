@@ -155,17 +155,18 @@ pub struct Row {
 }
 
 /// Converts a time on point `from`'s clock to point 0's, with the direct
-/// clock model, else through adjacent points, else unchanged.
+/// clock model (the clock segment of that time, when a clock stepped),
+/// else through adjacent points, else unchanged.
 pub fn to_first_clock(ix: &Index<'_>, from: u16, t: i64) -> i64 {
     if from == 0 {
         return t;
     }
-    if let Some(m) = ix.clock(from, 0) {
+    if let Some(m) = ix.clock_at_time(from, t, 0) {
         return m.peer_time(t);
     }
     let mut x = t;
     for q in (1..=from).rev() {
-        match ix.clock(q, q - 1) {
+        match ix.clock_at_time(q, x, q - 1) {
             Some(m) => x = m.peer_time(x),
             None => return t,
         }
@@ -193,15 +194,17 @@ fn delta(
             let ts = time((a, fa)).unwrap_or(ca.ts_ns);
             return Delta {
                 raw_ns: peer.delta_raw_ns,
-                corrected_ns: ix.corrected_delta(a, &peer, ts),
+                corrected_ns: ix.corrected_delta(a, fa, &peer, ts),
             };
         }
     }
     let raw = cb.ts_ns.saturating_sub(ca.ts_ns);
     Delta {
         raw_ns: raw,
-        corrected_ns: ix
-            .clock(a, b)
+        corrected_ns: ca
+            .frames
+            .first()
+            .map_or_else(|| ix.clock(a, b), |&f| ix.clock_at(a, f, b))
             .map(|m| index::corrected_delta(raw, ca.ts_ns, &m)),
     }
 }

@@ -73,7 +73,7 @@ pub fn show(packet: &Packet, protocol: &Protocol, view: &View, options: &Options
     for peer in peers {
         let pct = percent(peer.confidence);
         let peer_item = if full {
-            peer_subtree(packet, root, ix, point, &peer, this_ts, labels)
+            peer_subtree(packet, root, ix, (point, frame), &peer, this_ts, labels)
         } else {
             root
         };
@@ -142,7 +142,7 @@ fn peer_subtree(
     packet: &Packet,
     root: Tree,
     ix: &Index<'_>,
-    point: u16,
+    (point, frame): (u16, u32),
     peer: &Peer,
     this_ts: i64,
     labels: bool,
@@ -160,7 +160,8 @@ fn peer_subtree(
     generated(packet.add_frame_number(sub, &PEER_FRAME, peer.frame));
     generated(packet.add_duration(sub, &DELTA, peer.delta_raw_ns));
     let mut delta = (peer.delta_raw_ns, "raw");
-    if let Some(model) = ix.clock(point, peer.point) {
+    // The clock segment of this frame (a clock may have stepped).
+    if let Some(model) = ix.clock_at(point, frame, peer.point) {
         let corrected = index::corrected_delta(peer.delta_raw_ns, this_ts, &model);
         generated(packet.add_duration(sub, &DELTA_CORRECTED, corrected));
         generated(packet.add_duration(sub, &CLOCK_OFFSET, model.difference_at(this_ts)));
