@@ -32,9 +32,7 @@ pub mod via;
 mod tests;
 
 use clock::{ClockFit, Sample};
-use index::{
-    ClockModel, Endpoints, IndexBuilder, PairSpec, SeqOffsets, TranslationKind, TranslationSpec,
-};
+use index::{Endpoints, IndexBuilder, PairSpec, SeqOffsets, TranslationKind, TranslationSpec};
 use packets::PacketMatch;
 use pairing::ConnPair;
 use std::net::SocketAddr;
@@ -247,6 +245,7 @@ pub fn run(
         builder
             .set_pair(o.matches.a, o.matches.b, o.spec)
             .map_err(|e| e.to_string())?;
+        set_steps(&mut builder, &o.matches)?;
         summary.pairs.push(o.summary);
         adjacent.push(o.matches);
     }
@@ -262,6 +261,8 @@ pub fn run(
                 ta: ta.time(m.a),
                 delta: tb.time(m.b) - ta.time(m.a),
                 group: r.conn << 1 | u32::from(m.dir),
+                ia: m.a,
+                ib: m.b,
             }
         });
         let composed_bound = pm.clock.map_or(u64::MAX, |c| c.bound_ns);
@@ -317,6 +318,7 @@ pub fn run(
         builder
             .set_pair(pm.a, pm.b, spec)
             .map_err(|e| e.to_string())?;
+        set_steps(&mut builder, pm)?;
         summary.pairs.push(PairSummary {
             a: pm.a,
             b: pm.b,
@@ -327,6 +329,16 @@ pub fn run(
         });
     }
     Ok((builder, summary))
+}
+
+/// The clock segments of a pair whose clocks stepped, into the index.
+fn set_steps(builder: &mut IndexBuilder, pm: &PairMatches) -> Result<(), String> {
+    match &pm.clock {
+        Some(c) => builder
+            .set_clock_segments(pm.a, pm.b, &c.index_segments())
+            .map_err(|e| e.to_string()),
+        None => Ok(()),
+    }
 }
 
 /// What matching one adjacent pair gives, for the index and the summary.
@@ -354,16 +366,10 @@ fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<
     let clock0 = clock::fit_iter(samples(ta, tb, &first, &[]), reference);
     let tier1 = conn_pairs.len() as u32;
     // Tier 2 within a window around that clock (no window without one).
-    let tier2 = pairing::pair_content(
-        ta,
-        tb,
-        &conn_pairs,
-        clock0.as_ref().map(|c| &c.model),
-        options.window_ns,
-    );
+    let tier2 = pairing::pair_content(ta, tb, &conn_pairs, clock0.as_ref(), options.window_ns);
     let tier2_n = tier2.len() as u32;
     conn_pairs.extend(tier2);
-    let clock_hint = clock0.map(|c| c.model);
+    let clock_hint = clock0;
     // Matched again with the clock only where it can change something:
     // groups of equal copies with different counts at the two points.
     let mut first = first.into_iter();
@@ -472,6 +478,8 @@ fn samples<'a>(
             ta: t,
             delta: tb.time(m.b) - t,
             group,
+            ia: m.a,
+            ib: m.b,
         }
     };
     // Proxy anchors: one group per direction after all connection pairs.
@@ -504,8 +512,10 @@ fn losses(
     out: &mut Vec<(u16, u32, u16, u8)>,
 ) -> (u32, u32) {
     let Some(clock) = clock else { return (0, 0) };
-    let model = clock.model;
-    let inverse = model.inverse();
+    // Each packet with the clock segment of its own frame (the clocks may
+    // have stepped).
+    let to_b = |i: u32, t: i64| clock.peer_time(i, t);
+    let to_a = |j: u32, t: i64| clock.back_time(j, t);
     let (mut ab, mut ba) = (0u32, 0u32);
     for (p, r) in pairs.iter().zip(results) {
         // Which direction goes from A to B: the one whose transit, after
@@ -513,7 +523,7 @@ fn losses(
         let mut transit = [(0i128, 0i64); 2];
         for m in &r.matches {
             let t = ta.time(m.a);
-            let d = tb.time(m.b) - model.peer_time(t);
+            let d = tb.time(m.b) - clock.peer_time(m.a, t);
             transit[m.dir as usize].0 += i128::from(d);
             transit[m.dir as usize].1 += 1;
         }
@@ -547,9 +557,9 @@ fn losses(
             point: pb,
         };
         let mb = r.handshake_by_middlebox;
-        ab += missing(&a, &b, forward, &seen_a, &model, mb, out);
+        ab += missing(&a, &b, forward, &seen_a, &to_b, mb, out);
         let backward_at_b = forward ^ usize::from(p.flip) ^ 1;
-        ba += missing(&b, &a, backward_at_b, &seen_b, &inverse, mb, out);
+        ba += missing(&b, &a, backward_at_b, &seen_b, &to_a, mb, out);
     }
     (ab, ba)
 }
@@ -563,12 +573,13 @@ struct Side<'a> {
 
 /// Records the packets of `from`'s connection going `dir` (the way to
 /// `to`) that `to` did not see; returns how many count as lost.
+/// `to_clock(record, t)`: `to`'s clock reading when `from`'s record reads t.
 fn missing(
     from: &Side,
     to: &Side,
     dir: usize,
     seen: &rustc_hash::FxHashSet<u32>,
-    to_clock: &ClockModel,
+    to_clock: &dyn Fn(u32, i64) -> i64,
     handshake_by_middlebox: bool,
     out: &mut Vec<(u16, u32, u16, u8)>,
 ) -> u32 {
@@ -576,15 +587,22 @@ fn missing(
     // capture that started late or stopped early misses, not loses.
     const MARGIN: i64 = 1_000_000_000;
     let other = &to.t.conns[to.conn as usize];
+    // Its first and last time stamps, in either order (a clock stepped
+    // backwards during the connection).
+    let (o_first, o_last) = (
+        other.first_ts.min(other.last_ts),
+        other.first_ts.max(other.last_ts),
+    );
     // A middlebox that answered the handshake made or consumed the packets
-    // before the first data: not seen at the other point, but not lost
-    // either (flagged uncertain, not counted).
+    // before the first data (in frame order): not seen at the other point,
+    // but not lost either (flagged uncertain, not counted).
     let first_data = from
         .t
         .packets(from.conn)
         .iter()
-        .find(|&&k| from.t.recs[k as usize].len > 0)
-        .map_or(i64::MAX, |&k| from.t.time(k));
+        .copied()
+        .find(|&k| from.t.recs[k as usize].len > 0)
+        .unwrap_or(u32::MAX);
     let mut lost = 0;
     for &i in from.t.packets(from.conn) {
         let rec = &from.t.recs[i as usize];
@@ -592,13 +610,13 @@ fn missing(
             continue;
         }
         let t = from.t.time(i);
-        let there = to_clock.peer_time(t);
+        let there = to_clock(i, t);
         let outside = there < to.t.first_ts || there > to.t.last_ts;
-        let within = there >= other.first_ts - MARGIN && there <= other.last_ts + MARGIN;
+        let within = there >= o_first - MARGIN && there <= o_last + MARGIN;
         if !within && !outside {
             continue;
         }
-        let made = handshake_by_middlebox && rec.len == 0 && t < first_data;
+        let made = handshake_by_middlebox && rec.len == 0 && i < first_data;
         let flags = lost_flags(outside, made);
         out.push((from.point, i + 1, to.point, flags));
         lost += u32::from(flags == 0);
@@ -678,16 +696,4 @@ fn translation(
             server_to_client: s2c,
         }),
     })
-}
-
-/// Composes two clock models: A → M then M → B, as one A → B model.
-pub(crate) fn compose_clock(ab: &ClockFit, bc: &ClockFit) -> ClockFit {
-    let r = ab.model.reference_ns();
-    let off = bc.model.peer_time(ab.model.peer_time(r)) - r;
-    ClockFit {
-        model: ClockModel::new(off, ab.model.drift_ppb() + bc.model.drift_ppb(), r),
-        bound_ns: ab.bound_ns + bc.bound_ns,
-        points: ab.points.min(bc.points),
-        both_ways: ab.both_ways && bc.both_ways,
-    }
 }

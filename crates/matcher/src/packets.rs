@@ -13,12 +13,12 @@
 //! inside a bigger segment with the same acknowledgement and timestamp at
 //! the other point (one-to-many, either way round).
 
+use crate::clock::ClockFit;
 use crate::methods;
 use crate::pairing::{hash_words, ConnPair};
 use crate::table::{bits, PointTable, Rec};
 use capture::keys::app_nat_safe;
 use capture::keys::tcp;
-use index::ClockModel;
 use rustc_hash::FxHashMap;
 
 /// One packet seen at both points.
@@ -83,7 +83,7 @@ pub fn match_pair(
     ta: &PointTable,
     tb: &PointTable,
     p: &ConnPair,
-    clock: Option<&ClockModel>,
+    clock: Option<&ClockFit>,
 ) -> PairResult {
     let pa = split(ta, p.a, false);
     let pb = split(tb, p.b, p.flip);
@@ -177,7 +177,7 @@ pub fn match_pair(
             if ga.len() == 1 && gb.len() == 1 {
                 let (ra, rb) = (&ta.recs[ga[0] as usize], &tb.recs[gb[0] as usize]);
                 if let Some(m) = clock {
-                    transits.push(tb.time(gb[0]) - m.peer_time(ta.time(ga[0])));
+                    transits.push(tb.time(gb[0]) - m.peer_time(ga[0], ta.time(ga[0])));
                 }
                 let conf = if strong_for(ra, rb) { 255 } else { 240 };
                 res.matches.push(PacketMatch {
@@ -217,7 +217,7 @@ pub fn match_pair(
                         } else {
                             (ga[x], gb[x + s])
                         };
-                        let tr_ = tb.time(j) - m.peer_time(ta.time(i));
+                        let tr_ = tb.time(j) - m.peer_time(i, ta.time(i));
                         u128::from((tr_ - t).unsigned_abs())
                     })
                     .sum()

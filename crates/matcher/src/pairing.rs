@@ -16,10 +16,10 @@
 //! [`SAMPLE_MOD`] (the same packet is sampled at both points), so the
 //! tables stay small however long the connections are.
 
+use crate::clock::ClockFit;
 use crate::table::{bits, PointTable, Rec};
 use capture::hash::{Hasher, SEED_CONTENT, SEED_NAT};
 use capture::keys::{app_nat_safe, tcp};
-use index::ClockModel;
 use rustc_hash::FxHashMap;
 
 /// Packets per connection direction that always vote.
@@ -208,7 +208,7 @@ pub fn pair_content(
     ta: &PointTable,
     tb: &PointTable,
     done: &[ConnPair],
-    clock: Option<&ClockModel>,
+    clock: Option<&ClockFit>,
     window_ns: i64,
 ) -> Vec<ConnPair> {
     let mut taken_a = vec![false; ta.conns.len()];
@@ -235,7 +235,7 @@ pub fn pair_content(
         sample(ta, c, content_key, |i, d, k| {
             let Some(list) = table.get(&k) else { return };
             let ts = ta.time(i);
-            let expect = clock.map(|m| m.peer_time(ts));
+            let expect = clock.map(|m| m.peer_time(i, ts));
             let fits = |&&(cb, _, tb_ts): &&(u32, u8, i64)| {
                 tb.conns[cb as usize].key.proto == proto
                     && expect.is_none_or(|e| (tb_ts - e).abs() <= window_ns)

@@ -24,6 +24,7 @@
 //! (a back connection serves one front connection at a time), reported as
 //! a `proxy` translation.
 
+use crate::clock::ClockFit;
 use crate::methods;
 use crate::packets::PacketMatch;
 use crate::pairing::ConnPair;
@@ -154,7 +155,7 @@ pub fn link(
     ta: &PointTable,
     tb: &PointTable,
     paired: &[ConnPair],
-    clock: Option<&ClockModel>,
+    clock: Option<&ClockFit>,
     window_ns: i64,
 ) -> Proxied {
     let pa: FxHashSet<u32> = paired.iter().map(|p| p.a).collect();
@@ -190,22 +191,32 @@ pub fn link(
         .collect();
 
     // The clock: given, else from the HTTP pairs, else the histogram.
-    let model = match clock {
-        Some(m) => *m,
-        None if !pairs.is_empty() => {
-            let mut d: Vec<i64> = pairs
-                .iter()
-                .map(|&(x, y, _)| req_b[y].ts - req_a[x].ts)
-                .collect();
-            let m = d.len() / 2;
-            ClockModel::new(*d.select_nth_unstable(m).1, 0, ta.first_ts)
+    let own: ClockFit;
+    let fit = match clock {
+        Some(f) => f,
+        None => {
+            let model = if !pairs.is_empty() {
+                let mut d: Vec<i64> = pairs
+                    .iter()
+                    .map(|&(x, y, _)| req_b[y].ts - req_a[x].ts)
+                    .collect();
+                let m = d.len() / 2;
+                ClockModel::new(*d.select_nth_unstable(m).1, 0, ta.first_ts)
+            } else {
+                match histogram_offset(&req_a, &req_b) {
+                    Some(off) => ClockModel::new(off, 0, ta.first_ts),
+                    None => return Proxied::default(),
+                }
+            };
+            own = ClockFit::single(model, 0, 0, false);
+            &own
         }
-        None => match histogram_offset(&req_a, &req_b) {
-            Some(off) => ClockModel::new(off, 0, ta.first_ts),
-            None => return Proxied::default(),
-        },
     };
-    let inverse = model.inverse();
+    // A back message's time on A's clock, with the clock segment of its
+    // frame; front messages of another segment (a clock that stepped in
+    // between) are not compared with it.
+    let on_a = |s: &Start| (fit.seg_index_b(s.rec), fit.back_time(s.rec, s.ts));
+    let seg_a = |s: &Start| fit.seg_index_a(s.rec);
     // How far a proxy may take to forward (and how wrong the clock may be).
     let slack = window_ns.min(5_000_000_000);
 
@@ -218,7 +229,7 @@ pub fn link(
     front_sorted.sort_by_key(|&k| (req_a[k].ts, req_a[k].rec));
     let front_ts: Vec<i64> = front_sorted.iter().map(|&k| req_a[k].ts).collect();
     let mut back_order: Vec<usize> = (0..req_b.len()).filter(|k| !used_b.contains(k)).collect();
-    back_order.sort_by_key(|&k| (req_b[k].ts, req_b[k].rec));
+    back_order.sort_by_key(|&k| req_b[k].rec);
     let mut linked: FxHashMap<u32, u32> = FxHashMap::default(); // back conn → front conn
     for &(x, y, _) in &pairs {
         linked.insert(req_b[y].conn, req_a[x].conn);
@@ -226,7 +237,7 @@ pub fn link(
     // Small tolerance past the back request: the clock's own error.
     let tol = 200_000;
     for y in back_order {
-        let t = inverse.peer_time(req_b[y].ts);
+        let (seg, t) = on_a(req_b[y]);
         let hi = front_ts.partition_point(|&x| x <= t + tol);
         let mut best: Option<usize> = None;
         for pos in (0..hi).rev() {
@@ -234,7 +245,7 @@ pub fn link(
             if t - req_a[k].ts > slack {
                 break;
             }
-            if used_a.contains(&k) {
+            if used_a.contains(&k) || seg_a(req_a[k]) != seg {
                 continue;
             }
             // A plain request with another request line is not this one.
@@ -278,7 +289,7 @@ pub fn link(
     let mut out = Proxied::default();
     let mut used_resp_a: FxHashSet<u32> = FxHashSet::default();
     let mut per_link: FxHashMap<(u32, u32), u32> = FxHashMap::default();
-    pairs.sort_by_key(|&(_, y, _)| (req_b[y].ts, req_b[y].rec));
+    pairs.sort_by_key(|&(_, y, _)| req_b[y].rec);
     for &(x, y, method) in &pairs {
         let (fa, fb) = (req_a[x], req_b[y]);
         let conf = if method == methods::HTTP { 250 } else { 220 };
@@ -290,16 +301,21 @@ pub fn link(
             dir: ta.recs[fa.rec as usize].dir() as u8,
         });
         *per_link.entry((fa.conn, fb.conn)).or_default() += 1;
+        // In frame order (a clock stepped backwards breaks time order).
         let Some(rb) = resp_b
             .get(&fb.conn)
-            .and_then(|v| v.iter().find(|s| (s.ts, s.rec) > (fb.ts, fb.rec)))
+            .and_then(|v| v.iter().find(|s| s.rec > fb.rec))
         else {
             continue;
         };
-        let t = inverse.peer_time(rb.ts);
+        let (seg, t) = on_a(rb);
         let Some(ra) = resp_a.get(&fa.conn).and_then(|v| {
-            v.iter()
-                .find(|s| s.ts >= t - tol && s.ts > fa.ts && !used_resp_a.contains(&s.rec))
+            v.iter().find(|s| {
+                s.rec > fa.rec
+                    && seg_a(s) == seg
+                    && s.ts >= t - tol
+                    && !used_resp_a.contains(&s.rec)
+            })
         }) else {
             continue;
         };

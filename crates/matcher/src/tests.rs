@@ -460,6 +460,7 @@ fn tls_close_notify_is_no_request() {
     let mut tb = PointTable::from_parts(fb, vec![b1]);
     tb.msgs = vec![msg(0, MsgKind::HttpRequest, get)];
     let clock = index::ClockModel::new(1_000_000_000, 0, T0);
+    let clock = crate::clock::ClockFit::single(clock, 0, 0, true);
     let p = proxy::link(&ta, &tb, &[], Some(&clock), 2_000_000_000);
     let got: Vec<(u32, u32)> = p.matches.iter().map(|m| (m.a, m.b)).collect();
     assert_eq!(got, vec![(0, 0)]);

@@ -2,10 +2,11 @@
 //! seen at A, B and C pairs A with C through B.  One-to-many links (a GSO
 //! packet at C holding several of B's segments) compose too.
 
+use crate::clock::{self, Composer};
 use crate::methods;
 use crate::packets::PacketMatch;
 use crate::table::PointTable;
-use crate::{compose_clock, PairMatches};
+use crate::PairMatches;
 
 /// For every pair (i, j), j ≥ i + 2, the composition of the adjacent
 /// matches i → i+1 → … → j.
@@ -15,9 +16,20 @@ pub(crate) fn compose(tables: &[PointTable], adjacent: &[PairMatches]) -> Vec<Pa
         let mut cur: Option<PairMatches> = None;
         for next in &adjacent[i + 1..] {
             let left = cur.as_ref().unwrap_or(&adjacent[i]);
-            let joined = join(left, next, tables[next.a as usize].recs.len());
-            let clock = match (left.clock, next.clock) {
-                (Some(x), Some(y)) => Some(compose_clock(&x, &y)),
+            // A hop whose clock stepped: each joined packet says, by its
+            // frame in the middle, which segments it crossed.
+            let mut steps = match (&left.clock, &next.clock) {
+                (Some(x), Some(y)) => Composer::new(x, y),
+                _ => None,
+            };
+            let joined = join(left, next, tables[next.a as usize].recs.len(), |a, m, b| {
+                if let Some(c) = steps.as_mut() {
+                    c.add(a, m, b);
+                }
+            });
+            let clock = match (steps, &left.clock, &next.clock) {
+                (Some(c), _, _) => Some(c.finish()),
+                (None, Some(x), Some(y)) => Some(clock::compose(x, y)),
                 _ => None,
             };
             let pm = PairMatches {
@@ -37,8 +49,14 @@ pub(crate) fn compose(tables: &[PointTable], adjacent: &[PairMatches]) -> Vec<Pa
     out
 }
 
-/// Joins left (A–M) and right (M–B) on M's frame.
-fn join(left: &PairMatches, right: &PairMatches, m_frames: usize) -> Vec<PacketMatch> {
+/// Joins left (A–M) and right (M–B) on M's frame; `each(a, m, b)` sees
+/// every joined packet's records.
+fn join(
+    left: &PairMatches,
+    right: &PairMatches,
+    m_frames: usize,
+    mut each: impl FnMut(u32, u32, u32),
+) -> Vec<PacketMatch> {
     // right's matches grouped by their M frame (counting sort).
     let mut start = vec![0u32; m_frames + 1];
     for r in &right.matches {
@@ -89,6 +107,7 @@ fn join(left: &PairMatches, right: &PairMatches, m_frames: usize) -> Vec<PacketM
             if anchor(l) && first_right != Some(r.b) {
                 continue;
             }
+            each(l.a, l.b, r.b);
             out.push(PacketMatch {
                 a: l.a,
                 b: r.b,

@@ -196,6 +196,21 @@ fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &std::path::Path, se
                         " (one direction only: includes transit time)"
                     }
                 );
+                // A clock stepped: where, by how much, the model after it.
+                let segs = c.index_segments();
+                for w in segs.windows(2) {
+                    let s = &w[1];
+                    let _ = writeln!(
+                        t,
+                        "    clock step {:+.6} s at {a} frame {}, {b} frame {}: then {:+.6} s, \
+                         ± {:.3} ms",
+                        s.step_from(&w[0]) as f64 / 1e9,
+                        s.a_from_frame,
+                        s.b_from_frame,
+                        s.model.difference_at(s.from_ns) as f64 / 1e9,
+                        s.offset_error_ns as f64 / 1e6
+                    );
+                }
             }
             None => {
                 let _ = writeln!(t, "    clock: no matches to estimate it");
