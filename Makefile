@@ -5,8 +5,8 @@
 #                        pktmatch command into ~/.local/bin (BINDIR)
 #   make uninstall       remove them again
 #   make test            everything CI runs (layout test, real tshark, unit tests, and
-#                        one lab run scored by the matcher's test when root with the
-#                        lab's packages: tools/setup-debian.sh --lab)
+#                        two lab runs, default and --clock-step, scored by the matcher's
+#                        test when root with the lab's packages: tools/setup-debian.sh --lab)
 #   make compat          build for 4.4 and 4.6 and load into real tshark 4.4/4.6
 #
 # WIRESHARK_VERSION=4.4 make   builds for another Wireshark (4.0, 4.4, 4.6).
@@ -77,11 +77,14 @@ headers:
 	sh tests/fetch-wireshark-headers.sh target/wireshark-headers
 
 LAB_DIR := target/lab/default
+LAB_STEP_DIR := target/lab/clock-step
 
 test: build headers
 	$(CARGO) build --release -p pktmatch-epan --features fault-injection --target-dir target/fault
 	sh tests/lab/ci.sh $(LAB_DIR) $(RELEASE_DIR)/capclock
-	PKTMATCH_LAB_DIRS="$$([ -f $(LAB_DIR)/truth/packets.csv ] && echo $(CURDIR)/$(LAB_DIR))" $(CARGO) test --release --workspace
+	sh tests/lab/ci.sh $(LAB_STEP_DIR) $(RELEASE_DIR)/capclock --clock-step
+	dirs=; for d in $(LAB_DIR) $(LAB_STEP_DIR); do [ -f $$d/truth/packets.csv ] && dirs="$${dirs:+$$dirs:}$(CURDIR)/$$d"; done; \
+	PKTMATCH_LAB_DIRS="$$dirs" $(CARGO) test --release --workspace
 
 compat:
 	sh tests/compat/run.sh 4.4 4.6

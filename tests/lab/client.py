@@ -383,7 +383,7 @@ def http_worker(ctx, worker):
             ctx.log.write(rec)
             failures += 0 if rec["ok"] else 1
             n += 1
-            time.sleep(rng.uniform(0.0, 0.03))
+            time.sleep(rng.uniform(0.0, 0.03) + ctx.pause)
         crec.update(close_ns=time.time_ns(), c2s_bytes=c.sent, s2c_bytes=c.recvd, ok=True)
         c.close()
         ctx.log.write(crec)
@@ -400,7 +400,7 @@ def dns_worker(ctx, worker):
         qname, qtype = names[(n + worker.index) % len(names)]
         if dns_query(ctx, worker, qname, qtype) is None:
             failures += 1
-        time.sleep(rng.uniform(0.0, 0.02))
+        time.sleep(rng.uniform(0.0, 0.02) + ctx.pause)
     return failures
 
 
@@ -417,6 +417,8 @@ def main():
     ap.add_argument("--cafile")
     ap.add_argument("--seed", default="1")
     ap.add_argument("--udp-only", action="store_true")
+    ap.add_argument("--pause-ms", type=float, default=0.0,
+                    help="extra pause after each request or query (a longer workload)")
     args = ap.parse_args()
     max_size = parse_size(args.max_size)
     if args.make_files:
@@ -426,6 +428,7 @@ def main():
     ctx.log = Log(args.log)
     ctx.requests, ctx.name, ctx.dns, ctx.cafile = args.requests, args.name, args.dns, args.cafile
     ctx.seed = args.seed
+    ctx.pause = args.pause_ms / 1000.0
     ctx.vip = args.vip
     ctx.family = 6 if ":" in args.dns else 4
     ctx.ids = DnsIds(random.Random("ids-" + args.seed))

@@ -7,7 +7,8 @@
 #
 #   tests/lab/run.sh OUTDIR [--clients N] [--requests M] [--synproxy] [--loss PCT]
 #                           [--udp-only] [--ipv6] [--max-size SIZE] [--seed S]
-#                           [--no-skew] [--timeout SECS] [--capclock PATH]
+#                           [--no-skew] [--clock-step [--step-ns NS]] [--pause-ms MS]
+#                           [--timeout SECS] [--capclock PATH]
 #
 # Needs root, Debian 12 packages: iproute2 nftables conntrack tcpdump ethtool
 # haproxy nginx-light dnsmasq-base openssl python3 wireshark-common (editcap),
@@ -34,12 +35,12 @@ LAB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$LAB/../.." && pwd)
 
 usage() {
-    sed -n '8,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '8,12p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
 CLIENTS=2 REQUESTS=12 SYNPROXY=0 LOSS=0 UDP_ONLY=0 IPV6=0 MAX_SIZE=1m SEED=1
-SKEW=1 TIMEOUT=600 CAPCLOCK=""
+SKEW=1 TIMEOUT=600 CAPCLOCK="" CLOCK_STEP=0 STEP_NS=-1500000000 PAUSE_MS=""
 [ $# -ge 1 ] || usage
 OUTDIR=$1; shift
 case "$OUTDIR" in -*) usage ;; esac
@@ -54,17 +55,24 @@ while [ $# -gt 0 ]; do
         --max-size) MAX_SIZE=$2; shift 2 ;;
         --seed) SEED=$2; shift 2 ;;
         --no-skew) SKEW=0; shift ;;
+        --clock-step) CLOCK_STEP=1; shift ;;
+        --step-ns) STEP_NS=$2; shift 2 ;;
+        --pause-ms) PAUSE_MS=$2; shift 2 ;;
         --timeout) TIMEOUT=$2; shift 2 ;;
         --capclock) CAPCLOCK=$2; shift 2 ;;
         -h|--help) usage ;;
         *) echo "run.sh: unknown option $1" >&2; usage ;;
     esac
 done
-for v in CLIENTS REQUESTS LOSS SEED TIMEOUT; do
+# A step needs time on either side to measure the drift: --clock-step
+# paces the workload (250 ms between requests, about 3.5 s) unless told.
+[ -n "$PAUSE_MS" ] || { [ "$CLOCK_STEP" = 1 ] && PAUSE_MS=250 || PAUSE_MS=0; }
+for v in CLIENTS REQUESTS LOSS SEED TIMEOUT PAUSE_MS; do
     [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: --${v,,} needs a whole number" >&2; exit 2; }
 done
 [ "$CLIENTS" -ge 1 ] && [ "$CLIENTS" -le 50 ] || { echo "run.sh: --clients 1..50" >&2; exit 2; }
 [ "$LOSS" -le 50 ] || { echo "run.sh: --loss 0..50" >&2; exit 2; }
+[[ $STEP_NS =~ ^-?[0-9]+$ ]] && [ "$STEP_NS" != 0 ] || { echo "run.sh: --step-ns needs a non-zero whole number" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "run.sh: must run as root (namespaces, nftables, tcpdump)" >&2; exit 2; }
 
 for tool in ip nft conntrack tcpdump ethtool haproxy nginx dnsmasq openssl editcap stdbuf timeout flock; do
@@ -173,13 +181,13 @@ wait_port() {  # ns tcp|udp port
 # ------------------------------------------------------------------ capclock
 if [ -z "$CAPCLOCK" ]; then
     CAPCLOCK=$REPO/target/release/capclock
-    if [ "$SKEW" = 1 ]; then
+    if [ "$SKEW" = 1 ] || [ "$CLOCK_STEP" = 1 ]; then
         log "building capclock (cargo build --release -p capclock)"
         (cd "$REPO" && timeout 600 cargo build --release -q -p capclock) >>"$RUNLOG" 2>&1 ||
             { log "cannot build capclock; use --capclock PATH or --no-skew"; exit 1; }
     fi
 fi
-[ "$SKEW" = 0 ] || [ -x "$CAPCLOCK" ] || { log "no capclock at $CAPCLOCK"; exit 1; }
+{ [ "$SKEW" = 0 ] && [ "$CLOCK_STEP" = 0 ]; } || [ -x "$CAPCLOCK" ] || { log "no capclock at $CAPCLOCK"; exit 1; }
 
 # ------------------------------------------------------------------ topology
 log "topology (IPv$FAM workload, clients=$CLIENTS requests=$REQUESTS synproxy=$SYNPROXY loss=$LOSS% udp-only=$UDP_ONLY)"
@@ -464,6 +472,7 @@ done
 CLIENT_ARGS=(--log "$LOGS/client.jsonl" --addrs "$CLIENT_ADDRS" --requests "$REQUESTS"
     --name "$NAME" --dns "$DNSVIP" --cafile "$WORK/lb.crt" --seed "$SEED" --max-size "$MAX_SIZE")
 [ "$UDP_ONLY" = 1 ] && CLIENT_ARGS+=(--udp-only)
+[ "$PAUSE_MS" = 0 ] || CLIENT_ARGS+=(--pause-ms "$PAUSE_MS")
 CLIENT_TIMEOUT=$(( TIMEOUT / 2 ))
 log "workload: $CLIENTS client(s) x $REQUESTS request(s), timeout ${CLIENT_TIMEOUT}s"
 T_WL=$(date +%s%N)
@@ -476,7 +485,8 @@ set +e
 wait "$CLIENT_PID"
 CLIENT_RC=$?
 set -e
-log "workload done in $(( ($(date +%s%N) - T_WL) / 1000000 )) ms (client exit $CLIENT_RC)"
+T_WL_END=$(date +%s%N)
+log "workload done in $(( (T_WL_END - T_WL) / 1000000 )) ms (client exit $CLIENT_RC)"
 tail -n 3 "$LOGS/client.out" | sed 's/^/  client: /' >&2 || true
 
 # Let the last FINs and the load balancer's server-side closes pass.
@@ -506,41 +516,100 @@ declare -A OFFSET=([client]=0 [wan]=2718281828 [dc]=-97314159265 [lbserver]=1081
 declare -A DRIFT=([client]=0 [wan]=25 [dc]=-40 [lbserver]=12.5)
 if [ "$SKEW" = 0 ]; then for p in "${POINT_NAMES[@]}"; do OFFSET[$p]=0; DRIFT[$p]=0; done; fi
 T0=$(( T_START * 1000000000 ))
+# --clock-step: wan's clock is set STEP_NS (default back 1.5 s) halfway
+# through the workload, so its time stamps jump there (backwards: a stretch
+# of readings happens twice).  The instant is on the true clock.
+declare -A STEP=()
+if [ "$CLOCK_STEP" = 1 ]; then
+    STEP_REL=$(( (T_WL + T_WL_END) / 2 - T0 ))
+    STEP[wan]=$(printf '%d.%09d:%s' $((STEP_REL / 1000000000)) $((STEP_REL % 1000000000)) "$STEP_NS")
+    log "clock step: wan ${STEP_NS} ns at T0 + ${STEP[wan]%%:*} s"
+fi
 : >"$LOGS/capclock.jsonl"
 for p in "${POINT_NAMES[@]}"; do
     editcap -F pcapng --capture-comment "mpl-lab point=$p ns=${POINT_NS[$p]} if=${POINT_IF[$p]}" \
         "$RAW/$p.pcap" "$WORK/$p.pcapng"
-    if [ "${OFFSET[$p]}" = 0 ] && [ "${DRIFT[$p]}" = 0 ]; then
+    if [ "${OFFSET[$p]}" = 0 ] && [ "${DRIFT[$p]}" = 0 ] && [ -z "${STEP[$p]:-}" ]; then
         cp "$WORK/$p.pcapng" "$POINTS/$p.pcapng"
     else
         "$CAPCLOCK" "$WORK/$p.pcapng" "$POINTS/$p.pcapng" --offset-ns "${OFFSET[$p]}" \
-            --drift-ppm "${DRIFT[$p]}" --reference-ns "$T0" --record "$LOGS/capclock.jsonl" >/dev/null
+            --drift-ppm "${DRIFT[$p]}" --reference-ns "$T0" ${STEP[$p]:+--step "${STEP[$p]}"} \
+            --record "$LOGS/capclock.jsonl" >/dev/null
     fi
 done
-"$PYTHON" - "$TRUTH/clocks.json" "$T0" "$SKEW" "${OFFSET[client]}" "${DRIFT[client]}" \
-    "${OFFSET[wan]}" "${DRIFT[wan]}" "${OFFSET[dc]}" "${DRIFT[dc]}" \
-    "${OFFSET[lbserver]}" "${DRIFT[lbserver]}" <<'EOF'
-import json, sys
-out, t0, skew = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+"$PYTHON" - "$TRUTH/clocks.json" "$T0" "$SKEW" "$LOGS/capclock.jsonl" "$OUTDIR" "$LAB" \
+    "${OFFSET[client]}" "${DRIFT[client]}" "${OFFSET[wan]}" "${DRIFT[wan]}" "${OFFSET[dc]}" \
+    "${DRIFT[dc]}" "${OFFSET[lbserver]}" "${DRIFT[lbserver]}" <<'EOF'
+import json, os, sys
+out, t0, skew, record, outdir = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4], sys.argv[5]
+sys.path.insert(0, sys.argv[6])
+import labpcap  # noqa: E402
 names = ["client", "wan", "dc", "lbserver"]
-vals = sys.argv[4:]
+vals = sys.argv[7:]
 points = {}
 for i, n in enumerate(names):
     points[n] = {"file": "points/%s.pcapng" % n, "offset_ns": int(vals[2 * i]),
-                 "drift_ppm": float(vals[2 * i + 1]), "reference_ns": t0}
+                 "drift_ppm": float(vals[2 * i + 1]), "reference_ns": t0, "steps": []}
+# Steps as capclock applied them: the instant (true clock), the size and the
+# first frame at or after it.
+for line in open(record):
+    r = json.loads(line)
+    n = os.path.basename(r["output"])[:-len(".pcapng")]
+    points[n]["steps"] = [{"at_ns": s["at_ns"], "delta_ns": s["delta_ns"],
+                           "first_frame": s["first_packet"]} for s in r.get("steps", [])]
+
+
+def clock(n, t):
+    # Point n's reading at true time t (steps included).
+    p = points[n]
+    dt = t - p["reference_ns"]
+    return (t + p["offset_ns"] + round(dt * p["drift_ppm"] * 1e-6)
+            + sum(s["delta_ns"] for s in p["steps"] if t >= s["at_ns"]))
+
+
+true_ts = {}
+
+
+def first_frame(n, at):
+    # The first frame of n at or after true instant at (raw captures: true clock).
+    if n not in true_ts:
+        true_ts[n] = [t for _, t, _, _, _ in labpcap.read_capture(os.path.join(outdir, "raw", n + ".pcap"))]
+    return next((i + 1 for i, t in enumerate(true_ts[n]) if t >= at), len(true_ts[n]) + 1)
+
+
 pairs = []
 for i, a in enumerate(names):
     for b in names[i + 1:]:
         pa, pb = points[a], points[b]
+        drift = (pb["drift_ppm"] - pa["drift_ppm"]) / (1 + pa["drift_ppm"] * 1e-6)
         # In a's clock: t_b = t_a + offset + (t_a - reference) * drift * 1e-6, reference = a's reading at T0.
-        pairs.append({"a": a, "b": b,
-                      "offset_ns": pb["offset_ns"] - pa["offset_ns"],
-                      "drift_ppm": (pb["drift_ppm"] - pa["drift_ppm"]) / (1 + pa["drift_ppm"] * 1e-6),
-                      "reference_ns": t0 + pa["offset_ns"]})
-json.dump({"model": "t_point = t_true + offset_ns + (t_true - reference_ns) * drift_ppm * 1e-6",
+        q = {"a": a, "b": b, "offset_ns": pb["offset_ns"] - pa["offset_ns"], "drift_ppm": drift,
+             "reference_ns": t0 + pa["offset_ns"]}
+        # A step of either clock starts a segment: from its instant on, the
+        # same form with the reference at a's reading of that instant.
+        q["segments"] = [{"a_from_frame": 1, "b_from_frame": 1, "from_ns": q["reference_ns"],
+                          "offset_ns": q["offset_ns"], "drift_ppm": drift, "reference_ns": q["reference_ns"]}]
+        q["steps"] = []
+        for st in sorted(pa["steps"] + pb["steps"], key=lambda s: s["at_ns"]):
+            at = st["at_ns"]
+            ref = clock(a, at)
+            seg = {"a_from_frame": first_frame(a, at), "b_from_frame": first_frame(b, at), "from_ns": ref,
+                   "offset_ns": clock(b, at) - ref, "drift_ppm": drift, "reference_ns": ref}
+            size = sum(s["delta_ns"] for s in pb["steps"] if s["at_ns"] == at) - \
+                sum(s["delta_ns"] for s in pa["steps"] if s["at_ns"] == at)
+            # a's reading at its last frame before the step.
+            fa = seg["a_from_frame"]
+            before = clock(a, true_ts[a][fa - 2]) if fa >= 2 else 0
+            q["steps"].append({"at_ns": ref, "before_ns": before, "true_at_ns": at, "size_ns": size,
+                               "a_frame": fa, "b_frame": seg["b_from_frame"]})
+            q["segments"].append(seg)
+        pairs.append(q)
+json.dump({"model": "t_point = t_true + offset_ns + (t_true - reference_ns) * drift_ppm * 1e-6 "
+                    "+ the delta_ns of every step with t_true >= at_ns",
            "pair_model": "t_b = t_a + offset_ns + (t_a - reference_ns) * drift_ppm * 1e-6 "
                          "(t_a, t_b: readings of the clocks of points a and b at the same instant; "
-                         "reference_ns is on a's clock)",
+                         "reference_ns is on a's clock); with steps, segments[k] holds from frame "
+                         "a_from_frame of a and b_from_frame of b on, steps[k] at a's reading at_ns",
            "raw_captures_are_true_time": True, "skew_applied": skew,
            "reference_ns": t0, "points": points, "pairs": pairs}, open(out, "w"), indent=1)
 EOF
@@ -549,8 +618,9 @@ EOF
 "$PYTHON" - "$OUTDIR/run.json" <<EOF
 import json, sys
 json.dump({"clients": $CLIENTS, "requests": $REQUESTS, "synproxy": bool($SYNPROXY), "loss_pct": $LOSS,
-           "udp_only": bool($UDP_ONLY), "family": $FAM, "max_size": "$MAX_SIZE", "seed": $SEED,
-           "skew": bool($SKEW), "client_exit": $CLIENT_RC, "started": $T_START,
+           "udp_only": bool($UDP_ONLY), "pause_ms": $PAUSE_MS, "family": $FAM, "max_size": "$MAX_SIZE", "seed": $SEED,
+           "skew": bool($SKEW), "clock_step_ns": $([ "$CLOCK_STEP" = 1 ] && echo "$STEP_NS" || echo None),
+           "client_exit": $CLIENT_RC, "started": $T_START,
            "name": "$NAME", "vip": "$VIP", "dns_vip": "$DNSVIP",
            "lb_front": {"http": "$([ $FAM = 6 ] && echo "[$DC6_LB]" || echo "$DC4_LB"):$LB_HTTP_PORT",
                         "https": "$([ $FAM = 6 ] && echo "[$DC6_LB]" || echo "$DC4_LB"):$LB_HTTPS_PORT"},

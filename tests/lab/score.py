@@ -12,7 +12,10 @@ either order.  CLOCKS.json (optional): `info --json` style
     {"pairs": [{"a": .., "b": .., "offset_ns": .., "drift_ppm": .., "reference_ns": ..}, ...]}
 meaning t_b = t_a + offset_ns + (t_a - reference_ns) * drift_ppm * 1e-6 with
 t_a, t_b the two points' clock readings (reference_ns on a's clock; default:
-the first packet time stamp of a's file).
+the first packet time stamp of a's file); with `segments` (a clock stepped:
+each segment's model from its a_from_frame of a on) and `steps` (at_ns on a's
+clock, size_ns), the offset error is scored on each side of every true step
+and each true step matched with the nearest step found (instant, size).
 
 A predicted pair is correct if the truth lists it (certain pair, or one of the
 candidates of an ambiguous group).  Precision = correct / predicted; recall =
@@ -165,41 +168,114 @@ def main():
                 raw_mismatch += 1
 
     # ---- clocks
-    clock_scores = []
+    clock_scores, step_scores = [], []
     if args.clocks:
         cj = json.load(open(args.clocks))
         plist = cj.get("pairs", cj) if isinstance(cj, dict) else cj
         tc = json.load(open(os.path.join(truth, "clocks.json")))
         pts = tc["points"]
-        raw_first_last = {}      # true first/last instants of each capture (clock model inverted)
-        for p in pinfo["order"]:
+
+        def steps_of(p):
+            return pts[p].get("steps", [])
+
+        def reading(p, t):
+            # Point p's clock at true time t (its steps included).
             o, d, r = pts[p]["offset_ns"], pts[p]["drift_ppm"], pts[p]["reference_ns"]
-            times = [t - o - (t - o - r) * d * 1e-6 for t in ts[p].values()]
-            raw_first_last[p] = (int(min(times)), int(max(times))) if times else (0, 0)
+            # Integers, floats only for the drift term (ns since 1970 exceed
+            # a double's 53 bits of precision).
+            return t + o + round((t - r) * d * 1e-6) + sum(s["delta_ns"] for s in steps_of(p) if t >= s["at_ns"])
+
+        def true_time(p, frame, t):
+            # The true instant of frame `frame` of p read `t` (the steps by frame).
+            o, d, r = pts[p]["offset_ns"], pts[p]["drift_ppm"], pts[p]["reference_ns"]
+            x = t - sum(s["delta_ns"] for s in steps_of(p)
+                        if s.get("first_frame") is not None and frame >= s["first_frame"])
+            return x - o - round((x - o - r) * d * 1e-6)
+
+        true_ts = {p: {fr: true_time(p, fr, t) for fr, t in ts[p].items()} for p in pinfo["order"]}
         for q in plist:
             a, b = q.get("a"), q.get("b")
             if a not in order or b not in order or a == b:
                 bad["clock pair with unknown points"] += 1
                 continue
-            oa, da, ob, db = pts[a]["offset_ns"], pts[a]["drift_ppm"], pts[b]["offset_ns"], pts[b]["drift_ppm"]
-            t0 = pts[a]["reference_ns"]
-            first_a = min(ts[a].values())
-            ref = q.get("reference_ns", first_a)
-            errs = []
-            lo = max(raw_first_last[a][0], raw_first_last[b][0])
-            hi = min(raw_first_last[a][1], raw_first_last[b][1])
-            if hi < lo:
-                lo, hi = raw_first_last[a]
-            for t in (lo, (lo + hi) // 2, hi):            # true instants within both captures
-                dt = t - t0                                 # exact integers before any float
-                ta_rel = dt + oa + dt * da * 1e-6           # a's reading minus T0
-                tb_rel = dt + ob + dt * db * 1e-6
-                predicted = q["offset_ns"] + (ta_rel - (ref - t0)) * q.get("drift_ppm", 0.0) * 1e-6
-                errs.append(abs(predicted - (tb_rel - ta_rel)))
+            da, db = pts[a]["drift_ppm"], pts[b]["drift_ppm"]
             true_drift = (db - da) / (1 + da * 1e-6)
-            clock_scores.append({"a": a, "b": b, "max_offset_error_ns": round(max(errs)),
-                                 "drift_error_ppm": round(q.get("drift_ppm", 0.0) - true_drift, 6),
-                                 "true_offset_ns": ob - oa, "true_drift_ppm": true_drift})
+            first_a = min(ts[a].values())
+            segs = q.get("segments") or [{"a_from_frame": 1, "b_from_frame": 1, "offset_ns": q["offset_ns"],
+                                          "drift_ppm": q.get("drift_ppm", 0.0),
+                                          "reference_ns": q.get("reference_ns", first_a)}]
+            segs = sorted(segs, key=lambda s: s.get("a_from_frame", 1))
+
+            def seg_of(frame):
+                return [s for s in segs if s.get("a_from_frame", 1) <= frame][-1] if frame >= 1 else segs[0]
+
+            # True instants within both captures, split where either clock
+            # stepped: each side of a step is scored on its own, at a's first,
+            # middle and last frame inside it (10 ms clear of the step).
+            lo = max(min(true_ts[a].values()), min(true_ts[b].values()))
+            hi = min(max(true_ts[a].values()), max(true_ts[b].values()))
+            if hi < lo:
+                lo, hi = min(true_ts[a].values()), max(true_ts[a].values())
+            instants = sorted({s["at_ns"] for p in (a, b) for s in steps_of(p) if lo < s["at_ns"] < hi})
+            edges = [lo] + instants + [hi]
+            margin = 10_000_000
+            sides = []
+            for k in range(len(edges) - 1):
+                s0 = edges[k] + (margin if k > 0 else 0)
+                s1 = edges[k + 1] - (margin if k + 1 < len(edges) - 1 else 0)
+                frames = sorted(f for f, t in true_ts[a].items() if s0 <= t <= s1)
+                if not frames:
+                    continue
+                errs, drifts = [], []
+                for f in (frames[0], frames[len(frames) // 2], frames[-1]):
+                    seg = seg_of(f)
+                    ta = ts[a][f]
+                    predicted = seg["offset_ns"] + round((ta - seg["reference_ns"]) * seg.get("drift_ppm", 0.0) * 1e-6)
+                    t = true_ts[a][f]
+                    errs.append(abs(predicted - (reading(b, t) - reading(a, t))))
+                    drifts.append(seg.get("drift_ppm", 0.0) - true_drift)
+                sides.append({"from_true_ns": edges[k], "to_true_ns": edges[k + 1],
+                              "max_offset_error_ns": round(max(errs)),
+                              "drift_error_ppm": round(max(drifts, key=abs), 6)})
+            clock_scores.append({"a": a, "b": b,
+                                 "max_offset_error_ns": max(s["max_offset_error_ns"] for s in sides),
+                                 "drift_error_ppm": max((s["drift_error_ppm"] for s in sides), key=abs),
+                                 "true_offset_ns": pts[b]["offset_ns"] - pts[a]["offset_ns"],
+                                 "true_drift_ppm": true_drift, "sides": sides})
+            # Steps: each true one (b − a changes by b's step − a's step) and
+            # the predicted step nearest it on a's clock; predicted steps
+            # left over are spurious.
+            pred_steps = list(q.get("steps", []))
+            for t in instants:
+                size = sum(s["delta_ns"] for s in steps_of(b) if s["at_ns"] == t) - \
+                    sum(s["delta_ns"] for s in steps_of(a) if s["at_ns"] == t)
+                at_a = reading(a, t)
+                fa = min((f for f, x in true_ts[a].items() if x >= t), default=None)
+                fb = min((f for f, x in true_ts[b].items() if x >= t), default=None)
+                row = {"a": a, "b": b, "true_at_ns": round(at_a), "true_size_ns": size,
+                       "true_a_frame": fa, "true_b_frame": fb, "found": False}
+                if pred_steps:
+                    p = min(pred_steps, key=lambda s: abs(s["at_ns"] - at_a))
+                    pred_steps.remove(p)
+
+                    def instant(reading, after):
+                        # The true instant of a's reading, before or after the step.
+                        o, d, r = pts[a]["offset_ns"], pts[a]["drift_ppm"], pts[a]["reference_ns"]
+                        x = reading - sum(s["delta_ns"] for s in steps_of(a)
+                                          if s["at_ns"] < t or (after and s["at_ns"] == t))
+                        return x - o - round((x - o - r) * d * 1e-6)
+                    # The step found lies between a's last frame matched before
+                    # it and the first after: the true one must too (1 µs for
+                    # the rounding of the clocks' inversion).
+                    bracketed = p.get("before_ns") is not None and \
+                        instant(p["before_ns"], False) - 1000 < t <= instant(p["at_ns"], True) + 1000
+                    row.update(found=True, at_ns=p["at_ns"], size_ns=p["size_ns"],
+                               instant_error_ns=round(p["at_ns"] - at_a), bracketed=bracketed,
+                               size_error_ns=p["size_ns"] - size,
+                               a_frame=p.get("a_frame"), b_frame=p.get("b_frame"))
+                step_scores.append(row)
+            for p in pred_steps:
+                step_scores.append({"a": a, "b": b, "spurious": True, "at_ns": p["at_ns"], "size_ns": p["size_ns"]})
 
     # ---- report
     out = sys.stdout
@@ -244,11 +320,30 @@ def main():
             print("%-18s %16d %16.4f %20d %16.4f" % ("%s-%s" % (c["a"], c["b"]), c["true_offset_ns"],
                                                       c["true_drift_ppm"], c["max_offset_error_ns"],
                                                       c["drift_error_ppm"]), file=out)
+            if len(c["sides"]) > 1:
+                for k, sd in enumerate(c["sides"]):
+                    print("%-18s %33s %20d %16.4f" % ("", "side %d of the step(s)" % (k + 1),
+                                                      sd["max_offset_error_ns"], sd["drift_error_ppm"]), file=out)
+    if step_scores:
+        print("\n%-18s %16s %16s %18s %14s %22s %10s" % ("clock step", "true size ns", "found size ns",
+                                                         "instant error ns", "size error ns", "frames a/b (true)",
+                                                         "bracketed"), file=out)
+        for s in step_scores:
+            pair = "%s-%s" % (s["a"], s["b"])
+            if s.get("spurious"):
+                print("%-18s %16s %16d   spurious step at %d" % (pair, "-", s["size_ns"], s["at_ns"]), file=out)
+            elif not s["found"]:
+                print("%-18s %16d %16s   NOT FOUND" % (pair, s["true_size_ns"], "-"), file=out)
+            else:
+                print("%-18s %16d %16d %18d %14d %22s %10s" % (
+                    pair, s["true_size_ns"], s["size_ns"], s["instant_error_ns"], s["size_error_ns"],
+                    "%s/%s (%s/%s)" % (s["a_frame"], s["b_frame"], s["true_a_frame"], s["true_b_frame"]),
+                    "yes" if s["bracketed"] else "NO"), file=out)
     report = {"per_point_pair": per_hop, "adjacent_overall": overall,
               "per_method": {m: dict(c) for m, c in per_method.items()},
               "per_kind": {"%s/%s" % k: dict(c) for k, c in per_kind.items()},
               "delta_corrected": deltas, "delta_raw_checked": raw_checked, "delta_raw_mismatch": raw_mismatch,
-              "clocks": clock_scores, "rejected": dict(bad)}
+              "clocks": clock_scores, "clock_steps": step_scores, "rejected": dict(bad)}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)

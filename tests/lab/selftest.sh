@@ -33,6 +33,10 @@ for hop, s in exact["per_point_pair"].items():
 for c in exact["clocks"]:
     if c["max_offset_error_ns"] > 2 or abs(c["drift_error_ppm"]) > 1e-6:
         fails.append("exact: clock %s-%s error %s ns %s ppm" % (c["a"], c["b"], c["max_offset_error_ns"], c["drift_error_ppm"]))
+for st in exact.get("clock_steps", []):
+    if st.get("spurious") or not st["found"] or st["size_error_ns"] or st["instant_error_ns"] \
+            or not st["bracketed"]:
+        fails.append("exact: clock step %s-%s scored %s" % (st["a"], st["b"], st))
 if exact["delta_raw_mismatch"]:
     fails.append("exact: %d delta_raw mismatches" % exact["delta_raw_mismatch"])
 o = degr["adjacent_overall"]

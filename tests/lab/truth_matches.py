@@ -81,9 +81,15 @@ def main():
         pairs = []
         for p in clocks["pairs"]:
             q = {k: p[k] for k in ("a", "b", "offset_ns", "drift_ppm", "reference_ns")}
+            # A clock stepped: the segments and steps as `info --json` has them.
+            if len(p.get("segments", [])) > 1:
+                q["segments"] = [dict(s) for s in p["segments"]]
+                q["steps"] = [{"at_ns": s["at_ns"], "before_ns": s.get("before_ns"), "size_ns": s["size_ns"],
+                               "a_frame": s["a_frame"], "b_frame": s["b_frame"]} for s in p["steps"]]
             if args.degrade:
-                q["offset_ns"] += 250_000
-                q["drift_ppm"] += 3.0
+                for x in [q] + q.get("segments", []):
+                    x["offset_ns"] += 250_000
+                    x["drift_ppm"] += 3.0
             pairs.append(q)
         with open(args.clocks_out, "w") as f:
             json.dump({"pairs": pairs}, f, indent=1)

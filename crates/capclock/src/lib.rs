@@ -11,6 +11,11 @@
 //! first packet time stamp of the input.  The drift is kept as an exact
 //! decimal ([`Ppm`]), so the arithmetic is integer only and reproducible.
 //!
+//! Clock steps ([`Step`]: the clock set forward or back by `delta_ns` at an
+//! instant, as an NTP step or a manual correction does) add `delta_ns` to
+//! every time stamp at or after that instant of the input's clock; a
+//! negative step makes the time stamps go backwards there.
+//!
 //! The rewrite is byte-exact apart from time stamps: every block or record is
 //! copied from the input as it is and only its time stamp bytes are patched.
 //! pcap (micro- and nanosecond, either byte order) and pcapng (any number of
@@ -217,6 +222,62 @@ impl Format {
     }
 }
 
+/// A clock step: from `after_ns` after the reference instant T0 (on the
+/// input's clock) on, every time stamp moves by `delta_ns` more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub after_ns: i128,
+    pub delta_ns: i64,
+}
+
+impl FromStr for Step {
+    type Err = String;
+
+    /// `AT_SECONDS:DELTA_NS`: seconds after T0 (a decimal, up to 9
+    /// fractional digits, may be negative) and the step in ns (may be
+    /// negative), e.g. `3.5:-1500000000`.
+    fn from_str(s: &str) -> Result<Step, String> {
+        let bad = || {
+            format!(
+                "'{s}' is not AT_SECONDS:DELTA_NS (e.g. 3.5:-1500000000: 3.5 s after the \
+                 reference, the clock goes back 1.5 s)"
+            )
+        };
+        let (at, delta) = s.split_once(':').ok_or_else(bad)?;
+        let at: Ppm = at.parse().map_err(|_| bad())?;
+        let delta: i64 = delta.trim().parse().map_err(|_| bad())?;
+        // Ppm is an exact decimal: seconds × 1e9 / den, exactly.
+        let after_ns = at.num * NS_PER_SEC / at.den;
+        if after_ns * at.den != at.num * NS_PER_SEC {
+            return Err(bad());
+        }
+        Ok(Step {
+            after_ns,
+            delta_ns: delta,
+        })
+    }
+}
+
+/// What a step did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepReport {
+    /// The instant, ns since the Unix epoch on the input's clock.
+    pub at_ns: i128,
+    pub delta_ns: i64,
+    /// The first packet (1-based, in file order, packets with a time stamp)
+    /// at or after the instant.
+    pub first_packet: Option<u64>,
+}
+
+/// The sum of the steps whose instant `t_ns` has reached.
+fn stepped(steps: &[StepReport], t_ns: i128) -> i128 {
+    steps
+        .iter()
+        .filter(|s| t_ns >= s.at_ns)
+        .map(|s| s.delta_ns as i128)
+        .sum()
+}
+
 /// What a rewrite did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
@@ -226,6 +287,7 @@ pub struct Report {
     /// Other time stamps shifted (pcapng interface statistics: block and options).
     pub other_timestamps: u64,
     pub skew: Skew,
+    pub steps: Vec<StepReport>,
     pub first_in_ns: Option<i128>,
     pub first_out_ns: Option<i128>,
     pub last_in_ns: Option<i128>,
@@ -238,17 +300,31 @@ impl Report {
         fn opt(v: Option<i128>) -> String {
             v.map_or("null".to_string(), |x| x.to_string())
         }
+        let steps: Vec<String> = self
+            .steps
+            .iter()
+            .map(|s| {
+                format!(
+                    "{{\"at_ns\": {}, \"delta_ns\": {}, \"first_packet\": {}}}",
+                    s.at_ns,
+                    s.delta_ns,
+                    s.first_packet.map_or("null".to_string(), |p| p.to_string())
+                )
+            })
+            .collect();
         format!(
             "{{\"input\": {}, \"output\": {}, \"format\": \"{}\", \"offset_ns\": {}, \"drift_ppm\": {}, \
-             \"reference_ns\": {}, \"packets\": {}, \"other_timestamps\": {}, \"first_in_ns\": {}, \
-             \"first_out_ns\": {}, \"last_in_ns\": {}, \"last_out_ns\": {}, \
-             \"formula\": \"t' = t + offset_ns + (t - reference_ns) * drift_ppm * 1e-6\"}}",
+             \"reference_ns\": {}, \"steps\": [{}], \"packets\": {}, \"other_timestamps\": {}, \
+             \"first_in_ns\": {}, \"first_out_ns\": {}, \"last_in_ns\": {}, \"last_out_ns\": {}, \
+             \"formula\": \"t' = t + offset_ns + (t - reference_ns) * drift_ppm * 1e-6 + the delta_ns \
+             of every step with t >= at_ns\"}}",
             json_str(&input.display().to_string()),
             json_str(&output.display().to_string()),
             self.format.name(),
             self.skew.offset_ns,
             self.skew.drift,
             self.skew.reference_ns,
+            steps.join(", "),
             self.packets,
             self.other_timestamps,
             opt(self.first_in_ns),
@@ -440,6 +516,17 @@ pub fn rewrite_bytes(
     drift: Ppm,
     reference_ns: Option<i128>,
 ) -> Result<(Vec<u8>, Report), Error> {
+    rewrite_bytes_stepped(data, offset_ns, drift, reference_ns, &[])
+}
+
+/// [`rewrite_bytes`] with clock steps.
+pub fn rewrite_bytes_stepped(
+    data: &[u8],
+    offset_ns: i64,
+    drift: Ppm,
+    reference_ns: Option<i128>,
+    steps: &[Step],
+) -> Result<(Vec<u8>, Report), Error> {
     let reference_ns = match reference_ns {
         Some(t) => t,
         None => first_packet_ns(data)?.unwrap_or(0),
@@ -451,11 +538,22 @@ pub fn rewrite_bytes(
     };
     let format = Format::detect(data)?;
     let mut out = Vec::with_capacity(data.len());
+    let mut steps: Vec<StepReport> = steps
+        .iter()
+        .map(|s| StepReport {
+            at_ns: reference_ns + s.after_ns,
+            delta_ns: s.delta_ns,
+            first_packet: None,
+        })
+        .collect();
+    steps.sort_by_key(|s| s.at_ns);
+    let apply = |t: i128| skew.apply(t) + stepped(&steps, t);
     let mut rep = Report {
         format,
         packets: 0,
         other_timestamps: 0,
         skew,
+        steps: steps.clone(),
         first_in_ns: None,
         first_out_ns: None,
         last_in_ns: None,
@@ -463,6 +561,12 @@ pub fn rewrite_bytes(
     };
     let note = |rep: &mut Report, tin: i128, tout: i128| {
         rep.packets += 1;
+        let n = rep.packets;
+        for s in rep.steps.iter_mut() {
+            if s.first_packet.is_none() && tin >= s.at_ns {
+                s.first_packet = Some(n);
+            }
+        }
         if rep.first_in_ns.is_none() {
             rep.first_in_ns = Some(tin);
             rep.first_out_ns = Some(tout);
@@ -484,7 +588,7 @@ pub fn rewrite_bytes(
                 let (r, p) = parser.next_raw_packet(rem)?;
                 let mut rec = rem[..rem.len() - r.len()].to_vec();
                 let tin = p.ts_sec as i128 * NS_PER_SEC + p.ts_frac as i128 * frac_ns;
-                let tout = skew.apply(tin);
+                let tout = apply(tin);
                 // Round to the file's resolution, carrying into seconds.
                 let units = div_round(tout, frac_ns);
                 let per_sec = NS_PER_SEC / frac_ns;
@@ -517,7 +621,7 @@ pub fn rewrite_bytes(
                             rd16(&raw[8..], e) as usize
                         };
                         let tb = timebase(&parser, iface)?;
-                        let (tin, tout) = shift_ts64(&mut raw[12..20], e, &tb, &skew)?;
+                        let (tin, tout) = shift_ts64(&mut raw[12..20], e, &tb, &apply)?;
                         note(&mut rep, tin, tout);
                     }
                     PCAPNG_ISB => {
@@ -528,7 +632,7 @@ pub fn rewrite_bytes(
                         }
                         let iface = rd32(&raw[8..], e) as usize;
                         let tb = timebase(&parser, iface)?;
-                        shift_ts64(&mut raw[12..20], e, &tb, &skew)?;
+                        shift_ts64(&mut raw[12..20], e, &tb, &apply)?;
                         rep.other_timestamps += 1;
                         // Options: code, length, value padded to 4; up to the trailer.
                         let end = raw.len() - 4;
@@ -546,7 +650,7 @@ pub fn rewrite_bytes(
                                 ));
                             }
                             if (code == 2 || code == 3) && len == 8 {
-                                shift_ts64(&mut raw[v..v + 8], e, &tb, &skew)?;
+                                shift_ts64(&mut raw[v..v + 8], e, &tb, &apply)?;
                                 rep.other_timestamps += 1;
                             }
                             pos = v + len.div_ceil(4) * 4;
@@ -568,11 +672,11 @@ fn shift_ts64(
     b: &mut [u8],
     e: Endianness,
     tb: &TimeBase,
-    skew: &Skew,
+    apply: &dyn Fn(i128) -> i128,
 ) -> Result<(i128, i128), Error> {
     let raw = ((rd32(b, e) as u64) << 32) | rd32(&b[4..], e) as u64;
     let tin = tb.to_ns(raw);
-    let tout = skew.apply(tin);
+    let tout = apply(tin);
     let nraw = tb.from_ns(tout)?;
     wr32(b, (nraw >> 32) as u32, e);
     wr32(&mut b[4..], nraw as u32, e);
@@ -588,11 +692,23 @@ pub fn rewrite_file(
     drift: Ppm,
     reference_ns: Option<i128>,
 ) -> Result<Report, Error> {
+    rewrite_file_stepped(input, output, offset_ns, drift, reference_ns, &[])
+}
+
+/// [`rewrite_file`] with clock steps.
+pub fn rewrite_file_stepped(
+    input: &Path,
+    output: &Path,
+    offset_ns: i64,
+    drift: Ppm,
+    reference_ns: Option<i128>,
+    steps: &[Step],
+) -> Result<Report, Error> {
     if same_file(input, output) {
         return Err(Error::SameFile);
     }
     let data = fs::read(input).map_err(|e| Error::Io(input.to_path_buf(), e))?;
-    let (bytes, rep) = rewrite_bytes(&data, offset_ns, drift, reference_ns)?;
+    let (bytes, rep) = rewrite_bytes_stepped(&data, offset_ns, drift, reference_ns, steps)?;
     let mut tmp = output.as_os_str().to_owned();
     tmp.push(format!(".capclock-{}.tmp", std::process::id()));
     let tmp = PathBuf::from(tmp);

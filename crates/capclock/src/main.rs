@@ -1,4 +1,4 @@
-//! `capclock IN OUT --offset-ns N --drift-ppm P [--reference-ns T0]`
+//! `capclock IN OUT --offset-ns N --drift-ppm P [--reference-ns T0] [--step AT_S:DELTA_NS]...`
 //!
 //! Writes OUT, a copy of the pcap/pcapng capture IN whose packet time stamps
 //! carry a known clock error, and prints the true values as one JSON object.
@@ -6,20 +6,21 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use capclock::{rewrite_file, Ppm};
+use capclock::{rewrite_file_stepped, Ppm, Step};
 use clap::Parser;
 
-/// Give a copy of a capture a known clock offset and linear drift.
+/// Give a copy of a capture a known clock offset, linear drift and steps.
 ///
 /// Every time stamp t (ns since the Unix epoch) becomes
-/// t' = t + offset + (t - T0) * ppm * 1e-6, rounded to the nearest ns and then
-/// to the file's resolution.  IN is only read; OUT is written through a
+/// t' = t + offset + (t - T0) * ppm * 1e-6, plus the DELTA_NS of every step
+/// whose instant t has reached, rounded to the nearest ns and then to the
+/// file's resolution.  IN is only read; OUT is written through a
 /// temporary file and a rename.  The true values are printed as one JSON
 /// object on standard output (and appended to --record FILE).
 #[derive(Parser, Debug)]
 #[command(name = "capclock", version, about, long_about = None)]
 #[command(
-    after_help = "Example:\n  capclock wan.pcapng wan-skewed.pcapng --offset-ns 2718281828 --drift-ppm 25 \\\n           --reference-ns 1700000000000000000"
+    after_help = "Example:\n  capclock wan.pcapng wan-skewed.pcapng --offset-ns 2718281828 --drift-ppm 25 \\\n           --reference-ns 1700000000000000000\n  capclock wan.pcapng wan-stepped.pcapng --offset-ns 0 --step 3.5:-1500000000"
 )]
 struct Args {
     /// Input capture (pcap or pcapng); never modified.
@@ -37,6 +38,11 @@ struct Args {
     /// zero; default: the first packet time stamp of IN.
     #[arg(long, allow_negative_numbers = true)]
     reference_ns: Option<i128>,
+    /// A clock step: AT_SECONDS after T0 (on IN's clock; decimal, may be
+    /// negative) the clock is set DELTA_NS further (negative: back, so time
+    /// stamps go backwards there).  May be given several times.
+    #[arg(long, value_name = "AT_SECONDS:DELTA_NS", allow_hyphen_values = true)]
+    step: Vec<Step>,
     /// Also append the JSON object (one line) to this file.
     #[arg(long)]
     record: Option<PathBuf>,
@@ -44,12 +50,13 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match rewrite_file(
+    match rewrite_file_stepped(
         &args.input,
         &args.output,
         args.offset_ns,
         args.drift_ppm,
         args.reference_ns,
+        &args.step,
     ) {
         Ok(rep) => {
             let json = rep.to_json(&args.input, &args.output);

@@ -6,7 +6,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use capclock::{
-    first_packet_ns, packet_times, rewrite_bytes, rewrite_file, Format, Ppm, Skew, TimeBase,
+    first_packet_ns, packet_times, rewrite_bytes, rewrite_bytes_stepped, rewrite_file, Format, Ppm,
+    Skew, Step, StepReport, TimeBase,
 };
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
@@ -324,6 +325,73 @@ fn pcap_micro_rounds_to_microseconds() {
 }
 
 #[test]
+fn steps_forward_and_back() {
+    // +0.5 s at 1 ms after T0 (the second packet on), then -3 s at 2.5 s
+    // (the third on): the third packet's time stamp goes back past the
+    // second's.
+    let steps: Vec<Step> = ["0.001:500000000", "2.5:-3000000000"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(
+        steps[1],
+        Step {
+            after_ns: 2_500_000_000,
+            delta_ns: -3_000_000_000
+        }
+    );
+    let input = pcap_bytes(TsResolution::NanoSecond, Endianness::Little);
+    let (out, rep) = rewrite_bytes_stepped(&input, 7, ppm("10"), Some(T_BASE), &steps).unwrap();
+    let skew = Skew {
+        offset_ns: 7,
+        drift: ppm("10"),
+        reference_ns: T_BASE,
+    };
+    let t = times();
+    let want = vec![
+        skew.apply(t[0]),
+        skew.apply(t[1]) + 500_000_000,
+        skew.apply(t[2]) - 2_500_000_000,
+        skew.apply(t[3]) - 2_500_000_000,
+    ];
+    assert_eq!(collect(&out), want);
+    assert!(want[2] < want[1]);
+    assert_eq!(
+        rep.steps,
+        vec![
+            StepReport {
+                at_ns: T_BASE + 1_000_000,
+                delta_ns: 500_000_000,
+                first_packet: Some(2)
+            },
+            StepReport {
+                at_ns: T_BASE + 2_500_000_000,
+                delta_ns: -3_000_000_000,
+                first_packet: Some(3)
+            }
+        ]
+    );
+    let json = rep.to_json(std::path::Path::new("i"), std::path::Path::new("o"));
+    assert!(
+        json.contains(&format!(
+            "\"steps\": [{{\"at_ns\": {}, \"delta_ns\": 500000000, \"first_packet\": 2}}, ",
+            T_BASE + 1_000_000
+        )),
+        "{json}"
+    );
+    // A step after the last packet shifts nothing and names no packet.
+    let late: Step = "100:1".parse().unwrap();
+    let (same, rep) = rewrite_bytes_stepped(&input, 0, Ppm::ZERO, None, &[late]).unwrap();
+    assert_eq!(same, input);
+    assert_eq!(rep.steps[0].first_packet, None);
+    // Malformed.
+    for bad in ["", "3", "3:", ":5", "x:5", "3:5.5", "1e3:5", "3:-"] {
+        assert!(bad.parse::<Step>().is_err(), "{bad}");
+    }
+    assert_eq!("-1.25:-7".parse::<Step>().unwrap().after_ns, -1_250_000_000);
+}
+
+#[test]
 fn pcap_before_epoch_is_an_error() {
     let input = pcap_bytes(TsResolution::NanoSecond, Endianness::Little);
     let err = rewrite_bytes(&input, -(T_BASE as i64) - 1_000_000_000, Ppm::ZERO, None).unwrap_err();
@@ -472,6 +540,7 @@ fn cli_prints_true_values() {
             "--reference-ns",
         ])
         .arg(T_BASE.to_string())
+        .args(["--step", "2:-1500000000"])
         .arg("--record")
         .arg(&record)
         .output()
@@ -489,6 +558,13 @@ fn cli_prints_true_values() {
         "{stdout}"
     );
     assert!(stdout.contains("\"packets\": 5"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "\"steps\": [{{\"at_ns\": {}, \"delta_ns\": -1500000000, \"first_packet\": ",
+            T_BASE + 2_000_000_000
+        )),
+        "{stdout}"
+    );
     assert_eq!(
         std::fs::read_to_string(&record).unwrap().trim(),
         stdout.trim()
