@@ -745,6 +745,27 @@ fn fit_segments(segs: &[Vec<Bucket>], reference_ns: i64, starts: &[i64]) -> Opti
     Some(out)
 }
 
+/// Per group (connection pair × 2 + direction) a sum and a count.
+type Groups = rustc_hash::FxHashMap<u32, (i128, u64)>;
+
+/// The groups that go from A to B: within a connection the direction
+/// whose differences lie higher; alone, those above the mean `global` of
+/// all.
+fn directions(groups: &Groups, global: i128) -> rustc_hash::FxHashSet<u32> {
+    let mean = |g: u32| groups.get(&g).map(|&(t, c)| t / i128::from(c.max(1)));
+    groups
+        .keys()
+        .copied()
+        .filter(|&g| {
+            let own = mean(g).unwrap_or(global);
+            match mean(g ^ 1) {
+                Some(other) if other != own => own > other,
+                _ => own >= global,
+            }
+        })
+        .collect()
+}
+
 /// Fits the clock model from A to B; `reference_ns` (on A's clock) is
 /// where the first segment's offset is given.  None without samples.
 pub fn fit(samples: &[Sample], reference_ns: i64) -> Option<ClockFit> {
@@ -757,23 +778,37 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
     samples: I,
     reference_ns: i64,
 ) -> Option<ClockFit> {
-    // Pass 1: the records' span at A, for buckets in frame order.
+    // Pass 1: the records' span at A, for buckets in frame order, and per
+    // group the sum of the differences.
     let (mut lo_ia, mut hi_ia, mut n) = (u32::MAX, 0u32, 0u64);
+    let mut raw: Groups = Default::default();
+    let mut total = 0i128;
     for s in samples.clone() {
         lo_ia = lo_ia.min(s.ia);
         hi_ia = hi_ia.max(s.ia);
         n += 1;
+        let g = raw.entry(s.group).or_default();
+        g.0 += i128::from(s.delta);
+        g.1 += 1;
+        total += i128::from(s.delta);
     }
     if n == 0 {
         return None;
     }
+    let x = |s: &Sample| (s.ta - reference_ns) as f64;
     let width = u64::from(hi_ia - lo_ia) / BUCKETS + 1;
     let k = (u64::from(hi_ia - lo_ia) / width + 1) as usize;
     let bucket = |s: &Sample| ((u64::from(s.ia - lo_ia) / width) as usize).min(k - 1);
     // Pass 2: per bucket the range of all differences, whatever their
-    // direction, and the candidate steps in it.
+    // direction, and the candidate steps in it; and the envelopes as if
+    // there were none (directions by the groups' means), which is all
+    // there is to do when none is found.
+    let global = total / i128::from(n);
+    let fwd = directions(&raw, global);
     let mut bands: Vec<Option<Band>> = vec![None; k];
+    let mut one = vec![Bucket::default(); k];
     for s in samples.clone() {
+        one[bucket(&s)].add(&s, fwd.contains(&s.group), x(&s));
         let b = &mut bands[bucket(&s)];
         *b = Some(match *b {
             None => Band {
@@ -792,60 +827,60 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
     }
     let (mut cuts, trend) = candidates(&bands);
     drop(bands);
-    let x = |s: &Sample| (s.ta - reference_ns) as f64;
+    drop(raw);
+    let mut without_steps = cuts.is_empty().then_some(one);
     loop {
-        // A sample's segment: by its bucket, and in a cut's own bucket by
-        // the nearer level.
-        let seg_of = |s: &Sample| -> usize {
-            let b = bucket(s);
-            let mut i = cuts.iter().take_while(|c| c.bucket < b).count();
-            if let Some(c) = cuts.get(i).filter(|c| c.bucket == b) {
-                i += usize::from(s.delta.abs_diff(c.right) < s.delta.abs_diff(c.left));
+        let per = match without_steps.take() {
+            Some(one) => vec![one],
+            None => {
+                // A sample's segment: by its bucket, and in a cut's own
+                // bucket by the nearer level.
+                let seg_of = |s: &Sample| -> usize {
+                    let b = bucket(s);
+                    let mut i = cuts.iter().take_while(|c| c.bucket < b).count();
+                    if let Some(c) = cuts.get(i).filter(|c| c.bucket == b) {
+                        i += usize::from(s.delta.abs_diff(c.right) < s.delta.abs_diff(c.left));
+                    }
+                    i
+                };
+                // Pass 3: per group and segment the sum of the differences:
+                // per group their mean distance from its segments' means.
+                // Within a connection the direction lying higher goes A → B.
+                let mut sums: rustc_hash::FxHashMap<(u32, usize), (i128, u64)> = Default::default();
+                let mut seg_sum = vec![(0i128, 0u64); cuts.len() + 1];
+                for s in samples.clone() {
+                    let i = seg_of(&s);
+                    let e = sums.entry((s.group, i)).or_default();
+                    e.0 += i128::from(s.delta);
+                    e.1 += 1;
+                    seg_sum[i].0 += i128::from(s.delta);
+                    seg_sum[i].1 += 1;
+                }
+                let seg_mean: Vec<i128> = seg_sum
+                    .iter()
+                    .map(|&(t, c)| t / i128::from(c.max(1)))
+                    .collect();
+                let mut groups: Groups = Default::default();
+                let mut global = 0i128;
+                for (&(g, i), &(t, c)) in &sums {
+                    let r = t - i128::from(c) * seg_mean[i];
+                    let e = groups.entry(g).or_default();
+                    e.0 += r;
+                    e.1 += c;
+                    global += r;
+                }
+                drop(sums);
+                let global = global / i128::from(n);
+                let fwd = directions(&groups, global);
+                // Pass 4: per segment and bucket the forward minimum and the
+                // backward maximum.
+                let mut per: Vec<Vec<Bucket>> = vec![vec![Bucket::default(); k]; cuts.len() + 1];
+                for s in samples.clone() {
+                    per[seg_of(&s)][bucket(&s)].add(&s, fwd.contains(&s.group), x(&s));
+                }
+                per
             }
-            i
         };
-        // Pass 3: per group and segment the sum of the differences: per
-        // group their mean distance from its segments' means.  Within a
-        // connection the direction lying higher goes A → B.
-        let mut sums: rustc_hash::FxHashMap<(u32, usize), (i128, u64)> = Default::default();
-        let mut seg_sum = vec![(0i128, 0u64); cuts.len() + 1];
-        for s in samples.clone() {
-            let i = seg_of(&s);
-            let e = sums.entry((s.group, i)).or_default();
-            e.0 += i128::from(s.delta);
-            e.1 += 1;
-            seg_sum[i].0 += i128::from(s.delta);
-            seg_sum[i].1 += 1;
-        }
-        let seg_mean: Vec<i128> = seg_sum
-            .iter()
-            .map(|&(t, c)| t / i128::from(c.max(1)))
-            .collect();
-        let mut groups: rustc_hash::FxHashMap<u32, (i128, u64)> = Default::default();
-        let mut global = 0i128;
-        for (&(g, i), &(t, c)) in &sums {
-            let r = t - i128::from(c) * seg_mean[i];
-            let e = groups.entry(g).or_default();
-            e.0 += r;
-            e.1 += c;
-            global += r;
-        }
-        drop(sums);
-        let global = global / i128::from(n);
-        let mean = |g: u32| groups.get(&g).map(|&(t, c)| t / i128::from(c));
-        let forward = |g: u32| -> bool {
-            let own = mean(g).unwrap_or(global);
-            match mean(g ^ 1) {
-                Some(other) if other != own => own > other,
-                _ => own >= global,
-            }
-        };
-        // Pass 4: per segment and bucket the forward minimum and the
-        // backward maximum.
-        let mut per: Vec<Vec<Bucket>> = vec![vec![Bucket::default(); k]; cuts.len() + 1];
-        for s in samples.clone() {
-            per[seg_of(&s)][bucket(&s)].add(&s, forward(s.group), x(&s));
-        }
         // The directions must confirm each step (causality), and segments
         // start at later records than the one before at both points; else
         // the cut goes and the passes are done again.
