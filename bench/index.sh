@@ -40,9 +40,24 @@ printf '%s\n' $files | xargs -P 2 -I F sh -c \
         -e dns.id > /dev/null'
 t1=$(now)
 
-PKTMATCH_TIMINGS=1 /usr/bin/time -f 'maxrss_kb %M' "$pktmatch" index -q -o "$work/session.pktmatch" $files \
-    2> "$work/timings.txt"
-t2=$(now)
+# pktmatch: three runs on the page-cached files (read again first: the
+# two tshark processes of the baseline may have pushed them out), the median
+# wall time counts; the heap high-water mark is the highest of the three.
+cat $files > /dev/null
+walls=""
+for run in 1 2 3; do
+    r0=$(now)
+    PKTMATCH_TIMINGS=1 /usr/bin/time -f 'maxrss_kb %M' "$pktmatch" index -q -o "$work/session.pktmatch" $files \
+        2> "$work/timings-$run.txt"
+    r1=$(now)
+    walls="$walls $(echo "$r1 - $r0" | bc)"
+done
+median=$(printf '%s\n' $walls | sort -n | sed -n 2p)
+best=$(for run in 1 2 3; do
+    printf '%s %s\n' "$(sed -n 's/.*heap peak *\([0-9.]*\) MiB.*done/\1/p' "$work/timings-$run.txt")" $run
+done | sort -n | tail -1 | cut -d' ' -f2)
+cp "$work/timings-$best.txt" "$work/timings.txt"
+t2=$(echo "$t1 + $median" | bc)
 
 packets=$(for f in $files; do capinfos -c -M "$f" | sed -n 's/^Number of packets: *//p'; done | paste -sd+ | bc)
 heap_mib=$(sed -n 's/.*heap peak *\([0-9.]*\) MiB.*done/\1/p' "$work/timings.txt")
@@ -53,9 +68,10 @@ n, t0, t1, t2, heap, rss = int(sys.argv[1]), *map(float, sys.argv[2:5]), float(s
 base, ours = t1 - t0, t2 - t1
 print(f"packets                     {n}")
 print(f"tshark -T fields (2 procs)  {base:8.2f} s   {n / base:12,.0f} packets/s")
-print(f"pktmatch index              {ours:8.2f} s   {n / ours:12,.0f} packets/s")
+print(f"pktmatch index (median of 3) {ours:7.2f} s   {n / ours:12,.0f} packets/s")
 print(f"speed-up                    {base / ours:8.1f} x   (bar: >= 20 x, >= 1,000,000 packets/s)")
 print(f"heap high-water mark        {heap:8.1f} MiB = {heap * 1048576 / n:.1f} bytes/packet   (bar: <= 64 + constant)")
 print(f"max resident set            {rss / 1024:8.1f} MiB (includes the memory-mapped inputs)")
 EOF
+echo "  wall times of the three runs:$walls s; stages of the run with the highest heap mark:"
 grep '^timing' "$work/timings.txt" | sed 's/^/  /'

@@ -119,16 +119,65 @@ struct PointData {
     lost: u64,
 }
 
+/// One match of a pair (a, b), a < b, as the builder keeps it: 12 bytes,
+/// so that a matcher's own 12-byte records can become these in place.
+/// Frames are 1-based.  The raw delta is not kept: it is the difference of
+/// the two frames' time stamps, which the builder has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Match {
-    a: u16,
-    fa: u32,
-    b: u16,
-    fb: u32,
-    /// 255 - confidence: sorting puts the most confident duplicate first.
+pub struct PairMatch {
+    pub frame_a: u32,
+    pub frame_b: u32,
+    /// 255 − confidence: sorting puts the most confident duplicate first.
     doubt: u8,
-    method: u8,
-    delta: i64,
+    pub method: u8,
+}
+
+impl PairMatch {
+    /// Frames 1-based; `confidence` 0-255 ↔ 0-100 %.
+    pub fn new(frame_a: u32, frame_b: u32, method: u8, confidence: u8) -> PairMatch {
+        PairMatch {
+            frame_a,
+            frame_b,
+            doubt: 255 - confidence,
+            method,
+        }
+    }
+    pub fn confidence(&self) -> u8 {
+        255 - self.doubt
+    }
+}
+
+/// The matches of one pair.
+#[derive(Clone, Debug, Default)]
+struct PairStore {
+    matches: Vec<PairMatch>,
+    /// Empty: every delta is the difference of the frames' time stamps.
+    /// Otherwise one per match: a delta given to [`IndexBuilder::add_match`]
+    /// that differs from it.
+    deltas: Vec<i64>,
+}
+
+impl PairStore {
+    /// Sorts by (frame a, frame b, doubt) and keeps the first (most
+    /// confident) of equal frame pairs.
+    fn prepare(&mut self) {
+        if self.deltas.is_empty() {
+            self.matches.sort_unstable();
+            self.matches.dedup_by_key(|m| (m.frame_a, m.frame_b));
+        } else {
+            let mut both: Vec<(PairMatch, i64)> = self
+                .matches
+                .iter()
+                .copied()
+                .zip(self.deltas.iter().copied())
+                .collect();
+            both.sort_unstable();
+            both.dedup_by_key(|(m, _)| (m.frame_a, m.frame_b));
+            (self.matches, self.deltas) = both.into_iter().unzip();
+        }
+        self.matches.shrink_to_fit();
+        self.deltas.shrink_to_fit();
+    }
 }
 
 /// Collects a session — points with their frames, pairs, matches, losses,
@@ -143,9 +192,10 @@ pub struct IndexBuilder {
     pairs: BTreeMap<(u16, u16), PairSpec>,
     /// Pairs whose clocks stepped: their segments (at least two).
     clock_segments: BTreeMap<(u16, u16), Vec<ClockSegment>>,
-    matches: Vec<Match>,
-    /// `matches` is sorted and free of duplicates ([`IndexBuilder::prepare`]):
-    /// writing needs no sorted copy.
+    /// Per pair (a < b).
+    matches: BTreeMap<(u16, u16), PairStore>,
+    /// Every pair's matches are sorted and free of duplicates
+    /// ([`IndexBuilder::prepare`]): writing needs no sorted copy.
     prepared: bool,
     lost: Vec<(u16, Lost)>,
     translations: Vec<TranslationSpec>,
@@ -173,7 +223,7 @@ impl IndexBuilder {
             points: Vec::new(),
             pairs: BTreeMap::new(),
             clock_segments: BTreeMap::new(),
-            matches: Vec::new(),
+            matches: BTreeMap::new(),
             prepared: false,
             lost: Vec::new(),
             translations: Vec::new(),
@@ -318,11 +368,6 @@ impl IndexBuilder {
         Ok(p.checks.len() as u32)
     }
 
-    /// Reserves room for `matches` more matches.
-    pub fn reserve_matches(&mut self, matches: usize) {
-        self.matches.reserve_exact(matches);
-    }
-
     /// The time stamp of a frame added to `point` (1-based), if there is one.
     pub fn frame_time(&self, point: u16, frame: u32) -> Option<i64> {
         let p = self.points.get(point as usize)?;
@@ -333,10 +378,73 @@ impl IndexBuilder {
     /// needs no sorted copy of them (a large session's biggest table).
     /// Adding a match afterwards undoes it.
     pub fn prepare(&mut self) {
-        self.matches.sort_unstable();
-        self.matches.dedup_by_key(|m| (m.a, m.fa, m.b, m.fb));
-        self.matches.shrink_to_fit();
+        for store in self.matches.values_mut() {
+            store.prepare();
+        }
         self.prepared = true;
+    }
+
+    /// Counts `n` more peer entries at `point` (one per match side).
+    fn count_peers(&mut self, point: u16, n: u64) -> Result<(), BuildError> {
+        let d = &mut self.points[point as usize];
+        if d.peers + n > u32::MAX as u64 {
+            return Err(BuildError::TooLarge {
+                what: "more than 2^32-1 peer entries at one point",
+            });
+        }
+        d.peers += n;
+        Ok(())
+    }
+
+    /// The raw delta of a match as the frames' time stamps give it.
+    fn frame_delta(&self, a: u16, b: u16, m: &PairMatch) -> i64 {
+        let t = |p: u16, f: u32| self.points[p as usize].ts[f as usize - 1];
+        t(b, m.frame_b).saturating_sub(t(a, m.frame_a))
+    }
+
+    /// Adds many matches of pair (a, b), a < b, at once; their raw deltas
+    /// are the differences of the frames' time stamps.  The vector is
+    /// taken as it is when the pair has no matches yet (no copy of a large
+    /// pair's matches).
+    pub fn add_pair_matches(
+        &mut self,
+        a: u16,
+        b: u16,
+        matches: Vec<PairMatch>,
+    ) -> Result<(), BuildError> {
+        self.point_ref(a)?;
+        self.point_ref(b)?;
+        if a == b {
+            return Err(BuildError::SamePoint { point: a });
+        }
+        if a > b {
+            return Err(BuildError::PairOrder { a, b });
+        }
+        for m in &matches {
+            self.frame_ok(a, m.frame_a)?;
+            self.frame_ok(b, m.frame_b)?;
+        }
+        let n = matches.len() as u64;
+        self.count_peers(a, n)?;
+        self.count_peers(b, n)?;
+        let keep_deltas = self
+            .matches
+            .get(&(a, b))
+            .is_some_and(|s| !s.deltas.is_empty());
+        let implied: Vec<i64> = if keep_deltas {
+            matches.iter().map(|m| self.frame_delta(a, b, m)).collect()
+        } else {
+            Vec::new()
+        };
+        let store = self.matches.entry((a, b)).or_default();
+        if store.matches.is_empty() && !keep_deltas {
+            store.matches = matches;
+        } else {
+            store.matches.extend_from_slice(&matches);
+            store.deltas.extend(implied);
+        }
+        self.prepared = false;
+        Ok(())
     }
 
     /// Sets (or replaces) the record of pair (a, b), a < b.
@@ -444,37 +552,30 @@ impl IndexBuilder {
         if point_a == point_b {
             return Err(BuildError::SamePoint { point: point_a });
         }
-        let m = if point_a < point_b {
-            Match {
-                a: point_a,
-                fa: frame_a,
-                b: point_b,
-                fb: frame_b,
-                doubt: 255 - confidence,
-                method,
-                delta: delta_raw_ns,
-            }
+        let (a, b, m, delta) = if point_a < point_b {
+            let m = PairMatch::new(frame_a, frame_b, method, confidence);
+            (point_a, point_b, m, delta_raw_ns)
         } else {
-            Match {
-                a: point_b,
-                fa: frame_b,
-                b: point_a,
-                fb: frame_a,
-                doubt: 255 - confidence,
-                method,
-                delta: delta_raw_ns.saturating_neg(),
-            }
+            let m = PairMatch::new(frame_b, frame_a, method, confidence);
+            (point_b, point_a, m, delta_raw_ns.saturating_neg())
         };
-        for p in [m.a, m.b] {
-            let d = &mut self.points[p as usize];
-            if d.peers >= u32::MAX as u64 {
-                return Err(BuildError::TooLarge {
-                    what: "more than 2^32-1 peer entries at one point",
-                });
-            }
-            d.peers += 1;
+        self.count_peers(a, 1)?;
+        self.count_peers(b, 1)?;
+        let implied = self.frame_delta(a, b, &m);
+        let store = self.matches.entry((a, b)).or_default();
+        // Deltas are kept only once one differs from the frames' times.
+        if store.deltas.is_empty() && delta != implied {
+            let ts = |p: u16, f: u32| self.points[p as usize].ts[f as usize - 1];
+            store.deltas = store
+                .matches
+                .iter()
+                .map(|m| ts(b, m.frame_b).saturating_sub(ts(a, m.frame_a)))
+                .collect();
         }
-        self.matches.push(m);
+        if !store.deltas.is_empty() || delta != implied {
+            store.deltas.push(delta);
+        }
+        store.matches.push(m);
         self.prepared = false;
         Ok(())
     }
@@ -521,7 +622,21 @@ impl IndexBuilder {
         if t.a > t.b {
             return Err(BuildError::PairOrder { a: t.a, b: t.b });
         }
-        self.strings(&t.summary)?;
+        let summary_len = t
+            .summary_text(&self.point_ref(t.a)?.label, &self.point_ref(t.b)?.label)
+            .len();
+        self.string_bytes += summary_len as u64;
+        if self.string_bytes > STRINGS_LIMIT {
+            return Err(BuildError::TooLarge {
+                what: "more than 4 GiB of strings",
+            });
+        }
+        if self.translations.len() == self.translations.capacity() {
+            // Grown by a quarter, not doubled: a session may have one per
+            // connection.
+            self.translations
+                .reserve_exact(self.translations.len() / 4 + 16);
+        }
         self.translations.push(t);
         Ok(())
     }
@@ -545,8 +660,10 @@ impl IndexBuilder {
     }
 
     /// Writes the index to `w` as it is built: the per-frame sections go
-    /// out in 64 KiB pieces, never as one buffer, so writing needs about 8
-    /// bytes per match and 4 per frame besides what the builder holds.
+    /// out in 64 KiB pieces, never as one buffer, so writing needs, besides
+    /// what the builder holds, 4 bytes per frame of one point and 4 per
+    /// match of the pairs where that point is b (and a sorted copy of the
+    /// matches when [`IndexBuilder::prepare`] was not called).
     /// Returns the bytes written.
     pub fn write_to<W: Write>(&self, w: W) -> io::Result<u64> {
         let mut blob = Blob::default();
@@ -610,7 +727,11 @@ impl IndexBuilder {
         trs.extend_from_slice(&(tr_sorted.len() as u32).to_le_bytes());
         trs.extend_from_slice(&(translations::field::LEN as u32).to_le_bytes());
         for t in tr_sorted {
-            let r = blob.add(&t.summary);
+            let labels = (
+                &self.points[t.a as usize].label,
+                &self.points[t.b as usize].label,
+            );
+            let r = blob.add(&t.summary_text(labels.0, labels.1));
             translations::write_record(&mut trs, t, r);
         }
 
@@ -630,56 +751,20 @@ impl IndexBuilder {
         let tms_len = (times::field::HEADER_LEN + 16 * n + 4 * total) as u64;
 
         // PEERS: both directions of every match, per point grouped by frame
-        // and within a frame sorted by (peer point, peer frame).
+        // and within a frame sorted by (peer point, peer frame).  Written
+        // point by point from the pairs' sorted matches, so besides them it
+        // needs only one point's frame counts and, for the pairs where the
+        // point is b, an order of their matches by b's frame.
         let copy;
-        let sorted: &[Match] = if self.prepared {
+        let stores: &BTreeMap<(u16, u16), PairStore> = if self.prepared {
             &self.matches
         } else {
             let mut c = self.matches.clone();
-            c.sort_unstable();
-            c.dedup_by_key(|m| (m.a, m.fa, m.b, m.fb));
+            c.values_mut().for_each(PairStore::prepare);
             copy = c;
             &copy
         };
-        // first[p][f]: index of frame f's first entry (counting sort).
-        let mut first: Vec<Vec<u32>> = self
-            .points
-            .iter()
-            .map(|p| vec![0u32; p.checks.len() + 1])
-            .collect();
-        for m in sorted {
-            first[m.a as usize][m.fa as usize] += 1;
-            first[m.b as usize][m.fb as usize] += 1;
-        }
-        for f in &mut first {
-            // Counts sit at index `frame`; shift to "entries before frame".
-            let mut acc = 0u32;
-            for c in f.iter_mut() {
-                let here = *c;
-                *c = acc;
-                acc += here;
-            }
-            f.push(acc);
-            f.remove(0);
-        }
-        // slots[p]: the entries in file order, as match index × 2 + side
-        // (0: this point is the match's a).  The b sides go in first: their
-        // peer points are lower, and the sorted matches give them in
-        // (peer point, peer frame) order; the a sides follow likewise.
-        let mut fill: Vec<Vec<u32>> = first.iter().map(|f| f[..f.len() - 1].to_vec()).collect();
-        let mut slots: Vec<Vec<u32>> = first
-            .iter()
-            .map(|f| vec![0u32; *f.last().unwrap_or(&0) as usize])
-            .collect();
-        for side in [1u32, 0] {
-            for (k, m) in sorted.iter().enumerate() {
-                let (p, f) = if side == 1 { (m.b, m.fb) } else { (m.a, m.fa) };
-                let at = &mut fill[p as usize][f as usize - 1];
-                slots[p as usize][*at as usize] = (k as u32) << 1 | side;
-                *at += 1;
-            }
-        }
-        let entries: u64 = slots.iter().map(|s| s.len() as u64).sum();
+        let entries: u64 = 2 * stores.values().map(|s| s.matches.len() as u64).sum::<u64>();
         let first_len = 8 + 4 * (total + n) as u64;
         let peers_len = align8(first_len) + 16 * entries;
 
@@ -770,35 +855,14 @@ impl IndexBuilder {
                 }
                 kind::PEERS => {
                     buf.extend_from_slice(&entries.to_le_bytes());
-                    for f in &first {
-                        for v in f {
-                            buf.extend_from_slice(&v.to_le_bytes());
-                            w.flush_when_full(&mut buf)?;
-                        }
+                    for p in 0..n as u16 {
+                        self.write_first(p, stores, &mut w, &mut buf)?;
                     }
                     w.write_all(&buf)?;
                     buf.clear();
                     w.pad_to(o + align8(first_len))?;
-                    for list in &slots {
-                        for &slot in list {
-                            let m = &sorted[(slot >> 1) as usize];
-                            let (peer_point, peer_frame, delta) = if slot & 1 == 1 {
-                                (m.a, m.fa, m.delta.saturating_neg())
-                            } else {
-                                (m.b, m.fb, m.delta)
-                            };
-                            peers::write_entry(
-                                &mut buf,
-                                &Peer {
-                                    point: peer_point,
-                                    frame: peer_frame,
-                                    method: m.method,
-                                    confidence: 255 - m.doubt,
-                                    delta_raw_ns: delta,
-                                },
-                            );
-                            w.flush_when_full(&mut buf)?;
-                        }
+                    for p in 0..n as u16 {
+                        self.write_peers(p, stores, &mut w, &mut buf)?;
                     }
                 }
                 kind::LOST => w.write_all(&lst)?,
@@ -812,6 +876,138 @@ impl IndexBuilder {
         // Flushed here, so a failing last write is reported, not dropped.
         w.inner.flush()?;
         Ok(w.written)
+    }
+
+    /// PEERS' FIRST table of `point`: per frame the entries before it, then
+    /// the point's total.
+    fn write_first<W: Write>(
+        &self,
+        point: u16,
+        stores: &BTreeMap<(u16, u16), PairStore>,
+        w: &mut Counting<W>,
+        buf: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let frames = self.points[point as usize].checks.len();
+        // counts[f]: entries of frame f (1-based), turned into a running sum.
+        let mut counts = vec![0u32; frames + 1];
+        for (&(a, b), s) in stores {
+            if a == point {
+                s.matches
+                    .iter()
+                    .for_each(|m| counts[m.frame_a as usize] += 1);
+            } else if b == point {
+                s.matches
+                    .iter()
+                    .for_each(|m| counts[m.frame_b as usize] += 1);
+            }
+        }
+        let mut before = 0u32;
+        for &c in &counts[1..] {
+            buf.extend_from_slice(&before.to_le_bytes());
+            w.flush_when_full(buf)?;
+            before += c;
+        }
+        buf.extend_from_slice(&before.to_le_bytes());
+        Ok(())
+    }
+
+    /// PEERS' entries of `point`, frame by frame; within a frame the pairs
+    /// with lower points first (there `point` is b), each pair's matches by
+    /// peer frame.
+    fn write_peers<W: Write>(
+        &self,
+        point: u16,
+        stores: &BTreeMap<(u16, u16), PairStore>,
+        w: &mut Counting<W>,
+        buf: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        // One cursor per pair that holds the point: its matches in the
+        // order of this point's frame, then of the peer's.
+        struct Side<'s> {
+            peer: u16,
+            /// This point is the pair's a.
+            is_a: bool,
+            store: &'s PairStore,
+            /// For a b side: match indexes by (frame b, frame a).
+            order: Vec<u32>,
+            next: usize,
+        }
+        let mut sides: Vec<Side> = Vec::new();
+        for (&(a, b), s) in stores {
+            if b == point {
+                let mut order: Vec<u32> = (0..s.matches.len() as u32).collect();
+                order.sort_unstable_by_key(|&k| {
+                    let m = &s.matches[k as usize];
+                    (m.frame_b, m.frame_a)
+                });
+                sides.push(Side {
+                    peer: a,
+                    is_a: false,
+                    store: s,
+                    order,
+                    next: 0,
+                });
+            }
+        }
+        for (&(a, b), s) in stores {
+            if a == point {
+                sides.push(Side {
+                    peer: b,
+                    is_a: true,
+                    store: s,
+                    order: Vec::new(),
+                    next: 0,
+                });
+            }
+        }
+        let frames = self.points[point as usize].checks.len() as u32;
+        for f in 1..=frames {
+            for side in &mut sides {
+                let s = side.store;
+                while side.next < s.matches.len() {
+                    let k = if side.is_a {
+                        side.next
+                    } else {
+                        side.order[side.next] as usize
+                    };
+                    let m = &s.matches[k];
+                    let (this, peer_frame) = if side.is_a {
+                        (m.frame_a, m.frame_b)
+                    } else {
+                        (m.frame_b, m.frame_a)
+                    };
+                    if this != f {
+                        break;
+                    }
+                    let (a, b) = if side.is_a {
+                        (point, side.peer)
+                    } else {
+                        (side.peer, point)
+                    };
+                    let delta = match s.deltas.get(k) {
+                        Some(&d) => d,
+                        None => self.frame_delta(a, b, m),
+                    };
+                    peers::write_entry(
+                        buf,
+                        &Peer {
+                            point: side.peer,
+                            frame: peer_frame,
+                            method: m.method,
+                            confidence: m.confidence(),
+                            delta_raw_ns: if side.is_a {
+                                delta
+                            } else {
+                                delta.saturating_neg()
+                            },
+                        },
+                    );
+                    w.flush_when_full(buf)?;
+                    side.next += 1;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Builds the index and writes it to `path` through a temporary file in

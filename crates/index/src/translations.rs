@@ -148,10 +148,72 @@ pub struct TranslationSpec {
     pub b: u16,
     pub kind: TranslationKind,
     /// e.g. "SNAT 10.0.0.5:51000 → 203.0.113.7:40123; seq +0x1A2B3C4D
-    /// client→server".
+    /// client→server".  Empty: made from the kind, endpoints and sequence
+    /// offsets when the index is written ([`TranslationSpec::summary_text`]),
+    /// so that a session with a translation per connection does not hold
+    /// a string per connection while it is matched.
     pub summary: String,
     pub endpoints: Option<Endpoints>,
     pub seq_offsets: Option<SeqOffsets>,
+}
+
+impl TranslationSpec {
+    /// The summary stored: [`TranslationSpec::summary`], or, when that is
+    /// empty, [`describe`] with the points' labels.
+    pub fn summary_text(&self, label_a: &str, label_b: &str) -> std::borrow::Cow<'_, str> {
+        if self.summary.is_empty() {
+            std::borrow::Cow::Owned(describe(
+                self.kind,
+                self.endpoints.as_ref(),
+                self.seq_offsets.as_ref(),
+                label_a,
+                label_b,
+            ))
+        } else {
+            std::borrow::Cow::Borrowed(&self.summary)
+        }
+    }
+}
+
+/// A sequence offset (mod 2^32) as the signed difference it stands for:
+/// "+0x1A2B3C4D", "-0x10".
+pub fn seq_offset_text(v: u32) -> String {
+    let s = v as i32;
+    if s < 0 {
+        format!("-0x{:X}", s.unsigned_abs())
+    } else {
+        format!("+0x{v:X}")
+    }
+}
+
+/// A translation in words: "SNAT 10.0.0.5:51000 → 192.0.2.80:80 at client
+/// is 203.0.113.7:40123 → 192.0.2.80:80 at wan; seq +0x1A2B3C4D
+/// client→server, -0x10 server→client" (what is known of it).
+pub fn describe(
+    kind: TranslationKind,
+    endpoints: Option<&Endpoints>,
+    seq: Option<&SeqOffsets>,
+    label_a: &str,
+    label_b: &str,
+) -> String {
+    use std::fmt::Write;
+    let mut s = String::from(kind.name());
+    if let Some(e) = endpoints {
+        let _ = write!(
+            s,
+            " {} → {} at {label_a} is {} → {} at {label_b}",
+            e.a_src, e.a_dst, e.b_src, e.b_dst
+        );
+    }
+    if let Some(o) = seq {
+        let _ = write!(
+            s,
+            "; seq {} client→server, {} server→client",
+            seq_offset_text(o.client_to_server),
+            seq_offset_text(o.server_to_client)
+        );
+    }
+    s
 }
 
 /// One translation record.
@@ -328,6 +390,23 @@ pub(crate) fn write_record(out: &mut Vec<u8>, t: &TranslationSpec, summary: (u32
 mod tests {
     use super::*;
     use crate::strings::Blob;
+
+    #[test]
+    fn an_empty_summary_is_made_from_the_record() {
+        let mut t = spec(0, 1, true);
+        assert_eq!(t.summary_text("client", "wan"), "SNAT 0->1");
+        t.summary.clear();
+        assert_eq!(
+            t.summary_text("client", "wan"),
+            "SNAT 10.0.0.5:51000 → [2001:db8::1]:443 at client is 203.0.113.7:40123 → \
+             [2001:db8::1]:443 at wan; seq +0x1A2B3C4D client→server, +0x0 server→client"
+        );
+        t.endpoints = None;
+        t.seq_offsets = None;
+        assert_eq!(t.summary_text("client", "wan"), "SNAT");
+        assert_eq!(seq_offset_text(0xFFFF_FFF0), "-0x10");
+        assert_eq!(seq_offset_text(0), "+0x0");
+    }
 
     fn spec(a: u16, b: u16, ep: bool) -> TranslationSpec {
         TranslationSpec {

@@ -38,7 +38,7 @@ use pairing::ConnPair;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use table::PointTable;
 
 /// One capture point.
@@ -225,12 +225,38 @@ pub fn run(
         tables.push(t);
     }
 
-    // Stages 2-5 per adjacent pair, the pairs in parallel.
+    // Stages 2-5 per adjacent pair, the pairs in parallel.  A point's
+    // table shrinks to what stage 5 needs (see `Frames`) as soon as both
+    // its pairs are done, while the other pairs still run.
     progress(Progress::Stage("matching"));
+    let n = tables.len();
+    let users: Vec<AtomicUsize> = (0..n)
+        .map(|p| AtomicUsize::new(if p == 0 || p == n - 1 { 1 } else { 2 }))
+        .collect();
+    let full: Vec<RwLock<Option<PointTable>>> =
+        tables.into_iter().map(|t| RwLock::new(Some(t))).collect();
+    let slim: Vec<Mutex<Option<Frames>>> = (0..n).map(|_| Mutex::new(None)).collect();
     let outcomes = parallel(
-        inputs.len() - 1,
+        n - 1,
         workers(),
-        |a| match_adjacent(&tables, a, options),
+        |a| {
+            let outcome = {
+                let (ga, gb) = (full[a].read(), full[a + 1].read());
+                match (ga.as_deref(), gb.as_deref()) {
+                    (Ok(Some(ta)), Ok(Some(tb))) => match_adjacent(ta, tb, a, options),
+                    _ => Err(format!("internal error: tables of pair {a} gone")),
+                }
+            };
+            for p in [a, a + 1] {
+                if users[p].fetch_sub(1, Ordering::AcqRel) == 1 {
+                    let table = full[p].write().ok().and_then(|mut t| t.take());
+                    if let (Some(t), Ok(mut s)) = (table, slim[p].lock()) {
+                        *s = Some(Frames::from(t));
+                    }
+                }
+            }
+            outcome
+        },
         || {},
     );
     let mut adjacent = Vec::new();
@@ -249,36 +275,41 @@ pub fn run(
         summary.pairs.push(o.summary);
         adjacent.push(o.matches);
     }
+    let frames: Vec<Frames> = slim
+        .into_iter()
+        .map(|s| s.into_inner().ok().flatten())
+        .collect::<Option<_>>()
+        .ok_or("internal error: a point's frames are missing")?;
     progress(Progress::Stage("composing"));
-    let mut composed = via::compose(&tables, &adjacent);
+    let counts: Vec<usize> = frames.iter().map(|f| f.ts.len()).collect();
+    let mut composed = via::compose(&counts, &adjacent);
     // A pair's own matches may fit its clock better than the composition
     // of the hops' models (whose errors add up): the tighter bound wins.
     for pm in &mut composed {
-        let (ta, tb) = (&tables[pm.a as usize], &tables[pm.b as usize]);
+        let (fa, fb) = (&frames[pm.a as usize], &frames[pm.b as usize]);
         let s = pm.matches.iter().map(|m| {
-            let r = &ta.recs[m.a as usize];
+            let ta = fa.ts[m.a as usize];
             Sample {
-                ta: ta.time(m.a),
-                delta: tb.time(m.b) - ta.time(m.a),
-                group: r.conn << 1 | u32::from(m.dir),
+                ta,
+                delta: fb.ts[m.b as usize] - ta,
+                group: fa.conn[m.a as usize] << 1 | u32::from(m.dir),
                 ia: m.a,
                 ib: m.b,
             }
         });
         let composed_bound = pm.clock.map_or(u64::MAX, |c| c.bound_ns);
         if let Some(fit) =
-            clock::fit_iter(s, ta.first_ts).filter(|c| c.both_ways && c.bound_ns < composed_bound)
+            clock::fit_iter(s, fa.first_ts).filter(|c| c.both_ways && c.bound_ns < composed_bound)
         {
             pm.clock = Some(fit);
         }
     }
-    // The tables are done with: their time stamps and checks move into
-    // the builder (no copy), the rest is freed before the index's own copy
-    // of the matches grows.
-    for (i, t) in tables.into_iter().enumerate() {
-        let PointTable { ts, checks, .. } = t;
+    // The time stamps and checks move into the builder (no copy), then
+    // every pair's matches, each turned into the builder's 12-byte form in
+    // place and dropped from here as it goes.
+    for (i, f) in frames.into_iter().enumerate() {
         builder
-            .add_frames(i as u16, ts, checks)
+            .add_frames(i as u16, f.ts, f.checks)
             .map_err(|e| format!("{}: {e}", inputs[i].label))?;
     }
     for (p, f, at, flags) in lost {
@@ -286,49 +317,74 @@ pub fn run(
             .add_lost(p, f, at, flags)
             .map_err(|e| e.to_string())?;
     }
-    builder.reserve_matches(
-        adjacent
-            .iter()
-            .chain(composed.iter())
-            .map(|pm| pm.matches.len())
-            .sum(),
-    );
-    for pm in adjacent.iter().chain(composed.iter()) {
-        for m in &pm.matches {
-            let (fa, fb) = (m.a + 1, m.b + 1);
-            let delta = match (builder.frame_time(pm.a, fa), builder.frame_time(pm.b, fb)) {
-                (Some(x), Some(y)) => y - x,
-                _ => 0,
-            };
-            builder
-                .add_match(pm.a, fa, pm.b, fb, delta, m.method, m.conf)
-                .map_err(|e| e.to_string())?;
+    let mut composed_specs = Vec::with_capacity(composed.len());
+    for pm in adjacent.into_iter().chain(composed) {
+        if pm.b > pm.a + 1 {
+            composed_specs.push((pm.a, pm.b, pm.clock, pm.matches.len()));
         }
+        let (a, b) = (pm.a, pm.b);
+        let matches: Vec<index::builder::PairMatch> = pm
+            .matches
+            .into_iter()
+            .map(|m| index::builder::PairMatch::new(m.a + 1, m.b + 1, m.method, m.conf))
+            .collect();
+        builder
+            .add_pair_matches(a, b, matches)
+            .map_err(|e| e.to_string())?;
     }
-    drop(adjacent);
     builder.prepare();
-    for pm in &composed {
+    for (a, b, clock, matched) in composed_specs {
         let spec = PairSpec {
-            clock: pm.clock.map(|c| c.model),
-            offset_error_ns: pm.clock.map_or(0, |c| c.bound_ns),
-            matched: pm.matches.len().min(u32::MAX as usize) as u32,
+            clock: clock.map(|c| c.model),
+            offset_error_ns: clock.map_or(0, |c| c.bound_ns),
+            matched: matched.min(u32::MAX as usize) as u32,
             lost_a_to_b: 0,
             lost_b_to_a: 0,
         };
-        builder
-            .set_pair(pm.a, pm.b, spec)
-            .map_err(|e| e.to_string())?;
-        set_steps(&mut builder, pm)?;
+        builder.set_pair(a, b, spec).map_err(|e| e.to_string())?;
+        if let Some(c) = &clock {
+            builder
+                .set_clock_segments(a, b, &c.index_segments())
+                .map_err(|e| e.to_string())?;
+        }
         summary.pairs.push(PairSummary {
-            a: pm.a,
-            b: pm.b,
+            a,
+            b,
             adjacent: false,
-            by_method: vec![(methods::VIA, pm.matches.len() as u64)],
-            clock: pm.clock,
+            by_method: vec![(methods::VIA, matched as u64)],
+            clock,
             ..Default::default()
         });
     }
     Ok((builder, summary))
+}
+
+/// What stage 5 (composition, its clock fits) and the index keep of a
+/// point: its time stamps and checks, and each frame's connection (the
+/// clock fit's groups).
+struct Frames {
+    ts: Vec<i64>,
+    checks: Vec<u32>,
+    /// Each frame's connection ([`table::NO_CONN`] for none).
+    conn: Vec<u32>,
+    first_ts: i64,
+}
+
+impl From<PointTable> for Frames {
+    fn from(t: PointTable) -> Frames {
+        let mut conn = vec![table::NO_CONN; t.recs.len()];
+        for c in 0..t.conns.len() as u32 {
+            for &i in t.packets(c) {
+                conn[i as usize] = c;
+            }
+        }
+        Frames {
+            conn,
+            ts: t.ts,
+            checks: t.checks,
+            first_ts: t.first_ts,
+        }
+    }
 }
 
 /// The clock segments of a pair whose clocks stepped, into the index.
@@ -352,18 +408,33 @@ struct Outcome {
 }
 
 /// Stages 2-5 for points `a` and `a + 1`.
-fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<Outcome, String> {
-    let (ta, tb) = (&tables[a], &tables[a + 1]);
+fn match_adjacent(
+    ta: &PointTable,
+    tb: &PointTable,
+    a: usize,
+    options: &Options,
+) -> Result<Outcome, String> {
     let (pa, pb) = (a as u16, a as u16 + 1);
     let reference = ta.first_ts;
 
     // Tier 1, matched without a clock; the clock from its matches.
     let mut conn_pairs = pairing::pair_nat(ta, tb);
+    // All matches of the pair go into one vector, sized for the most a
+    // connection pair can have short of TSO both ways: one match per
+    // packet of its larger side (a doubling vector could leave up to half
+    // of itself unused; the unused rest is given back once matched).
+    let expected = |pairs: &[ConnPair]| -> usize {
+        pairs
+            .iter()
+            .map(|p| ta.packets(p.a).len().max(tb.packets(p.b).len()))
+            .sum()
+    };
+    let mut all: Vec<PacketMatch> = Vec::with_capacity(expected(&conn_pairs));
     let first: Vec<_> = conn_pairs
         .iter()
-        .map(|p| packets::match_pair(ta, tb, p, None))
+        .map(|p| packets::match_pair(ta, tb, p, None, &mut all))
         .collect();
-    let clock0 = clock::fit_iter(samples(ta, tb, &first, &[]), reference);
+    let clock0 = clock::fit_iter(samples(ta, tb, &all, &first, &[]), reference);
     let tier1 = conn_pairs.len() as u32;
     // Tier 2 within a window around that clock (no window without one).
     let tier2 = pairing::pair_content(ta, tb, &conn_pairs, clock0.as_ref(), options.window_ns);
@@ -372,22 +443,30 @@ fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<
     let clock_hint = clock0;
     // Matched again with the clock only where it can change something:
     // groups of equal copies with different counts at the two points.
+    let again = expected(&conn_pairs[tier1 as usize..])
+        + first
+            .iter()
+            .filter(|r| r.needed_clock)
+            .map(|r| r.matches.len())
+            .sum::<usize>();
+    all.reserve_exact(again);
     let mut first = first.into_iter();
-    let results: Vec<_> = conn_pairs
+    let mut results: Vec<_> = conn_pairs
         .iter()
         .map(|p| match first.next() {
             Some(r) if !r.needed_clock => r,
-            _ => packets::match_pair(ta, tb, p, clock_hint.as_ref()),
+            _ => packets::match_pair(ta, tb, p, clock_hint.as_ref(), &mut all),
         })
         .collect();
+    compact(&mut all, &mut results);
     // Full proxy: connections still unpaired, linked by their messages.
     let proxied = proxy::link(ta, tb, &conn_pairs, clock_hint.as_ref(), options.window_ns);
     // Proxy anchors carry the proxy's processing time, not a transit: they
     // bound the clock only loosely, so they count only when the matched
     // packets alone cannot give both envelopes.
-    let clock = clock::fit_iter(samples(ta, tb, &results, &[]), reference)
+    let clock = clock::fit_iter(samples(ta, tb, &all, &results, &[]), reference)
         .filter(|c| c.both_ways)
-        .or_else(|| clock::fit_iter(samples(ta, tb, &results, &proxied.matches), reference))
+        .or_else(|| clock::fit_iter(samples(ta, tb, &all, &results, &proxied.matches), reference))
         .or(clock0);
 
     // Losses: a matched connection's packet seen at the point it passes
@@ -399,6 +478,7 @@ fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<
         pa,
         pb,
         &conn_pairs,
+        &all,
         &results,
         clock.as_ref(),
         &mut lost,
@@ -416,14 +496,9 @@ fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<
             ..l.clone()
         });
     }
-    // The matches, moved out of the per-connection results (no copy held
-    // twice).
-    let mut matches: Vec<PacketMatch> = Vec::with_capacity(
-        results.iter().map(|r| r.matches.len()).sum::<usize>() + proxied.matches.len(),
-    );
-    for r in results {
-        matches.extend(r.matches);
-    }
+    translations.shrink_to_fit();
+    let mut matches = all;
+    matches.reserve_exact(proxied.matches.len());
     matches.extend(proxied.matches.iter().copied());
 
     let mut by_method = std::collections::BTreeMap::<u8, u64>::new();
@@ -464,11 +539,30 @@ fn match_adjacent(tables: &[PointTable], a: usize, options: &Options) -> Result<
     })
 }
 
+/// Drops from `all` the matches no result refers to any more (those of
+/// connection pairs matched again with the clock), in place, and moves the
+/// results' ranges along.
+fn compact(all: &mut Vec<PacketMatch>, results: &mut [packets::PairResult]) {
+    let mut order: Vec<usize> = (0..results.len()).collect();
+    order.sort_unstable_by_key(|&k| results[k].matches.start);
+    let mut to = 0;
+    for k in order {
+        let r = &mut results[k].matches;
+        let len = r.len();
+        all.copy_within(r.clone(), to);
+        *r = to..to + len;
+        to += len;
+    }
+    all.truncate(to);
+    all.shrink_to_fit();
+}
+
 /// Clock samples: every match, grouped by connection pair and direction
 /// (an iterator: nothing per match is copied).
 fn samples<'a>(
     ta: &'a PointTable,
     tb: &'a PointTable,
+    all: &'a [PacketMatch],
     results: &'a [packets::PairResult],
     extra: &'a [PacketMatch],
 ) -> impl Iterator<Item = Sample> + Clone + 'a {
@@ -488,7 +582,7 @@ fn samples<'a>(
         .iter()
         .enumerate()
         .flat_map(move |(k, r)| {
-            r.matches
+            r.of(all)
                 .iter()
                 .map(move |m| sample(m, (k as u32) << 1 | u32::from(m.dir)))
         })
@@ -507,6 +601,7 @@ fn losses(
     pa: u16,
     pb: u16,
     pairs: &[ConnPair],
+    all: &[PacketMatch],
     results: &[packets::PairResult],
     clock: Option<&ClockFit>,
     out: &mut Vec<(u16, u32, u16, u8)>,
@@ -521,7 +616,7 @@ fn losses(
         // Which direction goes from A to B: the one whose transit, after
         // the clock model, is larger.
         let mut transit = [(0i128, 0i64); 2];
-        for m in &r.matches {
+        for m in r.of(all) {
             let t = ta.time(m.a);
             let d = tb.time(m.b) - clock.peer_time(m.a, t);
             transit[m.dir as usize].0 += i128::from(d);
@@ -542,7 +637,7 @@ fn losses(
         };
         let mut seen_a = rustc_hash::FxHashSet::default();
         let mut seen_b = rustc_hash::FxHashSet::default();
-        for m in &r.matches {
+        for m in r.of(all) {
             seen_a.insert(m.a);
             seen_b.insert(m.b);
         }
@@ -674,22 +769,12 @@ fn translation(
         (false, false) => return None,
     };
     let ep = endpoints(&a_key, &b_key);
-    let mut summary = format!(
-        "{} {} → {} became {} → {}",
-        kind.name(),
-        ep.a_src,
-        ep.a_dst,
-        ep.b_src,
-        ep.b_dst
-    );
-    if seq {
-        summary.push_str(&format!("; seq +{c2s} client→server, +{s2c} server→client"));
-    }
     Some(TranslationSpec {
         a: pa,
         b: pb,
         kind,
-        summary,
+        // Made from the rest when the index is written.
+        summary: String::new(),
         endpoints: Some(ep),
         seq_offsets: seq.then_some(SeqOffsets {
             client_to_server: c2s,

@@ -50,8 +50,8 @@ pub struct DirTranslation {
 #[derive(Clone, Debug, Default)]
 pub struct PairResult {
     pub dirs: [DirTranslation; 2],
-    /// Matches found (in A's frame order per direction).
-    pub matches: Vec<PacketMatch>,
+    /// Where its matches are in the pair's vector (see [`match_pair`]).
+    pub matches: std::ops::Range<usize>,
     /// The client's SYN was seen at both points but is not the same
     /// packet: a middlebox answered the handshake (SYNPROXY).
     pub handshake_by_middlebox: bool,
@@ -77,14 +77,26 @@ fn split(t: &PointTable, c: u32, flip: bool) -> [Vec<u32>; 2] {
     out
 }
 
-/// Matches the packets of `p` (connection `p.a` at A, `p.b` at B).  `clock`
-/// (A → B), when known, orders equal-key candidates by time.
+impl PairResult {
+    /// This connection pair's matches in `all`, the vector given to
+    /// [`match_pair`].
+    pub fn of<'a>(&self, all: &'a [PacketMatch]) -> &'a [PacketMatch] {
+        &all[self.matches.clone()]
+    }
+}
+
+/// Matches the packets of `p` (connection `p.a` at A, `p.b` at B) and
+/// appends the matches to `out` (one vector for all connections of a point
+/// pair: no small vector per connection).  `clock` (A → B), when known,
+/// orders equal-key candidates by time.
 pub fn match_pair(
     ta: &PointTable,
     tb: &PointTable,
     p: &ConnPair,
     clock: Option<&ClockFit>,
+    out: &mut Vec<PacketMatch>,
 ) -> PairResult {
+    let begin = out.len();
     let pa = split(ta, p.a, false);
     let pb = split(tb, p.b, p.flip);
     let ca = &ta.conns[p.a as usize];
@@ -134,29 +146,35 @@ pub fn match_pair(
                 && d != client
                 && r.tcp_flags & (tcp::SYN | tcp::ACK) == tcp::SYN | tcp::ACK
         };
-        let mut groups: FxHashMap<u64, (Vec<u32>, Vec<u32>)> = FxHashMap::default();
-        let mut order: Vec<u64> = Vec::new();
-        for &i in &pa[d] {
-            let r = &ta.recs[i as usize];
-            if skip(r) {
-                continue;
+        // Keys of both sides sorted, then joined: a group is a key seen at
+        // A, with its copies at A and at B in frame order (sorting beats a
+        // hash table of small vectors: no allocation per key).
+        let keyed = |t: &PointTable, idx: &[u32], from_b: bool| -> Vec<(u64, u32)> {
+            let mut v: Vec<(u64, u32)> = idx
+                .iter()
+                .filter(|&&i| !skip(&t.recs[i as usize]))
+                .map(|&i| (key(&t.recs[i as usize], from_b), i))
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let (ka, kb) = (keyed(ta, &pa[d], false), keyed(tb, &pb[d], true));
+        let mut groups: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < ka.len() {
+            let k = ka[i].0;
+            let ie = i + ka[i..].iter().take_while(|x| x.0 == k).count();
+            while j < kb.len() && kb[j].0 < k {
+                j += 1;
             }
-            let k = key(r, false);
-            let g = groups.entry(k).or_default();
-            if g.0.is_empty() {
-                order.push(k);
-            }
-            g.0.push(i);
+            let je = j + kb[j..].iter().take_while(|x| x.0 == k).count();
+            groups.push((i..ie, j..je));
+            (i, j) = (ie, je);
         }
-        for &j in &pb[d] {
-            let r = &tb.recs[j as usize];
-            if skip(r) {
-                continue;
-            }
-            if let Some(g) = groups.get_mut(&key(r, true)) {
-                g.1.push(j);
-            }
-        }
+        let (ia, ib): (Vec<u32>, Vec<u32>) = (
+            ka.iter().map(|x| x.1).collect(),
+            kb.iter().map(|x| x.1).collect(),
+        );
         let method_for = |ra: &Rec| {
             if !ca.is_tcp() && ra.app() == 0 {
                 methods::DIGEST
@@ -171,16 +189,16 @@ pub fn match_pair(
         // Groups with one copy on each side (nearly all) first: their
         // transit times say what a normal transit is in this direction.
         let mut transits = Vec::new();
-        let start = res.matches.len();
-        for k in &order {
-            let (ga, gb) = &groups[k];
+        let start = out.len();
+        for g in &groups {
+            let (ga, gb) = (&ia[g.0.clone()], &ib[g.1.clone()]);
             if ga.len() == 1 && gb.len() == 1 {
                 let (ra, rb) = (&ta.recs[ga[0] as usize], &tb.recs[gb[0] as usize]);
                 if let Some(m) = clock {
                     transits.push(tb.time(gb[0]) - m.peer_time(ga[0], ta.time(ga[0])));
                 }
                 let conf = if strong_for(ra, rb) { 255 } else { 240 };
-                res.matches.push(PacketMatch {
+                out.push(PacketMatch {
                     a: ga[0],
                     b: gb[0],
                     method: method_for(ra),
@@ -198,8 +216,8 @@ pub fn match_pair(
         // Several copies with equal keys: the path is FIFO, so the copies
         // pair in order; when the counts differ, the alignment whose
         // transit times are nearest the typical one wins.
-        for k in &order {
-            let (ga, gb) = &groups[k];
+        for g in &groups {
+            let (ga, gb) = (&ia[g.0.clone()], &ib[g.1.clone()]);
             if (ga.len() == 1 && gb.len() == 1) || gb.is_empty() {
                 continue;
             }
@@ -237,7 +255,7 @@ pub fn match_pair(
                 } else {
                     200
                 };
-                res.matches.push(PacketMatch {
+                out.push(PacketMatch {
                     a: i,
                     b: j,
                     method: method_for(ra),
@@ -250,32 +268,30 @@ pub fn match_pair(
             let pure_syn = |r: &Rec| r.tcp_flags & (tcp::SYN | tcp::ACK) == tcp::SYN;
             let syn_a = pa[d].iter().any(|&i| pure_syn(&ta.recs[i as usize]));
             let syn_b = pb[d].iter().any(|&j| pure_syn(&tb.recs[j as usize]));
-            let syn_matched = res.matches[start..]
+            let syn_matched = out[start..]
                 .iter()
                 .any(|m| pure_syn(&ta.recs[m.a as usize]));
             handshake_by_middlebox = syn_a && syn_b && !syn_matched;
         }
         if ca.is_tcp() {
-            let mut matched_a = rustc_hash::FxHashSet::default();
-            let mut matched_b = rustc_hash::FxHashSet::default();
-            for m in &res.matches[start..] {
-                matched_a.insert(m.a);
-                matched_b.insert(m.b);
-            }
-            let left_a: Vec<u32> = pa[d]
-                .iter()
-                .copied()
-                .filter(|i| !matched_a.contains(i))
-                .collect();
-            let left_b: Vec<u32> = pb[d]
-                .iter()
-                .copied()
-                .filter(|j| !matched_b.contains(j))
-                .collect();
-            tso(ta, tb, &left_a, &left_b, &tr, d as u8, &mut res.matches);
+            // What the exact keys left, for TSO: the matched frames sorted,
+            // looked up by binary search (no hash set per connection).
+            let mut matched_a: Vec<u32> = out[start..].iter().map(|m| m.a).collect();
+            let mut matched_b: Vec<u32> = out[start..].iter().map(|m| m.b).collect();
+            matched_a.sort_unstable();
+            matched_b.sort_unstable();
+            let left = |all: &[u32], matched: &[u32]| -> Vec<u32> {
+                all.iter()
+                    .copied()
+                    .filter(|i| matched.binary_search(i).is_err())
+                    .collect()
+            };
+            let (left_a, left_b) = (left(&pa[d], &matched_a), left(&pb[d], &matched_b));
+            tso(ta, tb, &left_a, &left_b, &tr, d as u8, out);
         }
     }
     res.handshake_by_middlebox = handshake_by_middlebox;
+    res.matches = begin..out.len();
     res
 }
 

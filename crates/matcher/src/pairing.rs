@@ -155,45 +155,92 @@ fn assign(
     }
 }
 
-/// Tier 1 pairing of all connections of `ta` and `tb`.
+/// A sampled tier-1 key and where it was seen: 12 bytes, so a point's
+/// sample costs little more than its keys (no hash table).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Sampled {
+    key_hi: u32,
+    key_lo: u32,
+    /// Connection << 1 | direction.
+    conn_dir: u32,
+}
+
+impl Sampled {
+    fn key(&self) -> u64 {
+        u64::from(self.key_hi) << 32 | u64::from(self.key_lo)
+    }
+    fn conn(&self) -> u32 {
+        self.conn_dir >> 1
+    }
+    fn dir(&self) -> u8 {
+        (self.conn_dir & 1) as u8
+    }
+}
+
+/// The tier-1 sample of every connection of `t`, sorted by key.
+fn nat_sample(t: &PointTable) -> Vec<Sampled> {
+    // Counted first, so the vector is allocated once at its size.
+    let mut n = 0usize;
+    for c in 0..t.conns.len() as u32 {
+        sample(t, c, |r| Some(nat_key(r)), |_, _, _| n += 1);
+    }
+    let mut v = Vec::with_capacity(n);
+    for c in 0..t.conns.len() as u32 {
+        sample(
+            t,
+            c,
+            |r| Some(nat_key(r)),
+            |_, d, k| {
+                v.push(Sampled {
+                    key_hi: (k >> 32) as u32,
+                    key_lo: k as u32,
+                    conn_dir: c << 1 | d as u32,
+                })
+            },
+        );
+    }
+    v.sort_unstable();
+    v
+}
+
+/// Tier 1 pairing of all connections of `ta` and `tb`: the two samples,
+/// sorted, are joined on the key.  A key B saw in more than one connection
+/// decides nothing; every A packet with a key B saw in one votes for that
+/// connection.
 pub fn pair_nat(ta: &PointTable, tb: &PointTable) -> Vec<ConnPair> {
-    let mut table: FxHashMap<u64, (u32, u8)> = FxHashMap::default();
-    let mut ambiguous: FxHashMap<u64, ()> = FxHashMap::default();
-    for c in 0..tb.conns.len() as u32 {
-        sample(
-            tb,
-            c,
-            |r| Some(nat_key(r)),
-            |_, d, k| {
-                if let Some(&(other, _)) = table.get(&k) {
-                    if other != c {
-                        ambiguous.insert(k, ());
-                    }
-                } else {
-                    table.insert(k, (c, d as u8));
-                }
-            },
-        );
-    }
+    let (sa, sb) = (nat_sample(ta), nat_sample(tb));
     let mut votes: FxHashMap<(u32, u32, bool), f32> = FxHashMap::default();
-    for c in 0..ta.conns.len() as u32 {
-        let proto = ta.conns[c as usize].key.proto;
-        sample(
-            ta,
-            c,
-            |r| Some(nat_key(r)),
-            |_, d, k| {
-                if ambiguous.contains_key(&k) {
-                    return;
+    let run = |v: &[Sampled], i: usize| {
+        let k = v[i].key();
+        i + v[i..].iter().take_while(|x| x.key() == k).count()
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < sa.len() && j < sb.len() {
+        let (ka, kb) = (sa[i].key(), sb[j].key());
+        if ka < kb {
+            i = run(&sa, i);
+            continue;
+        }
+        if kb < ka {
+            j = run(&sb, j);
+            continue;
+        }
+        let (ie, je) = (run(&sa, i), run(&sb, j));
+        let b = sb[j];
+        let ambiguous = sb[j..je].iter().any(|x| x.conn() != b.conn());
+        let proto = tb.conns[b.conn() as usize].key.proto;
+        if !ambiguous {
+            for x in &sa[i..ie] {
+                if ta.conns[x.conn() as usize].key.proto == proto {
+                    *votes
+                        .entry((x.conn(), b.conn(), x.dir() != b.dir()))
+                        .or_default() += 1.0;
                 }
-                if let Some(&(cb, db)) = table.get(&k) {
-                    if tb.conns[cb as usize].key.proto == proto {
-                        *votes.entry((c, cb, d as u8 != db)).or_default() += 1.0;
-                    }
-                }
-            },
-        );
+            }
+        }
+        (i, j) = (ie, je);
     }
+    drop((sa, sb));
     let mut out = Vec::new();
     let mut taken_a = vec![false; ta.conns.len()];
     let mut taken_b = vec![false; tb.conns.len()];

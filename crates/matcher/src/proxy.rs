@@ -49,7 +49,9 @@ struct Start {
     from_client: bool,
     /// TCP payload length of the packet.
     len: u32,
-    msg: Msg,
+    kind: MsgKind,
+    /// [`Msg::value`].
+    value: u64,
 }
 
 /// The client direction of a connection: the SYN's sender, else the
@@ -61,11 +63,12 @@ fn client_dir(t: &PointTable, c: u32, first_msg: Option<&Msg>) -> usize {
     first_msg.map_or(0, |m| t.recs[m.rec as usize].dir())
 }
 
-/// Message starts of TCP connections not paired yet.
+/// Message starts of TCP connections not paired yet: the requests and
+/// responses among them.
 fn starts(t: &PointTable, paired: &FxHashSet<u32>) -> Vec<Start> {
     let mut first: FxHashMap<u32, Msg> = FxHashMap::default();
     for m in &t.msgs {
-        let c = t.recs[m.rec as usize].conn;
+        let c = m.conn;
         if !paired.contains(&c) {
             first.entry(c).or_insert(*m);
         }
@@ -78,25 +81,27 @@ fn starts(t: &PointTable, paired: &FxHashSet<u32>) -> Vec<Start> {
         .iter()
         .filter_map(|m| {
             let r = &t.recs[m.rec as usize];
-            let d = *dirs.get(&r.conn)?;
-            Some(Start {
-                conn: r.conn,
+            let d = *dirs.get(&m.conn)?;
+            let s = Start {
+                conn: m.conn,
                 rec: m.rec,
                 ts: t.time(m.rec),
                 from_client: r.dir() == d,
                 len: r.len,
-                msg: *m,
-            })
+                kind: m.kind(),
+                value: m.value(),
+            };
+            (is_request(&s) || is_response(&s)).then_some(s)
         })
         .collect()
 }
 
 fn is_request(s: &Start) -> bool {
-    s.from_client && matches!(s.msg.kind, MsgKind::HttpRequest | MsgKind::Tls) && tls_data(s)
+    s.from_client && matches!(s.kind, MsgKind::HttpRequest | MsgKind::Tls) && tls_data(s)
 }
 
 fn is_response(s: &Start) -> bool {
-    !s.from_client && matches!(s.msg.kind, MsgKind::HttpResponse | MsgKind::Tls) && tls_data(s)
+    !s.from_client && matches!(s.kind, MsgKind::HttpResponse | MsgKind::Tls) && tls_data(s)
 }
 
 /// The shortest TLS packet that can start an HTTP message: a 5-byte record
@@ -109,7 +114,7 @@ const MIN_TLS_MESSAGE: u32 = 5 + 16 + 17;
 /// TLS: only application data records (content type 23) long enough to
 /// hold an HTTP message start carry messages.
 fn tls_data(s: &Start) -> bool {
-    s.msg.kind != MsgKind::Tls || (s.msg.value == 23 && s.len >= MIN_TLS_MESSAGE)
+    s.kind != MsgKind::Tls || (s.value == 23 && s.len >= MIN_TLS_MESSAGE)
 }
 
 /// The offset (B − A) as the mode of back-minus-front request times, in
@@ -165,7 +170,7 @@ pub fn link(
     let req_a: Vec<&Start> = sa.iter().filter(|s| is_request(s)).collect();
     let req_b: Vec<&Start> = sb
         .iter()
-        .filter(|s| is_request(s) && s.msg.kind == MsgKind::HttpRequest)
+        .filter(|s| is_request(s) && s.kind == MsgKind::HttpRequest)
         .collect();
     if req_a.is_empty() || req_b.is_empty() {
         return Proxied::default();
@@ -175,12 +180,12 @@ pub fn link(
     // directly, clock or not.
     let mut by_line: FxHashMap<u64, (Vec<usize>, Vec<usize>)> = FxHashMap::default();
     for (k, s) in req_a.iter().enumerate() {
-        if s.msg.kind == MsgKind::HttpRequest {
-            by_line.entry(s.msg.value).or_default().0.push(k);
+        if s.kind == MsgKind::HttpRequest {
+            by_line.entry(s.value).or_default().0.push(k);
         }
     }
     for (k, s) in req_b.iter().enumerate() {
-        if let Some(e) = by_line.get_mut(&s.msg.value) {
+        if let Some(e) = by_line.get_mut(&s.value) {
             e.1.push(k);
         }
     }
@@ -249,8 +254,7 @@ pub fn link(
                 continue;
             }
             // A plain request with another request line is not this one.
-            if req_a[k].msg.kind == MsgKind::HttpRequest && req_a[k].msg.value != req_b[y].msg.value
-            {
+            if req_a[k].kind == MsgKind::HttpRequest && req_a[k].value != req_b[y].value {
                 continue;
             }
             match linked.get(&req_b[y].conn) {
@@ -266,7 +270,7 @@ pub fn link(
         if let Some(k) = best {
             used_a.insert(k);
             linked.entry(req_b[y].conn).or_insert(req_a[k].conn);
-            let method = if req_a[k].msg.kind == MsgKind::HttpRequest {
+            let method = if req_a[k].kind == MsgKind::HttpRequest {
                 methods::HTTP
             } else {
                 methods::TURNS
@@ -323,7 +327,7 @@ pub fn link(
             continue;
         }
         // Plain on both sides: the status codes must agree.
-        if ra.msg.kind == MsgKind::HttpResponse && rb.msg.value != ra.msg.value {
+        if ra.kind == MsgKind::HttpResponse && rb.value != ra.value {
             continue;
         }
         used_resp_a.insert(ra.rec);

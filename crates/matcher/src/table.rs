@@ -1,5 +1,6 @@
 //! Stage 1 — extract: read one capture point and keep, per frame, the few
-//! fields matching needs ([`Rec`], 40 bytes), grouped by connection.
+//! fields matching needs ([`Rec`], 24 bytes, and the time stamp), grouped
+//! by connection.
 //!
 //! Frames are numbered as Wireshark numbers them: `recs[f - 1]` is frame
 //! `f`, including frames without IP (their `conn` is [`NO_CONN`]).  The
@@ -31,13 +32,12 @@ pub mod bits {
     pub const TCP: u8 = 1 << 5;
 }
 
-/// What matching keeps of one frame besides its time stamp.  For non-TCP
-/// packets `seq`/`ack` hold the packed application id
+/// What matching keeps of one frame besides its time stamp and its
+/// connection (which [`PointTable::by_conn`] holds the other way round).
+/// For non-TCP packets `seq`/`ack` hold the packed application id
 /// ([`capture::App::pack`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rec {
-    /// Connection number within the point, or [`NO_CONN`].
-    pub conn: u32,
     pub seq: u32,
     pub ack: u32,
     pub tsval: u32,
@@ -50,8 +50,9 @@ pub struct Rec {
 }
 
 // The time stamp is kept apart (PointTable::ts): it moves into the index
-// builder as it is, and the record stays at 28 bytes.
-const _: () = assert!(std::mem::size_of::<Rec>() == 28);
+// builder as it is.  The connection is kept apart too (only grouping and
+// the few message starts need it by frame): the record stays at 24 bytes.
+const _: () = assert!(std::mem::size_of::<Rec>() == 24);
 
 impl Rec {
     pub fn has(&self, b: u8) -> bool {
@@ -114,14 +115,47 @@ pub enum MsgKind {
     Tls,
 }
 
-/// A TCP payload that starts an application message.
+/// A TCP payload that starts an application message: 16 bytes (a lab
+/// session has one for every sixth packet).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Msg {
     /// Index in [`PointTable::recs`] (frame − 1).
     pub rec: u32,
-    pub kind: MsgKind,
-    pub value: u64,
+    /// Its connection.
+    pub conn: u32,
+    /// The kind in the top 2 bits, the value in the other 62.
+    packed: u64,
 }
+
+const MSG_VALUE_BITS: u32 = 62;
+
+impl Msg {
+    /// `value` keeps its low 62 bits (a request-line hash loses two).
+    pub fn new(rec: u32, conn: u32, kind: MsgKind, value: u64) -> Msg {
+        let k = match kind {
+            MsgKind::HttpRequest => 0u64,
+            MsgKind::HttpResponse => 1,
+            MsgKind::Tls => 2,
+        };
+        Msg {
+            rec,
+            conn,
+            packed: k << MSG_VALUE_BITS | value & ((1 << MSG_VALUE_BITS) - 1),
+        }
+    }
+    pub fn kind(&self) -> MsgKind {
+        match self.packed >> MSG_VALUE_BITS {
+            0 => MsgKind::HttpRequest,
+            1 => MsgKind::HttpResponse,
+            _ => MsgKind::Tls,
+        }
+    }
+    pub fn value(&self) -> u64 {
+        self.packed & ((1 << MSG_VALUE_BITS) - 1)
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<Msg>() == 16);
 
 /// One capture point after extraction.
 #[derive(Debug, Default)]
@@ -168,7 +202,15 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
         ..Default::default()
     };
     let mut current: FxHashMap<FlowKey, u32> = FxHashMap::default();
+    // Each frame's connection, until grouping turns it into `by_conn`.
+    let mut conn_of: Vec<u32> = Vec::new();
     let mut last_ts = 0i64;
+    // The file's size tells roughly how many frames are to come (not for a
+    // compressed file: its offsets count decompressed bytes).
+    let size = match cap.is_compressed() {
+        false => std::fs::metadata(path).map(|m| m.len()).ok(),
+        true => None,
+    };
     loop {
         let p = match cap.next_packet() {
             Ok(Some(p)) => p,
@@ -183,39 +225,33 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
         // Frames Wireshark numbers but that hold no packet (pcapng journal
         // and custom blocks): placeholders keep recs[f - 1] == frame f.
         while (t.recs.len() as u64) + 1 < u64::from(p.frame) {
+            make_room(&mut t, &mut conn_of, p.offset, size);
             t.checks.push(0);
             t.ts.push(last_ts);
-            t.recs.push(Rec {
-                conn: NO_CONN,
-                ..Rec::default()
-            });
+            t.recs.push(Rec::default());
+            conn_of.push(NO_CONN);
         }
         last_ts = p.ts_ns;
+        make_room(&mut t, &mut conn_of, p.offset, size);
         t.checks
             .push(index::frame_check(p.ts_ns, p.data.len() as u32, p.data));
         t.first_ts = t.first_ts.min(p.ts_ns);
         t.last_ts = t.last_ts.max(p.ts_ns);
         let idx = t.recs.len() as u32;
-        let rec = match capture::extract(p.link, p.data) {
+        let (conn, rec) = match capture::extract(p.link, p.data) {
             Some((flow, key)) => {
-                let rec = keyed(&mut t, &mut current, p.ts_ns, &flow, &key);
+                let (conn, rec) = keyed(&mut t, &mut current, p.ts_ns, &flow, &key);
                 if rec.is_tcp() && rec.len > 0 {
                     if let Some((kind, value)) = payload::sniff(p.link, p.data) {
-                        t.msgs.push(Msg {
-                            rec: idx,
-                            kind,
-                            value,
-                        });
+                        t.msgs.push(Msg::new(idx, conn, kind, value));
                     }
                 }
-                rec
+                (conn, rec)
             }
-            None => Rec {
-                conn: NO_CONN,
-                ..Rec::default()
-            },
+            None => (NO_CONN, Rec::default()),
         };
         t.recs.push(rec);
+        conn_of.push(conn);
         t.ts.push(p.ts_ns);
         if idx % 65536 == 0 {
             progress(p.offset);
@@ -225,25 +261,55 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
         t.first_ts = 0;
         t.last_ts = 0;
     }
-    group(&mut t);
-    // Growth left up to half of each vector unused: give it back before
-    // the other stages allocate.
+    // What the estimate left unused goes back before grouping allocates.
     t.recs.shrink_to_fit();
     t.ts.shrink_to_fit();
     t.checks.shrink_to_fit();
     t.msgs.shrink_to_fit();
     t.conns.shrink_to_fit();
+    drop(current);
+    group(&mut t, conn_of);
     Ok(t)
 }
 
-/// The record of a keyed packet; finds or opens its connection.
+/// Makes room for one more frame in the per-frame vectors.  When they are
+/// full, they grow to the frame count the bytes read so far predict for
+/// the whole file (+2 %), at most doubling: a doubling vector alone
+/// would leave up to half of the largest tables unused, and the memory
+/// bar counts them.  `read`: offset of the frame in the file.
+fn make_room(t: &mut PointTable, conn_of: &mut Vec<u32>, read: u64, size: Option<u64>) {
+    let n = t.recs.len();
+    if n < t.recs.capacity()
+        && n < t.ts.capacity()
+        && n < t.checks.capacity()
+        && n < conn_of.capacity()
+    {
+        return;
+    }
+    let more = match size {
+        Some(size) if n >= 1024 && read > 0 => {
+            let expected = (n as u128 * u128::from(size) / u128::from(read)) as usize;
+            (expected + expected / 50 + 1024)
+                .saturating_sub(n)
+                .clamp(n / 16, n)
+        }
+        _ => n.max(1024),
+    };
+    t.recs.reserve_exact(more);
+    t.ts.reserve_exact(more);
+    t.checks.reserve_exact(more);
+    conn_of.reserve_exact(more);
+}
+
+/// The connection and record of a keyed packet; finds or opens the
+/// connection.
 fn keyed(
     t: &mut PointTable,
     current: &mut FxHashMap<FlowKey, u32>,
     ts: i64,
     flow: &FlowKey,
     key: &PacketKey,
-) -> Rec {
+) -> (u32, Rec) {
     let (canon, reverse) = flow.canonical();
     let is_tcp = key.proto == 6 && !key.is_later_fragment() && !key.has(flag::NO_PORTS);
     let mut b = 0u8;
@@ -297,8 +363,7 @@ fn keyed(
     } else {
         ((key.app >> 32) as u32, key.app as u32)
     };
-    Rec {
-        conn,
+    let rec = Rec {
         seq,
         ack,
         tsval: key.tsval,
@@ -307,7 +372,8 @@ fn keyed(
         ip_id: key.ip_id as u16,
         tcp_flags: if is_tcp { key.tcp_flags } else { 0 },
         bits: b,
-    }
+    };
+    (conn, rec)
 }
 
 fn new_conn(
@@ -329,10 +395,18 @@ fn new_conn(
 }
 
 impl PointTable {
-    /// A table from records and connections made elsewhere (tests,
-    /// other readers): groups the records by connection.
-    pub fn from_parts(frames: Vec<(i64, Rec)>, conns: Vec<Conn>) -> PointTable {
-        let (ts, recs): (Vec<i64>, Vec<Rec>) = frames.into_iter().unzip();
+    /// A table from frames (time stamp, connection or [`NO_CONN`], record)
+    /// and connections made elsewhere (tests, other readers): groups the
+    /// records by connection.
+    pub fn from_parts(frames: Vec<(i64, u32, Rec)>, conns: Vec<Conn>) -> PointTable {
+        let mut ts = Vec::with_capacity(frames.len());
+        let mut conn_of = Vec::with_capacity(frames.len());
+        let mut recs = Vec::with_capacity(frames.len());
+        for (t, c, r) in frames {
+            ts.push(t);
+            conn_of.push(c);
+            recs.push(r);
+        }
         let first_ts = ts.iter().copied().min().unwrap_or(0);
         let last_ts = ts.iter().copied().max().unwrap_or(0);
         let mut t = PointTable {
@@ -343,19 +417,27 @@ impl PointTable {
             last_ts,
             ..Default::default()
         };
-        group(&mut t);
+        group(&mut t, conn_of);
         t
+    }
+
+    /// The connection of record `i` (a search: for tests).
+    #[cfg(test)]
+    pub fn conn_of(&self, i: u32) -> u32 {
+        (0..self.conns.len() as u32)
+            .find(|&c| self.packets(c).contains(&i))
+            .unwrap_or(NO_CONN)
     }
 }
 
-/// Counting sort of the records by connection (stable: frame order within
-/// each connection).
-fn group(t: &mut PointTable) {
+/// Counting sort of the records by connection (`conn_of[i]`: record i's;
+/// stable: frame order within each connection).
+fn group(t: &mut PointTable, conn_of: Vec<u32>) {
     let n = t.conns.len();
     let mut start = vec![0u32; n + 1];
-    for r in &t.recs {
-        if r.conn != NO_CONN {
-            start[r.conn as usize + 1] += 1;
+    for &c in &conn_of {
+        if c != NO_CONN {
+            start[c as usize + 1] += 1;
         }
     }
     for i in 0..n {
@@ -363,9 +445,9 @@ fn group(t: &mut PointTable) {
     }
     let mut fill = start.clone();
     let mut by = vec![0u32; start[n] as usize];
-    for (i, r) in t.recs.iter().enumerate() {
-        if r.conn != NO_CONN {
-            let slot = &mut fill[r.conn as usize];
+    for (i, &c) in conn_of.iter().enumerate() {
+        if c != NO_CONN {
+            let slot = &mut fill[c as usize];
             by[*slot as usize] = i as u32;
             *slot += 1;
         }

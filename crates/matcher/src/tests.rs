@@ -3,7 +3,6 @@
 //! pairs worked out on paper.
 
 use crate::methods;
-use crate::packets::match_pair;
 use crate::pairing::{pair_content, pair_nat};
 use crate::proxy;
 use crate::table::{bits, Conn, Msg, MsgKind, PointTable, Rec};
@@ -67,7 +66,6 @@ fn seg(
     (
         T0 + us * 1000,
         Rec {
-            conn: 0,
             seq,
             ack,
             tsval,
@@ -172,10 +170,36 @@ fn exchange(
 }
 
 fn one_conn(recs: Vec<(i64, Rec)>, c: Conn) -> PointTable {
-    PointTable::from_parts(recs, vec![c])
+    let frames = recs.into_iter().map(|(t, r)| (t, 0, r)).collect();
+    PointTable::from_parts(frames, vec![c])
 }
 
-fn pairs_of(r: &crate::packets::PairResult) -> Vec<(u32, u32)> {
+/// One connection pair's result, its matches in a vector of their own.
+struct Matched {
+    result: crate::packets::PairResult,
+    matches: Vec<crate::packets::PacketMatch>,
+}
+
+impl std::ops::Deref for Matched {
+    type Target = crate::packets::PairResult;
+    fn deref(&self) -> &Self::Target {
+        &self.result
+    }
+}
+
+fn match_pair(
+    ta: &PointTable,
+    tb: &PointTable,
+    p: &crate::pairing::ConnPair,
+    clock: Option<&index::ClockModel>,
+) -> Matched {
+    let mut matches = Vec::new();
+    let fit = clock.map(|m| crate::clock::ClockFit::single(*m, 0, 0, true));
+    let result = crate::packets::match_pair(ta, tb, p, fit.as_ref(), &mut matches);
+    Matched { result, matches }
+}
+
+fn pairs_of(r: &Matched) -> Vec<(u32, u32)> {
     let mut v: Vec<(u32, u32)> = r.matches.iter().map(|m| (m.a, m.b)).collect();
     v.sort();
     v
@@ -319,7 +343,6 @@ fn dns_through_nat_by_application_id() {
         (
             T0 + us * 1000,
             Rec {
-                conn: 0,
                 seq: (app >> 32) as u32,
                 ack: app as u32,
                 tsval: 0,
@@ -372,10 +395,7 @@ fn full_proxy_links_requests_by_request_line_and_time() {
         6,
         Some(1),
     );
-    let on = |(t, mut r): (i64, Rec), c: u32| {
-        r.conn = c;
-        (t, r)
-    };
+    let on = |(t, r): (i64, Rec), c: u32| (t, c, r);
     // Front: /a (plain) at 1000 µs, its response at 2400; TLS request at
     // 1100, a session ticket at 1200, the response at 2600.
     let fa = vec![
@@ -392,21 +412,23 @@ fn full_proxy_links_requests_by_request_line_and_time() {
         on(seg(s + 2350, e1, false, ACK | PSH, 1, 112, 480, 8, 1, 1), 0),
         on(seg(s + 2550, e2, false, ACK | PSH, 1, 97, 580, 9, 1, 1), 1),
     ];
-    let msg = |rec: u32, kind: MsgKind, value: u64| Msg { rec, kind, value };
+    let msg = |t: &PointTable, rec: u32, kind: MsgKind, value: u64| {
+        Msg::new(rec, t.conn_of(rec), kind, value)
+    };
     let mut ta = PointTable::from_parts(fa, vec![f1, f2]);
     ta.msgs = vec![
-        msg(0, MsgKind::HttpRequest, get("/a")),
-        msg(1, MsgKind::Tls, 23),
-        msg(2, MsgKind::Tls, 23),
-        msg(3, MsgKind::HttpResponse, 200),
-        msg(4, MsgKind::Tls, 23),
+        msg(&ta, 0, MsgKind::HttpRequest, get("/a")),
+        msg(&ta, 1, MsgKind::Tls, 23),
+        msg(&ta, 2, MsgKind::Tls, 23),
+        msg(&ta, 3, MsgKind::HttpResponse, 200),
+        msg(&ta, 4, MsgKind::Tls, 23),
     ];
     let mut tb = PointTable::from_parts(fb, vec![b1, b2]);
     tb.msgs = vec![
-        msg(0, MsgKind::HttpRequest, get("/a")),
-        msg(1, MsgKind::HttpRequest, get("/b")),
-        msg(2, MsgKind::HttpResponse, 200),
-        msg(3, MsgKind::HttpResponse, 200),
+        msg(&tb, 0, MsgKind::HttpRequest, get("/a")),
+        msg(&tb, 1, MsgKind::HttpRequest, get("/b")),
+        msg(&tb, 2, MsgKind::HttpResponse, 200),
+        msg(&tb, 3, MsgKind::HttpResponse, 200),
     ];
     let p = proxy::link(&ta, &tb, &[], None, 2_000_000_000);
     let mut got: Vec<(u32, u32, u8)> = p.matches.iter().map(|m| (m.a, m.b, m.method)).collect();
@@ -442,10 +464,7 @@ fn tls_close_notify_is_no_request() {
         6,
         Some(1),
     );
-    let on = |(t, mut r): (i64, Rec), c: u32| {
-        r.conn = c;
-        (t, r)
-    };
+    let on = |(t, r): (i64, Rec), c: u32| (t, c, r);
     let fa = vec![
         on(seg(1000, d1, true, ACK | PSH, 2, 1, 155, 1, 1, 1), 0),
         on(seg(1100, d2, true, ACK | PSH, 2, 1, 24, 2, 1, 1), 1),
@@ -454,11 +473,13 @@ fn tls_close_notify_is_no_request() {
         seg(1_000_000 + 1150, e1, true, ACK | PSH, 2, 1, 225, 3, 1, 1),
         0,
     )];
-    let msg = |rec: u32, kind: MsgKind, value: u64| Msg { rec, kind, value };
+    let msg = |t: &PointTable, rec: u32, kind: MsgKind, value: u64| {
+        Msg::new(rec, t.conn_of(rec), kind, value)
+    };
     let mut ta = PointTable::from_parts(fa, vec![f1, f2]);
-    ta.msgs = vec![msg(0, MsgKind::Tls, 23), msg(1, MsgKind::Tls, 23)];
+    ta.msgs = vec![msg(&ta, 0, MsgKind::Tls, 23), msg(&ta, 1, MsgKind::Tls, 23)];
     let mut tb = PointTable::from_parts(fb, vec![b1]);
-    tb.msgs = vec![msg(0, MsgKind::HttpRequest, get)];
+    tb.msgs = vec![msg(&tb, 0, MsgKind::HttpRequest, get)];
     let clock = index::ClockModel::new(1_000_000_000, 0, T0);
     let clock = crate::clock::ClockFit::single(clock, 0, 0, true);
     let p = proxy::link(&ta, &tb, &[], Some(&clock), 2_000_000_000);

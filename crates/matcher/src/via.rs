@@ -5,12 +5,11 @@
 use crate::clock::{self, Composer};
 use crate::methods;
 use crate::packets::PacketMatch;
-use crate::table::PointTable;
 use crate::PairMatches;
 
 /// For every pair (i, j), j ≥ i + 2, the composition of the adjacent
-/// matches i → i+1 → … → j.
-pub(crate) fn compose(tables: &[PointTable], adjacent: &[PairMatches]) -> Vec<PairMatches> {
+/// matches i → i+1 → … → j.  `frames[p]`: point p's frame count.
+pub(crate) fn compose(frames: &[usize], adjacent: &[PairMatches]) -> Vec<PairMatches> {
     let mut out = Vec::new();
     for i in 0..adjacent.len() {
         let mut cur: Option<PairMatches> = None;
@@ -22,7 +21,7 @@ pub(crate) fn compose(tables: &[PointTable], adjacent: &[PairMatches]) -> Vec<Pa
                 (Some(x), Some(y)) => Composer::new(x, y),
                 _ => None,
             };
-            let joined = join(left, next, tables[next.a as usize].recs.len(), |a, m, b| {
+            let joined = join(left, next, frames[next.a as usize], |a, m, b| {
                 if let Some(c) = steps.as_mut() {
                     c.add(a, m, b);
                 }

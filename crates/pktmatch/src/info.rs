@@ -302,7 +302,17 @@ pub fn gather(
                     let s = t.seq_offsets();
                     TranslationInfo {
                         kind: t.kind().name(),
-                        summary: t.summary().to_owned(),
+                        summary: if t.summary().is_empty() {
+                            index::translations::describe(
+                                t.kind(),
+                                e.as_ref(),
+                                s.as_ref(),
+                                &label(a),
+                                &label(b),
+                            )
+                        } else {
+                            t.summary().to_owned()
+                        },
                         ip_proto: e.map(|e| e.ip_proto),
                         a_src: e.map(|e| e.a_src.to_string()),
                         a_dst: e.map(|e| e.a_dst.to_string()),
@@ -333,15 +343,6 @@ pub fn gather(
 const TEXT_TRANSLATIONS: usize = 12;
 
 /// A signed sequence offset as people read it: `+0x1A2B3C4D` or `-0x10`.
-fn seq_offset(v: u32) -> String {
-    let s = v as i32;
-    if s < 0 {
-        format!("-0x{:X}", s.unsigned_abs())
-    } else {
-        format!("+0x{v:X}")
-    }
-}
-
 /// The text form.
 pub fn text(info: &Info) -> String {
     let mut o = String::new();
@@ -446,26 +447,7 @@ pub fn text(info: &Info) -> String {
         }
         let _ = writeln!(o, "    translations  {}", q.translations.len());
         for t in q.translations.iter().take(TEXT_TRANSLATIONS) {
-            let mut line = if t.summary.is_empty() {
-                t.kind.to_owned()
-            } else {
-                t.summary.clone()
-            };
-            if t.summary.is_empty() {
-                if let (Some(a1), Some(a2), Some(b1), Some(b2)) =
-                    (&t.a_src, &t.a_dst, &t.b_src, &t.b_dst)
-                {
-                    let _ = write!(line, " {a1} → {a2} at {} is {b1} → {b2} at {}", q.a, q.b);
-                }
-                if let (Some(c2s), Some(s2c)) = (t.seq_client_to_server, t.seq_server_to_client) {
-                    let _ = write!(
-                        line,
-                        "; seq {} client→server, {} server→client",
-                        seq_offset(c2s),
-                        seq_offset(s2c)
-                    );
-                }
-            }
+            let line = &t.summary;
             let _ = writeln!(o, "      {line}");
         }
         if q.translations.len() > TEXT_TRANSLATIONS {
@@ -494,16 +476,4 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<(), Error> {
     };
     crate::output::unless_closed(out.write_all(text.as_bytes()), ())
         .map_err(|e| Error(format!("cannot write the output: {e}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seq_offsets() {
-        assert_eq!(seq_offset(0x1A2B3C4D), "+0x1A2B3C4D");
-        assert_eq!(seq_offset(0xFFFF_FFF0), "-0x10");
-        assert_eq!(seq_offset(0), "+0x0");
-    }
 }
