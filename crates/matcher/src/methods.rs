@@ -25,6 +25,9 @@ pub const HTTP: u8 = 7;
 pub const TURNS: u8 = 8;
 /// Not adjacent: composed through the points in between.
 pub const VIA: u8 = 9;
+/// A span (mirror) port's second copy of a frame, matched to the peer of
+/// the first copy.
+pub const DUPLICATE: u8 = 10;
 
 /// (id, name) of every method, for the index.
 pub const ALL: &[(u8, &str)] = &[
@@ -37,4 +40,5 @@ pub const ALL: &[(u8, &str)] = &[
     (HTTP, "proxy-http"),
     (TURNS, "proxy-tls-turns"),
     (VIA, "via"),
+    (DUPLICATE, "span-duplicate"),
 ];

@@ -221,6 +221,16 @@ pub fn match_pair(
             if (ga.len() == 1 && gb.len() == 1) || gb.is_empty() {
                 continue;
             }
+            // A span port's second copy of a frame is not another packet:
+            // where one side has more copies, as many as it has too many
+            // may be duplicates.  The copies of each side are aligned
+            // without them, and each duplicate then gets its original's
+            // partner.  (Equal counts pair in order: a burst of equal pure
+            // ACKs is not taken for duplicates.)
+            let (ga, dup_a) = span_duplicates(ta, ga, ga.len().saturating_sub(gb.len()));
+            let (gb, dup_b) = span_duplicates(tb, gb, gb.len().saturating_sub(ga.len()));
+            let (ga, gb) = (&ga[..], &gb[..]);
+            let matched_from = out.len();
             let n = ga.len().min(gb.len());
             let shifts = ga.len().max(gb.len()) - n;
             res.needed_clock |= shifts > 0;
@@ -263,6 +273,27 @@ pub fn match_pair(
                     dir: d as u8,
                 });
             }
+            let pairs_now = matched_from..out.len();
+            for (dup, original) in dup_a {
+                if let Some(m) = out[pairs_now.clone()].iter().find(|m| m.a == original) {
+                    let m = PacketMatch {
+                        a: dup,
+                        method: methods::DUPLICATE,
+                        ..*m
+                    };
+                    out.push(m);
+                }
+            }
+            for (dup, original) in dup_b {
+                if let Some(m) = out[pairs_now.clone()].iter().find(|m| m.b == original) {
+                    let m = PacketMatch {
+                        b: dup,
+                        method: methods::DUPLICATE,
+                        ..*m
+                    };
+                    out.push(m);
+                }
+            }
         }
         if d == client && ca.is_tcp() {
             let pure_syn = |r: &Rec| r.tcp_flags & (tcp::SYN | tcp::ACK) == tcp::SYN;
@@ -293,6 +324,33 @@ pub fn match_pair(
     res.handshake_by_middlebox = handshake_by_middlebox;
     res.matches = begin..out.len();
     res
+}
+
+/// Copies of a frame a span (mirror) port adds closer together than this
+/// are duplicates; a retransmission takes at least a round trip and, on
+/// most stacks, carries another IP ID or TCP timestamp anyway.
+pub const SPAN_DUPLICATE_NS: i64 = 2_000_000;
+
+/// Splits equal-key copies at one point (rec indexes in frame order) into
+/// the originals and at most `max` span-port duplicates, each with its
+/// original: a duplicate has the very same fields as the last original and
+/// follows it within [`SPAN_DUPLICATE_NS`].
+fn span_duplicates(t: &PointTable, copies: &[u32], max: usize) -> (Vec<u32>, Vec<(u32, u32)>) {
+    let mut originals: Vec<u32> = Vec::with_capacity(copies.len());
+    let mut dups = Vec::new();
+    for &i in copies {
+        match originals.last() {
+            Some(&o)
+                if dups.len() < max
+                    && t.recs[o as usize] == t.recs[i as usize]
+                    && (0..=SPAN_DUPLICATE_NS).contains(&(t.time(i) - t.time(o))) =>
+            {
+                dups.push((i, o))
+            }
+            _ => originals.push(i),
+        }
+    }
+    (originals, dups)
 }
 
 fn exact_key(r: &Rec, from_b: bool, tr: &DirTranslation, use_digest: bool) -> u64 {

@@ -331,6 +331,65 @@ fn identical_copies_pair_in_order() {
 }
 
 #[test]
+fn span_port_duplicates_take_their_originals_peer() {
+    // A (a span port) has every frame of a download twice, 40 µs apart,
+    // the second ACK also a third time; B has each once.  Each copy is
+    // matched to B's frame, the extra ones as span duplicates, none lost.
+    let (c, d) = conn((ip("10.0.0.5"), 40000), (ip("10.9.9.9"), 80), 6, None);
+    let data = |us: i64, seq: u32| seg(us, d, false, ACK | PSH, seq, 777, 100, seq, 1, 9);
+    let ack = |us: i64, n: u32| seg(us, d, true, ACK, 777, 5000 + n, 0, 0, 0, 9);
+    let ta = one_conn(
+        vec![
+            data(0, 5000),
+            data(40, 5000),
+            ack(100, 100),
+            ack(140, 100),
+            data(200, 5100),
+            data(240, 5100),
+            ack(300, 200),
+            ack(340, 200),
+            ack(380, 200),
+        ],
+        c.clone(),
+    );
+    let tb = one_conn(
+        vec![data(20, 5000), ack(90, 100), data(220, 5100), ack(290, 200)],
+        c,
+    );
+    let pairs = pair_nat(&ta, &tb);
+    let r = match_pair(&ta, &tb, &pairs[0], None);
+    let mut got: Vec<(u32, u32, bool)> = r
+        .matches
+        .iter()
+        .map(|m| (m.a, m.b, m.method == methods::DUPLICATE))
+        .collect();
+    got.sort();
+    let want = [
+        (0, 0, false),
+        (1, 0, true),
+        (2, 1, false),
+        (3, 1, true),
+        (4, 2, false),
+        (5, 2, true),
+        (6, 3, false),
+        (7, 3, true),
+        (8, 3, true),
+    ];
+    assert_eq!(got, want);
+
+    // A copy beyond the window (a retransmission 3 ms later, same
+    // numbers) is not a duplicate: it stays unmatched when B has one copy.
+    let (c, d) = conn((ip("10.0.0.5"), 40000), (ip("10.9.9.9"), 80), 6, None);
+    let data = |us: i64| seg(us, d, false, ACK | PSH, 5000, 777, 100, 7, 0, 9);
+    let ta = one_conn(vec![data(0), data(3_000)], c.clone());
+    let tb = one_conn(vec![data(20)], c);
+    let pairs = pair_nat(&ta, &tb);
+    let r = match_pair(&ta, &tb, &pairs[0], None);
+    assert_eq!(r.matches.len(), 1);
+    assert!(r.matches.iter().all(|m| m.method != methods::DUPLICATE));
+}
+
+#[test]
 fn dns_through_nat_by_application_id() {
     // UDP: query and response, addresses and ports translated; seq/ack
     // hold the packed application id.
