@@ -103,7 +103,9 @@ impl ClockSegment {
         } else {
             self.from_ns
         };
-        self.model.difference_at(self.from_ns) - before.model.difference_at(at)
+        self.model
+            .difference_at(self.from_ns)
+            .saturating_sub(before.model.difference_at(at))
     }
 }
 
@@ -320,6 +322,17 @@ mod tests {
         let mut s1 = back;
         s1.before_ns = 1000;
         assert_eq!(s1.step_from(&segs[0].2), -1_500_000);
+        // Extreme values saturate (a fuzz finding: the difference overflowed).
+        let hi = ClockSegment {
+            model: ClockModel::new(i64::MAX, 0, 0),
+            ..s1
+        };
+        let lo = ClockSegment {
+            model: ClockModel::new(i64::MIN, 0, 0),
+            ..s1
+        };
+        assert_eq!(hi.step_from(&lo), i64::MAX);
+        assert_eq!(lo.step_from(&hi), i64::MIN);
     }
 
     #[test]
