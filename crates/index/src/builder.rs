@@ -803,6 +803,8 @@ impl IndexBuilder {
         if seg_count > 0 {
             lens.push((kind::CLOCK_SEGMENTS, segs.len() as u64));
         }
+        // Last, so that it can cover every byte before it.
+        lens.push((kind::CHECKSUM, header::checksum::LEN as u64));
         let table_end = header::field::LEN + lens.len() * entry_field::ENTRY_LEN;
         let mut offsets = Vec::with_capacity(lens.len());
         let mut at = align8(table_end as u64);
@@ -814,6 +816,7 @@ impl IndexBuilder {
         let mut w = Counting {
             inner: w,
             written: 0,
+            crc: crc32fast::Hasher::new(),
         };
         let mut head = Vec::with_capacity(table_end);
         header::write(&mut head, total_len, self.created_ns, lens.len() as u32);
@@ -867,6 +870,10 @@ impl IndexBuilder {
                 }
                 kind::LOST => w.write_all(&lst)?,
                 kind::CLOCK_SEGMENTS => w.write_all(&segs)?,
+                kind::CHECKSUM => {
+                    let crc = w.crc.clone().finalize();
+                    w.write_all(&header::checksum::section(crc))?;
+                }
                 _ => unreachable!("section {i} has a kind listed above"),
             }
             w.write_all(&buf)?;
@@ -1115,11 +1122,14 @@ pub fn refuse_capture_path(path: &Path, protected: &[&Path]) -> io::Result<()> {
 struct Counting<W: Write> {
     inner: W,
     written: u64,
+    /// CRC-32 of everything written so far (for the CHECKSUM section).
+    crc: crc32fast::Hasher,
 }
 
 impl<W: Write> Counting<W> {
     fn write_all(&mut self, b: &[u8]) -> io::Result<()> {
         self.inner.write_all(b)?;
+        self.crc.update(b);
         self.written += b.len() as u64;
         Ok(())
     }

@@ -3,7 +3,8 @@
 //! ```text
 //!  0  8  MAGIC          "PKTMIDX\0"
 //!  8  2  VERSION_MAJOR  1; a reader refuses a larger one
-//! 10  2  VERSION_MINOR  1 (1.1 added CLOCK_SEGMENTS); readers accept any minor of their major
+//! 10  2  VERSION_MINOR  2 (1.1 added CLOCK_SEGMENTS, 1.2 the CHECKSUM); readers accept any
+//!                       minor of their major
 //! 12  4  FLAGS          bits 0-15 compatible (ignored when unknown),
 //!                       bits 16-31 incompatible (refused when unknown); none defined
 //! 16  8  TOTAL_LEN      length of the whole file
@@ -21,7 +22,8 @@
 //! refuse others, a sign of damage, but never rely on alignment: every field
 //! is read byte-wise), lie after the section table, inside TOTAL_LEN, and do
 //! not overlap; a known kind appears at most once; unknown
-//! kinds without REQUIRED are skipped.
+//! kinds without REQUIRED are skipped.  From 1.2 on the last section is
+//! CHECKSUM: the CRC-32 of every byte before it (see [`checksum`]).
 
 use crate::{le16, le32, le64, lei64, Error, Result};
 
@@ -30,7 +32,9 @@ pub const MAGIC: [u8; 8] = *b"PKTMIDX\0";
 /// The format version this crate writes and reads.
 pub const VERSION_MAJOR: u16 = 1;
 /// The minor version written (readers of major 1 read any minor).
-pub const VERSION_MINOR: u16 = 1;
+pub const VERSION_MINOR: u16 = 2;
+/// The first minor version whose files must end in a CHECKSUM section.
+pub const CHECKSUM_SINCE_MINOR: u16 = 2;
 
 /// Byte ranges of the header fields.
 pub mod field {
@@ -86,6 +90,8 @@ pub mod kind {
     pub const METHODS: u32 = 9;
     /// Format 1.1.
     pub const CLOCK_SEGMENTS: u32 = 10;
+    /// Format 1.2: the file's CRC-32, the last section.
+    pub const CHECKSUM: u32 = 11;
 
     /// Every kind of format 1.1 with its name.
     pub const ALL: &[(u32, &str)] = &[
@@ -99,6 +105,7 @@ pub mod kind {
         (TRANSLATIONS, "TRANSLATIONS"),
         (METHODS, "METHODS"),
         (CLOCK_SEGMENTS, "CLOCK_SEGMENTS"),
+        (CHECKSUM, "CHECKSUM"),
     ];
 
     /// The sections every index has (the others may be left out: empty).
@@ -122,6 +129,7 @@ pub mod kind {
             TRANSLATIONS => "TRANSLATIONS section",
             METHODS => "METHODS section",
             CLOCK_SEGMENTS => "CLOCK_SEGMENTS section",
+            CHECKSUM => "CHECKSUM section",
             _ => "unknown section",
         }
     }
@@ -360,6 +368,81 @@ impl<'a> Header<'a> {
     }
 }
 
+/// The CHECKSUM section (format 1.2): the file's integrity, so that damage
+/// that leaves every structure plausible (a changed frame number, time
+/// stamp or address) is refused too, not shown as wrong values.
+///
+/// ```text
+/// 0  4  CRC32     CRC-32 (IEEE 802.3, as zlib and PNG compute it) of
+///                 bytes 0 .. this section's offset
+/// 4  4  reserved  0
+/// ```
+/// The section ends the file (its offset + 8 = TOTAL_LEN).
+pub mod checksum {
+    use crate::{le32, Error, Result};
+
+    pub const LEN: usize = 8;
+
+    /// The CRC-32 of `bytes`.
+    pub fn crc32(bytes: &[u8]) -> u32 {
+        crc32fast::hash(bytes)
+    }
+
+    /// The section's bytes for a file whose bytes before it have CRC `crc`.
+    pub fn section(crc: u32) -> [u8; LEN] {
+        let mut s = [0u8; LEN];
+        s[..4].copy_from_slice(&crc.to_le_bytes());
+        s
+    }
+
+    /// Checks the CHECKSUM section at `offset` (length `len`) of `file`.
+    pub fn verify(file: &[u8], offset: u64, len: u64) -> Result<()> {
+        let total = file.len() as u64;
+        if len != LEN as u64 || offset + len != total {
+            return Err(Error::Invalid {
+                offset,
+                what: "CHECKSUM section",
+                detail: format!(
+                    "{len} bytes at offset {offset}: it must be the file's last {LEN} bytes \
+                     (the file has {total})"
+                ),
+            });
+        }
+        let reserved = le32(file, offset as usize + 4);
+        if reserved != 0 {
+            return Err(Error::Invalid {
+                offset: offset + 4,
+                what: "CHECKSUM section",
+                detail: format!("reserved field 0x{reserved:08X} is not 0: the index is damaged"),
+            });
+        }
+        let stored = le32(file, offset as usize);
+        let computed = crc32(&file[..offset as usize]);
+        if stored != computed {
+            return Err(Error::Invalid {
+                offset,
+                what: "CHECKSUM section",
+                detail: format!(
+                    "the file's CRC-32 is 0x{computed:08X}, not the 0x{stored:08X} written: \
+                     the index was changed or damaged after it was written (index the \
+                     captures again)"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Rewrites the checksum of an index whose bytes were changed on
+    /// purpose (tests, tools): `file` must end in a CHECKSUM section.
+    pub fn reseal(file: &mut [u8]) {
+        if file.len() >= LEN {
+            let at = file.len() - LEN;
+            let crc = crc32(&file[..at]);
+            file[at..].copy_from_slice(&section(crc));
+        }
+    }
+}
+
 /// Writes a header (for the builder and tests).
 pub(crate) fn write(out: &mut Vec<u8>, total_len: u64, created_ns: i64, section_count: u32) {
     out.extend_from_slice(&MAGIC);
@@ -402,7 +485,7 @@ mod tests {
     fn fields() {
         let v = file(&[(kind::STRINGS, 0, 72, 8)], 8);
         let h = Header::new_checked(&v).unwrap();
-        assert_eq!(h.version(), (1, 1));
+        assert_eq!(h.version(), (1, 2));
         assert_eq!(h.flags(), 0);
         assert_eq!(h.total_len(), 80);
         assert_eq!(h.created_ns(), 42);

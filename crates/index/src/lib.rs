@@ -330,7 +330,7 @@ mod tests {
         let words = [
             "0A0D0D0A",
             "empty file",
-            "version 2.1 is newer than this reader (1.1)",
+            "version 2.1 is newer than this reader (1.2)",
             "newer pktmatch",
             "truncated, needs 100 bytes, only 50 there",
             "PEERS section at byte 4096: first[12] = 900 beyond the 512 peer entries",

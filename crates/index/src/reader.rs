@@ -1,7 +1,7 @@
 //! [`Index`]: a whole index, checked once by [`Index::load`], then read by
 //! accessors that cannot fail.
 
-use crate::header::{kind, Header};
+use crate::header::{self, kind, Header};
 use crate::lost::LostIter;
 use crate::pairs::Pair;
 use crate::peers::{Peer, Peers};
@@ -117,6 +117,23 @@ impl<'a> Index<'a> {
             Some(s) => translations::check(s, pts.count, strings)?,
             None => Table::default(),
         };
+        // Last: a damaged structure is better named by its own check than
+        // by the checksum; the checksum catches the damage every structure
+        // check lets through (a frame number, time stamp or address).
+        match find(kind::CHECKSUM) {
+            Some(s) => header::checksum::verify(bytes, s.base, s.bytes.len() as u64)?,
+            None if h.version().1 >= header::CHECKSUM_SINCE_MINOR => {
+                return Err(Error::Invalid {
+                    offset: h.header_len() as u64,
+                    what: "section table",
+                    detail: format!(
+                        "no CHECKSUM section, which every index of format 1.{} and later ends in",
+                        header::CHECKSUM_SINCE_MINOR
+                    ),
+                })
+            }
+            None => {}
+        }
         let mut slots = Vec::with_capacity(pts.count);
         let mut frame_start = 0usize;
         for i in 0..pts.count {

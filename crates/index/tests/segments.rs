@@ -80,7 +80,7 @@ fn builder() -> IndexBuilder {
 fn round_trip_and_lookups() {
     let bytes = builder().build();
     let ix = Index::load(&bytes).unwrap();
-    assert_eq!(ix.version(), (1, 1));
+    assert_eq!(ix.version(), (1, 2));
     let segs: Vec<ClockSegment> = ix.clock_segments(0, 1).collect();
     assert_eq!(segs, segments());
     assert_eq!(ix.clock_segments(1, 0).len(), 2);

@@ -237,7 +237,8 @@ pub fn sections(bytes: &[u8]) -> Vec<(u32, u32, Vec<u8>)> {
         .collect()
 }
 
-/// Lays sections out into an index file (header version `major.minor`).
+/// Lays sections out into an index file (header version `major.minor`),
+/// with the CHECKSUM recomputed when it is the last section.
 pub fn assemble(sections: &[(u32, u32, Vec<u8>)], major: u16, minor: u16) -> Vec<u8> {
     let align = |n: usize| (n + 7) & !7;
     let table_end = 48 + 24 * sections.len();
@@ -268,6 +269,10 @@ pub fn assemble(sections: &[(u32, u32, Vec<u8>)], major: u16, minor: u16) -> Vec
         v.extend_from_slice(&s.2);
     }
     v.resize(at, 0);
+    // A CHECKSUM section (format 1.2) laid out last covers the new bytes.
+    if sections.last().map(|s| s.0) == Some(index::header::kind::CHECKSUM) {
+        index::header::checksum::reseal(&mut v);
+    }
     v
 }
 
