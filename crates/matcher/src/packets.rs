@@ -137,6 +137,10 @@ pub fn match_pair(
     let mut handshake_by_middlebox = false;
     for d in [client, 1 - client] {
         let tr = res.dirs[d];
+        // Duplicates only where a mirror port doubled this direction at
+        // that point, not one coincidence (SYNPROXY's own ACK equals the
+        // server's forwarded one field for field).
+        let (mirrored_a, mirrored_b) = (mirrored(ta, &pa[d]), mirrored(tb, &pb[d]));
         let key = |r: &Rec, from_b: bool| exact_key(r, from_b, &tr, use_digest);
         // A middlebox that answered the handshake itself (SYNPROXY) made
         // the SYN-ACK A saw; the server's SYN-ACK at B is another packet
@@ -227,8 +231,16 @@ pub fn match_pair(
             // without them, and each duplicate then gets its original's
             // partner.  (Equal counts pair in order: a burst of equal pure
             // ACKs is not taken for duplicates.)
-            let (ga, dup_a) = span_duplicates(ta, ga, ga.len().saturating_sub(gb.len()));
-            let (gb, dup_b) = span_duplicates(tb, gb, gb.len().saturating_sub(ga.len()));
+            let extra = |x: &[u32], y: &[u32], mirrored: bool| {
+                if mirrored {
+                    x.len().saturating_sub(y.len())
+                } else {
+                    0
+                }
+            };
+            let (extra_a, extra_b) = (extra(ga, gb, mirrored_a), extra(gb, ga, mirrored_b));
+            let (ga, dup_a) = span_duplicates(ta, ga, extra_a);
+            let (gb, dup_b) = span_duplicates(tb, gb, extra_b);
             let (ga, gb) = (&ga[..], &gb[..]);
             let matched_from = out.len();
             let n = ga.len().min(gb.len());
@@ -330,6 +342,21 @@ pub fn match_pair(
 /// are duplicates; a retransmission takes at least a round trip and, on
 /// most stacks, carries another IP ID or TCP timestamp anyway.
 pub const SPAN_DUPLICATE_NS: i64 = 2_000_000;
+
+/// Whether a mirror (span) port doubled these packets (one direction of a
+/// connection at one point, in frame order): at least a third of them
+/// repeat the packet just before them, field for field, within
+/// [`SPAN_DUPLICATE_NS`].
+fn mirrored(t: &PointTable, packets: &[u32]) -> bool {
+    let repeats = packets
+        .windows(2)
+        .filter(|w| {
+            let (x, y) = (w[0] as usize, w[1] as usize);
+            t.recs[x] == t.recs[y] && (0..=SPAN_DUPLICATE_NS).contains(&(t.ts[y] - t.ts[x]))
+        })
+        .count();
+    repeats > 0 && repeats * 3 >= packets.len()
+}
 
 /// Splits equal-key copies at one point (rec indexes in frame order) into
 /// the originals and at most `max` span-port duplicates, each with its

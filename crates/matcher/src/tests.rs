@@ -387,6 +387,32 @@ fn span_port_duplicates_take_their_originals_peer() {
     let r = match_pair(&ta, &tb, &pairs[0], None);
     assert_eq!(r.matches.len(), 1);
     assert!(r.matches.iter().all(|m| m.method != methods::DUPLICATE));
+
+    // One coincidence is no mirror port: SYNPROXY's own window-update ACK
+    // equals the server's forwarded ACK field for field, 35 µs apart (lab
+    // --synproxy, wan frames 10 and 11), among packets that are not
+    // doubled.  The extra copy stays unmatched.
+    let (c, d) = conn((ip("10.0.0.5"), 40000), (ip("10.9.9.9"), 80), 6, None);
+    let ack = |us: i64| seg(us, d, false, ACK, 5000, 777, 0, 0, 0, 9);
+    let data = |us: i64, seq: u32| seg(us, d, false, ACK | PSH, seq, 777, 100, seq, 0, 9);
+    let ta = one_conn(
+        vec![
+            ack(0),
+            ack(35),
+            data(400, 5000),
+            data(500, 5100),
+            data(600, 5200),
+        ],
+        c.clone(),
+    );
+    let tb = one_conn(
+        vec![ack(10), data(410, 5000), data(510, 5100), data(610, 5200)],
+        c,
+    );
+    let pairs = pair_nat(&ta, &tb);
+    let r = match_pair(&ta, &tb, &pairs[0], None);
+    assert_eq!(r.matches.len(), 4);
+    assert!(r.matches.iter().all(|m| m.method != methods::DUPLICATE));
 }
 
 #[test]
