@@ -19,8 +19,8 @@ struct Scores {
     /// kind → (truth, found), adjacent hops only
     kinds: BTreeMap<String, (usize, usize)>,
     /// (a, b, side of the steps, max offset error ns, drift error ppm, the
-    /// pair's clocks stepped)
-    clock_errors_ns: Vec<(String, String, usize, i64, f64, bool)>,
+    /// pair's clocks stepped, ns of true time the side spans)
+    clock_errors_ns: Vec<(String, String, usize, i64, f64, bool, i64)>,
     /// (a, b, true steps, steps found, frames matched between the true and
     /// the found start): steps as (size ns, first frame at a, at b)
     #[allow(clippy::type_complexity)]
@@ -222,6 +222,7 @@ fn score(dir: &Path) -> Scores {
                 worst.0,
                 worst.1,
                 !instants.is_empty(),
+                s1 - s0,
             ));
         }
         // Steps: the true ones (b − a changes by b's step less a's), the
@@ -352,20 +353,28 @@ fn check(dir: &Path) {
             );
         }
     }
-    for (a, b, side, e, drift, stepped) in &s.clock_errors_ns {
+    for (a, b, side, e, drift, stepped, span) in &s.clock_errors_ns {
         eprintln!(
-            "{}: clock {a}-{b}{}: max offset error {e} ns, drift error {drift:+.3} ppm",
+            "{}: clock {a}-{b}{}: max offset error {e} ns, drift error {drift:+.3} ppm over {:.2} s",
             dir.display(),
             if *stepped {
                 format!(" side {} of the step", side + 1)
             } else {
                 String::new()
-            }
+            },
+            *span as f64 / 1e9
         );
         assert!(*e < 1_000_000, "clock {a}-{b}: offset error {e} ns");
-        // Across a step (issue bar): the drift within 5 ppm on both sides.
-        if *stepped {
-            assert!(drift.abs() < 5.0, "clock {a}-{b}: drift error {drift} ppm");
+        // Drift (issue bar: within 5 ppm) where it can be seen: a few µs of
+        // timing noise over a second's traffic are several ppm, so the bar
+        // holds for stretches of at least 1.5 s (the paced lab runs: CI's
+        // default run and --clock-step, whose steps must be seen in both
+        // directions too); shorter ones are printed only.
+        if *stepped || *span >= 1_500_000_000 {
+            assert!(
+                drift.abs() < 5.0,
+                "clock {a}-{b}: drift error {drift} ppm over {span} ns"
+            );
         }
     }
     // Every step found, none made up; its size within 1 ms, and it starts
