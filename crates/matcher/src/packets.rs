@@ -345,14 +345,19 @@ pub const SPAN_DUPLICATE_NS: i64 = 2_000_000;
 
 /// Whether a mirror (span) port doubled these packets (one direction of a
 /// connection at one point, in frame order): at least a third of them
-/// repeat the packet just before them, field for field, within
-/// [`SPAN_DUPLICATE_NS`].
+/// repeat, field for field, one of the few packets before them (a burst
+/// interleaves the copies: p1 p2 p1' p2') within [`SPAN_DUPLICATE_NS`].
 fn mirrored(t: &PointTable, packets: &[u32]) -> bool {
-    let repeats = packets
-        .windows(2)
-        .filter(|w| {
-            let (x, y) = (w[0] as usize, w[1] as usize);
-            t.recs[x] == t.recs[y] && (0..=SPAN_DUPLICATE_NS).contains(&(t.ts[y] - t.ts[x]))
+    const LOOK_BACK: usize = 64;
+    let repeats = (1..packets.len())
+        .filter(|&k| {
+            let y = packets[k] as usize;
+            packets[k.saturating_sub(LOOK_BACK)..k]
+                .iter()
+                .rev()
+                .map(|&x| x as usize)
+                .take_while(|&x| t.ts[y] - t.ts[x] <= SPAN_DUPLICATE_NS)
+                .any(|x| t.recs[x] == t.recs[y] && t.ts[y] >= t.ts[x])
         })
         .count();
     repeats > 0 && repeats * 3 >= packets.len()

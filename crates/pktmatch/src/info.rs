@@ -96,6 +96,10 @@ pub struct PairInfo {
     /// Bound on the model's error over the captures (the first segment's
     /// when the clocks stepped).
     pub offset_bound_ns: u64,
+    /// Bound on the drift's error: the offset bound at both ends of the
+    /// time both captures ran (2 × offset_bound_ns / that span); null
+    /// without a model or without overlapping captures.
+    pub drift_bound_ppm: Option<f64>,
     /// The clock model piece by piece, in frame order: one segment without
     /// a step, none without a model.
     pub segments: Vec<SegmentInfo>,
@@ -264,6 +268,14 @@ pub fn gather(
             drift_ppb: clock.map(|m| m.drift_ppb()),
             reference_ns: clock.map(|m| m.reference_ns()),
             offset_bound_ns: rec.map_or(0, |r| r.offset_error_ns()),
+            drift_bound_ppm: clock.zip(rec).and_then(|(m, r)| {
+                let (pa, pb) = (ix.point(a)?, ix.point(b)?);
+                // b's time span on a's clock, intersected with a's.
+                let to_a = |t: i64| t - m.difference_at(t);
+                let from = pa.first_ts_ns().max(to_a(pb.first_ts_ns()));
+                let to = pa.last_ts_ns().min(to_a(pb.last_ts_ns()));
+                (to > from).then(|| 2.0 * r.offset_error_ns() as f64 / (to - from) as f64 * 1e6)
+            }),
             segments: segs
                 .iter()
                 .map(|s| SegmentInfo {
@@ -383,13 +395,16 @@ pub fn text(info: &Info) -> String {
             (Some(off), Some(ppm), Some(r)) => {
                 let _ = writeln!(
                     o,
-                    "    clock         {} = {} {}, drift {ppm:+.3} ppm, error bound ±{} \
+                    "    clock         {} = {} {}, drift {ppm:+.3} ppm, error bound ±{}{} \
                      (reference {} on {}'s clock)",
                     q.b,
                     q.a,
                     units::duration(off),
                     units::duration(q.offset_bound_ns.min(i64::MAX as u64) as i64)
                         .trim_start_matches('+'),
+                    q.drift_bound_ppm
+                        .map(|d| format!(", drift within ±{d:.2} ppm"))
+                        .unwrap_or_default(),
                     units::datetime(r),
                     q.a
                 );
