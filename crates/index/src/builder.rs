@@ -384,15 +384,21 @@ impl IndexBuilder {
         self.prepared = true;
     }
 
-    /// Counts `n` more peer entries at `point` (one per match side).
-    fn count_peers(&mut self, point: u16, n: u64) -> Result<(), BuildError> {
-        let d = &mut self.points[point as usize];
-        if d.peers + n > u32::MAX as u64 {
+    /// Whether `n` more peer entries fit at `point` (checked for both
+    /// points before either is counted).
+    fn peers_fit(&self, point: u16, n: u64) -> Result<(), BuildError> {
+        if self.points[point as usize].peers + n > u32::MAX as u64 {
             return Err(BuildError::TooLarge {
                 what: "more than 2^32-1 peer entries at one point",
             });
         }
-        d.peers += n;
+        Ok(())
+    }
+
+    /// Counts `n` more peer entries at `point` (one per match side).
+    fn count_peers(&mut self, point: u16, n: u64) -> Result<(), BuildError> {
+        self.peers_fit(point, n)?;
+        self.points[point as usize].peers += n;
         Ok(())
     }
 
@@ -425,6 +431,8 @@ impl IndexBuilder {
             self.frame_ok(b, m.frame_b)?;
         }
         let n = matches.len() as u64;
+        self.peers_fit(a, n)?;
+        self.peers_fit(b, n)?;
         self.count_peers(a, n)?;
         self.count_peers(b, n)?;
         let keep_deltas = self
@@ -559,6 +567,8 @@ impl IndexBuilder {
             let m = PairMatch::new(frame_b, frame_a, method, confidence);
             (point_b, point_a, m, delta_raw_ns.saturating_neg())
         };
+        self.peers_fit(a, 1)?;
+        self.peers_fit(b, 1)?;
         self.count_peers(a, 1)?;
         self.count_peers(b, 1)?;
         let implied = self.frame_delta(a, b, &m);

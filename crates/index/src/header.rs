@@ -93,7 +93,7 @@ pub mod kind {
     /// Format 1.2: the file's CRC-32, the last section.
     pub const CHECKSUM: u32 = 11;
 
-    /// Every kind of format 1.1 with its name.
+    /// Every kind of format 1.2 with its name.
     pub const ALL: &[(u32, &str)] = &[
         (STRINGS, "STRINGS"),
         (POINTS, "POINTS"),
@@ -398,7 +398,7 @@ pub mod checksum {
     /// Checks the CHECKSUM section at `offset` (length `len`) of `file`.
     pub fn verify(file: &[u8], offset: u64, len: u64) -> Result<()> {
         let total = file.len() as u64;
-        if len != LEN as u64 || offset + len != total {
+        if len != LEN as u64 || offset.checked_add(len) != Some(total) {
             return Err(Error::Invalid {
                 offset,
                 what: "CHECKSUM section",
@@ -433,7 +433,8 @@ pub mod checksum {
     }
 
     /// Rewrites the checksum of an index whose bytes were changed on
-    /// purpose (tests, tools): `file` must end in a CHECKSUM section.
+    /// purpose (tests, tools): `file` must end in a CHECKSUM section (its
+    /// last 8 bytes are overwritten; a shorter buffer is left alone).
     pub fn reseal(file: &mut [u8]) {
         if file.len() >= LEN {
             let at = file.len() - LEN;

@@ -120,24 +120,38 @@ fn parallel<R: Send>(
 ) -> Vec<R> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
+    let workers = workers.clamp(1, n.max(1));
+    // Workers still running: one that panics stops counting (the guard's
+    // drop runs while it unwinds), so this thread never waits for work no
+    // one will do; scope() then passes the panic on.
+    let alive = AtomicUsize::new(workers);
+    struct Leaving<'a>(&'a AtomicUsize);
+    impl Drop for Leaving<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::Release);
+        }
+    }
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
     std::thread::scope(|s| {
-        for _ in 0..workers.clamp(1, n.max(1)) {
-            s.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                if k >= n {
-                    break;
+        for _ in 0..workers {
+            s.spawn(|| {
+                let _leaving = Leaving(&alive);
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    if k >= n {
+                        break;
+                    }
+                    let r = f(k);
+                    if let Ok(mut v) = results.lock() {
+                        v[k] = Some(r);
+                    }
+                    done.fetch_add(1, Ordering::Release);
                 }
-                let r = f(k);
-                if let Ok(mut v) = results.lock() {
-                    v[k] = Some(r);
-                }
-                done.fetch_add(1, Ordering::Release);
             });
         }
         // Short sleeps, so small inputs do not wait; a tick every 100 ms.
         let mut k = 0u32;
-        while done.load(Ordering::Acquire) < n {
+        while done.load(Ordering::Acquire) < n && alive.load(Ordering::Acquire) > 0 {
             if k % 50 == 0 {
                 tick();
             }
@@ -145,8 +159,8 @@ fn parallel<R: Send>(
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
     });
-    // A worker that panicked left its slot empty: scope() re-raised the
-    // panic above already, so every slot is filled here.
+    // A worker that panicked left its slot empty, and scope() re-raised
+    // its panic when it joined the threads: every slot is filled here.
     results
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
@@ -287,16 +301,20 @@ pub fn run(
     // of the hops' models (whose errors add up): the tighter bound wins.
     for pm in &mut composed {
         let (fa, fb) = (&frames[pm.a as usize], &frames[pm.b as usize]);
-        let s = pm.matches.iter().map(|m| {
-            let ta = fa.ts[m.a as usize];
-            Sample {
-                ta,
-                delta: fb.ts[m.b as usize] - ta,
-                group: fa.conn[m.a as usize] << 1 | u32::from(m.dir),
-                ia: m.a,
-                ib: m.b,
-            }
-        });
+        let s = pm
+            .matches
+            .iter()
+            .filter(|m| m.method != methods::DUPLICATE)
+            .map(|m| {
+                let ta = fa.ts[m.a as usize];
+                Sample {
+                    ta,
+                    delta: fb.ts[m.b as usize] - ta,
+                    group: fa.conn[m.a as usize] << 1 | u32::from(m.dir),
+                    ia: m.a,
+                    ib: m.b,
+                }
+            });
         let composed_bound = pm.clock.map_or(u64::MAX, |c| c.bound_ns);
         if let Some(fit) =
             clock::fit_iter(s, fa.first_ts).filter(|c| c.both_ways && c.bound_ns < composed_bound)
@@ -497,9 +515,12 @@ fn match_adjacent(
         });
     }
     translations.shrink_to_fit();
+    // The proxy's few anchors fit the room left in nearly every case
+    // (reserve_exact does nothing then); the unused rest goes after.
     let mut matches = all;
     matches.reserve_exact(proxied.matches.len());
     matches.extend(proxied.matches.iter().copied());
+    matches.shrink_to_fit();
 
     let mut by_method = std::collections::BTreeMap::<u8, u64>::new();
     for m in &matches {
@@ -554,7 +575,6 @@ fn compact(all: &mut Vec<PacketMatch>, results: &mut [packets::PairResult]) {
         to += len;
     }
     all.truncate(to);
-    all.shrink_to_fit();
 }
 
 /// Clock samples: every match, grouped by connection pair and direction
@@ -582,8 +602,11 @@ fn samples<'a>(
         .iter()
         .enumerate()
         .flat_map(move |(k, r)| {
+            // A span-port duplicate is the same packet seen later: its
+            // difference is the mirror's delay less, not a transit.
             r.of(all)
                 .iter()
+                .filter(|m| m.method != methods::DUPLICATE)
                 .map(move |m| sample(m, (k as u32) << 1 | u32::from(m.dir)))
         })
         .chain(

@@ -140,7 +140,8 @@ pub fn match_pair(
         // Duplicates only where a mirror port doubled this direction at
         // that point, not one coincidence (SYNPROXY's own ACK equals the
         // server's forwarded one field for field).
-        let (mirrored_a, mirrored_b) = (mirrored(ta, &pa[d]), mirrored(tb, &pb[d]));
+        // (Judged only where a group has unequal counts: rare.)
+        let (mirrored_a, mirrored_b) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
         let key = |r: &Rec, from_b: bool| exact_key(r, from_b, &tr, use_digest);
         // A middlebox that answered the handshake itself (SYNPROXY) made
         // the SYN-ACK A saw; the server's SYN-ACK at B is another packet
@@ -231,14 +232,17 @@ pub fn match_pair(
             // without them, and each duplicate then gets its original's
             // partner.  (Equal counts pair in order: a burst of equal pure
             // ACKs is not taken for duplicates.)
-            let extra = |x: &[u32], y: &[u32], mirrored: bool| {
-                if mirrored {
-                    x.len().saturating_sub(y.len())
+            let extra = |x: &[u32], y: &[u32], doubled: &dyn Fn() -> bool| {
+                if x.len() > y.len() && doubled() {
+                    x.len() - y.len()
                 } else {
                     0
                 }
             };
-            let (extra_a, extra_b) = (extra(ga, gb, mirrored_a), extra(gb, ga, mirrored_b));
+            let (extra_a, extra_b) = (
+                extra(ga, gb, &|| *mirrored_a.get_or_init(|| mirrored(ta, &pa[d]))),
+                extra(gb, ga, &|| *mirrored_b.get_or_init(|| mirrored(tb, &pb[d]))),
+            );
             let (ga, dup_a) = span_duplicates(ta, ga, extra_a);
             let (gb, dup_b) = span_duplicates(tb, gb, extra_b);
             let (ga, gb) = (&ga[..], &gb[..]);
@@ -338,35 +342,29 @@ pub fn match_pair(
     res
 }
 
-/// Copies of a frame a span (mirror) port adds closer together than this
-/// are duplicates; a retransmission takes at least a round trip and, on
-/// most stacks, carries another IP ID or TCP timestamp anyway.
-pub const SPAN_DUPLICATE_NS: i64 = 2_000_000;
-
 /// Whether a mirror (span) port doubled these packets (one direction of a
-/// connection at one point, in frame order): at least a third of them
-/// repeat, field for field, one of the few packets before them (a burst
-/// interleaves the copies: p1 p2 p1' p2') within [`SPAN_DUPLICATE_NS`].
+/// connection at one point, in frame order): the whole capture was
+/// ([`PointTable::mirrored`]), or at least three of them, and a third,
+/// repeat an earlier one.  One or two coincidences are not a mirror port:
+/// SYNPROXY's own window-update ACK equals the server's forwarded one.
 fn mirrored(t: &PointTable, packets: &[u32]) -> bool {
-    const LOOK_BACK: usize = 64;
+    const MIN_REPEATS: usize = 3;
+    if t.mirrored {
+        return true;
+    }
+    if packets.len() < 2 * MIN_REPEATS {
+        return false;
+    }
     let repeats = (1..packets.len())
-        .filter(|&k| {
-            let y = packets[k] as usize;
-            packets[k.saturating_sub(LOOK_BACK)..k]
-                .iter()
-                .rev()
-                .map(|&x| x as usize)
-                .take_while(|&x| t.ts[y] - t.ts[x] <= SPAN_DUPLICATE_NS)
-                .any(|x| t.recs[x] == t.recs[y] && t.ts[y] >= t.ts[x])
-        })
+        .filter(|&k| t.repeats_earlier(packets, k))
         .count();
-    repeats > 0 && repeats * 3 >= packets.len()
+    repeats >= MIN_REPEATS && repeats * 3 >= packets.len()
 }
 
 /// Splits equal-key copies at one point (rec indexes in frame order) into
 /// the originals and at most `max` span-port duplicates, each with its
 /// original: a duplicate has the very same fields as the last original and
-/// follows it within [`SPAN_DUPLICATE_NS`].
+/// follows it within [`crate::table::SPAN_DUPLICATE_NS`].
 fn span_duplicates(t: &PointTable, copies: &[u32], max: usize) -> (Vec<u32>, Vec<(u32, u32)>) {
     let mut originals: Vec<u32> = Vec::with_capacity(copies.len());
     let mut dups = Vec::new();
@@ -375,7 +373,7 @@ fn span_duplicates(t: &PointTable, copies: &[u32], max: usize) -> (Vec<u32>, Vec
             Some(&o)
                 if dups.len() < max
                     && t.recs[o as usize] == t.recs[i as usize]
-                    && (0..=SPAN_DUPLICATE_NS).contains(&(t.time(i) - t.time(o))) =>
+                    && crate::table::close_in_time(t.time(o), t.time(i)) =>
             {
                 dups.push((i, o))
             }

@@ -176,6 +176,23 @@ pub struct PointTable {
     /// Per frame the index's check value; handed to the index builder
     /// (and emptied) once the point is read.
     pub checks: Vec<u32>,
+    /// A mirror (span) port doubled this capture: a third or more of a
+    /// sample of its packets, and at least three, repeat an earlier one of
+    /// their connection and direction field for field within
+    /// [`SPAN_DUPLICATE_NS`].
+    pub mirrored: bool,
+}
+
+/// Copies of a frame a span (mirror) port adds closer together than this
+/// are duplicates; a retransmission takes at least a round trip and, on
+/// most stacks, carries another IP ID or TCP timestamp anyway.
+pub const SPAN_DUPLICATE_NS: i64 = 2_000_000;
+
+/// Two time stamps within [`SPAN_DUPLICATE_NS`] of each other (either
+/// order: a multi-queue capture may stamp a copy a little earlier; no
+/// overflow at the ends of the range).
+pub fn close_in_time(x: i64, y: i64) -> bool {
+    x.abs_diff(y) <= SPAN_DUPLICATE_NS as u64
 }
 
 impl PointTable {
@@ -269,7 +286,48 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
     t.conns.shrink_to_fit();
     drop(current);
     group(&mut t, conn_of);
+    t.mirrored = mirrored_point(&t);
     Ok(t)
+}
+
+impl PointTable {
+    /// Whether packet `packets[k]` repeats, field for field and within
+    /// [`SPAN_DUPLICATE_NS`], one of the few packets before it in
+    /// `packets` (one direction of a connection, frame order; a burst
+    /// interleaves a mirror's copies: p1 p2 p1' p2').
+    pub fn repeats_earlier(&self, packets: &[u32], k: usize) -> bool {
+        const LOOK_BACK: usize = 64;
+        let y = packets[k] as usize;
+        packets[k.saturating_sub(LOOK_BACK)..k]
+            .iter()
+            .rev()
+            .map(|&x| x as usize)
+            .take_while(|&x| close_in_time(self.ts[x], self.ts[y]))
+            .any(|x| self.recs[x] == self.recs[y])
+    }
+}
+
+/// [`PointTable::mirrored`], judged on about 65,536 packets spread over the
+/// capture's connections.
+fn mirrored_point(t: &PointTable) -> bool {
+    let step = (t.by_conn.len() / 65_536).max(1);
+    let (mut seen, mut repeats) = (0usize, 0usize);
+    for c in 0..t.conns.len() as u32 {
+        let packets = t.packets(c);
+        for dir in 0..2 {
+            let d: Vec<u32> = packets
+                .iter()
+                .copied()
+                .filter(|&i| t.recs[i as usize].dir() == dir)
+                .collect();
+            for k in (0..d.len()).step_by(step) {
+                seen += 1;
+                repeats += usize::from(k > 0 && t.repeats_earlier(&d, k));
+            }
+        }
+    }
+    // A few coincidences in a small capture are not a mirror port.
+    repeats >= 3 && repeats * 3 >= seen
 }
 
 /// Makes room for one more frame in the per-frame vectors.  When they are
@@ -287,7 +345,9 @@ fn make_room(t: &mut PointTable, conn_of: &mut Vec<u32>, read: u64, size: Option
         return;
     }
     let more = match size {
-        Some(size) if n >= 1024 && read > 0 => {
+        // Only a file whose size is ahead of the reading predicts the rest
+        // (not a pipe, nor a file still growing); otherwise double.
+        Some(size) if n >= 1024 && read > 0 && size > read => {
             let expected = (n as u128 * u128::from(size) / u128::from(read)) as usize;
             (expected + expected / 50 + 1024)
                 .saturating_sub(n)
@@ -418,6 +478,7 @@ impl PointTable {
             ..Default::default()
         };
         group(&mut t, conn_of);
+        t.mirrored = mirrored_point(&t);
         t
     }
 

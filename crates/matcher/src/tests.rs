@@ -413,6 +413,16 @@ fn span_port_duplicates_take_their_originals_peer() {
     let r = match_pair(&ta, &tb, &pairs[0], None);
     assert_eq!(r.matches.len(), 4);
     assert!(r.matches.iter().all(|m| m.method != methods::DUPLICATE));
+    // Nor in a short direction, where that one repeat is a third.
+    let (c, d) = conn((ip("10.0.0.5"), 40000), (ip("10.9.9.9"), 80), 6, None);
+    let ack = |us: i64| seg(us, d, false, ACK, 5000, 777, 0, 0, 0, 9);
+    let data = |us: i64| seg(us, d, false, ACK | PSH, 5000, 777, 100, 1, 0, 9);
+    let ta = one_conn(vec![ack(0), ack(35), data(400)], c.clone());
+    let tb = one_conn(vec![ack(10), data(410)], c);
+    let pairs = pair_nat(&ta, &tb);
+    let r = match_pair(&ta, &tb, &pairs[0], None);
+    assert_eq!(r.matches.len(), 2);
+    assert!(r.matches.iter().all(|m| m.method != methods::DUPLICATE));
 }
 
 #[test]

@@ -107,10 +107,17 @@ fn join(
                 continue;
             }
             each(l.a, l.b, r.b);
+            // Through a span-port duplicate the composed match is one too
+            // (kept apart from the clock fit like it).
+            let dup = l.method == methods::DUPLICATE || r.method == methods::DUPLICATE;
             out.push(PacketMatch {
                 a: l.a,
                 b: r.b,
-                method: methods::VIA,
+                method: if dup {
+                    methods::DUPLICATE
+                } else {
+                    methods::VIA
+                },
                 conf: l.conf.min(r.conf),
                 dir: l.dir,
             });

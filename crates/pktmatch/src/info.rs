@@ -270,10 +270,11 @@ pub fn gather(
             offset_bound_ns: rec.map_or(0, |r| r.offset_error_ns()),
             drift_bound_ppm: clock.zip(rec).and_then(|(m, r)| {
                 let (pa, pb) = (ix.point(a)?, ix.point(b)?);
-                // b's time span on a's clock, intersected with a's.
-                let to_a = |t: i64| t - m.difference_at(t);
-                let from = pa.first_ts_ns().max(to_a(pb.first_ts_ns()));
-                let to = pa.last_ts_ns().min(to_a(pb.last_ts_ns()));
+                // b's time span on a's clock, intersected with a's (in
+                // i128: time stamps may lie anywhere in the i64 range).
+                let to_a = |t: i64| i128::from(t) - i128::from(m.difference_at(t));
+                let from = i128::from(pa.first_ts_ns()).max(to_a(pb.first_ts_ns()));
+                let to = i128::from(pa.last_ts_ns()).min(to_a(pb.last_ts_ns()));
                 (to > from).then(|| 2.0 * r.offset_error_ns() as f64 / (to - from) as f64 * 1e6)
             }),
             segments: segs
@@ -354,7 +355,6 @@ pub fn gather(
 /// Text translations shown per pair before "… and N more".
 const TEXT_TRANSLATIONS: usize = 12;
 
-/// A signed sequence offset as people read it: `+0x1A2B3C4D` or `-0x10`.
 /// The text form.
 pub fn text(info: &Info) -> String {
     let mut o = String::new();

@@ -80,6 +80,14 @@ fn every_span_copy_takes_its_originals_peer() {
     );
     assert_eq!(s["lost_a_to_b"], p["lost_a_to_b"], "{s}");
     assert_eq!(s["lost_b_to_a"], p["lost_b_to_a"], "{s}");
+    // The copies are no transits: every pair's clock is the one without
+    // them (a duplicate's delta is the mirror's delay short).
+    for (a, b) in [("client", "wan"), ("client", "dc"), ("client", "lbserver")] {
+        let (p, s) = (pair(&plain_info, a, b), pair(&span_info, a, b));
+        for field in ["offset_ns", "drift_ppb", "offset_bound_ns"] {
+            assert_eq!(s[field], p[field], "{a}-{b} {field}: {s} vs {p}");
+        }
+    }
 
     // client–wan rows by wan frame: (client frame, raw delta, method).
     let by_wan = |rows: &[Vec<String>]| -> BTreeMap<u32, Vec<(u32, i64, String)>> {
