@@ -222,7 +222,12 @@ fn build_session() -> Session {
 
 /// An index file inside the test's HOME, as tshark sees its path.
 fn add_index(ws: &Wireshark, name: &str, bytes: &[u8]) -> String {
-    let path = scratch("indexes").join(name);
+    // A directory per call: the tests run in parallel threads of one
+    // process, and two writing "session.pktmatch" in one directory let a
+    // third copy a half-written file (a flaky "index truncated").
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = scratch(&format!("indexes-{n}")).join(name);
     std::fs::write(&path, bytes).unwrap();
     ws.add_file(&path)
 }
