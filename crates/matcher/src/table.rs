@@ -307,23 +307,25 @@ impl PointTable {
     }
 }
 
-/// [`PointTable::mirrored`], judged on about 65,536 packets spread over the
-/// capture's connections.
+/// [`PointTable::mirrored`], judged on every packet of a sample of the
+/// connections (every k-th, about 65,536 packets in all: whole connections,
+/// because a copy is looked for among the packets just before it).
 fn mirrored_point(t: &PointTable) -> bool {
     let step = (t.by_conn.len() / 65_536).max(1);
     let (mut seen, mut repeats) = (0usize, 0usize);
-    for c in 0..t.conns.len() as u32 {
+    let mut d: Vec<u32> = Vec::new();
+    for c in (0..t.conns.len() as u32).step_by(step) {
         let packets = t.packets(c);
         for dir in 0..2 {
-            let d: Vec<u32> = packets
-                .iter()
-                .copied()
-                .filter(|&i| t.recs[i as usize].dir() == dir)
-                .collect();
-            for k in (0..d.len()).step_by(step) {
-                seen += 1;
-                repeats += usize::from(k > 0 && t.repeats_earlier(&d, k));
-            }
+            d.clear();
+            d.extend(
+                packets
+                    .iter()
+                    .copied()
+                    .filter(|&i| t.recs[i as usize].dir() == dir),
+            );
+            seen += d.len();
+            repeats += (1..d.len()).filter(|&k| t.repeats_earlier(&d, k)).count();
         }
     }
     // A few coincidences in a small capture are not a mirror port.
