@@ -243,11 +243,29 @@ impl IndexBuilder {
     }
 
     fn strings(&mut self, s: &str) -> Result<(), BuildError> {
-        self.string_bytes += s.len() as u64;
+        self.string_bytes_added(s.len())
+    }
+
+    /// Counts `len` more bytes of strings against the format's limit.
+    fn string_bytes_added(&mut self, len: usize) -> Result<(), BuildError> {
+        self.string_bytes += len as u64;
         if self.string_bytes > STRINGS_LIMIT {
             return Err(BuildError::TooLarge {
                 what: "more than 4 GiB of strings",
             });
+        }
+        Ok(())
+    }
+
+    /// Checks a pair's points: both added, different, a < b.
+    fn pair_ok(&self, a: u16, b: u16) -> Result<(), BuildError> {
+        self.point_ref(a)?;
+        self.point_ref(b)?;
+        if a == b {
+            return Err(BuildError::SamePoint { point: a });
+        }
+        if a > b {
+            return Err(BuildError::PairOrder { a, b });
         }
         Ok(())
     }
@@ -384,21 +402,19 @@ impl IndexBuilder {
         self.prepared = true;
     }
 
-    /// Whether `n` more peer entries fit at `point` (checked for both
-    /// points before either is counted).
-    fn peers_fit(&self, point: u16, n: u64) -> Result<(), BuildError> {
-        if self.points[point as usize].peers + n > u32::MAX as u64 {
-            return Err(BuildError::TooLarge {
-                what: "more than 2^32-1 peer entries at one point",
-            });
+    /// Counts `n` more peer entries at points `a` and `b` (one per match
+    /// side), or none when either would pass the format's limit.
+    fn count_peers(&mut self, a: u16, b: u16, n: u64) -> Result<(), BuildError> {
+        for p in [a, b] {
+            if self.points[p as usize].peers + n > u32::MAX as u64 {
+                return Err(BuildError::TooLarge {
+                    what: "more than 2^32-1 peer entries at one point",
+                });
+            }
         }
-        Ok(())
-    }
-
-    /// Counts `n` more peer entries at `point` (one per match side).
-    fn count_peers(&mut self, point: u16, n: u64) -> Result<(), BuildError> {
-        self.peers_fit(point, n)?;
-        self.points[point as usize].peers += n;
+        for p in [a, b] {
+            self.points[p as usize].peers += n;
+        }
         Ok(())
     }
 
@@ -418,23 +434,13 @@ impl IndexBuilder {
         b: u16,
         matches: Vec<PairMatch>,
     ) -> Result<(), BuildError> {
-        self.point_ref(a)?;
-        self.point_ref(b)?;
-        if a == b {
-            return Err(BuildError::SamePoint { point: a });
-        }
-        if a > b {
-            return Err(BuildError::PairOrder { a, b });
-        }
+        self.pair_ok(a, b)?;
         for m in &matches {
             self.frame_ok(a, m.frame_a)?;
             self.frame_ok(b, m.frame_b)?;
         }
         let n = matches.len() as u64;
-        self.peers_fit(a, n)?;
-        self.peers_fit(b, n)?;
-        self.count_peers(a, n)?;
-        self.count_peers(b, n)?;
+        self.count_peers(a, b, n)?;
         let keep_deltas = self
             .matches
             .get(&(a, b))
@@ -457,14 +463,7 @@ impl IndexBuilder {
 
     /// Sets (or replaces) the record of pair (a, b), a < b.
     pub fn set_pair(&mut self, a: u16, b: u16, spec: PairSpec) -> Result<(), BuildError> {
-        self.point_ref(a)?;
-        self.point_ref(b)?;
-        if a == b {
-            return Err(BuildError::SamePoint { point: a });
-        }
-        if a > b {
-            return Err(BuildError::PairOrder { a, b });
-        }
+        self.pair_ok(a, b)?;
         if let Some(m) = spec.clock {
             // ClockModel::new clamps; refuse rather than store a clamped model.
             let d = m.drift_ppb();
@@ -488,14 +487,7 @@ impl IndexBuilder {
         b: u16,
         segments: &[ClockSegment],
     ) -> Result<(), BuildError> {
-        self.point_ref(a)?;
-        self.point_ref(b)?;
-        if a == b {
-            return Err(BuildError::SamePoint { point: a });
-        }
-        if a > b {
-            return Err(BuildError::PairOrder { a, b });
-        }
+        self.pair_ok(a, b)?;
         if segments.len() < 2 {
             self.clock_segments.remove(&(a, b));
             return Ok(());
@@ -567,10 +559,7 @@ impl IndexBuilder {
             let m = PairMatch::new(frame_b, frame_a, method, confidence);
             (point_b, point_a, m, delta_raw_ns.saturating_neg())
         };
-        self.peers_fit(a, 1)?;
-        self.peers_fit(b, 1)?;
-        self.count_peers(a, 1)?;
-        self.count_peers(b, 1)?;
+        self.count_peers(a, b, 1)?;
         let implied = self.frame_delta(a, b, &m);
         let store = self.matches.entry((a, b)).or_default();
         // Deltas are kept only once one differs from the frames' times.
@@ -624,23 +613,13 @@ impl IndexBuilder {
 
     /// Adds a translation (a < b: client side first).
     pub fn add_translation(&mut self, t: TranslationSpec) -> Result<(), BuildError> {
-        self.point_ref(t.a)?;
-        self.point_ref(t.b)?;
-        if t.a == t.b {
-            return Err(BuildError::SamePoint { point: t.a });
-        }
-        if t.a > t.b {
-            return Err(BuildError::PairOrder { a: t.a, b: t.b });
-        }
-        let summary_len = t
-            .summary_text(&self.point_ref(t.a)?.label, &self.point_ref(t.b)?.label)
-            .len();
-        self.string_bytes += summary_len as u64;
-        if self.string_bytes > STRINGS_LIMIT {
-            return Err(BuildError::TooLarge {
-                what: "more than 4 GiB of strings",
-            });
-        }
+        self.pair_ok(t.a, t.b)?;
+        let labels = (
+            &self.points[t.a as usize].label,
+            &self.points[t.b as usize].label,
+        );
+        let summary_len = t.summary_text(labels.0, labels.1).len();
+        self.string_bytes_added(summary_len)?;
         if self.translations.len() == self.translations.capacity() {
             // Grown by a quarter, not doubled: a session may have one per
             // connection.
