@@ -348,17 +348,8 @@ pub fn match_pair(
 /// repeat an earlier one.  One or two coincidences are not a mirror port:
 /// SYNPROXY's own window-update ACK equals the server's forwarded one.
 fn mirrored(t: &PointTable, packets: &[u32]) -> bool {
-    const MIN_REPEATS: usize = 3;
-    if t.mirrored {
-        return true;
-    }
-    if packets.len() < 2 * MIN_REPEATS {
-        return false;
-    }
-    let repeats = (1..packets.len())
-        .filter(|&k| t.repeats_earlier(packets, k))
-        .count();
-    repeats >= MIN_REPEATS && repeats * 3 >= packets.len()
+    // Fewer than six packets cannot show three copies of three originals.
+    t.mirrored || (packets.len() >= 6 && crate::table::doubled(t.repeats(packets), packets.len()))
 }
 
 /// Splits equal-key copies at one point (rec indexes in frame order) into

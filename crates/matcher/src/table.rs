@@ -305,6 +305,20 @@ impl PointTable {
             .take_while(|&x| close_in_time(self.ts[x], self.ts[y]))
             .any(|x| self.recs[x] == self.recs[y])
     }
+
+    /// How many of `packets` (one direction of a connection, frame order)
+    /// repeat an earlier one ([`PointTable::repeats_earlier`]).
+    pub fn repeats(&self, packets: &[u32]) -> usize {
+        (1..packets.len())
+            .filter(|&k| self.repeats_earlier(packets, k))
+            .count()
+    }
+}
+
+/// A mirror (span) port's doubling, not coincidences: at least three of
+/// `seen` packets repeat an earlier one, and at least a third.
+pub fn doubled(repeats: usize, seen: usize) -> bool {
+    repeats >= 3 && repeats * 3 >= seen
 }
 
 /// [`PointTable::mirrored`], judged on every packet of a sample of the
@@ -325,11 +339,10 @@ fn mirrored_point(t: &PointTable) -> bool {
                     .filter(|&i| t.recs[i as usize].dir() == dir),
             );
             seen += d.len();
-            repeats += (1..d.len()).filter(|&k| t.repeats_earlier(&d, k)).count();
+            repeats += t.repeats(&d);
         }
     }
-    // A few coincidences in a small capture are not a mirror port.
-    repeats >= 3 && repeats * 3 >= seen
+    doubled(repeats, seen)
 }
 
 /// Makes room for one more frame in the per-frame vectors.  When they are
