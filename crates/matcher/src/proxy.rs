@@ -155,6 +155,11 @@ fn histogram_offset(front: &[&Start], back: &[&Start]) -> Option<i64> {
     Some(*inside.select_nth_unstable(m).1)
 }
 
+/// Added to a both-ways clock's bound where it decides which side of a
+/// message another one lies: the bound is taken at the samples, and time
+/// stamps are rounded.
+const TOL_MARGIN_NS: i64 = 5_000;
+
 /// Links the unpaired TCP connections of A (front) and B (back).
 pub fn link(
     ta: &PointTable,
@@ -239,8 +244,16 @@ pub fn link(
     for &(x, y, _) in &pairs {
         linked.insert(req_b[y].conn, req_a[x].conn);
     }
-    // Small tolerance past the back request: the clock's own error.
-    let tol = 200_000;
+    // How far, on A's clock, a front request may seem to follow its back
+    // request (or a front response to precede its back one): the clock's
+    // own error.  A clock fitted from both directions says how large that
+    // is; a proxy's turns can be closer than a fixed margin (a TLS 1.3
+    // session ticket the proxy sends while the server is still answering
+    // is 0.2 ms ahead of the response in the lab).
+    let tol = match clock {
+        Some(c) if c.both_ways => (c.bound_ns as i64).saturating_add(TOL_MARGIN_NS),
+        _ => 200_000,
+    };
     for y in back_order {
         let (seg, t) = on_a(req_b[y]);
         let hi = front_ts.partition_point(|&x| x <= t + tol);

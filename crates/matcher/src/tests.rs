@@ -581,3 +581,56 @@ fn tls_close_notify_is_no_request() {
     let got: Vec<(u32, u32)> = p.matches.iter().map(|m| (m.a, m.b)).collect();
     assert_eq!(got, vec![(0, 0)]);
 }
+
+#[test]
+fn tls_ticket_after_the_request_is_no_response() {
+    // Front (TLS 1.3, the proxy terminates it): the request at 1000 µs,
+    // then a session ticket the proxy sends at 1150 µs while the server is
+    // still answering; the response leaves the proxy at 1350 µs, 50 µs
+    // after the back response arrived at 1300 µs.  The clock is known both
+    // ways to 4 µs: the ticket, 150 µs before the back response, cannot
+    // carry it (a fixed 200 µs margin took it).
+    let get = crate::payload::classify(b"GET /t HTTP/1.1\r\n\r\n")
+        .unwrap()
+        .1;
+    let (f1, d1) = conn((ip("10.0.0.5"), 40001), (ip("192.0.2.70"), 443), 6, Some(1));
+    let (b1, e1) = conn(
+        (ip("192.0.2.129"), 50001),
+        (ip("192.0.2.140"), 80),
+        6,
+        Some(1),
+    );
+    let on = |(t, r): (i64, Rec), c: u32| (t, c, r);
+    let s = 1_000_000;
+    let fa = vec![
+        on(seg(1000, d1, true, ACK | PSH, 2, 1, 153, 1, 1, 1), 0),
+        on(seg(1150, d1, false, ACK | PSH, 1, 155, 271, 2, 1, 1), 0),
+        on(seg(1350, d1, false, ACK | PSH, 272, 155, 4349, 3, 1, 1), 0),
+    ];
+    let fb = vec![
+        on(seg(s + 1100, e1, true, ACK | PSH, 2, 1, 223, 4, 1, 1), 0),
+        on(
+            seg(s + 1300, e1, false, ACK | PSH, 1, 225, 1448, 5, 1, 1),
+            0,
+        ),
+    ];
+    let msg = |t: &PointTable, rec: u32, kind: MsgKind, value: u64| {
+        Msg::new(rec, t.conn_of(rec), kind, value)
+    };
+    let mut ta = PointTable::from_parts(fa, vec![f1]);
+    ta.msgs = vec![
+        msg(&ta, 0, MsgKind::Tls, 23),
+        msg(&ta, 1, MsgKind::Tls, 23),
+        msg(&ta, 2, MsgKind::Tls, 23),
+    ];
+    let mut tb = PointTable::from_parts(fb, vec![b1]);
+    tb.msgs = vec![
+        msg(&tb, 0, MsgKind::HttpRequest, get),
+        msg(&tb, 1, MsgKind::HttpResponse, 200),
+    ];
+    let clock = index::ClockModel::new(s * 1000, 0, T0);
+    let clock = crate::clock::ClockFit::single(clock, 4_000, 24, true);
+    let p = proxy::link(&ta, &tb, &[], Some(&clock), 2_000_000_000);
+    let got: Vec<(u32, u32)> = p.matches.iter().map(|m| (m.a, m.b)).collect();
+    assert_eq!(got, vec![(0, 0), (2, 1)]);
+}
