@@ -1,5 +1,6 @@
 //! Stage 2 — pair connections between two adjacent points, without
-//! trusting addresses or ports (NAT, PAT, both at once).
+//! trusting addresses or ports (NAT, PAT, both at once), except that a
+//! link-scoped address (which no router forwards) must be the same at both.
 //!
 //! Packets vote.  Tier 1 keys are what NAT/PAT leave alone: TCP flags,
 //! absolute sequence and acknowledgement numbers, payload length and digest
@@ -19,7 +20,7 @@
 use crate::clock::ClockFit;
 use crate::table::{bits, PointTable, Rec};
 use capture::hash::{Hasher, SEED_CONTENT, SEED_NAT};
-use capture::keys::{app_nat_safe, tcp};
+use capture::keys::{app_nat_safe, tcp, FlowKey};
 use rustc_hash::FxHashMap;
 
 /// Packets per connection direction that always vote.
@@ -127,6 +128,13 @@ fn sample(
     }
 }
 
+/// Whether connections with these keys can be one: a link-scoped flow
+/// (link-local or link-scope multicast addresses) only where both points
+/// see the same addresses, i.e. the same link; no NAT rewrites them.
+fn may_pair(a: &FlowKey, b: &FlowKey) -> bool {
+    a.proto == b.proto && (!(a.link_scoped() || b.link_scoped()) || a.same_addresses(b))
+}
+
 /// Greedy one-to-one assignment, strongest votes first.
 fn assign(
     votes: FxHashMap<(u32, u32, bool), f32>,
@@ -228,10 +236,10 @@ pub fn pair_nat(ta: &PointTable, tb: &PointTable) -> Vec<ConnPair> {
         let (ie, je) = (run(&sa, i), run(&sb, j));
         let b = sb[j];
         let ambiguous = sb[j..je].iter().any(|x| x.conn() != b.conn());
-        let proto = tb.conns[b.conn() as usize].key.proto;
+        let kb = &tb.conns[b.conn() as usize].key;
         if !ambiguous {
             for x in &sa[i..ie] {
-                if ta.conns[x.conn() as usize].key.proto == proto {
+                if may_pair(&ta.conns[x.conn() as usize].key, kb) {
                     *votes
                         .entry((x.conn(), b.conn(), x.dir() != b.dir()))
                         .or_default() += 1.0;
@@ -278,13 +286,13 @@ pub fn pair_content(
         if taken_a[c as usize] {
             continue;
         }
-        let proto = ta.conns[c as usize].key.proto;
+        let ka = &ta.conns[c as usize].key;
         sample(ta, c, content_key, |i, d, k| {
             let Some(list) = table.get(&k) else { return };
             let ts = ta.time(i);
             let expect = clock.map(|m| m.peer_time(i, ts));
             let fits = |&&(cb, _, tb_ts): &&(u32, u8, i64)| {
-                tb.conns[cb as usize].key.proto == proto
+                may_pair(ka, &tb.conns[cb as usize].key)
                     && expect.is_none_or(|e| (tb_ts - e).abs() <= window_ns)
             };
             let n = list.iter().filter(fits).count();

@@ -634,3 +634,38 @@ fn tls_ticket_after_the_request_is_no_response() {
     let got: Vec<(u32, u32)> = p.matches.iter().map(|m| (m.a, m.b)).collect();
     assert_eq!(got, vec![(0, 0), (2, 1)]);
 }
+
+#[test]
+fn link_scoped_flows_pair_only_on_the_same_link() {
+    // Each side's router interface sends its own membership report to
+    // 224.0.0.22 (IGMPv3; IPv6 MLD to ff02::16 is the same case): same
+    // length and content, no IP ID to tell them apart, other sources.
+    // They are two packets, not one translated by a NAT.
+    let report = |us: i64| {
+        (
+            T0 + us * 1000,
+            Rec {
+                seq: 0,
+                ack: 0,
+                tsval: 0,
+                digest: 0x5eed,
+                len: 16,
+                ip_id: 0,
+                tcp_flags: 0,
+                bits: 0,
+            },
+        )
+    };
+    let group = ip("224.0.0.22");
+    let (ca, _) = conn((ip("192.0.2.65"), 0), (group, 0), 2, None);
+    let (cb, _) = conn((ip("192.0.2.129"), 0), (group, 0), 2, None);
+    let ta = one_conn(vec![report(0), report(1_000)], ca.clone());
+    let tb = one_conn(vec![report(36_000), report(37_000)], cb);
+    assert!(pair_nat(&ta, &tb).is_empty());
+    let clock = crate::clock::ClockFit::single(index::ClockModel::new(0, 0, T0), 5_000, 4, true);
+    assert!(crate::pairing::pair_content(&ta, &tb, &[], Some(&clock), 1_000_000_000).is_empty());
+    assert!(crate::pairing::pair_content(&ta, &tb, &[], None, 1_000_000_000).is_empty());
+    // Two capture points on one link see the same addresses: one flow.
+    let tb = one_conn(vec![report(10), report(1_010)], ca);
+    assert_eq!(pair_nat(&ta, &tb).len(), 1);
+}

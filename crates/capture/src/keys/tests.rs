@@ -838,3 +838,52 @@ fn damaged_headers() {
         let _ = from_ip(&v4);
     }
 }
+
+#[test]
+fn link_scoped_addresses() {
+    let key = |src: &str, dst: &str| {
+        let a: std::net::IpAddr = src.parse().unwrap();
+        let b: std::net::IpAddr = dst.parse().unwrap();
+        let octets = |x: std::net::IpAddr| match x {
+            std::net::IpAddr::V4(v) => v.to_ipv6_mapped().octets(),
+            std::net::IpAddr::V6(v) => v.octets(),
+        };
+        FlowKey {
+            src: octets(a),
+            dst: octets(b),
+            sport: 0,
+            dport: 0,
+            proto: 17,
+            ipv6: a.is_ipv6(),
+        }
+    };
+    for (s, d) in [
+        ("fe80::ff:fe00:346", "ff02::16"),
+        ("2001:db8::1", "ff02::1:2"),
+        ("2001:db8::1", "ff12::fb"),
+        ("2001:db8::1", "fe80::1"),
+        ("febf::1", "2001:db8::2"),
+        ("fe80::1", "2001:db8::1"),
+        ("192.0.2.65", "224.0.0.22"),
+        ("169.254.7.1", "192.0.2.1"),
+        ("0.0.0.0", "255.255.255.255"),
+    ] {
+        assert!(key(s, d).link_scoped(), "{s} → {d}");
+    }
+    for (s, d) in [
+        ("2001:db8::1", "2001:db8::2"),
+        ("2001:db8::1", "ff05::1:3"),
+        ("2001:db8::1", "ff0e::1"),
+        ("fec0::1", "2001:db8::2"),
+        ("2001:db8::1", "ff03::1"),
+        ("192.0.2.65", "224.0.1.1"),
+        ("192.0.2.65", "239.255.255.250"),
+        ("169.253.1.1", "192.0.2.1"),
+        ("192.0.2.255", "192.0.2.1"),
+    ] {
+        assert!(!key(s, d).link_scoped(), "{s} → {d}");
+    }
+    let k = key("fe80::1", "ff02::16");
+    assert!(k.same_addresses(&k.reversed()));
+    assert!(!k.same_addresses(&key("fe80::2", "ff02::16")));
+}
