@@ -167,6 +167,37 @@ impl ClockFit {
         self.segment_b(rec).model.inverse().peer_time(t)
     }
 
+    /// Each step's first records moved back to `other`'s where `other` saw
+    /// the same step earlier: a pair not adjacent fitted from its own
+    /// matches starts a segment at its first match after the step, while
+    /// the composition through the hops, which see more packets, may know
+    /// an earlier frame.  Only when both have the same steps (sizes within
+    /// their bounds and [`STEP_MIN_NS`]).
+    pub fn earliest_starts(&mut self, other: &ClockFit) {
+        let n = usize::from(self.n);
+        if n < 2 || self.n != other.n {
+            return;
+        }
+        let size = |f: &ClockFit, k: usize| {
+            let (p, s) = (&f.segs[k - 1], &f.segs[k]);
+            s.model.difference_at(s.from_ns) - p.model.difference_at(s.from_ns)
+        };
+        let slack = (self.bound_ns + other.bound_ns) as i64 + STEP_MIN_NS as i64;
+        if (1..n).any(|k| (size(self, k) - size(other, k)).abs() > slack) {
+            return;
+        }
+        for k in 1..n {
+            let (prev, o) = (self.segs[k - 1], other.segs[k]);
+            let s = &mut self.segs[k];
+            if o.from_a > prev.from_a {
+                s.from_a = s.from_a.min(o.from_a);
+            }
+            if o.from_b > prev.from_b {
+                s.from_b = s.from_b.min(o.from_b);
+            }
+        }
+    }
+
     /// The segments as the index stores them (frames 1-based); empty
     /// without a step.
     pub fn index_segments(&self) -> Vec<index::ClockSegment> {
@@ -1029,25 +1060,39 @@ impl<'a> Composer<'a> {
                     )
                 }
             };
+            // Where it starts at A and B: at the first joined packet, or
+            // earlier where the hop whose segment changed saw the step (a
+            // step of A's clock is seen at A-M's first match after it,
+            // often well before the first packet that also crossed M-B).
+            let (from_a, from_b) = match prev {
+                None => (0, 0),
+                Some((pi, pj)) => (
+                    if pi != i { fa.min(x.from_a) } else { fa },
+                    if pj != j { fb.min(y.from_b) } else { fb },
+                ),
+            };
             let seg = Segment {
-                from_a: if out.is_empty() { 0 } else { fa },
-                from_b: if out.is_empty() { 0 } else { fb },
+                from_a,
+                from_b,
                 from_ns: from,
                 before_ns: before,
                 model: compose_models(&x.model, &y.model, from),
                 bound_ns: x.bound_ns + y.bound_ns,
             };
+            // Which hop changed is judged against the pair of segments just
+            // seen, merged or not (a step of M's own clock changes both and
+            // cancels; the next change is another clock's).
+            prev = Some((i, j));
             if let Some(last) = out.last() {
                 let agree = seg
                     .model
                     .difference_at(from)
                     .abs_diff(last.model.difference_at(from))
                     <= (last.bound_ns + seg.bound_ns).max(STEP_MIN_NS as u64);
-                if agree || fa <= last.from_a || fb <= last.from_b {
+                if agree || from_a <= last.from_a || from_b <= last.from_b {
                     continue;
                 }
             }
-            prev = Some((i, j));
             out.push(seg);
         }
         if out.is_empty() {

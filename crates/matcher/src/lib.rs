@@ -316,9 +316,12 @@ pub fn run(
                 }
             });
         let composed_bound = pm.clock.map_or(u64::MAX, |c| c.bound_ns);
-        if let Some(fit) =
+        if let Some(mut fit) =
             clock::fit_iter(s, fa.first_ts).filter(|c| c.both_ways && c.bound_ns < composed_bound)
         {
+            if let Some(composed) = &pm.clock {
+                fit.earliest_starts(composed);
+            }
             pm.clock = Some(fit);
         }
     }

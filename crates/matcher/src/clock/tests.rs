@@ -261,3 +261,47 @@ fn two_steps_and_composition() {
     assert!((ac.model.difference_at(T0) - 5 * MS).abs() < 1_000);
     assert!(Composer::new(&compose(&ab, &ab), &ab).is_none());
 }
+
+#[test]
+fn composed_step_starts_where_its_hop_saw_it() {
+    // A's clock steps +1 s at 2 s (frame 2000); M and B are true.  A-M
+    // matches every frame; only every tenth frame (k ≡ 7) also crossed
+    // M-B.  The composed step starts at A's frame 2000, where A-M saw it,
+    // not at the first packet joined through M after it (2007).
+    let a = |t: i64| t + 40 * MS + if t >= T0 + 2_000 * MS { 1_000 * MS } else { 0 };
+    let am = fit(&session(4000, a, |t| t, |_| 80_000), a(T0)).unwrap();
+    assert_eq!(am.steps(), 1, "{:?}", am.segments());
+    assert_eq!(am.segments()[1].from_a, 2000);
+    let mb = fit(&session(4000, |t| t, |t| t + 3 * MS, |_| 80_000), T0).unwrap();
+    let mut c = Composer::new(&am, &mb).unwrap();
+    for k in (7..4000).step_by(10) {
+        c.add(k, k, k);
+    }
+    let ab = c.finish();
+    assert_eq!(ab.steps(), 1, "{:?}", ab.segments());
+    assert_eq!(ab.segments()[1].from_a, 2000);
+    // B has no step of its own: its side starts at the first joined packet.
+    assert_eq!(ab.segments()[1].from_b, 2007);
+    let ix = ab.index_segments();
+    assert!(
+        (ix[1].step_from(&ix[0]) + 1_000 * MS).abs() < 1_000,
+        "{:?}",
+        ix
+    );
+    // A fit of a few packets alone (both ways: frames ≡ 2 and 7 mod 10)
+    // starts at 2002; the composition moves it back.
+    let b = |t: i64| t + 3 * MS;
+    let joined: Vec<Sample> = session(4000, a, b, |_| 160_000)
+        .into_iter()
+        .filter(|s| s.ia % 5 == 2)
+        .collect();
+    let mut direct = fit(&joined, a(T0)).unwrap();
+    assert_eq!(direct.segments()[1].from_a, 2002);
+    direct.earliest_starts(&ab);
+    assert_eq!(direct.segments()[1].from_a, 2000);
+    // Not with another step.
+    let other = fit(&session(4000, |t| t, b, |_| 80_000), T0).unwrap();
+    let mut d2 = fit(&joined, a(T0)).unwrap();
+    d2.earliest_starts(&other);
+    assert_eq!(d2.segments()[1].from_a, 2002);
+}
