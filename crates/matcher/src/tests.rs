@@ -669,3 +669,95 @@ fn link_scoped_flows_pair_only_on_the_same_link() {
     let tb = one_conn(vec![report(10), report(1_010)], ca);
     assert_eq!(pair_nat(&ta, &tb).len(), 1);
 }
+
+#[test]
+fn tls_turns_that_arrive_together_pair_by_size() {
+    // Five TLS clients; the proxy adds 70 bytes net (X-Forwarded-For less
+    // the TLS 1.3 record overhead).  Three requests alone in time teach
+    // that; then two arrive 140 µs apart (153 and 154 bytes) and are
+    // forwarded in arrival order (223 and 224 bytes).  The latest front
+    // request before the first back one is the second client's: only the
+    // sizes say it is not this one.
+    let front: Vec<(Conn, usize)> = (0..5)
+        .map(|k| {
+            conn(
+                (ip("10.0.0.5"), 40001 + k),
+                (ip("192.0.2.70"), 443),
+                6,
+                Some(1),
+            )
+        })
+        .collect();
+    let back: Vec<(Conn, usize)> = (0..5)
+        .map(|k| {
+            conn(
+                (ip("192.0.2.129"), 50001 + k),
+                (ip("192.0.2.140"), 80),
+                6,
+                Some(1),
+            )
+        })
+        .collect();
+    let on = |(t, r): (i64, Rec), c: u32| (t, c, r);
+    let s = 1_000_000;
+    // (µs at the front, front length, µs at the back, back length)
+    let requests = [
+        (0, 153, 250, 223),
+        (10_000, 155, 10_250, 225),
+        (20_000, 154, 20_250, 224),
+        (100_000, 153, 100_300, 223),
+        (100_140, 154, 100_350, 224),
+    ];
+    let fa: Vec<_> = requests
+        .iter()
+        .enumerate()
+        .map(|(k, &(t, len, _, _))| {
+            on(
+                seg(t, front[k].1, true, ACK | PSH, 2, 1, len, k as u32, 1, 1),
+                k as u32,
+            )
+        })
+        .collect();
+    let fb: Vec<_> = requests
+        .iter()
+        .enumerate()
+        .map(|(k, &(_, _, t, len))| {
+            on(
+                seg(
+                    s + t,
+                    back[k].1,
+                    true,
+                    ACK | PSH,
+                    2,
+                    1,
+                    len,
+                    10 + k as u32,
+                    1,
+                    1,
+                ),
+                k as u32,
+            )
+        })
+        .collect();
+    let msg = |t: &PointTable, rec: u32, kind: MsgKind, value: u64| {
+        Msg::new(rec, t.conn_of(rec), kind, value)
+    };
+    let mut ta = PointTable::from_parts(fa, front.into_iter().map(|c| c.0).collect());
+    ta.msgs = (0..5).map(|r| msg(&ta, r, MsgKind::Tls, 23)).collect();
+    let mut tb = PointTable::from_parts(fb, back.into_iter().map(|c| c.0).collect());
+    tb.msgs = (0..5)
+        .map(|r| {
+            let line = format!("GET /r{r} HTTP/1.1\r\n\r\n");
+            let v = crate::payload::classify(line.as_bytes()).unwrap().1;
+            msg(&tb, r, MsgKind::HttpRequest, v)
+        })
+        .collect();
+    let clock = index::ClockModel::new(s * 1000, 0, T0);
+    let clock = crate::clock::ClockFit::single(clock, 4_000, 24, true);
+    let p = proxy::link(&ta, &tb, &[], Some(&clock), 2_000_000_000);
+    let mut got: Vec<(u32, u32)> = p.matches.iter().map(|m| (m.a, m.b)).collect();
+    got.sort();
+    assert_eq!(got, (0..5).map(|k| (k, k)).collect::<Vec<_>>());
+    // Size and time agree: more confident than time alone.
+    assert!(p.matches.iter().all(|m| m.conf == 235), "{:?}", p.matches);
+}
