@@ -670,6 +670,7 @@ def main():
 
     # ---- transaction anchors across the load balancer (full proxy)
     anchor_stats = collections.Counter()
+    body_pairs = []
     for t in transactions:
         r = t["client"]
         ch = next((c for c in chains if c["id"] == t["conn"]), None)
@@ -708,6 +709,32 @@ def main():
                                     "response_frame": brsp.frame if brsp else None,
                                     "request_on_back_conn": k}
         anchor_stats["transactions_anchored"] += 1
+        # Plain HTTP both sides: each front packet carrying response body
+        # bytes with the back packet (first in file order) that carries
+        # its last one, by offset within the body (the header blocks
+        # differ), unless that is the anchor pair already.  At dc only;
+        # client and wan reach it through dc like every via pair (composed
+        # below).
+        dcf = ch["flows"].get("dc")
+        if r["scheme"] == "http" and dcf is not None and r.get("s2c_off") is not None:
+            fs = stream(dcf, "s2c")
+            fh = fs.find(b"\r\n\r\n", r["s2c_off"])
+            bh = ss.find(b"\r\n\r\n", rsps[k][0])
+            if fh >= 0 and bh >= 0:
+                fbody, bbody = fh + 4, bh + 4
+                blen = rsps[k][1] - bbody
+                for p, d in dcf.pkts:
+                    if d != "s2c" or not p.plen:
+                        continue
+                    off = (p.seq - dcf.isn["s2c"] - 1) % M32
+                    end = min(off + p.plen, fbody + blen)
+                    if end <= fbody or off >= fbody + blen:
+                        continue
+                    bp = packet_at(fl, "s2c", bbody + end - 1 - fbody)
+                    anchor = front.get("dc", (None, None))[1]
+                    if bp is not None and (anchor is None or (p.frame, bp.frame) != (anchor.frame, brsp.frame)):
+                        body_pairs.append((p.frame, bp.frame, "http-body", True, t["conn"], "s2c"))
+                        anchor_stats["body_packets"] += 1
         for pt, (preq, prsp) in front.items():
             via = "adjacent" if pt == "dc" else "via"
             if preq is not None and breq is not None:
@@ -728,6 +755,19 @@ def main():
         emit(a, b, lst, "via")
     for pt in ("client", "wan", "dc"):
         emit(pt, "lbserver", pairs_by_hop.get(("anchor", pt), []), "adjacent" if pt == "dc" else "via")
+    # Body packets: at dc directly, from client and wan through their
+    # packets' pairs with dc (a dc GSO packet's every segment goes along).
+    emit("dc", "lbserver", sorted(set(body_pairs)), "adjacent")
+    by_dc = collections.defaultdict(list)
+    for fdc, flb, kind, certain, conn, d in body_pairs:
+        by_dc[fdc].append((flb, certain, conn, d))
+    for pt in ("client", "wan"):
+        left = composed[(pt, "dc")] if pt == "client" else same_packet[("wan", "dc")]
+        out = set()
+        for fa, fdc, kind, certain, conn, d in left:
+            for flb, certain2, conn2, d2 in by_dc.get(fdc, ()):
+                out.add((fa, flb, "http-body", certain and certain2, conn2, d2))
+        emit(pt, "lbserver", sorted(out), "via")
     rows.sort(key=lambda r: (ORDER[r[0]], ORDER[r[2]], r[1], r[3]))
     with open(os.path.join(truth, "packets.csv"), "w", newline="") as f:
         w = csv.writer(f)

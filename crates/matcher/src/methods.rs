@@ -28,6 +28,9 @@ pub const VIA: u8 = 9;
 /// A span (mirror) port's second copy of a frame, matched to the peer of
 /// the first copy.
 pub const DUPLICATE: u8 = 10;
+/// Full proxy, plain HTTP both sides: a packet of a message's body and the
+/// one on the other side carrying its last byte, by offset within the body.
+pub const PROXY_BODY: u8 = 11;
 
 /// (id, name) of every method, for the index.
 pub const ALL: &[(u8, &str)] = &[
@@ -41,4 +44,5 @@ pub const ALL: &[(u8, &str)] = &[
     (TURNS, "proxy-tls-turns"),
     (VIA, "via"),
     (DUPLICATE, "span-duplicate"),
+    (PROXY_BODY, "proxy-body"),
 ];

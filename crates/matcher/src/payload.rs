@@ -48,6 +48,51 @@ pub fn sniff(link: Link, data: &[u8]) -> Option<(MsgKind, u64)> {
     classify(tcp_payload(link, data)?)
 }
 
+/// Bits of an HTTP request's value that hold its request-line hash.
+const LINE_BITS: u32 = 46;
+/// Bits of an HTTP response's value that hold its status code.
+const STATUS_BITS: u32 = 10;
+/// Above those, 16 bits hold the header block's length.
+const HEADER_LEN_MAX: usize = 0xFFFF;
+
+/// What a message's value says.  HTTP: the request-line hash or the
+/// status code (what a proxy leaves alone), and the length of the header
+/// block up to and including its empty line when it ends in the first
+/// packet (0: not seen; the body then cannot be placed).  TLS: the record's
+/// content type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MsgValue {
+    pub key: u64,
+    pub header_len: u32,
+}
+
+impl MsgValue {
+    pub fn of(kind: MsgKind, value: u64) -> MsgValue {
+        let split = |bits: u32| MsgValue {
+            key: value & ((1 << bits) - 1),
+            header_len: (value >> bits) as u32 & HEADER_LEN_MAX as u32,
+        };
+        match kind {
+            MsgKind::HttpRequest => split(LINE_BITS),
+            MsgKind::HttpResponse => split(STATUS_BITS),
+            MsgKind::Tls => MsgValue {
+                key: value,
+                header_len: 0,
+            },
+        }
+    }
+}
+
+/// The header block's length if it ends in `p` (RFC 9112 §2.1: the
+/// message's header section ends with an empty line).
+fn header_len(p: &[u8]) -> u64 {
+    p.windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4)
+        .filter(|&n| n <= HEADER_LEN_MAX)
+        .unwrap_or(0) as u64
+}
+
 /// [`sniff`] on the payload itself.
 pub fn classify(p: &[u8]) -> Option<(MsgKind, u64)> {
     if p.len() >= 5 && (0x14..=0x17).contains(&p[0]) && p[1] == 3 && p[2] <= 4 {
@@ -57,11 +102,12 @@ pub fn classify(p: &[u8]) -> Option<(MsgKind, u64)> {
         // The request line up to CR LF (or what the capture has of it):
         // what a proxy forwards unchanged.
         let end = p.windows(2).position(|w| w == b"\r\n").unwrap_or(p.len());
-        return Some((MsgKind::HttpRequest, line_hash(&p[..end.min(2048)])));
+        let line = line_hash(&p[..end.min(2048)]) & ((1 << LINE_BITS) - 1);
+        return Some((MsgKind::HttpRequest, line | header_len(p) << LINE_BITS));
     }
     if p.starts_with(b"HTTP/1.") && p.len() >= 12 {
         let code = std::str::from_utf8(&p[9..12]).ok()?.parse::<u64>().ok()?;
-        return Some((MsgKind::HttpResponse, code));
+        return Some((MsgKind::HttpResponse, code | header_len(p) << STATUS_BITS));
     }
     None
 }
@@ -72,16 +118,26 @@ mod tests {
 
     #[test]
     fn classifies_message_starts() {
-        let get = classify(b"GET /book/index.asp HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let value = |p: &[u8]| {
+            let (k, v) = classify(p).unwrap();
+            (k, MsgValue::of(k, v))
+        };
+        let get = value(b"GET /book/index.asp HTTP/1.1\r\nHost: x\r\n\r\nbody");
         assert_eq!(get.0, MsgKind::HttpRequest);
+        assert_eq!(get.1.header_len, 41);
         // The hash covers the request line only: headers may differ after a proxy.
-        let get2 =
-            classify(b"GET /book/index.asp HTTP/1.1\r\nX-Forwarded-For: 1.2.3.4\r\n").unwrap();
-        assert_eq!(get, get2);
-        assert_ne!(get, classify(b"GET /book/other.asp HTTP/1.1\r\n").unwrap());
+        let get2 = value(b"GET /book/index.asp HTTP/1.1\r\nX-Forwarded-For: 1.2.3.4\r\n");
+        assert_eq!(get.1.key, get2.1.key);
+        assert_eq!(get2.1.header_len, 0);
+        assert_ne!(get.1.key, value(b"GET /book/other.asp HTTP/1.1\r\n").1.key);
+        let not_found = value(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(not_found.0, MsgKind::HttpResponse);
         assert_eq!(
-            classify(b"HTTP/1.1 404 Not Found\r\n"),
-            Some((MsgKind::HttpResponse, 404))
+            not_found.1,
+            MsgValue {
+                key: 404,
+                header_len: 45
+            }
         );
         assert_eq!(
             classify(&[0x17, 3, 3, 0, 40, 1, 2]),

@@ -28,6 +28,7 @@ use crate::clock::ClockFit;
 use crate::methods;
 use crate::packets::PacketMatch;
 use crate::pairing::ConnPair;
+use crate::payload::MsgValue;
 use crate::table::{Msg, MsgKind, PointTable};
 use index::{ClockModel, TranslationKind, TranslationSpec};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -50,8 +51,11 @@ struct Start {
     /// TCP payload length of the packet.
     len: u32,
     kind: MsgKind,
-    /// [`Msg::value`].
+    /// What a proxy leaves alone: the request-line hash, the status code,
+    /// the TLS content type ([`MsgValue::key`]).
     value: u64,
+    /// HTTP: the header block's length, 0 if not in the first packet.
+    header_len: u32,
 }
 
 /// The client direction of a connection: the SYN's sender, else the
@@ -82,6 +86,7 @@ fn starts(t: &PointTable, paired: &FxHashSet<u32>) -> Vec<Start> {
         .filter_map(|m| {
             let r = &t.recs[m.rec as usize];
             let d = *dirs.get(&m.conn)?;
+            let v = MsgValue::of(m.kind(), m.value());
             let s = Start {
                 conn: m.conn,
                 rec: m.rec,
@@ -89,7 +94,8 @@ fn starts(t: &PointTable, paired: &FxHashSet<u32>) -> Vec<Start> {
                 from_client: r.dir() == d,
                 len: r.len,
                 kind: m.kind(),
-                value: m.value(),
+                value: v.key,
+                header_len: v.header_len,
             };
             (is_request(&s) || is_response(&s)).then_some(s)
         })
@@ -205,6 +211,126 @@ fn typical_len_deltas(
 /// Turns sharing a length difference for it to be typical (a wrong pick
 /// by time has its own, rarely repeated).
 const TYPICAL_DELTA_TURNS: usize = 3;
+
+/// Where an HTTP message's body lies in its connection direction: the
+/// sequence number of its first byte and, when the next message in that
+/// direction is seen, its length.
+struct Body {
+    conn: u32,
+    dir: usize,
+    start: u32,
+    len: Option<u32>,
+}
+
+/// The request starts of `v` per connection, in frame order.
+fn requests_by_conn(v: &[Start]) -> FxHashMap<u32, Vec<&Start>> {
+    let mut m: FxHashMap<u32, Vec<&Start>> = FxHashMap::default();
+    for x in v.iter().filter(|x| is_request(x)) {
+        m.entry(x.conn).or_default().push(x);
+    }
+    m
+}
+
+/// The next message start of `s`'s connection and direction in `by_conn`.
+fn next_in<'a>(by_conn: &FxHashMap<u32, Vec<&'a Start>>, s: &Start) -> Option<&'a Start> {
+    by_conn
+        .get(&s.conn)?
+        .iter()
+        .find(|x| x.rec > s.rec && x.from_client == s.from_client)
+        .copied()
+}
+
+/// The body of the plain HTTP message `s` starts, if its header block
+/// ended in its first packet.
+fn body_of(t: &PointTable, s: &Start, next: Option<&Start>) -> Option<Body> {
+    if s.kind == MsgKind::Tls || s.header_len == 0 {
+        return None;
+    }
+    let r = &t.recs[s.rec as usize];
+    let start = r.seq.wrapping_add(s.header_len);
+    let len = next.map(|n| t.recs[n.rec as usize].seq.wrapping_sub(start));
+    // A next message before the body's first byte: nothing to place.
+    if len.is_some_and(|l| l > i32::MAX as u32) {
+        return None;
+    }
+    Some(Body {
+        conn: s.conn,
+        dir: r.dir(),
+        start,
+        len,
+    })
+}
+
+/// The packets carrying a body's bytes, in capture order: (offset of
+/// their first body byte, offset past their last, record).
+fn body_packets(t: &PointTable, b: &Body) -> Vec<(u32, u32, u32)> {
+    let lim = b.len.map_or(i64::MAX, i64::from);
+    t.packets(b.conn)
+        .iter()
+        .filter_map(|&i| {
+            let r = &t.recs[i as usize];
+            if r.dir() != b.dir || r.len == 0 {
+                return None;
+            }
+            let from = i64::from(r.seq.wrapping_sub(b.start) as i32);
+            let to = from + i64::from(r.len);
+            (to > 0 && from < lim).then(|| (from.max(0) as u32, to.min(lim) as u32, i))
+        })
+        .collect()
+}
+
+/// The packets of a body forwarded by the proxy, by offset within the
+/// body (the header blocks differ: the proxy adds and removes headers):
+/// each front packet carrying body bytes with the back packet carrying its
+/// last one, the one the proxy had to receive before it could send it (its
+/// first copy), unless that is the `anchor` pair of the message's first
+/// packets.  Nothing when the body's length differs between the sides
+/// (the proxy recoded it: compression, another chunking).
+fn match_bodies(
+    ta: &PointTable,
+    tb: &PointTable,
+    fa: &Body,
+    fb: &Body,
+    anchor: (u32, u32),
+    out: &mut Vec<PacketMatch>,
+) {
+    let front = body_packets(ta, fa);
+    let mut back = body_packets(tb, fb);
+    let seen = |v: &[(u32, u32, u32)]| v.iter().map(|x| x.1).max().unwrap_or(0);
+    if front.is_empty()
+        || fa.len.unwrap_or_else(|| seen(&front)) != fb.len.unwrap_or_else(|| seen(&back))
+    {
+        return;
+    }
+    back.sort_unstable_by_key(|x| (x.0, x.2));
+    for &(_, end, i) in &front {
+        let last = end - 1;
+        let hi = back.partition_point(|x| x.0 <= last);
+        let carrier = back[..hi]
+            .iter()
+            .rev()
+            .take(BODY_COPIES)
+            .filter(|x| x.1 > last)
+            .min_by_key(|x| x.2);
+        if let Some(&(_, _, j)) = carrier {
+            if (i, j) != anchor {
+                out.push(PacketMatch {
+                    a: i,
+                    b: j,
+                    method: methods::PROXY_BODY,
+                    conf: CONF_BODY,
+                    dir: ta.recs[i as usize].dir() as u8,
+                });
+            }
+        }
+    }
+}
+
+/// Back packets starting at or before an offset looked at for the ones
+/// carrying it (copies of a retransmission, other segmentations).
+const BODY_COPIES: usize = 16;
+/// Confidence of a body packet pair: exact once the transaction is right.
+const CONF_BODY: u8 = 240;
 
 /// Links the unpaired TCP connections of A (front) and B (back).
 pub fn link(
@@ -379,6 +505,7 @@ pub fn link(
     for s in sa.iter().filter(|s| is_response(s)) {
         resp_a.entry(s.conn).or_default().push(s);
     }
+    let (req_by_conn_a, req_by_conn_b) = (requests_by_conn(&sa), requests_by_conn(&sb));
     let mut out = Proxied::default();
     let mut used_resp_a: FxHashSet<u32> = FxHashSet::default();
     let mut per_link: FxHashMap<(u32, u32), u32> = FxHashMap::default();
@@ -393,6 +520,12 @@ pub fn link(
             dir: ta.recs[fa.rec as usize].dir() as u8,
         });
         *per_link.entry((fa.conn, fb.conn)).or_default() += 1;
+        if let (Some(x), Some(y)) = (
+            body_of(ta, fa, next_in(&req_by_conn_a, fa)),
+            body_of(tb, fb, next_in(&req_by_conn_b, fb)),
+        ) {
+            match_bodies(ta, tb, &x, &y, (fa.rec, fb.rec), &mut out.matches);
+        }
         // In frame order (a clock stepped backwards breaks time order).
         let Some(rb) = resp_b
             .get(&fb.conn)
@@ -426,6 +559,12 @@ pub fn link(
             conf,
             dir: ta.recs[ra.rec as usize].dir() as u8,
         });
+        if let (Some(x), Some(y)) = (
+            body_of(ta, ra, next_in(&resp_a, ra)),
+            body_of(tb, rb, next_in(&resp_b, rb)),
+        ) {
+            match_bodies(ta, tb, &x, &y, (ra.rec, rb.rec), &mut out.matches);
+        }
     }
 
     let mut links: Vec<_> = per_link.into_iter().collect();

@@ -761,3 +761,104 @@ fn tls_turns_that_arrive_together_pair_by_size() {
     // Size and time agree: more confident than time alone.
     assert!(p.matches.iter().all(|m| m.conf == 235), "{:?}", p.matches);
 }
+
+#[test]
+fn body_packets_pair_by_offset_within_the_body() {
+    // Plain HTTP both sides.  The response's header block is 100 bytes at
+    // the front and 80 at the back (the proxy rewrote headers); its
+    // 2000-byte body is cut 400 + 1000 + 600 at the front (after the
+    // headers) and 1368 + 632 at the back, whose second packet is
+    // retransmitted.  Each front packet goes with the back packet carrying
+    // its last body byte, first copy: the second and third with the back's
+    // second; the first is the anchor pair already.
+    let header = |n: usize| {
+        let h = format!("HTTP/1.1 200 OK\r\nX: {}\r\n\r\n", "a".repeat(n - 24));
+        assert_eq!(h.len(), n);
+        crate::payload::classify(h.as_bytes()).unwrap().1
+    };
+    let get = crate::payload::classify(b"GET /x HTTP/1.1\r\n\r\n")
+        .unwrap()
+        .1;
+    let (f1, d1) = conn((ip("10.0.0.5"), 40001), (ip("192.0.2.70"), 80), 6, Some(1));
+    let (b1, e1) = conn(
+        (ip("192.0.2.129"), 50001),
+        (ip("192.0.2.140"), 80),
+        6,
+        Some(1),
+    );
+    let on = |(t, r): (i64, Rec), c: u32| (t, c, r);
+    let s = 1_000_000;
+    let run = |second_back_len: u32| {
+        let fa = vec![
+            on(seg(1000, d1, true, ACK | PSH, 1, 1, 19, 1, 1, 1), 0),
+            on(seg(1350, d1, false, ACK | PSH, 1, 20, 500, 2, 1, 1), 0),
+            on(seg(1360, d1, false, ACK, 501, 20, 1000, 3, 1, 1), 0),
+            on(seg(1370, d1, false, ACK | PSH, 1501, 20, 600, 4, 1, 1), 0),
+        ];
+        let fb = vec![
+            on(seg(s + 1100, e1, true, ACK | PSH, 1, 1, 19, 5, 1, 1), 0),
+            on(seg(s + 1300, e1, false, ACK, 1, 20, 1448, 6, 1, 1), 0),
+            on(
+                seg(
+                    s + 1310,
+                    e1,
+                    false,
+                    ACK | PSH,
+                    1449,
+                    20,
+                    second_back_len,
+                    7,
+                    1,
+                    1,
+                ),
+                0,
+            ),
+            on(
+                seg(
+                    s + 1320,
+                    e1,
+                    false,
+                    ACK | PSH,
+                    1449,
+                    20,
+                    second_back_len,
+                    7,
+                    1,
+                    1,
+                ),
+                0,
+            ),
+        ];
+        let msg = |t: &PointTable, rec: u32, kind: MsgKind, value: u64| {
+            Msg::new(rec, t.conn_of(rec), kind, value)
+        };
+        let mut ta = PointTable::from_parts(fa, vec![f1.clone()]);
+        ta.msgs = vec![
+            msg(&ta, 0, MsgKind::HttpRequest, get),
+            msg(&ta, 1, MsgKind::HttpResponse, header(100)),
+        ];
+        let mut tb = PointTable::from_parts(fb, vec![b1.clone()]);
+        tb.msgs = vec![
+            msg(&tb, 0, MsgKind::HttpRequest, get),
+            msg(&tb, 1, MsgKind::HttpResponse, header(80)),
+        ];
+        let clock = index::ClockModel::new(s * 1000, 0, T0);
+        let clock = crate::clock::ClockFit::single(clock, 4_000, 24, true);
+        let p = proxy::link(&ta, &tb, &[], Some(&clock), 2_000_000_000);
+        let mut got: Vec<(u32, u32, u8)> = p.matches.iter().map(|m| (m.a, m.b, m.method)).collect();
+        got.sort();
+        got
+    };
+    assert_eq!(
+        run(632),
+        vec![
+            (0, 0, methods::HTTP),
+            (1, 1, methods::HTTP),
+            (2, 2, methods::PROXY_BODY),
+            (3, 2, methods::PROXY_BODY)
+        ]
+    );
+    // A body the proxy changed (here 10 bytes shorter at the back): the
+    // offsets say nothing, only the anchors stay.
+    assert_eq!(run(622), vec![(0, 0, methods::HTTP), (1, 1, methods::HTTP)]);
+}

@@ -56,18 +56,51 @@ fn score(dir: &Path) -> Scores {
     let bytes = builder.build();
     let idx = Index::load(&bytes).expect("index loads");
 
+    let truth = std::fs::read_to_string(dir.join("truth/packets.csv")).expect("truth/packets.csv");
+    // A truth written before body packets across the proxy were in it
+    // (examples/session-small) cannot score them: left out, and said.
+    // Through one (a via match whose middle packet's match is a body
+    // match) neither.
+    let body_truth = truth.contains(",http-body,");
+    let mut body: HashSet<(u16, u32, u16, u32)> = HashSet::new();
+    for (p, point) in idx.points().enumerate() {
+        for f in 1..=point.packets() {
+            for peer in idx.peers(p as u16, f) {
+                if usize::from(peer.point) > p && idx.method_name(peer.method) == Some("proxy-body")
+                {
+                    body.insert((p as u16, f, peer.point, peer.frame));
+                }
+            }
+        }
+    }
+    let through_body = |p: u16, f: u32, q: u16, g: u32| {
+        body.contains(&(p, f, q, g))
+            || idx
+                .peers(p, f)
+                .any(|m| p < m.point && m.point < q && body.contains(&(m.point, m.frame, q, g)))
+    };
     let mut predicted: HashSet<(String, u32, String, u32)> = HashSet::new();
+    let mut unscored = 0;
     for (p, point) in idx.points().enumerate() {
         for f in 1..=point.packets() {
             for peer in idx.peers(p as u16, f) {
                 if usize::from(peer.point) > p {
+                    if !body_truth && through_body(p as u16, f, peer.point, peer.frame) {
+                        unscored += 1;
+                        continue;
+                    }
                     let b = idx.point(peer.point).unwrap();
                     predicted.insert((point.label().into(), f, b.label().into(), peer.frame));
                 }
             }
         }
     }
-    let truth = std::fs::read_to_string(dir.join("truth/packets.csv")).expect("truth/packets.csv");
+    if unscored > 0 {
+        eprintln!(
+            "{}: {unscored} body matches across the proxy not scored (this truth has no http-body pairs)",
+            dir.display()
+        );
+    }
     let mut lines = truth.lines();
     let head: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
