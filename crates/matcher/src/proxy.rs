@@ -220,7 +220,16 @@ struct Body {
     dir: usize,
     start: u32,
     len: Option<u32>,
+    /// Records of the message's first packet and of the next message's:
+    /// where its packets are looked for.
+    from_rec: u32,
+    until_rec: Option<u32>,
 }
+
+/// Packets looked at either side of a body's records (reordered and
+/// retransmitted ones), so that a connection's every message does not
+/// scan all its packets.
+const BODY_REORDER: usize = 16;
 
 /// The request starts of `v` per connection, in frame order.
 fn requests_by_conn(v: &[Start]) -> FxHashMap<u32, Vec<&Start>> {
@@ -258,6 +267,8 @@ fn body_of(t: &PointTable, s: &Start, next: Option<&Start>) -> Option<Body> {
         dir: r.dir(),
         start,
         len,
+        from_rec: s.rec,
+        until_rec: next.map(|n| n.rec),
     })
 }
 
@@ -265,7 +276,14 @@ fn body_of(t: &PointTable, s: &Start, next: Option<&Start>) -> Option<Body> {
 /// their first body byte, offset past their last, record).
 fn body_packets(t: &PointTable, b: &Body) -> Vec<(u32, u32, u32)> {
     let lim = b.len.map_or(i64::MAX, i64::from);
-    t.packets(b.conn)
+    let list = t.packets(b.conn);
+    let lo = list
+        .partition_point(|&i| i < b.from_rec)
+        .saturating_sub(BODY_REORDER);
+    let hi = b.until_rec.map_or(list.len(), |u| {
+        (list.partition_point(|&i| i < u) + BODY_REORDER).min(list.len())
+    });
+    list[lo..hi]
         .iter()
         .filter_map(|&i| {
             let r = &t.recs[i as usize];
