@@ -120,6 +120,15 @@ def find_flow(flows_by_tuple, t, ts):
     return best
 
 
+def flow_at(flows_by_tuple, t, ts):
+    """The latest flow with tuple t that started at or before ts."""
+    best = None
+    for f in flows_by_tuple.get(t, ()):
+        if f.start <= ts and (best is None or f.start > best.start):
+            best = f
+    return best
+
+
 # ---------------------------------------------------------------- component logs
 
 CT_HEAD = re.compile(r"^\[(\d+)\.(\d+)\]\s+\[(\w+)\]\s+(ipv4|ipv6)\s+\d+\s+(\w+)\s+\d+\s")
@@ -523,10 +532,15 @@ def main():
     for r in http_recs:
         r["_chain"] = None
         if "sport" in r:
-            f = find_flow(by_tuple["client"], (r["src"], r["sport"], r["dst"], r["dport"]), r.get("start_ns", 0))
-            if f is None:   # the flow started before the request (keep-alive): any flow with the tuple
-                cand = by_tuple["client"].get((r["src"], r["sport"], r["dst"], r["dport"]), [])
-                f = cand[-1] if cand else None
+            # The connection open when the request started (the client logs
+            # it after connecting): the latest flow with the tuple started
+            # by then.  Not the nearest start: the client's port can come
+            # back for a later connection, which may start closer to a
+            # keep-alive request than its own connection did.
+            t = (r["src"], r["sport"], r["dst"], r["dport"])
+            f = flow_at(by_tuple["client"], t, r.get("start_ns", 0))
+            if f is None:
+                f = find_flow(by_tuple["client"], t, r.get("start_ns", 0))
             r["_chain"] = f.chain if f else None
 
     # ---- load balancer: haproxy front tuple -> back tuple; nginx
