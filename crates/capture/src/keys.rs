@@ -224,11 +224,13 @@ impl FlowKey {
     /// it, nor does a NAT translate it.  IPv6 link-local unicast fe80::/10
     /// (RFC 4291 §2.5.6) and multicast of interface- or link-local scope
     /// (ff01::/16, ff02::/16 and their flag variants: scope 1 or 2, RFC 4291
-    /// §2.7); IPv4 link-local 169.254.0.0/16 (RFC 3927), the Local Network
-    /// Control Block 224.0.0.0/24 (RFC 5771 §4) and the limited broadcast
-    /// 255.255.255.255 (RFC 919 §7).  Such a packet seen with other
-    /// addresses at another point is another packet (each interface's own
-    /// MLD report, say), however alike its content.
+    /// §2.7); IPv4's Local Network Control Block 224.0.0.0/24 (RFC 5771
+    /// §4) and the limited broadcast 255.255.255.255 (RFC 919 §7).  Such a
+    /// packet seen with other addresses at another point is another packet
+    /// (each interface's own MLD report, say), however alike its content.
+    /// Not IPv4 link-local unicast 169.254.0.0/16 (RFC 3927): hosts do
+    /// translate it (containers reaching a cloud's metadata service at
+    /// 169.254.169.254 through the host's masquerade).
     pub fn link_scoped(&self) -> bool {
         let scoped = |a: &[u8; 16]| {
             if self.ipv6 {
@@ -236,9 +238,7 @@ impl FlowKey {
                     || (a[0] == 0xff && matches!(a[1] & 0x0f, 1 | 2))
             } else {
                 let v4 = [a[12], a[13], a[14], a[15]];
-                (v4[0] == 169 && v4[1] == 254)
-                    || (v4[0] == 224 && v4[1] == 0 && v4[2] == 0)
-                    || v4 == [255; 4]
+                (v4[0] == 224 && v4[1] == 0 && v4[2] == 0) || v4 == [255; 4]
             }
         };
         scoped(&self.src) || scoped(&self.dst)

@@ -165,6 +165,8 @@ fn histogram_offset(front: &[&Start], back: &[&Start]) -> Option<i64> {
 /// message another one lies: the bound is taken at the samples, and time
 /// stamps are rounded.
 const TOL_MARGIN_NS: i64 = 5_000;
+/// Without such a clock: 0.2 ms.
+const TOL_FIXED_NS: i64 = 200_000;
 
 /// Confidence (of 255) of a request pair by its request line.
 const CONF_HTTP: u8 = 250;
@@ -174,9 +176,13 @@ const CONF_TURNS: u8 = 220;
 const CONF_TURNS_SIZED: u8 = 235;
 /// By time, though its size difference is not a typical one.
 const CONF_TURNS_UNSIZED: u8 = 190;
-/// Front requests looked at, latest first, for one back request: a proxy
-/// forwards soon, and a busy one must not make this quadratic.
-const MAX_TURN_CANDIDATES: usize = 64;
+/// Front requests visited (taken or not), latest first, for one back
+/// request: a proxy forwards soon, and a busy one must not make this
+/// quadratic.
+const MAX_TURN_CANDIDATES: usize = 512;
+/// How much earlier than the latest candidate a front request may be and
+/// still win by its size: requests that arrived together.
+const SIZE_WINDOW_NS: i64 = 2_000_000;
 
 /// Back request length less front: what the proxy's rewriting adds, less
 /// TLS's record overhead.
@@ -240,33 +246,33 @@ fn requests_by_conn(v: &[Start]) -> FxHashMap<u32, Vec<&Start>> {
     m
 }
 
-/// The next message start of `s`'s connection and direction in `by_conn`.
-fn next_in<'a>(by_conn: &FxHashMap<u32, Vec<&'a Start>>, s: &Start) -> Option<&'a Start> {
-    by_conn
-        .get(&s.conn)?
-        .iter()
-        .find(|x| x.rec > s.rec && x.from_client == s.from_client)
-        .copied()
+/// The message starts of `s`'s connection in `by_conn` (each list in frame
+/// order) after `s`'s frame.
+fn later<'a, 'b>(by_conn: &'b FxHashMap<u32, Vec<&'a Start>>, s: &Start) -> &'b [&'a Start] {
+    by_conn.get(&s.conn).map_or(&[], |v| {
+        let k = v.partition_point(|x| x.rec <= s.rec);
+        &v[k..]
+    })
 }
 
 /// The body of the plain HTTP message `s` starts, if its header block
-/// ended in its first packet.
-fn body_of(t: &PointTable, s: &Start, next: Option<&Start>) -> Option<Body> {
+/// ended in its first packet; it ends where the next message of its
+/// direction among `later` starts (a retransmitted copy of `s`'s first
+/// packet, which starts before the body, is no next message).
+fn body_of(t: &PointTable, s: &Start, later: &[&Start]) -> Option<Body> {
     if s.kind == MsgKind::Tls || s.header_len == 0 {
         return None;
     }
     let r = &t.recs[s.rec as usize];
     let start = r.seq.wrapping_add(s.header_len);
-    let len = next.map(|n| t.recs[n.rec as usize].seq.wrapping_sub(start));
-    // A next message before the body's first byte: nothing to place.
-    if len.is_some_and(|l| l > i32::MAX as u32) {
-        return None;
-    }
+    let next = later.iter().find(|n| {
+        n.from_client == s.from_client && t.recs[n.rec as usize].seq.wrapping_sub(start) as i32 >= 0
+    });
     Some(Body {
         conn: s.conn,
         dir: r.dir(),
         start,
-        len,
+        len: next.map(|n| t.recs[n.rec as usize].seq.wrapping_sub(start)),
         from_rec: s.rec,
         until_rec: next.map(|n| n.rec),
     })
@@ -290,9 +296,9 @@ fn body_packets(t: &PointTable, b: &Body) -> Vec<(u32, u32, u32)> {
             if r.dir() != b.dir || r.len == 0 {
                 return None;
             }
-            let from = i64::from(r.seq.wrapping_sub(b.start) as i32);
-            let to = from + i64::from(r.len);
-            (to > 0 && from < lim).then(|| (from.max(0) as u32, to.min(lim) as u32, i))
+            let rel = i64::from(r.seq.wrapping_sub(b.start) as i32);
+            let (from, to) = (rel.max(0), (rel + i64::from(r.len)).min(lim));
+            (from < to).then_some((from as u32, to as u32, i))
         })
         .collect()
 }
@@ -300,9 +306,9 @@ fn body_packets(t: &PointTable, b: &Body) -> Vec<(u32, u32, u32)> {
 /// The packets of a body forwarded by the proxy, by offset within the
 /// body (the header blocks differ: the proxy adds and removes headers):
 /// each front packet carrying body bytes with the back packet carrying its
-/// last one, the one the proxy had to receive before it could send it (its
-/// first copy), unless that is the `anchor` pair of the message's first
-/// packets.  Nothing when the body's length differs between the sides
+/// last one (its first copy) — for a response the packet the proxy had to
+/// receive before it could send the front one — unless that is the
+/// `anchor` pair of the message's first packets.  Nothing when the body's length differs between the sides
 /// (the proxy recoded it: compression, another chunking).
 fn match_bodies(
     ta: &PointTable,
@@ -427,9 +433,14 @@ pub fn link(
     // is; a proxy's turns can be closer than a fixed margin (a TLS 1.3
     // session ticket the proxy sends while the server is still answering
     // is 0.2 ms ahead of the response in the lab).
+    // Never more than the fixed margin: a wide one lets a request that
+    // arrived after the back one, or a record sent before the back
+    // response arrived, take its place.
     let tol = match clock {
-        Some(c) if c.both_ways => (c.bound_ns as i64).saturating_add(TOL_MARGIN_NS),
-        _ => 200_000,
+        Some(c) if c.both_ways => (c.bound_ns as i64)
+            .saturating_add(TOL_MARGIN_NS)
+            .min(TOL_FIXED_NS),
+        _ => TOL_FIXED_NS,
     };
     let mut front_sorted: Vec<usize> = (0..req_a.len()).collect();
     front_sorted.sort_by_key(|&k| (req_a[k].ts, req_a[k].rec));
@@ -460,13 +471,13 @@ pub fn link(
         for &y in &back_order {
             let (seg, t) = on_a(req_b[y]);
             let hi = front_ts.partition_point(|&x| x <= t + tol);
-            // (size fits, link fits): the first candidate of the best rank,
-            // the latest first.
+            // (link fits, size fits and arrived with the latest): the first
+            // candidate of the best rank, the latest first.
             let mut best: Option<(usize, (bool, bool))> = None;
-            let mut looked = 0;
-            for pos in (0..hi).rev() {
+            let mut latest: Option<i64> = None;
+            for (visited, pos) in (0..hi).rev().enumerate() {
                 let k = front_sorted[pos];
-                if t - req_a[k].ts > slack || looked == MAX_TURN_CANDIDATES {
+                if t - req_a[k].ts > slack || visited == MAX_TURN_CANDIDATES {
                     break;
                 }
                 if used_a.contains(&k) || seg_a(req_a[k]) != seg {
@@ -476,12 +487,14 @@ pub fn link(
                 if req_a[k].kind == MsgKind::HttpRequest && req_a[k].value != req_b[y].value {
                     continue;
                 }
-                looked += 1;
-                let sized = deltas.is_empty() || deltas.contains(&len_delta(req_a[k], req_b[y]));
+                let newest = *latest.get_or_insert(req_a[k].ts);
+                let sized = deltas.is_empty()
+                    || (deltas.contains(&len_delta(req_a[k], req_b[y]))
+                        && newest - req_a[k].ts <= SIZE_WINDOW_NS);
                 let link = linked
                     .get(&req_b[y].conn)
                     .is_none_or(|&fc| fc == req_a[k].conn);
-                let rank = (sized, link);
+                let rank = (link, sized);
                 if best.is_none_or(|(_, r)| rank > r) {
                     best = Some((k, rank));
                 }
@@ -489,7 +502,7 @@ pub fn link(
                     break;
                 }
             }
-            if let Some((k, (sized, _))) = best {
+            if let Some((k, (_, sized))) = best {
                 used_a.insert(k);
                 linked.entry(req_b[y].conn).or_insert(req_a[k].conn);
                 let (method, conf) = if req_a[k].kind == MsgKind::HttpRequest {
@@ -539,27 +552,20 @@ pub fn link(
         });
         *per_link.entry((fa.conn, fb.conn)).or_default() += 1;
         if let (Some(x), Some(y)) = (
-            body_of(ta, fa, next_in(&req_by_conn_a, fa)),
-            body_of(tb, fb, next_in(&req_by_conn_b, fb)),
+            body_of(ta, fa, later(&req_by_conn_a, fa)),
+            body_of(tb, fb, later(&req_by_conn_b, fb)),
         ) {
             match_bodies(ta, tb, &x, &y, (fa.rec, fb.rec), &mut out.matches);
         }
         // In frame order (a clock stepped backwards breaks time order).
-        let Some(rb) = resp_b
-            .get(&fb.conn)
-            .and_then(|v| v.iter().find(|s| s.rec > fb.rec))
-        else {
+        let Some(&rb) = later(&resp_b, fb).first() else {
             continue;
         };
         let (seg, t) = on_a(rb);
-        let Some(ra) = resp_a.get(&fa.conn).and_then(|v| {
-            v.iter().find(|s| {
-                s.rec > fa.rec
-                    && seg_a(s) == seg
-                    && s.ts >= t - tol
-                    && !used_resp_a.contains(&s.rec)
-            })
-        }) else {
+        let Some(&ra) = later(&resp_a, fa)
+            .iter()
+            .find(|s| seg_a(s) == seg && s.ts >= t - tol && !used_resp_a.contains(&s.rec))
+        else {
             continue;
         };
         if ra.ts - t > slack {
@@ -578,8 +584,8 @@ pub fn link(
             dir: ta.recs[ra.rec as usize].dir() as u8,
         });
         if let (Some(x), Some(y)) = (
-            body_of(ta, ra, next_in(&resp_a, ra)),
-            body_of(tb, rb, next_in(&resp_b, rb)),
+            body_of(ta, ra, later(&resp_a, ra)),
+            body_of(tb, rb, later(&resp_b, rb)),
         ) {
             match_bodies(ta, tb, &x, &y, (ra.rec, rb.rec), &mut out.matches);
         }

@@ -107,9 +107,11 @@ impl Conn {
 /// What the start of a TCP payload says (for the full-proxy stage).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MsgKind {
-    /// An HTTP request; the value hashes the request line.
+    /// An HTTP request; the value holds a hash of the request line and
+    /// the header block's length ([`crate::payload::MsgValue`]).
     HttpRequest,
-    /// An HTTP response; the value is the status code.
+    /// An HTTP response; the value holds the status code and the header
+    /// block's length.
     HttpResponse,
     /// A TLS record header; the value is the content type.
     Tls,
@@ -130,7 +132,8 @@ pub struct Msg {
 const MSG_VALUE_BITS: u32 = 62;
 
 impl Msg {
-    /// `value` keeps its low 62 bits (a request-line hash loses two).
+    /// `value` keeps its low 62 bits (all that [`crate::payload::classify`]
+    /// uses).
     pub fn new(rec: u32, conn: u32, kind: MsgKind, value: u64) -> Msg {
         let k = match kind {
             MsgKind::HttpRequest => 0u64,
