@@ -49,7 +49,9 @@ pub fn sniff(link: Link, data: &[u8]) -> Option<(MsgKind, u64)> {
 }
 
 /// Bits of an HTTP request's value that hold its request-line hash.
-const LINE_BITS: u32 = 46;
+const LINE_BITS: u32 = 38;
+/// Above them in a request, 8 bits hold the X-Forwarded-For fingerprint.
+const XFF_BITS: u32 = 8;
 /// Bits of an HTTP response's value that hold its status code.
 const STATUS_BITS: u32 = 10;
 /// Above those, 16 bits hold the header block's length.
@@ -58,39 +60,74 @@ const HEADER_LEN_MAX: usize = 0xFFFF;
 /// What a message's value says.  HTTP: the request-line hash or the
 /// status code (what a proxy leaves alone), and the length of the header
 /// block up to and including its empty line when it ends in the first
-/// packet (0: not seen; the body then cannot be placed).  TLS: the record's
-/// content type.
+/// packet (0: not seen; the body then cannot be placed); a request also
+/// the fingerprint of the client address a proxy put in X-Forwarded-For.
+/// TLS: the record's content type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MsgValue {
     pub key: u64,
     pub header_len: u32,
+    /// [`address_fingerprint`] of the last address of the last
+    /// X-Forwarded-For header in the first packet; 0 without one.
+    pub forwarded_for: u8,
 }
 
 impl MsgValue {
     pub fn of(kind: MsgKind, value: u64) -> MsgValue {
-        let split = |bits: u32| MsgValue {
-            key: value & ((1 << bits) - 1),
-            header_len: (value >> bits) as u32 & HEADER_LEN_MAX as u32,
-        };
+        let len_at = |bits: u32| (value >> bits) as u32 & HEADER_LEN_MAX as u32;
         match kind {
-            MsgKind::HttpRequest => split(LINE_BITS),
-            MsgKind::HttpResponse => split(STATUS_BITS),
+            MsgKind::HttpRequest => MsgValue {
+                key: value & ((1 << LINE_BITS) - 1),
+                forwarded_for: (value >> LINE_BITS) as u8,
+                header_len: len_at(LINE_BITS + XFF_BITS),
+            },
+            MsgKind::HttpResponse => MsgValue {
+                key: value & ((1 << STATUS_BITS) - 1),
+                forwarded_for: 0,
+                header_len: len_at(STATUS_BITS),
+            },
             MsgKind::Tls => MsgValue {
                 key: value,
                 header_len: 0,
+                forwarded_for: 0,
             },
         }
     }
 }
 
-/// The header block's length if it ends in `p` (RFC 9112 §2.1: the
-/// message's header section ends with an empty line).
-fn header_len(p: &[u8]) -> u64 {
+/// The header block's end (past its empty line) if it ends in `p`
+/// (RFC 9112 §2.1: the message's header section ends with an empty line).
+fn header_end(p: &[u8]) -> Option<usize> {
     p.windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|i| i + 4)
         .filter(|&n| n <= HEADER_LEN_MAX)
-        .unwrap_or(0) as u64
+}
+
+/// 8 bits of an address (IPv4 as IPv4-mapped IPv6), never 0: enough to
+/// tell most clients apart, in the room a message has.
+pub fn address_fingerprint(addr: &[u8; 16]) -> u8 {
+    let mut h = capture::hash::Hasher::new(0x5846_465F_4144_4452);
+    h.bytes(addr);
+    (h.finish() % 255) as u8 + 1
+}
+
+/// The client address a proxy forwarded in X-Forwarded-For: the last
+/// address of the last such header of the header block (a proxy appends
+/// the address of its peer: haproxy adds a header line of its own, nginx
+/// extends the list; RFC 7239 §5.2 says the same of Forwarded).
+fn forwarded_for(p: &[u8]) -> Option<[u8; 16]> {
+    let head = &p[..header_end(p).unwrap_or(p.len())];
+    let name = b"x-forwarded-for:";
+    let line = head
+        .split(|&b| b == b'\n')
+        .rfind(|l| l.len() > name.len() && l[..name.len()].eq_ignore_ascii_case(name))?;
+    let last = line[name.len()..].rsplit(|&b| b == b',').next()?;
+    let text = std::str::from_utf8(last).ok()?.trim();
+    match text.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(a) => Some(a.to_ipv6_mapped().octets()),
+        std::net::IpAddr::V6(a) => Some(a.octets()),
+    }
 }
 
 /// [`sniff`] on the payload itself.
@@ -98,16 +135,21 @@ pub fn classify(p: &[u8]) -> Option<(MsgKind, u64)> {
     if p.len() >= 5 && (0x14..=0x17).contains(&p[0]) && p[1] == 3 && p[2] <= 4 {
         return Some((MsgKind::Tls, u64::from(p[0])));
     }
+    let header_len = header_end(p).unwrap_or(0) as u64;
     if METHODS.iter().any(|m| p.starts_with(m)) {
         // The request line up to CR LF (or what the capture has of it):
         // what a proxy forwards unchanged.
         let end = p.windows(2).position(|w| w == b"\r\n").unwrap_or(p.len());
         let line = line_hash(&p[..end.min(2048)]) & ((1 << LINE_BITS) - 1);
-        return Some((MsgKind::HttpRequest, line | header_len(p) << LINE_BITS));
+        let xff = forwarded_for(p).map_or(0, |a| address_fingerprint(&a));
+        return Some((
+            MsgKind::HttpRequest,
+            line | u64::from(xff) << LINE_BITS | header_len << (LINE_BITS + XFF_BITS),
+        ));
     }
     if p.starts_with(b"HTTP/1.") && p.len() >= 12 {
         let code = std::str::from_utf8(&p[9..12]).ok()?.parse::<u64>().ok()?;
-        return Some((MsgKind::HttpResponse, code | header_len(p) << STATUS_BITS));
+        return Some((MsgKind::HttpResponse, code | header_len << STATUS_BITS));
     }
     None
 }
@@ -136,9 +178,34 @@ mod tests {
             not_found.1,
             MsgValue {
                 key: 404,
-                header_len: 45
+                header_len: 45,
+                forwarded_for: 0
             }
         );
+        // X-Forwarded-For: the last address of the last header, the one
+        // the nearest proxy added; the request line's hash unchanged.
+        let fp = |a: &str| {
+            let a: std::net::IpAddr = a.parse().unwrap();
+            address_fingerprint(&match a {
+                std::net::IpAddr::V4(v) => v.to_ipv6_mapped().octets(),
+                std::net::IpAddr::V6(v) => v.octets(),
+            })
+        };
+        let fwd = value(
+            b"GET /book/index.asp HTTP/1.1\r\nX-Forwarded-For: 10.1.1.1, 203.0.113.9\r\nx-forwarded-for:198.51.100.1\r\nHost: x\r\n\r\n",
+        );
+        assert_eq!(fwd.1.key, get.1.key);
+        assert_eq!(fwd.1.forwarded_for, fp("198.51.100.1"));
+        let list = value(b"GET / HTTP/1.1\r\nX-Forwarded-For: 10.1.1.1, 203.0.113.9\r\n\r\n");
+        assert_eq!(list.1.forwarded_for, fp("203.0.113.9"));
+        let v6 = value(b"GET / HTTP/1.1\r\nX-Forwarded-For: 2001:db8::7\r\n\r\n");
+        assert_eq!(v6.1.forwarded_for, fp("2001:db8::7"));
+        let junk = value(b"GET / HTTP/1.1\r\nX-Forwarded-For: unknown\r\n\r\n");
+        assert_eq!(junk.1.forwarded_for, 0);
+        // Only in the header block.
+        let body = value(b"POST / HTTP/1.1\r\n\r\nX-Forwarded-For: 10.1.1.1\r\n");
+        assert_eq!(body.1.forwarded_for, 0);
+        assert!((1..=255).contains(&fp("0.0.0.0")));
         assert_eq!(
             classify(&[0x17, 3, 3, 0, 40, 1, 2]),
             Some((MsgKind::Tls, 23))

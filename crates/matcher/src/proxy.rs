@@ -14,8 +14,12 @@
 //! * TLS on the front (the proxy terminates it): requests are paired by
 //!   time — the proxy forwards a request after it has received it, so the
 //!   front request is the latest one starting before the back request (on
-//!   A's clock, within the clock bound); responses likewise, the first front
-//!   record after the back response arrived ([`crate::methods::TURNS`]).
+//!   A's clock, within the clock bound), preferring the client its
+//!   X-Forwarded-For names and a typical size difference; responses
+//!   likewise, the first front record after the back response arrived
+//!   ([`crate::methods::TURNS`]).
+//! * Plain HTTP on both sides: the packets of each message's body too, by
+//!   offset within the body ([`crate::methods::PROXY_BODY`]).
 //!   Without any clock, the offset is the most common difference between
 //!   back and front request times (a histogram; proxy processing is short
 //!   and steady compared with the spread of request times).
@@ -28,7 +32,7 @@ use crate::clock::ClockFit;
 use crate::methods;
 use crate::packets::PacketMatch;
 use crate::pairing::ConnPair;
-use crate::payload::MsgValue;
+use crate::payload::{address_fingerprint, MsgValue};
 use crate::table::{Msg, MsgKind, PointTable};
 use index::{ClockModel, TranslationKind, TranslationSpec};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -56,6 +60,10 @@ struct Start {
     value: u64,
     /// HTTP: the header block's length, 0 if not in the first packet.
     header_len: u32,
+    /// A request's X-Forwarded-For fingerprint (0: none).
+    forwarded_for: u8,
+    /// The fingerprint of the connection's client address.
+    client: u8,
 }
 
 /// The client direction of a connection: the SYN's sender, else the
@@ -96,6 +104,8 @@ fn starts(t: &PointTable, paired: &FxHashSet<u32>) -> Vec<Start> {
                 kind: m.kind(),
                 value: v.key,
                 header_len: v.header_len,
+                forwarded_for: v.forwarded_for,
+                client: address_fingerprint(&t.conns[m.conn as usize].key_from(d).src),
             };
             (is_request(&s) || is_response(&s)).then_some(s)
         })
@@ -452,7 +462,9 @@ pub fn link(
     // Remaining back requests in frame order, each given a front request
     // that started before it (on A's clock) and is not taken yet: the
     // latest, preferring a front connection already linked to this back
-    // connection and, once known, a size the proxy's rewriting gives.  A
+    // connection, then one from the client the back request's
+    // X-Forwarded-For names (when A sees the addresses the proxy saw), and,
+    // once known, a size the proxy's rewriting gives.  A
     // TLS request packet and the plain request it becomes differ in length
     // by what the proxy adds (X-Forwarded-For, ...) less the record's
     // overhead: the same for every request of one kind of client, so the
@@ -471,9 +483,10 @@ pub fn link(
         for &y in &back_order {
             let (seg, t) = on_a(req_b[y]);
             let hi = front_ts.partition_point(|&x| x <= t + tol);
-            // (link fits, size fits and arrived with the latest): the first
-            // candidate of the best rank, the latest first.
-            let mut best: Option<(usize, (bool, bool))> = None;
+            // (link fits, client fits, size fits and arrived with the
+            // latest): the first candidate of the best rank, the latest
+            // first.
+            let mut best: Option<(usize, (bool, bool, bool))> = None;
             let mut latest: Option<i64> = None;
             for (visited, pos) in (0..hi).rev().enumerate() {
                 let k = front_sorted[pos];
@@ -494,15 +507,17 @@ pub fn link(
                 let link = linked
                     .get(&req_b[y].conn)
                     .is_none_or(|&fc| fc == req_a[k].conn);
-                let rank = (link, sized);
+                let client =
+                    req_b[y].forwarded_for == 0 || req_b[y].forwarded_for == req_a[k].client;
+                let rank = (link, client, sized);
                 if best.is_none_or(|(_, r)| rank > r) {
                     best = Some((k, rank));
                 }
-                if rank == (true, true) {
+                if rank == (true, true, true) {
                     break;
                 }
             }
-            if let Some((k, (_, sized))) = best {
+            if let Some((k, (_, _, sized))) = best {
                 used_a.insert(k);
                 linked.entry(req_b[y].conn).or_insert(req_a[k].conn);
                 let (method, conf) = if req_a[k].kind == MsgKind::HttpRequest {

@@ -959,3 +959,81 @@ fn tls_turn_size_only_decides_between_requests_that_arrived_together() {
     got.sort();
     assert_eq!(got, vec![(0, 0), (1, 1), (2, 2), (4, 3)]);
 }
+
+#[test]
+fn tls_turns_follow_x_forwarded_for() {
+    // Two clients' TLS requests of the same size reach the proxy 140 µs
+    // apart and are forwarded in arrival order; the back requests name
+    // their clients in X-Forwarded-For.  The latest front request before
+    // the first back one is the second client's: the header says not.
+    let clients = ["10.0.0.5", "10.0.0.6"];
+    let front: Vec<(Conn, usize)> = clients
+        .iter()
+        .map(|c| conn((ip(c), 40001), (ip("192.0.2.70"), 443), 6, Some(1)))
+        .collect();
+    let back: Vec<(Conn, usize)> = (0..2)
+        .map(|k| {
+            conn(
+                (ip("192.0.2.129"), 50001 + k),
+                (ip("192.0.2.140"), 80),
+                6,
+                Some(1),
+            )
+        })
+        .collect();
+    let on = |(t, r): (i64, Rec), c: u32| (t, c, r);
+    let s = 1_000_000;
+    let fa: Vec<_> = [100_000, 100_140]
+        .iter()
+        .enumerate()
+        .map(|(k, &t)| {
+            on(
+                seg(t, front[k].1, true, ACK | PSH, 2, 1, 153, k as u32, 1, 1),
+                k as u32,
+            )
+        })
+        .collect();
+    let fb: Vec<_> = [100_300, 100_350]
+        .iter()
+        .enumerate()
+        .map(|(k, &t)| {
+            on(
+                seg(
+                    s + t,
+                    back[k].1,
+                    true,
+                    ACK | PSH,
+                    2,
+                    1,
+                    223,
+                    10 + k as u32,
+                    1,
+                    1,
+                ),
+                k as u32,
+            )
+        })
+        .collect();
+    let msg = |t: &PointTable, rec: u32, kind: MsgKind, value: u64| {
+        Msg::new(rec, t.conn_of(rec), kind, value)
+    };
+    let mut ta = PointTable::from_parts(fa, front.into_iter().map(|c| c.0).collect());
+    ta.msgs = (0..2).map(|r| msg(&ta, r, MsgKind::Tls, 23)).collect();
+    let mut tb = PointTable::from_parts(fb, back.into_iter().map(|c| c.0).collect());
+    tb.msgs = (0..2)
+        .map(|r| {
+            let line = format!(
+                "GET /r{r} HTTP/1.1\r\nX-Forwarded-For: {}\r\n\r\n",
+                clients[r as usize]
+            );
+            let v = crate::payload::classify(line.as_bytes()).unwrap().1;
+            msg(&tb, r, MsgKind::HttpRequest, v)
+        })
+        .collect();
+    let clock = index::ClockModel::new(s * 1000, 0, T0);
+    let clock = crate::clock::ClockFit::single(clock, 4_000, 24, true);
+    let p = proxy::link(&ta, &tb, &[], Some(&clock), 2_000_000_000);
+    let mut got: Vec<(u32, u32)> = p.matches.iter().map(|m| (m.a, m.b)).collect();
+    got.sort();
+    assert_eq!(got, vec![(0, 0), (1, 1)]);
+}
