@@ -6,13 +6,13 @@
 # only stable, RUSTC_BOOTSTRAP=1 lets it take libFuzzer's -Z flags.
 # Seeds: the UDP payloads of the synthetic EE captures (ee-synth, if tshark is
 # there to extract them), CTRACE files from ctrace-synth, indexes built by the
-# index crate's tests.
+# index crate's tests, a few HTTP/TLS message starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-1000000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ee_datagram ctrace_records capture_keys index_loader)
+[ ${#targets[@]} -gt 0 ] || targets=(ee_datagram ctrace_records capture_keys index_loader message_starts)
 
 toolchain=()
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
@@ -53,8 +53,20 @@ seed_index() {
         cargo test -q --release -p index --test index write_fuzz_seeds >/dev/null 2>&1 || true
 }
 
+seed_messages() {
+    local corpus=fuzz/corpus/message_starts
+    mkdir -p "$corpus"
+    printf 'GET /f/4k.bin?rid=c00r0001 HTTP/1.1\r\nHost: lab\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n' \
+        > "$corpus/request-xff"
+    printf 'POST /a HTTP/1.1\r\nx-forwarded-for: 10.0.0.1, 2001:db8::7\r\nContent-Length: 3\r\n\r\nabc' \
+        > "$corpus/request-body"
+    printf 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody' > "$corpus/response"
+    printf '\x17\x03\x03\x00\x28' > "$corpus/tls-record"
+}
+
 for target in "${targets[@]}"; do
     case $target in
+        message_starts) seed_messages ;;
         ee_datagram) seed_ee ;;
         ctrace_records) seed_ctrace ;;
         index_loader) seed_index ;;
