@@ -18,11 +18,11 @@
 //!   X-Forwarded-For names and a typical size difference; responses
 //!   likewise, the first front record after the back response arrived
 //!   ([`crate::methods::TURNS`]).
-//! * Plain HTTP on both sides: the packets of each message's body too, by
-//!   offset within the body ([`crate::methods::PROXY_BODY`]).
 //!   Without any clock, the offset is the most common difference between
 //!   back and front request times (a histogram; proxy processing is short
 //!   and steady compared with the spread of request times).
+//! * Plain HTTP on both sides: the packets of each message's body too, by
+//!   offset within the body ([`crate::methods::PROXY_BODY`]).
 //!
 //! Front and back connections are linked by the transactions they share
 //! (a back connection serves one front connection at a time), reported as
