@@ -937,8 +937,19 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
         // The directions must confirm each step (causality), and segments
         // start at later records than the one before at both points; else
         // the cut goes and the passes are done again.
-        let refuted = (0..cuts.len())
-            .find(|&i| confirmed(&cuts[i], &per[i], &per[i + 1], &trend) == Some(false));
+        // A pair seen both ways must see both ways around each step: a
+        // cut next to a stretch with one direction only (a queue that
+        // built up and drained while only the other way was matched) is
+        // unconfirmed, and goes.  Seen one way only, size alone tells.
+        let two_way = per.iter().flatten().any(|b| b.lo.is_some())
+            && per.iter().flatten().any(|b| b.hi.is_some());
+        let refuted =
+            (0..cuts.len()).find(
+                |&i| match confirmed(&cuts[i], &per[i], &per[i + 1], &trend) {
+                    Some(ok) => !ok,
+                    None => two_way,
+                },
+            );
         let first = |bs: &[Bucket]| {
             let a = bs.iter().map(|b| b.first_a).min_by_key(|f| f.0)?;
             let b = bs.iter().map(|b| b.first_b).min()?;
@@ -969,7 +980,18 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
                     .map_or(0, |l| l.1)
             }))
             .collect();
-        let fits = fit_segments(&per, reference_ns, &starts)?;
+        // No fit with these segments (a stretch so short that its slope
+        // is absurd): the step next to the smallest goes, and with no step
+        // left the whole pair is fitted as one, as without candidates.
+        let Some(fits) = fit_segments(&per, reference_ns, &starts) else {
+            if cuts.is_empty() {
+                return None;
+            }
+            let sizes: Vec<u64> = per.iter().map(|p| p.iter().map(|b| b.n).sum()).collect();
+            let smallest = (0..sizes.len()).min_by_key(|&i| sizes[i]).unwrap_or(0);
+            cuts.remove(smallest.min(cuts.len() - 1));
+            continue;
+        };
         // A step the fitted models do not show (their difference at the
         // segment's start within their bounds, or below the smallest step
         // looked for) is none: the segments are one.

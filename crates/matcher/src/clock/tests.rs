@@ -305,3 +305,29 @@ fn composed_step_starts_where_its_hop_saw_it() {
     d2.earliest_starts(&other);
     assert_eq!(d2.segments()[1].from_a, 2002);
 }
+
+#[test]
+fn a_transient_seen_one_way_is_no_step() {
+    // Both directions throughout, except for 60 ms in which only backward
+    // packets were matched, each 2.5 ms late (a queue): the bands' middles
+    // dip 2.5 ms and come back.  Nothing there can confirm a step (one
+    // direction only) in a pair seen both ways: no step, and a model.
+    let s: Vec<Sample> = session(
+        4000,
+        |t| t,
+        |t| t + 7 * MS,
+        |k| {
+            if (2000..2060).contains(&k) {
+                2_500_000
+            } else {
+                50_000
+            }
+        },
+    )
+    .into_iter()
+    .filter(|s| !((2000..2060).contains(&s.ia) && s.ia % 2 == 0))
+    .collect();
+    let f = fit(&s, T0).expect("a model");
+    assert_eq!(f.steps(), 0, "{:?}", f.segments());
+    assert!((f.model.difference_at(T0) - 7 * MS).abs() < 10_000);
+}
