@@ -418,6 +418,11 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
+/// How far (ns per ns) a segment's own rate may lie from the lined-up
+/// rate of a stepped pair and still count in the common one: 20 ppm, many
+/// times what the lab's segments differ by, far below a burst's −1.
+const OWN_RATE_SPREAD: f64 = 20e-6;
+
 /// A level change smaller than this is not looked for (finer steps widen
 /// the bound instead).
 const STEP_MIN_NS: f64 = 100_000.0;
@@ -744,19 +749,33 @@ fn fit_segments(segs: &[Vec<Bucket>], reference_ns: i64, starts: &[i64]) -> Opti
     // above depend on the step sizes, and a few µs of error in one tilts
     // them: over 32 lab runs with a step this halved the worst drift error
     // (4.8 → 3.2 ppm at 3.4 s of traffic), at the cost of a slightly wider
-    // typical one on some pairs.  Segments seen one way only keep the
-    // lined-up rates.
+    // typical one on some pairs.  Only segments seen both ways count, and
+    // only those whose own rate is within [`OWN_RATE_SPREAD`] of the
+    // lined-up one (a few packets of one GSO burst make a slope of −1);
+    // the mean is kept only if no segment's envelopes then cross by more
+    // than the lined-up rate lets them, else the lined-up rates stay.
     if sides.len() > 1 && shared_ok {
+        let lined = (sf + sb) / 2.0;
         let (mut sum, mut weight) = (0.0, 0.0);
         for s in &sides {
             if let (Some(f), Some(b)) = alone(s) {
-                let w = (s.x1 - s.x0).powi(2);
-                sum += w * (f.1 + b.1) / 2.0;
-                weight += w;
+                let own = (f.1 + b.1) / 2.0;
+                if (own - lined).abs() <= OWN_RATE_SPREAD {
+                    let w = (s.x1 - s.x0).powi(2);
+                    sum += w * own;
+                    weight += w;
+                }
             }
         }
         if weight > 0.0 {
-            (sf, sb) = (sum / weight, sum / weight);
+            let mean = sum / weight;
+            let worse = sides.iter().any(|s| {
+                let allowed = cross(s, lines(s, Some(sf), Some(sb))).max(0.0) + 1_000.0;
+                cross(s, lines(s, Some(mean), Some(mean))) > allowed
+            });
+            if !worse {
+                (sf, sb) = (mean, mean);
+            }
         }
     }
     let mut out = Vec::with_capacity(sides.len());
