@@ -115,9 +115,17 @@ pub fn address_fingerprint(addr: &[u8; 16]) -> u8 {
 /// The client address a proxy forwarded in X-Forwarded-For: the last
 /// address of the last such header of the header block (a proxy appends
 /// the address of its peer: haproxy adds a header line of its own, nginx
-/// extends the list; RFC 7239 §5.2 says the same of Forwarded).
-fn forwarded_for(p: &[u8]) -> Option<[u8; 16]> {
-    let head = &p[..header_end(p).unwrap_or(p.len())];
+/// extends the list; RFC 7239 §5.2 says the same of Forwarded).  `end`:
+/// the header block's end if it is in `p`; else only whole lines count (a
+/// line cut at the packet's end may hold a shorter, valid address).
+fn forwarded_for(p: &[u8], end: Option<usize>) -> Option<[u8; 16]> {
+    let head = match end {
+        Some(e) => &p[..e],
+        None => {
+            let p = &p[..p.len().min(HEADER_LEN_MAX)];
+            &p[..p.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)]
+        }
+    };
     let name = b"x-forwarded-for:";
     let line = head
         .split(|&b| b == b'\n')
@@ -130,18 +138,21 @@ fn forwarded_for(p: &[u8]) -> Option<[u8; 16]> {
     }
 }
 
-/// [`sniff`] on the payload itself.
+/// [`sniff`] on the payload itself.  Only the payloads that start an HTTP
+/// message are searched for their header block's end (every TCP payload
+/// comes through here).
 pub fn classify(p: &[u8]) -> Option<(MsgKind, u64)> {
     if p.len() >= 5 && (0x14..=0x17).contains(&p[0]) && p[1] == 3 && p[2] <= 4 {
         return Some((MsgKind::Tls, u64::from(p[0])));
     }
-    let header_len = header_end(p).unwrap_or(0) as u64;
     if METHODS.iter().any(|m| p.starts_with(m)) {
         // The request line up to CR LF (or what the capture has of it):
         // what a proxy forwards unchanged.
         let end = p.windows(2).position(|w| w == b"\r\n").unwrap_or(p.len());
         let line = line_hash(&p[..end.min(2048)]) & ((1 << LINE_BITS) - 1);
-        let xff = forwarded_for(p).map_or(0, |a| address_fingerprint(&a));
+        let head_end = header_end(p);
+        let xff = forwarded_for(p, head_end).map_or(0, |a| address_fingerprint(&a));
+        let header_len = head_end.unwrap_or(0) as u64;
         return Some((
             MsgKind::HttpRequest,
             line | u64::from(xff) << LINE_BITS | header_len << (LINE_BITS + XFF_BITS),
@@ -149,6 +160,7 @@ pub fn classify(p: &[u8]) -> Option<(MsgKind, u64)> {
     }
     if p.starts_with(b"HTTP/1.") && p.len() >= 12 {
         let code = std::str::from_utf8(&p[9..12]).ok()?.parse::<u64>().ok()?;
+        let header_len = header_end(p).unwrap_or(0) as u64;
         return Some((MsgKind::HttpResponse, code | header_len << STATUS_BITS));
     }
     None
@@ -205,6 +217,12 @@ mod tests {
         // Only in the header block.
         let body = value(b"POST / HTTP/1.1\r\n\r\nX-Forwarded-For: 10.1.1.1\r\n");
         assert_eq!(body.1.forwarded_for, 0);
+        // A header block cut by the packet's end: its last, cut line
+        // (10.0.0.12 seen as 10.0.0.1) does not count; whole lines do.
+        let cut =
+            value(b"GET / HTTP/1.1\r\nX-Forwarded-For: 10.0.0.12\r\nX-Forwarded-For: 10.0.0.1");
+        assert_eq!(cut.1.forwarded_for, fp("10.0.0.12"));
+        assert_eq!(cut.1.header_len, 0);
         assert!((1..=255).contains(&fp("0.0.0.0")));
         assert_eq!(
             classify(&[0x17, 3, 3, 0, 40, 1, 2]),
