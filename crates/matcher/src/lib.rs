@@ -455,7 +455,13 @@ fn match_adjacent(
         .iter()
         .map(|p| packets::match_pair(ta, tb, p, None, &mut all))
         .collect();
-    let clock0 = clock::fit_iter(samples(ta, tb, &all, &first, &[]), reference);
+    // The first clock without the pairs that only order or a guess chose
+    // (retransmitted copies seen a different number of times at the two
+    // points): a wrong copy is hundreds of µs off and would skew the very
+    // clock that is to put it right.  With nothing else, with them.
+    let sure = packets::CONF_BY_ORDER + 1;
+    let clock0 = clock::fit_iter(samples(ta, tb, &all, &first, &[], sure), reference)
+        .or_else(|| clock::fit_iter(samples(ta, tb, &all, &first, &[], 0), reference));
     let tier1 = conn_pairs.len() as u32;
     // Tier 2 within a window around that clock (no window without one).
     let tier2 = pairing::pair_content(ta, tb, &conn_pairs, clock0.as_ref(), options.window_ns);
@@ -485,9 +491,14 @@ fn match_adjacent(
     // Proxy anchors carry the proxy's processing time, not a transit: they
     // bound the clock only loosely, so they count only when the matched
     // packets alone cannot give both envelopes.
-    let clock = clock::fit_iter(samples(ta, tb, &all, &results, &[]), reference)
+    let clock = clock::fit_iter(samples(ta, tb, &all, &results, &[], 0), reference)
         .filter(|c| c.both_ways)
-        .or_else(|| clock::fit_iter(samples(ta, tb, &all, &results, &proxied.matches), reference))
+        .or_else(|| {
+            clock::fit_iter(
+                samples(ta, tb, &all, &results, &proxied.matches, 0),
+                reference,
+            )
+        })
         .or(clock0);
 
     // Losses: a matched connection's packet seen at the point it passes
@@ -580,14 +591,16 @@ fn compact(all: &mut Vec<PacketMatch>, results: &mut [packets::PairResult]) {
     all.truncate(to);
 }
 
-/// Clock samples: every match, grouped by connection pair and direction
-/// (an iterator: nothing per match is copied).
+/// Clock samples: every match of at least `min_conf`, grouped by
+/// connection pair and direction (an iterator: nothing per match is
+/// copied).
 fn samples<'a>(
     ta: &'a PointTable,
     tb: &'a PointTable,
     all: &'a [PacketMatch],
     results: &'a [packets::PairResult],
     extra: &'a [PacketMatch],
+    min_conf: u8,
 ) -> impl Iterator<Item = Sample> + Clone + 'a {
     let sample = move |m: &PacketMatch, group: u32| {
         let t = ta.time(m.a);
@@ -609,7 +622,7 @@ fn samples<'a>(
             // difference is the mirror's delay less, not a transit.
             r.of(all)
                 .iter()
-                .filter(|m| m.method != methods::DUPLICATE)
+                .filter(move |m| m.method != methods::DUPLICATE && m.conf >= min_conf)
                 .map(move |m| sample(m, (k as u32) << 1 | u32::from(m.dir)))
         })
         .chain(

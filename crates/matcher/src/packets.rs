@@ -279,7 +279,7 @@ pub fn match_pair(
                 let conf = if strong_for(ra, rb) && ga.len() == gb.len() {
                     240
                 } else {
-                    200
+                    CONF_BY_ORDER
                 };
                 out.push(PacketMatch {
                     a: i,
@@ -334,7 +334,7 @@ pub fn match_pair(
                     .collect()
             };
             let (left_a, left_b) = (left(&pa[d], &matched_a), left(&pb[d], &matched_b));
-            tso(ta, tb, &left_a, &left_b, &tr, d as u8, out);
+            res.needed_clock |= tso(ta, tb, &left_a, &left_b, &tr, d as u8, clock, out);
         }
     }
     res.handshake_by_middlebox = handshake_by_middlebox;
@@ -582,8 +582,20 @@ fn segs(t: &PointTable, idx: &[u32], from_b: bool, tr: &DirTranslation) -> Vec<S
         .collect()
 }
 
+/// Confidence of a pair chosen by order or by a guess among copies (equal
+/// keys with unequal counts at the two points, several bigger segments
+/// holding the same bytes) and not confirmed otherwise: such a pair may be
+/// the wrong copy until the clock is known, so the first clock of a pair is
+/// fitted without them.
+pub const CONF_BY_ORDER: u8 = 200;
+
 /// TSO/GSO/GRO: each left-over small segment goes to the bigger segment
 /// of the other point that contains its bytes, with equal ack and TSval.
+/// Among several (a retransmission resent the bytes), the one whose IP ID
+/// fits GSO's numbering, else the one nearest in time on the clock, else
+/// (no clock yet) the first: true when that last choice was made, so that
+/// the pair is matched again once a clock is known.
+#[allow(clippy::too_many_arguments)]
 fn tso(
     ta: &PointTable,
     tb: &PointTable,
@@ -591,10 +603,12 @@ fn tso(
     left_b: &[u32],
     tr: &DirTranslation,
     dir: u8,
+    clock: Option<&ClockFit>,
     out: &mut Vec<PacketMatch>,
-) {
+) -> bool {
+    let mut guessed = false;
     if left_a.is_empty() || left_b.is_empty() {
-        return;
+        return guessed;
     }
     let sa = segs(ta, left_a, false, tr);
     let sb = segs(tb, left_b, true, tr);
@@ -621,7 +635,18 @@ fn tso(
             // Candidates start at or before the small segment, at most
             // 256 KiB before (the largest GSO/GRO packet is 64 KiB).
             let hi = starts.partition_point(|&x| x <= rs);
+            // Where the other copy should be, on its own clock (raw time
+            // stamps of two clocks say nothing: an offset of minutes
+            // favours whichever copy is later).
+            let expect = clock.map(|c| {
+                if small_is_a {
+                    c.peer_time(s.idx, s.time)
+                } else {
+                    c.back_time(s.idx, s.time)
+                }
+            });
             let mut best: Option<(u8, u64, usize)> = None;
+            let mut tied = 0;
             for pos in (0..hi).rev() {
                 if rs - starts[pos] > 256 * 1024 {
                     break;
@@ -645,11 +670,22 @@ fn tso(
                     _ => false,
                 };
                 let rank = if id_fits { 0 } else { 1 };
-                let dist = (g.time - s.time).unsigned_abs();
+                // No clock: the first copy (time stamps of one capture).
+                let dist = match expect {
+                    Some(e) => (g.time - e).unsigned_abs(),
+                    None => (g.time as u64) ^ (1 << 63),
+                };
+                match best {
+                    Some((r, _, _)) if rank > r => {}
+                    Some((r, _, _)) if rank == r => tied += 1,
+                    _ => tied = 0,
+                }
                 if best.is_none_or(|(r, d, _)| (rank, dist) < (r, d)) {
                     best = Some((rank, dist, order[pos]));
                 }
             }
+            let guess = expect.is_none() && tied > 0;
+            guessed |= guess;
             if let Some((rank, _, k)) = best {
                 let g = &big[k];
                 let (a, b) = if small_is_a {
@@ -657,14 +693,22 @@ fn tso(
                 } else {
                     (g.idx, s.idx)
                 };
+                let conf = if guess {
+                    CONF_BY_ORDER
+                } else if rank == 0 {
+                    250
+                } else {
+                    230
+                };
                 out.push(PacketMatch {
                     a,
                     b,
                     method: methods::TSO,
-                    conf: if rank == 0 { 250 } else { 230 },
+                    conf,
                     dir,
                 });
             }
         }
     }
+    guessed
 }

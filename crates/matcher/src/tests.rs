@@ -1037,3 +1037,61 @@ fn tls_turns_follow_x_forwarded_for() {
     got.sort();
     assert_eq!(got, vec![(0, 0), (1, 1)]);
 }
+
+#[test]
+fn tso_copies_resent_go_by_clock_not_by_guess() {
+    // B (the sender, GSO) sends 2896 bytes as one packet at 90 µs and
+    // resends them the same way at 400 µs; A (the wire) sees both copies as
+    // two 1448-byte segments each, 10 µs later.  No IP ID ties a segment to
+    // its packet.  Without a clock each segment goes to the first copy, a
+    // guess that asks for the clock; with it, each to its own.
+    let (c, d) = conn((ip("10.0.0.5"), 40000), (ip("10.9.9.9"), 80), 6, None);
+    let mut a = Vec::new();
+    for (k, t) in [100i64, 101, 410, 411].into_iter().enumerate() {
+        let off = 1448 * (k as u32 % 2);
+        a.push(seg(
+            t,
+            d,
+            false,
+            ACK,
+            5000 + off,
+            777,
+            1448,
+            0x100 + k as u32,
+            900 + k as u16,
+            9,
+        ));
+    }
+    a.push(seg(500, d, true, ACK, 777, 5000 + 2896, 0, 0, 3, 50));
+    let b = vec![
+        seg(90, d, false, ACK | PSH, 5000, 777, 2896, 0x100, 40, 9),
+        seg(400, d, false, ACK | PSH, 5000, 777, 2896, 0x100, 41, 9),
+        seg(510, d, true, ACK, 777, 5000 + 2896, 0, 0, 3, 50),
+    ];
+    let (ta, tb) = (one_conn(a, c.clone()), one_conn(b, c));
+    let pairs = pair_nat(&ta, &tb);
+    assert_eq!(pairs.len(), 1);
+    let tso_of = |r: &Matched| {
+        let mut v: Vec<(u32, u32, u8)> = r
+            .matches
+            .iter()
+            .filter(|m| m.method == methods::TSO)
+            .map(|m| (m.a, m.b, m.conf))
+            .collect();
+        v.sort();
+        v
+    };
+    let guess = crate::packets::CONF_BY_ORDER;
+    let r = match_pair(&ta, &tb, &pairs[0], None);
+    assert!(r.needed_clock);
+    assert_eq!(
+        tso_of(&r),
+        vec![(0, 0, guess), (1, 0, guess), (2, 0, guess), (3, 0, guess)]
+    );
+    let clock = index::ClockModel::new(0, 0, T0);
+    let r = match_pair(&ta, &tb, &pairs[0], Some(&clock));
+    assert_eq!(
+        tso_of(&r),
+        vec![(0, 0, 230), (1, 0, 230), (2, 1, 230), (3, 1, 230)]
+    );
+}
