@@ -5,15 +5,19 @@
 #
 #   tools/lab-variants.sh OUTDIR
 set -euo pipefail
+out=$(realpath -m "${1:?usage: tools/lab-variants.sh OUTDIR}")
 cd "$(dirname "$0")/.."
-out=${1:?usage: tools/lab-variants.sh OUTDIR}
 cargo build -q --release -p pktmatch -p capclock
 pm=$PWD/target/release/pktmatch
 while IFS='|' read -r name opts; do
     d=$out/$name
+    mkdir -p "$out"
     # shellcheck disable=SC2086 # opts is a list of words
-    sh tests/lab/ci.sh "$d" target/release/capclock $opts > /dev/null
-    [ -f "$d/truth/packets.csv" ] || { echo "$name: no lab run (see $d.log)"; continue; }
+    if ! sh tests/lab/ci.sh "$d" target/release/capclock $opts > "$d.out" 2>&1 ||
+        [ ! -f "$d/truth/packets.csv" ]; then
+        echo "$name: no lab run ($(tail -1 "$d.out"))"
+        continue
+    fi
     (cd "$d/points" && "$pm" index client.pcapng wan.pcapng dc.pcapng lbserver.pcapng -o "$d/session.pktmatch" > "$d/index.log" 2>&1)
     "$pm" export "$d/session.pktmatch" --csv "$d/matches.csv" >> "$d/index.log" 2>&1
     "$pm" info --json "$d/session.pktmatch" > "$d/info.json"
