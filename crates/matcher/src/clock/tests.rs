@@ -331,3 +331,30 @@ fn a_transient_seen_one_way_is_no_step() {
     assert_eq!(f.steps(), 0, "{:?}", f.segments());
     assert!((f.model.difference_at(T0) - 7 * MS).abs() < 10_000);
 }
+
+#[test]
+fn a_lone_direction_is_judged_against_the_trend() {
+    // B runs 100 ppm fast (0.4 ms over the 4 s); four connections seen
+    // both ways, transit 50 µs.  Late on, a fifth connection shows only
+    // backward packets (a query whose answer was lost goes the other way:
+    // here its answers, the queries lost).  Against the mean of all
+    // differences they lie high and would count as forward, pulling the
+    // forward envelope 0.2 ms down at the end; against the trend of the
+    // two-way connections they are backward.
+    let b = |t: i64| t + 7 * MS + (t - T0) / 10_000;
+    let mut s = session(4000, |t| t, b, |_| 50_000);
+    for k in 0..20i64 {
+        let t = T0 + (3_800 + k * 10) * MS;
+        s.push(Sample {
+            ta: t + 50_000,
+            delta: b(t) - (t + 50_000),
+            group: 9 << 1 | 1,
+            ia: 4000 + k as u32,
+            ib: 4000 + k as u32,
+        });
+    }
+    let f = fit(&s, T0).unwrap();
+    assert_eq!(f.steps(), 0, "{:?}", f.segments());
+    let drift_ppm = f.model.drift_ppb() as f64 / 1000.0;
+    assert!((drift_ppm - 100.0).abs() < 2.0, "{drift_ppm} ppm");
+}
