@@ -855,7 +855,10 @@ fn directions(groups: &Groups, global: i128) -> rustc_hash::FxHashSet<u32> {
                     a.1 + m.2 * (m.0 - mt).powi(2),
                 )
             });
-            (sxx > 0.0).then(|| (mt, mm, sxy / sxx))
+            // Clocks do not drift by a thousandth: a slope beyond that is
+            // noise between middles close in time.
+            let slope = sxy / sxx;
+            (sxx > 0.0 && slope.abs() < 1e-3).then_some((mt, mm, slope))
         })
         .flatten();
     groups
