@@ -671,98 +671,6 @@ fn link_scoped_flows_pair_only_on_the_same_link() {
 }
 
 #[test]
-fn tls_turns_that_arrive_together_pair_by_size() {
-    // Five TLS clients; the proxy adds 70 bytes net (X-Forwarded-For less
-    // the TLS 1.3 record overhead).  Three requests alone in time teach
-    // that; then two arrive 140 µs apart (153 and 154 bytes) and are
-    // forwarded in arrival order (223 and 224 bytes).  The latest front
-    // request before the first back one is the second client's: only the
-    // sizes say it is not this one.
-    let front: Vec<(Conn, usize)> = (0..5)
-        .map(|k| {
-            conn(
-                (ip("10.0.0.5"), 40001 + k),
-                (ip("192.0.2.70"), 443),
-                6,
-                Some(1),
-            )
-        })
-        .collect();
-    let back: Vec<(Conn, usize)> = (0..5)
-        .map(|k| {
-            conn(
-                (ip("192.0.2.129"), 50001 + k),
-                (ip("192.0.2.140"), 80),
-                6,
-                Some(1),
-            )
-        })
-        .collect();
-    let on = |(t, r): (i64, Rec), c: u32| (t, c, r);
-    let s = 1_000_000;
-    // (µs at the front, front length, µs at the back, back length)
-    let requests = [
-        (0, 153, 250, 223),
-        (10_000, 155, 10_250, 225),
-        (20_000, 154, 20_250, 224),
-        (100_000, 153, 100_300, 223),
-        (100_140, 154, 100_350, 224),
-    ];
-    let fa: Vec<_> = requests
-        .iter()
-        .enumerate()
-        .map(|(k, &(t, len, _, _))| {
-            on(
-                seg(t, front[k].1, true, ACK | PSH, 2, 1, len, k as u32, 1, 1),
-                k as u32,
-            )
-        })
-        .collect();
-    let fb: Vec<_> = requests
-        .iter()
-        .enumerate()
-        .map(|(k, &(_, _, t, len))| {
-            on(
-                seg(
-                    s + t,
-                    back[k].1,
-                    true,
-                    ACK | PSH,
-                    2,
-                    1,
-                    len,
-                    10 + k as u32,
-                    1,
-                    1,
-                ),
-                k as u32,
-            )
-        })
-        .collect();
-    let msg = |t: &PointTable, rec: u32, kind: MsgKind, value: u64| {
-        Msg::new(rec, t.conn_of(rec), kind, value)
-    };
-    let mut ta = PointTable::from_parts(fa, front.into_iter().map(|c| c.0).collect());
-    ta.msgs = (0..5).map(|r| msg(&ta, r, MsgKind::Tls, 23)).collect();
-    let mut tb = PointTable::from_parts(fb, back.into_iter().map(|c| c.0).collect());
-    tb.msgs = (0..5)
-        .map(|r| {
-            let line = format!("GET /r{r} HTTP/1.1\r\n\r\n");
-            let v = crate::payload::classify(line.as_bytes()).unwrap().1;
-            msg(&tb, r, MsgKind::HttpRequest, v)
-        })
-        .collect();
-    let clock = index::ClockModel::new(s * 1000, 0, T0);
-    let clock = crate::clock::ClockFit::single(clock, 4_000, 24, true);
-    let p = proxy::link(&ta, &tb, &[], Some(&clock), 2_000_000_000);
-    let mut got: Vec<(u32, u32)> = p.matches.iter().map(|m| (m.a, m.b)).collect();
-    got.sort();
-    assert_eq!(got, (0..5).map(|k| (k, k)).collect::<Vec<_>>());
-    // Size and time agree: more confident than time alone.
-    assert!(p.matches.iter().all(|m| m.conf == 235), "{:?}", p.matches);
-}
-
-#[test]
 fn body_packets_pair_by_offset_within_the_body() {
     // Plain HTTP both sides.  The response's header block is 100 bytes at
     // the front and 80 at the back (the proxy rewrote headers); its
@@ -870,175 +778,6 @@ fn body_packets_pair_by_offset_within_the_body() {
 }
 
 #[test]
-fn tls_turn_size_only_decides_between_requests_that_arrived_together() {
-    // The proxy adds 70 bytes net for most clients (three turns teach it);
-    // one client's differ by 63 (TLS 1.2).  Its request is the latest
-    // before the back one; an unanswered request of the usual kind 5 ms
-    // earlier (it went to a backend not captured) has the typical size but
-    // did not arrive with it: time decides.
-    let front: Vec<(Conn, usize)> = (0..5)
-        .map(|k| {
-            conn(
-                (ip("10.0.0.5"), 40001 + k),
-                (ip("192.0.2.70"), 443),
-                6,
-                Some(1),
-            )
-        })
-        .collect();
-    let back: Vec<(Conn, usize)> = (0..4)
-        .map(|k| {
-            conn(
-                (ip("192.0.2.129"), 50001 + k),
-                (ip("192.0.2.140"), 80),
-                6,
-                Some(1),
-            )
-        })
-        .collect();
-    let on = |(t, r): (i64, Rec), c: u32| (t, c, r);
-    let s = 1_000_000;
-    // (µs at the front, front length)
-    let fronts = [
-        (0, 153),
-        (10_000, 155),
-        (20_000, 154),
-        (95_000, 154),
-        (100_000, 161),
-    ];
-    // (µs at the back, back length)
-    let backs = [(250, 223), (10_250, 225), (20_250, 224), (100_300, 224)];
-    let fa: Vec<_> = fronts
-        .iter()
-        .enumerate()
-        .map(|(k, &(t, len))| {
-            on(
-                seg(t, front[k].1, true, ACK | PSH, 2, 1, len, k as u32, 1, 1),
-                k as u32,
-            )
-        })
-        .collect();
-    let fb: Vec<_> = backs
-        .iter()
-        .enumerate()
-        .map(|(k, &(t, len))| {
-            on(
-                seg(
-                    s + t,
-                    back[k].1,
-                    true,
-                    ACK | PSH,
-                    2,
-                    1,
-                    len,
-                    10 + k as u32,
-                    1,
-                    1,
-                ),
-                k as u32,
-            )
-        })
-        .collect();
-    let msg = |t: &PointTable, rec: u32, kind: MsgKind, value: u64| {
-        Msg::new(rec, t.conn_of(rec), kind, value)
-    };
-    let mut ta = PointTable::from_parts(fa, front.into_iter().map(|c| c.0).collect());
-    ta.msgs = (0..5).map(|r| msg(&ta, r, MsgKind::Tls, 23)).collect();
-    let mut tb = PointTable::from_parts(fb, back.into_iter().map(|c| c.0).collect());
-    tb.msgs = (0..4)
-        .map(|r| {
-            let line = format!("GET /r{r} HTTP/1.1\r\n\r\n");
-            let v = crate::payload::classify(line.as_bytes()).unwrap().1;
-            msg(&tb, r, MsgKind::HttpRequest, v)
-        })
-        .collect();
-    let clock = index::ClockModel::new(s * 1000, 0, T0);
-    let clock = crate::clock::ClockFit::single(clock, 4_000, 24, true);
-    let p = proxy::link(&ta, &tb, &[], Some(&clock), 2_000_000_000);
-    let mut got: Vec<(u32, u32)> = p.matches.iter().map(|m| (m.a, m.b)).collect();
-    got.sort();
-    assert_eq!(got, vec![(0, 0), (1, 1), (2, 2), (4, 3)]);
-}
-
-#[test]
-fn tls_turns_follow_x_forwarded_for() {
-    // Two clients' TLS requests of the same size reach the proxy 140 µs
-    // apart and are forwarded in arrival order; the back requests name
-    // their clients in X-Forwarded-For.  The latest front request before
-    // the first back one is the second client's: the header says not.
-    let clients = ["10.0.0.5", "10.0.0.6"];
-    let front: Vec<(Conn, usize)> = clients
-        .iter()
-        .map(|c| conn((ip(c), 40001), (ip("192.0.2.70"), 443), 6, Some(1)))
-        .collect();
-    let back: Vec<(Conn, usize)> = (0..2)
-        .map(|k| {
-            conn(
-                (ip("192.0.2.129"), 50001 + k),
-                (ip("192.0.2.140"), 80),
-                6,
-                Some(1),
-            )
-        })
-        .collect();
-    let on = |(t, r): (i64, Rec), c: u32| (t, c, r);
-    let s = 1_000_000;
-    let fa: Vec<_> = [100_000, 100_140]
-        .iter()
-        .enumerate()
-        .map(|(k, &t)| {
-            on(
-                seg(t, front[k].1, true, ACK | PSH, 2, 1, 153, k as u32, 1, 1),
-                k as u32,
-            )
-        })
-        .collect();
-    let fb: Vec<_> = [100_300, 100_350]
-        .iter()
-        .enumerate()
-        .map(|(k, &t)| {
-            on(
-                seg(
-                    s + t,
-                    back[k].1,
-                    true,
-                    ACK | PSH,
-                    2,
-                    1,
-                    223,
-                    10 + k as u32,
-                    1,
-                    1,
-                ),
-                k as u32,
-            )
-        })
-        .collect();
-    let msg = |t: &PointTable, rec: u32, kind: MsgKind, value: u64| {
-        Msg::new(rec, t.conn_of(rec), kind, value)
-    };
-    let mut ta = PointTable::from_parts(fa, front.into_iter().map(|c| c.0).collect());
-    ta.msgs = (0..2).map(|r| msg(&ta, r, MsgKind::Tls, 23)).collect();
-    let mut tb = PointTable::from_parts(fb, back.into_iter().map(|c| c.0).collect());
-    tb.msgs = (0..2)
-        .map(|r| {
-            let line = format!(
-                "GET /r{r} HTTP/1.1\r\nX-Forwarded-For: {}\r\n\r\n",
-                clients[r as usize]
-            );
-            let v = crate::payload::classify(line.as_bytes()).unwrap().1;
-            msg(&tb, r, MsgKind::HttpRequest, v)
-        })
-        .collect();
-    let clock = index::ClockModel::new(s * 1000, 0, T0);
-    let clock = crate::clock::ClockFit::single(clock, 4_000, 24, true);
-    let p = proxy::link(&ta, &tb, &[], Some(&clock), 2_000_000_000);
-    let mut got: Vec<(u32, u32)> = p.matches.iter().map(|m| (m.a, m.b)).collect();
-    got.sort();
-    assert_eq!(got, vec![(0, 0), (1, 1)]);
-}
-
-#[test]
 fn tso_copies_resent_go_by_clock_not_by_guess() {
     // B (the sender, GSO) sends 2896 bytes as one packet at 90 µs and
     // resends them the same way at 400 µs; A (the wire) sees both copies as
@@ -1094,4 +833,162 @@ fn tso_copies_resent_go_by_clock_not_by_guess() {
         tso_of(&r),
         vec![(0, 0, 230), (1, 0, 230), (2, 1, 230), (3, 1, 230)]
     );
+}
+
+/// TLS turns through [`proxy::link`]: one TLS request per front connection
+/// (client address, µs, TCP payload length) and one plain request per back
+/// connection (µs, length, X-Forwarded-For), B's clock 1 s ahead and known
+/// both ways to 4 µs.  The request pairs found (front, back, confidence),
+/// sorted.
+fn tls_turns(
+    fronts: &[(&str, i64, u32)],
+    backs: &[(i64, u32, Option<&str>)],
+) -> Vec<(u32, u32, u8)> {
+    let on = |(t, r): (i64, Rec), c: u32| (t, c, r);
+    let front: Vec<(Conn, usize)> = fronts
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            conn(
+                (ip(f.0), 40001 + k as u16),
+                (ip("192.0.2.70"), 443),
+                6,
+                Some(1),
+            )
+        })
+        .collect();
+    let back: Vec<(Conn, usize)> = (0..backs.len() as u16)
+        .map(|k| {
+            conn(
+                (ip("192.0.2.129"), 50001 + k),
+                (ip("192.0.2.140"), 80),
+                6,
+                Some(1),
+            )
+        })
+        .collect();
+    let s = 1_000_000;
+    let fa = fronts
+        .iter()
+        .enumerate()
+        .map(|(k, &(_, t, len))| {
+            let r = seg(t, front[k].1, true, ACK | PSH, 2, 1, len, k as u32, 1, 1);
+            on(r, k as u32)
+        })
+        .collect();
+    let fb = backs
+        .iter()
+        .enumerate()
+        .map(|(k, &(t, len, _))| {
+            let r = seg(
+                s + t,
+                back[k].1,
+                true,
+                ACK | PSH,
+                2,
+                1,
+                len,
+                100 + k as u32,
+                1,
+                1,
+            );
+            on(r, k as u32)
+        })
+        .collect();
+    let msg = |t: &PointTable, rec: u32, kind: MsgKind, value: u64| {
+        Msg::new(rec, t.conn_of(rec), kind, value)
+    };
+    let mut ta = PointTable::from_parts(fa, front.into_iter().map(|c| c.0).collect());
+    ta.msgs = (0..fronts.len() as u32)
+        .map(|r| msg(&ta, r, MsgKind::Tls, 23))
+        .collect();
+    let mut tb = PointTable::from_parts(fb, back.into_iter().map(|c| c.0).collect());
+    tb.msgs = backs
+        .iter()
+        .enumerate()
+        .map(|(r, b)| {
+            let xff =
+                b.2.map_or(String::new(), |a| format!("X-Forwarded-For: {a}\r\n"));
+            let line = format!("GET /r{r} HTTP/1.1\r\n{xff}\r\n");
+            let v = crate::payload::classify(line.as_bytes()).unwrap().1;
+            msg(&tb, r as u32, MsgKind::HttpRequest, v)
+        })
+        .collect();
+    let clock = index::ClockModel::new(s * 1000, 0, T0);
+    let clock = crate::clock::ClockFit::single(clock, 4_000, 24, true);
+    let p = proxy::link(&ta, &tb, &[], Some(&clock), 2_000_000_000);
+    let mut got: Vec<(u32, u32, u8)> = p.matches.iter().map(|m| (m.a, m.b, m.conf)).collect();
+    got.sort();
+    got
+}
+
+#[test]
+fn tls_turns_that_arrive_together_pair_by_size() {
+    // Five TLS clients; the proxy adds 70 bytes net (X-Forwarded-For less
+    // the TLS 1.3 record overhead).  Three requests alone in time teach
+    // that; then two arrive 140 µs apart (153 and 154 bytes) and are
+    // forwarded in arrival order (223 and 224 bytes).  The latest front
+    // request before the first back one is the second client's: only the
+    // sizes say it is not this one.  Size and time agree: 92 %, more than
+    // time alone.
+    let c = "10.0.0.5";
+    let got = tls_turns(
+        &[
+            (c, 0, 153),
+            (c, 10_000, 155),
+            (c, 20_000, 154),
+            (c, 100_000, 153),
+            (c, 100_140, 154),
+        ],
+        &[
+            (250, 223, None),
+            (10_250, 225, None),
+            (20_250, 224, None),
+            (100_300, 223, None),
+            (100_350, 224, None),
+        ],
+    );
+    assert_eq!(got, (0..5).map(|k| (k, k, 235)).collect::<Vec<_>>());
+}
+
+#[test]
+fn tls_turn_size_only_decides_between_requests_that_arrived_together() {
+    // The proxy adds 70 bytes net for most clients (three turns teach it);
+    // one client's differ by 63 (TLS 1.2).  Its request is the latest
+    // before the back one; an unanswered request of the usual kind 5 ms
+    // earlier (it went to a backend not captured) has the typical size but
+    // did not arrive with it: time decides.
+    let c = "10.0.0.5";
+    let got = tls_turns(
+        &[
+            (c, 0, 153),
+            (c, 10_000, 155),
+            (c, 20_000, 154),
+            (c, 95_000, 154),
+            (c, 100_000, 161),
+        ],
+        &[
+            (250, 223, None),
+            (10_250, 225, None),
+            (20_250, 224, None),
+            (100_300, 224, None),
+        ],
+    );
+    let pairs: Vec<(u32, u32)> = got.iter().map(|g| (g.0, g.1)).collect();
+    assert_eq!(pairs, vec![(0, 0), (1, 1), (2, 2), (4, 3)]);
+}
+
+#[test]
+fn tls_turns_follow_x_forwarded_for() {
+    // Two clients' TLS requests of the same size reach the proxy 140 µs
+    // apart and are forwarded in arrival order; the back requests name
+    // their clients in X-Forwarded-For.  The latest front request before
+    // the first back one is the second client's: the header says not.
+    let (c1, c2) = ("10.0.0.5", "10.0.0.6");
+    let got = tls_turns(
+        &[(c1, 100_000, 153), (c2, 100_140, 153)],
+        &[(100_300, 223, Some(c1)), (100_350, 223, Some(c2))],
+    );
+    let pairs: Vec<(u32, u32)> = got.iter().map(|g| (g.0, g.1)).collect();
+    assert_eq!(pairs, vec![(0, 0), (1, 1)]);
 }
