@@ -922,6 +922,20 @@ fn tls_turns(
     got
 }
 
+/// Three TLS turns alone in time, from `client`, through a proxy that adds
+/// 70 bytes net: what teaches the typical size difference.
+#[allow(clippy::type_complexity)]
+fn taught_turns(client: &str) -> (Vec<(&str, i64, u32)>, Vec<(i64, u32, Option<&str>)>) {
+    (
+        vec![
+            (client, 0, 153),
+            (client, 10_000, 155),
+            (client, 20_000, 154),
+        ],
+        vec![(250, 223, None), (10_250, 225, None), (20_250, 224, None)],
+    )
+}
+
 #[test]
 fn tls_turns_that_arrive_together_pair_by_size() {
     // Five TLS clients; the proxy adds 70 bytes net (X-Forwarded-For less
@@ -931,23 +945,10 @@ fn tls_turns_that_arrive_together_pair_by_size() {
     // request before the first back one is the second client's: only the
     // sizes say it is not this one.  Size and time agree: 92 %, more than
     // time alone.
-    let c = "10.0.0.5";
-    let got = tls_turns(
-        &[
-            (c, 0, 153),
-            (c, 10_000, 155),
-            (c, 20_000, 154),
-            (c, 100_000, 153),
-            (c, 100_140, 154),
-        ],
-        &[
-            (250, 223, None),
-            (10_250, 225, None),
-            (20_250, 224, None),
-            (100_300, 223, None),
-            (100_350, 224, None),
-        ],
-    );
+    let (mut fronts, mut backs) = taught_turns("10.0.0.5");
+    fronts.extend([("10.0.0.5", 100_000, 153), ("10.0.0.5", 100_140, 154)]);
+    backs.extend([(100_300, 223, None), (100_350, 224, None)]);
+    let got = tls_turns(&fronts, &backs);
     assert_eq!(got, (0..5).map(|k| (k, k, 235)).collect::<Vec<_>>());
 }
 
@@ -958,22 +959,10 @@ fn tls_turn_size_only_decides_between_requests_that_arrived_together() {
     // before the back one; an unanswered request of the usual kind 5 ms
     // earlier (it went to a backend not captured) has the typical size but
     // did not arrive with it: time decides.
-    let c = "10.0.0.5";
-    let got = tls_turns(
-        &[
-            (c, 0, 153),
-            (c, 10_000, 155),
-            (c, 20_000, 154),
-            (c, 95_000, 154),
-            (c, 100_000, 161),
-        ],
-        &[
-            (250, 223, None),
-            (10_250, 225, None),
-            (20_250, 224, None),
-            (100_300, 224, None),
-        ],
-    );
+    let (mut fronts, mut backs) = taught_turns("10.0.0.5");
+    fronts.extend([("10.0.0.5", 95_000, 154), ("10.0.0.5", 100_000, 161)]);
+    backs.push((100_300, 224, None));
+    let got = tls_turns(&fronts, &backs);
     let pairs: Vec<(u32, u32)> = got.iter().map(|g| (g.0, g.1)).collect();
     assert_eq!(pairs, vec![(0, 0), (1, 1), (2, 2), (4, 3)]);
 }
