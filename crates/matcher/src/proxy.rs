@@ -247,10 +247,11 @@ struct Body {
 /// scan all its packets.
 const BODY_REORDER: usize = 16;
 
-/// The request starts of `v` per connection, in frame order.
-fn requests_by_conn(v: &[Start]) -> FxHashMap<u32, Vec<&Start>> {
+/// The starts of `v` that `keep` takes, per connection, in frame order
+/// (one direction each: requests or responses).
+fn by_conn(v: &[Start], keep: fn(&Start) -> bool) -> FxHashMap<u32, Vec<&Start>> {
     let mut m: FxHashMap<u32, Vec<&Start>> = FxHashMap::default();
-    for x in v.iter().filter(|x| is_request(x)) {
+    for x in v.iter().filter(|x| keep(x)) {
         m.entry(x.conn).or_default().push(x);
     }
     m
@@ -266,18 +267,18 @@ fn later<'a, 'b>(by_conn: &'b FxHashMap<u32, Vec<&'a Start>>, s: &Start) -> &'b 
 }
 
 /// The body of the plain HTTP message `s` starts, if its header block
-/// ended in its first packet; it ends where the next message of its
-/// direction among `later` starts (a retransmitted copy of `s`'s first
-/// packet, which starts before the body, is no next message).
+/// ended in its first packet; it ends where the next message among `later`
+/// (its connection's, in its direction) starts (a retransmitted copy of
+/// `s`'s first packet, which starts before the body, is no next message).
 fn body_of(t: &PointTable, s: &Start, later: &[&Start]) -> Option<Body> {
     if s.kind == MsgKind::Tls || s.header_len == 0 {
         return None;
     }
     let r = &t.recs[s.rec as usize];
     let start = r.seq.wrapping_add(s.header_len);
-    let next = later.iter().find(|n| {
-        n.from_client == s.from_client && t.recs[n.rec as usize].seq.wrapping_sub(start) as i32 >= 0
-    });
+    let next = later
+        .iter()
+        .find(|n| t.recs[n.rec as usize].seq.wrapping_sub(start) as i32 >= 0);
     Some(Body {
         conn: s.conn,
         dir: r.dir(),
@@ -543,15 +544,8 @@ pub fn link(
     // Responses: per back connection, the first response after each back
     // request; on the front, the first response record of the linked front
     // connection at or after it arrived (on A's clock).
-    let mut resp_b: FxHashMap<u32, Vec<&Start>> = FxHashMap::default();
-    for s in sb.iter().filter(|s| is_response(s)) {
-        resp_b.entry(s.conn).or_default().push(s);
-    }
-    let mut resp_a: FxHashMap<u32, Vec<&Start>> = FxHashMap::default();
-    for s in sa.iter().filter(|s| is_response(s)) {
-        resp_a.entry(s.conn).or_default().push(s);
-    }
-    let (req_by_conn_a, req_by_conn_b) = (requests_by_conn(&sa), requests_by_conn(&sb));
+    let (resp_a, resp_b) = (by_conn(&sa, is_response), by_conn(&sb, is_response));
+    let (req_by_conn_a, req_by_conn_b) = (by_conn(&sa, is_request), by_conn(&sb, is_request));
     let mut out = Proxied::default();
     let mut used_resp_a: FxHashSet<u32> = FxHashSet::default();
     let mut per_link: FxHashMap<(u32, u32), u32> = FxHashMap::default();
