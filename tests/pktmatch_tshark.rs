@@ -1097,4 +1097,17 @@ fn an_index_from_pktmatch_index_is_shown_as_it_says() {
     let filter = format!("pktmatch.peer_frame == {target}");
     assert_eq!(filtered(&ws, &file, &pref, &filter, false), want);
     assert_eq!(filtered(&ws, &file, &pref, &filter, true), want);
+    // Body packets across the full proxy (method proxy-body): at dc, the
+    // frames a filter on the method selects are those the index pairs so.
+    let dc = POINTS.iter().position(|p| *p == "dc").unwrap() as u16;
+    let body: BTreeSet<u32> = (1..=ix.packets(dc))
+        .filter(|&f| {
+            ix.peers(dc, f)
+                .any(|p| ix.method_name(p.method) == Some("proxy-body"))
+        })
+        .collect();
+    assert!(!body.is_empty(), "the session has body pairs at dc");
+    let file = ws.add_file(&capture_path("dc"));
+    let filter = "pktmatch.method == \"proxy-body\"";
+    assert_eq!(filtered(&ws, &file, &pref, filter, false), body);
 }
