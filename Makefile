@@ -7,7 +7,8 @@
 #   make test            everything CI runs (layout test, real tshark, unit tests, and
 #                        two lab runs, default and --clock-step, scored by the matcher's
 #                        test when root with the lab's packages: tools/setup-debian.sh --lab)
-#   make compat          build for 4.4 and 4.6 and load into real tshark 4.4/4.6
+#   make compat          build for 4.4 and 4.6 and run the real-tshark tests
+#                        (plugins, faults, ee, ctrace, pktmatch) in tshark 4.4/4.6
 #
 # WIRESHARK_VERSION=4.4 make   builds for another Wireshark (4.0, 4.4, 4.6).
 # Packagers: make install PLUGINDIR=/usr/lib/x86_64-linux-gnu/wireshark/plugins/4.0 DESTDIR=pkgroot
@@ -83,8 +84,12 @@ test: build headers
 	$(CARGO) build --release -p pktmatch-epan --features fault-injection --target-dir target/fault
 	sh tests/lab/ci.sh $(LAB_DIR) $(RELEASE_DIR)/capclock --pause-ms 400
 	sh tests/lab/ci.sh $(LAB_STEP_DIR) $(RELEASE_DIR)/capclock --clock-step --pause-ms 400
+	rm -f target/layout-report.txt
 	dirs=; for d in $(LAB_DIR) $(LAB_STEP_DIR); do [ -f $$d/truth/packets.csv ] && dirs="$${dirs:+$$dirs:}$(CURDIR)/$$d"; done; \
-	PKTMATCH_LAB_DIRS="$$dirs" $(CARGO) test --release --workspace
+	PKTMATCH_LAB_DIRS="$$dirs" $(CARGO) test --release --workspace; status=$$?; \
+	echo "== what tests/layout.rs verified, per Wireshark version (docs/ffi.md):"; \
+	cat target/layout-report.txt 2>/dev/null || echo "(the layout test did not run)"; \
+	exit $$status
 
 compat:
 	sh tests/compat/run.sh 4.4 4.6

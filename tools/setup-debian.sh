@@ -16,10 +16,11 @@
 set -eu
 
 # bzip2/xz-utils: the header fetcher unpacks wiretap/wtap-int.h from Debian's
-# source tarballs; python3: bench scripts.
+# source tarballs; binutils (objdump): the layout test reads struct wtap
+# offsets from the machine code of the real libwiretap; python3: bench scripts.
 packages="tshark wireshark-common libwireshark-dev libwiretap-dev libwsutil-dev \
 libglib2.0-dev pkg-config libclang-dev clang gcc make util-linux debootstrap \
-bzip2 xz-utils python3"
+bzip2 xz-utils python3 binutils"
 
 case " $* " in
 *" --lab "*) packages="$packages haproxy nginx-light dnsmasq-base conntrack tcpdump nftables \
