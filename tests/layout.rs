@@ -82,22 +82,24 @@ fn our_headers_match_real_wireshark_headers() {
     );
 }
 
-/// The Wireshark major.minor the plugins are built for here (Makefile's
-/// WIRESHARK_VERSION, else pkg-config).
+/// The installed Wireshark's major.minor (pkg-config, as the header fetcher
+/// asks), else the Makefile's WIRESHARK_VERSION.
 fn installed_version() -> Option<String> {
-    if let Some(v) = std::env::var("WIRESHARK_VERSION")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        return Some(v);
-    }
-    let out = Command::new("pkg-config")
+    let from_pkg_config = Command::new("pkg-config")
         .args(["--modversion", "wireshark"])
         .output()
-        .ok()?;
-    let v = String::from_utf8_lossy(&out.stdout);
-    let mut parts = v.trim().split('.');
-    Some(format!("{}.{}", parts.next()?, parts.next()?))
+        .ok()
+        .filter(|out| out.status.success())
+        .and_then(|out| {
+            let v = String::from_utf8_lossy(&out.stdout).into_owned();
+            let mut parts = v.trim().split('.');
+            Some(format!("{}.{}", parts.next()?, parts.next()?))
+        });
+    from_pkg_config.or_else(|| {
+        std::env::var("WIRESHARK_VERSION")
+            .ok()
+            .filter(|v| !v.is_empty())
+    })
 }
 
 /// Where each piece of one version came from: `Ok(description)` or
