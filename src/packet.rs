@@ -10,6 +10,7 @@
 //! allocation is live across a call into C.
 
 use std::ffi::{c_char, c_int, CStr};
+use std::ops::Range;
 use std::ptr;
 
 use crate::guard;
@@ -648,6 +649,75 @@ impl Packet {
                 sys::col_set_writable(self.columns(), -1, crate::abi::wbool(true));
             }
         }
+    }
+}
+
+/// Range-based adders: the item covers `range` of this packet and its value
+/// is read from those very bytes, big-endian, as `proto_tree_add_item(...,
+/// ENC_BIG_ENDIAN)` reads it, so a format crate's layout table (a named range
+/// per field) is the only place a field's position and width live. A range
+/// outside the captured bytes, or wider than the field type, is a bug of ours:
+/// it panics (shown as internal-error expert info), never a throw inside
+/// Wireshark. Check a structure's length once before adding its fields.
+impl Packet {
+    /// The big-endian unsigned value of bytes `range` (1 to 8 bytes).
+    pub fn be_at(&self, range: Range<usize>) -> u64 {
+        assert!(
+            (1..=8).contains(&range.len()),
+            "be_at: {} bytes ({range:?}) is not an integer of 1 to 8 bytes",
+            range.len()
+        );
+        self.check_range(range.start, range.len(), "integer");
+        self.bytes()[range]
+            .iter()
+            .fold(0u64, |v, b| (v << 8) | u64::from(*b))
+    }
+
+    /// An FT_UINT8/16/24/32 field over `range` (1 to 4 bytes).
+    pub fn add_uint_at(&self, parent: Tree, field: &UintField, range: Range<usize>) -> Tree {
+        assert!(
+            range.len() <= 4,
+            "add_uint_at: {range:?} is wider than 32 bits"
+        );
+        let value = self.be_at(range.clone()) as u32;
+        self.add_uint(parent, field, range.start, range.len(), value)
+    }
+
+    /// An FT_UINT64 field over `range` (1 to 8 bytes).
+    pub fn add_uint64_at(&self, parent: Tree, field: &Uint64Field, range: Range<usize>) -> Tree {
+        let value = self.be_at(range.clone());
+        self.add_uint64(parent, field, range.start, range.len(), value)
+    }
+
+    /// An FT_BOOLEAN field (a flag registered with its container's mask)
+    /// over its container's bytes `range` (1 to 4 bytes: 4.0 takes 32 bits).
+    pub fn add_bool_at(&self, parent: Tree, field: &BoolField, range: Range<usize>) -> Tree {
+        assert!(
+            range.len() <= 4,
+            "add_bool_at: {range:?} is wider than 32 bits"
+        );
+        let value = self.be_at(range.clone());
+        self.add_bool(parent, field, range.start, range.len(), value)
+    }
+
+    /// An FT_BYTES field showing bytes `range`.
+    pub fn add_bytes_at(&self, parent: Tree, field: &BytesField, range: Range<usize>) -> Tree {
+        self.add_bytes(parent, field, range.start, range.len())
+    }
+
+    /// An FT_IPv4 field over the 4 bytes `range`.
+    pub fn add_ipv4_at(&self, parent: Tree, field: &Ipv4Field, range: Range<usize>) -> Tree {
+        assert_eq!(range.len(), 4, "add_ipv4_at: {range:?} is not 4 bytes");
+        let addr = std::net::Ipv4Addr::from(self.be_at(range.clone()) as u32);
+        self.add_ipv4(parent, field, range.start, 4, addr)
+    }
+
+    /// An FT_IPv6 field over the 16 bytes `range`.
+    pub fn add_ipv6_at(&self, parent: Tree, field: &Ipv6Field, range: Range<usize>) -> Tree {
+        assert_eq!(range.len(), 16, "add_ipv6_at: {range:?} is not 16 bytes");
+        self.check_range(range.start, 16, "IPv6 field");
+        let octets: [u8; 16] = self.bytes()[range.clone()].try_into().unwrap();
+        self.add_ipv6(parent, field, range.start, 16, octets.into())
     }
 }
 
