@@ -631,6 +631,36 @@ impl Registration {
     }
 }
 
+/// The current value of a range preference (e.g. module "ee", preference
+/// "udp.port" made by `dissector_add_uint_range_with_preference`) as
+/// inclusive (low, high) pairs; empty when there is no such preference.
+pub fn range_pref_value(module: &CStr, pref: &CStr) -> Vec<(u32, u32)> {
+    // SAFETY: prefs_get_range_value only looks the preference up; the range
+    // it returns is Wireshark's and stays valid until the preference
+    // changes (between dissections), and holds nranges pairs at the
+    // offsets the layout test checks.
+    unsafe {
+        let range = sys::prefs_get_range_value(module.as_ptr(), pref.as_ptr());
+        if range.is_null() {
+            return Vec::new();
+        }
+        let base = range.cast::<u8>();
+        let count = ptr::read_unaligned(
+            base.add(sys::PM_RANGE_OFFSET_NRANGES as usize)
+                .cast::<c_uint>(),
+        ) as usize;
+        let pairs = base
+            .add(sys::PM_RANGE_OFFSET_RANGES as usize)
+            .cast::<sys::range_admin_t>();
+        (0..count)
+            .map(|i| {
+                let pair = ptr::read_unaligned(pairs.add(i));
+                (pair.low, pair.high)
+            })
+            .collect()
+    }
+}
+
 /// An unsigned preference variable.
 pub struct UintPref(UnsafeCell<c_uint>);
 /// A boolean preference variable.
