@@ -16,7 +16,7 @@ use std::ptr;
 use crate::guard;
 use crate::register::{
     BoolField, BytesField, DurationField, ExpertField, FrameNumField, Ipv4Field, Ipv6Field,
-    Protocol, StringField, Subtree, TimeField, Uint64Field, UintField,
+    LabelField, Protocol, StringField, Subtree, TimeField, Uint64Field, UintField,
 };
 use crate::sys;
 
@@ -891,6 +891,24 @@ impl Packet {
     /// An FT_BYTES field showing bytes `range`.
     pub fn add_bytes_at(&self, parent: Tree, field: &BytesField, range: Range<usize>) -> Tree {
         self.add_bytes(parent, field, range.start, range.len())
+    }
+
+    /// An FT_NONE label over bytes `range` (a structure whose fields go in
+    /// its subtree).
+    pub fn add_label_at(&self, parent: Tree, field: &LabelField, range: Range<usize>) -> Tree {
+        let id = field.id();
+        self.add_checked(
+            id,
+            range.start,
+            range.len(),
+            "label field",
+            |start, length| {
+                // SAFETY: field and range checked; FT_NONE items take ENC_NA.
+                unsafe {
+                    sys::proto_tree_add_item(parent.0, id, self.tvb, start, length, sys::PM_ENC_NA)
+                }
+            },
+        )
     }
 
     /// An FT_IPv4 field over the 4 bytes `range`.

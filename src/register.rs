@@ -117,6 +117,12 @@ typed_field!(
     DurationField,
     plain sys::PM_FT_RELATIVE_TIME
 );
+typed_field!(
+    /// FT_NONE: a label over a byte range (a header, a structure) whose
+    /// subtree holds its fields; filterable by name.
+    LabelField,
+    plain sys::PM_FT_NONE
+);
 
 /// Declares `pub static` registration cells of one type, e.g.
 /// `statics!(UintField: HF_A, HF_B);` — dissectors have dozens.
@@ -626,6 +632,28 @@ impl Registration {
                 description.as_ptr(),
                 pref.0.get(),
                 abi::wbool(false),
+            )
+        };
+    }
+}
+
+impl Registration {
+    pub fn string_pref(
+        &mut self,
+        pref: &'static StringPref,
+        name: &'static CStr,
+        title: &'static CStr,
+        description: &'static CStr,
+    ) {
+        let module = self.prefs_module();
+        // SAFETY: as for filename_pref.
+        unsafe {
+            sys::prefs_register_string_preference(
+                module,
+                name.as_ptr(),
+                title.as_ptr(),
+                description.as_ptr(),
+                pref.0.get(),
             )
         };
     }
