@@ -205,13 +205,6 @@ struct Direction {
     tcid: u64,
 }
 
-impl Direction {
-    /// True when `other` goes the opposite way between the same endpoints.
-    fn reverses(&self, other: &Direction) -> bool {
-        self.source == other.destination && self.destination == other.source
-    }
-}
-
 /// One transmission of a byte range.
 #[derive(Clone, Copy, Debug)]
 struct Sent {
@@ -266,6 +259,8 @@ struct StreamState {
 pub struct Analyzer {
     config: Config,
     directions: HashMap<Direction, DirectionState>,
+    /// The directions between each (source, destination) pair.
+    by_path: HashMap<(EndpointKey, EndpointKey), Vec<Direction>>,
     /// Reverse directions announced by X'10' segments: the stream, the
     /// announcing direction and the frame.
     announced: HashMap<Direction, (u32, Direction, u32)>,
@@ -334,10 +329,8 @@ impl Analyzer {
             Some((partner, Evidence::Status, facts.frame))
         } else {
             let mut candidates = self
-                .directions
-                .iter()
-                .filter(|(d, s)| d.reverses(&key) && s.partner.is_none())
-                .map(|(d, _)| *d);
+                .reverse_of(&key)
+                .filter(|d| self.directions[d].partner.is_none());
             match (candidates.next(), candidates.next()) {
                 (Some(only), None) => Some((only, Evidence::Endpoints, facts.frame)),
                 _ => None,
@@ -354,26 +347,36 @@ impl Analyzer {
                 ..Default::default()
             },
         );
+        self.by_path
+            .entry((key.source, key.destination))
+            .or_default()
+            .push(key);
         if let Some((partner, evidence, frame)) = link {
             self.link(key, partner, evidence, frame);
         }
+    }
+
+    /// The directions going the other way between the same endpoints.
+    fn reverse_of<'a>(&'a self, key: &Direction) -> impl Iterator<Item = Direction> + 'a {
+        self.by_path
+            .get(&(key.destination, key.source))
+            .into_iter()
+            .flatten()
+            .copied()
     }
 
     /// The direction the other way whose bytes a status in this packet
     /// acknowledges, if exactly one (an exact "all received" match wins).
     fn partner_by_status(&self, key: &Direction, facts: &PacketFacts) -> Option<Direction> {
         let (received, _) = facts.status.as_ref()?;
-        let within: Vec<(&Direction, &DirectionState)> = self
-            .directions
-            .iter()
-            .filter(|(d, s)| {
-                d.reverses(key)
-                    && match (s.first_bsn, s.next_bsn) {
-                        (Some(first), Some(next)) => {
-                            ahead(first, *received) >= 0 && ahead(*received, next) >= 0
-                        }
-                        _ => false,
-                    }
+        let within: Vec<(Direction, &DirectionState)> = self
+            .reverse_of(key)
+            .map(|d| (d, &self.directions[&d]))
+            .filter(|(_, s)| match (s.first_bsn, s.next_bsn) {
+                (Some(first), Some(next)) => {
+                    ahead(first, *received) >= 0 && ahead(*received, next) >= 0
+                }
+                _ => false,
             })
             .collect();
         let exact: Vec<_> = within
@@ -381,8 +384,8 @@ impl Analyzer {
             .filter(|(_, s)| s.next_bsn == Some(*received))
             .collect();
         match (&within[..], &exact[..]) {
-            ([(only, _)], _) => Some(**only),
-            (_, [(only, _)]) => Some(**only),
+            ([(only, _)], _) => Some(*only),
+            (_, [(only, _)]) => Some(*only),
             _ => None,
         }
     }
