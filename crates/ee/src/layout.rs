@@ -446,6 +446,25 @@ pub fn fields() -> Vec<Field> {
     ]
 }
 
+/// The row of docs/ee.md's layout table for a field.
+pub fn markdown_row(f: &Field) -> String {
+    let bytes = if f.variable {
+        format!("{}..", f.range.start)
+    } else if f.range.len() == 1 {
+        format!("{}", f.range.start)
+    } else {
+        format!("{}-{}", f.range.start, f.range.end - 1)
+    };
+    format!(
+        "| {} | {} | {} | {} | {} |",
+        f.structure,
+        f.name,
+        bytes,
+        f.confidence.name(),
+        f.source
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,5 +509,23 @@ mod tests {
             assert_eq!(at, len, "{structure}");
         }
         assert_eq!(Confidence::Low.name(), "low");
+    }
+
+    /// docs/ee.md lists every row of the table as it is here.
+    #[test]
+    fn docs_list_every_field() {
+        let docs =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/ee.md"))
+                .expect("docs/ee.md");
+        let missing: Vec<String> = fields()
+            .iter()
+            .map(markdown_row)
+            .filter(|row| !docs.contains(row.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "not in docs/ee.md:\n{}",
+            missing.join("\n")
+        );
     }
 }

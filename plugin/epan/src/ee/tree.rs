@@ -288,8 +288,16 @@ fn optional_segment(packet: &Packet, parent: Tree, decoded: &DecodedSegment, inf
                 ", Status"
             });
         }
-        SegmentContent::ClientOutOfBand(_) => {
-            packet.add_uint_at(sub, &OOB_BITS, at(o, thdr::oob::BITS));
+        SegmentContent::ClientOutOfBand(bits) => {
+            let item = packet.add_uint_at(sub, &OOB_BITS, at(o, thdr::oob::BITS));
+            packet.add_expert(
+                item,
+                &EI_DEACTIVATION,
+                &format!(
+                    "Client out-of-band bits {bits:#06x}: {}",
+                    name_of(thdr::OUT_OF_BAND_VALUES, u32::from(*bits))
+                ),
+            );
         }
         SegmentContent::ConnectionIdExchange(_) => {
             packet.add_bytes_at(sub, &RESERVED, at(o, thdr::cie::RESERVED));
