@@ -148,6 +148,19 @@ impl<'a> Nhdr<'a> {
     pub fn list_range(&self) -> std::ops::Range<usize> {
         field::LABELS..self.list_end + 1
     }
+    /// The labels or entries, without the X'FF'.
+    pub fn labels_range(&self) -> std::ops::Range<usize> {
+        field::LABELS..self.list_end
+    }
+    /// The X'FF' that ends the list.
+    pub fn list_end_range(&self) -> std::ops::Range<usize> {
+        self.list_end..self.list_end + 1
+    }
+    /// The function routing header byte (FR mode, function type LDLC).
+    pub fn function_routing_header_range(&self) -> Option<std::ops::Range<usize>> {
+        let at = self.list_end + field::FRH_AFTER_END;
+        self.has_function_routing_header().then(|| at..at + 1)
+    }
     fn has_function_routing_header(&self) -> bool {
         !self.is_anr() && self.function_type() == FUNCTION_TYPE_LDLC
     }

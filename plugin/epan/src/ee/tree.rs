@@ -135,8 +135,7 @@ fn network_header(packet: &Packet, root: Tree, base: usize, nhdr: &Nhdr, labels:
     for flag in [&NHDR_TSI, &NHDR_SLOWDOWN1, &NHDR_SLOWDOWN2] {
         packet.add_bool_at(sub, flag, at(base, nhdr::field::BYTE1));
     }
-    let list = at(base, nhdr.list_range());
-    let entries = list.start..list.end - 1;
+    let entries = at(base, nhdr.labels_range());
     if !entries.is_empty() {
         let item = packet.add_bytes_at(sub, &NHDR_LABELS, entries.clone());
         if nhdr.is_anr() {
@@ -145,10 +144,10 @@ fn network_header(packet: &Packet, root: Tree, base: usize, nhdr: &Nhdr, labels:
             }
         }
     }
-    packet.add_uint_at(sub, &NHDR_LIST_END, entries.end..list.end);
+    packet.add_uint_at(sub, &NHDR_LIST_END, at(base, nhdr.list_end_range()));
     packet.add_bytes_at(sub, &NHDR_RESERVED, at(base, nhdr.reserved_range()));
-    if let Some((offset, _)) = nhdr.function_routing_header() {
-        packet.add_uint_at(sub, &NHDR_FRH, base + offset..base + offset + 1);
+    if let Some(frh) = nhdr.function_routing_header_range() {
+        packet.add_uint_at(sub, &NHDR_FRH, at(base, frh));
     }
 }
 
@@ -820,12 +819,16 @@ fn xid3(packet: &Packet, root: Tree, base: usize, xid: &Xid3, info: &mut String)
     }
 }
 
+/// A reassembled message is a data source of its own, starting at its
+/// first byte.
+const MESSAGE_START: usize = 0;
+
 /// The headers of a reassembled message, over its own data source.
 pub fn message(view: &Packet, root: Tree, message: &[u8], frames: &[u32], sna_shows_biu: bool) {
     let item = view.add_uint(
         root,
         &MESSAGE_LENGTH,
-        0,
+        MESSAGE_START,
         message.len(),
         message.len() as u32,
     );
@@ -836,8 +839,8 @@ pub fn message(view: &Packet, root: Tree, message: &[u8], frames: &[u32], sna_sh
         view.set_generated(item);
     }
     if let Ok(fid5) = Fid5::new_checked(message) {
-        fid5_headers(view, sub, 0, &fid5, sna_shows_biu);
+        fid5_headers(view, sub, MESSAGE_START, &fid5, sna_shows_biu);
     } else if let Ok(gds) = Gds::new_checked(message) {
-        route_setup(view, sub, 0, &gds);
+        route_setup(view, sub, MESSAGE_START, &gds);
     }
 }
