@@ -175,6 +175,12 @@ pub fn probe(packet: &Packet, llc: &LlcHeader, config: Config) -> Option<ProbeAn
     }))
 }
 
+/// Marks `item` as derived by the analysis (shown in [brackets]).
+fn generated(packet: &Packet, item: Tree) -> Tree {
+    packet.set_generated(item);
+    item
+}
+
 /// The probe pairing of an LLC frame, its expert infos and Info tags.
 pub fn show_probe(
     packet: &Packet,
@@ -184,10 +190,7 @@ pub fn show_probe(
     info: &mut String,
 ) {
     let what = llc.command().label();
-    let generated = |item: Tree| {
-        packet.set_generated(item);
-        item
-    };
+    let generated = |item: Tree| generated(packet, item);
     if let Some(frame) = probe.response_in {
         generated(packet.add_frame_number(root, &LDLC_RESPONSE_IN, frame));
     }
@@ -232,10 +235,7 @@ pub fn show(packet: &Packet, root: Tree, analysis: &FrameAnalysis, info: &mut St
     let item = packet.add_uint(root, &RTP_STREAM, 0, 0, analysis.stream);
     packet.set_generated(item);
     let sub = packet.subtree(item, &ETT_ANALYSIS);
-    let generated = |item: Tree| {
-        packet.set_generated(item);
-        item
-    };
+    let generated = |item: Tree| generated(packet, item);
     if let Some(pairing) = analysis.pairing {
         let item = generated(packet.add_uint(
             sub,
@@ -270,10 +270,7 @@ pub fn show(packet: &Packet, root: Tree, analysis: &FrameAnalysis, info: &mut St
 }
 
 fn data_kind(packet: &Packet, sub: Tree, analysis: &FrameAnalysis, info: &mut String) {
-    let generated = |item: Tree| {
-        packet.set_generated(item);
-        item
-    };
+    let generated = |item: Tree| generated(packet, item);
     match analysis.data {
         None | Some(DataKind::InOrder) => {}
         Some(DataKind::Gap { missing }) => {
@@ -333,10 +330,7 @@ fn data_kind(packet: &Packet, sub: Tree, analysis: &FrameAnalysis, info: &mut St
 }
 
 fn status(packet: &Packet, sub: Tree, analysis: &FrameAnalysis) {
-    let generated = |item: Tree| {
-        packet.set_generated(item);
-        item
-    };
+    let generated = |item: Tree| generated(packet, item);
     if let Some((request, nanos)) = analysis.status_reply_to {
         generated(packet.add_frame_number(sub, &ANALYSIS_STATUS_REPLY_TO, request));
         generated(packet.add_duration(sub, &ANALYSIS_STATUS_TIME, nanos));
@@ -376,10 +370,7 @@ fn status(packet: &Packet, sub: Tree, analysis: &FrameAnalysis) {
 }
 
 fn events(packet: &Packet, sub: Tree, analysis: &FrameAnalysis) {
-    let generated = |item: Tree| {
-        packet.set_generated(item);
-        item
-    };
+    let generated = |item: Tree| generated(packet, item);
     if analysis.setup {
         let item = generated(packet.add_bool(sub, &ANALYSIS_SETUP, 0, 0, 1));
         packet.add_expert(item, &EI_SETUP, "RTP connection setup");
