@@ -51,6 +51,7 @@ fn full_trees_print_without_dissector_bugs() {
             );
             let stdout = String::from_utf8_lossy(&out.stdout);
             assert!(!stdout.contains("internal error"), "{name}: internal error");
+            assert!(!stdout.contains("<MISSING>"), "{name}: an empty item");
             assert!(stdout.contains("Reassembled RTP message") || name.contains("c8"));
         }
     }
