@@ -91,12 +91,11 @@ fn network_layer_packet(packet: &Packet, root: Tree, nlp: &Nlp, shown: &Shown, i
     let base = nlp.offset;
     let nhdr = &nlp.nhdr;
     network_header(packet, root, base, nhdr, shown.labels);
-    if let Some((at, frh)) = nhdr.function_routing_header() {
+    if let Some((_, frh)) = nhdr.function_routing_header() {
         info.push_str(&format!(
             ", {}",
             name_of(nhdr::FUNCTION_ROUTING_HEADERS, frh)
         ));
-        let _ = at;
     }
     if let Some((offset, data)) = nlp.ldlc {
         if !data.is_empty() {
