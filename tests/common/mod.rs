@@ -87,13 +87,7 @@ impl Wireshark {
     /// Installs the given plugin libraries as pktmatch.so (epan) and
     /// ctrace.so (wiretap), the names `make install` uses.
     pub fn with_plugins((epan, wiretap): (PathBuf, PathBuf)) -> Self {
-        let root = std::env::var_os("PKTMATCH_TSHARK_ROOT")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| "/".into());
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let home = PathBuf::from(format!("/tmp/pktmatch-test-{}-{n}", std::process::id()));
-        let ws = Wireshark { root, home };
-        let _ = fs::remove_dir_all(ws.host_path(&ws.home));
+        let ws = Self::empty_home();
         let plugins = ws
             .host_path(&ws.home)
             .join(format!(".local/lib/wireshark/plugins/{ABI}"));
@@ -101,8 +95,27 @@ impl Wireshark {
         fs::create_dir_all(plugins.join("wiretap")).unwrap();
         fs::copy(epan, plugins.join("epan/pktmatch.so")).unwrap();
         fs::copy(wiretap, plugins.join("wiretap/ctrace.so")).unwrap();
-        fs::create_dir_all(ws.config_dir()).unwrap();
         ws.give_home_to_nobody();
+        ws
+    }
+
+    /// The same Wireshark without our plugins: what a user sees who has not
+    /// installed them (e.g. to check a filter matches the same frames).
+    pub fn without_plugins() -> Self {
+        let ws = Self::empty_home();
+        ws.give_home_to_nobody();
+        ws
+    }
+
+    fn empty_home() -> Self {
+        let root = std::env::var_os("PKTMATCH_TSHARK_ROOT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "/".into());
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let home = PathBuf::from(format!("/tmp/pktmatch-test-{}-{n}", std::process::id()));
+        let ws = Wireshark { root, home };
+        let _ = fs::remove_dir_all(ws.host_path(&ws.home));
+        fs::create_dir_all(ws.config_dir()).unwrap();
         ws
     }
 
