@@ -657,3 +657,80 @@ fn converted_pcapng_opens_without_the_plugin() {
             .all(|l| l.starts_with("0x0000000") && l.contains('\t')));
     }
 }
+
+/// A CTRACE trace as a `pktmatch index` point (issue 14, item 4): the
+/// post-dissector finds its frames — the trace records Wireshark shows, not
+/// the IP packets the matcher reads — and shows their peers at the other
+/// point, the source capture, packet for packet.
+#[test]
+fn a_ctrace_trace_indexed_as_a_point_is_found_by_the_post_dissector() {
+    let ws = wireshark();
+    let dir = workdir("indexed");
+    let pcap = real("real-http.pcap");
+    // Writer headers and segments: records that are not just IP packets.
+    let trace = dir.join("synthetic-http-zos.ctrace");
+    synth(
+        &pcap,
+        &trace,
+        &[
+            "--framing",
+            "rdw",
+            "--writer-header",
+            "24",
+            "--segment-size",
+            "700",
+        ],
+    );
+    let index = dir.join("session.pktmatch");
+    let _ = std::fs::remove_file(&index);
+    let summary = pktmatch::index::run(&pktmatch::index::Args {
+        output: index.clone(),
+        points: vec![
+            format!("pc={}", pcap.display()),
+            format!("zos={}", trace.display()),
+        ],
+        files: vec![],
+        window: 2.0,
+        quiet: true,
+    })
+    .expect("pktmatch index");
+    assert!(!summary.is_empty());
+    let index = ws.add_file(&index);
+    let pref = format!("pktmatch.index:{index}");
+    let names = [
+        "pktmatch.point",
+        "pktmatch.peer_frame",
+        "_ws.expert.message",
+        "ip.id",
+    ];
+    let zos = ws.fields(&ws.add_file(&trace), &["-o", &pref], &names);
+    let pc = ws.fields(&ws.add_file(&pcap), &["-o", &pref], &names);
+    // The IP packets of the source, in order: frame k of the trace is the
+    // k-th of them.
+    let ip_frames: Vec<u32> = pc
+        .iter()
+        .filter(|(_, r)| !r[3].is_empty())
+        .map(|(f, _)| *f)
+        .collect();
+    assert_eq!(zos.len(), ip_frames.len());
+    let mut matched = 0;
+    for (frame, row) in &zos {
+        assert_eq!(row[0], "zos", "frame {frame}: {row:?}");
+        assert!(
+            !row[2].contains("not in the index"),
+            "frame {frame}: {row:?}"
+        );
+        if !row[1].is_empty() {
+            let want = ip_frames[*frame as usize - 1];
+            assert_eq!(row[1], want.to_string(), "frame {frame}'s peer");
+            assert_eq!(pc[&want][1], frame.to_string(), "and back");
+            matched += 1;
+        }
+    }
+    assert!(
+        matched * 10 >= zos.len() * 9,
+        "{matched} of {} frames matched",
+        zos.len()
+    );
+    assert!(pc.values().all(|r| r[0] == "pc"));
+}
