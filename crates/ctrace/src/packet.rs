@@ -273,7 +273,7 @@ mod tests {
             kind: NoteKind::Skipped {
                 len: 30,
                 why: Some(Error::LengthMismatch {
-                    offset: 18,
+                    offset: 0,
                     what: "CTE",
                     field: "CTELENE",
                     found: 16,
@@ -283,7 +283,7 @@ mod tests {
             },
         };
         assert!(d.is_damage() && !d.is_unknown_bytes());
-        assert!(d.to_string().contains("CTE at byte 28: CTELENE"), "{d}");
+        assert!(d.to_string().contains("CTE at byte 10: CTELENE"), "{d}");
         for kind in [
             NoteKind::Skipped { len: 3, why: None },
             NoteKind::SegmentOrder {
