@@ -25,13 +25,16 @@ use crate::source::Source;
 use crate::{Direction, Interface, Link};
 use ctrace::cte::{FMT_OSAENTA, FMT_PACKET};
 use ctrace::{Framing, Kind, Reader};
+
+/// PTH_Name's width.
+const NAME: usize = ctrace::layout::pthdr::NAME.width;
 use std::io;
 
 pub(crate) struct CtraceReader {
     reader: Reader,
     leap_seconds: i64,
     /// (PTH_Name, link) of each interface seen, by interface number.
-    names: Vec<([u8; 16], Link)>,
+    names: Vec<([u8; NAME], Link)>,
     frame: u32,
 }
 
@@ -69,12 +72,12 @@ impl CtraceReader {
         }
     }
 
-    fn interface(&mut self, name: [u8; 16], link: Link, interfaces: &mut Vec<Interface>) -> u32 {
+    fn interface(&mut self, name: [u8; NAME], link: Link, interfaces: &mut Vec<Interface>) -> u32 {
         if let Some(i) = self.names.iter().position(|&(n, l)| n == name && l == link) {
             return i as u32;
         }
         self.names.push((name, link));
-        let text = if name == [0; 16] {
+        let text = if name == [0; NAME] {
             None
         } else {
             Some(ctrace::ebcdic::decode_name(&name))
@@ -103,7 +106,7 @@ impl CtraceReader {
             return Ok(None);
         };
         let link = link_of(p.kind);
-        let mut name = [0u8; 16];
+        let mut name = [0u8; NAME];
         if let Some(n) = p.name {
             name.copy_from_slice(n);
         }

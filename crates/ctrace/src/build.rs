@@ -42,9 +42,12 @@ pub fn bdw(len: usize) -> [u8; bdw::SIZE] {
     d
 }
 
+/// PTH_Name's width.
+const NAME: usize = pthdr::NAME.width;
+
 /// A blank-padded 16-byte EBCDIC name (PTH_Name); longer names are cut.
-pub fn name16(name: &str) -> [u8; 16] {
-    let mut a = [0x40u8; 16];
+pub fn name16(name: &str) -> [u8; NAME] {
+    let mut a = [0x40u8; NAME];
     for (slot, b) in a.iter_mut().zip(crate::ebcdic::encode(name)) {
         *slot = b;
     }
@@ -60,14 +63,14 @@ pub struct Header {
     /// PTH_Tlen (24 bits).
     pub tlen: u32,
     /// PTH_Name, 16 bytes, EBCDIC (data trace: job name and socket bytes).
-    pub name: [u8; 16],
+    pub name: [u8; NAME],
     pub tod: u64,
-    pub src: [u8; 16],
-    pub dst: [u8; 16],
+    pub src: [u8; pthdr::SRC.width],
+    pub dst: [u8; pthdr::DST.width],
     pub sport: u16,
     pub dport: u16,
     /// The 14 bytes nobody names (68..82).
-    pub unknown: [u8; 14],
+    pub unknown: [u8; pthdr::UNKNOWN.width],
     pub plen: u16,
     pub interface_index: u32,
     pub drop_reason: u16,

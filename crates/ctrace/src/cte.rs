@@ -183,7 +183,7 @@ impl<'a> Cte<'a> {
         }
         let len = lenp(buf);
         let off = field::OFF.uint(buf) as usize;
-        let kind = field::FMTID.bytes(buf)[0];
+        let kind = field::TRACE_TYPE.uint(buf) as u8;
         len >= MIN_LEN
             && off >= HEADER_LEN
             && off <= len - TRAILER_LEN
@@ -218,12 +218,12 @@ impl<'a> Cte<'a> {
 
     /// Low byte of CTEFMTID: the record type (4 packet, 5 data, 7 OSAENTA…).
     pub fn fmtid(&self) -> u8 {
-        self.format_id() as u8
+        field::KIND.uint(self.buf) as u8
     }
 
     /// Byte 0 of CTEFMTID: the trace type (X'00' packet/data, X'FF' lost).
     pub fn trace_type(&self) -> u8 {
-        (self.format_id() >> 24) as u8
+        field::TRACE_TYPE.uint(self.buf) as u8
     }
 
     /// Name of the record type, if known.

@@ -272,6 +272,24 @@ pub mod cte {
         IBM_CTE,
         High
     );
+    pub const TRACE_TYPE: Field = field!(
+        Cte,
+        "CTEFMTID byte 0",
+        4,
+        1,
+        "X'00' packet/data trace, X'FF' lost records",
+        IBM_CTE,
+        High
+    );
+    pub const KIND: Field = field!(
+        Cte,
+        "CTEFMTID low byte",
+        7,
+        1,
+        "the record kind: 4 packet, 5 data, 6 EE, 7 OSAENTA, 8 SMC trace",
+        "IBM-SYSTCPDA (ctefmtid values)",
+        High
+    );
     pub const LENE: Field = Field {
         structure: Structure::Cte,
         name: "CTELENE",
@@ -564,6 +582,8 @@ pub const FIELDS: &[&Field] = &[
     &cte::OFF,
     &cte::FMTID,
     &cte::TIME,
+    &cte::TRACE_TYPE,
+    &cte::KIND,
     &cte::LENE,
     &pthdr::LEN,
     &pthdr::SEQ_NUM,
@@ -617,6 +637,8 @@ pub fn is_overlay(f: &Field) -> bool {
         &pthdr::S3_VLAN,
         &pthdr::S3_PAYLOAD_LEN,
         &bdw::EXT_LEN,
+        &cte::TRACE_TYPE,
+        &cte::KIND,
     ]
     .contains(&f)
 }
@@ -692,6 +714,7 @@ mod tests {
     fn overlays_lie_inside_what_they_overlay() {
         for f in FIELDS.iter().filter(|f| is_overlay(f)) {
             let host = match f.structure {
+                Structure::Cte => &cte::FMTID,
                 Structure::Pthdr if f.offset < pthdr::NAME.end() => &pthdr::NAME,
                 Structure::Pthdr if f.name == "(S3) payload length" => {
                     // straddles the unknown bytes and PTH_Plen

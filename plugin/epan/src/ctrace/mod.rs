@@ -101,7 +101,8 @@ fn dissect_with(packet: &mut Packet, reader: &mut Reader) -> Outcome {
     show_cte(packet, root, first_at, &first);
     match record.kind {
         Kind::Lost => {
-            let item = packet.add_bool(root, &LOST, first_at + cte_at::FMTID.offset, 1, 1);
+            let kind = at(first_at, &cte_at::TRACE_TYPE);
+            let item = packet.add_bool(root, &LOST, kind.start, kind.len(), 1);
             packet.add_expert(
                 item,
                 &EI_LOST,
@@ -260,13 +261,12 @@ fn at(base: usize, field: &ctrace::layout::Field) -> Range<usize> {
 
 fn show_cte(packet: &Packet, root: Tree, base: usize, cte: &Cte) {
     // The record kind (low byte of CTEFMTID) labels the whole CTE header.
-    let id = at(base, &cte_at::FMTID);
-    let item = packet.add_uint_at(root, &FMTID, id.end - 1..id.end);
+    let item = packet.add_uint_at(root, &FMTID, at(base, &cte_at::KIND));
     packet.set_len(item, usize::from(cte.cteoff()));
     let sub = packet.subtree(item, &ETT_CTE);
     packet.add_uint_at(sub, &CTE_LEN, at(base, &cte_at::LENP));
     packet.add_uint_at(sub, &CTE_OFFSET, at(base, &cte_at::OFF));
-    packet.add_uint_at(sub, &FORMAT_ID, id);
+    packet.add_uint_at(sub, &FORMAT_ID, at(base, &cte_at::FMTID));
     let time = at(base, &cte_at::TIME);
     let ns = ctrace::tod::to_unix_ns(cte.tod(), leap_seconds());
     packet.add_time(sub, &CTE_TIME, time.start, time.len(), ns);
