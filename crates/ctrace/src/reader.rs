@@ -34,6 +34,12 @@ use crate::Error;
 use std::collections::VecDeque;
 use std::io;
 
+/// The most bytes that are no entry one record carries: a longer run (a
+/// file that is mostly damage) becomes records of its own, each at most
+/// this long, so that memory stays bounded and every record fits a
+/// Wireshark frame (256 KiB).
+pub const MAX_SKIPPED: u64 = 64 * 1024;
+
 /// What the scanner found.
 #[derive(Clone, Debug)]
 enum Item {
@@ -406,6 +412,13 @@ impl Reader {
                 self.pos = end;
                 return Ok((end > start).then(|| skipped(end)));
             }
+            if pos - start >= MAX_SKIPPED {
+                self.state = State::Scan {
+                    start: pos,
+                    why: None,
+                };
+                return Ok(Some(skipped(pos)));
+            }
             if pos > start && self.content.record_starts_at(pos) {
                 self.state = State::Scan {
                     start: pos,
@@ -459,13 +472,20 @@ impl Reader {
         let mut skips = std::mem::take(&mut self.scratch);
         skips.clear();
         let mut first = None;
+        let mut skipped = 0;
         while let Some(item) = self.next_item(input)? {
             match item {
                 Item::Entry { start, len } => {
                     first = Some((start, len));
                     break;
                 }
-                skip => skips.push(skip),
+                Item::Skipped { len, .. } => {
+                    skipped += len;
+                    skips.push(item);
+                    if skipped >= MAX_SKIPPED {
+                        break;
+                    }
+                }
             }
         }
         let record_start = skips.first().map(Item::start).or(first.map(|(s, _)| s));
@@ -542,7 +562,11 @@ impl Reader {
                     break;
                 };
                 let Item::Entry { start: s, len: l } = item else {
+                    let far = item.start() - end >= MAX_SKIPPED;
                     between.push(item);
+                    if far {
+                        break;
+                    }
                     continue;
                 };
                 let next = seg_of(self.content.range(s, s + l as u64));
