@@ -767,5 +767,11 @@ impl Reader {
     }
 }
 
+impl crate::packet::Packets for Reader {
+    fn next_packet(&mut self, input: &mut dyn Input) -> io::Result<Option<Packet<'_>>> {
+        Reader::next_packet(self, input)
+    }
+}
+
 #[cfg(test)]
 mod tests;
