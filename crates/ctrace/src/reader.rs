@@ -96,6 +96,25 @@ struct Current {
     offset: u64,
 }
 
+impl Current {
+    /// A packet with only what every kind has; the header's values are
+    /// filled in by the caller when there is one.
+    fn bare(kind: Kind, record: (u64, u64), data: DataAt, tod: Option<u64>, offset: u64) -> Self {
+        Current {
+            kind,
+            record,
+            data,
+            tod,
+            direction: Direction::Unknown,
+            name: None,
+            interface_index: None,
+            plen: None,
+            tlen: None,
+            offset,
+        }
+    }
+}
+
 /// Reads a trace, packet by packet.
 #[derive(Debug)]
 pub struct Reader {
@@ -500,18 +519,13 @@ impl Reader {
                     Item::Skipped { start, len, .. } => start + len,
                     Item::Entry { start, len } => start + len as u64,
                 });
-                Current {
-                    kind: Kind::NoEntry,
-                    record: (record_start, end),
-                    data: DataAt::Content(end, end),
-                    tod: self.last_tod,
-                    direction: Direction::Unknown,
-                    name: None,
-                    interface_index: None,
-                    plen: None,
-                    tlen: None,
-                    offset: self.content.offset_of(record_start),
-                }
+                Current::bare(
+                    Kind::NoEntry,
+                    (record_start, end),
+                    DataAt::Content(end, end),
+                    self.last_tod,
+                    self.content.offset_of(record_start),
+                )
             }
         };
         for item in &skips {
@@ -594,27 +608,21 @@ impl Reader {
         }
         let cte = Cte::new_checked(self.content.range(start, start + len as u64))
             .expect("the scanner checked the entry");
-        let mut current = Current {
-            kind: if cte.is_lost_record() {
-                Kind::Lost
-            } else if cte.has_pthdr() {
-                Kind::Traced(cte.fmtid())
-            } else {
-                Kind::Other(cte.fmtid())
-            },
-            record: (record_start, end),
-            data: DataAt::Content(
-                start + cte.data_range().start as u64,
-                start + cte.data_range().end as u64,
-            ),
-            tod: Some(cte.tod()),
-            direction: Direction::Unknown,
-            name: None,
-            interface_index: None,
-            plen: None,
-            tlen: None,
-            offset: self.content.offset_of(record_start),
+        let kind = if cte.is_lost_record() {
+            Kind::Lost
+        } else if cte.has_pthdr() {
+            Kind::Traced(cte.fmtid())
+        } else {
+            Kind::Other(cte.fmtid())
         };
+        let data = cte.data_range();
+        let mut current = Current::bare(
+            kind,
+            (record_start, end),
+            DataAt::Content(start + data.start as u64, start + data.end as u64),
+            Some(cte.tod()),
+            self.content.offset_of(record_start),
+        );
         let header_at = start + u64::from(cte.cteoff());
         if let Ok(p) = Pthdr::from_cte(&cte) {
             let payload = header_at + u64::from(p.header_len());
