@@ -32,7 +32,10 @@ pub mod via;
 mod tests;
 
 use clock::{ClockFit, Sample};
-use index::{Endpoints, IndexBuilder, PairSpec, SeqOffsets, TranslationKind, TranslationSpec};
+use index::{
+    Endpoints, IndexBuilder, LossKind, Missing, PairSpec, SeqOffsets, TranslationKind,
+    TranslationSpec,
+};
 use packets::PacketMatch;
 use pairing::ConnPair;
 use std::net::SocketAddr;
@@ -87,8 +90,8 @@ pub struct PairSummary {
     /// Matches per method id.
     pub by_method: Vec<(u8, u64)>,
     pub clock: Option<ClockFit>,
-    pub lost_a_to_b: u32,
-    pub lost_b_to_a: u32,
+    /// Packets seen at one point and not at the other, by why.
+    pub missing: Missing,
     pub translations: u32,
 }
 
@@ -333,9 +336,9 @@ pub fn run(
             .add_frames(i as u16, f.ts, f.checks)
             .map_err(|e| format!("{}: {e}", inputs[i].label))?;
     }
-    for (p, f, at, flags) in lost {
+    for (p, f, at, kind) in lost {
         builder
-            .add_lost(p, f, at, flags)
+            .add_lost(p, f, at, kind)
             .map_err(|e| e.to_string())?;
     }
     let mut composed_specs = Vec::with_capacity(composed.len());
@@ -359,8 +362,8 @@ pub fn run(
             clock: clock.map(|c| c.model),
             offset_error_ns: clock.map_or(0, |c| c.bound_ns),
             matched: matched.min(u32::MAX as usize) as u32,
-            lost_a_to_b: 0,
-            lost_b_to_a: 0,
+            neighbours: false,
+            missing: Missing::default(),
         };
         builder.set_pair(a, b, spec).map_err(|e| e.to_string())?;
         if let Some(c) = &clock {
@@ -423,8 +426,8 @@ struct Outcome {
     matches: PairMatches,
     summary: PairSummary,
     spec: PairSpec,
-    /// (point, frame, lost at point, flags)
-    lost: Vec<(u16, u32, u16, u8)>,
+    /// (point, frame, not seen at point, why)
+    lost: Vec<(u16, u32, u16, LossKind)>,
     translations: Vec<TranslationSpec>,
 }
 
@@ -504,7 +507,7 @@ fn match_adjacent(
     // Losses: a matched connection's packet seen at the point it passes
     // first and missing at the other.
     let mut lost = Vec::new();
-    let (lost_ab, lost_ba) = losses(
+    let missing = losses(
         ta,
         tb,
         pa,
@@ -544,8 +547,8 @@ fn match_adjacent(
         clock: clock.map(|c| c.model),
         offset_error_ns: clock.map_or(0, |c| c.bound_ns),
         matched: matches.len().min(u32::MAX as usize) as u32,
-        lost_a_to_b: lost_ab,
-        lost_b_to_a: lost_ba,
+        neighbours: true,
+        missing,
     };
     let summary = PairSummary {
         a: pa,
@@ -556,8 +559,7 @@ fn match_adjacent(
         conns_proxy: proxied.links.len() as u32,
         by_method: by_method.into_iter().collect(),
         clock,
-        lost_a_to_b: lost_ab,
-        lost_b_to_a: lost_ba,
+        missing,
         translations: translations.len() as u32,
     };
     Ok(Outcome {
@@ -643,14 +645,14 @@ fn losses(
     all: &[PacketMatch],
     results: &[packets::PairResult],
     clock: Option<&ClockFit>,
-    out: &mut Vec<(u16, u32, u16, u8)>,
-) -> (u32, u32) {
-    let Some(clock) = clock else { return (0, 0) };
+    out: &mut Vec<(u16, u32, u16, LossKind)>,
+) -> Missing {
+    let mut counts = Missing::default();
+    let Some(clock) = clock else { return counts };
     // Each packet with the clock segment of its own frame (the clocks may
     // have stepped).
     let to_b = |i: u32, t: i64| clock.peer_time(i, t);
     let to_a = |j: u32, t: i64| clock.back_time(j, t);
-    let (mut ab, mut ba) = (0u32, 0u32);
     for (p, r) in pairs.iter().zip(results) {
         // Which direction goes from A to B: the one whose transit, after
         // the clock model, is larger.
@@ -691,11 +693,15 @@ fn losses(
             point: pb,
         };
         let mb = r.handshake_by_middlebox;
-        ab += missing(&a, &b, forward, &seen_a, &to_b, mb, out);
+        for k in missing(&a, &b, forward, &seen_a, &to_b, mb, out) {
+            counts.count(k, 0);
+        }
         let backward_at_b = forward ^ usize::from(p.flip) ^ 1;
-        ba += missing(&b, &a, backward_at_b, &seen_b, &to_a, mb, out);
+        for k in missing(&b, &a, backward_at_b, &seen_b, &to_a, mb, out) {
+            counts.count(k, 1);
+        }
     }
-    (ab, ba)
+    counts
 }
 
 /// One point's view of a paired connection.
@@ -706,7 +712,7 @@ struct Side<'a> {
 }
 
 /// Records the packets of `from`'s connection going `dir` (the way to
-/// `to`) that `to` did not see; returns how many count as lost.
+/// `to`) that `to` did not see; returns the kind of each.
 /// `to_clock(record, t)`: `to`'s clock reading when `from`'s record reads t.
 fn missing(
     from: &Side,
@@ -715,8 +721,8 @@ fn missing(
     seen: &rustc_hash::FxHashSet<u32>,
     to_clock: &dyn Fn(u32, i64) -> i64,
     handshake_by_middlebox: bool,
-    out: &mut Vec<(u16, u32, u16, u8)>,
-) -> u32 {
+    out: &mut Vec<(u16, u32, u16, LossKind)>,
+) -> Vec<LossKind> {
     // Only within the other point's view of the connection (± 1 s): a
     // capture that started late or stopped early misses, not loses.
     const MARGIN: i64 = 1_000_000_000;
@@ -737,7 +743,7 @@ fn missing(
         .copied()
         .find(|&k| from.t.recs[k as usize].len > 0)
         .unwrap_or(u32::MAX);
-    let mut lost = 0;
+    let mut kinds = Vec::new();
     for &i in from.t.packets(from.conn) {
         let rec = &from.t.recs[i as usize];
         if rec.dir() != dir || seen.contains(&i) {
@@ -751,22 +757,23 @@ fn missing(
             continue;
         }
         let made = handshake_by_middlebox && rec.len == 0 && i < first_data;
-        let flags = lost_flags(outside, made);
-        out.push((from.point, i + 1, to.point, flags));
-        lost += u32::from(flags == 0);
+        let kind = loss_kind(outside, made);
+        out.push((from.point, i + 1, to.point, kind));
+        kinds.push(kind);
     }
-    lost
+    kinds
 }
 
-fn lost_flags(outside: bool, made_by_middlebox: bool) -> u8 {
-    let mut f = 0;
+/// Why a packet was not seen: the other capture was not running, a
+/// middlebox made or consumed it, else lost on the network.
+fn loss_kind(outside: bool, made_by_middlebox: bool) -> LossKind {
     if outside {
-        f |= index::lost::flags::OUTSIDE_CAPTURE;
+        LossKind::OutsideCapture
+    } else if made_by_middlebox {
+        LossKind::Uncertain
+    } else {
+        LossKind::NetworkLoss
     }
-    if made_by_middlebox {
-        f |= index::lost::flags::UNCERTAIN;
-    }
-    f
 }
 
 /// The endpoints record of a 5-tuple seen as `a` at one point and `b` at

@@ -2,11 +2,13 @@
 //! copy OUTDIR/<label>.pcapng of its capture — every frame, same order,
 //! link types, time stamps (nanoseconds), captured bytes and original
 //! lengths — with a packet comment per match naming the peer point, frame
-//! and delta, and a comment where the packet was lost before another point:
+//! and delta, and a comment where the packet was not seen at another point,
+//! saying why:
 //!
 //! ```text
 //! pktmatch: wan #5 +2.718312 s (corrected +30.3 µs), method nat, 100%
-//! pktmatch: not seen at dc (lost)
+//! pktmatch: not seen at dc (lost on the network)
+//! pktmatch: not seen at wan (capture drop: seen before and after it)
 //! ```
 //! so any Wireshark or tshark shows the matches (`frame.comment`) without
 //! the plugin.  The copy keeps the frames' checks, so the index still
@@ -21,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use capture::{Direction, Link};
-use index::{lost, Index};
+use index::{Index, LossKind};
 use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
@@ -64,7 +66,7 @@ impl std::fmt::Display for PointSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{}: {} frames -> {} ({} frames with matches, {} match comments, {} lost notes)",
+            "{}: {} frames -> {} ({} frames with matches, {} match comments, {} not-seen notes)",
             self.label,
             self.frames,
             self.output.display(),
@@ -103,14 +105,18 @@ pub fn match_comment(
 /// The comment of one LOST entry.
 pub fn lost_comment(ix: &Index<'_>, l: &index::Lost) -> String {
     let label = ix.point(l.point).map_or("?", |p| p.label());
-    let why = if l.flags & lost::flags::OUTSIDE_CAPTURE != 0 {
-        "missing: that capture was not running then"
-    } else if l.flags & lost::flags::UNCERTAIN != 0 {
-        "lost, or it does not pass there"
-    } else {
-        "lost"
-    };
-    format!("pktmatch: not seen at {label} ({why})")
+    format!("pktmatch: not seen at {label} ({})", why_not_seen(l.kind))
+}
+
+/// Why a packet was not seen at a point, in words.
+pub fn why_not_seen(kind: LossKind) -> &'static str {
+    match kind {
+        LossKind::NetworkLoss => "lost on the network",
+        LossKind::CaptureDrop => "capture drop: seen before and after it",
+        LossKind::OutsideCapture => "that capture was not running then",
+        LossKind::Uncertain => "lost, or it does not pass there",
+        LossKind::Other(_) => "not seen",
+    }
 }
 
 /// OUTDIR/<label>.pcapng for every point; refuses inputs and the index,

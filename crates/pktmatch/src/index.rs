@@ -216,10 +216,14 @@ fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &std::path::Path, se
                 let _ = writeln!(t, "    clock: no matches to estimate it");
             }
         }
-        let _ = writeln!(
+        let m = &p.missing;
+        let _ =
+            writeln!(
             t,
-            "    lost {a} → {b}: {}, {b} → {a}: {}; {} translations",
-            p.lost_a_to_b, p.lost_b_to_a, p.translations
+            "    lost on the network {a} → {b}: {}, {b} → {a}: {}; not captured (capture drop) \
+             at {b}: {}, at {a}: {}; outside the other capture {}, {}; {} translations",
+            m.lost[0], m.lost[1], m.dropped[0], m.dropped[1], m.outside[0], m.outside[1],
+            p.translations
         );
     }
     t

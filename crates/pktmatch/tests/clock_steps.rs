@@ -77,7 +77,7 @@ fn info_and_export_show_the_step() {
 
     let json: serde_json::Value =
         serde_json::from_str(&pktmatch_ok(&["info", s, "--json", "--no-files"])).unwrap();
-    assert_eq!(json["format_version"], "1.2");
+    assert_eq!(json["format_version"], "2.0");
     let q = &json["pairs"][0];
     // The existing fields: the first segment.
     assert_eq!(q["offset_ns"].as_i64(), Some(OFFSET));
