@@ -49,6 +49,9 @@ use table::PointTable;
 pub struct Input {
     pub label: String,
     pub path: PathBuf,
+    /// Where the caller got it among its inputs (from 0), when the points
+    /// are not in that order.
+    pub given: Option<u16>,
 }
 
 /// What the engine tells its caller while it works.
@@ -99,6 +102,8 @@ pub struct PairSummary {
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
     pub packets: Vec<u64>,
+    /// Per point: capture drops, clock resolution, encapsulations.
+    pub details: Vec<index::PointDetails>,
     pub pairs: Vec<PairSummary>,
     /// Captures that ended in damaged data (read up to there).
     pub warnings: Vec<String>,
@@ -233,12 +238,23 @@ pub fn run(
     );
     let mut tables = Vec::with_capacity(inputs.len());
     let mut summary = Summary::default();
-    for r in results {
+    for (i, r) in results.into_iter().enumerate() {
         let t = r?;
         if let Some(w) = &t.truncated {
             summary.warnings.push(w.clone());
         }
         summary.packets.push(t.recs.len() as u64);
+        let details = index::PointDetails {
+            capture_drops: 0,
+            clock_resolution_ns: table::clock_resolution(&t.ts),
+            // capture::keys::encap has the index's bits (the low 8).
+            encapsulations: u32::from(t.encap),
+            given_position: inputs[i].given.unwrap_or(u16::MAX),
+        };
+        builder
+            .set_point_details(i as u16, details)
+            .map_err(|e| e.to_string())?;
+        summary.details.push(details);
         tables.push(t);
     }
 

@@ -184,6 +184,8 @@ pub struct PointTable {
     /// their connection and direction field for field within
     /// [`SPAN_DUPLICATE_NS`].
     pub mirrored: bool,
+    /// The tunnels its packets arrived in ([`capture::keys::encap`] bits).
+    pub encap: u8,
 }
 
 /// Copies of a frame a span (mirror) port adds closer together than this
@@ -260,6 +262,7 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
         let idx = t.recs.len() as u32;
         let (conn, rec) = match capture::extract(p.link, p.data) {
             Some((flow, key)) => {
+                t.encap |= key.encap;
                 let (conn, rec) = keyed(&mut t, &mut current, p.ts_ns, &flow, &key);
                 if rec.is_tcp() && rec.len > 0 {
                     if let Some((kind, value)) = payload::sniff(p.link, p.data) {
@@ -316,6 +319,30 @@ impl PointTable {
             .filter(|&k| self.repeats_earlier(packets, k))
             .count()
     }
+}
+
+/// The resolution the time stamps show: the largest power of ten
+/// nanoseconds, up to 1 s, that at least 999 in 1000 of a sample of them are
+/// multiples of (1 for nanosecond clocks; 1 000 for microsecond pcap; a
+/// tool that stamps in milliseconds gives 1 000 000).  0 without frames.
+pub fn clock_resolution(ts: &[i64]) -> u32 {
+    if ts.is_empty() {
+        return 0;
+    }
+    let step = (ts.len() / 10_000).max(1);
+    let sample: Vec<i64> = ts.iter().step_by(step).copied().collect();
+    let mut r: u32 = 1_000_000_000;
+    while r > 1 {
+        let off = sample
+            .iter()
+            .filter(|&&t| t.rem_euclid(i64::from(r)) != 0)
+            .count();
+        if off * 1000 <= sample.len() {
+            return r;
+        }
+        r /= 10;
+    }
+    1
 }
 
 /// A mirror (span) port's doubling, not coincidences: at least three of

@@ -981,3 +981,42 @@ fn tls_turns_follow_x_forwarded_for() {
     let pairs: Vec<(u32, u32)> = got.iter().map(|g| (g.0, g.1)).collect();
     assert_eq!(pairs, vec![(0, 0), (1, 1)]);
 }
+
+/// The keys' encapsulation bits are the index's ENCAPSULATIONS bits (the
+/// matcher stores one as the other).
+#[test]
+fn encapsulation_bits_are_the_index_bits() {
+    use capture::keys::encap as k;
+    use index::points::encap as i;
+    let pairs = [
+        (k::GRE, i::GRE),
+        (k::ERSPAN_I_II, i::ERSPAN_I_II),
+        (k::ERSPAN_III, i::ERSPAN_III),
+        (k::VXLAN, i::VXLAN),
+        (k::GENEVE, i::GENEVE),
+        (k::MPLS, i::MPLS),
+        (k::IP_IN_IP, i::IP_IN_IP),
+        (k::GTP_U, i::GTP_U),
+    ];
+    for (a, b) in pairs {
+        assert_eq!(u32::from(a), b);
+    }
+}
+
+#[test]
+fn clock_resolution_of_time_stamps() {
+    use crate::table::clock_resolution;
+    let ns: Vec<i64> = (0..5000)
+        .map(|i| 1_700_000_000_123_456_789 + i * 7_919)
+        .collect();
+    assert_eq!(clock_resolution(&ns), 1);
+    let us: Vec<i64> = ns.iter().map(|t| t / 1000 * 1000).collect();
+    assert_eq!(clock_resolution(&us), 1000);
+    let ms: Vec<i64> = ns.iter().map(|t| t / 1_000_000 * 1_000_000).collect();
+    assert_eq!(clock_resolution(&ms), 1_000_000);
+    assert_eq!(clock_resolution(&[]), 0);
+    // One odd stamp in a thousand does not hide the resolution.
+    let mut almost = ms.clone();
+    almost[7] += 1;
+    assert_eq!(clock_resolution(&almost), 1_000_000);
+}

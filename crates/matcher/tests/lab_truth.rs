@@ -49,6 +49,7 @@ fn score(dir: &Path) -> Scores {
         .map(|l| Input {
             label: l.to_string(),
             path: point_file(dir, l),
+            given: None,
         })
         .collect();
     let (builder, _summary) =

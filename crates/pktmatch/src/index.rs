@@ -47,6 +47,7 @@ fn inputs(args: &Args) -> Result<Vec<Input>, String> {
         out.push(Input {
             label: label.to_string(),
             path: PathBuf::from(file),
+            given: None,
         });
     }
     for f in &args.files {
@@ -59,6 +60,7 @@ fn inputs(args: &Args) -> Result<Vec<Input>, String> {
         out.push(Input {
             label: if label.is_empty() { stem } else { label },
             path: f.clone(),
+            given: None,
         });
     }
     let mut seen = HashSet::new();

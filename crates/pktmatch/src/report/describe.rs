@@ -320,7 +320,9 @@ impl Describer {
             message: None,
             suffix: String::new(),
         };
-        let Some(ip) = capture::link::ip_payload(link, data) else {
+        // The packet inside any tunnel (ERSPAN, VXLAN…): what the keys
+        // matched and what the other points see.
+        let Some((ip, _)) = capture::inner_ip(link, data) else {
             f.what = match link {
                 Link::Ctrace(_) => "CTRACE record".into(),
                 _ => "not IP".into(),
