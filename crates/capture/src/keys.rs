@@ -179,6 +179,45 @@ mod tunnel_port {
 /// How many payload bytes the digest covers at most.
 pub const DIGEST_BYTES: usize = 64;
 
+/// Ports that servers listen on: the well-known ones (below 1024, RFC 6335
+/// §6) and registered ports commonly served (databases, proxies, VPNs,
+/// SIP, STUN, RADIUS, Enterprise Extender).  The endpoint on one is the
+/// server when nothing else (a SYN, an echo request) says who the client is.
+pub fn is_service_port(p: u16) -> bool {
+    p < 1024
+        || matches!(
+            p,
+            1194 | 1433
+                | 1812
+                | 1813
+                | 2049
+                | 3128
+                | 3306
+                | 3478
+                | 4500
+                | 5060
+                | 5061
+                | 5353
+                | 5432
+                | 8000
+                | 8080
+                | 8443
+                | 8888
+                | 12000..=12004 | 51820
+        )
+}
+
+/// Who the client is by port roles: `Some(true)` when the endpoint with
+/// port `a` is the client (`b` is on a service port and `a` is not),
+/// `Some(false)` the other way round, None when the ports do not say.
+pub fn client_by_ports(a: u16, b: u16) -> Option<bool> {
+    match (is_service_port(a), is_service_port(b)) {
+        (false, true) => Some(true),
+        (true, false) => Some(false),
+        _ => None,
+    }
+}
+
 /// Most tunnel layers opened.
 const MAX_TUNNEL_DEPTH: u8 = 3;
 

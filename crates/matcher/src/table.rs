@@ -81,6 +81,10 @@ pub struct Conn {
     pub syn: Option<(u32, u8)>,
     /// Some packet of this connection was a FIN or RST.
     pub closed: bool,
+    /// Direction of its first packet at this point.
+    pub first_dir: u8,
+    /// Direction of its first ICMP echo request, if any.
+    pub echo_dir: Option<u8>,
     pub first_ts: i64,
     pub last_ts: i64,
 }
@@ -89,9 +93,23 @@ impl Conn {
     pub fn is_tcp(&self) -> bool {
         self.key.proto == 6
     }
-    /// Direction of the connection's client (the SYN's sender), if seen.
+    /// Direction of the connection's client: the SYN's sender; for other
+    /// flows the echo request's sender, else the endpoint not on a service
+    /// port (capture::keys::client_by_ports), else whoever sent first (at
+    /// this point); for TCP without a SYN the port roles only.
     pub fn client_dir(&self) -> Option<usize> {
-        self.syn.map(|(_, d)| usize::from(d))
+        if let Some((_, d)) = self.syn {
+            return Some(usize::from(d));
+        }
+        if let Some(d) = self.echo_dir {
+            return Some(usize::from(d));
+        }
+        // Direction 0 goes from key.src to key.dst.
+        match capture::keys::client_by_ports(self.key.sport, self.key.dport) {
+            Some(src_is_client) => Some(usize::from(!src_is_client)),
+            None if !self.is_tcp() => Some(usize::from(self.first_dir)),
+            None => None,
+        }
     }
 
     /// The 5-tuple with direction `dir`'s sender as the source.
@@ -438,6 +456,11 @@ fn keyed(
     }
     let pure_syn = is_tcp && key.tcp_flags & (tcp::SYN | tcp::ACK) == tcp::SYN;
     let conn = match current.get(&canon).copied() {
+        None => {
+            let c = new_conn(t, current, canon, ts);
+            t.conns[c as usize].first_dir = reverse as u8;
+            c
+        }
         Some(c) => {
             let cn = &t.conns[c as usize];
             // A new SYN with another ISN on a 5-tuple that already carried
@@ -448,15 +471,19 @@ fn keyed(
                     None => cn.closed,
                 };
             if reused {
-                new_conn(t, current, canon, ts)
+                let c = new_conn(t, current, canon, ts);
+                t.conns[c as usize].first_dir = reverse as u8;
+                c
             } else {
                 c
             }
         }
-        None => new_conn(t, current, canon, ts),
     };
     let cn = &mut t.conns[conn as usize];
     cn.last_ts = ts;
+    if cn.echo_dir.is_none() && matches!(key.app(), capture::App::IcmpEcho { reply: false, .. }) {
+        cn.echo_dir = Some(reverse as u8);
+    }
     if pure_syn && cn.syn.is_none() {
         cn.syn = Some((key.seq, reverse as u8));
     }
@@ -492,6 +519,8 @@ fn new_conn(
         key,
         syn: None,
         closed: false,
+        first_dir: 0,
+        echo_dir: None,
         first_ts: ts,
         last_ts: ts,
     });

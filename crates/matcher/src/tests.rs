@@ -38,6 +38,8 @@ fn conn(
         key: canon,
         syn: isn.map(|s| (s, d as u8)),
         closed: false,
+        first_dir: d as u8,
+        echo_dir: None,
         first_ts: T0,
         last_ts: T0,
     };
@@ -1019,4 +1021,44 @@ fn clock_resolution_of_time_stamps() {
     let mut almost = ms.clone();
     almost[7] += 1;
     assert_eq!(clock_resolution(&almost), 1_000_000);
+}
+
+/// UDP and ICMP: the client by the echo request, by port roles, else by
+/// who sent first — not the canonical (lower) endpoint, which made a home
+/// NAT's every UDP/ICMP translation a DNAT with the server as source.
+#[test]
+fn client_of_udp_and_icmp_flows() {
+    use std::net::Ipv4Addr;
+    let client = (Ipv4Addr::new(192, 0, 2, 10), 50000);
+    let server = (Ipv4Addr::new(203, 0, 113, 53), 53);
+    // The client (192.0.2.10) sorts first: direction 0 from it.
+    let (mut c, d) = conn(client, server, 17, None);
+    assert_eq!(c.client_dir(), Some(d));
+    // The server's address sorts first: the client is still the one not
+    // on port 53, whoever the first packet came from.
+    let (mut c2, d2) = conn(
+        (Ipv4Addr::new(203, 0, 113, 99), 41000),
+        (Ipv4Addr::new(192, 0, 2, 1), 53),
+        17,
+        None,
+    );
+    c2.first_dir = 1 - d2 as u8;
+    assert_eq!(c2.client_dir(), Some(d2));
+    // Both ports alike (NTP 123 ↔ 123, or two high ports): who sent first.
+    c.key.sport = 40000;
+    c.key.dport = 40001;
+    c.first_dir = 1;
+    assert_eq!(c.client_dir(), Some(1));
+    // ICMP echo: the request's sender, whatever came first.
+    c.key.proto = 1;
+    c.key.sport = 7;
+    c.key.dport = 7;
+    c.echo_dir = Some(0);
+    assert_eq!(c.client_dir(), Some(0));
+    // TCP without a SYN: port roles only.
+    let (mut t, dt) = conn(client, (server.0, 443), 6, None);
+    assert_eq!(t.client_dir(), Some(dt));
+    t.key.sport = 40000;
+    t.key.dport = 40001;
+    assert_eq!(t.client_dir(), None);
 }
