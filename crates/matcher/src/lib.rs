@@ -20,6 +20,7 @@
 //!    between.
 
 pub mod clock;
+mod fill;
 pub mod methods;
 pub mod packets;
 pub mod pairing;
@@ -41,7 +42,7 @@ use pairing::ConnPair;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::Mutex;
 use table::PointTable;
 
 /// One capture point.
@@ -115,6 +116,18 @@ pub(crate) struct PairMatches {
     pub b: u16,
     pub matches: Vec<PacketMatch>,
     pub clock: Option<ClockFit>,
+}
+
+impl PairMatches {
+    /// A placeholder left where a pair's matches were taken out.
+    fn empty() -> PairMatches {
+        PairMatches {
+            a: 0,
+            b: 0,
+            matches: Vec::new(),
+            clock: None,
+        }
+    }
 }
 
 /// Runs `f(0..n)` on up to `workers` threads (work taken in order, results
@@ -258,64 +271,72 @@ pub fn run(
         tables.push(t);
     }
 
-    // Stages 2-5 per adjacent pair, the pairs in parallel.  A point's
-    // table shrinks to what stage 5 needs (see `Frames`) as soon as both
-    // its pairs are done, while the other pairs still run.
+    // Stages 2-5 per adjacent pair, the pairs in parallel.
     progress(Progress::Stage("matching"));
     let n = tables.len();
-    let users: Vec<AtomicUsize> = (0..n)
-        .map(|p| AtomicUsize::new(if p == 0 || p == n - 1 { 1 } else { 2 }))
-        .collect();
-    let full: Vec<RwLock<Option<PointTable>>> =
-        tables.into_iter().map(|t| RwLock::new(Some(t))).collect();
-    let slim: Vec<Mutex<Option<Frames>>> = (0..n).map(|_| Mutex::new(None)).collect();
     let outcomes = parallel(
         n - 1,
         workers(),
-        |a| {
-            let outcome = {
-                let (ga, gb) = (full[a].read(), full[a + 1].read());
-                match (ga.as_deref(), gb.as_deref()) {
-                    (Ok(Some(ta)), Ok(Some(tb))) => match_adjacent(ta, tb, a, options),
-                    _ => Err(format!("internal error: tables of pair {a} gone")),
-                }
-            };
-            for p in [a, a + 1] {
-                if users[p].fetch_sub(1, Ordering::AcqRel) == 1 {
-                    let table = full[p].write().ok().and_then(|mut t| t.take());
-                    if let (Some(t), Ok(mut s)) = (table, slim[p].lock()) {
-                        *s = Some(Frames::from(t));
-                    }
-                }
-            }
-            outcome
-        },
+        |a| match_adjacent(&tables[a], &tables[a + 1], a, options),
         || {},
     );
-    let mut adjacent = Vec::new();
-    // Losses name frames: added once the frames are in the builder.
-    let mut lost = Vec::new();
-    for o in outcomes {
-        let o = o?;
-        lost.extend(o.lost);
-        for t in o.translations {
+    let mut outcomes: Vec<Outcome> = outcomes.into_iter().collect::<Result<_, _>>()?;
+
+    // Non-adjacent pairs: composed through the points between, and matched
+    // directly where those did not capture the packet (fill.rs).
+    progress(Progress::Stage("composing"));
+    let hops = {
+        let list: Vec<(&PairMatches, &[ConnPair])> = outcomes
+            .iter()
+            .map(|o| (&o.matches, o.conn_pairs.as_slice()))
+            .collect();
+        fill::Hops::new(&tables, &list)
+    };
+    let counts: Vec<usize> = tables.iter().map(|t| t.recs.len()).collect();
+    let adjacent: Vec<PairMatches> = outcomes
+        .iter_mut()
+        .map(|o| std::mem::replace(&mut o.matches, PairMatches::empty()))
+        .collect();
+    let mut drop_entries: Vec<fill::NotSeen> = Vec::new();
+    let mut composed = via::compose(&counts, &adjacent, |i, j, clock, _| {
+        let (i, j) = (usize::from(i), usize::from(j));
+        fill::direct(&tables[i], &tables[j], i, j, &hops, clock, &mut drop_entries)
+    });
+    drop(hops);
+
+    // Losses name frames: classified now that every pair's matches are
+    // known (a packet seen beyond the point it missed is a capture drop).
+    let mut lost: Vec<fill::NotSeen> = drop_entries;
+    for o in &mut outcomes {
+        lost.append(&mut o.lost);
+    }
+    {
+        let all: Vec<&PairMatches> = adjacent.iter().chain(&composed).collect();
+        fill::classify(&mut lost, &all);
+    }
+    let (missing, per_point) = fill::tally(&lost, n);
+    for (i, d) in summary.details.iter_mut().enumerate() {
+        d.capture_drops = per_point[i];
+        builder
+            .set_point_details(i as u16, *d)
+            .map_err(|e| e.to_string())?;
+    }
+    for (o, pm) in outcomes.iter_mut().zip(&adjacent) {
+        o.spec.missing = missing.get(&(pm.a, pm.b)).copied().unwrap_or_default();
+        o.summary.missing = o.spec.missing;
+        for t in o.translations.drain(..) {
             builder.add_translation(t).map_err(|e| e.to_string())?;
         }
         builder
-            .set_pair(o.matches.a, o.matches.b, o.spec)
+            .set_pair(pm.a, pm.b, o.spec)
             .map_err(|e| e.to_string())?;
-        set_steps(&mut builder, &o.matches)?;
-        summary.pairs.push(o.summary);
-        adjacent.push(o.matches);
+        set_steps(&mut builder, pm)?;
+        summary.pairs.push(o.summary.clone());
     }
-    let frames: Vec<Frames> = slim
-        .into_iter()
-        .map(|s| s.into_inner().ok().flatten())
-        .collect::<Option<_>>()
-        .ok_or("internal error: a point's frames are missing")?;
-    progress(Progress::Stage("composing"));
-    let counts: Vec<usize> = frames.iter().map(|f| f.ts.len()).collect();
-    let mut composed = via::compose(&counts, &adjacent);
+    drop(outcomes);
+
+    // A point's table shrinks to what the clock fits and the index need.
+    let frames: Vec<Frames> = tables.into_iter().map(Frames::from).collect();
     // A pair's own matches may fit its clock better than the composition
     // of the hops' models (whose errors add up): the tighter bound wins.
     for pm in &mut composed {
@@ -374,12 +395,13 @@ pub fn run(
     }
     builder.prepare();
     for (a, b, clock, matched) in composed_specs {
+        let missing = missing.get(&(a, b)).copied().unwrap_or_default();
         let spec = PairSpec {
             clock: clock.map(|c| c.model),
             offset_error_ns: clock.map_or(0, |c| c.bound_ns),
             matched: matched.min(u32::MAX as usize) as u32,
             neighbours: false,
-            missing: Missing::default(),
+            missing,
         };
         builder.set_pair(a, b, spec).map_err(|e| e.to_string())?;
         if let Some(c) = &clock {
@@ -393,6 +415,7 @@ pub fn run(
             adjacent: false,
             by_method: vec![(methods::VIA, matched as u64)],
             clock,
+            missing,
             ..Default::default()
         });
     }
@@ -440,6 +463,9 @@ fn set_steps(builder: &mut IndexBuilder, pm: &PairMatches) -> Result<(), String>
 /// What matching one adjacent pair gives, for the index and the summary.
 struct Outcome {
     matches: PairMatches,
+    /// The connections paired (the direct matches of the points around
+    /// follow them).
+    conn_pairs: Vec<ConnPair>,
     summary: PairSummary,
     spec: PairSpec,
     /// (point, frame, not seen at point, why)
@@ -585,6 +611,7 @@ fn match_adjacent(
             matches,
             clock,
         },
+        conn_pairs,
         summary,
         spec,
         lost,

@@ -1,15 +1,23 @@
 //! Stage 5 — matches between points that are not neighbours: the packet
 //! seen at A, B and C pairs A with C through B.  One-to-many links (a GSO
-//! packet at C holding several of B's segments) compose too.
+//! packet at C holding several of B's segments) compose too.  Where B has
+//! no copy (its capture dropped the packet) the caller's `fill` matches A
+//! and C directly; its matches go into the composition's next steps too.
 
-use crate::clock::{self, Composer};
+use crate::clock::{self, ClockFit, Composer};
 use crate::methods;
 use crate::packets::PacketMatch;
 use crate::PairMatches;
 
 /// For every pair (i, j), j ≥ i + 2, the composition of the adjacent
-/// matches i → i+1 → … → j.  `frames[p]`: point p's frame count.
-pub(crate) fn compose(frames: &[usize], adjacent: &[PairMatches]) -> Vec<PairMatches> {
+/// matches i → i+1 → … → j, with what `fill(i, j, clock, composed)` adds
+/// (direct matches of packets the points between did not capture).
+/// `frames[p]`: point p's frame count.
+pub(crate) fn compose(
+    frames: &[usize],
+    adjacent: &[PairMatches],
+    mut fill: impl FnMut(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch>,
+) -> Vec<PairMatches> {
     let mut out = Vec::new();
     for i in 0..adjacent.len() {
         let mut cur: Option<PairMatches> = None;
@@ -31,12 +39,19 @@ pub(crate) fn compose(frames: &[usize], adjacent: &[PairMatches]) -> Vec<PairMat
                 (None, Some(x), Some(y)) => Some(clock::compose(x, y)),
                 _ => None,
             };
-            let pm = PairMatches {
+            let mut pm = PairMatches {
                 a: left.a,
                 b: next.b,
                 matches: joined,
                 clock,
             };
+            let extra = fill(pm.a, pm.b, pm.clock.as_ref(), &pm.matches);
+            if !extra.is_empty() {
+                pm.matches.extend(extra);
+                pm.matches
+                    .sort_unstable_by_key(|m| (m.a, m.b, std::cmp::Reverse(m.conf)));
+                pm.matches.dedup_by_key(|m| (m.a, m.b));
+            }
             if let Some(done) = cur.replace(pm) {
                 out.push(done);
             }
