@@ -22,6 +22,7 @@
 pub mod clock;
 mod fill;
 pub mod methods;
+pub mod order;
 pub mod packets;
 pub mod pairing;
 pub mod payload;
@@ -65,17 +66,21 @@ pub enum Progress<'a> {
 }
 
 /// Tuning knobs (defaults suit LANs to intercontinental WANs).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// Tier 2 connection pairing and proxy linking accept time differences
     /// this far from the clock model.
     pub window_ns: i64,
+    /// The path order stated by the user (the inputs' labels, client side
+    /// first); None: inferred from the data (order.rs).
+    pub path: Option<Vec<String>>,
 }
 
 impl Default for Options {
     fn default() -> Options {
         Options {
             window_ns: 2_000_000_000,
+            path: None,
         }
     }
 }
@@ -102,9 +107,13 @@ pub struct PairSummary {
 /// Results of a whole run.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
+    /// Per point, in path order: its label, frames, and capture drops,
+    /// clock resolution, encapsulations.
+    pub labels: Vec<String>,
     pub packets: Vec<u64>,
-    /// Per point: capture drops, clock resolution, encapsulations.
     pub details: Vec<index::PointDetails>,
+    /// How the order was found, the evidence, topology warnings.
+    pub order: Option<order::Order>,
     pub pairs: Vec<PairSummary>,
     /// Captures that ended in damaged data (read up to there).
     pub warnings: Vec<String>,
@@ -213,11 +222,9 @@ pub fn run(
         let size = std::fs::metadata(&input.path)
             .map_err(|e| format!("{}: {e}", input.path.display()))?
             .len();
-        builder
-            .add_point(&input.label, &input.path.to_string_lossy(), size)
-            .map_err(|e| format!("{}: {e}", input.label))?;
         sizes.push(size);
     }
+    let stated = stated_order(inputs, options)?;
 
     // Stage 1, the points in parallel.
     let read: Vec<AtomicU64> = inputs.iter().map(|_| AtomicU64::new(0)).collect();
@@ -249,26 +256,68 @@ pub fn run(
             }
         },
     );
-    let mut tables = Vec::with_capacity(inputs.len());
+    let mut read_tables = Vec::with_capacity(inputs.len());
     let mut summary = Summary::default();
-    for (i, r) in results.into_iter().enumerate() {
+    for r in results {
         let t = r?;
         if let Some(w) = &t.truncated {
             summary.warnings.push(w.clone());
         }
-        summary.packets.push(t.recs.len() as u64);
+        read_tables.push(t);
+    }
+    refuse_same_capture(inputs, &read_tables)?;
+
+    // The path order, from the data (or stated and checked against it).
+    progress(Progress::Stage("ordering"));
+    let labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
+    let (mut tier1, evidence) = order::gather(&read_tables);
+    let found = order::decide(&labels, &evidence, stated.as_deref())?;
+    let perm = found.perm.clone();
+    let mut slots: Vec<Option<PointTable>> = read_tables.into_iter().map(Some).collect();
+    let tables: Vec<PointTable> = perm
+        .iter()
+        .map(|&i| slots[i].take().ok_or("internal error: order"))
+        .collect::<Result<_, _>>()?;
+    // The adjacent pairs' tier-1 connection pairs, found while ordering.
+    let adjacent_tier1: Vec<Vec<ConnPair>> = perm
+        .windows(2)
+        .map(|w| {
+            let (i, j) = (w[0], w[1]);
+            let pairs = tier1.remove(&(i.min(j), i.max(j))).unwrap_or_default();
+            if i < j {
+                pairs
+            } else {
+                pairs
+                    .into_iter()
+                    .map(|p| ConnPair {
+                        a: p.b,
+                        b: p.a,
+                        ..p
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+    drop(tier1);
+    for (k, &i) in perm.iter().enumerate() {
+        let input = &inputs[i];
+        builder
+            .add_point(&input.label, &input.path.to_string_lossy(), sizes[i])
+            .map_err(|e| format!("{}: {e}", input.label))?;
+        let t = &tables[k];
         let details = index::PointDetails {
             capture_drops: 0,
             clock_resolution_ns: table::clock_resolution(&t.ts),
             // capture::keys::encap has the index's bits (the low 8).
             encapsulations: u32::from(t.encap),
-            given_position: inputs[i].given.unwrap_or(u16::MAX),
+            given_position: input.given.unwrap_or(i as u16),
         };
         builder
-            .set_point_details(i as u16, details)
+            .set_point_details(k as u16, details)
             .map_err(|e| e.to_string())?;
         summary.details.push(details);
-        tables.push(t);
+        summary.labels.push(input.label.clone());
+        summary.packets.push(t.recs.len() as u64);
     }
 
     // Stages 2-5 per adjacent pair, the pairs in parallel.
@@ -277,9 +326,10 @@ pub fn run(
     let outcomes = parallel(
         n - 1,
         workers(),
-        |a| match_adjacent(&tables[a], &tables[a + 1], a, options),
+        |a| match_adjacent(&tables[a], &tables[a + 1], a, options, &adjacent_tier1[a]),
         || {},
     );
+    drop(adjacent_tier1);
     let mut outcomes: Vec<Outcome> = outcomes.into_iter().collect::<Result<_, _>>()?;
 
     // Non-adjacent pairs: composed through the points between, and matched
@@ -300,7 +350,15 @@ pub fn run(
     let mut drop_entries: Vec<fill::NotSeen> = Vec::new();
     let mut composed = via::compose(&counts, &adjacent, |i, j, clock, _| {
         let (i, j) = (usize::from(i), usize::from(j));
-        fill::direct(&tables[i], &tables[j], i, j, &hops, clock, &mut drop_entries)
+        fill::direct(
+            &tables[i],
+            &tables[j],
+            i,
+            j,
+            &hops,
+            clock,
+            &mut drop_entries,
+        )
     });
     drop(hops);
 
@@ -419,7 +477,99 @@ pub fn run(
             ..Default::default()
         });
     }
+    // Nonsense refused: a point none of whose packets was found anywhere
+    // else is not part of this session.
+    let mut found = found;
+    let alone: Vec<String> = (0..n as u16)
+        .filter(|&p| {
+            !summary
+                .pairs
+                .iter()
+                .any(|q| (q.a == p || q.b == p) && q.by_method.iter().any(|m| m.1 > 0))
+        })
+        .map(|p| inputs[perm[p as usize]].path.display().to_string())
+        .collect();
+    if !alone.is_empty() {
+        return Err(format!(
+            "{} {} no traffic with any other point (not one packet found elsewhere): not part \
+             of one session?",
+            alone.join(" and "),
+            if alone.len() == 1 { "shares" } else { "share" }
+        ));
+    }
+    for q in &summary.pairs {
+        if q.by_method.iter().all(|m| m.1 == 0) {
+            found.warnings.push(format!(
+                "{} and {} share no packet (directly or through the points between)",
+                summary.labels[q.a as usize], summary.labels[q.b as usize]
+            ));
+        }
+    }
+    builder
+        .set_session(index::SessionSpec {
+            order: found.source,
+            topology: found.topology,
+            evidence: found.evidence.join("\n"),
+            warnings: found.warnings.join("\n"),
+            clocks: String::new(),
+        })
+        .map_err(|e| e.to_string())?;
+    summary.order = Some(found);
     Ok((builder, summary))
+}
+
+/// The stated path (`Options::path`) as input indexes; every point named
+/// once.
+fn stated_order(inputs: &[Input], options: &Options) -> Result<Option<Vec<usize>>, String> {
+    let Some(path) = &options.path else {
+        return Ok(None);
+    };
+    let labels: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
+    let mut out = Vec::new();
+    for l in path {
+        let i = labels.iter().position(|x| x == l).ok_or_else(|| {
+            format!(
+                "--path names {l:?}, which is not a point (points: {})",
+                labels.join(", ")
+            )
+        })?;
+        if out.contains(&i) {
+            return Err(format!("--path names {l:?} twice"));
+        }
+        out.push(i);
+    }
+    if out.len() != inputs.len() {
+        let missing: Vec<&str> = (0..inputs.len())
+            .filter(|i| !out.contains(i))
+            .map(|i| labels[i])
+            .collect();
+        return Err(format!(
+            "--path must name every point; it leaves out {}",
+            missing.join(", ")
+        ));
+    }
+    Ok(Some(out))
+}
+
+/// Refuses the same capture given twice (the same file, or a copy: the
+/// same frames).
+fn refuse_same_capture(inputs: &[Input], tables: &[PointTable]) -> Result<(), String> {
+    for i in 0..tables.len() {
+        for j in i + 1..tables.len() {
+            if tables[i].checks.len() == tables[j].checks.len()
+                && !tables[i].checks.is_empty()
+                && tables[i].checks == tables[j].checks
+            {
+                return Err(format!(
+                    "{} and {} are the same capture (the same {} frames): give each point its own capture",
+                    inputs[i].path.display(),
+                    inputs[j].path.display(),
+                    tables[i].checks.len()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What stage 5 (composition, its clock fits) and the index keep of a
@@ -479,12 +629,14 @@ fn match_adjacent(
     tb: &PointTable,
     a: usize,
     options: &Options,
+    tier1: &[ConnPair],
 ) -> Result<Outcome, String> {
     let (pa, pb) = (a as u16, a as u16 + 1);
     let reference = ta.first_ts;
 
-    // Tier 1, matched without a clock; the clock from its matches.
-    let mut conn_pairs = pairing::pair_nat(ta, tb);
+    // Tier 1 (found while ordering), matched without a clock; the clock
+    // from its matches.
+    let mut conn_pairs = tier1.to_vec();
     // All matches of the pair go into one vector, sized for the most a
     // connection pair can have short of TSO both ways: one match per
     // packet of its larger side (a doubling vector could leave up to half

@@ -85,6 +85,11 @@ pub struct Conn {
     pub first_dir: u8,
     /// Direction of its first ICMP echo request, if any.
     pub echo_dir: Option<u8>,
+    /// TTL (hop limit) of the first packet each way (0: none seen): its
+    /// steps between two points order them.
+    pub ttl: [u8; 2],
+    /// Time stamp of the first packet each way (i64::MIN: none).
+    pub first_ts_dir: [i64; 2],
     pub first_ts: i64,
     pub last_ts: i64,
 }
@@ -481,6 +486,11 @@ fn keyed(
     };
     let cn = &mut t.conns[conn as usize];
     cn.last_ts = ts;
+    let d = usize::from(reverse);
+    if cn.first_ts_dir[d] == i64::MIN {
+        cn.first_ts_dir[d] = ts;
+        cn.ttl[d] = key.ttl;
+    }
     if cn.echo_dir.is_none() && matches!(key.app(), capture::App::IcmpEcho { reply: false, .. }) {
         cn.echo_dir = Some(reverse as u8);
     }
@@ -521,6 +531,8 @@ fn new_conn(
         closed: false,
         first_dir: 0,
         echo_dir: None,
+        ttl: [0; 2],
+        first_ts_dir: [i64::MIN; 2],
         first_ts: ts,
         last_ts: ts,
     });

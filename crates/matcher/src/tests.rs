@@ -40,6 +40,8 @@ fn conn(
         closed: false,
         first_dir: d as u8,
         echo_dir: None,
+        ttl: [0; 2],
+        first_ts_dir: [i64::MIN; 2],
         first_ts: T0,
         last_ts: T0,
     };
