@@ -469,13 +469,18 @@ fn check_with(dir: &Path, s: Scores) {
             },
             *span as f64 / 1e9
         );
-        assert!(*e < 1_000_000, "clock {a}-{b}: offset error {e} ns");
+        // Time stamps in whole milliseconds: the clocks are known to about
+        // their resolution, and drift not to a few ppm (a variant's bars are
+        // the matches and transactions; docs/matching.md, known limits).
+        let coarse = dir.to_string_lossy().contains("-ms-");
+        let limit = if coarse { 2_000_000 } else { 1_000_000 };
+        assert!(*e < limit, "clock {a}-{b}: offset error {e} ns");
         // Drift (issue bar: within 5 ppm) where it can be seen: a few µs of
         // timing noise over a second's traffic are several ppm, so the bar
         // holds for stretches of at least 1.5 s (the paced lab runs: CI's
         // default run and --clock-step, whose steps must be seen in both
         // directions too); shorter ones are printed only.
-        if *stepped || *span >= 1_500_000_000 {
+        if !coarse && (*stepped || *span >= 1_500_000_000) {
             assert!(
                 drift.abs() < 5.0,
                 "clock {a}-{b}: drift error {drift} ppm over {span} ns"
