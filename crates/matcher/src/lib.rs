@@ -998,7 +998,15 @@ fn translation(
     let a_key = ta.conns[p.a as usize].key_from(client);
     let b_key = tb.conns[p.b as usize].key_from(client ^ usize::from(p.flip));
     let src_changed = (a_key.src, a_key.sport) != (b_key.src, b_key.sport);
-    let dst_changed = (a_key.dst, a_key.dport) != (b_key.dst, b_key.dport);
+    // ICMP echo: the flow key's "ports" are the echo id, the querier's
+    // (a NAT translates it like a source port): the destination is its
+    // address alone (a real home NAT's pings came out as SNAT+DNAT).
+    let icmp = matches!(a_key.proto, 1 | 58);
+    let dst_changed = if icmp {
+        a_key.dst != b_key.dst
+    } else {
+        (a_key.dst, a_key.dport) != (b_key.dst, b_key.dport)
+    };
     let c2s = r.dirs[client].seq_off;
     let s2c = r.dirs[1 - client].seq_off;
     let seq = c2s != 0 || s2c != 0;
