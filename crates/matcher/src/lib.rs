@@ -27,6 +27,7 @@ pub mod packets;
 pub mod pairing;
 pub mod payload;
 pub mod proxy;
+mod reconcile;
 pub mod table;
 pub mod via;
 
@@ -343,7 +344,7 @@ pub fn run(
         fill::Hops::new(&tables, &list)
     };
     let counts: Vec<usize> = tables.iter().map(|t| t.recs.len()).collect();
-    let adjacent: Vec<PairMatches> = outcomes
+    let mut adjacent: Vec<PairMatches> = outcomes
         .iter_mut()
         .map(|o| std::mem::replace(&mut o.matches, PairMatches::empty()))
         .collect();
@@ -391,10 +392,13 @@ pub fn run(
         set_steps(&mut builder, pm)?;
         summary.pairs.push(o.summary.clone());
     }
+    let adjacent_specs: Vec<PairSpec> = outcomes.iter().map(|o| o.spec).collect();
     drop(outcomes);
 
     // A point's table shrinks to what the clock fits and the index need.
     let frames: Vec<Frames> = tables.into_iter().map(Frames::from).collect();
+    let mut direct_fits: Vec<(usize, usize, ClockFit)> = Vec::new();
+    let mut found = found;
     // A pair's own matches may fit its clock better than the composition
     // of the hops' models (whose errors add up): the tighter bound wins.
     for pm in &mut composed {
@@ -414,15 +418,72 @@ pub fn run(
                 }
             });
         let composed_bound = pm.clock.map_or(u64::MAX, |c| c.bound_ns);
-        if let Some(mut fit) =
-            clock::fit_iter(s, fa.first_ts).filter(|c| c.both_ways && c.bound_ns < composed_bound)
-        {
+        if let Some(mut fit) = clock::fit_iter(s, fa.first_ts).filter(|c| c.both_ways) {
             if let Some(composed) = &pm.clock {
                 fit.earliest_starts(composed);
             }
-            pm.clock = Some(fit);
+            // A measurement of the loop it closes, whatever its bound —
+            // unless it spans a full proxy, whose anchors carry the proxy's
+            // own time (the hop's fit leaves them out).
+            let via_proxy = (pm.a..pm.b).any(|k| {
+                summary
+                    .pairs
+                    .iter()
+                    .any(|q| q.a == k && q.b == k + 1 && q.conns_proxy > 0)
+            });
+            if !via_proxy {
+                direct_fits.push((pm.a as usize, pm.b as usize, fit));
+            }
+            if fit.bound_ns < composed_bound {
+                pm.clock = Some(fit);
+            }
         }
     }
+    // Every pair consistent around the loops those fits make (Huygens).
+    let mut hop_clocks: Vec<Option<ClockFit>> = adjacent.iter().map(|pm| pm.clock).collect();
+    let t0 = frames[0].ts.iter().min().copied().unwrap_or(0) / 2
+        + frames[0].ts.iter().max().copied().unwrap_or(0) / 2;
+    let reconciled = reconcile::reconcile(&mut hop_clocks, &direct_fits, t0, &summary.labels);
+    let changed = hop_clocks
+        .iter()
+        .zip(&adjacent)
+        .any(|(h, pm)| h.map(|c| c.model) != pm.clock.map(|c| c.model));
+    if changed {
+        for (k, pm) in adjacent.iter_mut().enumerate() {
+            pm.clock = hop_clocks[k];
+            let spec = PairSpec {
+                clock: pm.clock.map(|c| c.model),
+                offset_error_ns: pm.clock.map_or(0, |c| c.bound_ns),
+                ..adjacent_specs[k]
+            };
+            builder
+                .set_pair(pm.a, pm.b, spec)
+                .map_err(|e| e.to_string())?;
+            if let Some(q) = summary
+                .pairs
+                .iter_mut()
+                .find(|q| (q.a, q.b) == (pm.a, pm.b))
+            {
+                q.clock = pm.clock;
+            }
+        }
+        // Every other pair: its hops' reconciled clocks composed.
+        for pm in &mut composed {
+            let (i, j) = (pm.a as usize, pm.b as usize);
+            let mut c = hop_clocks[i];
+            for h in &hop_clocks[i + 1..j] {
+                c = match (c, h) {
+                    (Some(x), Some(y)) => Some(clock::compose(&x, y)),
+                    _ => None,
+                };
+            }
+            if let Some(c) = c {
+                pm.clock = Some(c);
+            }
+        }
+    }
+    found.warnings.extend(reconciled.warnings);
+    let clock_notes = reconciled.notes;
     // The time stamps and checks move into the builder (no copy), then
     // every pair's matches, each turned into the builder's 12-byte form in
     // place and dropped from here as it goes.
@@ -479,7 +540,6 @@ pub fn run(
     }
     // Nonsense refused: a point none of whose packets was found anywhere
     // else is not part of this session.
-    let mut found = found;
     let alone: Vec<String> = (0..n as u16)
         .filter(|&p| {
             !summary
@@ -511,7 +571,7 @@ pub fn run(
             topology: found.topology,
             evidence: found.evidence.join("\n"),
             warnings: found.warnings.join("\n"),
-            clocks: String::new(),
+            clocks: clock_notes.join("\n"),
         })
         .map_err(|e| e.to_string())?;
     summary.order = Some(found);
