@@ -66,11 +66,12 @@ fn solve(n: usize, ms: &[Measure], value: impl Fn(&Measure) -> f64) -> Option<Ve
         }
         a.swap(col, p);
         c.swap(col, p);
+        let pivot = a[col].clone();
         for r in 0..k {
             if r != col {
-                let f = a[r][col] / a[col][col];
-                for q in col..k {
-                    a[r][q] -= f * a[col][q];
+                let f = a[r][col] / pivot[col];
+                for (x, p) in a[r].iter_mut().zip(&pivot).skip(col) {
+                    *x -= f * p;
                 }
                 c[r] -= f * c[col];
             }
