@@ -16,6 +16,10 @@
 //!   it last, so (t_b − t_a) of the client's first packet exceeds that of
 //!   the server's first packet by twice the transit (counted only beyond
 //!   twice the clocks' resolution).
+//!
+//!   Both look at each direction's first packet that carries data: a
+//!   middlebox may make the handshake itself (SYNPROXY answers the client's
+//!   SYN and sends the server its own, with its own TTL, later).
 //! * **NAT direction**: a source NAT maps many client addresses to one, so
 //!   the point with more client addresses is the inside.
 //! * **Proxy direction**: the request forwarded by a proxy carries an

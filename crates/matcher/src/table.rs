@@ -85,11 +85,15 @@ pub struct Conn {
     pub first_dir: u8,
     /// Direction of its first ICMP echo request, if any.
     pub echo_dir: Option<u8>,
-    /// TTL (hop limit) of the first packet each way (0: none seen): its
-    /// steps between two points order them.
+    /// TTL (hop limit) of the first packet each way that carries data
+    /// (else the first packet; 0: none seen): its steps between two points
+    /// order them.  Data, because a middlebox may make the handshake's
+    /// packets itself (SYNPROXY's SYN to the server has its own TTL).
     pub ttl: [u8; 2],
-    /// Time stamp of the first packet each way (i64::MIN: none).
+    /// Time stamp of that packet each way (i64::MIN: none).
     pub first_ts_dir: [i64; 2],
+    /// `ttl` and `first_ts_dir` are a data packet's, each way.
+    pub data_seen: [bool; 2],
     pub first_ts: i64,
     pub last_ts: i64,
 }
@@ -487,9 +491,11 @@ fn keyed(
     let cn = &mut t.conns[conn as usize];
     cn.last_ts = ts;
     let d = usize::from(reverse);
-    if cn.first_ts_dir[d] == i64::MIN {
+    let data = !is_tcp || key.l4_len > 0;
+    if cn.first_ts_dir[d] == i64::MIN || (data && !cn.data_seen[d]) {
         cn.first_ts_dir[d] = ts;
         cn.ttl[d] = key.ttl;
+        cn.data_seen[d] = data;
     }
     if cn.echo_dir.is_none() && matches!(key.app(), capture::App::IcmpEcho { reply: false, .. }) {
         cn.echo_dir = Some(reverse as u8);
@@ -533,6 +539,7 @@ fn new_conn(
         echo_dir: None,
         ttl: [0; 2],
         first_ts_dir: [i64::MIN; 2],
+        data_seen: [false; 2],
         first_ts: ts,
         last_ts: ts,
     });

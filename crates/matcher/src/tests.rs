@@ -42,6 +42,7 @@ fn conn(
         echo_dir: None,
         ttl: [0; 2],
         first_ts_dir: [i64::MIN; 2],
+        data_seen: [false; 2],
         first_ts: T0,
         last_ts: T0,
     };
@@ -1063,4 +1064,88 @@ fn client_of_udp_and_icmp_flows() {
     t.key.sport = 40000;
     t.key.dport = 40001;
     assert_eq!(t.client_dir(), None);
+}
+
+/// The order evidence of a connection whose handshake a middlebox made at
+/// the second point (SYNPROXY: its own SYN to the server, TTL 64, after the
+/// client's data): the TTLs and times of the first *data* packets say the
+/// first point is nearer the client (the first packets said the opposite).
+#[test]
+fn order_evidence_from_data_not_a_middlebox_handshake() {
+    use etherparse::PacketBuilder;
+    fn pcap(path: &std::path::Path, frames: &[(i64, Vec<u8>)]) {
+        let mut v = Vec::new();
+        v.extend_from_slice(&0xA1B2_3C4Du32.to_le_bytes()); // ns pcap
+        v.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        v.extend_from_slice(&65535u32.to_le_bytes());
+        v.extend_from_slice(&101u32.to_le_bytes()); // LINKTYPE_RAW
+        for (t, d) in frames {
+            v.extend_from_slice(&((t / 1_000_000_000) as u32).to_le_bytes());
+            v.extend_from_slice(&((t % 1_000_000_000) as u32).to_le_bytes());
+            v.extend_from_slice(&(d.len() as u32).to_le_bytes());
+            v.extend_from_slice(&(d.len() as u32).to_le_bytes());
+            v.extend_from_slice(d);
+        }
+        std::fs::write(path, v).unwrap();
+    }
+    let seg = |ttl: u8, from_client: bool, syn: bool, seq: u32, data: &[u8]| {
+        let (s, d, sp, dp) = if from_client {
+            ([198, 51, 100, 1], [192, 0, 2, 70], 40000, 8080)
+        } else {
+            ([192, 0, 2, 70], [198, 51, 100, 1], 8080, 40000)
+        };
+        let mut b = PacketBuilder::ipv4(s, d, ttl).tcp(sp, dp, seq, 1000);
+        b = if syn { b.syn() } else { b.ack(1) };
+        let mut v = Vec::new();
+        b.write(&mut v, data).unwrap();
+        v
+    };
+    let dir = std::env::temp_dir().join(format!("order-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (wan, dc) = (dir.join("wan.pcap"), dir.join("dc.pcap"));
+    // wan: the client's SYN, its request, the server's response.
+    pcap(
+        &wan,
+        &[
+            (T0 + 17, seg(63, true, true, 100, &[])),
+            (
+                T0 + 100_031,
+                seg(63, true, false, 101, b"GET / HTTP/1.1\r\n\r\n"),
+            ),
+            (
+                T0 + 500_047,
+                seg(62, false, false, 900, b"HTTP/1.1 200 OK\r\n\r\n"),
+            ),
+        ],
+    );
+    // dc, 50 µs further: the middlebox's own SYN (TTL 64) comes after the
+    // request, which it forwards (TTL 62); the response comes from the
+    // server (TTL 63) before wan sees it.
+    pcap(
+        &dc,
+        &[
+            (T0 + 120_013, seg(64, true, true, 100, &[])),
+            (
+                T0 + 150_029,
+                seg(62, true, false, 101, b"GET / HTTP/1.1\r\n\r\n"),
+            ),
+            (
+                T0 + 450_041,
+                seg(63, false, false, 900, b"HTTP/1.1 200 OK\r\n\r\n"),
+            ),
+        ],
+    );
+    let ta = crate::table::read_point(&wan, |_| {}).unwrap();
+    let tb = crate::table::read_point(&dc, |_| {}).unwrap();
+    let pairs = vec![crate::pairing::ConnPair {
+        a: 0,
+        b: 0,
+        flip: false,
+        votes: 1.0,
+        tier: 1,
+    }];
+    let e = crate::order::evidence(&ta, &tb, &pairs);
+    assert_eq!((e.ttl, e.time), ([1, 0], [1, 0]), "{e:?}");
+    assert_eq!(e.first_upstream(), Some(true));
+    let _ = std::fs::remove_dir_all(&dir);
 }
