@@ -349,7 +349,11 @@ pub fn run(
         .map(|o| std::mem::replace(&mut o.matches, PairMatches::empty()))
         .collect();
     let mut drop_entries: Vec<fill::NotSeen> = Vec::new();
-    let mut composed = via::compose(&counts, &adjacent, |i, j, clock, _| {
+    let range = |p: u16, r: u32| {
+        let rec = &tables[p as usize].recs[r as usize];
+        (rec.seq, rec.len)
+    };
+    let mut composed = via::compose(&counts, &adjacent, range, |i, j, clock, _| {
         let (i, j) = (usize::from(i), usize::from(j));
         fill::direct(
             &tables[i],
