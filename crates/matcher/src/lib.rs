@@ -348,24 +348,42 @@ pub fn run(
         .iter_mut()
         .map(|o| std::mem::replace(&mut o.matches, PairMatches::empty()))
         .collect();
+    // The direct matches first, while the tables are whole; each pair's
+    // clock then is its hops' composed.
     let mut drop_entries: Vec<fill::NotSeen> = Vec::new();
-    let range = |p: u16, r: u32| {
-        let rec = &tables[p as usize].recs[r as usize];
-        (rec.seq, rec.len)
-    };
-    let mut composed = via::compose(&counts, &adjacent, range, |i, j, clock, _| {
-        let (i, j) = (usize::from(i), usize::from(j));
-        fill::direct(
-            &tables[i],
-            &tables[j],
-            i,
-            j,
-            &hops,
-            clock,
-            &mut drop_entries,
-        )
-    });
+    let mut fills: rustc_hash::FxHashMap<(u16, u16), Vec<PacketMatch>> = Default::default();
+    for i in 0..n {
+        let mut clock = adjacent.get(i).and_then(|pm| pm.clock);
+        for j in i + 2..n {
+            clock = match (clock, adjacent[j - 1].clock) {
+                (Some(x), Some(y)) => Some(clock::compose(&x, &y)),
+                _ => None,
+            };
+            let m = fill::direct(
+                &tables[i],
+                &tables[j],
+                i,
+                j,
+                &hops,
+                clock.as_ref(),
+                &mut drop_entries,
+            );
+            if !m.is_empty() {
+                fills.insert((i as u16, j as u16), m);
+            }
+        }
+    }
     drop(hops);
+    // What composition's anchor rule reads of the frames linked to a proxy
+    // anchor (sequence number, length), kept before the tables shrink.
+    let ranges = anchor_ranges(&tables, &adjacent, &fills);
+    // A point's table shrinks to what the clock fits and the index need.
+    let frames: Vec<Frames> = tables.into_iter().map(Frames::from).collect();
+    let range = |p: u16, r: u32| ranges.get(&(p, r)).copied().unwrap_or((0, 0));
+    let mut composed = via::compose(&counts, &adjacent, range, |i, j, _, _| {
+        fills.remove(&(i, j)).unwrap_or_default()
+    });
+    drop(ranges);
 
     // Losses name frames: classified now that every pair's matches are
     // known (a packet seen beyond the point it missed is a capture drop).
@@ -399,8 +417,6 @@ pub fn run(
     let adjacent_specs: Vec<PairSpec> = outcomes.iter().map(|o| o.spec).collect();
     drop(outcomes);
 
-    // A point's table shrinks to what the clock fits and the index need.
-    let frames: Vec<Frames> = tables.into_iter().map(Frames::from).collect();
     let mut direct_fits: Vec<(usize, usize, ClockFit)> = Vec::new();
     let mut found = found;
     // A pair's own matches may fit its clock better than the composition
@@ -662,6 +678,47 @@ impl From<PointTable> for Frames {
             first_ts: t.first_ts,
         }
     }
+}
+
+/// (sequence number, payload length) of the frames a proxy anchor's
+/// composition looks at: each anchor frame at the front of a proxy hop, and
+/// every frame at an earlier point linked to one (through the hops or
+/// directly).
+fn anchor_ranges(
+    tables: &[PointTable],
+    adjacent: &[PairMatches],
+    fills: &rustc_hash::FxHashMap<(u16, u16), Vec<PacketMatch>>,
+) -> rustc_hash::FxHashMap<(u16, u32), (u32, u32)> {
+    let anchor = |m: &PacketMatch| m.method == methods::HTTP || m.method == methods::TURNS;
+    let mut needed: rustc_hash::FxHashSet<(u16, u32)> = Default::default();
+    for pm in adjacent {
+        needed.extend(pm.matches.iter().filter(|m| anchor(m)).map(|m| (pm.a, m.a)));
+    }
+    // Back along the hops, nearest point first.
+    for pm in adjacent.iter().rev() {
+        let linked: Vec<u32> = pm
+            .matches
+            .iter()
+            .filter(|m| needed.contains(&(pm.b, m.b)))
+            .map(|m| m.a)
+            .collect();
+        needed.extend(linked.into_iter().map(|a| (pm.a, a)));
+    }
+    for (&(i, j), ms) in fills {
+        let linked: Vec<u32> = ms
+            .iter()
+            .filter(|m| needed.contains(&(j, m.b)))
+            .map(|m| m.a)
+            .collect();
+        needed.extend(linked.into_iter().map(|a| (i, a)));
+    }
+    needed
+        .into_iter()
+        .filter_map(|(p, r)| {
+            let rec = tables.get(p as usize)?.recs.get(r as usize)?;
+            Some(((p, r), (rec.seq, rec.len)))
+        })
+        .collect()
 }
 
 /// The clock segments of a pair whose clocks stepped, into the index.

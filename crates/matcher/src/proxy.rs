@@ -491,6 +491,14 @@ pub fn link(
     // 0.14 ms apart, forwarded in arrival order, 153 and 154 bytes
     // becoming 223 and 224; TLS 1.2 clients' differ by 63, not 70).
     let n_line = pairs.len();
+    // Each front connection's requests in frame order.
+    let mut front_by_conn: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+    for (k, r) in req_a.iter().enumerate() {
+        front_by_conn.entry(r.conn).or_default().push(k);
+    }
+    for v in front_by_conn.values_mut() {
+        v.sort_by_key(|&k| req_a[k].rec);
+    }
     let turns = |deltas: &[i64]| {
         let mut out = pairs.clone();
         let mut used_a: FxHashSet<usize> = out.iter().map(|p| p.0).collect();
@@ -508,15 +516,14 @@ pub fn link(
             // a connection's requests one after the other), whatever the
             // clocks' resolution says of which came first.
             if let Some(&fc) = linked.get(&req_b[y].conn) {
-                let next = (0..hi)
-                    .map(|pos| front_sorted[pos])
-                    .filter(|&k| {
-                        req_a[k].conn == fc
-                            && !used_a.contains(&k)
+                let next = front_by_conn.get(&fc).and_then(|list| {
+                    list.iter().copied().find(|&k| {
+                        !used_a.contains(&k)
                             && seg_a(req_a[k]) == seg
+                            && req_a[k].ts <= t + tol
                             && t - req_a[k].ts <= slack
                     })
-                    .min_by_key(|&k| req_a[k].rec);
+                });
                 if let Some(k) = next {
                     if req_a[k].kind != MsgKind::HttpRequest || req_a[k].value == req_b[y].value {
                         used_a.insert(k);
