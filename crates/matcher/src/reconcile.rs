@@ -227,10 +227,19 @@ pub(crate) fn reconcile(
         let f = fits[k];
         let (dxo, dxd) = (xo[k + 1] - xo[k], xd[k + 1] - xd[k]);
         moved = moved.max(dxo.abs());
+        // The correction is (dxo, dxd) at at[k]; expressed at the hop's own
+        // reference instant so a hop the loop does not move keeps its model
+        // exactly (the reference instant depends on which copies a point has).
+        let reference = f.model.reference_ns();
+        let shift = dxo + dxd * (reference - at[k]) as f64 * 1e-9;
+        let (shift, dxd) = (shift.round() as i64, dxd.round() as i64);
+        if shift == 0 && dxd == 0 {
+            continue;
+        }
         let model = ClockModel::new(
-            f.model.difference_at(at[k]) + dxo.round() as i64,
-            f.model.drift_ppb() + dxd.round() as i64,
-            at[k],
+            f.model.difference_at(reference) + shift,
+            f.model.drift_ppb() + dxd,
+            reference,
         );
         *h = Some(ClockFit::single(model, f.bound_ns, f.points, f.both_ways));
     }

@@ -117,7 +117,11 @@ fn join(
                 .map(|&(seq, len)| seq.wrapping_sub(start).wrapping_add(len))
                 .max()
                 .unwrap_or(0);
-            if end - k == 1 || span == range(left.b, m).1 {
+            // Or it starts where the middle frame starts (the sequence
+            // numbers untranslated, as most NATs leave them: a dropped last
+            // segment does not matter either).
+            let (m_seq, m_len) = range(left.b, m);
+            if end - k == 1 || span == m_len || start == m_seq {
                 first_left.push(all[k]);
             }
             k = end;
@@ -221,6 +225,13 @@ mod tests {
         // The middle segment dropped: still the first.
         const GAP: &[(u32, u32, u32)] = &[(10, 0, 1448), (12, 2896, 1431)];
         let got = join(&left(&[10, 12]), &right, 8, &ranges(GAP), |_, _, _| {});
+        assert_eq!(
+            got.iter().map(|x| (x.a, x.b)).collect::<Vec<_>>(),
+            [(10, 7)]
+        );
+        // The last segment dropped: the first still starts the frame.
+        const NO_LAST: &[(u32, u32, u32)] = &[(10, 0, 1448), (11, 1448, 1448)];
+        let got = join(&left(&[10, 11]), &right, 8, &ranges(NO_LAST), |_, _, _| {});
         assert_eq!(
             got.iter().map(|x| (x.a, x.b)).collect::<Vec<_>>(),
             [(10, 7)]
