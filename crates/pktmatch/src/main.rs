@@ -46,7 +46,7 @@ enum Command {
         pktmatch info shop.pktmatch --json > clocks.json\n  \
         pktmatch info shop.pktmatch --point wan=/archive/wan.pcapng\n\n\
         --json has pairs: [{a, b, offset_ns, drift_ppm, reference_ns, offset_bound_ns, \
-        matched, lost_a_to_b, lost_b_to_a, methods, translations}] with a and b as point \
+        matched, lost_a_to_b, lost_b_to_a (network loss), methods, translations}] with a and b as point \
         labels, meaning t_b = t_a + offset_ns + (t_a - reference_ns) * drift_ppm * 1e-6 \
         (tests/lab/score.py reads it as CLOCKS.json).  Reading the captures to check \
         them can be skipped with --no-files.")]
@@ -55,9 +55,11 @@ enum Command {
     /// match, points by label, frames numbered as in Wireshark).
     #[command(after_help = "Examples:\n  \
         pktmatch export shop.pktmatch --csv matches.csv\n  \
-        pktmatch export shop.pktmatch --csv - | head\n\n\
+        pktmatch export shop.pktmatch --csv - | head\n  \
+        pktmatch export shop.pktmatch --lost-csv missing.csv\n\n\
         Header: point_a,frame_a,point_b,frame_b,delta_raw_ns,delta_corrected_ns,method,confidence \
-        (docs/index-format.md, \"The CSV contract\").  Only the index is read.")]
+        (docs/index-format.md, \"The CSV contract\"); --lost-csv: point,frame,not_seen_at,kind \
+        with kind network-loss, capture-drop, outside-capture or uncertain.  Only the index is read.")]
     Export(pktmatch::export::Args),
     /// The packet flow summary: one row per packet as it crossed the points
     /// (direction, what it is, per point frame/time/client port, corrected
@@ -79,7 +81,7 @@ enum Command {
         Writes OUTDIR/<label>.pcapng per point: every frame, same order, link types, time \
         stamps and lengths, comments like\n  \
         pktmatch: wan #5 +2.718312 s (corrected +30.3 µs), method nat, 100%\n  \
-        pktmatch: not seen at dc (lost)\n\
+        pktmatch: not seen at dc (lost on the network)\n\
         Inputs are never modified; an output that would overwrite an input is refused.")]
     Annotate(pktmatch::annotate::Args),
 }
@@ -101,9 +103,17 @@ fn main() -> ExitCode {
             pktmatch::info::run(&args, &mut std::io::stdout().lock()).map_err(|e| e.to_string())
         }
         Command::Export(args) => pktmatch::export::run(&args)
-            .map(|rows| {
-                if !pktmatch::output::is_stdout(&args.csv) {
-                    eprintln!("{rows} matches -> {}", args.csv.display());
+            .map(|s| {
+                let shown = |p: &Option<std::path::PathBuf>| {
+                    p.as_ref()
+                        .filter(|p| !pktmatch::output::is_stdout(p))
+                        .cloned()
+                };
+                if let (Some(n), Some(p)) = (s.matches, shown(&args.csv)) {
+                    eprintln!("{n} matches -> {}", p.display());
+                }
+                if let (Some(n), Some(p)) = (s.lost, shown(&args.lost_csv)) {
+                    eprintln!("{n} packets not seen somewhere -> {}", p.display());
                 }
             })
             .map_err(|e| e.to_string()),

@@ -76,6 +76,18 @@ pub fn seconds(ns: i64) -> String {
     )
 }
 
+/// A clock resolution (a power of ten, ns) as people say it: `1 ns`,
+/// `1 µs`, `10 µs`, `1 ms`, `1 s`.
+pub fn resolution(ns: u32) -> String {
+    match ns {
+        0 => "unknown".into(),
+        n if n >= 1_000_000_000 && n % 1_000_000_000 == 0 => format!("{} s", n / 1_000_000_000),
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{} ms", n / 1_000_000),
+        n if n >= 1_000 && n % 1_000 == 0 => format!("{} µs", n / 1_000),
+        n => format!("{n} ns"),
+    }
+}
+
 /// Confidence byte (0-255) as a whole percentage.
 pub fn percent(confidence: u8) -> u32 {
     (u32::from(confidence) * 100 + 127) / 255
@@ -114,5 +126,13 @@ mod tests {
         assert_eq!(seconds(12_345_678_901), "12.345678");
         assert_eq!(seconds(-100_000), "-0.000100");
         assert_eq!((percent(255), percent(0), percent(128)), (100, 0, 50));
+        let r: Vec<String> = [0, 1, 100, 1_000, 10_000, 1_000_000, 1_000_000_000]
+            .into_iter()
+            .map(resolution)
+            .collect();
+        assert_eq!(
+            r,
+            ["unknown", "1 ns", "100 ns", "1 µs", "10 µs", "1 ms", "1 s"]
+        );
     }
 }

@@ -30,7 +30,11 @@ fn synthetic_session_row_by_row() {
             "wan_rel_s",
             "wan_client_port",
             "delta_client_wan_ns",
-            "delta_client_wan_raw_ns"
+            "delta_client_wan_raw_ns",
+            "lost_at",
+            "dropped_at",
+            "outside_capture_at",
+            "uncertain_at"
         ]
     );
     let get = format!("GET {GET_PATH}");
@@ -60,8 +64,17 @@ fn synthetic_session_row_by_row() {
         );
         if w.3 == "lost" {
             assert_eq!((cell("wan_time"), cell("delta_client_wan_ns")), ("", ""));
+            assert_eq!(cell("lost_at"), "wan");
             continue;
         }
+        assert_eq!(
+            (
+                cell("lost_at"),
+                cell("dropped_at"),
+                cell("outside_capture_at")
+            ),
+            ("", "", "")
+        );
         assert_eq!(cell("wan_client_port"), "61000");
         let transit = if w.0 == "→" {
             TRANSIT_NS
@@ -106,7 +119,7 @@ fn synthetic_html_is_self_contained_and_escaped() {
     // The table: 10 rows, the lost one marked, deltas as durations.
     assert_eq!(html.matches("<tr class=\"c2s\"").count(), 6);
     assert_eq!(html.matches("<tr class=\"s2c\"").count(), 4);
-    assert_eq!(html.matches("not seen (lost)").count(), 1);
+    assert_eq!(html.matches("not seen (lost on the network)").count(), 1);
     assert!(html.contains("<td class=\"d\" title=\"raw +1.000030 s\">+30.0 µs</td>"));
     assert!(html.contains("<td class=\"d\" title=\"raw +999.970 ms\">-30.0 µs</td>"));
     assert!(html.contains("200 OK – first of 3"));
@@ -259,10 +272,15 @@ fn lab_captures_every_match_in_one_row_with_true_deltas() {
         .unwrap();
     assert_ne!(r[h["client_client_port"]], r[h["wan_client_port"]]);
     assert_eq!(r[h["wan_client_port"]], r[h["dc_client_port"]]);
-    // The hand-added lost entries (client frames 1 and 2, not at wan).
-    for f in ["1", "2"] {
+    // The hand-added entries: client frame 1 lost before wan, frame 2 not
+    // seen at wan because wan's capture was not running.
+    for (f, cell, column) in [
+        ("1", "lost", "lost_at"),
+        ("2", "not running", "outside_capture_at"),
+    ] {
         let r = body.iter().find(|r| r[h["client_frame"]] == f).unwrap();
-        assert_eq!(r[h["wan_frame"]], "lost");
+        assert_eq!(r[h["wan_frame"]], cell);
+        assert_eq!(r[h[column]], "wan");
     }
     // Rows are in time order on the client's clock within the client.
     let client_frames: Vec<u32> = body

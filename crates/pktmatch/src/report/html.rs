@@ -95,21 +95,49 @@ pub fn write(ix: &Index<'_>, session: &str, rows: &[Row], out: &mut dyn Write) -
         env!("CARGO_PKG_VERSION")
     )?;
 
-    writeln!(out, "<h2>Capture points</h2><table><tr><th>#</th><th>point</th><th>file</th><th>frames</th><th>first packet</th></tr>")?;
+    writeln!(out, "<h2>Capture points</h2><table><tr><th>#</th><th>point</th><th>file</th><th>frames</th><th>first packet</th><th>capture drops</th><th>time stamps</th><th>arrived in</th></tr>")?;
     for p in ix.points() {
+        let encaps = index::points::encap::names(p.encapsulations());
         writeln!(
             out,
-            "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"t\">{}</td></tr>",
+            "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"t\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
             p.index(),
             escape(p.label()),
             escape(p.path()),
             p.packets(),
-            units::datetime(p.first_ts_ns())
+            units::datetime(p.first_ts_ns()),
+            p.capture_drops(),
+            match p.clock_resolution_ns() {
+                0 => String::new(),
+                r => format!("to {}", units::resolution(r)),
+            },
+            escape(&encaps.join(", "))
         )?;
     }
     writeln!(out, "</table>")?;
+    if let Some(s) = ix.session() {
+        writeln!(
+            out,
+            "<h2>Path</h2><p>Order {}; {}.</p><ul>",
+            match s.order() {
+                index::OrderSource::Inferred => "inferred from the data",
+                index::OrderSource::Stated => "stated with --path, checked against the data",
+                _ => "as given",
+            },
+            s.topology().name().replace('-', " ")
+        )?;
+        for l in s
+            .evidence()
+            .lines()
+            .chain(s.warnings().lines())
+            .chain(s.clocks().lines())
+        {
+            writeln!(out, "<li>{}</li>", escape(l))?;
+        }
+        writeln!(out, "</ul>")?;
+    }
 
-    writeln!(out, "<h2>Clocks</h2><table><tr><th>pair</th><th>offset</th><th>drift</th><th>error bound</th><th>reference (first point's clock)</th><th>matched</th><th>lost →</th><th>lost ←</th></tr>")?;
+    writeln!(out, "<h2>Clocks</h2><table><tr><th>pair</th><th>offset</th><th>drift</th><th>error bound</th><th>reference (first point's clock)</th><th>matched</th><th>lost →</th><th>lost ←</th><th>dropped by b</th><th>dropped by a</th></tr>")?;
     for q in ix.pairs() {
         let name = |i: u16| ix.point(i).map_or("?", |p| p.label());
         let (off, drift, refr) = match q.clock() {
@@ -124,14 +152,17 @@ pub fn write(ix: &Index<'_>, session: &str, rows: &[Row], out: &mut dyn Write) -
             out,
             "<tr><td>{} → {}</td><td class=\"d\">{off}</td><td class=\"d\">{drift}</td>\
              <td class=\"d\">±{}</td><td class=\"t\">{refr}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td></tr>",
             escape(name(q.a())),
             escape(name(q.b())),
             units::duration(q.offset_error_ns().min(i64::MAX as u64) as i64)
                 .trim_start_matches('+'),
             q.matched(),
             q.lost_a_to_b(),
-            q.lost_b_to_a()
+            q.lost_b_to_a(),
+            q.missing().dropped[0],
+            q.missing().dropped[1]
         )?;
         // The clocks stepped: each later segment, where it starts.
         let segs: Vec<index::ClockSegment> = ix.clock_segments(q.a(), q.b()).collect();
@@ -139,7 +170,7 @@ pub fn write(ix: &Index<'_>, session: &str, rows: &[Row], out: &mut dyn Write) -
             let s = &w[1];
             writeln!(
                 out,
-                "<tr><td></td><td colspan=\"7\" class=\"note\">clock step {} at {} on {}'s \
+                "<tr><td></td><td colspan=\"9\" class=\"note\">clock step {} at {} on {}'s \
                  clock ({} frame {}, {} frame {}); from there offset {}, drift {:+.3} ppm, \
                  error bound ±{}</td></tr>",
                 units::duration(s.step_from(&w[0])),
@@ -199,7 +230,7 @@ pub fn write(ix: &Index<'_>, session: &str, rows: &[Row], out: &mut dyn Write) -
             escape(&r.what),
             escape(&r.what)
         )?;
-        for (c, lost) in r.cells.iter().zip(&r.lost) {
+        for (c, missing) in r.cells.iter().zip(&r.missing) {
             match c {
                 Some(c) => write!(
                     out,
@@ -210,8 +241,15 @@ pub fn write(ix: &Index<'_>, session: &str, rows: &[Row], out: &mut dyn Write) -
                     units::time_of_day(c.ts_ns),
                     c.client_port.map_or_else(String::new, |p| p.to_string())
                 )?,
-                None if *lost => write!(out, "<td colspan=\"3\" class=\"lost\">not seen (lost)</td>")?,
-                None => write!(out, "<td></td><td></td><td></td>")?,
+                None => match missing {
+                    Some(k) => write!(
+                        out,
+                        "<td colspan=\"3\" class=\"lost {}\">not seen ({})</td>",
+                        k.name(),
+                        crate::annotate::why_not_seen(*k)
+                    )?,
+                    None => write!(out, "<td></td><td></td><td></td>")?,
+                },
             }
         }
         for d in &r.deltas {

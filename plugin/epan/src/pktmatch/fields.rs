@@ -9,13 +9,14 @@ use wireshark_ffi::register::{
 use wireshark_ffi::statics;
 
 statics!(Subtree: ETT, ETT_PEER);
-statics!(StringField: POINT, PEER, PEER_POINT, PEER_FILE, METHOD, TRANSLATION, LOST_AT);
+statics!(StringField: POINT, PEER, PEER_POINT, PEER_FILE, METHOD, TRANSLATION, LOST_AT,
+    CAPTURE_DROP_AT, OUTSIDE_CAPTURE_AT, UNCERTAIN_AT);
 statics!(FrameNumField: PEER_FRAME);
 statics!(DurationField: DELTA, DELTA_CORRECTED, CLOCK_OFFSET);
 statics!(UintField: CONFIDENCE);
 statics!(BoolField: MATCHED);
-statics!(ExpertField: EI_LOST, EI_MISSING, EI_UNMATCHED, EI_LOW_CONFIDENCE, EI_INDEX_STALE,
-    EI_INDEX_FOREIGN, EI_INDEX_UNUSABLE);
+statics!(ExpertField: EI_LOST, EI_CAPTURE_DROP, EI_OUTSIDE_CAPTURE, EI_UNCERTAIN, EI_UNMATCHED,
+    EI_LOW_CONFIDENCE, EI_INDEX_STALE, EI_INDEX_FOREIGN, EI_INDEX_UNUSABLE);
 
 pub fn register(reg: &Registration) {
     reg.fields(vec![
@@ -84,9 +85,27 @@ pub fn register(reg: &Registration) {
               for this connection (NAT/PAT, proxy, sequence offset)",
         ),
         LOST_AT.def(
-            c"Not seen at",
+            c"Lost before",
             c"pktmatch.lost_at",
-            c"A capture point the packet should have passed and was not seen at",
+            c"Lost on the network before this capture point: seen on the way to it, seen \
+              neither there nor at any point after it",
+        ),
+        CAPTURE_DROP_AT.def(
+            c"Not captured at",
+            c"pktmatch.capture_drop_at",
+            c"A capture point whose capture dropped the packet: seen at a point before it \
+              and at one after it, not there (not a network loss)",
+        ),
+        OUTSIDE_CAPTURE_AT.def(
+            c"Outside the capture at",
+            c"pktmatch.outside_capture_at",
+            c"A capture point whose capture was not running when the packet passed",
+        ),
+        UNCERTAIN_AT.def(
+            c"Not seen at",
+            c"pktmatch.uncertain_at",
+            c"A capture point the packet may legitimately not pass (made or answered by a \
+              middlebox between the points, filtered): not seen there",
         ),
     ]);
     reg.subtrees(&[&ETT, &ETT_PEER]);
@@ -103,11 +122,25 @@ pub fn register(reg: &Registration) {
             c"Packet lost between capture points",
         ),
         expert(
-            &EI_MISSING,
-            c"pktmatch.expert.missing",
+            &EI_CAPTURE_DROP,
+            c"pktmatch.expert.capture_drop",
             Sequence,
             Note,
-            c"Packet not seen at a point that was not capturing then, or that it may not pass",
+            c"Packet not captured at a point it passed (seen before and after it): a capture drop",
+        ),
+        expert(
+            &EI_OUTSIDE_CAPTURE,
+            c"pktmatch.expert.outside_capture",
+            Sequence,
+            Note,
+            c"Packet not seen at a point whose capture was not running then",
+        ),
+        expert(
+            &EI_UNCERTAIN,
+            c"pktmatch.expert.uncertain",
+            Sequence,
+            Note,
+            c"Packet not seen at a point it may legitimately not pass",
         ),
         expert(
             &EI_UNMATCHED,

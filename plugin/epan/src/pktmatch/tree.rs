@@ -13,8 +13,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
-use index::lost::flags as lost_flags;
-use index::{Index, Peer, TrackState, IDENTIFY_FRAMES};
+use index::{Index, LossKind, Peer, TrackState, IDENTIFY_FRAMES};
 use wireshark_ffi::packet::{Endpoint, Packet, Tree};
 use wireshark_ffi::register::{ExpertField, Protocol};
 
@@ -97,32 +96,48 @@ pub fn show(packet: &Packet, protocol: &Protocol, view: &View, options: &Options
     for lost in ix.lost(point, frame) {
         lost_any = true;
         let at = label(lost.point);
+        let (field, expert, message, word) = match lost.kind {
+            LossKind::NetworkLoss => (
+                &LOST_AT,
+                &EI_LOST,
+                format!(
+                    "Lost on the network between {} and {at}: seen neither at {at} nor after it",
+                    label(point)
+                ),
+                "lost",
+            ),
+            LossKind::CaptureDrop => (
+                &CAPTURE_DROP_AT,
+                &EI_CAPTURE_DROP,
+                format!(
+                    "Not captured at {at}: seen before and after it, so {at}'s capture dropped \
+                     it (not a network loss)"
+                ),
+                "drop",
+            ),
+            LossKind::OutsideCapture => (
+                &OUTSIDE_CAPTURE_AT,
+                &EI_OUTSIDE_CAPTURE,
+                format!("Not seen at {at}, whose capture was not running then"),
+                "outside",
+            ),
+            LossKind::Uncertain | LossKind::Other(_) => (
+                &UNCERTAIN_AT,
+                &EI_UNCERTAIN,
+                format!("Not seen at {at} (it may legitimately not pass there)"),
+                "unseen",
+            ),
+        };
         let item = if full {
-            let item = packet.add_string(root, &LOST_AT, 0, 0, at);
+            let item = packet.add_string(root, field, 0, 0, at);
             packet.set_generated(item);
             item
         } else {
             root
         };
-        let (expert, message) = if lost.flags & lost_flags::OUTSIDE_CAPTURE != 0 {
-            (
-                &EI_MISSING,
-                format!("Not seen at {at}, whose capture was not running then"),
-            )
-        } else if lost.flags & lost_flags::UNCERTAIN != 0 {
-            (
-                &EI_MISSING,
-                format!("Not seen at {at} (it may legitimately not pass there)"),
-            )
-        } else {
-            (
-                &EI_LOST,
-                format!("Not seen at {at}: lost between {} and {at}", label(point)),
-            )
-        };
         packet.add_expert(item, expert, &message);
         if options.info_tag {
-            let _ = write!(tag, " lost@{at}");
+            let _ = write!(tag, " {word}@{at}");
         }
     }
     if !matched && !lost_any {
