@@ -369,6 +369,10 @@ fn record(packet: &Packet, nlp: &Nlp, analysis: &FrameAnalysis) -> Option<RtpRec
         tpf: nlp.nhdr.transmission_priority(),
         dlf: thdr.dlf(),
         end_of_message: thdr.has(ee::thdr::flags0::EOMI),
+        repeat: matches!(
+            analysis.data,
+            Some(DataKind::Retransmission { original: Some(_) } | DataKind::Duplicate { .. })
+        ),
         data: match analysis.data {
             None => DataClass::None,
             Some(DataKind::InOrder) => DataClass::InOrder,

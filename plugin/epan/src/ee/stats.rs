@@ -25,6 +25,9 @@ pub struct RtpRecord {
     pub tpf: u8,
     pub dlf: u32,
     pub end_of_message: bool,
+    /// The bytes were seen before in the capture (retransmission of a
+    /// captured packet, duplicate).
+    pub repeat: bool,
     pub data: DataClass,
     /// A status answering a request: the round-trip time.
     pub status_rtt_ns: Option<i64>,
@@ -153,7 +156,9 @@ impl TableModel for Connections {
         c.tpf = Some(r.tpf);
         c.nlps[side] += 1;
         c.bytes[side] += u64::from(r.dlf);
-        if r.end_of_message && r.dlf > 0 {
+        // A message sent again (a retransmission or copy of bytes the
+        // capture holds) is still one message.
+        if r.end_of_message && r.dlf > 0 && !r.repeat {
             c.messages[side] += 1;
         }
         match r.data {
@@ -338,6 +343,7 @@ mod tests {
             tpf: 2,
             dlf,
             end_of_message: true,
+            repeat: matches!(data, DataClass::Retransmission | DataClass::Duplicate),
             data,
             status_rtt_ns: None,
             setup: false,
@@ -372,6 +378,8 @@ mod tests {
             (row[8].clone(), row[9].clone()),
             (Cell::Uint(2), Cell::Uint(200))
         );
+        // Two NLPs, one message: the second is its retransmission.
+        assert_eq!(row[10], Cell::Uint(1));
         assert_eq!(row[14], Cell::Uint(1));
         assert_eq!(row[18], Cell::Uint(1));
         assert_eq!(row[19], Cell::Float(4.0));
