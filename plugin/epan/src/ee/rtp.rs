@@ -218,15 +218,28 @@ pub fn show_probe(
     if probe.unanswered {
         let item = generated(packet.add_bool(root, &LDLC_UNANSWERED, 0, 0, 1));
         let port = packet.destination().port;
-        packet.add_expert(
-            item,
-            &EI_LDLC_UNANSWERED,
-            &format!(
-                "{what} command to UDP port {port} never answered (a port a firewall blocks \
-                 shows this way, as IBM's EEVERIFY reports)"
-            ),
-        );
-        info.push_str(" [unanswered]");
+        if let Some(response) = probe.answered_on_retry {
+            generated(packet.add_frame_number(root, &LDLC_ANSWERED_ON_RETRY, response));
+            packet.add_expert(
+                item,
+                &EI_LDLC_LOST,
+                &format!(
+                    "{what} command to UDP port {port} got no response; a retry of it was \
+                     answered in frame {response} (an LDLC retransmission, IBM IST2025I)"
+                ),
+            );
+            info.push_str(" [lost]");
+        } else {
+            packet.add_expert(
+                item,
+                &EI_LDLC_UNANSWERED,
+                &format!(
+                    "{what} command to UDP port {port} never answered (a port a firewall \
+                     blocks shows this way, as IBM's EEVERIFY reports)"
+                ),
+            );
+            info.push_str(" [unanswered]");
+        }
     }
 }
 
