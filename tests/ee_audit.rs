@@ -14,7 +14,7 @@ use ee_support::{matching, plugin, rtp_table, vector};
 /// A resend of bytes the capture never saw sent (lost before the capture
 /// point, or sent before the capture started), after the partner's status
 /// reported them not received, is a retransmission: it was "out of order"
-/// and missing from the Retrans column.
+/// and missing from the retransmission columns.
 #[test]
 fn a_resend_the_status_asked_for_is_a_retransmission_though_unseen_before() {
     let ws = plugin();
@@ -43,7 +43,13 @@ fn a_resend_the_status_asked_for_is_a_retransmission_though_unseen_before() {
     let cells = |row: usize, names: &[&str]| -> Vec<String> {
         names.iter().map(|n| rows[row][*n].clone()).collect()
     };
-    let counts = ["Retrans", "Gaps", "Out of order", "Msgs A>B", "Priority"];
+    let counts = [
+        "Retrans A>B",
+        "Gaps",
+        "Out of order",
+        "Msgs A>B",
+        "Priority",
+    ];
     assert_eq!(cells(0, &counts), ["1", "1", "0", "3", "high"]);
     assert_eq!(cells(1, &counts), ["1", "0", "0", "2", "medium"]);
 }
@@ -128,11 +134,20 @@ fn a_stall_starts_at_ibms_thresholds() {
     );
     let rows = rtp_table(&ws, &file, &[]);
     let row = &rows[0];
-    let got: Vec<&str> = ["Retrans", "Stalls", "Msgs A>B", "Status RTTs", "State"]
-        .iter()
-        .map(|n| row[*n].as_str())
-        .collect();
-    assert_eq!(got, ["7", "1", "2", "8", "active"]);
+    let got: Vec<&str> = [
+        "Retrans A>B",
+        "Rexmit % A>B",
+        "Retrans B>A",
+        "Stalls",
+        "Msgs A>B",
+        "Status RTTs",
+        "State",
+    ]
+    .iter()
+    .map(|n| row[*n].as_str())
+    .collect();
+    // 7 of A's 9 NLPs were resends (IBM IST2249I's retransmit rate).
+    assert_eq!(got, ["7", "77.8", "0", "1", "2", "8", "active"]);
 }
 
 /// Connection setup, connection identifier exchange, switching

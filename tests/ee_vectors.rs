@@ -642,8 +642,17 @@ fn z_ee_rtp_prints_one_row_per_connection() {
         ("3", "19", "1")
     );
     assert_eq!(
-        (cell("Retrans"), cell("Dups"), cell("Gaps")),
+        (cell("Retrans A>B"), cell("Dups"), cell("Gaps")),
         ("1", "1", "0")
+    );
+    // Per direction, as HPRDIAG: 1 of A's 7 NLPs resent, none of B's.
+    assert_eq!(
+        (
+            cell("Rexmit % A>B"),
+            cell("Retrans B>A"),
+            cell("Rexmit % B>A")
+        ),
+        ("14.3", "0", "0.0")
     );
     assert_eq!(cell("Status RTTs"), "2");
     assert_eq!(
