@@ -10,7 +10,7 @@
 mod common;
 mod ee_support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use common::Wireshark;
