@@ -297,6 +297,7 @@ fn events_from_tshark(
         "ee.arb.type",
         "ee.arb.rate_action",
         "ee.fault.sense",
+        "ee.analysis.retransmission_requested",
     ];
     let mut events = BTreeSet::new();
     for (frame, row) in ws.fields(file, extra, &names) {
@@ -315,6 +316,9 @@ fn events_from_tshark(
         }
         if !row[3].is_empty() {
             add("retransmission", row[3].clone());
+        } else if !row[15].is_empty() {
+            // The original is not in the capture; a status asked for it.
+            add("retransmission", "-".into());
         }
         if !row[4].is_empty() {
             add("duplicate", row[4].clone());
@@ -413,9 +417,10 @@ fn rtp_analysis_flags_exactly_the_injected_events() {
     let slow = ws.fields(&session, &["-Y", "ee.expert.arb_rate_change"], &[]);
     assert_eq!(slow.keys().copied().collect::<Vec<_>>(), [41]);
 
-    // Experts are filterable by name.
+    // Experts are filterable by name: every retransmission, the one whose
+    // original is not in the capture (28) included.
     let retrans = ws.fields(&session, &["-Y", "ee.expert.retransmission"], &[]);
-    assert_eq!(retrans.keys().copied().collect::<Vec<_>>(), [34]);
+    assert_eq!(retrans.keys().copied().collect::<Vec<_>>(), [28, 34]);
 }
 
 #[test]

@@ -22,8 +22,11 @@
 //!
 //! **Data**, per direction, by BSN and DLF: in order; gap (bytes between
 //! the next expected BSN and this one were not captured); out of order
-//! (bytes below the next expected BSN never seen before); retransmission
-//! (bytes seen before); duplicate (the same BSN and length seen before, the
+//! (bytes below the next expected BSN never seen before, and not reported
+//! missing by the partner); retransmission (bytes seen before, or bytes the
+//! partner's latest status reported not received: the original went
+//! before the capture started or was lost before the capture point);
+//! duplicate (the same BSN and length seen before, the
 //! partner direction known and silent since: RTP resends only what a status
 //! asks for, so a copy without a status in between is the network's or the
 //! capture's).  With no partner known, a resend is a retransmission.
@@ -109,9 +112,10 @@ pub enum DataKind {
         missing: u32,
     },
     OutOfOrder,
-    /// First sent in `original`.
+    /// First sent in `original`; None when the earlier copy is not in the
+    /// capture but the partner's status reported these bytes not received.
     Retransmission {
-        original: u32,
+        original: Option<u32>,
     },
     /// Same as `original`, the partner silent in between.
     Duplicate {
@@ -172,6 +176,9 @@ pub struct FrameAnalysis {
     pub data: Option<DataKind>,
     /// For a retransmission: how many times these bytes have been resent.
     pub resend_count: Option<u32>,
+    /// For a retransmission: the frame of the partner's latest status,
+    /// which reported (some of) these bytes not received.
+    pub retransmission_requested: Option<u32>,
     pub stall: Option<Stall>,
     /// A status acknowledging the bytes of a stall first flagged in this
     /// frame.
@@ -237,6 +244,10 @@ struct DirectionState {
     /// The partner's latest received sequence number: bytes below it are
     /// acknowledged.
     acknowledged: Option<u32>,
+    /// What the partner's latest status reported not received (ranges
+    /// [begin, end)), and the frame of that status.
+    reported_missing: Vec<(u32, u32)>,
+    reported_in: Option<u32>,
     /// A stall flagged and not yet relieved: (BSN, frame first flagged).
     stall: Option<(u32, u32)>,
     /// The message being collected: BSN of its start and (BSN, bytes, frame).
@@ -489,10 +500,11 @@ impl Analyzer {
         // for the partner's retransmission bookkeeping and acknowledges its
         // bytes.
         if let Some((received, pairs)) = &facts.status {
-            if let Some(partner) = partner {
-                self.credit_status(partner, *received, facts, &mut out);
-            }
             out.status_missing = missing_ranges(*received, pairs);
+            if let Some(partner) = partner {
+                let missing = out.status_missing.clone();
+                self.credit_status(partner, *received, missing, facts, &mut out);
+            }
         }
 
         let config = self.config;
@@ -514,6 +526,7 @@ impl Analyzer {
                 let (resends, stall) = resend(state, facts, &config);
                 out.resend_count = Some(resends);
                 out.stall = stall;
+                out.retransmission_requested = reported_missing(state, facts);
             }
             out.message = collect_message(state, facts, out.data);
         }
@@ -559,6 +572,7 @@ impl Analyzer {
         &mut self,
         partner: Direction,
         received: u32,
+        missing: Vec<(u32, u32)>,
         facts: &PacketFacts,
         out: &mut FrameAnalysis,
     ) {
@@ -566,6 +580,8 @@ impl Analyzer {
             return;
         };
         state.partner_status_count += 1;
+        state.reported_missing = missing;
+        state.reported_in = Some(facts.frame);
         if state
             .acknowledged
             .map_or(true, |acked| ahead(acked, received) > 0)
@@ -619,7 +635,7 @@ fn classify(state: &mut DirectionState, facts: &PacketFacts, known_partner: bool
                     carried = (sent.resends, sent.first_resend);
                 }
                 DataKind::Retransmission {
-                    original: sent.frame,
+                    original: Some(sent.frame),
                 }
             }
         }
@@ -627,6 +643,12 @@ fn classify(state: &mut DirectionState, facts: &PacketFacts, known_partner: bool
         (Some(next), None) => match ahead(next, facts.bsn) {
             0 => DataKind::InOrder,
             d if d > 0 => DataKind::Gap { missing: d as u32 },
+            // Never seen, but the partner said it lacks them: the resend
+            // its status asked for (the original was sent before the
+            // capture started or lost before the capture point).
+            _ if reported_missing(state, facts).is_some() => {
+                DataKind::Retransmission { original: None }
+            }
             _ => DataKind::OutOfOrder,
         },
     };
@@ -663,6 +685,18 @@ fn classify(state: &mut DirectionState, facts: &PacketFacts, known_partner: bool
         }
     }
     kind
+}
+
+/// The frame of the partner's latest status if it reported any byte of this
+/// packet not received.
+fn reported_missing(state: &DirectionState, facts: &PacketFacts) -> Option<u32> {
+    let end = facts.bsn.wrapping_add(facts.dlf);
+    state
+        .reported_missing
+        .iter()
+        .any(|&(begin, stop)| ahead(begin, end) > 0 && ahead(facts.bsn, stop) > 0)
+        .then_some(state.reported_in)
+        .flatten()
 }
 
 /// Counts a retransmission (the entry `classify` just pushed) and says

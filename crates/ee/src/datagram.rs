@@ -50,6 +50,11 @@ pub struct Violation {
     pub sense: u32,
 }
 
+/// The optional segment types IBM's sense A01A names as allowed once per
+/// packet (A01AFF0D, 0E, 0F, 10, 14, 22); for other types, the connection
+/// fault segment X'12' among them, IBM documents no limit.
+pub const SINGLE_SEGMENT_TYPES: [u8; 6] = [0x0D, 0x0E, 0x0F, 0x10, 0x14, 0x22];
+
 /// Sense X'A01AFFkk': more than one optional segment of type kk.
 pub fn duplicate_segment_sense(kind: u8) -> u32 {
     0xA01A_FF00 | u32::from(kind)
@@ -178,7 +183,7 @@ fn decode_nlp(offset: usize, nhdr: Nhdr<'_>) -> (Nlp<'_>, Option<Error>) {
             Err(e) => return (nlp, Some(e.at(after))),
         };
         let at = after + segment.offset;
-        if kinds_seen.contains(&segment.kind) {
+        if kinds_seen.contains(&segment.kind) && SINGLE_SEGMENT_TYPES.contains(&segment.kind) {
             nlp.violations.push(Violation {
                 range: at..at + segment.bytes.len(),
                 sense: duplicate_segment_sense(segment.kind),
@@ -327,5 +332,29 @@ mod tests {
         let dg = Datagram::parse(&d);
         assert!(matches!(dg.error, Some(Error::Truncated { offset: 8, .. })));
         assert!(matches!(dg.body, Body::Nlp(_)));
+    }
+
+    #[test]
+    fn a01a_only_for_the_types_ibm_lists() {
+        // Two status segments (IBM: A01AFF0E), then two connection fault
+        // segments (X'12', not in IBM's list: no violation).
+        let mut d = vec![0x04, 0x04, 0x03, 0xC4, 0x00, 0x80, 0xFF, 0x00];
+        d.extend([
+            0, 0, 0, 0, 0, 0, 0, 1, 0x00, 0x04, 0, 19, 0, 0, 0, 0, 0, 0, 0, 0,
+        ]);
+        for _ in 0..2 {
+            d.extend([5, 0x0E, 0, 0, 0, 1, 0, 1, 0, 0, 0, 9]);
+            d.extend([0; 8]);
+        }
+        for _ in 0..2 {
+            d.extend([2, 0x12, 0, 0, 0x80, 0x03, 0x00, 0x04]);
+        }
+        let dg = Datagram::parse(&d);
+        assert_eq!(dg.error, None);
+        let Body::Nlp(nlp) = dg.body else {
+            panic!("not an NLP")
+        };
+        let senses: Vec<u32> = nlp.violations.iter().map(|v| v.sense).collect();
+        assert_eq!(senses, [0xA01A_FF0E]);
     }
 }

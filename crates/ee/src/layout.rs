@@ -53,7 +53,6 @@ const HP_WS: &str = "HP-UX SNAplus2 Diagnostics Guide example A-2; Wireshark pac
 const HIS: &str = "HP SNAplus2 example A-2; Microsoft HIS \"Added headers and subvectors\"";
 const IBM_A018: &str = "IBM sense code A018 (vectors nested in CV X'05'); WS for the flag byte";
 const RFC2238: &str = "RFC 2238 hprAnrLabel: labels of 1 to 8 octets, boundaries not encoded";
-const OURS: &str = "inferred (no public layout)";
 
 macro_rules! f {
     ($structure:expr, $name:expr, $range:expr, $source:expr, $conf:ident) => {
@@ -116,16 +115,16 @@ pub fn fields() -> Vec<Field> {
         f!("THDR", "BSN", thdr::field::BSN, WS, Medium),
         f!(
             "connection qualifier",
-            "key",
-            thdr::field::QUALIFIER_KEY,
-            OURS,
+            "length",
+            thdr::field::QUALIFIER_LEN,
+            WS,
             Low
         ),
         f!(
             "connection qualifier",
-            "length",
-            thdr::field::QUALIFIER_LEN,
-            OURS,
+            "key",
+            thdr::field::QUALIFIER_KEY,
+            WS,
             Low
         ),
         f!(

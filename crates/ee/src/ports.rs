@@ -47,12 +47,23 @@ impl PortRole {
 
     /// The role of `port` within the port ranges EE is registered on (the
     /// `ee.udp.port` preference): its offset from the first port of the
-    /// range holding it, and that base port.
+    /// run of consecutive ports holding it, and that base port.  Ranges
+    /// that touch form one run, so "12000,12001,12002,12003,12004" (five
+    /// single ports, as a user may type them) is the run 12000-12004.
     pub fn in_ranges(ranges: &[(u32, u32)], port: u32) -> Option<(PortRole, u32)> {
-        let (low, _) = ranges
+        let mut sorted = ranges.to_vec();
+        sorted.sort_unstable();
+        let mut runs: Vec<(u32, u32)> = Vec::new();
+        for (low, high) in sorted {
+            match runs.last_mut() {
+                Some(last) if low <= last.1.saturating_add(1) => last.1 = last.1.max(high),
+                _ => runs.push((low, high)),
+            }
+        }
+        let &(base, _) = runs
             .iter()
-            .find(|(low, high)| (*low..=*high).contains(&port))?;
-        Some((Self::from_offset(port - low)?, *low))
+            .find(|(start, end)| (*start..=*end).contains(&port))?;
+        Some((Self::from_offset(port - base)?, base))
     }
 
     pub fn label(self) -> &'static str {
@@ -86,6 +97,20 @@ impl PortRole {
 /// IBM's default IPTOS values, in port order (signal, network, high,
 /// medium, low).
 pub const DEFAULT_TOS: [u8; 5] = [0xC0, 0xC0, 0x80, 0x40, 0x20];
+
+/// Whether an IP type of service fits a datagram on a port of this role,
+/// given the five IPTOS values (signal, network, high, medium, low).  The
+/// low two bits are ECN, set by the network.  LLC commands and responses
+/// other than UI (XID, TEST, DISC, DM) may also carry the signalling value:
+/// RFC 2584 (HPR-IP-MIB, AppnTrafficType and AppnTOSPrecedence) gives "LLC
+/// commands" a traffic type of their own with the signalling precedence,
+/// whatever port they go to (EEVERIFY probes all five ports), while IBM's
+/// IST2008I lists the values per port: either is accepted.
+pub fn tos_fits(table: &[u8; 5], role: PortRole, llc_command: bool, tos: u8) -> bool {
+    let dscp = |t: u8| t & 0xFC;
+    dscp(tos) == dscp(table[role.index()])
+        || (llc_command && dscp(tos) == dscp(table[PortRole::Signalling.index()]))
+}
 
 /// Parses an IPTOS-like list of five hex bytes ("C0 C0 80 40 20", commas or
 /// blanks between); None unless exactly five.
@@ -121,8 +146,36 @@ mod tests {
             Some((PortRole::HighPriority, 21000))
         );
         assert_eq!(PortRole::in_ranges(&[(21000, 21010)], 21007), None);
+        // Five single ports typed one by one are one run of five.
+        let singles: Vec<(u32, u32)> = (12000..=12004).map(|p| (p, p)).collect();
+        assert_eq!(
+            PortRole::in_ranges(&singles, 12002),
+            Some((PortRole::HighPriority, 12000))
+        );
+        assert_eq!(
+            PortRole::in_ranges(&[(12003, 12004), (12000, 12002)], 12004),
+            Some((PortRole::LowPriority, 12000))
+        );
+        assert_eq!(PortRole::in_ranges(&singles, 12005), None);
         assert_eq!(PortRole::HighPriority.transmission_priority(), Some(2));
         assert_eq!(DEFAULT_TOS[PortRole::LowPriority.index()], 0x20);
+    }
+
+    #[test]
+    fn llc_commands_may_carry_the_signalling_tos_on_any_port() {
+        let low = PortRole::LowPriority;
+        assert!(tos_fits(&DEFAULT_TOS, low, false, 0x20));
+        assert!(tos_fits(&DEFAULT_TOS, low, false, 0x23), "ECN bits ignored");
+        assert!(
+            !tos_fits(&DEFAULT_TOS, low, false, 0xC0),
+            "an NLP on the low port"
+        );
+        assert!(
+            tos_fits(&DEFAULT_TOS, low, true, 0xC0),
+            "a TEST probe on the low port"
+        );
+        assert!(tos_fits(&DEFAULT_TOS, low, true, 0x20));
+        assert!(!tos_fits(&DEFAULT_TOS, low, true, 0x80));
     }
 
     #[test]

@@ -6,7 +6,12 @@
 //! reports per port.  A command is unanswered when the same endpoints send
 //! the next command of the kind with no response in between (a retry), or
 //! when the capture ends without one ([`Probes::finish`], called once the
-//! whole capture has been seen).
+//! whole capture has been seen).  LDLC retries a command that got no
+//! response (IBM counts them: IST2025I "LDLC signals retransmitted at least
+//! one time"); a probe fails only when every retry goes unanswered
+//! (IST2026I: retransmitted SRQRETRY times; EEVERIFY's failed port), so an
+//! unanswered command whose retry was answered says which response ended
+//! the series.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -41,6 +46,9 @@ pub struct ProbeAnalysis {
     pub unanswered: bool,
     /// For a command: the earlier command it repeats, which got no response.
     pub retry_of: Option<u32>,
+    /// For an unanswered command: the response that answered one of its
+    /// retries (the probe succeeded after all).
+    pub answered_on_retry: Option<u32>,
 }
 
 type Key = (EndpointKey, EndpointKey, ProbeKind);
@@ -49,6 +57,8 @@ type Key = (EndpointKey, EndpointKey, ProbeKind);
 pub struct Probes {
     /// Commands waiting for their response: (frame, time).
     pending: HashMap<Key, VecDeque<(u32, i64)>>,
+    /// Commands retried without a response since the last response.
+    retried: HashMap<Key, Vec<u32>>,
     results: HashMap<u32, ProbeAnalysis>,
 }
 
@@ -81,16 +91,23 @@ impl Probes {
                 if let Some(c) = self.results.get_mut(&command) {
                     c.response_in = Some(facts.frame);
                 }
+                for earlier in self.retried.remove(&key).unwrap_or_default() {
+                    if let Some(c) = self.results.get_mut(&earlier) {
+                        c.answered_on_retry = Some(facts.frame);
+                    }
+                }
             }
         } else {
             let key = (facts.source, facts.destination, facts.kind);
             let queue = self.pending.entry(key).or_default();
             // Commands still waiting are retried: they got no response.
             out.retry_of = queue.back().map(|(frame, _)| *frame);
+            let retried = self.retried.entry(key).or_default();
             for (frame, _) in queue.drain(..) {
                 if let Some(c) = self.results.get_mut(&frame) {
                     c.unanswered = true;
                 }
+                retried.push(frame);
             }
             queue.push_back((facts.frame, facts.time_ns));
         }
@@ -152,5 +169,26 @@ mod tests {
         p.finish();
         assert!(p.result(4).unwrap().unanswered);
         assert!(!p.result(1).unwrap().unanswered);
+        // Never answered: no response ended the series.
+        assert_eq!(p.result(3).unwrap().answered_on_retry, None);
+        assert_eq!(p.result(4).unwrap().answered_on_retry, None);
+    }
+
+    #[test]
+    fn a_command_answered_on_its_retry_names_the_response() {
+        // A lost TEST, its retry answered: the probe succeeded (IBM counts
+        // the retransmission, IST2025I); the first command says so.
+        let mut p = Probes::new();
+        p.analyse(&probe(1, 0, A, B, false));
+        p.analyse(&probe(2, 3000, A, B, false));
+        p.analyse(&probe(3, 3004, B, A, true));
+        let first = *p.result(1).unwrap();
+        assert!(first.unanswered);
+        assert_eq!(first.answered_on_retry, Some(3));
+        assert_eq!(p.result(2).unwrap().response_in, Some(3));
+        // A later lost command starts a new series.
+        p.analyse(&probe(4, 9000, A, B, false));
+        p.finish();
+        assert_eq!(p.result(4).unwrap().answered_on_retry, None);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Fixed part (20 bytes): TCID (0–7), flags (8, 9), data offset in 4-byte
 //! words (10–11), data length field DLF (12–15), byte sequence number BSN
-//! (16–19).  Then, if CQFI, a connection qualifier (key, length, data); if
+//! (16–19).  Then, if CQFI, a connection qualifier (length, key, data, as
+//! Wireshark reads it: the only public description; low confidence); if
 //! OSI, optional segments up to the data offset, each `[length in 4-byte
 //! words, header included][type]`.  Sources and confidence: docs/ee.md,
 //! "THDR".
@@ -19,10 +20,12 @@ pub mod field {
     pub const DLF: Range<usize> = 12..16;
     pub const BSN: Range<usize> = 16..20;
     pub const FIXED_LEN: usize = 20;
-    /// Connection qualifier (CQFI), from FIXED_LEN: key, length of the
-    /// data, data.
-    pub const QUALIFIER_KEY: Range<usize> = 0..1;
-    pub const QUALIFIER_LEN: Range<usize> = 1..2;
+    /// Connection qualifier (CQFI), from FIXED_LEN: length of the data,
+    /// key (Wireshark packet-sna.c dissect_nlp: length byte first, key
+    /// X'05' network address second, length + 2 bytes in all; before
+    /// 2026-12 `ee` read key first, with no source), data.
+    pub const QUALIFIER_LEN: Range<usize> = 0..1;
+    pub const QUALIFIER_KEY: Range<usize> = 1..2;
     pub const QUALIFIER_DATA: usize = 2;
 }
 
@@ -591,6 +594,22 @@ mod tests {
         assert_eq!(st.pairs, vec![(50, 60)]);
         assert_eq!((st.report_number, st.ack_number), (2, 1));
         assert_eq!(connection_id_exchange(&segs[1]).unwrap(), 0xABCD);
+    }
+
+    #[test]
+    fn the_connection_qualifier_is_length_then_key_as_wireshark_reads_it() {
+        // CQFI and OSI: qualifier [length 6][key 05][6 bytes], then a
+        // 3-word segment X'10'; 5 + 2 + 3 words.
+        let mut t = header(0, flags1::CQFI | flags1::OSI, 10, 0, 0);
+        t.extend([6, 0x05, 1, 2, 3, 4, 5, 6]);
+        t.extend([3, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0xAB, 0xCD]);
+        let thdr = Thdr::new_checked(&t).unwrap();
+        assert_eq!(
+            thdr.connection_qualifier(),
+            Some((20, 0x05, &[1, 2, 3, 4, 5, 6][..]))
+        );
+        let segs: Vec<_> = thdr.segments().collect::<Result<_, _>>().unwrap();
+        assert_eq!(connection_id_exchange(&segs[0]).unwrap(), 0xABCD);
     }
 
     #[test]

@@ -50,14 +50,21 @@ fn classifies_gap_out_of_order_retransmission_and_duplicate() {
         Some(Evidence::ConnectionIdExchange)
     );
     assert_eq!(st.status_missing, vec![(4, 8)]);
-    // the resend of 4..8 after the status is a first sight: out of order
+    // the resend of 4..8, never seen but reported missing by that status:
+    // the retransmission it asked for (was "out of order" before 2026-12)
+    let first = an.analyse(&data(4, 4, b"bbbb")).clone();
     assert_eq!(
-        an.analyse(&data(4, 4, b"bbbb")).data,
-        Some(DataKind::OutOfOrder)
+        first.data,
+        Some(DataKind::Retransmission { original: None })
     );
+    assert_eq!(first.retransmission_requested, Some(3));
+    assert_eq!(first.resend_count, Some(1));
     // resend of 8..12 after the status: retransmission
     let re = an.analyse(&data(5, 8, b"cccc")).clone();
-    assert_eq!(re.data, Some(DataKind::Retransmission { original: 2 }));
+    assert_eq!(
+        re.data,
+        Some(DataKind::Retransmission { original: Some(2) })
+    );
     assert_eq!(re.resend_count, Some(1));
     // the same packet again with no status between: a duplicate of the
     // retransmission
@@ -103,7 +110,10 @@ fn mid_capture_resend_after_status_is_a_retransmission() {
     );
     assert_eq!(st.status_reply_to, Some((2, 1_000_000)));
     let re = an.analyse(&data(4, 5004, b"yyyy")).clone();
-    assert_eq!(re.data, Some(DataKind::Retransmission { original: 2 }));
+    assert_eq!(
+        re.data,
+        Some(DataKind::Retransmission { original: Some(2) })
+    );
     assert_eq!(
         an.result(1).unwrap().pairing.unwrap().evidence,
         Evidence::Status
@@ -117,7 +127,10 @@ fn one_way_capture_resend_is_a_retransmission() {
     let mut an = Analyzer::new();
     an.analyse(&data(1, 100, b"ab"));
     let again = an.analyse(&data(2, 100, b"ab")).clone();
-    assert_eq!(again.data, Some(DataKind::Retransmission { original: 1 }));
+    assert_eq!(
+        again.data,
+        Some(DataKind::Retransmission { original: Some(1) })
+    );
     assert_eq!(again.pairing, None);
 }
 
@@ -260,4 +273,45 @@ fn reassembles_a_message_over_three_packets() {
     assert!(an.analyse(&middle).message.is_none());
     let done = an.analyse(&last).message.clone().unwrap();
     assert_eq!(done, (b"abcde".to_vec(), vec![1, 2, 3]));
+}
+
+#[test]
+fn bytes_sent_before_the_capture_and_resent_on_status_are_a_retransmission() {
+    // Captured at the sender after the connection's setup: the first
+    // packet seen is 16..20; the partner reports 12..16 not received (the
+    // original went before the capture started); the resend of 12..16 is
+    // the retransmission the status asked for, not an out-of-order packet.
+    let mut an = Analyzer::new();
+    assert_eq!(
+        an.analyse(&data(1, 16, b"eeee")).data,
+        Some(DataKind::InOrder)
+    );
+    an.analyse(&status(2, 12, vec![(16, 20)]));
+    let re = an.analyse(&data(3, 12, b"dddd")).clone();
+    assert_eq!(re.data, Some(DataKind::Retransmission { original: None }));
+    assert_eq!(re.retransmission_requested, Some(2));
+    // The same bytes resent again after another status: a retransmission
+    // of frame 3.
+    an.analyse(&status(4, 12, vec![(16, 20)]));
+    let again = an.analyse(&data(5, 12, b"dddd")).clone();
+    assert_eq!(
+        again.data,
+        Some(DataKind::Retransmission { original: Some(3) })
+    );
+    assert_eq!(again.resend_count, Some(2));
+    assert_eq!(again.retransmission_requested, Some(4));
+}
+
+#[test]
+fn a_late_packet_no_status_reported_missing_stays_out_of_order() {
+    let mut an = Analyzer::new();
+    an.analyse(&data(1, 0, b"aaaa"));
+    // a status acknowledging everything so far: nothing missing
+    an.analyse(&status(2, 4, vec![]));
+    an.analyse(&data(3, 8, b"cccc"));
+    // 4..8 arrives after 8..12 with no status in between reporting it
+    assert_eq!(
+        an.analyse(&data(4, 4, b"bbbb")).data,
+        Some(DataKind::OutOfOrder)
+    );
 }

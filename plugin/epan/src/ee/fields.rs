@@ -57,7 +57,7 @@ statics!(BytesField: NHDR_LABELS, NHDR_ANR_LABEL, NHDR_ANR_UNKNOWN, NHDR_RESERVE
 statics!(LabelField: LBL_NHDR, LBL_THDR, LBL_SEG, LBL_CV, LBL_TH, LBL_RH, LBL_GDS, LBL_XID, LBL_ABSP,
     LBL_COMPAT);
 statics!(StringField: NHDR_ANR_SOURCE);
-statics!(FrameNumField: ANALYSIS_RETRANSMISSION, ANALYSIS_DUPLICATE, ANALYSIS_STATUS_REPLY_TO,
+statics!(FrameNumField: ANALYSIS_RETRANSMISSION, ANALYSIS_RETRANSMISSION_REQUESTED, ANALYSIS_DUPLICATE, ANALYSIS_STATUS_REPLY_TO,
     ANALYSIS_STATUS_REPLY_IN, MESSAGE_FRAME, MESSAGE_IN);
 statics!(DurationField: ANALYSIS_STATUS_TIME);
 statics!(ExpertField: EI_MALFORMED, EI_GAP, EI_OUT_OF_ORDER, EI_RETRANSMISSION, EI_DUPLICATE,
@@ -1038,7 +1038,14 @@ pub fn register(reg: &Registration) {
         ANALYSIS_RETRANSMISSION.def(
             c"Retransmission of frame",
             c"ee.analysis.retransmission",
-            c"",
+            c"The latest earlier copy of these bytes in the capture (absent when the capture \
+              holds none: filter ee.expert.retransmission for every retransmission)",
+        ),
+        ANALYSIS_RETRANSMISSION_REQUESTED.def(
+            c"Asked for by the status in frame",
+            c"ee.analysis.retransmission_requested",
+            c"The partner's latest status before this retransmission, which reported these \
+              bytes not received",
         ),
         ANALYSIS_DUPLICATE.def(c"Duplicate of frame", c"ee.analysis.duplicate", c""),
         ANALYSIS_STATUS_REPLY_TO.def(

@@ -19,9 +19,9 @@ statics!(StringField: SENSE_TEXT);
 statics!(BoolField: ANALYSIS_STALL, LDLC_UNANSWERED);
 statics!(DurationField: ANALYSIS_STALL_TIME, LDLC_RTT);
 statics!(FrameNumField: ANALYSIS_PAIRING_FRAME, ANALYSIS_STALL_FIRST, ANALYSIS_STALL_RELIEVED,
-    LDLC_RESPONSE_IN, LDLC_RESPONSE_TO, LDLC_RETRY_OF);
+    LDLC_RESPONSE_IN, LDLC_RESPONSE_TO, LDLC_RETRY_OF, LDLC_ANSWERED_ON_RETRY);
 statics!(ExpertField: EI_PAIRING, EI_STALL, EI_STALL_RELIEVED, EI_LDLC_RTT, EI_LDLC_UNANSWERED,
-    EI_LDLC_RETRY, EI_VIOLATION, EI_NEGATIVE_RESPONSE, EI_XID_NEGOTIATION, EI_TOS, EI_PRIORITY,
+    EI_LDLC_RETRY, EI_LDLC_LOST, EI_VIOLATION, EI_NEGATIVE_RESPONSE, EI_XID_NEGOTIATION, EI_TOS, EI_PRIORITY,
     EI_SENSE);
 
 pub fn register(reg: &Registration) {
@@ -130,9 +130,16 @@ pub fn register(reg: &Registration) {
             c"From the command to this response",
         ),
         LDLC_UNANSWERED.def(
-            c"Never answered",
+            c"No response",
             c"ee.ldlc.unanswered",
-            c"No response before the next command of the kind or the end of the capture",
+            c"No response to this command before the next command of the kind or the end of \
+              the capture (ee.ldlc.answered_on_retry says when a retry of it was answered)",
+        ),
+        LDLC_ANSWERED_ON_RETRY.def(
+            c"A retry of it answered in frame",
+            c"ee.ldlc.answered_on_retry",
+            c"This command got no response, a later retry did: the probe succeeded (IBM \
+              IST2025I counts such retransmitted LDLC signals)",
         ),
         LDLC_RETRY_OF.def(
             c"Retry of the unanswered command in frame",
@@ -215,6 +222,13 @@ pub fn register(reg: &Registration) {
             Sequence,
             Note,
             c"LDLC command retried",
+        ),
+        expert(
+            &EI_LDLC_LOST,
+            c"ee.expert.ldlc_lost",
+            Sequence,
+            Note,
+            c"LDLC command lost, a retry of it answered",
         ),
         expert(
             &EI_VIOLATION,

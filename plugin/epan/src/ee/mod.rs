@@ -185,13 +185,16 @@ fn dissect_datagram(packet: &mut Packet) -> Outcome {
     if let Some((llc, probe)) = &probe {
         rtp::show_probe(packet, root, llc, probe, &mut info);
     }
+    let llc_command = datagram
+        .llc
+        .is_some_and(|llc| llc.command() != ee::llc::Command::UnnumberedInfo);
     if let Body::Nlp(nlp) = &datagram.body {
-        priority_checks(packet, root, role, Some(nlp));
+        priority_checks(packet, root, role, llc_command, Some(nlp));
         for violation in &nlp.violations {
             rtp::violation(packet, root, violation.sense, Some(violation.range.clone()));
         }
     } else {
-        priority_checks(packet, root, role, None);
+        priority_checks(packet, root, role, llc_command, None);
     }
     if let Some(analysis) = analysis {
         rtp::show(packet, root, analysis, &mut info);
@@ -310,8 +313,14 @@ fn port_role(packet: &Packet, root: Tree) -> Option<(PortRole, u32)> {
 }
 
 /// IP type of service and NHDR transmission priority against the port's
-/// role.
-fn priority_checks(packet: &Packet, root: Tree, role: Option<(PortRole, u32)>, nlp: Option<&Nlp>) {
+/// role (an LLC command may also carry the signalling TOS: ports::tos_fits).
+fn priority_checks(
+    packet: &Packet,
+    root: Tree,
+    role: Option<(PortRole, u32)>,
+    llc_command: bool,
+    nlp: Option<&Nlp>,
+) {
     let Some((role, _)) = role else { return };
     if let Some(ip) = packet.ip_header(IP_PROTO_UDP, UDP_HEADER_LEN) {
         let table = ports::parse_tos(&PREF_IPTOS.get()).unwrap_or(ports::DEFAULT_TOS);
@@ -321,8 +330,7 @@ fn priority_checks(packet: &Packet, root: Tree, role: Option<(PortRole, u32)>, n
         let sub = packet.subtree(item, &ETT_FLAGS);
         let e = packet.add_uint(sub, &IP_TOS_EXPECTED, 0, 0, expected.into());
         packet.set_generated(e);
-        // The low two bits are ECN, set by the network.
-        if ip.tos & 0xFC != expected & 0xFC {
+        if !ports::tos_fits(&table, role, llc_command, ip.tos) {
             packet.add_expert(
                 item,
                 &EI_TOS,
@@ -369,6 +377,10 @@ fn record(packet: &Packet, nlp: &Nlp, analysis: &FrameAnalysis) -> Option<RtpRec
         tpf: nlp.nhdr.transmission_priority(),
         dlf: thdr.dlf(),
         end_of_message: thdr.has(ee::thdr::flags0::EOMI),
+        repeat: matches!(
+            analysis.data,
+            Some(DataKind::Retransmission { original: Some(_) } | DataKind::Duplicate { .. })
+        ),
         data: match analysis.data {
             None => DataClass::None,
             Some(DataKind::InOrder) => DataClass::InOrder,

@@ -218,15 +218,28 @@ pub fn show_probe(
     if probe.unanswered {
         let item = generated(packet.add_bool(root, &LDLC_UNANSWERED, 0, 0, 1));
         let port = packet.destination().port;
-        packet.add_expert(
-            item,
-            &EI_LDLC_UNANSWERED,
-            &format!(
-                "{what} command to UDP port {port} never answered (a port a firewall blocks \
-                 shows this way, as IBM's EEVERIFY reports)"
-            ),
-        );
-        info.push_str(" [unanswered]");
+        if let Some(response) = probe.answered_on_retry {
+            generated(packet.add_frame_number(root, &LDLC_ANSWERED_ON_RETRY, response));
+            packet.add_expert(
+                item,
+                &EI_LDLC_LOST,
+                &format!(
+                    "{what} command to UDP port {port} got no response; a retry of it was \
+                     answered in frame {response} (an LDLC retransmission, IBM IST2025I)"
+                ),
+            );
+            info.push_str(" [lost]");
+        } else {
+            packet.add_expert(
+                item,
+                &EI_LDLC_UNANSWERED,
+                &format!(
+                    "{what} command to UDP port {port} never answered (a port a firewall \
+                     blocks shows this way, as IBM's EEVERIFY reports)"
+                ),
+            );
+            info.push_str(" [unanswered]");
+        }
     }
 }
 
@@ -288,14 +301,32 @@ fn data_kind(packet: &Packet, sub: Tree, analysis: &FrameAnalysis, info: &mut St
             info.push_str(" [out of order]");
         }
         Some(DataKind::Retransmission { original }) => {
-            let item = generated(packet.add_frame_number(sub, &ANALYSIS_RETRANSMISSION, original));
             let count = analysis.resend_count.unwrap_or(1);
+            let original_item = original
+                .map(|o| generated(packet.add_frame_number(sub, &ANALYSIS_RETRANSMISSION, o)));
+            let requested = analysis.retransmission_requested.map(|status| {
+                let item = packet.add_frame_number(sub, &ANALYSIS_RETRANSMISSION_REQUESTED, status);
+                (generated(item), status)
+            });
             generated(packet.add_uint(sub, &ANALYSIS_RESEND_COUNT, 0, 0, count));
-            packet.add_expert(
-                item,
-                &EI_RETRANSMISSION,
-                &format!("Retransmission of frame {original} (resend {count} of these bytes)"),
-            );
+            let (item, text) = match (original_item, original, requested) {
+                (Some(item), Some(o), _) => (
+                    item,
+                    format!("Retransmission of frame {o} (resend {count} of these bytes)"),
+                ),
+                (_, _, Some((item, status))) => (
+                    item,
+                    format!(
+                        "Retransmission of bytes this capture did not see sent before: the \
+                         status in frame {status} reported them not received (resend {count})"
+                    ),
+                ),
+                _ => (
+                    sub,
+                    format!("Retransmission (resend {count} of these bytes)"),
+                ),
+            };
+            packet.add_expert(item, &EI_RETRANSMISSION, &text);
             info.push_str(" [retransmission]");
         }
         Some(DataKind::Duplicate { original }) => {

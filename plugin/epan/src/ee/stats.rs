@@ -25,6 +25,9 @@ pub struct RtpRecord {
     pub tpf: u8,
     pub dlf: u32,
     pub end_of_message: bool,
+    /// The bytes were seen before in the capture (retransmission of a
+    /// captured packet, duplicate).
+    pub repeat: bool,
     pub data: DataClass,
     /// A status answering a request: the round-trip time.
     pub status_rtt_ns: Option<i64>,
@@ -54,8 +57,9 @@ pub static RTP_TAP: Tap<RtpRecord> = Tap::new(c"ee.rtp");
 const TEXT: Kind = Kind::Text;
 const UINT: Kind = Kind::Uint;
 const MS: Kind = Kind::Float { decimals: 3 };
+const PERCENT: Kind = Kind::Float { decimals: 1 };
 
-static COLUMNS: [Column; 24] = [
+static COLUMNS: [Column; 27] = [
     Column::new("Conn", UINT, 4),
     Column::new("Endpoint A", TEXT, 21),
     Column::new("TCID A>B", TEXT, 16),
@@ -70,7 +74,13 @@ static COLUMNS: [Column; 24] = [
     Column::new("NLPs B>A", UINT, 8),
     Column::new("Bytes B>A", UINT, 9),
     Column::new("Msgs B>A", UINT, 8),
-    Column::new("Retrans", UINT, 7),
+    // Per direction, as HPRDIAG's outbound/inbound "NLPs retransmitted"
+    // and "NLP retransmit rate" (IBM IST1842I, IST2249I): the direction
+    // that resends is the one losing packets.
+    Column::new("Retrans A>B", UINT, 7),
+    Column::new("Rexmit % A>B", PERCENT, 6),
+    Column::new("Retrans B>A", UINT, 7),
+    Column::new("Rexmit % B>A", PERCENT, 6),
     Column::new("Dups", UINT, 4),
     Column::new("Gaps", UINT, 4),
     Column::new("Out of order", UINT, 4),
@@ -105,7 +115,7 @@ struct Connection {
     nlps: [u32; 2],
     bytes: [u64; 2],
     messages: [u32; 2],
-    retransmissions: u32,
+    retransmissions: [u32; 2],
     duplicates: u32,
     gaps: u32,
     out_of_order: u32,
@@ -153,11 +163,13 @@ impl TableModel for Connections {
         c.tpf = Some(r.tpf);
         c.nlps[side] += 1;
         c.bytes[side] += u64::from(r.dlf);
-        if r.end_of_message && r.dlf > 0 {
+        // A message sent again (a retransmission or copy of bytes the
+        // capture holds) is still one message.
+        if r.end_of_message && r.dlf > 0 && !r.repeat {
             c.messages[side] += 1;
         }
         match r.data {
-            DataClass::Retransmission => c.retransmissions += 1,
+            DataClass::Retransmission => c.retransmissions[side] += 1,
             DataClass::Duplicate => c.duplicates += 1,
             DataClass::Gap => c.gaps += 1,
             DataClass::OutOfOrder => c.out_of_order += 1,
@@ -217,7 +229,10 @@ impl TableModel for Connections {
             Cell::Uint(c.nlps[1]),
             n(c.bytes[1]),
             Cell::Uint(c.messages[1]),
-            Cell::Uint(c.retransmissions),
+            Cell::Uint(c.retransmissions[0]),
+            Cell::Float(percent(c.retransmissions[0], c.nlps[0])),
+            Cell::Uint(c.retransmissions[1]),
+            Cell::Float(percent(c.retransmissions[1], c.nlps[1])),
             Cell::Uint(c.duplicates),
             Cell::Uint(c.gaps),
             Cell::Uint(c.out_of_order),
@@ -228,6 +243,15 @@ impl TableModel for Connections {
             Cell::Uint(c.path_switches),
             Cell::Uint(c.stalls),
         ]
+    }
+}
+
+/// `part` of `whole` in percent (0 for nothing sent).
+fn percent(part: u32, whole: u32) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        f64::from(part) * 100.0 / f64::from(whole)
     }
 }
 
@@ -338,6 +362,7 @@ mod tests {
             tpf: 2,
             dlf,
             end_of_message: true,
+            repeat: matches!(data, DataClass::Retransmission | DataClass::Duplicate),
             data,
             status_rtt_ns: None,
             setup: false,
@@ -372,9 +397,17 @@ mod tests {
             (row[8].clone(), row[9].clone()),
             (Cell::Uint(2), Cell::Uint(200))
         );
+        // Two NLPs, one message: the second is its retransmission.
+        assert_eq!(row[10], Cell::Uint(1));
+        // One of A's two NLPs resent: 50 %; B resent nothing.
         assert_eq!(row[14], Cell::Uint(1));
-        assert_eq!(row[18], Cell::Uint(1));
-        assert_eq!(row[19], Cell::Float(4.0));
+        assert_eq!(row[15], Cell::Float(50.0));
+        assert_eq!(
+            (row[16].clone(), row[17].clone()),
+            (Cell::Uint(0), Cell::Float(0.0))
+        );
+        assert_eq!(row[21], Cell::Uint(1));
+        assert_eq!(row[22], Cell::Float(4.0));
         // Columns and cells agree on kinds.
         for (cell, column) in row.iter().zip(&COLUMNS) {
             let ok = matches!(

@@ -547,7 +547,18 @@ fn network_address(packet: &Packet, parent: Tree, at_data: usize, data: &[u8]) {
     let list = at_data + first;
     let mut end = list;
     for vector in nested {
-        let Ok(vector) = vector else { break };
+        let vector = match vector {
+            Ok(vector) => vector,
+            Err(error) => {
+                // The vector that runs past the end of CV X'05' (IBM sense
+                // A018, flagged as a violation): shown as what it claims,
+                // not as padding.
+                let from = list + error.offset();
+                padding(packet, parent, end..from);
+                overrunning_vector(packet, parent, from..at_data + data.len());
+                return;
+            }
+        };
         padding(packet, parent, end..list + vector.offset);
         end = list + vector.range().end;
         let item = packet.add_label_at(parent, &LBL_CV, at(list, vector.range()));
@@ -583,6 +594,26 @@ fn network_address(packet: &Packet, parent: Tree, at_data: usize, data: &[u8]) {
         }
     }
     padding(packet, parent, end..at_data + data.len());
+}
+
+/// The bytes of a nested length-key vector that claims more than is left:
+/// its length and key, if present, under a label over what is there.
+fn overrunning_vector(packet: &Packet, parent: Tree, range: Range<usize>) {
+    if range.is_empty() {
+        return;
+    }
+    let from = range.start;
+    let item = packet.add_label_at(parent, &LBL_CV, range.clone());
+    packet.append_text(item, ": runs past the end of the vector holding it");
+    let sub = packet.subtree(item, &ETT_CV);
+    let len = at(from, cv::field::LT_LEN);
+    let key = at(from, cv::field::LT_KEY);
+    if key.end <= range.end {
+        packet.add_uint_at(sub, &CV_HPR_KEY, key);
+    }
+    if len.end <= range.end {
+        packet.add_uint_at(sub, &CV_LEN, len);
+    }
 }
 
 /// CV X'46': length-key subfields; X'80' (TG identifier) decoded.
