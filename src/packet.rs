@@ -314,6 +314,32 @@ impl Packet {
         unsafe { pinfo_field::<*mut sys::wmem_allocator_t>(self.pinfo, sys::PM_PINFO_OFFSET_POOL) }
     }
 
+    /// The packet_info Wireshark handed us (for the tap API).
+    pub(crate) fn pinfo_ptr(&self) -> *mut sys::packet_info {
+        self.pinfo
+    }
+
+    /// Copies `value` into the packet's memory pool: valid until the packet
+    /// is done (taps run before that), nothing for Rust to free; `T: Copy`
+    /// has no destructor to forget.
+    pub(crate) fn pool_copy<T: Copy>(&self, value: T) -> *const T {
+        // wmem hands out blocks aligned for any C type (8 bytes on x86-64).
+        assert!(
+            std::mem::align_of::<T>() <= 8,
+            "pool_copy: alignment {} over 8",
+            std::mem::align_of::<T>()
+        );
+        // SAFETY: a fresh block of size_of::<T>() bytes, suitably aligned,
+        // written once before anyone reads it.
+        unsafe {
+            let size = std::mem::size_of::<T>().max(1);
+            let block = sys::wmem_alloc(self.pool(), size).cast::<T>();
+            assert!(!block.is_null(), "wmem_alloc returned NULL");
+            ptr::write(block, value);
+            block
+        }
+    }
+
     /// Copies `text` into the packet's memory pool: valid until the packet is
     /// done, and nothing for Rust to free.  Stops at an interior NUL.
     fn pool_str(&self, text: &str) -> *const c_char {

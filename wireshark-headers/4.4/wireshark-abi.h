@@ -58,6 +58,7 @@ typedef uint64_t pm_boolean_value;
 
 #include "../common/plugin.h"
 #include "../common/epan.h"
+#include "../common/tap.h"
 #include "../common/wiretap.h"
 
 proto_item *expert_add_info_format(packet_info *pinfo, proto_item *pi, expert_field *eiindex,
