@@ -15,7 +15,7 @@ use crate::{
 };
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -1059,20 +1059,6 @@ impl IndexBuilder {
         }
         Ok(())
     }
-
-    /// Builds the index and writes it to `path` through a temporary file in
-    /// the same directory and a rename, so a reader never sees half a file.
-    /// Refuses a capture file name (.pcap, .pcapng, .cap, compressed…), a
-    /// point's capture path, and an existing file that is a capture.
-    /// Returns the bytes written.
-    pub fn write_atomically(&self, path: impl AsRef<Path>) -> io::Result<u64> {
-        let path = path.as_ref();
-        let protected: Vec<&Path> = self.points.iter().map(|p| Path::new(&p.path)).collect();
-        refuse_capture_path(path, &protected)?;
-        write_file_atomically(path, |f| {
-            self.write_to(io::BufWriter::with_capacity(1 << 20, f))
-        })
-    }
 }
 
 /// File name endings of captures (and of compressed files, which may be
@@ -1109,6 +1095,8 @@ fn refused(path: &Path, why: String) -> io::Error {
 
 /// Refuses a path an index must not be written to: a capture-like name, one
 /// of `protected` (the same file, also through links), an existing capture.
+/// The command line checks it before writing an index to a file (its one
+/// output writer does the writing: `pktmatch::output`).
 pub fn refuse_capture_path(path: &Path, protected: &[&Path]) -> io::Result<()> {
     let name = path
         .file_name()
@@ -1158,9 +1146,6 @@ pub fn refuse_capture_path(path: &Path, protected: &[&Path]) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` through `.<name>.tmp.<pid>.<n>` in the same
-/// directory, synced, then renamed over `path`.  The temporary file is
-/// removed on failure.
 /// A writer that counts, pads and flushes a staging buffer.
 struct Counting<W: Write> {
     inner: W,
@@ -1197,45 +1182,4 @@ impl<W: Write> Drop for Counting<W> {
     fn drop(&mut self) {
         let _ = self.inner.flush();
     }
-}
-
-fn write_file_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut File) -> io::Result<u64>,
-) -> io::Result<u64> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(".{name}.tmp.{}.{attempt}", std::process::id()));
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
-            Err(e) => return Err(e),
-        }
-    };
-    let mut result = write(&mut file).map(|_| ());
-    let written = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if result.is_ok() {
-        result = file.sync_all();
-    }
-    drop(file);
-    if result.is_ok() {
-        result = fs::rename(&tmp, path);
-    }
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    // Make the rename durable where directories can be synced.
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(written)
 }

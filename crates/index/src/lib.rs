@@ -16,7 +16,7 @@
 //!   `None` or an empty iterator).
 //! * [`IndexBuilder`] collects points, frames, pairs and matches (it makes
 //!   both directions' peer entries and sorts them) and writes the file
-//!   ([`IndexBuilder::build`], [`IndexBuilder::write_atomically`]).
+//!   ([`IndexBuilder::build`], [`IndexBuilder::write_to`]).
 //! * [`frame_check`] is the per-frame check hash; [`Index::identify`] and
 //!   [`Tracker`] apply the identification and staleness rules.
 //! * [`ClockModel`] and [`corrected_delta`] turn raw time differences into

@@ -18,7 +18,6 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -32,7 +31,7 @@ use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeade
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::DataLink;
 
-use crate::output;
+use crate::output::{self, Inputs, Output, Rules};
 use crate::session::{self, Error, IndexFile, PointFile};
 use crate::units;
 
@@ -119,14 +118,10 @@ pub fn why_not_seen(kind: LossKind) -> &'static str {
     }
 }
 
-/// OUTDIR/<label>.pcapng for every point; refuses inputs and the index,
-/// and existing files unless `force`.
-fn outputs(
-    ix: &Index<'_>,
-    args: &Args,
-    inputs: &[PathBuf],
-    session: &Path,
-) -> Result<Vec<PathBuf>, Error> {
+/// OUTDIR/<label>.pcapng for every point, each checked by the output
+/// rules (inputs and the index refused, existing files only with --force,
+/// never anything but a regular file replaced).
+fn outputs(ix: &Index<'_>, args: &Args, rules: &Rules<'_>) -> Result<Vec<PathBuf>, Error> {
     let mut outs = Vec::new();
     for p in ix.points() {
         // Labels are names (no control characters); a '/' would leave OUTDIR.
@@ -142,13 +137,7 @@ fn outputs(
                 out.display()
             )));
         }
-        session::refuse_input(&out, inputs, session)?;
-        if out.exists() && !args.force {
-            return Err(Error(format!(
-                "{}: exists (use --force to overwrite)",
-                out.display()
-            )));
-        }
+        output::plan(&out, rules)?;
         outs.push(out);
     }
     Ok(outs)
@@ -159,13 +148,43 @@ pub fn run(args: &Args) -> Result<Vec<PointSummary>, Error> {
     let file = IndexFile::open(&args.session)?;
     let ix = file.load()?;
     let inputs = session::capture_paths(&ix, file.path(), &args.points)?;
-    fs::create_dir_all(&args.outdir)
-        .map_err(|e| Error(format!("{}: cannot create: {e}", args.outdir.display())))?;
+    let dir = &args.outdir;
+    if output::is_stdout(dir) {
+        return Err(Error(
+            "annotate writes one file per point: OUTDIR cannot be - (standard output)".into(),
+        ));
+    }
+    match fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => {
+            return Err(Error(format!(
+                "{}: exists and is not a directory",
+                dir.display()
+            )))
+        }
+        Ok(_) => {}
+        Err(_) => fs::create_dir_all(dir)
+            .map_err(|e| Error(format!("{}: cannot create: {e}", dir.display())))?,
+    }
+    let rules = Rules {
+        inputs: Inputs {
+            captures: &inputs,
+            index: Some(file.path()),
+        },
+        force: args.force,
+        binary: true,
+    };
     // Every output is checked before the first is written.
-    let outs = outputs(&ix, args, &inputs, file.path())?;
+    let outs = outputs(&ix, args, &rules)?;
     let mut done = Vec::new();
     for ((p, input), out) in ix.points().zip(&inputs).zip(&outs) {
-        done.push(annotate_point(&ix, file.path(), p.index(), input, out)?);
+        done.push(annotate_point(
+            &ix,
+            file.path(),
+            p.index(),
+            input,
+            out,
+            &rules,
+        )?);
     }
     Ok(done)
 }
@@ -182,9 +201,10 @@ fn annotate_point(
     point: u16,
     input: &Path,
     out: &Path,
+    rules: &Rules<'_>,
 ) -> Result<PointSummary, Error> {
     let label = ix.point(point).map_or("?", |p| p.label()).to_owned();
-    let (partial, sink) = output::partial_file(out)?;
+    let sink = Output::create(out, rules)?;
     let write_err =
         |e: pcap_file::PcapError| Error(format!("{}: cannot write: {e}", out.display()));
     let shb = SectionHeaderBlock {
@@ -195,9 +215,8 @@ fn annotate_point(
         )))],
         ..Default::default()
     };
-    let result = (|| {
-        let mut w = PcapNgWriter::with_section_header(BufWriter::with_capacity(1 << 20, sink), shb)
-            .map_err(write_err)?;
+    (|| {
+        let mut w = PcapNgWriter::with_section_header(sink, shb).map_err(write_err)?;
         let mut ifaces = Interfaces {
             ids: HashMap::new(),
         };
@@ -294,25 +313,9 @@ fn annotate_point(
             w.write_pcapng_block(epb).map_err(write_err)?;
             Ok(())
         })?;
-        let file = w
-            .into_inner()
-            .into_inner()
-            .map_err(|e| Error(format!("{}: cannot write: {}", out.display(), e.error())))?;
-        file.sync_all()
-            .map_err(|e| Error(format!("{}: cannot write: {e}", out.display())))?;
+        // Synced and put in place; an error before leaves nothing (the
+        // output's drop removes its partial file).
+        w.into_inner().finish()?;
         Ok(s)
-    })();
-    match result {
-        Ok(s) => {
-            fs::rename(&partial, out).map_err(|e| {
-                let _ = fs::remove_file(&partial);
-                Error(format!("{}: cannot rename into place: {e}", out.display()))
-            })?;
-            Ok(s)
-        }
-        Err(e) => {
-            let _ = fs::remove_file(&partial);
-            Err(e)
-        }
-    }
+    })()
 }

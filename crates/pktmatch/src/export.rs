@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use crate::output::Output;
+use crate::output::{Inputs, Output, Rules};
 use crate::session::{Error, IndexFile};
 
 #[derive(clap::Args, Debug, Clone)]
@@ -50,15 +50,23 @@ pub fn run(args: &Args) -> Result<Summary, Error> {
     }
     // The captures are not read; their paths only guard against overwriting.
     let inputs: Vec<PathBuf> = ix.points().map(|p| PathBuf::from(p.path())).collect();
+    let rules = Rules {
+        inputs: Inputs {
+            captures: &inputs,
+            index: Some(file.path()),
+        },
+        force: args.force,
+        binary: false,
+    };
     let mut summary = Summary::default();
     if let Some(path) = &args.csv {
-        let mut out = Output::create(path, &inputs, file.path(), args.force)?;
+        let mut out = Output::create(path, &rules)?;
         let rows = index::export_csv(&ix, &mut out).map_err(|e| out.error(e))?;
         out.finish()?;
         summary.matches = Some(rows);
     }
     if let Some(path) = &args.lost_csv {
-        let mut out = Output::create(path, &inputs, file.path(), args.force)?;
+        let mut out = Output::create(path, &rules)?;
         let rows = index::export_lost_csv(&ix, &mut out).map_err(|e| out.error(e))?;
         out.finish()?;
         summary.lost = Some(rows);

@@ -5,15 +5,21 @@ use indicatif::{ProgressBar, ProgressStyle};
 use matcher::{Input, Options, Progress, Summary};
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+use crate::output::{self, Inputs, Output, Plan, Rules};
 
 #[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// The index to write (a new file; replaced atomically if it exists;
-    /// never a capture file).
+    /// The index to write (`-`: standard output).  A new file, or with
+    /// --force an existing one replaced when complete; never a capture file,
+    /// never anything but a regular file replaced.
     #[arg(short, long, value_name = "SESSION.pktmatch")]
     pub output: PathBuf,
+    /// Replace OUTPUT if it exists (a regular file that is not a capture).
+    #[arg(long)]
+    pub force: bool,
     /// A capture point: its label and file.  Points are in path order,
     /// client side first: every --point in the order given, then the
     /// FILE arguments.
@@ -88,6 +94,17 @@ pub fn run(args: &Args) -> Result<String, String> {
     let options = Options {
         window_ns: (args.window * 1e9) as i64,
     };
+    // The output is checked before the captures are read.
+    let captures: Vec<PathBuf> = inputs.iter().map(|i| i.path.clone()).collect();
+    let rules = Rules {
+        inputs: Inputs {
+            captures: &captures,
+            index: None,
+        },
+        force: args.force,
+        binary: true,
+    };
+    check_output(&args.output, &rules)?;
     let started = Instant::now();
     let bar = if args.quiet {
         ProgressBar::hidden()
@@ -127,9 +144,12 @@ pub fn run(args: &Args) -> Result<String, String> {
     let (builder, summary) = matcher::run(&inputs, &options, &mut report)?;
     stamp("writing index");
     bar.set_message("writing index");
+    check_output(&args.output, &rules)?;
+    let mut out = Output::create(&args.output, &rules).map_err(|e| e.to_string())?;
     let bytes = builder
-        .write_atomically(&args.output)
-        .map_err(|e| format!("{}: {e}", args.output.display()))?;
+        .write_to(&mut out)
+        .map_err(|e| out.error(e).to_string())?;
+    out.finish().map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     stamp("done");
     Ok(describe(
@@ -141,7 +161,19 @@ pub fn run(args: &Args) -> Result<String, String> {
     ))
 }
 
-fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &std::path::Path, secs: f64) -> String {
+/// The output rules, and an index's own: a regular file must not have a
+/// capture's name or hold a capture (--force or not).
+fn check_output(path: &Path, rules: &Rules<'_>) -> Result<(), String> {
+    match output::plan(path, rules).map_err(|e| e.to_string())? {
+        Plan::New(p) | Plan::Replace(p) => {
+            let captures: Vec<&Path> = rules.inputs.captures.iter().map(|c| c.as_path()).collect();
+            index::builder::refuse_capture_path(&p, &captures).map_err(|e| e.to_string())
+        }
+        Plan::Stdout | Plan::Direct(_) => Ok(()),
+    }
+}
+
+fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &Path, secs: f64) -> String {
     let mut t = String::new();
     let total: u64 = s.packets.iter().sum();
     let _ = writeln!(

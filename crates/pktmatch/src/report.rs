@@ -18,7 +18,7 @@ pub mod rows;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use crate::output::Output;
+use crate::output::{Inputs, Output, Rules};
 use crate::session::{self, Error, IndexFile, PointFile};
 
 #[derive(clap::Args, Debug, Clone)]
@@ -59,7 +59,15 @@ pub fn run(args: &Args) -> Result<Summary, Error> {
         (None, None) => return Err(Error::new("give --csv OUT or --html OUT")),
     };
     // Opened first: a bad output path fails before the captures are read.
-    let mut out = Output::create(target, &paths, file.path(), args.force)?;
+    let rules = Rules {
+        inputs: Inputs {
+            captures: &paths,
+            index: Some(file.path()),
+        },
+        force: args.force,
+        binary: false,
+    };
+    let mut out = Output::create(target, &rules)?;
 
     let groups: Vec<Vec<rows::Node>> = rows::groups(&ix)
         .iter()

@@ -274,7 +274,7 @@ fn labels_that_would_share_a_file_are_refused() {
         }
     }
     let session = s.dir.path().join("labels.pktmatch");
-    b.write_atomically(&session).unwrap();
+    std::fs::write(&session, b.build()).unwrap();
     let out = s.dir.path().join("labels");
     let e = pktmatch_err(&["annotate", session.to_str().unwrap(), out.to_str().unwrap()]);
     assert!(

@@ -65,7 +65,7 @@ fn session(dir: &std::path::Path) -> std::path::PathBuf {
     )
     .unwrap();
     let path = dir.join("s.pktmatch");
-    b.write_atomically(&path).unwrap();
+    std::fs::write(&path, b.build()).unwrap();
     path
 }
 
@@ -141,7 +141,7 @@ fn info_and_export_show_the_step() {
         },
     )
     .unwrap();
-    b.write_atomically(&plain).unwrap();
+    std::fs::write(&plain, b.build()).unwrap();
     let json: serde_json::Value = serde_json::from_str(&pktmatch_ok(&[
         "info",
         plain.to_str().unwrap(),

@@ -214,7 +214,7 @@ pub fn truth_fixture() -> Truth {
     .unwrap();
 
     let session = dir.path().join("truth-fixture.pktmatch");
-    b.write_atomically(&session).unwrap();
+    std::fs::write(&session, b.build()).unwrap();
     Truth {
         dir,
         session,

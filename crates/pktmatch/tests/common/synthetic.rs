@@ -224,7 +224,7 @@ pub fn synthetic_session() -> Synthetic {
     )
     .unwrap();
     let session = dir.path().join("synthetic.pktmatch");
-    b.write_atomically(&session).unwrap();
+    std::fs::write(&session, b.build()).unwrap();
     Synthetic {
         dir,
         session,
