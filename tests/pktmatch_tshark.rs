@@ -1075,6 +1075,7 @@ fn indexed_by_pktmatch() -> &'static Session {
             files: POINTS.iter().map(|p| capture_path(p)).collect(),
             window: 2.0,
             quiet: true,
+            force: false,
         };
         pktmatch::index::run(&args).expect("pktmatch index");
         Session {

@@ -3,8 +3,9 @@
 //! writes (crates/index, docs/index-format.md).
 //!
 //! Files by role: `fields` (fields, subtrees, expert infos), `source` (which
-//! index file, reading and caching it), `session` (which point the open
-//! capture is, frame by frame), `tree` (what a frame shows).
+//! index file, reading and caching it), `lookup` (per-index tables built at
+//! load), `session` (which point the open capture is, frame by frame; merged
+//! captures), `tree` (what a frame shows).
 //!
 //! With neither the preference `pktmatch.index` nor `PKTMATCH_INDEX` set the
 //! post-dissector is not even registered: Wireshark's call of a
@@ -19,6 +20,7 @@
 //! index reads; labels are formatted only when Wireshark builds a tree.
 
 mod fields;
+mod lookup;
 mod session;
 mod source;
 mod tree;
@@ -119,10 +121,13 @@ fn dissect_packet(packet: &mut Packet) -> Outcome {
     }
     // The path is needed (and copied) only at the first frame of a capture.
     let path = || index_path().unwrap_or_default();
-    let view = session::view(path, packet.frame_number(), || {
+    let check = |ts_ns: i64| {
         let bytes = packet.bytes();
         let caplen = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-        index::frame_check(packet.time_ns(), caplen, bytes)
+        index::frame_check(ts_ns, caplen, bytes)
+    };
+    let view = session::view(path, packet.frame_number(), packet.time_ns(), check, || {
+        packet.comment(0)
     });
     let options = tree::Options {
         info_tag: PREF_INFO_TAG.get(),
