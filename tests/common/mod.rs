@@ -106,6 +106,21 @@ impl Wireshark {
         ws
     }
 
+    /// A HOME without our plugins: tshark as a colleague without pktmatch
+    /// has it.
+    pub fn without_plugins() -> Self {
+        let root = std::env::var_os("PKTMATCH_TSHARK_ROOT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "/".into());
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let home = PathBuf::from(format!("/tmp/pktmatch-test-{}-{n}", std::process::id()));
+        let ws = Wireshark { root, home };
+        let _ = fs::remove_dir_all(ws.host_path(&ws.home));
+        fs::create_dir_all(ws.config_dir()).unwrap();
+        ws.give_home_to_nobody();
+        ws
+    }
+
     fn host_path(&self, inside: &Path) -> PathBuf {
         self.root.join(inside.strip_prefix("/").unwrap_or(inside))
     }
