@@ -637,6 +637,20 @@ impl Packet {
         unsafe { sys::col_append_str(self.columns(), sys::PM_COL_INFO as c_int, copy) }
     }
 
+    /// True when an item of the field with this id added under `tree`
+    /// would be kept: the tree is shown, or a filter, custom column or
+    /// colouring rule refers to the field.  Otherwise Wireshark "fakes" the
+    /// item (hands back the parent): a dissector can skip preparing it.
+    /// False without a tree.
+    pub fn is_referenced(&self, tree: Tree, field_id: c_int) -> bool {
+        if tree.is_null() {
+            return false;
+        }
+        // SAFETY: a live tree of this packet and a registered field id;
+        // the function only reads flags and does not throw.
+        crate::abi::from_wbool(unsafe { sys::proto_field_is_referenced(tree.0, field_id) })
+    }
+
     pub fn add_frame_number(&self, parent: Tree, field: &FrameNumField, value: u32) -> Tree {
         // SAFETY: zero-length item at offset 0 is always in range; FT_FRAMENUM
         // takes proto_tree_add_uint.

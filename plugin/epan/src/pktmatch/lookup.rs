@@ -7,12 +7,14 @@
 //! * the translation of a packet's connection between two points, by the
 //!   packet's addresses and ports (a hash map; the index keeps translations
 //!   sorted by point pair only, and scanning a pair's thousands of
-//!   connections per frame was most of the cost of a tree).
+//!   connections per frame was most of the cost of a tree; FxHash, as the
+//!   keys are not chosen by an adversary and SipHash cost more than the rest
+//!   of the lookup).
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use index::{Index, Links};
+use rustc_hash::FxHashMap as HashMap;
 use wireshark_ffi::packet::Endpoint;
 
 /// (this point, peer point, source, destination) as the packet at this
@@ -29,8 +31,8 @@ pub struct Lookup<'a> {
 
 impl<'a> Lookup<'a> {
     pub fn new(ix: &Index<'a>) -> Lookup<'a> {
-        let mut by_endpoints = HashMap::new();
-        let mut per_pair: HashMap<(u16, u16), (usize, Option<&'a str>)> = HashMap::new();
+        let mut by_endpoints = HashMap::default();
+        let mut per_pair: HashMap<(u16, u16), (usize, Option<&'a str>)> = HashMap::default();
         for t in ix.all_translations() {
             let (a, b) = (t.a(), t.b());
             let count = per_pair.entry((a, b)).or_default();
@@ -51,7 +53,7 @@ impl<'a> Lookup<'a> {
                 None => count.1 = Some(t.summary()),
             }
         }
-        let mut only = HashMap::new();
+        let mut only = HashMap::default();
         for ((a, b), (count, summary)) in per_pair {
             if let (1, Some(s)) = (count, summary) {
                 only.insert((a, b), s);

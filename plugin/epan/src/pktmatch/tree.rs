@@ -4,12 +4,16 @@
 //! When Wireshark builds no tree (plain `tshark -r`), only expert infos and
 //! the Info tag are added: nothing else would be kept, and formatting the
 //! labels is most of the cost.  When it builds a tree nobody sees (a display
-//! filter, colouring rules, `-T fields`), the field values are added (a
-//! filter or column may use them) but the labels' extra text is not
-//! formatted: Wireshark then hands back the parent for fields nobody
-//! refers to ("faked" items), which is how that case is recognised.
+//! filter, colouring rules, `-T fields`), Wireshark keeps only the fields a
+//! filter, column or colouring rule refers to and "fakes" the others (hands
+//! back the parent): so a group of fields is prepared only when Wireshark
+//! would keep one of them (`Packet::is_referenced`, its own test), and the
+//! labels' extra text only when the tree is shown.  A frame then costs the
+//! same whatever the session's size: the peers and loss entries are O(1)
+//! index reads, translations a hash lookup (`lookup`).
 
 use std::borrow::Cow;
+use std::ffi::c_int;
 use std::fmt::Write as _;
 
 use index::{Index, LossKind, Peer, TrackState, IDENTIFY_FRAMES};
@@ -55,37 +59,56 @@ pub fn show(packet: &Packet, protocol: &Protocol, view: &View, options: &Options
     let frame = view.frame;
     let label = |p: u16| ix.point(p).map_or("?", |pt| pt.label());
     let mut tag = String::new();
-    // Whether labels may be seen (see the module comment).
+    // Only what Wireshark keeps is prepared (see the module comment).
+    let kept = |id: c_int| packet.is_referenced(root, id);
+    let any_kept = |ids: &[c_int]| full && ids.iter().any(|&id| kept(id));
+    // Whether labels may be seen: the tree is shown.
     let mut labels = false;
-    if full {
+    if any_kept(&[POINT.id()]) {
         let item = packet.add_string(root, &POINT, 0, 0, label(point));
         packet.set_generated(item);
         labels = item != root;
         if labels {
             packet.append_text(root, &format!(", {} frame {frame}", label(point)));
         }
+    }
+    if any_kept(&[FRAME.id()]) {
         packet.set_generated(packet.add_uint(root, &FRAME, 0, 0, frame));
     }
     let peers = ix.peers(point, frame);
     let matched = peers.len() > 0;
-    if full {
+    if any_kept(&[MATCHED.id()]) {
         let item = packet.add_bool(root, &MATCHED, 0, 0, u64::from(matched));
         packet.set_generated(item);
-        if matched {
-            let n = index::neighbours(ix, &lookup.links, point, frame, view.ts_ns);
-            let here = |q: u16, g: u32| merged_frame(view, q, g).map(|(m, _)| m);
-            let sides = [(n.upstream, &NEIGHBOUR_UP), (n.downstream, &NEIGHBOUR_DOWN)];
-            for (neighbour, f) in sides {
-                if let Some(nb) = neighbour {
-                    let link = here(nb.point, nb.frame);
-                    neighbour_subtree(packet, root, f, label(nb.point), &nb, link, labels);
-                }
+    }
+    if matched && (any_kept(&NEIGHBOUR_UP.ids()) || any_kept(&NEIGHBOUR_DOWN.ids())) {
+        let n = index::neighbours(ix, &lookup.links, point, frame, view.ts_ns);
+        let here = |q: u16, g: u32| merged_frame(view, q, g).map(|(m, _)| m);
+        let sides = [(n.upstream, &NEIGHBOUR_UP), (n.downstream, &NEIGHBOUR_DOWN)];
+        for (neighbour, f) in sides {
+            if let Some(nb) = neighbour {
+                let link = here(nb.point, nb.frame);
+                neighbour_subtree(packet, root, f, label(nb.point), &nb, link, labels);
             }
         }
     }
+    let peer_fields = any_kept(&[
+        PEER.id(),
+        PEER_POINT.id(),
+        PEER_FILE.id(),
+        PEER_FRAME.id(),
+        PEER_LINK.id(),
+        RELATED_LINK.id(),
+        DELTA.id(),
+        DELTA_CORRECTED.id(),
+        CLOCK_OFFSET.id(),
+        METHOD.id(),
+        CONFIDENCE.id(),
+        TRANSLATION.id(),
+    ]);
     for peer in peers {
         let pct = percent(peer.confidence);
-        let peer_item = if full {
+        let peer_item = if peer_fields {
             peer_subtree(packet, root, loaded, view, point, &peer, labels)
         } else {
             root
@@ -142,7 +165,7 @@ pub fn show(packet: &Packet, protocol: &Protocol, view: &View, options: &Options
                 "unseen",
             ),
         };
-        let item = if full {
+        let item = if any_kept(&[field.id()]) {
             let item = packet.add_string(root, field, 0, 0, at);
             packet.set_generated(item);
             item
@@ -174,6 +197,19 @@ struct NeighbourFields {
     link: &'static FrameNumField,
     delta: &'static DurationField,
     transit: &'static DurationField,
+}
+
+impl NeighbourFields {
+    fn ids(&self) -> [c_int; 6] {
+        [
+            self.item.id(),
+            self.point.id(),
+            self.frame.id(),
+            self.link.id(),
+            self.delta.id(),
+            self.transit.id(),
+        ]
+    }
 }
 
 static NEIGHBOUR_UP: NeighbourFields = NeighbourFields {
@@ -248,44 +284,72 @@ fn peer_subtree(
 ) -> Tree {
     let ix = loaded.index();
     let (frame, this_ts) = (view.frame, view.ts_ns);
+    let kept = |id: c_int| packet.is_referenced(root, id);
+    let generated = |t: Tree| packet.set_generated(t);
     let peer_point = ix.point(peer.point);
     let label = peer_point.map_or("?", |p| p.label());
-    let item = packet.add_string(root, &PEER, 0, 0, &format!("{label} frame {}", peer.frame));
-    packet.set_generated(item);
-    let sub = packet.subtree(item, &ETT_PEER);
-    let generated = |t: Tree| packet.set_generated(t);
-    generated(packet.add_string(sub, &PEER_POINT, 0, 0, label));
+    let item = if kept(PEER.id()) {
+        let item = packet.add_string(root, &PEER, 0, 0, &format!("{label} frame {}", peer.frame));
+        generated(item);
+        item
+    } else {
+        root
+    };
+    let sub = if item != root {
+        packet.subtree(item, &ETT_PEER)
+    } else {
+        root
+    };
+    if kept(PEER_POINT.id()) {
+        generated(packet.add_string(sub, &PEER_POINT, 0, 0, label));
+    }
     let path = peer_point.map(|p| p.path()).filter(|p| !p.is_empty());
-    if let Some(path) = path {
+    if let (true, Some(path)) = (kept(PEER_FILE.id()), path) {
         generated(packet.add_string(sub, &PEER_FILE, 0, 0, path));
     }
-    let number = packet.add_uint(sub, &PEER_FRAME, 0, 0, peer.frame);
-    generated(number);
-    if let (true, Some(path)) = (labels && number != sub, path) {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        packet.append_text(number, &format!(" (in {name})"));
+    if kept(PEER_FRAME.id()) {
+        let number = packet.add_uint(sub, &PEER_FRAME, 0, 0, peer.frame);
+        generated(number);
+        if let (true, Some(path)) = (labels && number != sub, path) {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            packet.append_text(number, &format!(" (in {name})"));
+        }
     }
     if let Some((here, same)) = merged_frame(view, peer.point, peer.frame) {
         let field = if same { &PEER_LINK } else { &RELATED_LINK };
-        generated(packet.add_frame_number(sub, field, here));
+        if kept(field.id()) {
+            generated(packet.add_frame_number(sub, field, here));
+        }
     }
-    generated(packet.add_duration(sub, &DELTA, peer.delta_raw_ns));
+    if kept(DELTA.id()) {
+        generated(packet.add_duration(sub, &DELTA, peer.delta_raw_ns));
+    }
     let mut delta = (peer.delta_raw_ns, "raw");
+    let clock = labels || kept(DELTA_CORRECTED.id()) || kept(CLOCK_OFFSET.id());
     // The clock segment of this frame (a clock may have stepped).
-    if let Some(model) = ix.clock_at(point, frame, peer.point) {
+    if let Some(model) = clock
+        .then(|| ix.clock_at(point, frame, peer.point))
+        .flatten()
+    {
         let corrected = index::corrected_delta(peer.delta_raw_ns, this_ts, &model);
         generated(packet.add_duration(sub, &DELTA_CORRECTED, corrected));
         generated(packet.add_duration(sub, &CLOCK_OFFSET, model.difference_at(this_ts)));
         delta = (corrected, "corrected");
     }
-    let method = method_name(ix, peer.method);
-    generated(packet.add_string(sub, &METHOD, 0, 0, &method));
-    generated(packet.add_uint(sub, &CONFIDENCE, 0, 0, percent(peer.confidence)));
-    let (src, dst) = (packet.source(), packet.destination());
-    if let Some(summary) = loaded.lookup().translation(point, peer.point, &src, &dst) {
-        generated(packet.add_string(sub, &TRANSLATION, 0, 0, summary));
+    let method = (labels || kept(METHOD.id())).then(|| method_name(ix, peer.method));
+    if let (true, Some(m)) = (kept(METHOD.id()), &method) {
+        generated(packet.add_string(sub, &METHOD, 0, 0, m));
     }
-    if labels && item != root {
+    if kept(CONFIDENCE.id()) {
+        generated(packet.add_uint(sub, &CONFIDENCE, 0, 0, percent(peer.confidence)));
+    }
+    if kept(TRANSLATION.id()) {
+        let (src, dst) = (packet.source(), packet.destination());
+        if let Some(summary) = loaded.lookup().translation(point, peer.point, &src, &dst) {
+            generated(packet.add_string(sub, &TRANSLATION, 0, 0, summary));
+        }
+    }
+    if let (true, Some(method)) = (labels && item != root, method) {
         let (ns, kind) = delta;
         packet.append_text(item, &format!(", delta {} ({kind}), {method}", human(ns)));
     }
