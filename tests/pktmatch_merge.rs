@@ -678,3 +678,236 @@ fn an_existing_output_needs_force_and_inputs_are_refused() {
         &[0x0a, 0x0d, 0x0d, 0x0a]
     );
 }
+
+// ---- -z pktmatch,hops ---------------------------------------------------
+
+/// `tshark -z pktmatch,hops[,FILTER]` rows: hop → the other columns.
+fn hops_table(
+    ws: &Wireshark,
+    file: &str,
+    pref: &str,
+    filter: Option<&str>,
+) -> BTreeMap<String, Vec<String>> {
+    let z = match filter {
+        Some(f) => format!("pktmatch,hops,{f}"),
+        None => "pktmatch,hops".into(),
+    };
+    let out = ws.tshark_ok(&["-r", file, "-o", pref, "-q", "-z", &z]);
+    assert!(
+        out.contains("pktmatch: Hops between capture points"),
+        "{out}"
+    );
+    out.lines()
+        .filter(|l| l.contains(" -> "))
+        .map(|l| {
+            let cells: Vec<String> = l.split('|').map(|c| c.trim().to_owned()).collect();
+            (cells[0].clone(), cells[1..].to_vec())
+        })
+        .collect()
+}
+
+/// The nearest-rank q-quantile of sorted values.
+fn nearest_rank(sorted: &[i64], q: f64) -> i64 {
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+#[test]
+fn hop_statistics_agree_with_the_truth_in_one_capture_and_in_the_merged_one() {
+    for dir in sessions() {
+        hop_statistics(&dir);
+    }
+}
+
+fn hop_statistics(dir: &Path) {
+    let ws = with_plugin();
+    let ix = ws.add_file(&index(dir));
+    let pref = format!("pktmatch.index:{ix}");
+    let shown = dir.display();
+    let client = ws.add_file(&capture(dir, "client"));
+    let table = hops_table(&ws, &client, &pref, None);
+    let hops: Vec<&str> = table.keys().map(String::as_str).collect();
+    assert_eq!(
+        hops.iter().copied().collect::<BTreeSet<_>>(),
+        BTreeSet::from([
+            "client -> wan",
+            "wan -> client",
+            "wan -> dc",
+            "dc -> wan",
+            "dc -> lbserver",
+            "lbserver -> dc"
+        ]),
+        "{shown}"
+    );
+    // The merged capture (every copy of every packet) gives the same table.
+    let merged = ws.add_file(&merged(dir));
+    assert_eq!(
+        hops_table(&ws, &merged, &pref, None),
+        table,
+        "{shown}: merged"
+    );
+    // Per hop and direction, the truth's transits (same-packet hops, where
+    // the truth lists every pair).
+    let mut truth: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for p in truth_pairs(dir)
+        .iter()
+        .filter(|p| p.adjacent && p.same_packet())
+    {
+        let (from, to) = if p.delta_ns >= 0 {
+            (&p.a, &p.b)
+        } else {
+            (&p.b, &p.a)
+        };
+        if from.0 == "lbserver" || to.0 == "lbserver" {
+            continue;
+        }
+        truth
+            .entry(format!("{} -> {}", from.0, to.0))
+            .or_default()
+            .push(p.delta_ns.abs());
+    }
+    let ms = |s: &str| -> i64 { (s.parse::<f64>().unwrap() * 1e6).round() as i64 };
+    for (hop, mut transits) in truth {
+        transits.sort_unstable();
+        let row = &table[&hop];
+        assert_eq!(
+            row[0].parse::<usize>().unwrap(),
+            transits.len(),
+            "{shown}: {hop} packets"
+        );
+        assert_eq!(
+            (row[1].as_str(), row[2].as_str()),
+            ("0", "0"),
+            "{shown}: {hop}"
+        );
+        let want = [
+            transits[0],
+            nearest_rank(&transits, 0.5),
+            nearest_rank(&transits, 0.99),
+            transits[transits.len() - 1],
+        ];
+        for (got, want) in row[3..7].iter().zip(want) {
+            // µs shown; the clock models are good to a few µs.
+            assert!(
+                (ms(got) - want).abs() < 12_000,
+                "{shown}: {hop}: {got} ms vs {want} ns"
+            );
+        }
+        assert!(
+            row[7].contains(" s") && row[8].ends_with(" ppm"),
+            "{row:?}"
+        );
+    }
+    // A filter selects packets: TCP only leaves out the DNS exchanges.
+    let tcp = hops_table(&ws, &client, &pref, Some("tcp"));
+    let dns: usize = truth_pairs(dir)
+        .iter()
+        .filter(|p| p.adjacent && p.kind == "dns" && p.a.0 == "client" && p.b.0 == "wan")
+        .count();
+    let count = |t: &BTreeMap<String, Vec<String>>, h: &str| t[h][0].parse::<usize>().unwrap();
+    assert_eq!(
+        count(&tcp, "client -> wan") + count(&tcp, "wan -> client") + dns,
+        count(&table, "client -> wan") + count(&table, "wan -> client"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn hop_statistics_count_network_losses_and_capture_drops_where_they_happened() {
+    // The example's client, wan and dc captures with the truth's matches,
+    // less two packets' copies further on: one lost on the network before
+    // wan (seen at the client only), one the wan capture dropped (seen at
+    // the client and at dc).  Hand-counted: client -> wan loses one link
+    // each, and shows one loss and one drop.
+    let dir = repo_root().join("examples/session-small");
+    let points = ["client", "wan", "dc"];
+    let mut b = index::IndexBuilder::new();
+    for p in points {
+        let path = capture(&dir, p);
+        let size = std::fs::metadata(&path).unwrap().len();
+        let id = b.add_point(p, &path.to_string_lossy(), size).unwrap();
+        let mut cap = capture::open(&path).unwrap();
+        while let Some(packet) = cap.next_packet().unwrap() {
+            b.add_frame_bytes(id, packet.ts_ns, packet.data.len() as u32, packet.data)
+                .unwrap();
+        }
+    }
+    let at = |l: &str| points.iter().position(|p| *p == l).map(|p| p as u16);
+    // Two client→server TCP packets seen at all three points.
+    let pairs = truth_pairs(&dir);
+    let mut three: Vec<u32> = pairs
+        .iter()
+        .filter(|p| p.kind == "tcp" && p.a.0 == "client" && p.b.0 == "dc" && p.delta_ns > 0)
+        .map(|p| p.a.1)
+        .collect();
+    three.sort_unstable();
+    let (lost, dropped) = (three[3], three[4]);
+    let mut links = 0;
+    for p in pairs.iter().filter(|p| p.same_packet() && p.adjacent) {
+        let (Some(pa), Some(pb)) = (at(&p.a.0), at(&p.b.0)) else {
+            continue;
+        };
+        let involves =
+            |f: u32| (p.a.0 == "client" && p.a.1 == f) || (p.b.0 == "client" && p.b.1 == f);
+        let is_copy = |f: u32| {
+            pairs
+                .iter()
+                .any(|q| q.a == ("client".to_owned(), f) && (q.b == p.a || q.b == p.b))
+        };
+        if involves(lost)
+            || involves(dropped)
+            || is_copy(lost)
+            || (is_copy(dropped) && p.b.0 == "dc")
+        {
+            continue;
+        }
+        b.add_match(pa, p.a.1, pb, p.b.1, p.delta_ns, 2, 255)
+            .unwrap();
+        links += 1;
+    }
+    // The dropped one: client and dc directly.
+    let dc_copy = pairs
+        .iter()
+        .find(|q| q.a == ("client".to_owned(), dropped) && q.b.0 == "dc")
+        .unwrap()
+        .b
+        .1;
+    b.add_match(0, dropped, 2, dc_copy, 60_000, 2, 255).unwrap();
+    b.add_lost(0, lost, 1, index::LossKind::NetworkLoss)
+        .unwrap();
+    b.add_lost(0, dropped, 1, index::LossKind::CaptureDrop)
+        .unwrap();
+    b.add_lost(2, dc_copy, 1, index::LossKind::CaptureDrop)
+        .unwrap();
+    for (p, q) in [(0, 1), (1, 2)] {
+        let spec = index::PairSpec {
+            neighbours: true,
+            ..Default::default()
+        };
+        b.set_pair(p, q, spec).unwrap();
+    }
+    let out = scratch("losses").join("losses.pktmatch");
+    std::fs::write(&out, b.build()).unwrap();
+    let ws = with_plugin();
+    let ix = ws.add_file(&out);
+    let pref = format!("pktmatch.index:{ix}");
+    let client = ws.add_file(&capture(&dir, "client"));
+    let table = hops_table(&ws, &client, &pref, None);
+    let full = hops_table(&ws, &ws.add_file(&capture(&dir, "dc")), &pref, None);
+    let row = |t: &BTreeMap<String, Vec<String>>, h: &str| t[h][..3].join(" ");
+    // No clock models: links count on the path's way, no delays shown.
+    let client_wan: usize = pairs
+        .iter()
+        .filter(|p| p.adjacent && p.same_packet() && p.a.0 == "client" && p.b.0 == "wan")
+        .count();
+    assert_eq!(
+        row(&table, "client -> wan"),
+        format!("{} 1 1", client_wan - 2)
+    );
+    assert_eq!(table["client -> wan"][3], "-");
+    assert_eq!(table["client -> wan"][7], "no model");
+    assert_eq!(row(&table, "wan -> client"), "0 0 0");
+    // Seen from dc's capture the drop is the same one (counted once).
+    assert_eq!(full["client -> wan"][2], "1");
+    assert!(links > 600);
+}

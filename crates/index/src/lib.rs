@@ -32,6 +32,7 @@ pub mod checks;
 pub mod clock;
 pub mod csv;
 pub mod header;
+pub mod hops;
 pub mod identify;
 pub mod journey;
 pub mod lost;

@@ -5,7 +5,8 @@
 //! Files by role: `fields` (fields, subtrees, expert infos), `source` (which
 //! index file, reading and caching it), `lookup` (per-index tables built at
 //! load), `session` (which point the open capture is, frame by frame; merged
-//! captures), `tree` (what a frame shows).
+//! captures), `tree` (what a frame shows), `hops` (the per-hop statistics
+//! table, `-z pktmatch,hops`).
 //!
 //! With neither the preference `pktmatch.index` nor `PKTMATCH_INDEX` set the
 //! post-dissector is not even registered: Wireshark's call of a
@@ -20,6 +21,7 @@
 //! index reads; labels are formatted only when Wireshark builds a tree.
 
 mod fields;
+mod hops;
 mod lookup;
 mod session;
 mod source;
@@ -68,6 +70,7 @@ pub fn register() {
           info (0: never).",
     );
     session::register_reset();
+    hops::register();
     // SAFETY: a static function without arguments, called by Wireshark on
     // its main thread before it dissects a capture.
     unsafe { sys::register_init_routine(Some(register_when_needed)) };
@@ -134,6 +137,9 @@ fn dissect_packet(packet: &mut Packet) -> Outcome {
         low_confidence: PREF_LOW_CONFIDENCE.get(),
     };
     tree::show(packet, &PROTO, &view, &options);
+    if let Some(point) = view.point {
+        hops::tap(packet, point, view.frame);
+    }
     // Accepting the frame keeps "pktmatch" in frame.protocols (Protocol
     // Hierarchy); returning 0 would make Wireshark drop that layer again.
     Outcome::Done(packet.captured_len())

@@ -96,6 +96,12 @@ pub fn register_reset() {
     }
 }
 
+/// The index of the capture being dissected, when it could be read (for
+/// the statistics tables, which run after each frame's dissection).
+pub fn current_index() -> Option<Arc<Loaded>> {
+    session().as_ref()?.outcome.as_ref()?.as_ref().ok().cloned()
+}
+
 /// Classifies `frame` (time stamp `ts_ns`; `check(ts)` computes its check
 /// with a time stamp, `comment()` reads its first comment, each only when
 /// needed) and says what to show.  `path` names the index; it is asked for
