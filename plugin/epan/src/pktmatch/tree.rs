@@ -242,12 +242,13 @@ fn neighbour_subtree(
     link: Option<u32>,
     labels: bool,
 ) {
-    let item = packet.add_string(root, f.item, 0, 0, label);
+    // "wan 41.7 µs": where and how long, for a packet list column.
+    let transit = human(n.transit_ns);
+    let transit = transit.strip_prefix('+').unwrap_or(&transit);
+    let item = packet.add_string(root, f.item, 0, 0, &format!("{label} {transit}"));
     packet.set_generated(item);
     if labels && item != root {
-        let transit = human(n.transit_ns);
-        let transit = transit.strip_prefix('+').unwrap_or(&transit);
-        packet.append_text(item, &format!(" frame {} (transit {transit})", n.frame));
+        packet.append_text(item, &format!(", frame {}", n.frame));
     }
     let sub = packet.subtree(item, f.subtree);
     let generated = |t: Tree| packet.set_generated(t);
