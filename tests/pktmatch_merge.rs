@@ -793,10 +793,7 @@ fn hop_statistics(dir: &Path) {
                 "{shown}: {hop}: {got} ms vs {want} ns"
             );
         }
-        assert!(
-            row[7].contains(" s") && row[8].ends_with(" ppm"),
-            "{row:?}"
-        );
+        assert!(row[7].contains(" s") && row[8].ends_with(" ppm"), "{row:?}");
     }
     // A filter selects packets: TCP only leaves out the DNS exchanges.
     let tcp = hops_table(&ws, &client, &pref, Some("tcp"));
