@@ -25,6 +25,8 @@
 # and for the issue's own "slower than 2 ms" filter), wall/CPU medians and
 # callgrind instructions per packet over the first TREE_CG_PACKETS (20000).
 # Usage: bench/postdissector.sh [PACKETS] [RUNS]     (defaults 1000000, 5)
+#        TREE_ONLY=1 bench/postdissector.sh 0 [RUNS]  (the tree cost only)
+# The measuring itself is in bench/tshark_runs.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packets=${1:-1000000}
@@ -34,8 +36,10 @@ trap 'rm -rf "$work"' EXIT
 
 cargo build --release -q -p pktmatch-epan -p pktmatch-wiretap -p pktmatch
 cargo build --release -q --example bench-index
+if [ -z "${TREE_ONLY:-}" ]; then
 python3 bench/make-pcap.py "$work/big.pcap" "$packets" tests/data/real-*.pcap
 target/release/examples/bench-index "$work/big.pcap" "$work/big.pktmatch"
+fi
 
 # Two HOMEs: one with our plugins, one without any.
 # shellcheck source=tools/plugin-home.sh
@@ -45,13 +49,14 @@ mkdir -p "$work/without"
 chmod -R a+rwX "$work"
 if [ "$(id -u)" = 0 ]; then chown -R 65534:65534 "$work"; fi
 
+if [ -z "${TREE_ONLY:-}" ]; then
 python3 - "$runs" "$work" <<'PY'
-import os, statistics, subprocess, sys, time
+import os, statistics, subprocess, sys
+sys.path.insert(0, "bench")
+from tshark_runs import USER as user, run, tshark as tshark_r
 runs, work = int(sys.argv[1]), sys.argv[2]
-user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.getuid() == 0 else []
 def tshark(home, *args):
-    return user + ["env", f"HOME={home}", "XDG_CONFIG_HOME=" + f"{home}/.config",
-                   "tshark", "-r", f"{work}/big.pcap", *args]
+    return tshark_r(home, f"{work}/big.pcap", *args)
 index = ["-o", f"pktmatch.index:{work}/big.pktmatch"]
 # Check the setup before timing: the plugin is loaded, the index is used.
 plugins = subprocess.run(user + ["env", f"HOME={work}/with", "tshark", "-G", "plugins"],
@@ -68,13 +73,6 @@ configs = {
     "tree: plugins, no index": tshark(f"{work}/with", "-Y", "frame"),
     "tree: plugins + index": tshark(f"{work}/with", "-Y", "frame", *index),
 }
-def run(cmd):
-    """(wall seconds, CPU seconds) of one run."""
-    t = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, cmd
-    return time.perf_counter() - t, usage.ru_utime + usage.ru_stime
 wall = {name: [] for name in configs}
 cpu = {name: [] for name in configs}
 for name, cmd in configs.items():  # warm the page cache and the plugin once
@@ -110,15 +108,12 @@ if command -v valgrind >/dev/null && [ "${CG_PACKETS:-100000}" -gt 1 ]; then
     editcap -r "$work/big.pcap" "$work/part.pcap" "1-${CG_PACKETS:-100000}"
     chmod a+r "$work/part.pcap"
     python3 - "$work" "${CG_PACKETS:-100000}" "$packets" <<'PY'
-import os, re, subprocess, sys
+import sys
+sys.path.insert(0, "bench")
+from tshark_runs import instructions as count
 work, n, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.getuid() == 0 else []
 def instructions(home, *args):
-    out = subprocess.run(user + ["env", f"HOME={home}", "valgrind", "--tool=callgrind",
-                                 "--callgrind-out-file=/dev/null", "tshark", "-r",
-                                 f"{work}/part.pcap", *args],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True).stderr
-    return int(re.search(r"Collected : (\d+)", out).group(1))
+    return count(home, f"{work}/part.pcap", *args)
 index = ["-o", f"pktmatch.index:{work}/big.pktmatch"]
 configs = {"baseline": (f"{work}/without",), "plugins, no index": (f"{work}/with",),
            "plugins + index": (f"{work}/with", *index)}
@@ -137,6 +132,7 @@ for name, target in (("plugins, no index", 1.02), ("plugins + index", 1.10)):
           f"(target <= {target:.2f}: {verdict})")
 PY
 fi
+fi
 
 # ---- tree cost on a real-sized session --------------------------------------
 copies=${TREE_COPIES:-440}
@@ -146,16 +142,14 @@ target/release/pktmatch index -q -o "$work/tree/session.pktmatch" \
 editcap -r "$work/tree/wan.pcap" "$work/tree/part.pcap" "1-${TREE_CG_PACKETS:-20000}"
 chmod -R a+rX "$work/tree"
 python3 - "$runs" "$work" "${TREE_CG_PACKETS:-20000}" "$copies" <<'PY'
-import json, os, re, statistics, subprocess, sys, time
+import json, os, statistics, subprocess, sys
+sys.path.insert(0, "bench")
+from tshark_runs import instructions as count, run, tshark as tshark_r
 runs, work, cg_n, copies = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.getuid() == 0 else []
 home = f"{work}/with"
 index = ["-o", f"pktmatch.index:{work}/tree/session.pktmatch"]
 def tshark(capture, *args):
-    return user + ["env", f"HOME={home}", "XDG_CONFIG_HOME=" + f"{home}/.config",
-                   "tshark", "-r", capture, *args]
-def count(out):
-    return sum(1 for line in out.splitlines() if line.strip())
+    return tshark_r(home, capture, *args)
 info = subprocess.run(["target/release/pktmatch", "info", "--no-files", f"{work}/tree/session.pktmatch", "--json"],
                       capture_output=True, text=True, check=True).stdout
 j = json.loads(info)
@@ -178,18 +172,8 @@ filters = {
     "heavy: corrected deltas and translations":
         ('pktmatch.delta_corrected > 0.001 || pktmatch.translation contains "DNAT"', None),
 }
-def run(cmd):
-    t = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, cmd
-    return time.perf_counter() - t, usage.ru_utime + usage.ru_stime
 def instructions(*args):
-    out = subprocess.run(user + ["env", f"HOME={home}", "valgrind", "--tool=callgrind",
-                                 "--callgrind-out-file=/dev/null", "tshark", "-r",
-                                 f"{work}/tree/part.pcap", *args],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True).stderr
-    return int(re.search(r"Collected : (\d+)", out).group(1))
+    return count(home, f"{work}/tree/part.pcap", *args)
 print(f"load average before: {os.getloadavg()[0]:.2f}; median of {runs} interleaved runs over "
       f"{frames['wan']} wan frames")
 for name, (flt, target) in filters.items():

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use common::{release_plugins, repo_root, rows, Wireshark};
+use common::{release_plugins, repo_root, Wireshark};
 
 const POINTS: [&str; 4] = ["client", "wan", "dc", "lbserver"];
 
@@ -108,20 +108,7 @@ fn with_plugin() -> Wireshark {
 
 /// `tshark -T fields` rows (tab-separated, occurrences joined by ';').
 fn fields(ws: &Wireshark, file: &str, extra: &[&str], names: &[&str]) -> Vec<Vec<String>> {
-    let mut args = vec!["-r", file, "-T", "fields", "-E", "occurrence=a"];
-    args.extend(["-E", "aggregator=;"]);
-    args.extend(extra);
-    for n in names {
-        args.extend(["-e", n]);
-    }
-    let out = ws.tshark(&args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && !stderr.contains("Dissector bug"),
-        "tshark {args:?}: {}\n{stderr}",
-        out.status
-    );
-    rows(&String::from_utf8_lossy(&out.stdout))
+    ws.field_rows(file, extra, names, ";")
 }
 
 /// (point, frame) of a merged frame, from its comment's start as a person

@@ -9,6 +9,7 @@ use index::hops::Hop;
 use index::Index;
 
 use super::html::escape;
+use super::plot::COLOURS;
 use crate::units;
 
 const WIDTH: f64 = 960.0;
@@ -18,10 +19,6 @@ const RIGHT: f64 = 36.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 76.0;
 const BINS: usize = 48;
-
-const COLOURS: &[&str] = &[
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
-];
 
 /// The SVG of the hops' delay distributions.
 pub fn svg(ix: &Index<'_>, hops: &[Hop]) -> String {

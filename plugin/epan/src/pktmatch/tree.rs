@@ -250,7 +250,11 @@ fn neighbour_subtree(
     if labels && item != root {
         packet.append_text(item, &format!(", frame {}", n.frame));
     }
-    let sub = packet.subtree(item, f.subtree);
+    let sub = if item != root {
+        packet.subtree(item, f.subtree)
+    } else {
+        root
+    };
     let generated = |t: Tree| packet.set_generated(t);
     generated(packet.add_string(sub, f.point, 0, 0, label));
     generated(packet.add_uint(sub, f.frame, 0, 0, n.frame));
