@@ -84,7 +84,7 @@ LAB_STEP_DIR := target/lab/clock-step
 
 test: build headers
 	$(CARGO) build --release -p pktmatch-epan --features fault-injection --target-dir target/fault
-	sh tests/lab/ci.sh $(LAB_DIR) $(RELEASE_DIR)/capclock --pause-ms 400
+	sh tests/lab/ci.sh $(LAB_DIR) $(RELEASE_DIR)/capclock --pause-ms 400 --ping 5
 	sh tests/lab/ci.sh $(LAB_STEP_DIR) $(RELEASE_DIR)/capclock --clock-step --pause-ms 400
 	rm -f target/layout-report.txt
 	dirs=; for d in $(LAB_DIR) $(LAB_STEP_DIR); do [ -f $$d/truth/packets.csv ] && dirs="$${dirs:+$$dirs:}$(CURDIR)/$$d"; done; \

@@ -65,6 +65,7 @@ fn index(dir: &Path) -> PathBuf {
         window: 2.0,
         quiet: true,
         force: false,
+        path: None,
     };
     pktmatch::index::run(&args).expect("pktmatch index");
     cache.insert(dir.to_path_buf(), output.clone());

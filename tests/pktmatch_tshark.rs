@@ -1101,7 +1101,8 @@ fn indexed_by_pktmatch() -> &'static Session {
             files: POINTS.iter().map(|p| capture_path(p)).collect(),
             window: 2.0,
             quiet: true,
-            force: false,
+            force: true,
+            path: None,
         };
         pktmatch::index::run(&args).expect("pktmatch index");
         Session {
