@@ -25,6 +25,7 @@ const PAIRS: &[(&str, &str, Compare)] = &[
     ("sna.nlp.nhdr.slowdn2", "ee.nhdr.slowdown2", Compare::Number),
     ("sna.nlp.nhdr.anr", "ee.nhdr.labels", Compare::ListEndFf),
     ("sna.nlp.nhdr.fra", "ee.nhdr.labels", Compare::ListEndFf),
+    ("sna.nlp.nhdr.fra", "ee.nhdr.list_end", Compare::LastByte),
     ("sna.nlp.frh", "ee.nhdr.frh", Compare::Number),
     ("sna.nlp.thdr.tcid", "ee.thdr.tcid", Compare::Bytes),
     ("sna.nlp.thdr.8", "ee.thdr.flags8", Compare::Number),
@@ -397,8 +398,10 @@ const NOT_EXERCISED: &[&str] = &[
     "ee.switch.max_packet",
     "ee.switch.path_switch_time",
     "ee.switch.alive_timer",
-    // The FR entry list of the LDLC frames is compared (empty, X'FF' only)
-    // through sna.nlp.nhdr.fra; names in XID CVs through sna.control.0e.*.
+    // The LDLC frames have empty FR entry lists: ee shows no empty
+    // ee.nhdr.labels item (their X'FF' is compared through
+    // ee.nhdr.list_end); ANR lists are compared through ee.nhdr.labels.
+    "ee.nhdr.labels",
 ];
 
 #[derive(Clone, Copy)]
@@ -409,6 +412,8 @@ enum Compare {
     Bytes,
     /// sna's label list includes the X'FF' end, ours does not.
     ListEndFf,
+    /// The last byte of Wireshark's FT_BYTES against our hex integer.
+    LastByte,
     /// Text as is.
     Text,
 }
@@ -434,8 +439,11 @@ fn same(compare: Compare, theirs: &str, ours: &str) -> bool {
             let t = u128::from_str_radix(theirs, 16).ok();
             t.is_some() && t == number(ours)
         }
-        // tshark prints an empty byte string as <MISSING>.
-        Compare::ListEndFf => theirs == format!("{}ff", ours.replace("<MISSING>", "")),
+        Compare::ListEndFf => theirs == format!("{ours}ff"),
+        Compare::LastByte => {
+            let last = theirs.get(theirs.len().saturating_sub(2)..);
+            last.and_then(|b| u128::from_str_radix(b, 16).ok()) == number(ours)
+        }
         Compare::Text => theirs == ours,
     }
 }
@@ -549,7 +557,7 @@ fn wiresharks_documented_sna_defects_are_still_there_and_ee_gets_them_right() {
     let ours = ws.fields(
         &session,
         &[],
-        &["ee.status.absp_begin", "ee.status.absp_end", "data.len"],
+        &["ee.status.absp_begin", "ee.status.absp_end", "ee.data"],
     );
     assert_eq!(ours[&27], ["1458", "1638", ""]);
     // 6. XID on SAP 0xC8: nothing from sna_xid; ee decodes both.

@@ -202,14 +202,17 @@ fn ee_decodes_the_llc_header_and_can_hand_back_to_wiresharks_llc() {
         ]
     );
 
-    // By default ee keeps the datagram: Wireshark's llc is absent.
+    // By default ee decodes the datagram; Wireshark's llc decodes it too,
+    // hidden: its fields are there for filters, its tree is not shown.
     let mut args = vec!["-r", &pcap];
     args.extend(fields);
     let out = rows(&ws.tshark_ok(&args));
     assert_eq!(out[0][5], "TEST");
-    assert_eq!(
-        out[0][6], "",
-        "llc decoded although ee.llc_handoff is FALSE"
+    assert_eq!(out[0][6], "0x04", "llc.* filterable beside ee");
+    let tree = ws.tshark_ok(&["-r", &pcap, "-V", "-Y", "frame.number == 1"]);
+    assert!(
+        !tree.contains("Logical-Link Control"),
+        "llc shown although ee.llc_handoff is FALSE:\n{tree}"
     );
 
     // Display filters on our fields.

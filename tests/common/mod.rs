@@ -87,7 +87,7 @@ impl Wireshark {
     /// Installs the given plugin libraries as pktmatch.so (epan) and
     /// ctrace.so (wiretap), the names `make install` uses.
     pub fn with_plugins((epan, wiretap): (PathBuf, PathBuf)) -> Self {
-        let ws = Wireshark::empty_home();
+        let ws = Self::empty_home();
         let plugins = ws
             .host_path(&ws.home)
             .join(format!(".local/lib/wireshark/plugins/{ABI}"));
@@ -99,13 +99,14 @@ impl Wireshark {
         ws
     }
 
-    /// A HOME without our plugins: tshark as a colleague without pktmatch
-    /// has it.
+    /// The same Wireshark without our plugins: what a user sees who has not
+    /// installed them (e.g. to check a filter matches the same frames).
     pub fn without_plugins() -> Self {
-        Wireshark::empty_home()
+        let ws = Self::empty_home();
+        ws.give_home_to_nobody();
+        ws
     }
 
-    /// A new HOME with an empty configuration directory.
     fn empty_home() -> Self {
         let root = std::env::var_os("PKTMATCH_TSHARK_ROOT")
             .map(PathBuf::from)
@@ -115,7 +116,6 @@ impl Wireshark {
         let ws = Wireshark { root, home };
         let _ = fs::remove_dir_all(ws.host_path(&ws.home));
         fs::create_dir_all(ws.config_dir()).unwrap();
-        ws.give_home_to_nobody();
         ws
     }
 
