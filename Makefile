@@ -57,6 +57,8 @@ install: build
 	install -d "$(DESTDIR)$(PROFILEDIR)"
 # -b: a preferences file Wireshark saved in the profile is kept as preferences.bak
 	install -b -S .bak -m 0644 plugin/epan/profile/pktmatch/preferences "$(DESTDIR)$(PROFILEDIR)/preferences"
+# recent (column widths): only into a profile without one (Wireshark keeps yours there)
+	[ -e "$(DESTDIR)$(PROFILEDIR)/recent" ] || install -m 0644 plugin/epan/profile/pktmatch/recent "$(DESTDIR)$(PROFILEDIR)/recent"
 	@echo "installed for Wireshark $(WIRESHARK_VERSION):"
 	@echo "  $(DESTDIR)$(PLUGINDIR)/epan/pktmatch.so"
 	@echo "  $(DESTDIR)$(PLUGINDIR)/wiretap/ctrace.so"

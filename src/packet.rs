@@ -354,6 +354,41 @@ impl Packet {
             .saturating_add(ts.nsecs as i64)
     }
 
+    /// The `index`-th comment (pcapng `opt_comment`, from 0) of the record
+    /// as the file gave it (`frame.comment`); None when there is none or it
+    /// is not UTF-8.  Valid for this dissector call.
+    pub fn comment(&self, index: u32) -> Option<&str> {
+        // SAFETY: packet_info.rec and wtap_rec.block are read at offsets
+        // the layout test checks; rec is set for every dissected record (it
+        // may be NULL for none), block may be NULL (no options).  The value
+        // points into the block, which lives while the record is dissected;
+        // wiretap functions do not throw.
+        unsafe {
+            let rec = pinfo_field::<*const u8>(self.pinfo, sys::PM_PINFO_OFFSET_REC);
+            if rec.is_null() {
+                return None;
+            }
+            let block = ptr::read_unaligned(
+                rec.add(sys::PM_WTAP_REC_OFFSET_BLOCK as usize)
+                    .cast::<sys::wtap_block_t>(),
+            );
+            if block.is_null() {
+                return None;
+            }
+            let mut value: *mut c_char = ptr::null_mut();
+            let status = sys::wtap_block_get_nth_string_option_value(
+                block,
+                sys::PM_OPT_COMMENT,
+                index,
+                &mut value,
+            );
+            if status != sys::PM_WTAP_OPTTYPE_SUCCESS as c_int || value.is_null() {
+                return None;
+            }
+            CStr::from_ptr(value).to_str().ok()
+        }
+    }
+
     /// Source network address bytes and port of the packet as the layers
     /// below set them (IPv4 or IPv6 and UDP/TCP; empty address otherwise).
     pub fn source(&self) -> Endpoint {
@@ -742,6 +777,20 @@ impl Packet {
         let copy = self.pool_str(text);
         // SAFETY: col_append_str copies the text.
         unsafe { sys::col_append_str(self.columns(), sys::PM_COL_INFO as c_int, copy) }
+    }
+
+    /// True when an item of the field with this id added under `tree`
+    /// would be kept: the tree is shown, or a filter, custom column or
+    /// colouring rule refers to the field.  Otherwise Wireshark "fakes" the
+    /// item (hands back the parent): a dissector can skip preparing it.
+    /// False without a tree.
+    pub fn is_referenced(&self, tree: Tree, field_id: c_int) -> bool {
+        if tree.is_null() {
+            return false;
+        }
+        // SAFETY: a live tree of this packet and a registered field id;
+        // the function only reads flags and does not throw.
+        crate::abi::from_wbool(unsafe { sys::proto_field_is_referenced(tree.0, field_id) })
     }
 
     pub fn add_frame_number(&self, parent: Tree, field: &FrameNumField, value: u32) -> Tree {

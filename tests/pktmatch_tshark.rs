@@ -1041,25 +1041,51 @@ fn the_pktmatch_profile_shows_the_match_columns() {
     let lines = ws.tshark_ok(&[
         "-C", "pktmatch", "-r", &file, "-o", &pref, "-T", "tabs", "-c", "7",
     ]);
-    let row7: Vec<&str> = lines
+    let rows: Vec<Vec<&str>> = lines
         .lines()
-        .nth(6)
-        .unwrap()
-        .split('\t')
-        .map(str::trim)
+        .map(|l| l.split('\t').map(str::trim).collect())
         .collect();
+    // Frame 7, the first SYN, goes from the client to wan: its point, no
+    // previous hop, the next one with the transit in µs.
+    let row7 = &rows[6];
     let ix = s.index();
-    let frames: Vec<String> = ix.peers(0, 7).map(|p| p.frame.to_string()).collect();
-    let points: Vec<&str> = ix.peers(0, 7).map(|p| POINTS[p.point as usize]).collect();
-    assert!(
-        row7.contains(&frames.join(",").as_str()),
-        "{row7:?} lacks {frames:?}"
-    );
-    assert!(
-        row7.contains(&points.join(",").as_str()),
-        "{row7:?} lacks {points:?}"
-    );
-    assert!(row7.iter().any(|c| c.starts_with("nat")), "{row7:?}");
+    let wan = ix.peers(0, 7).find(|p| p.point == 1).unwrap();
+    let model = ix.clock_at(0, 7, 1).unwrap();
+    let transit = index::corrected_delta(wan.delta_raw_ns, s.times[0][6], &model);
+    let next = format!("wan {:.1} µs", transit as f64 / 1000.0);
+    assert_eq!(row7[0], "7", "{row7:?}");
+    assert!(row7.contains(&"client"), "{row7:?}");
+    assert!(row7.contains(&next.as_str()), "{row7:?} lacks {next:?}");
+    // The profile's column widths (its `recent`) name exactly its columns.
+    let prefs =
+        std::fs::read_to_string(repo_root().join("plugin/epan/profile/pktmatch/preferences"))
+            .unwrap();
+    let recent =
+        std::fs::read_to_string(repo_root().join("plugin/epan/profile/pktmatch/recent")).unwrap();
+    let formats: Vec<String> = prefs
+        .lines()
+        .filter(|l| l.starts_with('\t'))
+        .filter_map(|l| l.split(", ").nth(1))
+        .map(|f| {
+            let f = f.trim_end_matches(',').trim_matches('"');
+            // Custom columns are named without occurrence and alignment.
+            f.strip_suffix(":0:R").unwrap_or(f).to_owned()
+        })
+        .collect();
+    let widths: Vec<String> = recent
+        .lines()
+        .filter(|l| l.starts_with('\t'))
+        .map(|l| {
+            l.trim()
+                .split(", ")
+                .next()
+                .unwrap()
+                .trim_matches('"')
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(widths, formats);
+    assert_eq!(formats.len(), 10);
 }
 
 // ---- the real indexer --------------------------------------------------

@@ -63,6 +63,8 @@ fn protocols_are_registered_under_their_names() {
 fn fields_are_registered_with_their_types() {
     let out = wireshark().tshark_ok(&["-G", "fields"]);
     let field = |abbrev: &str| g_line(&out, 2, abbrev);
+    // The peer's frame number in its own capture is a plain number; a
+    // frame link (FT_FRAMENUM) only points into a merged capture.
     let peer_frame = field("pktmatch.peer_frame");
     assert_eq!(
         &peer_frame[..5],
@@ -70,10 +72,11 @@ fn fields_are_registered_with_their_types() {
             "F",
             "Peer frame",
             "pktmatch.peer_frame",
-            "FT_FRAMENUM",
+            "FT_UINT32",
             "pktmatch"
         ]
     );
+    assert_eq!(field("pktmatch.peer_link")[3], "FT_FRAMENUM");
     assert_eq!(field("pktmatch.peer_point")[3], "FT_STRING");
     let format_id = field("ctrace.format_id");
     assert_eq!(&format_id[3..6], ["FT_UINT32", "ctrace", "BASE_HEX"]);

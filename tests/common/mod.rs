@@ -206,10 +206,34 @@ impl Wireshark {
         let mut unique: Vec<&str> = names.to_vec();
         unique.sort_unstable();
         unique.dedup();
+        let mut asked = vec!["frame.number"];
+        asked.extend(&unique);
+        self.field_rows(file, extra, &asked, ",")
+            .into_iter()
+            .map(|row| {
+                let by_name: std::collections::BTreeMap<&str, &String> =
+                    unique.iter().copied().zip(&row[1..]).collect();
+                let values = names.iter().map(|n| same_booleans(by_name[n])).collect();
+                (row[0].parse().unwrap(), values)
+            })
+            .collect()
+    }
+
+    /// `tshark -r FILE -T fields` rows, one column per name, every
+    /// occurrence joined by `aggregator`.  Fails on a non-zero exit and on
+    /// any "Dissector bug" warning.
+    pub fn field_rows(
+        &self,
+        file: &str,
+        extra: &[&str],
+        names: &[&str],
+        aggregator: &str,
+    ) -> Vec<Vec<String>> {
+        let aggregate = format!("aggregator={aggregator}");
         let mut args = vec!["-r", file, "-T", "fields", "-E", "occurrence=a"];
-        args.extend(["-e", "frame.number"]);
+        args.extend(["-E", &aggregate]);
         args.extend(extra);
-        for name in &unique {
+        for name in names {
             args.extend(["-e", name]);
         }
         let out = self.tshark(&args);
@@ -220,14 +244,6 @@ impl Wireshark {
             out.status
         );
         rows(&String::from_utf8_lossy(&out.stdout))
-            .into_iter()
-            .map(|row| {
-                let by_name: std::collections::BTreeMap<&str, &String> =
-                    unique.iter().copied().zip(&row[1..]).collect();
-                let values = names.iter().map(|n| same_booleans(by_name[n])).collect();
-                (row[0].parse().unwrap(), values)
-            })
-            .collect()
     }
 
     /// Runs tshark, asserts exit status 0, returns stdout.

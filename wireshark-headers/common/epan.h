@@ -249,6 +249,11 @@ void register_cleanup_routine(void (*func)(void));
 
 proto_item *proto_tree_add_item(proto_tree *tree, int hfindex, tvbuff_t *tvb, const int start,
                                 int length, const unsigned encoding);
+/* Whether an item of this field would be kept in this tree (the tree is
+ * shown, or a filter, column or colouring rule refers to the field): what
+ * proto_tree_add_* asks before "faking" an item.  gboolean in 4.0, bool from
+ * 4.4: pm_wbool. */
+pm_wbool proto_field_is_referenced(proto_tree *tree, int proto_id);
 proto_item *proto_tree_add_uint(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start,
                                 int length, uint32_t value);
 proto_item *proto_tree_add_string(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start,

@@ -118,6 +118,17 @@ pub fn why_not_seen(kind: LossKind) -> &'static str {
     }
 }
 
+/// The link type a copy of a packet is written with: its interface's;
+/// CTRACE records that are no packet keep their bytes on a user link type
+/// (as pktmatch convert does).
+pub fn out_linktype(link: Link, iface: Option<&capture::Interface>) -> DataLink {
+    match (link, iface) {
+        (Link::Ctrace(_), _) => DataLink::USER0,
+        (_, Some(i)) => DataLink::from(i.linktype),
+        (l, None) => DataLink::from(l.linktype().unwrap_or(147)),
+    }
+}
+
 /// OUTDIR/<label>.pcapng for every point, each checked by the output
 /// rules (inputs and the index refused, existing files only with --force,
 /// never anything but a regular file replaced).
@@ -246,13 +257,7 @@ fn annotate_point(
                 Some(id) => *id,
                 None => {
                     let iface = interfaces.get(packet.interface as usize);
-                    // CTRACE records that are no packet keep their bytes
-                    // on a user link type (as pktmatch convert does).
-                    let linktype = match (packet.link, iface) {
-                        (Link::Ctrace(_), _) => DataLink::USER0,
-                        (_, Some(i)) => DataLink::from(i.linktype),
-                        (l, None) => DataLink::from(l.linktype().unwrap_or(147)),
-                    };
+                    let linktype = out_linktype(packet.link, iface);
                     let mut options = vec![InterfaceDescriptionOption::IfTsResol(9)];
                     if let Some(name) = iface.and_then(|i| i.name.clone()) {
                         options.insert(0, InterfaceDescriptionOption::IfName(Cow::Owned(name)));

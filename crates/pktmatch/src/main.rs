@@ -84,6 +84,20 @@ enum Command {
         pktmatch: not seen at dc (lost on the network)\n\
         Inputs are never modified; an output that would overwrite an input is refused.")]
     Annotate(pktmatch::annotate::Args),
+    /// Write every point's capture into one pcapng on one clock: one
+    /// interface per point, frames in corrected time order, the copies of
+    /// each packet sharing one packet id (frame.packet_id).
+    #[command(after_help = "Examples:\n  \
+        pktmatch merge shop.pktmatch shop-merged.pcapng\n  \
+        pktmatch merge shop.pktmatch conn.pcapng --filter 'tcp.port == 35777'\n  \
+        pktmatch merge shop.pktmatch burst.pcapng --from +1.5 --to +2.0 --reference dc\n  \
+        tshark -r shop-merged.pcapng -Y 'frame.packet_id == 42'\n\n\
+        Each frame keeps its bytes and original length; its time stamp is its own corrected to \
+        the reference point's clock, and its comment says the point, its frame number and time \
+        stamp there, and where the frames linked to it are in the merged file.  Open it with \
+        the same index (-o pktmatch.index:shop.pktmatch) for links that go to the right frame.  \
+        Inputs are never modified.")]
+    Merge(pktmatch::merge::Args),
 }
 
 fn main() -> ExitCode {
@@ -122,6 +136,13 @@ fn main() -> ExitCode {
                 let out = args.csv.as_ref().or(args.html.as_ref());
                 if let Some(out) = out.filter(|o| !pktmatch::output::is_stdout(o)) {
                     eprintln!("{} rows ({} frames) -> {}", s.rows, s.frames, out.display());
+                }
+            })
+            .map_err(|e| e.to_string()),
+        Command::Merge(args) => pktmatch::merge::run(&args)
+            .map(|summary| {
+                if !pktmatch::output::is_stdout(&args.out) {
+                    eprintln!("{summary} -> {}", args.out.display());
                 }
             })
             .map_err(|e| e.to_string()),
