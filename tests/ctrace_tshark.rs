@@ -693,8 +693,6 @@ fn a_ctrace_trace_indexed_as_a_point_is_found_by_the_post_dissector() {
         files: vec![],
         window: 2.0,
         quiet: true,
-        force: false,
-        path: None,
     })
     .expect("pktmatch index");
     assert!(!summary.is_empty());
