@@ -29,6 +29,10 @@ pub const DEV_IPAQENET6: u8 = 53;
 /// The largest PTH_Tlen (24 bits).
 pub const MAX_TLEN: u32 = (1 << (8 * field::TLEN.width)) - 1;
 
+/// The largest PTH_Plen (16 bits): a segmented set can be longer than this
+/// (PTH_Tlen has 24 bits).
+pub const MAX_PLEN: u32 = (1 << (8 * field::PLEN.width)) - 1;
+
 /// The name of a device type, if known.
 pub fn device_type_name(devty: u8) -> Option<&'static str> {
     DEVICE_TYPES
