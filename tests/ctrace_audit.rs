@@ -225,3 +225,66 @@ fn mutated_vectors_never_crash_tshark() {
     }
     assert_eq!(runs, 56);
 }
+
+/// A discarded packet (PTH_DropRsn, IBM's layer ranges) says so: the field,
+/// expert info, the Info column, and a comment in the converted pcapng.
+#[test]
+fn discarded_packets_say_who_discarded_them() {
+    let dir = workdir("discarded");
+    let ws = Wireshark::with_plugins(release_plugins());
+    let vector = v::header_lengths();
+    let path = dir.join(vector.name);
+    std::fs::write(&path, &vector.bytes).unwrap();
+    let file = ws.add_file(&path);
+    let rows = ws.field_rows(
+        &file,
+        &[],
+        &[
+            "ctrace.pth.len",
+            "ctrace.drop_reason",
+            "_ws.col.Info",
+            "_ws.expert.message",
+        ],
+        "|",
+    );
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0][..2], ["88", ""]);
+    assert!(!rows[0][2].contains("discarded"), "{:?}", rows[0]);
+    assert_eq!(rows[1][..2], ["92", "0x1006"]);
+    assert!(
+        rows[1][2].contains("[discarded, reason 4102]"),
+        "{:?}",
+        rows[1]
+    );
+    assert!(
+        rows[1][3]
+            .contains("Packet discarded by the interface or IP layer: drop reason 4102 (X'1006')"),
+        "{:?}",
+        rows[1]
+    );
+    assert_eq!(rows[2][..2], ["100", "0x2000"]);
+    assert!(
+        rows[2][3].contains("discarded by the TCP layer: drop reason 8192"),
+        "{:?}",
+        rows[2]
+    );
+    let filtered = ws.tshark_ok(&["-r", &file, "-Y", "ctrace.expert.discarded"]);
+    assert_eq!(filtered.lines().count(), 2, "{filtered}");
+
+    let out = dir.join("discarded.pcapng");
+    pktmatch::convert::run(&pktmatch::convert::Args {
+        input: path,
+        output: out.clone(),
+        raw_cte: false,
+        leap_seconds: 0,
+        force: false,
+    })
+    .expect("convert");
+    let rows = ws.field_rows(&ws.add_file(&out), &[], &["frame.comment"], "|");
+    assert_eq!(rows[0][0], "");
+    assert!(
+        rows[1][0].contains("CTRACE: packet discarded by the interface or IP layer"),
+        "{rows:?}"
+    );
+    assert!(rows[2][0].contains("the TCP layer"), "{rows:?}");
+}

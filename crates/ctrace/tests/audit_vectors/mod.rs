@@ -424,8 +424,10 @@ pub fn flags() -> Vector {
 
 /// Header lengths 88 (no PTH_DropRsn/PTH_OffSegLen), 92 with a drop reason,
 /// and 100 (a later release's longer header: the packet starts at
-/// PTH_len, S1 reads it from there).
-pub const HEADER_LENGTHS: [(usize, u16); 3] = [(88, 0), (92, 0x0101), (100, 0x0202)];
+/// PTH_len, S1 reads it from there).  Drop reasons from IBM's "TCP/IP
+/// Discard reason codes": X'1006' (4102, IP_BAD_CKSUM, IP layer 4096-8191)
+/// and X'2000' (8192, the first of the TCP layer's 8192-12287).
+pub const HEADER_LENGTHS: [(usize, u16); 3] = [(88, 0), (92, 0x1006), (100, 0x2000)];
 
 pub fn header_lengths() -> Vector {
     let mut bytes = Vec::new();
