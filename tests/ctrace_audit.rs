@@ -227,7 +227,8 @@ fn mutated_vectors_never_crash_tshark() {
 }
 
 /// A discarded packet (PTH_DropRsn, IBM's layer ranges) says so: the field,
-/// expert info, the Info column, and a comment in the converted pcapng.
+/// expert info, the Info column, and a comment in the converted pcapng;
+/// a header longer than 92 bytes shows its further bytes.
 #[test]
 fn discarded_packets_say_who_discarded_them() {
     let dir = workdir("discarded");
@@ -268,6 +269,9 @@ fn discarded_packets_say_who_discarded_them() {
         "{:?}",
         rows[2]
     );
+    // the 100-byte header's 8 bytes after PTH_OffSegLen are shown, not lost
+    let rest = ws.field_rows(&file, &[], &["ctrace.pth.rest"], "|");
+    assert_eq!(rest, [[""], [""], ["dddddddddddddddd"]]);
     let filtered = ws.tshark_ok(&["-r", &file, "-Y", "ctrace.expert.discarded"]);
     assert_eq!(filtered.lines().count(), 2, "{filtered}");
 

@@ -21,7 +21,7 @@ statics!(StringField: INTERFACE, JOB, DIRECTION);
 statics!(TimeField: CTE_TIME, TIME);
 statics!(Ipv4Field: SRC, DST);
 statics!(Ipv6Field: SRC6, DST6);
-statics!(BytesField: WRITER_HEADER, UNKNOWN);
+statics!(BytesField: WRITER_HEADER, UNKNOWN, PTH_REST);
 statics!(ExpertField: EI_MALFORMED, EI_LOST, EI_ABBREVIATED, EI_INCOMPLETE, EI_SKIPPED,
     EI_LENGTHS, EI_DISCARDED);
 
@@ -254,6 +254,12 @@ pub fn register(reg: &Registration) {
                 U16,
                 Base::Dec,
                 c"Bytes 74-75 as AnSyNova's 2cUTC SYSTCPDA dissector reads them; not verified",
+            ),
+            PTH_REST.def(
+                c"Header bytes after PTH_OffSegLen",
+                c"ctrace.pth.rest",
+                c"Bytes of a header longer than the 92 of sizeof(pthdr_t) (a later z/OS \
+                  release's fields); named by no source",
             ),
             u(
                 &PLEN,

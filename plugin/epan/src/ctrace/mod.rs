@@ -352,6 +352,12 @@ fn show_pthdr(packet: &Packet, root: Tree, h: usize, fmtid: u8, pthdr: &Pthdr) {
         }
         packet.add_uint_at(sub, &SEGMENT_OFFSET, at(h, &pth_at::OFF_SEG_LEN));
     }
+    // A later release's header may be longer than sizeof(pthdr_t): its
+    // further bytes are named by no source, but they are there.
+    let end = usize::from(pthdr.header_len());
+    if end > pth_at::FULL_LEN {
+        packet.add_bytes_at(sub, &PTH_REST, h + pth_at::FULL_LEN..h + end);
+    }
     let item = packet.add_bool(sub, &ABBREVIATED, 0, 0, pthdr.is_abbreviated().into());
     packet.set_generated(item);
     if pthdr.is_abbreviated() {
