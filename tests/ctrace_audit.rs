@@ -27,6 +27,14 @@ fn workdir(test: &str) -> PathBuf {
     dir
 }
 
+/// Writes a vector into `dir` and gives it to tshark: (host path, tshark's path).
+fn add(ws: &Wireshark, dir: &std::path::Path, vector: &v::Vector) -> (PathBuf, String) {
+    let path = dir.join(vector.name);
+    std::fs::write(&path, &vector.bytes).unwrap();
+    let file = ws.add_file(&path);
+    (path, file)
+}
+
 const FIELDS: [&str; 8] = [
     "ctrace.direction",
     "ctrace.tlen",
@@ -51,9 +59,7 @@ fn audit_vectors_decode_and_convert_right() {
     let ws = Wireshark::with_plugins(release_plugins());
     let mut compared = 0;
     for vector in v::all() {
-        let path = dir.join(vector.name);
-        std::fs::write(&path, &vector.bytes).unwrap();
-        let file = ws.add_file(&path);
+        let (path, file) = add(&ws, &dir, &vector);
         let got = ws.fields(&file, &[], &FIELDS);
         assert_eq!(got.len(), vector.frames.len(), "{}: frames", vector.name);
         for (i, w) in vector.frames.iter().enumerate() {
@@ -129,9 +135,7 @@ fn a_spanned_record_joined_by_ftp_is_commented_as_such() {
     let dir = workdir("comment");
     let ws = Wireshark::with_plugins(release_plugins());
     let vector = v::ftp_vbs();
-    let path = dir.join(vector.name);
-    std::fs::write(&path, &vector.bytes).unwrap();
-    let file = ws.add_file(&path);
+    let (path, file) = add(&ws, &dir, &vector);
     let rows = ws.field_rows(&file, &[], &["frame.number", "frame.comment"], "|");
     let commented: Vec<&Vec<String>> = rows.iter().filter(|r| !r[1].is_empty()).collect();
     assert_eq!(commented.len(), 1, "{rows:?}");
@@ -149,9 +153,7 @@ fn a_set_of_258_records_is_one_packet_with_every_byte() {
     let dir = workdir("set258");
     let ws = Wireshark::with_plugins(release_plugins());
     let vector = v::seq_wrap();
-    let path = dir.join(vector.name);
-    std::fs::write(&path, &vector.bytes).unwrap();
-    let file = ws.add_file(&path);
+    let (path, file) = add(&ws, &dir, &vector);
     let got = ws.fields(
         &file,
         &[],
@@ -172,24 +174,18 @@ fn a_set_of_258_records_is_one_packet_with_every_byte() {
 fn mutated_vectors_never_crash_tshark() {
     let dir = workdir("mutated");
     let ws = Wireshark::with_plugins(release_plugins());
-    let mut seed = 0x0400_2026u64;
-    let mut rand = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rand = v::Rand(0x0400_2026);
     let mut runs = 0;
     for vector in v::all() {
         let n = vector.bytes.len();
         for k in 0..8 {
             let mut b = vector.bytes.clone();
             if k < 4 {
-                b.truncate((rand() % n as u64) as usize);
+                b.truncate(rand.below(n));
             } else {
-                for _ in 0..1 + rand() % 6 {
-                    let at = (rand() % n as u64) as usize;
-                    b[at] = rand() as u8;
+                for _ in 0..1 + rand.below(6) {
+                    let at = rand.below(n);
+                    b[at] = rand.next() as u8;
                 }
             }
             let path = dir.join(format!("{}.{k}", vector.name));
@@ -234,9 +230,7 @@ fn discarded_packets_say_who_discarded_them() {
     let dir = workdir("discarded");
     let ws = Wireshark::with_plugins(release_plugins());
     let vector = v::header_lengths();
-    let path = dir.join(vector.name);
-    std::fs::write(&path, &vector.bytes).unwrap();
-    let file = ws.add_file(&path);
+    let (path, file) = add(&ws, &dir, &vector);
     let rows = ws.field_rows(
         &file,
         &[],

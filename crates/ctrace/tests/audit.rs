@@ -214,13 +214,7 @@ fn tod_values_published_by_others() {
 #[test]
 fn mutated_vectors_never_panic() {
     let mut runs = 0;
-    let mut seed = 0x2026_1206u64;
-    let mut rand = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rand = v::Rand(0x2026_1206);
     for vector in v::all() {
         let n = vector.bytes.len();
         let mut inputs = Vec::new();
@@ -229,9 +223,9 @@ fn mutated_vectors_never_panic() {
         }
         for _ in 0..24 {
             let mut b = vector.bytes.clone();
-            for _ in 0..1 + rand() % 8 {
-                let at = (rand() % n as u64) as usize;
-                b[at] = rand() as u8;
+            for _ in 0..1 + rand.below(8) {
+                let at = rand.below(n);
+                b[at] = rand.next() as u8;
             }
             inputs.push(b);
         }

@@ -398,25 +398,31 @@ pub const FLAG_VALUES: [u8; 11] = [
 ];
 
 pub fn flags() -> Vector {
+    variants("audit-flags.ctrace", &FLAG_VALUES, 5_000, |p, &f| {
+        p.flags = f
+    })
+}
+
+/// One 40-byte inbound IPv4 packet per item, each header changed by `vary`.
+fn variants<T>(
+    name: &'static str,
+    items: &[T],
+    first_us: u64,
+    vary: impl Fn(&mut Pth, &T),
+) -> Vector {
+    let (src, dst, ports) = ([192, 0, 2, 9], [10, 1, 1, 1], (6666, 23));
+    let pkt = ipv4_tcp(src, dst, ports, 40, 0);
     let mut bytes = Vec::new();
     let mut frames = Vec::new();
-    for (i, &f) in FLAG_VALUES.iter().enumerate() {
-        let pkt = ipv4_tcp([10, 1, 1, 1], [10, 2, 2, 2], (1025, 80), 60, 0);
-        let mut p = Pth::v4(
-            [10, 1, 1, 1],
-            [10, 2, 2, 2],
-            (1025, 80),
-            60,
-            false,
-            5_000 + i as u64,
-        );
-        p.flags = f;
+    for (i, item) in items.iter().enumerate() {
+        let mut p = Pth::v4(src, dst, ports, 40, false, first_us + i as u64);
+        vary(&mut p, item);
         let e = p.entry(4, &pkt);
-        frames.push(frame(&p, e.len(), 60, 1));
+        frames.push(frame(&p, e.len(), 40, 1));
         bytes.extend(e);
     }
     Vector {
-        name: "audit-flags.ctrace",
+        name,
         bytes,
         frames,
     }
@@ -430,29 +436,15 @@ pub fn flags() -> Vector {
 pub const HEADER_LENGTHS: [(usize, u16); 3] = [(88, 0), (92, 0x1006), (100, 0x2000)];
 
 pub fn header_lengths() -> Vector {
-    let mut bytes = Vec::new();
-    let mut frames = Vec::new();
-    for (i, &(len, drop)) in HEADER_LENGTHS.iter().enumerate() {
-        let pkt = ipv4_tcp([192, 0, 2, 9], [10, 1, 1, 1], (6666, 23), 40, 0);
-        let mut p = Pth::v4(
-            [192, 0, 2, 9],
-            [10, 1, 1, 1],
-            (6666, 23),
-            40,
-            false,
-            6_000 + i as u64,
-        );
-        p.len = len;
-        p.drop = drop;
-        let e = p.entry(4, &pkt);
-        frames.push(frame(&p, e.len(), 40, 1));
-        bytes.extend(e);
-    }
-    Vector {
-        name: "audit-header-lengths.ctrace",
-        bytes,
-        frames,
-    }
+    variants(
+        "audit-header-lengths.ctrace",
+        &HEADER_LENGTHS,
+        6_000,
+        |p, &(len, drop)| {
+            p.len = len;
+            p.drop = drop;
+        },
+    )
 }
 
 /// Data trace (format 5) of an 80 000-byte socket send: PTH_Tlen 80 000
@@ -501,4 +493,21 @@ pub fn all() -> Vec<Vector> {
         header_lengths(),
         big_data_trace(),
     ]
+}
+
+/// A small deterministic generator (xorshift64) for the mutation tests.
+pub struct Rand(pub u64);
+
+impl Rand {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A position in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
 }
