@@ -346,6 +346,12 @@ fn convert<W: Write>(
             pending_lost += 1;
             continue;
         }
+        if let Some(code) = p.pthdr().and_then(|h| h.discarded()) {
+            let text = ctrace::pthdr::describe_drop_reason(code);
+            options.push(EnhancedPacketOption::Comment(Cow::Owned(format!(
+                "CTRACE: packet {text}"
+            ))));
+        }
         if pending_lost > 0 {
             options.push(EnhancedPacketOption::Comment(Cow::Owned(format!(
                 "CTRACE: trace records were lost before this packet ({pending_lost} lost-record marker{})",

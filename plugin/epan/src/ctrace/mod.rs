@@ -243,6 +243,14 @@ fn next_dissector(fmtid: u8, pthdr: &Pthdr, payload: &[u8]) -> sys::dissector_ha
 
 /// The Info column, as the IPCS packet trace report words it.
 fn info(pthdr: &Pthdr, fmtid: u8) -> String {
+    let text = info_text(pthdr, fmtid);
+    match pthdr.discarded() {
+        Some(code) => format!("{text}[discarded, reason {code}] "),
+        None => text,
+    }
+}
+
+fn info_text(pthdr: &Pthdr, fmtid: u8) -> String {
     let direction = if pthdr.is_outbound() { "To" } else { "From" };
     let extent = if pthdr.is_abbreviated() {
         "Abbrev"
@@ -337,8 +345,18 @@ fn show_pthdr(packet: &Packet, root: Tree, h: usize, fmtid: u8, pthdr: &Pthdr) {
     packet.add_uint_at(sub, &PLEN, at(h, &pth_at::PLEN));
     packet.add_uint_at(sub, &IFINDEX, at(h, &pth_at::INF_IX));
     if pthdr.is_full() {
-        packet.add_uint_at(sub, &DROP_REASON, at(h, &pth_at::DROP_RSN));
+        let item = packet.add_uint_at(sub, &DROP_REASON, at(h, &pth_at::DROP_RSN));
+        if let Some(code) = pthdr.discarded() {
+            let text = ctrace::pthdr::describe_drop_reason(code);
+            packet.add_expert(item, &EI_DISCARDED, &format!("Packet {text}"));
+        }
         packet.add_uint_at(sub, &SEGMENT_OFFSET, at(h, &pth_at::OFF_SEG_LEN));
+    }
+    // A later release's header may be longer than sizeof(pthdr_t): its
+    // further bytes are named by no source, but they are there.
+    let end = usize::from(pthdr.header_len());
+    if end > pth_at::FULL_LEN {
+        packet.add_bytes_at(sub, &PTH_REST, h + pth_at::FULL_LEN..h + end);
     }
     let item = packet.add_bool(sub, &ABBREVIATED, 0, 0, pthdr.is_abbreviated().into());
     packet.set_generated(item);
