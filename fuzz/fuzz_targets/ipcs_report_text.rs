@@ -7,13 +7,18 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &[u8]| {
     let _ = ipcs_report::recognise(input);
+    let _ = ipcs_report::wire::decode(input);
     let r = ipcs_report::read(input);
     for n in &r.notes {
         let _ = n.to_string();
     }
     for rec in &r.records {
         let _ = (rec.time_us(), rec.format_id(), rec.has_dump());
-        if let Some(p) = rec.packet() {
+        let packet = rec.packet();
+        // what the file reader hands the dissector decodes again
+        let wire = ipcs_report::wire::encode(rec, packet.as_ref(), &[]);
+        assert!(ipcs_report::wire::decode(&wire).is_some());
+        if let Some(p) = packet {
             assert!(p.original_len as usize >= p.bytes.len());
             for pr in &p.problems {
                 let _ = (pr.to_string(), pr.line());

@@ -27,6 +27,7 @@ pub mod render;
 pub mod text;
 pub mod time;
 pub mod vocab;
+pub mod wire;
 
 use std::fmt;
 
