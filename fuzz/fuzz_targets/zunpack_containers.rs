@@ -7,7 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 use zunpack::{terse, xmit};
 
-const LIMIT: u64 = 1 << 22;
+const LIMIT: u64 = 1 << 18;
 
 fuzz_target!(|input: &[u8]| {
     let _ = zunpack::detect(input);

@@ -283,15 +283,12 @@ pub fn is_summary_row(s: &str) -> bool {
 /// An MVS message line ("ITT10016I BUFFER 3 WAS NOT FOUND").
 pub fn is_message(s: &str) -> bool {
     let t = s.trim_start();
-    let id = t.split(' ').next().unwrap_or("");
+    let id = t.split(' ').next().unwrap_or("").as_bytes();
     id.len() >= 8
         && id.len() <= 10
-        && id[..3].bytes().all(|c| c.is_ascii_uppercase())
-        && id[3..id.len() - 1].bytes().all(|c| c.is_ascii_digit())
-        && matches!(
-            id.as_bytes()[id.len() - 1],
-            b'I' | b'E' | b'W' | b'S' | b'A' | b'D'
-        )
+        && id[..3].iter().all(|c| c.is_ascii_uppercase())
+        && id[3..id.len() - 1].iter().all(|c| c.is_ascii_digit())
+        && matches!(id[id.len() - 1], b'I' | b'E' | b'W' | b'S' | b'A' | b'D')
 }
 
 /// Protocol headings that start the formatted protocol header.
@@ -413,6 +410,7 @@ mod tests {
         assert!(is_summary_row("OT    1 14:18:00.447462 19E6 1452693653"));
         assert!(is_message("ITT10016I BUFFER 3 WAS NOT FOUND"));
         assert!(!is_message("IpHeader: Version : 4"));
+        assert!(!is_message("ÛÛÛÛÛ")); // found by the fuzzer
         assert_eq!(
             date_line(" **** 2002/11/20"),
             crate::time::parse_date("2002/11/20")
