@@ -23,8 +23,14 @@ fn terselib_files_unpack_to_the_text() {
     let text = String::from_utf8(data("rendered-ipcs-dump-real-dns.txt")).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     for (file, method) in [
-        ("terselib-spack-rendered-ipcs-dump-real-dns.trs", terse::Method::Spack),
-        ("terselib-pack-rendered-ipcs-dump-real-dns.trs", terse::Method::Pack),
+        (
+            "terselib-spack-rendered-ipcs-dump-real-dns.trs",
+            terse::Method::Spack,
+        ),
+        (
+            "terselib-pack-rendered-ipcs-dump-real-dns.trs",
+            terse::Method::Pack,
+        ),
     ] {
         let packed = data(file);
         assert_eq!(zunpack::detect(&packed), Some(zunpack::Kind::Terse(method)));
