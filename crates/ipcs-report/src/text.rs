@@ -153,12 +153,64 @@ pub fn clean(s: &str) -> String {
     t
 }
 
+/// Whether ASCII text is quoted-printable (RFC 2045; a report saved from a
+/// raw mail): soft line breaks (a line ending in '=') and `=3D` escapes.
+fn is_quoted_printable(b: &[u8]) -> bool {
+    let sample = &b[..b.len().min(64 * 1024)];
+    let soft = sample.windows(2).filter(|w| w == b"=\n").count()
+        + sample.windows(3).filter(|w| w == b"=\r\n").count();
+    let escapes = sample
+        .windows(3)
+        .filter(|w| w == b"=3D" || w == b"=20")
+        .count();
+    soft > 0 && escapes > 0
+}
+
+/// Undoes quoted-printable: soft breaks joined, `=XX` decoded.
+fn decode_quoted_printable(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let hex = |c: u8| (c as char).to_digit(16);
+    while i < b.len() {
+        if b[i] == b'=' {
+            match (b.get(i + 1), b.get(i + 2)) {
+                (Some(b'\r'), Some(b'\n')) => {
+                    i += 3;
+                    continue;
+                }
+                (Some(b'\n'), _) => {
+                    i += 2;
+                    continue;
+                }
+                (Some(&h), Some(&l)) => {
+                    if let (Some(h), Some(l)) = (hex(h), hex(l)) {
+                        out.push((h * 16 + l) as u8);
+                        i += 3;
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
 /// Decodes `b` into lines.  `score` rates a candidate set of lines (how
 /// many look like report lines); it picks the record length of
 /// fixed-length text.
 pub fn decode(b: &[u8], score: &dyn Fn(&[Line]) -> usize) -> Decoded {
     let b = b.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(b);
     let ebcdic = is_ebcdic(b);
+    let unquoted;
+    let b = if !ebcdic && is_quoted_printable(b) {
+        unquoted = decode_quoted_printable(b);
+        &unquoted[..]
+    } else {
+        b
+    };
     let encoding = if ebcdic {
         Encoding::Ebcdic
     } else {
@@ -317,6 +369,21 @@ mod tests {
         assert_eq!(d.framing, Framing::Fixed(133));
         assert_eq!(d.lines.len(), 10);
         assert_eq!(d.lines[9].text, " LINE 0009 000000 45000028");
+    }
+
+    #[test]
+    fn quoted_printable() {
+        let d = decode(
+            b"Device: LCS Ethernet Full=3D52 and a soft=\nly broken line\n",
+            &none,
+        );
+        assert_eq!(
+            texts(&d),
+            ["Device: LCS Ethernet Full=52 and a softly broken line"]
+        );
+        // an '=' alone is not quoted-printable
+        let d = decode(b"Full=52\n", &none);
+        assert_eq!(texts(&d), ["Full=52"]);
     }
 
     #[test]

@@ -235,6 +235,25 @@ fn joined(t: &str) -> String {
     out
 }
 
+/// A raw mail body: quoted-printable, 76-column soft breaks.
+fn quoted_printable(t: &str) -> String {
+    let mut out = String::new();
+    for line in t.lines() {
+        let enc = line.replace('=', "=3D");
+        let mut col = 0;
+        for ch in enc.chars() {
+            if col >= 75 {
+                out.push_str("=\n");
+                col = 0;
+            }
+            out.push(ch);
+            col += 1;
+        }
+        out.push('\n');
+    }
+    out
+}
+
 #[test]
 fn mangled_reports_read_the_same() {
     let c = &CASES[0];
@@ -258,6 +277,10 @@ fn mangled_reports_read_the_same() {
         ("EBCDIC FBA 133, no line ends", ebcdic_fba133(&text)),
         ("EBCDIC with NL", ebcdic_nl(&text)),
         ("records joined into lines", joined(&text).into_bytes()),
+        (
+            "quoted-printable mail body",
+            quoted_printable(&text).into_bytes(),
+        ),
     ];
     for (what, bytes) in manglings {
         let r = parse(&bytes).unwrap_or_else(|e| panic!("{what}: {e}"));
