@@ -288,3 +288,17 @@ fn recognition() {
         ctrace::ebcdic::encode("    3 MVSJ     PACKET   00000001 23:39:11.873541 Packet Trace");
     assert_eq!(recognise(&ebcdic), Recognised::Report);
 }
+
+#[test]
+fn records_without_dumps_beside_records_with() {
+    let mut b = fixture("ibm-dump-example.txt");
+    b.extend(fixture("ibm-data-trace-example.txt"));
+    let r = parse(&b).unwrap();
+    assert_eq!((r.records.len(), r.packets()), (2, 1));
+    assert!(r.records[1].packet().is_none());
+    // the data trace record takes the date of the dump example's line
+    assert_eq!(
+        r.records[1].stamp_us,
+        Some(us("2002/11/20", "13:18:52.705250"))
+    );
+}

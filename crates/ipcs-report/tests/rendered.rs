@@ -110,6 +110,12 @@ fn rendered_reports_equal_their_captures() {
     for c in CASES {
         let text = std::fs::read(data(c.report)).unwrap();
         let r = parse(&text).unwrap();
+        let layout = match c.report.split('-').nth(2) {
+            Some("full") => ipcs_report::Layout::Full,
+            Some("format") => ipcs_report::Layout::FormatDump,
+            _ => ipcs_report::Layout::Dump,
+        };
+        assert_eq!(r.layout, layout, "{}", c.report);
         check(&r, &capture(c.pcap), c.abbrev, c.report);
         assert!(
             r.notes.is_empty(),
