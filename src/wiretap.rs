@@ -131,6 +131,9 @@ pub struct RecordOut {
     /// Length on the wire; the captured length is `bytes.len()`.
     pub original_len: u32,
     pub direction: Option<Direction>,
+    /// Packet comments (pcapng `opt_comment`): what the reader found about
+    /// the record that its bytes cannot tell the dissector.
+    pub comments: Vec<String>,
 }
 
 /// A file format reader.  `open` is given the file at offset 0.
@@ -286,17 +289,28 @@ unsafe fn fill<R: FormatReader>(
             out.original_len.max(caplen),
         );
         set(rec, sys::PM_WTAP_REC_OFFSET_PKT_ENCAP, R::encapsulation());
-        if let Some(direction) = out.direction {
+        if out.direction.is_some() || !out.comments.is_empty() {
             let mut block: sys::wtap_block_t = get(rec, sys::PM_WTAP_REC_OFFSET_BLOCK);
             if block.is_null() {
                 block = sys::wtap_block_create(sys::PM_WTAP_BLOCK_PACKET);
                 set(rec, sys::PM_WTAP_REC_OFFSET_BLOCK, block);
             }
-            let flags = match direction {
-                Direction::Inbound => sys::PM_PACK_FLAGS_DIRECTION_INBOUND,
-                Direction::Outbound => sys::PM_PACK_FLAGS_DIRECTION_OUTBOUND,
-            };
-            sys::wtap_block_add_uint32_option(block, sys::PM_OPT_PKT_FLAGS, flags);
+            if let Some(direction) = out.direction {
+                let flags = match direction {
+                    Direction::Inbound => sys::PM_PACK_FLAGS_DIRECTION_INBOUND,
+                    Direction::Outbound => sys::PM_PACK_FLAGS_DIRECTION_OUTBOUND,
+                };
+                sys::wtap_block_add_uint32_option(block, sys::PM_OPT_PKT_FLAGS, flags);
+            }
+            for comment in &out.comments {
+                // Wireshark copies the bytes (value, length: no NUL needed).
+                sys::wtap_block_add_string_option(
+                    block,
+                    sys::PM_OPT_COMMENT,
+                    comment.as_ptr().cast(),
+                    comment.len(),
+                );
+            }
         }
         // The bytes go at the buffer's start; its length is set to them
         // (the caller reads them from the start, 4.6 also by length).

@@ -1,9 +1,13 @@
 //! CTRACE in real tshark: traces written by the fixture writer
 //! (crates/ctrace-synth) from the real captures in tests/data, opened by
 //! our wiretap plugin and decoded by the `ctrace` dissector, compared field
-//! by field with the source captures; every framing, segmented packets,
-//! OSAENTA, data trace, malformed inputs, random access; and the pcapng
-//! written by `pktmatch convert`, read by tshark without our plugins.
+//! by field with the source captures; every framing (writer buffers with
+//! unknown leading bytes, spanned records, over-long RDW records),
+//! segmented packets, OSAENTA, data trace, malformed inputs, random access;
+//! and the pcapng written by `pktmatch convert`, read by tshark without our
+//! plugins.  The writer and the reader share the layout table, so these
+//! tests show they agree; tests/ctrace_vectors.rs checks the layout itself
+//! against records written straight from the evidence.
 
 mod common;
 
@@ -122,6 +126,84 @@ fn every_framing_round_trips_every_real_capture() {
             for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
                 assert_eq!(g, e, "{capture} {framing}: IP packet {} differs", i + 1);
             }
+        }
+    }
+}
+
+#[test]
+fn writer_headers_spanned_records_and_long_records_in_one_and_two_passes() {
+    let ws = wireshark();
+    let dir = workdir("records");
+    let source = ws.add_file(&real("real-http.pcap"));
+    let expected = packet_rows(&ws, &source, &[]);
+    for (name, args) in [
+        // unknown bytes before the entries of every 4096-byte buffer
+        (
+            "raw-hdr",
+            &["--framing", "raw", "--writer-header", "48"][..],
+        ),
+        // 64 KB buffers as spanned records (SDW first/middle/last)
+        (
+            "vbs",
+            &[
+                "--framing",
+                "rdw",
+                "--buffer",
+                "65536",
+                "--writer-header",
+                "32",
+            ][..],
+        ),
+        (
+            "bdw-vbs",
+            &[
+                "--framing",
+                "bdw",
+                "--buffer",
+                "65536",
+                "--segment-size",
+                "700",
+            ][..],
+        ),
+        // RDW records longer than 32 760 bytes: read, and said
+        (
+            "long",
+            &["--malformed", "long-rdw", "--buffer", "40000"][..],
+        ),
+    ] {
+        let out = dir.join(format!("synthetic-http-{name}.ctrace"));
+        synth(&real("real-http.pcap"), &out, args);
+        let trace = ws.add_file(&out);
+        assert_eq!(packet_rows(&ws, &trace, &[]), expected, "{name}");
+        assert_eq!(packet_rows(&ws, &trace, &["-2"]), expected, "{name} -2");
+        let headers = ws.fields(
+            &trace,
+            &["-Y", "ctrace.writer_header"],
+            &["ctrace.writer_header", "_ws.expert.message"],
+        );
+        let comments = ws.fields(&trace, &["-Y", "frame.comment"], &["frame.comment"]);
+        match name {
+            "raw-hdr" | "vbs" => {
+                assert!(headers.len() > 2, "{name}: {headers:?}");
+                for row in headers.values() {
+                    // EBCDIC "WTRHDR"
+                    assert!(row[0].starts_with("e6e3d9c8c4d9"), "{row:?}");
+                    assert!(row[1].contains("no trace entry"), "{row:?}");
+                }
+                assert!(comments.is_empty(), "{comments:?}");
+            }
+            "long" => {
+                assert!(headers.is_empty());
+                assert!(!comments.is_empty());
+                for row in comments.values() {
+                    assert!(
+                        row[0].contains("RDW record of")
+                            && row[0].contains("longer than the 32 760"),
+                        "{row:?}"
+                    );
+                }
+            }
+            _ => assert!(headers.is_empty() && comments.is_empty(), "{name}"),
         }
     }
 }
@@ -313,7 +395,7 @@ fn osaenta_frames_go_to_ethernet() {
 }
 
 #[test]
-fn osaenta_keeps_vlan_tags_and_the_header_names_the_vlan() {
+fn osaenta_keeps_vlan_tags_and_shows_the_unknown_bytes_raw() {
     let ws = wireshark();
     let dir = workdir("osaenta-vlan");
     let out = dir.join("synthetic-vlan-osaenta.ctrace");
@@ -336,11 +418,13 @@ fn osaenta_keeps_vlan_tags_and_the_header_names_the_vlan() {
     let expected: Vec<_> = ws.fields(&source, &[], &names).into_values().collect();
     let got = ws.fields(&trace, &[], &names);
     assert_eq!(got.values().cloned().collect::<Vec<_>>(), expected);
-    let vlans = ws.fields(&trace, &[], &["ctrace.vlan", "vlan.id", "ctrace.fmtid"]);
-    assert!(vlans.len() > 40);
+    // bytes 68-81 are unknown: shown raw (the writer leaves them zero)
+    let rows = ws.fields(&trace, &[], &["ctrace.unknown", "vlan.id", "ctrace.fmtid"]);
+    assert!(rows.len() > 40);
     assert!(
-        vlans.values().all(|r| r == &["100", "100", "7"]),
-        "{vlans:?}"
+        rows.values()
+            .all(|r| r == &["0000000000000000000000000000", "100", "7"]),
+        "{rows:?}"
     );
 }
 
@@ -451,15 +535,36 @@ fn malformed_traces_get_specific_errors() {
                 expect("formatted report");
             }
             "truncated" => {
-                // The packets before the damage are read, then a clear error.
-                assert!(!ok);
-                expect("CTRACE");
-                let out = ws.tshark(&["-r", file]);
-                assert!(String::from_utf8_lossy(&out.stdout).lines().count() > 10);
+                // Every packet, then the cut entry's bytes as a malformed
+                // frame of their own.
+                assert!(*ok, "{kind}: {stderr}");
+                let rows = ws.fields(
+                    file,
+                    &[],
+                    &["ctrace.writer_header", "_ws.expert.message", "ip.src"],
+                );
+                let (_, last) = rows.iter().next_back().unwrap();
+                assert!(!last[0].is_empty() && last[2].is_empty(), "{last:?}");
+                assert!(last[1].contains("truncated"), "{last:?}");
+                assert!(rows.len() > 10);
             }
             "cte-lene" => {
-                assert!(!ok);
-                expect("CTELENE");
+                // The damaged entry is shown as malformed bytes before the
+                // next entry; reading goes on.
+                assert!(*ok, "{kind}: {stderr}");
+                let bad = ws.fields(
+                    file,
+                    &["-Y", "ctrace.writer_header"],
+                    &["_ws.expert.message", "ip.src"],
+                );
+                assert_eq!(bad.len(), 1, "{bad:?}");
+                let (_, row) = bad.iter().next().unwrap();
+                assert!(row[0].contains("CTELENE"), "{row:?}");
+                assert!(!row[1].is_empty(), "the next packet is decoded");
+            }
+            "long-rdw" => {
+                // 4096-byte buffers: records too short to be too long
+                assert!(*ok, "{kind}: {stderr}");
             }
             "lost-record" => {
                 assert!(*ok, "{kind}: {stderr}");
@@ -551,4 +656,81 @@ fn converted_pcapng_opens_without_the_plugin() {
             .iter()
             .all(|l| l.starts_with("0x0000000") && l.contains('\t')));
     }
+}
+
+/// A CTRACE trace as a `pktmatch index` point (issue 14, item 4): the
+/// post-dissector finds its frames — the trace records Wireshark shows, not
+/// the IP packets the matcher reads — and shows their peers at the other
+/// point, the source capture, packet for packet.
+#[test]
+fn a_ctrace_trace_indexed_as_a_point_is_found_by_the_post_dissector() {
+    let ws = wireshark();
+    let dir = workdir("indexed");
+    let pcap = real("real-http.pcap");
+    // Writer headers and segments: records that are not just IP packets.
+    let trace = dir.join("synthetic-http-zos.ctrace");
+    synth(
+        &pcap,
+        &trace,
+        &[
+            "--framing",
+            "rdw",
+            "--writer-header",
+            "24",
+            "--segment-size",
+            "700",
+        ],
+    );
+    let index = dir.join("session.pktmatch");
+    let _ = std::fs::remove_file(&index);
+    let summary = pktmatch::index::run(&pktmatch::index::Args {
+        output: index.clone(),
+        points: vec![
+            format!("pc={}", pcap.display()),
+            format!("zos={}", trace.display()),
+        ],
+        files: vec![],
+        window: 2.0,
+        quiet: true,
+    })
+    .expect("pktmatch index");
+    assert!(!summary.is_empty());
+    let index = ws.add_file(&index);
+    let pref = format!("pktmatch.index:{index}");
+    let names = [
+        "pktmatch.point",
+        "pktmatch.peer_frame",
+        "_ws.expert.message",
+        "ip.id",
+    ];
+    let zos = ws.fields(&ws.add_file(&trace), &["-o", &pref], &names);
+    let pc = ws.fields(&ws.add_file(&pcap), &["-o", &pref], &names);
+    // The IP packets of the source, in order: frame k of the trace is the
+    // k-th of them.
+    let ip_frames: Vec<u32> = pc
+        .iter()
+        .filter(|(_, r)| !r[3].is_empty())
+        .map(|(f, _)| *f)
+        .collect();
+    assert_eq!(zos.len(), ip_frames.len());
+    let mut matched = 0;
+    for (frame, row) in &zos {
+        assert_eq!(row[0], "zos", "frame {frame}: {row:?}");
+        assert!(
+            !row[2].contains("not in the index"),
+            "frame {frame}: {row:?}"
+        );
+        if !row[1].is_empty() {
+            let want = ip_frames[*frame as usize - 1];
+            assert_eq!(row[1], want.to_string(), "frame {frame}'s peer");
+            assert_eq!(pc[&want][1], frame.to_string(), "and back");
+            matched += 1;
+        }
+    }
+    assert!(
+        matched * 10 >= zos.len() * 9,
+        "{matched} of {} frames matched",
+        zos.len()
+    );
+    assert!(pc.values().all(|r| r[0] == "pc"));
 }

@@ -1,13 +1,50 @@
-//! Any bytes as a CTRACE file: framing detection, then every record walked
-//! twice — with the streaming `Stepper` fed through small, input-chosen
-//! reads, and with the whole-slice `Entries` iterator (the two must agree)
-//! — every view accessor, the segment grouping and reassembly, and the TOD
-//! conversions.  A panic is a bug.
+//! Any bytes as a CTRACE file: framing detection, then the file read with
+//! the one `ctrace::Reader` twice — whole, and streamed through small,
+//! input-chosen reads (the two must agree) — every packet's record read
+//! again with `Reader::read_record` (the dissector's path: it must find the
+//! same packet), every view accessor, and the TOD conversions.  A panic is a
+//! bug.
 #![no_main]
 
-use ctrace::framing::{self, Entries, Framing, Step, Stepper};
-use ctrace::{cte, ebcdic, tod, Cte, Pthdr};
+use ctrace::framing::{self, Framing};
+use ctrace::{cte, ebcdic, tod, Cte, Input, Pthdr, ReadInput, Reader, SliceInput};
 use libfuzzer_sys::fuzz_target;
+
+/// A reader handing out `n` bytes at a time.
+struct Dribble<'a>(&'a [u8], usize);
+
+impl std::io::Read for Dribble<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = out.len().min(self.1).min(self.0.len());
+        out[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+/// What a packet is, for comparing two readings.
+type Seen = (Vec<u8>, Vec<(usize, usize)>, Vec<u8>, u64, Vec<(u64, usize)>, usize);
+
+fn read(framing: Framing, input: &mut dyn Input) -> Vec<Seen> {
+    let mut r = Reader::new(framing);
+    let mut out = Vec::new();
+    while let Ok(Some(p)) = r.next_packet(input) {
+        let _ = (p.skipped(), p.pthdr(), p.fmtid(), p.time_ns(27), p.original_len());
+        let _ = (p.is_abbreviated(), p.segments(), p.direction, p.name, p.interface_index);
+        for n in p.notes {
+            let _ = (n.to_string(), n.is_damage(), n.is_unknown_bytes());
+        }
+        out.push((
+            p.record.to_vec(),
+            p.entries.to_vec(),
+            p.data.to_vec(),
+            p.offset,
+            p.chunks.to_vec(),
+            p.notes.len(),
+        ));
+    }
+    out
+}
 
 fuzz_target!(|input: &[u8]| {
     // First byte: read size for the streaming walk and the framing to force.
@@ -20,69 +57,30 @@ fuzz_target!(|input: &[u8]| {
     }
     let forced = [Framing::Raw, Framing::Rdw, Framing::BdwRdw][(ctl % 3) as usize];
     let chunk = 1 + (ctl as usize >> 2);
-    let whole: Vec<(u64, &[u8])> = Entries::new(file, forced).map_while(|e| e.ok()).collect();
-    let streamed = stream(file, forced, chunk);
-    assert_eq!(streamed.len(), whole.len());
-    for ((o1, b1), (o2, b2)) in streamed.iter().zip(&whole) {
-        assert_eq!(o1, o2);
-        assert_eq!(&b1[..], *b2);
-    }
-    let mut slices: Vec<&[u8]> = Vec::new();
-    for (_, bytes) in &whole {
-        let cte = Cte::new_checked(bytes).expect("the walker returned a bad CTE");
-        views(&cte);
-        slices.push(bytes);
+    let whole = read(forced, &mut SliceInput::new(file));
+    let streamed = read(forced, &mut ReadInput::new(Dribble(file, chunk)));
+    assert_eq!(streamed, whole);
+    let mut again = Reader::for_records();
+    for (record, entries, data, offset, chunks, _) in &whole {
+        let mut from_chunks = Vec::new();
+        for &(at, len) in chunks {
+            from_chunks.extend_from_slice(&file[at as usize..at as usize + len]);
+        }
+        assert_eq!(&from_chunks, record, "record at {offset}");
+        let p = again.read_record(record);
+        assert_eq!(p.record, &record[..]);
+        assert_eq!(p.entries, &entries[..]);
+        assert_eq!(p.data, &data[..]);
+        for &(at, len) in entries {
+            let cte = Cte::new_checked(&record[at..at + len]).expect("a checked entry");
+            views(&cte);
+        }
     }
     // Also take the raw input as one CTE.
     if let Ok(c) = Cte::new_checked(file) {
         views(&c);
     }
-    let mut i = 0;
-    while i < slices.len() {
-        let n = ctrace::segment::group_len(&slices[i..]).max(1);
-        if let Ok(r) = ctrace::reassemble(&slices[i..i + n]) {
-            let _ = (r.is_complete(), r.packet.len(), r.segments, r.header.traced_len());
-        }
-        if i + 1 < slices.len() {
-            let _ = ctrace::continues(slices[i], slices[i + 1]);
-        }
-        i += n;
-    }
-    let _ = ctrace::reassemble(&slices);
 });
-
-fn stream(file: &[u8], framing: Framing, chunk: usize) -> Vec<(u64, Vec<u8>)> {
-    let mut st = Stepper::new(framing);
-    let (mut buf, mut read, mut out) = (Vec::new(), 0usize, Vec::new());
-    let mut consumed = 0u64;
-    loop {
-        let eof = read == file.len();
-        match st.step(&buf, eof) {
-            Step::Entry { skip, len } => {
-                out.push((consumed + skip as u64, buf[skip..skip + len].to_vec()));
-                buf.drain(..skip + len);
-                consumed += (skip + len) as u64;
-                assert_eq!(st.offset(), consumed);
-            }
-            Step::Skip(n) => {
-                assert!(n > 0 && n <= buf.len());
-                buf.drain(..n);
-                consumed += n as u64;
-            }
-            Step::NeedMore(n) => {
-                assert!(!eof && n > buf.len());
-                let end = (read + chunk).min(file.len());
-                buf.extend_from_slice(&file[read..end]);
-                read = end;
-            }
-            Step::End => return out,
-            Step::Error(e) => {
-                let _ = e.to_string();
-                return out;
-            }
-        }
-    }
-}
 
 fn views(c: &Cte) {
     let _ = (c.len(), c.cteoff(), c.format_id(), c.fmtid(), c.trace_type(), c.tod());
@@ -94,11 +92,11 @@ fn views(c: &Cte) {
     for p in [Pthdr::from_cte(c), Pthdr::new_checked(c.data())].into_iter().flatten() {
         let _ = (p.header_len(), p.header().len(), p.payload().len(), p.seq_num(), p.flags());
         let _ = (p.is_outbound(), p.is_local(), p.is_confidential(), p.is_clear_text());
-        let _ = (p.options(), p.is_segmented(), p.device_type(), p.device_type_name());
+        let _ = (p.is_full(), p.device_type(), p.device_type_name(), p.traced_len());
         let _ = (p.interface_name(), p.job_name(), ebcdic::decode(p.name_bytes()));
         let _ = (p.dt_domain(), p.dt_type(), p.dt_protocol(), p.dt_state(), p.tod(), p.unix_ns(3));
-        let _ = (p.src_ip(), p.dst_ip(), p.src_port(), p.dst_port(), p.packet_len(), p.traced_len());
-        let _ = (p.is_abbreviated(), p.protocol(), p.vlan_id(), p.segment_offset());
-        let _ = (p.interface_index(), p.drop_reason(), p.expects_more(), p.as_bytes().len());
+        let _ = (p.src_ip(), p.dst_ip(), p.src_port(), p.dst_port(), p.packet_len());
+        let _ = (p.is_abbreviated(), p.unknown_bytes(), p.off_seg_len());
+        let _ = (p.interface_index(), p.drop_reason(), p.as_bytes().len());
     }
 }

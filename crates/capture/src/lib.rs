@@ -5,13 +5,13 @@
 //!   name: classic pcap (both byte orders, µs and ns), pcapng (any number of
 //!   sections and interfaces, per-interface link type and `if_tsresol`),
 //!   either of them gzip-compressed (magic 1f 8b), and z/OS CTRACE packet
-//!   traces (raw, RDW or BDW framing).  Files are opened read-only;
+//!   traces (raw, RDW — spanned or not — or BDW framing).  Files are opened read-only;
 //!   uncompressed files are memory-mapped, compressed ones decompressed as a
 //!   stream through one reused buffer.
 //! * [`Capture::next_packet`] is a lending iterator: each [`Packet`]
 //!   borrows the capture, its `data` points into the mapped file (or the
-//!   stream buffer), and nothing is allocated per packet (the one exception:
-//!   CTRACE packets split over several entries are joined in a new buffer).
+//!   stream buffer), and nothing is allocated per packet (CTRACE: the
+//!   `ctrace` reader copies the records' contents through its own buffer).
 //!   [`Capture::for_each`] and [`scan`] wrap it in a callback.
 //! * [`keys::extract`] turns a packet into a [`FlowKey`] (5-tuple, interned
 //!   by the caller per connection) and a 48-byte [`PacketKey`] (IP ID, TCP
@@ -80,6 +80,14 @@ pub struct Packet<'a> {
     pub offset: u64,
     /// The captured bytes.
     pub data: &'a [u8],
+    /// The frame as Wireshark shows it, which the pktmatch post-dissector
+    /// checks against the index: `data` itself, except for CTRACE, where
+    /// Wireshark's frame is the trace record (entries and the bytes skipped
+    /// before them) around the packet.
+    pub wire: &'a [u8],
+    /// The frame's time as Wireshark shows it: `ts_ns`, except for CTRACE
+    /// read with leap seconds (Wireshark's frame time takes none).
+    pub wire_ts_ns: i64,
 }
 
 /// A capture interface (pcap: the one of the file; pcapng: each interface
@@ -373,13 +381,16 @@ impl<'a> Capture<'a> {
                 return Err(Error::new(&self.name, offset, self.compressed, f.kind));
             }
         };
-        let data: &[u8] = match (rec.loc, &self.reader) {
-            (Loc::Source { start, len }, _) => &self.source.slice()[start..start + len],
-            (Loc::Group { start, len }, Reader::Ctrace(c)) => {
-                c.group.get(start..start + len).unwrap_or(&[])
+        let (data, wire, wire_ts_ns): (&[u8], &[u8], i64) = match (rec.loc, &self.reader) {
+            (Loc::Source { start, len }, _) => {
+                let d = &self.source.slice()[start..start + len];
+                (d, d, rec.ts_ns)
             }
-            (Loc::Joined, Reader::Ctrace(c)) => &c.joined,
-            _ => &[],
+            (Loc::Ctrace, Reader::Ctrace(c)) => {
+                let (wire, ts) = c.wire();
+                (c.data(), wire, ts)
+            }
+            _ => (&[], &[], rec.ts_ns),
         };
         let direction = match rec.direction {
             Direction::Unknown => link::direction(rec.link, data).unwrap_or_default(),
@@ -394,6 +405,8 @@ impl<'a> Capture<'a> {
             direction,
             offset: rec.offset,
             data,
+            wire,
+            wire_ts_ns,
         }))
     }
 

@@ -13,10 +13,8 @@ use std::io;
 pub(crate) enum Loc {
     /// In the source's slice.
     Source { start: usize, len: usize },
-    /// In the CTRACE reader's entry buffer.
-    Group { start: usize, len: usize },
-    /// The CTRACE reader's reassembled packet.
-    Joined,
+    /// The CTRACE reader's current packet.
+    Ctrace,
 }
 
 /// One packet as a reader found it.

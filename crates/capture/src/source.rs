@@ -92,6 +92,7 @@ impl<'a> Source<'a> {
     }
 
     /// True when no more bytes will come than those held.
+    #[cfg(test)]
     pub fn at_eof(&self) -> bool {
         self.eof
     }

@@ -1,11 +1,13 @@
 //! Writes synthetic z/OS CTRACE packet trace files (SYSTCPDA packet and data
 //! trace, SYSTCPOT OSAENTA) from the packets of a real pcap or pcapng file,
 //! byte for byte as docs/ctrace-format.md says.  No real SYSTCPDA file is
-//! public: these are the project's test fixtures, and the format they follow
-//! is partly this project's guess (see the document).
+//! public: these are the project's test fixtures.
 //!
-//! Independent of the `ctrace` reader on purpose: it writes from its own
-//! copy of the documented constants (src/records.rs) and never parses.
+//! Every byte position comes from the `ctrace` crate's layout table (through
+//! `ctrace::build`), the table the reader uses: a fixture written here and
+//! read there shows only that the two agree.  The layout itself is checked
+//! by the independent vectors in tests/data/ctrace-vectors.py, written from
+//! the evidence (docs/ctrace-format.md, "Evidence").
 
 pub mod capture;
 pub mod output;
@@ -49,10 +51,13 @@ pub enum Malformed {
     /// `lost-record`: a lost-records CTE (CTEFMTID X'FF000000') in the
     /// middle.
     LostRecord,
+    /// `long-rdw`: RDW records longer than 32 760 bytes, unspanned (as no
+    /// z/OS writer writes them).
+    LongRdw,
 }
 
 impl Malformed {
-    pub const ALL: [Malformed; 7] = [
+    pub const ALL: [Malformed; 8] = [
         Malformed::Truncated,
         Malformed::CteLene,
         Malformed::Xmit,
@@ -60,6 +65,7 @@ impl Malformed {
         Malformed::EbcdicText,
         Malformed::AsciiText,
         Malformed::LostRecord,
+        Malformed::LongRdw,
     ];
 
     pub fn name(self) -> &'static str {
@@ -71,6 +77,7 @@ impl Malformed {
             Malformed::EbcdicText => "ebcdic-text",
             Malformed::AsciiText => "ascii-text",
             Malformed::LostRecord => "lost-record",
+            Malformed::LongRdw => "long-rdw",
         }
     }
 
@@ -86,8 +93,14 @@ pub struct Options {
     /// Write the whole Ethernet frames as OSAENTA (format id 7) records.
     pub osaenta: bool,
     /// Split traced bytes longer than this over several CTEs (default and
-    /// maximum: 61 348).
+    /// maximum: 65 424, so that no entry exceeds 65 534 bytes).
     pub segment_size: Option<usize>,
+    /// Writer buffer size: entries are packed into buffers of this many
+    /// bytes (default 4096); each buffer is one logical record.
+    pub buffer: usize,
+    /// Bytes of a stand-in writer record header at the start of every
+    /// buffer (default 0).
+    pub writer_header: usize,
     /// Also write a data trace (format id 5) record with the TCP/UDP payload
     /// after each packet that has one.
     pub data_trace: bool,
@@ -113,6 +126,8 @@ impl Default for Options {
             framing: Framing::Raw,
             osaenta: false,
             segment_size: None,
+            buffer: 4096,
+            writer_header: 0,
             data_trace: false,
             malformed: None,
             local: None,
@@ -179,7 +194,7 @@ pub fn trace_items(
                     "--osaenta needs an Ethernet capture (OSAENTA traces layer-2 frames)",
                 ));
             }
-            let Some((_, ethertype, vlan)) = capture::ethernet(&f.data) else {
+            let Some((_, ethertype, _vlan)) = capture::ethernet(&f.data) else {
                 summary.skipped += 1;
                 continue;
             };
@@ -191,9 +206,8 @@ pub fn trace_items(
                 },
                 name: name16(&format!("EZANTA{}", options.port_name)),
                 tod,
-                plen: f.orig_len,
+                plen: u16_len(f.orig_len as usize),
                 tlen: f.data.len() as u32,
-                vlan,
                 interface_index: f.interface + 1,
                 ..Header::default()
             };
@@ -231,7 +245,7 @@ pub fn trace_items(
             },
             name: name16(&name),
             tod,
-            plen: ip.total as u32,
+            plen: u16_len(ip.total),
             tlen: bytes.len() as u32,
             interface_index: f.interface + 1,
             ..Header::default()
@@ -256,7 +270,7 @@ pub fn trace_items(
                     name.push(0);
                     name.resize(16, 0);
                     d.name.copy_from_slice(&name);
-                    d.plen = (ip.total - p) as u32;
+                    d.plen = u16_len(ip.total - p);
                     d.tlen = data.len() as u32;
                     out.push(Traced {
                         format_id: records::FMT_DATA,
@@ -272,6 +286,12 @@ pub fn trace_items(
     Ok(out)
 }
 
+/// A length as PTH_Plen (16 bits) holds it: larger ones are cut to 65 535
+/// (the reader then reports PTH_Plen below PTH_Tlen).
+fn u16_len(n: usize) -> u16 {
+    n.min(u16::MAX as usize) as u16
+}
+
 fn name16(name: &str) -> [u8; 16] {
     let mut a = [0u8; 16];
     a.copy_from_slice(&records::ebcdic_name(name, 16));
@@ -283,7 +303,6 @@ fn fill_ip(h: &mut Header, ip: &capture::IpInfo, local: IpAddr) {
     h.dst = records::ip16(ip.dst);
     h.sport = ip.ports.0;
     h.dport = ip.ports.1;
-    h.protocol = ip.protocol;
     if ip.src == local {
         h.flags |= records::FLAG_OUT;
     }
@@ -309,7 +328,7 @@ pub fn build(frames: &[Frame], options: &Options) -> io::Result<(Vec<u8>, Summar
     if let Some(n) = options.segment_size {
         if n == 0 || n > records::MAX_SEGMENT {
             return Err(invalid(format!(
-                "--segment-size must be 1..={} (IBM: at most 60 KB of CTE data)",
+                "--segment-size must be 1..={} (no entry may exceed 65 534 bytes)",
                 records::MAX_SEGMENT
             )));
         }
@@ -356,7 +375,17 @@ pub fn build(frames: &[Frame], options: &Options) -> io::Result<(Vec<u8>, Summar
         _ => {}
     }
     summary.ctes = ctes.len();
-    let (mut bytes, spans) = output::frame(&ctes, options.framing);
+    let layout = output::Layout {
+        framing: if options.malformed == Some(Malformed::LongRdw) {
+            Framing::Rdw
+        } else {
+            options.framing
+        },
+        buffer: options.buffer.max(1),
+        header: writer_header(options.writer_header),
+        long_records: options.malformed == Some(Malformed::LongRdw),
+    };
+    let (mut bytes, spans) = output::frame(&ctes, &layout);
     match options.malformed {
         Some(Malformed::Truncated) => {
             if let Some(&(start, len)) = spans.last() {
@@ -371,10 +400,24 @@ pub fn build(frames: &[Frame], options: &Options) -> io::Result<(Vec<u8>, Summar
     Ok((bytes, summary))
 }
 
+/// A stand-in writer record header of `n` bytes: EBCDIC "WTRHDR" and a
+/// count, never mistaken for an entry (its CTEOFF bytes are blanks).
+fn writer_header(n: usize) -> Vec<u8> {
+    let mut h = records::ebcdic("WTRHDR");
+    h.extend(
+        (0..)
+            .map(|i: u32| (i % 251) as u8 | 0x80)
+            .take(n.saturating_sub(6)),
+    );
+    h.truncate(n);
+    h
+}
+
 /// Parses the command line (without the program name):
-/// `IN OUT [--framing raw|rdw|bdw] [--osaenta] [--segment-size N]
-/// [--data-trace] [--malformed KIND] [--local IP] [--interface NAME]
-/// [--job NAME] [--port NAME] [--leap-seconds N]`.
+/// `IN OUT [--framing raw|rdw|bdw] [--buffer N] [--writer-header N]
+/// [--osaenta] [--segment-size N] [--data-trace] [--malformed KIND]
+/// [--local IP] [--interface NAME] [--job NAME] [--port NAME]
+/// [--leap-seconds N]`.
 pub fn parse_args(
     args: impl IntoIterator<Item = String>,
 ) -> Result<(PathBuf, PathBuf, Options), String> {
@@ -393,6 +436,20 @@ pub fn parse_args(
                 }
             }
             "--osaenta" => o.osaenta = true,
+            "--buffer" => {
+                let v = val("--buffer")?;
+                o.buffer = v
+                    .parse()
+                    .ok()
+                    .filter(|&n: &usize| n > 0)
+                    .ok_or_else(|| format!("--buffer {v}: not a positive number"))?;
+            }
+            "--writer-header" => {
+                let v = val("--writer-header")?;
+                o.writer_header = v
+                    .parse()
+                    .map_err(|_| format!("--writer-header {v}: not a number"))?;
+            }
             "--data-trace" => o.data_trace = true,
             "--segment-size" => {
                 let v = val("--segment-size")?;
@@ -430,8 +487,9 @@ pub fn parse_args(
     }
     if paths.len() != 2 {
         return Err(
-            "usage: ctrace-synth IN.pcap OUT --framing raw|rdw|bdw [--osaenta] [--segment-size N] \
-                    [--data-trace] [--malformed KIND] [--local IP] [--interface NAME] [--job NAME] \
+            "usage: ctrace-synth IN.pcap OUT --framing raw|rdw|bdw [--buffer N] \
+                    [--writer-header N] [--osaenta] [--segment-size N] [--data-trace] \
+                    [--malformed KIND] [--local IP] [--interface NAME] [--job NAME] \
                     [--port NAME] [--leap-seconds N]"
                 .into(),
         );

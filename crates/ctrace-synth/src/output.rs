@@ -1,83 +1,142 @@
 //! Framing the CTEs into a file, and the packed-file wrappers of the
-//! malformed variants.
+//! malformed variants.  Descriptors are written with `ctrace::build` from
+//! the layout table.
 
 use crate::Framing;
+use ctrace::build;
+use ctrace::layout::{bdw, rdw};
 
-/// Raw framing: writer buffer size.
-pub const BUFFER: usize = 4096;
-/// BDW framing: largest block (BDW included) with a standard BDW.
-pub const MAX_BLOCK: usize = 32_760;
+/// How the writer lays entries out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub framing: Framing,
+    /// Writer buffer size: entries are packed into buffers (logical
+    /// records) of at most this many bytes; an entry longer than that gets
+    /// a buffer of its own.
+    pub buffer: usize,
+    /// Bytes at the start of every buffer, before its first entry (standing
+    /// in for the writer's own record header, whose layout is not public).
+    pub header: Vec<u8>,
+    /// RDW framing: write a buffer longer than an RDW allows as one record
+    /// anyway (as no z/OS writer would) instead of spanning it.
+    pub long_records: bool,
+}
 
-/// The file bytes and, for every CTE, (offset, length) in them.
-pub fn frame(ctes: &[Vec<u8>], framing: Framing) -> (Vec<u8>, Vec<(usize, usize)>) {
-    let mut out = Vec::new();
-    let mut spans = Vec::with_capacity(ctes.len());
-    match framing {
-        Framing::Raw => {
-            // `used`: bytes of the current buffer in use
-            let mut used = 0usize;
-            for c in ctes {
-                if used > 0 && used + c.len() > BUFFER {
-                    out.resize(out.len() + BUFFER - used, 0);
-                    used = 0;
-                }
-                spans.push((out.len(), c.len()));
-                out.extend_from_slice(c);
-                used += c.len();
-                if used >= BUFFER {
-                    // an entry longer than a buffer: pad to a whole number
-                    out.resize(out.len() + (BUFFER - used % BUFFER) % BUFFER, 0);
-                    used = 0;
-                }
-            }
-            if used > 0 {
-                out.resize(out.len() + BUFFER - used, 0);
+/// The writer buffers: each `header` then entries; and where each entry is
+/// (buffer index, offset in it).
+fn buffers(ctes: &[Vec<u8>], l: &Layout) -> (Vec<Vec<u8>>, Vec<(usize, usize)>) {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut at = Vec::with_capacity(ctes.len());
+    let mut cur: Option<Vec<u8>> = None;
+    for c in ctes {
+        if let Some(b) = &cur {
+            if b.len() + c.len() > l.buffer {
+                out.extend(cur.take());
             }
         }
-        Framing::Rdw => {
-            for c in ctes {
-                out.extend_from_slice(&((c.len() + 4) as u16).to_be_bytes());
-                out.extend_from_slice(&[0, 0]);
-                spans.push((out.len(), c.len()));
-                out.extend_from_slice(c);
-            }
-        }
-        Framing::Bdw => {
-            // current block: start offset in `out`, bytes so far (BDW incl.)
-            let mut block: Option<(usize, usize)> = None;
-            let close = |out: &mut Vec<u8>, b: Option<(usize, usize)>| {
-                if let Some((start, len)) = b {
-                    out[start..start + 2].copy_from_slice(&(len as u16).to_be_bytes());
-                }
+        let b = cur.get_or_insert_with(|| l.header.clone());
+        at.push((out.len(), b.len()));
+        b.extend_from_slice(c);
+    }
+    out.extend(cur);
+    (out, at)
+}
+
+/// A logical record as RDW/SDW-framed pieces: one complete record, or
+/// segments of at most 32 756 bytes with their control codes (VBS).
+fn segments(record: &[u8], long: bool) -> Vec<(u8, &[u8])> {
+    let max = if long {
+        usize::MAX
+    } else {
+        rdw::MAX_RECORD - 2 * rdw::SIZE
+    };
+    if record.len() <= max {
+        return vec![(rdw::COMPLETE, record)];
+    }
+    let pieces: Vec<&[u8]> = record.chunks(max).collect();
+    let n = pieces.len();
+    pieces
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let code = match (i, n - 1 - i) {
+                (0, _) => rdw::FIRST,
+                (_, 0) => rdw::LAST,
+                _ => rdw::MIDDLE,
             };
-            for c in ctes {
-                let rec = c.len() + 4;
-                if 4 + rec > MAX_BLOCK {
-                    // a block of its own, extended BDW
-                    close(&mut out, block.take());
-                    out.extend_from_slice(&((4 + rec) as u32 | 0x8000_0000).to_be_bytes());
-                } else {
-                    if let Some((_, len)) = block {
-                        if len + rec > MAX_BLOCK {
-                            close(&mut out, block.take());
-                        }
-                    }
-                    if block.is_none() {
-                        block = Some((out.len(), 4));
-                        out.extend_from_slice(&[0, 0, 0, 0]);
-                    }
-                    if let Some((_, len)) = &mut block {
-                        *len += rec;
-                    }
-                }
-                out.extend_from_slice(&(rec as u16).to_be_bytes());
-                out.extend_from_slice(&[0, 0]);
-                spans.push((out.len(), c.len()));
-                out.extend_from_slice(c);
+            (code, p)
+        })
+        .collect()
+}
+
+/// The file bytes and, for every CTE, (offset of its first byte, length).
+pub fn frame(ctes: &[Vec<u8>], l: &Layout) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let (bufs, at) = buffers(ctes, l);
+    // file offset of each buffer byte's piece: (buffer, start in buffer,
+    // file offset), in order
+    let mut out = Vec::new();
+    let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
+    match l.framing {
+        Framing::Raw => {
+            for (i, b) in bufs.iter().enumerate() {
+                pieces.push((i, 0, out.len()));
+                out.extend_from_slice(b);
+                let size = l.buffer.max(1);
+                out.resize(out.len() + (size - b.len() % size) % size, 0);
             }
-            close(&mut out, block.take());
+        }
+        Framing::Rdw | Framing::Bdw => {
+            // descriptor-framed pieces, then (BDW) packed into blocks
+            let mut framed: Vec<(usize, usize, Vec<u8>)> = Vec::new();
+            for (i, b) in bufs.iter().enumerate() {
+                let mut from = 0;
+                for (code, seg) in segments(b, l.long_records && l.framing == Framing::Rdw) {
+                    let mut v = build::rdw(seg.len() + rdw::SIZE, code).to_vec();
+                    v.extend_from_slice(seg);
+                    framed.push((i, from, v));
+                    from += seg.len();
+                }
+            }
+            let mut block: Vec<u8> = Vec::new();
+            let mut block_pieces: Vec<(usize, usize, usize)> = Vec::new();
+            let flush = |out: &mut Vec<u8>,
+                         pieces: &mut Vec<(usize, usize, usize)>,
+                         block: &mut Vec<u8>,
+                         bp: &mut Vec<(usize, usize, usize)>| {
+                if block.is_empty() {
+                    return;
+                }
+                let base = out.len() + bdw::SIZE;
+                out.extend_from_slice(&build::bdw(block.len() + bdw::SIZE));
+                pieces.extend(bp.drain(..).map(|(i, f, o)| (i, f, base + o)));
+                out.append(block);
+            };
+            for (i, from, v) in framed {
+                if l.framing == Framing::Rdw {
+                    pieces.push((i, from, out.len() + rdw::SIZE));
+                    out.extend_from_slice(&v);
+                    continue;
+                }
+                if bdw::SIZE + block.len() + v.len() > bdw::MAX_BLOCK {
+                    flush(&mut out, &mut pieces, &mut block, &mut block_pieces);
+                }
+                block_pieces.push((i, from, block.len() + rdw::SIZE));
+                block.extend_from_slice(&v);
+            }
+            flush(&mut out, &mut pieces, &mut block, &mut block_pieces);
         }
     }
+    let spans = at
+        .iter()
+        .zip(ctes)
+        .map(|(&(buf, off), c)| {
+            let &(_, from, file) = pieces
+                .iter()
+                .rfind(|&&(i, from, _)| i == buf && from <= off)
+                .expect("every buffer is written");
+            (file + off - from, c.len())
+        })
+        .collect();
     (out, spans)
 }
 
@@ -160,65 +219,74 @@ mod tests {
     use super::*;
     use crate::records::cte;
 
+    fn layout(framing: Framing, buffer: usize, header: &[u8]) -> Layout {
+        Layout {
+            framing,
+            buffer,
+            header: header.to_vec(),
+            long_records: false,
+        }
+    }
+
     #[test]
     fn raw_buffers() {
         let a = cte(4, 0, &[1; 2000]); // 2018
         let b = cte(4, 0, &[2; 2000]); // fits: 4036
         let c = cte(4, 0, &[3; 100]); // does not fit: new buffer
         let d = cte(4, 0, &[4; 5000]); // longer than a buffer
-        let (out, spans) = frame(&[a, b, c, d], Framing::Raw);
+        let (out, spans) = frame(&[a, b, c, d], &layout(Framing::Raw, 4096, &[]));
         assert_eq!(
             spans,
             vec![(0, 2018), (2018, 2018), (4096, 118), (8192, 5018)]
         );
         assert_eq!(out.len(), 8192 + 8192);
         assert!(out[4036..4096].iter().all(|&x| x == 0));
-        assert!(out[4096 + 118..8192].iter().all(|&x| x == 0));
-        let (empty, _) = frame(&[], Framing::Raw);
+        let (empty, _) = frame(&[], &layout(Framing::Raw, 4096, &[]));
         assert!(empty.is_empty());
+        let (out, spans) = frame(&[cte(4, 0, b"x")], &layout(Framing::Raw, 64, b"HEAD"));
+        assert_eq!(&out[..4], b"HEAD");
+        assert_eq!(spans, vec![(4, 19)]);
     }
 
     #[test]
-    fn rdw_records() {
+    fn rdw_records_hold_buffers_and_long_ones_are_spanned() {
         let a = cte(4, 0, b"x");
-        let (out, spans) = frame(&[a.clone(), a], Framing::Rdw);
-        assert_eq!(&out[..4], &[0, 23, 0, 0]);
-        assert_eq!(spans, vec![(4, 19), (27, 19)]);
+        let (out, spans) = frame(&[a.clone(), a], &layout(Framing::Rdw, 4096, b"HD"));
+        assert_eq!(&out[..4], &[0, 44, 0, 0]);
+        assert_eq!(&out[4..6], b"HD");
+        assert_eq!(spans, vec![(6, 19), (25, 19)]);
+        let big = cte(4, 0, &[7; 60_000]);
+        let (out, spans) = frame(
+            std::slice::from_ref(&big),
+            &layout(Framing::Rdw, 65_536, &[]),
+        );
+        assert_eq!(out[rdw::SEGMENT.offset], rdw::FIRST);
+        let second = 32_756;
+        assert_eq!(out[second + rdw::SEGMENT.offset], rdw::LAST);
+        assert_eq!(spans, vec![(4, big.len())]);
+        assert_eq!(out.len(), big.len() + 8);
+        let mut long = layout(Framing::Rdw, 65_536, &[]);
+        long.long_records = true;
+        let (out, _) = frame(std::slice::from_ref(&big), &long);
+        assert_eq!(rdw::LEN.uint(&out), (big.len() + 4) as u64);
     }
 
     #[test]
     fn bdw_blocks() {
         let small = cte(4, 0, &[0; 10_000]); // 10 018, record 10 022
-        let big = cte(4, 0, &[0; 40_000]);
         let (out, spans) = frame(
-            &[
-                small.clone(),
-                small.clone(),
-                small.clone(),
-                small.clone(),
-                big,
-                small,
-            ],
-            Framing::Bdw,
+            &[small.clone(), small.clone(), small.clone(), small],
+            &layout(Framing::Bdw, 10_018, &[]),
         );
         // three records fit in a block (4 + 3 × 10 022 = 30 070)
-        assert_eq!(&out[..4], &[(30_070u16 >> 8) as u8, 30_070u16 as u8, 0, 0]);
+        assert_eq!(bdw::LEN.uint(&out), 30_070);
         assert_eq!(spans[0], (8, 10_018));
-        let b2 = 30_070;
-        assert_eq!(
-            &out[b2..b2 + 4],
-            &[(10_026u16 >> 8) as u8, 10_026u16 as u8, 0, 0]
-        );
-        let b3 = b2 + 10_026;
-        assert_eq!(out[b3] & 0x80, 0x80);
-        assert_eq!(
-            u32::from_be_bytes(out[b3..b3 + 4].try_into().unwrap()) & 0x7FFF_FFFF,
-            40_026
-        );
-        let b4 = b3 + 40_026;
-        assert_eq!(&out[b4 + 2..b4 + 4], &[0, 0]);
-        assert_eq!(spans[5].0, b4 + 8);
-        assert_eq!(out.len(), b4 + 10_026);
+        assert_eq!(spans[3], (30_070 + 8, 10_018));
+        let big = cte(4, 0, &[0; 40_000]);
+        let (out, spans) = frame(&[big], &layout(Framing::Bdw, 65_536, &[]));
+        // spanned in two segments, each in a block of its own
+        assert_eq!(bdw::LEN.uint(&out), 32_760);
+        assert_eq!(spans[0], (8, 40_018));
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub fn report(items: &[Traced], options: &Options) -> String {
         } else {
             "From"
         };
-        let full = if t.header.tlen < t.header.plen {
+        let full = if t.header.tlen < u32::from(t.header.plen) {
             format!("Abbrev={}", t.header.tlen)
         } else {
             format!("Full={}", t.header.plen)

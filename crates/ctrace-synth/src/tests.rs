@@ -1,17 +1,10 @@
-//! Unit tests of the writer, checking bytes at the documented offsets (no
-//! use of the `ctrace` parsers; the round trip through them is in
-//! tests/roundtrip.rs).
+//! Unit tests of the writer, reading what it wrote with the `ctrace`
+//! crate's views (the writer takes its positions from the same layout
+//! table; tests/data/ctrace-vectors.py checks the table itself).
 
 use super::*;
 use crate::capture::{Frame, Link};
-
-fn be16(b: &[u8], at: usize) -> usize {
-    u16::from_be_bytes([b[at], b[at + 1]]) as usize
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes(b[at..at + 4].try_into().unwrap())
-}
+use ctrace::{Cte, Pthdr};
 
 fn ipv4_tcp(src: [u8; 4], dst: [u8; 4], payload: &[u8]) -> Vec<u8> {
     let total = 40 + payload.len();
@@ -73,21 +66,30 @@ fn sample() -> Vec<Frame> {
     ]
 }
 
-/// The CTEs of a raw file (walking CTELENP, skipping zero padding): only
-/// for files whose entries are all ≥ 256 bytes or start a buffer.
-fn raw_ctes(file: &[u8]) -> Vec<&[u8]> {
+/// The entries of a written file, in order (any framing).
+fn entries(file: &[u8], framing: Framing) -> Vec<Vec<u8>> {
+    let framing = match framing {
+        Framing::Raw => ctrace::Framing::Raw,
+        Framing::Rdw => ctrace::Framing::Rdw,
+        Framing::Bdw => ctrace::Framing::BdwRdw,
+    };
+    let mut r = ctrace::Reader::new(framing);
+    let mut input = ctrace::SliceInput::new(file);
     let mut out = Vec::new();
-    let mut at = 0;
-    while at + 2 <= file.len() {
-        let len = be16(file, at);
-        if len == 0 {
-            at = (at / output::BUFFER + 1) * output::BUFFER;
-            continue;
+    while let Some(p) = r.next_packet(&mut input).unwrap() {
+        for &(at, len) in p.entries {
+            out.push(p.record[at..at + len].to_vec());
         }
-        out.push(&file[at..at + len]);
-        at += len;
     }
     out
+}
+
+fn raw_ctes(file: &[u8]) -> Vec<Vec<u8>> {
+    entries(file, Framing::Raw)
+}
+
+fn hdr(c: &[u8]) -> Pthdr<'_> {
+    Pthdr::from_cte(&Cte::new_checked(c).unwrap()).unwrap()
 }
 
 #[test]
@@ -100,37 +102,27 @@ fn packet_records() {
     assert_eq!(file.len(), 4096);
     let ctes = raw_ctes(&file);
     assert_eq!(ctes.len(), 3);
-    let c = ctes[0];
-    // CTE header
-    assert_eq!(be16(c, 0), c.len());
-    assert_eq!(be16(c, 2), 16);
-    assert_eq!(be32(c, 4), 4);
-    assert_eq!(be16(c, c.len() - 2), c.len());
-    let h = &c[16..];
-    assert_eq!(be16(h, 0), 92);
-    assert_eq!(h[2], 0); // seq
-    assert_eq!(h[3], records::FLAG_OUT); // first packet's source is local
-    assert_eq!(h[4], 39);
-    assert_eq!(&h[8..16], &records::ebcdic_name("OSAQDIO1", 8)[..]);
-    let tod = u64::from_be_bytes(h[24..32].try_into().unwrap());
-    assert_eq!(tod, records::tod_from_unix_ns(1_000_000_001_000, 0));
-    let ctetime = u64::from_be_bytes(c[8..16].try_into().unwrap());
-    assert_eq!(ctetime - tod, 13 * 4096);
-    assert_eq!(&h[42..48], &[0xFF, 0xFF, 10, 0, 0, 1]);
-    assert_eq!(be16(h, 64), 0x0401);
-    assert_eq!(be16(h, 66), 21);
-    assert_eq!(be32(h, 68), 45); // PTH_Plen
-    assert_eq!(h[73], 6);
-    assert_eq!(be32(h, 80), 45); // PTH_Tlen
-    assert_eq!(be32(h, 84), 1);
+    let c = Cte::new_checked(&ctes[0]).unwrap();
+    assert_eq!((c.cteoff(), c.format_id()), (16, 4));
+    let h = hdr(&ctes[0]);
+    assert_eq!(h.header_len(), 92);
+    assert_eq!(h.seq_num(), 0);
+    assert!(h.is_outbound(), "the first packet's source is local");
+    assert_eq!(h.device_type(), 39);
+    assert_eq!(h.interface_name(), "OSAQDIO1");
+    assert_eq!(h.tod(), records::tod_from_unix_ns(1_000_000_001_000, 0));
+    assert_eq!(c.tod() - h.tod(), 13 * 4096);
+    assert_eq!(h.src_ip().to_string(), "10.0.0.1");
+    assert_eq!((h.src_port(), h.dst_port()), (0x0401, 21));
+    assert_eq!((h.packet_len(), h.traced_len()), (45, 45));
+    assert_eq!(h.interface_index(), 1);
+    assert_eq!(h.drop_reason(), Some(0));
+    assert_eq!(h.unknown_bytes(), &[0; 14]);
     assert_eq!(
-        &h[92..c.len() - 16 - 2],
+        h.payload(),
         &ipv4_tcp([10, 0, 0, 1], [10, 0, 0, 2], b"hello")[..]
     );
-    // the reply is inbound; packet records carry no VLAN id
-    let h2 = &ctes[1][16..];
-    assert_eq!(h2[3], 0);
-    assert_eq!(be16(h2, 74), 0);
+    assert!(!hdr(&ctes[1]).is_outbound());
 }
 
 #[test]
@@ -141,22 +133,22 @@ fn local_option_and_loopback() {
     };
     let (file, _) = build(&sample(), &o).unwrap();
     let ctes = raw_ctes(&file);
-    assert_eq!(ctes[0][16 + 3], 0);
-    assert_eq!(ctes[1][16 + 3], records::FLAG_OUT);
+    assert!(!hdr(&ctes[0]).is_outbound());
+    assert!(hdr(&ctes[1]).is_outbound());
     let lo = vec![frame(
         5,
         eth(&ipv4_tcp([127, 0, 0, 1], [127, 0, 0, 1], b"x"), None),
     )];
     let (file, _) = build(&lo, &Options::default()).unwrap();
-    let c = raw_ctes(&file)[0];
-    assert_eq!(c[16 + 3], records::FLAG_OUT | records::FLAG_LOCAL);
-    assert_eq!(&c[24..32], &records::ebcdic_name("LOOPBACK", 8)[..]);
+    let c = &raw_ctes(&file)[0];
+    assert!(hdr(c).is_outbound() && hdr(c).is_local());
+    assert_eq!(hdr(c).interface_name(), "LOOPBACK");
     let named = Options {
         interface: Some("ETH1".into()),
         ..Options::default()
     };
     let (file, _) = build(&lo, &named).unwrap();
-    assert_eq!(&raw_ctes(&file)[0][24..28], &records::ebcdic("ETH1")[..]);
+    assert_eq!(hdr(&raw_ctes(&file)[0]).interface_name(), "ETH1");
 }
 
 #[test]
@@ -164,8 +156,7 @@ fn ethernet_padding_is_not_traced() {
     let mut f = eth(&ipv4_tcp([1, 1, 1, 1], [2, 2, 2, 2], b""), None);
     f.extend_from_slice(&[0; 6]);
     let (file, _) = build(&[frame(0, f)], &Options::default()).unwrap();
-    let c = raw_ctes(&file)[0];
-    assert_eq!(c.len(), 16 + 92 + 40 + 2);
+    assert_eq!(hdr(&raw_ctes(&file)[0]).payload().len(), 40);
 }
 
 #[test]
@@ -176,9 +167,10 @@ fn abbreviated_packet() {
     );
     fr.data.truncate(14 + 60);
     let (file, _) = build(&[fr], &Options::default()).unwrap();
-    let h = &raw_ctes(&file)[0][16..];
-    assert_eq!(be32(h, 68), 140);
-    assert_eq!(be32(h, 80), 60);
+    let c = &raw_ctes(&file)[0];
+    let h = hdr(c);
+    assert_eq!((h.packet_len(), h.traced_len()), (140, 60));
+    assert!(h.is_abbreviated());
 }
 
 #[test]
@@ -192,16 +184,13 @@ fn segments() {
     assert_eq!((s.ctes, s.segmented), (6, 1));
     let ctes = raw_ctes(&file);
     let segs = &ctes[2..];
-    let tod = &segs[0][16 + 24..16 + 32];
     for (i, c) in segs.iter().enumerate() {
-        let h = &c[16..];
-        assert_eq!(h[2] as usize, i);
-        assert_eq!(h[5], records::OPT_SEGMENT);
-        assert_eq!(be32(h, 76) as usize, 100 * i);
-        assert_eq!(be32(h, 80), 340);
-        assert_eq!(&h[24..32], tod);
+        let h = hdr(c);
+        assert_eq!(h.seq_num() as usize, i);
+        assert_eq!(h.traced_len(), 340);
+        assert_eq!(h.tod(), hdr(&segs[0]).tod());
     }
-    assert_eq!(segs[3].len(), 16 + 92 + 40 + 2);
+    assert_eq!(hdr(&segs[3]).payload().len(), 40);
     assert!(build(
         &sample(),
         &Options {
@@ -230,14 +219,13 @@ fn osaenta_frames() {
     let (file, s) = build(&frames, &o).unwrap();
     assert_eq!((s.packets, s.skipped), (4, 0));
     let ctes = raw_ctes(&file);
-    assert_eq!(be32(ctes[0], 4), 7);
-    let h = &ctes[1][16..];
-    assert_eq!(&h[8..22], &records::ebcdic("EZANTAOSAPORT1")[..]);
-    assert_eq!(be16(h, 74), 42);
-    assert_eq!(&h[92..ctes[1].len() - 18], &frames[1].data[..]);
+    assert_eq!(Cte::new_checked(&ctes[0]).unwrap().fmtid(), 7);
+    let h = hdr(&ctes[1]);
+    assert_eq!(h.interface_name(), "EZANTAOSAPORT1");
+    assert_eq!(h.payload(), &frames[1].data[..]);
     // ARP: no addresses
-    let arp = &ctes[2][16..];
-    assert!(arp[32..64].iter().all(|&b| b == 0));
+    let arp = hdr(&ctes[2]);
+    assert_eq!(arp.src_ip().to_string(), "::");
     let raw = vec![Frame {
         link: Link::RawIp,
         ..frame(0, ipv4_tcp([1, 1, 1, 1], [2, 2, 2, 2], b""))
@@ -254,38 +242,45 @@ fn data_trace_records() {
     let (file, s) = build(&sample(), &o).unwrap();
     assert_eq!((s.ctes, s.data_records), (5, 2));
     let ctes = raw_ctes(&file);
-    let d = ctes[1];
-    assert_eq!(be32(d, 4), 5);
-    let h = &d[16..];
-    assert_eq!(&h[8..16], &records::ebcdic_name("TCPAPPL", 8)[..]);
-    assert_eq!(&h[16..24], &[2, 1, 6, 0, 0, 0, 0, 0]);
-    assert_eq!(&h[92..d.len() - 18], b"hello");
-    assert_eq!((be32(h, 68), be32(h, 80)), (5, 5));
-    assert_eq!(be16(h, 64), 0x0401);
+    assert_eq!(Cte::new_checked(&ctes[1]).unwrap().fmtid(), 5);
+    let h = hdr(&ctes[1]);
+    assert_eq!(h.job_name(), "TCPAPPL");
+    assert_eq!(
+        (h.dt_domain(), h.dt_type(), h.dt_protocol(), h.dt_state()),
+        (2, 1, 6, 0)
+    );
+    assert_eq!(h.payload(), b"hello");
+    assert_eq!((h.packet_len(), h.traced_len()), (5, 5));
+    assert_eq!(h.src_port(), 0x0401);
 }
 
 #[test]
-fn rdw_and_bdw_framing() {
-    let (rdw, _) = build(
-        &sample(),
-        &Options {
-            framing: Framing::Rdw,
-            ..Options::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(be16(&rdw, 0), be16(&rdw, 4) + 4);
-    assert_eq!(&rdw[2..4], &[0, 0]);
-    let (bdw, _) = build(
-        &sample(),
-        &Options {
-            framing: Framing::Bdw,
-            ..Options::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(be16(&bdw, 0), bdw.len());
-    assert_eq!(be16(&bdw, 4), be16(&bdw, 8) + 4);
+fn framings_and_writer_headers() {
+    let good = raw_ctes(&build(&sample(), &Options::default()).unwrap().0);
+    for framing in [Framing::Raw, Framing::Rdw, Framing::Bdw] {
+        for (buffer, header) in [(4096, 0), (200, 24), (65_536, 0)] {
+            let o = Options {
+                framing,
+                buffer,
+                writer_header: header,
+                ..Options::default()
+            };
+            let (file, _) = build(&sample(), &o).unwrap();
+            assert_eq!(
+                entries(&file, framing),
+                good,
+                "{framing:?} {buffer} {header}"
+            );
+            if header > 0 {
+                let at = if framing == Framing::Raw {
+                    0
+                } else {
+                    4 * (framing as usize)
+                };
+                assert_eq!(&file[at..at + 6], &records::ebcdic("WTRHDR")[..]);
+            }
+        }
+    }
 }
 
 #[test]
@@ -303,13 +298,14 @@ fn malformed_kinds() {
     };
     let good = build(&sample(), &Options::default()).unwrap().0;
     let t = m(Malformed::Truncated);
-    let last = raw_ctes(&good)[2];
-    let start =
-        good.len() - 4096 + (4096 - good.iter().rev().position(|&b| b != 0).unwrap()) - last.len();
+    let last = raw_ctes(&good)[2].clone();
+    let start = good
+        .windows(last.len())
+        .position(|w| w == &last[..])
+        .unwrap();
     assert_eq!(t.len(), start + last.len() / 2);
     let l = m(Malformed::CteLene);
-    let c = raw_ctes(&l)[1];
-    assert_eq!(be16(c, c.len() - 2), c.len() - 4);
+    assert_eq!(raw_ctes(&l).len(), 2, "the damaged second entry is skipped");
     let x = m(Malformed::Xmit);
     assert_eq!(&x[2..8], &[0xC9, 0xD5, 0xD4, 0xD9, 0xF0, 0xF1]);
     let tr = m(Malformed::Terse);
@@ -324,14 +320,14 @@ fn malformed_kinds() {
     let lost = m(Malformed::LostRecord);
     let ctes = raw_ctes(&lost);
     assert_eq!(ctes.len(), 4);
-    assert_eq!(ctes[1].len(), 18);
-    assert_eq!(be32(ctes[1], 4), 0xFF00_0000);
+    assert!(Cte::new_checked(&ctes[1]).unwrap().is_lost_record());
+    let long = m(Malformed::LongRdw);
+    assert_eq!(entries(&long, Framing::Rdw), raw_ctes(&good));
     for k in Malformed::ALL {
         assert_eq!(Malformed::parse(k.name()), Some(k));
     }
     assert_eq!(Malformed::parse("nope"), None);
 }
-
 #[test]
 fn args() {
     let a = |s: &str| parse_args(s.split_whitespace().map(String::from));
@@ -353,6 +349,8 @@ fn args() {
         ("FTPD", "P1", 27)
     );
     assert_eq!(a("a b --framing rdw").unwrap().2.framing, Framing::Rdw);
+    let o = a("a b --buffer 65536 --writer-header 32").unwrap().2;
+    assert_eq!((o.buffer, o.writer_header), (65_536, 32));
     for bad in [
         "a",
         "a b c",
@@ -363,6 +361,8 @@ fn args() {
         "a b --leap-seconds x",
         "a b --bogus",
         "a b --framing",
+        "a b --buffer 0",
+        "a b --writer-header x",
     ] {
         assert!(a(bad).is_err(), "{bad}");
     }
@@ -375,6 +375,6 @@ fn leap_seconds_in_tod() {
         ..Options::default()
     };
     let (file, _) = build(&sample()[..1], &o).unwrap();
-    let tod = u64::from_be_bytes(raw_ctes(&file)[0][16 + 24..16 + 32].try_into().unwrap());
+    let tod = hdr(&raw_ctes(&file)[0]).tod();
     assert_eq!(tod, records::tod_from_unix_ns(1_000_000_001_000, 27));
 }

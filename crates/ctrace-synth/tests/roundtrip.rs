@@ -1,10 +1,13 @@
 //! pcap → ctrace-synth → ctrace reader → the same packets, bytes and
-//! timestamps, for the real captures in tests/data, in every framing, with
-//! and without segmentation; and the malformed variants are reported as the
-//! document says.
+//! timestamps, for the real captures in tests/data, in every framing
+//! (writer buffers, spanned records, writer headers), with and without
+//! segmentation; and the malformed variants are reported as the document
+//! says.  Writer and reader share the layout table: this shows they agree
+//! with each other; tests/ctrace_vectors.rs checks the table against the
+//! evidence.
 
-use ctrace::framing::{detect, Entries, Framing as ReadFraming, Step, Stepper};
-use ctrace::{Cte, Error, Pthdr, TextEncoding};
+use ctrace::framing::{detect, Framing as ReadFraming};
+use ctrace::{Error, Kind, NoteKind, ReadInput, Reader, SliceInput, TextEncoding};
 use ctrace_synth::{build, capture, Framing, Malformed, Options};
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
@@ -54,52 +57,39 @@ fn expected(f: &capture::Frame) -> Option<(i64, Vec<u8>, u32)> {
     Some((f.ts_ns, ip[..total.min(ip.len())].to_vec(), total as u32))
 }
 
-/// Packets read back: (ns, fmtid, bytes, PTH_Plen, outbound) per reassembled packet.
-fn read_back(file: &[u8]) -> Vec<(i64, u8, Vec<u8>, u32, bool)> {
-    let entries: Vec<&[u8]> = Entries::detect(file)
-        .unwrap()
-        .map(|e| e.unwrap().1)
-        .collect();
+/// A packet read back: ns, fmtid, bytes, PTH_Plen, outbound, notes.
+type Back = (i64, u8, Vec<u8>, u32, bool, Vec<String>);
+
+fn read_with(file: &[u8], input: &mut dyn ctrace::Input) -> Vec<Back> {
+    let f = detect(&file[..file.len().min(ctrace::framing::DETECT_PREFIX)]).unwrap();
+    let mut r = Reader::new(f);
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < entries.len() {
-        let n = ctrace::segment::group_len(&entries[i..]);
-        let r = ctrace::reassemble(&entries[i..i + n]).unwrap();
-        assert!(r.is_complete());
+    while let Some(p) = r.next_packet(input).unwrap() {
         out.push((
-            r.header.unix_ns(0),
-            r.cte.fmtid(),
-            r.packet.to_vec(),
-            r.header.packet_len(),
-            r.header.is_outbound(),
+            p.time_ns(0).unwrap_or(0),
+            p.fmtid().unwrap_or(0),
+            p.data.to_vec(),
+            p.plen.unwrap_or(0),
+            p.direction == ctrace::Direction::Outbound,
+            p.notes.iter().map(|n| n.to_string()).collect(),
         ));
-        i += n;
     }
     out
 }
 
-/// The same entries through a Stepper reading 100 bytes at a time.
-fn streamed(file: &[u8]) -> Vec<Vec<u8>> {
-    let f = detect(&file[..file.len().min(ctrace::framing::DETECT_PREFIX)]).unwrap();
-    let mut st = Stepper::new(f);
-    let (mut buf, mut read, mut out) = (Vec::new(), 0usize, Vec::new());
-    loop {
-        match st.step(&buf, read == file.len()) {
-            Step::Entry { skip, len } => {
-                out.push(buf[skip..skip + len].to_vec());
-                buf.drain(..skip + len);
-            }
-            Step::Skip(n) => {
-                buf.drain(..n);
-            }
-            Step::NeedMore(n) => {
-                let end = (read + (n - buf.len()).max(100)).min(file.len());
-                buf.extend_from_slice(&file[read..end]);
-                read = end;
-            }
-            Step::End => return out,
-            Step::Error(e) => panic!("{e}"),
-        }
+fn read_back(file: &[u8]) -> Vec<Back> {
+    read_with(file, &mut SliceInput::new(file))
+}
+
+/// A reader that gives out 100 bytes at a time.
+struct Dribble<'a>(&'a [u8]);
+
+impl std::io::Read for Dribble<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = out.len().min(100).min(self.0.len());
+        out[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
     }
 }
 
@@ -116,13 +106,20 @@ fn real_captures_round_trip() {
             (Framing::Rdw, ReadFraming::Rdw),
             (Framing::Bdw, ReadFraming::BdwRdw),
         ] {
-            for seg in [None, Some(100), Some(1)] {
+            for (seg, buffer, header) in [
+                (None, 4096, 0),
+                (Some(100), 4096, 40),
+                (Some(1), 4096, 0),
+                (None, 65_536, 64),
+            ] {
                 if seg == Some(1) && framing != Framing::Raw {
                     continue;
                 }
                 let o = Options {
                     framing,
                     segment_size: seg,
+                    buffer,
+                    writer_header: header,
                     ..Options::default()
                 };
                 let (file, s) = build(&frames, &o).unwrap();
@@ -140,14 +137,17 @@ fn real_captures_round_trip() {
                     assert_eq!(g.1, 4);
                     assert_eq!(g.2, w.1, "bytes");
                     assert_eq!(g.3, w.2, "original length");
+                    // only the writer headers are skipped, nothing contradicts
+                    assert!(
+                        g.5.iter().all(|n| n.contains("no trace entry skipped")),
+                        "{:?}",
+                        g.5
+                    );
                 }
                 // the first packet's source is the local address: outbound
                 assert!(got[0].4);
-                let whole: Vec<Vec<u8>> = Entries::detect(&file)
-                    .unwrap()
-                    .map(|e| e.unwrap().1.to_vec())
-                    .collect();
-                assert_eq!(streamed(&file), whole);
+                let streamed = read_with(&file, &mut ReadInput::new(Dribble(&file)));
+                assert_eq!(streamed, got);
             }
         }
     }
@@ -176,13 +176,14 @@ fn osaenta_and_data_trace_round_trip() {
         let got = read_back(&file);
         let data: Vec<_> = got.iter().filter(|g| g.1 == 5).collect();
         assert_eq!(data.len(), s.data_records);
-        for e in Entries::detect(&file).unwrap() {
-            let c = Cte::new_checked(e.unwrap().1).unwrap();
-            if c.fmtid() == 5 {
-                let p = Pthdr::from_cte(&c).unwrap();
-                assert_eq!(p.job_name(), "TCPAPPL");
-                assert!(p.dt_protocol() == 6 || p.dt_protocol() == 17);
-                assert!(!p.payload().is_empty());
+        let mut r = Reader::new(ReadFraming::Rdw);
+        let mut input = SliceInput::new(&file);
+        while let Some(p) = r.next_packet(&mut input).unwrap() {
+            if p.kind == Kind::Traced(5) {
+                let h = p.pthdr().unwrap();
+                assert_eq!(h.job_name(), "TCPAPPL");
+                assert!(h.dt_protocol() == 6 || h.dt_protocol() == 17);
+                assert!(!p.data.is_empty());
             }
         }
     }
@@ -307,38 +308,60 @@ fn malformed_variants_are_reported() {
             encoding: TextEncoding::Ebcdic
         })
     );
+    let packets = read_back(&build(&frames, &Options::default()).unwrap().0);
     for framing in [Framing::Raw, Framing::Rdw, Framing::Bdw] {
-        let t = m(Malformed::Truncated, framing);
-        let r: Vec<_> = Entries::detect(&t).unwrap().collect();
+        // a cut-off file: every packet before the cut, then the rest, said
+        let t = read_back(&m(Malformed::Truncated, framing));
+        assert_eq!(t.len(), packets.len(), "{framing:?}");
+        let data = |p: &[Back]| -> Vec<Vec<u8>> { p.iter().map(|b| b.2.clone()).collect() };
+        assert!(data(&t[..t.len() - 1]) == data(&packets[..packets.len() - 1]));
+        let last = &t[t.len() - 1];
+        assert_eq!(last.1, 0, "no entry");
         assert!(
-            matches!(r.last(), Some(Err(Error::Truncated { .. }))),
-            "{framing:?}"
+            last.5.iter().any(|n| n.contains("truncated")),
+            "{framing:?} {:?}",
+            last.5
         );
-        assert!(r[..r.len() - 1].iter().all(|e| e.is_ok()));
-
-        let l = m(Malformed::CteLene, framing);
-        let r: Vec<_> = Entries::detect(&l).unwrap().collect();
-        assert_eq!(r.len(), 2, "{framing:?}");
-        let e = r[1].unwrap_err();
-        assert!(
-            matches!(
-                e,
-                Error::LengthMismatch {
-                    field: "CTELENE",
-                    ..
-                }
-            ),
-            "{e}"
-        );
-        assert!(e.to_string().contains("CTELENE"));
-
-        let lost = m(Malformed::LostRecord, framing);
-        let ctes: Vec<Cte> = Entries::detect(&lost)
-            .unwrap()
-            .map(|e| Cte::new_checked(e.unwrap().1).unwrap())
-            .collect();
-        assert_eq!(ctes.iter().filter(|c| c.is_lost_record()).count(), 1);
-        let at = ctes.iter().position(|c| c.is_lost_record()).unwrap();
-        assert!(at > 0 && at < ctes.len() - 1);
+        if framing != Framing::Raw {
+            let said = t.iter().flat_map(|p| &p.5);
+            assert_eq!(
+                said.filter(|n| n.contains("the file ends after")).count(),
+                1,
+                "{framing:?}: the cut record"
+            );
+        }
+        // a damaged entry: shown where it is, reading goes on
+        let l = read_back(&m(Malformed::CteLene, framing));
+        assert_eq!(l.len(), packets.len() - 1, "{framing:?}");
+        assert!(l[1].5.iter().any(|n| n.contains("CTELENE")), "{:?}", l[1].5);
+        assert_eq!(l[1].2, packets[2].2);
+        // a lost-records marker among the packets
+        let lost = read_back(&m(Malformed::LostRecord, framing));
+        let at = lost.iter().position(|p| p.1 == 0xFF).unwrap();
+        assert!(at > 0 && at < lost.len() - 1);
+        assert_eq!(lost.len(), packets.len() + 1);
     }
+    // RDW records longer than 32 760 bytes: read, and said
+    let long = read_back(&m(Malformed::LongRdw, Framing::Raw));
+    let _ = NoteKind::LongRecord { len: 0 };
+    assert_eq!(long.len(), packets.len());
+    assert!(
+        long.iter().all(|p| p.5.is_empty()),
+        "4096-byte buffers are no long records"
+    );
+    let http = capture::read(&data_dir().join("real-http.pcap")).unwrap();
+    let long = build(
+        &http,
+        &Options {
+            malformed: Some(Malformed::LongRdw),
+            buffer: 40_000,
+            ..Options::default()
+        },
+    )
+    .unwrap()
+    .0;
+    let got = read_back(&long);
+    assert!(got
+        .iter()
+        .any(|p| p.5.iter().any(|n| n.contains("longer than the 32 760"))));
 }

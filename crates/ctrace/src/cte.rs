@@ -1,35 +1,21 @@
-//! The component trace entry (CTE): the record every CTRACE writer emits.
-//!
-//! ```text
-//!  0  2  CTELENP   length of the whole entry, this field and CTELENE included
-//!  2  2  CTEOFF    offset of the variable data from the start of the entry
-//!  4  4  CTEFMTID  format id: byte 0 X'00' packet/data trace, X'FF' lost record;
-//!                  low byte = record type (FORMAT_IDS)
-//!  8  8  CTETIME   TOD clock when the entry was moved into the trace buffer
-//! CTEOFF .. len-2  variable data (for SYSTCPDA/SYSTCPOT: a PTHDR_T and the traced bytes)
-//! len-2  2  CTELENE   trailing length, equal to CTELENP
-//! ```
+//! The component trace entry (CTE): the record every CTRACE writer emits —
+//! CTELENP, CTEOFF, CTEFMTID, CTETIME, the variable data from CTEOFF (for
+//! SYSTCPDA/SYSTCPOT a PTHDR_T and the traced bytes), and CTELENE, the
+//! trailing copy of CTELENP.  Positions: [`crate::layout::cte`].
 //! Source: IBM z/OS MVS Programming: Authorized Assembler Services / Diagnosis
 //! "Understanding the fields in a CTE"; z/OS Communications Server IP
 //! Programmer's Guide "Format of trace records" (struct cte, 16 bytes).
 
-use crate::{be16, be32, be64, Error, Result};
+use crate::layout::cte as field;
+use crate::{Error, Result};
 
-/// Byte ranges of the CTE fields (see [`crate::layout`] for sources).
-pub mod field {
-    use core::ops::Range;
-    pub const LENP: Range<usize> = 0..2;
-    pub const OFF: Range<usize> = 2..4;
-    pub const FMTID: Range<usize> = 4..8;
-    pub const TIME: Range<usize> = 8..16;
-    /// Length of the fixed CTE header (struct cte).
-    pub const HEADER_LEN: usize = 16;
-    /// Length of the trailing CTELENE.
-    pub const TRAILER_LEN: usize = 2;
-}
+pub use crate::layout::cte::{HEADER_LEN, TRAILER_LEN};
 
 /// The smallest entry: 16-byte header, no data, 2-byte trailer.
-pub const MIN_LEN: usize = field::HEADER_LEN + field::TRAILER_LEN;
+pub const MIN_LEN: usize = HEADER_LEN + TRAILER_LEN;
+
+/// The largest CTELENP (a 16-bit length).
+pub const MAX_LEN: usize = u16::MAX as usize;
 
 /// Format ids (low byte of CTEFMTID) and what they hold.  Sources: IBM
 /// "Formatting packet traces using IPCS" (ENTIDLIST 1-6; 1-3 "no longer
@@ -80,10 +66,19 @@ pub fn has_pthdr(fmtid: u8) -> bool {
     (FMT_PACKET..=FMT_SMC).contains(&fmtid)
 }
 
+/// The largest CTEOFF accepted when looking for entries among unknown bytes
+/// (IBM's CTE header is 16 bytes; a larger CTEOFF is allowed, but not
+/// without bound): this crate's choice.
+pub const MAX_CTEOFF: usize = 256;
+
 /// A view over one CTE, exactly CTELENP bytes long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cte<'a> {
     buf: &'a [u8],
+}
+
+fn lenp(buf: &[u8]) -> usize {
+    field::LENP.uint(buf) as usize
 }
 
 impl<'a> Cte<'a> {
@@ -91,7 +86,7 @@ impl<'a> Cte<'a> {
     /// CTELENP at least 18 and within `buf`, CTEOFF within [16, CTELENP-2],
     /// CTELENE equal to CTELENP.  Offsets in errors count from `buf[0]`.
     pub fn new_checked(buf: &'a [u8]) -> Result<Cte<'a>> {
-        if buf.len() < field::LENP.end {
+        if buf.len() < field::LENP.end() {
             return Err(Error::Truncated {
                 offset: 0,
                 what: "CTE",
@@ -99,12 +94,12 @@ impl<'a> Cte<'a> {
                 available: buf.len() as u64,
             });
         }
-        let len = be16(buf, 0) as usize;
+        let len = lenp(buf);
         if len < MIN_LEN {
             return Err(Error::Invalid {
                 offset: 0,
                 what: "CTE",
-                field: "CTELENP",
+                field: field::LENP.name,
                 value: len as u32,
                 rule: "is below the 18-byte minimum (16-byte header and CTELENE)",
             });
@@ -117,44 +112,83 @@ impl<'a> Cte<'a> {
                 available: buf.len() as u64,
             });
         }
-        let off = be16(buf, 2) as usize;
-        if off < field::HEADER_LEN || off > len - field::TRAILER_LEN {
+        let entry = &buf[..len];
+        let off = field::OFF.uint(entry) as usize;
+        if off < HEADER_LEN || off > len - TRAILER_LEN {
             return Err(Error::Invalid {
-                offset: 2,
+                offset: field::OFF.offset as u64,
                 what: "CTE",
-                field: "CTEOFF",
+                field: field::OFF.name,
                 value: off as u32,
                 rule: "is outside the entry (must be at least 16 and at most CTELENP-2)",
             });
         }
-        let lene = be16(buf, len - 2);
-        if lene as usize != len {
+        let lene = field::LENE.uint(entry) as usize;
+        if lene != len {
             return Err(Error::LengthMismatch {
                 offset: 0,
                 what: "CTE",
-                field: "CTELENE",
+                field: field::LENE.name,
                 found: lene as u32,
-                other: "CTELENP",
+                other: field::LENP.name,
                 expected: len as u32,
             });
         }
-        Ok(Cte { buf: &buf[..len] })
+        Ok(Cte { buf: entry })
     }
 
-    /// Cheap plausibility test of a CTE header alone (for framing
-    /// detection when the whole entry is not at hand): CTELENP ≥ 18, CTEOFF
-    /// in [16, CTELENP-2], format id byte 0 X'00' or X'FF'.  `buf` needs 8
-    /// bytes.
+    /// The strict test used to find entries among unknown bytes (a
+    /// writer's record header, damage): a checked CTE whose CTEOFF is at
+    /// most [`MAX_CTEOFF`], whose format id is a known kind — X'000000nn'
+    /// with nn one of [`FORMAT_IDS`] (1 to 8), or a lost-records marker
+    /// (byte 0 X'FF') — and whose packet trace header, for the kinds that
+    /// have one, passes [`crate::Pthdr::new_checked`].  The error says why
+    /// not (offsets from `buf[0]`).
+    pub fn check_strict(buf: &'a [u8]) -> Result<Cte<'a>> {
+        let cte = Cte::new_checked(buf)?;
+        let off = cte.cteoff() as usize;
+        if off > MAX_CTEOFF {
+            return Err(Error::Invalid {
+                offset: field::OFF.offset as u64,
+                what: "CTE",
+                field: field::OFF.name,
+                value: off as u32,
+                rule: "is beyond 256: not taken for an entry",
+            });
+        }
+        let id = cte.format_id();
+        let known = cte.trace_type() == FMT_LOST
+            || (id >> 8 == 0 && (FMT_OLD_IPV4..=FMT_SMC).contains(&cte.fmtid()));
+        if !known {
+            return Err(Error::Invalid {
+                offset: field::FMTID.offset as u64,
+                what: "CTE",
+                field: field::FMTID.name,
+                value: id,
+                rule: "is no known format id (X'00000001' to X'00000008', or X'FF' lost records)",
+            });
+        }
+        if cte.has_pthdr() {
+            crate::Pthdr::from_cte(&cte)?;
+        }
+        Ok(cte)
+    }
+
+    /// Cheap first test of a CTE header alone, before the whole entry is at
+    /// hand: CTELENP ≥ 18, CTEOFF in [16, min(CTELENP-2, 256)], format id
+    /// byte 0 X'00' or X'FF'.  `buf` needs [`HEADER_LEN`] bytes.
     pub fn plausible_header(buf: &[u8]) -> bool {
-        if buf.len() < 8 {
+        if buf.len() < HEADER_LEN {
             return false;
         }
-        let len = be16(buf, 0) as usize;
-        let off = be16(buf, 2) as usize;
+        let len = lenp(buf);
+        let off = field::OFF.uint(buf) as usize;
+        let kind = field::TRACE_TYPE.uint(buf) as u8;
         len >= MIN_LEN
-            && off >= field::HEADER_LEN
-            && off <= len - field::TRAILER_LEN
-            && (buf[4] == 0x00 || buf[4] == 0xFF)
+            && off >= HEADER_LEN
+            && off <= len - TRAILER_LEN
+            && off <= MAX_CTEOFF
+            && (kind == 0x00 || kind == FMT_LOST)
     }
 
     /// The whole entry.
@@ -174,22 +208,22 @@ impl<'a> Cte<'a> {
 
     /// CTEOFF: offset of the variable data.
     pub fn cteoff(&self) -> u16 {
-        be16(self.buf, field::OFF.start)
+        field::OFF.uint(self.buf) as u16
     }
 
     /// CTEFMTID, all four bytes.
     pub fn format_id(&self) -> u32 {
-        be32(self.buf, field::FMTID.start)
+        field::FMTID.uint(self.buf) as u32
     }
 
     /// Low byte of CTEFMTID: the record type (4 packet, 5 data, 7 OSAENTA…).
     pub fn fmtid(&self) -> u8 {
-        self.buf[field::FMTID.end - 1]
+        field::KIND.uint(self.buf) as u8
     }
 
     /// Byte 0 of CTEFMTID: the trace type (X'00' packet/data, X'FF' lost).
     pub fn trace_type(&self) -> u8 {
-        self.buf[field::FMTID.start]
+        field::TRACE_TYPE.uint(self.buf) as u8
     }
 
     /// Name of the record type, if known.
@@ -203,17 +237,22 @@ impl<'a> Cte<'a> {
     /// CTETIME: TOD clock when the entry was moved into the trace buffer
     /// (the packet's own capture time is PTH_Time, see [`crate::pthdr`]).
     pub fn tod(&self) -> u64 {
-        be64(self.buf, field::TIME.start)
+        field::TIME.uint(self.buf)
+    }
+
+    /// Where the variable data is in the entry: CTEOFF up to CTELENE.
+    pub fn data_range(&self) -> core::ops::Range<usize> {
+        self.cteoff() as usize..self.buf.len() - TRAILER_LEN
     }
 
     /// The variable data: CTEOFF up to the trailing CTELENE.
     pub fn data(&self) -> &'a [u8] {
-        &self.buf[self.cteoff() as usize..self.buf.len() - field::TRAILER_LEN]
+        &self.buf[self.data_range()]
     }
 
     /// CTELENE (equal to CTELENP once checked).
     pub fn trailing_len(&self) -> u16 {
-        be16(self.buf, self.buf.len() - 2)
+        field::LENE.uint(self.buf) as u16
     }
 
     /// A lost-records marker: CTEFMTID byte 0 X'FF' (RCFILost, real-time

@@ -1,43 +1,49 @@
-//! How the entries of a trace file are framed, found out from the bytes, and
-//! walking them.
+//! How the entries of a trace reached the PC, and taking the record framing
+//! off.
 //!
-//! The CTRACE external writer (ITTTRCWR) writes a variable-length (VB) data
-//! set; how it groups entries into records is not publicly documented.  What
-//! reaches a PC depends on the transfer:
+//! The CTRACE external writer (ITTTRCWR) writes a format-V data set; it
+//! chooses the record length itself ("do not specify DCB parameters for
+//! trace data sets", IBM IP Diagnosis Guide).  What reaches a PC depends on
+//! the transfer:
 //!
-//! * [`Framing::Raw`] — binary FTP (the default) drops the record
-//!   descriptors: CTEs follow one another; where a writer buffer ended, the
-//!   rest of it is zeros (IBM: "clear the remaining portion of the trace
-//!   buffer to zeros").  A zero CTELENP therefore starts padding: the walker
-//!   skips zero bytes up to the next entry, whose CTELENP may itself begin
-//!   with a zero byte (entries shorter than 256 bytes), so the entry is
-//!   looked for at the last zero byte and at the first non-zero one.
-//! * [`Framing::Rdw`] — `quote site rdw` keeps a 4-byte record descriptor
-//!   word before every record: 2-byte big-endian length including the RDW,
-//!   2 zero bytes.  A record holds one or more entries; zeros after the last
-//!   entry of a record are skipped.
+//! * [`Framing::Raw`] — binary FTP (the default) drops the descriptors: the
+//!   records' contents follow one another.
+//! * [`Framing::Rdw`] — `quote site rdw` keeps a record descriptor word before
+//!   every record; in a spanned (VS/VBS) data set each record segment has a
+//!   segment descriptor word of the same shape whose segment control code
+//!   says first, middle or last segment.
 //! * [`Framing::BdwRdw`] — RECFM=U transfers (e.g. Connect:Direct) keep the
-//!   block descriptor word too: 2-byte length including the BDW and 2 zero
-//!   bytes, or the extended form (first bit 1, 31-bit length); the block
-//!   holds RDW records.
+//!   block descriptor words too.
 //!
-//! Zero runs between records and blocks and at the end of an RDW/BDW file
-//! are skipped too (no descriptor starts with two zero bytes), with the same
-//! last-zero-byte rule.  Spanned records (VBS, non-zero RDW segment code) are
-//! not supported.  [`Stepper`] and [`Entries`] decide alike whatever the read
-//! sizes.
+//! [`Deframer`] turns any of them into the stream of the records' contents
+//! ([`Content`]), remembering where each piece came from in the file and
+//! where each logical record starts (a spanned record's segments are joined:
+//! only its first segment starts a record).  What the records hold is the
+//! [`crate::Reader`]'s business: entries, and bytes that are no entries (a
+//! writer's per-record header, whose layout is not public).
+//!
+//! Descriptor positions and limits: [`crate::layout::rdw`],
+//! [`crate::layout::bdw`].  Anomalies — records longer than 32 760 bytes,
+//! segments out of order, a record cut off by the end of the file — become
+//! [`Note`]s; a descriptor that cannot be right (a length below 4, a record
+//! overrunning its block, non-zero reserved bits) ends the framing: the rest
+//! of the file is read as raw bytes, where the entry scanner resynchronises.
 
-use crate::cte::{self, Cte};
-use crate::{be16, be32, Error, Result, TextEncoding};
+use crate::input::Input;
+use crate::layout::{bdw, rdw};
+use crate::packet::{Note, NoteKind};
+use crate::{cte, Error, Result, TextEncoding};
+use std::collections::VecDeque;
+use std::io;
 
 /// How the entries of a file are framed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Framing {
-    /// CTEs back to back, zero padding between writer buffers.
+    /// No descriptors: the records' contents back to back.
     Raw,
-    /// Each record preceded by a 4-byte RDW.
+    /// Each record (or record segment) preceded by a 4-byte RDW (SDW).
     Rdw,
-    /// Blocks with a 4-byte BDW, holding RDW records.
+    /// Blocks with a 4-byte BDW, holding RDW records or segments.
     BdwRdw,
 }
 
@@ -53,57 +59,20 @@ impl Framing {
 }
 
 /// How many bytes [`detect`] would like to see: the longest entry behind a
-/// BDW and an RDW.  Fewer work (the first entry's trailing length is then
-/// not checked).
-pub const DETECT_PREFIX: usize = 65536 + 8;
+/// BDW and an RDW.
+pub const DETECT_PREFIX: usize = cte::MAX_LEN + 1 + rdw::SIZE + bdw::SIZE;
+
+/// How many unknown bytes may come before the first entry of a file without
+/// descriptors for [`detect`] to still take it for a trace (a writer record
+/// header would be that long; this crate's choice).
+pub const RAW_MAX_LEAD: usize = 1024;
 
 /// EBCDIC "INMR01": the first control record of a TSO TRANSMIT file.
 pub const XMIT_MAGIC: [u8; 6] = [0xC9, 0xD5, 0xD4, 0xD9, 0xF0, 0xF1];
 /// "TRSNIFF data    \x1a": a Network General Sniffer file.
 pub const SNIFFER_MAGIC: &[u8] = b"TRSNIFF data    \x1a";
-
-/// An entry is plausible at `at`: header plausible (see below) and, if the
-/// whole entry is in `buf`, a valid CTE.  `limit` caps CTELENP (record remainder).
-fn cte_at(buf: &[u8], at: usize, limit: usize) -> bool {
-    let Some(b) = buf.get(at..) else {
-        return false;
-    };
-    if !Cte::plausible_header(b) {
-        return false;
-    }
-    // Stricter than a CTE needs, for telling files apart: CTEOFF at most
-    // 256, and a packet/data format id X'000000nn' with nn 1-8 (or a lost
-    // record, X'FF' in byte 0).
-    if be16(b, 2) > 256 || (b[4] == 0 && (b[5] != 0 || b[6] != 0 || !(1..=8).contains(&b[7]))) {
-        return false;
-    }
-    let len = be16(b, 0) as usize;
-    if len > limit {
-        return false;
-    }
-    if b.len() >= len {
-        Cte::new_checked(b).is_ok()
-    } else {
-        true
-    }
-}
-
-/// An RDW is plausible at the start of `b`: zero bytes 2-3, length 4 (an
-/// empty record) or at least 22 and at most `limit`, and (if the bytes are
-/// there) a plausible CTE header after it that fits the record.
-fn rdw_plausible(b: &[u8], limit: usize) -> bool {
-    if b.len() < 4 || b[2] != 0 || b[3] != 0 {
-        return false;
-    }
-    let len = be16(b, 0) as usize;
-    if len > limit || (len != 4 && len < 4 + cte::MIN_LEN) {
-        return false;
-    }
-    if len == 4 || b.len() < 12 {
-        return true;
-    }
-    Cte::plausible_header(&b[4..]) && be16(b, 4) as usize <= len - 4
-}
+/// Where XMIT's "INMR01" may be: after the segment length and flag bytes.
+const XMIT_WINDOW: usize = 16 + XMIT_MAGIC.len();
 
 /// Terse header: `Some(mode)` if `b` starts with one.  Source:
 /// openmainframeproject/tersedecompress TerseHeader.java (byte 0 X'02' PACK
@@ -113,12 +82,12 @@ fn terse_mode(b: &[u8]) -> Option<&'static str> {
         return Some("native");
     }
     if b.len() >= 12 && (b[0] == 0x02 || b[0] == 0x05) && b[1] <= 1 {
-        let len1 = be16(b, 2) as u32;
+        let len1 = u32::from(u16::from_be_bytes([b[2], b[3]]));
         let flags = b[4];
-        let len2 = be32(b, 8);
+        let len2 = u32::from_be_bytes([b[8], b[9], b[10], b[11]]);
         let lens_ok = (len1 != 0 || len2 != 0) && (len1 == 0 || len2 == 0 || len1 == len2);
         // without the MVS flag (X'01'), flags, ratio and block size are 0
-        let mvs_ok = flags & 0x01 != 0 || (flags == 0 && b[5] == 0 && be16(b, 6) == 0);
+        let mvs_ok = flags & 0x01 != 0 || (flags == 0 && b[5] == 0 && b[6] == 0 && b[7] == 0);
         if lens_ok && mvs_ok {
             return Some(if b[0] == 0x05 { "SPACK" } else { "PACK" });
         }
@@ -148,11 +117,13 @@ fn ebcdic_text(b: &[u8]) -> bool {
 
 /// Finds out the framing from the first bytes of a file (pass
 /// [`DETECT_PREFIX`] bytes, or the whole file if shorter).  Checks, in this
-/// order: Sniffer magic, EBCDIC "INMR01" in the first 16 bytes (XMIT), a CTE
-/// at 0 (raw; leading zeros skipped), BDW+RDW+CTE, RDW+CTE, Terse headers,
-/// ASCII and EBCDIC text.  A raw CTE has a non-zero CTEOFF where an RDW has
-/// its zero bytes, and an RDW a CTE where a BDW has an RDW, so the three
-/// framings cannot be taken for one another.
+/// order: Sniffer magic, EBCDIC "INMR01" near the start (XMIT), then reads
+/// the prefix as BDW blocks, as RDW records and as raw bytes
+/// ([`crate::Reader::probe`]): the first reading whose descriptors all fit
+/// and that finds a valid entry wins (the stricter framings first: a BDW
+/// file read as RDW records would see its RDWs as unknown bytes).  Raw
+/// bytes whose first entry comes after unknown bytes are taken only when
+/// they do not start with a Terse header.  Then ASCII and EBCDIC text.
 pub fn detect(prefix: &[u8]) -> Result<Framing> {
     if prefix.len() < cte::MIN_LEN {
         if !prefix.is_empty() && prefix.iter().all(|&b| b == 0) {
@@ -168,51 +139,29 @@ pub fn detect(prefix: &[u8]) -> Result<Framing> {
     if prefix.starts_with(SNIFFER_MAGIC) {
         return Err(Error::Sniffer { offset: 0 });
     }
-    let head = &prefix[..prefix.len().min(16 + XMIT_MAGIC.len())];
+    let head = &prefix[..prefix.len().min(XMIT_WINDOW)];
     if let Some(i) = head.windows(XMIT_MAGIC.len()).position(|w| w == XMIT_MAGIC) {
         return Err(Error::Xmit { offset: i as u64 });
     }
-    // Raw: a CTE at 0, or after leading zero padding.
-    let first = prefix.iter().position(|&b| b != 0);
-    match first {
-        None => return Err(Error::UnknownFraming { offset: 0 }),
-        Some(0) => {
-            if cte_at(prefix, 0, usize::MAX) {
-                return Ok(Framing::Raw);
-            }
-        }
-        Some(n) => {
-            if cte_at(prefix, n - 1, usize::MAX) || cte_at(prefix, n, usize::MAX) {
-                return Ok(Framing::Raw);
-            }
+    if prefix.iter().all(|&b| b == 0) {
+        return Err(Error::UnknownFraming { offset: 0 });
+    }
+    for framing in [Framing::BdwRdw, Framing::Rdw] {
+        if crate::Reader::probe(prefix, framing).is_some() {
+            return Ok(framing);
         }
     }
-    // BDW + RDW + CTE.
-    if prefix.len() >= 8 + cte::MIN_LEN {
-        let (blen, std_bdw) = if prefix[0] & 0x80 != 0 {
-            ((be32(prefix, 0) & 0x7FFF_FFFF) as usize, true)
-        } else {
-            (be16(prefix, 0) as usize, prefix[2] == 0 && prefix[3] == 0)
-        };
-        let rlen = be16(prefix, 4) as usize;
-        if std_bdw
-            && blen >= 8 + cte::MIN_LEN
-            && prefix[6] == 0
-            && prefix[7] == 0
-            && rlen >= 4 + cte::MIN_LEN
-            && rlen <= blen - 4
-            && cte_at(prefix, 8, rlen - 4)
-        {
-            return Ok(Framing::BdwRdw);
-        }
+    let raw = crate::Reader::probe(prefix, Framing::Raw);
+    if raw == Some(0) {
+        return Ok(Framing::Raw);
     }
-    // RDW + CTE.
-    let rlen = be16(prefix, 0) as usize;
-    if prefix[2] == 0 && prefix[3] == 0 && rlen >= 4 + cte::MIN_LEN && cte_at(prefix, 4, rlen - 4) {
-        return Ok(Framing::Rdw);
-    }
+    // A packed file's header before unknown bytes is the packed file's,
+    // not a writer header before entries.
     if let Some(mode) = terse_mode(prefix) {
         return Err(Error::Terse { offset: 0, mode });
+    }
+    if raw.is_some() {
+        return Ok(Framing::Raw);
     }
     let sample = &prefix[..prefix.len().min(4096)];
     if ascii_text(sample) {
@@ -230,564 +179,477 @@ pub fn detect(prefix: &[u8]) -> Result<Framing> {
     Err(Error::UnknownFraming { offset: 0 })
 }
 
-/// What [`Stepper::step`] found at the front of the input it was given.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
-    /// Skip `skip` framing bytes (descriptors, padding), then one checked
-    /// CTE of `len` bytes follows; consume `skip + len` bytes.
-    Entry { skip: usize, len: usize },
-    /// Consume this many bytes of framing or padding (never 0).
-    Skip(usize),
-    /// Call again with at least this many bytes of input (counted from the
-    /// same position), unless the file ends first.
-    NeedMore(usize),
-    /// No more entries.
-    End,
-    /// The file is damaged here; further calls return `End`.
-    Error(Error),
+/// The records' contents, descriptors taken off: a window of the content
+/// stream, addressed by absolute content positions.
+#[derive(Debug, Default)]
+pub(crate) struct Content {
+    buf: Vec<u8>,
+    /// Content position of `buf[0]`.
+    base: u64,
+    /// (content position, input offset, length) of each piece, in order.
+    pieces: VecDeque<(u64, u64, usize)>,
+    /// Content positions where a logical record starts.
+    starts: VecDeque<u64>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Ctx {
-    /// Between records (RDW) / blocks (BDW).
-    Top,
-    /// Inside a block, `left` bytes of it not yet consumed.
-    Block { left: usize },
-    /// Inside a record, `left` bytes of it not yet consumed; `block` is what
-    /// is left of the enclosing block after the record.
-    Record { left: usize, block: Option<usize> },
+impl Content {
+    /// Content position one past the last byte.
+    pub fn end(&self) -> u64 {
+        self.base + self.buf.len() as u64
+    }
+
+    /// The bytes from `from` to the end.
+    pub fn from(&self, from: u64) -> &[u8] {
+        &self.buf[(from - self.base) as usize..]
+    }
+
+    /// The bytes `from..to`.
+    pub fn range(&self, from: u64, to: u64) -> &[u8] {
+        &self.buf[(from - self.base) as usize..(to - self.base) as usize]
+    }
+
+    fn push(&mut self, bytes: &[u8], offset: u64) {
+        let at = self.end();
+        match self.pieces.back_mut() {
+            // contiguous in the input too: one piece
+            Some((p, o, l)) if *p + *l as u64 == at && *o + *l as u64 == offset => {
+                *l += bytes.len()
+            }
+            _ => self.pieces.push_back((at, offset, bytes.len())),
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    fn mark_record_start(&mut self) {
+        let at = self.end();
+        if self.starts.back() != Some(&at) {
+            self.starts.push_back(at);
+        }
+    }
+
+    /// True when a logical record starts at `pos` (forgets starts before
+    /// it).
+    pub fn record_starts_at(&mut self, pos: u64) -> bool {
+        while self.starts.front().is_some_and(|&s| s < pos) {
+            self.starts.pop_front();
+        }
+        self.starts.front() == Some(&pos)
+    }
+
+    /// The first record start in `(after, before)`, if any.
+    pub fn next_record_start(&self, after: u64, before: u64) -> Option<u64> {
+        self.starts
+            .iter()
+            .copied()
+            .find(|&s| s > after)
+            .filter(|&s| s < before)
+    }
+
+    /// The input offset of content position `pos`.
+    pub fn offset_of(&self, pos: u64) -> u64 {
+        let i = self.pieces.partition_point(|&(p, _, _)| p <= pos);
+        match i.checked_sub(1).and_then(|i| self.pieces.get(i)) {
+            Some(&(p, o, _)) => o + (pos - p),
+            None => pos,
+        }
+    }
+
+    /// The input pieces of content `from..to`, appended to `out`.
+    pub fn chunks(&self, from: u64, to: u64, out: &mut Vec<(u64, usize)>) {
+        let i = self
+            .pieces
+            .partition_point(|&(p, _, l)| p + l as u64 <= from);
+        for &(p, o, l) in self.pieces.iter().skip(i) {
+            if p >= to {
+                break;
+            }
+            let s = from.max(p);
+            let e = to.min(p + l as u64);
+            if e > s {
+                out.push((o + (s - p), (e - s) as usize));
+            }
+        }
+    }
+
+    /// Empty, at content position 0.
+    pub fn reset(&mut self) {
+        self.buf.clear();
+        self.base = 0;
+        self.pieces.clear();
+        self.starts.clear();
+    }
+
+    /// Forgets everything before `keep` (when it is worth the move).
+    pub fn release(&mut self, keep: u64) {
+        let dead = (keep.min(self.end()) - self.base) as usize;
+        if dead < 64 * 1024 || dead * 2 < self.buf.len() {
+            return;
+        }
+        self.buf.drain(..dead);
+        self.base += dead as u64;
+        while self
+            .pieces
+            .front()
+            .is_some_and(|&(p, _, l)| p + l as u64 <= self.base)
+        {
+            self.pieces.pop_front();
+        }
+        while self.starts.front().is_some_and(|&s| s < self.base) {
+            self.starts.pop_front();
+        }
+    }
 }
 
-/// A streaming walker: give it the unconsumed bytes of a file (as many as a
-/// buffer holds) and it says what they start with.  It keeps its place
-/// between calls, and the file offset for errors, on the understanding that
-/// the caller consumes exactly what each [`Step::Entry`] and [`Step::Skip`]
-/// says.
-#[derive(Clone, Debug)]
-pub struct Stepper {
-    framing: Framing,
-    ctx: Ctx,
+/// How much raw input is taken at a time.
+const RAW_CHUNK: usize = 256 * 1024;
+
+/// Takes the record framing off an input, a record (or segment, or raw
+/// chunk) at a time.
+#[derive(Debug)]
+pub(crate) struct Deframer {
+    pub framing: Framing,
+    /// A descriptor did not fit: reading on as raw.
+    pub degraded: bool,
+    /// BDW: bytes of the current block not read yet.
+    block_left: u64,
+    /// Inside a spanned record (after a first or middle segment).
+    spanned: bool,
+    /// Input offset of the next unread byte.
     offset: u64,
-    after_padding: bool,
-    done: bool,
+    pub eof: bool,
+    /// Probing a prefix: its end is not the file's.
+    pub probing: bool,
 }
 
-impl Stepper {
-    /// A walker at the start of a file framed as `framing`.
-    pub fn new(framing: Framing) -> Stepper {
-        Stepper {
+/// The length of a plausible descriptor at the start of `b`: a BDW
+/// (`block`) or an RDW/SDW.
+fn descriptor_len(b: &[u8], block: bool) -> Option<u64> {
+    if b.len() < rdw::SIZE {
+        return None;
+    }
+    if block {
+        if b[0] & bdw::EXTENDED != 0 {
+            return Some(bdw::EXT_LEN.uint(b) & !(u64::from(bdw::EXTENDED) << 24));
+        }
+        let len = bdw::LEN.uint(b);
+        return (bdw::RESERVED.uint(b) == 0 && len >= (bdw::SIZE + rdw::SIZE) as u64)
+            .then_some(len);
+    }
+    let len = rdw::LEN.uint(b);
+    let fits = len >= rdw::SIZE as u64
+        && rdw::SEGMENT.uint(b) as u8 & !rdw::CODE_MASK == 0
+        && rdw::RESERVED.uint(b) == 0;
+    fits.then_some(len)
+}
+
+/// Whether a descriptor fits at `b[at]`: `Some(true)` when what follows it
+/// is seen to be the end, zeros or another descriptor, `Some(false)` when it
+/// reaches past what `b` shows, None when it does not fit.
+fn chain_fits(b: &[u8], at: usize, block: bool) -> Option<bool> {
+    let len = b.get(at..).and_then(|d| descriptor_len(d, block))?;
+    let Some(rest) = b.get(at + len as usize..) else {
+        return Some(false);
+    };
+    let next_fits =
+        rest.len() < 2 || (rest[0] == 0 && rest[1] == 0) || descriptor_len(rest, block).is_some();
+    next_fits.then_some(true)
+}
+
+/// A parsed descriptor: length, segment code.
+struct Descriptor {
+    len: u64,
+    code: u8,
+}
+
+impl Deframer {
+    pub fn new(framing: Framing) -> Deframer {
+        Deframer {
             framing,
-            ctx: Ctx::Top,
+            degraded: false,
+            block_left: 0,
+            spanned: false,
             offset: 0,
-            after_padding: false,
-            done: false,
+            eof: false,
+            probing: false,
         }
     }
 
-    /// The framing walked.
-    pub fn framing(&self) -> Framing {
-        self.framing
+    fn raw(&self) -> bool {
+        self.framing == Framing::Raw || self.degraded
     }
 
-    /// File offset of the next byte to be given.
-    pub fn offset(&self) -> u64 {
-        self.offset
-    }
-
-    fn commit(&mut self, ctx: Ctx, consumed: usize, step: Step) -> Step {
-        self.ctx = ctx;
-        self.offset += consumed as u64;
-        step
-    }
-
-    fn commit_pad(&mut self, pad: bool, ctx: Ctx, consumed: usize, step: Step) -> Step {
-        self.after_padding = pad;
-        self.commit(ctx, consumed, step)
-    }
-
-    fn fail(&mut self, e: Error) -> Step {
-        self.done = true;
-        Step::Error(e)
-    }
-
-    fn truncated(
+    /// Appends the next piece of the records' contents to `content`; false
+    /// at the end of the input.
+    pub fn pull(
         &mut self,
-        at: usize,
-        what: &'static str,
-        needed: usize,
-        available: usize,
-    ) -> Step {
-        let e = Error::Truncated {
-            offset: self.offset + at as u64,
-            what,
-            needed: needed as u64,
-            available: available as u64,
-        };
-        self.fail(e)
+        input: &mut dyn Input,
+        content: &mut Content,
+        notes: &mut Vec<Note>,
+    ) -> io::Result<bool> {
+        while !self.eof {
+            if self.raw() {
+                let bytes = input.fill(RAW_CHUNK)?;
+                if bytes.is_empty() {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                let n = bytes.len().min(RAW_CHUNK);
+                content.push(&bytes[..n], self.offset);
+                input.consume(n);
+                self.offset += n as u64;
+                return Ok(true);
+            }
+            let top = Framing::BdwRdw == self.framing && self.block_left == 0;
+            let inside_block = self.framing == Framing::BdwRdw && !top;
+            if inside_block {
+                let b = input.fill(2)?;
+                if b.len() >= 2 && b[0] == 0 && b[1] == 0 {
+                    // zeros after the last record of a block: its padding
+                    let n = self.block_left;
+                    self.skip_input(input, n)?;
+                    self.block_left = 0;
+                    continue;
+                }
+            } else if !self.skip_zeros(input, top)? {
+                self.eof = true;
+                return Ok(false);
+            }
+            let parsed = if top {
+                self.block(input)?.map(|len| {
+                    input.consume(bdw::SIZE);
+                    self.offset += bdw::SIZE as u64;
+                    self.block_left = len - bdw::SIZE as u64;
+                    None
+                })
+            } else {
+                self.record_descriptor(input)?.map(Some)
+            };
+            match parsed {
+                Ok(Some(d)) => return self.record(input, content, notes, d),
+                Ok(None) => {}
+                Err(_) if self.probing && input.fill(rdw::SIZE)?.len() < rdw::SIZE => {
+                    // a prefix cut inside a descriptor: its end, not damage
+                    self.eof = true;
+                }
+                Err(error) => self.degrade(error, notes),
+            }
+        }
+        Ok(false)
     }
 
-    /// Looks at `input`, the bytes from the walker's position on; `at_eof`
-    /// says whether the file ends after them.
-    pub fn step(&mut self, input: &[u8], at_eof: bool) -> Step {
-        if self.done {
-            return Step::End;
-        }
-        match self.framing {
-            Framing::Raw => self.step_raw(input, at_eof),
-            Framing::Rdw | Framing::BdwRdw => self.step_framed(input, at_eof),
-        }
+    fn degrade(&mut self, error: Error, notes: &mut Vec<Note>) {
+        self.degraded = true;
+        notes.push(Note {
+            offset: error.offset(),
+            kind: NoteKind::FramingLost { error },
+        });
     }
 
-    fn step_raw(&mut self, input: &[u8], at_eof: bool) -> Step {
-        if input.is_empty() {
-            return if at_eof { Step::End } else { Step::NeedMore(2) };
-        }
-        if input[0] == 0 && (input.len() < 2 || input[1] == 0) {
-            // Zero padding: skip to the last zero byte before data.
-            match input.iter().position(|&b| b != 0) {
-                Some(n) => {
-                    self.after_padding = true;
-                    return self.commit(Ctx::Top, n - 1, Step::Skip(n - 1));
-                }
-                None if at_eof => {
-                    self.after_padding = true;
-                    return self.commit(Ctx::Top, input.len(), Step::Skip(input.len()));
-                }
-                None if input.len() >= 2 => {
-                    self.after_padding = true;
-                    let n = input.len() - 1;
-                    return self.commit(Ctx::Top, n, Step::Skip(n));
-                }
-                None => return Step::NeedMore(2),
+    /// Skips bytes of the input (within what is there).
+    fn skip_input(&mut self, input: &mut dyn Input, n: u64) -> io::Result<()> {
+        let mut left = n;
+        while left > 0 {
+            let have = input.fill(left.min(RAW_CHUNK as u64) as usize)?.len();
+            if have == 0 {
+                break;
             }
+            let k = (have as u64).min(left) as usize;
+            input.consume(k);
+            self.offset += k as u64;
+            left -= k as u64;
         }
-        // A zero byte just before data after padding may be the high byte of
-        // a short entry's CTELENP, or padding: try it, else skip it.
-        let retry = self.after_padding && input[0] == 0;
-        if input.len() < 2 {
-            if !at_eof {
-                return Step::NeedMore(2);
-            }
-            return self.truncated(0, "CTE", cte::MIN_LEN, input.len());
-        }
-        let len = be16(input, 0) as usize;
-        if len < cte::MIN_LEN || (len > input.len() && at_eof) {
-            if retry {
-                return self.commit(Ctx::Top, 1, Step::Skip(1));
-            }
-            if len < cte::MIN_LEN {
-                return self.fail(Error::Invalid {
-                    offset: self.offset,
-                    what: "CTE",
-                    field: "CTELENP",
-                    value: len as u32,
-                    rule: "is below the 18-byte minimum (16-byte header and CTELENE)",
-                });
-            }
-            return self.truncated(0, "CTE", len, input.len());
-        }
-        if len > input.len() {
-            return Step::NeedMore(len);
-        }
-        match Cte::new_checked(input) {
-            Ok(_) => {
-                self.after_padding = false;
-                self.commit(Ctx::Top, len, Step::Entry { skip: 0, len })
-            }
-            Err(_) if retry => self.commit(Ctx::Top, 1, Step::Skip(1)),
-            Err(e) => {
-                let e = e.at(self.offset);
-                self.fail(e)
-            }
-        }
+        Ok(())
     }
 
-    fn step_framed(&mut self, input: &[u8], at_eof: bool) -> Step {
-        let mut pos = 0usize;
-        let mut ctx = self.ctx;
-        // "the byte at `pos` is the kept last zero of a zero run"; committed
-        // with the context, so a NeedMore leaves no trace
-        let mut pad = self.after_padding;
+    /// Skips a run of zero bytes before a descriptor (padding), leaving the
+    /// input at the descriptor: the run's last zero byte when a descriptor
+    /// with a length below 256 starts there, else the first non-zero byte
+    /// (no descriptor starts with two zero bytes: its length is at least
+    /// 4).  When both readings fit, the one whose next descriptor fits too
+    /// wins.  False at the end of the input.
+    fn skip_zeros(&mut self, input: &mut dyn Input, block: bool) -> io::Result<bool> {
         loop {
-            let avail = input.len() - pos;
-            match ctx {
-                Ctx::Top => {
-                    if avail == 0 {
-                        if !at_eof {
-                            return Step::NeedMore(pos + 4);
-                        }
-                        if pos > 0 {
-                            return self.commit_pad(pad, ctx, pos, Step::Skip(pos));
-                        }
-                        return Step::End;
-                    }
-                    if avail < 4 {
-                        if !at_eof {
-                            return Step::NeedMore(pos + 4);
-                        }
-                        if input[pos..].iter().all(|&b| b == 0) {
-                            return self.commit_pad(pad, ctx, input.len(), Step::Skip(input.len()));
-                        }
-                        let what = if self.framing == Framing::Rdw {
-                            "RDW"
-                        } else {
-                            "BDW"
-                        };
-                        return self.truncated(pos, what, 4, avail);
-                    }
-                    let h = &input[pos..pos + 4];
-                    if h[0] == 0 && h[1] == 0 {
-                        // Zeros between or after records (no descriptor
-                        // starts with two zero bytes): skip them but the
-                        // last, which may be the high byte of the next
-                        // descriptor's length (decided below).
-                        let z = input[pos..].iter().position(|&b| b != 0).unwrap_or(avail);
-                        if pos + z == input.len() && at_eof {
-                            return self.commit_pad(pad, ctx, input.len(), Step::Skip(input.len()));
-                        }
-                        pad = true;
-                        return self.commit_pad(pad, ctx, pos + z - 1, Step::Skip(pos + z - 1));
-                    }
-                    if pad && h[0] == 0 {
-                        // One zero before data: a descriptor with a short
-                        // length starts here, or the data starts one on.
-                        let need = if self.framing == Framing::Rdw { 12 } else { 16 };
-                        if avail < need && !at_eof {
-                            return Step::NeedMore(pos + need);
-                        }
-                        pad = false;
-                        let here = &input[pos..];
-                        let ok = if self.framing == Framing::Rdw {
-                            rdw_plausible(here, usize::MAX)
-                        } else {
-                            here[2] == 0 && here[3] == 0 && {
-                                let b = be16(here, 0) as usize;
-                                b >= 4 && (b == 4 || rdw_plausible(&here[4..], b - 4))
-                            }
-                        };
-                        if !ok {
-                            return self.commit_pad(pad, ctx, pos + 1, Step::Skip(pos + 1));
-                        }
-                    }
-                    pad = false;
-                    if self.framing == Framing::Rdw {
-                        match self.rdw(h, pos, None) {
-                            Ok(c) => ctx = c,
-                            Err(e) => return self.fail(e),
-                        }
-                    } else {
-                        let blen = if h[0] & 0x80 != 0 {
-                            (be32(h, 0) & 0x7FFF_FFFF) as usize
-                        } else {
-                            if h[2] != 0 || h[3] != 0 {
-                                return self.fail(Error::Invalid {
-                                    offset: self.offset + pos as u64 + 2,
-                                    what: "BDW",
-                                    field: "reserved bytes",
-                                    value: be16(h, 2) as u32,
-                                    rule: "must be zero",
-                                });
-                            }
-                            be16(h, 0) as usize
-                        };
-                        if blen < 4 {
-                            return self.fail(Error::Invalid {
-                                offset: self.offset + pos as u64,
-                                what: "BDW",
-                                field: "block length",
-                                value: blen as u32,
-                                rule: "is below the 4-byte BDW itself",
-                            });
-                        }
-                        ctx = Ctx::Block { left: blen - 4 };
-                    }
-                    pos += 4;
-                }
-                Ctx::Block { left } => {
-                    if left == 0 {
-                        ctx = Ctx::Top;
-                        continue;
-                    }
-                    if avail < left.min(4) {
-                        if !at_eof {
-                            return Step::NeedMore(pos + left.min(4));
-                        }
-                        return self.truncated(pos, "block", left, avail);
-                    }
-                    let n = left.min(avail);
-                    if input[pos..pos + n.min(2)].iter().all(|&b| b == 0) {
-                        // Zero fill after the last record of a block (no
-                        // RDW starts with two zero bytes: its length is ≥ 4).
-                        let z = input[pos..pos + n]
-                            .iter()
-                            .position(|&b| b != 0)
-                            .unwrap_or(n);
-                        if z == left {
-                            ctx = Ctx::Top;
-                            pos += z;
-                            pad = false;
-                            continue;
-                        }
-                        if z == n && at_eof {
-                            return self.truncated(pos, "block", left, avail);
-                        }
-                        if z >= 2 {
-                            // keep the last zero (see Top)
-                            pad = true;
-                            let c = Ctx::Block {
-                                left: left - (z - 1),
-                            };
-                            return self.commit_pad(pad, c, pos + z - 1, Step::Skip(pos + z - 1));
-                        }
-                    }
-                    if pad && input[pos] == 0 && left >= 4 {
-                        let need = left.min(12);
-                        if avail < need && !at_eof {
-                            return Step::NeedMore(pos + need);
-                        }
-                        pad = false;
-                        if !rdw_plausible(&input[pos..pos + n], left) {
-                            let c = Ctx::Block { left: left - 1 };
-                            return self.commit_pad(pad, c, pos + 1, Step::Skip(pos + 1));
-                        }
-                    }
-                    pad = false;
-                    if left < 4 {
-                        return self.fail(Error::Invalid {
-                            offset: self.offset + pos as u64,
-                            what: "block",
-                            field: "bytes left",
-                            value: left as u32,
-                            rule: "are too few for an RDW",
-                        });
-                    }
-                    if avail < 4 {
-                        if !at_eof {
-                            return Step::NeedMore(pos + 4);
-                        }
-                        return self.truncated(pos, "RDW", 4, avail);
-                    }
-                    let h = &input[pos..pos + 4];
-                    match self.rdw(h, pos, Some(left)) {
-                        Ok(c) => ctx = c,
-                        Err(e) => return self.fail(e),
-                    }
-                    pos += 4;
-                }
-                Ctx::Record { left, block } => {
-                    if left == 0 {
-                        ctx = match block {
-                            Some(b) => Ctx::Block { left: b },
-                            None => Ctx::Top,
-                        };
-                        continue;
-                    }
-                    if avail == 0 {
-                        if !at_eof {
-                            return Step::NeedMore(pos + left.min(2));
-                        }
-                        return self.truncated(pos, "record", left, 0);
-                    }
-                    let mut retry = pad && input[pos] == 0;
-                    if input[pos] == 0 && (avail < 2 || left < 2 || input[pos + 1] == 0) {
-                        // Zeros after the last entry of the record.
-                        let n = left.min(avail);
-                        let z = input[pos..pos + n]
-                            .iter()
-                            .position(|&b| b != 0)
-                            .unwrap_or(n);
-                        if z == left {
-                            ctx = Ctx::Record { left: 0, block };
-                            pos += z;
-                            pad = false;
-                            continue;
-                        }
-                        if z == n && at_eof {
-                            return self.truncated(pos, "record", left, avail);
-                        }
-                        if z >= 2 {
-                            // keep the last zero: it may be the high byte
-                            // of a short entry's CTELENP
-                            let k = z - 1;
-                            pad = true;
-                            let c = Ctx::Record {
-                                left: left - k,
-                                block,
-                            };
-                            return self.commit_pad(pad, c, pos + k, Step::Skip(pos + k));
-                        }
-                        if z == n {
-                            if pos > 0 {
-                                return self.commit_pad(pad, ctx, pos, Step::Skip(pos));
-                            }
-                            return Step::NeedMore(2);
-                        }
-                        retry = true;
-                    }
-                    if avail < 2 {
-                        if at_eof {
-                            return self.truncated(pos, "CTE", cte::MIN_LEN, avail);
-                        }
-                        return Step::NeedMore(pos + 2);
-                    }
-                    let len = be16(input, pos) as usize;
-                    let bad = if len > left {
-                        Some(Error::LengthMismatch {
-                            offset: self.offset + pos as u64,
-                            what: "CTE",
-                            field: "CTELENP",
-                            found: len as u32,
-                            other: "the bytes left in its record",
-                            expected: left as u32,
-                        })
-                    } else if len >= cte::MIN_LEN && avail < len {
-                        if !at_eof {
-                            return Step::NeedMore(pos + len);
-                        }
-                        Some(Error::Truncated {
-                            offset: self.offset + pos as u64,
-                            what: "CTE",
-                            needed: len as u64,
-                            available: avail as u64,
-                        })
-                    } else {
-                        Cte::new_checked(&input[pos..])
-                            .err()
-                            .map(|e| e.at(self.offset + pos as u64))
-                    };
-                    match bad {
-                        None => {
-                            pad = false;
-                            let c = Ctx::Record {
-                                left: left - len,
-                                block,
-                            };
-                            return self.commit_pad(
-                                pad,
-                                c,
-                                pos + len,
-                                Step::Entry { skip: pos, len },
-                            );
-                        }
-                        Some(_) if retry => {
-                            pad = false;
-                            let c = Ctx::Record {
-                                left: left - 1,
-                                block,
-                            };
-                            return self.commit_pad(pad, c, pos + 1, Step::Skip(pos + 1));
-                        }
-                        Some(e) => return self.fail(e),
-                    }
-                }
+            let b = input.fill(2)?;
+            if b.is_empty() {
+                return Ok(false);
             }
+            if b[0] != 0 || (b.len() >= 2 && b[1] != 0) {
+                return Ok(true);
+            }
+            let b = input.fill(RAW_CHUNK)?;
+            let zeros = b.iter().take_while(|&&x| x == 0).count();
+            if zeros == b.len() {
+                if b.len() < RAW_CHUNK {
+                    // zeros to the end of the file
+                    let n = b.len();
+                    input.consume(n);
+                    self.offset += n as u64;
+                    return Ok(false);
+                }
+                // zeros to the end of what is at hand: drop all but one
+                let n = b.len() - 1;
+                input.consume(n);
+                self.offset += n as u64;
+                continue;
+            }
+            let window = input.fill(zeros + DETECT_PREFIX)?;
+            let (last_zero, first) = (
+                chain_fits(window, zeros - 1, block),
+                chain_fits(window, zeros, block),
+            );
+            let at = match (last_zero, first) {
+                (Some(true), _) | (Some(false), None) => zeros - 1,
+                _ => zeros,
+            };
+            input.consume(at);
+            self.offset += at as u64;
+            return Ok(true);
         }
     }
 
-    /// Parses an RDW `h` found at `pos`; `block` is what is left of the
-    /// enclosing block, RDW included.
-    fn rdw(&self, h: &[u8], pos: usize, block: Option<usize>) -> Result<Ctx> {
-        let at = self.offset + pos as u64;
-        if h[2] != 0 || h[3] != 0 {
-            return Err(Error::Invalid {
-                offset: at + 2,
-                what: "RDW",
-                field: "segment code and reserved byte",
-                value: be16(h, 2) as u32,
-                rule: "must be zero (spanned VBS records are not supported)",
-            });
+    /// Reads a BDW at the input position (not consumed): the block length.
+    fn block(&mut self, input: &mut dyn Input) -> io::Result<Result<u64>> {
+        let at = self.offset;
+        let b = input.fill(bdw::SIZE)?;
+        if b.len() < bdw::SIZE {
+            return Ok(Err(Error::Truncated {
+                offset: at,
+                what: "BDW",
+                needed: bdw::SIZE as u64,
+                available: b.len() as u64,
+            }));
         }
-        let len = be16(h, 0) as usize;
-        if len < 4 {
-            return Err(Error::Invalid {
+        let (len, reserved) = if b[0] & bdw::EXTENDED != 0 {
+            (bdw::EXT_LEN.uint(b) & !(u64::from(bdw::EXTENDED) << 24), 0)
+        } else {
+            (bdw::LEN.uint(b), bdw::RESERVED.uint(b))
+        };
+        if reserved != 0 {
+            return Ok(Err(Error::Invalid {
+                offset: at + bdw::RESERVED.offset as u64,
+                what: "BDW",
+                field: bdw::RESERVED.name,
+                value: reserved as u32,
+                rule: "must be zero",
+            }));
+        }
+        if len < (bdw::SIZE + rdw::SIZE) as u64 {
+            return Ok(Err(Error::Invalid {
+                offset: at,
+                what: "BDW",
+                field: bdw::LEN.name,
+                value: len as u32,
+                rule: "is below 8 (the BDW and one RDW)",
+            }));
+        }
+        Ok(Ok(len))
+    }
+
+    /// Reads an RDW/SDW at the input position (not consumed).
+    fn record_descriptor(&mut self, input: &mut dyn Input) -> io::Result<Result<Descriptor>> {
+        let at = self.offset;
+        let b = input.fill(rdw::SIZE)?;
+        if b.len() < rdw::SIZE {
+            return Ok(Err(Error::Truncated {
                 offset: at,
                 what: "RDW",
-                field: "record length",
+                needed: rdw::SIZE as u64,
+                available: b.len() as u64,
+            }));
+        }
+        let len = rdw::LEN.uint(b);
+        let seg = rdw::SEGMENT.uint(b) as u8;
+        let reserved = rdw::RESERVED.uint(b);
+        if seg & !rdw::CODE_MASK != 0 || reserved != 0 {
+            return Ok(Err(Error::Invalid {
+                offset: at + rdw::SEGMENT.offset as u64,
+                what: "RDW",
+                field: "segment code and reserved byte",
+                value: (u32::from(seg) << 8) | reserved as u32,
+                rule: "must be X'0000', X'0100', X'0200' or X'0300'",
+            }));
+        }
+        if len < rdw::SIZE as u64 {
+            return Ok(Err(Error::Invalid {
+                offset: at,
+                what: "RDW",
+                field: rdw::LEN.name,
                 value: len as u32,
-                rule: "is below the 4-byte RDW itself",
+                rule: "is below the 4-byte descriptor itself",
+            }));
+        }
+        if self.framing == Framing::BdwRdw && len > self.block_left {
+            return Ok(Err(Error::LengthMismatch {
+                offset: at,
+                what: "RDW",
+                field: rdw::LEN.name,
+                found: len as u32,
+                other: "the bytes left in its block",
+                expected: self.block_left as u32,
+            }));
+        }
+        Ok(Ok(Descriptor { len, code: seg }))
+    }
+
+    /// Takes one record (segment) whose descriptor is at the input position.
+    fn record(
+        &mut self,
+        input: &mut dyn Input,
+        content: &mut Content,
+        notes: &mut Vec<Note>,
+        d: Descriptor,
+    ) -> io::Result<bool> {
+        let at = self.offset;
+        if d.len > rdw::MAX_RECORD as u64 {
+            notes.push(Note {
+                offset: at,
+                kind: NoteKind::LongRecord { len: d.len },
             });
         }
-        if let Some(b) = block {
-            if len > b {
-                return Err(Error::LengthMismatch {
-                    offset: at,
-                    what: "RDW",
-                    field: "record length",
-                    found: len as u32,
-                    other: "the bytes left in its block",
-                    expected: b as u32,
-                });
-            }
+        let starts_record = d.code == rdw::COMPLETE || d.code == rdw::FIRST;
+        if starts_record == self.spanned {
+            notes.push(Note {
+                offset: at,
+                kind: NoteKind::SegmentOrder {
+                    code: d.code,
+                    inside: self.spanned,
+                },
+            });
         }
-        Ok(Ctx::Record {
-            left: len - 4,
-            block: block.map(|b| b - len),
-        })
-    }
-}
-
-/// Every entry of a whole file in memory, with its file offset.  Stops after
-/// the first error.
-#[derive(Clone, Debug)]
-pub struct Entries<'a> {
-    buf: &'a [u8],
-    pos: usize,
-    stepper: Stepper,
-}
-
-impl<'a> Entries<'a> {
-    /// Walks `buf`, framed as `framing`.
-    pub fn new(buf: &'a [u8], framing: Framing) -> Entries<'a> {
-        Entries {
-            buf,
-            pos: 0,
-            stepper: Stepper::new(framing),
+        if starts_record || !self.spanned {
+            content.mark_record_start();
         }
-    }
-
-    /// Detects the framing of `buf`, then walks it.
-    pub fn detect(buf: &'a [u8]) -> Result<Entries<'a>> {
-        let f = detect(&buf[..buf.len().min(DETECT_PREFIX)])?;
-        Ok(Entries::new(buf, f))
-    }
-
-    /// The framing walked.
-    pub fn framing(&self) -> Framing {
-        self.stepper.framing()
-    }
-}
-
-impl<'a> Iterator for Entries<'a> {
-    type Item = Result<(u64, &'a [u8])>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            match self.stepper.step(&self.buf[self.pos..], true) {
-                Step::Entry { skip, len } => {
-                    let start = self.pos + skip;
-                    self.pos = start + len;
-                    return Some(Ok((start as u64, &self.buf[start..start + len])));
+        self.spanned = d.code == rdw::FIRST || d.code == rdw::MIDDLE;
+        input.consume(rdw::SIZE);
+        self.offset += rdw::SIZE as u64;
+        if self.framing == Framing::BdwRdw {
+            self.block_left -= d.len;
+        }
+        let mut left = d.len - rdw::SIZE as u64;
+        while left > 0 {
+            let bytes = input.fill(left.min(RAW_CHUNK as u64) as usize)?;
+            if bytes.is_empty() {
+                if !self.probing {
+                    notes.push(Note {
+                        offset: at,
+                        kind: NoteKind::TruncatedRecord {
+                            len: d.len,
+                            available: d.len - left,
+                        },
+                    });
                 }
-                Step::Skip(n) => self.pos += n,
-                Step::NeedMore(n) => {
-                    // cannot happen at end of file; report it as truncation
-                    let e = Error::Truncated {
-                        offset: self.pos as u64,
-                        what: "entry",
-                        needed: n as u64,
-                        available: (self.buf.len() - self.pos) as u64,
-                    };
-                    self.stepper.done = true;
-                    return Some(Err(e));
-                }
-                Step::End => return None,
-                Step::Error(e) => return Some(Err(e)),
+                self.eof = true;
+                break;
             }
+            let n = (bytes.len() as u64).min(left) as usize;
+            content.push(&bytes[..n], self.offset);
+            input.consume(n);
+            self.offset += n as u64;
+            left -= n as u64;
         }
+        Ok(true)
     }
 }
-
-impl std::iter::FusedIterator for Entries<'_> {}
 
 #[cfg(test)]
 mod tests;

@@ -1,42 +1,49 @@
 //! z/OS Communications Server component trace records — SYSTCPDA (TCP/IP
 //! packet trace and data trace) and SYSTCPOT (OSA-Express Network Traffic
-//! Analyzer, OSAENTA) — as typed zero-copy views over byte slices, in the
-//! style of smoltcp's `wire` module.  Knows nothing of Wireshark and has no
-//! dependencies.
+//! Analyzer, OSAENTA) — read into packets.  Knows nothing of Wireshark and
+//! has no dependencies.
 //!
-//! * [`framing`] finds out how a trace file was transferred from z/OS (raw
-//!   entries, RDW-prefixed records, or BDW blocks of RDW records) and walks
-//!   it entry by entry, either streaming through a small buffer
-//!   ([`framing::Stepper`]) or over a whole slice ([`framing::Entries`]).
-//! * [`cte::Cte`] is one component trace entry (CTE): lengths, format id,
-//!   TOD, variable data.
-//! * [`pthdr::Pthdr`] is the packet trace header (PTHDR_T) at the start of
-//!   the CTE data of packet (4), data (5), EE (6), OSAENTA (7) and SMC (8)
-//!   records, followed by the traced bytes.
-//! * [`segment`] recognises a packet split over several CTEs and puts it
-//!   back together.
-//! * [`tod`] converts z/Architecture TOD clock values to and from Unix time.
-//! * [`ebcdic`] decodes CCSID 37 names.
-//! * [`layout`] is the one table of every field offset with its source and
-//!   confidence; docs/ctrace-format.md mirrors it.
+//! * [`layout`] is the one table of every byte position (descriptors, CTE,
+//!   packet trace header), each with its source and confidence;
+//!   docs/ctrace-format.md mirrors it.  Nothing else spells out an offset.
+//! * [`framing`] finds out how a file was transferred from z/OS (raw
+//!   contents, RDW records — spanned or not — or BDW blocks) and takes the
+//!   descriptors off.
+//! * [`Reader`] is the one CTE → packet pipeline every consumer uses: it
+//!   finds each valid entry (self-checking, resynchronising after unknown or
+//!   damaged bytes), joins segmented packets and yields [`Packet`]s with
+//!   direction, time, interface, lengths and [`packet::Note`]s about what
+//!   contradicts or was skipped.  It reads any [`input::Input`].
+//! * [`cte::Cte`] and [`pthdr::Pthdr`] are typed zero-copy views of one
+//!   entry and its packet trace header; [`build`] writes them (fixtures).
+//! * [`tod`] converts z/Architecture TOD clock values; [`ebcdic`] decodes
+//!   CCSID 37 names.
 //!
 //! Every view checks its lengths once, in `new_checked`; the header length is
 //! always taken from the record (CTEOFF, PTH_Len), never from a struct size.
 //! Accessors then cannot fail or panic.  Where each fact comes from, and how
 //! sure it is: docs/ctrace-format.md.
 
+pub mod build;
 pub mod cte;
 pub mod ebcdic;
 pub mod framing;
+pub mod input;
 pub mod layout;
+pub mod packet;
 pub mod pthdr;
-pub mod segment;
+pub mod reader;
 pub mod tod;
 
+#[cfg(test)]
+mod testutil;
+
 pub use cte::Cte;
-pub use framing::{detect, Entries, Framing, Step, Stepper};
+pub use framing::{detect, Framing};
+pub use input::{Input, ReadInput, SliceInput};
+pub use packet::{Direction, Kind, Note, NoteKind, Packet};
 pub use pthdr::Pthdr;
-pub use segment::{continues, reassemble, Reassembled};
+pub use reader::Reader;
 
 use std::fmt;
 
@@ -206,21 +213,6 @@ impl std::error::Error for Error {}
 /// Results of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Big-endian reads; callers have checked the length.
-pub(crate) fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-pub(crate) fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-pub(crate) fn be64(b: &[u8], at: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[at..at + 8]);
-    u64::from_be_bytes(a)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,13 +284,5 @@ mod tests {
         }
         assert!(all[0].is_wrong_file_kind());
         assert_eq!(all[5].at(u64::MAX).offset(), u64::MAX);
-    }
-
-    #[test]
-    fn big_endian_helpers() {
-        let b = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-        assert_eq!(be16(&b, 1), 0x0203);
-        assert_eq!(be32(&b, 0), 0x01020304);
-        assert_eq!(be64(&b, 1), 0x0203040506070809);
     }
 }

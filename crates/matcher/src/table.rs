@@ -253,8 +253,11 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
         }
         last_ts = p.ts_ns;
         make_room(&mut t, &mut conn_of, p.offset, size);
-        t.checks
-            .push(index::frame_check(p.ts_ns, p.data.len() as u32, p.data));
+        t.checks.push(index::frame_check(
+            p.wire_ts_ns,
+            p.wire.len() as u32,
+            p.wire,
+        ));
         t.first_ts = t.first_ts.min(p.ts_ns);
         t.last_ts = t.last_ts.max(p.ts_ns);
         let idx = t.recs.len() as u32;

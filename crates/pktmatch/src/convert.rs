@@ -1,15 +1,20 @@
 //! `pktmatch convert`: a z/OS CTRACE file to pcapng.
 //!
-//! The input is memory-mapped read-only and walked with the `ctrace`
-//! crate; packets split over several CTEs are put back together.  Output:
-//! one interface block per CTRACE interface and link type — raw IP
-//! (LINKTYPE_RAW) for packet trace, Ethernet for OSAENTA, exported PDUs
+//! The input is memory-mapped read-only and read with the `ctrace` crate's
+//! [`Reader`] (the pipeline Wireshark's CTRACE reader uses too); packets
+//! split over several CTEs are put back together.  Output: one interface
+//! block per CTRACE interface and link type — raw IP (LINKTYPE_RAW) for
+//! packet trace, Ethernet for OSAENTA, exported PDUs
 //! (LINKTYPE_WIRESHARK_UPPER_PDU) carrying the socket's addresses and ports
-//! for data trace — nanosecond time stamps, the packet's original length,
-//! its direction in the packet flags.  Records without a packet trace
-//! header go, whole, to a LINKTYPE_USER0 interface ("--raw-cte" sends every
-//! record there), so nothing is dropped; lost-record markers become a
-//! comment on the next packet and a count in the summary.
+//! for data trace — nanosecond time stamps, the packet's original length
+//! (PTH_Plen) beside its captured length, its direction in the packet flags.
+//! Records without a packet trace header, and bytes that are no entry at
+//! the end of a damaged file, go whole to a LINKTYPE_USER0 interface
+//! ("--raw-cte" sends every record there), so nothing is dropped;
+//! lost-record markers become a comment on the next packet and a count in
+//! the summary.  What the reader notes — bytes skipped, lengths that
+//! contradict each other, framing anomalies — becomes a comment on the
+//! packet and a warning naming the file and byte offset.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -20,7 +25,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ctrace::{cte, Cte, Entries, Pthdr};
+use ctrace::{cte, Kind, Packet, Pthdr, Reader, SliceInput};
 use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
@@ -30,7 +35,8 @@ use pcap_file::DataLink;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
-    /// The CTRACE file as transferred from z/OS (binary; raw, RDW or BDW+RDW).
+    /// The CTRACE file as transferred from z/OS (binary; raw, RDW — spanned
+    /// or not — or BDW+RDW).
     pub input: PathBuf,
     /// The pcapng file to write (refused if it exists, unless --force).
     pub output: PathBuf,
@@ -56,10 +62,28 @@ pub struct Summary {
     pub raw_records: u64,
     pub lost_markers: u64,
     pub interfaces: usize,
+    /// Notes of the reader (skipped bytes, contradicting lengths, framing
+    /// anomalies), counted.
+    pub notes: u64,
+    /// The first [`MAX_WARNINGS`] of them, each naming the file and offset.
+    pub warnings: Vec<String>,
 }
+
+/// How many notes the summary spells out.
+pub const MAX_WARNINGS: usize = 20;
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for w in &self.warnings {
+            writeln!(f, "warning: {w}")?;
+        }
+        if self.notes > self.warnings.len() as u64 {
+            writeln!(
+                f,
+                "warning: ... and {} more notes (in the packets' comments)",
+                self.notes - self.warnings.len() as u64
+            )?;
+        }
         write!(
             f,
             "{} entries -> {} packets ({} reassembled from segments), {} undecoded records kept raw, {} lost-record markers, {} interfaces",
@@ -140,11 +164,11 @@ fn exported_pdu_header(pthdr: &Pthdr, out: &mut Vec<u8>) {
 }
 
 /// pcapng epb_flags direction bits: 01 inbound, 10 outbound.
-fn direction_flags(pthdr: &Pthdr) -> u32 {
-    if pthdr.is_outbound() {
-        2
-    } else {
-        1
+fn direction_flags(direction: ctrace::Direction) -> Option<u32> {
+    match direction {
+        ctrace::Direction::Inbound => Some(1),
+        ctrace::Direction::Outbound => Some(2),
+        ctrace::Direction::Unknown => None,
     }
 }
 
@@ -216,7 +240,8 @@ pub fn run(args: &Args) -> Result<Summary, Error> {
     // memory-mapped reader.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| io_error(input, "cannot map", e))?;
     let bytes: &[u8] = &map;
-    let entries = Entries::detect(bytes).map_err(|e| Error(format!("{}: {e}", input.display())))?;
+    let framing = ctrace::detect(&bytes[..bytes.len().min(ctrace::framing::DETECT_PREFIX)])
+        .map_err(|e| Error(format!("{}: {e}", input.display())))?;
 
     // Written beside the output, renamed into place when complete.
     let partial = output.with_extension("pcapng.partial");
@@ -228,7 +253,7 @@ pub fn run(args: &Args) -> Result<Summary, Error> {
         interfaces: HashMap::new(),
     };
     let progress = progress_bar(bytes.len() as u64);
-    let result = convert(entries, bytes, args, &mut writer, &progress);
+    let result = convert(framing, bytes, args, &mut writer, &progress);
     progress.finish_and_clear();
     let summary = match result {
         Ok(summary) => summary,
@@ -271,8 +296,31 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
     bar
 }
 
+/// Where a packet goes: interface name, link type, and whether its bytes
+/// are the traced bytes (else the whole record, kept raw).
+fn destination(p: &Packet, args: &Args) -> (String, DataLink, bool) {
+    let name = p
+        .name
+        .map(|n| ctrace::ebcdic::decode_name(n).trim_end().to_owned())
+        .unwrap_or_default();
+    match p.kind {
+        _ if args.raw_cte => ("CTRACE records".into(), LINKTYPE_USER0, false),
+        Kind::Traced(cte::FMT_PACKET | cte::FMT_EE) => (name, DataLink::RAW, true),
+        Kind::Traced(cte::FMT_OSAENTA) => (name, DataLink::ETHERNET, true),
+        Kind::Traced(cte::FMT_DATA) => {
+            let job = p.pthdr().map(|h| h.job_name()).unwrap_or_default();
+            (
+                format!("data trace {}", job.trim_end()),
+                DataLink::WIRESHARK_UPPER_PDU,
+                true,
+            )
+        }
+        _ => ("CTRACE records".into(), LINKTYPE_USER0, false),
+    }
+}
+
 fn convert<W: Write>(
-    mut entries: Entries<'_>,
+    framing: ctrace::Framing,
     bytes: &[u8],
     args: &Args,
     writer: &mut Writer<W>,
@@ -280,55 +328,41 @@ fn convert<W: Write>(
 ) -> Result<Summary, Error> {
     let mut summary = Summary::default();
     let mut pending_lost: u64 = 0;
-    let mut group: Vec<&[u8]> = Vec::new();
-    let mut next: Option<(u64, &[u8])> = None;
     let mut scratch = Vec::new();
     let input = &args.input;
     let pcap_error = |e: pcap_file::PcapError| io_error(&args.output, "cannot write", e);
     let mut last_tick = 0u64;
-    loop {
-        let first = match next.take() {
-            Some(entry) => entry,
-            None => match entries.next() {
-                None => break,
-                Some(Err(e)) => return Err(Error(format!("{}: {e}", input.display()))),
-                Some(Ok(entry)) => {
-                    summary.entries += 1;
-                    entry
-                }
-            },
-        };
-        group.clear();
-        group.push(first.1);
-        // Collect the rest of a segmented packet: read ahead only while the
-        // last entry says its packet goes on.
-        while ctrace::segment::needs_more(group[group.len() - 1]) {
-            match entries.next() {
-                None => break,
-                Some(Err(e)) => return Err(Error(format!("{}: {e}", input.display()))),
-                Some(Ok(entry)) => {
-                    summary.entries += 1;
-                    if ctrace::continues(group[group.len() - 1], entry.1) {
-                        group.push(entry.1);
-                    } else {
-                        next = Some(entry);
-                        break;
-                    }
-                }
-            }
+    let mut reader = Reader::new(framing);
+    let mut source = SliceInput::new(bytes);
+    let warn = |summary: &mut Summary, note: &ctrace::Note| {
+        summary.notes += 1;
+        if summary.warnings.len() < MAX_WARNINGS {
+            summary
+                .warnings
+                .push(format!("{}: {note}", input.display()));
         }
-        if first.0 - last_tick > 4 << 20 {
-            progress.set_position(first.0);
-            last_tick = first.0;
+    };
+    while let Some(p) = reader
+        .next_packet(&mut source)
+        .map_err(|e| io_error(input, "cannot read", e))?
+    {
+        summary.entries += p.entries.len() as u64;
+        if p.offset - last_tick > 4 << 20 {
+            progress.set_position(p.offset);
+            last_tick = p.offset;
         }
-        let cte = Cte::new_checked(group[0])
-            .map_err(|e| Error(format!("{}: {}", input.display(), e.at(first.0))))?;
-        if cte.is_lost_record() {
+        let mut options = Vec::new();
+        for note in p.notes {
+            warn(&mut summary, note);
+            options.push(EnhancedPacketOption::Comment(Cow::Owned(format!(
+                "CTRACE: {note}"
+            ))));
+        }
+        if p.kind == Kind::Lost {
             summary.lost_markers += 1;
             pending_lost += 1;
             continue;
         }
-        let mut options = Vec::new();
         if pending_lost > 0 {
             options.push(EnhancedPacketOption::Comment(Cow::Owned(format!(
                 "CTRACE: trace records were lost before this packet ({pending_lost} lost-record marker{})",
@@ -336,67 +370,48 @@ fn convert<W: Write>(
             ))));
             pending_lost = 0;
         }
-        let pthdr = if args.raw_cte || !cte.has_pthdr() {
-            None
-        } else {
-            Pthdr::from_cte(&cte).ok()
-        };
-        let Some(pthdr) = pthdr else {
-            // Kept whole: every CTE of the group, header and all.
-            scratch.clear();
-            for part in &group {
-                scratch.extend_from_slice(part);
-            }
-            let name = "CTRACE records".to_owned();
-            let id = writer.interface(name, LINKTYPE_USER0).map_err(pcap_error)?;
-            let time = ctrace::tod::to_unix_ns(cte.tod(), args.leap_seconds);
+        let time = p.time_ns(args.leap_seconds).unwrap_or(0);
+        let (name, link, decoded) = destination(&p, args);
+        if !decoded {
+            // Kept whole: the record, skipped bytes and entries.
+            let id = writer.interface(name, link).map_err(pcap_error)?;
             writer
-                .packet(id, time, scratch.len() as u32, &scratch, options)
+                .packet(id, time, p.record.len() as u32, p.record, options)
                 .map_err(pcap_error)?;
             summary.raw_records += 1;
             summary.packets += 1;
             continue;
-        };
-        let packet: Cow<[u8]> = if group.len() > 1 {
+        }
+        if p.segments() > 1 {
             summary.segmented_packets += 1;
-            ctrace::reassemble(&group)
-                .map_err(|e| Error(format!("{}: {}", input.display(), e.at(first.0))))?
-                .packet
-        } else {
-            Cow::Borrowed(pthdr.payload())
-        };
-        options.push(EnhancedPacketOption::Flags(direction_flags(&pthdr)));
-        let time = pthdr.unix_ns(args.leap_seconds);
-        let original = pthdr.packet_len();
-        let (name, link, data): (String, DataLink, &[u8]) = match cte.fmtid() {
-            cte::FMT_OSAENTA => (
-                pthdr.interface_name().trim_end().to_owned(),
-                DataLink::ETHERNET,
-                &packet,
-            ),
-            cte::FMT_DATA => {
+        }
+        if let Some(flags) = direction_flags(p.direction) {
+            options.push(EnhancedPacketOption::Flags(flags));
+        }
+        let data: &[u8] = match (p.kind, p.pthdr()) {
+            (Kind::Traced(cte::FMT_DATA), Some(h)) => {
                 scratch.clear();
-                exported_pdu_header(&pthdr, &mut scratch);
-                scratch.extend_from_slice(&packet);
-                (
-                    format!("data trace {}", pthdr.job_name().trim_end()),
-                    DataLink::WIRESHARK_UPPER_PDU,
-                    &scratch,
-                )
+                exported_pdu_header(&h, &mut scratch);
+                scratch.extend_from_slice(p.data);
+                &scratch
             }
-            _ => (
-                pthdr.interface_name().trim_end().to_owned(),
-                DataLink::RAW,
-                &packet,
-            ),
+            _ => p.data,
         };
-        let extra = data.len() as u32 - packet.len() as u32;
+        let extra = (data.len() - p.data.len()) as u32;
         let id = writer.interface(name, link).map_err(pcap_error)?;
         writer
-            .packet(id, time, original.saturating_add(extra), data, options)
+            .packet(
+                id,
+                time,
+                p.original_len().saturating_add(extra),
+                data,
+                options,
+            )
             .map_err(pcap_error)?;
         summary.packets += 1;
     }
-    let _ = bytes;
+    for note in reader.final_notes() {
+        warn(&mut summary, &note);
+    }
     Ok(summary)
 }

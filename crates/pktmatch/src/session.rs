@@ -231,9 +231,11 @@ impl FileCheck {
     }
 }
 
-/// The check the index keeps for a frame, computed from the capture.
+/// The check the index keeps for a frame, computed from the capture: from
+/// the frame as Wireshark shows it (for CTRACE, the trace record around the
+/// packet), which is what the post-dissector checks.
 pub fn frame_check(packet: &capture::Packet<'_>) -> u32 {
-    index::frame_check(packet.ts_ns, packet.data.len() as u32, packet.data)
+    index::frame_check(packet.wire_ts_ns, packet.wire.len() as u32, packet.wire)
 }
 
 /// Reads `path` to the end and compares every frame with the checks the
@@ -330,12 +332,15 @@ pub fn read_checked_with_interfaces(
     // The packet borrows the capture until the next read; its bytes are
     // copied into one reused buffer so the interfaces can be looked at too.
     let mut data: Vec<u8> = Vec::new();
-    while let Some((frame, ts_ns, orig_len, link, interface, direction, offset)) = cap
+    let mut wire: Vec<u8> = Vec::new();
+    while let Some((frame, ts_ns, orig_len, link, interface, direction, offset, wire_ts_ns)) = cap
         .next_packet()
         .map_err(|e| Error(format!("point {label}: {e}")))?
         .map(|p| {
             data.clear();
             data.extend_from_slice(p.data);
+            wire.clear();
+            wire.extend_from_slice(p.wire);
             (
                 p.frame,
                 p.ts_ns,
@@ -344,6 +349,7 @@ pub fn read_checked_with_interfaces(
                 p.interface,
                 p.direction,
                 p.offset,
+                p.wire_ts_ns,
             )
         })
     {
@@ -356,6 +362,8 @@ pub fn read_checked_with_interfaces(
             direction,
             offset,
             data: &data,
+            wire: &wire,
+            wire_ts_ns,
         };
         if packet.frame > packets {
             return Err(Error(format!(

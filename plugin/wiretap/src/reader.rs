@@ -1,34 +1,84 @@
-//! The CTRACE file reader: recognises a trace by content, walks its entries
-//! with the `ctrace` crate's streaming [`Stepper`] through a read buffer,
-//! and hands Wireshark one record per packet: the CTE (or, for a packet
-//! split over several CTEs, all of them back to back), so the dissector sees
-//! every header byte.  Frame time is the packet's TOD as UTC; frame length
-//! counts what tracing cut off (PTH_Plen − PTH_Tlen); direction comes from
-//! the header's outbound flag.
+//! The CTRACE file reader: recognises a trace by content, reads it with the
+//! `ctrace` crate's [`Reader`] — the pipeline `pktmatch convert` and the
+//! capture crate use too — through a read buffer, and hands Wireshark one
+//! record per packet: its trace record (the bytes skipped before the entry,
+//! such as a writer's record header or damage, then the entry, or all
+//! entries of a packet that was split), so the dissector sees every byte.
+//! Frame time is the packet's TOD as UTC; frame length counts what tracing
+//! cut off (PTH_Plen − the traced bytes); direction comes from PTH_Out.
 
 use std::collections::HashMap;
+use std::io;
 
-use ctrace::{framing, Cte, Error, Framing, Pthdr, Step, Stepper, TextEncoding};
+use ctrace::{framing, Error, Framing, NoteKind, Packet, Reader, TextEncoding};
 use wireshark_ffi::wiretap::{Direction, File, ReadError, RecordOut};
 
 /// How much is read from the file at a time.
 const CHUNK: usize = 256 * 1024;
 
-pub struct CtraceReader {
-    stepper: Stepper,
-    /// Unconsumed file bytes are `buf[pos..]`; `buf[0]` is at file offset
-    /// `buf_offset`.
+/// The file's unread bytes.
+struct Buffered {
     buf: Vec<u8>,
     pos: usize,
-    buf_offset: i64,
     eof: bool,
-    /// An entry read ahead that starts the next packet: (offset, CTE).
-    lookahead: Option<(i64, Vec<u8>)>,
-    /// For packets split over several CTEs, where each part is, by the
-    /// offset the packet was reported at (random access needs them: in RDW
-    /// and BDW files descriptors sit between the parts).
-    parts: HashMap<i64, Vec<(i64, usize)>>,
-    group: Vec<(i64, Vec<u8>)>,
+    /// A read error, kept to be returned as Wireshark's own.
+    error: Option<ReadError>,
+}
+
+/// [`Buffered`] and the file, as the `ctrace` reader's input.
+struct FileInput<'a> {
+    file: &'a mut File,
+    state: &'a mut Buffered,
+}
+
+impl ctrace::Input for FileInput<'_> {
+    fn fill(&mut self, want: usize) -> io::Result<&[u8]> {
+        let s = &mut *self.state;
+        if s.buf.len() - s.pos < want && !s.eof {
+            s.buf.drain(..s.pos);
+            s.pos = 0;
+            while s.buf.len() < want && !s.eof {
+                let start = s.buf.len();
+                let ask = CHUNK.max(want - start);
+                s.buf.resize(start + ask, 0);
+                match self.file.read(&mut s.buf[start..]) {
+                    Ok(got) => {
+                        s.buf.truncate(start + got);
+                        s.eof = got < ask;
+                    }
+                    Err(e) => {
+                        s.buf.truncate(start);
+                        let message = e.message().to_owned();
+                        s.error = Some(e);
+                        return Err(io::Error::other(message));
+                    }
+                }
+            }
+        }
+        Ok(&s.buf[s.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.state.pos = (self.state.pos + n).min(self.state.buf.len());
+    }
+}
+
+/// What random access needs to read a record again, when its first entry's
+/// CTELENP alone does not say it: the file pieces of the record, and for
+/// bytes that are no entry, the time they were shown with.
+struct Stored {
+    chunks: Vec<(u64, usize)>,
+    time_ns: i64,
+    comments: Vec<String>,
+}
+
+pub struct CtraceReader {
+    reader: Reader,
+    input: Buffered,
+    stored: HashMap<i64, Stored>,
+    /// Reads records again for random access.
+    again: Reader,
+    bytes: Vec<u8>,
 }
 
 /// What the first bytes of a file say.
@@ -79,138 +129,96 @@ fn mentions_ctrace(prefix: &[u8], encoding: TextEncoding) -> bool {
         .any(|word| prefix.windows(word.len()).any(|w| w == *word))
 }
 
+/// What the reader found about the record that its bytes cannot tell the
+/// dissector (record descriptors are not in them): packet comments.
+fn framing_comments(p: &Packet) -> Vec<String> {
+    p.notes
+        .iter()
+        .filter(|n| {
+            matches!(
+                n.kind,
+                NoteKind::LongRecord { .. }
+                    | NoteKind::SegmentOrder { .. }
+                    | NoteKind::FramingLost { .. }
+                    | NoteKind::TruncatedRecord { .. }
+            )
+        })
+        .map(|n| format!("CTRACE: {n}"))
+        .collect()
+}
+
+/// Fills `out` with a packet (as read, or read again).
+fn emit(p: &Packet, out: &mut RecordOut, time_ns: i64, comments: &[String]) {
+    out.comments.clear();
+    out.comments.extend_from_slice(comments);
+    out.bytes.clear();
+    out.bytes.extend_from_slice(p.record);
+    let cut = p.original_len().saturating_sub(p.data.len() as u32);
+    out.original_len = (p.record.len() as u32).saturating_add(cut);
+    out.time_ns = time_ns;
+    out.direction = match p.direction {
+        ctrace::Direction::Inbound => Some(Direction::Inbound),
+        ctrace::Direction::Outbound => Some(Direction::Outbound),
+        ctrace::Direction::Unknown => None,
+    };
+}
+
 impl CtraceReader {
     /// A reader that goes on from the `prefix` the recognition read (the
     /// file's first bytes; `at_eof` when they are all of it).
     pub fn new(framing: Framing, prefix: Vec<u8>, at_eof: bool) -> Self {
         CtraceReader {
-            stepper: Stepper::new(framing),
-            buf: prefix,
-            pos: 0,
-            buf_offset: 0,
-            eof: at_eof,
-            lookahead: None,
-            parts: HashMap::new(),
-            group: Vec::new(),
-        }
-    }
-
-    /// Makes at least `need` unconsumed bytes available, unless the file
-    /// ends first.
-    fn fill(&mut self, file: &mut File, need: usize) -> Result<(), ReadError> {
-        if self.buf.len() - self.pos >= need || self.eof {
-            return Ok(());
-        }
-        // Drop what was consumed, then read whole chunks.
-        self.buf.drain(..self.pos);
-        self.buf_offset += self.pos as i64;
-        self.pos = 0;
-        while self.buf.len() < need && !self.eof {
-            let start = self.buf.len();
-            let want = CHUNK.max(need - start);
-            self.buf.resize(start + want, 0);
-            let got = file.read(&mut self.buf[start..])?;
-            self.buf.truncate(start + got);
-            if got < want {
-                self.eof = true;
-            }
-        }
-        Ok(())
-    }
-
-    /// The next CTE in the file and its offset, or None at the end.
-    fn next_entry(&mut self, file: &mut File) -> Result<Option<(i64, Vec<u8>)>, ReadError> {
-        self.fill(file, 8)?;
-        loop {
-            let available = &self.buf[self.pos..];
-            match self.stepper.step(available, self.eof) {
-                Step::Entry { skip, len } => {
-                    let offset = self.buf_offset + (self.pos + skip) as i64;
-                    let cte = self.buf[self.pos + skip..self.pos + skip + len].to_vec();
-                    self.pos += skip + len;
-                    return Ok(Some((offset, cte)));
-                }
-                Step::Skip(n) => {
-                    self.pos += n;
-                    if self.pos == self.buf.len() {
-                        self.fill(file, 8)?;
-                    }
-                }
-                Step::NeedMore(n) => {
-                    if self.eof {
-                        // The stepper was told the file ends here.
-                        return Err(ReadError::short(format!(
-                            "CTRACE: entry at byte {} needs {n} bytes, the file ends first",
-                            self.stepper.offset()
-                        )));
-                    }
-                    self.fill(file, n)?;
-                }
-                Step::End => return Ok(None),
-                Step::Error(error) => return Err(ReadError::bad_file(format!("CTRACE: {error}"))),
-            }
-        }
-    }
-
-    fn emit(group: &[(i64, Vec<u8>)], out: &mut RecordOut) {
-        out.bytes.clear();
-        for (_, cte) in group {
-            out.bytes.extend_from_slice(cte);
-        }
-        out.original_len = out.bytes.len() as u32;
-        out.direction = None;
-        out.time_ns = 0;
-        let Ok(cte) = Cte::new_checked(&group[0].1) else {
-            return;
-        };
-        out.time_ns = ctrace::tod::to_unix_ns(cte.tod(), 0);
-        if let Ok(pthdr) = Pthdr::from_cte(&cte) {
-            out.time_ns = pthdr.unix_ns(0);
-            let cut = pthdr.packet_len().saturating_sub(pthdr.traced_len());
-            out.original_len = out.original_len.saturating_add(cut);
-            out.direction = Some(if pthdr.is_outbound() {
-                Direction::Outbound
-            } else {
-                Direction::Inbound
-            });
+            reader: Reader::new(framing),
+            input: Buffered {
+                buf: prefix,
+                pos: 0,
+                eof: at_eof,
+                error: None,
+            },
+            stored: HashMap::new(),
+            again: Reader::for_records(),
+            bytes: Vec::new(),
         }
     }
 
     pub fn read(&mut self, file: &mut File, out: &mut RecordOut) -> Result<Option<i64>, ReadError> {
-        self.group.clear();
-        let first = match self.lookahead.take() {
-            Some(entry) => entry,
-            None => match self.next_entry(file)? {
-                Some(entry) => entry,
-                None => return Ok(None),
-            },
+        let mut input = FileInput {
+            file,
+            state: &mut self.input,
         };
-        self.group.push(first);
-        // Read ahead only while the last entry says its packet goes on.
-        while ctrace::segment::needs_more(&self.group[self.group.len() - 1].1) {
-            match self.next_entry(file)? {
-                None => break,
-                Some(next) => {
-                    let last = &self.group[self.group.len() - 1].1;
-                    if ctrace::continues(last, &next.1) {
-                        self.group.push(next);
-                    } else {
-                        self.lookahead = Some(next);
-                        break;
-                    }
-                }
+        let packet = match self.reader.next_packet(&mut input) {
+            Ok(p) => p,
+            Err(e) => {
+                return Err(self
+                    .input
+                    .error
+                    .take()
+                    .unwrap_or_else(|| ReadError::bad_file(format!("CTRACE: {e}"))))
             }
+        };
+        let Some(p) = packet else {
+            return Ok(None);
+        };
+        let offset = p.offset as i64;
+        let time_ns = p.time_ns(0).unwrap_or(0);
+        // One entry, first in its record and in one piece: its CTELENP says
+        // how much to read again.  Anything else is remembered.
+        let comments = framing_comments(&p);
+        let plain = p.entries.len() == 1
+            && p.skipped().is_empty()
+            && p.chunks.len() == 1
+            && comments.is_empty();
+        if !plain {
+            self.stored.insert(
+                offset,
+                Stored {
+                    chunks: p.chunks.to_vec(),
+                    time_ns,
+                    comments: comments.clone(),
+                },
+            );
         }
-        let offset = self.group[0].0;
-        if self.group.len() > 1 {
-            let parts = self
-                .group
-                .iter()
-                .map(|(at, bytes)| (*at, bytes.len()))
-                .collect();
-            self.parts.insert(offset, parts);
-        }
-        Self::emit(&self.group, out);
+        emit(&p, out, time_ns, &comments);
         Ok(Some(offset))
     }
 
@@ -220,24 +228,31 @@ impl CtraceReader {
         offset: i64,
         out: &mut RecordOut,
     ) -> Result<(), ReadError> {
-        let parts = match self.parts.get(&offset) {
-            Some(parts) => parts.clone(),
+        let (chunks, stored_time, comments) = match self.stored.get(&offset) {
+            Some(s) => (s.chunks.clone(), Some(s.time_ns), s.comments.clone()),
             None => {
                 // One CTE: its first two bytes (CTELENP) give its length.
                 file.seek(offset)?;
+                let lenp = ctrace::layout::cte::LENP;
                 let mut len = [0u8; 2];
-                file.read_exact(&mut len, "CTE length")?;
-                vec![(offset, usize::from(u16::from_be_bytes(len)))]
+                file.read_exact(&mut len[..lenp.width], "CTE length")?;
+                (
+                    vec![(offset as u64, lenp.uint(&len) as usize)],
+                    None,
+                    Vec::new(),
+                )
             }
         };
-        let mut group = Vec::with_capacity(parts.len());
-        for (at, len) in parts {
-            file.seek(at)?;
-            let mut cte = vec![0u8; len];
-            file.read_exact(&mut cte, "CTE")?;
-            group.push((at, cte));
+        self.bytes.clear();
+        for (at, len) in chunks {
+            file.seek(at as i64)?;
+            let start = self.bytes.len();
+            self.bytes.resize(start + len, 0);
+            file.read_exact(&mut self.bytes[start..], "CTRACE record")?;
         }
-        Self::emit(&group, out);
+        let p = self.again.read_record(&self.bytes);
+        let time_ns = stored_time.unwrap_or_else(|| p.time_ns(0).unwrap_or(0));
+        emit(&p, out, time_ns, &comments);
         Ok(())
     }
 }

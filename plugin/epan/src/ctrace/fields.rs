@@ -1,26 +1,29 @@
 //! Every `ctrace.*` field, subtree and expert info.  Value names and bit
-//! masks come from the `ctrace` crate's tables.
+//! masks come from the `ctrace` crate's tables (`ctrace::layout` for the
+//! flag bits), positions from its layout table when the tree is built.
 
+use ctrace::layout::pthdr as layout;
 use ctrace::{cte, pthdr};
 use wireshark_ffi::register::{
-    Base, BoolField, ExpertDef, ExpertField, ExpertGroup, FieldDef, Ipv4Field, Ipv6Field,
-    Registration, Severity, StringField, Subtree, TimeField, UintField, UintWidth,
+    Base, BoolField, BytesField, ExpertDef, ExpertField, ExpertGroup, FieldDef, Ipv4Field,
+    Ipv6Field, Registration, Severity, StringField, Subtree, TimeField, UintField, UintWidth,
 };
 
 use wireshark_ffi::statics;
 
-statics!(Subtree: ETT, ETT_CTE, ETT_PTHDR, ETT_FLAGS, ETT_SEGMENTS);
+statics!(Subtree: ETT, ETT_CTE, ETT_PTHDR, ETT_FLAGS, ETT_SEGMENTS, ETT_UNKNOWN);
 statics!(UintField: CTE_LEN, CTE_OFFSET, FORMAT_ID, FMTID, CTE_TRAILING_LEN,
-    PTH_LEN, SEQ, FLAGS, OPTIONS, DEVTYPE, DT_DOMAIN, DT_TYPE, DT_PROTOCOL, DT_STATE,
-    SRCPORT, DSTPORT, PLEN, PROTOCOL, VLAN, SEGMENT_OFFSET, TLEN, IFINDEX, DROP_REASON,
-    SEGMENTS, SEGMENT_SEQ);
-statics!(BoolField: FLAG_LOCAL, FLAG_CF_TXT, FLAG_CLEAR_TXT, FLAG_OUT, OPT_SEGMENT, ABBREVIATED,
-    LOST);
+    PTH_LEN, SEQ, FLAGS, DEVTYPE, DT_DOMAIN, DT_TYPE, DT_PROTOCOL, DT_STATE,
+    SRCPORT, DSTPORT, PLEN, S3_RECORD_NUMBER, PROTOCOL, VLAN, SEGMENT_OFFSET, TLEN, IFINDEX,
+    DROP_REASON, SEGMENTS, SEGMENT_SEQ);
+statics!(BoolField: FLAG_LOCAL, FLAG_CF_TXT, FLAG_CLEAR_TXT, FLAG_OUT, ABBREVIATED, LOST);
 statics!(StringField: INTERFACE, JOB, DIRECTION);
 statics!(TimeField: CTE_TIME, TIME);
 statics!(Ipv4Field: SRC, DST);
 statics!(Ipv6Field: SRC6, DST6);
-statics!(ExpertField: EI_MALFORMED, EI_LOST, EI_ABBREVIATED, EI_INCOMPLETE);
+statics!(BytesField: WRITER_HEADER, UNKNOWN);
+statics!(ExpertField: EI_MALFORMED, EI_LOST, EI_ABBREVIATED, EI_INCOMPLETE, EI_SKIPPED,
+    EI_LENGTHS);
 
 pub fn register(reg: &Registration) {
     use UintWidth::{U16, U32, U8};
@@ -77,6 +80,12 @@ pub fn register(reg: &Registration) {
                 Base::Dec,
                 c"",
             ),
+            WRITER_HEADER.def(
+                c"Bytes before the entry",
+                c"ctrace.writer_header",
+                c"Bytes of the trace record that are no entry: the writer's record header \
+                  (its layout is not public), or damage",
+            ),
             LOST.def(
                 c"Lost records",
                 c"ctrace.lost",
@@ -111,49 +120,34 @@ pub fn register(reg: &Registration) {
                 &FLAG_LOCAL,
                 c"Local (both ends on this stack)",
                 c"ctrace.flags.local",
-                pthdr::flag::LOCAL,
+                layout::LOCAL.mask,
                 c"",
             ),
             flag(
                 &FLAG_CF_TXT,
                 c"Confidential data not traced (AT-TLS)",
                 c"ctrace.flags.cf_txt",
-                pthdr::flag::CF_TXT,
+                layout::CF_TXT.mask,
                 c"",
             ),
             flag(
                 &FLAG_CLEAR_TXT,
                 c"Cleartext of protected data (AT-TLS)",
                 c"ctrace.flags.clear_txt",
-                pthdr::flag::CLEAR_TXT,
+                layout::CLEAR_TXT.mask,
                 c"",
             ),
             flag(
                 &FLAG_OUT,
                 c"Outbound",
                 c"ctrace.flags.out",
-                pthdr::flag::OUT,
+                layout::OUT.mask,
                 c"",
             ),
             DIRECTION.def(
                 c"Direction",
                 c"ctrace.direction",
                 c"To (outbound) or From (inbound) the interface, as IPCS prints it",
-            ),
-            u(
-                &OPTIONS,
-                c"Options (PTH_Opt)",
-                c"ctrace.options",
-                U8,
-                Base::Hex,
-                c"",
-            ),
-            flag(
-                &OPT_SEGMENT,
-                c"Segmented record",
-                c"ctrace.options.segment",
-                pthdr::opt::SEGMENT,
-                c"",
             ),
             u(
                 &DEVTYPE,
@@ -231,30 +225,43 @@ pub fn register(reg: &Registration) {
                 Base::Dec,
                 c"",
             ),
+            UNKNOWN.def(
+                c"Unknown bytes 68-81",
+                c"ctrace.unknown",
+                c"Header bytes no source that knows IBM's header names; what 2cUTC's \
+                  reader calls them is shown under them, unverified",
+            ),
+            u(
+                &S3_RECORD_NUMBER,
+                c"2cUTC calls this: record number (unverified)",
+                c"ctrace.s3.record_number",
+                U32,
+                Base::Dec,
+                c"Bytes 68-71 as AnSyNova's 2cUTC SYSTCPDA dissector reads them; not verified",
+            ),
+            u(
+                &PROTOCOL,
+                c"2cUTC calls this: protocol (unverified)",
+                c"ctrace.protocol",
+                U8,
+                Base::Dec,
+                c"Byte 73 as AnSyNova's 2cUTC SYSTCPDA dissector reads it; not verified",
+            ),
+            u(
+                &VLAN,
+                c"2cUTC calls this: VLAN id (unverified)",
+                c"ctrace.vlan",
+                U16,
+                Base::Dec,
+                c"Bytes 74-75 as AnSyNova's 2cUTC SYSTCPDA dissector reads them; not verified",
+            ),
             u(
                 &PLEN,
                 c"Packet length (PTH_Plen)",
                 c"ctrace.plen",
                 U32,
                 Base::Dec,
-                c"Length of the packet on the wire",
-            ),
-            u(
-                &PROTOCOL,
-                c"IP protocol",
-                c"ctrace.protocol",
-                U8,
-                Base::Dec,
-                c"",
-            ),
-            u(&VLAN, c"VLAN id", c"ctrace.vlan", U16, Base::Dec, c""),
-            u(
-                &SEGMENT_OFFSET,
-                c"Segment offset (PTH_OffSegLen)",
-                c"ctrace.segment_offset",
-                U32,
-                Base::Dec,
-                c"Offset of this CTE's bytes in the packet",
+                c"Length of the packet (or socket data) before tracing cut it",
             ),
             u(
                 &TLEN,
@@ -262,7 +269,7 @@ pub fn register(reg: &Registration) {
                 c"ctrace.tlen",
                 U32,
                 Base::Dec,
-                c"Bytes of the packet that were traced",
+                c"Bytes of the packet that were traced (a segmented packet: all records)",
             ),
             u(
                 &IFINDEX,
@@ -278,7 +285,17 @@ pub fn register(reg: &Registration) {
                 c"ctrace.drop_reason",
                 U16,
                 Base::Hex,
-                c"",
+                c"Why the stack discarded the packet (0: not discarded); only in headers of \
+                  92 bytes or more",
+            ),
+            u(
+                &SEGMENT_OFFSET,
+                c"PTH_OffSegLen",
+                c"ctrace.segment_offset",
+                U16,
+                Base::Dec,
+                c"Named by IBM's header; its meaning is not published (not used to join \
+                  segments)",
             ),
             ABBREVIATED.def(
                 c"Abbreviated",
@@ -305,7 +322,14 @@ pub fn register(reg: &Registration) {
         .into_iter()
         .collect::<Vec<FieldDef>>(),
     );
-    reg.subtrees(&[&ETT, &ETT_CTE, &ETT_PTHDR, &ETT_FLAGS, &ETT_SEGMENTS]);
+    reg.subtrees(&[
+        &ETT,
+        &ETT_CTE,
+        &ETT_PTHDR,
+        &ETT_FLAGS,
+        &ETT_SEGMENTS,
+        &ETT_UNKNOWN,
+    ]);
     let expert = ExpertDef::new;
     reg.experts(vec![
         expert(
@@ -335,6 +359,20 @@ pub fn register(reg: &Registration) {
             ExpertGroup::Sequence,
             Severity::Warn,
             c"Segmented packet with entries missing",
+        ),
+        expert(
+            &EI_SKIPPED,
+            c"ctrace.expert.skipped",
+            ExpertGroup::Protocol,
+            Severity::Note,
+            c"Bytes that are no trace entry (a writer record header, or unknown data)",
+        ),
+        expert(
+            &EI_LENGTHS,
+            c"ctrace.expert.lengths",
+            ExpertGroup::Protocol,
+            Severity::Warn,
+            c"Lengths of the record contradict each other",
         ),
     ]);
 }

@@ -1,18 +1,23 @@
 //! The `ctrace` dissector: z/OS Communications Server component trace
 //! records (SYSTCPDA packet and data trace, SYSTCPOT OSAENTA), as our
-//! wiretap reader hands them over: one packet's CTE, or all CTEs of a
-//! packet that was split.  Every header field is shown (`fields`), the
-//! packet is put back together when split (the `ctrace` crate), and handed
-//! to Wireshark's own dissectors: IPv4/IPv6 for packet trace, Ethernet for
-//! OSAENTA, the socket's port dissector for data trace.
+//! wiretap reader hands them over: one packet's trace record — the bytes
+//! skipped before its entry (a writer record header, damage), the entry, or
+//! all entries of a packet that was split.  The record is read again with
+//! the `ctrace` crate's [`Reader::read_record`] (the pipeline the file reader
+//! used), every field is shown at the position the crate's layout table
+//! gives (`ctrace::layout`), what the reader noted becomes expert info, and
+//! the packet goes to Wireshark's own dissectors: IPv4/IPv6 for packet
+//! trace, Ethernet for OSAENTA, the socket's port dissector for data trace.
 
 mod fields;
 
-use std::borrow::Cow;
+use std::cell::RefCell;
 use std::net::IpAddr;
+use std::ops::Range;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
-use ctrace::{cte, Cte, Pthdr};
+use ctrace::layout::{cte as cte_at, pthdr as pth_at};
+use ctrace::{cte, Cte, Kind, NoteKind, Packet as Record, Pthdr, Reader};
 use wireshark_ffi::packet::{handle_for, handle_named, Outcome, Packet, Tree};
 use wireshark_ffi::register::{Protocol, UintPref};
 use wireshark_ffi::sys;
@@ -67,129 +72,129 @@ fn leap_seconds() -> i64 {
     i64::from(PREF_TOD_MINUS_UTC.get())
 }
 
-/// The CTEs of the record: (offset, view); a damaged one ends the list
-/// with its error.
-fn split(bytes: &[u8]) -> (Vec<(usize, Cte<'_>)>, Option<ctrace::Error>) {
-    let mut ctes = Vec::new();
-    let mut offset = 0;
-    while offset < bytes.len() {
-        match Cte::new_checked(&bytes[offset..]) {
-            Ok(cte) => {
-                let len = cte.len();
-                ctes.push((offset, cte));
-                offset += len;
-            }
-            Err(error) => return (ctes, Some(error.at(offset as u64))),
-        }
-    }
-    (ctes, None)
+thread_local! {
+    /// Reads records again; its buffers are kept from frame to frame.
+    static READER: RefCell<Reader> = RefCell::new(Reader::for_records());
 }
 
 fn dissect_record(packet: &mut Packet) -> Outcome {
     packet.set_protocol_column(c"CTRACE");
-    // IP/TCP write after our "To/From interface" prefix.
-    let bytes = packet.bytes();
+    READER.with(|reader| match reader.try_borrow_mut() {
+        Ok(mut reader) => dissect_with(packet, &mut reader),
+        // never nested in practice; a fresh reader if it were
+        Err(_) => dissect_with(packet, &mut Reader::for_records()),
+    })
+}
+
+fn dissect_with(packet: &mut Packet, reader: &mut Reader) -> Outcome {
+    let bytes = packet.bytes().to_vec();
     let root = packet.add_protocol(packet.tree(), &PROTO, &ETT, 0, bytes.len());
-    let (ctes, error) = split(bytes);
-    if let Some(error) = error {
-        packet.add_expert(root, &EI_MALFORMED, &error.to_string());
-    }
-    let Some(&(first_at, first)) = ctes.first() else {
-        packet.set_info("CTRACE: malformed record");
+    let record = reader.read_record(&bytes);
+    show_notes(packet, root, &record);
+    let Some(&(first_at, first_len)) = record.entries.first() else {
+        packet.set_info("CTRACE: no trace entry (bytes skipped)");
+        return Outcome::Done(bytes.len());
+    };
+    let Ok(first) = Cte::new_checked(&bytes[first_at..first_at + first_len]) else {
         return Outcome::Done(bytes.len());
     };
     show_cte(packet, root, first_at, &first);
-    if first.is_lost_record() {
-        let item = packet.add_bool(root, &LOST, first_at + 4, 1, 1);
-        packet.add_expert(
-            item,
-            &EI_LOST,
-            "Trace records were lost here (the trace buffer overflowed)",
-        );
-        packet.set_info("Lost trace records");
-        return Outcome::Done(bytes.len());
-    }
-    if !first.has_pthdr() {
-        // Old IPv4 (GTCNTL), X.25, EE: no public header layout; the CTE
-        // fields above and the data bytes are what is known.
-        let name = first.format_name().unwrap_or("unknown record kind");
-        packet.set_info(&format!(
-            "CTRACE {name} (format id {:#x})",
-            first.format_id()
-        ));
-        let data = first.data();
-        if data.is_empty() {
-            return Outcome::Done(bytes.len());
-        }
-        return Outcome::HandOffRange {
-            handle: DATA.load(Ordering::Relaxed),
-            offset: first_at + usize::from(first.cteoff()),
-            len: data.len(),
-        };
-    }
-    let pthdr = match Pthdr::from_cte(&first) {
-        Ok(pthdr) => pthdr,
-        Err(error) => {
-            packet.add_expert(root, &EI_MALFORMED, &error.at(first_at as u64).to_string());
-            packet.set_info("CTRACE: malformed packet trace header");
-            return Outcome::Done(bytes.len());
-        }
-    };
-    let header_at = first_at + usize::from(first.cteoff());
-    show_pthdr(packet, root, header_at, first.fmtid(), &pthdr);
-    packet.set_info(&info(&pthdr, first.fmtid()));
-    packet.fence_info();
-
-    // The packet: one CTE's payload, or the segments joined.
-    let slices: Vec<&[u8]> = ctes.iter().map(|(_, cte)| cte.as_bytes()).collect();
-    let whole = if ctes.len() > 1 {
-        match ctrace::reassemble(&slices) {
-            Ok(joined) => {
-                show_segments(packet, root, &ctes);
-                if !joined.is_complete() {
-                    packet.add_expert(
-                        root,
-                        &EI_INCOMPLETE,
-                        "Entries of this segmented packet are missing",
-                    );
-                }
-                Some(joined.packet)
-            }
-            Err(error) => {
-                packet.add_expert(root, &EI_MALFORMED, &error.to_string());
-                None
-            }
-        }
-    } else {
-        if pthdr.is_segmented() {
+    match record.kind {
+        Kind::Lost => {
+            let kind = at(first_at, &cte_at::TRACE_TYPE);
+            let item = packet.add_bool(root, &LOST, kind.start, kind.len(), 1);
             packet.add_expert(
-                root,
-                &EI_INCOMPLETE,
-                "Segmented packet: the other entries are missing",
+                item,
+                &EI_LOST,
+                "Trace records were lost here (the trace buffer overflowed)",
             );
+            packet.set_info("Lost trace records");
+            Outcome::Done(bytes.len())
         }
-        Some(Cow::Borrowed(pthdr.payload()))
-    };
-    let Some(whole) = whole else {
-        return Outcome::Done(bytes.len());
-    };
-    if whole.is_empty() {
-        return Outcome::Done(bytes.len());
+        Kind::Traced(fmtid) => {
+            let Some(pthdr) = record.pthdr() else {
+                return Outcome::Done(bytes.len());
+            };
+            let header_at = first_at + usize::from(first.cteoff());
+            show_pthdr(packet, root, header_at, fmtid, &pthdr);
+            if record.segments() > 1 {
+                show_segments(packet, root, &bytes, &record);
+            }
+            packet.set_info(&info(&pthdr, fmtid));
+            packet.fence_info();
+            hand_off(packet, &record, fmtid, &pthdr, header_at)
+        }
+        Kind::Other(_) | Kind::NoEntry => {
+            // Old IPv4 (GTCNTL), X.25, EE IPv4: no public header layout; the
+            // CTE fields above and the data bytes are what is known.
+            let name = first.format_name().unwrap_or("unknown record kind");
+            packet.set_info(&format!(
+                "CTRACE {name} (format id {:#x})",
+                first.format_id()
+            ));
+            let data = first.data_range();
+            if data.is_empty() {
+                return Outcome::Done(bytes.len());
+            }
+            Outcome::HandOffRange {
+                handle: DATA.load(Ordering::Relaxed),
+                offset: first_at + data.start,
+                len: data.len(),
+            }
+        }
     }
-    let handle = next_dissector(first.fmtid(), &pthdr, &whole);
-    match whole {
-        Cow::Borrowed(payload) => Outcome::HandOffRange {
+}
+
+/// The traced bytes go to the next dissector: where they are in the frame,
+/// or (segments joined) as a new data source.
+fn hand_off(
+    packet: &mut Packet,
+    record: &Record,
+    fmtid: u8,
+    pthdr: &Pthdr,
+    header_at: usize,
+) -> Outcome {
+    let whole = record.data;
+    if whole.is_empty() {
+        return Outcome::Done(record.record.len());
+    }
+    let handle = next_dissector(fmtid, pthdr, whole);
+    if record.segments() == 1 {
+        return Outcome::HandOffRange {
             handle,
             offset: header_at + usize::from(pthdr.header_len()),
-            len: payload.len(),
-        },
-        Cow::Owned(joined) => {
-            let (source, _) = packet.data_source(&joined, c"Reassembled CTRACE packet");
-            Outcome::HandOffData {
-                handle,
-                data: source,
-                offset: 0,
+            len: whole.len(),
+        };
+    }
+    let (source, _) = packet.data_source(whole, c"Reassembled CTRACE packet");
+    Outcome::HandOffData {
+        handle,
+        data: source,
+        offset: 0,
+    }
+}
+
+/// What the reader noted: skipped bytes as `ctrace.writer_header` items,
+/// contradictions as expert info.
+fn show_notes(packet: &Packet, root: Tree, record: &Record) {
+    for note in record.notes {
+        let at = note.offset as usize;
+        match &note.kind {
+            NoteKind::Skipped { len, why } => {
+                let range = at..at + *len as usize;
+                let item = packet.add_bytes_at(root, &WRITER_HEADER, range);
+                match why {
+                    Some(_) => packet.add_expert(item, &EI_MALFORMED, &note.to_string()),
+                    None => packet.add_expert(item, &EI_SKIPPED, &note.to_string()),
+                }
             }
+            NoteKind::TracedBeyondEntry { .. } => {
+                packet.add_expert(root, &EI_INCOMPLETE, &note.to_string())
+            }
+            NoteKind::OrphanSegment { .. } => {
+                packet.add_expert(root, &EI_INCOMPLETE, &note.to_string())
+            }
+            _ => packet.add_expert(root, &EI_LENGTHS, &note.to_string()),
         }
     }
 }
@@ -249,175 +254,82 @@ fn info(pthdr: &Pthdr, fmtid: u8) -> String {
     }
 }
 
-fn show_cte(packet: &Packet, root: Tree, at: usize, cte: &Cte) {
-    // The record kind labels the whole CTE header.
-    let item = packet.add_uint(
-        root,
-        &FMTID,
-        at,
-        usize::from(cte.cteoff()),
-        cte.fmtid().into(),
-    );
-    let sub = packet.subtree(item, &ETT_CTE);
-    packet.add_uint(sub, &CTE_LEN, at, 2, cte.len() as u32);
-    packet.add_uint(sub, &CTE_OFFSET, at + 2, 2, cte.cteoff().into());
-    packet.add_uint(sub, &FORMAT_ID, at + 4, 4, cte.format_id());
-    packet.add_time(
-        sub,
-        &CTE_TIME,
-        at + 8,
-        8,
-        ctrace::tod::to_unix_ns(cte.tod(), leap_seconds()),
-    );
-    packet.add_uint(
-        sub,
-        &CTE_TRAILING_LEN,
-        at + cte.len() - 2,
-        2,
-        cte.trailing_len().into(),
-    );
+/// `field`'s bytes in a structure at `base`.
+fn at(base: usize, field: &ctrace::layout::Field) -> Range<usize> {
+    field.at(base)
 }
 
-fn show_pthdr(packet: &Packet, root: Tree, at: usize, fmtid: u8, pthdr: &Pthdr) {
-    use ctrace::pthdr::field;
-    let item = packet.add_uint(
-        root,
-        &PTH_LEN,
-        at + field::LEN.start,
-        2,
-        pthdr.header_len().into(),
-    );
+fn show_cte(packet: &Packet, root: Tree, base: usize, cte: &Cte) {
+    // The record kind (low byte of CTEFMTID) labels the whole CTE header.
+    let item = packet.add_uint_at(root, &FMTID, at(base, &cte_at::KIND));
+    packet.set_len(item, usize::from(cte.cteoff()));
+    let sub = packet.subtree(item, &ETT_CTE);
+    packet.add_uint_at(sub, &CTE_LEN, at(base, &cte_at::LENP));
+    packet.add_uint_at(sub, &CTE_OFFSET, at(base, &cte_at::OFF));
+    packet.add_uint_at(sub, &FORMAT_ID, at(base, &cte_at::FMTID));
+    let time = at(base, &cte_at::TIME);
+    let ns = ctrace::tod::to_unix_ns(cte.tod(), leap_seconds());
+    packet.add_time(sub, &CTE_TIME, time.start, time.len(), ns);
+    let lene = cte_at::LENE.range_in(cte.len());
+    packet.add_uint_at(sub, &CTE_TRAILING_LEN, base + lene.start..base + lene.end);
+}
+
+fn show_pthdr(packet: &Packet, root: Tree, h: usize, fmtid: u8, pthdr: &Pthdr) {
+    let item = packet.add_uint_at(root, &PTH_LEN, at(h, &pth_at::LEN));
     packet.set_len(item, usize::from(pthdr.header_len()));
     let sub = packet.subtree(item, &ETT_PTHDR);
-    packet.add_uint(sub, &SEQ, at + field::SEQ_NUM, 1, pthdr.seq_num().into());
-    let flags = pthdr.flags();
-    let fl = packet.add_uint(sub, &FLAGS, at + field::FLAG, 1, flags.into());
+    packet.add_uint_at(sub, &SEQ, at(h, &pth_at::SEQ_NUM));
+    let flags = at(h, &pth_at::FLAG);
+    let fl = packet.add_uint_at(sub, &FLAGS, flags.clone());
     let fl = packet.subtree(fl, &ETT_FLAGS);
     for bit in [&FLAG_LOCAL, &FLAG_CF_TXT, &FLAG_CLEAR_TXT, &FLAG_OUT] {
-        packet.add_bool(fl, bit, at + field::FLAG, 1, flags.into());
+        packet.add_bool_at(fl, bit, flags.clone());
     }
     let direction = if pthdr.is_outbound() { "To" } else { "From" };
-    let item = packet.add_string(sub, &DIRECTION, at + field::FLAG, 1, direction);
+    let item = packet.add_string(sub, &DIRECTION, flags.start, flags.len(), direction);
     packet.set_generated(item);
-    let options = pthdr.options();
-    let op = packet.add_uint(sub, &OPTIONS, at + field::OPT, 1, options.into());
-    let op = packet.subtree(op, &ETT_FLAGS);
-    packet.add_bool(op, &OPT_SEGMENT, at + field::OPT, 1, options.into());
-    packet.add_uint(
-        sub,
-        &DEVTYPE,
-        at + field::DEV_TYPE,
-        1,
-        pthdr.device_type().into(),
-    );
+    packet.add_uint_at(sub, &DEVTYPE, at(h, &pth_at::DEV_TY));
+    packet.add_uint_at(sub, &TLEN, at(h, &pth_at::TLEN));
     if fmtid == cte::FMT_DATA {
-        packet.add_string(
-            sub,
-            &JOB,
-            at + field::JOB_NAME.start,
-            8,
-            pthdr.job_name().trim_end(),
-        );
-        packet.add_uint(
-            sub,
-            &DT_DOMAIN,
-            at + field::DT_DOMAIN,
-            1,
-            pthdr.dt_domain().into(),
-        );
-        packet.add_uint(
-            sub,
-            &DT_TYPE,
-            at + field::DT_TYPE,
-            1,
-            pthdr.dt_type().into(),
-        );
-        packet.add_uint(
-            sub,
-            &DT_PROTOCOL,
-            at + field::DT_PROTO,
-            1,
-            pthdr.dt_protocol().into(),
-        );
-        packet.add_uint(
-            sub,
-            &DT_STATE,
-            at + field::DT_STATE,
-            1,
-            pthdr.dt_state().into(),
-        );
+        let job = at(h, &pth_at::JOB_NM);
+        packet.add_string(sub, &JOB, job.start, job.len(), pthdr.job_name().trim_end());
+        packet.add_uint_at(sub, &DT_DOMAIN, at(h, &pth_at::DT_DOMAIN));
+        packet.add_uint_at(sub, &DT_TYPE, at(h, &pth_at::DT_TYPE));
+        packet.add_uint_at(sub, &DT_PROTOCOL, at(h, &pth_at::DT_PROTO));
+        packet.add_uint_at(sub, &DT_STATE, at(h, &pth_at::DT_STATE));
     } else {
-        let name = pthdr.interface_name();
-        packet.add_string(sub, &INTERFACE, at + field::NAME.start, 16, name.trim_end());
+        let name = at(h, &pth_at::NAME);
+        let text = pthdr.interface_name();
+        packet.add_string(sub, &INTERFACE, name.start, name.len(), text.trim_end());
     }
-    packet.add_time(
-        sub,
-        &TIME,
-        at + field::TIME.start,
-        8,
-        pthdr.unix_ns(leap_seconds()),
-    );
-    for (ip, v4, v6, range) in [
-        (pthdr.src_ip(), &SRC, &SRC6, field::SRC),
-        (pthdr.dst_ip(), &DST, &DST6, field::DST),
+    let time = at(h, &pth_at::TIME);
+    let ns = pthdr.unix_ns(leap_seconds());
+    packet.add_time(sub, &TIME, time.start, time.len(), ns);
+    for (ip, v4, v6, field) in [
+        (pthdr.src_ip(), &SRC, &SRC6, &pth_at::SRC),
+        (pthdr.dst_ip(), &DST, &DST6, &pth_at::DST),
     ] {
+        let r = at(h, field);
         match ip {
-            IpAddr::V4(v) => packet.add_ipv4(sub, v4, at + range.start, 16, v),
-            IpAddr::V6(v) => packet.add_ipv6(sub, v6, at + range.start, 16, v),
+            IpAddr::V4(_) => {
+                let v4_at = ctrace::pthdr::IPV4_IN_16;
+                packet.add_ipv4_at(sub, v4, r.start + v4_at.start..r.start + v4_at.end)
+            }
+            IpAddr::V6(_) => packet.add_ipv6_at(sub, v6, r),
         };
     }
-    packet.add_uint(
-        sub,
-        &SRCPORT,
-        at + field::SPORT.start,
-        2,
-        pthdr.src_port().into(),
-    );
-    packet.add_uint(
-        sub,
-        &DSTPORT,
-        at + field::DPORT.start,
-        2,
-        pthdr.dst_port().into(),
-    );
-    packet.add_uint(sub, &PLEN, at + field::PLEN.start, 4, pthdr.packet_len());
-    packet.add_uint(
-        sub,
-        &PROTOCOL,
-        at + field::PROTOCOL,
-        1,
-        pthdr.protocol().into(),
-    );
-    packet.add_uint(
-        sub,
-        &VLAN,
-        at + field::VLAN.start,
-        2,
-        pthdr.vlan_id().into(),
-    );
-    packet.add_uint(
-        sub,
-        &SEGMENT_OFFSET,
-        at + field::OFF_SEG.start,
-        4,
-        pthdr.segment_offset(),
-    );
-    packet.add_uint(sub, &TLEN, at + field::TLEN.start, 4, pthdr.traced_len());
-    packet.add_uint(
-        sub,
-        &IFINDEX,
-        at + field::INF_IX.start,
-        4,
-        pthdr.interface_index(),
-    );
-    if let Some(reason) = pthdr.drop_reason() {
-        packet.add_uint(
-            sub,
-            &DROP_REASON,
-            at + field::DROP_RSN.start,
-            2,
-            reason.into(),
-        );
+    packet.add_uint_at(sub, &SRCPORT, at(h, &pth_at::SPORT));
+    packet.add_uint_at(sub, &DSTPORT, at(h, &pth_at::DPORT));
+    let unknown = packet.add_bytes_at(sub, &UNKNOWN, at(h, &pth_at::UNKNOWN));
+    let unknown = packet.subtree(unknown, &ETT_UNKNOWN);
+    packet.add_uint_at(unknown, &S3_RECORD_NUMBER, at(h, &pth_at::S3_RECORD_NUMBER));
+    packet.add_uint_at(unknown, &PROTOCOL, at(h, &pth_at::S3_PROTOCOL));
+    packet.add_uint_at(unknown, &VLAN, at(h, &pth_at::S3_VLAN));
+    packet.add_uint_at(sub, &PLEN, at(h, &pth_at::PLEN));
+    packet.add_uint_at(sub, &IFINDEX, at(h, &pth_at::INF_IX));
+    if pthdr.is_full() {
+        packet.add_uint_at(sub, &DROP_REASON, at(h, &pth_at::DROP_RSN));
+        packet.add_uint_at(sub, &SEGMENT_OFFSET, at(h, &pth_at::OFF_SEG_LEN));
     }
     let item = packet.add_bool(sub, &ABBREVIATED, 0, 0, pthdr.is_abbreviated().into());
     packet.set_generated(item);
@@ -434,20 +346,14 @@ fn show_pthdr(packet: &Packet, root: Tree, at: usize, fmtid: u8, pthdr: &Pthdr) 
     }
 }
 
-fn show_segments(packet: &Packet, root: Tree, ctes: &[(usize, Cte)]) {
-    let item = packet.add_uint(root, &SEGMENTS, 0, 0, ctes.len() as u32);
+fn show_segments(packet: &Packet, root: Tree, bytes: &[u8], record: &Record) {
+    let item = packet.add_uint(root, &SEGMENTS, 0, 0, record.segments() as u32);
     packet.set_generated(item);
     let sub = packet.subtree(item, &ETT_SEGMENTS);
-    for (at, cte) in ctes {
-        if let Ok(pthdr) = Pthdr::from_cte(cte) {
-            let header = at + usize::from(cte.cteoff());
-            packet.add_uint(
-                sub,
-                &SEGMENT_SEQ,
-                header + ctrace::pthdr::field::SEQ_NUM,
-                1,
-                pthdr.seq_num().into(),
-            );
+    for &(start, len) in record.entries {
+        if let Ok(cte) = Cte::new_checked(&bytes[start..start + len]) {
+            let header = start + usize::from(cte.cteoff());
+            packet.add_uint_at(sub, &SEGMENT_SEQ, at(header, &pth_at::SEQ_NUM));
         }
     }
 }
