@@ -598,6 +598,7 @@ fn converted_pcapng_opens_without_the_plugin() {
             raw_cte: false,
             leap_seconds: 0,
             force: false,
+            report_local_offset: 0,
         };
         let summary = pktmatch::convert::run(&args).expect("convert");
         assert_eq!(std::fs::read(&trace).unwrap(), before, "input modified");

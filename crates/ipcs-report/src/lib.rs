@@ -252,24 +252,27 @@ pub fn recognise(prefix: &[u8]) -> Recognised {
     if prefix.is_empty() {
         return Recognised::No;
     }
-    // binary data is not a report (allow a little for EBCDIC controls)
-    let printable = if text::is_ebcdic(prefix) {
-        prefix
-            .iter()
-            .filter(|&&c| c >= 0x40 || matches!(c, 0x05 | 0x0C | 0x0D | 0x15 | 0x25))
-            .count()
-    } else {
-        prefix
-            .iter()
-            .filter(|&&c| c >= 0x20 || matches!(c, b'\t' | b'\n' | b'\r' | 0x0C))
-            .count()
-    };
-    if printable * 100 < prefix.len() * 95 {
-        return Recognised::No;
-    }
     let decoded = text::decode(prefix, &score);
+    // binary data is not a report (allow a little for EBCDIC controls);
+    // records behind RDWs are structure enough
+    if decoded.framing != text::Framing::Rdw {
+        let printable = match decoded.encoding {
+            text::Encoding::Ebcdic => prefix
+                .iter()
+                .filter(|&&c| c >= 0x40 || matches!(c, 0x05 | 0x0C | 0x0D | 0x15 | 0x25))
+                .count(),
+            text::Encoding::Ascii => prefix
+                .iter()
+                .filter(|&&c| c >= 0x20 || matches!(c, b'\t' | b'\n' | b'\r' | 0x0C))
+                .count(),
+        };
+        if printable * 100 < prefix.len() * 95 {
+            return Recognised::No;
+        }
+    }
     let mut heading = false;
     let mut dated = false;
+    let mut summary = 0;
     for l in &decoded.lines {
         // as it is, and without an ASA control character in column 1
         let mut forms = vec![l.text.as_str()];
@@ -281,14 +284,17 @@ pub fn recognise(prefix: &[u8]) -> Recognised {
             if line::record_line(&toks, 0).is_some() {
                 return Recognised::Report;
             }
-            dated |= line::date_line(piece).is_some() || line::is_summary_heading(piece);
+            dated |= line::date_line(piece).is_some();
             heading |= piece.contains("COMP(SYSTCP")
                 || piece.contains("COMP (SYSTCP")
                 || piece.contains("Packet Trace Formatter")
                 || piece.trim_start().starts_with("COMPONENT TRACE");
+            if line::is_summary_heading(piece) || (summary > 0 && line::is_summary_row(piece)) {
+                summary += 1;
+            }
         }
     }
-    if heading && dated {
+    if (heading && dated) || (dated && summary >= 2) {
         Recognised::Report
     } else {
         Recognised::No

@@ -218,9 +218,10 @@ fn ibm_summary_example_is_refused_clearly() {
     let e = parse(&fixture("ibm-summary-example.txt")).unwrap_err();
     assert_eq!(e, Error::SummaryOnly { line: 5 });
     assert!(e.to_string().contains("SUMMARY report"));
+    // recognised, so that the refusal is this clear one
     assert_eq!(
         recognise(&fixture("ibm-summary-example.txt")),
-        Recognised::No
+        Recognised::Report
     );
 }
 
