@@ -10,6 +10,7 @@
 //! trace, Ethernet for OSAENTA, the socket's port dissector for data trace.
 
 mod fields;
+mod report;
 
 use std::cell::RefCell;
 use std::net::IpAddr;
@@ -24,13 +25,13 @@ use wireshark_ffi::sys;
 
 use fields::*;
 
-static PROTO: Protocol = Protocol::new();
+pub(crate) static PROTO: Protocol = Protocol::new();
 static PREF_TOD_MINUS_UTC: UintPref = UintPref::new(0);
 
-static IP: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
-static IPV6: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
+pub(crate) static IP: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
+pub(crate) static IPV6: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
 static ETH: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
-static DATA: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
+pub(crate) static DATA: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
 
 pub fn register() {
     let mut reg = PROTO.register(
@@ -40,6 +41,7 @@ pub fn register() {
         c"ctrace.internal_error",
     );
     fields::register(&reg);
+    report::register(&reg);
     reg.uint_pref(
         &PREF_TOD_MINUS_UTC,
         c"tod_leap_seconds",
@@ -64,11 +66,12 @@ pub fn handoff() {
     IPV6.store(handle_named(c"ipv6"), Ordering::Relaxed);
     ETH.store(handle_named(c"eth_withoutfcs"), Ordering::Relaxed);
     DATA.store(handle_named(c"data"), Ordering::Relaxed);
+    report::handoff();
 }
 
 wireshark_ffi::dissector!(dissect, &PROTO, dissect_record);
 
-fn leap_seconds() -> i64 {
+pub(crate) fn leap_seconds() -> i64 {
     i64::from(PREF_TOD_MINUS_UTC.get())
 }
 
