@@ -165,17 +165,26 @@ impl Report {
     }
 }
 
-/// Whether a line looks like it belongs to a report.
-fn recognisable(s: &str) -> bool {
-    line::date_line(s).is_some()
-        || line::record_line(&line::tokens(s), 0).is_some()
-        || line::section_heading(s).is_some()
-        || line::is_dump_line(s)
-        || !line::find_labels(s).is_empty()
+/// How much a line looks like a report's: record and date lines weigh
+/// most (a wrong record length cuts them), labels least (they survive in
+/// fragments).
+fn weight(s: &str) -> usize {
+    if line::record_line(&line::tokens(s), 0).is_some() || line::date_line(s).is_some() {
+        8
+    } else if line::section_heading(s).is_some() {
+        4
+    } else if line::is_dump_line(s) {
+        2
+    } else {
+        usize::from(!line::find_labels(s).is_empty())
+    }
 }
 
 fn score(lines: &[text::Line]) -> usize {
-    lines.iter().filter(|l| recognisable(&l.text)).count()
+    lines
+        .iter()
+        .map(|l| weight(l.text.trim_start_matches(text::ASA[0])))
+        .sum()
 }
 
 /// Decodes and reads a report, whatever it holds; the records are there

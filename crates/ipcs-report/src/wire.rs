@@ -220,26 +220,26 @@ pub const TAGS: &[TagDef] = &[
     t!(
         Src,
         Address,
-        "ctrace.report.src",
-        "formatted Source address"
+        "ctrace.src",
+        "formatted Source address (an IPv6 one: ctrace.src6)"
     ),
     t!(
         Dst,
         Address,
-        "ctrace.report.dst",
-        "formatted Destination address"
+        "ctrace.dst",
+        "formatted Destination address (an IPv6 one: ctrace.dst6)"
     ),
     t!(
         Problem,
         Text,
         "ctrace.report.problem",
-        "something about this record that does not add up"
+        "something about this record that does not add up (expert info)"
     ),
     t!(
         Note,
         Text,
-        "ctrace.report.note",
-        "a report line skipped before or in this record"
+        "ctrace.report.skipped_line",
+        "a report line skipped before or in this record (expert info)"
     ),
 ];
 

@@ -1,0 +1,517 @@
+//! z/OS traces in the forms analysts receive, in real tshark with our
+//! plugins and through `pktmatch convert`:
+//!
+//! * IPCS formatted reports (FULL, FORMAT with DUMP, DUMP, abbreviated)
+//!   rendered from the real captures in tests/data by the documented
+//!   generator (crates/ipcs-report/examples/ipcs-render.rs): every packet
+//!   equal to the capture's (addresses, IP id, ports, sequence numbers,
+//!   lengths, time to the µs) with the right direction — also after mail
+//!   wrapping and as an EBCDIC print data set;
+//! * IBM's documented DUMP example and the SHARE 2010 FULL record;
+//! * SUMMARY and FORMAT-only reports refused with what to ask for;
+//! * a trace tersed by a compressor we did not write (terselib, PACK and
+//!   SPACK), a trace in a TSO XMIT package, a tersed report.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::{release_plugins, repo_root, Wireshark};
+
+fn wireshark() -> Wireshark {
+    Wireshark::with_plugins(release_plugins())
+}
+
+fn data(name: &str) -> PathBuf {
+    repo_root().join("tests/data").join(name)
+}
+
+fn workdir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("zforms-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Fields that identify an IP packet.
+const PACKET: &[&str] = &[
+    "frame.time_epoch",
+    "ip.src",
+    "ip.dst",
+    "ip.id",
+    "ip.len",
+    "ipv6.src",
+    "ipv6.dst",
+    "ipv6.plen",
+    "tcp.srcport",
+    "tcp.dstport",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "udp.srcport",
+    "udp.dstport",
+];
+
+/// The IP frames of a capture, by position (non-IP frames dropped).
+fn ip_rows(ws: &Wireshark, file: &str, fields: &[&str]) -> Vec<Vec<String>> {
+    let mut with_version = fields.to_vec();
+    with_version.push("ip.version");
+    with_version.push("ipv6.version");
+    ws.fields(file, &[], &with_version)
+        .into_values()
+        .filter(|row| row[fields.len()..].iter().any(|v| !v.is_empty()))
+        .map(|mut row| {
+            row.truncate(fields.len());
+            row
+        })
+        .collect()
+}
+
+/// Outbound ("0x00000002") when the source is the capture's first sender,
+/// as the generator decides.
+fn expected_direction(rows: &[Vec<String>]) -> Vec<String> {
+    let src = |r: &Vec<String>| {
+        if r[1].is_empty() {
+            r[5].clone()
+        } else {
+            r[1].clone()
+        }
+    };
+    let local = src(&rows[0]);
+    rows.iter()
+        .map(|r| {
+            if src(r) == local {
+                "0x00000002"
+            } else {
+                "0x00000001"
+            }
+            .to_owned()
+        })
+        .collect()
+}
+
+/// The report's packets equal the capture's, with direction and ctrace
+/// fields.
+fn report_equals_capture(ws: &Wireshark, report: &str, pcap: &Path, what: &str) {
+    let source = ip_rows(ws, &ws.add_file(pcap), PACKET);
+    let mut fields = PACKET.to_vec();
+    fields.extend([
+        "frame.packet_flags_direction",
+        "ctrace.direction",
+        "ctrace.flags.out",
+        "ctrace.interface",
+        "ctrace.ifindex",
+        "ctrace.seq",
+        "ctrace.plen",
+        "ctrace.report.record",
+        "ctrace.report.sysname",
+    ]);
+    let got: Vec<Vec<String>> = ws.fields(report, &[], &fields).into_values().collect();
+    assert_eq!(got.len(), source.len(), "{what}: frame count");
+    let directions = expected_direction(&source);
+    for (i, (row, want)) in got.iter().zip(&source).enumerate() {
+        let n = PACKET.len();
+        assert_eq!(&row[..n], &want[..], "{what}: frame {}", i + 1);
+        assert_eq!(row[n], directions[i], "{what}: frame {} direction", i + 1);
+        let to = directions[i].ends_with('2');
+        assert_eq!(
+            row[n + 1],
+            if to { "To" } else { "From" },
+            "{what}: frame {}",
+            i + 1
+        );
+        assert_eq!(row[n + 2], if to { "1" } else { "0" });
+        assert_eq!(&row[n + 3..n + 6], ["OSAQDIO1", "5", "0"]);
+        // the outer header's (an ICMP error quotes another)
+        let first = |v: &str| v.split(',').next().unwrap().parse::<u32>().unwrap();
+        let ip_len = if want[4].is_empty() {
+            40 + first(&want[7])
+        } else {
+            first(&want[4])
+        };
+        assert_eq!(
+            row[n + 6],
+            ip_len.to_string(),
+            "{what}: frame {} ctrace.plen",
+            i + 1
+        );
+        assert_eq!(row[n + 7], (i + 1).to_string());
+        assert_eq!(row[n + 8], "MVS1");
+    }
+}
+
+const RENDERED: &[(&str, &str)] = &[
+    ("rendered-ipcs-full-real-ftp.txt", "real-ftp.pcap"),
+    ("rendered-ipcs-format-dump-real-ipv6.txt", "real-ipv6.pcap"),
+    ("rendered-ipcs-dump-real-dns.txt", "real-dns.pcap"),
+    (
+        "rendered-ipcs-full-abbrev120-real-http.txt",
+        "real-http.pcap",
+    ),
+];
+
+#[test]
+fn reports_open_in_tshark_packet_for_packet_equal_to_their_captures() {
+    let ws = wireshark();
+    for (report, pcap) in RENDERED {
+        let file = ws.add_file(&data(report));
+        report_equals_capture(&ws, &file, &data(pcap), report);
+        let info = ws.tool("capinfos", &["-t", &file]);
+        assert!(String::from_utf8_lossy(&info.stdout).contains("z/OS IPCS packet trace report"));
+    }
+    // abbreviated to 120 bytes: the frame keeps the packet's length, the
+    // capture only what was dumped
+    let file = ws.add_file(&data(RENDERED[3].0));
+    let rows = ws.fields(
+        &file,
+        &[],
+        &[
+            "ctrace.abbreviated",
+            "ctrace.tlen",
+            "ip.len",
+            "ctrace.report.extent",
+        ],
+    );
+    let cut = rows.values().filter(|r| r[0] == "1").count();
+    assert!(cut > 10, "{cut} abbreviated packets");
+    for r in rows.values().filter(|r| r[0] == "1") {
+        assert_eq!(r[1], "120");
+        assert!(r[2].parse::<u32>().unwrap() > 120);
+        assert_eq!(r[3], "Abbrev=120");
+    }
+}
+
+#[test]
+fn mangled_reports_open_the_same() {
+    let ws = wireshark();
+    let dir = workdir("mangled");
+    let text = std::fs::read_to_string(data(RENDERED[2].0)).unwrap();
+    // a mail client's wrapping at 72 columns
+    let mut wrapped = String::new();
+    for line in text.lines() {
+        let mut rest = line;
+        while rest.len() > 72 {
+            let cut = rest[..72].rfind(' ').filter(|&c| c > 0).unwrap_or(72);
+            wrapped.push_str(rest[..cut].trim_end());
+            wrapped.push_str("\r\n");
+            rest = rest[cut..].trim_start();
+        }
+        wrapped.push_str(rest);
+        wrapped.push_str("\r\n");
+    }
+    // the EBCDIC print data set: ASA control, 133-byte records, no line ends
+    let mut fba = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let cc = if i % 60 == 0 { "1" } else { " " };
+        let mut rec = ctrace::ebcdic::encode(&format!("{cc}{line}"));
+        rec.resize(133, 0x40);
+        fba.extend(rec);
+    }
+    for (name, bytes) in [
+        ("wrapped.txt", wrapped.into_bytes()),
+        ("report.fba133", fba),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let file = ws.add_file(&path);
+        report_equals_capture(&ws, &file, &data(RENDERED[2].1), name);
+    }
+}
+
+#[test]
+fn ibm_dump_example_and_share2010_record_in_tshark() {
+    let ws = wireshark();
+    let file = ws.add_file(&data("ibm-dump-example.txt"));
+    let rows = ws.fields(
+        &file,
+        &[],
+        &[
+            "ctrace.report.record",
+            "ctrace.report.mnemonic",
+            "ctrace.format_id",
+            "ctrace.interface",
+            "ctrace.direction",
+            "ctrace.time",
+            "ctrace.cte.time",
+            "ctrace.report.asid",
+            "ip.src",
+            "ip.dst",
+            "ip.id",
+            "icmp.type",
+            "ip.len",
+            "frame.time_epoch",
+        ],
+    );
+    let r = &rows[&1];
+    assert_eq!(&r[..5], ["4521", "SCAN", "0x03030000", "ETH1", "From"]);
+    assert!(r[5].contains("17:38:32.175559000"), "{}", r[5]);
+    assert!(r[6].contains("17:38:32.175560000"), "{}", r[6]);
+    assert_eq!(
+        &r[7..13],
+        ["0x01f7", "9.42.105.71", "9.42.104.38", "0x0000", "8", "40"]
+    );
+    assert_eq!(r[13], "1037813912.175559000");
+
+    let file = ws.add_file(&data("share2010-full-record.txt"));
+    let rows = ws.fields(
+        &file,
+        &[],
+        &[
+            "ctrace.interface",
+            "ctrace.ifindex",
+            "ctrace.plen",
+            "ctrace.tlen",
+            "ip.id",
+            "ip.src",
+            "frame.time_epoch",
+        ],
+    );
+    assert_eq!(
+        rows[&1],
+        [
+            "ETH1",
+            "4",
+            "52",
+            "20",
+            "0xad04",
+            "137.72.43.110",
+            "1203713322.883162000"
+        ]
+    );
+    // the cut dump is said, on that packet
+    let out = ws.tshark_ok(&[
+        "-r",
+        &file,
+        "-Y",
+        "_ws.expert.message contains \"hold 20 of\"",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+    ]);
+    assert_eq!(out.trim(), "1");
+}
+
+#[test]
+fn summary_and_format_only_reports_are_refused_clearly() {
+    let ws = wireshark();
+    for (name, words) in [
+        ("ibm-summary-example.txt", "SUMMARY report"),
+        ("ibm-format-example.txt", "no hex dumps"),
+    ] {
+        let file = ws.add_file(&data(name));
+        let out = ws.tshark(&["-r", &file]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}");
+        assert!(
+            err.contains(words) && err.contains("cannot be rebuilt"),
+            "{name}: {err}"
+        );
+        let dir = workdir("refused");
+        let args = convert_args(&data(name), &dir.join("out.pcapng"));
+        let e = pktmatch::convert::run(&args).unwrap_err().to_string();
+        assert!(e.contains(words), "{e}");
+    }
+}
+
+fn convert_args(input: &Path, output: &Path) -> pktmatch::convert::Args {
+    let _ = std::fs::remove_file(output);
+    pktmatch::convert::Args {
+        input: input.to_owned(),
+        output: output.to_owned(),
+        raw_cte: false,
+        leap_seconds: 0,
+        force: false,
+        report_local_offset: 0,
+    }
+}
+
+/// `tshark -r FILE` without our plugins: what any Wireshark shows.
+fn plain_rows(file: &Path, fields: &[&str]) -> Vec<Vec<String>> {
+    let dir = workdir("plain");
+    let mut cmd = std::process::Command::new("tshark");
+    cmd.env("HOME", &dir)
+        .arg("-r")
+        .arg(file)
+        .args(["-T", "fields"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    common::rows(&String::from_utf8_lossy(&out.stdout))
+}
+
+#[test]
+fn reports_convert_packet_for_packet() {
+    let ws = wireshark();
+    let dir = workdir("convert");
+    for (report, pcap) in RENDERED {
+        let out = dir.join(format!("{report}.pcapng"));
+        let input = data(report);
+        let before = std::fs::read(&input).unwrap();
+        let summary = pktmatch::convert::run(&convert_args(&input, &out)).expect("convert");
+        assert_eq!(std::fs::read(&input).unwrap(), before, "input modified");
+        assert!(
+            summary.warnings.is_empty(),
+            "{report}: {:?}",
+            summary.warnings
+        );
+        let mut fields = PACKET.to_vec();
+        fields.push("frame.packet_flags_direction");
+        let source = ip_rows(&ws, &ws.add_file(&data(pcap)), PACKET);
+        let converted = plain_rows(&out, &fields);
+        assert_eq!(converted.len(), source.len(), "{report}");
+        let directions = expected_direction(&source);
+        for (i, (row, want)) in converted.iter().zip(&source).enumerate() {
+            assert_eq!(
+                &row[..PACKET.len()],
+                &want[..],
+                "{report}: packet {}",
+                i + 1
+            );
+            assert_eq!(
+                row[PACKET.len()],
+                directions[i],
+                "{report}: packet {}",
+                i + 1
+            );
+        }
+    }
+}
+
+/// The trace ctrace-synth writes for real-dns.pcap, RDW framing: the one
+/// the terselib fixtures were made from.
+fn dns_trace(dir: &Path) -> PathBuf {
+    let out = dir.join("synthetic-dns.rdw");
+    let argv = vec![
+        data("real-dns.pcap").to_string_lossy().into_owned(),
+        out.to_string_lossy().into_owned(),
+        "--framing".to_owned(),
+        "rdw".to_owned(),
+    ];
+    let (input, output, options) = ctrace_synth::parse_args(argv).unwrap();
+    ctrace_synth::write(&input, &output, &options).unwrap();
+    out
+}
+
+#[test]
+fn tersed_and_xmit_packed_traces_open_and_convert() {
+    let ws = wireshark();
+    let dir = workdir("packed");
+    let trace = dns_trace(&dir);
+    let rdw = std::fs::read(&trace).unwrap();
+    // the terselib fixtures hold exactly this trace
+    for name in [
+        "terselib-spack-synthetic-ctrace-rdw-real-dns.trs",
+        "terselib-pack-synthetic-ctrace-rdw-real-dns.trs",
+    ] {
+        let (_, unpacked) = zunpack::unpack(&std::fs::read(data(name)).unwrap(), 1 << 26).unwrap();
+        assert!(
+            unpacked == rdw,
+            "{name} is stale: regenerate it (tests/data/README.md)"
+        );
+    }
+    // an XMIT package of the trace's records, as TSO TRANSMIT writes one
+    let records = zunpack::records::rdw_records(&rdw).unwrap();
+    let xmit = zunpack::xmit::write(
+        &zunpack::xmit::WriteOptions {
+            dataset: "SYS1.CTRACE.DNS",
+            format: zunpack::RecordFormat::Variable,
+            lrecl: 27998,
+            from_node: "MVS1",
+            from_user: "SYSPROG",
+            time: "20261205120000",
+        },
+        &records,
+    );
+    let xmit_path = dir.join("dns.xmit");
+    std::fs::write(&xmit_path, &xmit).unwrap();
+    let fields = [
+        "frame.time_epoch",
+        "ip.src",
+        "ip.dst",
+        "ip.id",
+        "udp.srcport",
+        "dns.id",
+        "ctrace.direction",
+        "ctrace.interface",
+    ];
+    let want = ws.fields(&ws.add_file(&trace), &[], &fields);
+    assert_eq!(want.len(), 46);
+    for packed in [
+        data("terselib-spack-synthetic-ctrace-rdw-real-dns.trs"),
+        data("terselib-pack-synthetic-ctrace-rdw-real-dns.trs"),
+        xmit_path.clone(),
+    ] {
+        let what = packed.file_name().unwrap().to_string_lossy().into_owned();
+        let file = ws.add_file(&packed);
+        assert_eq!(ws.fields(&file, &[], &fields), want, "{what} in tshark");
+        let info =
+            String::from_utf8_lossy(&ws.tool("capinfos", &["-t", &file]).stdout).into_owned();
+        assert!(info.contains("z/OS CTRACE"), "{what}: {info}");
+        // random access: a later frame first
+        let out = ws.tshark_ok(&[
+            "-r",
+            &file,
+            "-2",
+            "-Y",
+            "frame.number == 40 || frame.number == 3",
+            "-T",
+            "fields",
+            "-e",
+            "ip.id",
+        ]);
+        assert_eq!(out.lines().count(), 2, "{what}");
+        let pcapng = dir.join(format!("{what}.pcapng"));
+        let summary = pktmatch::convert::run(&convert_args(&packed, &pcapng)).expect("convert");
+        assert_eq!(summary.packets, 46, "{what}");
+        assert_eq!(summary.unpacked.len(), 1, "{what}");
+        let plain: Vec<Vec<String>> = plain_rows(&pcapng, &fields[..6]);
+        let want6: Vec<Vec<String>> = want.values().map(|r| r[..6].to_vec()).collect();
+        assert_eq!(plain, want6, "{what} converted");
+    }
+}
+
+#[test]
+fn tersed_report_opens_and_converts() {
+    let ws = wireshark();
+    for name in [
+        "terselib-spack-rendered-ipcs-dump-real-dns.trs",
+        "terselib-pack-rendered-ipcs-dump-real-dns.trs",
+    ] {
+        let file = ws.add_file(&data(name));
+        report_equals_capture(&ws, &file, &data("real-dns.pcap"), name);
+        let comments = ws.fields(&file, &[], &["frame.comment"]);
+        assert!(
+            comments[&1][0].contains("unpacked: AMATERSE"),
+            "{:?}",
+            comments[&1]
+        );
+    }
+}
+
+#[test]
+fn report_fields_are_registered() {
+    let ws = wireshark();
+    let out = ws.tshark_ok(&["-G", "fields"]);
+    let names: BTreeMap<&str, ()> = out
+        .lines()
+        .filter_map(|l| l.split('\t').nth(2))
+        .map(|n| (n, ()))
+        .collect();
+    for def in ipcs_report::wire::TAGS {
+        for field in def.field.split(" / ") {
+            let field = field.split(' ').next().unwrap();
+            assert!(
+                names.contains_key(field),
+                "{field} (wire tag {:?}) is not registered",
+                def.tag
+            );
+        }
+    }
+}
