@@ -515,3 +515,141 @@ fn report_fields_are_registered() {
         }
     }
 }
+
+/// An SMC record (format id 8) built with the byte positions written out
+/// from 2cUTC's SMC dissector (its body offsets; the body starts at
+/// CTE+112, the extension length at CTE+108) — not from our layout table,
+/// which must agree with them.
+fn smc_record(interface: &str, body: &[(usize, &[u8])], llc: &[u8]) -> Vec<u8> {
+    let mut ext = vec![0u8; 4 + 74];
+    for (at, bytes) in body {
+        ext[4 + at..4 + at + bytes.len()].copy_from_slice(bytes);
+    }
+    let ext_len = ext.len() as u16;
+    ext[0..2].copy_from_slice(&ext_len.to_be_bytes());
+    ext[2..4].copy_from_slice(&[0xE2, 0xD4]); // "SM" in EBCDIC, a made-up type
+    ext.extend_from_slice(llc);
+    let header = ctrace::build::Header {
+        tlen: ext.len() as u32,
+        plen: ext.len() as u16,
+        name: ctrace::build::name16(interface),
+        tod: 0xDA00_0000_0000_0000,
+        ..ctrace::build::Header::default()
+    };
+    let mut data = header.bytes();
+    data.extend_from_slice(&ext);
+    ctrace::build::cte(8, 0xDA00_0000_0001_0000, &data)
+}
+
+#[test]
+fn smc_extension_decoded_as_2cutc_reads_it() {
+    let ws = wireshark();
+    let dir = workdir("smc");
+    let r = smc_record(
+        "EZARIUT1",
+        &[
+            (28, &[0x11, 0x22, 0x33, 0x44]),
+            (32, &[0x55, 0x66, 0x77, 0x88]),
+            (44, &[1, 2, 3, 4, 5, 6, 7, 8]),
+            (60, &[9, 10, 11, 12, 13, 14, 15, 16]),
+            (68, &[0x00, 0x01, 0x02]),
+            (71, &[0x00, 0x03, 0x04]),
+        ],
+        &[0x02, 0x00, 0x2C, 0x80, 0x07, 0x00, 0x01, 0x02, 0x03, 0xEE],
+    );
+    let d = smc_record(
+        "EZAISM01",
+        &[
+            (0, &[0, 0, 0, 0, 0, 0, 0x10, 0x00]),
+            (8, &[0, 0, 0, 0, 0, 0, 0x08, 0x00]),
+            (16, &[0x40]),
+            (17, &[0x02]),
+            (18, &[5]),
+            (19, &[6]),
+            (28, &[0xAA, 0, 0, 1]),
+            (32, &[0xBB, 0, 0, 2]),
+            (36, &[0xCC; 8]),
+            (52, &[0xDD; 8]),
+        ],
+        &[1, 2, 3],
+    );
+    let path = dir.join("smc.ctrace");
+    std::fs::write(&path, [r, d].concat()).unwrap();
+    let file = ws.add_file(&path);
+    let rows = ws.fields(
+        &file,
+        &[],
+        &[
+            "ctrace.fmtid",
+            "ctrace.smc.kind",
+            "ctrace.smc.ext_len",
+            "ctrace.smc.lcl_conn_id",
+            "ctrace.smc.rmt_conn_id",
+            "ctrace.smc.rmt_gid",
+            "ctrace.smc.lcl_gid",
+            "ctrace.smc.rmt_qp",
+            "ctrace.smc.lcl_qp",
+            "ctrace.smc.llc.type",
+            "ctrace.smc.llc.len",
+            "ctrace.smc.llc.flags",
+            "ctrace.smc.llc.link_id",
+            "ctrace.smc.llc.reason",
+            "ctrace.smc.prod_cursor",
+            "ctrace.smc.cons_cursor",
+            "ctrace.smc.conn_state",
+            "ctrace.smc.rmt_conn_index",
+            "ctrace.smc.lcl_conn_index",
+            "ctrace.smc.rest",
+        ],
+    );
+    assert_eq!(
+        rows[&1],
+        [
+            "8",
+            "SMC-R",
+            "78",
+            "0x11223344",
+            "0x55667788",
+            "0x0102030405060708",
+            "0x090a0b0c0d0e0f10",
+            "258",
+            "772",
+            "2",
+            "44",
+            "0x80",
+            "7",
+            "0x00010203",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "ee"
+        ]
+    );
+    assert_eq!(
+        rows[&2],
+        [
+            "8",
+            "SMC-D",
+            "78",
+            "0xaa000001",
+            "0xbb000002",
+            "0xcccccccccccccccc",
+            "0xdddddddddddddddd",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "0x0000000000001000",
+            "0x0000000000000800",
+            "0x02",
+            "5",
+            "6",
+            "010203"
+        ]
+    );
+}

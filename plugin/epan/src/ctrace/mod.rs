@@ -11,6 +11,7 @@
 
 mod fields;
 mod report;
+mod smc;
 
 use std::cell::RefCell;
 use std::net::IpAddr;
@@ -42,6 +43,7 @@ pub fn register() {
     );
     fields::register(&reg);
     report::register(&reg);
+    smc::register(&reg);
     reg.uint_pref(
         &PREF_TOD_MINUS_UTC,
         c"tod_leap_seconds",
@@ -125,6 +127,15 @@ fn dissect_with(packet: &mut Packet, reader: &mut Reader) -> Outcome {
             }
             packet.set_info(&info(&pthdr, fmtid));
             packet.fence_info();
+            if fmtid == cte::FMT_SMC && record.segments() == 1 {
+                // the extension as S3-SMC reads it; no dissector follows
+                let data_at = header_at + usize::from(pthdr.header_len());
+                let end = data_at + record.data.len();
+                let ext = header_at + ctrace::layout::smc::AFTER_PTHDR;
+                let kind = smc::show(packet, root, ext, end, pthdr.interface_name().trim_end());
+                packet.append_info(kind);
+                return Outcome::Done(bytes.len());
+            }
             hand_off(packet, &record, fmtid, &pthdr, header_at)
         }
         Kind::Other(_) | Kind::NoEntry => {
