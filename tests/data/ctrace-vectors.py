@@ -183,15 +183,15 @@ def vectors():
         {'cap_len': 200, 'len': 1500, 'flags': '0x00000001'}))
     # 4. outbound IPv6 UDP, IPAQENET6
     us = T0 + 2000
-    payload = udp(5353, 53, 20) + b'q' * 12
+    payload = udp(33000, 33001, 20) + b'q' * 12
     pkt6 = (bytes([0x60, 0, 0, 0]) + be(len(payload), 2) + bytes([17, 64])
             + ip16('2001:db8::10') + ip16('2001:db8::53') + payload)
     e = cte(4, tod(us + 13), pthdr(92, 0, OUT | LOCAL, IPAQENET6, len(pkt6), ebcdic('OSAQDIO16', 16),
-                                   tod(us), '2001:db8::10', '2001:db8::53', 5353, 53, len(pkt6), 7) + pkt6)
+                                   tod(us), '2001:db8::10', '2001:db8::53', 33000, 33001, len(pkt6), 7) + pkt6)
     v.append(Vector('ipv6', 4, [e], {
         'ctrace.direction': 'To', 'ctrace.flags.out': '1', 'ctrace.flags.local': '1',
         'ctrace.src6': '2001:db8::10', 'ctrace.dst6': '2001:db8::53', 'ctrace.tlen': '60',
-        'ctrace.plen': '60', 'ctrace.srcport': '5353', 'ctrace.dstport': '53',
+        'ctrace.plen': '60', 'ctrace.srcport': '33000', 'ctrace.dstport': '33001',
         'ctrace.devtype': '53', 'frame.time_epoch': epoch(us), 'ipv6.src': '2001:db8::10'},
         {'cap_len': 60, 'len': 60, 'flags': '0x00000002'}))
     # 5. a 65 535-byte IPv4 datagram, segmented: its record would exceed

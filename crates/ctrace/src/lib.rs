@@ -41,7 +41,7 @@ mod testutil;
 pub use cte::Cte;
 pub use framing::{detect, Framing};
 pub use input::{Input, ReadInput, SliceInput};
-pub use packet::{Direction, Kind, Note, NoteKind, Packet};
+pub use packet::{Direction, Kind, Note, NoteKind, Packet, Packets};
 pub use pthdr::Pthdr;
 pub use reader::Reader;
 

@@ -6,9 +6,21 @@
 //! formatted report, an unpacked XMIT or AMATERSE file) can yield the same.
 
 use crate::cte::{self, Cte};
+use crate::input::Input;
 use crate::pthdr::Pthdr;
 use crate::Error;
 use std::fmt;
+use std::io;
+
+/// A source of [`Packet`]s.  [`crate::Reader`] reads trace data sets (raw,
+/// RDW, BDW framing); other inputs — an IPCS formatted report, an unpacked
+/// TSO XMIT or AMATERSE file — can implement it and feed the same
+/// consumers.
+pub trait Packets {
+    /// The next packet; `None` at the end.  Only reading can fail: damage is
+    /// said in the packets' notes.
+    fn next_packet(&mut self, input: &mut dyn Input) -> io::Result<Option<Packet<'_>>>;
+}
 
 /// Which way a packet went.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

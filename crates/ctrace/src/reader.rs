@@ -34,6 +34,12 @@ use crate::Error;
 use std::collections::VecDeque;
 use std::io;
 
+/// The most bytes that are no entry one record carries: a longer run (a
+/// file that is mostly damage) becomes records of its own, each at most
+/// this long, so that memory stays bounded and every record fits a
+/// Wireshark frame (256 KiB).
+pub const MAX_SKIPPED: u64 = 64 * 1024;
+
 /// What the scanner found.
 #[derive(Clone, Debug)]
 enum Item {
@@ -88,6 +94,25 @@ struct Current {
     plen: Option<u32>,
     tlen: Option<u32>,
     offset: u64,
+}
+
+impl Current {
+    /// A packet with only what every kind has; the header's values are
+    /// filled in by the caller when there is one.
+    fn bare(kind: Kind, record: (u64, u64), data: DataAt, tod: Option<u64>, offset: u64) -> Self {
+        Current {
+            kind,
+            record,
+            data,
+            tod,
+            direction: Direction::Unknown,
+            name: None,
+            interface_index: None,
+            plen: None,
+            tlen: None,
+            offset,
+        }
+    }
 }
 
 /// Reads a trace, packet by packet.
@@ -406,6 +431,13 @@ impl Reader {
                 self.pos = end;
                 return Ok((end > start).then(|| skipped(end)));
             }
+            if pos - start >= MAX_SKIPPED {
+                self.state = State::Scan {
+                    start: pos,
+                    why: None,
+                };
+                return Ok(Some(skipped(pos)));
+            }
             if pos > start && self.content.record_starts_at(pos) {
                 self.state = State::Scan {
                     start: pos,
@@ -459,13 +491,20 @@ impl Reader {
         let mut skips = std::mem::take(&mut self.scratch);
         skips.clear();
         let mut first = None;
+        let mut skipped = 0;
         while let Some(item) = self.next_item(input)? {
             match item {
                 Item::Entry { start, len } => {
                     first = Some((start, len));
                     break;
                 }
-                skip => skips.push(skip),
+                Item::Skipped { len, .. } => {
+                    skipped += len;
+                    skips.push(item);
+                    if skipped >= MAX_SKIPPED {
+                        break;
+                    }
+                }
             }
         }
         let record_start = skips.first().map(Item::start).or(first.map(|(s, _)| s));
@@ -480,18 +519,13 @@ impl Reader {
                     Item::Skipped { start, len, .. } => start + len,
                     Item::Entry { start, len } => start + len as u64,
                 });
-                Current {
-                    kind: Kind::NoEntry,
-                    record: (record_start, end),
-                    data: DataAt::Content(end, end),
-                    tod: self.last_tod,
-                    direction: Direction::Unknown,
-                    name: None,
-                    interface_index: None,
-                    plen: None,
-                    tlen: None,
-                    offset: self.content.offset_of(record_start),
-                }
+                Current::bare(
+                    Kind::NoEntry,
+                    (record_start, end),
+                    DataAt::Content(end, end),
+                    self.last_tod,
+                    self.content.offset_of(record_start),
+                )
             }
         };
         for item in &skips {
@@ -542,7 +576,11 @@ impl Reader {
                     break;
                 };
                 let Item::Entry { start: s, len: l } = item else {
+                    let far = item.start() - end >= MAX_SKIPPED;
                     between.push(item);
+                    if far {
+                        break;
+                    }
                     continue;
                 };
                 let next = seg_of(self.content.range(s, s + l as u64));
@@ -570,27 +608,21 @@ impl Reader {
         }
         let cte = Cte::new_checked(self.content.range(start, start + len as u64))
             .expect("the scanner checked the entry");
-        let mut current = Current {
-            kind: if cte.is_lost_record() {
-                Kind::Lost
-            } else if cte.has_pthdr() {
-                Kind::Traced(cte.fmtid())
-            } else {
-                Kind::Other(cte.fmtid())
-            },
-            record: (record_start, end),
-            data: DataAt::Content(
-                start + cte.data_range().start as u64,
-                start + cte.data_range().end as u64,
-            ),
-            tod: Some(cte.tod()),
-            direction: Direction::Unknown,
-            name: None,
-            interface_index: None,
-            plen: None,
-            tlen: None,
-            offset: self.content.offset_of(record_start),
+        let kind = if cte.is_lost_record() {
+            Kind::Lost
+        } else if cte.has_pthdr() {
+            Kind::Traced(cte.fmtid())
+        } else {
+            Kind::Other(cte.fmtid())
         };
+        let data = cte.data_range();
+        let mut current = Current::bare(
+            kind,
+            (record_start, end),
+            DataAt::Content(start + data.start as u64, start + data.end as u64),
+            Some(cte.tod()),
+            self.content.offset_of(record_start),
+        );
         let header_at = start + u64::from(cte.cteoff());
         if let Ok(p) = Pthdr::from_cte(&cte) {
             let payload = header_at + u64::from(p.header_len());
@@ -740,6 +772,12 @@ impl Reader {
             chunks: &[],
             notes: &[],
         })
+    }
+}
+
+impl crate::packet::Packets for Reader {
+    fn next_packet(&mut self, input: &mut dyn Input) -> io::Result<Option<Packet<'_>>> {
+        Reader::next_packet(self, input)
     }
 }
 

@@ -531,3 +531,21 @@ fn damaged_files_read_alike_whole_streamed_and_record_by_record() {
     }
     assert!(packets > 300, "{packets}");
 }
+
+#[test]
+fn long_runs_of_unknown_bytes_become_records_of_at_most_64_kib() {
+    let junk: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8 | 0x80).collect();
+    let mut file = raw(&[packet(100, true)], 4096, &[]);
+    file.extend_from_slice(&junk);
+    file.extend(raw(&[packet(120, false)], 4096, &[]));
+    let got = read_checked(&file, Framing::Raw);
+    let sizes: Vec<(Kind, usize)> = got.iter().map(|s| (s.kind, s.record.len())).collect();
+    assert_eq!(sizes.len(), 5, "{sizes:?}");
+    assert_eq!(sizes[0].0, Kind::Traced(4));
+    for &(kind, len) in &sizes[1..4] {
+        assert_eq!((kind, len as u64), (Kind::NoEntry, MAX_SKIPPED));
+    }
+    assert_eq!(sizes[4].0, Kind::Traced(4));
+    assert_eq!(got[4].data, ipv4(120));
+    assert!(sizes[4].1 < MAX_SKIPPED as usize);
+}
