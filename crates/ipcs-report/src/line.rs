@@ -189,15 +189,16 @@ pub fn find_labels(s: &str) -> Vec<Found> {
         }
         let mut best: Option<Found> = None;
         for l in LABELS {
-            let t = l.text.as_bytes();
-            if !b[i..].starts_with(t) {
+            let Some(mut j) = match_words(b, i, l.text.as_bytes()) else {
                 continue;
-            }
-            let mut j = i + t.len();
+            };
             while j < b.len() && b[j] == b' ' {
                 j += 1;
             }
-            if j < b.len() && b[j] == l.sep && best.map_or(true, |f| f.label.text.len() < t.len()) {
+            if j < b.len()
+                && b[j] == l.sep
+                && best.map_or(true, |f| f.label.text.len() < l.text.len())
+            {
                 best = Some(Found {
                     at: i,
                     value_at: j + 1,
@@ -214,6 +215,28 @@ pub fn find_labels(s: &str) -> Vec<Found> {
         }
     }
     out
+}
+
+/// Where `label` ends if it starts at `b[i]`; a blank between its words
+/// matches any run of blanks (re-spaced text: "To   Interface").
+fn match_words(b: &[u8], i: usize, label: &[u8]) -> Option<usize> {
+    let mut j = i;
+    for &c in label {
+        if c == b' ' {
+            if b.get(j) != Some(&b' ') {
+                return None;
+            }
+            while b.get(j) == Some(&b' ') {
+                j += 1;
+            }
+        } else {
+            if b.get(j) != Some(&c) {
+                return None;
+            }
+            j += 1;
+        }
+    }
+    Some(j)
 }
 
 /// The values of `found` on `s`: each runs to the next label.
@@ -396,6 +419,13 @@ mod tests {
         let s = "Source Port : 1025 Dest Port: 53 Flags: Pkt Header Length: 20";
         let got: Vec<&str> = values(s, &find_labels(s)).iter().map(|(_, v)| *v).collect();
         assert_eq!(got, ["1025", "53", "Pkt", "20"]);
+        // re-spaced words still make the label
+        let s = " To   Interface   : OSAQDIO1  Tod  Clock: x";
+        let got: Vec<(&str, &str)> = values(s, &find_labels(s))
+            .iter()
+            .map(|(l, v)| (l.text, *v))
+            .collect();
+        assert_eq!(got, [("To Interface", "OSAQDIO1"), ("Tod Clock", "x")]);
     }
 
     #[test]

@@ -38,7 +38,38 @@ pub fn ip_length(b: &[u8]) -> Option<u32> {
     }
 }
 
+/// Whether an IPv4 header's checksum verifies.
+fn ipv4_checksum_ok(h: &[u8]) -> bool {
+    let mut sum: u32 = h
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xFFFF {
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    }
+    sum == 0xFFFF
+}
+
 impl Record {
+    fn looks_like_ip(&self, b: &[u8]) -> bool {
+        let addrs = |s: usize, d: usize, n: usize| -> bool {
+            let same = |a: Option<std::net::IpAddr>, at: usize| match (a, b.get(at..at + n)) {
+                (Some(std::net::IpAddr::V4(v)), Some(x)) if n == 4 => v.octets() == x,
+                (Some(std::net::IpAddr::V6(v)), Some(x)) if n == 16 => v.octets() == x,
+                _ => false,
+            };
+            same(self.ip_src, s) && same(self.ip_dst, d)
+        };
+        match b.first().map(|v| v >> 4) {
+            Some(4) => {
+                let ihl = usize::from(b[0] & 0x0F) * 4;
+                ihl >= 20 && b.len() >= ihl && (ipv4_checksum_ok(&b[..ihl]) || addrs(12, 16, 4))
+            }
+            Some(6) => b.len() >= 40 && addrs(8, 24, 16),
+            _ => false,
+        }
+    }
+
     /// The packet rebuilt from the dumps; `None` when the record has none.
     pub fn packet(&self) -> Option<Packet> {
         if !self.has_dump() {
@@ -46,7 +77,11 @@ impl Record {
         }
         let mut problems = self.problems.clone();
         let std = [vocab::IP_HEADER, vocab::PROTOCOL_HEADER, vocab::DATA];
-        let has_ip = self.section(vocab::IP_HEADER).is_some();
+        // an "IP Header" dump, or an unheaded dump that is an IP packet
+        // (its header checksum verifies, or its addresses are the
+        // formatted Source and Destination)
+        let has_ip = self.section(vocab::IP_HEADER).is_some()
+            || (self.sections.len() == 1 && self.looks_like_ip(&self.sections[0].bytes));
         let data_only = !has_ip
             && self
                 .sections
