@@ -36,10 +36,14 @@ static SUPPORTED_BLOCKS: StaticTable<[sys::supported_block_type; 1]> =
         supported_options: ptr::null(),
     }]);
 
-static FILE_TYPE: StaticTable<sys::file_type_subtype_info> =
-    StaticTable(sys::file_type_subtype_info {
-        description: c"z/OS CTRACE (SYSTCPDA/SYSTCPOT)".as_ptr(),
-        name: c"ctrace".as_ptr(),
+/// A read-only file type's description (the two differ only in names).
+const fn file_type(
+    description: &'static std::ffi::CStr,
+    name: &'static std::ffi::CStr,
+) -> sys::file_type_subtype_info {
+    sys::file_type_subtype_info {
+        description: description.as_ptr(),
+        name: name.as_ptr(),
         default_file_extension: ptr::null(),
         additional_file_extensions: ptr::null(),
         writing_must_seek: abi::wbool(false),
@@ -48,24 +52,19 @@ static FILE_TYPE: StaticTable<sys::file_type_subtype_info> =
         can_write_encap: None,
         dump_open: None,
         wslua_info: ptr::null_mut(),
-    });
+    }
+}
+
+static FILE_TYPE: StaticTable<sys::file_type_subtype_info> =
+    StaticTable(file_type(c"z/OS CTRACE (SYSTCPDA/SYSTCPOT)", c"ctrace"));
 
 static FILE_TYPE_ID: AtomicI32 = AtomicI32::new(-1);
 static ENCAP_ID: AtomicI32 = AtomicI32::new(-1);
 
-static REPORT_FILE_TYPE: StaticTable<sys::file_type_subtype_info> =
-    StaticTable(sys::file_type_subtype_info {
-        description: c"z/OS IPCS packet trace report (SYSTCPDA FULL/FORMAT/DUMP)".as_ptr(),
-        name: c"ipcs-report".as_ptr(),
-        default_file_extension: ptr::null(),
-        additional_file_extensions: ptr::null(),
-        writing_must_seek: abi::wbool(false),
-        num_supported_blocks: SUPPORTED_BLOCKS.0.len(),
-        supported_blocks: SUPPORTED_BLOCKS.0.as_ptr(),
-        can_write_encap: None,
-        dump_open: None,
-        wslua_info: ptr::null_mut(),
-    });
+static REPORT_FILE_TYPE: StaticTable<sys::file_type_subtype_info> = StaticTable(file_type(
+    c"z/OS IPCS packet trace report (SYSTCPDA FULL/FORMAT/DUMP)",
+    c"ipcs-report",
+));
 
 static REPORT_FILE_TYPE_ID: AtomicI32 = AtomicI32::new(-1);
 static REPORT_ENCAP_ID: AtomicI32 = AtomicI32::new(-1);
