@@ -57,6 +57,8 @@ install: build
 	install -d "$(DESTDIR)$(PROFILEDIR)"
 # -b: a preferences file Wireshark saved in the profile is kept as preferences.bak
 	install -b -S .bak -m 0644 plugin/epan/profile/pktmatch/preferences "$(DESTDIR)$(PROFILEDIR)/preferences"
+# recent (column widths): only into a profile without one (Wireshark keeps yours there)
+	[ -e "$(DESTDIR)$(PROFILEDIR)/recent" ] || install -m 0644 plugin/epan/profile/pktmatch/recent "$(DESTDIR)$(PROFILEDIR)/recent"
 	@echo "installed for Wireshark $(WIRESHARK_VERSION):"
 	@echo "  $(DESTDIR)$(PLUGINDIR)/epan/pktmatch.so"
 	@echo "  $(DESTDIR)$(PLUGINDIR)/wiretap/ctrace.so"
@@ -82,7 +84,7 @@ LAB_STEP_DIR := target/lab/clock-step
 
 test: build headers
 	$(CARGO) build --release -p pktmatch-epan --features fault-injection --target-dir target/fault
-	sh tests/lab/ci.sh $(LAB_DIR) $(RELEASE_DIR)/capclock --pause-ms 400
+	sh tests/lab/ci.sh $(LAB_DIR) $(RELEASE_DIR)/capclock --pause-ms 400 --ping 5
 	sh tests/lab/ci.sh $(LAB_STEP_DIR) $(RELEASE_DIR)/capclock --clock-step --pause-ms 400
 	rm -f target/layout-report.txt
 	dirs=; for d in $(LAB_DIR) $(LAB_STEP_DIR); do [ -f $$d/truth/packets.csv ] && dirs="$${dirs:+$$dirs:}$(CURDIR)/$$d"; done; \

@@ -72,7 +72,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         endpoints: None,
         seq_offsets: None,
     })?;
-    let written = b.write_atomically(out)?;
+    let bytes = b.build();
+    std::fs::write(out, &bytes)?;
+    let written = bytes.len();
     eprintln!(
         "bench-index: {} frames x 4 points, {written} bytes ({:.1} bytes per frame and point)",
         times.len(),

@@ -47,7 +47,7 @@ cat $files > /dev/null
 walls=""
 for run in 1 2 3; do
     r0=$(now)
-    PKTMATCH_TIMINGS=1 /usr/bin/time -f 'maxrss_kb %M' "$pktmatch" index -q -o "$work/session.pktmatch" $files \
+    PKTMATCH_TIMINGS=1 /usr/bin/time -f 'maxrss_kb %M' "$pktmatch" index -q --force -o "$work/session.pktmatch" $files \
         2> "$work/timings-$run.txt"
     r1=$(now)
     walls="$walls $(echo "$r1 - $r0" | bc)"

@@ -2,7 +2,7 @@
 """Makes a large multi-point session for the indexer benchmark by repeating
 a real lab run (tests/lab/run.sh) COPIES times.
 
-Usage: replicate-session.py LABDIR OUTDIR COPIES
+Usage: replicate-session.py [--vary-ports] LABDIR OUTDIR COPIES
 
 For every point file LABDIR/points/<point>.pcapng (or LABDIR/<point>.pcapng)
 writes OUTDIR/<point>.pcap (classic pcap, nanosecond time stamps) holding the
@@ -15,6 +15,13 @@ the proxy, clock offsets) stays that of the real run:
 * TCP sequence and acknowledgement numbers + k * 0x01000193 (acknowledgement
   only when the ACK flag is set), TCP timestamps TSval/TSecr + k * 7919;
 * DNS transaction id (UDP port 53) XOR k.
+
+With --vary-ports, every TCP/UDP port from 10000 up (the ephemeral ports:
+the client's, the NAT's, the proxy's back connections; the lab's services
+listen on 53, 80, 443, 8080 and 8443) becomes 10000 + (port - 10000 +
+k * 7) mod 55536 at every point, so that each copy's connections have 5-tuples
+of their own (thousands of distinct connections and translations) while the
+NAT and proxy mappings stay consistent across the points.
 
 Checksums are not recomputed (neither the indexer nor tshark -T fields
 checks them).  Only Ethernet/IPv4 frames are rewritten; others are copied.
@@ -32,7 +39,17 @@ SEQ_STEP = 0x01000193
 TS_STEP = 7919
 
 
-def rewrite(frame, k):
+PORT_BASE = 10000
+PORT_STEP = 7
+
+
+def vary_port(port, k):
+    if port < PORT_BASE:
+        return port
+    return PORT_BASE + (port - PORT_BASE + k * PORT_STEP) % (65536 - PORT_BASE)
+
+
+def rewrite(frame, k, vary_ports=False):
     if k == 0 or len(frame) < 34 or frame[12:14] != b"\x08\x00":
         return frame
     b = bytearray(frame)
@@ -44,6 +61,9 @@ def rewrite(frame, k):
     l4 = 14 + ihl
     if frag:
         return bytes(b)
+    if vary_ports and proto in (6, 17) and len(b) >= l4 + 4:
+        sport, dport = struct.unpack_from(">HH", b, l4)
+        struct.pack_into(">HH", b, l4, vary_port(sport, k), vary_port(dport, k))
     if proto == 6 and len(b) >= l4 + 20:
         seq, ack = struct.unpack_from(">II", b, l4 + 4)
         flags = b[l4 + 13]
@@ -81,9 +101,12 @@ def rewrite(frame, k):
 
 
 def main():
-    if len(sys.argv) != 4:
+    args = sys.argv[1:]
+    vary_ports = "--vary-ports" in args
+    args = [a for a in args if a != "--vary-ports"]
+    if len(args) != 3:
         sys.exit(__doc__)
-    lab, out, copies = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    lab, out, copies = args[0], args[1], int(args[2])
     os.makedirs(out, exist_ok=True)
     src = os.path.join(lab, "points") if os.path.isdir(os.path.join(lab, "points")) else lab
     points = [p[:-7] for p in sorted(os.listdir(src)) if p.endswith(".pcapng")]
@@ -100,7 +123,7 @@ def main():
                 shift = k * span
                 for _, ts, _, data, orig in pk:
                     t = ts + shift
-                    d = rewrite(data, k)
+                    d = rewrite(data, k, vary_ports)
                     f.write(struct.pack("<IIII", t // 1_000_000_000, t % 1_000_000_000, len(d), orig))
                     f.write(d)
         print("%s: %d packets" % (os.path.join(out, p + ".pcap"), len(pk) * copies))

@@ -9,6 +9,8 @@
 //! * [`packet`]: a dissector's view of one packet (tvb, pinfo, tree) whose
 //!   methods check ranges in Rust before any call that could throw.
 //! * [`plugin`]: the symbols Wireshark's plugin loader looks for.
+//! * [`stats`]: statistics tables (`tshark -z`, the GUI's Statistics menu)
+//!   filled from a tap.
 //! * [`wiretap`]: a file format reader in Rust behind Wireshark's reader
 //!   callbacks.
 //!
@@ -22,6 +24,7 @@ pub mod guard;
 pub mod packet;
 pub mod plugin;
 pub mod register;
+pub mod stats;
 pub mod wiretap;
 
 /// Raw bindings to the Wireshark API as declared in `wireshark-headers/`.

@@ -16,7 +16,7 @@ use std::ptr;
 use crate::guard;
 use crate::register::{
     BoolField, BytesField, DurationField, ExpertField, FrameNumField, Ipv4Field, Ipv6Field,
-    Protocol, StringField, Subtree, TimeField, Uint64Field, UintField,
+    LabelField, Protocol, StringField, Subtree, TimeField, Uint64Field, UintField,
 };
 use crate::sys;
 
@@ -64,6 +64,66 @@ pub struct Packet {
     keep_columns: std::cell::Cell<bool>,
 }
 
+/// An IP header found by [`Packet::ip_header`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpHeader {
+    /// 4 or 6.
+    pub version: u8,
+    /// IPv4 type of service / IPv6 traffic class (DSCP << 2 | ECN).
+    pub tos: u8,
+    /// Where the header starts in the frame.
+    pub offset: usize,
+}
+
+impl IpHeader {
+    /// The header that ends at `transport` in `frame`, carries `protocol`
+    /// and has the given addresses (IPv4 with any header length, IPv6
+    /// without extension headers).
+    fn find(
+        frame: &[u8],
+        transport: usize,
+        protocol: u8,
+        source: &Endpoint,
+        destination: &Endpoint,
+    ) -> Option<IpHeader> {
+        let addresses = |at: usize, len: usize| {
+            let src = frame.get(at..at + len)?;
+            let dst = frame.get(at + len..at + 2 * len)?;
+            Some(
+                usize::from(source.address_len) == len
+                    && usize::from(destination.address_len) == len
+                    && src == &source.address[..len]
+                    && dst == &destination.address[..len],
+            )
+        };
+        match source.address_len {
+            4 => (5..=15usize).find_map(|ihl| {
+                let at = transport.checked_sub(4 * ihl)?;
+                let header = frame.get(at..transport)?;
+                let fits = header[0] == 0x40 | ihl as u8
+                    && header[9] == protocol
+                    && addresses(at + 12, 4)?;
+                fits.then(|| IpHeader {
+                    version: 4,
+                    tos: header[1],
+                    offset: at,
+                })
+            }),
+            16 => {
+                let at = transport.checked_sub(40)?;
+                let header = frame.get(at..transport)?;
+                let fits = header[0] >> 4 == 6 && header[6] == protocol && addresses(at + 8, 16)?;
+                fits.then(|| IpHeader {
+                    version: 6,
+                    tos: (header[0] << 4) | (header[1] >> 4),
+                    offset: at,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// What a dissector body decided.
 #[derive(Clone, Copy, Debug)]
 pub enum Outcome {
@@ -90,6 +150,28 @@ pub enum Outcome {
         data: DataSource,
         offset: usize,
     },
+    /// One or two sub-dissector calls, in order, each into a tree of our
+    /// choice (e.g. a hidden subtree whose fields stay filterable); the
+    /// dissector claims `consumed` bytes.  A throw in the first skips the
+    /// second.
+    Calls {
+        first: SubCall,
+        then: Option<SubCall>,
+        consumed: usize,
+    },
+}
+
+/// A sub-dissector call of [`Outcome::Calls`].
+#[derive(Clone, Copy, Debug)]
+pub struct SubCall {
+    pub handle: sys::dissector_handle_t,
+    /// Bytes of this packet (None) or of a data source of ours.
+    pub data: Option<DataSource>,
+    pub offset: usize,
+    /// To the end when None.
+    pub len: Option<usize>,
+    /// The tree the sub-dissector adds its items to.
+    pub tree: Tree,
 }
 
 /// The body of a dissector.
@@ -159,6 +241,17 @@ pub unsafe fn dissector_entry(
             packet.captured = data.len;
             packet.call(handle, offset, None);
             whole
+        }
+        Outcome::Calls {
+            first,
+            then,
+            consumed,
+        } => {
+            packet.sub_call(first);
+            if let Some(then) = then {
+                packet.sub_call(then);
+            }
+            consumed
         }
     };
     consumed.min(c_int::MAX as usize) as c_int
@@ -261,6 +354,41 @@ impl Packet {
             .saturating_add(ts.nsecs as i64)
     }
 
+    /// The `index`-th comment (pcapng `opt_comment`, from 0) of the record
+    /// as the file gave it (`frame.comment`); None when there is none or it
+    /// is not UTF-8.  Valid for this dissector call.
+    pub fn comment(&self, index: u32) -> Option<&str> {
+        // SAFETY: packet_info.rec and wtap_rec.block are read at offsets
+        // the layout test checks; rec is set for every dissected record (it
+        // may be NULL for none), block may be NULL (no options).  The value
+        // points into the block, which lives while the record is dissected;
+        // wiretap functions do not throw.
+        unsafe {
+            let rec = pinfo_field::<*const u8>(self.pinfo, sys::PM_PINFO_OFFSET_REC);
+            if rec.is_null() {
+                return None;
+            }
+            let block = ptr::read_unaligned(
+                rec.add(sys::PM_WTAP_REC_OFFSET_BLOCK as usize)
+                    .cast::<sys::wtap_block_t>(),
+            );
+            if block.is_null() {
+                return None;
+            }
+            let mut value: *mut c_char = ptr::null_mut();
+            let status = sys::wtap_block_get_nth_string_option_value(
+                block,
+                sys::PM_OPT_COMMENT,
+                index,
+                &mut value,
+            );
+            if status != sys::PM_WTAP_OPTTYPE_SUCCESS as c_int || value.is_null() {
+                return None;
+            }
+            CStr::from_ptr(value).to_str().ok()
+        }
+    }
+
     /// Source network address bytes and port of the packet as the layers
     /// below set them (IPv4 or IPv6 and UDP/TCP; empty address otherwise).
     pub fn source(&self) -> Endpoint {
@@ -297,6 +425,37 @@ impl Packet {
         }
     }
 
+    /// The IPv4 or IPv6 header in front of the UDP (or TCP) header this
+    /// packet's bytes follow, found in the frame's data: the header whose
+    /// addresses are the packet's and whose next protocol is `protocol` (17
+    /// UDP, 6 TCP), ending where the transport header begins
+    /// (`transport_len` bytes before our first byte).  None when our bytes
+    /// are not in the frame as captured (reassembled, decrypted) or no such
+    /// header is there (IPv6 extension headers).
+    pub fn ip_header(&self, protocol: u8, transport_len: usize) -> Option<IpHeader> {
+        // SAFETY: tvb_get_ds_tvb and tvb_raw_offset only read tvb fields;
+        // tvb_get_ptr over the data source's captured length cannot throw.
+        let (frame, start) = unsafe {
+            let ds = sys::tvb_get_ds_tvb(self.tvb);
+            let offset = sys::tvb_raw_offset(self.tvb);
+            if ds.is_null() || offset < 0 {
+                return None;
+            }
+            let len = sys::tvb_captured_length(ds) as usize;
+            if len == 0 {
+                return None;
+            }
+            let data = sys::tvb_get_ptr(ds, 0, len as c_int);
+            if data.is_null() {
+                return None;
+            }
+            (std::slice::from_raw_parts(data, len), offset as usize)
+        };
+        let transport = start.checked_sub(transport_len)?;
+        let (source, destination) = (self.source(), self.destination());
+        IpHeader::find(frame, transport, protocol, &source, &destination)
+    }
+
     /// The value that selected this dissector in a dissector table (for a
     /// "udp.port" registration: the port that matched).
     pub fn matched_value(&self) -> u32 {
@@ -312,6 +471,32 @@ impl Packet {
     fn pool(&self) -> *mut sys::wmem_allocator_t {
         // SAFETY: as for frame_number.
         unsafe { pinfo_field::<*mut sys::wmem_allocator_t>(self.pinfo, sys::PM_PINFO_OFFSET_POOL) }
+    }
+
+    /// The packet_info Wireshark handed us (for the tap API).
+    pub(crate) fn pinfo_ptr(&self) -> *mut sys::packet_info {
+        self.pinfo
+    }
+
+    /// Copies `value` into the packet's memory pool: valid until the packet
+    /// is done (taps run before that), nothing for Rust to free; `T: Copy`
+    /// has no destructor to forget.
+    pub(crate) fn pool_copy<T: Copy>(&self, value: T) -> *const T {
+        // wmem hands out blocks aligned for any C type (8 bytes on x86-64).
+        assert!(
+            std::mem::align_of::<T>() <= 8,
+            "pool_copy: alignment {} over 8",
+            std::mem::align_of::<T>()
+        );
+        // SAFETY: a fresh block of size_of::<T>() bytes, suitably aligned,
+        // written once before anyone reads it.
+        unsafe {
+            let size = std::mem::size_of::<T>().max(1);
+            let block = sys::wmem_alloc(self.pool(), size).cast::<T>();
+            assert!(!block.is_null(), "wmem_alloc returned NULL");
+            ptr::write(block, value);
+            block
+        }
     }
 
     /// Copies `text` into the packet's memory pool: valid until the packet is
@@ -544,6 +729,24 @@ impl Packet {
         if item.0.is_null() {
             return;
         }
+        // SAFETY: a non-NULL item of this packet's tree.
+        unsafe { self.or_field_info_flags(item, sys::PM_FI_GENERATED) }
+    }
+
+    /// Hides an item (and so its subtree) from the tree display; its fields
+    /// stay filterable, as Wireshark's proto_item_set_hidden.  A "faked"
+    /// item (the parent handed back when the tree is not shown) is left
+    /// alone: hiding it would hide the parent.
+    pub fn set_hidden(&self, parent: Tree, item: Tree) {
+        if item.0.is_null() || item == parent {
+            return;
+        }
+        // SAFETY: as for set_generated.
+        unsafe { self.or_field_info_flags(item, sys::PM_FI_HIDDEN) }
+    }
+
+    /// ORs `flag` into the field_info flags of a non-NULL item.
+    unsafe fn or_field_info_flags(&self, item: Tree, flag: u32) {
         // SAFETY: offsets checked against the real proto_node and field_info
         // by the layout test; a non-NULL item has a non-NULL finfo.
         unsafe {
@@ -558,7 +761,7 @@ impl Packet {
             let flags = finfo
                 .add(sys::PM_FIELD_INFO_OFFSET_FLAGS as usize)
                 .cast::<u32>();
-            ptr::write_unaligned(flags, ptr::read_unaligned(flags) | sys::PM_FI_GENERATED);
+            ptr::write_unaligned(flags, ptr::read_unaligned(flags) | flag);
         }
     }
 
@@ -574,6 +777,20 @@ impl Packet {
         let copy = self.pool_str(text);
         // SAFETY: col_append_str copies the text.
         unsafe { sys::col_append_str(self.columns(), sys::PM_COL_INFO as c_int, copy) }
+    }
+
+    /// True when an item of the field with this id added under `tree`
+    /// would be kept: the tree is shown, or a filter, custom column or
+    /// colouring rule refers to the field.  Otherwise Wireshark "fakes" the
+    /// item (hands back the parent): a dissector can skip preparing it.
+    /// False without a tree.
+    pub fn is_referenced(&self, tree: Tree, field_id: c_int) -> bool {
+        if tree.is_null() {
+            return false;
+        }
+        // SAFETY: a live tree of this packet and a registered field id;
+        // the function only reads flags and does not throw.
+        crate::abi::from_wbool(unsafe { sys::proto_field_is_referenced(tree.0, field_id) })
     }
 
     pub fn add_frame_number(&self, parent: Tree, field: &FrameNumField, value: u32) -> Tree {
@@ -626,9 +843,29 @@ impl Packet {
     /// Hands `offset..` of this packet to another dissector.  Only called by
     /// [`dissector_entry`] outside the guard: the callee may throw.
     fn call(&self, handle: sys::dissector_handle_t, offset: usize, len: Option<usize>) {
-        let end = len.map_or(Some(self.captured), |len| offset.checked_add(len));
-        if handle.is_null() || offset > self.captured || end.map_or(true, |end| end > self.captured)
-        {
+        self.call_into(self.tvb, self.captured, self.tree, handle, offset, len);
+    }
+
+    /// A call of [`Outcome::Calls`]; outside the guard, as [`Packet::call`].
+    fn sub_call(&self, call: SubCall) {
+        let (tvb, captured) = match call.data {
+            Some(data) => (data.tvb, data.len),
+            None => (self.tvb, self.captured),
+        };
+        self.call_into(tvb, captured, call.tree, call.handle, call.offset, call.len);
+    }
+
+    fn call_into(
+        &self,
+        tvb: *mut sys::tvbuff_t,
+        captured: usize,
+        tree: Tree,
+        handle: sys::dissector_handle_t,
+        offset: usize,
+        len: Option<usize>,
+    ) {
+        let end = len.map_or(Some(captured), |len| offset.checked_add(len));
+        if handle.is_null() || offset > captured || end.map_or(true, |end| end > captured) {
             return;
         }
         // SAFETY: offset within the captured data.  An exception thrown by
@@ -636,13 +873,13 @@ impl Packet {
         // whose live values are all Copy, up to Wireshark's own handler.
         unsafe {
             let sub = match len {
-                None => sys::tvb_new_subset_remaining(self.tvb, offset as c_int),
-                Some(len) => sys::tvb_new_subset_length(self.tvb, offset as c_int, len as c_int),
+                None => sys::tvb_new_subset_remaining(tvb, offset as c_int),
+                Some(len) => sys::tvb_new_subset_length(tvb, offset as c_int, len as c_int),
             };
             if self.keep_columns.get() {
                 sys::col_set_writable(self.columns(), -1, crate::abi::wbool(false));
             }
-            sys::call_dissector(handle, sub, self.pinfo, self.tree.0);
+            sys::call_dissector(handle, sub, self.pinfo, tree.0);
             // Not reached when the sub-dissector throws; Wireshark makes the
             // columns writable again for the next packet in any case.
             if self.keep_columns.get() {
@@ -705,6 +942,24 @@ impl Packet {
         self.add_bytes(parent, field, range.start, range.len())
     }
 
+    /// An FT_NONE label over bytes `range` (a structure whose fields go in
+    /// its subtree).
+    pub fn add_label_at(&self, parent: Tree, field: &LabelField, range: Range<usize>) -> Tree {
+        let id = field.id();
+        self.add_checked(
+            id,
+            range.start,
+            range.len(),
+            "label field",
+            |start, length| {
+                // SAFETY: field and range checked; FT_NONE items take ENC_NA.
+                unsafe {
+                    sys::proto_tree_add_item(parent.0, id, self.tvb, start, length, sys::PM_ENC_NA)
+                }
+            },
+        )
+    }
+
     /// An FT_IPv4 field over the 4 bytes `range`.
     pub fn add_ipv4_at(&self, parent: Tree, field: &Ipv4Field, range: Range<usize>) -> Tree {
         assert_eq!(range.len(), 4, "add_ipv4_at: {range:?} is not 4 bytes");
@@ -764,4 +1019,48 @@ pub fn handle_named(name: &CStr) -> sys::dissector_handle_t {
 unsafe fn pinfo_field<T: Copy>(pinfo: *mut sys::packet_info, offset: u32) -> T {
     // SAFETY: caller passes a valid packet_info and a checked offset.
     unsafe { ptr::read_unaligned(pinfo.cast::<u8>().add(offset as usize).cast::<T>()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(address: &[u8], port: u32) -> Endpoint {
+        let mut e = Endpoint {
+            address: [0; 16],
+            address_len: address.len() as u8,
+            port,
+        };
+        e.address[..address.len()].copy_from_slice(address);
+        e
+    }
+
+    #[test]
+    fn finds_the_ipv4_header_before_the_udp_header() {
+        // Ethernet (14) + IPv4 with 4 bytes of options (24) + UDP (8) + payload.
+        let mut frame = vec![0u8; 14];
+        frame.extend([0x46, 0xC0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0]);
+        frame.extend([10, 1, 1, 1, 10, 2, 2, 2, 1, 1, 0, 0]);
+        frame.extend([0x2E, 0xE2, 0x2E, 0xE2, 0, 12, 0, 0, 4, 4, 3, 0]);
+        let (src, dst) = (
+            endpoint(&[10, 1, 1, 1], 12002),
+            endpoint(&[10, 2, 2, 2], 12002),
+        );
+        let ip = IpHeader::find(&frame, 14 + 24, 17, &src, &dst).unwrap();
+        assert_eq!((ip.version, ip.tos, ip.offset), (4, 0xC0, 14));
+        // Other addresses or protocol: not this header.
+        assert!(IpHeader::find(&frame, 38, 6, &src, &dst).is_none());
+        assert!(IpHeader::find(&frame, 38, 17, &dst, &src).is_none());
+        assert!(IpHeader::find(&frame, 10, 17, &src, &dst).is_none());
+    }
+
+    #[test]
+    fn ipv6_traffic_class_spans_two_bytes() {
+        let mut frame = vec![0x6A, 0x40, 0, 0, 0, 8, 17, 64];
+        frame.extend([0x20; 16]);
+        frame.extend([0x30; 16]);
+        let (src, dst) = (endpoint(&[0x20; 16], 1), endpoint(&[0x30; 16], 1));
+        let ip = IpHeader::find(&frame, 40, 17, &src, &dst).unwrap();
+        assert_eq!((ip.version, ip.tos), (6, 0xA4));
+    }
 }

@@ -117,6 +117,12 @@ typed_field!(
     DurationField,
     plain sys::PM_FT_RELATIVE_TIME
 );
+typed_field!(
+    /// FT_NONE: a label over a byte range (a header, a structure) whose
+    /// subtree holds its fields; filterable by name.
+    LabelField,
+    plain sys::PM_FT_NONE
+);
 
 /// Declares `pub static` registration cells of one type, e.g.
 /// `statics!(UintField: HF_A, HF_B);` — dissectors have dozens.
@@ -628,6 +634,58 @@ impl Registration {
                 abi::wbool(false),
             )
         };
+    }
+}
+
+impl Registration {
+    pub fn string_pref(
+        &mut self,
+        pref: &'static StringPref,
+        name: &'static CStr,
+        title: &'static CStr,
+        description: &'static CStr,
+    ) {
+        let module = self.prefs_module();
+        // SAFETY: as for filename_pref.
+        unsafe {
+            sys::prefs_register_string_preference(
+                module,
+                name.as_ptr(),
+                title.as_ptr(),
+                description.as_ptr(),
+                pref.0.get(),
+            )
+        };
+    }
+}
+
+/// The current value of a range preference (e.g. module "ee", preference
+/// "udp.port" made by `dissector_add_uint_range_with_preference`) as
+/// inclusive (low, high) pairs; empty when there is no such preference.
+pub fn range_pref_value(module: &CStr, pref: &CStr) -> Vec<(u32, u32)> {
+    // SAFETY: prefs_get_range_value only looks the preference up; the range
+    // it returns is Wireshark's and stays valid until the preference
+    // changes (between dissections), and holds nranges pairs at the
+    // offsets the layout test checks.
+    unsafe {
+        let range = sys::prefs_get_range_value(module.as_ptr(), pref.as_ptr());
+        if range.is_null() {
+            return Vec::new();
+        }
+        let base = range.cast::<u8>();
+        let count = ptr::read_unaligned(
+            base.add(sys::PM_RANGE_OFFSET_NRANGES as usize)
+                .cast::<c_uint>(),
+        ) as usize;
+        let pairs = base
+            .add(sys::PM_RANGE_OFFSET_RANGES as usize)
+            .cast::<sys::range_admin_t>();
+        (0..count)
+            .map(|i| {
+                let pair = ptr::read_unaligned(pairs.add(i));
+                (pair.low, pair.high)
+            })
+            .collect()
     }
 }
 

@@ -702,9 +702,10 @@ fn a_ctrace_trace_indexed_as_a_point_is_found_by_the_post_dissector() {
         ],
     );
     let index = dir.join("session.pktmatch");
-    let _ = std::fs::remove_file(&index);
     let summary = pktmatch::index::run(&pktmatch::index::Args {
         output: index.clone(),
+        force: true,
+        path: None,
         points: vec![
             format!("pc={}", pcap.display()),
             format!("zos={}", trace.display()),

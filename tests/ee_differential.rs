@@ -10,6 +10,7 @@
 //! that fixes one fails here and the documentation gets revisited.
 
 mod common;
+mod ee_support;
 
 use std::path::PathBuf;
 
@@ -25,6 +26,7 @@ const PAIRS: &[(&str, &str, Compare)] = &[
     ("sna.nlp.nhdr.slowdn2", "ee.nhdr.slowdown2", Compare::Number),
     ("sna.nlp.nhdr.anr", "ee.nhdr.labels", Compare::ListEndFf),
     ("sna.nlp.nhdr.fra", "ee.nhdr.labels", Compare::ListEndFf),
+    ("sna.nlp.nhdr.fra", "ee.nhdr.list_end", Compare::LastByte),
     ("sna.nlp.frh", "ee.nhdr.frh", Compare::Number),
     ("sna.nlp.thdr.tcid", "ee.thdr.tcid", Compare::Bytes),
     ("sna.nlp.thdr.8", "ee.thdr.flags8", Compare::Number),
@@ -368,7 +370,7 @@ const PAIRS: &[(&str, &str, Compare)] = &[
     ("sna.xid.type3.tg", "ee.xid.tg", Compare::Number),
     ("sna.xid.type3.dlc", "ee.xid.dlc_type", Compare::Number),
     ("sna.xid.type3.dlen", "ee.xid.dlc_len", Compare::Number),
-    ("sna.control.key", "ee.cv.key", Compare::Number),
+    ("sna.control.key", "ee.cv.key", Compare::AnyKeyClass),
     ("sna.control.len", "ee.cv.len", Compare::Number),
     (
         "sna.control.05.type",
@@ -397,8 +399,10 @@ const NOT_EXERCISED: &[&str] = &[
     "ee.switch.max_packet",
     "ee.switch.path_switch_time",
     "ee.switch.alive_timer",
-    // The FR entry list of the LDLC frames is compared (empty, X'FF' only)
-    // through sna.nlp.nhdr.fra; names in XID CVs through sna.control.0e.*.
+    // The LDLC frames have empty FR entry lists: ee shows no empty
+    // ee.nhdr.labels item (their X'FF' is compared through
+    // ee.nhdr.list_end); ANR lists are compared through ee.nhdr.labels.
+    "ee.nhdr.labels",
 ];
 
 #[derive(Clone, Copy)]
@@ -409,8 +413,34 @@ enum Compare {
     Bytes,
     /// sna's label list includes the X'FF' end, ours does not.
     ListEndFf,
+    /// The last byte of Wireshark's FT_BYTES against our hex integer.
+    LastByte,
     /// Text as is.
     Text,
+    /// Control vector keys, whichever field holds them: sna files keys 0,
+    /// 3 and 5 of HPR vectors under sna.control.hprkey, ee files the
+    /// vectors nested in CV X'05' under ee.cv.hpr_key; the frame's keys
+    /// of both fields are compared as one sorted list.
+    AnyKeyClass,
+}
+
+/// The second field of each side for [`Compare::AnyKeyClass`].
+const HPR_KEYS: (&str, &str) = ("sna.control.hprkey", "ee.cv.hpr_key");
+
+/// The sorted numbers of a comma-separated list.
+fn sorted_numbers(list: &str) -> Vec<Option<u128>> {
+    let mut all: Vec<Option<u128>> = list.split(',').map(number).collect();
+    all.sort_unstable();
+    all
+}
+
+/// Two comma-separated lists as one.
+fn joined(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (_, true) => a.to_owned(),
+        (true, false) => b.to_owned(),
+        (false, false) => format!("{a},{b}"),
+    }
 }
 
 fn number(value: &str) -> Option<u128> {
@@ -434,9 +464,16 @@ fn same(compare: Compare, theirs: &str, ours: &str) -> bool {
             let t = u128::from_str_radix(theirs, 16).ok();
             t.is_some() && t == number(ours)
         }
-        // tshark prints an empty byte string as <MISSING>.
-        Compare::ListEndFf => theirs == format!("{}ff", ours.replace("<MISSING>", "")),
+        Compare::ListEndFf => theirs == format!("{ours}ff"),
+        Compare::LastByte => {
+            let last = theirs.get(theirs.len().saturating_sub(2)..);
+            last.and_then(|b| u128::from_str_radix(b, 16).ok()) == number(ours)
+        }
         Compare::Text => theirs == ours,
+        Compare::AnyKeyClass => {
+            let (t, o) = (sorted_numbers(theirs), sorted_numbers(ours));
+            t == o && t.iter().all(Option::is_some)
+        }
     }
 }
 
@@ -449,34 +486,55 @@ fn synthetic_dir() -> PathBuf {
 
 const ORACLE: &[&str] = &["-o", "ee.llc_handoff:TRUE"];
 
+/// Compares every field pair both decode in one capture, frame by frame:
+/// counts per pair in `compared`, differences in `disagreements`.
+fn compare_with_oracle(
+    ws: &Wireshark,
+    file: &str,
+    name: &str,
+    compared: &mut [usize],
+    disagreements: &mut Vec<String>,
+) {
+    let mut theirs_names: Vec<&str> = PAIRS.iter().map(|p| p.0).collect();
+    let mut ours_names: Vec<&str> = PAIRS.iter().map(|p| p.1).collect();
+    theirs_names.push(HPR_KEYS.0);
+    ours_names.push(HPR_KEYS.1);
+    let theirs = ws.fields(file, ORACLE, &theirs_names);
+    let ours = ws.fields(file, &[], &ours_names);
+    assert_eq!(theirs.len(), ours.len());
+    for (frame, their_row) in &theirs {
+        let our_row = &ours[frame];
+        for (i, (t_name, o_name, compare)) in PAIRS.iter().enumerate() {
+            let (t, o) = match compare {
+                Compare::AnyKeyClass => (
+                    joined(&their_row[i], &their_row[PAIRS.len()]),
+                    joined(&our_row[i], &our_row[PAIRS.len()]),
+                ),
+                _ => (their_row[i].clone(), our_row[i].clone()),
+            };
+            let (t, o) = (&t, &o);
+            if t.is_empty() || o.is_empty() {
+                continue;
+            }
+            compared[i] += 1;
+            if !same(*compare, t, o) {
+                disagreements.push(format!(
+                    "{name} frame {frame}: {t_name}={t} but {o_name}={o}"
+                ));
+            }
+        }
+    }
+}
+
 #[test]
 fn ee_agrees_with_wiresharks_sna_on_every_field_both_decode() {
     let ws = Wireshark::with_plugins(release_plugins());
     let dir = synthetic_dir();
-    let theirs_names: Vec<&str> = PAIRS.iter().map(|p| p.0).collect();
-    let ours_names: Vec<&str> = PAIRS.iter().map(|p| p.1).collect();
     let mut compared = vec![0usize; PAIRS.len()];
     let mut disagreements = Vec::new();
     for name in ["synthetic-ee-session.pcapng", "synthetic-ee-sap-c8.pcapng"] {
         let file = ws.add_file(&dir.join(name));
-        let theirs = ws.fields(&file, ORACLE, &theirs_names);
-        let ours = ws.fields(&file, &[], &ours_names);
-        assert_eq!(theirs.len(), ours.len());
-        for (frame, their_row) in &theirs {
-            let our_row = &ours[frame];
-            for (i, (t_name, o_name, compare)) in PAIRS.iter().enumerate() {
-                let (t, o) = (&their_row[i], &our_row[i]);
-                if t.is_empty() || o.is_empty() {
-                    continue;
-                }
-                compared[i] += 1;
-                if !same(*compare, t, o) {
-                    disagreements.push(format!(
-                        "{name} frame {frame}: {t_name}={t} but {o_name}={o}"
-                    ));
-                }
-            }
-        }
+        compare_with_oracle(&ws, &file, name, &mut compared, &mut disagreements);
     }
     assert!(
         disagreements.is_empty(),
@@ -494,6 +552,28 @@ fn ee_agrees_with_wiresharks_sna_on_every_field_both_decode() {
     let pairs = compared.iter().filter(|n| **n > 0).count();
     eprintln!("compared {total} values of {pairs} field pairs with Wireshark's sna decode");
     assert!(total > 500, "only {total} values compared");
+}
+
+/// The same comparison on the hand-made vectors of tests/data/ee-vectors
+/// (public sources, not ee-synth): every value both decode agrees.
+#[test]
+fn ee_agrees_with_wiresharks_sna_on_the_independent_vectors() {
+    let ws = Wireshark::with_plugins(release_plugins());
+    let mut compared = vec![0usize; PAIRS.len()];
+    let mut disagreements = Vec::new();
+    for name in ee_support::VECTORS {
+        let file = ee_support::vector(&ws, name);
+        compare_with_oracle(&ws, &file, name, &mut compared, &mut disagreements);
+    }
+    assert!(
+        disagreements.is_empty(),
+        "disagreements:\n{}",
+        disagreements.join("\n")
+    );
+    let total: usize = compared.iter().sum();
+    let pairs = compared.iter().filter(|n| **n > 0).count();
+    eprintln!("compared {total} values of {pairs} field pairs on the vectors");
+    assert!(pairs > 60, "only {pairs} field pairs exercised");
 }
 
 /// Wireshark's label and name of a field, from `-G fields`.
@@ -549,7 +629,7 @@ fn wiresharks_documented_sna_defects_are_still_there_and_ee_gets_them_right() {
     let ours = ws.fields(
         &session,
         &[],
-        &["ee.status.absp_begin", "ee.status.absp_end", "data.len"],
+        &["ee.status.absp_begin", "ee.status.absp_end", "ee.data"],
     );
     assert_eq!(ours[&27], ["1458", "1638", ""]);
     // 6. XID on SAP 0xC8: nothing from sna_xid; ee decodes both.

@@ -42,6 +42,8 @@ const REAL_INCLUDES: &[&str] = &[
     "epan/prefs.h",
     "epan/column-utils.h",
     "epan/epan.h",
+    "epan/tap.h",
+    "epan/stat_tap_ui.h",
     "wiretap/wtap.h",
     "wiretap/file_wrappers.h",
     "wsutil/wmem/wmem.h",

@@ -18,8 +18,8 @@ use std::sync::OnceLock;
 
 use common::{release_plugins, repo_root, rows, Wireshark};
 use index::{
-    lost::flags as lost_flags, ClockModel, Endpoints, Index, IndexBuilder, PairSpec,
-    TranslationKind, TranslationSpec,
+    ClockModel, Endpoints, Index, IndexBuilder, LossKind, PairSpec, TranslationKind,
+    TranslationSpec,
 };
 
 const POINTS: [&str; 4] = ["client", "wan", "dc", "lbserver"];
@@ -176,12 +176,16 @@ fn build_session() -> Session {
         },
     )
     .unwrap();
-    // One lost entry of each kind at the client: ARP request "lost" on the
-    // way to the wan, the ARP reply outside dc's capture, conn0000's SYN
-    // uncertain at lbserver (a full proxy: it does not pass).
-    b.add_lost(0, 3, point("wan"), 0).unwrap();
-    b.add_lost(0, 4, dc, lost_flags::OUTSIDE_CAPTURE).unwrap();
-    b.add_lost(0, 7, lbserver, lost_flags::UNCERTAIN).unwrap();
+    // One entry of each kind at the client: ARP request "lost" on the way
+    // to the wan, the ARP reply outside dc's capture, conn0000's SYN
+    // uncertain at lbserver (a full proxy: it does not pass), an MLD report
+    // "not captured" at the wan (a capture drop).
+    b.add_lost(0, 3, point("wan"), LossKind::NetworkLoss)
+        .unwrap();
+    b.add_lost(0, 4, dc, LossKind::OutsideCapture).unwrap();
+    b.add_lost(0, 7, lbserver, LossKind::Uncertain).unwrap();
+    b.add_lost(0, 2, point("wan"), LossKind::CaptureDrop)
+        .unwrap();
     // A translation with endpoints (one connection), one pair with a single
     // translation without endpoints (applies to all its matches), one pair
     // with two (cannot tell which: none shown).
@@ -244,7 +248,7 @@ fn percent(confidence: u8) -> u32 {
     (u32::from(confidence) * 100 + 127) / 255
 }
 
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 16] = [
     "pktmatch.point",
     "pktmatch.matched",
     "pktmatch.peer",
@@ -258,6 +262,9 @@ const FIELDS: [&str; 13] = [
     "pktmatch.confidence",
     "pktmatch.translation",
     "pktmatch.lost_at",
+    "pktmatch.capture_drop_at",
+    "pktmatch.outside_capture_at",
+    "pktmatch.uncertain_at",
 ];
 
 /// What tshark must print for FIELDS on `frame` of `point`.
@@ -270,6 +277,14 @@ fn expected_fields(s: &Session, point: u16, frame: u32) -> Vec<String> {
     let mut corrected = Vec::new();
     let mut offsets = Vec::new();
     let mut translations = Vec::new();
+    let not_seen = |kind: LossKind| {
+        join(
+            ix.lost(point, frame)
+                .filter(|l| l.kind == kind)
+                .map(|l| label(l.point))
+                .collect(),
+        )
+    };
     for peer in &peers {
         if let Some(model) = ix.clock_at(point, frame, peer.point) {
             corrected.push(seconds(index::corrected_delta(
@@ -320,7 +335,10 @@ fn expected_fields(s: &Session, point: u16, frame: u32) -> Vec<String> {
                 .collect(),
         ),
         join(translations),
-        join(ix.lost(point, frame).map(|l| label(l.point)).collect()),
+        not_seen(LossKind::NetworkLoss),
+        not_seen(LossKind::CaptureDrop),
+        not_seen(LossKind::OutsideCapture),
+        not_seen(LossKind::Uncertain),
     ]
 }
 
@@ -569,27 +587,46 @@ fn lost_packets_and_unmatched_frames_get_expert_info() {
     let experts = ws.fields(
         &file,
         &["-o", &pref],
-        &["_ws.expert.message", "pktmatch.lost_at"],
+        &[
+            "_ws.expert.message",
+            "pktmatch.lost_at",
+            "pktmatch.capture_drop_at",
+            "pktmatch.outside_capture_at",
+            "pktmatch.uncertain_at",
+        ],
     );
     assert_eq!(
         experts[&3][0],
-        "Not seen at wan: lost between client and wan"
+        "Lost on the network between client and wan: seen neither at wan nor after it"
     );
-    assert_eq!(experts[&3][1], "wan");
+    assert_eq!(experts[&3][1..], ["wan", "", "", ""]);
+    assert_eq!(
+        experts[&2][0],
+        "Not captured at wan: seen before and after it\\, so wan's capture dropped it (not a \
+         network loss)"
+            .replace("\\,", ",")
+    );
+    assert_eq!(experts[&2][1..], ["", "wan", "", ""]);
     assert_eq!(
         experts[&4][0],
         "Not seen at dc\\, whose capture was not running then".replace("\\,", ",")
     );
+    assert_eq!(experts[&4][1..], ["", "", "dc", ""]);
     assert!(
         experts[&7][0].contains("Not seen at lbserver (it may legitimately not pass there)"),
         "{:?}",
         experts[&7]
     );
+    assert_eq!(experts[&7][4], "lbserver");
     assert_eq!(experts[&1][0], "Not found at any other capture point");
     for (filter, want) in [
         ("pktmatch.expert.lost", "3"),
-        ("pktmatch.expert.missing", "4\n7"),
-        ("pktmatch.lost_at == \"dc\"", "4"),
+        ("pktmatch.expert.capture_drop", "2"),
+        ("pktmatch.expert.outside_capture", "4"),
+        ("pktmatch.expert.uncertain", "7"),
+        ("pktmatch.lost_at == \"dc\"", ""),
+        ("pktmatch.outside_capture_at == \"dc\"", "4"),
+        ("pktmatch.capture_drop_at == \"wan\"", "2"),
     ] {
         let out = ws.tshark_ok(&[
             "-r",
@@ -1004,25 +1041,51 @@ fn the_pktmatch_profile_shows_the_match_columns() {
     let lines = ws.tshark_ok(&[
         "-C", "pktmatch", "-r", &file, "-o", &pref, "-T", "tabs", "-c", "7",
     ]);
-    let row7: Vec<&str> = lines
+    let rows: Vec<Vec<&str>> = lines
         .lines()
-        .nth(6)
-        .unwrap()
-        .split('\t')
-        .map(str::trim)
+        .map(|l| l.split('\t').map(str::trim).collect())
         .collect();
+    // Frame 7, the first SYN, goes from the client to wan: its point, no
+    // previous hop, the next one with the transit in µs.
+    let row7 = &rows[6];
     let ix = s.index();
-    let frames: Vec<String> = ix.peers(0, 7).map(|p| p.frame.to_string()).collect();
-    let points: Vec<&str> = ix.peers(0, 7).map(|p| POINTS[p.point as usize]).collect();
-    assert!(
-        row7.contains(&frames.join(",").as_str()),
-        "{row7:?} lacks {frames:?}"
-    );
-    assert!(
-        row7.contains(&points.join(",").as_str()),
-        "{row7:?} lacks {points:?}"
-    );
-    assert!(row7.iter().any(|c| c.starts_with("nat")), "{row7:?}");
+    let wan = ix.peers(0, 7).find(|p| p.point == 1).unwrap();
+    let model = ix.clock_at(0, 7, 1).unwrap();
+    let transit = index::corrected_delta(wan.delta_raw_ns, s.times[0][6], &model);
+    let next = format!("wan {:.1} µs", transit as f64 / 1000.0);
+    assert_eq!(row7[0], "7", "{row7:?}");
+    assert!(row7.contains(&"client"), "{row7:?}");
+    assert!(row7.contains(&next.as_str()), "{row7:?} lacks {next:?}");
+    // The profile's column widths (its `recent`) name exactly its columns.
+    let prefs =
+        std::fs::read_to_string(repo_root().join("plugin/epan/profile/pktmatch/preferences"))
+            .unwrap();
+    let recent =
+        std::fs::read_to_string(repo_root().join("plugin/epan/profile/pktmatch/recent")).unwrap();
+    let formats: Vec<String> = prefs
+        .lines()
+        .filter(|l| l.starts_with('\t'))
+        .filter_map(|l| l.split(", ").nth(1))
+        .map(|f| {
+            let f = f.trim_end_matches(',').trim_matches('"');
+            // Custom columns are named without occurrence and alignment.
+            f.strip_suffix(":0:R").unwrap_or(f).to_owned()
+        })
+        .collect();
+    let widths: Vec<String> = recent
+        .lines()
+        .filter(|l| l.starts_with('\t'))
+        .map(|l| {
+            l.trim()
+                .split(", ")
+                .next()
+                .unwrap()
+                .trim_matches('"')
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(widths, formats);
+    assert_eq!(formats.len(), 10);
 }
 
 // ---- the real indexer --------------------------------------------------
@@ -1038,6 +1101,8 @@ fn indexed_by_pktmatch() -> &'static Session {
             files: POINTS.iter().map(|p| capture_path(p)).collect(),
             window: 2.0,
             quiet: true,
+            force: true,
+            path: None,
         };
         pktmatch::index::run(&args).expect("pktmatch index");
         Session {

@@ -63,6 +63,8 @@ fn protocols_are_registered_under_their_names() {
 fn fields_are_registered_with_their_types() {
     let out = wireshark().tshark_ok(&["-G", "fields"]);
     let field = |abbrev: &str| g_line(&out, 2, abbrev);
+    // The peer's frame number in its own capture is a plain number; a
+    // frame link (FT_FRAMENUM) only points into a merged capture.
     let peer_frame = field("pktmatch.peer_frame");
     assert_eq!(
         &peer_frame[..5],
@@ -70,10 +72,11 @@ fn fields_are_registered_with_their_types() {
             "F",
             "Peer frame",
             "pktmatch.peer_frame",
-            "FT_FRAMENUM",
+            "FT_UINT32",
             "pktmatch"
         ]
     );
+    assert_eq!(field("pktmatch.peer_link")[3], "FT_FRAMENUM");
     assert_eq!(field("pktmatch.peer_point")[3], "FT_STRING");
     let format_id = field("ctrace.format_id");
     assert_eq!(&format_id[3..6], ["FT_UINT32", "ctrace", "BASE_HEX"]);
@@ -199,14 +202,17 @@ fn ee_decodes_the_llc_header_and_can_hand_back_to_wiresharks_llc() {
         ]
     );
 
-    // By default ee keeps the datagram: Wireshark's llc is absent.
+    // By default ee decodes the datagram; Wireshark's llc decodes it too,
+    // hidden: its fields are there for filters, its tree is not shown.
     let mut args = vec!["-r", &pcap];
     args.extend(fields);
     let out = rows(&ws.tshark_ok(&args));
     assert_eq!(out[0][5], "TEST");
-    assert_eq!(
-        out[0][6], "",
-        "llc decoded although ee.llc_handoff is FALSE"
+    assert_eq!(out[0][6], "0x04", "llc.* filterable beside ee");
+    let tree = ws.tshark_ok(&["-r", &pcap, "-V", "-Y", "frame.number == 1"]);
+    assert!(
+        !tree.contains("Logical-Link Control"),
+        "llc shown although ee.llc_handoff is FALSE:\n{tree}"
     );
 
     // Display filters on our fields.

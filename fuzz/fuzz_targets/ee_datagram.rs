@@ -3,13 +3,17 @@
 //! connection analysis, as the dissector does.  A panic is a bug.
 #![no_main]
 
-use ee::analysis::{Analyzer, PacketFacts};
+use ee::analysis::{Analyzer, ArbFacts, PacketFacts};
+use ee::anr::Labels;
+use ee::probes::{ProbeFacts, ProbeKind, Probes};
 use ee::cv;
 use ee::datagram::{Body, Datagram, Payload, SegmentContent};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &[u8]| {
     let mut analyzer = Analyzer::new();
+    let mut labels = Labels::new();
+    let mut probes = Probes::new();
     // Datagrams are separated by a 0xF0 0x0D marker so one input can drive
     // the connection state across several packets.
     for (frame, bytes) in split(input).enumerate() {
@@ -49,19 +53,38 @@ fuzz_target!(|input: &[u8]| {
                         }
                         SegmentContent::ConnectionIdExchange(t) => facts.announced_tcid = Some(*t),
                         SegmentContent::AdaptiveRateBased(a) => {
-                            facts.arb = Some((a.message_type(), a.rate_action()))
+                            facts.arb = Some(ArbFacts {
+                                message_type: a.message_type(),
+                                rate_action: a.rate_action(),
+                                mode: a.mode(),
+                            })
                         }
                         _ => {}
                     }
                 }
                 if let Some((_, Payload::Fid5(fid5))) = &nlp.payload {
-                    let _ = (fid5.rh(), fid5.ru(), fid5.session_address());
+                    let _ = (fid5.rh(), fid5.ru(), fid5.session_address(), fid5.sense());
                 }
+                let id = (thdr.tcid(), thdr.bsn(), thdr.dlf(), thdr.flags0(), thdr.flags1());
+                labels.observe(frame as u32 + 1, id, nlp.nhdr.labels());
+                let _ = labels.split(nlp.nhdr.labels(), None);
                 let _ = analyzer.analyse(&facts);
             }
             _ => {}
         }
+        if let Some(llc) = datagram.llc {
+            let _ = probes.analyse(&ProbeFacts {
+                frame: frame as u32 + 1,
+                time_ns: frame as i64,
+                source: ([0; 16], 4, 12000),
+                destination: ([1; 16], 4, 12000),
+                kind: if llc.is_response() { ProbeKind::Xid } else { ProbeKind::Test },
+                response: bytes.len() % 2 == 0,
+            });
+        }
     }
+    analyzer.finish();
+    probes.finish();
 });
 
 fn walk_vector(vector: &cv::Vector) {

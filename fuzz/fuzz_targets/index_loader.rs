@@ -58,11 +58,15 @@ fn walk(ix: &Index<'_>) {
                     pt.first_ts_ns(),
                     pt.last_ts_ns(),
                 );
-                let _ = (pt.fingerprint(), pt.flags());
+                let _ = (pt.fingerprint(), pt.flags(), pt.details());
+                let _ = index::points::encap::names(pt.encapsulations());
                 assert!(index::valid_name(pt.label()));
                 assert_eq!(ix.point_by_label(pt.label()).map(|q| q.index()), Some(p));
             }
             None => assert_eq!(packets, 0),
+        }
+        if let Some(s) = ix.session() {
+            let _ = (s.order(), s.topology(), s.evidence(), s.warnings(), s.clocks());
         }
         // The first frames, and the last ones and just beyond.
         let head = 0..=packets.min(MAX_FRAMES);
@@ -88,6 +92,7 @@ fn walk(ix: &Index<'_>) {
             for l in ix.lost(p, f) {
                 assert_eq!(l.frame, f);
                 assert!((l.point as usize) < n && l.point != p);
+                let _ = l.kind.name();
             }
             let _ = ix.peers(p, f).rev().next();
         }
@@ -101,7 +106,7 @@ fn walk(ix: &Index<'_>) {
                 assert!(pair.a() < pair.b());
                 assert_eq!((pair.a(), pair.b()), (p.min(q), p.max(q)));
                 let _ = (pair.flags(), pair.offset_error_ns(), pair.matched());
-                let _ = (pair.lost_a_to_b(), pair.lost_b_to_a());
+                let _ = (pair.lost_a_to_b(), pair.lost_b_to_a(), pair.missing());
                 if let Some(m) = pair.clock() {
                     let _ = (
                         m.offset_ns(),
@@ -235,7 +240,7 @@ fn build_and_read(script: &[u8]) {
                 }
                 r
             }
-            2 => b.add_lost(a, fa, c, s.u8()),
+            2 => b.add_lost(a, fa, c, index::LossKind::from_code(s.u8())),
             3 => b.set_pair(
                 a,
                 c,
@@ -245,8 +250,12 @@ fn build_and_read(script: &[u8]) {
                     }),
                     offset_error_ns: s.u32() as u64,
                     matched: s.u32(),
-                    lost_a_to_b: s.u32(),
-                    lost_b_to_a: s.u32(),
+                    neighbours: s.u8() & 1 == 1,
+                    missing: index::Missing {
+                        lost: [s.u32(), s.u32()],
+                        dropped: [s.u32(), s.u32()],
+                        ..Default::default()
+                    },
                 },
             ),
             5 => {

@@ -87,13 +87,7 @@ impl Wireshark {
     /// Installs the given plugin libraries as pktmatch.so (epan) and
     /// ctrace.so (wiretap), the names `make install` uses.
     pub fn with_plugins((epan, wiretap): (PathBuf, PathBuf)) -> Self {
-        let root = std::env::var_os("PKTMATCH_TSHARK_ROOT")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| "/".into());
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let home = PathBuf::from(format!("/tmp/pktmatch-test-{}-{n}", std::process::id()));
-        let ws = Wireshark { root, home };
-        let _ = fs::remove_dir_all(ws.host_path(&ws.home));
+        let ws = Self::empty_home();
         let plugins = ws
             .host_path(&ws.home)
             .join(format!(".local/lib/wireshark/plugins/{ABI}"));
@@ -101,8 +95,27 @@ impl Wireshark {
         fs::create_dir_all(plugins.join("wiretap")).unwrap();
         fs::copy(epan, plugins.join("epan/pktmatch.so")).unwrap();
         fs::copy(wiretap, plugins.join("wiretap/ctrace.so")).unwrap();
-        fs::create_dir_all(ws.config_dir()).unwrap();
         ws.give_home_to_nobody();
+        ws
+    }
+
+    /// The same Wireshark without our plugins: what a user sees who has not
+    /// installed them (e.g. to check a filter matches the same frames).
+    pub fn without_plugins() -> Self {
+        let ws = Self::empty_home();
+        ws.give_home_to_nobody();
+        ws
+    }
+
+    fn empty_home() -> Self {
+        let root = std::env::var_os("PKTMATCH_TSHARK_ROOT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "/".into());
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let home = PathBuf::from(format!("/tmp/pktmatch-test-{}-{n}", std::process::id()));
+        let ws = Wireshark { root, home };
+        let _ = fs::remove_dir_all(ws.host_path(&ws.home));
+        fs::create_dir_all(ws.config_dir()).unwrap();
         ws
     }
 
@@ -193,10 +206,34 @@ impl Wireshark {
         let mut unique: Vec<&str> = names.to_vec();
         unique.sort_unstable();
         unique.dedup();
+        let mut asked = vec!["frame.number"];
+        asked.extend(&unique);
+        self.field_rows(file, extra, &asked, ",")
+            .into_iter()
+            .map(|row| {
+                let by_name: std::collections::BTreeMap<&str, &String> =
+                    unique.iter().copied().zip(&row[1..]).collect();
+                let values = names.iter().map(|n| same_booleans(by_name[n])).collect();
+                (row[0].parse().unwrap(), values)
+            })
+            .collect()
+    }
+
+    /// `tshark -r FILE -T fields` rows, one column per name, every
+    /// occurrence joined by `aggregator`.  Fails on a non-zero exit and on
+    /// any "Dissector bug" warning.
+    pub fn field_rows(
+        &self,
+        file: &str,
+        extra: &[&str],
+        names: &[&str],
+        aggregator: &str,
+    ) -> Vec<Vec<String>> {
+        let aggregate = format!("aggregator={aggregator}");
         let mut args = vec!["-r", file, "-T", "fields", "-E", "occurrence=a"];
-        args.extend(["-e", "frame.number"]);
+        args.extend(["-E", &aggregate]);
         args.extend(extra);
-        for name in &unique {
+        for name in names {
             args.extend(["-e", name]);
         }
         let out = self.tshark(&args);
@@ -207,14 +244,6 @@ impl Wireshark {
             out.status
         );
         rows(&String::from_utf8_lossy(&out.stdout))
-            .into_iter()
-            .map(|row| {
-                let by_name: std::collections::BTreeMap<&str, &String> =
-                    unique.iter().copied().zip(&row[1..]).collect();
-                let values = names.iter().map(|n| same_booleans(by_name[n])).collect();
-                (row[0].parse().unwrap(), values)
-            })
-            .collect()
     }
 
     /// Runs tshark, asserts exit status 0, returns stdout.

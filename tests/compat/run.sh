@@ -42,6 +42,7 @@ for version in "$@"; do
     PKTMATCH_TSHARK_ROOT="$root" \
     PKTMATCH_PLUGIN_DIR="$target/release" \
     PKTMATCH_FAULT_PLUGIN_DIR="$target/fault/release" \
-        cargo test --release --target-dir "$target" --test tshark_plugins --test fault_injection --test ee_tshark --test ee_differential --test ctrace_tshark --test ctrace_vectors --test zforms_tshark \
-        --test pktmatch_tshark
+        cargo test --release --target-dir "$target" --test tshark_plugins --test fault_injection --test ee_tshark --test ee_differential --test ee_vectors --test ee_audit \
+        --test ctrace_tshark --test ctrace_vectors --test zforms_tshark \
+        --test pktmatch_tshark --test pktmatch_merge
 done

@@ -664,6 +664,34 @@ def main():
                 for y in lb:
                     unpaired.append((a, b, b, y.frame, "dns:%d" % k[0], "response" if k[1] else "query", y.plen, 0))
 
+    # ---- ICMP echo (--ping): type, sequence number and echoed data, every
+    # hop (a NAT translates the echo id like a port: the id is left out);
+    # with several copies the IPv4 ID decides.
+    icmp_by_point = {}
+    for pt in POINTS:
+        g = collections.defaultdict(list)
+        for p in caps[pt]:
+            if p.proto in (1, 58) and p.icmp_type in (0, 8, 128, 129):
+                g[(p.icmp_type, p.icmp_seq, p.icmp_body)].append(p)
+        icmp_by_point[pt] = g
+    for a, b in HOPS:
+        ga, gb = icmp_by_point[a], icmp_by_point[b]
+        for k, la in ga.items():
+            lb = gb.get(k, [])
+            name = "icmp:%d" % k[1]
+            d = "request" if k[0] in (8, 128) else "reply"
+            if not lb:
+                continue
+            if len(la) == 1 and len(lb) == 1:
+                prs = [(la[0], lb[0], True)]
+            else:
+                byid = collections.defaultdict(list)
+                for y in lb:
+                    byid[y.ipid].append(y)
+                prs = [(x, y, len(byid.get(x.ipid, [])) == 1) for x in la for y in byid.get(x.ipid, [])]
+            for x, y, certain in prs:
+                pairs_by_hop[(a, b)].append((x.frame, y.frame, "icmp", certain, name, d))
+
     # ---- composition: non-adjacent point pairs through the intermediate points
     same_packet = {h: [r for r in pairs_by_hop[h]] for h in HOPS}
     composed = {}
@@ -860,10 +888,10 @@ def main():
         c = collections.Counter()
         c["frames"] = nframes[pt]
         for p in caps[pt]:
-            c["tcp" if p.proto == 6 else "udp"] += 1
+            c["tcp" if p.proto == 6 else "udp" if p.proto == 17 else "icmp"] += 1
             if p.proto == 6 and p.iplen and p.iplen > 1500:
                 c["tcp_over_mtu (TSO/GSO super-packets)"] += 1
-        c["other (ARP, ND, ...)"] = nframes[pt] - c["tcp"] - c["udp"]
+        c["other (ARP, ND, ...)"] = nframes[pt] - c["tcp"] - c["udp"] - c["icmp"]
         c["tcp_connections"] = len(flows[pt])
         counts[pt] = dict(c)
     loss = {}

@@ -97,7 +97,8 @@ def _read_pcapng(data):
 class Pkt:
     __slots__ = ("frame", "ts", "fam", "src", "dst", "proto", "ipid", "iplen", "sport", "dport",
                  "seq", "ack", "flags", "win", "tsval", "tsecr", "sack", "plen", "payload",
-                 "dns_id", "dns_qr", "dns_qname", "dns_qtype", "dns_rcode", "wire_len")
+                 "dns_id", "dns_qr", "dns_qname", "dns_qtype", "dns_rcode", "wire_len",
+                 "icmp_type", "icmp_id", "icmp_seq", "icmp_body")
 
     def __init__(self):
         for s in self.__slots__:
@@ -216,6 +217,13 @@ def dissect(frame, ts, linktype, data, orig_len, keep_payload=False):
             _dns(p, pl)
         if keep_payload:
             p.payload = pl
+    elif p.proto in (1, 58) and len(data) >= l4 + 8:
+        # ICMP / ICMPv6 echo (RFC 792, RFC 4443): type, code, checksum, id,
+        # sequence number, then the data the reply echoes.
+        p.icmp_type, _code, _sum, p.icmp_id, p.icmp_seq = struct.unpack(">BBHHH", data[l4:l4 + 8])
+        p.sport = p.dport = p.icmp_id
+        p.plen = l4_len - 8
+        p.icmp_body = bytes(data[l4 + 8:l4 + l4_len])
     else:
         return None
     return p

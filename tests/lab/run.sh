@@ -8,7 +8,7 @@
 #   tests/lab/run.sh OUTDIR [--clients N] [--requests M] [--synproxy] [--loss PCT]
 #                           [--udp-only] [--ipv6] [--max-size SIZE] [--seed S]
 #                           [--no-skew] [--clock-step [--step-ns NS]] [--pause-ms MS]
-#                           [--timeout SECS] [--capclock PATH]
+#                           [--ping N] [--timeout SECS] [--capclock PATH]
 #
 # Needs root, Debian 12 packages: iproute2 nftables conntrack tcpdump ethtool
 # haproxy nginx-light dnsmasq-base openssl python3 wireshark-common (editcap),
@@ -40,7 +40,7 @@ usage() {
 }
 
 CLIENTS=2 REQUESTS=12 SYNPROXY=0 LOSS=0 UDP_ONLY=0 IPV6=0 MAX_SIZE=1m SEED=1
-SKEW=1 TIMEOUT=600 CAPCLOCK="" CLOCK_STEP=0 STEP_NS=-1500000000 PAUSE_MS=""
+SKEW=1 TIMEOUT=600 CAPCLOCK="" CLOCK_STEP=0 STEP_NS=-1500000000 PAUSE_MS="" PING=0
 [ $# -ge 1 ] || usage
 OUTDIR=$1; shift
 case "$OUTDIR" in -*) usage ;; esac
@@ -58,6 +58,7 @@ while [ $# -gt 0 ]; do
         --clock-step) CLOCK_STEP=1; shift ;;
         --step-ns) STEP_NS=$2; shift 2 ;;
         --pause-ms) PAUSE_MS=$2; shift 2 ;;
+        --ping) PING=$2; shift 2 ;;
         --timeout) TIMEOUT=$2; shift 2 ;;
         --capclock) CAPCLOCK=$2; shift 2 ;;
         -h|--help) usage ;;
@@ -67,7 +68,7 @@ done
 # A step needs time on either side to measure the drift: --clock-step
 # paces the workload (250 ms between requests, about 3.5 s) unless told.
 [ -n "$PAUSE_MS" ] || { [ "$CLOCK_STEP" = 1 ] && PAUSE_MS=250 || PAUSE_MS=0; }
-for v in CLIENTS REQUESTS LOSS SEED TIMEOUT PAUSE_MS; do
+for v in CLIENTS REQUESTS LOSS SEED TIMEOUT PAUSE_MS PING; do
     [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: --${v,,} needs a whole number" >&2; exit 2; }
 done
 [ "$CLIENTS" -ge 1 ] && [ "$CLIENTS" -le 50 ] || { echo "run.sh: --clients 1..50" >&2; exit 2; }
@@ -489,6 +490,15 @@ T_WL_END=$(date +%s%N)
 log "workload done in $(( (T_WL_END - T_WL) / 1000000 )) ms (client exit $CLIENT_RC)"
 tail -n 3 "$LOGS/client.out" | sed 's/^/  client: /' >&2 || true
 
+# --ping N: ICMP echo through the source NAT (wanfw masquerades the echo id
+# too) to dcfw's outside address, seen at client and wan: a real UDP (the
+# DNS above) and ICMP NAT pair.
+if [ "$PING" -gt 0 ]; then
+    if [ "$IPV6" = 1 ]; then PING_DST=$WAN6_B; else PING_DST=$WAN4_B; fi
+    in_ns "$NS_CLI" ping -$FAM -c "$PING" -i 0.2 -W 1 -q "$PING_DST" >>"$RUNLOG" 2>&1 ||
+        log "ping: not every echo was answered"
+fi
+
 # Let the last FINs and the load balancer's server-side closes pass.
 sleep 1.5
 for p in "${POINT_NAMES[@]}"; do kill -INT "${CAP_PID[$p]}" 2>/dev/null || true; done
@@ -618,7 +628,7 @@ EOF
 "$PYTHON" - "$OUTDIR/run.json" <<EOF
 import json, sys
 json.dump({"clients": $CLIENTS, "requests": $REQUESTS, "synproxy": bool($SYNPROXY), "loss_pct": $LOSS,
-           "udp_only": bool($UDP_ONLY), "pause_ms": $PAUSE_MS, "family": $FAM, "max_size": "$MAX_SIZE", "seed": $SEED,
+           "udp_only": bool($UDP_ONLY), "pause_ms": $PAUSE_MS, "ping": $PING, "family": $FAM, "max_size": "$MAX_SIZE", "seed": $SEED,
            "skew": bool($SKEW), "clock_step_ns": $([ "$CLOCK_STEP" = 1 ] && echo "$STEP_NS" || echo None),
            "client_exit": $CLIENT_RC, "started": $T_START,
            "name": "$NAME", "vip": "$VIP", "dns_vip": "$DNSVIP",

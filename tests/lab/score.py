@@ -2,7 +2,7 @@
 """Scores a matcher's output against a lab run's truth (docs/lab.md).
 
     tests/lab/score.py OUTDIR MATCHES.csv [CLOCKS.json] [--json REPORT.json]
-                       [--min-precision P] [--min-recall R]
+                       [--lost LOST.csv] [--min-precision P] [--min-recall R]
 
 MATCHES.csv: the indexer's export format, header exactly
     point_a,frame_a,point_b,frame_b,delta_raw_ns,delta_corrected_ns,method,confidence
@@ -16,6 +16,13 @@ the first packet time stamp of a's file); with `segments` (a clock stepped:
 each segment's model from its a_from_frame of a on) and `steps` (at_ns on a's
 clock, size_ns), the offset error is scored on each side of every true step
 and each true step matched with the nearest step found (instant, size).
+
+LOST.csv (optional): `pktmatch export --lost-csv` (point,frame,not_seen_at,kind).
+Every attributable capture drop of truth/capture_drops.csv (a derived variant,
+tests/lab/derive.py --drop) must be reported as a capture-drop at its point
+(from a frame of the same packet at another point), and every network-loss row
+must be a packet the truth lists as unpaired (truth/unpaired.csv): reported
+network loss where the truth has none is counted as false.
 
 A predicted pair is correct if the truth lists it (certain pair, or one of the
 candidates of an ambiguous group).  Precision = correct / predicted; recall =
@@ -62,6 +69,7 @@ def main():
     ap.add_argument("matches")
     ap.add_argument("clocks", nargs="?")
     ap.add_argument("--json", help="also write the scores as JSON")
+    ap.add_argument("--lost", help="pktmatch export --lost-csv output")
     ap.add_argument("--min-precision", type=float)
     ap.add_argument("--min-recall", type=float)
     args = ap.parse_args()
@@ -359,7 +367,15 @@ def main():
                     pair, s["true_size_ns"], s["size_ns"], s["instant_error_ns"], s["size_error_ns"],
                     "%s/%s (%s/%s)" % (s["a_frame"], s["b_frame"], s["true_a_frame"], s["true_b_frame"]),
                     "yes" if s["bracketed"] else "NO"), file=out)
-    report = {"per_point_pair": per_hop, "adjacent_overall": overall,
+    losses = {}
+    if args.lost:
+        losses = score_losses(args.outdir, args.lost, order)
+        print("\ncapture drops attributed to their point: %d of %d attributable (%d dropped frames)" % (
+            losses["drops_attributed"], losses["drops_attributable"], losses["drops"]), file=out)
+        print("network loss reported: %d rows, %d of them not a loss in the truth (false)" % (
+            losses["network_loss_rows"], losses["false_network_loss"]), file=out)
+        print("not seen, by kind: %s" % losses["by_kind"], file=out)
+    report = {"per_point_pair": per_hop, "adjacent_overall": overall, "losses": losses,
               "per_method": {m: dict(c) for m, c in per_method.items()},
               "per_kind": {"%s/%s" % k: dict(c) for k, c in per_kind.items()},
               "delta_corrected": deltas, "delta_raw_checked": raw_checked, "delta_raw_mismatch": raw_mismatch,
@@ -374,6 +390,35 @@ def main():
         if args.min_recall is not None and (s["recall"] or 0) < args.min_recall:
             rc = 1
     return rc
+
+
+def score_losses(outdir, lost_csv, order):
+    """Capture drops attributed, network losses confirmed (see the module doc)."""
+    truth = os.path.join(outdir, "truth")
+    rows = list(csv.DictReader(open(lost_csv)))
+    by_kind = collections.Counter(r["kind"] for r in rows)
+    reported = {(r["point"], int(r["frame"]), r["not_seen_at"], r["kind"]) for r in rows}
+    drops = attributable = attributed = 0
+    cd = os.path.join(truth, "capture_drops.csv")
+    if os.path.exists(cd):
+        for r in csv.DictReader(open(cd)):
+            drops += 1
+            if r["attributable"] != "1":
+                continue
+            attributable += 1
+            seen = [s.split(":") for s in r["seen_at"].split(";") if s]
+            if any((q, int(f), r["point"], "capture-drop") in reported for q, f in seen):
+                attributed += 1
+    unpaired = set()
+    up = os.path.join(truth, "unpaired.csv")
+    if os.path.exists(up):
+        for r in csv.DictReader(open(up)):
+            unpaired.add((r["point"], int(r["frame"])))
+    net = [r for r in rows if r["kind"] == "network-loss"]
+    false_net = [r for r in net if (r["point"], int(r["frame"])) not in unpaired]
+    return {"drops": drops, "drops_attributable": attributable, "drops_attributed": attributed,
+            "network_loss_rows": len(net), "false_network_loss": len(false_net),
+            "by_kind": dict(by_kind)}
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ typedef int pm_wbool;
 #define PM_PINFO_OFFSET_DST 208 /* probe: offsetof(packet_info, dst) */
 #define PM_PINFO_OFFSET_SRCPORT 260 /* probe: offsetof(packet_info, srcport) */
 #define PM_PINFO_OFFSET_DESTPORT 264 /* probe: offsetof(packet_info, destport) */
+#define PM_PINFO_OFFSET_REC 72 /* probe: offsetof(packet_info, rec) */
 /* wtap_rec packet header members and struct wtap members a file reader
  * sets, as offsets.  struct wtap is in wiretap/wtap-int.h (not installed:
  * tests/fetch-wireshark-headers.sh takes it from Debian's source package when
@@ -54,6 +55,7 @@ typedef uint32_t pm_boolean_value;
 
 #include "../common/plugin.h"
 #include "../common/epan.h"
+#include "../common/tap.h"
 #include "../common/wiretap.h"
 
 void expert_add_info_format(packet_info *pinfo, proto_item *pi, expert_field *eiindex,

@@ -29,6 +29,7 @@ typedef _Bool pm_wbool;
 #define PM_PINFO_OFFSET_DST 232 /* probe: offsetof(packet_info, dst) */
 #define PM_PINFO_OFFSET_SRCPORT 288 /* probe: offsetof(packet_info, srcport) */
 #define PM_PINFO_OFFSET_DESTPORT 292 /* probe: offsetof(packet_info, destport) */
+#define PM_PINFO_OFFSET_REC 96 /* probe: offsetof(packet_info, rec) */
 /* wtap_rec packet header members and struct wtap members a file reader
  * sets, as offsets.  struct wtap is in wiretap/wtap_module.h (installed from 4.6 on). */
 #define PM_WTAP_REC_OFFSET_CAPLEN 72 /* probe: offsetof(wtap_rec, rec_header.packet_header.caplen) */
@@ -56,6 +57,7 @@ typedef uint64_t pm_boolean_value;
 
 #include "../common/plugin.h"
 #include "../common/epan.h"
+#include "../common/tap.h"
 #include "../common/wiretap.h"
 
 proto_item *expert_add_info_format(packet_info *pinfo, proto_item *pi, expert_field *eiindex,

@@ -179,6 +179,23 @@ typedef struct {
  * the same through these offsets (the proto_node one is per version). */
 #define PM_FIELD_INFO_OFFSET_FLAGS 28   /* probe: offsetof(field_info, flags) */
 #define PM_FI_GENERATED 2               /* probe: FI_GENERATED */
+/* proto_item_set_hidden (also static inline) ORs this one: the item and its
+ * subtree are not displayed, their fields stay filterable. */
+#define PM_FI_HIDDEN 1                  /* probe: FI_HIDDEN */
+
+/* A range preference's value (epan/range.h): nranges, then that many
+ * {low, high} pairs.  The array is declared ranges[1] in 4.0 and ranges[]
+ * from 4.4, so we read it through these offsets. */
+typedef struct epan_range range_t;
+typedef struct range_admin_tag range_admin_t;
+#ifndef PKTMATCH_PROBE_SIGNATURES
+struct range_admin_tag {
+    uint32_t low;
+    uint32_t high;
+};
+#endif
+#define PM_RANGE_OFFSET_NRANGES 0       /* probe: offsetof(range_t, nranges) */
+#define PM_RANGE_OFFSET_RANGES 4        /* probe: offsetof(range_t, ranges) */
 
 /* ---- functions ---- */
 void epan_get_version_number(int *major, int *minor, int *micro);
@@ -198,6 +215,7 @@ void prefs_register_bool_preference(module_t *module, const char *name, const ch
 void prefs_register_filename_preference(module_t *module, const char *name, const char *title,
                                         const char *description, const char **var,
                                         pm_wbool for_writing);
+range_t *prefs_get_range_value(const char *module_name, const char *pref_name);
 void prefs_register_string_preference(module_t *module, const char *name, const char *title,
                                       const char *description, const char **var);
 
@@ -219,6 +237,10 @@ const uint8_t *tvb_get_ptr(tvbuff_t *tvb, const int offset, const int length);
 tvbuff_t *tvb_new_subset_remaining(tvbuff_t *backing, const int backing_offset);
 tvbuff_t *tvb_new_subset_length(tvbuff_t *backing, const int backing_offset,
                                 const int backing_length);
+/* The tvb of the data source a tvb was cut from (the frame, or a
+ * reassembled buffer) and the tvb's offset within it. */
+tvbuff_t *tvb_get_ds_tvb(tvbuff_t *tvb);
+int tvb_raw_offset(tvbuff_t *tvb);
 tvbuff_t *tvb_new_child_real_data(tvbuff_t *parent, const uint8_t *data, const unsigned length,
                                   const int reported_length);
 
@@ -227,6 +249,11 @@ void register_cleanup_routine(void (*func)(void));
 
 proto_item *proto_tree_add_item(proto_tree *tree, int hfindex, tvbuff_t *tvb, const int start,
                                 int length, const unsigned encoding);
+/* Whether an item of this field would be kept in this tree (the tree is
+ * shown, or a filter, column or colouring rule refers to the field): what
+ * proto_tree_add_* asks before "faking" an item.  gboolean in 4.0, bool from
+ * 4.4: pm_wbool. */
+pm_wbool proto_field_is_referenced(proto_tree *tree, int proto_id);
 proto_item *proto_tree_add_uint(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start,
                                 int length, uint32_t value);
 proto_item *proto_tree_add_string(proto_tree *tree, int hfindex, tvbuff_t *tvb, int start,

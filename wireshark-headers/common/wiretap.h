@@ -82,6 +82,7 @@ struct file_type_subtype_info {
 #define PM_WTAP_HAS_CAP_LEN 2           /* probe: WTAP_HAS_CAP_LEN */
 #define PM_OPT_COMMENT 1                /* probe: OPT_COMMENT */
 #define PM_OPT_PKT_FLAGS 2              /* probe: OPT_PKT_FLAGS */
+#define PM_WTAP_OPTTYPE_SUCCESS 0       /* probe: WTAP_OPTTYPE_SUCCESS */
 #define PM_PACK_FLAGS_DIRECTION_INBOUND 1  /* probe: PACK_FLAGS_DIRECTION_INBOUND */
 #define PM_PACK_FLAGS_DIRECTION_OUTBOUND 2 /* probe: PACK_FLAGS_DIRECTION_OUTBOUND */
 #define PM_WTAP_ERR_SHORT_READ (-12)    /* probe: WTAP_ERR_SHORT_READ */
@@ -103,6 +104,11 @@ void ws_buffer_assure_space(Buffer *buffer, size_t space);
 wtap_block_t wtap_block_create(unsigned int block_type);
 int wtap_block_add_uint32_option(wtap_block_t block, unsigned int option_id, uint32_t value);
 int wtap_block_add_string_option(wtap_block_t block, unsigned int option_id, const char *value, size_t value_length);
+/* A record's n-th string option (a packet comment: OPT_COMMENT); *value
+ * points into the block.  Returns WTAP_OPTTYPE_SUCCESS or a negative code
+ * (the real return type is an enum of int values). */
+int wtap_block_get_nth_string_option_value(wtap_block_t block, unsigned int option_id,
+                                           unsigned int idx, char **value);
 char *g_strdup(const char *str);
 void wtap_register_open_info(struct open_info *oi, const pm_wbool first_routine);
 int wtap_register_encap_type(const char *description, const char *name);

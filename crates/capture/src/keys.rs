@@ -78,10 +78,14 @@
 //!   the packets themselves), VLAN ids and MAC addresses (per hop), the
 //!   capture's own metadata (time, frame number, interface, direction:
 //!   they are in [`Packet`](crate::Packet)).
-//! * **Tunnels** (IPv4/IPv6 in IP, GRE carrying IP, Ethernet (TEB) or
-//!   ERSPAN I/II/III, VXLAN on UDP 4789) are opened, up to 3 deep: the keys
-//!   describe the innermost packet and [`flag::TUNNEL`] is set, since the
-//!   inner packet is what another capture point sees bare.
+//! * **Tunnels** (IPv4/IPv6 in IP, GRE carrying IP, Ethernet (TEB), MPLS or
+//!   ERSPAN I/II/III, VXLAN on UDP 4789, Geneve on UDP 6081, GTP-U on UDP
+//!   2152, MPLS on UDP 6635; MPLS label stacks on the link) are opened, up
+//!   to 3 deep: the keys describe the innermost packet, [`flag::TUNNEL`] is
+//!   set and [`PacketKey::encap`] says which tunnels were around it, since
+//!   the inner packet is what another capture point sees bare (a remote
+//!   capture: a switch's ERSPAN session, a VXLAN underlay).
+//!   [`inner_ip`] gives every other stage the same inner packet.
 //! * **Fragments.**  A first fragment is keyed as usual (ports, TCP/UDP
 //!   header) and carries [`flag::FRAGMENT`] and [`flag::MF`]; later
 //!   fragments have no L4 header: [`flag::NO_PORTS`], ports 0 in the
@@ -141,8 +145,78 @@ pub mod flag {
     pub const LEN_FROM_CAPTURE: u16 = 1 << 11;
 }
 
+/// Bits of [`PacketKey::encap`]: the tunnels around the packet the keys
+/// describe (the same bits as the index's per-point ENCAPSULATIONS,
+/// docs/index-format.md).
+pub mod encap {
+    /// GRE carrying IP or Ethernet (RFC 2784, 2890).
+    pub const GRE: u8 = 1 << 0;
+    /// ERSPAN type I or II (GRE 0x88BE).
+    pub const ERSPAN_I_II: u8 = 1 << 1;
+    /// ERSPAN type III (GRE 0x22EB).
+    pub const ERSPAN_III: u8 = 1 << 2;
+    /// VXLAN (RFC 7348, UDP 4789).
+    pub const VXLAN: u8 = 1 << 3;
+    /// Geneve (RFC 8926, UDP 6081).
+    pub const GENEVE: u8 = 1 << 4;
+    /// An MPLS label stack (RFC 3032): on the link, in GRE, in UDP 6635.
+    pub const MPLS: u8 = 1 << 5;
+    /// IPv4 or IPv6 directly in IP (protocols 4 and 41).
+    pub const IP_IN_IP: u8 = 1 << 6;
+    /// GTP-U (3GPP TS 29.281, UDP 2152).
+    pub const GTP_U: u8 = 1 << 7;
+}
+
+/// UDP ports of the tunnels [`extract`] opens.
+mod tunnel_port {
+    pub const VXLAN: u16 = 4789;
+    pub const GENEVE: u16 = 6081;
+    pub const GTP_U: u16 = 2152;
+    /// MPLS in UDP (RFC 7510).
+    pub const MPLS: u16 = 6635;
+}
+
 /// How many payload bytes the digest covers at most.
 pub const DIGEST_BYTES: usize = 64;
+
+/// Ports that servers listen on: the well-known ones (below 1024, RFC 6335
+/// §6) and registered ports commonly served (databases, proxies, VPNs,
+/// SIP, STUN, RADIUS, Enterprise Extender).  The endpoint on one is the
+/// server when nothing else (a SYN, an echo request) says who the client is.
+pub fn is_service_port(p: u16) -> bool {
+    p < 1024
+        || matches!(
+            p,
+            1194 | 1433
+                | 1812
+                | 1813
+                | 2049
+                | 3128
+                | 3306
+                | 3478
+                | 4500
+                | 5060
+                | 5061
+                | 5353
+                | 5432
+                | 8000
+                | 8080
+                | 8443
+                | 8888
+                | 12000..=12004 | 51820
+        )
+}
+
+/// Who the client is by port roles: `Some(true)` when the endpoint with
+/// port `a` is the client (`b` is on a service port and `a` is not),
+/// `Some(false)` the other way round, None when the ports do not say.
+pub fn client_by_ports(a: u16, b: u16) -> Option<bool> {
+    match (is_service_port(a), is_service_port(b)) {
+        (false, true) => Some(true),
+        (true, false) => Some(false),
+        _ => None,
+    }
+}
 
 /// Most tunnel layers opened.
 const MAX_TUNNEL_DEPTH: u8 = 3;
@@ -485,6 +559,8 @@ pub struct PacketKey {
     pub tcp_flags: u8,
     /// IPv4 TTL or IPv6 hop limit.
     pub ttl: u8,
+    /// [`encap`] bits: the tunnels the packet arrived in (0: bare).
+    pub encap: u8,
 }
 
 const _: () = assert!(std::mem::size_of::<PacketKey>() <= 48);
@@ -581,7 +657,35 @@ impl PacketKey {
 /// (see [`flag::L4_PARTIAL`]) when something after the IP header is
 /// damaged or cut off.
 pub fn extract(link: Link, data: &[u8]) -> Option<(FlowKey, PacketKey)> {
-    from_ip(link::ip_payload(link, data)?)
+    let (ip, mpls) = link::ip_payload_mpls(link, data)?;
+    let (flow, mut key) = from_ip(ip)?;
+    if mpls {
+        key.encap |= encap::MPLS;
+    }
+    Some((flow, key))
+}
+
+/// The innermost IP packet of a frame — through the same tunnels
+/// [`extract`] opens — and the [`encap`] bits of the tunnels around it;
+/// for the stages that read a packet's payload (the full-proxy stage,
+/// reports), so that they see what the keys describe.
+pub fn inner_ip(link: Link, data: &[u8]) -> Option<(&[u8], u8)> {
+    let (mut ip, mpls) = link::ip_payload_mpls(link, data)?;
+    let mut bits = if mpls { encap::MPLS } else { 0 };
+    for _ in 0..MAX_TUNNEL_DEPTH {
+        let Some(layer) = ip_layer(ip) else { break };
+        if layer.later_fragment {
+            break;
+        }
+        match tunnel_inner(&layer) {
+            Some((inner, b)) if ip_layer(inner).is_some() => {
+                ip = inner;
+                bits |= b;
+            }
+            _ => break,
+        }
+    }
+    Some((ip, bits))
 }
 
 /// Keys of an IP packet (IPv4 or IPv6 header first).
@@ -777,23 +881,17 @@ fn keys_at_depth(bytes: &[u8], depth: u8) -> Option<(FlowKey, PacketKey)> {
         return Some(finish(ip.flow, ip.key));
     }
     if depth < MAX_TUNNEL_DEPTH {
-        let inner = match ip.key.proto {
-            4 | 41 => Some(ip.payload),
-            47 => gre_inner(ip.payload),
-            _ => None,
-        };
-        if let Some((f, mut k)) = inner.and_then(|b| keys_at_depth(b, depth + 1)) {
-            k.flags |= flag::TUNNEL;
-            return Some((f, k));
+        if let Some((inner, bits)) = tunnel_inner(&ip) {
+            if let Some((f, mut k)) = keys_at_depth(inner, depth + 1) {
+                k.flags |= flag::TUNNEL;
+                k.encap |= bits;
+                return Some((f, k));
+            }
         }
     }
     match ip.key.proto {
         6 => tcp(&mut ip),
-        17 | 136 => {
-            if let Some(inner) = udp(&mut ip, depth) {
-                return Some(inner);
-            }
-        }
+        17 | 136 => udp(&mut ip),
         1 => icmp(&mut ip, false),
         58 => icmp(&mut ip, true),
         50 => {
@@ -832,10 +930,38 @@ fn keys_at_depth(bytes: &[u8], depth: u8) -> Option<(FlowKey, PacketKey)> {
     Some(finish(ip.flow, ip.key))
 }
 
-/// The packet a GRE header (version 0) carries, as IP bytes: IP directly,
-/// Ethernet (transparent bridging), ERSPAN type I/II/III, or anything
-/// [`link::ether_payload`] follows.
-fn gre_inner(p: &[u8]) -> Option<&[u8]> {
+/// The packet a tunnel carries, as IP bytes, and its [`encap`] bits: IP in
+/// IP, GRE, and the UDP tunnels on their ports (by destination port, as
+/// their senders address them).  None for a packet that is no tunnel.
+fn tunnel_inner<'a>(ip: &IpLayer<'a>) -> Option<(&'a [u8], u8)> {
+    match ip.key.proto {
+        4 | 41 => Some((ip.payload, encap::IP_IN_IP)),
+        47 => gre_inner(ip.payload),
+        17 => {
+            let u = UdpHeaderSlice::from_slice(ip.payload).ok()?;
+            let data = ip.payload.get(8..)?;
+            match u.destination_port() {
+                tunnel_port::VXLAN => vxlan_inner(data),
+                tunnel_port::GENEVE => geneve_inner(data),
+                tunnel_port::GTP_U => gtpu_inner(data),
+                tunnel_port::MPLS => link::mpls_payload(data).map(|ip| (ip, encap::MPLS)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// An Ethernet frame's IP packet, with MPLS noted.
+fn ethernet_inner(frame: &[u8], bits: u8) -> Option<(&[u8], u8)> {
+    let (ip, mpls) = link::ip_payload_mpls(Link::Ethernet, frame)?;
+    Some((ip, bits | if mpls { encap::MPLS } else { 0 }))
+}
+
+/// The packet a GRE header (version 0) carries: IP directly, Ethernet
+/// (transparent bridging), ERSPAN type I/II/III, or anything
+/// [`link::ether_payload_mpls`] follows (MPLS, VLANs).
+fn gre_inner(p: &[u8]) -> Option<(&[u8], u8)> {
     let h = p.get(..4)?;
     if h[1] & 0x07 != 0 {
         return None; // version 1 is PPTP's enhanced GRE
@@ -846,18 +972,80 @@ fn gre_inner(p: &[u8]) -> Option<&[u8]> {
         4 + 4 * (usize::from(h[0] & 0x80 != 0) + usize::from(h[0] & 0x20 != 0) + usize::from(seq));
     let rest = p.get(off..)?;
     match proto {
-        0x6558 => link::ip_payload(Link::Ethernet, rest),
+        0x6558 => ethernet_inner(rest, encap::GRE),
         // ERSPAN type II has a sequence number and an 8-byte header; type I
         // neither.
-        0x88BE if seq => link::ip_payload(Link::Ethernet, rest.get(8..)?),
-        0x88BE => link::ip_payload(Link::Ethernet, rest),
+        0x88BE if seq => ethernet_inner(rest.get(8..)?, encap::ERSPAN_I_II),
+        0x88BE => ethernet_inner(rest, encap::ERSPAN_I_II),
         // ERSPAN type III: 12 bytes, 8 more with the O flag.
         0x22EB => {
             let o = rest.get(11)? & 0x01 != 0;
-            link::ip_payload(Link::Ethernet, rest.get(if o { 20 } else { 12 }..)?)
+            ethernet_inner(rest.get(if o { 20 } else { 12 }..)?, encap::ERSPAN_III)
         }
-        other => link::ether_payload(other, rest),
+        other => {
+            let (ip, mpls) = link::ether_payload_mpls(other, rest)?;
+            Some((ip, encap::GRE | if mpls { encap::MPLS } else { 0 }))
+        }
     }
+}
+
+/// VXLAN (RFC 7348 §5): flags (the I bit 0x08), 3 reserved bytes, VNI, a
+/// reserved byte; then an Ethernet frame.
+fn vxlan_inner(d: &[u8]) -> Option<(&[u8], u8)> {
+    if *d.first()? & 0x08 == 0 {
+        return None;
+    }
+    ethernet_inner(d.get(8..)?, encap::VXLAN)
+}
+
+/// Geneve (RFC 8926 §3.4): version (2 bits, 0) and option length (6 bits,
+/// 4-byte units), flags, protocol type, VNI and a reserved byte, then the
+/// options; the protocol type says what follows (0x6558 Ethernet, or IP).
+fn geneve_inner(d: &[u8]) -> Option<(&[u8], u8)> {
+    let h = d.get(..8)?;
+    if h[0] >> 6 != 0 {
+        return None;
+    }
+    let rest = d.get(8 + 4 * usize::from(h[0] & 0x3F)..)?;
+    match u16::from_be_bytes([h[2], h[3]]) {
+        0x6558 => ethernet_inner(rest, encap::GENEVE),
+        t => link::ether_payload_mpls(t, rest)
+            .map(|(ip, mpls)| (ip, encap::GENEVE | if mpls { encap::MPLS } else { 0 })),
+    }
+}
+
+/// GTP-U (3GPP TS 29.281 §5.1): flags (version 1, PT 1; E, S, PN), message
+/// type (0xFF: a G-PDU carries a user packet), length, TEID; with any of
+/// E, S, PN four more bytes (sequence number, N-PDU number, next extension
+/// header type), then extension headers while that type is not 0 (each:
+/// its length in 4-byte units first, its next type last); then the IP
+/// packet.
+fn gtpu_inner(d: &[u8]) -> Option<(&[u8], u8)> {
+    let h = d.get(..8)?;
+    if h[0] >> 5 != 1 || h[0] & 0x10 == 0 || h[1] != 0xFF {
+        return None;
+    }
+    let mut at = 8;
+    if h[0] & 0x07 != 0 {
+        let mut next = *d.get(at + 3)?;
+        at += 4;
+        for _ in 0..16 {
+            if next == 0 {
+                break;
+            }
+            let units = usize::from(*d.get(at)?);
+            if units == 0 {
+                return None;
+            }
+            next = *d.get(at + 4 * units - 1)?;
+            at += 4 * units;
+        }
+        if next != 0 {
+            return None;
+        }
+    }
+    let ip = d.get(at..)?;
+    matches!(ip.first()? >> 4, 4 | 6).then_some((ip, encap::GTP_U))
 }
 
 fn tcp(ip: &mut IpLayer<'_>) {
@@ -918,8 +1106,8 @@ fn tcp(ip: &mut IpLayer<'_>) {
     }
 }
 
-/// UDP (and UDP-Lite); returns the inner packet's keys for VXLAN.
-fn udp(ip: &mut IpLayer<'_>, depth: u8) -> Option<(FlowKey, PacketKey)> {
+/// UDP (and UDP-Lite).
+fn udp(ip: &mut IpLayer<'_>) {
     let p = ip.payload;
     let Ok(u) = UdpHeaderSlice::from_slice(p) else {
         ip.key.flags |= flag::L4_PARTIAL;
@@ -930,7 +1118,7 @@ fn udp(ip: &mut IpLayer<'_>, depth: u8) -> Option<(FlowKey, PacketKey)> {
             }
             _ => ip.key.flags |= flag::NO_PORTS,
         }
-        return None;
+        return;
     };
     let (sport, dport) = (u.source_port(), u.destination_port());
     ip.flow.sport = sport;
@@ -946,21 +1134,9 @@ fn udp(ip: &mut IpLayer<'_>, depth: u8) -> Option<(FlowKey, PacketKey)> {
     ip.key.l4_len = sat32(len);
     let data = &p[8..p.len().min(8 + len).max(8)];
     set_digest(&mut ip.key, data, len);
-    if dport == 4789 && depth < MAX_TUNNEL_DEPTH {
-        // VXLAN: flags (I bit 0x08), reserved, VNI, reserved; Ethernet.
-        if data.len() > 8 && data[0] & 0x08 != 0 {
-            if let Some((f, mut k)) = link::ip_payload(Link::Ethernet, &data[8..])
-                .and_then(|b| keys_at_depth(b, depth + 1))
-            {
-                k.flags |= flag::TUNNEL;
-                return Some((f, k));
-            }
-        }
-    }
     if let Some(app) = udp_app(sport, dport, data) {
         ip.key.app = app.pack();
     }
-    None
 }
 
 fn is_dns_port(p: u16) -> bool {

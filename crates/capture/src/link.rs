@@ -115,16 +115,21 @@ const MAX_LINK_HEADERS: usize = 8;
 /// The IP packet (IPv4 or IPv6 header first) in a frame of `link`, or None
 /// when the frame carries no IP (ARP, LLDP…) or is too short.
 pub fn ip_payload(link: Link, data: &[u8]) -> Option<&[u8]> {
+    ip_payload_mpls(link, data).map(|(ip, _)| ip)
+}
+
+/// [`ip_payload`], and whether an MPLS label stack was on the way.
+pub fn ip_payload_mpls(link: Link, data: &[u8]) -> Option<(&[u8], bool)> {
     match link {
-        Link::Raw => ip_by_version(data),
+        Link::Raw => ip_by_version(data).map(|ip| (ip, false)),
         Link::Ethernet => {
             let eth = Ethernet2Slice::from_slice_without_fcs(data).ok()?;
-            ether_payload(eth.ether_type().0, eth.payload_slice())
+            ether_payload_mpls(eth.ether_type().0, eth.payload_slice())
         }
         Link::LinuxSll => {
             let sll = LinuxSllSlice::from_slice(data).ok()?;
             match sll.protocol_type() {
-                LinuxSllProtocolType::EtherType(t) => ether_payload(t.0, sll.payload_slice()),
+                LinuxSllProtocolType::EtherType(t) => ether_payload_mpls(t.0, sll.payload_slice()),
                 _ => None,
             }
         }
@@ -132,7 +137,7 @@ pub fn ip_payload(link: Link, data: &[u8]) -> Option<&[u8]> {
             // protocol (2), reserved (2), interface index (4), ARPHRD (2),
             // packet type (1), address length (1), address (8).
             let hdr = data.get(..20)?;
-            ether_payload(u16::from_be_bytes([hdr[0], hdr[1]]), &data[20..])
+            ether_payload_mpls(u16::from_be_bytes([hdr[0], hdr[1]]), &data[20..])
         }
         Link::Null => {
             let af = data.get(..4)?;
@@ -140,11 +145,12 @@ pub fn ip_payload(link: Link, data: &[u8]) -> Option<&[u8]> {
             let be = u32::from_be_bytes([af[0], af[1], af[2], af[3]]);
             // The writer's byte order: the family is a small number.
             let family = if le <= 0xFFFF { le } else { be };
-            by_family(family, &data[4..])
+            by_family(family, &data[4..]).map(|ip| (ip, false))
         }
         Link::Loop => {
             let af = data.get(..4)?;
             by_family(u32::from_be_bytes([af[0], af[1], af[2], af[3]]), &data[4..])
+                .map(|ip| (ip, false))
         }
         Link::Ctrace(_) | Link::Other(_) => None,
     }
@@ -159,6 +165,21 @@ fn by_family(family: u32, payload: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// The IP packet after an MPLS label stack (RFC 3032: 4-byte entries up to
+/// the one with the bottom-of-stack bit), told by its version nibble
+/// (pseudowires with a control word are not followed).
+pub(crate) fn mpls_payload(payload: &[u8]) -> Option<&[u8]> {
+    let mut rest = payload;
+    for _ in 0..MAX_LINK_HEADERS {
+        let entry = rest.get(..4)?;
+        rest = &rest[4..];
+        if entry[2] & 0x01 != 0 {
+            return ip_by_version(rest);
+        }
+    }
+    None
+}
+
 fn ip_by_version(b: &[u8]) -> Option<&[u8]> {
     match b.first()? >> 4 {
         4 | 6 => Some(b),
@@ -166,35 +187,25 @@ fn ip_by_version(b: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// Follows an ether type through VLAN tags, MPLS labels and PPPoE to IP.
-pub(crate) fn ether_payload(mut ether_type: u16, mut payload: &[u8]) -> Option<&[u8]> {
+/// Follows an ether type through VLAN tags, MPLS labels and PPPoE to IP;
+/// also says whether an MPLS label stack was on the way.
+pub(crate) fn ether_payload_mpls(mut ether_type: u16, mut payload: &[u8]) -> Option<(&[u8], bool)> {
     for _ in 0..MAX_LINK_HEADERS {
         match ether_type {
-            ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => return ip_by_version(payload),
+            ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => return ip_by_version(payload).map(|ip| (ip, false)),
             ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_OLD => {
                 let vlan = SingleVlanSlice::from_slice(payload).ok()?;
                 ether_type = vlan.ether_type().0;
                 payload = vlan.payload_slice();
             }
             ETHERTYPE_MPLS | ETHERTYPE_MPLS_MC => {
-                // 4-byte label stack entries up to the one with the
-                // bottom-of-stack bit; then IP, told by its version nibble
-                // (pseudowires with a control word are not followed).
-                let mut rest = payload;
-                for _ in 0..MAX_LINK_HEADERS {
-                    let entry = rest.get(..4)?;
-                    rest = &rest[4..];
-                    if entry[2] & 0x01 != 0 {
-                        return ip_by_version(rest);
-                    }
-                }
-                return None;
+                return mpls_payload(payload).map(|ip| (ip, true));
             }
             ETHERTYPE_PPPOE => {
                 // PPPoE session header (6 bytes), then the PPP protocol.
                 let hdr = payload.get(..8)?;
                 return match u16::from_be_bytes([hdr[6], hdr[7]]) {
-                    0x0021 | 0x0057 => ip_by_version(&payload[8..]),
+                    0x0021 | 0x0057 => ip_by_version(&payload[8..]).map(|ip| (ip, false)),
                     _ => None,
                 };
             }

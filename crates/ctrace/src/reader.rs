@@ -208,24 +208,20 @@ impl Reader {
     /// Reads `prefix` (a file's first bytes) as `framing` for
     /// [`crate::framing::detect`]: every descriptor fits, a valid entry is
     /// found, and without descriptors the first entry comes within
-    /// [`RAW_MAX_LEAD`] unknown bytes and is followed by another entry or by
-    /// nothing but zeros.  The number of unknown bytes before the first
+    /// [`RAW_MAX_LEAD`] unknown bytes and another entry follows (after any
+    /// bytes), or nothing but zeros.  The number of unknown bytes before the first
     /// entry, or None.
     pub fn probe(prefix: &[u8], framing: Framing) -> Option<usize> {
         let mut r = Reader::new(framing);
         r.deframer.probing = true;
         let mut input = SliceInput::new(prefix);
-        let (mut entries, mut lead, mut unknown_after) = (0usize, None, false);
+        let (mut entries, mut lead) = (0usize, None);
         while let Ok(Some(p)) = r.next_packet(&mut input) {
             let (skipped, n) = (p.skipped().len(), p.entries.len());
             if r.deframer.degraded {
                 return None;
             }
-            match lead {
-                None => lead = Some(skipped),
-                Some(_) if skipped > 0 => unknown_after = true,
-                Some(_) => {}
-            }
+            lead.get_or_insert(skipped);
             entries += n;
             if entries >= 2 {
                 break;
@@ -245,9 +241,7 @@ impl Reader {
         let lead = lead?;
         let fits = match framing {
             Framing::Raw if lead > 0 => {
-                lead <= RAW_MAX_LEAD
-                    && !unknown_after
-                    && (entries >= 2 || r.rest_is_zero(&mut input))
+                lead <= RAW_MAX_LEAD && (entries >= 2 || r.rest_is_zero(&mut input))
             }
             _ => true,
         };

@@ -1,7 +1,7 @@
 //! A capture being generated: Ethernet/IPv4/UDP frames with timestamps,
 //! and the truth events recorded alongside.
 
-use etherparse::PacketBuilder;
+use etherparse::{IpDscp, IpHeaders, IpNumber, Ipv4Header, PacketBuilder};
 
 /// 2026-01-01T00:00:00Z in nanoseconds since the Unix epoch.
 pub const START_NS: u64 = 1_767_225_600 * 1_000_000_000;
@@ -115,8 +115,11 @@ impl Capture {
             };
             self.clock_ns += delay * 1_000;
         }
+        let mut ip =
+            Ipv4Header::new(0, 64, IpNumber::UDP, from.ip, to.ip).expect("an empty payload fits");
+        ip.dscp = IpDscp::try_new(type_of_service(port) >> 2).expect("six bits");
         let builder = PacketBuilder::ethernet2(from.mac, to.mac)
-            .ipv4(from.ip, to.ip, 64)
+            .ip(IpHeaders::Ipv4(ip, Default::default()))
             .udp(port, port);
         let mut bytes = Vec::with_capacity(builder.size(payload.len()));
         builder
@@ -139,4 +142,15 @@ impl Capture {
             value: value.to_string(),
         });
     }
+}
+
+/// The IP type of service VTAM sends each EE port with by default (IBM's
+/// IPTOS start option: C0 C0 80 40 20 for the signal, network, high, medium
+/// and low priority ports, DISPLAY EE message IST2008I); 0 elsewhere.
+pub fn type_of_service(port: u16) -> u8 {
+    const IPTOS: [u8; 5] = [0xC0, 0xC0, 0x80, 0x40, 0x20];
+    port.checked_sub(12000)
+        .and_then(|offset| IPTOS.get(usize::from(offset)))
+        .copied()
+        .unwrap_or(0)
 }

@@ -1,17 +1,33 @@
-//! Byte builders, one per header, written from the layouts documented in
-//! the project's docs/ee.md (sources there).  Nothing here reads bytes
-//! back: every function turns a few plain values into the wire bytes.
+//! Byte builders, one per header.  Every position and width comes from the
+//! `ee` crate's layout constants (the `field` modules its accessors and the
+//! Wireshark tree use, listed with their sources in `ee::layout` and the
+//! project's docs/ee.md), so the generator and the reader share one layout
+//! table; what checks that table against the world are the independent
+//! vectors of tests/data/ee-vectors and Wireshark's own decode.  Nothing
+//! here reads bytes back: every function turns a few plain values into the
+//! wire bytes.
 //!
 //! All multi-byte fields are big-endian.  Bit masks are written on the byte
 //! (0x80 is IBM "bit 0").
 
-/// Appends `value` big-endian.
-fn put16(out: &mut Vec<u8>, value: u16) {
-    out.extend_from_slice(&value.to_be_bytes());
+use std::ops::Range;
+
+use ee::xid3 as ee_xid3;
+use ee::{cv, fid5 as ee_fid5, gds as ee_gds, llc as ee_llc, nhdr as ee_nhdr, thdr as ee_thdr};
+
+/// Writes `value` big-endian into `out[range]` (1 to 8 bytes).
+fn put(out: &mut [u8], range: Range<usize>, value: u64) {
+    let width = range.len();
+    assert!(
+        (1..=8).contains(&width),
+        "{range:?} is not an integer field"
+    );
+    out[range].copy_from_slice(&value.to_be_bytes()[8 - width..]);
 }
 
-fn put32(out: &mut Vec<u8>, value: u32) {
-    out.extend_from_slice(&value.to_be_bytes());
+/// `range` of a structure at `base`.
+fn at(base: usize, range: Range<usize>) -> Range<usize> {
+    base + range.start..base + range.end
 }
 
 /// Zero-pads `bytes` to a multiple of 4.
@@ -40,7 +56,10 @@ pub fn ebcdic(text: &str) -> Vec<u8> {
 /// A control vector in KEY-LENGTH framing (XID3): key, length of the data
 /// only, data.
 pub fn cv_key_length(key: u8, data: &[u8]) -> Vec<u8> {
-    let mut out = vec![key, u8::try_from(data.len()).expect("CV data <= 255")];
+    let mut out = vec![0; cv::field::DATA];
+    put(&mut out, cv::field::KL_KEY, key.into());
+    let len = u8::try_from(data.len()).expect("CV data <= 255");
+    put(&mut out, cv::field::KL_LEN, len.into());
     out.extend_from_slice(data);
     out
 }
@@ -48,10 +67,10 @@ pub fn cv_key_length(key: u8, data: &[u8]) -> Vec<u8> {
 /// A vector in LENGTH-KEY framing (HPR control vectors, MS subvectors and
 /// subfields): length counting the 2-byte header, key, data.  Not padded.
 pub fn length_key(key: u8, data: &[u8]) -> Vec<u8> {
-    let mut out = vec![
-        u8::try_from(data.len() + 2).expect("vector <= 255 bytes"),
-        key,
-    ];
+    let mut out = vec![0; cv::field::DATA];
+    let len = u8::try_from(data.len() + cv::field::DATA).expect("vector <= 255 bytes");
+    put(&mut out, cv::field::LT_LEN, len.into());
+    put(&mut out, cv::field::LT_KEY, key.into());
     out.extend_from_slice(data);
     out
 }
@@ -88,7 +107,11 @@ pub mod llc {
 /// LLC header: DSAP, SSAP (| 0x01 for a response), control.
 pub fn llc(sap: u8, response: bool, control: u8) -> [u8; 3] {
     let ssap = if response { sap | llc::RESPONSE } else { sap };
-    [sap, ssap, control]
+    let mut out = [0u8; ee_llc::field::LEN];
+    put(&mut out, ee_llc::field::DSAP, sap.into());
+    put(&mut out, ee_llc::field::SSAP, ssap.into());
+    put(&mut out, ee_llc::field::CONTROL, control.into());
+    out
 }
 
 // ---------------------------------------------------------------------
@@ -97,8 +120,8 @@ pub fn llc(sap: u8, response: bool, control: u8) -> [u8; 3] {
 
 /// XID3 bytes 8-9 bits.
 pub mod xid3_caps {
-    pub const NETWORK_NODE: u16 = 0x0040;
-    pub const CP_CP_SESSIONS: u16 = 0x0010;
+    pub const NETWORK_NODE: u16 = ee::xid3::capabilities::NETWORK_NODE;
+    pub const CP_CP_SESSIONS: u16 = ee::xid3::capabilities::CP_CP_SESSIONS;
     /// Exchange state indicator, mask 0x000C.
     pub const STATE_SHIFT: u16 = 2;
     pub const STATE_NEGOTIATION_PROCEEDING: u16 = 1;
@@ -132,50 +155,50 @@ pub struct Xid3 {
 }
 
 /// Offset of the DLC-dependent section length byte (it counts itself).
-pub const XID3_DLC_LENGTH_OFFSET: usize = 18;
-/// DLC-dependent section length used: bytes 18..29.
+pub const XID3_DLC_LENGTH_OFFSET: usize = ee_xid3::field::DLC_LENGTH.start;
+/// DLC-dependent section length used: bytes 18..29 (SDLC/LAN layout).
 pub const XID3_DLC_LENGTH: u8 = 0x0B;
 
 /// The XID3 I-field (bytes after the LLC header).  Byte 1 is the total
 /// length of the I-field.
 pub fn xid3(x: &Xid3) -> Vec<u8> {
-    let mut out = Vec::with_capacity(96);
-    out.push(0x30 | (x.node_type & 0x0F)); // 0: format 3 | node type
-    out.push(0); // 1: XID length, filled in below
-    put32(&mut out, x.node_id); // 2-5: IDBLK | IDNUM
-    put16(&mut out, 0); // 6-7: reserved
-    put16(&mut out, x.capabilities); // 8-9
-    out.push(x.byte10); // 10
-    out.extend_from_slice(&[0; 5]); // 11-15
-    out.push(x.tg_number); // 16
-    out.push(x.dlc_type); // 17
-    debug_assert_eq!(out.len(), XID3_DLC_LENGTH_OFFSET);
-    // DLC-dependent section, SDLC/LAN layout, 11 bytes counting byte 18.
-    out.push(XID3_DLC_LENGTH); // 18
-    out.push(0x41); // 19: ABM combined station, two-way simultaneous
-    out.push(0x00); // 20
-    put16(&mut out, x.max_btu & 0x7FFF); // 21-22: maximum BTU receivable
-    out.push(0x00); // 23: SNA link profile
-    out.push(0x00); // 24: SIM/RIM not supported
-    put16(&mut out, 0); // 25-26
-    out.push(x.max_iframes & 0x7F); // 27
-    out.push(0x00); // 28
-    debug_assert_eq!(
-        out.len(),
-        XID3_DLC_LENGTH_OFFSET + usize::from(XID3_DLC_LENGTH)
+    use ee_xid3::field as f;
+    let mut out = vec![0u8; XID3_DLC_LENGTH_OFFSET + usize::from(XID3_DLC_LENGTH)];
+    put(
+        &mut out,
+        f::FORMAT_TYPE,
+        u64::from(0x30 | (x.node_type & 0x0F)),
     );
+    put(&mut out, f::NODE_ID, x.node_id.into());
+    put(&mut out, f::CAPABILITIES, x.capabilities.into());
+    put(&mut out, f::BYTE10, x.byte10.into());
+    put(&mut out, f::TG_NUMBER, x.tg_number.into());
+    put(&mut out, f::DLC_TYPE, x.dlc_type.into());
+    // DLC-dependent section, SDLC/LAN layout, counting its length byte.
+    put(&mut out, f::DLC_LENGTH, XID3_DLC_LENGTH.into());
+    // ABM combined station, two-way simultaneous.
+    put(&mut out, f::DLC_LINK_FLAGS, 0x41);
+    put(&mut out, f::DLC_MAX_BTU, (x.max_btu & 0x7FFF).into());
+    put(&mut out, f::DLC_MAX_IFRAMES, (x.max_iframes & 0x7F).into());
 
     // Control vectors, KEY-LENGTH framing.
     let mut name = vec![0xF4]; // CP name
     name.extend(ebcdic(&x.cp_name));
-    out.extend(cv_key_length(0x0E, &name));
-    out.extend(cv_key_length(0x10, &product_set_id(x)));
+    out.extend(cv_key_length(cv::NETWORK_NAME, &name));
+    out.extend(cv_key_length(cv::PRODUCT_SET_ID, &product_set_id(x)));
     let mut tg_id = vec![x.tg_number];
     tg_id.extend(ebcdic(&x.tg_partner));
-    out.extend(cv_key_length(0x46, &length_key(0x80, &tg_id)));
-    out.extend(cv_key_length(0x61, &[0x80, 0x00, 0x00, 0x00]));
+    out.extend(cv_key_length(
+        cv::TG_DESCRIPTOR,
+        &length_key(cv::TG_IDENTIFIER, &tg_id),
+    ));
+    out.extend(cv_key_length(
+        cv::HPR_CAPABILITIES,
+        &[0x80, 0x00, 0x00, 0x00],
+    ));
 
-    out[1] = u8::try_from(out.len()).expect("XID3 fits its length byte");
+    let len = u8::try_from(out.len()).expect("XID3 fits its length byte");
+    put(&mut out, f::LENGTH, len.into());
     out
 }
 
@@ -185,8 +208,8 @@ fn product_set_id(x: &Xid3) -> Vec<u8> {
     let mut subvector = vec![0x0E]; // IBM or non-IBM software
     subvector.extend(length_key(0x04, &ebcdic(&x.product_level)));
     subvector.extend(length_key(0x06, &ebcdic(&x.product_name)));
-    let mut out = vec![0x00];
-    out.extend(length_key(0x11, &subvector));
+    let mut out = vec![0; cv::field::PRODUCT_SET_SUBVECTORS];
+    out.extend(length_key(cv::PRODUCT_IDENTIFIER, &subvector));
     out
 }
 
@@ -196,33 +219,41 @@ fn product_set_id(x: &Xid3) -> Vec<u8> {
 
 pub mod nhdr {
     /// Switching mode in bits 0xE0 of byte 0.
-    pub const FUNCTION_ROUTING: u8 = 5;
-    pub const ANR: u8 = 6;
+    pub const FUNCTION_ROUTING: u8 = ee::nhdr::SWITCHING_FUNCTION_ROUTING;
+    pub const ANR: u8 = ee::nhdr::SWITCHING_ANR;
     /// Transmission priority in bits 0x06 of byte 0.
     pub const TPF_LOW: u8 = 0;
     pub const TPF_MEDIUM: u8 = 1;
     pub const TPF_HIGH: u8 = 2;
     pub const TPF_NETWORK: u8 = 3;
     /// Byte 1.
-    pub const FT_LDLC: u8 = 1;
-    pub const TIME_SENSITIVE: u8 = 0x08;
-    pub const SLOWDOWN1: u8 = 0x04;
-    pub const SLOWDOWN2: u8 = 0x02;
+    pub const FT_LDLC: u8 = ee::nhdr::FUNCTION_TYPE_LDLC;
+    pub const TIME_SENSITIVE: u8 = ee::nhdr::byte1::TIME_SENSITIVE;
+    pub const SLOWDOWN1: u8 = ee::nhdr::byte1::SLOWDOWN1;
+    pub const SLOWDOWN2: u8 = ee::nhdr::byte1::SLOWDOWN2;
     /// Terminator of the ANR / FR field.
-    pub const END: u8 = 0xFF;
+    pub const END: u8 = ee::nhdr::LIST_END;
     /// FRH values.
-    pub const FRH_XID_COMPLETE_REQUEST: u8 = 0x03;
-    pub const FRH_XID_COMPLETE_RESPONSE: u8 = 0x04;
+    pub const FRH_XID_COMPLETE_REQUEST: u8 = ee::nhdr::FRH_XID_COMPLETE_REQUEST;
+    pub const FRH_XID_COMPLETE_RESPONSE: u8 = ee::nhdr::FRH_XID_COMPLETE_RESPONSE;
 }
 
 /// NHDR: byte 0 switching mode | priority, byte 1 function type |
-/// indicators, the label bytes, 0xFF, one reserved byte.
+/// indicators, the label field, 0xFF, one reserved byte.
 pub fn nhdr(mode: u8, tpf: u8, byte1: u8, labels: &[u8]) -> Vec<u8> {
+    use ee_nhdr::field as f;
     debug_assert!(!labels.contains(&nhdr::END));
-    let mut out = vec![(mode << 5) | ((tpf & 0x03) << 1), byte1];
-    out.extend_from_slice(labels);
-    out.push(nhdr::END);
-    out.push(0x00); // reserved
+    let end = f::LABELS + labels.len();
+    let mut out = vec![0u8; end + f::RESERVED_AFTER_END + 1];
+    put(
+        &mut out,
+        f::BYTE0,
+        u64::from((mode << 5) | ((tpf & 0x03) << 1)),
+    );
+    put(&mut out, f::BYTE1, byte1.into());
+    out[f::LABELS..end].copy_from_slice(labels);
+    out[end] = nhdr::END;
+    // The reserved byte after the end stays 0.
     out
 }
 
@@ -230,7 +261,10 @@ pub fn nhdr(mode: u8, tpf: u8, byte1: u8, labels: &[u8]) -> Vec<u8> {
 /// function routing header byte.
 pub fn ldlc_nlp(tpf: u8, frh: u8) -> Vec<u8> {
     let mut out = nhdr(nhdr::FUNCTION_ROUTING, tpf, nhdr::FT_LDLC << 4, &[]);
-    out.push(frh);
+    let end = out.len() - 1 - ee_nhdr::field::RESERVED_AFTER_END;
+    let at = end + ee_nhdr::field::FRH_AFTER_END;
+    out.resize(at + 1, 0);
+    out[at] = frh;
     out
 }
 
@@ -240,34 +274,36 @@ pub fn ldlc_nlp(tpf: u8, frh: u8) -> Vec<u8> {
 
 pub mod thdr {
     /// Byte 8.
-    pub const SETUPI: u8 = 0x40;
-    pub const SOMI: u8 = 0x20;
-    pub const EOMI: u8 = 0x10;
-    pub const SRI: u8 = 0x08;
-    pub const RASAPI: u8 = 0x04;
-    pub const RETRYI: u8 = 0x02;
+    pub const SETUPI: u8 = ee::thdr::flags0::SETUPI;
+    pub const SOMI: u8 = ee::thdr::flags0::SOMI;
+    pub const EOMI: u8 = ee::thdr::flags0::EOMI;
+    pub const SRI: u8 = ee::thdr::flags0::SRI;
+    pub const RASAPI: u8 = ee::thdr::flags0::RASAPI;
+    pub const RETRYI: u8 = ee::thdr::flags0::RETRYI;
     /// Byte 9.
-    pub const LMI: u8 = 0x80;
-    pub const OSI: u8 = 0x04;
+    pub const LMI: u8 = ee::thdr::flags1::LMI;
+    pub const OSI: u8 = ee::thdr::flags1::OSI;
     /// Length of the fixed part.
-    pub const FIXED_LEN: usize = 20;
+    pub const FIXED_LEN: usize = ee::thdr::field::FIXED_LEN;
 }
 
 /// THDR: TCID, two flag bytes (OSI is set here when segments are given),
 /// data offset in words, DLF, BSN, then the segments (each already a
 /// multiple of 4 bytes).
 pub fn thdr(tcid: u64, byte8: u8, byte9: u8, segments: &[Vec<u8>], dlf: u32, bsn: u32) -> Vec<u8> {
+    use ee_thdr::field as f;
     let segment_len: usize = segments.iter().map(Vec::len).sum();
     let total = thdr::FIXED_LEN + segment_len;
     assert!(total % 4 == 0, "segments are whole words");
     let osi = if segments.is_empty() { 0 } else { thdr::OSI };
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(&tcid.to_be_bytes()); // 0-7
-    out.push(byte8); // 8
-    out.push(byte9 | osi); // 9
-    put16(&mut out, u16::try_from(total / 4).expect("THDR words fit")); // 10-11
-    put32(&mut out, dlf); // 12-15
-    put32(&mut out, bsn); // 16-19
+    let mut out = vec![0u8; thdr::FIXED_LEN];
+    put(&mut out, f::TCID, tcid);
+    put(&mut out, f::FLAGS0, byte8.into());
+    put(&mut out, f::FLAGS1, (byte9 | osi).into());
+    let words = u16::try_from(total / 4).expect("THDR words fit");
+    put(&mut out, f::DATA_OFFSET, words.into());
+    put(&mut out, f::DLF, dlf.into());
+    put(&mut out, f::BSN, bsn.into());
     for segment in segments {
         out.extend_from_slice(segment);
     }
@@ -275,26 +311,31 @@ pub fn thdr(tcid: u64, byte8: u8, byte9: u8, segments: &[Vec<u8>], dlf: u32, bsn
 }
 
 pub mod segment {
-    pub const CONNECTION_SETUP: u8 = 0x0D;
-    pub const STATUS: u8 = 0x0E;
-    pub const CLIENT_OOB: u8 = 0x0F;
-    pub const CONNECTION_ID_EXCHANGE: u8 = 0x10;
-    pub const CONNECTION_FAULT: u8 = 0x12;
-    pub const SWITCHING_INFORMATION: u8 = 0x14;
-    pub const ARB: u8 = 0x22;
+    use ee::thdr::kind;
+    pub const CONNECTION_SETUP: u8 = kind::CONNECTION_SETUP;
+    pub const STATUS: u8 = kind::STATUS;
+    pub const CLIENT_OOB: u8 = kind::CLIENT_OUT_OF_BAND;
+    pub const CONNECTION_ID_EXCHANGE: u8 = kind::CONNECTION_ID_EXCHANGE;
+    pub const CONNECTION_FAULT: u8 = kind::CONNECTION_FAULT;
+    pub const SWITCHING_INFORMATION: u8 = kind::SWITCHING_INFORMATION;
+    pub const ARB: u8 = kind::ADAPTIVE_RATE_BASED;
 
     /// Client out-of-band bit values.
     pub const OOB_REQUEST_DEACTIVATION: u16 = 0x0001;
     pub const OOB_REPLY_OK: u16 = 0x8000;
 }
 
-/// An optional segment: byte 0 length in 4-byte words counting the 2-byte
-/// header, byte 1 type, the body, zero padding to a whole word.
-pub fn optional_segment(kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![0, kind];
-    out.extend_from_slice(body);
+/// An optional segment of type `kind` whose body (everything after the
+/// 2-byte header) `fill` writes into a buffer of `body_len` bytes, zero
+/// padded to a whole word; byte 0 counts the words.
+fn optional_segment(kind: u8, body_len: usize, fill: impl FnOnce(&mut [u8])) -> Vec<u8> {
+    use ee_thdr::segment as s;
+    let mut out = vec![0u8; s::HEADER_LEN + body_len];
+    put(&mut out, s::TYPE, kind.into());
+    fill(&mut out);
     pad4(&mut out);
-    out[0] = u8::try_from(out.len() / 4).expect("segment words fit a byte");
+    let words = u8::try_from(out.len() / 4).expect("segment words fit a byte");
+    put(&mut out, s::LEN, words.into());
     out
 }
 
@@ -303,15 +344,31 @@ pub fn optional_segment(kind: u8, body: &[u8]) -> Vec<u8> {
 /// here one CV 0x05 network address holding node identifier (0x00) and
 /// network identifier (0x03) sub-vectors.
 pub fn connection_setup(flags: u8, node_id: u32, network_id: &str) -> Vec<u8> {
-    let mut body = Vec::new();
-    put16(&mut body, 0x0101); // +2..3 version
-    body.push(flags); // +4
-    body.extend_from_slice(&[0; 3]); // +5..7
-    let mut address = vec![0x80, 0x00]; // point-to-point, reserved
-    address.extend(length_key_padded(0x00, &node_id.to_be_bytes()));
-    address.extend(length_key_padded(0x03, &ebcdic(network_id)));
-    body.extend(length_key_padded(0x05, &address));
-    optional_segment(segment::CONNECTION_SETUP, &body)
+    use ee_thdr::setup as s;
+    let mut address = vec![0u8; cv::field::NETADDR_VECTORS];
+    put(
+        &mut address,
+        cv::field::NETADDR_FLAGS,
+        cv::NETWORK_ADDRESS_POINT_TO_POINT.into(),
+    );
+    address.extend(length_key_padded(
+        cv::HPR_NODE_IDENTIFIER,
+        &node_id.to_be_bytes(),
+    ));
+    address.extend(length_key_padded(
+        cv::HPR_NETWORK_IDENTIFIER,
+        &ebcdic(network_id),
+    ));
+    let vectors = length_key_padded(cv::NETWORK_ADDRESS, &address);
+    optional_segment(
+        segment::CONNECTION_SETUP,
+        s::VECTORS - 2 + vectors.len(),
+        |out| {
+            put(out, s::VERSION, 0x0101);
+            put(out, s::FLAGS, flags.into());
+            out[s::VECTORS..].copy_from_slice(&vectors);
+        },
+    )
 }
 
 /// What a status segment reports.
@@ -329,39 +386,47 @@ pub struct Status {
 
 /// 0x0E status: flags, number of ABSP pairs, report and acknowledge
 /// numbers, received sequence number, 8 reserved bytes, ABSP pairs.
-pub fn status(s: &Status) -> Vec<u8> {
-    let mut body = Vec::new();
-    body.push(if s.gap { 0x80 } else { 0 } | if s.idle { 0x40 } else { 0 }); // +2
-    body.push(u8::try_from(s.absp.len()).expect("ABSP count fits")); // +3
-    put16(&mut body, s.report_number); // +4..5
-    put16(&mut body, s.acknowledge_number); // +6..7
-    put32(&mut body, s.received); // +8..11
-    body.extend_from_slice(&[0; 8]); // +12..19
-    for &(begin, end) in &s.absp {
-        put32(&mut body, begin);
-        put32(&mut body, end);
-    }
-    optional_segment(segment::STATUS, &body)
+pub fn status(st: &Status) -> Vec<u8> {
+    use ee_thdr::status as s;
+    let body = s::pair(st.absp.len()) - 2;
+    optional_segment(segment::STATUS, body, |out| {
+        let flags = if st.gap { s::GAP } else { 0 } | if st.idle { s::IDLE } else { 0 };
+        put(out, s::FLAGS, flags.into());
+        let count = u8::try_from(st.absp.len()).expect("ABSP count fits");
+        put(out, s::PAIR_COUNT, count.into());
+        put(out, s::REPORT_NUMBER, st.report_number.into());
+        put(out, s::ACK_NUMBER, st.acknowledge_number.into());
+        put(out, s::RECEIVED_SEQUENCE, st.received.into());
+        for (i, &(begin, end)) in st.absp.iter().enumerate() {
+            put(out, at(s::pair(i), s::PAIR_BEGIN), begin.into());
+            put(out, at(s::pair(i), s::PAIR_END), end.into());
+        }
+    })
 }
 
 /// 0x0F client out-of-band bits (one word).
 pub fn client_out_of_band(bits: u16) -> Vec<u8> {
-    optional_segment(segment::CLIENT_OOB, &bits.to_be_bytes())
+    let field = ee_thdr::oob::BITS;
+    optional_segment(segment::CLIENT_OOB, field.end - 2, |out| {
+        put(out, field, bits.into())
+    })
 }
 
 /// 0x10 connection identifier exchange: 2 reserved bytes, the TCID the
 /// sender wants its partner to use towards it.
 pub fn connection_id_exchange(tcid: u64) -> Vec<u8> {
-    let mut body = vec![0, 0];
-    body.extend_from_slice(&tcid.to_be_bytes());
-    optional_segment(segment::CONNECTION_ID_EXCHANGE, &body)
+    let field = ee_thdr::cie::TCID;
+    optional_segment(segment::CONNECTION_ID_EXCHANGE, field.end - 2, |out| {
+        put(out, field, tcid)
+    })
 }
 
 /// 0x12 connection fault: 2 reserved bytes, 4 bytes of sense data.
 pub fn connection_fault(sense: u32) -> Vec<u8> {
-    let mut body = vec![0, 0];
-    put32(&mut body, sense);
-    optional_segment(segment::CONNECTION_FAULT, &body)
+    let field = ee_thdr::fault::SENSE;
+    optional_segment(segment::CONNECTION_FAULT, field.end - 2, |out| {
+        put(out, field, sense.into())
+    })
 }
 
 /// Values of the switching information CV 0x83.
@@ -376,14 +441,27 @@ pub struct SwitchingInformation {
 /// 0x14 switching information: 2 reserved bytes, CV 0x83 (16 bytes, no
 /// embedded vector), CV 0x85 return route TG descriptor with no TG vectors.
 pub fn switching_information(si: &SwitchingInformation) -> Vec<u8> {
-    let mut body = vec![0, 0];
-    let mut cv83 = vec![si.flags, 0x00];
-    put32(&mut cv83, si.max_packet_size);
-    put32(&mut cv83, si.path_switch_time);
-    put32(&mut cv83, si.alive_timer);
-    body.extend(length_key_padded(0x83, &cv83));
-    body.extend(length_key_padded(0x85, &[0x80, 0x00])); // BF entry, N = 0
-    optional_segment(segment::SWITCHING_INFORMATION, &body)
+    use ee_thdr::switching as s;
+    let mut cv83 = vec![0u8; s::EMBEDDED];
+    put(&mut cv83, s::CV_LEN, s::EMBEDDED as u64);
+    put(&mut cv83, s::CV_KEY, s::KEY_83.into());
+    put(&mut cv83, s::FLAGS, si.flags.into());
+    put(&mut cv83, s::MAX_PACKET_SIZE, si.max_packet_size.into());
+    put(&mut cv83, s::PATH_SWITCH_TIME, si.path_switch_time.into());
+    put(&mut cv83, s::ALIVE_TIMER, si.alive_timer.into());
+    pad4(&mut cv83);
+    let mut cv85 = vec![0u8; s::TG_VECTORS];
+    put(&mut cv85, s::CV_LEN, s::TG_VECTORS as u64);
+    put(&mut cv85, s::CV_KEY, s::KEY_85.into());
+    put(&mut cv85, s::BF_FLAGS, 0x80); // BF entry; no TG descriptors
+    optional_segment(
+        segment::SWITCHING_INFORMATION,
+        s::CV83 - 2 + cv83.len() + cv85.len(),
+        |out| {
+            out[s::CV83..s::CV83 + cv83.len()].copy_from_slice(&cv83);
+            out[s::CV83 + cv83.len()..].copy_from_slice(&cv85);
+        },
+    )
 }
 
 /// ARB message types and rate actions.
@@ -411,19 +489,22 @@ pub struct Arb {
 
 /// 0x22 adaptive rate-based: control byte, correlators, 32-bit fields.
 pub fn arb(a: &Arb) -> Vec<u8> {
+    use ee_thdr::arb as s;
     let expected = if a.message_type == arb::SETUP { 4 } else { 2 };
     assert_eq!(a.fields.len(), expected, "ARB field count for the type");
-    let mut body = vec![
-        ((a.message_type & 0x03) << 6)
+    let body = s::field(a.fields.len() - 1).end - 2;
+    optional_segment(segment::ARB, body, |out| {
+        let control = ((a.message_type & 0x03) << 6)
             | ((a.rate_action & 0x07) << 3)
-            | if a.parity { 0x04 } else { 0 }
-            | (a.mode & 0x03),
-        ((a.request_correlator & 0x0F) << 4) | (a.reply_correlator & 0x0F),
-    ];
-    for &field in &a.fields {
-        put32(&mut body, field);
-    }
-    optional_segment(segment::ARB, &body)
+            | if a.parity { s::PARITY } else { 0 }
+            | (a.mode & s::MODE);
+        put(out, s::CONTROL, control.into());
+        let correlators = ((a.request_correlator & 0x0F) << 4) | (a.reply_correlator & 0x0F);
+        put(out, s::CORRELATORS, correlators.into());
+        for (i, &field) in a.fields.iter().enumerate() {
+            put(out, s::field(i), field.into());
+        }
+    })
 }
 
 // ---------------------------------------------------------------------
@@ -435,49 +516,64 @@ pub const MPF_WHOLE_BIU: u8 = 3;
 
 /// FID5 transmission header, 12 bytes.
 pub fn fid5(mpf: u8, expedited: bool, snf: u16, session_address: u64) -> [u8; 12] {
+    use ee_fid5::field as f;
     let mut out = [0u8; 12];
-    out[0] = 0x50 | ((mpf & 0x03) << 2) | u8::from(expedited);
-    out[1] = 0x00;
-    out[2..4].copy_from_slice(&snf.to_be_bytes());
-    out[4..12].copy_from_slice(&session_address.to_be_bytes());
+    assert_eq!(out.len(), f::TH.len());
+    let byte0 = (ee_fid5::FID5 << 4) | ((mpf & 0x03) << 2) | u8::from(expedited);
+    put(&mut out, f::BYTE0, byte0.into());
+    put(&mut out, f::SNF, snf.into());
+    put(&mut out, f::SESSION_ADDRESS, session_address);
     out
 }
 
 pub mod rh {
-    pub const RESPONSE: u8 = 0x80;
+    pub const RESPONSE: u8 = ee::fid5::rh0::RRI;
     pub const CATEGORY_FMD: u8 = 0;
     pub const CATEGORY_SC: u8 = 3;
-    pub const FI: u8 = 0x08;
-    pub const BCI: u8 = 0x02;
-    pub const ECI: u8 = 0x01;
+    pub const FI: u8 = ee::fid5::rh0::FI;
+    pub const BCI: u8 = ee::fid5::rh0::BCI;
+    pub const ECI: u8 = ee::fid5::rh0::ECI;
     /// Byte 1.
-    pub const DR1I: u8 = 0x80;
+    pub const DR1I: u8 = ee::fid5::rh1::DR1I;
     /// Byte 2 (requests).
-    pub const BBI: u8 = 0x80;
+    pub const BBI: u8 = ee::fid5::rh2::BBI;
 }
 
 /// Request/response header, 3 bytes: byte 0 = RRI | category << 5 | the
 /// flags given (FI, SDI, BCI, ECI); bytes 1 and 2 as given.
 pub fn rh(response: bool, category: u8, byte0_flags: u8, byte1: u8, byte2: u8) -> [u8; 3] {
+    use ee_fid5::field as f;
     let rri = if response { rh::RESPONSE } else { 0 };
-    [
-        rri | ((category & 0x03) << 5) | (byte0_flags & 0x1F),
-        byte1,
-        byte2,
-    ]
+    let mut out = [0u8; 3];
+    let base = f::RH.start;
+    put(
+        &mut out,
+        f::RH0.start - base..f::RH0.end - base,
+        u64::from(rri | ((category & 0x03) << 5) | (byte0_flags & 0x1F)),
+    );
+    put(
+        &mut out,
+        f::RH1.start - base..f::RH1.end - base,
+        byte1.into(),
+    );
+    put(
+        &mut out,
+        f::RH2.start - base..f::RH2.end - base,
+        byte2.into(),
+    );
+    out
 }
 
 /// GDS ID of route setup.
-pub const GDS_ROUTE_SETUP: u16 = 0x12CE;
+pub const GDS_ROUTE_SETUP: u16 = ee_gds::ROUTE_SETUP;
 
 /// GDS variable: 2-byte length counting the 4-byte header, 2-byte ID, body.
 pub fn gds(id: u16, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 4);
-    put16(
-        &mut out,
-        u16::try_from(body.len() + 4).expect("GDS length fits 15 bits"),
-    );
-    put16(&mut out, id);
+    use ee_gds::field as f;
+    let mut out = vec![0u8; ee_gds::HEADER_LEN];
+    let len = u16::try_from(body.len() + ee_gds::HEADER_LEN).expect("GDS length fits 15 bits");
+    put(&mut out, f::LENGTH, len.into());
+    put(&mut out, f::ID, id.into());
     out.extend_from_slice(body);
     out
 }

@@ -12,10 +12,11 @@
 //! close-down.  See README.md beside this crate for the scenario, the truth
 //! file columns and the event definitions.
 //!
-//! The bytes are written from the documented layouts (docs/ee.md of the
-//! project) by small builders in [`layout`]; this crate deliberately does
-//! not use the workspace's `ee` crate, so tests of that parser against these
-//! captures are independent of it.
+//! The bytes are written by small builders in [`layout`] into the ranges of
+//! the `ee` crate's layout table (docs/ee.md of the project), the one source
+//! of offsets the reader uses too: these captures test the analysis and the
+//! Wireshark integration; the layout itself is checked against public
+//! sources by the vectors in tests/data/ee-vectors and Wireshark's decode.
 
 pub mod capture;
 pub mod layout;

@@ -275,7 +275,10 @@ pub fn session() -> Capture {
 
     // 6. Loss: a packet is not captured; the next one shows the gap; B's
     // status names the hole; A resends it (RETRYI left clear, as in every
-    // packet here): first sight of those bytes, so out of order.
+    // packet here): the first sight of those bytes in the capture, but the
+    // resend the status asked for, so a retransmission whose original is
+    // not in the capture (before 2026-12 this said "out of order", the
+    // decoder's assumption; docs/ee-audit.md).
     let m = s.request(Dir::AtoB, 100);
     let lost = s.prepare(Dir::AtoB, Spec::message(m, "data (never written: lost)"));
     let m = s.request(Dir::AtoB, 110);
@@ -303,7 +306,7 @@ pub fn session() -> Capture {
         &lost,
         "data, resend of the packet lost before the capture point",
     );
-    cap.event(resent, "out_of_order", "-");
+    cap.event(resent, "retransmission", "-");
     let r = s.response(Dir::BtoA);
     s.send(&mut cap, Dir::BtoA, Spec::message(r, "+RSP"));
 

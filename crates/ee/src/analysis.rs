@@ -2,34 +2,77 @@
 //! each packet means for its connection, derived from the packets seen
 //! before it in capture order.
 //!
-//! An RTP connection has one TCID per direction: each end chooses the TCID
-//! its partner puts in packets sent *to* it, and announces it in a
-//! connection identifier exchange segment (0x10).  A direction is therefore
-//! keyed by (source, destination, TCID); the 0x10 segment links the reverse
-//! direction to the same connection (stream index).
+//! **Directions and connections.**  An RTP connection has one TCID per
+//! direction: each end chooses the TCID its partner puts in packets sent
+//! *to* it.  A direction is keyed by (source, destination, TCID).  The two
+//! directions of a connection (one stream index) are linked by, in order of
+//! strength:
+//! 1. a connection identifier exchange segment (X'10'): it names the TCID
+//!    the sender receives with, i.e. the reverse direction exactly;
+//! 2. a status segment whose received sequence number lies in the byte
+//!    range the other direction sent (the status acknowledges its bytes);
+//! 3. the addresses and ports alone, when exactly one unlinked direction
+//!    goes the other way between the same endpoints.
 //!
-//! Data bytes are numbered by the byte sequence number (BSN) of their first
-//! byte; DLF bytes follow.  Per direction we keep the next expected BSN and
-//! the byte ranges already seen, and classify each data packet:
-//! - in order: BSN = next expected;
-//! - gap: BSN beyond the next expected (bytes between were not captured);
-//! - out of order: BSN below the next expected, bytes never seen before;
-//! - retransmission: bytes seen before, after the partner sent a status
-//!   since their first transmission (RTP resends what status reports missing
-//!   or what a status request timed out on);
-//! - duplicate: the same BSN and length seen before with nothing from the
-//!   partner in between: a copy made by the network or the capture.
+//! The first is only seen at connection setup; a capture of a long-lived
+//! RTP pipe starts later, so 2 and 3 link it.  A link by the addresses is
+//! replaced when a status acknowledges another direction's bytes.  A
+//! direction that joins a connection later has its earlier frames moved to
+//! that connection's stream (visible on later passes).
 //!
-//! Status requested (SRI) is paired with the partner's next status segment,
-//! giving a response time; status segments reporting missing ranges
-//! (received sequence number below an acknowledged byte sequence pair) name
-//! them; ARB rate messages, slowdown bits, connection setup and switching
-//! information sent after the setup (a path switch) are events of their own.
+//! **Data**, per direction, by BSN and DLF: in order; gap (bytes between
+//! the next expected BSN and this one were not captured); out of order
+//! (bytes below the next expected BSN never seen before, and not reported
+//! missing by the partner); retransmission (bytes seen before, or bytes the
+//! partner's latest status reported not received: the original went
+//! before the capture started or was lost before the capture point);
+//! duplicate (the same BSN and length seen before, the
+//! partner direction known and silent since: RTP resends only what a status
+//! asks for, so a copy without a status in between is the network's or the
+//! capture's).  With no partner known, a resend is a retransmission.
+//!
+//! **Stalls** (IBM message IST2245I): the same bytes retransmitted again
+//! and again, never acknowledged; flagged from the 6th retransmission when
+//! at least 10 s have passed since the first (IBM's thresholds, both
+//! configurable), and relieved (IST2247I) by a status acknowledging them.
+//!
+//! **Status**: a status segment answers the partner's latest unanswered
+//! status request (SRI), giving a round-trip time; the ranges it reports
+//! missing are named.  ARB messages, slowdown bits, connection setup,
+//! switching information after the setup (a path switch), faults and
+//! client out-of-band requests are events of their own; a connection setup
+//! segment from the listening partner is IBM's protocol violation A019FF0D.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
-/// One end of a packet: address bytes and port, opaque to the analysis.
+/// One end of a packet: address bytes, address length and port.
 pub type EndpointKey = ([u8; 16], u8, u32);
+
+/// Thresholds of the stall detection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Retransmissions of the same bytes that make a stall (IBM: 6).
+    pub stall_resends: u32,
+    /// Time since the first of them (IBM: 10 s).
+    pub stall_ns: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            stall_resends: 6,
+            stall_ns: 10_000_000_000,
+        }
+    }
+}
+
+/// An ARB segment as decoded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ArbFacts {
+    pub message_type: u8,
+    pub rate_action: u8,
+    pub mode: u8,
+}
 
 /// What the analysis needs from one RTP packet.
 #[derive(Clone, Debug, Default)]
@@ -44,7 +87,10 @@ pub struct PacketFacts<'a> {
     pub dlf: u32,
     /// The data bytes present in the capture (may be shorter than DLF).
     pub data: &'a [u8],
+    /// SETUPI or a connection setup segment.
     pub setup: bool,
+    /// A connection setup segment (X'0D') is present.
+    pub setup_segment: bool,
     pub start_of_message: bool,
     pub end_of_message: bool,
     pub status_requested: bool,
@@ -52,8 +98,7 @@ pub struct PacketFacts<'a> {
     pub status: Option<(u32, Vec<(u32, u32)>)>,
     /// TCID announced in a connection identifier exchange segment.
     pub announced_tcid: Option<u64>,
-    /// ARB segment: (message type, rate action) as decoded.
-    pub arb: Option<(u8, u8)>,
+    pub arb: Option<ArbFacts>,
     pub switching_information: bool,
     pub slowdown: bool,
 }
@@ -67,27 +112,86 @@ pub enum DataKind {
         missing: u32,
     },
     OutOfOrder,
-    /// First sent in `original`.
+    /// First sent in `original`; None when the earlier copy is not in the
+    /// capture but the partner's status reported these bytes not received.
     Retransmission {
-        original: u32,
+        original: Option<u32>,
     },
-    /// Same as `original`, nothing from the partner in between.
+    /// Same as `original`, the partner silent in between.
     Duplicate {
         original: u32,
     },
+}
+
+/// Why two directions were taken for one connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    /// A connection identifier exchange segment named the TCID.
+    ConnectionIdExchange,
+    /// A status acknowledged the other direction's bytes.
+    Status,
+    /// The only direction the other way between these endpoints.
+    Endpoints,
+}
+
+impl Evidence {
+    pub fn code(self) -> u8 {
+        match self {
+            Evidence::ConnectionIdExchange => 1,
+            Evidence::Status => 2,
+            Evidence::Endpoints => 3,
+        }
+    }
+    pub const NAMES: &'static [(u8, &'static str)] = &[
+        (1, "connection identifier exchange"),
+        (2, "status acknowledges the partner's bytes"),
+        (3, "only connection between these endpoints"),
+    ];
+}
+
+/// The link of a direction to its partner: how, and in which frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pairing {
+    pub evidence: Evidence,
+    pub frame: u32,
+}
+
+/// A transmission stall: the bytes at `bsn` resent `resends` times,
+/// `span_ns` since the first resend in `first_frame`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stall {
+    pub bsn: u32,
+    pub resends: u32,
+    pub span_ns: i64,
+    pub first_frame: u32,
 }
 
 /// The analysis of one frame.
 #[derive(Clone, Debug, Default)]
 pub struct FrameAnalysis {
     pub stream: u32,
+    /// 0: the first direction seen of the connection, 1: the other.
+    pub side: u8,
+    pub pairing: Option<Pairing>,
     pub data: Option<DataKind>,
+    /// For a retransmission: how many times these bytes have been resent.
+    pub resend_count: Option<u32>,
+    /// For a retransmission: the frame of the partner's latest status,
+    /// which reported (some of) these bytes not received.
+    pub retransmission_requested: Option<u32>,
+    pub stall: Option<Stall>,
+    /// A status acknowledging the bytes of a stall first flagged in this
+    /// frame.
+    pub stall_relieved: Option<u32>,
     /// For a status: the frame whose status request it answers, and after
     /// how many nanoseconds.
     pub status_reply_to: Option<(u32, i64)>,
     /// For a status request: the frame of the status that answered it
     /// (known once that frame has been analysed).
     pub status_reply_in: Option<u32>,
+    /// For a status request: no status answered it before the next request
+    /// or the end of the capture.
+    pub status_unanswered: bool,
     /// Ranges [begin, end) a status reports as not received.
     pub status_missing: Vec<(u32, u32)>,
     /// A whole message completed by this frame, and the frames it came in.
@@ -95,7 +199,10 @@ pub struct FrameAnalysis {
     pub setup: bool,
     pub path_switch: bool,
     pub slowdown: bool,
-    pub arb: Option<(u8, u8)>,
+    pub arb: Option<ArbFacts>,
+    /// Sense codes of protocol violations found with the connection's
+    /// state (A019FF0D).
+    pub violations: Vec<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -105,17 +212,44 @@ struct Direction {
     tcid: u64,
 }
 
+/// One transmission of a byte range.
+#[derive(Clone, Copy, Debug)]
+struct Sent {
+    bsn: u32,
+    dlf: u32,
+    frame: u32,
+    /// The partner's status count when it was sent.
+    status_mark: u32,
+    /// Resends of these bytes so far, and when the first was seen.
+    resends: u32,
+    first_resend: Option<(u32, i64)>,
+}
+
 #[derive(Default)]
 struct DirectionState {
     stream: u32,
+    side: u8,
+    partner: Option<Direction>,
+    pairing: Option<Pairing>,
+    /// Frames analysed in this direction (moved with it when it joins
+    /// another stream).
+    frames: Vec<u32>,
+    first_bsn: Option<u32>,
     next_bsn: Option<u32>,
-    /// (BSN, DLF, frame) of the latest transmission of each byte range
-    /// within [`WINDOW`] bytes behind the next expected BSN, oldest first.
-    sent: std::collections::VecDeque<(u32, u32, u32)>,
+    /// Transmissions within [`WINDOW`] bytes behind the next expected BSN,
+    /// oldest first.
+    sent: VecDeque<Sent>,
     /// Count of status segments the partner sent so far.
     partner_status_count: u32,
-    /// partner_status_count when each entry of `sent` was sent.
-    sent_status_mark: std::collections::VecDeque<u32>,
+    /// The partner's latest received sequence number: bytes below it are
+    /// acknowledged.
+    acknowledged: Option<u32>,
+    /// What the partner's latest status reported not received (ranges
+    /// [begin, end)), and the frame of that status.
+    reported_missing: Vec<(u32, u32)>,
+    reported_in: Option<u32>,
+    /// A stall flagged and not yet relieved: (BSN, frame first flagged).
+    stall: Option<(u32, u32)>,
     /// The message being collected: BSN of its start and (BSN, bytes, frame).
     message_start: Option<u32>,
     message_parts: Vec<(u32, Vec<u8>, u32)>,
@@ -125,13 +259,23 @@ struct DirectionState {
     pending_status_request: Option<(u32, i64)>,
 }
 
+#[derive(Default)]
+struct StreamState {
+    /// The direction that sent the first connection setup segment.
+    initiator: Option<Direction>,
+}
+
 /// The state of every RTP connection of one capture.
 #[derive(Default)]
 pub struct Analyzer {
+    config: Config,
     directions: HashMap<Direction, DirectionState>,
-    /// Reverse directions announced by 0x10 segments before any traffic.
-    announced: HashMap<Direction, u32>,
-    streams: u32,
+    /// The directions between each (source, destination) pair.
+    by_path: HashMap<(EndpointKey, EndpointKey), Vec<Direction>>,
+    /// Reverse directions announced by X'10' segments: the stream, the
+    /// announcing direction and the frame.
+    announced: HashMap<Direction, (u32, Direction, u32)>,
+    streams: Vec<StreamState>,
     results: HashMap<u32, FrameAnalysis>,
 }
 
@@ -145,31 +289,67 @@ impl Analyzer {
         Self::default()
     }
 
+    pub fn with_config(config: Config) -> Self {
+        Analyzer {
+            config,
+            ..Default::default()
+        }
+    }
+
     /// The analysis of a frame analysed before (random access, second pass).
     pub fn result(&self, frame: u32) -> Option<&FrameAnalysis> {
         self.results.get(&frame)
     }
 
     /// Analyses a frame the first time it is seen; later calls for the same
-    /// frame return the stored analysis unchanged.
+    /// frame return the stored analysis (as updated by later frames).
     pub fn analyse(&mut self, facts: &PacketFacts) -> &FrameAnalysis {
         if !self.results.contains_key(&facts.frame) {
             let analysis = self.first_visit(facts);
             self.results.insert(facts.frame, analysis);
+            let key = Self::key(facts);
+            if let Some(state) = self.directions.get_mut(&key) {
+                state.frames.push(facts.frame);
+            }
         }
         &self.results[&facts.frame]
     }
 
-    fn stream_of(&mut self, key: Direction) -> u32 {
-        if let Some(state) = self.directions.get(&key) {
-            return state.stream;
+    fn key(facts: &PacketFacts) -> Direction {
+        Direction {
+            source: facts.source,
+            destination: facts.destination,
+            tcid: facts.tcid,
         }
-        let stream = match self.announced.get(&key) {
-            Some(&stream) => stream,
-            None => {
-                self.streams += 1;
-                self.streams - 1
+    }
+
+    fn new_stream(&mut self) -> u32 {
+        self.streams.push(StreamState::default());
+        (self.streams.len() - 1) as u32
+    }
+
+    /// The direction of a packet, created (and linked if it can be) on its
+    /// first packet.
+    fn place(&mut self, key: Direction, facts: &PacketFacts) {
+        if self.directions.contains_key(&key) {
+            return;
+        }
+        let link = if let Some((_, announcer, frame)) = self.announced.get(&key).copied() {
+            Some((announcer, Evidence::ConnectionIdExchange, frame))
+        } else if let Some(partner) = self.partner_by_status(&key, facts) {
+            Some((partner, Evidence::Status, facts.frame))
+        } else {
+            let mut candidates = self
+                .reverse_of(&key)
+                .filter(|d| self.directions[d].partner.is_none());
+            match (candidates.next(), candidates.next()) {
+                (Some(only), None) => Some((only, Evidence::Endpoints, facts.frame)),
+                _ => None,
             }
+        };
+        let stream = match link {
+            Some((partner, _, _)) => self.directions[&partner].stream,
+            None => self.new_stream(),
         };
         self.directions.insert(
             key,
@@ -178,18 +358,135 @@ impl Analyzer {
                 ..Default::default()
             },
         );
-        stream
+        self.by_path
+            .entry((key.source, key.destination))
+            .or_default()
+            .push(key);
+        if let Some((partner, evidence, frame)) = link {
+            self.link(key, partner, evidence, frame);
+        }
+    }
+
+    /// The directions going the other way between the same endpoints.
+    fn reverse_of<'a>(&'a self, key: &Direction) -> impl Iterator<Item = Direction> + 'a {
+        self.by_path
+            .get(&(key.destination, key.source))
+            .into_iter()
+            .flatten()
+            .copied()
+    }
+
+    /// The direction the other way whose bytes a status in this packet
+    /// acknowledges, if exactly one (an exact "all received" match wins).
+    fn partner_by_status(&self, key: &Direction, facts: &PacketFacts) -> Option<Direction> {
+        let (received, _) = facts.status.as_ref()?;
+        let within: Vec<(Direction, &DirectionState)> = self
+            .reverse_of(key)
+            .map(|d| (d, &self.directions[&d]))
+            .filter(|(_, s)| match (s.first_bsn, s.next_bsn) {
+                (Some(first), Some(next)) => {
+                    ahead(first, *received) >= 0 && ahead(*received, next) >= 0
+                }
+                _ => false,
+            })
+            .collect();
+        let exact: Vec<_> = within
+            .iter()
+            .filter(|(_, s)| s.next_bsn == Some(*received))
+            .collect();
+        match (&within[..], &exact[..]) {
+            ([(only, _)], _) => Some(*only),
+            (_, [(only, _)]) => Some(*only),
+            _ => None,
+        }
+    }
+
+    /// Makes `a` and `b` the two directions of one connection: `a` joins
+    /// `b`'s stream (its frames so far move with it); previous partners of
+    /// either are let go.
+    fn link(&mut self, a: Direction, b: Direction, evidence: Evidence, frame: u32) {
+        for d in [a, b] {
+            let old = self.directions.get(&d).and_then(|s| s.partner);
+            if let Some(old) = old.filter(|o| *o != a && *o != b) {
+                if let Some(state) = self.directions.get_mut(&old) {
+                    state.partner = None;
+                    state.pairing = None;
+                }
+            }
+        }
+        let (stream, b_side) = {
+            let sb = &self.directions[&b];
+            (sb.stream, sb.side)
+        };
+        let pairing = Some(Pairing { evidence, frame });
+        {
+            let sa = self.directions.get_mut(&a).expect("placed");
+            sa.partner = Some(b);
+            sa.pairing = pairing;
+            sa.side = 1 - b_side;
+            sa.stream = stream;
+        }
+        {
+            let sb = self.directions.get_mut(&b).expect("known");
+            sb.partner = Some(a);
+            sb.pairing = pairing;
+        }
+        // Frames of `a` analysed before the link belong to the connection;
+        // those of both now show how it was linked.
+        for d in [a, b] {
+            let state = &self.directions[&d];
+            for frame in &state.frames {
+                if let Some(result) = self.results.get_mut(frame) {
+                    result.stream = state.stream;
+                    result.side = state.side;
+                    result.pairing = pairing;
+                }
+            }
+        }
     }
 
     fn first_visit(&mut self, facts: &PacketFacts) -> FrameAnalysis {
-        let key = Direction {
-            source: facts.source,
-            destination: facts.destination,
-            tcid: facts.tcid,
+        let key = Self::key(facts);
+        self.place(key, facts);
+        // A status that acknowledges the bytes of another direction than
+        // the one linked by the addresses alone corrects the link.
+        if let Some(partner) = self.partner_by_status(&key, facts) {
+            let current = &self.directions[&key];
+            let weak = current
+                .pairing
+                .map_or(true, |p| p.evidence == Evidence::Endpoints);
+            if current.partner != Some(partner) && weak {
+                self.link(key, partner, Evidence::Status, facts.frame);
+            }
+        }
+        if let Some(tcid) = facts.announced_tcid {
+            let reverse = Direction {
+                source: facts.destination,
+                destination: facts.source,
+                tcid,
+            };
+            let stream = self.directions[&key].stream;
+            if self.directions.contains_key(&reverse) {
+                let exact = self.directions[&key].partner == Some(reverse)
+                    && self.directions[&key]
+                        .pairing
+                        .is_some_and(|p| p.evidence == Evidence::ConnectionIdExchange);
+                if !exact {
+                    self.link(reverse, key, Evidence::ConnectionIdExchange, facts.frame);
+                }
+            } else {
+                self.announced.insert(reverse, (stream, key, facts.frame));
+            }
+        }
+
+        let (stream, side, pairing, partner) = {
+            let s = &self.directions[&key];
+            (s.stream, s.side, s.pairing, s.partner)
         };
-        let stream = self.stream_of(key);
         let mut out = FrameAnalysis {
             stream,
+            side,
+            pairing,
             setup: facts.setup,
             // Switching information in a setup describes the first path.
             path_switch: facts.switching_information && !facts.setup,
@@ -197,60 +494,112 @@ impl Analyzer {
             arb: facts.arb,
             ..Default::default()
         };
+        self.check_setup_side(key, stream, partner, facts, &mut out);
 
-        if let Some(tcid) = facts.announced_tcid {
-            let reverse = Direction {
-                source: facts.destination,
-                destination: facts.source,
-                tcid,
-            };
-            match self.directions.get(&reverse) {
-                Some(_) => {}
-                None => {
-                    self.announced.insert(reverse, stream);
-                }
-            }
-        }
-
-        // A status from us answers the partner's pending request and counts
-        // for the partner's retransmission bookkeeping.
+        // A status from us answers the partner's pending request, counts
+        // for the partner's retransmission bookkeeping and acknowledges its
+        // bytes.
         if let Some((received, pairs)) = &facts.status {
-            let partner = self.partner_direction_of(&key);
-            if let Some(partner) = partner {
-                let state = self.directions.get_mut(&partner).expect("partner known");
-                state.partner_status_count += 1;
-                if let Some((request_frame, request_time)) = state.pending_status_request.take() {
-                    out.status_reply_to = Some((request_frame, facts.time_ns - request_time));
-                    if let Some(request) = self.results.get_mut(&request_frame) {
-                        request.status_reply_in = Some(facts.frame);
-                    }
-                }
-            }
             out.status_missing = missing_ranges(*received, pairs);
+            if let Some(partner) = partner {
+                let missing = out.status_missing.clone();
+                self.credit_status(partner, *received, missing, facts, &mut out);
+            }
         }
 
-        let state = self.directions.get_mut(&key).expect("inserted above");
+        let config = self.config;
+        let state = self.directions.get_mut(&key).expect("placed");
         if facts.status_requested {
-            state.pending_status_request = Some((facts.frame, facts.time_ns));
+            let earlier = state
+                .pending_status_request
+                .replace((facts.frame, facts.time_ns));
+            if let Some(result) = earlier.and_then(|(frame, _)| self.results.get_mut(&frame)) {
+                result.status_unanswered = true;
+            }
         }
+        let state = self.directions.get_mut(&key).expect("placed");
         if facts.dlf > 0 {
-            out.data = Some(classify(state, facts));
+            let known_partner = state.partner.is_some();
+            let kind = classify(state, facts, known_partner);
+            out.data = Some(kind);
+            if let DataKind::Retransmission { .. } = kind {
+                let (resends, stall) = resend(state, facts, &config);
+                out.resend_count = Some(resends);
+                out.stall = stall;
+                out.retransmission_requested = reported_missing(state, facts);
+            }
             out.message = collect_message(state, facts, out.data);
         }
         out
     }
 
-    /// The direction that sends to the source of `key` on the same stream.
-    fn partner_direction_of(&self, key: &Direction) -> Option<Direction> {
-        let stream = self.directions.get(key)?.stream;
-        self.directions
-            .iter()
-            .find(|(other, state)| {
-                state.stream == stream
-                    && other.source == key.destination
-                    && other.destination == key.source
-            })
-            .map(|(other, _)| *other)
+    /// The capture has been read to its end: status requests still waiting
+    /// were never answered.
+    pub fn finish(&mut self) {
+        for state in self.directions.values_mut() {
+            if let Some((frame, _)) = state.pending_status_request.take() {
+                if let Some(result) = self.results.get_mut(&frame) {
+                    result.status_unanswered = true;
+                }
+            }
+        }
+    }
+
+    /// IBM's A019FF0D: a connection setup segment from the partner of the
+    /// direction that set the connection up.
+    fn check_setup_side(
+        &mut self,
+        key: Direction,
+        stream: u32,
+        partner: Option<Direction>,
+        facts: &PacketFacts,
+        out: &mut FrameAnalysis,
+    ) {
+        if !facts.setup_segment {
+            return;
+        }
+        let state = &mut self.streams[stream as usize];
+        match state.initiator {
+            None => state.initiator = Some(key),
+            Some(initiator) if initiator != key && partner == Some(initiator) => {
+                out.violations.push(0xA019_FF0D);
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn credit_status(
+        &mut self,
+        partner: Direction,
+        received: u32,
+        missing: Vec<(u32, u32)>,
+        facts: &PacketFacts,
+        out: &mut FrameAnalysis,
+    ) {
+        let Some(state) = self.directions.get_mut(&partner) else {
+            return;
+        };
+        state.partner_status_count += 1;
+        state.reported_missing = missing;
+        state.reported_in = Some(facts.frame);
+        if state
+            .acknowledged
+            .map_or(true, |acked| ahead(acked, received) > 0)
+        {
+            state.acknowledged = Some(received);
+        }
+        if let Some((bsn, flagged)) = state.stall {
+            if ahead(bsn, received) > 0 {
+                state.stall = None;
+                out.stall_relieved = Some(flagged);
+            }
+        }
+        if let Some((request_frame, request_time)) = state.pending_status_request.take() {
+            out.status_reply_to = Some((request_frame, facts.time_ns - request_time));
+            if let Some(request) = self.results.get_mut(&request_frame) {
+                request.status_reply_in = Some(facts.frame);
+            }
+        }
     }
 }
 
@@ -259,7 +608,7 @@ impl Analyzer {
 /// (so a wrapped BSN never meets a range from the previous lap).
 const WINDOW: u32 = 64 << 20;
 
-fn classify(state: &mut DirectionState, facts: &PacketFacts) -> DataKind {
+fn classify(state: &mut DirectionState, facts: &PacketFacts, known_partner: bool) -> DataKind {
     let end = facts.bsn.wrapping_add(facts.dlf);
     let in_order = state.next_bsn.map_or(true, |next| next == facts.bsn);
     // Data at the next expected BSN overlaps nothing sent before: only the
@@ -267,33 +616,56 @@ fn classify(state: &mut DirectionState, facts: &PacketFacts) -> DataKind {
     let earlier = if in_order {
         None
     } else {
-        state.sent.iter().rposition(|&(bsn, dlf, _)| {
+        state.sent.iter().rposition(|s| {
             // Overlap of [bsn, bsn+dlf) and [facts.bsn, end).
-            ahead(bsn, end) > 0 && ahead(facts.bsn, bsn.wrapping_add(dlf)) > 0
+            ahead(s.bsn, end) > 0 && ahead(facts.bsn, s.bsn.wrapping_add(s.dlf)) > 0
         })
     };
+    let mut carried = (0, None);
     let kind = match (state.next_bsn, earlier) {
         (_, Some(index)) => {
-            let (bsn, dlf, frame) = state.sent[index];
-            let partner_spoke = state.partner_status_count > state.sent_status_mark[index];
-            if bsn == facts.bsn && dlf == facts.dlf && !partner_spoke {
-                DataKind::Duplicate { original: frame }
+            let sent = state.sent[index];
+            let partner_spoke = state.partner_status_count > sent.status_mark;
+            if sent.bsn == facts.bsn && sent.dlf == facts.dlf && known_partner && !partner_spoke {
+                DataKind::Duplicate {
+                    original: sent.frame,
+                }
             } else {
-                DataKind::Retransmission { original: frame }
+                if sent.bsn == facts.bsn {
+                    carried = (sent.resends, sent.first_resend);
+                }
+                DataKind::Retransmission {
+                    original: Some(sent.frame),
+                }
             }
         }
         (None, None) => DataKind::InOrder,
         (Some(next), None) => match ahead(next, facts.bsn) {
             0 => DataKind::InOrder,
             d if d > 0 => DataKind::Gap { missing: d as u32 },
+            // Never seen, but the partner said it lacks them: the resend
+            // its status asked for (the original was sent before the
+            // capture started or lost before the capture point).
+            _ if reported_missing(state, facts).is_some() => {
+                DataKind::Retransmission { original: None }
+            }
             _ => DataKind::OutOfOrder,
         },
     };
     // Remember this transmission, unless it is a mere copy: a copy of a
     // retransmission is then a duplicate of the retransmission.
     if !matches!(kind, DataKind::Duplicate { .. }) {
-        state.sent.push_back((facts.bsn, facts.dlf, facts.frame));
-        state.sent_status_mark.push_back(state.partner_status_count);
+        state.sent.push_back(Sent {
+            bsn: facts.bsn,
+            dlf: facts.dlf,
+            frame: facts.frame,
+            status_mark: state.partner_status_count,
+            resends: carried.0,
+            first_resend: carried.1,
+        });
+    }
+    if state.first_bsn.is_none() {
+        state.first_bsn = Some(facts.bsn);
     }
     let advance = match state.next_bsn {
         None => true,
@@ -304,16 +676,60 @@ fn classify(state: &mut DirectionState, facts: &PacketFacts) -> DataKind {
     }
     // Forget ranges that ended far behind what is expected next.
     if let Some(next) = state.next_bsn {
-        while let Some(&(bsn, dlf, _)) = state.sent.front() {
-            let behind = ahead(bsn.wrapping_add(dlf), next);
+        while let Some(s) = state.sent.front() {
+            let behind = ahead(s.bsn.wrapping_add(s.dlf), next);
             if (0..i64::from(WINDOW)).contains(&behind) {
                 break;
             }
             state.sent.pop_front();
-            state.sent_status_mark.pop_front();
         }
     }
     kind
+}
+
+/// The frame of the partner's latest status if it reported any byte of this
+/// packet not received.
+fn reported_missing(state: &DirectionState, facts: &PacketFacts) -> Option<u32> {
+    let end = facts.bsn.wrapping_add(facts.dlf);
+    state
+        .reported_missing
+        .iter()
+        .any(|&(begin, stop)| ahead(begin, end) > 0 && ahead(facts.bsn, stop) > 0)
+        .then_some(state.reported_in)
+        .flatten()
+}
+
+/// Counts a retransmission (the entry `classify` just pushed) and says
+/// whether the bytes now stall: resent `stall_resends` times, the first
+/// resend `stall_ns` ago, and still not acknowledged.
+fn resend(
+    state: &mut DirectionState,
+    facts: &PacketFacts,
+    config: &Config,
+) -> (u32, Option<Stall>) {
+    let sent = state.sent.back_mut().expect("classify pushed it");
+    sent.resends += 1;
+    let (first_frame, first_time) = *sent
+        .first_resend
+        .get_or_insert((facts.frame, facts.time_ns));
+    let resends = sent.resends;
+    let span_ns = facts.time_ns - first_time;
+    let acknowledged = state
+        .acknowledged
+        .is_some_and(|acked| ahead(facts.bsn, acked) > 0);
+    let stalled = resends >= config.stall_resends && span_ns >= config.stall_ns && !acknowledged;
+    let stall = stalled.then(|| {
+        if state.stall.is_none() {
+            state.stall = Some((facts.bsn, facts.frame));
+        }
+        Stall {
+            bsn: facts.bsn,
+            resends,
+            span_ns,
+            first_frame,
+        }
+    });
+    (resends, stall)
 }
 
 /// Collects message parts (a part already held is not taken again) and
@@ -391,144 +807,4 @@ fn missing_ranges(received: u32, pairs: &[(u32, u32)]) -> Vec<(u32, u32)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const A: EndpointKey = ([10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 4, 12002);
-    const B: EndpointKey = ([10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 4, 12002);
-
-    fn data<'a>(frame: u32, bsn: u32, bytes: &'a [u8]) -> PacketFacts<'a> {
-        PacketFacts {
-            frame,
-            time_ns: i64::from(frame) * 1_000_000,
-            source: A,
-            destination: B,
-            tcid: 0xB,
-            bsn,
-            dlf: bytes.len() as u32,
-            data: bytes,
-            start_of_message: true,
-            end_of_message: true,
-            ..Default::default()
-        }
-    }
-
-    fn status(frame: u32, received: u32, pairs: Vec<(u32, u32)>) -> PacketFacts<'static> {
-        PacketFacts {
-            frame,
-            time_ns: i64::from(frame) * 1_000_000,
-            source: B,
-            destination: A,
-            tcid: 0xA,
-            status: Some((received, pairs)),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn classifies_gap_out_of_order_retransmission_and_duplicate() {
-        let mut an = Analyzer::new();
-        let mut setup = data(1, 0, b"aaaa");
-        setup.announced_tcid = Some(0xA);
-        assert_eq!(an.analyse(&setup).data, Some(DataKind::InOrder));
-        // bytes 4..8 lost, 8..12 arrives: gap of 4.
-        assert_eq!(
-            an.analyse(&data(2, 8, b"cccc")).data,
-            Some(DataKind::Gap { missing: 4 })
-        );
-        // partner reports 4..8 missing
-        let st = an.analyse(&status(3, 4, vec![(8, 12)])).clone();
-        assert_eq!(st.stream, 0, "0x10 segment links the reverse direction");
-        assert_eq!(st.status_missing, vec![(4, 8)]);
-        // late original of 4..8 would be out of order; here a resend after
-        // the status is a first sight too (never captured before)
-        assert_eq!(
-            an.analyse(&data(4, 4, b"bbbb")).data,
-            Some(DataKind::OutOfOrder)
-        );
-        // resend of 8..12 after the status: retransmission
-        assert_eq!(
-            an.analyse(&data(5, 8, b"cccc")).data,
-            Some(DataKind::Retransmission { original: 2 })
-        );
-        // the same packet again with no status between: a duplicate of the
-        // retransmission
-        assert_eq!(
-            an.analyse(&data(6, 8, b"cccc")).data,
-            Some(DataKind::Duplicate { original: 5 })
-        );
-        assert_eq!(
-            an.analyse(&data(7, 12, b"dddd")).data,
-            Some(DataKind::InOrder)
-        );
-        assert_eq!(
-            an.analyse(&data(8, 12, b"dddd")).data,
-            Some(DataKind::Duplicate { original: 7 })
-        );
-        // a second visit returns the stored result
-        assert_eq!(
-            an.analyse(&data(2, 8, b"cccc")).data,
-            Some(DataKind::Gap { missing: 4 })
-        );
-    }
-
-    #[test]
-    fn sequence_numbers_wrap_and_old_ranges_are_forgotten() {
-        let mut an = Analyzer::new();
-        let chunk = vec![0u8; 1400];
-        let mut bsn = u32::MAX - 10 * 1400;
-        for frame in 1..=40 {
-            let facts = data(frame, bsn, &chunk);
-            assert_eq!(
-                an.analyse(&facts).data,
-                Some(DataKind::InOrder),
-                "frame {frame}"
-            );
-            bsn = bsn.wrapping_add(1400);
-        }
-    }
-
-    #[test]
-    fn a_repeated_start_of_message_does_not_restart_reassembly() {
-        let mut an = Analyzer::new();
-        let mut first = data(1, 100, b"ab");
-        first.end_of_message = false;
-        an.analyse(&first);
-        let mut copy = first.clone();
-        copy.frame = 2;
-        an.analyse(&copy);
-        let mut last = data(3, 102, b"cd");
-        last.start_of_message = false;
-        let done = an.analyse(&last).message.clone().unwrap();
-        assert_eq!(done, (b"abcd".to_vec(), vec![1, 3]));
-    }
-
-    #[test]
-    fn pairs_status_request_with_reply() {
-        let mut an = Analyzer::new();
-        let mut request = data(1, 0, b"xy");
-        request.announced_tcid = Some(0xA);
-        request.status_requested = true;
-        an.analyse(&request);
-        let reply = an.analyse(&status(2, 2, vec![])).clone();
-        assert_eq!(reply.status_reply_to, Some((1, 1_000_000)));
-        assert!(reply.status_missing.is_empty());
-        assert_eq!(an.result(1).unwrap().status_reply_in, Some(2));
-    }
-
-    #[test]
-    fn reassembles_a_message_over_three_packets() {
-        let mut an = Analyzer::new();
-        let mut first = data(1, 100, b"ab");
-        first.end_of_message = false;
-        let mut middle = data(2, 102, b"cd");
-        middle.start_of_message = false;
-        middle.end_of_message = false;
-        let mut last = data(3, 104, b"e");
-        last.start_of_message = false;
-        assert!(an.analyse(&first).message.is_none());
-        assert!(an.analyse(&middle).message.is_none());
-        let done = an.analyse(&last).message.clone().unwrap();
-        assert_eq!(done, (b"abcde".to_vec(), vec![1, 2, 3]));
-    }
-}
+mod tests;

@@ -22,6 +22,41 @@ pub enum Framing {
     LengthKey,
 }
 
+/// The header bytes of a vector in each framing.
+pub mod field {
+    use std::ops::Range;
+    /// Key-length: key, then the length of the data.
+    pub const KL_KEY: Range<usize> = 0..1;
+    pub const KL_LEN: Range<usize> = 1..2;
+    /// Length-key: the length of the whole vector, then the key.
+    pub const LT_LEN: Range<usize> = 0..1;
+    pub const LT_KEY: Range<usize> = 1..2;
+    /// The data follows the header in both.
+    pub const DATA: usize = 2;
+
+    /// Within the data of CV X'0E' network name.
+    pub const NAME_TYPE: Range<usize> = 0..1;
+    pub const NAME: usize = 1;
+    /// Within the data of CV X'10' product set ID: a reserved byte, then
+    /// subvectors.
+    pub const PRODUCT_SET_RESERVED: Range<usize> = 0..1;
+    pub const PRODUCT_SET_SUBVECTORS: usize = 1;
+    /// Within the data of subvector X'11' product identifier.
+    pub const PRODUCT_CLASS: Range<usize> = 0..1;
+    pub const PRODUCT_SUBFIELDS: usize = 1;
+    /// Within the data of CV X'05' network address (RTP connection setup).
+    pub const NETADDR_FLAGS: Range<usize> = 0..1;
+    pub const NETADDR_RESERVED: Range<usize> = 1..2;
+    pub const NETADDR_VECTORS: usize = 2;
+    /// Within the data of TG descriptor subfield X'80' TG identifier.
+    pub const TG_NUMBER: Range<usize> = 0..1;
+    pub const TG_PARTNER: usize = 1;
+    /// Within the data of CV X'22' XID negotiation error.
+    pub const NEG_ERROR_BYTE: Range<usize> = 0..2;
+    pub const NEG_ERROR_BIT: Range<usize> = 2..3;
+    pub const NEG_ERROR_SENSE: Range<usize> = 3..7;
+}
+
 /// One control vector (or subvector, or subfield) found in a list.
 #[derive(Clone, Copy, Debug)]
 pub struct Vector<'a> {
@@ -32,6 +67,34 @@ pub struct Vector<'a> {
     pub len: usize,
     /// The data after the 2 header bytes.
     pub data: &'a [u8],
+    pub framing: Framing,
+}
+
+impl Vector<'_> {
+    /// The whole vector, relative to the list's start.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.offset..self.offset + self.len
+    }
+    /// The key byte, relative to the list's start.
+    pub fn key_range(&self) -> std::ops::Range<usize> {
+        let key = match self.framing {
+            Framing::KeyLength => field::KL_KEY,
+            Framing::LengthKey => field::LT_KEY,
+        };
+        self.offset + key.start..self.offset + key.end
+    }
+    /// The length byte, relative to the list's start.
+    pub fn len_range(&self) -> std::ops::Range<usize> {
+        let len = match self.framing {
+            Framing::KeyLength => field::KL_LEN,
+            Framing::LengthKey => field::LT_LEN,
+        };
+        self.offset + len.start..self.offset + len.end
+    }
+    /// The data, relative to the list's start.
+    pub fn data_range(&self) -> std::ops::Range<usize> {
+        self.offset + field::DATA..self.offset + self.len
+    }
 }
 
 /// Walks a list of vectors; yields an error (once, then stops) where a
@@ -77,10 +140,16 @@ impl<'a> Iterator for Vectors<'a> {
             return Some(Err(fail("control vector header", 2, rest.len())));
         }
         let (key, len) = match self.framing {
-            Framing::KeyLength => (rest[0], usize::from(rest[1]) + 2),
-            Framing::LengthKey => (rest[1], usize::from(rest[0])),
+            Framing::KeyLength => (
+                rest[field::KL_KEY.start],
+                usize::from(rest[field::KL_LEN.start]) + field::DATA,
+            ),
+            Framing::LengthKey => (
+                rest[field::LT_KEY.start],
+                usize::from(rest[field::LT_LEN.start]),
+            ),
         };
-        if len < 2 {
+        if len < field::DATA {
             self.failed = true;
             return Some(Err(Error::Invalid {
                 what: "control vector length",
@@ -99,7 +168,8 @@ impl<'a> Iterator for Vectors<'a> {
             offset: at,
             key,
             len,
-            data: &rest[2..len],
+            data: &rest[field::DATA..len],
+            framing: self.framing,
         }))
     }
 }
@@ -146,8 +216,8 @@ pub const NAME_TYPES: &[(u8, &str)] = &[
 
 /// CV 0x0E: (name type, name in text).
 pub fn network_name(data: &[u8]) -> Option<(u8, String)> {
-    let (&kind, name) = data.split_first()?;
-    Some((kind, ebcdic::to_ascii(name)))
+    let kind = *data.get(field::NAME_TYPE.start)?;
+    Some((kind, ebcdic::to_ascii(&data[field::NAME..])))
 }
 
 /// Product classification of a 0x11 product identifier subvector.
@@ -171,7 +241,7 @@ pub const PRODUCT_SUBFIELDS: &[(u8, &str)] = &[
 /// CV 0x10: the subvectors after its reserved byte (LT framing), with the
 /// offset of the list within the vector's data.
 pub fn product_set_subvectors(data: &[u8]) -> (usize, Vectors<'_>) {
-    let start = data.len().min(1);
+    let start = data.len().min(field::PRODUCT_SET_SUBVECTORS);
     (
         start,
         Vectors::new(&data[start..], Framing::LengthKey, false),
@@ -181,8 +251,13 @@ pub fn product_set_subvectors(data: &[u8]) -> (usize, Vectors<'_>) {
 /// A 0x11 product identifier subvector's data: (classification, offset of
 /// the subfields within the data, subfields).
 pub fn product_identifier(data: &[u8]) -> Option<(u8, usize, Vectors<'_>)> {
-    let (&class, rest) = data.split_first()?;
-    Some((class, 1, Vectors::new(rest, Framing::LengthKey, false)))
+    let class = *data.get(field::PRODUCT_CLASS.start)?;
+    let rest = &data[field::PRODUCT_SUBFIELDS..];
+    Some((
+        class,
+        field::PRODUCT_SUBFIELDS,
+        Vectors::new(rest, Framing::LengthKey, false),
+    ))
 }
 
 /// HPR control vectors nested in a 0x05 network address (RTP connection
@@ -201,11 +276,32 @@ pub const NETWORK_ADDRESS_POINT_TO_POINT: u8 = 0x80;
 /// CV 0x05 in an RTP segment: (flags byte, offset of the nested vectors
 /// within the data, the nested vectors: length-key, padded to 4 bytes).
 pub fn network_address(data: &[u8]) -> Option<(u8, usize, Vectors<'_>)> {
-    (data.len() >= 2).then(|| {
+    (data.len() >= field::NETADDR_VECTORS).then(|| {
         (
-            data[0],
-            2,
-            Vectors::new(&data[2..], Framing::LengthKey, true),
+            data[field::NETADDR_FLAGS.start],
+            field::NETADDR_VECTORS,
+            Vectors::new(&data[field::NETADDR_VECTORS..], Framing::LengthKey, true),
+        )
+    })
+}
+
+/// The sense code IBM reports (A018) for a vector nested in CV X'05' whose
+/// length runs past the CV: X'A01805kk', kk the nested vector's key.
+pub fn network_address_length_sense(nested_key: u8) -> u32 {
+    0xA018_0500 | u32::from(nested_key)
+}
+
+/// CV X'22' XID negotiation error: (byte offset, bit offset of the field in
+/// error within the XID, sense data).  Layout from one implementation
+/// (Linux-SNA sna_vectors.h, sna_cv_xid_neg_err): docs/ee.md.
+pub const XID_NEGOTIATION_ERROR: u8 = 0x22;
+
+pub fn xid_negotiation_error(data: &[u8]) -> Option<(u16, u8, u32)> {
+    (data.len() >= field::NEG_ERROR_SENSE.end).then(|| {
+        (
+            crate::be16(data, field::NEG_ERROR_BYTE.start),
+            data[field::NEG_ERROR_BIT.start],
+            crate::be32(data, field::NEG_ERROR_SENSE.start),
         )
     })
 }
@@ -220,8 +316,8 @@ pub fn tg_descriptor_subfields(data: &[u8]) -> Vectors<'_> {
 pub const TG_IDENTIFIER: u8 = 0x80;
 
 pub fn tg_identifier(data: &[u8]) -> Option<(u8, String)> {
-    let (&tg, name) = data.split_first()?;
-    Some((tg, ebcdic::to_ascii(name)))
+    let tg = *data.get(field::TG_NUMBER.start)?;
+    Some((tg, ebcdic::to_ascii(&data[field::TG_PARTNER..])))
 }
 
 /// A software common level subfield's text "Vvv Rrr Mmm".

@@ -37,6 +37,33 @@ pub struct Nlp<'a> {
     pub segments: Vec<DecodedSegment<'a>>,
     /// The data after the THDR (DLF bytes as captured).
     pub payload: Option<(usize, Payload<'a>)>,
+    /// Rules IBM's RTP enforces that this packet breaks.
+    pub violations: Vec<Violation>,
+}
+
+/// A packet an RTP endpoint would fail the connection over, with the sense
+/// code IBM documents for it (sense codes A018, A01A).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The bytes at fault, from the start of the UDP payload.
+    pub range: std::ops::Range<usize>,
+    pub sense: u32,
+}
+
+/// The optional segment types IBM's sense A01A names as allowed once per
+/// packet (A01AFF0D, 0E, 0F, 10, 14, 22); for other types, the connection
+/// fault segment X'12' among them, IBM documents no limit.
+pub const SINGLE_SEGMENT_TYPES: [u8; 6] = [0x0D, 0x0E, 0x0F, 0x10, 0x14, 0x22];
+
+/// Sense X'A01AFFkk': more than one optional segment of type kk.
+pub fn duplicate_segment_sense(kind: u8) -> u32 {
+    0xA01A_FF00 | u32::from(kind)
+}
+
+/// Sense X'A018mmkk': vector kk runs past the end of the segment or vector
+/// mm that holds it.
+pub fn vector_length_sense(embedding: u8, key: u8) -> u32 {
+    0xA018_0000 | u32::from(embedding) << 8 | u32::from(key)
 }
 
 /// An optional segment with its absolute offset and content.
@@ -138,6 +165,7 @@ fn decode_nlp(offset: usize, nhdr: Nhdr<'_>) -> (Nlp<'_>, Option<Error>) {
         thdr: None,
         segments: Vec::new(),
         payload: None,
+        violations: Vec::new(),
     };
     if nhdr.function_routing_header().is_some() {
         nlp.ldlc = Some((after, nhdr.payload()));
@@ -148,14 +176,23 @@ fn decode_nlp(offset: usize, nhdr: Nhdr<'_>) -> (Nlp<'_>, Option<Error>) {
         Err(e) => return (nlp, Some(e.at(after))),
     };
     nlp.thdr = Some((after, thdr));
+    let mut kinds_seen = Vec::new();
     for segment in thdr.segments() {
         let segment = match segment {
             Ok(s) => s,
             Err(e) => return (nlp, Some(e.at(after))),
         };
-        match decode_segment(&segment) {
+        let at = after + segment.offset;
+        if kinds_seen.contains(&segment.kind) && SINGLE_SEGMENT_TYPES.contains(&segment.kind) {
+            nlp.violations.push(Violation {
+                range: at..at + segment.bytes.len(),
+                sense: duplicate_segment_sense(segment.kind),
+            });
+        }
+        kinds_seen.push(segment.kind);
+        match decode_segment(&segment, &mut nlp.violations, at) {
             Ok(content) => nlp.segments.push(DecodedSegment {
-                offset: after + segment.offset,
+                offset: at,
                 segment,
                 content,
             }),
@@ -186,24 +223,45 @@ fn decode_nlp(offset: usize, nhdr: Nhdr<'_>) -> (Nlp<'_>, Option<Error>) {
     (nlp, None)
 }
 
-fn decode_segment<'a>(segment: &Segment<'a>) -> Result<SegmentContent<'a>, Error> {
+/// Decodes one segment found at `at` (from the start of the UDP payload);
+/// vector length errors inside a connection setup are violations (IBM
+/// fails the connection with A018), not a decoding error.
+fn decode_segment<'a>(
+    segment: &Segment<'a>,
+    violations: &mut Vec<Violation>,
+    at: usize,
+) -> Result<SegmentContent<'a>, Error> {
     use thdr::kind;
     Ok(match segment.kind {
         kind::CONNECTION_SETUP => {
             let (version, flags, vectors) = thdr::connection_setup(segment)?;
-            let vectors = vectors
-                .map(|v| {
-                    v.map(|mut v| {
-                        v.offset += thdr::setup::VECTORS;
-                        v
-                    })
-                    .map_err(|e| e.at(segment.offset + thdr::setup::VECTORS))
-                })
-                .collect::<Result<_, _>>()?;
+            let list_at = at + thdr::setup::VECTORS;
+            let list = &segment.bytes[thdr::setup::VECTORS..];
+            let mut decoded = Vec::new();
+            for vector in vectors {
+                match vector {
+                    Ok(mut vector) => {
+                        if vector.key == crate::cv::NETWORK_ADDRESS {
+                            check_network_address(&vector, list_at, violations);
+                        }
+                        vector.offset += thdr::setup::VECTORS;
+                        decoded.push(vector);
+                    }
+                    Err(e) => {
+                        let offset = e.offset();
+                        let key = list.get(offset + crate::cv::field::LT_KEY.start);
+                        violations.push(Violation {
+                            range: list_at + offset..at + segment.bytes.len(),
+                            sense: vector_length_sense(kind::CONNECTION_SETUP, *key.unwrap_or(&0)),
+                        });
+                        break;
+                    }
+                }
+            }
             SegmentContent::ConnectionSetup {
                 version,
                 flags,
-                vectors,
+                vectors: decoded,
             }
         }
         kind::STATUS => SegmentContent::Status(thdr::status(segment)?),
@@ -222,6 +280,23 @@ fn decode_segment<'a>(segment: &Segment<'a>) -> Result<SegmentContent<'a>, Error
         }
         _ => SegmentContent::Unknown,
     })
+}
+
+/// The vectors nested in a CV X'05' network address must end within it.
+fn check_network_address(vector: &Vector, list_at: usize, violations: &mut Vec<Violation>) {
+    let Some((_, first, nested)) = crate::cv::network_address(vector.data) else {
+        return;
+    };
+    let nested_at = list_at + vector.data_range().start + first;
+    let nested_bytes = &vector.data[first..];
+    if let Some(Err(e)) = nested.into_iter().find(Result::is_err) {
+        let offset = e.offset();
+        let key = nested_bytes.get(offset + crate::cv::field::LT_KEY.start);
+        violations.push(Violation {
+            range: nested_at + offset..list_at + vector.range().end,
+            sense: vector_length_sense(crate::cv::NETWORK_ADDRESS, *key.unwrap_or(&0)),
+        });
+    }
 }
 
 #[cfg(test)]
@@ -257,5 +332,29 @@ mod tests {
         let dg = Datagram::parse(&d);
         assert!(matches!(dg.error, Some(Error::Truncated { offset: 8, .. })));
         assert!(matches!(dg.body, Body::Nlp(_)));
+    }
+
+    #[test]
+    fn a01a_only_for_the_types_ibm_lists() {
+        // Two status segments (IBM: A01AFF0E), then two connection fault
+        // segments (X'12', not in IBM's list: no violation).
+        let mut d = vec![0x04, 0x04, 0x03, 0xC4, 0x00, 0x80, 0xFF, 0x00];
+        d.extend([
+            0, 0, 0, 0, 0, 0, 0, 1, 0x00, 0x04, 0, 19, 0, 0, 0, 0, 0, 0, 0, 0,
+        ]);
+        for _ in 0..2 {
+            d.extend([5, 0x0E, 0, 0, 0, 1, 0, 1, 0, 0, 0, 9]);
+            d.extend([0; 8]);
+        }
+        for _ in 0..2 {
+            d.extend([2, 0x12, 0, 0, 0x80, 0x03, 0x00, 0x04]);
+        }
+        let dg = Datagram::parse(&d);
+        assert_eq!(dg.error, None);
+        let Body::Nlp(nlp) = dg.body else {
+            panic!("not an NLP")
+        };
+        let senses: Vec<u32> = nlp.violations.iter().map(|v| v.sense).collect();
+        assert_eq!(senses, [0xA01A_FF0E]);
     }
 }

@@ -12,12 +12,21 @@ use crate::{be16, be64, need, Error};
 
 pub mod field {
     use std::ops::Range;
-    pub const FID: usize = 0;
+    /// FID type, mapping field, expedited flow indicator.
+    pub const BYTE0: Range<usize> = 0..1;
+    pub const RESERVED: Range<usize> = 1..2;
     pub const SNF: Range<usize> = 2..4;
     pub const SESSION_ADDRESS: Range<usize> = 4..12;
-    pub const TH_LEN: usize = 12;
+    pub const TH: Range<usize> = 0..12;
     pub const RH: Range<usize> = 12..15;
+    pub const RH0: Range<usize> = 12..13;
+    pub const RH1: Range<usize> = 13..14;
+    pub const RH2: Range<usize> = 14..15;
+    /// TH and RH; the RU follows.
     pub const LEN: usize = 15;
+    /// A negative response's RU starts with 4 bytes of sense data (RU
+    /// relative).
+    pub const SENSE: Range<usize> = 0..4;
 }
 
 /// Byte 0 of the TH.
@@ -90,11 +99,11 @@ impl<'a> Fid5<'a> {
     /// Checks the 15 bytes of TH + RH and that the FID type is 5.
     pub fn new_checked(bytes: &'a [u8]) -> Result<Self, Error> {
         need(bytes, 0, field::LEN, "FID5 TH and RH")?;
-        let fid = bytes[field::FID] >> 4;
+        let fid = bytes[field::BYTE0.start] >> 4;
         if fid != FID5 {
             return Err(Error::Invalid {
                 what: "TH FID type",
-                offset: field::FID,
+                offset: field::BYTE0.start,
                 value: fid.into(),
                 rule: "an RTP message carries FID5 transmission headers",
             });
@@ -103,7 +112,7 @@ impl<'a> Fid5<'a> {
     }
 
     pub fn th_byte0(&self) -> u8 {
-        self.bytes[field::FID]
+        self.bytes[field::BYTE0.start]
     }
     pub fn mapping_field(&self) -> u8 {
         (self.th_byte0() & th_flags::MPF) >> 2
@@ -119,10 +128,18 @@ impl<'a> Fid5<'a> {
     }
     pub fn rh(&self) -> [u8; 3] {
         [
-            self.bytes[field::RH.start],
-            self.bytes[field::RH.start + 1],
-            self.bytes[field::RH.start + 2],
+            self.bytes[field::RH0.start],
+            self.bytes[field::RH1.start],
+            self.bytes[field::RH2.start],
         ]
+    }
+    /// A negative response (RRI and RTI set) with sense data (SDI): the
+    /// sense code at the start of the RU, when captured.
+    pub fn sense(&self) -> Option<u32> {
+        let [b0, b1, _] = self.rh();
+        let negative = b0 & rh0::RRI != 0 && b1 & rh1::ERI != 0;
+        (negative && b0 & rh0::SDI != 0 && self.ru().len() >= field::SENSE.end)
+            .then(|| crate::be32(self.ru(), field::SENSE.start))
     }
     pub fn is_response(&self) -> bool {
         self.rh()[0] & rh0::RRI != 0

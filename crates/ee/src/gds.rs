@@ -5,6 +5,13 @@
 
 use crate::{be16, need, Error};
 
+pub mod field {
+    use std::ops::Range;
+    /// Length (header included) and continuation flag.
+    pub const LENGTH: Range<usize> = 0..2;
+    pub const ID: Range<usize> = 2..4;
+}
+
 pub const ROUTE_SETUP: u16 = 0x12CE;
 pub const LENGTH_MASK: u16 = 0x7FFF;
 pub const CONTINUATION: u16 = 0x8000;
@@ -20,7 +27,7 @@ pub struct Gds<'a> {
 impl<'a> Gds<'a> {
     pub fn new_checked(bytes: &'a [u8]) -> Result<Self, Error> {
         need(bytes, 0, HEADER_LEN, "GDS variable header")?;
-        let len = usize::from(be16(bytes, 0) & LENGTH_MASK);
+        let len = usize::from(be16(bytes, field::LENGTH.start) & LENGTH_MASK);
         if len < HEADER_LEN {
             return Err(Error::Invalid {
                 what: "GDS variable length",
@@ -32,7 +39,7 @@ impl<'a> Gds<'a> {
         Ok(Gds { bytes })
     }
     pub fn length_word(&self) -> u16 {
-        be16(self.bytes, 0)
+        be16(self.bytes, field::LENGTH.start)
     }
     pub fn len(&self) -> usize {
         usize::from(self.length_word() & LENGTH_MASK)
@@ -41,7 +48,7 @@ impl<'a> Gds<'a> {
         false
     }
     pub fn id(&self) -> u16 {
-        be16(self.bytes, 2)
+        be16(self.bytes, field::ID.start)
     }
     /// The body as far as captured.
     pub fn body(&self) -> &'a [u8] {
@@ -51,5 +58,5 @@ impl<'a> Gds<'a> {
 
 /// Whether data after a THDR starts a Route Setup GDS variable.
 pub fn is_route_setup(data: &[u8]) -> bool {
-    data.len() >= HEADER_LEN && be16(data, 2) == ROUTE_SETUP
+    data.len() >= HEADER_LEN && be16(data, field::ID.start) == ROUTE_SETUP
 }

@@ -9,14 +9,18 @@
 //! Where each format fact comes from: docs/ee.md.
 
 pub mod analysis;
+pub mod anr;
 pub mod cv;
 pub mod datagram;
 pub mod ebcdic;
 pub mod fid5;
 pub mod gds;
+pub mod layout;
 pub mod llc;
 pub mod nhdr;
 pub mod ports;
+pub mod probes;
+pub mod sense;
 pub mod thdr;
 pub mod xid3;
 

@@ -6,10 +6,11 @@
 
 use crate::Error;
 
-mod field {
-    pub const DSAP: usize = 0;
-    pub const SSAP: usize = 1;
-    pub const CONTROL: usize = 2;
+pub mod field {
+    use std::ops::Range;
+    pub const DSAP: Range<usize> = 0..1;
+    pub const SSAP: Range<usize> = 1..2;
+    pub const CONTROL: Range<usize> = 2..3;
     pub const LEN: usize = 3;
 }
 
@@ -82,15 +83,15 @@ impl<'a> LlcHeader<'a> {
     }
 
     pub fn dsap(&self) -> u8 {
-        self.bytes[field::DSAP]
+        self.bytes[field::DSAP.start]
     }
 
     pub fn ssap(&self) -> u8 {
-        self.bytes[field::SSAP]
+        self.bytes[field::SSAP.start]
     }
 
     pub fn control(&self) -> u8 {
-        self.bytes[field::CONTROL]
+        self.bytes[field::CONTROL.start]
     }
 
     pub fn is_response(&self) -> bool {

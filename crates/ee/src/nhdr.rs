@@ -12,9 +12,16 @@
 use crate::{need, Error};
 
 pub mod field {
-    pub const BYTE0: usize = 0;
-    pub const BYTE1: usize = 1;
+    use std::ops::Range;
+    pub const BYTE0: Range<usize> = 0..1;
+    pub const BYTE1: Range<usize> = 1..2;
+    /// The routing list starts here and runs to its X'FF' end.
     pub const LABELS: usize = 2;
+    /// After the X'FF': one reserved byte (relative to the X'FF').
+    pub const RESERVED_AFTER_END: usize = 1;
+    /// FR mode, function type LDLC: the function routing header byte
+    /// (relative to the X'FF').
+    pub const FRH_AFTER_END: usize = 2;
 }
 
 /// Byte 0 masks.
@@ -70,11 +77,11 @@ impl<'a> Nhdr<'a> {
     /// Checks the two fixed bytes, finds the list end and the bytes after it.
     pub fn new_checked(bytes: &'a [u8]) -> Result<Self, Error> {
         need(bytes, 0, 2, "NHDR")?;
-        let mode = (bytes[field::BYTE0] & byte0::SWITCHING_MODE) >> 5;
+        let mode = (bytes[field::BYTE0.start] & byte0::SWITCHING_MODE) >> 5;
         if mode != SWITCHING_FUNCTION_ROUTING && mode != SWITCHING_ANR {
             return Err(Error::Invalid {
                 what: "NHDR switching mode",
-                offset: field::BYTE0,
+                offset: field::BYTE0.start,
                 value: mode.into(),
                 rule: "must be 5 (function routing) or 6 (ANR)",
             });
@@ -90,7 +97,7 @@ impl<'a> Nhdr<'a> {
                 available: bytes.len().saturating_sub(field::LABELS),
             })?;
         // The reserved byte after the list end.
-        let mut len = list_end + 2;
+        let mut len = list_end + field::RESERVED_AFTER_END + 1;
         let view = Nhdr {
             bytes,
             list_end,
@@ -104,10 +111,10 @@ impl<'a> Nhdr<'a> {
     }
 
     pub fn byte0(&self) -> u8 {
-        self.bytes[field::BYTE0]
+        self.bytes[field::BYTE0.start]
     }
     pub fn byte1(&self) -> u8 {
-        self.bytes[field::BYTE1]
+        self.bytes[field::BYTE1.start]
     }
     pub fn switching_mode(&self) -> u8 {
         (self.byte0() & byte0::SWITCHING_MODE) >> 5
@@ -132,9 +139,27 @@ impl<'a> Nhdr<'a> {
     pub fn list_end_offset(&self) -> usize {
         self.list_end
     }
-    /// Offset of the reserved byte after the list end.
-    pub fn reserved_offset(&self) -> usize {
-        self.list_end + 1
+    /// The reserved byte after the list end.
+    pub fn reserved_range(&self) -> std::ops::Range<usize> {
+        let at = self.list_end + field::RESERVED_AFTER_END;
+        at..at + 1
+    }
+    /// The routing list, X'FF' included.
+    pub fn list_range(&self) -> std::ops::Range<usize> {
+        field::LABELS..self.list_end + 1
+    }
+    /// The labels or entries, without the X'FF'.
+    pub fn labels_range(&self) -> std::ops::Range<usize> {
+        field::LABELS..self.list_end
+    }
+    /// The X'FF' that ends the list.
+    pub fn list_end_range(&self) -> std::ops::Range<usize> {
+        self.list_end..self.list_end + 1
+    }
+    /// The function routing header byte (FR mode, function type LDLC).
+    pub fn function_routing_header_range(&self) -> Option<std::ops::Range<usize>> {
+        let at = self.list_end + field::FRH_AFTER_END;
+        self.has_function_routing_header().then(|| at..at + 1)
     }
     fn has_function_routing_header(&self) -> bool {
         !self.is_anr() && self.function_type() == FUNCTION_TYPE_LDLC
@@ -142,8 +167,9 @@ impl<'a> Nhdr<'a> {
     /// FR mode, function type LDLC: the function routing header byte and
     /// its offset.
     pub fn function_routing_header(&self) -> Option<(usize, u8)> {
+        let at = self.list_end + field::FRH_AFTER_END;
         self.has_function_routing_header()
-            .then(|| (self.list_end + 2, self.bytes[self.list_end + 2]))
+            .then(|| (at, self.bytes[at]))
     }
     /// Header length: where the THDR (ANR) or the LDLC data (FR) starts.
     pub fn len(&self) -> usize {

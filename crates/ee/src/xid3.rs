@@ -11,22 +11,28 @@ use crate::cv::{Framing, Vectors};
 use crate::{be16, be32, need, Error};
 
 pub mod field {
-    pub const FORMAT_TYPE: usize = 0;
-    pub const LENGTH: usize = 1;
-    pub const NODE_ID: usize = 2;
-    pub const CAPABILITIES: usize = 8; // bytes 8–9, one 16-bit flag word
-    pub const BYTE10: usize = 10;
-    pub const BYTE11: usize = 11;
-    pub const BYTE12: usize = 12;
-    pub const BYTE15: usize = 15;
-    pub const TG_NUMBER: usize = 16;
-    pub const DLC_TYPE: usize = 17;
-    pub const DLC_LENGTH: usize = 18;
+    use std::ops::Range;
+    pub const FORMAT_TYPE: Range<usize> = 0..1;
+    pub const LENGTH: Range<usize> = 1..2;
+    pub const NODE_ID: Range<usize> = 2..6;
+    pub const RESERVED_6: Range<usize> = 6..8;
+    /// Bytes 8–9, one 16-bit flag word.
+    pub const CAPABILITIES: Range<usize> = 8..10;
+    pub const BYTE10: Range<usize> = 10..11;
+    pub const BYTE11: Range<usize> = 11..12;
+    pub const BYTE12: Range<usize> = 12..13;
+    pub const RESERVED_13: Range<usize> = 13..15;
+    pub const BYTE15: Range<usize> = 15..16;
+    pub const TG_NUMBER: Range<usize> = 16..17;
+    pub const DLC_TYPE: Range<usize> = 17..18;
+    /// DLC-dependent section length, counting this byte.
+    pub const DLC_LENGTH: Range<usize> = 18..19;
     pub const FIXED_LEN: usize = 19;
-    /// Within the DLC section, counted from XID byte 18 (SDLC/LAN layout).
-    pub const DLC_LINK_FLAGS: usize = 19;
-    pub const DLC_MAX_BTU: usize = 21;
-    pub const DLC_MAX_IFRAMES: usize = 27;
+    /// Within the DLC section as the SDLC/LAN layout has it (XID offsets).
+    pub const DLC_LINK_FLAGS: Range<usize> = 19..20;
+    pub const DLC_BYTE20: Range<usize> = 20..21;
+    pub const DLC_MAX_BTU: Range<usize> = 21..23;
+    pub const DLC_MAX_IFRAMES: Range<usize> = 27..28;
 }
 
 /// Bytes 8–9 as one big-endian word.
@@ -103,6 +109,9 @@ pub const BRANCH_INDICATORS: &[(u8, &str)] = &[
     (3, "Neither"),
 ];
 
+/// Link station role (byte 19, 0x30): the value HP's decode names.
+pub const STATION_ROLES: &[(u8, &str)] = &[(0, "Secondary (non-negotiable)")];
+
 pub const TRANSMIT_RECEIVE: &[(u8, &str)] =
     &[(0, "Two-way alternating"), (1, "Two-way simultaneous")];
 
@@ -116,30 +125,30 @@ pub struct Xid3<'a> {
 impl<'a> Xid3<'a> {
     pub fn new_checked(bytes: &'a [u8]) -> Result<Self, Error> {
         need(bytes, 0, 2, "XID header")?;
-        let format = bytes[field::FORMAT_TYPE] >> 4;
+        let format = bytes[field::FORMAT_TYPE.start] >> 4;
         if format != 3 {
             return Err(Error::Invalid {
                 what: "XID format",
-                offset: field::FORMAT_TYPE,
+                offset: field::FORMAT_TYPE.start,
                 value: format.into(),
                 rule: "EE nodes exchange format 3 XIDs",
             });
         }
-        let len = usize::from(bytes[field::LENGTH]);
+        let len = usize::from(bytes[field::LENGTH.start]);
         if len < field::FIXED_LEN {
             return Err(Error::Invalid {
                 what: "XID length",
-                offset: field::LENGTH,
+                offset: field::LENGTH.start,
                 value: len as u32,
                 rule: "a format 3 XID has at least 19 bytes",
             });
         }
         need(bytes, 0, len, "XID3 (its length byte)")?;
-        let dlc_len = usize::from(bytes[field::DLC_LENGTH]);
-        if dlc_len == 0 || field::DLC_LENGTH + dlc_len > len {
+        let dlc_len = usize::from(bytes[field::DLC_LENGTH.start]);
+        if dlc_len == 0 || field::DLC_LENGTH.start + dlc_len > len {
             return Err(Error::Invalid {
                 what: "XID3 DLC section length",
-                offset: field::DLC_LENGTH,
+                offset: field::DLC_LENGTH.start,
                 value: dlc_len as u32,
                 rule: "counts its own byte and ends within the XID length",
             });
@@ -150,7 +159,7 @@ impl<'a> Xid3<'a> {
     }
 
     pub fn node_type(&self) -> u8 {
-        self.bytes[field::FORMAT_TYPE] & 0x0F
+        self.bytes[field::FORMAT_TYPE.start] & 0x0F
     }
     pub fn len(&self) -> usize {
         self.bytes.len()
@@ -159,7 +168,7 @@ impl<'a> Xid3<'a> {
         false
     }
     pub fn node_id(&self) -> u32 {
-        be32(self.bytes, field::NODE_ID)
+        be32(self.bytes, field::NODE_ID.start)
     }
     pub fn id_block(&self) -> u32 {
         self.node_id() >> 20
@@ -168,35 +177,41 @@ impl<'a> Xid3<'a> {
         self.node_id() & 0x000F_FFFF
     }
     pub fn capabilities(&self) -> u16 {
-        be16(self.bytes, field::CAPABILITIES)
+        be16(self.bytes, field::CAPABILITIES.start)
     }
     pub fn exchange_state(&self) -> u8 {
         ((self.capabilities() & capabilities::EXCHANGE_STATE) >> 2) as u8
     }
-    pub fn byte(&self, at: usize) -> u8 {
-        self.bytes[at]
+    /// The byte at `at` (a one-byte range of [`field`]).
+    pub fn byte(&self, at: std::ops::Range<usize>) -> u8 {
+        self.bytes[at.start]
+    }
+    /// Whether the XID (its length) reaches to the end of `range`, and the
+    /// DLC section covers it when it is part of that section.
+    pub fn has(&self, range: std::ops::Range<usize>) -> bool {
+        let dlc_end = field::DLC_LENGTH.start + self.dlc_section().len();
+        range.end <= self.bytes.len() && (range.start < field::FIXED_LEN || range.end <= dlc_end)
     }
     pub fn tg_number(&self) -> u8 {
-        self.bytes[field::TG_NUMBER]
+        self.bytes[field::TG_NUMBER.start]
     }
     pub fn dlc_type(&self) -> u8 {
-        self.bytes[field::DLC_TYPE]
+        self.bytes[field::DLC_TYPE.start]
     }
     /// The DLC-dependent section, from byte 18 (its length byte) on.
     pub fn dlc_section(&self) -> &'a [u8] {
-        let len = usize::from(self.bytes[field::DLC_LENGTH]);
-        &self.bytes[field::DLC_LENGTH..field::DLC_LENGTH + len]
+        let len = usize::from(self.bytes[field::DLC_LENGTH.start]);
+        &self.bytes[field::DLC_LENGTH.start..field::DLC_LENGTH.start + len]
     }
     /// Maximum BTU length receivable, when the DLC section has the
     /// SDLC/LAN layout far enough (bytes 21–22).
     pub fn max_btu(&self) -> Option<u16> {
-        (self.bytes.len() >= field::DLC_MAX_BTU + 2
-            && self.dlc_section().len() > field::DLC_MAX_BTU + 1 - field::DLC_LENGTH)
-            .then(|| be16(self.bytes, field::DLC_MAX_BTU) & 0x7FFF)
+        self.has(field::DLC_MAX_BTU)
+            .then(|| be16(self.bytes, field::DLC_MAX_BTU.start) & 0x7FFF)
     }
     /// Offset of the first control vector.
     pub fn vectors_offset(&self) -> usize {
-        field::DLC_LENGTH + usize::from(self.bytes[field::DLC_LENGTH])
+        field::DLC_LENGTH.start + usize::from(self.bytes[field::DLC_LENGTH.start])
     }
     pub fn vectors(&self) -> Vectors<'a> {
         Vectors::new(
@@ -291,7 +306,7 @@ mod tests {
             })
         ));
         let mut bytes = hex(SNAPLUS2_XID3);
-        bytes[field::DLC_LENGTH] = 0x80;
+        bytes[field::DLC_LENGTH.start] = 0x80;
         assert!(matches!(
             Xid3::new_checked(&bytes),
             Err(Error::Invalid { offset: 18, .. })

@@ -1,18 +1,21 @@
 //! [`IndexBuilder`]: collects a session and writes the index.
 
 use crate::header::{self, entry_field, kind};
-use crate::lost::Lost;
+use crate::lost::{LossKind, Lost};
+use crate::pairs::Missing;
 use crate::peers::Peer;
+use crate::points::PointDetails;
 use crate::segments::{self, ClockSegment};
+use crate::session::SessionSpec;
 use crate::strings::Blob;
 use crate::translations::TranslationSpec;
 use crate::{
-    align8, checks, lost, methods, pairs, peers, points, table_field, times, translations,
+    align8, checks, lost, methods, pairs, peers, points, session, table_field, times, translations,
     valid_name, ClockModel,
 };
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -25,10 +28,10 @@ pub struct PairSpec {
     pub offset_error_ns: u64,
     /// Packets matched between a and b.
     pub matched: u32,
-    /// Packets seen at a, lost before b.
-    pub lost_a_to_b: u32,
-    /// Packets seen at b, lost before a.
-    pub lost_b_to_a: u32,
+    /// a and b are neighbours on the path (no capture point between them).
+    pub neighbours: bool,
+    /// Packets seen at one of them and not at the other, by why, each way.
+    pub missing: Missing,
 }
 
 /// Why something cannot go into an index.
@@ -111,6 +114,7 @@ struct PointData {
     label: String,
     path: String,
     file_size: u64,
+    details: PointDetails,
     ts: Vec<i64>,
     checks: Vec<u32>,
     /// Peer entries this point will get (both directions of every match).
@@ -200,6 +204,7 @@ pub struct IndexBuilder {
     lost: Vec<(u16, Lost)>,
     translations: Vec<TranslationSpec>,
     methods: BTreeMap<u8, String>,
+    session: Option<SessionSpec>,
     string_bytes: u64,
 }
 
@@ -227,6 +232,7 @@ impl IndexBuilder {
             prepared: false,
             lost: Vec::new(),
             translations: Vec::new(),
+            session: None,
             methods: methods::DEFAULT
                 .iter()
                 .map(|(i, n)| (*i, n.to_string()))
@@ -314,12 +320,42 @@ impl IndexBuilder {
             label: label.into(),
             path: path.into(),
             file_size,
+            details: PointDetails::default(),
             ts: Vec::new(),
             checks: Vec::new(),
             peers: 0,
             lost: 0,
         });
         Ok((self.points.len() - 1) as u16)
+    }
+
+    /// Sets what the indexer found about `point` besides its frames: its
+    /// capture drops, clock resolution, encapsulations, position as given.
+    pub fn set_point_details(
+        &mut self,
+        point: u16,
+        details: PointDetails,
+    ) -> Result<(), BuildError> {
+        let p = self
+            .points
+            .get_mut(point as usize)
+            .ok_or(BuildError::NoSuchPoint { point })?;
+        p.details = details;
+        Ok(())
+    }
+
+    /// Sets the SESSION section: how the order was found, the topology,
+    /// the evidence and warnings.
+    pub fn set_session(&mut self, spec: SessionSpec) -> Result<(), BuildError> {
+        let len = spec.evidence.len() + spec.warnings.len() + spec.clocks.len();
+        let old = self
+            .session
+            .as_ref()
+            .map_or(0, |s| s.evidence.len() + s.warnings.len() + s.clocks.len());
+        self.string_bytes = self.string_bytes.saturating_sub(old as u64);
+        self.string_bytes_added(len)?;
+        self.session = Some(spec);
+        Ok(())
     }
 
     /// Adds the next frame of `point` (time stamp ns since the epoch, its
@@ -579,14 +615,14 @@ impl IndexBuilder {
         Ok(())
     }
 
-    /// Records that frame `frame` of `point` was not seen at `lost_at`
-    /// (flags: [`crate::lost::flags`]).  Added twice: kept once.
+    /// Records that frame `frame` of `point` was not seen at `lost_at`, and
+    /// why.  Added twice: kept once (the first kind in code order).
     pub fn add_lost(
         &mut self,
         point: u16,
         frame: u32,
         lost_at: u16,
-        flags: u8,
+        kind: LossKind,
     ) -> Result<(), BuildError> {
         self.frame_ok(point, frame)?;
         self.point_ref(lost_at)?;
@@ -605,7 +641,7 @@ impl IndexBuilder {
             Lost {
                 frame,
                 point: lost_at,
-                flags,
+                kind,
             },
         ));
         Ok(())
@@ -666,14 +702,28 @@ impl IndexBuilder {
             let (l, path) = (blob.add(&p.label), blob.add(&p.path));
             points::write_record(
                 &mut pts,
-                l,
-                path,
-                p.file_size,
-                p.checks.len() as u32,
-                p.ts.first().copied().unwrap_or(0),
-                p.ts.last().copied().unwrap_or(0),
-                checks::checks_fingerprint(p.checks.iter().copied()),
+                &points::Record {
+                    label: l,
+                    path,
+                    file_size: p.file_size,
+                    packets: p.checks.len() as u32,
+                    first_ts: p.ts.first().copied().unwrap_or(0),
+                    last_ts: p.ts.last().copied().unwrap_or(0),
+                    fingerprint: checks::checks_fingerprint(p.checks.iter().copied()),
+                    details: p.details,
+                },
             );
+        }
+
+        // SESSION
+        let mut ses = Vec::new();
+        if let Some(spec) = &self.session {
+            let (e, w, c) = (
+                blob.add(&spec.evidence),
+                blob.add(&spec.warnings),
+                blob.add(&spec.clocks),
+            );
+            session::write(&mut ses, spec, e, w, c);
         }
 
         // METHODS
@@ -759,7 +809,7 @@ impl IndexBuilder {
 
         // LOST
         let mut lost_sorted = self.lost.clone();
-        lost_sorted.sort_unstable_by_key(|(p, l)| (*p, l.frame, l.point, l.flags));
+        lost_sorted.sort_unstable_by_key(|(p, l)| (*p, l.frame, l.point, l.kind));
         lost_sorted.dedup_by_key(|(p, l)| (*p, l.frame, l.point));
         let mut lst = Vec::new();
         lst.extend_from_slice(&(n as u32).to_le_bytes());
@@ -791,6 +841,9 @@ impl IndexBuilder {
         ];
         if seg_count > 0 {
             lens.push((kind::CLOCK_SEGMENTS, segs.len() as u64));
+        }
+        if !ses.is_empty() {
+            lens.push((kind::SESSION, ses.len() as u64));
         }
         // Last, so that it can cover every byte before it.
         lens.push((kind::CHECKSUM, header::checksum::LEN as u64));
@@ -859,6 +912,7 @@ impl IndexBuilder {
                 }
                 kind::LOST => w.write_all(&lst)?,
                 kind::CLOCK_SEGMENTS => w.write_all(&segs)?,
+                kind::SESSION => w.write_all(&ses)?,
                 kind::CHECKSUM => {
                     let crc = w.crc.clone().finalize();
                     w.write_all(&header::checksum::section(crc))?;
@@ -1005,20 +1059,6 @@ impl IndexBuilder {
         }
         Ok(())
     }
-
-    /// Builds the index and writes it to `path` through a temporary file in
-    /// the same directory and a rename, so a reader never sees half a file.
-    /// Refuses a capture file name (.pcap, .pcapng, .cap, compressed…), a
-    /// point's capture path, and an existing file that is a capture.
-    /// Returns the bytes written.
-    pub fn write_atomically(&self, path: impl AsRef<Path>) -> io::Result<u64> {
-        let path = path.as_ref();
-        let protected: Vec<&Path> = self.points.iter().map(|p| Path::new(&p.path)).collect();
-        refuse_capture_path(path, &protected)?;
-        write_file_atomically(path, |f| {
-            self.write_to(io::BufWriter::with_capacity(1 << 20, f))
-        })
-    }
 }
 
 /// File name endings of captures (and of compressed files, which may be
@@ -1055,6 +1095,8 @@ fn refused(path: &Path, why: String) -> io::Error {
 
 /// Refuses a path an index must not be written to: a capture-like name, one
 /// of `protected` (the same file, also through links), an existing capture.
+/// The command line checks it before writing an index to a file (its one
+/// output writer does the writing: `pktmatch::output`).
 pub fn refuse_capture_path(path: &Path, protected: &[&Path]) -> io::Result<()> {
     let name = path
         .file_name()
@@ -1104,9 +1146,6 @@ pub fn refuse_capture_path(path: &Path, protected: &[&Path]) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` through `.<name>.tmp.<pid>.<n>` in the same
-/// directory, synced, then renamed over `path`.  The temporary file is
-/// removed on failure.
 /// A writer that counts, pads and flushes a staging buffer.
 struct Counting<W: Write> {
     inner: W,
@@ -1143,45 +1182,4 @@ impl<W: Write> Drop for Counting<W> {
     fn drop(&mut self) {
         let _ = self.inner.flush();
     }
-}
-
-fn write_file_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut File) -> io::Result<u64>,
-) -> io::Result<u64> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(".{name}.tmp.{}.{attempt}", std::process::id()));
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
-            Err(e) => return Err(e),
-        }
-    };
-    let mut result = write(&mut file).map(|_| ());
-    let written = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if result.is_ok() {
-        result = file.sync_all();
-    }
-    drop(file);
-    if result.is_ok() {
-        result = fs::rename(&tmp, path);
-    }
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    // Make the rename durable where directories can be synced.
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(written)
 }

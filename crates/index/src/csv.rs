@@ -77,6 +77,37 @@ pub fn export_csv<W: Write>(index: &Index<'_>, writer: W) -> io::Result<u64> {
     Ok(rows)
 }
 
+/// The header of the missing-packets CSV ([`export_lost_csv`]).
+pub const LOST_CSV_HEADER: &str = "point,frame,not_seen_at,kind";
+
+/// Writes every LOST entry: the frame of `point` not seen at
+/// `not_seen_at`, and why (`network-loss`, `capture-drop`,
+/// `outside-capture`, `uncertain`; [`crate::LossKind::name`]); rows sorted
+/// by (point, frame, not_seen_at) in path order.  Returns the rows.
+pub fn export_lost_csv<W: Write>(index: &Index<'_>, writer: W) -> io::Result<u64> {
+    let mut w = io::BufWriter::new(writer);
+    writeln!(w, "{LOST_CSV_HEADER}")?;
+    let mut rows = 0u64;
+    for p in index.points() {
+        for l in index.lost_all(p.index()) {
+            let Some(at) = index.point(l.point) else {
+                continue;
+            };
+            writeln!(
+                w,
+                "{},{},{},{}",
+                p.label(),
+                l.frame,
+                at.label(),
+                l.kind.name()
+            )?;
+            rows += 1;
+        }
+    }
+    w.flush()?;
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,9 +2,9 @@
 //!
 //! ```text
 //!  0  8  MAGIC          "PKTMIDX\0"
-//!  8  2  VERSION_MAJOR  1; a reader refuses a larger one
-//! 10  2  VERSION_MINOR  2 (1.1 added CLOCK_SEGMENTS, 1.2 the CHECKSUM); readers accept any
-//!                       minor of their major
+//!  8  2  VERSION_MAJOR  2; a reader refuses a larger one, and a smaller one (1.x files
+//!                       mixed capture drops into losses: index the captures again)
+//! 10  2  VERSION_MINOR  0; readers accept any minor of their major
 //! 12  4  FLAGS          bits 0-15 compatible (ignored when unknown),
 //!                       bits 16-31 incompatible (refused when unknown); none defined
 //! 16  8  TOTAL_LEN      length of the whole file
@@ -22,19 +22,21 @@
 //! refuse others, a sign of damage, but never rely on alignment: every field
 //! is read byte-wise), lie after the section table, inside TOTAL_LEN, and do
 //! not overlap; a known kind appears at most once; unknown
-//! kinds without REQUIRED are skipped.  From 1.2 on the last section is
-//! CHECKSUM: the CRC-32 of every byte before it (see [`checksum`]).
+//! kinds without REQUIRED are skipped.  The last section is CHECKSUM: the
+//! CRC-32 of every byte before it (see [`checksum`]).
 
 use crate::{le16, le32, le64, lei64, Error, Result};
 
 /// The first 8 bytes of every index.
 pub const MAGIC: [u8; 8] = *b"PKTMIDX\0";
-/// The format version this crate writes and reads.
-pub const VERSION_MAJOR: u16 = 1;
-/// The minor version written (readers of major 1 read any minor).
-pub const VERSION_MINOR: u16 = 2;
-/// The first minor version whose files must end in a CHECKSUM section.
-pub const CHECKSUM_SINCE_MINOR: u16 = 2;
+/// The format version this crate writes and reads.  2.0 told the three
+/// kinds of a missing packet apart (network loss, capture drop, outside
+/// capture) and added the per-point capture drop counts, clock resolution
+/// and encapsulations, the pairs' neighbour flag and counts per kind, and
+/// the SESSION section (how the path order was found).
+pub const VERSION_MAJOR: u16 = 2;
+/// The minor version written (readers of major 2 read any minor).
+pub const VERSION_MINOR: u16 = 0;
 
 /// Byte ranges of the header fields.
 pub mod field {
@@ -92,8 +94,11 @@ pub mod kind {
     pub const CLOCK_SEGMENTS: u32 = 10;
     /// Format 1.2: the file's CRC-32, the last section.
     pub const CHECKSUM: u32 = 11;
+    /// Format 2.0: how the path order was found, the topology, the clocks'
+    /// reconciliation.
+    pub const SESSION: u32 = 12;
 
-    /// Every kind of format 1.2 with its name.
+    /// Every kind of format 2.0 with its name.
     pub const ALL: &[(u32, &str)] = &[
         (STRINGS, "STRINGS"),
         (POINTS, "POINTS"),
@@ -106,10 +111,12 @@ pub mod kind {
         (METHODS, "METHODS"),
         (CLOCK_SEGMENTS, "CLOCK_SEGMENTS"),
         (CHECKSUM, "CHECKSUM"),
+        (SESSION, "SESSION"),
     ];
 
     /// The sections every index has (the others may be left out: empty).
-    pub const REQUIRED: &[u32] = &[STRINGS, POINTS, FRAME_CHECKS, PEERS];
+    /// CHECKSUM too since 2.0.
+    pub const REQUIRED: &[u32] = &[STRINGS, POINTS, FRAME_CHECKS, PEERS, CHECKSUM];
 
     /// The name of a kind, if known.
     pub fn name(kind: u32) -> Option<&'static str> {
@@ -130,6 +137,7 @@ pub mod kind {
             METHODS => "METHODS section",
             CLOCK_SEGMENTS => "CLOCK_SEGMENTS section",
             CHECKSUM => "CHECKSUM section",
+            SESSION => "SESSION section",
             _ => "unknown section",
         }
     }
@@ -183,6 +191,9 @@ impl<'a> Header<'a> {
                 what: WHAT,
                 detail: "format version 0.x was never written".into(),
             });
+        }
+        if major < VERSION_MAJOR {
+            return Err(Error::OlderVersion { major, minor });
         }
         let unknown = h.flags() & flags::INCOMPATIBLE_MASK & !flags::KNOWN_INCOMPATIBLE;
         if unknown != 0 {
@@ -368,7 +379,7 @@ impl<'a> Header<'a> {
     }
 }
 
-/// The CHECKSUM section (format 1.2): the file's integrity, so that damage
+/// The CHECKSUM section (format 1.2, required from 2.0): the file's integrity, so that damage
 /// that leaves every structure plausible (a changed frame number, time
 /// stamp or address) is refused too, not shown as wrong values.
 ///
@@ -486,7 +497,7 @@ mod tests {
     fn fields() {
         let v = file(&[(kind::STRINGS, 0, 72, 8)], 8);
         let h = Header::new_checked(&v).unwrap();
-        assert_eq!(h.version(), (1, 2));
+        assert_eq!(h.version(), (2, 0));
         assert_eq!(h.flags(), 0);
         assert_eq!(h.total_len(), 80);
         assert_eq!(h.created_ns(), 42);
@@ -525,19 +536,27 @@ mod tests {
             Err(Error::BadMagic { .. })
         ));
         let mut v = file(&[], 0);
-        v[8] = 2;
+        v[8] = 3;
         v[10] = 3;
         assert_eq!(
             Header::new_checked(&v),
-            Err(Error::NewerVersion { major: 2, minor: 3 })
+            Err(Error::NewerVersion { major: 3, minor: 3 })
         );
         v[8] = 0;
         assert!(matches!(
             Header::new_checked(&v),
             Err(Error::Invalid { offset: 8, .. })
         ));
-        // A newer minor is fine.
+        // 1.x: refused, with what to do.
         v[8] = 1;
+        v[10] = 2;
+        let e = Header::new_checked(&v).unwrap_err();
+        assert_eq!(e, Error::OlderVersion { major: 1, minor: 2 });
+        assert!(e.is_older_format() && !e.is_newer_format());
+        assert!(e.to_string().contains("re-run `pktmatch index`"), "{e}");
+        // A newer minor is fine.
+        v[8] = 2;
+        v[10] = 7;
         assert!(Header::new_checked(&v).is_ok());
         // Compatible flags are ignored, incompatible ones refused.
         v[12] = 0xFF;

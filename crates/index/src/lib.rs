@@ -16,7 +16,7 @@
 //!   `None` or an empty iterator).
 //! * [`IndexBuilder`] collects points, frames, pairs and matches (it makes
 //!   both directions' peer entries and sorts them) and writes the file
-//!   ([`IndexBuilder::build`], [`IndexBuilder::write_atomically`]).
+//!   ([`IndexBuilder::build`], [`IndexBuilder::write_to`]).
 //! * [`frame_check`] is the per-frame check hash; [`Index::identify`] and
 //!   [`Tracker`] apply the identification and staleness rules.
 //! * [`ClockModel`] and [`corrected_delta`] turn raw time differences into
@@ -32,30 +32,37 @@ pub mod checks;
 pub mod clock;
 pub mod csv;
 pub mod header;
+pub mod hops;
 pub mod identify;
+pub mod journey;
 pub mod lost;
+pub mod merged;
 pub mod methods;
 pub mod pairs;
 pub mod peers;
 pub mod points;
 mod reader;
 pub mod segments;
+pub mod session;
 pub mod strings;
+pub mod timeline;
 pub mod times;
 pub mod translations;
 
 pub use builder::{BuildError, IndexBuilder, PairSpec};
 pub use checks::{checks_fingerprint, frame_check, CHECK_PREFIX_LEN};
 pub use clock::{corrected_delta, ClockModel, DRIFT_LIMIT_PPB};
-pub use csv::{export_csv, CSV_HEADER};
+pub use csv::{export_csv, export_lost_csv, CSV_HEADER, LOST_CSV_HEADER};
 pub use header::{MAGIC, VERSION_MAJOR, VERSION_MINOR};
 pub use identify::{Identification, TrackState, Tracker, IDENTIFY_FRAMES};
-pub use lost::Lost;
-pub use pairs::Pair;
+pub use journey::{neighbours, LinkClass, Links, Neighbour, Neighbours, Node};
+pub use lost::{LossKind, Lost};
+pub use pairs::{Missing, Pair};
 pub use peers::{bytes_per_packet, Peer, Peers};
-pub use points::Point;
+pub use points::{Point, PointDetails};
 pub use reader::Index;
 pub use segments::ClockSegment;
+pub use session::{OrderSource, Session, SessionSpec, Topology};
 pub use translations::{Endpoints, SeqOffsets, Translation, TranslationKind, TranslationSpec};
 
 use std::fmt;
@@ -69,6 +76,9 @@ pub enum Error {
     BadMagic { found: Vec<u8> },
     /// Written by a newer pktmatch whose format this reader does not know.
     NewerVersion { major: u16, minor: u16 },
+    /// Written by an older pktmatch in a format this reader no longer reads
+    /// (1.x: a capture drop could be shown as a network loss).
+    OlderVersion { major: u16, minor: u16 },
     /// Something a newer writer uses and this reader must understand but
     /// does not (a required section kind, an incompatible header flag).
     Unsupported {
@@ -97,7 +107,9 @@ impl Error {
     pub fn offset(&self) -> u64 {
         match self {
             Error::BadMagic { .. } => 0,
-            Error::NewerVersion { .. } => header::field::VERSION_MAJOR.start as u64,
+            Error::NewerVersion { .. } | Error::OlderVersion { .. } => {
+                header::field::VERSION_MAJOR.start as u64
+            }
             Error::Unsupported { offset, .. }
             | Error::Truncated { offset, .. }
             | Error::Invalid { offset, .. } => *offset,
@@ -108,6 +120,12 @@ impl Error {
     /// re-run `pktmatch index` with this version).
     pub fn is_newer_format(&self) -> bool {
         matches!(self, Error::NewerVersion { .. } | Error::Unsupported { .. })
+    }
+
+    /// True when an older pktmatch wrote the file in a format this reader
+    /// no longer reads (index the captures again).
+    pub fn is_older_format(&self) -> bool {
+        matches!(self, Error::OlderVersion { .. })
     }
 }
 
@@ -130,6 +148,12 @@ impl fmt::Display for Error {
                 "index header at byte 8: format version {major}.{minor} is newer than this \
                  reader ({VERSION_MAJOR}.{VERSION_MINOR}): use the pktmatch that wrote it, or \
                  re-run `pktmatch index` with this one"
+            ),
+            Error::OlderVersion { major, minor } => write!(
+                f,
+                "index header at byte 8: format version {major}.{minor} was written by an older \
+                 pktmatch; this one reads {VERSION_MAJOR}.x, which tells network losses, capture \
+                 drops and packets outside a capture apart: re-run `pktmatch index` on the captures"
             ),
             Error::Unsupported {
                 offset,
@@ -309,7 +333,7 @@ mod tests {
                 found: b"\x0a\x0d\x0d\x0a".to_vec(),
             },
             Error::BadMagic { found: vec![] },
-            Error::NewerVersion { major: 2, minor: 1 },
+            Error::NewerVersion { major: 3, minor: 1 },
             Error::Unsupported {
                 offset: 48,
                 what: "section table",
@@ -330,7 +354,7 @@ mod tests {
         let words = [
             "0A0D0D0A",
             "empty file",
-            "version 2.1 is newer than this reader (1.2)",
+            "version 3.1 is newer than this reader (2.0)",
             "newer pktmatch",
             "truncated, needs 100 bytes, only 50 there",
             "PEERS section at byte 4096: first[12] = 900 beyond the 512 peer entries",

@@ -1,6 +1,9 @@
 //! LOST (optional): per point, frames seen there but not at another point
 //! where they should have been (a later point for packets going away from
-//! this one, an earlier one for packets coming towards it).
+//! this one, an earlier one for packets coming towards it), and why — the
+//! [`LossKind`]: lost on the network, not captured there (a capture drop:
+//! seen before and after that point), that capture not running, or a
+//! packet that may legitimately not pass there.
 //!
 //! ```text
 //! section:  0  4  POINT_COUNT    equal to the POINTS count
@@ -9,12 +12,14 @@
 //!           then zero padding to a multiple of 8 (from the section start)
 //!           align8(8 + 4 × POINT_COUNT): the entries, point 0's first, 8 bytes each
 //! entry:    0  4  FRAME          frame of this point (1 ..= PACKETS)
-//!           4  2  POINT          where it was lost: not seen there (≠ this point)
-//!           6  1  FLAGS          bit 0 OUTSIDE_CAPTURE, bit 1 UNCERTAIN
+//!           4  2  POINT          where it was not seen (≠ this point)
+//!           6  1  KIND           0 network loss, 1 capture drop, 2 outside capture,
+//!                                3 uncertain; others: read as "not seen" (a newer kind)
 //!           7  1  reserved       0
 //! ```
 //! Each point's entries are sorted by (FRAME, POINT), each at most once:
-//! binary-searchable by frame.
+//! binary-searchable by frame.  (Format 1.x had FLAGS in byte 6 —
+//! OUTSIDE_CAPTURE, UNCERTAIN — and called every other absence lost.)
 
 use crate::{align8, le16, le32, Error, Result, Sec};
 
@@ -31,20 +36,77 @@ pub mod field {
         use core::ops::Range;
         pub const FRAME: Range<usize> = 0..4;
         pub const POINT: Range<usize> = 4..6;
-        pub const FLAGS: usize = 6;
+        pub const KIND: usize = 6;
         pub const RESERVED: usize = 7;
         pub const LEN: usize = 8;
     }
 }
 
-/// LOST entry flags.
-pub mod flags {
-    /// The other point's capture was not running then (before its first or
-    /// after its last frame): missing, not necessarily lost.
-    pub const OUTSIDE_CAPTURE: u8 = 0x01;
-    /// The packet may legitimately not pass there (filtered, answered by a
-    /// proxy…): a guess.
-    pub const UNCERTAIN: u8 = 0x02;
+/// Why a packet seen at one point was not seen at another where it should
+/// have been.  Each has its own post-dissector field and expert info, its
+/// own counts in `pktmatch info` and its own report column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LossKind {
+    /// Lost on the network between the two points: seen on the way to the
+    /// point and neither there nor anywhere after it.
+    NetworkLoss,
+    /// Not captured at that point although it passed there: seen at a point
+    /// before it and at one after it on its way (the capture dropped it, as
+    /// busy SPAN ports and TAP collectors do).  dShark (NSDI 2019) draws the
+    /// same line.
+    CaptureDrop,
+    /// That point's capture was not running then (before its first or after
+    /// its last frame).
+    OutsideCapture,
+    /// It may legitimately not pass there: made or answered by a middlebox
+    /// between the points (SYNPROXY's handshake), filtered.  A guess.
+    Uncertain,
+    /// A kind this reader does not know (a newer minor version): shown as
+    /// "not seen".
+    Other(u8),
+}
+
+impl LossKind {
+    /// Every kind this version writes, in code order.
+    pub const ALL: [LossKind; 4] = [
+        LossKind::NetworkLoss,
+        LossKind::CaptureDrop,
+        LossKind::OutsideCapture,
+        LossKind::Uncertain,
+    ];
+
+    /// The KIND byte.
+    pub fn code(self) -> u8 {
+        match self {
+            LossKind::NetworkLoss => 0,
+            LossKind::CaptureDrop => 1,
+            LossKind::OutsideCapture => 2,
+            LossKind::Uncertain => 3,
+            LossKind::Other(k) => k,
+        }
+    }
+
+    /// From the KIND byte.
+    pub fn from_code(k: u8) -> LossKind {
+        match k {
+            0 => LossKind::NetworkLoss,
+            1 => LossKind::CaptureDrop,
+            2 => LossKind::OutsideCapture,
+            3 => LossKind::Uncertain,
+            k => LossKind::Other(k),
+        }
+    }
+
+    /// The name scripts see (`pktmatch export --lost-csv`, `info --json`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LossKind::NetworkLoss => "network-loss",
+            LossKind::CaptureDrop => "capture-drop",
+            LossKind::OutsideCapture => "outside-capture",
+            LossKind::Uncertain => "uncertain",
+            LossKind::Other(_) => "not-seen",
+        }
+    }
 }
 
 /// A frame missing at another point.
@@ -54,8 +116,8 @@ pub struct Lost {
     pub frame: u32,
     /// The point where it was not seen.
     pub point: u16,
-    /// [`flags`].
-    pub flags: u8,
+    /// Why.
+    pub kind: LossKind,
 }
 
 impl Lost {
@@ -63,7 +125,7 @@ impl Lost {
         Lost {
             frame: le32(e, field::entry::FRAME.start),
             point: le16(e, field::entry::POINT.start),
-            flags: e[field::entry::FLAGS],
+            kind: LossKind::from_code(e[field::entry::KIND]),
         }
     }
 }
@@ -181,7 +243,7 @@ pub(crate) fn check<'a>(sec: Sec<'a>, packets: &[u32]) -> Result<Checked<'a>> {
 pub(crate) fn write_entry(out: &mut Vec<u8>, l: &Lost) {
     out.extend_from_slice(&l.frame.to_le_bytes());
     out.extend_from_slice(&l.point.to_le_bytes());
-    out.push(l.flags);
+    out.push(l.kind.code());
     out.push(0);
 }
 
@@ -207,8 +269,39 @@ mod tests {
         Lost {
             frame,
             point,
-            flags: flags::UNCERTAIN,
+            kind: LossKind::Uncertain,
         }
+    }
+
+    #[test]
+    fn kinds() {
+        for k in LossKind::ALL {
+            assert_eq!(LossKind::from_code(k.code()), k);
+        }
+        assert_eq!(LossKind::from_code(9), LossKind::Other(9));
+        assert_eq!(LossKind::Other(9).code(), 9);
+        let names: Vec<&str> = LossKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "network-loss",
+                "capture-drop",
+                "outside-capture",
+                "uncertain"
+            ]
+        );
+        // Byte 6 of an entry is the kind.
+        let mut v = Vec::new();
+        write_entry(
+            &mut v,
+            &Lost {
+                frame: 7,
+                point: 2,
+                kind: LossKind::CaptureDrop,
+            },
+        );
+        assert_eq!(v, [7, 0, 0, 0, 2, 0, 1, 0]);
+        assert_eq!(Lost::decode(&v).kind, LossKind::CaptureDrop);
     }
 
     #[test]

@@ -2,20 +2,30 @@
 //!
 //! ```text
 //! section:  0  4  COUNT          number of pairs
-//!           4  4  RECORD_LEN     56 in 1.0
+//!           4  4  RECORD_LEN     80 in 2.0
 //!           8  ..  records, sorted by (A, B), each pair at most once
 //! record:   0  2  A              point a
 //!           2  2  B              point b (a < b < point count)
-//!           4  4  FLAGS          bit 0 HAS_CLOCK: the next three fields hold a model
+//!           4  4  FLAGS          bit 0 HAS_CLOCK: the next three fields hold a model;
+//!                                bit 1 NEIGHBOURS: a and b are next to each other on the path
 //!           8  8  OFFSET_NS      t_b - t_a at REFERENCE_NS (i64)
 //!          16  8  DRIFT_PPB      drift of b against a, parts per billion (i64, |·| ≤ 1e8)
 //!          24  8  REFERENCE_NS   on a's clock, ns since the epoch (i64)
 //!          32  8  OFFSET_ERROR_NS  bound on the model's error over the captures (u64)
 //!          40  4  MATCHED        packets matched between a and b
-//!          44  4  LOST_A_TO_B    packets seen at a, lost before b
-//!          48  4  LOST_B_TO_A    packets seen at b, lost before a
+//!          44  4  LOST_A_TO_B    network loss: seen at a on the way to b, not seen at b
+//!                                nor anywhere after it
+//!          48  4  LOST_B_TO_A    the same from b towards a
 //!          52  4  reserved       0
+//!          56  4  DROPPED_A_TO_B seen at a on the way to b, not captured at b but seen
+//!                                after it: a capture drop at b (2.0)
+//!          60  4  DROPPED_B_TO_A the same from b: a capture drop at a
+//!          64  4  OUTSIDE_A_TO_B seen at a when b's capture was not running
+//!          68  4  OUTSIDE_B_TO_A
+//!          72  4  UNCERTAIN_A_TO_B  seen at a, not at b, which it may legitimately not pass
+//!          76  4  UNCERTAIN_B_TO_A
 //! ```
+//! The counts are those of the LOST entries of the pair's frames, by kind.
 
 use crate::clock::{ClockModel, DRIFT_LIMIT_PPB};
 use crate::{le16, le32, le64, lei64, Result, Sec, Table};
@@ -35,14 +45,63 @@ pub mod field {
     pub const LOST_A_TO_B: Range<usize> = 44..48;
     pub const LOST_B_TO_A: Range<usize> = 48..52;
     pub const RESERVED: Range<usize> = 52..56;
-    /// Record length in format 1.0.
-    pub const LEN: usize = 56;
+    pub const DROPPED_A_TO_B: Range<usize> = 56..60;
+    pub const DROPPED_B_TO_A: Range<usize> = 60..64;
+    pub const OUTSIDE_A_TO_B: Range<usize> = 64..68;
+    pub const OUTSIDE_B_TO_A: Range<usize> = 68..72;
+    pub const UNCERTAIN_A_TO_B: Range<usize> = 72..76;
+    pub const UNCERTAIN_B_TO_A: Range<usize> = 76..80;
+    /// Record length in format 2.0.
+    pub const LEN: usize = 80;
 }
 
 /// PAIRS record flags.
 pub mod flags {
     /// OFFSET_NS, DRIFT_PPB and REFERENCE_NS hold a clock model.
     pub const HAS_CLOCK: u32 = 0x0000_0001;
+    /// a and b are neighbours on the path (no capture point between them).
+    pub const NEIGHBOURS: u32 = 0x0000_0002;
+}
+
+/// Packets seen at one point of a pair and not at the other, by why, each
+/// way ([0]: seen at a, not at b; [1]: seen at b, not at a).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Missing {
+    /// Network loss.
+    pub lost: [u32; 2],
+    /// A capture drop at the other point.
+    pub dropped: [u32; 2],
+    /// The other capture was not running.
+    pub outside: [u32; 2],
+    /// It may legitimately not pass the other point.
+    pub uncertain: [u32; 2],
+}
+
+impl Missing {
+    /// The counts of `kind` (an unknown kind counts nowhere).
+    pub fn of(&self, kind: crate::lost::LossKind) -> [u32; 2] {
+        use crate::lost::LossKind::*;
+        match kind {
+            NetworkLoss => self.lost,
+            CaptureDrop => self.dropped,
+            OutsideCapture => self.outside,
+            Uncertain => self.uncertain,
+            Other(_) => [0, 0],
+        }
+    }
+
+    /// Counts one entry of `kind` in direction `dir` (0: a → b).
+    pub fn count(&mut self, kind: crate::lost::LossKind, dir: usize) {
+        use crate::lost::LossKind::*;
+        let slot = match kind {
+            NetworkLoss => &mut self.lost,
+            CaptureDrop => &mut self.dropped,
+            OutsideCapture => &mut self.outside,
+            Uncertain => &mut self.uncertain,
+            Other(_) => return,
+        };
+        slot[dir & 1] = slot[dir & 1].saturating_add(1);
+    }
 }
 
 /// One point pair.
@@ -93,14 +152,31 @@ impl<'a> Pair<'a> {
         le32(self.rec, field::MATCHED.start)
     }
 
-    /// Packets seen at a that should have reached b and were not seen there.
+    /// a and b are neighbours on the path.
+    pub fn neighbours(&self) -> bool {
+        self.flags() & flags::NEIGHBOURS != 0
+    }
+
+    /// Network loss: packets seen at a on their way to b, seen neither at b
+    /// nor after it.
     pub fn lost_a_to_b(&self) -> u32 {
         le32(self.rec, field::LOST_A_TO_B.start)
     }
 
-    /// Packets seen at b that should have reached a and were not seen there.
+    /// Network loss from b towards a.
     pub fn lost_b_to_a(&self) -> u32 {
         le32(self.rec, field::LOST_B_TO_A.start)
+    }
+
+    /// Every count of packets seen at one point and not at the other.
+    pub fn missing(&self) -> Missing {
+        let r = |f: core::ops::Range<usize>| le32(self.rec, f.start);
+        Missing {
+            lost: [r(field::LOST_A_TO_B), r(field::LOST_B_TO_A)],
+            dropped: [r(field::DROPPED_A_TO_B), r(field::DROPPED_B_TO_A)],
+            outside: [r(field::OUTSIDE_A_TO_B), r(field::OUTSIDE_B_TO_A)],
+            uncertain: [r(field::UNCERTAIN_A_TO_B), r(field::UNCERTAIN_B_TO_A)],
+        }
     }
 }
 
@@ -158,7 +234,7 @@ pub(crate) fn find<'a>(t: &Table<'a>, a: u16, b: u16) -> Option<Pair<'a>> {
 pub(crate) fn write_record(out: &mut Vec<u8>, a: u16, b: u16, spec: &crate::PairSpec) {
     out.extend_from_slice(&a.to_le_bytes());
     out.extend_from_slice(&b.to_le_bytes());
-    let (f, o, d, r) = match spec.clock {
+    let (mut f, o, d, r) = match spec.clock {
         Some(m) => (
             flags::HAS_CLOCK,
             m.offset_ns(),
@@ -167,15 +243,23 @@ pub(crate) fn write_record(out: &mut Vec<u8>, a: u16, b: u16, spec: &crate::Pair
         ),
         None => (0, 0, 0, 0),
     };
+    if spec.neighbours {
+        f |= flags::NEIGHBOURS;
+    }
     out.extend_from_slice(&f.to_le_bytes());
     out.extend_from_slice(&o.to_le_bytes());
     out.extend_from_slice(&d.to_le_bytes());
     out.extend_from_slice(&r.to_le_bytes());
     out.extend_from_slice(&spec.offset_error_ns.to_le_bytes());
+    let m = &spec.missing;
     out.extend_from_slice(&spec.matched.to_le_bytes());
-    out.extend_from_slice(&spec.lost_a_to_b.to_le_bytes());
-    out.extend_from_slice(&spec.lost_b_to_a.to_le_bytes());
+    out.extend_from_slice(&m.lost[0].to_le_bytes());
+    out.extend_from_slice(&m.lost[1].to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes());
+    for c in [m.dropped, m.outside, m.uncertain] {
+        out.extend_from_slice(&c[0].to_le_bytes());
+        out.extend_from_slice(&c[1].to_le_bytes());
+    }
 }
 
 #[cfg(test)]
@@ -192,8 +276,13 @@ mod tests {
                 clock,
                 offset_error_ns: 1500,
                 matched: 10,
-                lost_a_to_b: 2,
-                lost_b_to_a: 3,
+                neighbours: b == a + 1,
+                missing: Missing {
+                    lost: [2, 3],
+                    dropped: [4, 5],
+                    outside: [6, 7],
+                    uncertain: [8, 9],
+                },
             };
             write_record(&mut v, a, b, &spec);
         }
@@ -211,11 +300,18 @@ mod tests {
         };
         let t = check(sec, 3).unwrap();
         let p = find(&t, 0, 1).unwrap();
-        assert_eq!((p.a(), p.b(), p.flags()), (0, 1, 1));
+        assert_eq!((p.a(), p.b(), p.flags()), (0, 1, 3));
+        assert!(p.neighbours());
         assert_eq!(p.clock(), Some(m));
         assert_eq!(p.offset_error_ns(), 1500);
         assert_eq!((p.matched(), p.lost_a_to_b(), p.lost_b_to_a()), (10, 2, 3));
+        let missing = p.missing();
+        assert_eq!(missing.dropped, [4, 5]);
+        assert_eq!(missing.of(crate::lost::LossKind::OutsideCapture), [6, 7]);
+        assert_eq!(missing.uncertain, [8, 9]);
+        assert_eq!(v.len(), 8 + 3 * field::LEN);
         assert_eq!(find(&t, 0, 2).unwrap().clock(), None);
+        assert!(!find(&t, 0, 2).unwrap().neighbours());
         assert!(find(&t, 1, 2).is_some());
         assert!(find(&t, 1, 0).is_none());
         assert!(find(&t, 2, 3).is_none());

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! section:  0  4  COUNT        number of points (at most 65535)
-//!           4  4  RECORD_LEN   56 in 1.0; larger = fields appended by a newer minor
+//!           4  4  RECORD_LEN   72 in 2.0; larger = fields appended by a newer minor
 //!           8  ..  COUNT records of RECORD_LEN bytes
 //! record:   0  4  LABEL_OFF    label: STRINGS reference (1-64 bytes, no control
 //!           4  4  LABEL_LEN           characters, comma or quote; unique)
@@ -15,9 +15,17 @@
 //!          32  8  FIRST_TS     time stamp of frame 1, ns since the Unix epoch (i64)
 //!          40  8  LAST_TS      time stamp of the last frame
 //!          48  8  FINGERPRINT  checks_fingerprint of the point's frame checks
+//!          56  4  CAPTURE_DROPS  packets this capture did not record although they passed
+//!                              the point: seen at a point before it and one after it (2.0)
+//!          60  4  CLOCK_RESOLUTION_NS  the resolution its time stamps show: the largest
+//!                              power of ten (ns) that nearly all are multiples of; 0 unknown
+//!          64  4  ENCAPSULATIONS  the tunnels its packets arrived in ([`encap`] bits)
+//!          68  2  GIVEN_POSITION  where the capture was given among the inputs, from 0
+//!                              (the points themselves are in path order); 0xFFFF unknown
+//!          70  2  reserved     0
 //! ```
 
-use crate::{le32, le64, lei64, strings, valid_name, Error, Result, Sec, Table};
+use crate::{le16, le32, le64, lei64, strings, valid_name, Error, Result, Sec, Table};
 
 /// Byte ranges of the POINTS section and its records.
 pub mod field {
@@ -39,8 +47,88 @@ pub mod field {
         pub const FIRST_TS: Range<usize> = 32..40;
         pub const LAST_TS: Range<usize> = 40..48;
         pub const FINGERPRINT: Range<usize> = 48..56;
-        /// Record length in format 1.0.
-        pub const LEN: usize = 56;
+        pub const CAPTURE_DROPS: Range<usize> = 56..60;
+        pub const CLOCK_RESOLUTION_NS: Range<usize> = 60..64;
+        pub const ENCAPSULATIONS: Range<usize> = 64..68;
+        pub const GIVEN_POSITION: Range<usize> = 68..70;
+        pub const RESERVED: Range<usize> = 70..72;
+        /// Record length in format 2.0.
+        pub const LEN: usize = 72;
+    }
+}
+
+/// Bits of ENCAPSULATIONS: the tunnels a point's packets arrived in (a
+/// remote capture: a switch's ERSPAN session, a VXLAN underlay…).  The
+/// matcher works on the inner packet; these say what was around it.
+pub mod encap {
+    /// GRE carrying IP or Ethernet (RFC 2784, 2890; transparent Ethernet
+    /// bridging 0x6558).
+    pub const GRE: u32 = 1 << 0;
+    /// ERSPAN type I or II in GRE (0x88BE; draft-foschiano-erspan).
+    pub const ERSPAN_I_II: u32 = 1 << 1;
+    /// ERSPAN type III in GRE (0x22EB).
+    pub const ERSPAN_III: u32 = 1 << 2;
+    /// VXLAN (RFC 7348, UDP 4789).
+    pub const VXLAN: u32 = 1 << 3;
+    /// Geneve (RFC 8926, UDP 6081).
+    pub const GENEVE: u32 = 1 << 4;
+    /// MPLS label stack (RFC 3032), on Ethernet or in a tunnel.
+    pub const MPLS: u32 = 1 << 5;
+    /// IPv4 or IPv6 directly in IPv4 or IPv6 (RFC 2003, 2473, 4213).
+    pub const IP_IN_IP: u32 = 1 << 6;
+    /// GTP-U (3GPP TS 29.281, UDP 2152).
+    pub const GTP_U: u32 = 1 << 7;
+
+    /// Every bit with its name, as reports show them.
+    pub const ALL: &[(u32, &str)] = &[
+        (GRE, "GRE"),
+        (ERSPAN_I_II, "ERSPAN type I/II"),
+        (ERSPAN_III, "ERSPAN type III"),
+        (VXLAN, "VXLAN"),
+        (GENEVE, "Geneve"),
+        (MPLS, "MPLS"),
+        (IP_IN_IP, "IP in IP"),
+        (GTP_U, "GTP-U"),
+    ];
+
+    /// The names of the bits set (unknown bits as `0x…`).
+    pub fn names(bits: u32) -> Vec<String> {
+        let mut out: Vec<String> = ALL
+            .iter()
+            .filter(|(b, _)| bits & b != 0)
+            .map(|(_, n)| n.to_string())
+            .collect();
+        let known: u32 = ALL.iter().map(|(b, _)| b).fold(0, |x, b| x | b);
+        if bits & !known != 0 {
+            out.push(format!("0x{:08X}", bits & !known));
+        }
+        out
+    }
+}
+
+/// What a point's record says besides its capture file: filled in by the
+/// indexer ([`crate::IndexBuilder::set_point_details`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PointDetails {
+    /// Packets not captured here although they passed: seen at a point
+    /// before it and at one after it.
+    pub capture_drops: u32,
+    /// The time stamps' resolution, ns (0: unknown).
+    pub clock_resolution_ns: u32,
+    /// [`encap`] bits.
+    pub encapsulations: u32,
+    /// The position among the inputs as given (0xFFFF: unknown).
+    pub given_position: u16,
+}
+
+impl Default for PointDetails {
+    fn default() -> PointDetails {
+        PointDetails {
+            capture_drops: 0,
+            clock_resolution_ns: 0,
+            encapsulations: 0,
+            given_position: u16::MAX,
+        }
     }
 }
 
@@ -118,6 +206,38 @@ impl<'a> Point<'a> {
     pub fn fingerprint(&self) -> u64 {
         le64(self.rec, field::record::FINGERPRINT.start)
     }
+
+    /// Packets this capture did not record although they passed the point
+    /// (seen at a point before it and at one after it).
+    pub fn capture_drops(&self) -> u32 {
+        le32(self.rec, field::record::CAPTURE_DROPS.start)
+    }
+
+    /// The resolution its time stamps show, ns (0: unknown).
+    pub fn clock_resolution_ns(&self) -> u32 {
+        le32(self.rec, field::record::CLOCK_RESOLUTION_NS.start)
+    }
+
+    /// The tunnels its packets arrived in ([`encap`] bits).
+    pub fn encapsulations(&self) -> u32 {
+        le32(self.rec, field::record::ENCAPSULATIONS.start)
+    }
+
+    /// Where its capture was given among the inputs (from 0), if known.
+    pub fn given_position(&self) -> Option<u16> {
+        let p = le16(self.rec, field::record::GIVEN_POSITION.start);
+        (p != u16::MAX).then_some(p)
+    }
+
+    /// Everything the indexer said of the point besides its file.
+    pub fn details(&self) -> PointDetails {
+        PointDetails {
+            capture_drops: self.capture_drops(),
+            clock_resolution_ns: self.clock_resolution_ns(),
+            encapsulations: self.encapsulations(),
+            given_position: self.given_position().unwrap_or(u16::MAX),
+        }
+    }
 }
 
 /// Checks the POINTS section: table lengths, at most 65535 points, string
@@ -178,18 +298,30 @@ pub(crate) fn check<'a>(sec: Sec<'a>, strings: &'a str) -> Result<Table<'a>> {
     Ok(t)
 }
 
+/// One record's values (string references already in the blob).
+pub(crate) struct Record {
+    pub label: (u32, u32),
+    pub path: (u32, u32),
+    pub file_size: u64,
+    pub packets: u32,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    pub fingerprint: u64,
+    pub details: PointDetails,
+}
+
 /// Writes one record.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn write_record(
-    out: &mut Vec<u8>,
-    label: (u32, u32),
-    path: (u32, u32),
-    file_size: u64,
-    packets: u32,
-    first_ts: i64,
-    last_ts: i64,
-    fingerprint: u64,
-) {
+pub(crate) fn write_record(out: &mut Vec<u8>, r: &Record) {
+    let Record {
+        label,
+        path,
+        file_size,
+        packets,
+        first_ts,
+        last_ts,
+        fingerprint,
+        details: d,
+    } = *r;
     out.extend_from_slice(&label.0.to_le_bytes());
     out.extend_from_slice(&label.1.to_le_bytes());
     out.extend_from_slice(&path.0.to_le_bytes());
@@ -200,6 +332,11 @@ pub(crate) fn write_record(
     out.extend_from_slice(&first_ts.to_le_bytes());
     out.extend_from_slice(&last_ts.to_le_bytes());
     out.extend_from_slice(&fingerprint.to_le_bytes());
+    out.extend_from_slice(&d.capture_drops.to_le_bytes());
+    out.extend_from_slice(&d.clock_resolution_ns.to_le_bytes());
+    out.extend_from_slice(&d.encapsulations.to_le_bytes());
+    out.extend_from_slice(&d.given_position.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
 }
 
 #[cfg(test)]
@@ -213,7 +350,24 @@ mod tests {
         v.extend_from_slice(&(field::record::LEN as u32).to_le_bytes());
         for (i, (l, p)) in points.iter().enumerate() {
             let (l, p) = (blob.add(l), blob.add(p));
-            write_record(&mut v, l, p, 1000 + i as u64, 7, -5, 9, 0xABCD);
+            write_record(
+                &mut v,
+                &Record {
+                    label: l,
+                    path: p,
+                    file_size: 1000 + i as u64,
+                    packets: 7,
+                    first_ts: -5,
+                    last_ts: 9,
+                    fingerprint: 0xABCD,
+                    details: PointDetails {
+                        capture_drops: 3 + i as u32,
+                        clock_resolution_ns: 1_000_000,
+                        encapsulations: encap::ERSPAN_III | encap::MPLS,
+                        given_position: 2 - i as u16,
+                    },
+                },
+            );
         }
         v
     }
@@ -242,6 +396,15 @@ mod tests {
         assert_eq!(p.first_ts_ns(), -5);
         assert_eq!(p.last_ts_ns(), 9);
         assert_eq!(p.fingerprint(), 0xABCD);
+        assert_eq!(p.capture_drops(), 4);
+        assert_eq!(p.clock_resolution_ns(), 1_000_000);
+        assert_eq!(
+            encap::names(p.encapsulations()),
+            ["ERSPAN type III", "MPLS"]
+        );
+        assert_eq!(p.given_position(), Some(1));
+        assert_eq!(v.len(), 8 + 2 * field::record::LEN);
+        assert_eq!(encap::names(1 << 31), ["0x80000000"]);
     }
 
     #[test]

@@ -7,9 +7,10 @@ use crate::pairs::Pair;
 use crate::peers::{Peer, Peers};
 use crate::points::Point;
 use crate::segments::ClockSegment;
+use crate::session::Session;
 use crate::translations::Translation;
 use crate::{
-    checks, clock, le32, lost, methods, pairs, peers, points, segments, strings, times,
+    checks, clock, le32, lost, methods, pairs, peers, points, segments, session, strings, times,
     translations, ClockModel, Error, Result, Sec, Table,
 };
 
@@ -50,6 +51,7 @@ pub struct Index<'a> {
     lost: &'a [u8],
     translations: Table<'a>,
     methods: &'a [u8],
+    session: Option<Session<'a>>,
 }
 
 impl<'a> Index<'a> {
@@ -117,22 +119,22 @@ impl<'a> Index<'a> {
             Some(s) => translations::check(s, pts.count, strings)?,
             None => Table::default(),
         };
+        let session = match find(kind::SESSION) {
+            Some(s) => session::check(s, strings)?,
+            None => None,
+        };
         // Last: a damaged structure is better named by its own check than
         // by the checksum; the checksum catches the damage every structure
         // check lets through (a frame number, time stamp or address).
         match find(kind::CHECKSUM) {
             Some(s) => header::checksum::verify(bytes, s.base, s.bytes.len() as u64)?,
-            None if h.version().1 >= header::CHECKSUM_SINCE_MINOR => {
+            None => {
                 return Err(Error::Invalid {
                     offset: h.header_len() as u64,
                     what: "section table",
-                    detail: format!(
-                        "no CHECKSUM section, which every index of format 1.{} and later ends in",
-                        header::CHECKSUM_SINCE_MINOR
-                    ),
+                    detail: "no CHECKSUM section, which every index of format 2 ends in".into(),
                 })
             }
-            None => {}
         }
         let mut slots = Vec::with_capacity(pts.count);
         let mut frame_start = 0usize;
@@ -166,7 +168,14 @@ impl<'a> Index<'a> {
             lost,
             translations,
             methods,
+            session,
         })
+    }
+
+    /// What the indexer found about the session as a whole (how the order
+    /// was found, the topology), if the index says.
+    pub fn session(&self) -> Option<Session<'a>> {
+        self.session
     }
 
     /// The whole file.

@@ -1,4 +1,4 @@
-//! Format 1.2's CHECKSUM: damage that every structure check lets through
+//! The CHECKSUM (format 1.2, required since 2.0): damage that every structure check lets through
 //! (a changed frame number, time stamp, address or delta) is refused too.
 
 mod common;
@@ -11,7 +11,7 @@ use index::Index;
 fn every_single_byte_change_is_refused() {
     let s = session(6);
     let ix = Index::load(&s.bytes).unwrap();
-    assert_eq!(ix.version(), (1, 2));
+    assert_eq!(ix.version(), (2, 0));
     let mut accepted = Vec::new();
     for at in 0..s.bytes.len() {
         for flip in [0x01u8, 0x80] {
@@ -55,18 +55,24 @@ fn the_checksum_must_end_a_current_file() {
     let s = session(4);
     let secs = sections(&s.bytes);
     assert_eq!(secs.last().unwrap().0, kind::CHECKSUM);
-    // Left out of a 1.2 file: refused.  (1.0 and 1.1 files had none.)
+    // Left out of a 2.x file: refused.
     let without: Vec<_> = secs[..secs.len() - 1].to_vec();
-    let e = Index::load(&assemble(&without, 1, 2))
+    let e = Index::load(&assemble(&without, 2, 0))
         .unwrap_err()
         .to_string();
     assert!(e.contains("no CHECKSUM section"), "{e}");
-    assert!(Index::load(&assemble(&without, 1, 1)).is_ok());
+    // A 1.x file (with or without one) is refused as an older format,
+    // saying what to do.
+    for (file, minor) in [(&without, 1), (&secs, 2)] {
+        let e = Index::load(&assemble(file, 1, minor)).unwrap_err();
+        assert!(e.is_older_format(), "{e}");
+        assert!(e.to_string().contains("re-run `pktmatch index`"), "{e}");
+    }
     // Not the last section: refused.
     let mut moved = secs.clone();
     let c = moved.pop().unwrap();
     moved.insert(0, c);
-    let e = Index::load(&assemble(&moved, 1, 2))
+    let e = Index::load(&assemble(&moved, 2, 0))
         .unwrap_err()
         .to_string();
     assert!(e.contains("must be the file's last 8 bytes"), "{e}");

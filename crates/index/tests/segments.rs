@@ -1,4 +1,4 @@
-//! CLOCK_SEGMENTS (format 1.1): a pair whose clock stepped, written,
+//! CLOCK_SEGMENTS (format 1.1 on): a pair whose clock stepped, written,
 //! loaded back, looked up per frame and per time stamp, and refused when
 //! damaged.
 
@@ -80,7 +80,7 @@ fn builder() -> IndexBuilder {
 fn round_trip_and_lookups() {
     let bytes = builder().build();
     let ix = Index::load(&bytes).unwrap();
-    assert_eq!(ix.version(), (1, 2));
+    assert_eq!(ix.version(), (2, 0));
     let segs: Vec<ClockSegment> = ix.clock_segments(0, 1).collect();
     assert_eq!(segs, segments());
     assert_eq!(ix.clock_segments(1, 0).len(), 2);
@@ -148,15 +148,16 @@ fn round_trip_and_lookups() {
 
 #[test]
 fn older_files_and_no_steps() {
-    // A 1.0 file (no CLOCK_SEGMENTS section) reads as one model per pair.
+    // A file without CLOCK_SEGMENTS (its writer found no step, or did not
+    // look) reads as one model per pair.
     let bytes = builder().build();
     let secs: Vec<_> = sections(&bytes)
         .into_iter()
         .filter(|s| s.0 != kind::CLOCK_SEGMENTS)
         .collect();
-    let old = assemble(&secs, 1, 0);
+    let old = assemble(&secs, 2, 0);
     let ix = Index::load(&old).unwrap();
-    assert_eq!(ix.version(), (1, 0));
+    assert_eq!(ix.version(), (2, 0));
     assert_eq!(ix.clock_segments(0, 1).len(), 0);
     assert_eq!(ix.clock_at(0, 20, 1), Some(segments()[0].model));
     // Clearing the segments: no section written, the PAIRS record stays.
@@ -218,7 +219,7 @@ fn damaged(f: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
         .find(|s| s.0 == kind::CLOCK_SEGMENTS)
         .unwrap();
     f(&mut s.2);
-    assemble(&secs, 1, 1)
+    assemble(&secs, 2, 1)
 }
 
 #[test]

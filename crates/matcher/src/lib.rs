@@ -20,11 +20,14 @@
 //!    between.
 
 pub mod clock;
+mod fill;
 pub mod methods;
+pub mod order;
 pub mod packets;
 pub mod pairing;
 pub mod payload;
 pub mod proxy;
+mod reconcile;
 pub mod table;
 pub mod via;
 
@@ -32,13 +35,16 @@ pub mod via;
 mod tests;
 
 use clock::{ClockFit, Sample};
-use index::{Endpoints, IndexBuilder, PairSpec, SeqOffsets, TranslationKind, TranslationSpec};
+use index::{
+    Endpoints, IndexBuilder, LossKind, Missing, PairSpec, SeqOffsets, TranslationKind,
+    TranslationSpec,
+};
 use packets::PacketMatch;
 use pairing::ConnPair;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::Mutex;
 use table::PointTable;
 
 /// One capture point.
@@ -46,6 +52,9 @@ use table::PointTable;
 pub struct Input {
     pub label: String,
     pub path: PathBuf,
+    /// Where the caller got it among its inputs (from 0), when the points
+    /// are not in that order.
+    pub given: Option<u16>,
 }
 
 /// What the engine tells its caller while it works.
@@ -58,17 +67,21 @@ pub enum Progress<'a> {
 }
 
 /// Tuning knobs (defaults suit LANs to intercontinental WANs).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// Tier 2 connection pairing and proxy linking accept time differences
     /// this far from the clock model.
     pub window_ns: i64,
+    /// The path order stated by the user (the inputs' labels, client side
+    /// first); None: inferred from the data (order.rs).
+    pub path: Option<Vec<String>>,
 }
 
 impl Default for Options {
     fn default() -> Options {
         Options {
             window_ns: 2_000_000_000,
+            path: None,
         }
     }
 }
@@ -87,15 +100,21 @@ pub struct PairSummary {
     /// Matches per method id.
     pub by_method: Vec<(u8, u64)>,
     pub clock: Option<ClockFit>,
-    pub lost_a_to_b: u32,
-    pub lost_b_to_a: u32,
+    /// Packets seen at one point and not at the other, by why.
+    pub missing: Missing,
     pub translations: u32,
 }
 
 /// Results of a whole run.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
+    /// Per point, in path order: its label, frames, and capture drops,
+    /// clock resolution, encapsulations.
+    pub labels: Vec<String>,
     pub packets: Vec<u64>,
+    pub details: Vec<index::PointDetails>,
+    /// How the order was found, the evidence, topology warnings.
+    pub order: Option<order::Order>,
     pub pairs: Vec<PairSummary>,
     /// Captures that ended in damaged data (read up to there).
     pub warnings: Vec<String>,
@@ -107,6 +126,18 @@ pub(crate) struct PairMatches {
     pub b: u16,
     pub matches: Vec<PacketMatch>,
     pub clock: Option<ClockFit>,
+}
+
+impl PairMatches {
+    /// A placeholder left where a pair's matches were taken out.
+    fn empty() -> PairMatches {
+        PairMatches {
+            a: 0,
+            b: 0,
+            matches: Vec::new(),
+            clock: None,
+        }
+    }
 }
 
 /// Runs `f(0..n)` on up to `workers` threads (work taken in order, results
@@ -192,11 +223,9 @@ pub fn run(
         let size = std::fs::metadata(&input.path)
             .map_err(|e| format!("{}: {e}", input.path.display()))?
             .len();
-        builder
-            .add_point(&input.label, &input.path.to_string_lossy(), size)
-            .map_err(|e| format!("{}: {e}", input.label))?;
         sizes.push(size);
     }
+    let stated = stated_order(inputs, options)?;
 
     // Stage 1, the points in parallel.
     let read: Vec<AtomicU64> = inputs.iter().map(|_| AtomicU64::new(0)).collect();
@@ -228,75 +257,168 @@ pub fn run(
             }
         },
     );
-    let mut tables = Vec::with_capacity(inputs.len());
+    let mut read_tables = Vec::with_capacity(inputs.len());
     let mut summary = Summary::default();
     for r in results {
         let t = r?;
         if let Some(w) = &t.truncated {
             summary.warnings.push(w.clone());
         }
+        read_tables.push(t);
+    }
+    refuse_same_capture(inputs, &read_tables)?;
+
+    // The path order, from the data (or stated and checked against it).
+    progress(Progress::Stage("ordering"));
+    let labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
+    let (mut tier1, evidence) = order::gather(&read_tables);
+    let found = order::decide(&labels, &evidence, stated.as_deref())?;
+    let perm = found.perm.clone();
+    let mut slots: Vec<Option<PointTable>> = read_tables.into_iter().map(Some).collect();
+    let tables: Vec<PointTable> = perm
+        .iter()
+        .map(|&i| slots[i].take().ok_or("internal error: order"))
+        .collect::<Result<_, _>>()?;
+    // The adjacent pairs' tier-1 connection pairs, found while ordering.
+    let adjacent_tier1: Vec<Vec<ConnPair>> = perm
+        .windows(2)
+        .map(|w| {
+            let (i, j) = (w[0], w[1]);
+            let pairs = tier1.remove(&(i.min(j), i.max(j))).unwrap_or_default();
+            if i < j {
+                pairs
+            } else {
+                pairs
+                    .into_iter()
+                    .map(|p| ConnPair {
+                        a: p.b,
+                        b: p.a,
+                        ..p
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+    drop(tier1);
+    for (k, &i) in perm.iter().enumerate() {
+        let input = &inputs[i];
+        builder
+            .add_point(&input.label, &input.path.to_string_lossy(), sizes[i])
+            .map_err(|e| format!("{}: {e}", input.label))?;
+        let t = &tables[k];
+        let details = index::PointDetails {
+            capture_drops: 0,
+            clock_resolution_ns: table::clock_resolution(&t.ts),
+            // capture::keys::encap has the index's bits (the low 8).
+            encapsulations: u32::from(t.encap),
+            given_position: input.given.unwrap_or(i as u16),
+        };
+        builder
+            .set_point_details(k as u16, details)
+            .map_err(|e| e.to_string())?;
+        summary.details.push(details);
+        summary.labels.push(input.label.clone());
         summary.packets.push(t.recs.len() as u64);
-        tables.push(t);
     }
 
-    // Stages 2-5 per adjacent pair, the pairs in parallel.  A point's
-    // table shrinks to what stage 5 needs (see `Frames`) as soon as both
-    // its pairs are done, while the other pairs still run.
+    // Stages 2-5 per adjacent pair, the pairs in parallel.
     progress(Progress::Stage("matching"));
     let n = tables.len();
-    let users: Vec<AtomicUsize> = (0..n)
-        .map(|p| AtomicUsize::new(if p == 0 || p == n - 1 { 1 } else { 2 }))
-        .collect();
-    let full: Vec<RwLock<Option<PointTable>>> =
-        tables.into_iter().map(|t| RwLock::new(Some(t))).collect();
-    let slim: Vec<Mutex<Option<Frames>>> = (0..n).map(|_| Mutex::new(None)).collect();
     let outcomes = parallel(
         n - 1,
         workers(),
-        |a| {
-            let outcome = {
-                let (ga, gb) = (full[a].read(), full[a + 1].read());
-                match (ga.as_deref(), gb.as_deref()) {
-                    (Ok(Some(ta)), Ok(Some(tb))) => match_adjacent(ta, tb, a, options),
-                    _ => Err(format!("internal error: tables of pair {a} gone")),
-                }
-            };
-            for p in [a, a + 1] {
-                if users[p].fetch_sub(1, Ordering::AcqRel) == 1 {
-                    let table = full[p].write().ok().and_then(|mut t| t.take());
-                    if let (Some(t), Ok(mut s)) = (table, slim[p].lock()) {
-                        *s = Some(Frames::from(t));
-                    }
-                }
-            }
-            outcome
-        },
+        |a| match_adjacent(&tables[a], &tables[a + 1], a, options, &adjacent_tier1[a]),
         || {},
     );
-    let mut adjacent = Vec::new();
-    // Losses name frames: added once the frames are in the builder.
-    let mut lost = Vec::new();
-    for o in outcomes {
-        let o = o?;
-        lost.extend(o.lost);
-        for t in o.translations {
+    drop(adjacent_tier1);
+    let mut outcomes: Vec<Outcome> = outcomes.into_iter().collect::<Result<_, _>>()?;
+
+    // Non-adjacent pairs: composed through the points between, and matched
+    // directly where those did not capture the packet (fill.rs).
+    progress(Progress::Stage("composing"));
+    let hops = {
+        let list: Vec<(&PairMatches, &[ConnPair])> = outcomes
+            .iter()
+            .map(|o| (&o.matches, o.conn_pairs.as_slice()))
+            .collect();
+        fill::Hops::new(&tables, &list)
+    };
+    let counts: Vec<usize> = tables.iter().map(|t| t.recs.len()).collect();
+    let mut adjacent: Vec<PairMatches> = outcomes
+        .iter_mut()
+        .map(|o| std::mem::replace(&mut o.matches, PairMatches::empty()))
+        .collect();
+    // The direct matches first, while the tables are whole; each pair's
+    // clock then is its hops' composed.
+    let mut drop_entries: Vec<fill::NotSeen> = Vec::new();
+    let mut fills: rustc_hash::FxHashMap<(u16, u16), Vec<PacketMatch>> = Default::default();
+    for i in 0..n {
+        let mut clock = adjacent.get(i).and_then(|pm| pm.clock);
+        for j in i + 2..n {
+            clock = match (clock, adjacent[j - 1].clock) {
+                (Some(x), Some(y)) => Some(clock::compose(&x, &y)),
+                _ => None,
+            };
+            let m = fill::direct(
+                &tables[i],
+                &tables[j],
+                i,
+                j,
+                &hops,
+                clock.as_ref(),
+                &mut drop_entries,
+            );
+            if !m.is_empty() {
+                fills.insert((i as u16, j as u16), m);
+            }
+        }
+    }
+    drop(hops);
+    // What composition's anchor rule reads of the frames linked to a proxy
+    // anchor (sequence number, length), kept before the tables shrink.
+    let ranges = anchor_ranges(&tables, &adjacent, &fills);
+    // A point's table shrinks to what the clock fits and the index need.
+    let frames: Vec<Frames> = tables.into_iter().map(Frames::from).collect();
+    let range = |p: u16, r: u32| ranges.get(&(p, r)).copied().unwrap_or((0, 0));
+    let mut composed = via::compose(&counts, &adjacent, range, |i, j, _, _| {
+        fills.remove(&(i, j)).unwrap_or_default()
+    });
+    drop(ranges);
+
+    // Losses name frames: classified now that every pair's matches are
+    // known (a packet seen beyond the point it missed is a capture drop).
+    let mut lost: Vec<fill::NotSeen> = drop_entries;
+    for o in &mut outcomes {
+        lost.append(&mut o.lost);
+    }
+    {
+        let all: Vec<&PairMatches> = adjacent.iter().chain(&composed).collect();
+        fill::classify(&mut lost, &all);
+    }
+    let (missing, per_point) = fill::tally(&lost, n);
+    for (i, d) in summary.details.iter_mut().enumerate() {
+        d.capture_drops = per_point[i];
+        builder
+            .set_point_details(i as u16, *d)
+            .map_err(|e| e.to_string())?;
+    }
+    for (o, pm) in outcomes.iter_mut().zip(&adjacent) {
+        o.spec.missing = missing.get(&(pm.a, pm.b)).copied().unwrap_or_default();
+        o.summary.missing = o.spec.missing;
+        for t in o.translations.drain(..) {
             builder.add_translation(t).map_err(|e| e.to_string())?;
         }
         builder
-            .set_pair(o.matches.a, o.matches.b, o.spec)
+            .set_pair(pm.a, pm.b, o.spec)
             .map_err(|e| e.to_string())?;
-        set_steps(&mut builder, &o.matches)?;
-        summary.pairs.push(o.summary);
-        adjacent.push(o.matches);
+        set_steps(&mut builder, pm)?;
+        summary.pairs.push(o.summary.clone());
     }
-    let frames: Vec<Frames> = slim
-        .into_iter()
-        .map(|s| s.into_inner().ok().flatten())
-        .collect::<Option<_>>()
-        .ok_or("internal error: a point's frames are missing")?;
-    progress(Progress::Stage("composing"));
-    let counts: Vec<usize> = frames.iter().map(|f| f.ts.len()).collect();
-    let mut composed = via::compose(&counts, &adjacent);
+    let adjacent_specs: Vec<PairSpec> = outcomes.iter().map(|o| o.spec).collect();
+    drop(outcomes);
+
+    let mut direct_fits: Vec<(usize, usize, ClockFit)> = Vec::new();
+    let mut found = found;
     // A pair's own matches may fit its clock better than the composition
     // of the hops' models (whose errors add up): the tighter bound wins.
     for pm in &mut composed {
@@ -316,15 +438,72 @@ pub fn run(
                 }
             });
         let composed_bound = pm.clock.map_or(u64::MAX, |c| c.bound_ns);
-        if let Some(mut fit) =
-            clock::fit_iter(s, fa.first_ts).filter(|c| c.both_ways && c.bound_ns < composed_bound)
-        {
+        if let Some(mut fit) = clock::fit_iter(s, fa.first_ts).filter(|c| c.both_ways) {
             if let Some(composed) = &pm.clock {
                 fit.earliest_starts(composed);
             }
-            pm.clock = Some(fit);
+            // A measurement of the loop it closes, whatever its bound —
+            // unless it spans a full proxy, whose anchors carry the proxy's
+            // own time (the hop's fit leaves them out).
+            let via_proxy = (pm.a..pm.b).any(|k| {
+                summary
+                    .pairs
+                    .iter()
+                    .any(|q| q.a == k && q.b == k + 1 && q.conns_proxy > 0)
+            });
+            if !via_proxy {
+                direct_fits.push((pm.a as usize, pm.b as usize, fit));
+            }
+            if fit.bound_ns < composed_bound {
+                pm.clock = Some(fit);
+            }
         }
     }
+    // Every pair consistent around the loops those fits make (Huygens).
+    let mut hop_clocks: Vec<Option<ClockFit>> = adjacent.iter().map(|pm| pm.clock).collect();
+    let t0 = frames[0].ts.iter().min().copied().unwrap_or(0) / 2
+        + frames[0].ts.iter().max().copied().unwrap_or(0) / 2;
+    let reconciled = reconcile::reconcile(&mut hop_clocks, &direct_fits, t0, &summary.labels);
+    let changed = hop_clocks
+        .iter()
+        .zip(&adjacent)
+        .any(|(h, pm)| h.map(|c| c.model) != pm.clock.map(|c| c.model));
+    if changed {
+        for (k, pm) in adjacent.iter_mut().enumerate() {
+            pm.clock = hop_clocks[k];
+            let spec = PairSpec {
+                clock: pm.clock.map(|c| c.model),
+                offset_error_ns: pm.clock.map_or(0, |c| c.bound_ns),
+                ..adjacent_specs[k]
+            };
+            builder
+                .set_pair(pm.a, pm.b, spec)
+                .map_err(|e| e.to_string())?;
+            if let Some(q) = summary
+                .pairs
+                .iter_mut()
+                .find(|q| (q.a, q.b) == (pm.a, pm.b))
+            {
+                q.clock = pm.clock;
+            }
+        }
+        // Every other pair: its hops' reconciled clocks composed.
+        for pm in &mut composed {
+            let (i, j) = (pm.a as usize, pm.b as usize);
+            let mut c = hop_clocks[i];
+            for h in &hop_clocks[i + 1..j] {
+                c = match (c, h) {
+                    (Some(x), Some(y)) => Some(clock::compose(&x, y)),
+                    _ => None,
+                };
+            }
+            if let Some(c) = c {
+                pm.clock = Some(c);
+            }
+        }
+    }
+    found.warnings.extend(reconciled.warnings);
+    let clock_notes = reconciled.notes;
     // The time stamps and checks move into the builder (no copy), then
     // every pair's matches, each turned into the builder's 12-byte form in
     // place and dropped from here as it goes.
@@ -333,9 +512,9 @@ pub fn run(
             .add_frames(i as u16, f.ts, f.checks)
             .map_err(|e| format!("{}: {e}", inputs[i].label))?;
     }
-    for (p, f, at, flags) in lost {
+    for (p, f, at, kind) in lost {
         builder
-            .add_lost(p, f, at, flags)
+            .add_lost(p, f, at, kind)
             .map_err(|e| e.to_string())?;
     }
     let mut composed_specs = Vec::with_capacity(composed.len());
@@ -355,12 +534,13 @@ pub fn run(
     }
     builder.prepare();
     for (a, b, clock, matched) in composed_specs {
+        let missing = missing.get(&(a, b)).copied().unwrap_or_default();
         let spec = PairSpec {
             clock: clock.map(|c| c.model),
             offset_error_ns: clock.map_or(0, |c| c.bound_ns),
             matched: matched.min(u32::MAX as usize) as u32,
-            lost_a_to_b: 0,
-            lost_b_to_a: 0,
+            neighbours: false,
+            missing,
         };
         builder.set_pair(a, b, spec).map_err(|e| e.to_string())?;
         if let Some(c) = &clock {
@@ -374,10 +554,102 @@ pub fn run(
             adjacent: false,
             by_method: vec![(methods::VIA, matched as u64)],
             clock,
+            missing,
             ..Default::default()
         });
     }
+    // Nonsense refused: a point none of whose packets was found anywhere
+    // else is not part of this session.
+    let alone: Vec<String> = (0..n as u16)
+        .filter(|&p| {
+            !summary
+                .pairs
+                .iter()
+                .any(|q| (q.a == p || q.b == p) && q.by_method.iter().any(|m| m.1 > 0))
+        })
+        .map(|p| inputs[perm[p as usize]].path.display().to_string())
+        .collect();
+    if !alone.is_empty() {
+        return Err(format!(
+            "{} {} no traffic with any other point (not one packet found elsewhere): not part \
+             of one session?",
+            alone.join(" and "),
+            if alone.len() == 1 { "shares" } else { "share" }
+        ));
+    }
+    for q in &summary.pairs {
+        if q.by_method.iter().all(|m| m.1 == 0) {
+            found.warnings.push(format!(
+                "{} and {} share no packet (directly or through the points between)",
+                summary.labels[q.a as usize], summary.labels[q.b as usize]
+            ));
+        }
+    }
+    builder
+        .set_session(index::SessionSpec {
+            order: found.source,
+            topology: found.topology,
+            evidence: found.evidence.join("\n"),
+            warnings: found.warnings.join("\n"),
+            clocks: clock_notes.join("\n"),
+        })
+        .map_err(|e| e.to_string())?;
+    summary.order = Some(found);
     Ok((builder, summary))
+}
+
+/// The stated path (`Options::path`) as input indexes; every point named
+/// once.
+fn stated_order(inputs: &[Input], options: &Options) -> Result<Option<Vec<usize>>, String> {
+    let Some(path) = &options.path else {
+        return Ok(None);
+    };
+    let labels: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
+    let mut out = Vec::new();
+    for l in path {
+        let i = labels.iter().position(|x| x == l).ok_or_else(|| {
+            format!(
+                "--path names {l:?}, which is not a point (points: {})",
+                labels.join(", ")
+            )
+        })?;
+        if out.contains(&i) {
+            return Err(format!("--path names {l:?} twice"));
+        }
+        out.push(i);
+    }
+    if out.len() != inputs.len() {
+        let missing: Vec<&str> = (0..inputs.len())
+            .filter(|i| !out.contains(i))
+            .map(|i| labels[i])
+            .collect();
+        return Err(format!(
+            "--path must name every point; it leaves out {}",
+            missing.join(", ")
+        ));
+    }
+    Ok(Some(out))
+}
+
+/// Refuses the same capture given twice (the same file, or a copy: the
+/// same frames).
+fn refuse_same_capture(inputs: &[Input], tables: &[PointTable]) -> Result<(), String> {
+    for i in 0..tables.len() {
+        for j in i + 1..tables.len() {
+            if tables[i].checks.len() == tables[j].checks.len()
+                && !tables[i].checks.is_empty()
+                && tables[i].checks == tables[j].checks
+            {
+                return Err(format!(
+                    "{} and {} are the same capture (the same {} frames): give each point its own capture",
+                    inputs[i].path.display(),
+                    inputs[j].path.display(),
+                    tables[i].checks.len()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What stage 5 (composition, its clock fits) and the index keep of a
@@ -408,6 +680,47 @@ impl From<PointTable> for Frames {
     }
 }
 
+/// (sequence number, payload length) of the frames a proxy anchor's
+/// composition looks at: each anchor frame at the front of a proxy hop, and
+/// every frame at an earlier point linked to one (through the hops or
+/// directly).
+fn anchor_ranges(
+    tables: &[PointTable],
+    adjacent: &[PairMatches],
+    fills: &rustc_hash::FxHashMap<(u16, u16), Vec<PacketMatch>>,
+) -> rustc_hash::FxHashMap<(u16, u32), (u32, u32)> {
+    let anchor = |m: &PacketMatch| m.method == methods::HTTP || m.method == methods::TURNS;
+    let mut needed: rustc_hash::FxHashSet<(u16, u32)> = Default::default();
+    for pm in adjacent {
+        needed.extend(pm.matches.iter().filter(|m| anchor(m)).map(|m| (pm.a, m.a)));
+    }
+    // Back along the hops, nearest point first.
+    for pm in adjacent.iter().rev() {
+        let linked: Vec<u32> = pm
+            .matches
+            .iter()
+            .filter(|m| needed.contains(&(pm.b, m.b)))
+            .map(|m| m.a)
+            .collect();
+        needed.extend(linked.into_iter().map(|a| (pm.a, a)));
+    }
+    for (&(i, j), ms) in fills {
+        let linked: Vec<u32> = ms
+            .iter()
+            .filter(|m| needed.contains(&(j, m.b)))
+            .map(|m| m.a)
+            .collect();
+        needed.extend(linked.into_iter().map(|a| (i, a)));
+    }
+    needed
+        .into_iter()
+        .filter_map(|(p, r)| {
+            let rec = tables.get(p as usize)?.recs.get(r as usize)?;
+            Some(((p, r), (rec.seq, rec.len)))
+        })
+        .collect()
+}
+
 /// The clock segments of a pair whose clocks stepped, into the index.
 fn set_steps(builder: &mut IndexBuilder, pm: &PairMatches) -> Result<(), String> {
     match &pm.clock {
@@ -421,10 +734,13 @@ fn set_steps(builder: &mut IndexBuilder, pm: &PairMatches) -> Result<(), String>
 /// What matching one adjacent pair gives, for the index and the summary.
 struct Outcome {
     matches: PairMatches,
+    /// The connections paired (the direct matches of the points around
+    /// follow them).
+    conn_pairs: Vec<ConnPair>,
     summary: PairSummary,
     spec: PairSpec,
-    /// (point, frame, lost at point, flags)
-    lost: Vec<(u16, u32, u16, u8)>,
+    /// (point, frame, not seen at point, why)
+    lost: Vec<(u16, u32, u16, LossKind)>,
     translations: Vec<TranslationSpec>,
 }
 
@@ -434,12 +750,14 @@ fn match_adjacent(
     tb: &PointTable,
     a: usize,
     options: &Options,
+    tier1: &[ConnPair],
 ) -> Result<Outcome, String> {
     let (pa, pb) = (a as u16, a as u16 + 1);
     let reference = ta.first_ts;
 
-    // Tier 1, matched without a clock; the clock from its matches.
-    let mut conn_pairs = pairing::pair_nat(ta, tb);
+    // Tier 1 (found while ordering), matched without a clock; the clock
+    // from its matches.
+    let mut conn_pairs = tier1.to_vec();
     // All matches of the pair go into one vector, sized for the most a
     // connection pair can have short of TSO both ways: one match per
     // packet of its larger side (a doubling vector could leave up to half
@@ -504,7 +822,7 @@ fn match_adjacent(
     // Losses: a matched connection's packet seen at the point it passes
     // first and missing at the other.
     let mut lost = Vec::new();
-    let (lost_ab, lost_ba) = losses(
+    let missing = losses(
         ta,
         tb,
         pa,
@@ -544,8 +862,8 @@ fn match_adjacent(
         clock: clock.map(|c| c.model),
         offset_error_ns: clock.map_or(0, |c| c.bound_ns),
         matched: matches.len().min(u32::MAX as usize) as u32,
-        lost_a_to_b: lost_ab,
-        lost_b_to_a: lost_ba,
+        neighbours: true,
+        missing,
     };
     let summary = PairSummary {
         a: pa,
@@ -556,8 +874,7 @@ fn match_adjacent(
         conns_proxy: proxied.links.len() as u32,
         by_method: by_method.into_iter().collect(),
         clock,
-        lost_a_to_b: lost_ab,
-        lost_b_to_a: lost_ba,
+        missing,
         translations: translations.len() as u32,
     };
     Ok(Outcome {
@@ -567,6 +884,7 @@ fn match_adjacent(
             matches,
             clock,
         },
+        conn_pairs,
         summary,
         spec,
         lost,
@@ -643,14 +961,14 @@ fn losses(
     all: &[PacketMatch],
     results: &[packets::PairResult],
     clock: Option<&ClockFit>,
-    out: &mut Vec<(u16, u32, u16, u8)>,
-) -> (u32, u32) {
-    let Some(clock) = clock else { return (0, 0) };
+    out: &mut Vec<(u16, u32, u16, LossKind)>,
+) -> Missing {
+    let mut counts = Missing::default();
+    let Some(clock) = clock else { return counts };
     // Each packet with the clock segment of its own frame (the clocks may
     // have stepped).
     let to_b = |i: u32, t: i64| clock.peer_time(i, t);
     let to_a = |j: u32, t: i64| clock.back_time(j, t);
-    let (mut ab, mut ba) = (0u32, 0u32);
     for (p, r) in pairs.iter().zip(results) {
         // Which direction goes from A to B: the one whose transit, after
         // the clock model, is larger.
@@ -691,11 +1009,15 @@ fn losses(
             point: pb,
         };
         let mb = r.handshake_by_middlebox;
-        ab += missing(&a, &b, forward, &seen_a, &to_b, mb, out);
+        for k in missing(&a, &b, forward, &seen_a, &to_b, mb, out) {
+            counts.count(k, 0);
+        }
         let backward_at_b = forward ^ usize::from(p.flip) ^ 1;
-        ba += missing(&b, &a, backward_at_b, &seen_b, &to_a, mb, out);
+        for k in missing(&b, &a, backward_at_b, &seen_b, &to_a, mb, out) {
+            counts.count(k, 1);
+        }
     }
-    (ab, ba)
+    counts
 }
 
 /// One point's view of a paired connection.
@@ -706,7 +1028,7 @@ struct Side<'a> {
 }
 
 /// Records the packets of `from`'s connection going `dir` (the way to
-/// `to`) that `to` did not see; returns how many count as lost.
+/// `to`) that `to` did not see; returns the kind of each.
 /// `to_clock(record, t)`: `to`'s clock reading when `from`'s record reads t.
 fn missing(
     from: &Side,
@@ -715,8 +1037,8 @@ fn missing(
     seen: &rustc_hash::FxHashSet<u32>,
     to_clock: &dyn Fn(u32, i64) -> i64,
     handshake_by_middlebox: bool,
-    out: &mut Vec<(u16, u32, u16, u8)>,
-) -> u32 {
+    out: &mut Vec<(u16, u32, u16, LossKind)>,
+) -> Vec<LossKind> {
     // Only within the other point's view of the connection (± 1 s): a
     // capture that started late or stopped early misses, not loses.
     const MARGIN: i64 = 1_000_000_000;
@@ -737,7 +1059,7 @@ fn missing(
         .copied()
         .find(|&k| from.t.recs[k as usize].len > 0)
         .unwrap_or(u32::MAX);
-    let mut lost = 0;
+    let mut kinds = Vec::new();
     for &i in from.t.packets(from.conn) {
         let rec = &from.t.recs[i as usize];
         if rec.dir() != dir || seen.contains(&i) {
@@ -751,22 +1073,23 @@ fn missing(
             continue;
         }
         let made = handshake_by_middlebox && rec.len == 0 && i < first_data;
-        let flags = lost_flags(outside, made);
-        out.push((from.point, i + 1, to.point, flags));
-        lost += u32::from(flags == 0);
+        let kind = loss_kind(outside, made);
+        out.push((from.point, i + 1, to.point, kind));
+        kinds.push(kind);
     }
-    lost
+    kinds
 }
 
-fn lost_flags(outside: bool, made_by_middlebox: bool) -> u8 {
-    let mut f = 0;
+/// Why a packet was not seen: the other capture was not running, a
+/// middlebox made or consumed it, else lost on the network.
+fn loss_kind(outside: bool, made_by_middlebox: bool) -> LossKind {
     if outside {
-        f |= index::lost::flags::OUTSIDE_CAPTURE;
+        LossKind::OutsideCapture
+    } else if made_by_middlebox {
+        LossKind::Uncertain
+    } else {
+        LossKind::NetworkLoss
     }
-    if made_by_middlebox {
-        f |= index::lost::flags::UNCERTAIN;
-    }
-    f
 }
 
 /// The endpoints record of a 5-tuple seen as `a` at one point and `b` at
@@ -796,7 +1119,15 @@ fn translation(
     let a_key = ta.conns[p.a as usize].key_from(client);
     let b_key = tb.conns[p.b as usize].key_from(client ^ usize::from(p.flip));
     let src_changed = (a_key.src, a_key.sport) != (b_key.src, b_key.sport);
-    let dst_changed = (a_key.dst, a_key.dport) != (b_key.dst, b_key.dport);
+    // ICMP echo: the flow key's "ports" are the echo id, the querier's
+    // (a NAT translates it like a source port): the destination is its
+    // address alone (a real home NAT's pings came out as SNAT+DNAT).
+    let icmp = matches!(a_key.proto, 1 | 58);
+    let dst_changed = if icmp {
+        a_key.dst != b_key.dst
+    } else {
+        (a_key.dst, a_key.dport) != (b_key.dst, b_key.dport)
+    };
     let c2s = r.dirs[client].seq_off;
     let s2c = r.dirs[1 - client].seq_off;
     let seq = c2s != 0 || s2c != 0;

@@ -185,15 +185,16 @@ impl Sampled {
     }
 }
 
-/// The tier-1 sample of every connection of `t`, sorted by key.
-fn nat_sample(t: &PointTable) -> Vec<Sampled> {
+/// The tier-1 sample of every connection of `t` that `allow` lets in,
+/// sorted by key.
+fn nat_sample(t: &PointTable, allow: &dyn Fn(u32) -> bool) -> Vec<Sampled> {
     // Counted first, so the vector is allocated once at its size.
     let mut n = 0usize;
-    for c in 0..t.conns.len() as u32 {
+    for c in (0..t.conns.len() as u32).filter(|&c| allow(c)) {
         sample(t, c, |r| Some(nat_key(r)), |_, _, _| n += 1);
     }
     let mut v = Vec::with_capacity(n);
-    for c in 0..t.conns.len() as u32 {
+    for c in (0..t.conns.len() as u32).filter(|&c| allow(c)) {
         sample(
             t,
             c,
@@ -216,7 +217,18 @@ fn nat_sample(t: &PointTable) -> Vec<Sampled> {
 /// decides nothing; every A packet with a key B saw in one votes for that
 /// connection.
 pub fn pair_nat(ta: &PointTable, tb: &PointTable) -> Vec<ConnPair> {
-    let (sa, sb) = (nat_sample(ta), nat_sample(tb));
+    pair_nat_among(ta, tb, &|_| true, &|_| true)
+}
+
+/// [`pair_nat`] of the connections `allow_a` and `allow_b` let in (those
+/// the points between two others did not see at all).
+pub fn pair_nat_among(
+    ta: &PointTable,
+    tb: &PointTable,
+    allow_a: &dyn Fn(u32) -> bool,
+    allow_b: &dyn Fn(u32) -> bool,
+) -> Vec<ConnPair> {
+    let (sa, sb) = (nat_sample(ta, allow_a), nat_sample(tb, allow_b));
     let mut votes: FxHashMap<(u32, u32, bool), f32> = FxHashMap::default();
     let run = |v: &[Sampled], i: usize| {
         let k = v[i].key();

@@ -21,10 +21,12 @@ const METHODS: &[&[u8]] = &[
     b"PROPFIND ",
 ];
 
-/// The TCP payload of an IP packet (bounded by the IP length fields, so
-/// Ethernet padding is not payload).
+/// The TCP payload of a frame's innermost IP packet — inside any tunnel
+/// the keys opened (a remote capture's ERSPAN or VXLAN: the outer headers
+/// are the collector's, the payload is the inner packet's) — bounded by the
+/// IP length fields, so Ethernet padding is not payload.
 pub fn tcp_payload(link: Link, data: &[u8]) -> Option<&[u8]> {
-    let ip = capture::link::ip_payload(link, data)?;
+    let (ip, _) = capture::inner_ip(link, data)?;
     let (ip, _) = LaxIpSlice::from_slice(ip).ok()?;
     let p = ip.payload();
     if p.ip_number.0 != 6 || p.fragmented {
@@ -230,5 +232,45 @@ mod tests {
         );
         assert_eq!(classify(b"random bytes"), None);
         assert_eq!(classify(b"HTTP/1.1 2"), None);
+    }
+
+    /// The full-proxy stage reads a remote capture's payload inside its
+    /// tunnel (it used to read the outer headers: 0 % of the transactions
+    /// across the proxy with ERSPAN or VXLAN at a point).
+    #[test]
+    fn message_starts_inside_tunnels() {
+        let mut ip = Vec::new();
+        etherparse::PacketBuilder::ipv4([192, 0, 2, 10], [192, 0, 2, 70], 64)
+            .tcp(40000, 8080, 1000, 64240)
+            .ack(1)
+            .write(
+                &mut ip,
+                b"GET /f/1k.bin?rid=c01r0001 HTTP/1.1\r\nHost: x\r\n\r\n",
+            )
+            .unwrap();
+        let eth = |ether_type: u16, body: &[u8]| {
+            let mut v = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
+            v.extend_from_slice(&ether_type.to_be_bytes());
+            v.extend_from_slice(body);
+            v
+        };
+        let bare = sniff(Link::Ethernet, &eth(0x0800, &ip)).unwrap();
+        assert_eq!(bare.0, MsgKind::HttpRequest);
+        let mut vxlan = vec![0x08, 0, 0, 0, 0, 0, 0x64, 0];
+        vxlan.extend_from_slice(&eth(0x0800, &ip));
+        let mut outer = Vec::new();
+        etherparse::PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(49152, 4789)
+            .write(&mut outer, &vxlan)
+            .unwrap();
+        assert_eq!(sniff(Link::Ethernet, &eth(0x0800, &outer)), Some(bare));
+        let mut erspan = vec![0x10, 0x00, 0x22, 0xEB, 0, 0, 0, 1];
+        erspan.extend_from_slice(&[0x20, 0x64, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+        erspan.extend_from_slice(&eth(0x0800, &ip));
+        let mut gre = Vec::new();
+        etherparse::PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .write(&mut gre, etherparse::IpNumber(47), &erspan)
+            .unwrap();
+        assert_eq!(sniff(Link::Ethernet, &eth(0x0800, &gre)), Some(bare));
     }
 }

@@ -249,6 +249,19 @@ const BODY_REORDER: usize = 16;
 
 /// The starts of `v` that `keep` takes, per connection, in frame order
 /// (one direction each: requests or responses).
+/// The method and confidence of a front request paired with a back one.
+fn turn_method(front: &Start, deltas: &[i64], sized: bool) -> (u8, u8) {
+    if front.kind == MsgKind::HttpRequest {
+        (methods::HTTP, CONF_HTTP)
+    } else if deltas.is_empty() {
+        (methods::TURNS, CONF_TURNS)
+    } else if sized {
+        (methods::TURNS, CONF_TURNS_SIZED)
+    } else {
+        (methods::TURNS, CONF_TURNS_UNSIZED)
+    }
+}
+
 fn by_conn(v: &[Start], keep: fn(&Start) -> bool) -> FxHashMap<u32, Vec<&Start>> {
     let mut m: FxHashMap<u32, Vec<&Start>> = FxHashMap::default();
     for x in v.iter().filter(|x| keep(x)) {
@@ -447,12 +460,16 @@ pub fn link(
     // Never more than the fixed margin: a wide one lets a request that
     // arrived after the back one, or a record sent before the back
     // response arrived, take its place.
+    // Coarse time stamps (a tool that stamps in milliseconds) move each
+    // reading by up to their resolution: that much more either way.
+    let coarse = i64::from(crate::table::clock_resolution(&ta.ts))
+        + i64::from(crate::table::clock_resolution(&tb.ts));
     let tol = match clock {
         Some(c) if c.both_ways => (c.bound_ns as i64)
             .saturating_add(TOL_MARGIN_NS)
             .min(TOL_FIXED_NS),
         _ => TOL_FIXED_NS,
-    };
+    } + coarse;
     let mut front_sorted: Vec<usize> = (0..req_a.len()).collect();
     front_sorted.sort_by_key(|&k| (req_a[k].ts, req_a[k].rec));
     let front_ts: Vec<i64> = front_sorted.iter().map(|&k| req_a[k].ts).collect();
@@ -474,19 +491,56 @@ pub fn link(
     // 0.14 ms apart, forwarded in arrival order, 153 and 154 bytes
     // becoming 223 and 224; TLS 1.2 clients' differ by 63, not 70).
     let n_line = pairs.len();
+    // Each front connection's requests in frame order.
+    let mut front_by_conn: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+    for (k, r) in req_a.iter().enumerate() {
+        front_by_conn.entry(r.conn).or_default().push(k);
+    }
+    for v in front_by_conn.values_mut() {
+        v.sort_by_key(|&k| req_a[k].rec);
+    }
     let turns = |deltas: &[i64]| {
         let mut out = pairs.clone();
         let mut used_a: FxHashSet<usize> = out.iter().map(|p| p.0).collect();
         let mut linked: FxHashMap<u32, u32> = FxHashMap::default(); // back conn → front conn
+        let mut linked_front: FxHashMap<u32, u32> = FxHashMap::default(); // front → back
         for &(x, y, _, _) in &out {
             linked.insert(req_b[y].conn, req_a[x].conn);
+            linked_front.insert(req_a[x].conn, req_b[y].conn);
         }
         for &y in &back_order {
             let (seg, t) = on_a(req_b[y]);
             let hi = front_ts.partition_point(|&x| x <= t + tol);
-            // (link fits, client fits, size fits and arrived with the
-            // latest): the first candidate of the best rank, the latest
-            // first.
+            // A back connection already linked: its front connection's
+            // next request not yet paired, in frame order (HTTP/1.x sends
+            // a connection's requests one after the other), whatever the
+            // clocks' resolution says of which came first.
+            if let Some(&fc) = linked.get(&req_b[y].conn) {
+                let next = front_by_conn.get(&fc).and_then(|list| {
+                    list.iter().copied().find(|&k| {
+                        !used_a.contains(&k)
+                            && seg_a(req_a[k]) == seg
+                            && req_a[k].ts <= t + tol
+                            && t - req_a[k].ts <= slack
+                    })
+                });
+                if let Some(k) = next {
+                    if req_a[k].kind != MsgKind::HttpRequest || req_a[k].value == req_b[y].value {
+                        used_a.insert(k);
+                        let sized = deltas.contains(&len_delta(req_a[k], req_b[y]));
+                        out.push((
+                            k,
+                            y,
+                            turn_method(req_a[k], deltas, sized).0,
+                            turn_method(req_a[k], deltas, sized).1,
+                        ));
+                        continue;
+                    }
+                }
+            }
+            // (front connection free or this one's, client fits, size fits
+            // and arrived with the latest): the first candidate of the best
+            // rank, the latest first.
             let mut best: Option<(usize, (bool, bool, bool))> = None;
             let mut latest: Option<i64> = None;
             for (visited, pos) in (0..hi).rev().enumerate() {
@@ -504,10 +558,15 @@ pub fn link(
                 let newest = *latest.get_or_insert(req_a[k].ts);
                 let sized = deltas.is_empty()
                     || (deltas.contains(&len_delta(req_a[k], req_b[y]))
-                        && newest - req_a[k].ts <= SIZE_WINDOW_NS);
+                        && newest - req_a[k].ts <= SIZE_WINDOW_NS + coarse);
+                // Front and back connections pair one to one: a front
+                // connection linked to another back one is not this one's.
                 let link = linked
                     .get(&req_b[y].conn)
-                    .is_none_or(|&fc| fc == req_a[k].conn);
+                    .is_none_or(|&fc| fc == req_a[k].conn)
+                    && linked_front
+                        .get(&req_a[k].conn)
+                        .is_none_or(|&bc| bc == req_b[y].conn);
                 let client =
                     req_b[y].forwarded_for == 0 || req_b[y].forwarded_for == req_a[k].client;
                 let rank = (link, client, sized);
@@ -521,15 +580,8 @@ pub fn link(
             if let Some((k, (_, _, sized))) = best {
                 used_a.insert(k);
                 linked.entry(req_b[y].conn).or_insert(req_a[k].conn);
-                let (method, conf) = if req_a[k].kind == MsgKind::HttpRequest {
-                    (methods::HTTP, CONF_HTTP)
-                } else if deltas.is_empty() {
-                    (methods::TURNS, CONF_TURNS)
-                } else if sized {
-                    (methods::TURNS, CONF_TURNS_SIZED)
-                } else {
-                    (methods::TURNS, CONF_TURNS_UNSIZED)
-                };
+                linked_front.entry(req_a[k].conn).or_insert(req_b[y].conn);
+                let (method, conf) = turn_method(req_a[k], deltas, sized);
                 out.push((k, y, method, conf));
             }
         }
@@ -546,6 +598,32 @@ pub fn link(
     // connection at or after it arrived (on A's clock).
     let (resp_a, resp_b) = (by_conn(&sa, is_response), by_conn(&sb, is_response));
     let (req_by_conn_a, req_by_conn_b) = (by_conn(&sa, is_request), by_conn(&sb, is_request));
+    // TLS records the server sent before the connection's first request
+    // (TLS 1.3 session tickets): a record of the same length after a
+    // request is another ticket, not the response — which coarse time
+    // stamps cannot tell apart (OpenSSL sends two tickets; the second can
+    // follow the first request by a fraction of a millisecond).
+    let mut before_request: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+    for (c, list) in &resp_a {
+        let first_req = req_by_conn_a
+            .get(c)
+            .and_then(|r| r.first())
+            .map_or(u32::MAX, |s| s.rec);
+        let lens: Vec<u32> = list
+            .iter()
+            .filter(|s| s.kind == MsgKind::Tls && s.rec < first_req)
+            .map(|s| s.len)
+            .collect();
+        if !lens.is_empty() {
+            before_request.insert(*c, lens);
+        }
+    }
+    let ticket = |s: &Start| {
+        s.kind == MsgKind::Tls
+            && before_request
+                .get(&s.conn)
+                .is_some_and(|l| l.contains(&s.len))
+    };
     let mut out = Proxied::default();
     let mut used_resp_a: FxHashSet<u32> = FxHashSet::default();
     let mut per_link: FxHashMap<(u32, u32), u32> = FxHashMap::default();
@@ -571,10 +649,9 @@ pub fn link(
             continue;
         };
         let (seg, t) = on_a(rb);
-        let Some(&ra) = later(&resp_a, fa)
-            .iter()
-            .find(|s| seg_a(s) == seg && s.ts >= t - tol && !used_resp_a.contains(&s.rec))
-        else {
+        let Some(&ra) = later(&resp_a, fa).iter().find(|s| {
+            seg_a(s) == seg && s.ts >= t - tol && !used_resp_a.contains(&s.rec) && !ticket(s)
+        }) else {
             continue;
         };
         if ra.ts - t > slack {

@@ -81,6 +81,19 @@ pub struct Conn {
     pub syn: Option<(u32, u8)>,
     /// Some packet of this connection was a FIN or RST.
     pub closed: bool,
+    /// Direction of its first packet at this point.
+    pub first_dir: u8,
+    /// Direction of its first ICMP echo request, if any.
+    pub echo_dir: Option<u8>,
+    /// TTL (hop limit) of the first packet each way that carries data
+    /// (else the first packet; 0: none seen): its steps between two points
+    /// order them.  Data, because a middlebox may make the handshake's
+    /// packets itself (SYNPROXY's SYN to the server has its own TTL).
+    pub ttl: [u8; 2],
+    /// Time stamp of that packet each way (i64::MIN: none).
+    pub first_ts_dir: [i64; 2],
+    /// `ttl` and `first_ts_dir` are a data packet's, each way.
+    pub data_seen: [bool; 2],
     pub first_ts: i64,
     pub last_ts: i64,
 }
@@ -89,9 +102,23 @@ impl Conn {
     pub fn is_tcp(&self) -> bool {
         self.key.proto == 6
     }
-    /// Direction of the connection's client (the SYN's sender), if seen.
+    /// Direction of the connection's client: the SYN's sender; for other
+    /// flows the echo request's sender, else the endpoint not on a service
+    /// port (capture::keys::client_by_ports), else whoever sent first (at
+    /// this point); for TCP without a SYN the port roles only.
     pub fn client_dir(&self) -> Option<usize> {
-        self.syn.map(|(_, d)| usize::from(d))
+        if let Some((_, d)) = self.syn {
+            return Some(usize::from(d));
+        }
+        if let Some(d) = self.echo_dir {
+            return Some(usize::from(d));
+        }
+        // Direction 0 goes from key.src to key.dst.
+        match capture::keys::client_by_ports(self.key.sport, self.key.dport) {
+            Some(src_is_client) => Some(usize::from(!src_is_client)),
+            None if !self.is_tcp() => Some(usize::from(self.first_dir)),
+            None => None,
+        }
     }
 
     /// The 5-tuple with direction `dir`'s sender as the source.
@@ -184,6 +211,8 @@ pub struct PointTable {
     /// their connection and direction field for field within
     /// [`SPAN_DUPLICATE_NS`].
     pub mirrored: bool,
+    /// The tunnels its packets arrived in ([`capture::keys::encap`] bits).
+    pub encap: u8,
 }
 
 /// Copies of a frame a span (mirror) port adds closer together than this
@@ -263,6 +292,7 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
         let idx = t.recs.len() as u32;
         let (conn, rec) = match capture::extract(p.link, p.data) {
             Some((flow, key)) => {
+                t.encap |= key.encap;
                 let (conn, rec) = keyed(&mut t, &mut current, p.ts_ns, &flow, &key);
                 if rec.is_tcp() && rec.len > 0 {
                     if let Some((kind, value)) = payload::sniff(p.link, p.data) {
@@ -319,6 +349,30 @@ impl PointTable {
             .filter(|&k| self.repeats_earlier(packets, k))
             .count()
     }
+}
+
+/// The resolution the time stamps show: the largest power of ten
+/// nanoseconds, up to 1 s, that at least 999 in 1000 of a sample of them are
+/// multiples of (1 for nanosecond clocks; 1 000 for microsecond pcap; a
+/// tool that stamps in milliseconds gives 1 000 000).  0 without frames.
+pub fn clock_resolution(ts: &[i64]) -> u32 {
+    if ts.is_empty() {
+        return 0;
+    }
+    let step = (ts.len() / 10_000).max(1);
+    let sample: Vec<i64> = ts.iter().step_by(step).copied().collect();
+    let mut r: u32 = 1_000_000_000;
+    while r > 1 {
+        let off = sample
+            .iter()
+            .filter(|&&t| t.rem_euclid(i64::from(r)) != 0)
+            .count();
+        if off * 1000 <= sample.len() {
+            return r;
+        }
+        r /= 10;
+    }
+    1
 }
 
 /// A mirror (span) port's doubling, not coincidences: at least three of
@@ -414,6 +468,11 @@ fn keyed(
     }
     let pure_syn = is_tcp && key.tcp_flags & (tcp::SYN | tcp::ACK) == tcp::SYN;
     let conn = match current.get(&canon).copied() {
+        None => {
+            let c = new_conn(t, current, canon, ts);
+            t.conns[c as usize].first_dir = reverse as u8;
+            c
+        }
         Some(c) => {
             let cn = &t.conns[c as usize];
             // A new SYN with another ISN on a 5-tuple that already carried
@@ -424,15 +483,26 @@ fn keyed(
                     None => cn.closed,
                 };
             if reused {
-                new_conn(t, current, canon, ts)
+                let c = new_conn(t, current, canon, ts);
+                t.conns[c as usize].first_dir = reverse as u8;
+                c
             } else {
                 c
             }
         }
-        None => new_conn(t, current, canon, ts),
     };
     let cn = &mut t.conns[conn as usize];
     cn.last_ts = ts;
+    let d = usize::from(reverse);
+    let data = !is_tcp || key.l4_len > 0;
+    if cn.first_ts_dir[d] == i64::MIN || (data && !cn.data_seen[d]) {
+        cn.first_ts_dir[d] = ts;
+        cn.ttl[d] = key.ttl;
+        cn.data_seen[d] = data;
+    }
+    if cn.echo_dir.is_none() && matches!(key.app(), capture::App::IcmpEcho { reply: false, .. }) {
+        cn.echo_dir = Some(reverse as u8);
+    }
     if pure_syn && cn.syn.is_none() {
         cn.syn = Some((key.seq, reverse as u8));
     }
@@ -468,6 +538,11 @@ fn new_conn(
         key,
         syn: None,
         closed: false,
+        first_dir: 0,
+        echo_dir: None,
+        ttl: [0; 2],
+        first_ts_dir: [i64::MIN; 2],
+        data_seen: [false; 2],
         first_ts: ts,
         last_ts: ts,
     });

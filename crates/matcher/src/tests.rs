@@ -38,6 +38,11 @@ fn conn(
         key: canon,
         syn: isn.map(|s| (s, d as u8)),
         closed: false,
+        first_dir: d as u8,
+        echo_dir: None,
+        ttl: [0; 2],
+        first_ts_dir: [i64::MIN; 2],
+        data_seen: [false; 2],
         first_ts: T0,
         last_ts: T0,
     };
@@ -980,4 +985,167 @@ fn tls_turns_follow_x_forwarded_for() {
     );
     let pairs: Vec<(u32, u32)> = got.iter().map(|g| (g.0, g.1)).collect();
     assert_eq!(pairs, vec![(0, 0), (1, 1)]);
+}
+
+/// The keys' encapsulation bits are the index's ENCAPSULATIONS bits (the
+/// matcher stores one as the other).
+#[test]
+fn encapsulation_bits_are_the_index_bits() {
+    use capture::keys::encap as k;
+    use index::points::encap as i;
+    let pairs = [
+        (k::GRE, i::GRE),
+        (k::ERSPAN_I_II, i::ERSPAN_I_II),
+        (k::ERSPAN_III, i::ERSPAN_III),
+        (k::VXLAN, i::VXLAN),
+        (k::GENEVE, i::GENEVE),
+        (k::MPLS, i::MPLS),
+        (k::IP_IN_IP, i::IP_IN_IP),
+        (k::GTP_U, i::GTP_U),
+    ];
+    for (a, b) in pairs {
+        assert_eq!(u32::from(a), b);
+    }
+}
+
+#[test]
+fn clock_resolution_of_time_stamps() {
+    use crate::table::clock_resolution;
+    let ns: Vec<i64> = (0..5000)
+        .map(|i| 1_700_000_000_123_456_789 + i * 7_919)
+        .collect();
+    assert_eq!(clock_resolution(&ns), 1);
+    let us: Vec<i64> = ns.iter().map(|t| t / 1000 * 1000).collect();
+    assert_eq!(clock_resolution(&us), 1000);
+    let ms: Vec<i64> = ns.iter().map(|t| t / 1_000_000 * 1_000_000).collect();
+    assert_eq!(clock_resolution(&ms), 1_000_000);
+    assert_eq!(clock_resolution(&[]), 0);
+    // One odd stamp in a thousand does not hide the resolution.
+    let mut almost = ms.clone();
+    almost[7] += 1;
+    assert_eq!(clock_resolution(&almost), 1_000_000);
+}
+
+/// UDP and ICMP: the client by the echo request, by port roles, else by
+/// who sent first — not the canonical (lower) endpoint, which made a home
+/// NAT's every UDP/ICMP translation a DNAT with the server as source.
+#[test]
+fn client_of_udp_and_icmp_flows() {
+    use std::net::Ipv4Addr;
+    let client = (Ipv4Addr::new(192, 0, 2, 10), 50000);
+    let server = (Ipv4Addr::new(203, 0, 113, 53), 53);
+    // The client (192.0.2.10) sorts first: direction 0 from it.
+    let (mut c, d) = conn(client, server, 17, None);
+    assert_eq!(c.client_dir(), Some(d));
+    // The server's address sorts first: the client is still the one not
+    // on port 53, whoever the first packet came from.
+    let (mut c2, d2) = conn(
+        (Ipv4Addr::new(203, 0, 113, 99), 41000),
+        (Ipv4Addr::new(192, 0, 2, 1), 53),
+        17,
+        None,
+    );
+    c2.first_dir = 1 - d2 as u8;
+    assert_eq!(c2.client_dir(), Some(d2));
+    // Both ports alike (NTP 123 ↔ 123, or two high ports): who sent first.
+    c.key.sport = 40000;
+    c.key.dport = 40001;
+    c.first_dir = 1;
+    assert_eq!(c.client_dir(), Some(1));
+    // ICMP echo: the request's sender, whatever came first.
+    c.key.proto = 1;
+    c.key.sport = 7;
+    c.key.dport = 7;
+    c.echo_dir = Some(0);
+    assert_eq!(c.client_dir(), Some(0));
+    // TCP without a SYN: port roles only.
+    let (mut t, dt) = conn(client, (server.0, 443), 6, None);
+    assert_eq!(t.client_dir(), Some(dt));
+    t.key.sport = 40000;
+    t.key.dport = 40001;
+    assert_eq!(t.client_dir(), None);
+}
+
+/// The order evidence of a connection whose handshake a middlebox made at
+/// the second point (SYNPROXY: its own SYN to the server, TTL 64, after the
+/// client's data): the TTLs and times of the first *data* packets say the
+/// first point is nearer the client (the first packets said the opposite).
+#[test]
+fn order_evidence_from_data_not_a_middlebox_handshake() {
+    use etherparse::PacketBuilder;
+    fn pcap(path: &std::path::Path, frames: &[(i64, Vec<u8>)]) {
+        let mut v = Vec::new();
+        v.extend_from_slice(&0xA1B2_3C4Du32.to_le_bytes()); // ns pcap
+        v.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        v.extend_from_slice(&65535u32.to_le_bytes());
+        v.extend_from_slice(&101u32.to_le_bytes()); // LINKTYPE_RAW
+        for (t, d) in frames {
+            v.extend_from_slice(&((t / 1_000_000_000) as u32).to_le_bytes());
+            v.extend_from_slice(&((t % 1_000_000_000) as u32).to_le_bytes());
+            v.extend_from_slice(&(d.len() as u32).to_le_bytes());
+            v.extend_from_slice(&(d.len() as u32).to_le_bytes());
+            v.extend_from_slice(d);
+        }
+        std::fs::write(path, v).unwrap();
+    }
+    let seg = |ttl: u8, from_client: bool, syn: bool, seq: u32, data: &[u8]| {
+        let (s, d, sp, dp) = if from_client {
+            ([198, 51, 100, 1], [192, 0, 2, 70], 40000, 8080)
+        } else {
+            ([192, 0, 2, 70], [198, 51, 100, 1], 8080, 40000)
+        };
+        let mut b = PacketBuilder::ipv4(s, d, ttl).tcp(sp, dp, seq, 1000);
+        b = if syn { b.syn() } else { b.ack(1) };
+        let mut v = Vec::new();
+        b.write(&mut v, data).unwrap();
+        v
+    };
+    let dir = std::env::temp_dir().join(format!("order-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (wan, dc) = (dir.join("wan.pcap"), dir.join("dc.pcap"));
+    // wan: the client's SYN, its request, the server's response.
+    pcap(
+        &wan,
+        &[
+            (T0 + 17, seg(63, true, true, 100, &[])),
+            (
+                T0 + 100_031,
+                seg(63, true, false, 101, b"GET / HTTP/1.1\r\n\r\n"),
+            ),
+            (
+                T0 + 500_047,
+                seg(62, false, false, 900, b"HTTP/1.1 200 OK\r\n\r\n"),
+            ),
+        ],
+    );
+    // dc, 50 µs further: the middlebox's own SYN (TTL 64) comes after the
+    // request, which it forwards (TTL 62); the response comes from the
+    // server (TTL 63) before wan sees it.
+    pcap(
+        &dc,
+        &[
+            (T0 + 120_013, seg(64, true, true, 100, &[])),
+            (
+                T0 + 150_029,
+                seg(62, true, false, 101, b"GET / HTTP/1.1\r\n\r\n"),
+            ),
+            (
+                T0 + 450_041,
+                seg(63, false, false, 900, b"HTTP/1.1 200 OK\r\n\r\n"),
+            ),
+        ],
+    );
+    let ta = crate::table::read_point(&wan, |_| {}).unwrap();
+    let tb = crate::table::read_point(&dc, |_| {}).unwrap();
+    let pairs = vec![crate::pairing::ConnPair {
+        a: 0,
+        b: 0,
+        flip: false,
+        votes: 1.0,
+        tier: 1,
+    }];
+    let e = crate::order::evidence(&ta, &tb, &pairs);
+    assert_eq!((e.ttl, e.time), ([1, 0], [1, 0]), "{e:?}");
+    assert_eq!(e.first_upstream(), Some(true));
+    let _ = std::fs::remove_dir_all(&dir);
 }

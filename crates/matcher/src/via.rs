@@ -1,15 +1,27 @@
 //! Stage 5 — matches between points that are not neighbours: the packet
 //! seen at A, B and C pairs A with C through B.  One-to-many links (a GSO
-//! packet at C holding several of B's segments) compose too.
+//! packet at C holding several of B's segments) compose too.  Where B has
+//! no copy (its capture dropped the packet) the caller's `fill` matches A
+//! and C directly; its matches go into the composition's next steps too.
 
-use crate::clock::{self, Composer};
+use crate::clock::{self, ClockFit, Composer};
 use crate::methods;
 use crate::packets::PacketMatch;
 use crate::PairMatches;
 
 /// For every pair (i, j), j ≥ i + 2, the composition of the adjacent
-/// matches i → i+1 → … → j.  `frames[p]`: point p's frame count.
-pub(crate) fn compose(frames: &[usize], adjacent: &[PairMatches]) -> Vec<PairMatches> {
+/// matches i → i+1 → … → j, with what `fill(i, j, clock, composed)` adds
+/// (direct matches of packets the points between did not capture).
+/// `frames[p]`: point p's frame count.
+/// `range(point, rec)`: a TCP frame's sequence number and payload length
+/// (a GSO packet's first segment carries a message's first byte only when
+/// the segments seen span the whole packet).
+pub(crate) fn compose(
+    frames: &[usize],
+    adjacent: &[PairMatches],
+    range: impl Fn(u16, u32) -> (u32, u32),
+    mut fill: impl FnMut(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch>,
+) -> Vec<PairMatches> {
     let mut out = Vec::new();
     for i in 0..adjacent.len() {
         let mut cur: Option<PairMatches> = None;
@@ -21,7 +33,7 @@ pub(crate) fn compose(frames: &[usize], adjacent: &[PairMatches]) -> Vec<PairMat
                 (Some(x), Some(y)) => Composer::new(x, y),
                 _ => None,
             };
-            let joined = join(left, next, frames[next.a as usize], |a, m, b| {
+            let joined = join(left, next, frames[next.a as usize], &range, |a, m, b| {
                 if let Some(c) = steps.as_mut() {
                     c.add(a, m, b);
                 }
@@ -31,12 +43,19 @@ pub(crate) fn compose(frames: &[usize], adjacent: &[PairMatches]) -> Vec<PairMat
                 (None, Some(x), Some(y)) => Some(clock::compose(x, y)),
                 _ => None,
             };
-            let pm = PairMatches {
+            let mut pm = PairMatches {
                 a: left.a,
                 b: next.b,
                 matches: joined,
                 clock,
             };
+            let extra = fill(pm.a, pm.b, pm.clock.as_ref(), &pm.matches);
+            if !extra.is_empty() {
+                pm.matches.extend(extra);
+                pm.matches
+                    .sort_unstable_by_key(|m| (m.a, m.b, std::cmp::Reverse(m.conf)));
+                pm.matches.dedup_by_key(|m| (m.a, m.b));
+            }
             if let Some(done) = cur.replace(pm) {
                 out.push(done);
             }
@@ -54,6 +73,7 @@ fn join(
     left: &PairMatches,
     right: &PairMatches,
     m_frames: usize,
+    range: &impl Fn(u16, u32) -> (u32, u32),
     mut each: impl FnMut(u32, u32, u32),
 ) -> Vec<PacketMatch> {
     // right's matches grouped by their M frame (counting sort).
@@ -76,12 +96,36 @@ fn join(
     // its segments: only the first segment (lowest frame) carries that byte.
     let anchor = |m: &PacketMatch| m.method == methods::HTTP || m.method == methods::TURNS;
     // (middle frame, lowest left frame), needed only when the right side
-    // has anchors.
+    // has anchors: the lowest segment carries the message's first byte
+    // only when the segments the left point captured span the whole middle
+    // frame (a capture drop of the first would make the second look first;
+    // one of a middle segment does not matter).
     let mut first_left: Vec<(u32, u32)> = Vec::new();
     if right.matches.iter().any(anchor) {
-        first_left = left.matches.iter().map(|l| (l.b, l.a)).collect();
-        first_left.sort_unstable();
-        first_left.dedup_by_key(|x| x.0);
+        let mut all: Vec<(u32, u32)> = left.matches.iter().map(|l| (l.b, l.a)).collect();
+        all.sort_unstable();
+        all.dedup();
+        let mut k = 0;
+        while k < all.len() {
+            let m = all[k].0;
+            let end = k + all[k..].iter().take_while(|x| x.0 == m).count();
+            let ranges: Vec<(u32, u32)> = all[k..end].iter().map(|x| range(left.a, x.1)).collect();
+            // Relative to the lowest frame's start (wrapping).
+            let start = ranges[0].0;
+            let span = ranges
+                .iter()
+                .map(|&(seq, len)| seq.wrapping_sub(start).wrapping_add(len))
+                .max()
+                .unwrap_or(0);
+            // Or it starts where the middle frame starts (the sequence
+            // numbers untranslated, as most NATs leave them: a dropped last
+            // segment does not matter either).
+            let (m_seq, m_len) = range(left.b, m);
+            if end - k == 1 || span == m_len || start == m_seq {
+                first_left.push(all[k]);
+            }
+            k = end;
+        }
     }
     let first_of = |m: u32| {
         first_left
@@ -126,4 +170,75 @@ fn join(
     out.sort_unstable_by_key(|m| (m.a, m.b, std::cmp::Reverse(m.conf)));
     out.dedup_by_key(|m| (m.a, m.b));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(a: u32, b: u32, method: u8) -> PacketMatch {
+        PacketMatch {
+            a,
+            b,
+            method,
+            conf: 255,
+            dir: 1,
+        }
+    }
+
+    /// A response's GSO packet at the middle point (frame 5: 4327 bytes
+    /// from seq 0) and its segments at the left point; the right hop's
+    /// anchor names frame 5.  The left segment that carries the first
+    /// byte gets the composed anchor; when the left capture dropped that
+    /// segment, none does (the second segment used to take it).
+    #[test]
+    fn an_anchor_goes_only_to_the_segment_with_the_first_byte() {
+        let ranges = |segs: &'static [(u32, u32, u32)]| {
+            move |p: u16, r: u32| -> (u32, u32) {
+                if p == 1 {
+                    return (0, 4327);
+                }
+                segs.iter()
+                    .find(|s| s.0 == r)
+                    .map_or((0, 0), |s| (s.1, s.2))
+            }
+        };
+        let right = PairMatches {
+            a: 1,
+            b: 2,
+            matches: vec![m(5, 7, methods::HTTP)],
+            clock: None,
+        };
+        let left = |recs: &[u32]| PairMatches {
+            a: 0,
+            b: 1,
+            matches: recs.iter().map(|&r| m(r, 5, methods::TSO)).collect(),
+            clock: None,
+        };
+        // Every segment: the first (rec 10) gets it.
+        const ALL: &[(u32, u32, u32)] = &[(10, 0, 1448), (11, 1448, 1448), (12, 2896, 1431)];
+        let got = join(&left(&[10, 11, 12]), &right, 8, &ranges(ALL), |_, _, _| {});
+        assert_eq!(
+            got.iter().map(|x| (x.a, x.b)).collect::<Vec<_>>(),
+            [(10, 7)]
+        );
+        // The middle segment dropped: still the first.
+        const GAP: &[(u32, u32, u32)] = &[(10, 0, 1448), (12, 2896, 1431)];
+        let got = join(&left(&[10, 12]), &right, 8, &ranges(GAP), |_, _, _| {});
+        assert_eq!(
+            got.iter().map(|x| (x.a, x.b)).collect::<Vec<_>>(),
+            [(10, 7)]
+        );
+        // The last segment dropped: the first still starts the frame.
+        const NO_LAST: &[(u32, u32, u32)] = &[(10, 0, 1448), (11, 1448, 1448)];
+        let got = join(&left(&[10, 11]), &right, 8, &ranges(NO_LAST), |_, _, _| {});
+        assert_eq!(
+            got.iter().map(|x| (x.a, x.b)).collect::<Vec<_>>(),
+            [(10, 7)]
+        );
+        // The first segment dropped: no left frame carries the first byte.
+        const NO_FIRST: &[(u32, u32, u32)] = &[(11, 1448, 1448), (12, 2896, 1431)];
+        let got = join(&left(&[11, 12]), &right, 8, &ranges(NO_FIRST), |_, _, _| {});
+        assert!(got.is_empty(), "{got:?}");
+    }
 }

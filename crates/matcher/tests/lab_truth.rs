@@ -13,6 +13,62 @@ use matcher::{Input, Options};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+/// Every attributable capture drop of a derived variant's truth
+/// (truth/capture_drops.csv, tests/lab/derive.py --drop) is in the index as
+/// a capture drop at its point, from a frame of the same packet elsewhere;
+/// every network loss the index reports is a packet the truth lists as
+/// unpaired (truth/unpaired.csv): none where there was none.
+fn check_losses(dir: &Path, idx: &Index<'_>) {
+    let point = |l: &str| idx.point_by_label(l).map(|p| p.index());
+    let mut unpaired: HashSet<(u16, u32)> = HashSet::new();
+    if let Ok(text) = std::fs::read_to_string(dir.join("truth/unpaired.csv")) {
+        for l in text.lines().skip(1) {
+            let f: Vec<&str> = l.split(',').collect();
+            if let (Some(p), Ok(fr)) = (point(f[1]), f[2].parse::<u32>()) {
+                unpaired.insert((p, fr));
+            }
+        }
+    }
+    let mut false_losses = Vec::new();
+    for p in idx.points() {
+        for l in idx.lost_all(p.index()) {
+            if l.kind == index::LossKind::NetworkLoss && !unpaired.contains(&(p.index(), l.frame)) {
+                false_losses.push((p.label().to_owned(), l.frame));
+            }
+        }
+    }
+    assert!(
+        false_losses.is_empty(),
+        "{}: network loss reported where the truth has none: {false_losses:?}",
+        dir.display()
+    );
+    let Ok(text) = std::fs::read_to_string(dir.join("truth/capture_drops.csv")) else {
+        return;
+    };
+    let (mut attributable, mut attributed) = (0, 0);
+    for l in text.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        if f[2] != "1" {
+            continue;
+        }
+        attributable += 1;
+        let at = point(f[0]).unwrap();
+        let found = f[3].split(';').any(|s| {
+            let (q, fr) = s.split_once(':').unwrap();
+            let (q, fr) = (point(q).unwrap(), fr.parse::<u32>().unwrap());
+            idx.lost(q, fr)
+                .any(|x| x.point == at && x.kind == index::LossKind::CaptureDrop)
+        });
+        attributed += usize::from(found);
+    }
+    let counted = idx.point_by_label("wan").map_or(0, |p| p.capture_drops());
+    eprintln!(
+        "{}: capture drops attributed {attributed} of {attributable}; point counts {counted}",
+        dir.display()
+    );
+    assert_eq!(attributed, attributable, "{}: capture drops", dir.display());
+}
+
 struct Scores {
     /// (point_a, point_b) → (truth, predicted, correct, found)
     hops: BTreeMap<(String, String), (usize, usize, usize, usize)>,
@@ -42,19 +98,31 @@ fn point_file(dir: &Path, label: &str) -> PathBuf {
     }
 }
 
+/// The lab's points in path order.
+const PATH: [&str; 4] = ["client", "wan", "dc", "lbserver"];
+
 fn score(dir: &Path) -> Scores {
-    let order = ["client", "wan", "dc", "lbserver"];
-    let inputs: Vec<Input> = order
+    score_given(dir, &PATH)
+}
+
+/// Scores the matcher on the points given in `given` order (it must find
+/// the path order itself).
+fn score_given(dir: &Path, given: &[&str]) -> Scores {
+    let inputs: Vec<Input> = given
         .iter()
         .map(|l| Input {
             label: l.to_string(),
             path: point_file(dir, l),
+            given: None,
         })
         .collect();
     let (builder, _summary) =
         matcher::run(&inputs, &Options::default(), &mut |_| {}).expect("matcher runs");
     let bytes = builder.build();
     let idx = Index::load(&bytes).expect("index loads");
+    let order: Vec<&str> = idx.points().map(|p| p.label()).collect();
+    assert_eq!(order, PATH, "{}: path order from {given:?}", dir.display());
+    check_losses(dir, &idx);
 
     let truth = std::fs::read_to_string(dir.join("truth/packets.csv")).expect("truth/packets.csv");
     // A truth written before body packets across the proxy were in it
@@ -354,7 +422,10 @@ impl TrueClock {
 }
 
 fn check(dir: &Path) {
-    let s = score(dir);
+    check_with(dir, score(dir));
+}
+
+fn check_with(dir: &Path, s: Scores) {
     let order = |p: &str| {
         ["client", "wan", "dc", "lbserver"]
             .iter()
@@ -371,7 +442,8 @@ fn check(dir: &Path) {
             let precision = *correct as f64 / *pred as f64;
             assert!(precision >= 0.999, "{a}-{b}: precision {precision}");
         }
-        if adjacent && *truth > 0 {
+        // Recall per adjacent hop and end to end (every pair).
+        if *truth > 0 {
             let recall = *found as f64 / *truth as f64;
             assert!(recall >= 0.995, "{a}-{b}: recall {recall}");
         }
@@ -397,13 +469,18 @@ fn check(dir: &Path) {
             },
             *span as f64 / 1e9
         );
-        assert!(*e < 1_000_000, "clock {a}-{b}: offset error {e} ns");
+        // Time stamps in whole milliseconds: the clocks are known to about
+        // their resolution, and drift not to a few ppm (a variant's bars are
+        // the matches and transactions; docs/matching.md, known limits).
+        let coarse = dir.to_string_lossy().contains("-ms-");
+        let limit = if coarse { 2_000_000 } else { 1_000_000 };
+        assert!(*e < limit, "clock {a}-{b}: offset error {e} ns");
         // Drift (issue bar: within 5 ppm) where it can be seen: a few µs of
         // timing noise over a second's traffic are several ppm, so the bar
         // holds for stretches of at least 1.5 s (the paced lab runs: CI's
         // default run and --clock-step, whose steps must be seen in both
         // directions too); shorter ones are printed only.
-        if *stepped || *span >= 1_500_000_000 {
+        if !coarse && (*stepped || *span >= 1_500_000_000) {
             assert!(
                 drift.abs() < 5.0,
                 "clock {a}-{b}: drift error {drift} ppm over {span} ns"
@@ -443,6 +520,52 @@ fn session_small_meets_the_bars() {
     check(&dir);
 }
 
+/// A variant of a lab run (tests/lab/derive.py, which writes its truth
+/// too) in a scratch directory.
+fn derive(src: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let out = std::env::temp_dir().join(format!(
+        "lab-variant-{}-{name}-{}",
+        std::process::id(),
+        src.file_name().unwrap().to_string_lossy()
+    ));
+    let _ = std::fs::remove_dir_all(&out);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/lab/derive.py");
+    let ok = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(src)
+        .arg(&out)
+        .args(args)
+        .status()
+        .expect("python3 runs tests/lab/derive.py")
+        .success();
+    assert!(ok, "derive.py {args:?} on {}", src.display());
+    out
+}
+
+/// The variants of issue 17 derived from one run, each scored with the
+/// points given out of order: capture drops at a middle point (3 % of
+/// wan's frames), a remote capture behind ERSPAN III at dc and VXLAN at
+/// wan, time stamps in whole milliseconds everywhere.
+fn check_variants(src: &Path) {
+    let shuffled = ["dc", "lbserver", "client", "wan"];
+    for (name, args) in [
+        ("drop", &["--drop", "wan:3"][..]),
+        ("erspan", &["--encap", "dc:erspan3"][..]),
+        ("vxlan", &["--encap", "wan:vxlan"][..]),
+        ("ms", &["--resolution-ns", "1000000"][..]),
+    ] {
+        let d = derive(src, name, args);
+        check_with(&d, score_given(&d, &shuffled));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
+
+#[test]
+fn session_small_variants_meet_the_bars() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/session-small");
+    check_variants(&dir);
+}
+
 #[test]
 fn lab_runs_meet_the_bars() {
     let Some(dirs) = std::env::var_os("PKTMATCH_LAB_DIRS") else {
@@ -451,5 +574,10 @@ fn lab_runs_meet_the_bars() {
     };
     for d in std::env::split_paths(&dirs).filter(|d| !d.as_os_str().is_empty()) {
         check(&d);
+        // The derived variants from the first (default) run only: CI's
+        // time is short.
+        if !d.to_string_lossy().contains("clock-step") {
+            check_variants(&d);
+        }
     }
 }

@@ -2,11 +2,13 @@
 //! copy OUTDIR/<label>.pcapng of its capture — every frame, same order,
 //! link types, time stamps (nanoseconds), captured bytes and original
 //! lengths — with a packet comment per match naming the peer point, frame
-//! and delta, and a comment where the packet was lost before another point:
+//! and delta, and a comment where the packet was not seen at another point,
+//! saying why:
 //!
 //! ```text
 //! pktmatch: wan #5 +2.718312 s (corrected +30.3 µs), method nat, 100%
-//! pktmatch: not seen at dc (lost)
+//! pktmatch: not seen at dc (lost on the network)
+//! pktmatch: not seen at wan (capture drop: seen before and after it)
 //! ```
 //! so any Wireshark or tshark shows the matches (`frame.comment`) without
 //! the plugin.  The copy keeps the frames' checks, so the index still
@@ -16,12 +18,11 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use capture::{Direction, Link};
-use index::{lost, Index};
+use index::{Index, LossKind};
 use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
@@ -30,7 +31,7 @@ use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeade
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::DataLink;
 
-use crate::output;
+use crate::output::{self, Inputs, Output, Rules};
 use crate::session::{self, Error, IndexFile, PointFile};
 use crate::units;
 
@@ -64,7 +65,7 @@ impl std::fmt::Display for PointSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{}: {} frames -> {} ({} frames with matches, {} match comments, {} lost notes)",
+            "{}: {} frames -> {} ({} frames with matches, {} match comments, {} not-seen notes)",
             self.label,
             self.frames,
             self.output.display(),
@@ -103,24 +104,35 @@ pub fn match_comment(
 /// The comment of one LOST entry.
 pub fn lost_comment(ix: &Index<'_>, l: &index::Lost) -> String {
     let label = ix.point(l.point).map_or("?", |p| p.label());
-    let why = if l.flags & lost::flags::OUTSIDE_CAPTURE != 0 {
-        "missing: that capture was not running then"
-    } else if l.flags & lost::flags::UNCERTAIN != 0 {
-        "lost, or it does not pass there"
-    } else {
-        "lost"
-    };
-    format!("pktmatch: not seen at {label} ({why})")
+    format!("pktmatch: not seen at {label} ({})", why_not_seen(l.kind))
 }
 
-/// OUTDIR/<label>.pcapng for every point; refuses inputs and the index,
-/// and existing files unless `force`.
-fn outputs(
-    ix: &Index<'_>,
-    args: &Args,
-    inputs: &[PathBuf],
-    session: &Path,
-) -> Result<Vec<PathBuf>, Error> {
+/// Why a packet was not seen at a point, in words.
+pub fn why_not_seen(kind: LossKind) -> &'static str {
+    match kind {
+        LossKind::NetworkLoss => "lost on the network",
+        LossKind::CaptureDrop => "capture drop: seen before and after it",
+        LossKind::OutsideCapture => "that capture was not running then",
+        LossKind::Uncertain => "lost, or it does not pass there",
+        LossKind::Other(_) => "not seen",
+    }
+}
+
+/// The link type a copy of a packet is written with: its interface's;
+/// CTRACE records that are no packet keep their bytes on a user link type
+/// (as pktmatch convert does).
+pub fn out_linktype(link: Link, iface: Option<&capture::Interface>) -> DataLink {
+    match (link, iface) {
+        (Link::Ctrace(_), _) => DataLink::USER0,
+        (_, Some(i)) => DataLink::from(i.linktype),
+        (l, None) => DataLink::from(l.linktype().unwrap_or(147)),
+    }
+}
+
+/// OUTDIR/<label>.pcapng for every point, each checked by the output
+/// rules (inputs and the index refused, existing files only with --force,
+/// never anything but a regular file replaced).
+fn outputs(ix: &Index<'_>, args: &Args, rules: &Rules<'_>) -> Result<Vec<PathBuf>, Error> {
     let mut outs = Vec::new();
     for p in ix.points() {
         // Labels are names (no control characters); a '/' would leave OUTDIR.
@@ -136,13 +148,7 @@ fn outputs(
                 out.display()
             )));
         }
-        session::refuse_input(&out, inputs, session)?;
-        if out.exists() && !args.force {
-            return Err(Error(format!(
-                "{}: exists (use --force to overwrite)",
-                out.display()
-            )));
-        }
+        output::plan(&out, rules)?;
         outs.push(out);
     }
     Ok(outs)
@@ -153,13 +159,43 @@ pub fn run(args: &Args) -> Result<Vec<PointSummary>, Error> {
     let file = IndexFile::open(&args.session)?;
     let ix = file.load()?;
     let inputs = session::capture_paths(&ix, file.path(), &args.points)?;
-    fs::create_dir_all(&args.outdir)
-        .map_err(|e| Error(format!("{}: cannot create: {e}", args.outdir.display())))?;
+    let dir = &args.outdir;
+    if output::is_stdout(dir) {
+        return Err(Error(
+            "annotate writes one file per point: OUTDIR cannot be - (standard output)".into(),
+        ));
+    }
+    match fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => {
+            return Err(Error(format!(
+                "{}: exists and is not a directory",
+                dir.display()
+            )))
+        }
+        Ok(_) => {}
+        Err(_) => fs::create_dir_all(dir)
+            .map_err(|e| Error(format!("{}: cannot create: {e}", dir.display())))?,
+    }
+    let rules = Rules {
+        inputs: Inputs {
+            captures: &inputs,
+            index: Some(file.path()),
+        },
+        force: args.force,
+        binary: true,
+    };
     // Every output is checked before the first is written.
-    let outs = outputs(&ix, args, &inputs, file.path())?;
+    let outs = outputs(&ix, args, &rules)?;
     let mut done = Vec::new();
     for ((p, input), out) in ix.points().zip(&inputs).zip(&outs) {
-        done.push(annotate_point(&ix, file.path(), p.index(), input, out)?);
+        done.push(annotate_point(
+            &ix,
+            file.path(),
+            p.index(),
+            input,
+            out,
+            &rules,
+        )?);
     }
     Ok(done)
 }
@@ -176,9 +212,10 @@ fn annotate_point(
     point: u16,
     input: &Path,
     out: &Path,
+    rules: &Rules<'_>,
 ) -> Result<PointSummary, Error> {
     let label = ix.point(point).map_or("?", |p| p.label()).to_owned();
-    let (partial, sink) = output::partial_file(out)?;
+    let sink = Output::create(out, rules)?;
     let write_err =
         |e: pcap_file::PcapError| Error(format!("{}: cannot write: {e}", out.display()));
     let shb = SectionHeaderBlock {
@@ -189,9 +226,8 @@ fn annotate_point(
         )))],
         ..Default::default()
     };
-    let result = (|| {
-        let mut w = PcapNgWriter::with_section_header(BufWriter::with_capacity(1 << 20, sink), shb)
-            .map_err(write_err)?;
+    (|| {
+        let mut w = PcapNgWriter::with_section_header(sink, shb).map_err(write_err)?;
         let mut ifaces = Interfaces {
             ids: HashMap::new(),
         };
@@ -221,13 +257,7 @@ fn annotate_point(
                 Some(id) => *id,
                 None => {
                     let iface = interfaces.get(packet.interface as usize);
-                    // CTRACE records that are no packet keep their bytes
-                    // on a user link type (as pktmatch convert does).
-                    let linktype = match (packet.link, iface) {
-                        (Link::Ctrace(_), _) => DataLink::USER0,
-                        (_, Some(i)) => DataLink::from(i.linktype),
-                        (l, None) => DataLink::from(l.linktype().unwrap_or(147)),
-                    };
+                    let linktype = out_linktype(packet.link, iface);
                     let mut options = vec![InterfaceDescriptionOption::IfTsResol(9)];
                     if let Some(name) = iface.and_then(|i| i.name.clone()) {
                         options.insert(0, InterfaceDescriptionOption::IfName(Cow::Owned(name)));
@@ -288,25 +318,9 @@ fn annotate_point(
             w.write_pcapng_block(epb).map_err(write_err)?;
             Ok(())
         })?;
-        let file = w
-            .into_inner()
-            .into_inner()
-            .map_err(|e| Error(format!("{}: cannot write: {}", out.display(), e.error())))?;
-        file.sync_all()
-            .map_err(|e| Error(format!("{}: cannot write: {e}", out.display())))?;
+        // Synced and put in place; an error before leaves nothing (the
+        // output's drop removes its partial file).
+        w.into_inner().finish()?;
         Ok(s)
-    })();
-    match result {
-        Ok(s) => {
-            fs::rename(&partial, out).map_err(|e| {
-                let _ = fs::remove_file(&partial);
-                Error(format!("{}: cannot rename into place: {e}", out.display()))
-            })?;
-            Ok(s)
-        }
-        Err(e) => {
-            let _ = fs::remove_file(&partial);
-            Err(e)
-        }
-    }
+    })()
 }

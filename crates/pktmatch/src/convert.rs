@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -43,7 +43,8 @@ pub struct Args {
     /// FORMAT with DUMP, DUMP; text as mailed, printed or transferred),
     /// either of them possibly packed by AMATERSE or TSO XMIT.
     pub input: PathBuf,
-    /// The pcapng file to write (refused if it exists, unless --force).
+    /// The pcapng file to write (`-`: standard output; refused if it
+    /// exists, unless --force; docs/cli.md, "Outputs").
     pub output: PathBuf,
     /// Keep every record whole (CTE header included) on a LINKTYPE_USER0
     /// interface instead of decoding it.
@@ -270,18 +271,18 @@ impl<W: Write> Writer<W> {
 pub fn run(args: &Args) -> Result<Summary, Error> {
     let input = &args.input;
     let output = &args.output;
-    if same_file(input, output) {
-        return Err(Error(format!(
-            "{}: refusing to write the output over the input",
-            output.display()
-        )));
-    }
-    if output.exists() && !args.force {
-        return Err(Error(format!(
-            "{}: exists (use --force to overwrite)",
-            output.display()
-        )));
-    }
+    let inputs = [input.clone()];
+    let rules = crate::output::Rules {
+        inputs: crate::output::Inputs {
+            captures: &inputs,
+            index: None,
+        },
+        force: args.force,
+        binary: true,
+    };
+    // Checked before anything is read; the output writer's rules
+    // (crate::output): never over the input, a device, a link.
+    crate::output::plan(output, &rules).map_err(|e| Error(e.0))?;
     let file = File::open(input).map_err(|e| io_error(input, "cannot open", e))?;
     // SAFETY: read-only private map of a file we do not modify; a file
     // truncated by someone else while we read would fault, as with any
@@ -304,11 +305,9 @@ pub fn run(args: &Args) -> Result<Summary, Error> {
         },
     };
 
-    // Written beside the output, renamed into place when complete.
-    let partial = output.with_extension("pcapng.partial");
-    let sink = File::create(&partial).map_err(|e| io_error(&partial, "cannot create", e))?;
-    let writer = PcapNgWriter::new(BufWriter::with_capacity(1 << 20, sink))
-        .map_err(|e| io_error(&partial, "cannot write", e))?;
+    // Written beside the output, put in place when complete.
+    let sink = crate::output::Output::create(output, &rules).map_err(|e| Error(e.0))?;
+    let writer = PcapNgWriter::new(sink).map_err(|e| io_error(output, "cannot write", e))?;
     let mut writer = Writer {
         out: writer,
         interfaces: HashMap::new(),
@@ -319,22 +318,13 @@ pub fn run(args: &Args) -> Result<Summary, Error> {
         Source::Report(report) => ipcs::convert(report, args, &mut writer),
     };
     progress.finish_and_clear();
-    let summary = match result {
-        Ok(summary) => summary,
-        Err(error) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(error);
-        }
-    };
-    let mut sink = writer.out.into_inner();
-    sink.flush()
-        .map_err(|e| io_error(&partial, "cannot write", e))?;
-    drop(sink);
-    std::fs::rename(&partial, output)
-        .map_err(|e| io_error(output, "cannot rename into place", e))?;
+    // On an error the output is dropped: its partial file goes.
+    let summary = result?;
+    let interfaces = writer.interfaces.len();
+    writer.out.into_inner().finish().map_err(|e| Error(e.0))?;
     Ok(Summary {
         input_bytes: bytes.len() as u64,
-        interfaces: writer.interfaces.len(),
+        interfaces,
         unpacked: layers.iter().map(zunpack::Layer::describe).collect(),
         ..summary
     })
@@ -344,13 +334,6 @@ pub fn run(args: &Args) -> Result<Summary, Error> {
 enum Source {
     Trace(ctrace::Framing),
     Report(ipcs_report::Report),
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {

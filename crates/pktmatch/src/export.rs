@@ -1,34 +1,75 @@
-//! `pktmatch export SESSION --csv OUT`: the matches as the CSV contract of
-//! docs/index-format.md (header
+//! `pktmatch export SESSION --csv OUT [--lost-csv OUT]`: the matches as the
+//! CSV contract of docs/index-format.md (header
 //! `point_a,frame_a,point_b,frame_b,delta_raw_ns,delta_corrected_ns,method,confidence`,
-//! one row per match).  The `index` crate's [`index::export_csv`] writes
-//! exactly that; this module only chooses where it goes.
+//! one row per match), and the packets not seen where they should have
+//! been (header `point,frame,not_seen_at,kind`, kind one of
+//! `network-loss`, `capture-drop`, `outside-capture`, `uncertain`).  The
+//! `index` crate's [`index::export_csv`] and [`index::export_lost_csv`]
+//! write exactly that; this module only chooses where it goes.
 
 use std::path::PathBuf;
 
-use crate::output::Output;
+use crate::output::{Inputs, Output, Rules};
 use crate::session::{Error, IndexFile};
 
 #[derive(clap::Args, Debug, Clone)]
+#[command(group = clap::ArgGroup::new("what").required(true).multiple(true))]
 pub struct Args {
     /// The index (`*.pktmatch`) written by `pktmatch index`.
     pub session: PathBuf,
-    /// Where to write the CSV (`-`: standard output).
-    #[arg(long, value_name = "OUT")]
-    pub csv: PathBuf,
+    /// Where to write the matches (`-`: standard output).
+    #[arg(long, value_name = "OUT", group = "what")]
+    pub csv: Option<PathBuf>,
+    /// Where to write the packets not seen where they should have been,
+    /// and why (`-`: standard output).
+    #[arg(long, value_name = "OUT", group = "what")]
+    pub lost_csv: Option<PathBuf>,
     /// Overwrite OUT if it exists.
     #[arg(long)]
     pub force: bool,
 }
 
-/// Runs `pktmatch export`; returns the number of rows written.
-pub fn run(args: &Args) -> Result<u64, Error> {
+/// Rows written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub matches: Option<u64>,
+    pub lost: Option<u64>,
+}
+
+/// Runs `pktmatch export`.
+pub fn run(args: &Args) -> Result<Summary, Error> {
     let file = IndexFile::open(&args.session)?;
     let ix = file.load()?;
+    if let (Some(a), Some(b)) = (&args.csv, &args.lost_csv) {
+        if a == b {
+            return Err(Error(format!(
+                "{}: --csv and --lost-csv name the same output",
+                a.display()
+            )));
+        }
+    }
     // The captures are not read; their paths only guard against overwriting.
     let inputs: Vec<PathBuf> = ix.points().map(|p| PathBuf::from(p.path())).collect();
-    let mut out = Output::create(&args.csv, &inputs, file.path(), args.force)?;
-    let rows = index::export_csv(&ix, &mut out).map_err(|e| out.error(e))?;
-    out.finish()?;
-    Ok(rows)
+    let rules = Rules {
+        inputs: Inputs {
+            captures: &inputs,
+            index: Some(file.path()),
+        },
+        force: args.force,
+        binary: false,
+    };
+    let mut summary = Summary::default();
+    if let Some(path) = &args.csv {
+        let mut out = Output::create(path, &rules)?;
+        let rows = index::export_csv(&ix, &mut out).map_err(|e| out.error(e))?;
+        out.finish()?;
+        summary.matches = Some(rows);
+    }
+    if let Some(path) = &args.lost_csv {
+        let mut out = Output::create(path, &rules)?;
+        let rows = index::export_lost_csv(&ix, &mut out).map_err(|e| out.error(e))?;
+        out.finish()?;
+        summary.lost = Some(rows);
+    }
+    Ok(summary)
 }

@@ -5,20 +5,29 @@ use indicatif::{ProgressBar, ProgressStyle};
 use matcher::{Input, Options, Progress, Summary};
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+use crate::output::{self, Inputs, Output, Plan, Rules};
 
 #[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// The index to write (a new file; replaced atomically if it exists;
-    /// never a capture file).
+    /// The index to write (`-`: standard output).  A new file, or with
+    /// --force an existing one replaced when complete; never a capture file,
+    /// never anything but a regular file replaced.
     #[arg(short, long, value_name = "SESSION.pktmatch")]
     pub output: PathBuf,
-    /// A capture point: its label and file.  Points are in path order,
-    /// client side first: every --point in the order given, then the
-    /// FILE arguments.
+    /// Replace OUTPUT if it exists (a regular file that is not a capture).
+    #[arg(long)]
+    pub force: bool,
+    /// A capture point: its label and file.  Any order: the path order is
+    /// inferred from the data (see --path).
     #[arg(long = "point", value_name = "LABEL=FILE")]
     pub points: Vec<String>,
+    /// The path order, client side first, by label (e.g. client,wan,dc):
+    /// stated instead of inferred; refused when the data contradicts it.
+    #[arg(long, value_name = "LABEL,LABEL,...", value_delimiter = ',')]
+    pub path: Option<Vec<String>>,
     /// More capture points, labelled by their file name without extension.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -41,6 +50,7 @@ fn inputs(args: &Args) -> Result<Vec<Input>, String> {
         out.push(Input {
             label: label.to_string(),
             path: PathBuf::from(file),
+            given: None,
         });
     }
     for f in &args.files {
@@ -53,7 +63,22 @@ fn inputs(args: &Args) -> Result<Vec<Input>, String> {
         out.push(Input {
             label: if label.is_empty() { stem } else { label },
             path: f.clone(),
+            given: None,
         });
+    }
+    let mut files: Vec<(PathBuf, &Path)> = Vec::new();
+    for i in &out {
+        if let Ok(c) = std::fs::canonicalize(&i.path) {
+            if let Some((_, first)) = files.iter().find(|(f, _)| *f == c) {
+                return Err(format!(
+                    "{} is given twice ({} and {}): give each point its own capture",
+                    c.display(),
+                    first.display(),
+                    i.path.display()
+                ));
+            }
+            files.push((c, &i.path));
+        }
     }
     let mut seen = HashSet::new();
     for i in &out {
@@ -64,8 +89,18 @@ fn inputs(args: &Args) -> Result<Vec<Input>, String> {
             ));
         }
     }
-    if out.len() < 2 {
-        return Err("give at least two capture points (FILE or --point LABEL=FILE)".into());
+    match out.as_slice() {
+        [] => return Err("give at least two capture points (FILE or --point LABEL=FILE)".into()),
+        [one] => {
+            return Err(format!(
+                "{}: only one capture point; give at least two (FILE or --point LABEL=FILE)",
+                one.path.display()
+            ))
+        }
+        _ => {}
+    }
+    for (k, i) in out.iter_mut().enumerate() {
+        i.given = Some(k as u16);
     }
     Ok(out)
 }
@@ -87,7 +122,19 @@ pub fn run(args: &Args) -> Result<String, String> {
     }
     let options = Options {
         window_ns: (args.window * 1e9) as i64,
+        path: args.path.clone(),
     };
+    // The output is checked before the captures are read.
+    let captures: Vec<PathBuf> = inputs.iter().map(|i| i.path.clone()).collect();
+    let rules = Rules {
+        inputs: Inputs {
+            captures: &captures,
+            index: None,
+        },
+        force: args.force,
+        binary: true,
+    };
+    check_output(&args.output, &rules)?;
     let started = Instant::now();
     let bar = if args.quiet {
         ProgressBar::hidden()
@@ -127,9 +174,12 @@ pub fn run(args: &Args) -> Result<String, String> {
     let (builder, summary) = matcher::run(&inputs, &options, &mut report)?;
     stamp("writing index");
     bar.set_message("writing index");
+    check_output(&args.output, &rules)?;
+    let mut out = Output::create(&args.output, &rules).map_err(|e| e.to_string())?;
     let bytes = builder
-        .write_atomically(&args.output)
-        .map_err(|e| format!("{}: {e}", args.output.display()))?;
+        .write_to(&mut out)
+        .map_err(|e| out.error(e).to_string())?;
+    out.finish().map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     stamp("done");
     Ok(describe(
@@ -141,9 +191,22 @@ pub fn run(args: &Args) -> Result<String, String> {
     ))
 }
 
-fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &std::path::Path, secs: f64) -> String {
+/// The output rules, and an index's own: a regular file must not have a
+/// capture's name or hold a capture (--force or not).
+fn check_output(path: &Path, rules: &Rules<'_>) -> Result<(), String> {
+    match output::plan(path, rules).map_err(|e| e.to_string())? {
+        Plan::New(p) | Plan::Replace(p) => {
+            let captures: Vec<&Path> = rules.inputs.captures.iter().map(|c| c.as_path()).collect();
+            index::builder::refuse_capture_path(&p, &captures).map_err(|e| e.to_string())
+        }
+        Plan::Stdout | Plan::Direct(_) => Ok(()),
+    }
+}
+
+fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &Path, secs: f64) -> String {
     let mut t = String::new();
     let total: u64 = s.packets.iter().sum();
+    let labels = &s.labels;
     let _ = writeln!(
         t,
         "pktmatch: {} packets at {} points in {:.2} s ({:.0} packets/s); index {} ({} bytes)",
@@ -157,11 +220,31 @@ fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &std::path::Path, se
     for w in &s.warnings {
         let _ = writeln!(t, "  warning: {w} (read up to there)");
     }
+    if let Some(o) = &s.order {
+        let how = match o.source {
+            index::OrderSource::Inferred => "inferred from the data",
+            index::OrderSource::Stated => "as stated with --path (the data agrees)",
+            _ => "as given (the data does not say)",
+        };
+        let _ = writeln!(t, "  path order {how}: {}", labels.join(" → "));
+        for e in &o.evidence {
+            let _ = writeln!(t, "    {e}");
+        }
+        for w in &o.warnings {
+            let _ = writeln!(t, "  warning: {w}");
+        }
+    }
+    for (d, l) in s.details.iter().zip(labels) {
+        if d.capture_drops > 0 {
+            let _ = writeln!(
+                t,
+                "  {l}: {} packets not captured (seen before and after it: capture drops)",
+                d.capture_drops
+            );
+        }
+    }
     for p in s.pairs.iter().filter(|p| p.adjacent) {
-        let (a, b) = (
-            &inputs[usize::from(p.a)].label,
-            &inputs[usize::from(p.b)].label,
-        );
+        let (a, b) = (&labels[usize::from(p.a)], &labels[usize::from(p.b)]);
         let matched: u64 = p.by_method.iter().map(|m| m.1).sum();
         let methods: Vec<String> = p
             .by_method
@@ -216,10 +299,14 @@ fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &std::path::Path, se
                 let _ = writeln!(t, "    clock: no matches to estimate it");
             }
         }
-        let _ = writeln!(
+        let m = &p.missing;
+        let _ =
+            writeln!(
             t,
-            "    lost {a} → {b}: {}, {b} → {a}: {}; {} translations",
-            p.lost_a_to_b, p.lost_b_to_a, p.translations
+            "    lost on the network {a} → {b}: {}, {b} → {a}: {}; not captured (capture drop) \
+             at {b}: {}, at {a}: {}; outside the other capture {}, {}; {} translations",
+            m.lost[0], m.lost[1], m.dropped[0], m.dropped[1], m.outside[0], m.outside[1],
+            p.translations
         );
     }
     t

@@ -1,7 +1,10 @@
-//! `pktmatch info SESSION [--json]`: what an index says — per point its
-//! capture and whether the file on disk is still that capture, per point
-//! pair the clock model, the matches by method, the packets lost each way
-//! and the address/port/sequence translations found.
+//! `pktmatch info SESSION [--json]`: what an index says — how the points
+//! were put in path order and why; per point its capture, whether the file
+//! on disk is still that capture, its capture drops, clock resolution and
+//! encapsulations; per point pair the clock model, the matches by method,
+//! the packets not seen each way by why (lost on the network, dropped by
+//! the other capture, outside the other capture, uncertain) and the
+//! address/port/sequence translations found.
 //!
 //! `--json` is what scripts read; tests/lab/score.py takes it as its
 //! CLOCKS.json: `pairs: [{a, b, offset_ns, drift_ppm, reference_ns, ...}]`
@@ -17,7 +20,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 
-use index::Index;
+use index::{Index, LossKind, Missing};
 use serde::Serialize;
 
 use crate::session::{self, Error, IndexFile, PointFile};
@@ -46,10 +49,30 @@ pub struct Info {
     pub created_ns: i64,
     pub index_bytes: u64,
     pub total_packets: u64,
+    /// How the points were put in path order (null when the index does
+    /// not say).
+    pub order: Option<OrderInfo>,
     pub points: Vec<PointInfo>,
     pub pairs: Vec<PairInfo>,
     /// Match method ids and names.
     pub methods: BTreeMap<u8, String>,
+}
+
+/// How the indexer put the points in path order, and what else it found
+/// about the session as a whole.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderInfo {
+    /// `inferred` (from the data), `stated` (with --path, checked against
+    /// the data) or `as-given`.
+    pub source: &'static str,
+    /// `line`, or `not-a-line` (the warnings say how).
+    pub topology: &'static str,
+    /// Why this order, one finding each.
+    pub evidence: Vec<String>,
+    /// Topology findings, unrelated points, clocks set aside.
+    pub warnings: Vec<String>,
+    /// How the pairs' clocks were reconciled.
+    pub clocks: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,8 +92,17 @@ pub struct PointInfo {
     pub fingerprint: String,
     /// Peer entries (links to frames at other points) of this point's frames.
     pub peer_entries: usize,
-    /// LOST entries: frames of this point missing at another point.
+    /// LOST entries: frames of this point not seen at another point.
     pub lost_entries: usize,
+    /// Packets this capture did not record although they passed the point:
+    /// seen at a point before it and at one after it on their way.
+    pub capture_drops: u32,
+    /// The resolution its time stamps show, ns (null: unknown).
+    pub clock_resolution_ns: Option<u32>,
+    /// The tunnels its packets arrived in (ERSPAN, VXLAN, …).
+    pub encapsulations: Vec<String>,
+    /// Where its capture was given among the inputs, from 0 (null: unknown).
+    pub given_position: Option<u16>,
     /// `matches`, `converted` (same frames, other file size), `changed`,
     /// `missing`, `unreadable`; absent with --no-files.
     pub file_state: Option<&'static str>,
@@ -85,6 +117,8 @@ pub struct PairInfo {
     pub b: String,
     pub a_index: u16,
     pub b_index: u16,
+    /// Next to each other on the path (no capture point between them).
+    pub neighbours: bool,
     pub has_clock: bool,
     /// Clock model (null without one): t_b = t_a + offset_ns + (t_a −
     /// reference_ns) × drift_ppm × 1e-6.
@@ -113,8 +147,20 @@ pub struct PairInfo {
     pub links: u64,
     /// Links by match method name.
     pub methods: BTreeMap<String, u64>,
+    /// Network loss: seen at a on the way to b, seen neither at b nor after.
     pub lost_a_to_b: u64,
     pub lost_b_to_a: u64,
+    /// Seen at a on the way to b and after b, not at b: b's capture
+    /// dropped it.
+    pub dropped_a_to_b: u64,
+    /// The same the other way: a's capture dropped it.
+    pub dropped_b_to_a: u64,
+    /// Seen at a while b's capture was not running.
+    pub outside_capture_a_to_b: u64,
+    pub outside_capture_b_to_a: u64,
+    /// Seen at a, not at b, which it may legitimately not pass.
+    pub uncertain_a_to_b: u64,
+    pub uncertain_b_to_a: u64,
     pub translations: Vec<TranslationInfo>,
 }
 
@@ -213,6 +259,10 @@ pub fn gather(
             fingerprint: format!("{:016x}", p.fingerprint()),
             peer_entries: ix.peer_count(i),
             lost_entries: ix.lost_all(i).len(),
+            capture_drops: p.capture_drops(),
+            clock_resolution_ns: Some(p.clock_resolution_ns()).filter(|&r| r > 0),
+            encapsulations: index::points::encap::names(p.encapsulations()),
+            given_position: p.given_position(),
             file_state: check
                 .as_ref()
                 .map(|c| c.state(p.file_size(), p.fingerprint())),
@@ -222,10 +272,16 @@ pub fn gather(
     }
 
     let links = count_links(ix);
-    let mut lost_counts: BTreeMap<(u16, u16), u64> = BTreeMap::new();
+    // From the LOST entries, for pairs without a record.
+    let mut lost_counts: BTreeMap<(u16, u16), Missing> = BTreeMap::new();
     for p in ix.points() {
-        for l in ix.lost_all(p.index()) {
-            *lost_counts.entry((p.index(), l.point)).or_default() += 1;
+        let a = p.index();
+        for l in ix.lost_all(a) {
+            let key = (a.min(l.point), a.max(l.point));
+            lost_counts
+                .entry(key)
+                .or_default()
+                .count(l.kind, usize::from(a > l.point));
         }
     }
     // Every pair with a record, links or translations, in (a, b) order.
@@ -245,7 +301,11 @@ pub fn gather(
         let clock = rec.and_then(|r| r.clock());
         let by_method = links.get(&(a, b));
         let link_total: u64 = by_method.map_or(0, |m| m.values().sum());
-        let lost = |x: u16, y: u16| lost_counts.get(&(x, y)).copied().unwrap_or(0);
+        let missing = rec.map_or_else(
+            || lost_counts.get(&(a, b)).copied().unwrap_or_default(),
+            |r| r.missing(),
+        );
+        let count = |kind: LossKind, dir: usize| u64::from(missing.of(kind)[dir]);
         let mut segs: Vec<index::ClockSegment> = ix.clock_segments(a, b).collect();
         if let (true, Some(m), Some(r)) = (segs.is_empty(), clock, rec) {
             segs.push(index::ClockSegment {
@@ -262,6 +322,7 @@ pub fn gather(
             b: label(b),
             a_index: a,
             b_index: b,
+            neighbours: rec.is_some_and(|r| r.neighbours()),
             has_clock: clock.is_some(),
             offset_ns: clock.map(|m| m.offset_ns()),
             drift_ppm: clock.map(|m| m.drift_ppb() as f64 / 1000.0),
@@ -306,8 +367,14 @@ pub fn gather(
             methods: by_method
                 .map(|m| m.iter().map(|(id, n)| (method_name(ix, *id), *n)).collect())
                 .unwrap_or_default(),
-            lost_a_to_b: rec.map_or(lost(a, b), |r| u64::from(r.lost_a_to_b())),
-            lost_b_to_a: rec.map_or(lost(b, a), |r| u64::from(r.lost_b_to_a())),
+            lost_a_to_b: count(LossKind::NetworkLoss, 0),
+            lost_b_to_a: count(LossKind::NetworkLoss, 1),
+            dropped_a_to_b: count(LossKind::CaptureDrop, 0),
+            dropped_b_to_a: count(LossKind::CaptureDrop, 1),
+            outside_capture_a_to_b: count(LossKind::OutsideCapture, 0),
+            outside_capture_b_to_a: count(LossKind::OutsideCapture, 1),
+            uncertain_a_to_b: count(LossKind::Uncertain, 0),
+            uncertain_b_to_a: count(LossKind::Uncertain, 1),
             translations: ix
                 .translations(a, b)
                 .map(|t| {
@@ -340,12 +407,26 @@ pub fn gather(
     }
 
     let (major, minor) = ix.version();
+    let lines = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let order = ix.session().map(|s| OrderInfo {
+        source: s.order().name(),
+        topology: s.topology().name(),
+        evidence: lines(s.evidence()),
+        warnings: lines(s.warnings()),
+        clocks: lines(s.clocks()),
+    });
     Ok(Info {
         session: file.path().display().to_string(),
         format_version: format!("{major}.{minor}"),
         created_ns: ix.created_ns(),
         index_bytes: ix.as_bytes().len() as u64,
         total_packets: ix.total_packets(),
+        order,
         points,
         pairs,
         methods: ix.methods().map(|(id, n)| (id, n.to_owned())).collect(),
@@ -369,7 +450,13 @@ pub fn text(info: &Info) -> String {
         info.total_packets,
         info.index_bytes
     );
-    let _ = writeln!(o, "\nPoints (path order, client side first)");
+    let how = match info.order.as_ref().map(|o| o.source) {
+        Some("inferred") => "; order inferred from the data",
+        Some("stated") => "; order stated with --path, checked against the data",
+        Some("as-given") => "; order as given",
+        _ => "",
+    };
+    let _ = writeln!(o, "\nPoints (path order, client side first{how})");
     let w = info.points.iter().map(|p| p.label.len()).max().unwrap_or(5);
     for p in &info.points {
         let _ = writeln!(
@@ -384,13 +471,45 @@ pub fn text(info: &Info) -> String {
         );
         let note = p.file_note.as_deref().unwrap_or("not checked (--no-files)");
         let _ = writeln!(o, "     {:<w$}  {}: {note}", "", p.file);
+        let mut facts = Vec::new();
+        if let Some(g) = p.given_position {
+            if g != p.index {
+                facts.push(format!("given as input {}", g + 1));
+            }
+        }
+        facts.push(format!("capture drops {}", p.capture_drops));
+        if let Some(r) = p.clock_resolution_ns {
+            facts.push(format!("time stamps in steps of {}", units::resolution(r)));
+        }
+        if !p.encapsulations.is_empty() {
+            facts.push(format!("arrived in {}", p.encapsulations.join(", ")));
+        }
+        let _ = writeln!(o, "     {:<w$}  {}", "", facts.join("; "));
+    }
+    if let Some(ord) = &info.order {
+        let _ = writeln!(o, "\nPath ({})", ord.topology.replace('-', " "));
+        for (head, list) in [
+            ("evidence", &ord.evidence),
+            ("warning", &ord.warnings),
+            ("clocks", &ord.clocks),
+        ] {
+            for l in list {
+                let _ = writeln!(o, "  {head:<9} {l}");
+            }
+        }
     }
     let _ = writeln!(o, "\nPoint pairs");
     if info.pairs.is_empty() {
         let _ = writeln!(o, "  (no matches between points)");
     }
     for q in &info.pairs {
-        let _ = writeln!(o, "  {} → {}", q.a, q.b);
+        let _ = writeln!(
+            o,
+            "  {} → {}{}",
+            q.a,
+            q.b,
+            if q.neighbours { " (neighbours)" } else { "" }
+        );
         match (q.offset_ns, q.drift_ppm, q.reference_ns) {
             (Some(off), Some(ppm), Some(r)) => {
                 let _ = writeln!(
@@ -454,9 +573,30 @@ pub fn text(info: &Info) -> String {
         );
         let _ = writeln!(
             o,
-            "    lost          {} → {}: {}, {} → {}: {}",
+            "    lost          on the network {} → {}: {}, {} → {}: {}",
             q.a, q.b, q.lost_a_to_b, q.b, q.a, q.lost_b_to_a
         );
+        if q.dropped_a_to_b + q.dropped_b_to_a > 0 {
+            let _ = writeln!(
+                o,
+                "    not captured  at {}: {}, at {}: {} (capture drops: seen before and after)",
+                q.b, q.dropped_a_to_b, q.a, q.dropped_b_to_a
+            );
+        }
+        if q.outside_capture_a_to_b + q.outside_capture_b_to_a > 0 {
+            let _ = writeln!(
+                o,
+                "    outside       {}'s capture: {}, {}'s capture: {} (not running then)",
+                q.b, q.outside_capture_a_to_b, q.a, q.outside_capture_b_to_a
+            );
+        }
+        if q.uncertain_a_to_b + q.uncertain_b_to_a > 0 {
+            let _ = writeln!(
+                o,
+                "    not seen      {} → {}: {}, {} → {}: {} (may not pass there)",
+                q.a, q.b, q.uncertain_a_to_b, q.b, q.a, q.uncertain_b_to_a
+            );
+        }
         if q.translations.is_empty() {
             continue;
         }

@@ -7,8 +7,11 @@ pub mod index;
 // The reader subcommands: they read an existing index and the captures it names.
 pub mod annotate;
 pub mod export;
+pub mod filter;
 pub mod info;
+pub mod merge;
 pub mod output;
 pub mod report;
 pub mod session;
+pub mod subset;
 pub mod units;

@@ -49,7 +49,7 @@ enum Command {
         pktmatch info shop.pktmatch --json > clocks.json\n  \
         pktmatch info shop.pktmatch --point wan=/archive/wan.pcapng\n\n\
         --json has pairs: [{a, b, offset_ns, drift_ppm, reference_ns, offset_bound_ns, \
-        matched, lost_a_to_b, lost_b_to_a, methods, translations}] with a and b as point \
+        matched, lost_a_to_b, lost_b_to_a (network loss), methods, translations}] with a and b as point \
         labels, meaning t_b = t_a + offset_ns + (t_a - reference_ns) * drift_ppm * 1e-6 \
         (tests/lab/score.py reads it as CLOCKS.json).  Reading the captures to check \
         them can be skipped with --no-files.")]
@@ -58,9 +58,11 @@ enum Command {
     /// match, points by label, frames numbered as in Wireshark).
     #[command(after_help = "Examples:\n  \
         pktmatch export shop.pktmatch --csv matches.csv\n  \
-        pktmatch export shop.pktmatch --csv - | head\n\n\
+        pktmatch export shop.pktmatch --csv - | head\n  \
+        pktmatch export shop.pktmatch --lost-csv missing.csv\n\n\
         Header: point_a,frame_a,point_b,frame_b,delta_raw_ns,delta_corrected_ns,method,confidence \
-        (docs/index-format.md, \"The CSV contract\").  Only the index is read.")]
+        (docs/index-format.md, \"The CSV contract\"); --lost-csv: point,frame,not_seen_at,kind \
+        with kind network-loss, capture-drop, outside-capture or uncertain.  Only the index is read.")]
     Export(pktmatch::export::Args),
     /// The packet flow summary: one row per packet as it crossed the points
     /// (direction, what it is, per point frame/time/client port, corrected
@@ -82,9 +84,23 @@ enum Command {
         Writes OUTDIR/<label>.pcapng per point: every frame, same order, link types, time \
         stamps and lengths, comments like\n  \
         pktmatch: wan #5 +2.718312 s (corrected +30.3 µs), method nat, 100%\n  \
-        pktmatch: not seen at dc (lost)\n\
+        pktmatch: not seen at dc (lost on the network)\n\
         Inputs are never modified; an output that would overwrite an input is refused.")]
     Annotate(pktmatch::annotate::Args),
+    /// Write every point's capture into one pcapng on one clock: one
+    /// interface per point, frames in corrected time order, the copies of
+    /// each packet sharing one packet id (frame.packet_id).
+    #[command(after_help = "Examples:\n  \
+        pktmatch merge shop.pktmatch shop-merged.pcapng\n  \
+        pktmatch merge shop.pktmatch conn.pcapng --filter 'tcp.port == 35777'\n  \
+        pktmatch merge shop.pktmatch burst.pcapng --from +1.5 --to +2.0 --reference dc\n  \
+        tshark -r shop-merged.pcapng -Y 'frame.packet_id == 42'\n\n\
+        Each frame keeps its bytes and original length; its time stamp is its own corrected to \
+        the reference point's clock, and its comment says the point, its frame number and time \
+        stamp there, and where the frames linked to it are in the merged file.  Open it with \
+        the same index (-o pktmatch.index:shop.pktmatch) for links that go to the right frame.  \
+        Inputs are never modified.")]
+    Merge(pktmatch::merge::Args),
 }
 
 fn main() -> ExitCode {
@@ -104,9 +120,17 @@ fn main() -> ExitCode {
             pktmatch::info::run(&args, &mut std::io::stdout().lock()).map_err(|e| e.to_string())
         }
         Command::Export(args) => pktmatch::export::run(&args)
-            .map(|rows| {
-                if !pktmatch::output::is_stdout(&args.csv) {
-                    eprintln!("{rows} matches -> {}", args.csv.display());
+            .map(|s| {
+                let shown = |p: &Option<std::path::PathBuf>| {
+                    p.as_ref()
+                        .filter(|p| !pktmatch::output::is_stdout(p))
+                        .cloned()
+                };
+                if let (Some(n), Some(p)) = (s.matches, shown(&args.csv)) {
+                    eprintln!("{n} matches -> {}", p.display());
+                }
+                if let (Some(n), Some(p)) = (s.lost, shown(&args.lost_csv)) {
+                    eprintln!("{n} packets not seen somewhere -> {}", p.display());
                 }
             })
             .map_err(|e| e.to_string()),
@@ -115,6 +139,13 @@ fn main() -> ExitCode {
                 let out = args.csv.as_ref().or(args.html.as_ref());
                 if let Some(out) = out.filter(|o| !pktmatch::output::is_stdout(o)) {
                     eprintln!("{} rows ({} frames) -> {}", s.rows, s.frames, out.display());
+                }
+            })
+            .map_err(|e| e.to_string()),
+        Command::Merge(args) => pktmatch::merge::run(&args)
+            .map(|summary| {
+                if !pktmatch::output::is_stdout(&args.out) {
+                    eprintln!("{summary} -> {}", args.out.display());
                 }
             })
             .map_err(|e| e.to_string()),

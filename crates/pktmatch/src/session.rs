@@ -391,34 +391,3 @@ pub fn read_checked_with_interfaces(
     }
     Ok(frames)
 }
-
-/// Refuses to write `out` over a capture of the session or the session
-/// itself (the same file, also through another spelling or a link).
-pub fn refuse_input(out: &Path, inputs: &[PathBuf], session: &Path) -> Result<(), Error> {
-    let same = |a: &Path, b: &Path| -> bool {
-        if a == b {
-            return true;
-        }
-        match (std::fs::metadata(a), std::fs::metadata(b)) {
-            (Ok(x), Ok(y)) => {
-                use std::os::unix::fs::MetadataExt;
-                x.dev() == y.dev() && x.ino() == y.ino()
-            }
-            _ => false,
-        }
-    };
-    if same(out, session) {
-        return Err(Error(format!(
-            "{}: refusing to write over the index itself",
-            out.display()
-        )));
-    }
-    if let Some(i) = inputs.iter().find(|i| same(out, i)) {
-        return Err(Error(format!(
-            "{}: refusing to write over a capture of the session ({}); inputs are never modified",
-            out.display(),
-            i.display()
-        )));
-    }
-    Ok(())
-}

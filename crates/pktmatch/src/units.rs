@@ -22,19 +22,11 @@ pub fn duration(ns: i64) -> String {
     }
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian: the
-/// era-based day count (400-year cycles of 146097 days).
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (the
+/// one conversion, in the index crate beside the merged-capture comments
+/// that need it too).
 fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // day of era, 0..=146096
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // 0..=399
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // 0..=365, from March 1st
-    let mp = (5 * doy + 2) / 153; // month from March, 0..=11
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    index::merged::civil_from_days(days)
 }
 
 /// `2026-11-22 07:19:28.123456 UTC`-style parts: (date, time of day with µs).
@@ -76,6 +68,18 @@ pub fn seconds(ns: i64) -> String {
     )
 }
 
+/// A clock resolution (a power of ten, ns) as people say it: `1 ns`,
+/// `1 µs`, `10 µs`, `1 ms`, `1 s`.
+pub fn resolution(ns: u32) -> String {
+    match ns {
+        0 => "unknown".into(),
+        n if n >= 1_000_000_000 && n % 1_000_000_000 == 0 => format!("{} s", n / 1_000_000_000),
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{} ms", n / 1_000_000),
+        n if n >= 1_000 && n % 1_000 == 0 => format!("{} µs", n / 1_000),
+        n => format!("{n} ns"),
+    }
+}
+
 /// Confidence byte (0-255) as a whole percentage.
 pub fn percent(confidence: u8) -> u32 {
     (u32::from(confidence) * 100 + 127) / 255
@@ -114,5 +118,13 @@ mod tests {
         assert_eq!(seconds(12_345_678_901), "12.345678");
         assert_eq!(seconds(-100_000), "-0.000100");
         assert_eq!((percent(255), percent(0), percent(128)), (100, 0, 50));
+        let r: Vec<String> = [0, 1, 100, 1_000, 10_000, 1_000_000, 1_000_000_000]
+            .into_iter()
+            .map(resolution)
+            .collect();
+        assert_eq!(
+            r,
+            ["unknown", "1 ns", "100 ns", "1 µs", "10 µs", "1 ms", "1 s"]
+        );
     }
 }

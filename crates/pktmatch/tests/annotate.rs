@@ -82,7 +82,10 @@ fn synthetic_comments_read_back_with_tshark() {
         client[1],
         ["pktmatch: wan #2 +999.970 ms (corrected -30.0 µs), method nat, 100%"]
     );
-    assert_eq!(client[8], ["pktmatch: not seen at wan (lost)"]);
+    assert_eq!(
+        client[8],
+        ["pktmatch: not seen at wan (lost on the network)"]
+    );
     assert_eq!(
         client[9],
         ["pktmatch: wan #9 +1.000030 s (corrected +30.0 µs), method nat, 100%"]
@@ -171,10 +174,13 @@ fn lab_copies_keep_every_frame_and_name_every_match() {
         c7[0].ends_with("(corrected +31.3 µs), method nat, 100%"),
         "{c7:?}"
     );
-    assert_eq!(client[0], ["pktmatch: not seen at wan (lost)"]);
+    assert_eq!(
+        client[0],
+        ["pktmatch: not seen at wan (lost on the network)"]
+    );
     assert_eq!(
         client[1],
-        ["pktmatch: not seen at wan (missing: that capture was not running then)"]
+        ["pktmatch: not seen at wan (that capture was not running then)"]
     );
     // The wan-dc matches with confidence 200.
     let wan = comments(&out.join("wan.pcapng"), home);
@@ -268,7 +274,7 @@ fn labels_that_would_share_a_file_are_refused() {
         }
     }
     let session = s.dir.path().join("labels.pktmatch");
-    b.write_atomically(&session).unwrap();
+    std::fs::write(&session, b.build()).unwrap();
     let out = s.dir.path().join("labels");
     let e = pktmatch_err(&["annotate", session.to_str().unwrap(), out.to_str().unwrap()]);
     assert!(

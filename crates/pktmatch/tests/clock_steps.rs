@@ -65,7 +65,7 @@ fn session(dir: &std::path::Path) -> std::path::PathBuf {
     )
     .unwrap();
     let path = dir.join("s.pktmatch");
-    b.write_atomically(&path).unwrap();
+    std::fs::write(&path, b.build()).unwrap();
     path
 }
 
@@ -77,7 +77,7 @@ fn info_and_export_show_the_step() {
 
     let json: serde_json::Value =
         serde_json::from_str(&pktmatch_ok(&["info", s, "--json", "--no-files"])).unwrap();
-    assert_eq!(json["format_version"], "1.2");
+    assert_eq!(json["format_version"], "2.0");
     let q = &json["pairs"][0];
     // The existing fields: the first segment.
     assert_eq!(q["offset_ns"].as_i64(), Some(OFFSET));
@@ -141,7 +141,7 @@ fn info_and_export_show_the_step() {
         },
     )
     .unwrap();
-    b.write_atomically(&plain).unwrap();
+    std::fs::write(&plain, b.build()).unwrap();
     let json: serde_json::Value = serde_json::from_str(&pktmatch_ok(&[
         "info",
         plain.to_str().unwrap(),

@@ -55,9 +55,27 @@ fn info_json_has_what_the_index_holds() {
         }
         let got: BTreeMap<String, u64> = serde_json::from_value(q["methods"].clone()).unwrap();
         assert_eq!(got, by_method, "{}-{}", q["a"], q["b"]);
-        let lost = if (a, b) == (0, 1) { 2 } else { 0 };
-        assert_eq!(q["lost_a_to_b"].as_u64(), Some(lost));
-        assert_eq!(q["lost_b_to_a"].as_u64(), Some(0));
+        // The fixture's two client entries: one network loss, one
+        // outside wan's capture; each kind has its own keys.
+        let here = u64::from((a, b) == (0, 1));
+        assert_eq!(q["lost_a_to_b"].as_u64(), Some(here));
+        assert_eq!(q["outside_capture_a_to_b"].as_u64(), Some(here));
+        for k in [
+            "lost_b_to_a",
+            "dropped_a_to_b",
+            "dropped_b_to_a",
+            "outside_capture_b_to_a",
+            "uncertain_a_to_b",
+            "uncertain_b_to_a",
+        ] {
+            assert_eq!(q[k].as_u64(), Some(0), "{k}");
+        }
+        assert_eq!(q["neighbours"].as_bool(), Some(b == a + 1));
+    }
+    // Every point has its capture drop count beside its other keys.
+    for p in points {
+        assert_eq!(p["capture_drops"].as_u64(), Some(0), "{p}");
+        assert!(p["encapsulations"].as_array().unwrap().is_empty());
     }
     let cw = &pairs[0];
     assert_eq!(
@@ -82,7 +100,8 @@ fn info_text_names_pairs_models_and_mappings() {
         "client → wan",
         "wan = client +2.718281 s, drift +25.000 ppm, error bound ±1.0 µs",
         "dc = client -97.314159 s, drift -40.000 ppm",
-        "lost          client → wan: 2, wan → client: 0",
+        "lost          on the network client → wan: 1, wan → client: 0",
+        "outside       wan's capture: 1, client's capture: 0 (not running then)",
         "SNAT 192.0.2.10:35777 → 203.0.113.80:80 at client is 198.51.100.1:63545 → 203.0.113.80:80 at wan; seq +0x1A2B3C4D client→server, -0x10 server→client",
         "proxy: hand-written fixture text <b>&amp;</b>",
         "matches the index (size and frames)",

@@ -647,13 +647,21 @@ fn app_ids_pack_and_unpack() {
 fn tunnels_give_the_inner_packet() {
     let inner = tcp4(A, B, 40000, 80, 99, &payload(40));
     let want = from_ip(&inner).unwrap();
-    let check = |what: &str, outer: &[u8]| {
+    let check_bits = |what: &str, outer: &[u8], bits: u8| {
         let (f, k) = from_ip(outer).unwrap_or_else(|| panic!("{what}"));
         assert_eq!(f, want.0, "{what}");
         assert!(k.has(flag::TUNNEL), "{what}");
+        assert_eq!(k.encap, bits, "{what}");
         let mut k2 = k;
         k2.flags &= !flag::TUNNEL;
+        k2.encap = 0;
         assert_eq!(k2, want.1, "{what}");
+        // Every other stage reads the same inner packet.
+        assert_eq!(
+            super::inner_ip(Link::Raw, outer),
+            Some((&inner[..], bits)),
+            "{what}"
+        );
     };
     let outer = |proto: u8, body: &[u8]| {
         let mut v = udp4(1, 2, body);
@@ -664,28 +672,69 @@ fn tunnels_give_the_inner_packet() {
         v[2..4].copy_from_slice(&n.to_be_bytes());
         v
     };
-    check("ipip", &outer(4, &inner));
+    use super::encap;
+    check_bits("ipip", &outer(4, &inner), encap::IP_IN_IP);
     let mut gre = vec![0x00, 0x00, 0x08, 0x00];
     gre.extend_from_slice(&inner);
-    check("gre", &outer(47, &gre));
+    check_bits("gre", &outer(47, &gre), encap::GRE);
     let mut gre_key = vec![0x20, 0x00, 0x08, 0x00, 0, 0, 0, 7];
     gre_key.extend_from_slice(&inner);
-    check("gre key", &outer(47, &gre_key));
+    check_bits("gre key", &outer(47, &gre_key), encap::GRE);
     let mut teb = vec![0x00, 0x00, 0x65, 0x58];
     teb.extend_from_slice(&eth(0x0800, &inner));
-    check("gre teb", &outer(47, &teb));
+    check_bits("gre teb", &outer(47, &teb), encap::GRE);
     let mut erspan2 = vec![
         0x10, 0x00, 0x88, 0xBE, 0, 0, 0, 1, 0x10, 0x64, 0, 1, 0, 0, 0, 0,
     ];
     erspan2.extend_from_slice(&eth(0x0800, &inner));
-    check("erspan ii", &outer(47, &erspan2));
+    check_bits("erspan ii", &outer(47, &erspan2), encap::ERSPAN_I_II);
     let mut erspan3 = vec![0x10, 0x00, 0x22, 0xEB, 0, 0, 0, 1];
     erspan3.extend_from_slice(&[0x20, 0x64, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
     erspan3.extend_from_slice(&eth(0x0800, &inner));
-    check("erspan iii", &outer(47, &erspan3));
+    check_bits("erspan iii", &outer(47, &erspan3), encap::ERSPAN_III);
     let mut vxlan = vec![0x08, 0, 0, 0, 0, 0, 0x64, 0];
     vxlan.extend_from_slice(&eth(0x0800, &inner));
-    check("vxlan", &udp4(55555, 4789, &vxlan));
+    check_bits("vxlan", &udp4(55555, 4789, &vxlan), encap::VXLAN);
+    // Geneve with 8 bytes of options, Ethernet inside; and IP directly.
+    let mut geneve = vec![0x02, 0, 0x65, 0x58, 0, 0, 0x64, 0];
+    geneve.extend_from_slice(&[0x01, 0x02, 0x03, 0x01, 9, 9, 9, 9]);
+    geneve.extend_from_slice(&eth(0x0800, &inner));
+    check_bits("geneve", &udp4(55555, 6081, &geneve), encap::GENEVE);
+    let mut geneve_ip = vec![0x00, 0, 0x08, 0x00, 0, 0, 0x64, 0];
+    geneve_ip.extend_from_slice(&inner);
+    check_bits("geneve ip", &udp4(55555, 6081, &geneve_ip), encap::GENEVE);
+    // GTP-U G-PDU, plain and with a sequence number and a PDU session
+    // container extension header (type 0x85, 1 unit).
+    let mut gtp = vec![0x30, 0xFF, 0, 0, 0, 0, 0, 7];
+    gtp.extend_from_slice(&inner);
+    check_bits("gtp-u", &udp4(2152, 2152, &gtp), encap::GTP_U);
+    let mut gtp_ext = vec![0x36, 0xFF, 0, 0, 0, 0, 0, 7, 0, 1, 0, 0x85];
+    gtp_ext.extend_from_slice(&[1, 0x10, 0x09, 0]);
+    gtp_ext.extend_from_slice(&inner);
+    check_bits("gtp-u ext", &udp4(2152, 2152, &gtp_ext), encap::GTP_U);
+    // MPLS: two labels in GRE, one in UDP 6635, on the link.
+    let mut gre_mpls = vec![0x00, 0x00, 0x88, 0x47, 0, 0x01, 0x00, 64, 0, 0x02, 0x01, 64];
+    gre_mpls.extend_from_slice(&inner);
+    check_bits("gre mpls", &outer(47, &gre_mpls), encap::GRE | encap::MPLS);
+    let mut mpls_udp = vec![0, 0x03, 0x01, 64];
+    mpls_udp.extend_from_slice(&inner);
+    check_bits("mpls in udp", &udp4(49152, 6635, &mpls_udp), encap::MPLS);
+    let mut labelled = vec![0, 0x01, 0x01, 64];
+    labelled.extend_from_slice(&inner);
+    let frame = eth(0x8847, &labelled);
+    let (_, k) = super::extract(Link::Ethernet, &frame).unwrap();
+    assert_eq!((k.encap, k.has(flag::TUNNEL)), (encap::MPLS, false));
+    assert_eq!(
+        super::inner_ip(Link::Ethernet, &frame),
+        Some((&inner[..], encap::MPLS))
+    );
+    // A G-PDU's wrong version or a non-G-PDU message: no tunnel.
+    let mut echo = gtp.clone();
+    echo[1] = 1;
+    assert!(!from_ip(&udp4(2152, 2152, &echo))
+        .unwrap()
+        .1
+        .has(flag::TUNNEL));
     let mut v6in4 = Vec::new();
     PacketBuilder::ipv6(A6, B6, 64)
         .udp(1, 2)

@@ -440,6 +440,16 @@ fn detect_every_framing_and_the_files_that_are_not_traces() {
     let mut rdw_big = rdw_records(&[packet(10_000, true)]);
     rdw_big.truncate(4096);
     assert_eq!(crate::detect(&rdw_big).unwrap(), Framing::Rdw);
+    // one entry per writer buffer, a header before each
+    let one_each: Vec<Vec<u8>> = (0..3).map(|i| packet(3000 + i, true)).collect();
+    assert_eq!(
+        crate::detect(&raw(&one_each, 4096, b"HEADERHEADER")).unwrap(),
+        Framing::Raw
+    );
+    // records whose first RDW is damaged: read without descriptors
+    let mut broken = rdw_records(&recs);
+    broken[rdw::RESERVED.offset] = 0x77;
+    assert_eq!(crate::detect(&broken).unwrap(), Framing::Raw);
     // too many unknown bytes before the first entry: not taken for a trace
     assert!(crate::detect(&raw(&ctes, 8192, &[7; 2000])).is_err());
     assert_eq!(crate::detect(&rdw_records(&recs)).unwrap(), Framing::Rdw);

@@ -135,8 +135,9 @@ pub fn session(packets: usize) -> Session {
         if k == LOST_PACKET && k < packets {
             for p in [0, 1] {
                 let f = frame_of(&frames, p, k).unwrap();
-                b.add_lost(p as u16, f, 2, 0).unwrap();
-                b.add_lost(p as u16, f, 3, index::lost::flags::UNCERTAIN)
+                b.add_lost(p as u16, f, 2, index::LossKind::NetworkLoss)
+                    .unwrap();
+                b.add_lost(p as u16, f, 3, index::LossKind::Uncertain)
                     .unwrap();
             }
         }
@@ -154,8 +155,12 @@ pub fn session(packets: usize) -> Session {
                     clock: Some(pair_model(a, bp)),
                     offset_error_ns: 500 * (bp - a) as u64,
                     matched,
-                    lost_a_to_b: u32::from(a < 2 && bp >= 2),
-                    lost_b_to_a: 0,
+                    neighbours: bp == a + 1,
+                    missing: index::Missing {
+                        lost: [u32::from(a < 2 && bp == 2), 0],
+                        uncertain: [u32::from(a < 2 && bp == 3), 0],
+                        ..Default::default()
+                    },
                 },
             )
             .unwrap();

@@ -1,18 +1,22 @@
 //! The packet flow summary as CSV, for spreadsheets: one line per row.
 //!
 //! Columns: `row,dir,what`, then per point `<label>_frame` (frames separated
-//! by `;`, `lost` where the packet should have been and was not),
-//! `<label>_time` (UTC, µs), `<label>_rel_s` (seconds from that point's
-//! first packet), `<label>_client_port`, then per adjacent point pair
-//! `delta_<a>_<b>_ns` (corrected; empty without a clock model) and
-//! `delta_<a>_<b>_raw_ns` (as captured).  Fields are quoted as RFC 4180
+//! by `;`; where the packet should have been and was not, why: `lost`
+//! (on the network), `dropped` (not captured there: a capture drop),
+//! `not running` (that capture was not running), `not seen` (it may not
+//! pass there)), `<label>_time` (UTC, µs), `<label>_rel_s` (seconds from
+//! that point's first packet), `<label>_client_port`, then per adjacent
+//! point pair `delta_<a>_<b>_ns` (corrected; empty without a clock model)
+//! and `delta_<a>_<b>_raw_ns` (as captured), then one column per kind of
+//! absence naming the points (`;`-separated): `lost_at`, `dropped_at`,
+//! `outside_capture_at`, `uncertain_at`.  Fields are quoted as RFC 4180
 //! says when they hold a comma, quote or line break (labels such as
 //! `[SYN, ACK]` do).
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use index::Index;
+use index::{Index, LossKind};
 
 use super::rows::Row;
 use crate::units;
@@ -50,7 +54,30 @@ pub fn header(ix: &Index<'_>) -> Vec<String> {
         h.push(format!("delta_{}_{}_ns", w[0], w[1]));
         h.push(format!("delta_{}_{}_raw_ns", w[0], w[1]));
     }
+    for (_, column, _) in KINDS {
+        h.push(column.into());
+    }
     h
+}
+
+/// Each kind of absence: its column, and the word in the point's cell.
+pub const KINDS: [(LossKind, &str, &str); 4] = [
+    (LossKind::NetworkLoss, "lost_at", "lost"),
+    (LossKind::CaptureDrop, "dropped_at", "dropped"),
+    (
+        LossKind::OutsideCapture,
+        "outside_capture_at",
+        "not running",
+    ),
+    (LossKind::Uncertain, "uncertain_at", "not seen"),
+];
+
+/// The word a point's cell shows for an absence of this kind.
+pub fn cell_word(kind: LossKind) -> &'static str {
+    KINDS
+        .iter()
+        .find(|k| k.0 == kind)
+        .map_or("not seen", |k| k.2)
 }
 
 /// Writes the header and every row; returns the number of rows.
@@ -66,7 +93,7 @@ pub fn write(ix: &Index<'_>, rows: &[Row], out: &mut dyn Write) -> io::Result<u6
             r.dir.arrow().into(),
             field(&r.what).into_owned(),
         ];
-        for (c, lost) in r.cells.iter().zip(&r.lost) {
+        for (c, missing) in r.cells.iter().zip(&r.missing) {
             match c {
                 Some(c) => {
                     let frames: Vec<String> = c.frames.iter().map(u32::to_string).collect();
@@ -76,7 +103,7 @@ pub fn write(ix: &Index<'_>, rows: &[Row], out: &mut dyn Write) -> io::Result<u6
                     f.push(c.client_port.map_or_else(String::new, |p| p.to_string()));
                 }
                 None => {
-                    f.push(if *lost { "lost".into() } else { String::new() });
+                    f.push(missing.map_or_else(String::new, |k| cell_word(k).into()));
                     f.extend([String::new(), String::new(), String::new()]);
                 }
             }
@@ -89,6 +116,16 @@ pub fn write(ix: &Index<'_>, rows: &[Row], out: &mut dyn Write) -> io::Result<u6
                 }
                 None => f.extend([String::new(), String::new()]),
             }
+        }
+        for (kind, _, _) in KINDS {
+            let at: Vec<&str> = r
+                .missing
+                .iter()
+                .zip(ix.points())
+                .filter(|(m, _)| m.map(|m| m.min(LossKind::Uncertain)) == Some(kind))
+                .map(|(_, p)| p.label())
+                .collect();
+            f.push(at.join(";"));
         }
         writeln!(out, "{}", f.join(","))?;
     }

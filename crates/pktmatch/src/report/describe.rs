@@ -136,24 +136,15 @@ pub struct Describer {
     messages: Vec<Message>,
 }
 
-/// Ports of services: the endpoint using one is the server when no SYN
-/// says otherwise.
-fn is_service_port(p: u16) -> bool {
-    p < 1024
-        || matches!(
-            p,
-            1433 | 3128 | 3306 | 5353 | 5432 | 8000 | 8080 | 8443 | 8888 | 12000..=12004
-        )
-}
-
-/// The client of a connection with no SYN seen: the endpoint that is not
-/// on a service port, else the higher port (ephemeral ports are high).
+/// The client of a TCP connection with no SYN seen: the endpoint that is
+/// not on a service port (capture::keys::client_by_ports, the matcher's
+/// rule too), else the higher port (ephemeral ports are high).
 fn guess_client(a: Endpoint, b: Endpoint) -> Endpoint {
-    match (is_service_port(a.1), is_service_port(b.1)) {
-        (true, false) => b,
-        (false, true) => a,
-        _ if a.1 >= b.1 => a,
-        _ => b,
+    match capture::keys::client_by_ports(a.1, b.1) {
+        Some(true) => a,
+        Some(false) => b,
+        None if a.1 >= b.1 => a,
+        None => b,
     }
 }
 
@@ -320,7 +311,9 @@ impl Describer {
             message: None,
             suffix: String::new(),
         };
-        let Some(ip) = capture::link::ip_payload(link, data) else {
+        // The packet inside any tunnel (ERSPAN, VXLAN…): what the keys
+        // matched and what the other points see.
+        let Some((ip, _)) = capture::inner_ip(link, data) else {
             f.what = match link {
                 Link::Ctrace(_) => "CTRACE record".into(),
                 _ => "not IP".into(),
@@ -356,7 +349,21 @@ impl Describer {
             }
             Some(TransportSlice::Udp(udp)) => {
                 let (s, d) = ((src, udp.source_port()), (dst, udp.destination_port()));
-                let client = guess_client(s, d);
+                // The endpoint not on a service port, else the one that
+                // sent first (the matcher's rule): for the whole flow.
+                let key = ConnKey {
+                    lo: s.min(d),
+                    hi: s.max(d),
+                    proto: 17,
+                };
+                let conn = self.conns.entry(key).or_default();
+                let client =
+                    *conn.client.get_or_insert_with(|| {
+                        match capture::keys::client_by_ports(s.1, d.1) {
+                            Some(false) => d,
+                            _ => s,
+                        }
+                    });
                 f.client_port = Some(client.1);
                 f.dir = if client == s {
                     Dir::ToServer

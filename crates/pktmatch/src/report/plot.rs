@@ -21,7 +21,7 @@ const TOP: f64 = 20.0;
 const BOTTOM: f64 = 70.0;
 
 /// Series colours (distinguishable, also in grey print).
-const COLOURS: &[&str] = &[
+pub const COLOURS: &[&str] = &[
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
 ];
 

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use index::Index;
+use index::{Index, LossKind};
 
 use super::describe::{Describer, Dir, Frame};
 
@@ -144,8 +144,10 @@ pub struct Row {
     pub what: String,
     /// Per point (path order); None where the packet was not seen.
     pub cells: Vec<Option<Cell>>,
-    /// Per point: the packet should have been there and was not (LOST).
-    pub lost: Vec<bool>,
+    /// Per point: the packet should have been there and was not, and why
+    /// (the index's LOST entries: network loss, capture drop, outside the
+    /// capture, uncertain).
+    pub missing: Vec<Option<LossKind>>,
     /// Per adjacent pair (p, p+1).
     pub deltas: Vec<Option<Delta>>,
     /// Sort key: the row's time on the first point's clock.
@@ -240,13 +242,18 @@ pub fn build(
                 }
             }
         }
-        let mut lost = vec![false; n];
+        let mut missing: Vec<Option<LossKind>> = vec![None; n];
         for &(p, f) in g {
             for l in ix.lost(p, f) {
-                if let Some(x) = lost.get_mut(l.point as usize) {
-                    // A LOST entry for a point where the group was seen
-                    // after all (another frame) is not shown as lost.
-                    *x = cells[l.point as usize].is_none();
+                // A LOST entry for a point where the group was seen after
+                // all (another frame) is not shown.
+                if let Some(x) = missing.get_mut(l.point as usize) {
+                    if cells[l.point as usize].is_none() {
+                        // Two frames of the row may disagree (one saw the
+                        // capture drop, one only the absence): the first
+                        // kind in code order.
+                        *x = Some(x.map_or(l.kind, |k| k.min(l.kind)));
+                    }
                 }
             }
         }
@@ -274,7 +281,7 @@ pub fn build(
             dir,
             what,
             cells,
-            lost,
+            missing,
             deltas,
             time_ns: to_first_clock(ix, p0, t0),
             point: p0,

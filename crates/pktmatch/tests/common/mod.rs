@@ -69,8 +69,8 @@ pub struct Truth {
     pub dir: tempfile::TempDir,
     pub session: PathBuf,
     pub matches: Vec<Match>,
-    /// (point, frame, lost at, flags)
-    pub lost: Vec<(u16, u32, u16, u8)>,
+    /// (point, frame, not seen at, why)
+    pub lost: Vec<(u16, u32, u16, index::LossKind)>,
     /// Per pair (a, b): (offset_ns, drift_ppb, reference_ns, error bound).
     pub clocks: BTreeMap<(u16, u16), (i64, i64, i64, u64)>,
     pub ts: Vec<Vec<i64>>,
@@ -140,8 +140,8 @@ pub fn truth_fixture() -> Truth {
     }
 
     let lost = vec![
-        (0u16, 1u32, 1u16, 0u8),
-        (0, 2, 1, index::lost::flags::OUTSIDE_CAPTURE),
+        (0u16, 1u32, 1u16, index::LossKind::NetworkLoss),
+        (0, 2, 1, index::LossKind::OutsideCapture),
     ];
     for m in &matches {
         assert!(
@@ -149,8 +149,8 @@ pub fn truth_fixture() -> Truth {
             "client frames 1 and 2 must have no match for the lost entries"
         );
     }
-    for &(p, f, at, flags) in &lost {
-        b.add_lost(p, f, at, flags).unwrap();
+    for &(p, f, at, kind) in &lost {
+        b.add_lost(p, f, at, kind).unwrap();
     }
 
     let clocks_json: serde_json::Value = serde_json::from_str(
@@ -166,7 +166,10 @@ pub fn truth_fixture() -> Truth {
         let reference = q["reference_ns"].as_i64().unwrap();
         let bound = 1000 + i as u64;
         let matched = matches.iter().filter(|m| (m.a, m.b) == (a, b_)).count() as u32;
-        let lost_ab = lost.iter().filter(|l| (l.0, l.2) == (a, b_)).count() as u32;
+        let mut missing = index::Missing::default();
+        for l in lost.iter().filter(|l| (l.0, l.2) == (a, b_)) {
+            missing.count(l.3, 0);
+        }
         b.set_pair(
             a,
             b_,
@@ -174,8 +177,8 @@ pub fn truth_fixture() -> Truth {
                 clock: Some(ClockModel::new(offset, ppb, reference)),
                 offset_error_ns: bound,
                 matched,
-                lost_a_to_b: lost_ab,
-                lost_b_to_a: 0,
+                neighbours: b_ == a + 1,
+                missing,
             },
         )
         .unwrap();
@@ -211,7 +214,7 @@ pub fn truth_fixture() -> Truth {
     .unwrap();
 
     let session = dir.path().join("truth-fixture.pktmatch");
-    b.write_atomically(&session).unwrap();
+    std::fs::write(&session, b.build()).unwrap();
     Truth {
         dir,
         session,

@@ -207,7 +207,7 @@ pub fn synthetic_session() -> Synthetic {
         let raw = wan_frames[fw as usize - 1].0 - client_frames[fc as usize - 1].0;
         b.add_match(c, fc, w, fw, raw, method::NAT, 255).unwrap();
     }
-    b.add_lost(c, 9, w, 0).unwrap();
+    b.add_lost(c, 9, w, index::LossKind::NetworkLoss).unwrap();
     b.set_pair(
         c,
         w,
@@ -215,13 +215,16 @@ pub fn synthetic_session() -> Synthetic {
             clock: Some(ClockModel::new(OFFSET_NS, 0, T0)),
             offset_error_ns: 500,
             matched: pairs.len() as u32,
-            lost_a_to_b: 1,
-            lost_b_to_a: 0,
+            neighbours: true,
+            missing: index::Missing {
+                lost: [1, 0],
+                ..Default::default()
+            },
         },
     )
     .unwrap();
     let session = dir.path().join("synthetic.pktmatch");
-    b.write_atomically(&session).unwrap();
+    std::fs::write(&session, b.build()).unwrap();
     Synthetic {
         dir,
         session,

@@ -95,7 +95,12 @@ fn dissect_with(packet: &mut Packet, reader: &mut Reader) -> Outcome {
     let bytes = packet.bytes().to_vec();
     let root = packet.add_protocol(packet.tree(), &PROTO, &ETT, 0, bytes.len());
     let record = reader.read_record(&bytes);
-    show_notes(packet, root, &record);
+    // Without a tree (plain `tshark -r`) only the columns and the hand-off
+    // are wanted: the items would be dropped anyway.
+    let tree = !root.is_null();
+    if tree {
+        show_notes(packet, root, &record);
+    }
     let Some(&(first_at, first_len)) = record.entries.first() else {
         packet.set_info("CTRACE: no trace entry (bytes skipped)");
         return Outcome::Done(bytes.len());
@@ -103,7 +108,9 @@ fn dissect_with(packet: &mut Packet, reader: &mut Reader) -> Outcome {
     let Ok(first) = Cte::new_checked(&bytes[first_at..first_at + first_len]) else {
         return Outcome::Done(bytes.len());
     };
-    show_cte(packet, root, first_at, &first);
+    if tree {
+        show_cte(packet, root, first_at, &first);
+    }
     match record.kind {
         Kind::Lost => {
             let kind = at(first_at, &cte_at::TRACE_TYPE);
@@ -121,9 +128,11 @@ fn dissect_with(packet: &mut Packet, reader: &mut Reader) -> Outcome {
                 return Outcome::Done(bytes.len());
             };
             let header_at = first_at + usize::from(first.cteoff());
-            show_pthdr(packet, root, header_at, fmtid, &pthdr);
-            if record.segments() > 1 {
-                show_segments(packet, root, &bytes, &record);
+            if tree {
+                show_pthdr(packet, root, header_at, fmtid, &pthdr);
+                if record.segments() > 1 {
+                    show_segments(packet, root, &bytes, &record);
+                }
             }
             packet.set_info(&info(&pthdr, fmtid));
             packet.fence_info();

@@ -5,17 +5,18 @@
 use ee::{cv, fid5, gds, nhdr, thdr, xid3};
 use wireshark_ffi::register::{
     Base, BoolField, BytesField, DurationField, ExpertDef, ExpertField, ExpertGroup, FieldDef,
-    FrameNumField, Registration, Severity, StringField, Subtree, Uint64Field, UintField, UintWidth,
+    FrameNumField, LabelField, Registration, Severity, StringField, Subtree, Uint64Field,
+    UintField, UintWidth,
 };
 
 use wireshark_ffi::statics;
 
 statics!(Subtree: ETT, ETT_NHDR, ETT_THDR, ETT_SEGMENT, ETT_CV, ETT_FID5, ETT_RH, ETT_GDS, ETT_XID,
-    ETT_XID_CAPS, ETT_ANALYSIS, ETT_MESSAGE, ETT_FLAGS);
+    ETT_XID_CAPS, ETT_ANALYSIS, ETT_MESSAGE, ETT_FLAGS, ETT_COMPAT, ETT_LABELS);
 
 statics!(StringField: PORT_ROLE, LLC_COMMAND, CV_NAME, CV_TG_PARTNER, CV_NETWORK_ID, CV_PRODUCT_LEVEL, CV_PRODUCT_TEXT);
 statics!(UintField: LLC_DSAP, LLC_SSAP, LLC_CONTROL,
-    NHDR_SM, NHDR_TPF, NHDR_FT, NHDR_ANR_LABEL, NHDR_FRH,
+    NHDR_SM, NHDR_TPF, NHDR_FT, NHDR_LIST_END, NHDR_FRH,
     THDR_FLAGS0, THDR_FLAGS1, THDR_OFFSET, THDR_DLF, THDR_BSN,
     SEG_LEN, SEG_TYPE,
     SETUP_VERSION, SETUP_FLAGS,
@@ -31,7 +32,7 @@ statics!(UintField: LLC_DSAP, LLC_SSAP, LLC_CONTROL,
     XID_EXCHANGE_STATE, XID_BYTE10, XID_PACING_QUALIFIER, XID_BYTE15, XID_BRANCH, XID_TG,
     XID_DLC_TYPE, XID_DLC_LEN, XID_LINK_FLAGS, XID_STATION_ROLE, XID_TRANSMIT_RECEIVE, XID_MAX_BTU,
     XID_MAX_IFRAMES,
-    CV_KEY, CV_SUBVECTOR_KEY, CV_HPR_KEY, CV_NETADDR_FLAGS, CV_TG_SUBFIELD, CV_TG_NUMBER, CV_LEN, CV_NAME_TYPE, CV_PRODUCT_CLASS, CV_SUBFIELD_KEY,
+    CV_KEY, CV_SUB_LEN, SWITCH_CV_LEN, SWITCH_CV_KEY, CV_SUBVECTOR_KEY, CV_HPR_KEY, CV_NETADDR_FLAGS, CV_TG_SUBFIELD, CV_TG_NUMBER, CV_LEN, CV_NAME_TYPE, CV_PRODUCT_CLASS, CV_SUBFIELD_KEY,
     RTP_STREAM, ANALYSIS_GAP, ANALYSIS_MISSING_BEGIN, ANALYSIS_MISSING_END, MESSAGE_LENGTH);
 statics!(Uint64Field: THDR_TCID, CIE_TCID, TH_SA);
 statics!(BoolField: NHDR_TSI, NHDR_SLOWDOWN1, NHDR_SLOWDOWN2,
@@ -49,9 +50,14 @@ statics!(BoolField: NHDR_TSI, NHDR_SLOWDOWN1, NHDR_SLOWDOWN2,
     XID_TG_SHARING_PROHIBITED, XID_DEDICATED_SVC, XID_NEGOTIATION_COMPLETE_SUPPORTED,
     XID_NEGOTIATION_COMPLETE, XID_PARALLEL_TGS, XID_DLUR, XID_DLUS, XID_EXBN, XID_ODAI, XID_OPTION_SET_1123,
     XID_ABM, XID_SHORT_HOLD_STATUS, XID_SHORT_HOLD_SUPPORT,
-    ANALYSIS_OUT_OF_ORDER, ANALYSIS_SETUP, ANALYSIS_PATH_SWITCH, ANALYSIS_SLOWDOWN);
-statics!(BytesField: NHDR_LABELS, NHDR_RESERVED, THDR_QUALIFIER, CV_DATA, SEGMENT_DATA, RU, DATA, GDS_DATA);
-statics!(FrameNumField: ANALYSIS_RETRANSMISSION, ANALYSIS_DUPLICATE, ANALYSIS_STATUS_REPLY_TO,
+    ANALYSIS_OUT_OF_ORDER, ANALYSIS_SETUP, ANALYSIS_PATH_SWITCH, ANALYSIS_SLOWDOWN,
+    ANALYSIS_STATUS_UNANSWERED);
+statics!(BytesField: NHDR_LABELS, NHDR_ANR_LABEL, NHDR_ANR_UNKNOWN, NHDR_RESERVED, THDR_QUALIFIER, CV_DATA,
+    SEGMENT_DATA, RU, DATA, GDS_DATA, RESERVED, PADDING);
+statics!(LabelField: LBL_NHDR, LBL_THDR, LBL_SEG, LBL_CV, LBL_TH, LBL_RH, LBL_GDS, LBL_XID, LBL_ABSP,
+    LBL_COMPAT);
+statics!(StringField: NHDR_ANR_SOURCE);
+statics!(FrameNumField: ANALYSIS_RETRANSMISSION, ANALYSIS_RETRANSMISSION_REQUESTED, ANALYSIS_DUPLICATE, ANALYSIS_STATUS_REPLY_TO,
     ANALYSIS_STATUS_REPLY_IN, MESSAGE_FRAME, MESSAGE_IN);
 statics!(DurationField: ANALYSIS_STATUS_TIME);
 statics!(ExpertField: EI_MALFORMED, EI_GAP, EI_OUT_OF_ORDER, EI_RETRANSMISSION, EI_DUPLICATE,
@@ -124,14 +130,54 @@ pub fn register(reg: &Registration) {
             c"ee.nhdr.labels",
             c"Routing list, without its X'FF' end",
         ),
-        u(
-            &NHDR_ANR_LABEL,
+        NHDR_ANR_LABEL.def(
             c"ANR label",
             c"ee.nhdr.anr_label",
+            c"One label (1 to 8 bytes, RFC 2238), shown only where its length is known",
+        ),
+        NHDR_ANR_SOURCE.def(
+            c"Label length known from",
+            c"ee.nhdr.anr_label_source",
+            c"How the label's length is known: the same packet seen before and after an ANR \
+              node (frames), or the ee.anr_label_length preference",
+        ),
+        NHDR_ANR_UNKNOWN.def(
+            c"ANR labels, lengths unknown",
+            c"ee.nhdr.anr_unknown",
+            c"Label bytes whose boundaries nothing in the capture shows",
+        ),
+        u(
+            &NHDR_LIST_END,
+            c"End of the routing list",
+            c"ee.nhdr.list_end",
             U8,
             Base::Hex,
         ),
         NHDR_RESERVED.def(c"Reserved", c"ee.nhdr.reserved", c""),
+        RESERVED.def(c"Reserved", c"ee.reserved", c""),
+        PADDING.def(
+            c"Padding",
+            c"ee.padding",
+            c"Bytes that align a vector to 4 bytes",
+        ),
+        LBL_NHDR.def(c"Network layer header (NHDR)", c"ee.nhdr", c""),
+        LBL_THDR.def(c"RTP transport header (THDR)", c"ee.thdr", c""),
+        LBL_SEG.def(c"Optional segment", c"ee.seg", c""),
+        LBL_CV.def(c"Control vector", c"ee.cv", c""),
+        LBL_TH.def(c"FID5 transmission header", c"ee.th", c""),
+        LBL_RH.def(c"Request/response header", c"ee.rh", c""),
+        LBL_GDS.def(c"GDS variable", c"ee.gds", c""),
+        LBL_XID.def(c"XID format 3", c"ee.xid", c""),
+        LBL_ABSP.def(
+            c"Acknowledged byte sequence pair",
+            c"ee.status.absp",
+            c"",
+        ),
+        LBL_COMPAT.def(
+            c"Wireshark's llc/sna decode (hidden: for filters and colouring rules on llc.* and sna.*)",
+            c"ee.compat",
+            c"",
+        ),
         u(
             &NHDR_FRH,
             c"Function routing header",
@@ -808,7 +854,8 @@ pub fn register(reg: &Registration) {
             U8,
             Base::Dec,
         )
-        .mask(xid3::link::STATION_ROLE.into()),
+        .mask(xid3::link::STATION_ROLE.into())
+        .names(xid3::STATION_ROLES.iter().copied()),
         flag8(
             &XID_SHORT_HOLD_STATUS,
             c"Short-hold mode status",
@@ -912,6 +959,28 @@ pub fn register(reg: &Registration) {
         ),
         CV_DATA.def(c"Control vector data", c"ee.cv.data", c""),
         u(
+            &CV_SUB_LEN,
+            c"Subvector length",
+            c"ee.cv.sub_len",
+            U8,
+            Base::Dec,
+        ),
+        u(
+            &SWITCH_CV_LEN,
+            c"Vector length",
+            c"ee.switch.cv_len",
+            U8,
+            Base::Dec,
+        ),
+        u(
+            &SWITCH_CV_KEY,
+            c"Vector key",
+            c"ee.switch.cv_key",
+            U8,
+            Base::Hex,
+        )
+        .names(cv::KEYS.iter().copied()),
+        u(
             &CV_NAME_TYPE,
             c"Name type",
             c"ee.cv.name_type",
@@ -969,7 +1038,14 @@ pub fn register(reg: &Registration) {
         ANALYSIS_RETRANSMISSION.def(
             c"Retransmission of frame",
             c"ee.analysis.retransmission",
-            c"",
+            c"The latest earlier copy of these bytes in the capture (absent when the capture \
+              holds none: filter ee.expert.retransmission for every retransmission)",
+        ),
+        ANALYSIS_RETRANSMISSION_REQUESTED.def(
+            c"Asked for by the status in frame",
+            c"ee.analysis.retransmission_requested",
+            c"The partner's latest status before this retransmission, which reported these \
+              bytes not received",
         ),
         ANALYSIS_DUPLICATE.def(c"Duplicate of frame", c"ee.analysis.duplicate", c""),
         ANALYSIS_STATUS_REPLY_TO.def(
@@ -986,6 +1062,11 @@ pub fn register(reg: &Registration) {
             c"Status reply in frame",
             c"ee.analysis.status_reply_in",
             c"",
+        ),
+        ANALYSIS_STATUS_UNANSWERED.def(
+            c"Status request never answered",
+            c"ee.analysis.status_unanswered",
+            c"No status from the partner before the next request or the end of the capture",
         ),
         ANALYSIS_MISSING_BEGIN.def(
             c"Missing from BSN",
@@ -1037,6 +1118,8 @@ pub fn register(reg: &Registration) {
         &ETT_ANALYSIS,
         &ETT_MESSAGE,
         &ETT_FLAGS,
+        &ETT_COMPAT,
+        &ETT_LABELS,
     ]);
     let expert = ExpertDef::new;
     use ExpertGroup::{Malformed, Protocol, Sequence};

@@ -8,14 +8,17 @@ use wireshark_ffi::register::{
 };
 use wireshark_ffi::statics;
 
-statics!(Subtree: ETT, ETT_PEER);
-statics!(StringField: POINT, PEER, PEER_POINT, PEER_FILE, METHOD, TRANSLATION, LOST_AT);
-statics!(FrameNumField: PEER_FRAME);
-statics!(DurationField: DELTA, DELTA_CORRECTED, CLOCK_OFFSET);
-statics!(UintField: CONFIDENCE);
+statics!(Subtree: ETT, ETT_PEER, ETT_UPSTREAM, ETT_DOWNSTREAM);
+statics!(StringField: POINT, PEER, PEER_POINT, PEER_FILE, METHOD, TRANSLATION, LOST_AT,
+    CAPTURE_DROP_AT, OUTSIDE_CAPTURE_AT, UNCERTAIN_AT, UPSTREAM, UPSTREAM_POINT, DOWNSTREAM,
+    DOWNSTREAM_POINT);
+statics!(FrameNumField: PEER_LINK, RELATED_LINK, UPSTREAM_LINK, DOWNSTREAM_LINK);
+statics!(DurationField: DELTA, DELTA_CORRECTED, CLOCK_OFFSET, UPSTREAM_DELTA, UPSTREAM_TRANSIT,
+    DOWNSTREAM_DELTA, DOWNSTREAM_TRANSIT);
+statics!(UintField: CONFIDENCE, FRAME, PEER_FRAME, UPSTREAM_FRAME, DOWNSTREAM_FRAME);
 statics!(BoolField: MATCHED);
-statics!(ExpertField: EI_LOST, EI_MISSING, EI_UNMATCHED, EI_LOW_CONFIDENCE, EI_INDEX_STALE,
-    EI_INDEX_FOREIGN, EI_INDEX_UNUSABLE);
+statics!(ExpertField: EI_LOST, EI_CAPTURE_DROP, EI_OUTSIDE_CAPTURE, EI_UNCERTAIN, EI_UNMATCHED,
+    EI_LOW_CONFIDENCE, EI_INDEX_STALE, EI_INDEX_FOREIGN, EI_INDEX_UNUSABLE);
 
 pub fn register(reg: &Registration) {
     reg.fields(vec![
@@ -23,6 +26,82 @@ pub fn register(reg: &Registration) {
             c"This point",
             c"pktmatch.point",
             c"Label of the capture point the open capture was identified as",
+        ),
+        FRAME.def(
+            c"Frame in its capture",
+            c"pktmatch.frame",
+            UintWidth::U32,
+            Base::Dec,
+            c"This frame's number in its point's capture (differs from frame.number in a \
+              merged capture)",
+        ),
+        UPSTREAM.def(
+            c"Previous point",
+            c"pktmatch.upstream",
+            c"Upstream neighbour: the nearest point the same packet passed before this one and \
+              the transit from there, e.g. \"client 89.4 µs\"",
+        ),
+        UPSTREAM_POINT.def(
+            c"Previous point",
+            c"pktmatch.upstream.point",
+            c"Label of the nearest point the packet passed before this one",
+        ),
+        UPSTREAM_FRAME.def(
+            c"Frame there",
+            c"pktmatch.upstream.frame",
+            UintWidth::U32,
+            Base::Dec,
+            c"Frame number of the packet in the previous point's own capture",
+        ),
+        UPSTREAM_LINK.def(
+            c"Frame here",
+            c"pktmatch.upstream.link",
+            c"The previous point's frame in this merged capture",
+        ),
+        UPSTREAM_DELTA.def(
+            c"Delta (clock corrected)",
+            c"pktmatch.upstream.delta_corrected",
+            c"Previous point's time minus this time, clock corrected (negative)",
+        ),
+        UPSTREAM_TRANSIT.def(
+            c"Transit",
+            c"pktmatch.upstream.transit",
+            c"Time from the previous point to this one, clock corrected (positive in the \
+              packet's direction of travel)",
+        ),
+        DOWNSTREAM.def(
+            c"Next point",
+            c"pktmatch.downstream",
+            c"Downstream neighbour: the nearest point the same packet passed after this one and \
+              the transit to there, e.g. \"dc 41.7 µs\"",
+        ),
+        DOWNSTREAM_POINT.def(
+            c"Next point",
+            c"pktmatch.downstream.point",
+            c"Label of the nearest point the packet passed after this one",
+        ),
+        DOWNSTREAM_FRAME.def(
+            c"Frame there",
+            c"pktmatch.downstream.frame",
+            UintWidth::U32,
+            Base::Dec,
+            c"Frame number of the packet in the next point's own capture",
+        ),
+        DOWNSTREAM_LINK.def(
+            c"Frame here",
+            c"pktmatch.downstream.link",
+            c"The next point's frame in this merged capture",
+        ),
+        DOWNSTREAM_DELTA.def(
+            c"Delta (clock corrected)",
+            c"pktmatch.downstream.delta_corrected",
+            c"Next point's time minus this time, clock corrected (positive)",
+        ),
+        DOWNSTREAM_TRANSIT.def(
+            c"Transit",
+            c"pktmatch.downstream.transit",
+            c"Time from this point to the next one, clock corrected (positive in the packet's \
+              direction of travel)",
         ),
         MATCHED.def(
             c"Matched",
@@ -47,7 +126,22 @@ pub fn register(reg: &Registration) {
         PEER_FRAME.def(
             c"Peer frame",
             c"pktmatch.peer_frame",
-            c"Frame number of the same packet in the peer capture",
+            UintWidth::U32,
+            Base::Dec,
+            c"Frame number of the same packet in the peer point's own capture (pktmatch.peer_file): \
+              a plain number, not a link into the open capture",
+        ),
+        PEER_LINK.def(
+            c"Peer frame here",
+            c"pktmatch.peer_link",
+            c"The peer frame in this merged capture (pktmatch merge): the same packet, same \
+              frame.packet_id",
+        ),
+        RELATED_LINK.def(
+            c"Related frame here",
+            c"pktmatch.related_link",
+            c"A frame of this merged capture linked across a full proxy: another packet that \
+              belongs with this one (the request it was forwarded as, its response)",
         ),
         DELTA.def(
             c"Delta (raw)",
@@ -84,12 +178,30 @@ pub fn register(reg: &Registration) {
               for this connection (NAT/PAT, proxy, sequence offset)",
         ),
         LOST_AT.def(
-            c"Not seen at",
+            c"Lost before",
             c"pktmatch.lost_at",
-            c"A capture point the packet should have passed and was not seen at",
+            c"Lost on the network before this capture point: seen on the way to it, seen \
+              neither there nor at any point after it",
+        ),
+        CAPTURE_DROP_AT.def(
+            c"Not captured at",
+            c"pktmatch.capture_drop_at",
+            c"A capture point whose capture dropped the packet: seen at a point before it \
+              and at one after it, not there (not a network loss)",
+        ),
+        OUTSIDE_CAPTURE_AT.def(
+            c"Outside the capture at",
+            c"pktmatch.outside_capture_at",
+            c"A capture point whose capture was not running when the packet passed",
+        ),
+        UNCERTAIN_AT.def(
+            c"Not seen at",
+            c"pktmatch.uncertain_at",
+            c"A capture point the packet may legitimately not pass (made or answered by a \
+              middlebox between the points, filtered): not seen there",
         ),
     ]);
-    reg.subtrees(&[&ETT, &ETT_PEER]);
+    reg.subtrees(&[&ETT, &ETT_PEER, &ETT_UPSTREAM, &ETT_DOWNSTREAM]);
 
     let expert = ExpertDef::new;
     use ExpertGroup::{Protocol, Sequence};
@@ -103,11 +215,25 @@ pub fn register(reg: &Registration) {
             c"Packet lost between capture points",
         ),
         expert(
-            &EI_MISSING,
-            c"pktmatch.expert.missing",
+            &EI_CAPTURE_DROP,
+            c"pktmatch.expert.capture_drop",
             Sequence,
             Note,
-            c"Packet not seen at a point that was not capturing then, or that it may not pass",
+            c"Packet not captured at a point it passed (seen before and after it): a capture drop",
+        ),
+        expert(
+            &EI_OUTSIDE_CAPTURE,
+            c"pktmatch.expert.outside_capture",
+            Sequence,
+            Note,
+            c"Packet not seen at a point whose capture was not running then",
+        ),
+        expert(
+            &EI_UNCERTAIN,
+            c"pktmatch.expert.uncertain",
+            Sequence,
+            Note,
+            c"Packet not seen at a point it may legitimately not pass",
         ),
         expert(
             &EI_UNMATCHED,

@@ -3,8 +3,10 @@
 //! writes (crates/index, docs/index-format.md).
 //!
 //! Files by role: `fields` (fields, subtrees, expert infos), `source` (which
-//! index file, reading and caching it), `session` (which point the open
-//! capture is, frame by frame), `tree` (what a frame shows).
+//! index file, reading and caching it), `lookup` (per-index tables built at
+//! load), `session` (which point the open capture is, frame by frame; merged
+//! captures), `tree` (what a frame shows), `hops` (the per-hop statistics
+//! table, `-z pktmatch,hops`).
 //!
 //! With neither the preference `pktmatch.index` nor `PKTMATCH_INDEX` set the
 //! post-dissector is not even registered: Wireshark's call of a
@@ -19,6 +21,8 @@
 //! index reads; labels are formatted only when Wireshark builds a tree.
 
 mod fields;
+mod hops;
+mod lookup;
 mod session;
 mod source;
 mod tree;
@@ -66,6 +70,7 @@ pub fn register() {
           info (0: never).",
     );
     session::register_reset();
+    hops::register();
     // SAFETY: a static function without arguments, called by Wireshark on
     // its main thread before it dissects a capture.
     unsafe { sys::register_init_routine(Some(register_when_needed)) };
@@ -119,16 +124,22 @@ fn dissect_packet(packet: &mut Packet) -> Outcome {
     }
     // The path is needed (and copied) only at the first frame of a capture.
     let path = || index_path().unwrap_or_default();
-    let view = session::view(path, packet.frame_number(), || {
+    let check = |ts_ns: i64| {
         let bytes = packet.bytes();
         let caplen = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-        index::frame_check(packet.time_ns(), caplen, bytes)
+        index::frame_check(ts_ns, caplen, bytes)
+    };
+    let view = session::view(path, packet.frame_number(), packet.time_ns(), check, || {
+        packet.comment(0)
     });
     let options = tree::Options {
         info_tag: PREF_INFO_TAG.get(),
         low_confidence: PREF_LOW_CONFIDENCE.get(),
     };
     tree::show(packet, &PROTO, &view, &options);
+    if let Some(point) = view.point {
+        hops::tap(packet, point, view.frame);
+    }
     // Accepting the frame keeps "pktmatch" in frame.protocols (Protocol
     // Hierarchy); returning 0 would make Wireshark drop that layer again.
     Outcome::Done(packet.captured_len())

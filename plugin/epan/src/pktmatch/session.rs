@@ -13,12 +13,19 @@
 //!   state says, so `-2` and random access show what one pass shows (more
 //!   only for frames seen while several points still agreed).
 //!
+//! A merged capture (`pktmatch merge`) holds the frames of every point; each
+//! frame's comment names its point, its frame number and time stamp there,
+//! and where its linked frames are in the merged file (`index::merged`).
+//! Such a capture is recognised by the comment of the first frame seen, and
+//! then each frame is verified on its own against the index.
+//!
 //! Wireshark's init and cleanup routines (run on every capture load and
 //! redissection, e.g. after a preference change) forget the session; the
 //! index itself stays cached in `source` unless its file changed.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use index::merged;
 use index::{TrackState, Tracker};
 use wireshark_ffi::{guard, sys};
 
@@ -35,6 +42,17 @@ pub struct View {
     pub state: TrackState,
     /// Show the peers this point's index has for the frame.
     pub point: Option<u16>,
+    /// The frame's number in its point's capture (the open capture's own
+    /// number, except in a merged capture).
+    pub frame: u32,
+    /// Its time stamp in that capture.
+    pub ts_ns: i64,
+    /// In a merged capture: the frames linked to this one that it holds,
+    /// (point, frame there, frame here, same packet).
+    pub merged: Option<Vec<(u16, u32, u32, bool)>>,
+    /// The open capture is a merged one (`merged` is None on its frames
+    /// that could not be verified).
+    pub merged_capture: bool,
     /// The capture-level finding (problem, staleness, not in the index) is
     /// reported on this frame: the one where it was found.
     pub report_here: bool,
@@ -48,6 +66,8 @@ struct Session {
     last_seen: u32,
     /// Frame where the capture-level finding was made.
     reported_at: Option<u32>,
+    /// A merged capture (decided at the first frame seen).
+    merged: Option<bool>,
 }
 
 static SESSION: Mutex<Option<Session>> = Mutex::new(None);
@@ -76,16 +96,30 @@ pub fn register_reset() {
     }
 }
 
-/// Classifies `frame` (its check computed by `check` when the index is
-/// usable) and says what to show.  `path` names the index; it is asked for
+/// The index of the capture being dissected, when it could be read (for
+/// the statistics tables, which run after each frame's dissection).
+pub fn current_index() -> Option<Arc<Loaded>> {
+    session().as_ref()?.outcome.as_ref()?.as_ref().ok().cloned()
+}
+
+/// Classifies `frame` (time stamp `ts_ns`; `check(ts)` computes its check
+/// with a time stamp, `comment()` reads its first comment, each only when
+/// needed) and says what to show.  `path` names the index; it is asked for
 /// and the index read at the first frame after a reset.
-pub fn view(path: impl FnOnce() -> String, frame: u32, check: impl FnOnce() -> u32) -> View {
+pub fn view<'p>(
+    path: impl FnOnce() -> String,
+    frame: u32,
+    ts_ns: i64,
+    check: impl Fn(i64) -> u32,
+    comment: impl Fn() -> Option<&'p str>,
+) -> View {
     let mut state = session();
     let s = state.get_or_insert_with(|| Session {
         outcome: None,
         tracker: Tracker::new(),
         last_seen: 0,
         reported_at: None,
+        merged: None,
     });
     let outcome = s
         .outcome
@@ -100,12 +134,22 @@ pub fn view(path: impl FnOnce() -> String, frame: u32, check: impl FnOnce() -> u
                 problem: Some(problem),
                 state: TrackState::Unknown,
                 point: None,
+                frame,
+                ts_ns,
+                merged: None,
+                merged_capture: false,
                 report_here: at == frame,
             };
         }
     };
     let ix = loaded.index();
-    let check = check();
+    let is_merged = *s
+        .merged
+        .get_or_insert_with(|| comment().and_then(merged::parse_comment).is_some());
+    if is_merged {
+        return merged_view(s, loaded, frame, ts_ns, &check, &comment);
+    }
+    let check = check(ts_ns);
     let track = if frame > s.last_seen {
         s.last_seen = frame;
         let before = s.tracker.state();
@@ -134,9 +178,70 @@ pub fn view(path: impl FnOnce() -> String, frame: u32, check: impl FnOnce() -> u
     .filter(|&p| ix.verify(p, frame, check));
     View {
         point,
+        frame,
+        ts_ns,
+        merged: None,
+        merged_capture: false,
         state: track,
         report_here: s.reported_at == Some(frame),
         problem: None,
         index: Some(loaded),
     }
+}
+
+/// A frame of a merged capture: the point, frame and time stamp its
+/// comment names, verified against the index's check for that frame.  The
+/// first frame that fails (no comment, a point the index lacks, another
+/// frame than the one indexed) is reported once.
+fn merged_view<'p>(
+    s: &mut Session,
+    loaded: Arc<Loaded>,
+    frame: u32,
+    ts_ns: i64,
+    check: &impl Fn(i64) -> u32,
+    comment: &impl Fn() -> Option<&'p str>,
+) -> View {
+    let ix = loaded.index();
+    let said = comment().and_then(merged::parse_comment);
+    let found = said.as_ref().and_then(|c| {
+        let p = ix.point_by_label(c.label)?.index();
+        Some((p, c))
+    });
+    let mut view = View {
+        index: None,
+        problem: None,
+        state: TrackState::Unknown,
+        point: None,
+        frame,
+        ts_ns,
+        merged: None,
+        merged_capture: true,
+        report_here: false,
+    };
+    match found {
+        Some((p, c)) if ix.verify(p, c.frame, check(c.ts_ns)) => {
+            let links = c
+                .links
+                .iter()
+                .filter_map(|l| {
+                    let q = ix.point_by_label(l.label)?.index();
+                    Some((q, l.frame, l.merged, l.same))
+                })
+                .collect();
+            view.state = TrackState::Identified(p);
+            view.point = Some(p);
+            view.frame = c.frame;
+            view.ts_ns = c.ts_ns;
+            view.merged = Some(links);
+        }
+        Some((p, _)) => view.state = TrackState::Stale { point: p, frame },
+        None => {}
+    }
+    if view.point.is_none() && frame > s.last_seen && s.reported_at.is_none() {
+        s.reported_at = Some(frame);
+    }
+    s.last_seen = s.last_seen.max(frame);
+    view.report_here = s.reported_at == Some(frame);
+    view.index = Some(loaded);
+    view
 }

@@ -19,6 +19,8 @@ use std::time::SystemTime;
 
 use index::Index;
 
+use super::lookup::Lookup;
+
 /// Name of the environment variable used when the preference is empty.
 pub const ENV: &str = "PKTMATCH_INDEX";
 
@@ -31,8 +33,10 @@ pub fn env_path() -> Option<&'static str> {
 
 /// A loaded, checked index and the bytes it views.
 pub struct Loaded {
-    // `index` borrows `_bytes`' heap block (see `read`).  Declared first so
-    // it is dropped first; `_bytes` is only owned, never touched again.
+    // `index` and `lookup` borrow `_bytes`' heap block (see `read`).
+    // Declared first so they are dropped first; `_bytes` is only owned,
+    // never touched again.
+    lookup: Lookup<'static>,
     index: Index<'static>,
     _bytes: Vec<u8>,
     path: String,
@@ -52,6 +56,7 @@ impl Loaded {
             unsafe { std::slice::from_raw_parts(bytes.as_ptr(), bytes.len()) };
         let index = Index::load(view).map_err(|e| format!("{path}: {e}"))?;
         Ok(Loaded {
+            lookup: Lookup::new(&index),
             index,
             _bytes: bytes,
             path: path.to_owned(),
@@ -60,6 +65,10 @@ impl Loaded {
 
     pub fn index(&self) -> &Index<'_> {
         &self.index
+    }
+
+    pub fn lookup(&self) -> &Lookup<'_> {
+        &self.lookup
     }
 
     pub fn path(&self) -> &str {

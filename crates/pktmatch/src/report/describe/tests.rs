@@ -257,3 +257,31 @@ fn packet_text_is_cleaned() {
         "[<none>]"
     );
 }
+
+/// UDP without service ports: the flow's first sender is the client, for
+/// the whole flow (the higher port alone made a client on a lower port
+/// send "←" packets, and the plot negative delays); DNS by its port, even
+/// when the response comes first.
+#[test]
+fn udp_direction_by_port_roles_then_first_sender() {
+    let mut d = Describer::new();
+    let rows = labels(
+        &mut d,
+        &[
+            udp(C, S, 40000, 51000, b"hello"),
+            udp(S, C, 51000, 40000, b"hello back"),
+            udp(S, C, 53, 41000, &[0; 12]),
+            udp(C, S, 41000, 53, &[0; 12]),
+        ],
+    );
+    let dirs: Vec<(Dir, Option<u16>)> = rows.iter().map(|r| (r.0, r.2)).collect();
+    assert_eq!(
+        dirs,
+        [
+            (Dir::ToServer, Some(40000)),
+            (Dir::ToClient, Some(40000)),
+            (Dir::ToClient, Some(41000)),
+            (Dir::ToServer, Some(41000)),
+        ]
+    );
+}
