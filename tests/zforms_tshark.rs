@@ -346,41 +346,44 @@ fn plain_rows(file: &Path, fields: &[&str]) -> Vec<Vec<String>> {
     common::rows(&String::from_utf8_lossy(&out.stdout))
 }
 
+/// `pktmatch convert` of `input` (without touching it), every packet
+/// equal to `pcap`'s with its direction, read by a tshark without our
+/// plugins.
+fn convert_equals_capture(
+    ws: &Wireshark,
+    input: &Path,
+    pcap: &Path,
+    out: &Path,
+) -> pktmatch::convert::Summary {
+    let what = input.display();
+    let before = std::fs::read(input).unwrap();
+    let summary = pktmatch::convert::run(&convert_args(input, out)).expect("convert");
+    assert_eq!(std::fs::read(input).unwrap(), before, "input modified");
+    assert!(
+        summary.warnings.is_empty(),
+        "{what}: {:?}",
+        summary.warnings
+    );
+    let mut fields = PACKET.to_vec();
+    fields.push("frame.packet_flags_direction");
+    let source = ip_rows(ws, &ws.add_file(pcap), PACKET);
+    let converted = plain_rows(out, &fields);
+    assert_eq!(converted.len(), source.len(), "{what}");
+    let directions = expected_direction(&source);
+    for (i, (row, want)) in converted.iter().zip(&source).enumerate() {
+        assert_eq!(&row[..PACKET.len()], &want[..], "{what}: packet {}", i + 1);
+        assert_eq!(row[PACKET.len()], directions[i], "{what}: packet {}", i + 1);
+    }
+    summary
+}
+
 #[test]
 fn reports_convert_packet_for_packet() {
     let ws = wireshark();
     let dir = workdir("convert");
     for (report, pcap) in RENDERED {
         let out = dir.join(format!("{report}.pcapng"));
-        let input = data(report);
-        let before = std::fs::read(&input).unwrap();
-        let summary = pktmatch::convert::run(&convert_args(&input, &out)).expect("convert");
-        assert_eq!(std::fs::read(&input).unwrap(), before, "input modified");
-        assert!(
-            summary.warnings.is_empty(),
-            "{report}: {:?}",
-            summary.warnings
-        );
-        let mut fields = PACKET.to_vec();
-        fields.push("frame.packet_flags_direction");
-        let source = ip_rows(&ws, &ws.add_file(&data(pcap)), PACKET);
-        let converted = plain_rows(&out, &fields);
-        assert_eq!(converted.len(), source.len(), "{report}");
-        let directions = expected_direction(&source);
-        for (i, (row, want)) in converted.iter().zip(&source).enumerate() {
-            assert_eq!(
-                &row[..PACKET.len()],
-                &want[..],
-                "{report}: packet {}",
-                i + 1
-            );
-            assert_eq!(
-                row[PACKET.len()],
-                directions[i],
-                "{report}: packet {}",
-                i + 1
-            );
-        }
+        convert_equals_capture(&ws, &data(report), &data(pcap), &out);
     }
 }
 
@@ -405,10 +408,11 @@ fn tersed_and_xmit_packed_traces_open_and_convert() {
     let dir = workdir("packed");
     let trace = dns_trace(&dir);
     let rdw = std::fs::read(&trace).unwrap();
-    // the terselib fixtures hold exactly this trace
+    // the terselib and xmi-reader fixtures hold exactly this trace
     for name in [
         "terselib-spack-synthetic-ctrace-rdw-real-dns.trs",
         "terselib-pack-synthetic-ctrace-rdw-real-dns.trs",
+        "xmilib-u-synthetic-ctrace-rdw-real-dns.xmi",
     ] {
         let (_, unpacked) = zunpack::unpack(&std::fs::read(data(name)).unwrap(), 1 << 26).unwrap();
         assert!(
@@ -417,6 +421,8 @@ fn tersed_and_xmit_packed_traces_open_and_convert() {
         );
     }
     // an XMIT package of the trace's records, as TSO TRANSMIT writes one
+    // (our writer; xmi-reader, which we did not write, reads it back to
+    // the same records: docs/zos-containers.md)
     let records = zunpack::records::rdw_records(&rdw).unwrap();
     let xmit = zunpack::xmit::write(
         &zunpack::xmit::WriteOptions {
@@ -446,6 +452,7 @@ fn tersed_and_xmit_packed_traces_open_and_convert() {
     for packed in [
         data("terselib-spack-synthetic-ctrace-rdw-real-dns.trs"),
         data("terselib-pack-synthetic-ctrace-rdw-real-dns.trs"),
+        data("xmilib-u-synthetic-ctrace-rdw-real-dns.xmi"),
         xmit_path.clone(),
     ] {
         let what = packed.file_name().unwrap().to_string_lossy().into_owned();
@@ -480,17 +487,27 @@ fn tersed_and_xmit_packed_traces_open_and_convert() {
 #[test]
 fn tersed_report_opens_and_converts() {
     let ws = wireshark();
-    for name in [
-        "terselib-spack-rendered-ipcs-dump-real-dns.trs",
-        "terselib-pack-rendered-ipcs-dump-real-dns.trs",
+    let dir = workdir("packed-report");
+    for (name, container) in [
+        ("terselib-spack-rendered-ipcs-dump-real-dns.trs", "AMATERSE"),
+        ("terselib-pack-rendered-ipcs-dump-real-dns.trs", "AMATERSE"),
+        ("xmilib-fb133-rendered-ipcs-dump-real-dns.xmi", "TSO XMIT"),
     ] {
         let file = ws.add_file(&data(name));
         report_equals_capture(&ws, &file, &data("real-dns.pcap"), name);
         let comments = ws.fields(&file, &[], &["frame.comment"]);
         assert!(
-            comments[&1][0].contains("unpacked: AMATERSE"),
+            comments[&1][0].contains(&format!("unpacked: {container}")),
             "{:?}",
             comments[&1]
+        );
+        // and through pktmatch convert
+        let out = dir.join(format!("{name}.pcapng"));
+        let summary = convert_equals_capture(&ws, &data(name), &data("real-dns.pcap"), &out);
+        assert!(
+            summary.unpacked[0].starts_with(container),
+            "{:?}",
+            summary.unpacked
         );
     }
 }
@@ -652,4 +669,124 @@ fn smc_extension_decoded_as_2cutc_reads_it() {
             "010203"
         ]
     );
+}
+
+/// The DUMP report of real-dns.pcap damaged the three ways the issue
+/// names: a line that is no report line inside record 1, record 2's IP
+/// header dump line lost, record 3's Data heading stating 3 bytes more
+/// than its dump holds.  Returns the text and the (1-based) number of the
+/// garbage line.
+fn damaged_dns_report() -> (String, usize) {
+    let text = std::fs::read_to_string(data(RENDERED[2].0)).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let tod = lines.iter().position(|l| l.contains("Tod Clock")).unwrap();
+    lines.insert(tod + 1, "  %%% not a report line %%%".to_owned());
+    let headings = |lines: &[String], what: &str| -> Vec<usize> {
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.starts_with(what))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let ip = headings(&lines, " IP Header");
+    lines.remove(ip[1] + 1);
+    let data_at = headings(&lines, " Data ")[2];
+    let stated: usize = lines[data_at]
+        .split(':')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    lines[data_at] =
+        lines[data_at].replacen(&format!(": {stated} "), &format!(": {} ", stated + 3), 1);
+    assert!(lines[data_at].contains(&format!(": {} ", stated + 3)));
+    (lines.join("\n") + "\n", tod + 2)
+}
+
+#[test]
+fn bad_lines_and_miscounted_dumps_are_said_on_their_packets() {
+    let ws = wireshark();
+    let dir = workdir("damaged");
+    let (text, garbage_line) = damaged_dns_report();
+    let path = dir.join("damaged.txt");
+    std::fs::write(&path, &text).unwrap();
+    let skipped = format!("line {garbage_line}: skipped: %%% not a report line %%%");
+
+    // tshark: each on its own frame, as expert info (and the skipped line
+    // as a frame comment); the other frames clean and still equal
+    let file = ws.add_file(&path);
+    let rows = ws.field_rows(
+        &file,
+        &[],
+        &[
+            "frame.number",
+            "ctrace.report.skipped_line",
+            "ctrace.report.problem",
+            "_ws.expert.message",
+            "frame.comment",
+            "ip.id",
+        ],
+        "|",
+    );
+    let source = ip_rows(&ws, &ws.add_file(&data(RENDERED[2].1)), &["ip.id"]);
+    assert_eq!(rows.len(), source.len());
+    let experts = |n: usize| rows[n - 1][3].clone();
+    assert!(experts(1).contains(&skipped), "frame 1: {:?}", rows[0]);
+    assert!(
+        rows[0][4].contains(&skipped),
+        "frame 1 comment: {:?}",
+        rows[0]
+    );
+    assert!(
+        experts(2).contains("\"IP Header\" states 20 bytes, its hex dump holds 0"),
+        "frame 2: {:?}",
+        rows[1]
+    );
+    assert!(
+        experts(3).contains("\"Data\" states") && experts(3).contains("its hex dump holds"),
+        "frame 3: {:?}",
+        rows[2]
+    );
+    assert!(!experts(1).contains("states"), "frame 1: {:?}", rows[0]);
+    assert!(!experts(3).contains("skipped"), "frame 3: {:?}", rows[2]);
+    for (i, row) in rows.iter().enumerate().skip(3) {
+        assert!(
+            row[1].is_empty() && row[2].is_empty() && !row[3].contains("IPCS"),
+            "frame {}: {row:?}",
+            i + 1
+        );
+        assert_eq!(row[5], source[i][0], "frame {}", i + 1);
+    }
+    // the packets whose dumps are whole are still the capture's
+    assert_eq!(rows[0][5], source[0][0]);
+    assert_eq!(rows[2][5], source[2][0]);
+
+    // pktmatch convert: the same as packet comments and warnings naming
+    // the file and line
+    let out = dir.join("damaged.pcapng");
+    let summary = pktmatch::convert::run(&convert_args(&path, &out)).expect("convert");
+    let named = format!("{}: {skipped}", path.display());
+    assert!(
+        summary.warnings.iter().any(|w| w == &named),
+        "{:?}",
+        summary.warnings
+    );
+    assert!(
+        summary
+            .warnings
+            .iter()
+            .any(|w| w.contains("\"IP Header\" states 20 bytes")),
+        "{:?}",
+        summary.warnings
+    );
+    let comments = plain_rows(&out, &["frame.comment", "ip.id"]);
+    assert!(comments[0][0].contains(&skipped), "{:?}", comments[0]);
+    assert!(comments[1][0].contains("\"IP Header\" states 20 bytes"));
+    assert!(comments[2][0].contains("\"Data\" states"));
+    assert!(comments[3..].iter().all(|r| r[0].is_empty()));
+    assert_eq!(comments[2][1], source[2][0]);
 }

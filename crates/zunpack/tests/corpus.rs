@@ -8,12 +8,15 @@
 //!   downloaded data set.
 //! * colinpaicemq/zWireshark `load/ZWIRESHA.LOAD.XMIT`: a real TSO XMIT
 //!   (of an IEBCOPY-unloaded load library).
+//! * mainframed/xmi `tests/test_seq.xmi`: an XMIT of a sequential FB 80
+//!   data set (a JCL deck) written on MVS 3.8 under Hercules by XMIT370
+//!   (the job that made it is that repository's tests/TEST.PDS/XMIT.jcl).
 //!
 //! They are public repositories, not ours, and are not committed here
 //! (their licences and size): the tests read them from a local copy —
-//! a checkout or a bare git directory — named by ZUNPACK_TERSE_CORPUS and
-//! ZUNPACK_XMIT_SAMPLE_GIT (defaults: the mirrors this project's helpers
-//! use).  Without one, a test says so and checks nothing else.
+//! a checkout or a bare git directory — named by ZUNPACK_TERSE_CORPUS,
+//! ZUNPACK_XMIT_SAMPLE_GIT and ZUNPACK_XMIT_SEQ_SAMPLE_GIT (defaults: the
+//! mirrors this project's helpers use).  Without one, a test says so and checks nothing else.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,6 +43,7 @@ fn read(root: &Path, rel: &str) -> Option<Vec<u8>> {
 
 const TERSE_DEFAULT: &str = "/work/.mirror/openmainframeproject+tersedecompress-testdata/repo";
 const XMIT_DEFAULT: &str = "/work/.mirror/colinpaicemq+zWireshark/repo";
+const XMIT_SEQ_DEFAULT: &str = "/work/.mirror/mainframed+xmi/repo";
 
 /// The corpus files present in the repository (the largest are not in
 /// every copy) and small enough to run quickly.
@@ -180,4 +184,53 @@ fn real_xmit_file() {
         zunpack::unpack(&b, 1 << 30),
         Err(zunpack::Error::Unsupported { .. })
     ));
+}
+
+#[test]
+fn real_sequential_xmit_file() {
+    let Some(root) = source("ZUNPACK_XMIT_SEQ_SAMPLE_GIT", XMIT_SEQ_DEFAULT) else {
+        eprintln!("skipped: no copy of mainframed/xmi (set ZUNPACK_XMIT_SEQ_SAMPLE_GIT)");
+        return;
+    };
+    let b = read(&root, "tests/test_seq.xmi").expect("tests/test_seq.xmi");
+    assert_eq!(b.len(), 2880); // 36 cards
+    assert_eq!(zunpack::detect(&b), Some(zunpack::Kind::Xmit));
+    let x = xmit::parse(&b, 1 << 20).unwrap();
+    let ids: Vec<&str> = x.controls.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["INMR01", "INMR02", "INMR03", "INMR06"]);
+    assert!(x.complete);
+    let r1 = &x.controls[0];
+    assert_eq!(r1.unit(xmit::key::INMFNODE).unwrap().text(""), "ORIGNODE");
+    assert_eq!(r1.unit(xmit::key::INMTUID).unwrap().text(""), "DESTUID");
+    assert_eq!(
+        r1.unit(xmit::key::INMFTIME).unwrap().text(""),
+        "20210309045318"
+    );
+    assert!(!x.is_partitioned());
+    assert_eq!(x.record_format(), RecordFormat::Fixed { lrecl: 80 });
+    // XMIT370 sends the data set's blocks (here one of 33 cards)
+    assert_eq!(x.records.len(), 1);
+    let (layers, data) = zunpack::unpack(&b, 1 << 20).unwrap();
+    assert_eq!(layers.len(), 1);
+    assert_eq!(data.len(), 33 * 80);
+    // the deck checks itself: JCL in columns 1-72, sequence numbers
+    // 00000100, 00000200, … in columns 73-80
+    let cards: Vec<String> = data.chunks(80).map(ctrace::ebcdic::decode).collect();
+    assert!(
+        cards[0].starts_with("//XMITAPE JOB (01),'COPY TO TAPE'"),
+        "{}",
+        cards[0]
+    );
+    for (i, card) in cards.iter().enumerate() {
+        assert!(
+            card.starts_with("//") || card.starts_with("  ") || card.starts_with("/*"),
+            "{card}"
+        );
+        assert_eq!(
+            &card[72..],
+            format!("{:08}", (i + 1) * 100),
+            "card {}",
+            i + 1
+        );
+    }
 }
