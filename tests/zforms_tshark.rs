@@ -671,15 +671,24 @@ fn smc_extension_decoded_as_2cutc_reads_it() {
     );
 }
 
+/// An MVS message line (message id, text) as IPCS prints them among
+/// the records.
+const MESSAGE: &str = "BLS18058I Warnings regarding STRUCTURE(CTE) at ASID(X'0001') 00000000";
+
 /// The DUMP report of real-dns.pcap damaged the three ways the issue
 /// names: a line that is no report line inside record 1, record 2's IP
 /// header dump line lost, record 3's Data heading stating 3 bytes more
-/// than its dump holds.  Returns the text and the (1-based) number of the
-/// garbage line.
+/// than its dump holds; and an MVS message inside record 4.  Returns the
+/// text and the (1-based) number of the garbage line.
 fn damaged_dns_report() -> (String, usize) {
     let text = std::fs::read_to_string(data(RENDERED[2].0)).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    let tod = lines.iter().position(|l| l.contains("Tod Clock")).unwrap();
+    let tods: Vec<usize> = (lines.iter().enumerate())
+        .filter(|(_, l)| l.contains("Tod Clock"))
+        .map(|(i, _)| i)
+        .collect();
+    lines.insert(tods[3] + 1, format!(" {MESSAGE}"));
+    let tod = tods[0];
     lines.insert(tod + 1, "  %%% not a report line %%%".to_owned());
     let headings = |lines: &[String], what: &str| -> Vec<usize> {
         lines
@@ -729,6 +738,7 @@ fn bad_lines_and_miscounted_dumps_are_said_on_their_packets() {
             "_ws.expert.message",
             "frame.comment",
             "ip.id",
+            "ctrace.report.message",
         ],
         "|",
     );
@@ -753,9 +763,25 @@ fn bad_lines_and_miscounted_dumps_are_said_on_their_packets() {
     );
     assert!(!experts(1).contains("states"), "frame 1: {:?}", rows[0]);
     assert!(!experts(3).contains("skipped"), "frame 3: {:?}", rows[2]);
-    for (i, row) in rows.iter().enumerate().skip(3) {
+    // the message is a note of its own kind, not a skipped line
+    assert!(
+        experts(4).contains(&format!("message: {MESSAGE}")) && !experts(4).contains("skipped"),
+        "frame 4: {:?}",
+        rows[3]
+    );
+    assert!(
+        !rows[3][6].is_empty() && rows[3][1].is_empty(),
+        "frame 4: {:?}",
+        rows[3]
+    );
+    assert!(
+        !rows[0][1].is_empty() && rows[0][6].is_empty(),
+        "frame 1: {:?}",
+        rows[0]
+    );
+    for (i, row) in rows.iter().enumerate().skip(4) {
         assert!(
-            row[1].is_empty() && row[2].is_empty() && !row[3].contains("IPCS"),
+            row[1].is_empty() && row[2].is_empty() && row[6].is_empty() && !row[3].contains("line"),
             "frame {}: {row:?}",
             i + 1
         );
@@ -787,6 +813,7 @@ fn bad_lines_and_miscounted_dumps_are_said_on_their_packets() {
     assert!(comments[0][0].contains(&skipped), "{:?}", comments[0]);
     assert!(comments[1][0].contains("\"IP Header\" states 20 bytes"));
     assert!(comments[2][0].contains("\"Data\" states"));
-    assert!(comments[3..].iter().all(|r| r[0].is_empty()));
+    assert!(comments[3][0].contains(MESSAGE), "{:?}", comments[3]);
+    assert!(comments[4..].iter().all(|r| r[0].is_empty()));
     assert_eq!(comments[2][1], source[2][0]);
 }

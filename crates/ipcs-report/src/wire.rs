@@ -21,7 +21,7 @@
 
 use crate::packet::{Kind, Packet};
 use crate::record::{Direction, Endpoint, Extent, Record};
-use crate::Note;
+use crate::{Note, NoteKind};
 
 pub const MAGIC: &[u8; 4] = b"IPCR";
 pub const VERSION: u8 = 1;
@@ -89,6 +89,7 @@ pub enum Tag {
     Dst = 32,
     Problem = 48,
     Note = 49,
+    Message = 50,
 }
 
 /// One tag's definition.
@@ -241,6 +242,13 @@ pub const TAGS: &[TagDef] = &[
         "ctrace.report.skipped_line",
         "a report line skipped before or in this record (expert info)"
     ),
+    t!(
+        Message,
+        Text,
+        "ctrace.report.message",
+        "an MVS message printed in the report, or a note on the record's time, \
+         before or in this record (expert info)"
+    ),
 ];
 
 /// The definition of a tag number.
@@ -360,7 +368,11 @@ pub fn encode(rec: &Record, packet: Option<&Packet>, notes: &[&Note]) -> Vec<u8>
         o.tag(Tag::Problem, p.to_string().as_bytes());
     }
     for n in notes {
-        o.tag(Tag::Note, n.to_string().as_bytes());
+        let tag = match n.kind {
+            NoteKind::Skipped => Tag::Note,
+            NoteKind::Message | NoteKind::Time => Tag::Message,
+        };
+        o.tag(tag, n.to_string().as_bytes());
     }
     let header_len = o.0.len().min(u16::MAX as usize) as u16;
     o.0[field::HEADER_LEN].copy_from_slice(&header_len.to_be_bytes());

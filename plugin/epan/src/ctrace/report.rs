@@ -24,7 +24,7 @@ statics!(UintField: LINE, ASID, TCB, CID);
 statics!(Uint64Field: RECORD, LOST_RECORDS);
 statics!(StringField: SYSNAME, MNEMONIC, DESCRIPTION, DEVICE, RFLAGS, EXTENT, DOMAIN,
     SOCKET_TYPE, SOCKET_PROTOCOL, STATE);
-statics!(ExpertField: EI_PROBLEM, EI_SKIPPED_LINE, EI_NO_PACKET);
+statics!(ExpertField: EI_PROBLEM, EI_SKIPPED_LINE, EI_MESSAGE, EI_NO_PACKET);
 
 pub fn register(reg: &Registration) {
     use UintWidth::{U16, U32};
@@ -124,6 +124,13 @@ pub fn register(reg: &Registration) {
             ExpertGroup::Malformed,
             Severity::Warn,
             c"A report line that could not be read was skipped",
+        ),
+        expert(
+            &EI_MESSAGE,
+            c"ctrace.report.message",
+            ExpertGroup::Protocol,
+            Severity::Note,
+            c"An MVS message in the report, or a note on the record's time",
         ),
         expert(
             &EI_NO_PACKET,
@@ -356,6 +363,7 @@ fn show(
         }
         Tag::Problem => packet.add_expert(sub, &EI_PROBLEM, text(v)),
         Tag::Note => packet.add_expert(sub, &EI_SKIPPED_LINE, text(v)),
+        Tag::Message => packet.add_expert(sub, &EI_MESSAGE, text(v)),
         // a known tag with a length it never has: the bytes are shown raw
         _ => {
             packet.add_bytes_at(sub, &UNKNOWN, r);
