@@ -10,6 +10,8 @@
 //! trace, Ethernet for OSAENTA, the socket's port dissector for data trace.
 
 mod fields;
+mod report;
+mod smc;
 
 use std::cell::RefCell;
 use std::net::IpAddr;
@@ -24,13 +26,13 @@ use wireshark_ffi::sys;
 
 use fields::*;
 
-static PROTO: Protocol = Protocol::new();
+pub(crate) static PROTO: Protocol = Protocol::new();
 static PREF_TOD_MINUS_UTC: UintPref = UintPref::new(0);
 
-static IP: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
-static IPV6: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
+pub(crate) static IP: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
+pub(crate) static IPV6: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
 static ETH: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
-static DATA: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
+pub(crate) static DATA: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
 
 pub fn register() {
     let mut reg = PROTO.register(
@@ -40,6 +42,8 @@ pub fn register() {
         c"ctrace.internal_error",
     );
     fields::register(&reg);
+    report::register(&reg);
+    smc::register(&reg);
     reg.uint_pref(
         &PREF_TOD_MINUS_UTC,
         c"tod_leap_seconds",
@@ -64,11 +68,12 @@ pub fn handoff() {
     IPV6.store(handle_named(c"ipv6"), Ordering::Relaxed);
     ETH.store(handle_named(c"eth_withoutfcs"), Ordering::Relaxed);
     DATA.store(handle_named(c"data"), Ordering::Relaxed);
+    report::handoff();
 }
 
 wireshark_ffi::dissector!(dissect, &PROTO, dissect_record);
 
-fn leap_seconds() -> i64 {
+pub(crate) fn leap_seconds() -> i64 {
     i64::from(PREF_TOD_MINUS_UTC.get())
 }
 
@@ -131,6 +136,15 @@ fn dissect_with(packet: &mut Packet, reader: &mut Reader) -> Outcome {
             }
             packet.set_info(&info(&pthdr, fmtid));
             packet.fence_info();
+            if fmtid == cte::FMT_SMC && record.segments() == 1 {
+                // the extension as S3-SMC reads it; no dissector follows
+                let data_at = header_at + usize::from(pthdr.header_len());
+                let end = data_at + record.data.len();
+                let ext = header_at + ctrace::layout::smc::AFTER_PTHDR;
+                let kind = smc::show(packet, root, ext, end, pthdr.interface_name().trim_end());
+                packet.append_info(kind);
+                return Outcome::Done(bytes.len());
+            }
             hand_off(packet, &record, fmtid, &pthdr, header_at)
         }
         Kind::Other(_) | Kind::NoEntry => {
