@@ -485,7 +485,7 @@ fn tersed_and_xmit_packed_traces_open_and_convert() {
 }
 
 #[test]
-fn tersed_report_opens_and_converts() {
+fn tersed_and_xmit_packed_reports_open_and_convert() {
     let ws = wireshark();
     let dir = workdir("packed-report");
     for (name, container) in [
