@@ -98,6 +98,7 @@ fn audit_vectors_decode_and_convert_right() {
             raw_cte: false,
             leap_seconds: 0,
             force: false,
+            report_local_offset: 0,
         })
         .expect("convert");
         assert_eq!(
@@ -135,7 +136,7 @@ fn a_spanned_record_joined_by_ftp_is_commented_as_such() {
     let dir = workdir("comment");
     let ws = Wireshark::with_plugins(release_plugins());
     let vector = v::ftp_vbs();
-    let (path, file) = add(&ws, &dir, &vector);
+    let (_, file) = add(&ws, &dir, &vector);
     let rows = ws.field_rows(&file, &[], &["frame.number", "frame.comment"], "|");
     let commented: Vec<&Vec<String>> = rows.iter().filter(|r| !r[1].is_empty()).collect();
     assert_eq!(commented.len(), 1, "{rows:?}");
@@ -153,7 +154,7 @@ fn a_set_of_258_records_is_one_packet_with_every_byte() {
     let dir = workdir("set258");
     let ws = Wireshark::with_plugins(release_plugins());
     let vector = v::seq_wrap();
-    let (path, file) = add(&ws, &dir, &vector);
+    let (_, file) = add(&ws, &dir, &vector);
     let got = ws.fields(
         &file,
         &[],
@@ -276,6 +277,7 @@ fn discarded_packets_say_who_discarded_them() {
         raw_cte: false,
         leap_seconds: 0,
         force: false,
+        report_local_offset: 0,
     })
     .expect("convert");
     let rows = ws.field_rows(&ws.add_file(&out), &[], &["frame.comment"], "|");
