@@ -9,6 +9,7 @@ use arrow_array::types::{TimestampNanosecondType, UInt16Type, UInt32Type, UInt64
 use arrow_array::{Array, ArrowPrimitiveType, PrimitiveArray, RecordBatch, StringArray};
 use capture::{FlowKey, PacketKey};
 use matcher::table::{FrameRow, PointTable, TableBuilder};
+use matcher::Input;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::HashMap;
 use std::fs::File;
@@ -26,6 +27,25 @@ pub struct LoadedPoint {
     /// Its position among the points `pktmatch keys` was given.
     pub given: u16,
     pub table: PointTable,
+}
+
+/// What `matcher::run_tables` takes: the points as inputs (positions from
+/// 0 in the order given: tables written by several `pktmatch keys` runs
+/// each start at 0), their captures' sizes, their tables.
+pub fn into_inputs(points: Vec<LoadedPoint>) -> (Vec<Input>, Vec<u64>, Vec<PointTable>) {
+    let mut inputs = Vec::with_capacity(points.len());
+    let mut sizes = Vec::with_capacity(points.len());
+    let mut tables = Vec::with_capacity(points.len());
+    for (k, p) in points.into_iter().enumerate() {
+        inputs.push(Input {
+            label: p.label,
+            path: p.capture,
+            given: Some(k as u16),
+        });
+        sizes.push(p.capture_size);
+        tables.push(p.table);
+    }
+    (inputs, sizes, tables)
 }
 
 /// The points of a key table directory (`point=LABEL` subdirectories), in

@@ -52,18 +52,7 @@ fn from_keys(points: &[(&str, PathBuf)], options: &WriteOptions) -> (Vec<u8>, te
     let labels: Vec<&str> = loaded.iter().map(|p| p.label.as_str()).collect();
     let given: Vec<&str> = points.iter().map(|p| p.0).collect();
     assert_eq!(labels, given, "points come back in the order given");
-    let mut ins = Vec::new();
-    let mut sizes = Vec::new();
-    let mut tables = Vec::new();
-    for (k, p) in loaded.into_iter().enumerate() {
-        ins.push(Input {
-            label: p.label,
-            path: p.capture,
-            given: Some(k as u16),
-        });
-        sizes.push(p.capture_size);
-        tables.push(p.table);
-    }
+    let (ins, sizes, tables) = engine::load::into_inputs(loaded);
     let (b, _) = matcher::run_tables(&ins, &sizes, tables, &Options::default(), &mut |_| {})
         .expect("match from keys");
     (bytes(b), dir)

@@ -237,21 +237,7 @@ fn from_key_tables(dir: &Path) -> Result<(Vec<Input>, Vec<u64>, Vec<PointTable>)
             points.len()
         ));
     }
-    let mut inputs = Vec::with_capacity(points.len());
-    let mut sizes = Vec::with_capacity(points.len());
-    let mut tables = Vec::with_capacity(points.len());
-    // Positions from 0 in that order (key tables written by several runs
-    // each start at 0).
-    for (k, p) in points.into_iter().enumerate() {
-        inputs.push(Input {
-            label: p.label,
-            path: p.capture,
-            given: Some(k as u16),
-        });
-        sizes.push(p.capture_size);
-        tables.push(p.table);
-    }
-    Ok((inputs, sizes, tables))
+    Ok(engine::load::into_inputs(points))
 }
 
 /// The output rules, and an index's own: a regular file must not have a
