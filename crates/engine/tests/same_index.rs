@@ -159,3 +159,94 @@ fn existing_tables_need_force() {
     assert!(e.contains("left alone"), "{e}");
     assert_eq!(std::fs::read_to_string(&stranger).unwrap(), "mine");
 }
+
+/// Inputs that take other reading paths: a gzip-compressed capture (read
+/// as a stream) and a z/OS CTRACE trace (frames are trace records; time
+/// stamps from the TOD clock) written from the same real packets.
+#[test]
+fn gzip_and_ctrace_points_same_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = repo().join("tests/data/real-http.pcap");
+    let gz = dir.path().join("pc.pcap.gz");
+    let out = std::process::Command::new("gzip")
+        .arg("-c")
+        .arg(&pcap)
+        .output()
+        .expect("gzip");
+    assert!(out.status.success());
+    std::fs::write(&gz, out.stdout).unwrap();
+    let trace = dir.path().join("zos.ctrace");
+    let argv: Vec<String> = [
+        pcap.to_str().unwrap(),
+        trace.to_str().unwrap(),
+        "--framing",
+        "rdw",
+        "--writer-header",
+        "24",
+        "--segment-size",
+        "700",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (i, o, options) = ctrace_synth::parse_args(argv).expect("writer arguments");
+    ctrace_synth::write(&i, &o, &options).expect("CTRACE written");
+    assert_same(&[("pc", gz), ("zos", trace)]);
+}
+
+/// A pcapng with blocks Wireshark numbers as frames but that hold no
+/// packet (a custom block, RFC draft pcapng §4.8): the key table has no row
+/// for them, and the index still numbers every frame as Wireshark does.
+#[test]
+fn frames_without_packets_same_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = repo().join("examples/session-small");
+    let bytes = std::fs::read(ex.join("client.pcapng")).unwrap();
+    // Little-endian pcapng (the SHB's byte-order magic says so).
+    assert_eq!(&bytes[8..12], &0x1A2B_3C4Du32.to_le_bytes());
+    let custom = {
+        let body = b"\xd9\x7e\0\0pktmatch test".to_vec();
+        let len = (12 + body.len().div_ceil(4) * 4) as u32;
+        let mut b = 0xBADu32.to_le_bytes().to_vec();
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(&body);
+        b.resize(len as usize - 4, 0);
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    };
+    // After the 10th and the 11th enhanced packet block: two gaps, one of
+    // two frames.
+    let mut out = Vec::new();
+    let (mut at, mut epbs) = (0usize, 0);
+    while at + 8 <= bytes.len() {
+        let t = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        out.extend_from_slice(&bytes[at..at + len]);
+        at += len;
+        if t == 6 {
+            epbs += 1;
+            if epbs == 10 {
+                out.extend_from_slice(&custom);
+            }
+            if epbs == 11 {
+                out.extend_from_slice(&custom);
+                out.extend_from_slice(&custom);
+            }
+        }
+    }
+    assert_eq!(at, bytes.len());
+    let client = dir.path().join("client.pcapng");
+    std::fs::write(&client, out).unwrap();
+    let points = vec![("client", client), ("wan", ex.join("wan.pcapng"))];
+    let spec = PointSpec {
+        label: "client".into(),
+        capture: points[0].1.clone(),
+        given: 0,
+    };
+    let kdir = tempfile::tempdir().unwrap();
+    let w = write_point(&spec, kdir.path(), &WriteOptions::default()).unwrap();
+    assert_eq!(w.frames, 347, "one row per packet");
+    let p = engine::load::load_point("client", &kdir.path().join("point=client")).unwrap();
+    assert_eq!(p.table.recs.len(), 350, "frames as Wireshark numbers them");
+    assert_same(&points);
+}
