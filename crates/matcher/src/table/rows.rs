@@ -10,6 +10,9 @@ use super::{group, keyed, mirrored_point, Msg, MsgKind, PointTable, Rec, NO_CONN
 use capture::{FlowKey, PacketKey};
 use rustc_hash::FxHashMap;
 
+/// Most frames without a packet [`TableBuilder::push`] fills in at once.
+pub const MAX_GAP: u64 = 1 << 20;
+
 /// One frame of a key table.
 #[derive(Clone, Copy, Debug)]
 pub struct FrameRow<'a> {
@@ -70,6 +73,16 @@ impl TableBuilder {
                 t.recs.len()
             ));
         }
+        // Frames without a packet are a few journal or custom blocks, not
+        // millions: a bigger gap is a damaged table, not a reason to fill
+        // memory with placeholders.
+        if u64::from(row.frame) - t.recs.len() as u64 > MAX_GAP {
+            return Err(format!(
+                "frame {} after frame {}: more than {MAX_GAP} frames missing",
+                row.frame,
+                t.recs.len()
+            ));
+        }
         while (t.recs.len() as u64) + 1 < u64::from(row.frame) {
             t.checks.push(0);
             t.ts.push(self.last_ts);
@@ -118,5 +131,37 @@ impl TableBuilder {
         group(&mut t, self.conn_of);
         t.mirrored = mirrored_point(&t);
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(frame: u32) -> FrameRow<'static> {
+        FrameRow {
+            frame,
+            ts_ns: i64::from(frame) * 1000,
+            check: frame,
+            keys: None,
+            msg: None,
+        }
+    }
+
+    #[test]
+    fn gaps_are_filled_and_disorder_refused() {
+        let mut b = TableBuilder::with_capacity(4);
+        b.push(&row(1)).unwrap();
+        b.push(&row(4)).unwrap();
+        assert_eq!(b.frames(), 4);
+        assert!(b.push(&row(4)).unwrap_err().contains("increasing"));
+        assert!(b.push(&row(3)).is_err());
+        let e = b.push(&row(5 + MAX_GAP as u32)).unwrap_err();
+        assert!(e.contains("missing"), "{e}");
+        let t = b.finish(None);
+        // placeholders: check 0, the previous frame's time, no connection
+        assert_eq!(t.checks, [1, 0, 0, 4]);
+        assert_eq!(t.ts, [1000, 1000, 1000, 4000]);
+        assert!(t.conns.is_empty());
     }
 }
