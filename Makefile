@@ -8,7 +8,7 @@
 #                        two lab runs, default and --clock-step, scored by the matcher's
 #                        test when root with the lab's packages: tools/setup-debian.sh --lab)
 #   make compat          build for 4.4 and 4.6 and run the real-tshark tests
-#                        (plugins, faults, ee, ctrace, pktmatch) in tshark 4.4/4.6
+#                        (plugins, faults, ee, ctrace, zforms, pktmatch) in tshark 4.4/4.6
 #
 # WIRESHARK_VERSION=4.4 make   builds for another Wireshark (4.0, 4.4, 4.6).
 # Packagers: make install PLUGINDIR=/usr/lib/x86_64-linux-gnu/wireshark/plugins/4.0 DESTDIR=pkgroot

@@ -19,11 +19,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Convert a z/OS CTRACE (SYSTCPDA/SYSTCPOT) trace to pcapng, readable
-    /// by any Wireshark without the pktmatch plugins.
+    /// Convert a z/OS CTRACE (SYSTCPDA/SYSTCPOT) trace — or an IPCS
+    /// formatted report of one, either possibly AMATERSE- or XMIT-packed —
+    /// to pcapng, readable by any Wireshark without the pktmatch plugins.
     #[command(after_help = "Examples:\n  \
         pktmatch convert SYSTCPDA.TRACE.bin trace.pcapng\n  \
-        pktmatch convert --raw-cte --leap-seconds 27 trace.bin trace.pcapng\n\n\
+        pktmatch convert --raw-cte --leap-seconds 27 trace.bin trace.pcapng\n  \
+        pktmatch convert ipcs-full-report.txt trace.pcapng\n  \
+        pktmatch convert TRACE.TRS trace.pcapng   (AMATERSE PACK/SPACK; TSO XMIT likewise)\n\n\
         One interface per CTRACE interface (raw IP for packet trace, Ethernet for \
         OSAENTA, exported PDUs with the socket endpoints for data trace), direction \
         in the packet flags, original length kept, nanosecond time stamps.  The \
