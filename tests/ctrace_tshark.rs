@@ -712,6 +712,7 @@ fn a_ctrace_trace_indexed_as_a_point_is_found_by_the_post_dissector() {
         ],
         files: vec![],
         window: 2.0,
+        keys: None,
         quiet: true,
     })
     .expect("pktmatch index");

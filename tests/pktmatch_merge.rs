@@ -63,6 +63,7 @@ fn index(dir: &Path) -> PathBuf {
         points: Vec::new(),
         files: POINTS.iter().map(|p| capture(dir, p)).collect(),
         window: 2.0,
+        keys: None,
         quiet: true,
         force: false,
         path: None,
