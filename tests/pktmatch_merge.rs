@@ -627,15 +627,28 @@ fn subsets(dir: &Path) {
     // A window: exactly the frames of the whole merge within it.
     let all = ws.add_file(&merged(dir));
     let times = fields(&ws, &all, &[], &["frame.time_epoch", "frame.comment"]);
-    let t: Vec<f64> = times.iter().map(|r| r[0].parse().unwrap()).collect();
-    // Bounds halfway between frames, a third and two thirds of the way in.
-    let (i, j) = (t.len() / 3, 2 * t.len() / 3);
-    let (from, to) = (
-        (t[i - 1] + t[i]) / 2.0 - t[0],
-        (t[j] + t[j + 1]) / 2.0 - t[0],
-    );
+    // Times in integer nanoseconds (an f64 of the epoch keeps only about
+    // 0.2 µs, and frames of different points can be closer than that).
+    let ns = |text: &str| -> i128 {
+        let (sec, frac) = text.split_once('.').unwrap_or((text, "0"));
+        let frac = format!("{frac:0<9}");
+        sec.parse::<i128>().unwrap() * 1_000_000_000 + frac[..9].parse::<i128>().unwrap()
+    };
+    let t: Vec<i128> = times.iter().map(|r| ns(&r[0])).collect();
+    // Bounds halfway between frames, a third and two thirds of the way in
+    // (moved on past frames with the same time stamp).
+    let mut i = t.len() / 3;
+    while t[i - 1] == t[i] {
+        i += 1;
+    }
+    let mut j = 2 * t.len() / 3;
+    while t[j] == t[j + 1] {
+        j += 1;
+    }
+    let (from, to) = ((t[i - 1] + t[i]) / 2 - t[0], (t[j] + t[j + 1]) / 2 - t[0]);
     let want: Vec<&String> = times[i..=j].iter().map(|r| &r[1]).collect();
-    let (from, to) = (format!("+{from:.9}"), format!("+{to:.9}"));
+    let secs = |d: i128| format!("+{}.{:09}", d / 1_000_000_000, d % 1_000_000_000);
+    let (from, to) = (secs(from), secs(to));
     let part = ws.add_file(&merge(dir, None, (Some(&from), Some(&to))));
     let got = fields(&ws, &part, &[], &["frame.comment"]);
     let got: Vec<&String> = got.iter().map(|r| &r[0]).collect();
