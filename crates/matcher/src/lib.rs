@@ -350,8 +350,9 @@ pub fn run(
         .collect();
     // The direct matches first, while the tables are whole; each pair's
     // clock then is its hops' composed.
-    let mut drop_entries: Vec<fill::NotSeen> = Vec::new();
-    let mut fills: rustc_hash::FxHashMap<(u16, u16), Vec<PacketMatch>> = Default::default();
+    // The pairs (i, j) and their hops' clocks composed, then every pair's
+    // direct matches on all cores; the drops in the same (i, j) order.
+    let mut direct_pairs = Vec::new();
     for i in 0..n {
         let mut clock = adjacent.get(i).and_then(|pm| pm.clock);
         for j in i + 2..n {
@@ -359,32 +360,55 @@ pub fn run(
                 (Some(x), Some(y)) => Some(clock::compose(&x, &y)),
                 _ => None,
             };
+            direct_pairs.push((i, j, clock));
+        }
+    }
+    let direct = parallel(
+        direct_pairs.len(),
+        workers(),
+        |k| {
+            let (i, j, clock) = &direct_pairs[k];
+            let mut drops = Vec::new();
             let m = fill::direct(
-                &tables[i],
-                &tables[j],
-                i,
-                j,
+                &tables[*i],
+                &tables[*j],
+                *i,
+                *j,
                 &hops,
                 clock.as_ref(),
-                &mut drop_entries,
+                &mut drops,
             );
-            if !m.is_empty() {
-                fills.insert((i as u16, j as u16), m);
-            }
+            (m, drops)
+        },
+        || {},
+    );
+    let mut drop_entries: Vec<fill::NotSeen> = Vec::new();
+    let mut fills: rustc_hash::FxHashMap<(u16, u16), Vec<PacketMatch>> = Default::default();
+    for (&(i, j, _), (m, mut drops)) in direct_pairs.iter().zip(direct) {
+        drop_entries.append(&mut drops);
+        if !m.is_empty() {
+            fills.insert((i as u16, j as u16), m);
         }
     }
     drop(hops);
+    progress(Progress::Stage("composing: joining hops"));
     // What composition's anchor rule reads of the frames linked to a proxy
     // anchor (sequence number, length), kept before the tables shrink.
     let ranges = anchor_ranges(&tables, &adjacent, &fills);
     // A point's table shrinks to what the clock fits and the index need.
     let frames: Vec<Frames> = tables.into_iter().map(Frames::from).collect();
     let range = |p: u16, r: u32| ranges.get(&(p, r)).copied().unwrap_or((0, 0));
+    let fills = Mutex::new(fills);
     let mut composed = via::compose(&counts, &adjacent, range, |i, j, _, _| {
-        fills.remove(&(i, j)).unwrap_or_default()
+        fills
+            .lock()
+            .map(|mut f| f.remove(&(i, j)).unwrap_or_default())
+            .unwrap_or_default()
     });
+    drop(fills);
     drop(ranges);
 
+    progress(Progress::Stage("composing: losses"));
     // Losses name frames: classified now that every pair's matches are
     // known (a packet seen beyond the point it missed is a capture drop).
     let mut lost: Vec<fill::NotSeen> = drop_entries;
@@ -417,6 +441,7 @@ pub fn run(
     let adjacent_specs: Vec<PairSpec> = outcomes.iter().map(|o| o.spec).collect();
     drop(outcomes);
 
+    progress(Progress::Stage("composing: clock fits"));
     let mut direct_fits: Vec<(usize, usize, ClockFit)> = Vec::new();
     let mut found = found;
     // A pair's own matches may fit its clock better than the composition
@@ -517,6 +542,7 @@ pub fn run(
             .add_lost(p, f, at, kind)
             .map_err(|e| e.to_string())?;
     }
+    progress(Progress::Stage("collecting matches"));
     let mut composed_specs = Vec::with_capacity(composed.len());
     for pm in adjacent.into_iter().chain(composed) {
         if pm.b > pm.a + 1 {
