@@ -240,8 +240,15 @@ pub fn run(
         inputs.len(),
         workers(),
         |i| {
+            // The point's tier-1 sample for ordering, made by the same
+            // worker: the worker that reads the shorter captures samples
+            // while the other still reads.
             table::read_point(&inputs[i].path, |done| {
                 read[i].store(done, Ordering::Relaxed)
+            })
+            .map(|t| {
+                let s = pairing::NatSample::of(&t);
+                (t, s)
             })
         },
         || {
@@ -258,20 +265,22 @@ pub fn run(
         },
     );
     let mut read_tables = Vec::with_capacity(inputs.len());
+    let mut samples = Vec::with_capacity(inputs.len());
     let mut summary = Summary::default();
     for r in results {
-        let t = r?;
+        let (t, s) = r?;
         if let Some(w) = &t.truncated {
             summary.warnings.push(w.clone());
         }
         read_tables.push(t);
+        samples.push(s);
     }
     refuse_same_capture(inputs, &read_tables)?;
 
     // The path order, from the data (or stated and checked against it).
     progress(Progress::Stage("ordering"));
     let labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
-    let (mut tier1, evidence) = order::gather(&read_tables);
+    let (mut tier1, evidence) = order::gather(&read_tables, samples);
     let found = order::decide(&labels, &evidence, stated.as_deref())?;
     let perm = found.perm.clone();
     let mut slots: Vec<Option<PointTable>> = read_tables.into_iter().map(Some).collect();
@@ -716,35 +725,62 @@ fn anchor_ranges(
     fills: &rustc_hash::FxHashMap<(u16, u16), Vec<PacketMatch>>,
 ) -> rustc_hash::FxHashMap<(u16, u32), (u32, u32)> {
     let anchor = |m: &PacketMatch| m.method == methods::HTTP || m.method == methods::TURNS;
-    let mut needed: rustc_hash::FxHashSet<(u16, u32)> = Default::default();
+    // The frames needed, one bit per frame and point (a hash set of them
+    // was looked up for every match of every pair).
+    let mut needed: Vec<Vec<u64>> = tables
+        .iter()
+        .map(|t| vec![0u64; t.recs.len().div_ceil(64)])
+        .collect();
+    let has = |needed: &[Vec<u64>], p: u16, r: u32| {
+        needed
+            .get(p as usize)
+            .and_then(|v| v.get(r as usize / 64))
+            .is_some_and(|w| w >> (r % 64) & 1 != 0)
+    };
+    let add = |needed: &mut [Vec<u64>], p: u16, r: u32| {
+        if let Some(w) = needed
+            .get_mut(p as usize)
+            .and_then(|v| v.get_mut(r as usize / 64))
+        {
+            *w |= 1 << (r % 64);
+        }
+    };
     for pm in adjacent {
-        needed.extend(pm.matches.iter().filter(|m| anchor(m)).map(|m| (pm.a, m.a)));
+        for m in pm.matches.iter().filter(|m| anchor(m)) {
+            add(&mut needed, pm.a, m.a);
+        }
     }
     // Back along the hops, nearest point first.
     for pm in adjacent.iter().rev() {
-        let linked: Vec<u32> = pm
-            .matches
-            .iter()
-            .filter(|m| needed.contains(&(pm.b, m.b)))
-            .map(|m| m.a)
-            .collect();
-        needed.extend(linked.into_iter().map(|a| (pm.a, a)));
+        for m in &pm.matches {
+            if has(&needed, pm.b, m.b) {
+                add(&mut needed, pm.a, m.a);
+            }
+        }
     }
     for (&(i, j), ms) in fills {
         let linked: Vec<u32> = ms
             .iter()
-            .filter(|m| needed.contains(&(j, m.b)))
+            .filter(|m| has(&needed, j, m.b))
             .map(|m| m.a)
             .collect();
-        needed.extend(linked.into_iter().map(|a| (i, a)));
+        for a in linked {
+            add(&mut needed, i, a);
+        }
     }
-    needed
-        .into_iter()
-        .filter_map(|(p, r)| {
-            let rec = tables.get(p as usize)?.recs.get(r as usize)?;
-            Some(((p, r), (rec.seq, rec.len)))
-        })
-        .collect()
+    let mut out = rustc_hash::FxHashMap::default();
+    for (p, bits) in needed.iter().enumerate() {
+        for (w, &word) in bits.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                let r = (w * 64) as u32 + word.trailing_zeros();
+                word &= word - 1;
+                let rec = &tables[p].recs[r as usize];
+                out.insert((p as u16, r), (rec.seq, rec.len));
+            }
+        }
+    }
+    out
 }
 
 /// The clock segments of a pair whose clocks stepped, into the index.
