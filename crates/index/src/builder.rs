@@ -432,9 +432,13 @@ impl IndexBuilder {
     /// needs no sorted copy of them (a large session's biggest table).
     /// Adding a match afterwards undoes it.
     pub fn prepare(&mut self) {
-        for store in self.matches.values_mut() {
-            store.prepare();
-        }
+        // Each pair's sort on a thread of its own (in place: no memory
+        // more), so that all cores share the work.
+        std::thread::scope(|s| {
+            for store in self.matches.values_mut() {
+                s.spawn(|| store.prepare());
+            }
+        });
         self.prepared = true;
     }
 
