@@ -23,6 +23,10 @@
 #
 #   bench/index-baselines.sh [ROUNDS] [LABDIR] [FULL_COPIES] [SNAP_COPIES]
 #
+# PKTMATCH_BEFORE=BINARY: every round also times that build (e.g. the one
+# before a change) on both sessions, and its indexes are compared with
+# this build's by bench/same-index.py at the end.
+#
 # Needs python3, tcpdump, capinfos; builds pktmatch (release).  The index of
 # the last round of each session is kept (session.pktmatch) to compare
 # before and after a change with bench/same-index.py.
@@ -35,7 +39,8 @@ snap_copies=${4:-1700}
 name=$(basename "$lab")
 full=$here/target/bench/index-$name-$full_copies
 snap=$here/target/bench/snap256-$name-$snap_copies
-pktmatch=$here/target/release/pktmatch
+# PKTMATCH_BIN: another build to measure (e.g. the one before a change).
+pktmatch=${PKTMATCH_BIN:-$here/target/release/pktmatch}
 
 (cd "$here" && cargo build --release -q -p pktmatch)
 if [ ! -f "$full/lbserver.pcap" ]; then
@@ -70,6 +75,12 @@ index() {
     shift
     PKTMATCH_TIMINGS=1 "$pktmatch" index -q --force -o "$dir/session.pktmatch" "$@" 2> "$dir/timings.txt"
 }
+before=${PKTMATCH_BEFORE:-}
+index_before() {
+    dir=$1
+    shift
+    "$before" index -q --force -o "$dir/session-before.pktmatch" "$@"
+}
 heap_mib() { sed -n 's/.*heap peak *\([0-9.]*\) MiB.*done/\1/p' "$1/timings.txt"; }
 
 snap_frames=$(frames $snap_files)
@@ -91,15 +102,21 @@ for r in $(seq "$rounds"); do
     if_=$(took index "$full" $full_files)
     hf=$(heap_mib "$full")
     cp "$full/timings.txt" "$full/timings-$r.txt"
-    echo "$r $td $is $hs $c1 $c2 $if_ $hf" >> "$log"
-    echo "round $r: tcpdump×2 $td s, index(snap) $is s; cat $c1 s, cat×2 $c2 s, index(full) $if_ s; heap $hs / $hf MiB"
+    bs=0
+    bf=0
+    if [ -n "$before" ]; then
+        bs=$(took index_before "$snap" $snap_files)
+        bf=$(took index_before "$full" $full_files)
+    fi
+    echo "$r $td $is $hs $c1 $c2 $if_ $hf $bs $bf" >> "$log"
+    echo "round $r: tcpdump×2 $td s, index(snap) $is s; cat $c1 s, cat×2 $c2 s, index(full) $if_ s; heap $hs / $hf MiB; before: $bs / $bf s"
 done
 python3 - "$log" "$snap_frames" "$full_frames" "$full_bytes" <<'PY'
 import statistics, sys
 rows = [list(map(float, l.split()[1:])) for l in open(sys.argv[1])]
 sf, ff, fb = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 col = lambda k: [r[k] for r in rows]
-td, is_, hs, c1, c2, if_, hf = (col(k) for k in range(7))
+td, is_, hs, c1, c2, if_, hf, bs, bf = (col(k) for k in range(9))
 def line(what, xs, unit, bar=None):
     s = f"{what:38} min {min(xs):8.3f}  median {statistics.median(xs):8.3f} {unit}"
     print(s + (f"   (bar {bar})" if bar else ""))
@@ -114,9 +131,20 @@ line("pktmatch index, full size", if_, "s")
 print(f"{'':38} median {fb / statistics.median(if_) / 1e9:6.2f} GB/s, {ff / statistics.median(if_) / 1e6:6.2f} M frames/s; cat {fb / statistics.median(c1) / 1e9:6.2f} GB/s")
 line("ratio to cat (per round)", [a / b for a, b in zip(c1, if_)], "x", ">= 0.333")
 line("ratio to cat, 2 procs (per round)", [a / b for a, b in zip(c2, if_)], "x")
+if max(bs) > 0:
+    line("before: index, snaplen 256", bs, "s")
+    line("before: ratio to tcpdump (per round)", [a / b for a, b in zip(td, bs)], "x")
+    line("before: index, full size", bf, "s")
+    line("before: ratio to cat (per round)", [a / b for a, b in zip(c1, bf)], "x")
+    line("speed-up, snaplen 256 (per round)", [a / b for a, b in zip(bs, is_)], "x")
+    line("speed-up, full size (per round)", [a / b for a, b in zip(bf, if_)], "x")
 line("heap per frame, snaplen 256", [h * 1048576 / sf for h in hs], "B", "<= 48")
 line("heap per frame, full size", [h * 1048576 / ff for h in hf], "B", "<= 48")
 PY
+if [ -n "$before" ]; then
+    python3 "$here/bench/same-index.py" "$snap/session-before.pktmatch" "$snap/session.pktmatch"
+    python3 "$here/bench/same-index.py" "$full/session-before.pktmatch" "$full/session.pktmatch"
+fi
 echo "stages of the last round (snaplen 256):"
 grep '^timing' "$snap/timings.txt" | sed 's/^/  /'
 echo "stages of the last round (full size):"

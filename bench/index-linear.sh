@@ -16,7 +16,8 @@
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 lab=$here/examples/session-small
-pktmatch=$here/target/release/pktmatch
+# PKTMATCH_BIN: another build to measure (e.g. the one before a change).
+pktmatch=${PKTMATCH_BIN:-$here/target/release/pktmatch}
 [ $# -gt 0 ] || set -- 1700 10500 42000
 (cd "$here" && cargo build --release -q -p pktmatch)
 now() { date +%s.%N; }
