@@ -775,8 +775,10 @@ fn anchor_ranges(
             while word != 0 {
                 let r = (w * 64) as u32 + word.trailing_zeros();
                 word &= word - 1;
-                let rec = &tables[p].recs[r as usize];
-                out.insert((p as u16, r), (rec.seq, rec.len));
+                // A record past the table (none expected) is left out.
+                if let Some(rec) = tables[p].recs.get(r as usize) {
+                    out.insert((p as u16, r), (rec.seq, rec.len));
+                }
             }
         }
     }
