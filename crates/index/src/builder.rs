@@ -432,8 +432,8 @@ impl IndexBuilder {
     /// needs no sorted copy of them (a large session's biggest table).
     /// Adding a match afterwards undoes it.
     pub fn prepare(&mut self) {
-        // Each pair's sort on a thread of its own (in place: no memory
-        // more), so that all cores share the work.
+        // Each pair's sort on a thread of its own (in place: no extra
+        // memory), so that all cores share the work.
         std::thread::scope(|s| {
             for store in self.matches.values_mut() {
                 s.spawn(|| store.prepare());
@@ -1064,8 +1064,8 @@ impl IndexBuilder {
 /// Indexes of `matches` (sorted by frame a, then frame b, no two alike:
 /// [`PairStore::prepare`]) in the order of (frame b, frame a): a stable
 /// counting sort by frame b (`frames_b`: the b point's frame count), in
-/// time linear in the matches and frames — a comparison sort of the
-/// indexes was most of the time writing an index took.
+/// time linear in the matches and frames (it was a comparison sort of the
+/// indexes).
 fn by_frame_b(matches: &[PairMatch], frames_b: usize) -> Vec<u32> {
     // start[f]: the first slot of frame f's matches (frames are 1-based;
     // a frame number past the count only makes the table longer).
