@@ -240,15 +240,8 @@ pub fn run(
         inputs.len(),
         workers(),
         |i| {
-            // The point's tier-1 sample for ordering, made by the same
-            // worker: the worker that reads the shorter captures samples
-            // while the other still reads.
             table::read_point(&inputs[i].path, |done| {
                 read[i].store(done, Ordering::Relaxed)
-            })
-            .map(|t| {
-                let s = pairing::NatSample::of(&t);
-                (t, s)
             })
         },
         || {
@@ -265,22 +258,20 @@ pub fn run(
         },
     );
     let mut read_tables = Vec::with_capacity(inputs.len());
-    let mut samples = Vec::with_capacity(inputs.len());
     let mut summary = Summary::default();
     for r in results {
-        let (t, s) = r?;
+        let t = r?;
         if let Some(w) = &t.truncated {
             summary.warnings.push(w.clone());
         }
         read_tables.push(t);
-        samples.push(s);
     }
     refuse_same_capture(inputs, &read_tables)?;
 
     // The path order, from the data (or stated and checked against it).
     progress(Progress::Stage("ordering"));
     let labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
-    let (mut tier1, evidence) = order::gather(&read_tables, samples);
+    let (mut tier1, evidence) = order::gather(&read_tables);
     let found = order::decide(&labels, &evidence, stated.as_deref())?;
     let perm = found.perm.clone();
     let mut slots: Vec<Option<PointTable>> = read_tables.into_iter().map(Some).collect();

@@ -186,13 +186,16 @@ pub struct Order {
 /// Evidence of every pair (i < j, input numbering).
 pub type Evidence = FxHashMap<(usize, usize), PairEvidence>;
 
-/// The tier-1 connection pairs and evidence of every pair of inputs, from
-/// each point's tier-1 sample (`samples[i]` of `tables[i]`, made once per
-/// point, not once per pair it is in); the pairs on all cores.
-pub fn gather(
-    tables: &[PointTable],
-    samples: Vec<pairing::NatSample>,
-) -> (FxHashMap<(usize, usize), Vec<ConnPair>>, Evidence) {
+/// The tier-1 connection pairs and evidence of every pair of inputs.  Each
+/// point's tier-1 sample is made once (not once per pair it is in), the
+/// points and then the pairs on all cores.
+pub fn gather(tables: &[PointTable]) -> (FxHashMap<(usize, usize), Vec<ConnPair>>, Evidence) {
+    let samples = crate::parallel(
+        tables.len(),
+        crate::workers(),
+        |i| pairing::NatSample::of(&tables[i]),
+        || {},
+    );
     let ij: Vec<(usize, usize)> = (0..tables.len())
         .flat_map(|i| (i + 1..tables.len()).map(move |j| (i, j)))
         .collect();
