@@ -8,7 +8,7 @@
 #                        two lab runs, default and --clock-step, scored by the matcher's
 #                        test when root with the lab's packages: tools/setup-debian.sh --lab)
 #   make compat          build for 4.4 and 4.6 and run the real-tshark tests
-#                        (plugins, faults, ee, ctrace, pktmatch) in tshark 4.4/4.6
+#                        (plugins, faults, ee, ctrace, zforms, pktmatch) in tshark 4.4/4.6
 #
 # WIRESHARK_VERSION=4.4 make   builds for another Wireshark (4.0, 4.4, 4.6).
 # Packagers: make install PLUGINDIR=/usr/lib/x86_64-linux-gnu/wireshark/plugins/4.0 DESTDIR=pkgroot
@@ -86,11 +86,12 @@ test: build headers
 	$(CARGO) build --release -p pktmatch-epan --features fault-injection --target-dir target/fault
 	sh tests/lab/ci.sh $(LAB_DIR) $(RELEASE_DIR)/capclock --pause-ms 400 --ping 5
 	sh tests/lab/ci.sh $(LAB_STEP_DIR) $(RELEASE_DIR)/capclock --clock-step --pause-ms 400
-	rm -f target/layout-report.txt
+	rm -f target/layout-report.txt target/known-issues.txt
 	dirs=; for d in $(LAB_DIR) $(LAB_STEP_DIR); do [ -f $$d/truth/packets.csv ] && dirs="$${dirs:+$$dirs:}$(CURDIR)/$$d"; done; \
 	PKTMATCH_LAB_DIRS="$$dirs" $(CARGO) test --release --workspace; status=$$?; \
 	echo "== what tests/layout.rs verified, per Wireshark version (docs/ffi.md):"; \
 	cat target/layout-report.txt 2>/dev/null || echo "(the layout test did not run)"; \
+	cat target/known-issues.txt 2>/dev/null; \
 	exit $$status
 
 compat:

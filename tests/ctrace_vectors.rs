@@ -116,6 +116,7 @@ fn vectors_from_the_evidence_decode_and_convert_right_in_every_framing() {
             raw_cte: false,
             leap_seconds: 0,
             force: false,
+            report_local_offset: 0,
         })
         .expect("convert");
         assert_eq!(std::fs::read(&path).unwrap(), before, "input unchanged");

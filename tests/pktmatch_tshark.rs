@@ -1100,6 +1100,7 @@ fn indexed_by_pktmatch() -> &'static Session {
             points: Vec::new(),
             files: POINTS.iter().map(|p| capture_path(p)).collect(),
             window: 2.0,
+            keys: None,
             quiet: true,
             force: true,
             path: None,

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-1000000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ee_datagram ctrace_records capture_keys index_loader message_starts)
+[ ${#targets[@]} -gt 0 ] || targets=(ee_datagram ctrace_records capture_keys index_loader message_starts zunpack_containers ipcs_report_text)
 
 toolchain=()
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
@@ -64,8 +64,24 @@ seed_messages() {
     printf '\x17\x03\x03\x00\x28' > "$corpus/tls-record"
 }
 
+seed_zunpack() {
+    local corpus=fuzz/corpus/zunpack_containers
+    mkdir -p "$corpus"
+    cp tests/data/*-tersed-* tests/data/*-xmit-* "$corpus/" 2>/dev/null || true
+}
+
+seed_ipcs() {
+    local corpus=fuzz/corpus/ipcs_report_text
+    mkdir -p "$corpus"
+    cp tests/data/ibm-*.txt tests/data/share2010-full-record.txt "$corpus/"
+    head -c 16000 tests/data/rendered-ipcs-full-real-ftp.txt > "$corpus/rendered-full"
+    head -c 16000 tests/data/rendered-ipcs-dump-real-dns.txt > "$corpus/rendered-dump"
+}
+
 for target in "${targets[@]}"; do
     case $target in
+        zunpack_containers) seed_zunpack ;;
+        ipcs_report_text) seed_ipcs ;;
         message_starts) seed_messages ;;
         ee_datagram) seed_ee ;;
         ctrace_records) seed_ctrace ;;

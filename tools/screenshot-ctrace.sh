@@ -8,11 +8,15 @@
 # PTH_Out X'01', the unknown bytes 68..81 with 2cUTC's labels unverified).
 #
 # Needs (Debian 12): apt-get install wireshark-qt xvfb xauth imagemagick xdotool
-# Usage: tools/screenshot-ctrace.sh [OUT.png] [FRAME]   (defaults docs/img/ctrace-record.png, 1)
+# Usage: tools/screenshot-ctrace.sh [OUT.png] [FRAME] [INPUT]
+#   (defaults docs/img/ctrace-record.png, 1, the evidence vector; INPUT any
+#   file the plugins open, e.g. tests/data/ibm-dump-example.txt for
+#   docs/img/ipcs-report-record.png)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-docs/img/ctrace-record.png}
 frame=${2:-1}
+input=${3:-}
 for tool in wireshark xvfb-run import xdotool python3; do
     command -v "$tool" >/dev/null || {
         echo "screenshot: $tool missing (apt-get install wireshark-qt xvfb xauth imagemagick xdotool)" >&2
@@ -23,8 +27,12 @@ work=$(mktemp -d /tmp/pktmatch-shot-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 cargo build --release -q -p pktmatch-epan -p pktmatch-wiretap
-python3 tests/data/ctrace-vectors.py "$work/vectors"
-cp "$work/vectors/vectors-raw-hdr.ctrace" "$work/trace.ctrace"
+if [ -n "$input" ]; then
+    cp "$input" "$work/trace.ctrace"
+else
+    python3 tests/data/ctrace-vectors.py "$work/vectors"
+    cp "$work/vectors/vectors-raw-hdr.ctrace" "$work/trace.ctrace"
+fi
 
 # shellcheck source=tools/plugin-home.sh
 . tools/plugin-home.sh

@@ -43,6 +43,6 @@ for version in "$@"; do
     PKTMATCH_PLUGIN_DIR="$target/release" \
     PKTMATCH_FAULT_PLUGIN_DIR="$target/fault/release" \
         cargo test --release --target-dir "$target" --test tshark_plugins --test fault_injection --test ee_tshark --test ee_differential --test ee_vectors --test ee_audit \
-        --test ctrace_tshark --test ctrace_vectors \
+        --test ctrace_tshark --test ctrace_vectors --test ctrace_audit --test zforms_tshark \
         --test pktmatch_tshark --test pktmatch_merge
 done

@@ -19,6 +19,10 @@
 //! * **S3** — AnSyNova/2cUTC_lua_dissectors @ ab51b3c,
 //!   `dissector_2cutc_SYSTCPDA.lua`: offsets a commercial reader of real
 //!   records uses (counted from the CTE: PTHDR offset + 16).
+//! * **S3-SMC** — the same repository's `dissector_2cutc_SYSTCPDA_SMC.lua`
+//!   and the SMC branch of `dissector_2cutc_SYSTCPDA.lua`: the SMC
+//!   extension of format-8 records (offsets from its body = CTE+112).
+//!   Nobody else describes it; every row from it is low confidence.
 //! * **IBM-…** — IBM's published documentation, named per field.
 
 use core::ops::Range;
@@ -57,6 +61,12 @@ pub enum Structure {
     Cte,
     /// The packet trace header (CTE + CTEOFF).
     Pthdr,
+    /// The extension of SMC records (format id 8), right after the 92-byte
+    /// packet trace header (S3-SMC); offsets from its start.
+    SmcExt,
+    /// The SMC-R LLC message after the SMC extension (S3-SMC); offsets from
+    /// its start.
+    SmcLlc,
 }
 
 impl Structure {
@@ -66,6 +76,8 @@ impl Structure {
             Structure::Bdw => "BDW",
             Structure::Cte => "CTE",
             Structure::Pthdr => "PTHDR_T",
+            Structure::SmcExt => "SMC extension",
+            Structure::SmcLlc => "SMC-R LLC",
         }
     }
 }
@@ -569,6 +581,226 @@ pub mod pthdr {
     };
 }
 
+/// The SMC extension of format-8 (SMC-R / SMC-D) records, as S3-SMC reads
+/// it: a 4-byte header (length, type) at PTHDR_T + 92, then a body whose
+/// fields depend on the kind, told by the interface name (S3-SMC: `EZAISM…`
+/// SMC-D, `EZARI…` SMC-R); then, for SMC-R, the LLC message.  Offsets from
+/// the extension's start (S3-SMC's body offsets + 4).
+pub mod smc {
+    use super::*;
+    const S3: &str = "S3-SMC (body offset + 4)";
+    /// Where the extension starts in the packet trace header's record.
+    pub const AFTER_PTHDR: usize = super::pthdr::FULL_LEN;
+    pub const EXT_LEN: Field = field!(SmcExt, "(S3) extension length", 0, 2, "length of the extension, these 4 header bytes included (S3-SMC takes the body as length - 4)", "S3-SMC (CTE+108)", Low);
+    pub const EXT_TYPE: Field = field!(
+        SmcExt,
+        "(S3) extension type",
+        2,
+        2,
+        "extension type (S3-SMC shows it raw)",
+        "S3-SMC (CTE+110)",
+        Low
+    );
+    pub const HEADER_LEN: usize = EXT_TYPE.end();
+    pub const D_PROD_CURSOR: Field = field!(
+        SmcExt,
+        "(S3) SMC-D producer cursor",
+        4,
+        8,
+        "SMC-D: producer cursor",
+        S3,
+        Low
+    );
+    pub const D_CONS_CURSOR: Field = field!(
+        SmcExt,
+        "(S3) SMC-D consumer cursor",
+        12,
+        8,
+        "SMC-D: consumer cursor",
+        S3,
+        Low
+    );
+    pub const D_PROD_FLAGS: Field = field!(
+        SmcExt,
+        "(S3) SMC-D producer flags",
+        20,
+        1,
+        "SMC-D: producer flags",
+        S3,
+        Low
+    );
+    pub const D_CONN_STATE: Field = field!(
+        SmcExt,
+        "(S3) SMC-D connection state",
+        21,
+        1,
+        "SMC-D: connection state",
+        S3,
+        Low
+    );
+    pub const D_RMT_CONN_INDEX: Field = field!(
+        SmcExt,
+        "(S3) SMC-D remote connection index",
+        22,
+        1,
+        "SMC-D: remote connection index",
+        S3,
+        Low
+    );
+    pub const D_LCL_CONN_INDEX: Field = field!(
+        SmcExt,
+        "(S3) SMC-D local connection index",
+        23,
+        1,
+        "SMC-D: local connection index",
+        S3,
+        Low
+    );
+    pub const LCL_CONN_ID: Field = field!(
+        SmcExt,
+        "(S3) local connection id",
+        32,
+        4,
+        "local connection id (SMC-D and SMC-R)",
+        S3,
+        Low
+    );
+    pub const RMT_CONN_ID: Field = field!(
+        SmcExt,
+        "(S3) remote connection id",
+        36,
+        4,
+        "remote connection id (SMC-D and SMC-R)",
+        S3,
+        Low
+    );
+    pub const D_RMT_GID: Field = field!(
+        SmcExt,
+        "(S3) SMC-D remote GID",
+        40,
+        8,
+        "SMC-D: remote GID",
+        S3,
+        Low
+    );
+    pub const D_LCL_GID: Field = field!(
+        SmcExt,
+        "(S3) SMC-D local GID",
+        56,
+        8,
+        "SMC-D: local GID",
+        S3,
+        Low
+    );
+    pub const R_RMT_GID: Field = field!(
+        SmcExt,
+        "(S3) SMC-R remote GID",
+        48,
+        8,
+        "SMC-R: remote GID",
+        S3,
+        Low
+    );
+    pub const R_LCL_GID: Field = field!(
+        SmcExt,
+        "(S3) SMC-R local GID",
+        64,
+        8,
+        "SMC-R: local GID",
+        S3,
+        Low
+    );
+    pub const R_RMT_QP: Field = field!(
+        SmcExt,
+        "(S3) SMC-R remote QP",
+        72,
+        3,
+        "SMC-R: remote queue pair number",
+        S3,
+        Low
+    );
+    pub const R_LCL_QP: Field = field!(
+        SmcExt,
+        "(S3) SMC-R local QP",
+        75,
+        3,
+        "SMC-R: local queue pair number",
+        S3,
+        Low
+    );
+    /// The SMC-R LLC message after the extension: offsets from its start.
+    pub const LLC_TYPE: Field = field!(
+        SmcLlc,
+        "(S3) SMC-R LLC function",
+        0,
+        1,
+        "LLC message type",
+        "S3-SMC (payload offset)",
+        Low
+    );
+    pub const LLC_LEN: Field = field!(
+        SmcLlc,
+        "(S3) SMC-R LLC length",
+        1,
+        2,
+        "LLC message length",
+        "S3-SMC (payload offset)",
+        Low
+    );
+    pub const LLC_FLAGS: Field = field!(
+        SmcLlc,
+        "(S3) SMC-R LLC flags",
+        3,
+        1,
+        "LLC flags",
+        "S3-SMC (payload offset)",
+        Low
+    );
+    pub const LLC_LINK_ID: Field = field!(
+        SmcLlc,
+        "(S3) SMC-R LLC link id",
+        4,
+        1,
+        "LLC link id",
+        "S3-SMC (payload offset)",
+        Low
+    );
+    pub const LLC_REASON: Field = field!(
+        SmcLlc,
+        "(S3) SMC-R LLC reason code",
+        6,
+        3,
+        "LLC reason code",
+        "S3-SMC (payload offset)",
+        Low
+    );
+    /// The fields of each kind's body.
+    pub const SMC_D: &[&Field] = &[
+        &D_PROD_CURSOR,
+        &D_CONS_CURSOR,
+        &D_PROD_FLAGS,
+        &D_CONN_STATE,
+        &D_RMT_CONN_INDEX,
+        &D_LCL_CONN_INDEX,
+        &LCL_CONN_ID,
+        &RMT_CONN_ID,
+        &D_RMT_GID,
+        &D_LCL_GID,
+    ];
+    pub const SMC_R: &[&Field] = &[
+        &LCL_CONN_ID,
+        &RMT_CONN_ID,
+        &R_RMT_GID,
+        &R_LCL_GID,
+        &R_RMT_QP,
+        &R_LCL_QP,
+    ];
+    pub const LLC: &[&Field] = &[&LLC_TYPE, &LLC_LEN, &LLC_FLAGS, &LLC_LINK_ID, &LLC_REASON];
+    /// Interface name prefixes (S3-SMC): SMC-D, SMC-R.
+    pub const D_PREFIX: &str = "EZAISM";
+    pub const R_PREFIX: &str = "EZARI";
+}
+
 /// Every field, in table order (structure, then offset); docs/ctrace-format.md
 /// mirrors it.
 pub const FIELDS: &[&Field] = &[
@@ -611,6 +843,27 @@ pub const FIELDS: &[&Field] = &[
     &pthdr::INF_IX,
     &pthdr::DROP_RSN,
     &pthdr::OFF_SEG_LEN,
+    &smc::EXT_LEN,
+    &smc::EXT_TYPE,
+    &smc::D_PROD_CURSOR,
+    &smc::D_CONS_CURSOR,
+    &smc::D_PROD_FLAGS,
+    &smc::D_CONN_STATE,
+    &smc::D_RMT_CONN_INDEX,
+    &smc::D_LCL_CONN_INDEX,
+    &smc::LCL_CONN_ID,
+    &smc::RMT_CONN_ID,
+    &smc::D_RMT_GID,
+    &smc::R_RMT_GID,
+    &smc::D_LCL_GID,
+    &smc::R_LCL_GID,
+    &smc::R_RMT_QP,
+    &smc::R_LCL_QP,
+    &smc::LLC_TYPE,
+    &smc::LLC_LEN,
+    &smc::LLC_FLAGS,
+    &smc::LLC_LINK_ID,
+    &smc::LLC_REASON,
 ];
 
 /// Every flag bit.

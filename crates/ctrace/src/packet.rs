@@ -159,7 +159,10 @@ pub enum NoteKind {
     /// `len` bytes that are no entry; `why` when they start like one (a
     /// damaged entry), else unknown bytes such as a writer's record header.
     Skipped { len: u64, why: Option<Error> },
-    /// An RDW record longer than 32 760 bytes: not as z/OS writes it.
+    /// An RDW record longer than the 32 760 bytes an RDW describes on z/OS:
+    /// a spanned (VS/VBS) record whose segments the transfer joined, as FTP
+    /// `SITE RDW` does (DFSMS: QSAM GET "consolidates segments into logical
+    /// records and creates the RDW"); or damage.
     LongRecord { len: u64 },
     /// A segment descriptor out of order (spanned records).
     SegmentOrder { code: u8, inside: bool },
@@ -218,8 +221,9 @@ impl fmt::Display for Note {
             ),
             NoteKind::LongRecord { len } => write!(
                 f,
-                "byte {at}: RDW record of {len} bytes, longer than the 32 760 a record descriptor \
-                 allows: this file was not written by z/OS as it is"
+                "byte {at}: RDW record of {len} bytes, longer than the 32 760 an RDW describes \
+                 on z/OS: a spanned (VBS) record whose segments the transfer joined (as FTP \
+                 SITE RDW does), read as one record"
             ),
             NoteKind::SegmentOrder { code, inside } => write!(
                 f,

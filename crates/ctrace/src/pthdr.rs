@@ -29,6 +29,40 @@ pub const DEV_IPAQENET6: u8 = 53;
 /// The largest PTH_Tlen (24 bits).
 pub const MAX_TLEN: u32 = (1 << (8 * field::TLEN.width)) - 1;
 
+/// The largest PTH_Plen (16 bits): a segmented set can be longer than this
+/// (PTH_Tlen has 24 bits).
+pub const MAX_PLEN: u32 = (1 << (8 * field::PLEN.width)) - 1;
+
+/// Who discarded a packet, by its PTH_DropRsn: IBM assigns ranges of
+/// discard reason codes to layers (z/OS Communications Server IP and SNA
+/// Codes, "TCP/IP Discard reason codes": OSA-Express 1 to 4095, see
+/// OSAENTA; TCP/IP 4096 to 20479 — interface and IP layer 4096 to 8191,
+/// TCP 8192 to 12287, UDP 12288 to 16383, RAW 16384 to 20479).
+pub const DROP_REASON_RANGES: &[(u16, u16, &str)] = &[
+    (1, 4095, "OSA-Express"),
+    (4096, 8191, "the interface or IP layer"),
+    (8192, 12287, "the TCP layer"),
+    (12288, 16383, "the UDP layer"),
+    (16384, 20479, "the RAW layer"),
+];
+
+/// The layer that discarded a packet with this PTH_DropRsn, if the code is
+/// in one of IBM's ranges ([`DROP_REASON_RANGES`]).
+pub fn drop_reason_layer(code: u16) -> Option<&'static str> {
+    DROP_REASON_RANGES
+        .iter()
+        .find(|(low, high, _)| (*low..=*high).contains(&code))
+        .map(|(_, _, layer)| *layer)
+}
+
+/// What a non-zero PTH_DropRsn says, for expert info and comments.
+pub fn describe_drop_reason(code: u16) -> String {
+    match drop_reason_layer(code) {
+        Some(layer) => format!("discarded by {layer}: drop reason {code} (X'{code:04X}')"),
+        None => format!("discarded: drop reason {code} (X'{code:04X}'), outside IBM's ranges"),
+    }
+}
+
 /// The name of a device type, if known.
 pub fn device_type_name(devty: u8) -> Option<&'static str> {
     DEVICE_TYPES
@@ -295,6 +329,11 @@ impl<'a> Pthdr<'a> {
             .then(|| field::DROP_RSN.uint(self.buf) as u16)
     }
 
+    /// PTH_DropRsn when the packet was discarded (present and not 0).
+    pub fn discarded(&self) -> Option<u16> {
+        self.drop_reason().filter(|&r| r != 0)
+    }
+
     /// PTH_OffSegLen, when the header is long enough to have it (its meaning
     /// is not published; see [`crate::layout::pthdr::OFF_SEG_LEN`]).
     pub fn off_seg_len(&self) -> Option<u16> {
@@ -360,6 +399,7 @@ mod tests {
         assert_eq!(p.packet_len(), 1500);
         assert_eq!(p.interface_index(), 7);
         assert_eq!(p.drop_reason(), Some(0x0102));
+        assert_eq!(p.discarded(), Some(0x0102));
         assert_eq!(p.off_seg_len(), Some(1448));
         assert_eq!(p.unknown_bytes(), &[0; 14]);
         assert!(p.is_full());
@@ -421,6 +461,16 @@ mod tests {
         assert_eq!(next_seq(255), 1);
         assert_eq!(device_type_name(53), Some("IPAQENET6"));
         assert_eq!(device_type_name(1), None);
+        assert_eq!(drop_reason_layer(0), None);
+        assert_eq!(drop_reason_layer(0x1006), Some("the interface or IP layer"));
+        assert_eq!(drop_reason_layer(8192), Some("the TCP layer"));
+        assert_eq!(drop_reason_layer(20479), Some("the RAW layer"));
+        assert_eq!(drop_reason_layer(20480), None);
+        assert_eq!(
+            describe_drop_reason(4102),
+            "discarded by the interface or IP layer: drop reason 4102 (X'1006')"
+        );
+        assert!(describe_drop_reason(65535).contains("outside"));
     }
 
     #[test]

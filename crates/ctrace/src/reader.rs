@@ -669,7 +669,9 @@ impl Reader {
             } else if have > u64::from(tlen) {
                 say(NoteKind::BeyondTlen { tlen, have });
             }
-            if plen < tlen {
+            // A 16-bit PTH_Plen cannot say the length of a segmented set
+            // beyond 65 535 bytes (PTH_Tlen has 24 bits): no contradiction.
+            if plen < tlen && tlen <= crate::pthdr::MAX_PLEN {
                 say(NoteKind::PlenBelowTlen { plen, tlen });
             }
             if cte.fmtid() == cte::FMT_PACKET && p.seq_num() == 0 {

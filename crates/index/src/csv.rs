@@ -32,47 +32,84 @@ pub fn confidence_text(c: u8) -> String {
     format!("{}.{:03}", m / 1000, m % 1000)
 }
 
-/// Writes the header and every match once; returns the number of rows.
-/// Buffered internally.
-pub fn export_csv<W: Write>(index: &Index<'_>, writer: W) -> io::Result<u64> {
-    let mut w = io::BufWriter::new(writer);
-    writeln!(w, "{CSV_HEADER}")?;
+/// One match as the CSV contract (and `pktmatch export --parquet`) give
+/// it: points by index (their labels: [`Index::point`]), frames 1-based.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatchRow {
+    pub point_a: u16,
+    pub frame_a: u32,
+    pub point_b: u16,
+    pub frame_b: u32,
+    pub delta_raw_ns: i64,
+    /// None when the pair has no clock model or the index no FRAME_TIMES.
+    pub delta_corrected_ns: Option<i64>,
+    pub method: u8,
+    /// 0-255 ↔ 0-100 %.
+    pub confidence: u8,
+}
+
+/// Calls `f` with every match once, point_a before point_b in path order,
+/// sorted by (point_a, frame_a, point_b, frame_b) — the rows of
+/// [`export_csv`]; returns how many, or `f`'s first error.
+pub fn for_each_match<E>(
+    index: &Index<'_>,
+    mut f: impl FnMut(MatchRow) -> Result<(), E>,
+) -> Result<u64, E> {
     let mut rows = 0u64;
     for a in index.points() {
         let ai = a.index();
         for frame in 1..=a.packets() {
             let mut ts: Option<Option<i64>> = None;
             for peer in index.peers(ai, frame) {
-                if peer.point <= ai {
+                if peer.point <= ai || index.point(peer.point).is_none() {
                     continue;
                 }
-                let Some(b) = index.point(peer.point) else {
-                    continue;
-                };
-                write!(
-                    w,
-                    "{},{},{},{},{},",
-                    a.label(),
-                    frame,
-                    b.label(),
-                    peer.frame,
-                    peer.delta_raw_ns
-                )?;
-                if let Some(m) = index.clock_at(ai, frame, peer.point) {
+                let corrected = index.clock_at(ai, frame, peer.point).and_then(|m| {
                     let t = *ts.get_or_insert_with(|| index.frame_time_ns(ai, frame));
-                    if let Some(t) = t {
-                        write!(w, "{}", clock::corrected_delta(peer.delta_raw_ns, t, &m))?;
-                    }
-                }
-                match index.method_name(peer.method) {
-                    Some(n) => write!(w, ",{n},")?,
-                    None => write!(w, ",method-{},", peer.method)?,
-                }
-                writeln!(w, "{}", confidence_text(peer.confidence))?;
+                    t.map(|t| clock::corrected_delta(peer.delta_raw_ns, t, &m))
+                });
+                f(MatchRow {
+                    point_a: ai,
+                    frame_a: frame,
+                    point_b: peer.point,
+                    frame_b: peer.frame,
+                    delta_raw_ns: peer.delta_raw_ns,
+                    delta_corrected_ns: corrected,
+                    method: peer.method,
+                    confidence: peer.confidence,
+                })?;
                 rows += 1;
             }
         }
     }
+    Ok(rows)
+}
+
+/// Writes the header and every match once; returns the number of rows.
+/// Buffered internally.
+pub fn export_csv<W: Write>(index: &Index<'_>, writer: W) -> io::Result<u64> {
+    let mut w = io::BufWriter::new(writer);
+    writeln!(w, "{CSV_HEADER}")?;
+    let label = |p: u16| index.point(p).map_or("", |p| p.label());
+    let rows = for_each_match(index, |r| -> io::Result<()> {
+        write!(
+            w,
+            "{},{},{},{},{},",
+            label(r.point_a),
+            r.frame_a,
+            label(r.point_b),
+            r.frame_b,
+            r.delta_raw_ns
+        )?;
+        if let Some(d) = r.delta_corrected_ns {
+            write!(w, "{d}")?;
+        }
+        match index.method_name(r.method) {
+            Some(n) => write!(w, ",{n},")?,
+            None => write!(w, ",method-{},", r.method)?,
+        }
+        writeln!(w, "{}", confidence_text(r.confidence))
+    })?;
     w.flush()?;
     Ok(rows)
 }

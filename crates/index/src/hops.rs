@@ -20,7 +20,7 @@
 use std::collections::HashSet;
 
 use crate::journey::{Links, Node};
-use crate::{Index, LossKind};
+use crate::{Index, LossKind, Peer};
 
 /// Buckets below this hold one nanosecond each.
 const LINEAR: u64 = 1024;
@@ -254,8 +254,12 @@ impl HopStats {
                 if !self.links.insert(key) {
                     continue;
                 }
+                // Always from the link's first end, so that the value (and
+                // the histogram bucket it lands in) does not depend on which
+                // end of the link a file shows first: a single capture and
+                // the merged one give the same table.
                 let d = corrected
-                    .then(|| ix.corrected_delta(q, g, &peer, ts))
+                    .then(|| canonical_delta(ix, (q, g), ts, &peer, key.0))
                     .flatten();
                 // Later copy downstream; without a model, the journey's way.
                 let towards_peer = match d {
@@ -308,6 +312,26 @@ impl HopStats {
 /// Whether a journey went the path's way (lower points first): its copies
 /// at the lowest and the highest point, put on one clock.  None for a
 /// journey at one point or without clock models.
+/// The corrected delay from `(q, g)` to its peer, computed at the link's
+/// end `first`: from the peer's entry pointing back, negated, when the
+/// peer is that end.
+fn canonical_delta(ix: &Index<'_>, (q, g): Node, ts: i64, peer: &Peer, first: Node) -> Option<i64> {
+    let direct = || ix.corrected_delta(q, g, peer, ts);
+    if first == (q, g) {
+        return direct();
+    }
+    let back = ix
+        .peers(peer.point, peer.frame)
+        .find(|p| p.point == q && p.frame == g);
+    let peer_ts = ix.frame_time_ns(peer.point, peer.frame);
+    match (back, peer_ts) {
+        (Some(back), Some(peer_ts)) => ix
+            .corrected_delta(peer.point, peer.frame, &back, peer_ts)
+            .map(i64::saturating_neg),
+        _ => direct(),
+    }
+}
+
 fn direction(ix: &Index<'_>, journey: &[Node]) -> Option<bool> {
     let (lo, hi) = (journey.first()?, journey.last()?);
     if lo.0 == hi.0 {

@@ -52,7 +52,7 @@ pub mod translations;
 pub use builder::{BuildError, IndexBuilder, PairSpec};
 pub use checks::{checks_fingerprint, frame_check, CHECK_PREFIX_LEN};
 pub use clock::{corrected_delta, ClockModel, DRIFT_LIMIT_PPB};
-pub use csv::{export_csv, export_lost_csv, CSV_HEADER, LOST_CSV_HEADER};
+pub use csv::{export_csv, export_lost_csv, for_each_match, MatchRow, CSV_HEADER, LOST_CSV_HEADER};
 pub use header::{MAGIC, VERSION_MAJOR, VERSION_MINOR};
 pub use identify::{Identification, TrackState, Tracker, IDENTIFY_FRAMES};
 pub use journey::{neighbours, LinkClass, Links, Neighbour, Neighbours, Node};

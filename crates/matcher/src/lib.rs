@@ -214,10 +214,6 @@ pub fn run(
     if inputs.len() < 2 {
         return Err("at least two capture points are needed".into());
     }
-    let mut builder = IndexBuilder::new();
-    for &(id, name) in methods::ALL {
-        builder.set_method(id, name).map_err(|e| e.to_string())?;
-    }
     let mut sizes = Vec::with_capacity(inputs.len());
     for input in inputs {
         let size = std::fs::metadata(&input.path)
@@ -225,7 +221,8 @@ pub fn run(
             .len();
         sizes.push(size);
     }
-    let stated = stated_order(inputs, options)?;
+    // The stated order is checked before the captures are read.
+    stated_order(inputs, options)?;
 
     // Stage 1, the points in parallel.
     let read: Vec<AtomicU64> = inputs.iter().map(|_| AtomicU64::new(0)).collect();
@@ -257,14 +254,35 @@ pub fn run(
             }
         },
     );
-    let mut read_tables = Vec::with_capacity(inputs.len());
+    let read_tables = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    run_tables(inputs, &sizes, read_tables, options, progress)
+}
+
+/// Stages 2–5 on point tables read elsewhere (`read_tables[i]` is
+/// `inputs[i]`'s, `sizes[i]` its capture's size in bytes): what [`run`]
+/// does once it has read the captures.  The key tables of the `engine`
+/// crate (`pktmatch index --keys`) come in here; the index is the one
+/// [`run`] writes from the same frames.
+pub fn run_tables(
+    inputs: &[Input],
+    sizes: &[u64],
+    read_tables: Vec<PointTable>,
+    options: &Options,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<(IndexBuilder, Summary), String> {
+    if inputs.len() < 2 || read_tables.len() != inputs.len() || sizes.len() != inputs.len() {
+        return Err("at least two capture points are needed, each with its table".into());
+    }
+    let mut builder = IndexBuilder::new();
+    for &(id, name) in methods::ALL {
+        builder.set_method(id, name).map_err(|e| e.to_string())?;
+    }
+    let stated = stated_order(inputs, options)?;
     let mut summary = Summary::default();
-    for r in results {
-        let t = r?;
+    for t in &read_tables {
         if let Some(w) = &t.truncated {
             summary.warnings.push(w.clone());
         }
-        read_tables.push(t);
     }
     refuse_same_capture(inputs, &read_tables)?;
 

@@ -8,8 +8,10 @@
 //! is read exactly once.
 
 use crate::payload;
+mod rows;
 use capture::keys::{flag, tcp};
 use capture::{FlowKey, PacketKey};
+pub use rows::{FrameRow, TableBuilder};
 use rustc_hash::FxHashMap;
 use std::path::Path;
 

@@ -1,4 +1,5 @@
-//! `pktmatch convert`: a z/OS CTRACE file to pcapng.
+//! `pktmatch convert`: a z/OS CTRACE file — or an IPCS formatted report of
+//! one, or either packed with AMATERSE or TSO XMIT — to pcapng.
 //!
 //! The input is memory-mapped read-only and read with the `ctrace` crate's
 //! [`Reader`] (the pipeline Wireshark's CTRACE reader uses too); packets
@@ -26,6 +27,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ctrace::{cte, Kind, Packet, Pthdr, Reader, SliceInput};
+
+mod ipcs;
 use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
@@ -36,7 +39,9 @@ use pcap_file::DataLink;
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// The CTRACE file as transferred from z/OS (binary; raw, RDW — spanned
-    /// or not — or BDW+RDW).
+    /// or not — or BDW+RDW), or an IPCS formatted report of one (FULL,
+    /// FORMAT with DUMP, DUMP; text as mailed, printed or transferred),
+    /// either of them possibly packed by AMATERSE or TSO XMIT.
     pub input: PathBuf,
     /// The pcapng file to write (`-`: standard output; refused if it
     /// exists, unless --force; docs/cli.md, "Outputs").
@@ -51,6 +56,10 @@ pub struct Args {
     /// Overwrite OUTPUT if it exists.
     #[arg(long)]
     pub force: bool,
+    /// IPCS report formatted with LOCAL: seconds the z/OS local time runs
+    /// ahead of UTC (e.g. -18000 for US Eastern standard time).
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    pub report_local_offset: i64,
 }
 
 /// What a conversion did.
@@ -68,6 +77,10 @@ pub struct Summary {
     pub notes: u64,
     /// The first [`MAX_WARNINGS`] of them, each naming the file and offset.
     pub warnings: Vec<String>,
+    /// Containers taken off (AMATERSE, XMIT), outermost first.
+    pub unpacked: Vec<String>,
+    /// For an IPCS report: its layout and counts.
+    pub report: Option<String>,
 }
 
 /// How many notes the summary spells out.
@@ -75,6 +88,9 @@ pub const MAX_WARNINGS: usize = 20;
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for layer in &self.unpacked {
+            writeln!(f, "unpacked: {layer}")?;
+        }
         for w in &self.warnings {
             writeln!(f, "warning: {w}")?;
         }
@@ -84,6 +100,13 @@ impl fmt::Display for Summary {
                 "warning: ... and {} more notes (in the packets' comments)",
                 self.notes - self.warnings.len() as u64
             )?;
+        }
+        if let Some(report) = &self.report {
+            return write!(
+                f,
+                "{report} -> {} packets, {} undecoded dumps kept raw, {} interfaces",
+                self.packets, self.raw_records, self.interfaces
+            );
         }
         write!(
             f,
@@ -126,21 +149,42 @@ mod exported_pdu {
     pub const PT_UDP: u32 = 3;
 }
 
+/// The socket endpoints of a data trace record.
+struct Socket {
+    udp: bool,
+    src: IpAddr,
+    dst: IpAddr,
+    src_port: u16,
+    dst_port: u16,
+}
+
+impl Socket {
+    fn of(pthdr: &Pthdr) -> Socket {
+        Socket {
+            udp: pthdr.dt_protocol() == 17,
+            src: pthdr.src_ip(),
+            dst: pthdr.dst_ip(),
+            src_port: pthdr.src_port(),
+            dst_port: pthdr.dst_port(),
+        }
+    }
+}
+
 /// The exported-PDU header that tells Wireshark the socket endpoints and
 /// which port table decodes the payload.
-fn exported_pdu_header(pthdr: &Pthdr, out: &mut Vec<u8>) {
+fn exported_pdu_header(socket: &Socket, out: &mut Vec<u8>) {
     use exported_pdu::*;
     let tag = |out: &mut Vec<u8>, tag: u16, value: &[u8]| {
         out.extend_from_slice(&tag.to_be_bytes());
         out.extend_from_slice(&(value.len() as u16).to_be_bytes());
         out.extend_from_slice(value);
     };
-    let udp = pthdr.dt_protocol() == 17;
+    let udp = socket.udp;
     let table: &[u8] = if udp { b"udp.port" } else { b"tcp.port" };
     tag(out, DISSECTOR_TABLE_NAME, table);
-    let port = pthdr.src_port().min(pthdr.dst_port());
+    let port = socket.src_port.min(socket.dst_port);
     tag(out, DISSECTOR_TABLE_NUM_VAL, &u32::from(port).to_be_bytes());
-    match (pthdr.src_ip(), pthdr.dst_ip()) {
+    match (socket.src, socket.dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
             tag(out, IPV4_SRC, &s.octets());
             tag(out, IPV4_DST, &d.octets());
@@ -159,8 +203,8 @@ fn exported_pdu_header(pthdr: &Pthdr, out: &mut Vec<u8>) {
         PORT_TYPE,
         &(if udp { PT_UDP } else { PT_TCP }).to_be_bytes(),
     );
-    tag(out, SRC_PORT, &u32::from(pthdr.src_port()).to_be_bytes());
-    tag(out, DST_PORT, &u32::from(pthdr.dst_port()).to_be_bytes());
+    tag(out, SRC_PORT, &u32::from(socket.src_port).to_be_bytes());
+    tag(out, DST_PORT, &u32::from(socket.dst_port).to_be_bytes());
     tag(out, END_OF_OPT, &[]);
 }
 
@@ -173,14 +217,18 @@ fn direction_flags(direction: ctrace::Direction) -> Option<u32> {
     }
 }
 
-struct Writer<W: Write> {
+pub(crate) struct Writer<W: Write> {
     out: PcapNgWriter<W>,
     /// Interface ids by (name, link type number).
     interfaces: HashMap<(String, u32), u32>,
 }
 
 impl<W: Write> Writer<W> {
-    fn interface(&mut self, name: String, link: DataLink) -> Result<u32, pcap_file::PcapError> {
+    pub(crate) fn interface(
+        &mut self,
+        name: String,
+        link: DataLink,
+    ) -> Result<u32, pcap_file::PcapError> {
         let key = (name.clone(), u32::from(link));
         if let Some(id) = self.interfaces.get(&key) {
             return Ok(*id);
@@ -200,7 +248,7 @@ impl<W: Write> Writer<W> {
         Ok(id)
     }
 
-    fn packet(
+    pub(crate) fn packet(
         &mut self,
         interface: u32,
         time_ns: i64,
@@ -240,9 +288,22 @@ pub fn run(args: &Args) -> Result<Summary, Error> {
     // truncated by someone else while we read would fault, as with any
     // memory-mapped reader.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| io_error(input, "cannot map", e))?;
-    let bytes: &[u8] = &map;
-    let framing = ctrace::detect(&bytes[..bytes.len().min(ctrace::framing::DETECT_PREFIX)])
-        .map_err(|e| Error(format!("{}: {e}", input.display())))?;
+    let (layers, unpacked) = match zunpack::unpack(&map, zunpack::DEFAULT_LIMIT) {
+        Ok((layers, data)) => (layers, Some(data)),
+        Err(zunpack::Error::NotPacked) => (Vec::new(), None),
+        Err(e) => return Err(Error(format!("{}: {e}", input.display()))),
+    };
+    let bytes: &[u8] = unpacked.as_deref().unwrap_or(&map);
+    let source = match ctrace::detect(&bytes[..bytes.len().min(ctrace::framing::DETECT_PREFIX)]) {
+        Ok(framing) => Source::Trace(framing),
+        Err(e) => match ipcs_report::recognise(bytes) {
+            ipcs_report::Recognised::Report => Source::Report(
+                ipcs_report::parse(bytes)
+                    .map_err(|e| Error(format!("{}: IPCS report: {e}", input.display())))?,
+            ),
+            ipcs_report::Recognised::No => return Err(Error(format!("{}: {e}", input.display()))),
+        },
+    };
 
     // Written beside the output, put in place when complete.
     let sink = crate::output::Output::create(output, &rules).map_err(|e| Error(e.0))?;
@@ -252,7 +313,10 @@ pub fn run(args: &Args) -> Result<Summary, Error> {
         interfaces: HashMap::new(),
     };
     let progress = progress_bar(bytes.len() as u64);
-    let result = convert(framing, bytes, args, &mut writer, &progress);
+    let result = match &source {
+        Source::Trace(framing) => convert(*framing, bytes, args, &mut writer, &progress),
+        Source::Report(report) => ipcs::convert(report, args, &mut writer),
+    };
     progress.finish_and_clear();
     // On an error the output is dropped: its partial file goes.
     let summary = result?;
@@ -261,8 +325,15 @@ pub fn run(args: &Args) -> Result<Summary, Error> {
     Ok(Summary {
         input_bytes: bytes.len() as u64,
         interfaces,
+        unpacked: layers.iter().map(zunpack::Layer::describe).collect(),
         ..summary
     })
+}
+
+/// What the input is, once unpacked.
+enum Source {
+    Trace(ctrace::Framing),
+    Report(ipcs_report::Report),
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {
@@ -346,6 +417,12 @@ fn convert<W: Write>(
             pending_lost += 1;
             continue;
         }
+        if let Some(code) = p.pthdr().and_then(|h| h.discarded()) {
+            let text = ctrace::pthdr::describe_drop_reason(code);
+            options.push(EnhancedPacketOption::Comment(Cow::Owned(format!(
+                "CTRACE: packet {text}"
+            ))));
+        }
         if pending_lost > 0 {
             options.push(EnhancedPacketOption::Comment(Cow::Owned(format!(
                 "CTRACE: trace records were lost before this packet ({pending_lost} lost-record marker{})",
@@ -374,7 +451,7 @@ fn convert<W: Write>(
         let data: &[u8] = match (p.kind, p.pthdr()) {
             (Kind::Traced(cte::FMT_DATA), Some(h)) => {
                 scratch.clear();
-                exported_pdu_header(&h, &mut scratch);
+                exported_pdu_header(&Socket::of(&h), &mut scratch);
                 scratch.extend_from_slice(p.data);
                 &scratch
             }

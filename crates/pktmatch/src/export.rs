@@ -1,4 +1,5 @@
-//! `pktmatch export SESSION --csv OUT [--lost-csv OUT]`: the matches as the
+//! `pktmatch export SESSION --csv OUT [--lost-csv OUT] [--parquet OUT]`: the
+//! matches as the
 //! CSV contract of docs/index-format.md (header
 //! `point_a,frame_a,point_b,frame_b,delta_raw_ns,delta_corrected_ns,method,confidence`,
 //! one row per match), and the packets not seen where they should have
@@ -24,6 +25,10 @@ pub struct Args {
     /// and why (`-`: standard output).
     #[arg(long, value_name = "OUT", group = "what")]
     pub lost_csv: Option<PathBuf>,
+    /// Where to write the matches as Parquet (`-`: standard output): the
+    /// CSV's rows, typed (docs/keys.md, "Matches as Parquet").
+    #[arg(long, value_name = "OUT", group = "what")]
+    pub parquet: Option<PathBuf>,
     /// Overwrite OUT if it exists.
     #[arg(long)]
     pub force: bool,
@@ -33,6 +38,8 @@ pub struct Args {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
     pub matches: Option<u64>,
+    /// Rows of the Parquet matches.
+    pub parquet: Option<u64>,
     pub lost: Option<u64>,
 }
 
@@ -40,10 +47,14 @@ pub struct Summary {
 pub fn run(args: &Args) -> Result<Summary, Error> {
     let file = IndexFile::open(&args.session)?;
     let ix = file.load()?;
-    if let (Some(a), Some(b)) = (&args.csv, &args.lost_csv) {
-        if a == b {
+    let outs: Vec<&PathBuf> = [&args.csv, &args.lost_csv, &args.parquet]
+        .into_iter()
+        .flatten()
+        .collect();
+    for (k, a) in outs.iter().enumerate() {
+        if outs[..k].contains(a) {
             return Err(Error(format!(
-                "{}: --csv and --lost-csv name the same output",
+                "{}: two of --csv, --lost-csv and --parquet name the same output",
                 a.display()
             )));
         }
@@ -64,6 +75,20 @@ pub fn run(args: &Args) -> Result<Summary, Error> {
         let rows = index::export_csv(&ix, &mut out).map_err(|e| out.error(e))?;
         out.finish()?;
         summary.matches = Some(rows);
+    }
+    if let Some(path) = &args.parquet {
+        let binary = Rules {
+            inputs: Inputs {
+                captures: &inputs,
+                index: Some(file.path()),
+            },
+            force: args.force,
+            binary: true,
+        };
+        let mut out = Output::create(path, &binary)?;
+        let rows = engine::matches::export(&ix, &mut out, path).map_err(|e| out.error(e))?;
+        out.finish()?;
+        summary.parquet = Some(rows);
     }
     if let Some(path) = &args.lost_csv {
         let mut out = Output::create(path, &rules)?;

@@ -2,6 +2,7 @@
 
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressStyle};
+use matcher::table::PointTable;
 use matcher::{Input, Options, Progress, Summary};
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -31,6 +32,11 @@ pub struct Args {
     /// More capture points, labelled by their file name without extension.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Match from the key tables `pktmatch keys -o DIR` wrote instead of
+    /// the captures (the index is the same; it names the captures the keys
+    /// were taken from).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["points", "files"])]
+    pub keys: Option<PathBuf>,
     /// How far (seconds) from the learnt clock model connections paired by
     /// content alone (sequence numbers rewritten) may be.
     #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
@@ -42,8 +48,15 @@ pub struct Args {
 
 /// The points in path order, labelled.
 fn inputs(args: &Args) -> Result<Vec<Input>, String> {
+    labelled(&args.points, &args.files, 2)
+}
+
+/// Capture points from `--point LABEL=FILE` and plain FILE arguments
+/// (labelled by the file name without extension), in the order given, at
+/// least `min` of them: each file and label once.
+pub fn labelled(points: &[String], files: &[PathBuf], min: usize) -> Result<Vec<Input>, String> {
     let mut out = Vec::new();
-    for p in &args.points {
+    for p in points {
         let (label, file) = p
             .split_once('=')
             .ok_or_else(|| format!("--point {p:?}: expected LABEL=FILE"))?;
@@ -53,7 +66,7 @@ fn inputs(args: &Args) -> Result<Vec<Input>, String> {
             given: None,
         });
     }
-    for f in &args.files {
+    for f in files {
         let stem = f
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
@@ -90,8 +103,14 @@ fn inputs(args: &Args) -> Result<Vec<Input>, String> {
         }
     }
     match out.as_slice() {
-        [] => return Err("give at least two capture points (FILE or --point LABEL=FILE)".into()),
-        [one] => {
+        [] if min > 0 => {
+            return Err(format!(
+                "give at least {} capture point{} (FILE or --point LABEL=FILE)",
+                if min == 2 { "two" } else { "one" },
+                if min == 1 { "" } else { "s" }
+            ))
+        }
+        [one] if min > 1 => {
             return Err(format!(
                 "{}: only one capture point; give at least two (FILE or --point LABEL=FILE)",
                 one.path.display()
@@ -107,12 +126,24 @@ fn inputs(args: &Args) -> Result<Vec<Input>, String> {
 
 /// Runs the command; returns the summary text printed on success.
 pub fn run(args: &Args) -> Result<String, String> {
-    let mut inputs = inputs(args)?;
+    let started = Instant::now();
+    // From key tables: the points as `pktmatch keys` was given them, read
+    // now (reading them is what reading the captures is otherwise).
+    let (mut inputs, from_keys) = match &args.keys {
+        Some(dir) => {
+            let (inputs, sizes, tables) = from_key_tables(dir)?;
+            (inputs, Some((sizes, tables)))
+        }
+        None => (inputs(args)?, None),
+    };
     // The index names its captures by absolute path, so that `info`,
-    // `report` and `annotate` find them from any directory.
-    for i in &mut inputs {
-        i.path =
-            std::fs::canonicalize(&i.path).map_err(|e| format!("{}: {e}", i.path.display()))?;
+    // `report` and `annotate` find them from any directory (key tables
+    // hold them so).
+    if from_keys.is_none() {
+        for i in &mut inputs {
+            i.path =
+                std::fs::canonicalize(&i.path).map_err(|e| format!("{}: {e}", i.path.display()))?;
+        }
     }
     if !(args.window > 0.0 && args.window < 86_400.0 * 365.0) {
         return Err(format!(
@@ -135,7 +166,6 @@ pub fn run(args: &Args) -> Result<String, String> {
         binary: true,
     };
     check_output(&args.output, &rules)?;
-    let started = Instant::now();
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
@@ -171,7 +201,12 @@ pub fn run(args: &Args) -> Result<String, String> {
             bar.set_message(s.to_string());
         }
     };
-    let (builder, summary) = matcher::run(&inputs, &options, &mut report)?;
+    let (builder, summary) = match from_keys {
+        Some((sizes, tables)) => {
+            matcher::run_tables(&inputs, &sizes, tables, &options, &mut report)?
+        }
+        None => matcher::run(&inputs, &options, &mut report)?,
+    };
     stamp("writing index");
     bar.set_message("writing index");
     check_output(&args.output, &rules)?;
@@ -189,6 +224,20 @@ pub fn run(args: &Args) -> Result<String, String> {
         &args.output,
         started.elapsed().as_secs_f64(),
     ))
+}
+
+/// The points of a key table directory as inputs (in the order `pktmatch
+/// keys` was given them), their captures' sizes and their tables.
+fn from_key_tables(dir: &Path) -> Result<(Vec<Input>, Vec<u64>, Vec<PointTable>), String> {
+    let points = engine::load::load_dir(dir).map_err(|e| e.to_string())?;
+    if points.len() < 2 {
+        return Err(format!(
+            "{}: key tables of {} point(s); give at least two",
+            dir.display(),
+            points.len()
+        ));
+    }
+    Ok(engine::load::into_inputs(points))
 }
 
 /// The output rules, and an index's own: a regular file must not have a

@@ -3,6 +3,8 @@
 pub mod convert;
 pub mod heap;
 pub mod index;
+// Key tables (Parquet) of the captures: `pktmatch keys`.
+pub mod keys;
 
 // The reader subcommands: they read an existing index and the captures it names.
 pub mod annotate;

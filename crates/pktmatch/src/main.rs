@@ -19,11 +19,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Convert a z/OS CTRACE (SYSTCPDA/SYSTCPOT) trace to pcapng, readable
-    /// by any Wireshark without the pktmatch plugins.
+    /// Convert a z/OS CTRACE (SYSTCPDA/SYSTCPOT) trace — or an IPCS
+    /// formatted report of one, either possibly AMATERSE- or XMIT-packed —
+    /// to pcapng, readable by any Wireshark without the pktmatch plugins.
     #[command(after_help = "Examples:\n  \
         pktmatch convert SYSTCPDA.TRACE.bin trace.pcapng\n  \
-        pktmatch convert --raw-cte --leap-seconds 27 trace.bin trace.pcapng\n\n\
+        pktmatch convert --raw-cte --leap-seconds 27 trace.bin trace.pcapng\n  \
+        pktmatch convert ipcs-full-report.txt trace.pcapng\n  \
+        pktmatch convert TRACE.TRS trace.pcapng   (AMATERSE PACK/SPACK; TSO XMIT likewise)\n\n\
         One interface per CTRACE interface (raw IP for packet trace, Ethernet for \
         OSAENTA, exported PDUs with the socket endpoints for data trace), direction \
         in the packet flags, original length kept, nanosecond time stamps.  The \
@@ -38,6 +41,19 @@ enum Command {
         Inputs: pcap (µs/ns, either byte order), pcapng (any interfaces and link types), \
         gzip-compressed files, z/OS CTRACE.  Inputs are only read.")]
     Index(pktmatch::index::Args),
+    /// Write every capture's per-frame matching keys as Parquet key tables
+    /// (DIR/point=LABEL/part-N.parquet), for `index --keys` and for DuckDB,
+    /// Spark, pandas or DataFusion.
+    #[command(after_help = "Examples:\n  \
+        pktmatch keys -o shop.keys client.pcapng wan.pcapng dc.pcapng lbserver.pcapng\n  \
+        pktmatch index --keys shop.keys -o shop.pktmatch\n  \
+        duckdb -c \"SELECT point, count(*) FROM read_parquet('shop.keys/*/*.parquet', \
+        hive_partitioning = true) GROUP BY point\"\n\n\
+        One row per frame in frame order: time stamp, lengths, the index's frame check, and \
+        the keys the matcher uses (addresses, ports, IP ID, TCP seq/ack/flags/TSval, lengths, \
+        payload digest, application ids, conn_hash to repartition by connection); the schema \
+        is in docs/keys.md.  Inputs are only read.")]
+    Keys(pktmatch::keys::Args),
     /// Show what an index holds: per point its capture and whether the file
     /// on disk is still that capture; per point pair the clock offset and
     /// drift, matches by method, packets lost each way, translations found.
@@ -108,6 +124,11 @@ fn main() -> ExitCode {
                 eprint!("{summary}");
             }
         }),
+        Command::Keys(args) => pktmatch::keys::run(&args).map(|summary| {
+            if !args.quiet {
+                eprint!("{summary}");
+            }
+        }),
         Command::Convert(args) => pktmatch::convert::run(&args)
             .map(|summary| {
                 eprintln!("{summary}");
@@ -124,6 +145,9 @@ fn main() -> ExitCode {
                         .cloned()
                 };
                 if let (Some(n), Some(p)) = (s.matches, shown(&args.csv)) {
+                    eprintln!("{n} matches -> {}", p.display());
+                }
+                if let (Some(n), Some(p)) = (s.parquet, shown(&args.parquet)) {
                     eprintln!("{n} matches -> {}", p.display());
                 }
                 if let (Some(n), Some(p)) = (s.lost, shown(&args.lost_csv)) {

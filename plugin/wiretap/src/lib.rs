@@ -1,13 +1,17 @@
 //! pktmatch's file format (wiretap) plugin: the z/OS CTRACE file type and the
-//! "ctrace" encapsulation that the `ctrace` dissector attaches to.
+//! "ctrace" encapsulation that the `ctrace` dissector attaches to; the IPCS
+//! report file type and its "ctrace-report" encapsulation, which the same
+//! dissector reads.
 //!
-//! The heuristic open routine recognises a trace by content (`reader`), in
+//! The heuristic open routines recognise by content: a trace (`reader`) in
 //! any of the framings a transfer from z/OS leaves (raw entries, RDW, BDW +
-//! RDW), and explains containers it cannot read (TSO XMIT, AMATERSE, an IPCS
-//! formatted report).  Only libwiretap/libwsutil symbols may be used here:
-//! capinfos and editcap load this plugin without libwireshark.
+//! RDW), an IPCS formatted report (`report`), either of them also packed by
+//! AMATERSE or TSO XMIT (unpacked in memory by `zunpack`).  Only
+//! libwiretap/libwsutil symbols may be used here: capinfos and editcap load
+//! this plugin without libwireshark.
 
 mod reader;
+mod report;
 
 use std::ffi::c_int;
 use std::ptr;
@@ -32,10 +36,14 @@ static SUPPORTED_BLOCKS: StaticTable<[sys::supported_block_type; 1]> =
         supported_options: ptr::null(),
     }]);
 
-static FILE_TYPE: StaticTable<sys::file_type_subtype_info> =
-    StaticTable(sys::file_type_subtype_info {
-        description: c"z/OS CTRACE (SYSTCPDA/SYSTCPOT)".as_ptr(),
-        name: c"ctrace".as_ptr(),
+/// A read-only file type's description (the two differ only in names).
+const fn file_type(
+    description: &'static std::ffi::CStr,
+    name: &'static std::ffi::CStr,
+) -> sys::file_type_subtype_info {
+    sys::file_type_subtype_info {
+        description: description.as_ptr(),
+        name: name.as_ptr(),
         default_file_extension: ptr::null(),
         additional_file_extensions: ptr::null(),
         writing_must_seek: abi::wbool(false),
@@ -44,10 +52,22 @@ static FILE_TYPE: StaticTable<sys::file_type_subtype_info> =
         can_write_encap: None,
         dump_open: None,
         wslua_info: ptr::null_mut(),
-    });
+    }
+}
+
+static FILE_TYPE: StaticTable<sys::file_type_subtype_info> =
+    StaticTable(file_type(c"z/OS CTRACE (SYSTCPDA/SYSTCPOT)", c"ctrace"));
 
 static FILE_TYPE_ID: AtomicI32 = AtomicI32::new(-1);
 static ENCAP_ID: AtomicI32 = AtomicI32::new(-1);
+
+static REPORT_FILE_TYPE: StaticTable<sys::file_type_subtype_info> = StaticTable(file_type(
+    c"z/OS IPCS packet trace report (SYSTCPDA FULL/FORMAT/DUMP)",
+    c"ipcs-report",
+));
+
+static REPORT_FILE_TYPE_ID: AtomicI32 = AtomicI32::new(-1);
+static REPORT_ENCAP_ID: AtomicI32 = AtomicI32::new(-1);
 
 fn register_plugin() {
     // SAFETY: PLUGIN is static; Wireshark calls register_module later.
@@ -63,6 +83,24 @@ extern "C" fn register_module() {
             let encap =
                 sys::wtap_register_encap_type(c"z/OS CTRACE record".as_ptr(), c"ctrace".as_ptr());
             ENCAP_ID.store(encap, Ordering::Relaxed);
+            let report_type = sys::wtap_register_file_type_subtype(&REPORT_FILE_TYPE.0);
+            REPORT_FILE_TYPE_ID.store(report_type, Ordering::Relaxed);
+            let report_encap = sys::wtap_register_encap_type(
+                c"z/OS IPCS report record".as_ptr(),
+                c"ctrace-report".as_ptr(),
+            );
+            REPORT_ENCAP_ID.store(report_encap, Ordering::Relaxed);
+            // Registered first, then the trace's before it: text heuristics
+            // of other readers come after both.
+            let report_info = Box::leak(Box::new(sys::open_info {
+                name: c"z/OS IPCS report".as_ptr(),
+                type_: sys::PM_OPEN_INFO_HEURISTIC,
+                open_routine: Some(open_routine::<IpcsReport>),
+                extensions: ptr::null(),
+                extensions_set: ptr::null_mut(),
+                wslua_data: ptr::null_mut(),
+            }));
+            sys::wtap_register_open_info(report_info, abi::wbool(true));
             // Wireshark keeps (and writes to) the open_info: leak one.
             let open_info = Box::leak(Box::new(sys::open_info {
                 name: c"z/OS CTRACE".as_ptr(),
@@ -102,6 +140,15 @@ impl FormatReader for Ctrace {
         let got = file.read(&mut prefix)?;
         prefix.truncate(got);
         let mut at_eof = got < PROBE;
+        if zunpack::detect(&prefix).is_some() {
+            // Packed: unpack it all; a trace inside is ours, a report the
+            // report reader's.
+            let (_, data) = unpack(file, prefix, "CTRACE")?;
+            let head = &data[..data.len().min(ctrace::framing::DETECT_PREFIX)];
+            return Ok(ctrace::detect(head)
+                .ok()
+                .map(|framing| Ctrace(reader::CtraceReader::in_memory(framing, data))));
+        }
         let mut recognised = reader::recognise(&prefix, at_eof);
         if let reader::Recognised::NeedMore = recognised {
             let mut rest = vec![0u8; ctrace::framing::DETECT_PREFIX - PROBE];
@@ -129,5 +176,57 @@ impl FormatReader for Ctrace {
         out: &mut RecordOut,
     ) -> Result<(), ReadError> {
         self.0.seek_read(file, offset, out)
+    }
+}
+
+/// Reads the whole file and takes its containers off.
+fn unpack(
+    file: &mut File,
+    prefix: Vec<u8>,
+    who: &str,
+) -> Result<(Vec<zunpack::Layer>, Vec<u8>), ReadError> {
+    let all = report::read_all(file, prefix)?;
+    zunpack::unpack(&all, zunpack::DEFAULT_LIMIT)
+        .map_err(|e| ReadError::bad_file(format!("{who}: {e}")))
+}
+
+/// The IPCS report format behind Wireshark's reader callbacks.
+struct IpcsReport(report::ReportReader);
+
+impl FormatReader for IpcsReport {
+    fn file_type() -> c_int {
+        REPORT_FILE_TYPE_ID.load(Ordering::Relaxed)
+    }
+    fn encapsulation() -> c_int {
+        REPORT_ENCAP_ID.load(Ordering::Relaxed)
+    }
+    fn open(file: &mut File) -> Result<Option<Self>, ReadError> {
+        let mut prefix = vec![0u8; PROBE];
+        let got = file.read(&mut prefix)?;
+        prefix.truncate(got);
+        if zunpack::detect(&prefix).is_some() {
+            let (layers, data) = unpack(file, prefix, "IPCS report")?;
+            if !report::is_report(&data[..data.len().min(64 * 1024)]) {
+                return Ok(None);
+            }
+            return report::ReportReader::new(&data, &layers).map(|r| Some(IpcsReport(r)));
+        }
+        if !report::is_report(&prefix) {
+            return Ok(None);
+        }
+        let all = report::read_all(file, prefix)?;
+        report::ReportReader::new(&all, &[]).map(|r| Some(IpcsReport(r)))
+    }
+
+    fn read(&mut self, _file: &mut File, out: &mut RecordOut) -> Result<Option<i64>, ReadError> {
+        Ok(self.0.read(out))
+    }
+    fn seek_read(
+        &mut self,
+        _file: &mut File,
+        offset: i64,
+        out: &mut RecordOut,
+    ) -> Result<(), ReadError> {
+        self.0.seek_read(offset, out)
     }
 }

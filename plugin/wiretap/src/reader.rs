@@ -75,6 +75,9 @@ struct Stored {
 pub struct CtraceReader {
     reader: Reader,
     input: Buffered,
+    /// The whole input is in `input.buf` (an unpacked AMATERSE or XMIT
+    /// file): random access reads from there, not from the file.
+    in_memory: bool,
     stored: HashMap<i64, Stored>,
     /// Reads records again for random access.
     again: Reader,
@@ -99,6 +102,12 @@ pub fn recognise(prefix: &[u8], complete: bool) -> Recognised {
         // The crate's message already says what to do on z/OS.
         Err(error @ (Error::Xmit { .. } | Error::Terse { .. })) => {
             Recognised::Explain(format!("CTRACE: {error}"))
+        }
+        // An IPCS formatted report: the report reader's (registered next).
+        Err(Error::Text { .. })
+            if ipcs_report::recognise(prefix) == ipcs_report::Recognised::Report =>
+        {
+            Recognised::NotMine
         }
         Err(error @ Error::Text { encoding, .. }) if mentions_ctrace(prefix, encoding) => {
             Recognised::Explain(format!("CTRACE: {error}"))
@@ -178,7 +187,16 @@ impl CtraceReader {
             stored: HashMap::new(),
             again: Reader::for_records(),
             bytes: Vec::new(),
+            in_memory: false,
         }
+    }
+
+    /// A reader of a trace held whole in memory (unpacked from a container):
+    /// offsets are into `data`.
+    pub fn in_memory(framing: Framing, data: Vec<u8>) -> Self {
+        let mut r = CtraceReader::new(framing, data, true);
+        r.in_memory = true;
+        r
     }
 
     pub fn read(&mut self, file: &mut File, out: &mut RecordOut) -> Result<Option<i64>, ReadError> {
@@ -230,6 +248,17 @@ impl CtraceReader {
     ) -> Result<(), ReadError> {
         let (chunks, stored_time, comments) = match self.stored.get(&offset) {
             Some(s) => (s.chunks.clone(), Some(s.time_ns), s.comments.clone()),
+            None if self.in_memory => {
+                let lenp = ctrace::layout::cte::LENP;
+                let at = offset as usize;
+                let len = self
+                    .input
+                    .buf
+                    .get(at..at + lenp.width)
+                    .map(|b| lenp.uint(b) as usize)
+                    .ok_or_else(|| ReadError::short(format!("CTRACE: no record at {offset}")))?;
+                (vec![(offset as u64, len)], None, Vec::new())
+            }
             None => {
                 // One CTE: its first two bytes (CTELENP) give its length.
                 file.seek(offset)?;
@@ -245,6 +274,16 @@ impl CtraceReader {
         };
         self.bytes.clear();
         for (at, len) in chunks {
+            if self.in_memory {
+                let (at, end) = (at as usize, at as usize + len);
+                let piece = self.input.buf.get(at..end).ok_or_else(|| {
+                    ReadError::short(format!(
+                        "CTRACE: record at {at} runs past the unpacked data"
+                    ))
+                })?;
+                self.bytes.extend_from_slice(piece);
+                continue;
+            }
             file.seek(at as i64)?;
             let start = self.bytes.len();
             self.bytes.resize(start + len, 0);

@@ -273,8 +273,9 @@ fn segmented_packets_are_joined_across_padding_and_headers() {
     assert_eq!(p.data, bytes);
     assert_eq!(p.tlen, Some(70_000));
     assert_eq!(p.direction, Direction::Outbound);
-    // PTH_Plen is 16 bits: it cannot say 70 000 (the IP header can't either)
-    assert!(p
+    // PTH_Plen is 16 bits: it cannot say 70 000 (the IP header can't
+    // either), which is no contradiction of the record's (audit F2)
+    assert!(!p
         .notes
         .iter()
         .any(|n| matches!(n.kind, NoteKind::PlenBelowTlen { .. })));

@@ -21,9 +21,9 @@ statics!(StringField: INTERFACE, JOB, DIRECTION);
 statics!(TimeField: CTE_TIME, TIME);
 statics!(Ipv4Field: SRC, DST);
 statics!(Ipv6Field: SRC6, DST6);
-statics!(BytesField: WRITER_HEADER, UNKNOWN);
+statics!(BytesField: WRITER_HEADER, UNKNOWN, PTH_REST);
 statics!(ExpertField: EI_MALFORMED, EI_LOST, EI_ABBREVIATED, EI_INCOMPLETE, EI_SKIPPED,
-    EI_LENGTHS);
+    EI_LENGTHS, EI_DISCARDED);
 
 pub fn register(reg: &Registration) {
     use UintWidth::{U16, U32, U8};
@@ -255,6 +255,12 @@ pub fn register(reg: &Registration) {
                 Base::Dec,
                 c"Bytes 74-75 as AnSyNova's 2cUTC SYSTCPDA dissector reads them; not verified",
             ),
+            PTH_REST.def(
+                c"Header bytes after PTH_OffSegLen",
+                c"ctrace.pth.rest",
+                c"Bytes of a header longer than the 92 of sizeof(pthdr_t) (a later z/OS \
+                  release's fields); named by no source",
+            ),
             u(
                 &PLEN,
                 c"Packet length (PTH_Plen)",
@@ -285,8 +291,9 @@ pub fn register(reg: &Registration) {
                 c"ctrace.drop_reason",
                 U16,
                 Base::Hex,
-                c"Why the stack discarded the packet (0: not discarded); only in headers of \
-                  92 bytes or more",
+                c"Why the packet was discarded (0: not discarded): 1-4095 OSA-Express, \
+                  4096-8191 interface/IP, 8192-12287 TCP, 12288-16383 UDP, 16384-20479 RAW \
+                  (IBM TCP/IP discard reason codes); only in headers of 92 bytes or more",
             ),
             u(
                 &SEGMENT_OFFSET,
@@ -366,6 +373,13 @@ pub fn register(reg: &Registration) {
             ExpertGroup::Protocol,
             Severity::Note,
             c"Bytes that are no trace entry (a writer record header, or unknown data)",
+        ),
+        expert(
+            &EI_DISCARDED,
+            c"ctrace.expert.discarded",
+            ExpertGroup::Sequence,
+            Severity::Warn,
+            c"Packet discarded by z/OS (PTH_DropRsn)",
         ),
         expert(
             &EI_LENGTHS,

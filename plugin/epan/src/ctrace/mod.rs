@@ -10,6 +10,8 @@
 //! trace, Ethernet for OSAENTA, the socket's port dissector for data trace.
 
 mod fields;
+mod report;
+mod smc;
 
 use std::cell::RefCell;
 use std::net::IpAddr;
@@ -24,13 +26,13 @@ use wireshark_ffi::sys;
 
 use fields::*;
 
-static PROTO: Protocol = Protocol::new();
+pub(crate) static PROTO: Protocol = Protocol::new();
 static PREF_TOD_MINUS_UTC: UintPref = UintPref::new(0);
 
-static IP: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
-static IPV6: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
+pub(crate) static IP: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
+pub(crate) static IPV6: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
 static ETH: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
-static DATA: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
+pub(crate) static DATA: AtomicPtr<sys::dissector_handle> = AtomicPtr::new(std::ptr::null_mut());
 
 pub fn register() {
     let mut reg = PROTO.register(
@@ -40,6 +42,8 @@ pub fn register() {
         c"ctrace.internal_error",
     );
     fields::register(&reg);
+    report::register(&reg);
+    smc::register(&reg);
     reg.uint_pref(
         &PREF_TOD_MINUS_UTC,
         c"tod_leap_seconds",
@@ -64,11 +68,12 @@ pub fn handoff() {
     IPV6.store(handle_named(c"ipv6"), Ordering::Relaxed);
     ETH.store(handle_named(c"eth_withoutfcs"), Ordering::Relaxed);
     DATA.store(handle_named(c"data"), Ordering::Relaxed);
+    report::handoff();
 }
 
 wireshark_ffi::dissector!(dissect, &PROTO, dissect_record);
 
-fn leap_seconds() -> i64 {
+pub(crate) fn leap_seconds() -> i64 {
     i64::from(PREF_TOD_MINUS_UTC.get())
 }
 
@@ -131,6 +136,15 @@ fn dissect_with(packet: &mut Packet, reader: &mut Reader) -> Outcome {
             }
             packet.set_info(&info(&pthdr, fmtid));
             packet.fence_info();
+            if fmtid == cte::FMT_SMC && record.segments() == 1 {
+                // the extension as S3-SMC reads it; no dissector follows
+                let data_at = header_at + usize::from(pthdr.header_len());
+                let end = data_at + record.data.len();
+                let ext = header_at + ctrace::layout::smc::AFTER_PTHDR;
+                let kind = smc::show(packet, root, ext, end, pthdr.interface_name().trim_end());
+                packet.append_info(kind);
+                return Outcome::Done(bytes.len());
+            }
             hand_off(packet, &record, fmtid, &pthdr, header_at)
         }
         Kind::Other(_) | Kind::NoEntry => {
@@ -243,6 +257,14 @@ fn next_dissector(fmtid: u8, pthdr: &Pthdr, payload: &[u8]) -> sys::dissector_ha
 
 /// The Info column, as the IPCS packet trace report words it.
 fn info(pthdr: &Pthdr, fmtid: u8) -> String {
+    let text = info_text(pthdr, fmtid);
+    match pthdr.discarded() {
+        Some(code) => format!("{text}[discarded, reason {code}] "),
+        None => text,
+    }
+}
+
+fn info_text(pthdr: &Pthdr, fmtid: u8) -> String {
     let direction = if pthdr.is_outbound() { "To" } else { "From" };
     let extent = if pthdr.is_abbreviated() {
         "Abbrev"
@@ -337,8 +359,18 @@ fn show_pthdr(packet: &Packet, root: Tree, h: usize, fmtid: u8, pthdr: &Pthdr) {
     packet.add_uint_at(sub, &PLEN, at(h, &pth_at::PLEN));
     packet.add_uint_at(sub, &IFINDEX, at(h, &pth_at::INF_IX));
     if pthdr.is_full() {
-        packet.add_uint_at(sub, &DROP_REASON, at(h, &pth_at::DROP_RSN));
+        let item = packet.add_uint_at(sub, &DROP_REASON, at(h, &pth_at::DROP_RSN));
+        if let Some(code) = pthdr.discarded() {
+            let text = ctrace::pthdr::describe_drop_reason(code);
+            packet.add_expert(item, &EI_DISCARDED, &format!("Packet {text}"));
+        }
         packet.add_uint_at(sub, &SEGMENT_OFFSET, at(h, &pth_at::OFF_SEG_LEN));
+    }
+    // A later release's header may be longer than sizeof(pthdr_t): its
+    // further bytes are named by no source, but they are there.
+    let end = usize::from(pthdr.header_len());
+    if end > pth_at::FULL_LEN {
+        packet.add_bytes_at(sub, &PTH_REST, h + pth_at::FULL_LEN..h + end);
     }
     let item = packet.add_bool(sub, &ABBREVIATED, 0, 0, pthdr.is_abbreviated().into());
     packet.set_generated(item);

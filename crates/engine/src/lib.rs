@@ -1,0 +1,20 @@
+//! pktmatch's columnar side, for data past one process's reach:
+//!
+//! * key tables — every frame's matching keys as Parquet
+//!   (`pktmatch keys`, [`write`]), the schema in [`schema`] and
+//!   docs/keys.md, readable from DuckDB, Spark, pandas or DataFusion;
+//! * the index built from them (`pktmatch index --keys`, [`load`]): the
+//!   same index as from the captures, byte for byte;
+//! * matches as Parquet (`pktmatch export --parquet`, [`matches`]).
+//!
+//! Only the `pktmatch` command depends on this crate: the Wireshark plugins
+//! never link Arrow or Parquet.
+
+mod batch;
+pub mod error;
+pub mod load;
+pub mod matches;
+pub mod schema;
+pub mod write;
+
+pub use error::{Error, ErrorKind};

@@ -1,0 +1,370 @@
+//! `pktmatch index --keys DIR`: the key tables back into the matcher's
+//! point tables ([`matcher::table::TableBuilder`]), checked for being whole.
+
+use crate::batch::msg_kind_from;
+use crate::error::Error;
+use crate::schema::{self, col, meta, COLUMNS};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{TimestampNanosecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type};
+use arrow_array::{Array, ArrowPrimitiveType, PrimitiveArray, RecordBatch, StringArray};
+use capture::{FlowKey, PacketKey};
+use matcher::table::{FrameRow, PointTable, TableBuilder};
+use matcher::Input;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::collections::HashMap;
+use std::fs::File;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// One point read back.
+#[derive(Debug)]
+pub struct LoadedPoint {
+    pub label: String,
+    /// The capture the keys were taken from (absolute path).
+    pub capture: PathBuf,
+    /// Its size in bytes when the keys were taken.
+    pub capture_size: u64,
+    /// Its position among the points `pktmatch keys` was given.
+    pub given: u16,
+    pub table: PointTable,
+}
+
+/// What `matcher::run_tables` takes: the points as inputs (positions from
+/// 0 in the order given: tables written by several `pktmatch keys` runs
+/// each start at 0), their captures' sizes, their tables.
+pub fn into_inputs(points: Vec<LoadedPoint>) -> (Vec<Input>, Vec<u64>, Vec<PointTable>) {
+    let mut inputs = Vec::with_capacity(points.len());
+    let mut sizes = Vec::with_capacity(points.len());
+    let mut tables = Vec::with_capacity(points.len());
+    for (k, p) in points.into_iter().enumerate() {
+        inputs.push(Input {
+            label: p.label,
+            path: p.capture,
+            given: Some(k as u16),
+        });
+        sizes.push(p.capture_size);
+        tables.push(p.table);
+    }
+    (inputs, sizes, tables)
+}
+
+/// The points of a key table directory (`point=LABEL` subdirectories), in
+/// the order `pktmatch keys` was given them.
+pub fn point_dirs(dir: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(Error::io(dir))? {
+        let e = e.map_err(Error::io(dir))?;
+        let name = e.file_name().to_string_lossy().to_string();
+        if let Some(label) = name.strip_prefix("point=") {
+            if e.file_type().map_err(Error::io(dir))?.is_dir() {
+                out.push((label.to_string(), e.path()));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::format(
+            dir,
+            "no key tables here (point=LABEL directories written by pktmatch keys)",
+        ));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Reads every point of `dir`, the points in parallel.
+pub fn load_dir(dir: &Path) -> Result<Vec<LoadedPoint>, Error> {
+    let dirs = point_dirs(dir)?;
+    let results: Vec<Result<LoadedPoint, Error>> = std::thread::scope(|s| {
+        let handles: Vec<_> = dirs
+            .iter()
+            .map(|(label, d)| s.spawn(move || load_point(label, d)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::format(
+                        dir,
+                        "internal error: a reader thread panicked",
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut points = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    points.sort_by(|a, b| (a.given, &a.label).cmp(&(b.given, &b.label)));
+    Ok(points)
+}
+
+/// The part files of one point, in order.
+fn parts(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(Error::io(dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("part-") && n.ends_with(".parquet"))
+        })
+        .collect();
+    v.sort();
+    if v.is_empty() {
+        return Err(Error::format(dir, "no part-*.parquet files"));
+    }
+    Ok(v)
+}
+
+/// Reads one point's parts into a point table.
+pub fn load_point(label: &str, dir: &Path) -> Result<LoadedPoint, Error> {
+    let files = parts(dir)?;
+    let mut builder: Option<TableBuilder> = None;
+    let mut first: Option<HashMap<String, String>> = None;
+    let mut frames_total: Option<u64> = None;
+    let mut truncated = None;
+    let mut rows = 0u64;
+    for (n, path) in files.iter().enumerate() {
+        let file = File::open(path).map_err(Error::io(path))?;
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(Error::parquet(path))?;
+        let md = reader.metadata().file_metadata();
+        let kv: HashMap<String, String> = md
+            .key_value_metadata()
+            .map(|v| {
+                v.iter()
+                    .filter_map(|k| Some((k.key.clone(), k.value.clone()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        check_part(path, &kv, label, n, first.as_ref())?;
+        check_schema(path, reader.schema())?;
+        if let Some(f) = kv.get(meta::FRAMES) {
+            if n + 1 != files.len() {
+                return Err(Error::format(
+                    path,
+                    "says it is the last part, but more follow: a mix of two runs?",
+                ));
+            }
+            frames_total = Some(
+                f.parse()
+                    .map_err(|_| Error::format(path, "bad frame count"))?,
+            );
+        }
+        if let Some(t) = kv.get(meta::TRUNCATED) {
+            truncated = Some(t.clone());
+        }
+        let b = builder.get_or_insert_with(|| {
+            TableBuilder::with_capacity(md.num_rows().max(0) as usize * files.len())
+        });
+        let reader = reader
+            .with_batch_size(64 * 1024)
+            .build()
+            .map_err(Error::parquet(path))?;
+        for batch in reader {
+            let batch = batch.map_err(Error::arrow(path))?;
+            rows += batch.num_rows() as u64;
+            push_batch(b, &batch).map_err(|e| Error::format(path, e))?;
+        }
+        first.get_or_insert(kv);
+    }
+    let kv = first.unwrap_or_default();
+    let last = files.last().map_or(dir, |p| p.as_path());
+    match frames_total {
+        Some(n) if n == rows => {}
+        Some(n) => {
+            return Err(Error::format(
+                last,
+                format!("the point has {rows} frames in its parts, its last part says {n}"),
+            ))
+        }
+        None => {
+            return Err(Error::format(
+                last,
+                "the key table is not whole (its last part lacks the frame count: \
+                 pktmatch keys did not finish); write it again",
+            ))
+        }
+    }
+    let get = |k: &str| {
+        kv.get(k)
+            .cloned()
+            .ok_or_else(|| Error::format(&files[0], format!("no {k} in its metadata")))
+    };
+    let capture = PathBuf::from(get(meta::CAPTURE)?);
+    let capture_size = get(meta::CAPTURE_SIZE)?
+        .parse()
+        .map_err(|_| Error::format(&files[0], "bad capture size"))?;
+    let given = get(meta::GIVEN)?
+        .parse()
+        .map_err(|_| Error::format(&files[0], "bad point position"))?;
+    let table = builder
+        .unwrap_or_else(|| TableBuilder::with_capacity(0))
+        .finish(truncated);
+    Ok(LoadedPoint {
+        label: label.to_string(),
+        capture,
+        capture_size,
+        given,
+        table,
+    })
+}
+
+/// Version, label and part number as expected, and the same capture as
+/// the point's first part.
+fn check_part(
+    path: &Path,
+    kv: &HashMap<String, String>,
+    label: &str,
+    n: usize,
+    first: Option<&HashMap<String, String>>,
+) -> Result<(), Error> {
+    match kv.get(meta::VERSION).map(String::as_str) {
+        Some(schema::VERSION) => {}
+        Some(v) => {
+            return Err(Error::format(
+                path,
+                format!(
+                    "key table version {v}; this pktmatch reads version {}",
+                    schema::VERSION
+                ),
+            ))
+        }
+        None => return Err(Error::format(path, "not a pktmatch key table (no version)")),
+    }
+    if kv.get(meta::LABEL).map(String::as_str) != Some(label) {
+        return Err(Error::format(
+            path,
+            format!("its label is not {label:?}, its directory's: moved from another point?"),
+        ));
+    }
+    if kv.get(meta::PART) != Some(&n.to_string()) {
+        return Err(Error::format(
+            path,
+            format!("expected part {n} here: a part is missing"),
+        ));
+    }
+    if let Some(f) = first {
+        if f.get(meta::CAPTURE) != kv.get(meta::CAPTURE) {
+            return Err(Error::format(path, "from another capture than part 0"));
+        }
+    }
+    Ok(())
+}
+
+fn check_schema(path: &Path, s: &arrow_schema::Schema) -> Result<(), Error> {
+    for c in &COLUMNS {
+        match s.field_with_name(c.name) {
+            Ok(f) if *f.data_type() == c.ty.arrow() => {}
+            Ok(f) => {
+                return Err(Error::format(
+                    path,
+                    format!(
+                        "column {} is {}, expected {}",
+                        c.name,
+                        f.data_type(),
+                        c.ty.name()
+                    ),
+                ))
+            }
+            Err(_) => return Err(Error::format(path, format!("no column {}", c.name))),
+        }
+    }
+    Ok(())
+}
+
+/// A primitive column of the batch (its type was checked).
+fn prim<'a, T: ArrowPrimitiveType>(
+    b: &'a RecordBatch,
+    c: usize,
+) -> Result<&'a PrimitiveArray<T>, String> {
+    b.column_by_name(COLUMNS[c].name)
+        .and_then(|a| a.as_primitive_opt::<T>())
+        .ok_or_else(|| format!("column {} missing or of another type", COLUMNS[c].name))
+}
+
+fn text<'a>(b: &'a RecordBatch, c: usize) -> Result<&'a StringArray, String> {
+    b.column_by_name(COLUMNS[c].name)
+        .and_then(|a| a.as_string_opt::<i32>())
+        .ok_or_else(|| format!("column {} missing or of another type", COLUMNS[c].name))
+}
+
+/// 16-byte address as FlowKey keeps it (IPv4 mapped).
+fn addr16(s: &str) -> Option<[u8; 16]> {
+    match s.parse::<IpAddr>().ok()? {
+        IpAddr::V4(a) => Some(a.to_ipv6_mapped().octets()),
+        IpAddr::V6(a) => Some(a.octets()),
+    }
+}
+
+fn push_batch(b: &mut TableBuilder, batch: &RecordBatch) -> Result<(), String> {
+    let frame = prim::<UInt32Type>(batch, col::FRAME)?;
+    let ts = prim::<TimestampNanosecondType>(batch, col::TS)?;
+    let check = prim::<UInt32Type>(batch, col::CHECK)?;
+    let conn_hash = prim::<UInt64Type>(batch, col::CONN_HASH)?;
+    let ipv = prim::<UInt8Type>(batch, col::IP_VERSION)?;
+    let (src, dst) = (text(batch, col::SRC_ADDR)?, text(batch, col::DST_ADDR)?);
+    let sport = prim::<UInt16Type>(batch, col::SRC_PORT)?;
+    let dport = prim::<UInt16Type>(batch, col::DST_PORT)?;
+    let proto = prim::<UInt8Type>(batch, col::IP_PROTO)?;
+    let ttl = prim::<UInt8Type>(batch, col::TTL)?;
+    let ip_id = prim::<UInt32Type>(batch, col::IP_ID)?;
+    let frag = prim::<UInt16Type>(batch, col::FRAG_OFFSET)?;
+    let seq = prim::<UInt32Type>(batch, col::SEQ)?;
+    let ack = prim::<UInt32Type>(batch, col::ACK)?;
+    let tcp_flags = prim::<UInt8Type>(batch, col::TCP_FLAGS)?;
+    let tsval = prim::<UInt32Type>(batch, col::TSVAL)?;
+    let l4_len = prim::<UInt32Type>(batch, col::L4_LEN)?;
+    let digest = prim::<UInt32Type>(batch, col::DIGEST)?;
+    let app = prim::<UInt64Type>(batch, col::APP)?;
+    let flags = prim::<UInt16Type>(batch, col::KEY_FLAGS)?;
+    let encap = prim::<UInt8Type>(batch, col::ENCAP)?;
+    let msg_kind = prim::<UInt8Type>(batch, col::MSG_KIND)?;
+    let msg_value = prim::<UInt64Type>(batch, col::MSG_VALUE)?;
+    if frame.null_count() + ts.null_count() + check.null_count() > 0 {
+        return Err("frame, ts and check must not be null".into());
+    }
+    for i in 0..batch.num_rows() {
+        let keys = if conn_hash.is_null(i) {
+            None
+        } else {
+            let bad = |what: &str| format!("frame {}: {what}", frame.value(i));
+            let flow = FlowKey {
+                src: addr16(src.value(i)).ok_or_else(|| bad("bad src_addr"))?,
+                dst: addr16(dst.value(i)).ok_or_else(|| bad("bad dst_addr"))?,
+                sport: sport.value(i),
+                dport: dport.value(i),
+                proto: proto.value(i),
+                ipv6: ipv.value(i) == 6,
+            };
+            let key = PacketKey {
+                conn_hash: conn_hash.value(i),
+                app: app.value(i),
+                seq: seq.value(i),
+                ack: ack.value(i),
+                tsval: tsval.value(i),
+                ip_id: ip_id.value(i),
+                l4_len: l4_len.value(i),
+                digest: digest.value(i),
+                frag_offset: frag.value(i),
+                flags: flags.value(i),
+                proto: proto.value(i),
+                tcp_flags: tcp_flags.value(i),
+                ttl: ttl.value(i),
+                encap: encap.value(i),
+            };
+            Some((flow, key))
+        };
+        let msg = if msg_kind.is_null(i) {
+            None
+        } else {
+            msg_kind_from(msg_kind.value(i)).map(|k| (k, msg_value.value(i)))
+        };
+        b.push(&FrameRow {
+            frame: frame.value(i),
+            ts_ns: ts.value(i),
+            check: check.value(i),
+            keys: keys.as_ref().map(|(f, k)| (f, k)),
+            msg,
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! `pktmatch keys`: one capture's frames as key table files,
+//! `DIR/point=LABEL/part-NNNNN.parquet`, in frame order.
+//!
+//! The directory layout is Hive-style partitioning by point, which DuckDB
+//! (`read_parquet('DIR/*/*.parquet', hive_partitioning = true)`), Spark,
+//! pyarrow datasets and DataFusion read as a `point` column.  Within a
+//! point, rows are in frame order across the parts; `conn_hash` is the
+//! column to repartition by connection on.
+
+use crate::batch::Batch;
+use crate::error::{Error, ErrorKind};
+use crate::schema::{self, meta};
+use matcher::table::MsgKind;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// One capture point to write.
+#[derive(Clone, Debug)]
+pub struct PointSpec {
+    pub label: String,
+    /// The capture (made absolute before it is recorded).
+    pub capture: PathBuf,
+    /// Its position among the points given (from 0).
+    pub given: u16,
+}
+
+/// How to write.
+#[derive(Clone, Debug)]
+pub struct WriteOptions {
+    /// Rows per part file (each part holds whole row groups).
+    pub rows_per_part: usize,
+    /// Rows per Parquet row group.
+    pub rows_per_group: usize,
+    /// Replace the part files of an earlier run.
+    pub force: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> WriteOptions {
+        WriteOptions {
+            rows_per_part: 16 << 20,
+            rows_per_group: 1 << 20,
+            force: false,
+        }
+    }
+}
+
+/// What was written for one point.
+#[derive(Clone, Debug, Default)]
+pub struct Written {
+    pub label: String,
+    pub frames: u64,
+    /// Frames with keys (IP).
+    pub keyed: u64,
+    pub files: Vec<PathBuf>,
+    /// The capture ended in damaged data (read up to there).
+    pub truncated: Option<String>,
+}
+
+/// Rows per Arrow batch handed to the writer.
+const BATCH_ROWS: usize = 64 * 1024;
+
+/// A label usable as a directory name and a Hive partition value: ASCII
+/// letters, digits and `._+-`, not starting with a dot.
+pub fn check_label(label: &str) -> Result<(), String> {
+    let ok = !label.is_empty()
+        && !label.starts_with('.')
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "label {label:?}: a key table's labels use only letters, digits and . _ + - \
+             (and do not start with a dot); name the point with --point LABEL=FILE"
+        ))
+    }
+}
+
+/// The directory of one point's parts.
+pub fn point_dir(dir: &Path, label: &str) -> PathBuf {
+    dir.join(format!("point={label}"))
+}
+
+fn part_path(dir: &Path, n: u32) -> PathBuf {
+    dir.join(format!("part-{n:05}.parquet"))
+}
+
+/// Makes the point's directory ready: new, or (with `force`) emptied of
+/// the part files an earlier run left.  Anything else in it is refused:
+/// never removed.
+fn prepare(dir: &Path, force: bool) -> Result<(), Error> {
+    match std::fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return std::fs::create_dir_all(dir).map_err(Error::io(dir))
+        }
+        Err(e) => return Err(Error::new(dir, ErrorKind::Io(e))),
+        Ok(m) if !m.is_dir() => {
+            return Err(Error::new(
+                dir,
+                ErrorKind::Exists("exists and is not a directory".into()),
+            ))
+        }
+        Ok(_) => {}
+    }
+    let mut ours = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(Error::io(dir))? {
+        let e = e.map_err(Error::io(dir))?;
+        let name = e.file_name().to_string_lossy().to_string();
+        let regular = e.file_type().map_err(Error::io(dir))?.is_file();
+        if regular && name.starts_with("part-") && name.ends_with(".parquet") {
+            ours.push(e.path());
+        } else {
+            return Err(Error::new(
+                &e.path(),
+                ErrorKind::Exists("not a key table part: left alone; give another -o".into()),
+            ));
+        }
+    }
+    if !ours.is_empty() && !force {
+        return Err(Error::new(
+            dir,
+            ErrorKind::Exists("holds key tables already (--force replaces them)".into()),
+        ));
+    }
+    for p in ours {
+        std::fs::remove_file(&p).map_err(Error::io(&p))?;
+    }
+    Ok(())
+}
+
+/// One part file being written.
+struct Part {
+    path: PathBuf,
+    writer: ArrowWriter<File>,
+    rows: usize,
+}
+
+fn open_part(
+    dir: &Path,
+    n: u32,
+    common: &[KeyValue],
+    options: &WriteOptions,
+) -> Result<Part, Error> {
+    let path = part_path(dir, n);
+    let file = File::options()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(Error::io(&path))?;
+    let mut kv = common.to_vec();
+    kv.push(KeyValue::new(meta::PART.to_string(), n.to_string()));
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(options.rows_per_group.max(1)))
+        .set_created_by(format!("pktmatch {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(Some(kv))
+        .build();
+    let writer =
+        ArrowWriter::try_new(file, schema::schema(), Some(props)).map_err(Error::parquet(&path))?;
+    Ok(Part {
+        path,
+        writer,
+        rows: 0,
+    })
+}
+
+/// Writes one point's key table under `dir`.
+pub fn write_point(spec: &PointSpec, dir: &Path, options: &WriteOptions) -> Result<Written, Error> {
+    check_label(&spec.label).map_err(|e| Error::format(&spec.capture, e))?;
+    let capture_path = std::fs::canonicalize(&spec.capture).map_err(Error::io(&spec.capture))?;
+    let size = std::fs::metadata(&capture_path)
+        .map_err(Error::io(&capture_path))?
+        .len();
+    let mut cap = capture::open(&capture_path)
+        .map_err(|e| Error::new(&capture_path, ErrorKind::Capture(e)))?;
+    let pdir = point_dir(dir, &spec.label);
+    prepare(&pdir, options.force)?;
+    let common = vec![
+        KeyValue::new(meta::VERSION.to_string(), schema::VERSION.to_string()),
+        KeyValue::new(meta::LABEL.to_string(), spec.label.clone()),
+        KeyValue::new(
+            meta::CAPTURE.to_string(),
+            capture_path.to_string_lossy().to_string(),
+        ),
+        KeyValue::new(meta::CAPTURE_SIZE.to_string(), size.to_string()),
+        KeyValue::new(meta::GIVEN.to_string(), spec.given.to_string()),
+    ];
+    let mut out = Written {
+        label: spec.label.clone(),
+        ..Default::default()
+    };
+    let mut part = open_part(&pdir, 0, &common, options)?;
+    let mut batch = Batch::with_capacity(BATCH_ROWS);
+    loop {
+        let p = match cap.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(e) => {
+                // As the indexer does: keep what was read.
+                out.truncated = Some(format!("{}: {e}", capture_path.display()));
+                break;
+            }
+        };
+        let check = index::frame_check(p.wire_ts_ns, p.wire.len() as u32, p.wire);
+        let keys = capture::extract(p.link, p.data);
+        let msg = keys.as_ref().and_then(|(_, k)| message(&p, k));
+        if keys.is_some() {
+            out.keyed += 1;
+        }
+        batch.push(&p, check, keys.as_ref().map(|(f, k)| (f, k)), msg);
+        out.frames += 1;
+        if batch.is_full() || part.rows + batch.len() >= options.rows_per_part {
+            flush(&mut part, &mut batch)?;
+            if part.rows >= options.rows_per_part {
+                let n = out.files.len() as u32 + 1;
+                let next = open_part(&pdir, n, &common, options)?;
+                let done = std::mem::replace(&mut part, next);
+                out.files.push(close(done, None, None)?);
+            }
+        }
+    }
+    flush(&mut part, &mut batch)?;
+    out.files
+        .push(close(part, Some(out.frames), out.truncated.as_deref())?);
+    Ok(out)
+}
+
+/// What the start of a TCP payload says, for the packets the matcher's
+/// full-proxy stage looks at (TCP with a payload and its header).
+fn message(p: &capture::Packet<'_>, k: &capture::PacketKey) -> Option<(MsgKind, u64)> {
+    use capture::keys::flag;
+    let tcp = k.proto == 6 && !k.is_later_fragment() && !k.has(flag::NO_PORTS);
+    if tcp && k.l4_len > 0 {
+        matcher::payload::sniff(p.link, p.data)
+    } else {
+        None
+    }
+}
+
+fn flush(part: &mut Part, batch: &mut Batch) -> Result<(), Error> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let rows = batch.len();
+    let b = batch.finish().map_err(Error::arrow(&part.path))?;
+    part.writer.write(&b).map_err(Error::parquet(&part.path))?;
+    part.rows += rows;
+    Ok(())
+}
+
+/// Closes a part; the last one says how many frames the point has (a
+/// reader refuses a point without it: the writing did not finish) and
+/// whether the capture was cut short.
+fn close(mut part: Part, frames: Option<u64>, truncated: Option<&str>) -> Result<PathBuf, Error> {
+    if let Some(n) = frames {
+        part.writer
+            .append_key_value_metadata(KeyValue::new(meta::FRAMES.to_string(), n.to_string()));
+    }
+    if let Some(t) = truncated {
+        part.writer
+            .append_key_value_metadata(KeyValue::new(meta::TRUNCATED.to_string(), t.to_string()));
+    }
+    part.writer.close().map_err(Error::parquet(&part.path))?;
+    Ok(part.path)
+}

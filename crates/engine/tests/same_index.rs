@@ -1,0 +1,252 @@
+//! The index matched from key tables is the index matched from the
+//! captures, byte for byte (creation time set equal): on the example
+//! session (four points, NAT/PAT, TSO, a full proxy), on a real NAT pair,
+//! and on the lab runs `make test` names in PKTMATCH_LAB_DIRS.  Small parts
+//! and row groups, so a point spans several files.
+
+use engine::write::{write_point, PointSpec, WriteOptions};
+use matcher::{Input, Options};
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn bytes(mut b: index::IndexBuilder) -> Vec<u8> {
+    b.created_ns(1_700_000_000_000_000_000);
+    let mut out = Vec::new();
+    b.write_to(&mut out).expect("write index");
+    out
+}
+
+fn inputs(points: &[(&str, PathBuf)]) -> Vec<Input> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(k, (label, path))| Input {
+            label: label.to_string(),
+            path: path.canonicalize().expect("capture exists"),
+            given: Some(k as u16),
+        })
+        .collect()
+}
+
+fn from_captures(points: &[(&str, PathBuf)]) -> Vec<u8> {
+    let (b, _) = matcher::run(&inputs(points), &Options::default(), &mut |_| {}).expect("match");
+    bytes(b)
+}
+
+/// Writes the key tables, reads them back, matches.
+fn from_keys(points: &[(&str, PathBuf)], options: &WriteOptions) -> (Vec<u8>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (k, (label, path)) in points.iter().enumerate() {
+        let spec = PointSpec {
+            label: label.to_string(),
+            capture: path.clone(),
+            given: k as u16,
+        };
+        let w = write_point(&spec, dir.path(), options).expect("write keys");
+        assert!(w.frames > 0);
+    }
+    let loaded = engine::load::load_dir(dir.path()).expect("load keys");
+    let labels: Vec<&str> = loaded.iter().map(|p| p.label.as_str()).collect();
+    let given: Vec<&str> = points.iter().map(|p| p.0).collect();
+    assert_eq!(labels, given, "points come back in the order given");
+    let (ins, sizes, tables) = engine::load::into_inputs(loaded);
+    let (b, _) = matcher::run_tables(&ins, &sizes, tables, &Options::default(), &mut |_| {})
+        .expect("match from keys");
+    (bytes(b), dir)
+}
+
+fn small_parts() -> WriteOptions {
+    WriteOptions {
+        rows_per_part: 100,
+        rows_per_group: 37,
+        force: false,
+    }
+}
+
+fn session(dir: &Path) -> Vec<(&'static str, PathBuf)> {
+    ["client", "wan", "dc", "lbserver"]
+        .into_iter()
+        .map(|l| (l, dir.join(format!("{l}.pcapng"))))
+        .collect()
+}
+
+fn assert_same(points: &[(&str, PathBuf)]) {
+    let a = from_captures(points);
+    let (b, _dir) = from_keys(points, &small_parts());
+    assert!(a.len() > 1000, "an index with content");
+    assert!(
+        a == b,
+        "index from key tables differs from the captures' ({points:?})"
+    );
+}
+
+#[test]
+fn example_session_same_index() {
+    assert_same(&session(&repo().join("examples/session-small")));
+}
+
+#[test]
+fn real_nat_pair_same_index() {
+    let d = repo().join("tests/data");
+    assert_same(&[
+        ("client", d.join("real-nat-client.pcapng")),
+        ("wan", d.join("real-nat-wan.pcapng")),
+    ]);
+}
+
+#[test]
+fn lab_runs_same_index() {
+    let Some(dirs) = std::env::var_os("PKTMATCH_LAB_DIRS") else {
+        eprintln!("PKTMATCH_LAB_DIRS not set: lab runs not compared (make test sets it)");
+        return;
+    };
+    let mut n = 0;
+    for d in std::env::split_paths(&dirs).filter(|d| !d.as_os_str().is_empty()) {
+        assert_same(&session(&d.join("points")));
+        n += 1;
+    }
+    assert!(n > 0, "PKTMATCH_LAB_DIRS names no run");
+}
+
+#[test]
+fn a_part_missing_is_refused() {
+    let points = session(&repo().join("examples/session-small"));
+    let (_, dir) = from_keys(&points[..2], &small_parts());
+    let pdir = dir.path().join("point=client");
+    // The last part carries the frame count: without it the table is not whole.
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(&pdir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    parts.sort();
+    assert!(parts.len() >= 4, "347 frames in parts of 100");
+    std::fs::remove_file(parts.last().unwrap()).unwrap();
+    let e = engine::load::load_dir(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("not whole"), "{e}");
+    // A part in the middle gone: the numbering says so.
+    std::fs::remove_file(&parts[1]).unwrap();
+    let e = engine::load::load_dir(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("expected part 1"), "{e}");
+}
+
+#[test]
+fn existing_tables_need_force() {
+    let points = session(&repo().join("examples/session-small"));
+    let (_, dir) = from_keys(&points[..2], &WriteOptions::default());
+    let spec = PointSpec {
+        label: "client".into(),
+        capture: points[0].1.clone(),
+        given: 0,
+    };
+    let e = write_point(&spec, dir.path(), &WriteOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--force"), "{e}");
+    let force = WriteOptions {
+        force: true,
+        ..WriteOptions::default()
+    };
+    write_point(&spec, dir.path(), &force).expect("replaced with force");
+    // Something that is not ours stops it, with or without --force.
+    let stranger = dir.path().join("point=client/notes.txt");
+    std::fs::write(&stranger, "mine").unwrap();
+    let e = write_point(&spec, dir.path(), &force)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("left alone"), "{e}");
+    assert_eq!(std::fs::read_to_string(&stranger).unwrap(), "mine");
+}
+
+/// Inputs that take other reading paths: a gzip-compressed capture (read
+/// as a stream) and a z/OS CTRACE trace (frames are trace records; time
+/// stamps from the TOD clock) written from the same real packets.
+#[test]
+fn gzip_and_ctrace_points_same_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = repo().join("tests/data/real-http.pcap");
+    let gz = dir.path().join("pc.pcap.gz");
+    let out = std::process::Command::new("gzip")
+        .arg("-c")
+        .arg(&pcap)
+        .output()
+        .expect("gzip");
+    assert!(out.status.success());
+    std::fs::write(&gz, out.stdout).unwrap();
+    let trace = dir.path().join("zos.ctrace");
+    let argv: Vec<String> = [
+        pcap.to_str().unwrap(),
+        trace.to_str().unwrap(),
+        "--framing",
+        "rdw",
+        "--writer-header",
+        "24",
+        "--segment-size",
+        "700",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (i, o, options) = ctrace_synth::parse_args(argv).expect("writer arguments");
+    ctrace_synth::write(&i, &o, &options).expect("CTRACE written");
+    assert_same(&[("pc", gz), ("zos", trace)]);
+}
+
+/// A pcapng with blocks Wireshark numbers as frames but that hold no
+/// packet (a custom block, RFC draft pcapng §4.8): the key table has no row
+/// for them, and the index still numbers every frame as Wireshark does.
+#[test]
+fn frames_without_packets_same_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = repo().join("examples/session-small");
+    let bytes = std::fs::read(ex.join("client.pcapng")).unwrap();
+    // Little-endian pcapng (the SHB's byte-order magic says so).
+    assert_eq!(&bytes[8..12], &0x1A2B_3C4Du32.to_le_bytes());
+    let custom = {
+        let body = b"\xd9\x7e\0\0pktmatch test".to_vec();
+        let len = (12 + body.len().div_ceil(4) * 4) as u32;
+        let mut b = 0xBADu32.to_le_bytes().to_vec();
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(&body);
+        b.resize(len as usize - 4, 0);
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    };
+    // After the 10th and the 11th enhanced packet block: two gaps, one of
+    // two frames.
+    let mut out = Vec::new();
+    let (mut at, mut epbs) = (0usize, 0);
+    while at + 8 <= bytes.len() {
+        let t = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        out.extend_from_slice(&bytes[at..at + len]);
+        at += len;
+        if t == 6 {
+            epbs += 1;
+            if epbs == 10 {
+                out.extend_from_slice(&custom);
+            }
+            if epbs == 11 {
+                out.extend_from_slice(&custom);
+                out.extend_from_slice(&custom);
+            }
+        }
+    }
+    assert_eq!(at, bytes.len());
+    let client = dir.path().join("client.pcapng");
+    std::fs::write(&client, out).unwrap();
+    let points = vec![("client", client), ("wan", ex.join("wan.pcapng"))];
+    let spec = PointSpec {
+        label: "client".into(),
+        capture: points[0].1.clone(),
+        given: 0,
+    };
+    let kdir = tempfile::tempdir().unwrap();
+    let w = write_point(&spec, kdir.path(), &WriteOptions::default()).unwrap();
+    assert_eq!(w.frames, 347, "one row per packet");
+    let p = engine::load::load_point("client", &kdir.path().join("point=client")).unwrap();
+    assert_eq!(p.table.recs.len(), 350, "frames as Wireshark numbers them");
+    assert_same(&points);
+}

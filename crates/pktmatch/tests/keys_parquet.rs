@@ -1,0 +1,393 @@
+//! `pktmatch keys` checked by tools we did not write: the Parquet files are
+//! read by pyarrow (tools/pyarrow-venv.sh installs it from PyPI), and every
+//! row's values are compared with what real tshark says of the same frame
+//! (`-T fields`), on the real captures of tests/data.  Also: `index --keys`
+//! and `export --parquet` from the command line, the latter against the CSV
+//! export.
+
+mod common;
+
+use common::{pktmatch_ok, tool};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The python of a virtual environment with pyarrow.
+fn pyarrow_python() -> String {
+    let out = Command::new("sh")
+        .arg(repo().join("tools/pyarrow-venv.sh"))
+        .output()
+        .expect("run tools/pyarrow-venv.sh");
+    assert!(
+        out.status.success(),
+        "tools/pyarrow-venv.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().last().expect("python path").trim().to_string()
+}
+
+/// Rows as pyarrow reads them: point → rows of the columns asked for (the
+/// frame first), and the row counts pyarrow's dataset API gives.
+fn pyarrow_rows(dir: &Path, columns: &[&str]) -> (BTreeMap<String, Vec<Vec<String>>>, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys_dump.py");
+    let out = Command::new(pyarrow_python())
+        .arg(script)
+        .arg(dir)
+        .args(columns)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "keys_dump.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let mut lines = text.lines();
+    let counts = lines.next().expect("counts line").to_string();
+    let mut rows: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    for l in lines {
+        let mut f = l.split('\t').map(str::to_string);
+        let point = f.next().expect("point");
+        rows.entry(point).or_default().push(f.collect());
+    }
+    (rows, counts)
+}
+
+const REAL: [&str; 9] = [
+    "real-dns.pcap",
+    "real-ftp.pcap",
+    "real-http.pcap",
+    "real-ipv6.pcap",
+    "real-nat-client.pcapng",
+    "real-nat-wan.pcapng",
+    "real-tcp-retrans.pcap",
+    "real-tls.pcap",
+    "real-vlan.pcap",
+];
+
+const KEY_COLUMNS: [&str; 19] = [
+    "frame",
+    "ts",
+    "orig_len",
+    "cap_len",
+    "ip_version",
+    "src_addr",
+    "dst_addr",
+    "src_port",
+    "dst_port",
+    "ip_proto",
+    "ttl",
+    "ip_id",
+    "seq",
+    "ack",
+    "tcp_flags",
+    "tsval",
+    "l4_len",
+    "dns_id",
+    "key_flags",
+];
+
+const TSHARK_FIELDS: [&str; 25] = [
+    "frame.number",
+    "frame.time_epoch",
+    "frame.len",
+    "frame.cap_len",
+    "ip.src",
+    "ip.dst",
+    "ipv6.src",
+    "ipv6.dst",
+    "ip.proto",
+    "ip.ttl",
+    "ipv6.hlim",
+    "ip.id",
+    "tcp.srcport",
+    "tcp.dstport",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "tcp.flags",
+    "tcp.len",
+    "tcp.options.timestamp.tsval",
+    "udp.srcport",
+    "udp.dstport",
+    "udp.length",
+    "dns.id",
+    "ip.flags.mf",
+    "ip.frag_offset",
+];
+
+/// "1795329130.750348000" → ns.
+fn epoch_ns(s: &str) -> i128 {
+    let (sec, frac) = s.split_once('.').unwrap_or((s, "0"));
+    let frac = format!("{frac:0<9}");
+    sec.parse::<i128>().expect("seconds") * 1_000_000_000
+        + frac[..9].parse::<i128>().expect("fraction")
+}
+
+/// A tshark number, decimal or 0x-hex.
+fn num(s: &str) -> u64 {
+    match s.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).expect("hex"),
+        None => s.parse().unwrap_or_else(|_| panic!("number {s:?}")),
+    }
+}
+
+// capture::keys::flag bits (docs/keys.md, key_flags).
+const FRAGMENT: u64 = 1 << 4;
+const L4_PARTIAL: u64 = 1 << 6;
+const HAS_TSVAL: u64 = 1 << 8;
+const TUNNEL: u64 = 1 << 10;
+
+#[test]
+fn keys_open_in_pyarrow_and_agree_with_tshark() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let dir = tmp.path().join("keys");
+    let data = repo().join("tests/data");
+    let mut args: Vec<String> = vec!["keys".into(), "-q".into(), "-o".into()];
+    args.push(dir.display().to_string());
+    for f in REAL {
+        let label = f.split('.').next().unwrap();
+        args.push("--point".into());
+        args.push(format!("{label}={}", data.join(f).display()));
+    }
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    pktmatch_ok(&a);
+    let (rows, counts) = pyarrow_rows(&dir, &KEY_COLUMNS);
+    let col: BTreeMap<&str, usize> = KEY_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (*c, i))
+        .collect();
+    let mut compared: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in REAL {
+        let label = f.split('.').next().unwrap();
+        let mut targs: Vec<&str> = vec!["-r"];
+        let path = data.join(f).display().to_string();
+        targs.push(&path);
+        targs.extend(["-T", "fields", "-E", "occurrence=f", "-E", "separator=/t"]);
+        for t in TSHARK_FIELDS {
+            targs.extend(["-e", t]);
+        }
+        let text = tool("tshark", &targs, &home);
+        let ts: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+        let ours = rows
+            .get(label)
+            .unwrap_or_else(|| panic!("{label}: no rows ({counts})"));
+        // One row per frame, frames 1..n, as pyarrow's dataset counts them.
+        assert_eq!(ours.len(), ts.len(), "{label}: rows vs tshark's frames");
+        assert!(
+            counts.contains(&format!("{label}={}", ts.len())),
+            "{counts}"
+        );
+        let tf: BTreeMap<&str, usize> = TSHARK_FIELDS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*c, i))
+            .collect();
+        for (r, t) in ours.iter().zip(&ts) {
+            let o = |c: &str| r[col[c]].as_str();
+            let w = |c: &str| t.get(tf[c]).copied().unwrap_or("");
+            let frame = o("frame");
+            let what = |field: &str| format!("{label} frame {frame}: {field}");
+            let mut check = |field: &'static str, ours: String, theirs: String| {
+                assert_eq!(ours, theirs, "{}", what(field));
+                *compared.entry(field).or_default() += 1;
+            };
+            check("frame", o("frame").into(), w("frame.number").into());
+            check(
+                "ts",
+                o("ts").into(),
+                epoch_ns(w("frame.time_epoch")).to_string(),
+            );
+            check("orig_len", o("orig_len").into(), w("frame.len").into());
+            check("cap_len", o("cap_len").into(), w("frame.cap_len").into());
+            if o("src_addr").is_empty() {
+                // No keys: tshark sees no IP either.
+                assert!(
+                    w("ip.src").is_empty() && w("ipv6.src").is_empty(),
+                    "{}",
+                    what("no keys")
+                );
+                continue;
+            }
+            let flags = num(o("key_flags"));
+            if flags & TUNNEL != 0 {
+                continue;
+            }
+            let v6 = o("ip_version") == "6";
+            let (src, dst, ttl) = if v6 {
+                ("ipv6.src", "ipv6.dst", "ipv6.hlim")
+            } else {
+                ("ip.src", "ip.dst", "ip.ttl")
+            };
+            check("src_addr", o("src_addr").into(), w(src).into());
+            check("dst_addr", o("dst_addr").into(), w(dst).into());
+            check("ttl", o("ttl").into(), w(ttl).into());
+            if !v6 {
+                check("ip_proto", o("ip_proto").into(), w("ip.proto").into());
+                check("ip_id", o("ip_id").into(), num(w("ip.id")).to_string());
+            }
+            if flags & (FRAGMENT | L4_PARTIAL) != 0 {
+                continue;
+            }
+            match o("ip_proto") {
+                "6" => {
+                    check(
+                        "tcp ports",
+                        format!("{} {}", o("src_port"), o("dst_port")),
+                        format!("{} {}", w("tcp.srcport"), w("tcp.dstport")),
+                    );
+                    check("seq", o("seq").into(), w("tcp.seq_raw").into());
+                    check("ack", o("ack").into(), w("tcp.ack_raw").into());
+                    check(
+                        "tcp_flags",
+                        o("tcp_flags").into(),
+                        (num(w("tcp.flags")) & 0xFF).to_string(),
+                    );
+                    check("tcp l4_len", o("l4_len").into(), w("tcp.len").into());
+                    let tsval = if flags & HAS_TSVAL != 0 {
+                        o("tsval")
+                    } else {
+                        ""
+                    };
+                    check(
+                        "tsval",
+                        tsval.into(),
+                        w("tcp.options.timestamp.tsval").into(),
+                    );
+                }
+                "17" => {
+                    check(
+                        "udp ports",
+                        format!("{} {}", o("src_port"), o("dst_port")),
+                        format!("{} {}", w("udp.srcport"), w("udp.dstport")),
+                    );
+                    check(
+                        "udp l4_len",
+                        o("l4_len").into(),
+                        (num(w("udp.length")) - 8).to_string(),
+                    );
+                    // capture::keys reads DNS on its ports (53, mDNS 5353,
+                    // LLMNR 5355); tshark also elsewhere (real-ipv6: 5300).
+                    let dns_port = [o("src_port"), o("dst_port")]
+                        .iter()
+                        .any(|p| matches!(*p, "53" | "5353" | "5355"));
+                    let theirs = match w("dns.id") {
+                        id if !id.is_empty() && dns_port => num(id).to_string(),
+                        _ => String::new(),
+                    };
+                    check("udp dns_id", o("dns_id").into(), theirs);
+                }
+                _ => {}
+            }
+            // DNS over TCP: where tshark decodes a message, the id is ours.
+            if o("ip_proto") == "6" && !w("dns.id").is_empty() {
+                check(
+                    "tcp dns_id",
+                    o("dns_id").into(),
+                    num(w("dns.id")).to_string(),
+                );
+            }
+        }
+    }
+    eprintln!("values compared with tshark: {compared:?}");
+    for field in [
+        "ts",
+        "src_addr",
+        "ip_id",
+        "seq",
+        "tsval",
+        "udp l4_len",
+        "udp dns_id",
+        "tcp dns_id",
+    ] {
+        assert!(
+            compared.get(field).copied().unwrap_or(0) >= 4,
+            "{field} compared too rarely: {compared:?}"
+        );
+    }
+}
+
+/// The matches of an index, as `export --parquet` wrote them, read by
+/// pyarrow and printed as the CSV contract prints them.
+fn parquet_as_csv(file: &Path) -> String {
+    let code = r#"
+import sys
+import pyarrow.parquet as pq
+t = pq.read_table(sys.argv[1])
+print(",".join(t.column_names))
+cols = [t[c].to_pylist() for c in t.column_names]
+for r in zip(*cols):
+    a, fa, b, fb, raw, corr, method, conf = r
+    m = int(round(conf * 255)) * 1000
+    m = (m + 127) // 255
+    print(f"{a},{fa},{b},{fb},{raw},{'' if corr is None else corr},{method},{m // 1000}.{m % 1000:03d}")
+"#;
+    let out = Command::new(pyarrow_python())
+        .args(["-c", code])
+        .arg(file)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+#[test]
+fn index_from_keys_and_parquet_export_on_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = |n: &str| tmp.path().join(n).display().to_string();
+    let ex = repo().join("examples/session-small");
+    let files: Vec<String> = ["client", "wan", "dc", "lbserver"]
+        .iter()
+        .map(|l| ex.join(format!("{l}.pcapng")).display().to_string())
+        .collect();
+    let mut a = vec!["index", "-q", "-o"];
+    let direct = t("direct.pktmatch");
+    a.push(&direct);
+    a.extend(files.iter().map(String::as_str));
+    pktmatch_ok(&a);
+    let keys = t("keys");
+    let mut k = vec!["keys", "-q", "-o", &keys, "--rows-per-part", "128"];
+    k.extend(files.iter().map(String::as_str));
+    pktmatch_ok(&k);
+    let from_keys = t("keys.pktmatch");
+    pktmatch_ok(&["index", "-q", "--keys", &keys, "-o", &from_keys]);
+    // The same matches, clocks and losses (the files differ only in their
+    // creation time: crates/engine/tests/same_index.rs compares the bytes).
+    let csv = |ix: &str, what: &str| pktmatch_ok(&["export", ix, what, "-"]);
+    let direct_csv = csv(&direct, "--csv");
+    assert!(direct_csv.lines().count() > 500, "matches exported");
+    assert_eq!(direct_csv, csv(&from_keys, "--csv"));
+    assert_eq!(csv(&direct, "--lost-csv"), csv(&from_keys, "--lost-csv"));
+    let info = |ix: &str| pktmatch_ok(&["info", ix, "--json", "--no-files"]);
+    // All but the index's own name and creation time.
+    let strip = |s: String| -> Vec<String> {
+        s.lines()
+            .filter(|l| !l.contains("\"created") && !l.contains("\"session\""))
+            .map(str::to_string)
+            .collect()
+    };
+    let (x, y) = (strip(info(&direct)), strip(info(&from_keys)));
+    assert!(x.len() > 100, "info --json lines");
+    for (l, r) in x.iter().zip(&y) {
+        assert_eq!(l, r, "info --json differs");
+    }
+    assert_eq!(x.len(), y.len());
+    // Matches as Parquet: pyarrow reads the CSV's rows back.
+    let pq = t("matches.parquet");
+    pktmatch_ok(&["export", &from_keys, "--parquet", &pq]);
+    assert_eq!(parquet_as_csv(Path::new(&pq)), direct_csv);
+    // An existing output is refused without --force, like every output.
+    let e = common::pktmatch_err(&["keys", "-o", &keys, &files[0], &files[1]]);
+    assert!(e.contains("--force"), "{e}");
+}
