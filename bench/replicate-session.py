@@ -2,7 +2,7 @@
 """Makes a large multi-point session for the indexer benchmark by repeating
 a real lab run (tests/lab/run.sh) COPIES times.
 
-Usage: replicate-session.py [--vary-ports] LABDIR OUTDIR COPIES
+Usage: replicate-session.py [--vary-ports] [--snaplen N] LABDIR OUTDIR COPIES
 
 For every point file LABDIR/points/<point>.pcapng (or LABDIR/<point>.pcapng)
 writes OUTDIR/<point>.pcap (classic pcap, nanosecond time stamps) holding the
@@ -22,6 +22,11 @@ listen on 53, 80, 443, 8080 and 8443) becomes 10000 + (port - 10000 +
 k * 7) mod 55536 at every point, so that each copy's connections have 5-tuples
 of their own (thousands of distinct connections and translations) while the
 NAT and proxy mappings stay consistent across the points.
+
+With --snaplen N, every frame is cut to its first N bytes (the original
+length is kept in the record header, as tcpdump -s N writes it) and the file
+header's snapshot length is N: the captures an appliance or `tcpdump -s 256`
+records.
 
 Checksums are not recomputed (neither the indexer nor tshark -T fields
 checks them).  Only Ethernet/IPv4 frames are rewritten; others are copied.
@@ -104,6 +109,11 @@ def main():
     args = sys.argv[1:]
     vary_ports = "--vary-ports" in args
     args = [a for a in args if a != "--vary-ports"]
+    snaplen = 262144
+    if "--snaplen" in args:
+        i = args.index("--snaplen")
+        snaplen = int(args[i + 1])
+        del args[i:i + 2]
     if len(args) != 3:
         sys.exit(__doc__)
     lab, out, copies = args[0], args[1], int(args[2])
@@ -118,12 +128,12 @@ def main():
         pk = packets[p]
         linktype = pk[0][2] if pk else 1
         with open(os.path.join(out, p + ".pcap"), "wb") as f:
-            f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, linktype))
+            f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, snaplen, linktype))
             for k in range(copies):
                 shift = k * span
                 for _, ts, _, data, orig in pk:
                     t = ts + shift
-                    d = rewrite(data, k, vary_ports)
+                    d = rewrite(data, k, vary_ports)[:snaplen]
                     f.write(struct.pack("<IIII", t // 1_000_000_000, t % 1_000_000_000, len(d), orig))
                     f.write(d)
         print("%s: %d packets" % (os.path.join(out, p + ".pcap"), len(pk) * copies))

@@ -432,9 +432,13 @@ impl IndexBuilder {
     /// needs no sorted copy of them (a large session's biggest table).
     /// Adding a match afterwards undoes it.
     pub fn prepare(&mut self) {
-        for store in self.matches.values_mut() {
-            store.prepare();
-        }
+        // Each pair's sort on a thread of its own (in place: no extra
+        // memory), so that all cores share the work.
+        std::thread::scope(|s| {
+            for store in self.matches.values_mut() {
+                s.spawn(|| store.prepare());
+            }
+        });
         self.prepared = true;
     }
 
@@ -985,11 +989,7 @@ impl IndexBuilder {
         let mut sides: Vec<Side> = Vec::new();
         for (&(a, b), s) in stores {
             if b == point {
-                let mut order: Vec<u32> = (0..s.matches.len() as u32).collect();
-                order.sort_unstable_by_key(|&k| {
-                    let m = &s.matches[k as usize];
-                    (m.frame_b, m.frame_a)
-                });
+                let order = by_frame_b(&s.matches, self.points[point as usize].checks.len());
                 sides.push(Side {
                     peer: a,
                     is_a: false,
@@ -1059,6 +1059,35 @@ impl IndexBuilder {
         }
         Ok(())
     }
+}
+
+/// Indexes of `matches` (sorted by frame a, then frame b, no two alike:
+/// [`PairStore::prepare`]) in the order of (frame b, frame a): a stable
+/// counting sort by frame b (`frames_b`: the b point's frame count), in
+/// time linear in the matches and frames (it was a comparison sort of the
+/// indexes).
+fn by_frame_b(matches: &[PairMatch], frames_b: usize) -> Vec<u32> {
+    // start[f]: the first slot of frame f's matches (frames are 1-based;
+    // a frame number past the count only makes the table longer).
+    let top = matches
+        .iter()
+        .map(|m| m.frame_b as usize)
+        .max()
+        .unwrap_or(0);
+    let mut start = vec![0u32; frames_b.max(top) + 2];
+    for m in matches {
+        start[m.frame_b as usize + 1] += 1;
+    }
+    for f in 1..start.len() {
+        start[f] += start[f - 1];
+    }
+    let mut order = vec![0u32; matches.len()];
+    for (k, m) in matches.iter().enumerate() {
+        let slot = &mut start[m.frame_b as usize];
+        order[*slot as usize] = k as u32;
+        *slot += 1;
+    }
+    order
 }
 
 /// File name endings of captures (and of compressed files, which may be

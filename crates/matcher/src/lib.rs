@@ -368,8 +368,9 @@ pub fn run_tables(
         .collect();
     // The direct matches first, while the tables are whole; each pair's
     // clock then is its hops' composed.
-    let mut drop_entries: Vec<fill::NotSeen> = Vec::new();
-    let mut fills: rustc_hash::FxHashMap<(u16, u16), Vec<PacketMatch>> = Default::default();
+    // The pairs (i, j) and their hops' clocks composed, then every pair's
+    // direct matches on all cores; the drops in the same (i, j) order.
+    let mut direct_pairs = Vec::new();
     for i in 0..n {
         let mut clock = adjacent.get(i).and_then(|pm| pm.clock);
         for j in i + 2..n {
@@ -377,32 +378,55 @@ pub fn run_tables(
                 (Some(x), Some(y)) => Some(clock::compose(&x, &y)),
                 _ => None,
             };
+            direct_pairs.push((i, j, clock));
+        }
+    }
+    let direct = parallel(
+        direct_pairs.len(),
+        workers(),
+        |k| {
+            let (i, j, clock) = &direct_pairs[k];
+            let mut drops = Vec::new();
             let m = fill::direct(
-                &tables[i],
-                &tables[j],
-                i,
-                j,
+                &tables[*i],
+                &tables[*j],
+                *i,
+                *j,
                 &hops,
                 clock.as_ref(),
-                &mut drop_entries,
+                &mut drops,
             );
-            if !m.is_empty() {
-                fills.insert((i as u16, j as u16), m);
-            }
+            (m, drops)
+        },
+        || {},
+    );
+    let mut drop_entries: Vec<fill::NotSeen> = Vec::new();
+    let mut fills: rustc_hash::FxHashMap<(u16, u16), Vec<PacketMatch>> = Default::default();
+    for (&(i, j, _), (m, mut drops)) in direct_pairs.iter().zip(direct) {
+        drop_entries.append(&mut drops);
+        if !m.is_empty() {
+            fills.insert((i as u16, j as u16), m);
         }
     }
     drop(hops);
+    progress(Progress::Stage("composing: joining hops"));
     // What composition's anchor rule reads of the frames linked to a proxy
     // anchor (sequence number, length), kept before the tables shrink.
     let ranges = anchor_ranges(&tables, &adjacent, &fills);
     // A point's table shrinks to what the clock fits and the index need.
     let frames: Vec<Frames> = tables.into_iter().map(Frames::from).collect();
     let range = |p: u16, r: u32| ranges.get(&(p, r)).copied().unwrap_or((0, 0));
+    let fills = Mutex::new(fills);
     let mut composed = via::compose(&counts, &adjacent, range, |i, j, _, _| {
-        fills.remove(&(i, j)).unwrap_or_default()
+        fills
+            .lock()
+            .map(|mut f| f.remove(&(i, j)).unwrap_or_default())
+            .unwrap_or_default()
     });
+    drop(fills);
     drop(ranges);
 
+    progress(Progress::Stage("composing: losses"));
     // Losses name frames: classified now that every pair's matches are
     // known (a packet seen beyond the point it missed is a capture drop).
     let mut lost: Vec<fill::NotSeen> = drop_entries;
@@ -435,6 +459,7 @@ pub fn run_tables(
     let adjacent_specs: Vec<PairSpec> = outcomes.iter().map(|o| o.spec).collect();
     drop(outcomes);
 
+    progress(Progress::Stage("composing: clock fits"));
     let mut direct_fits: Vec<(usize, usize, ClockFit)> = Vec::new();
     let mut found = found;
     // A pair's own matches may fit its clock better than the composition
@@ -535,6 +560,7 @@ pub fn run_tables(
             .add_lost(p, f, at, kind)
             .map_err(|e| e.to_string())?;
     }
+    progress(Progress::Stage("collecting matches"));
     let mut composed_specs = Vec::with_capacity(composed.len());
     for pm in adjacent.into_iter().chain(composed) {
         if pm.b > pm.a + 1 {
@@ -708,35 +734,64 @@ fn anchor_ranges(
     fills: &rustc_hash::FxHashMap<(u16, u16), Vec<PacketMatch>>,
 ) -> rustc_hash::FxHashMap<(u16, u32), (u32, u32)> {
     let anchor = |m: &PacketMatch| m.method == methods::HTTP || m.method == methods::TURNS;
-    let mut needed: rustc_hash::FxHashSet<(u16, u32)> = Default::default();
+    // The frames needed, one bit per frame and point (a hash set of them
+    // was looked up for every match of every pair).
+    let mut needed: Vec<Vec<u64>> = tables
+        .iter()
+        .map(|t| vec![0u64; t.recs.len().div_ceil(64)])
+        .collect();
+    let has = |needed: &[Vec<u64>], p: u16, r: u32| {
+        needed
+            .get(p as usize)
+            .and_then(|v| v.get(r as usize / 64))
+            .is_some_and(|w| w >> (r % 64) & 1 != 0)
+    };
+    let add = |needed: &mut [Vec<u64>], p: u16, r: u32| {
+        if let Some(w) = needed
+            .get_mut(p as usize)
+            .and_then(|v| v.get_mut(r as usize / 64))
+        {
+            *w |= 1 << (r % 64);
+        }
+    };
     for pm in adjacent {
-        needed.extend(pm.matches.iter().filter(|m| anchor(m)).map(|m| (pm.a, m.a)));
+        for m in pm.matches.iter().filter(|m| anchor(m)) {
+            add(&mut needed, pm.a, m.a);
+        }
     }
     // Back along the hops, nearest point first.
     for pm in adjacent.iter().rev() {
-        let linked: Vec<u32> = pm
-            .matches
-            .iter()
-            .filter(|m| needed.contains(&(pm.b, m.b)))
-            .map(|m| m.a)
-            .collect();
-        needed.extend(linked.into_iter().map(|a| (pm.a, a)));
+        for m in &pm.matches {
+            if has(&needed, pm.b, m.b) {
+                add(&mut needed, pm.a, m.a);
+            }
+        }
     }
     for (&(i, j), ms) in fills {
         let linked: Vec<u32> = ms
             .iter()
-            .filter(|m| needed.contains(&(j, m.b)))
+            .filter(|m| has(&needed, j, m.b))
             .map(|m| m.a)
             .collect();
-        needed.extend(linked.into_iter().map(|a| (i, a)));
+        for a in linked {
+            add(&mut needed, i, a);
+        }
     }
-    needed
-        .into_iter()
-        .filter_map(|(p, r)| {
-            let rec = tables.get(p as usize)?.recs.get(r as usize)?;
-            Some(((p, r), (rec.seq, rec.len)))
-        })
-        .collect()
+    let mut out = rustc_hash::FxHashMap::default();
+    for (p, bits) in needed.iter().enumerate() {
+        for (w, &word) in bits.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                let r = (w * 64) as u32 + word.trailing_zeros();
+                word &= word - 1;
+                // A record past the table (none expected) is left out.
+                if let Some(rec) = tables[p].recs.get(r as usize) {
+                    out.insert((p as u16, r), (rec.seq, rec.len));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The clock segments of a pair whose clocks stepped, into the index.

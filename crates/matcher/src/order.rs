@@ -186,16 +186,36 @@ pub struct Order {
 /// Evidence of every pair (i < j, input numbering).
 pub type Evidence = FxHashMap<(usize, usize), PairEvidence>;
 
-/// The tier-1 connection pairs and evidence of every pair of inputs.
+/// The tier-1 connection pairs and evidence of every pair of inputs.  Each
+/// point's tier-1 sample is made once (not once per pair it is in), the
+/// points and then the pairs on all cores.
 pub fn gather(tables: &[PointTable]) -> (FxHashMap<(usize, usize), Vec<ConnPair>>, Evidence) {
+    let samples = crate::parallel(
+        tables.len(),
+        crate::workers(),
+        |i| pairing::NatSample::of(&tables[i]),
+        || {},
+    );
+    let ij: Vec<(usize, usize)> = (0..tables.len())
+        .flat_map(|i| (i + 1..tables.len()).map(move |j| (i, j)))
+        .collect();
+    let found = crate::parallel(
+        ij.len(),
+        crate::workers(),
+        |k| {
+            let (i, j) = ij[k];
+            let p = pairing::pair_nat_sampled(&tables[i], &samples[i], &tables[j], &samples[j]);
+            let e = evidence(&tables[i], &tables[j], &p);
+            (p, e)
+        },
+        || {},
+    );
+    drop(samples);
     let mut pairs = FxHashMap::default();
     let mut ev = Evidence::default();
-    for i in 0..tables.len() {
-        for j in i + 1..tables.len() {
-            let p = pairing::pair_nat(&tables[i], &tables[j]);
-            ev.insert((i, j), evidence(&tables[i], &tables[j], &p));
-            pairs.insert((i, j), p);
-        }
+    for (&(i, j), (p, e)) in ij.iter().zip(found) {
+        ev.insert((i, j), e);
+        pairs.insert((i, j), p);
     }
     (pairs, ev)
 }

@@ -69,7 +69,10 @@ fn mode(counts: &FxHashMap<u32, u32>) -> Option<(u32, u32)> {
 
 /// Packets of a connection split by A's direction numbering.
 fn split(t: &PointTable, c: u32, flip: bool) -> [Vec<u32>; 2] {
-    let mut out = [Vec::new(), Vec::new()];
+    // Sized once for the whole connection (no regrowth per direction; a
+    // connection is short-lived here).
+    let n = t.packets(c).len();
+    let mut out = [Vec::with_capacity(n), Vec::with_capacity(n)];
     for &i in t.packets(c) {
         let d = t.recs[i as usize].dir() ^ usize::from(flip);
         out[d].push(i);

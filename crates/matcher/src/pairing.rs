@@ -220,6 +220,26 @@ pub fn pair_nat(ta: &PointTable, tb: &PointTable) -> Vec<ConnPair> {
     pair_nat_among(ta, tb, &|_| true, &|_| true)
 }
 
+/// A point's tier-1 sample of all its connections, sorted by key: made
+/// once per point when every pair of points is paired ([`pair_nat_sampled`]).
+pub struct NatSample(Vec<Sampled>);
+
+impl NatSample {
+    pub fn of(t: &PointTable) -> NatSample {
+        NatSample(nat_sample(t, &|_| true))
+    }
+}
+
+/// [`pair_nat`] from the two points' samples, made beforehand.
+pub fn pair_nat_sampled(
+    ta: &PointTable,
+    sa: &NatSample,
+    tb: &PointTable,
+    sb: &NatSample,
+) -> Vec<ConnPair> {
+    join_nat(ta, &sa.0, tb, &sb.0)
+}
+
 /// [`pair_nat`] of the connections `allow_a` and `allow_b` let in (those
 /// the points between two others did not see at all).
 pub fn pair_nat_among(
@@ -229,6 +249,11 @@ pub fn pair_nat_among(
     allow_b: &dyn Fn(u32) -> bool,
 ) -> Vec<ConnPair> {
     let (sa, sb) = (nat_sample(ta, allow_a), nat_sample(tb, allow_b));
+    join_nat(ta, &sa, tb, &sb)
+}
+
+/// The join of two tier-1 samples on the key, and the assignment.
+fn join_nat(ta: &PointTable, sa: &[Sampled], tb: &PointTable, sb: &[Sampled]) -> Vec<ConnPair> {
     let mut votes: FxHashMap<(u32, u32, bool), f32> = FxHashMap::default();
     let run = |v: &[Sampled], i: usize| {
         let k = v[i].key();
@@ -238,14 +263,14 @@ pub fn pair_nat_among(
     while i < sa.len() && j < sb.len() {
         let (ka, kb) = (sa[i].key(), sb[j].key());
         if ka < kb {
-            i = run(&sa, i);
+            i = run(sa, i);
             continue;
         }
         if kb < ka {
-            j = run(&sb, j);
+            j = run(sb, j);
             continue;
         }
-        let (ie, je) = (run(&sa, i), run(&sb, j));
+        let (ie, je) = (run(sa, i), run(sb, j));
         let b = sb[j];
         let ambiguous = sb[j..je].iter().any(|x| x.conn() != b.conn());
         let kb = &tb.conns[b.conn() as usize].key;
@@ -260,7 +285,6 @@ pub fn pair_nat_among(
         }
         (i, j) = (ie, je);
     }
-    drop((sa, sb));
     let mut out = Vec::new();
     let mut taken_a = vec![false; ta.conns.len()];
     let mut taken_b = vec![false; tb.conns.len()];

@@ -19,11 +19,30 @@ use crate::PairMatches;
 pub(crate) fn compose(
     frames: &[usize],
     adjacent: &[PairMatches],
-    range: impl Fn(u16, u32) -> (u32, u32),
-    mut fill: impl FnMut(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch>,
+    range: impl Fn(u16, u32) -> (u32, u32) + Sync,
+    fill: impl Fn(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch> + Sync,
+) -> Vec<PairMatches> {
+    // Each row (the pairs from one point i) is a chain of joins; the rows
+    // are independent, so they run on all cores (results in row order).
+    let rows = crate::parallel(
+        adjacent.len(),
+        crate::workers(),
+        |i| compose_row(i, frames, adjacent, &range, &fill),
+        || {},
+    );
+    rows.into_iter().flatten().collect()
+}
+
+/// The pairs (i, j), j ≥ i + 2, in order of j: [`compose`] of one row.
+fn compose_row(
+    i: usize,
+    frames: &[usize],
+    adjacent: &[PairMatches],
+    range: &impl Fn(u16, u32) -> (u32, u32),
+    fill: &impl Fn(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch>,
 ) -> Vec<PairMatches> {
     let mut out = Vec::new();
-    for i in 0..adjacent.len() {
+    {
         let mut cur: Option<PairMatches> = None;
         for next in &adjacent[i + 1..] {
             let left = cur.as_ref().unwrap_or(&adjacent[i]);
@@ -33,7 +52,7 @@ pub(crate) fn compose(
                 (Some(x), Some(y)) => Composer::new(x, y),
                 _ => None,
             };
-            let joined = join(left, next, frames[next.a as usize], &range, |a, m, b| {
+            let joined = join(left, next, frames[next.a as usize], range, |a, m, b| {
                 if let Some(c) = steps.as_mut() {
                     c.add(a, m, b);
                 }

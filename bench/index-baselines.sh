@@ -1,0 +1,151 @@
+#!/bin/sh
+# The one-machine speed and memory bars of `pktmatch index` (issue 19, item
+# 5), every ratio from baselines run in this same script, round after round
+# on the same page-cached files:
+#
+#   * snaplen-256 session (examples/session-small × SNAP_COPIES by
+#     bench/replicate-session.py --snaplen 256, ≈ 2 M frames): baseline
+#     `tcpdump -r F -w /dev/null`, two tcpdump processes at a time (the
+#     machine's two cores; tcpdump is single-threaded); bar: pktmatch index
+#     >= 1/3 of tcpdump's rate (ratio = tcpdump's time / pktmatch's);
+#   * full-size session (× FULL_COPIES, ≈ 4.1 M frames, ≈ 4 GB, the files of
+#     bench/index.sh): baseline `cat FILES > /dev/null` (one process, the
+#     files in turn) and, for reference, two cat processes at a time; bar:
+#     pktmatch index >= 1/3 of cat's throughput;
+#   * heap high-water mark per frame, from the counting allocator
+#     (PKTMATCH_TIMINGS=1; the resident set would count the memory-mapped
+#     inputs); bar: <= 48 bytes.
+#
+# Each round runs all four timings back to back, so a ratio compares
+# figures taken within seconds of each other (the machine is shared); the
+# report gives every round's ratio and the minimum and median.  Run it under
+# `flock /tmp/pktmatch-lab.lock` (the lab must not run meanwhile).
+#
+#   bench/index-baselines.sh [ROUNDS] [LABDIR] [FULL_COPIES] [SNAP_COPIES]
+#
+# PKTMATCH_BEFORE=BINARY: every round also times that build (e.g. the one
+# before a change) on both sessions, and its indexes are compared with
+# this build's by bench/same-index.py at the end.
+#
+# Needs python3, tcpdump, capinfos; builds pktmatch (release).  The index of
+# the last round of each session is kept (session.pktmatch) to compare
+# before and after a change with bench/same-index.py.
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+rounds=${1:-5}
+lab=${2:-$here/examples/session-small}
+full_copies=${3:-3400}
+snap_copies=${4:-1700}
+name=$(basename "$lab")
+full=$here/target/bench/index-$name-$full_copies
+snap=$here/target/bench/snap256-$name-$snap_copies
+# PKTMATCH_BIN: another build to measure (e.g. the one before a change).
+pktmatch=${PKTMATCH_BIN:-$here/target/release/pktmatch}
+
+(cd "$here" && cargo build --release -q -p pktmatch)
+if [ ! -f "$full/lbserver.pcap" ]; then
+    echo "making the full-size session: $name × $full_copies (once; kept in $full)"
+    python3 "$here/bench/replicate-session.py" "$lab" "$full" "$full_copies"
+fi
+if [ ! -f "$snap/lbserver.pcap" ]; then
+    echo "making the snaplen-256 session: $name × $snap_copies (once; kept in $snap)"
+    python3 "$here/bench/replicate-session.py" --snaplen 256 "$lab" "$snap" "$snap_copies"
+fi
+points="client wan dc lbserver"
+full_files=$(for p in $points; do printf '%s ' "$full/$p.pcap"; done)
+snap_files=$(for p in $points; do printf '%s ' "$snap/$p.pcap"; done)
+
+frames() {
+    for f in "$@"; do capinfos -c -M "$f" | sed -n 's/^Number of packets: *//p'; done | paste -sd+ | bc
+}
+now() { date +%s.%N; }
+# seconds a command takes
+took() {
+    t0=$(now)
+    "$@"
+    t1=$(now)
+    echo "$t1 - $t0" | bc
+}
+tcpdump2() { printf '%s\n' "$@" | xargs -P 2 -I F tcpdump -r F -w /dev/null 2> /dev/null; }
+cat1() { cat "$@" > /dev/null; }
+cat2() { printf '%s\n' "$@" | xargs -P 2 -I F sh -c 'cat "F" > /dev/null'; }
+# pktmatch index DIR FILES...: its time stamps and heap mark in DIR/timings.txt
+index() {
+    dir=$1
+    shift
+    PKTMATCH_TIMINGS=1 "$pktmatch" index -q --force -o "$dir/session.pktmatch" "$@" 2> "$dir/timings.txt"
+}
+before=${PKTMATCH_BEFORE:-}
+index_before() {
+    dir=$1
+    shift
+    "$before" index -q --force -o "$dir/session-before.pktmatch" "$@"
+}
+heap_mib() { sed -n 's/.*heap peak *\([0-9.]*\) MiB.*done/\1/p' "$1/timings.txt"; }
+
+snap_frames=$(frames $snap_files)
+full_frames=$(frames $full_files)
+full_bytes=$(cat $full_files | wc -c)
+snap_bytes=$(cat $snap_files | wc -c)
+echo "snaplen-256 session: $snap_frames frames, $snap_bytes bytes; full-size: $full_frames frames, $full_bytes bytes"
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+log=$here/target/bench/index-baselines.txt
+: > "$log"
+for r in $(seq "$rounds"); do
+    cat $snap_files $full_files > /dev/null   # page cache
+    td=$(took tcpdump2 $snap_files)
+    is=$(took index "$snap" $snap_files)
+    hs=$(heap_mib "$snap")
+    cp "$snap/timings.txt" "$snap/timings-$r.txt"
+    c1=$(took cat1 $full_files)
+    c2=$(took cat2 $full_files)
+    if_=$(took index "$full" $full_files)
+    hf=$(heap_mib "$full")
+    cp "$full/timings.txt" "$full/timings-$r.txt"
+    bs=0
+    bf=0
+    if [ -n "$before" ]; then
+        bs=$(took index_before "$snap" $snap_files)
+        bf=$(took index_before "$full" $full_files)
+    fi
+    echo "$r $td $is $hs $c1 $c2 $if_ $hf $bs $bf" >> "$log"
+    echo "round $r: tcpdump×2 $td s, index(snap) $is s; cat $c1 s, cat×2 $c2 s, index(full) $if_ s; heap $hs / $hf MiB; before: $bs / $bf s"
+done
+python3 - "$log" "$snap_frames" "$full_frames" "$full_bytes" <<'PY'
+import statistics, sys
+rows = [list(map(float, l.split()[1:])) for l in open(sys.argv[1])]
+sf, ff, fb = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+col = lambda k: [r[k] for r in rows]
+td, is_, hs, c1, c2, if_, hf, bs, bf = (col(k) for k in range(9))
+def line(what, xs, unit, bar=None):
+    s = f"{what:38} min {min(xs):8.3f}  median {statistics.median(xs):8.3f} {unit}"
+    print(s + (f"   (bar {bar})" if bar else ""))
+print(f"rounds {len(rows)}")
+line("tcpdump -r -w /dev/null, 2 procs", td, "s")
+line("pktmatch index, snaplen 256", is_, "s")
+print(f"{'':38} median {sf / statistics.median(is_) / 1e6:6.2f} M frames/s; tcpdump {sf / statistics.median(td) / 1e6:6.2f} M frames/s")
+line("ratio to tcpdump (per round)", [a / b for a, b in zip(td, is_)], "x", ">= 0.333")
+line("cat FILES > /dev/null", c1, "s")
+line("cat, 2 procs", c2, "s")
+line("pktmatch index, full size", if_, "s")
+print(f"{'':38} median {fb / statistics.median(if_) / 1e9:6.2f} GB/s, {ff / statistics.median(if_) / 1e6:6.2f} M frames/s; cat {fb / statistics.median(c1) / 1e9:6.2f} GB/s")
+line("ratio to cat (per round)", [a / b for a, b in zip(c1, if_)], "x", ">= 0.333")
+line("ratio to cat, 2 procs (per round)", [a / b for a, b in zip(c2, if_)], "x")
+if max(bs) > 0:
+    line("before: index, snaplen 256", bs, "s")
+    line("before: ratio to tcpdump (per round)", [a / b for a, b in zip(td, bs)], "x")
+    line("before: index, full size", bf, "s")
+    line("before: ratio to cat (per round)", [a / b for a, b in zip(c1, bf)], "x")
+    line("speed-up, snaplen 256 (per round)", [a / b for a, b in zip(bs, is_)], "x")
+    line("speed-up, full size (per round)", [a / b for a, b in zip(bf, if_)], "x")
+line("heap per frame, snaplen 256", [h * 1048576 / sf for h in hs], "B", "<= 48")
+line("heap per frame, full size", [h * 1048576 / ff for h in hf], "B", "<= 48")
+PY
+if [ -n "$before" ]; then
+    python3 "$here/bench/same-index.py" "$snap/session-before.pktmatch" "$snap/session.pktmatch"
+    python3 "$here/bench/same-index.py" "$full/session-before.pktmatch" "$full/session.pktmatch"
+fi
+echo "stages of the last round (snaplen 256):"
+grep '^timing' "$snap/timings.txt" | sed 's/^/  /'
+echo "stages of the last round (full size):"
+grep '^timing' "$full/timings.txt" | sed 's/^/  /'
