@@ -19,6 +19,7 @@
 //!    [`via`] — matches between non-adjacent points through the points in
 //!    between.
 
+mod answered;
 pub mod clock;
 mod fill;
 pub mod methods;
@@ -1146,7 +1147,14 @@ fn missing(
             continue;
         }
         let made = handshake_by_middlebox && rec.len == 0 && i < first_data;
-        let kind = loss_kind(outside, made);
+        // Answered through `to`: it passed there (answered.rs).
+        let answered =
+            !outside && !made && answered::answered_through(from.t, from.conn, i, dir, seen);
+        let kind = if answered {
+            LossKind::CaptureDrop
+        } else {
+            loss_kind(outside, made)
+        };
         out.push((from.point, i + 1, to.point, kind));
         kinds.push(kind);
     }
