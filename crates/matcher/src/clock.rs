@@ -896,7 +896,13 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
     let (mut lo_ia, mut hi_ia, mut n) = (u32::MAX, 0u32, 0u64);
     let mut raw: Groups = Default::default();
     let mut total = 0i128;
+    // The coarser clock's time stamp step: the largest power of ten
+    // (up to 1 s) every reading at either point is a multiple of.
+    let mut resolution: i64 = 1_000_000_000;
     for s in samples.clone() {
+        while resolution > 1 && (s.ta % resolution != 0 || (s.ta + s.delta) % resolution != 0) {
+            resolution /= 10;
+        }
         lo_ia = lo_ia.min(s.ia);
         hi_ia = hi_ia.max(s.ia);
         n += 1;
@@ -944,7 +950,7 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
     drop(raw);
     let mut without_steps = cuts.is_empty().then_some(one);
     loop {
-        let per = match without_steps.take() {
+        let mut per = match without_steps.take() {
             Some(one) => vec![one],
             None => {
                 // A sample's segment: by its bucket, and in a cut's own
@@ -998,6 +1004,9 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
                 per
             }
         };
+        for bs in per.iter_mut() {
+            outliers::drop_impossible(bs, resolution);
+        }
         // The directions must confirm each step (causality), and segments
         // start at later records than the one before at both points; else
         // the cut goes and the passes are done again.
@@ -1210,5 +1219,6 @@ impl<'a> Composer<'a> {
     }
 }
 
+mod outliers;
 #[cfg(test)]
 mod tests;
