@@ -1,4 +1,4 @@
-//! Was a packet that one point did not capture answered through it?
+//! Was a request that one point did not capture answered through it?
 //!
 //! A request seen at `from` on its way to `to`, not captured at `to` and
 //! seen nowhere beyond (so [`crate::fill::classify`] cannot call it a
@@ -11,26 +11,50 @@
 //! runs, derive.py --drop wan:3: the client's pings to the WAN router).
 //!
 //! The answer: an ICMP echo reply with the request's id and sequence
-//! number, a DNS message with the query's id and question, a DHCP reply
-//! with the request's transaction id; for TCP an acknowledgement covering
-//! the segment's last byte (SYN and FIN count one) — unless another copy of
-//! those bytes passed `to` (a retransmission), which the acknowledgement
-//! may be for: then the first copy may well have been lost, and it stays a
-//! network loss.
+//! number, a DNS message with the query's id and question going to the
+//! client, a DHCP reply with the request's transaction id.  Not when the
+//! request was sent again before the answer (a resolver's retry keeps its
+//! id: the answer may be the retry's), nor where `to` saw less than half of
+//! the connection's packets going that way (a path that bypasses `to` one
+//! way — asymmetric routing, a one-way tap — is no capture drop).
+//!
+//! TCP is left out: an acknowledgement proves the bytes arrived, not which
+//! copy carried them, and telling a dropped copy from a lost one needs
+//! every copy at both points (an independent review of this module found
+//! the cases: a retransmission the capture also missed, one whose original
+//! is far back, a copy only the other point kept).
 
 use crate::table::PointTable;
-use capture::keys::{tcp, App};
+use capture::keys::App;
 use rustc_hash::FxHashSet;
 
-/// How many packets of the connection after the request are searched for
-/// its answer (and around it for other copies of its bytes): an answer
-/// comes within a round trip, well inside this many packets; the bound
-/// keeps a connection with many losses from costing its length squared.
-const SEARCH: usize = 4096;
+/// How many packets of the flow after the request are searched for its
+/// answer: an answer comes within a round trip, and a request/answer flow
+/// (one 5-tuple of pings or DNS) is small; the bound keeps a long one with
+/// many losses from costing its length squared.
+const SEARCH: usize = 256;
 
-/// Whether `from`'s record `i` (of connection `conn`, direction `dir`) was
-/// answered by a packet going the other way that `to` saw (`seen`: `from`'s
-/// records matched at `to`), with no other copy of it seen at `to`.
+/// Whether `to` saw enough of `from`'s connection `conn` going `dir` for
+/// an answer through it to say where a request went: at least half.
+pub(crate) fn to_saw_direction(
+    t: &PointTable,
+    conn: u32,
+    dir: usize,
+    seen: &FxHashSet<u32>,
+) -> bool {
+    let (mut n, mut s) = (0usize, 0usize);
+    for &k in t.packets(conn) {
+        if t.recs[k as usize].dir() == dir {
+            n += 1;
+            s += usize::from(seen.contains(&k));
+        }
+    }
+    n > 0 && 2 * s >= n
+}
+
+/// Whether `from`'s record `i` (of connection `conn`, direction `dir`), a
+/// request, was answered by a packet going the other way that `to` saw
+/// (`seen`: `from`'s records matched at `to`) before it was sent again.
 pub(crate) fn answered_through(
     t: &PointTable,
     conn: u32,
@@ -38,73 +62,36 @@ pub(crate) fn answered_through(
     dir: usize,
     seen: &FxHashSet<u32>,
 ) -> bool {
+    let rec = &t.recs[i as usize];
+    if rec.is_tcp() {
+        return false;
+    }
+    let client = t.conns[conn as usize].client_dir();
+    let Some(answer) = answer_app(rec.app(), client == Some(dir)) else {
+        return false;
+    };
     let all = t.packets(conn);
     let Ok(pos) = all.binary_search(&i) else {
         return false;
     };
-    let rec = &t.recs[i as usize];
-    let back = |k: &u32| {
-        let r = &t.recs[*k as usize];
-        r.dir() != dir && seen.contains(k)
-    };
-    let after = &all[pos + 1..all.len().min(pos + 1 + SEARCH)];
-    if rec.is_tcp() {
-        let Some(end) = tcp_end(rec) else {
-            return false;
-        };
-        let acked = after.iter().filter(|k| back(k)).any(|&k| {
-            let r = &t.recs[k as usize];
-            r.tcp_flags & tcp::ACK != 0 && r.ack.wrapping_sub(end) as i32 >= 0
-        });
-        acked && !other_copy_seen(t, all, pos, dir, seen)
-    } else {
-        let Some(answer) = answer_app(rec.app()) else {
-            return false;
-        };
-        after
-            .iter()
-            .filter(|k| back(k))
-            .any(|&k| t.recs[k as usize].app() == answer)
-    }
-}
-
-/// The sequence number after a segment's last byte (SYN and FIN count
-/// one); None for a pure acknowledgement or reset, which nothing answers.
-fn tcp_end(r: &crate::table::Rec) -> Option<u32> {
-    let flags = u32::from(r.tcp_flags & tcp::SYN != 0) + u32::from(r.tcp_flags & tcp::FIN != 0);
-    let n = r.len + flags;
-    (n > 0 && r.tcp_flags & tcp::RST == 0).then(|| r.seq.wrapping_add(n))
-}
-
-/// Another packet of the same direction near `pos` whose bytes overlap
-/// the one at `pos` and that `to` saw: the answer may be for that copy.
-fn other_copy_seen(
-    t: &PointTable,
-    all: &[u32],
-    pos: usize,
-    dir: usize,
-    seen: &FxHashSet<u32>,
-) -> bool {
-    let rec = &t.recs[all[pos] as usize];
-    let Some(end) = tcp_end(rec) else {
-        return false;
-    };
-    let near = &all[pos.saturating_sub(SEARCH)..all.len().min(pos + 1 + SEARCH)];
-    near.iter().any(|&k| {
+    for &k in &all[pos + 1..all.len().min(pos + 1 + SEARCH)] {
         let r = &t.recs[k as usize];
-        k != all[pos]
-            && r.dir() == dir
-            && seen.contains(&k)
-            && tcp_end(r).is_some_and(|e| {
-                // [r.seq, e) and [rec.seq, end) overlap (wrapping).
-                e.wrapping_sub(rec.seq) as i32 > 0 && end.wrapping_sub(r.seq) as i32 > 0
-            })
-    })
+        if r.dir() == dir && r.app() == rec.app() {
+            // Sent again before any answer: the answer may be the retry's.
+            return false;
+        }
+        if r.dir() != dir && r.app() == answer {
+            return seen.contains(&k);
+        }
+    }
+    false
 }
 
 /// The packed application id of the answer to a request (a packed
-/// [`App`]), None for what is not a request.
-fn answer_app(packed: u64) -> Option<u64> {
+/// [`App`]), None for what is not a request.  `to_server`: the packet
+/// goes from the flow's client (a DNS message is a query only then: the
+/// key has no query/response bit).
+fn answer_app(packed: u64, to_server: bool) -> Option<u64> {
     match App::unpack(packed) {
         App::IcmpEcho {
             v6,
@@ -120,9 +107,8 @@ fn answer_app(packed: u64) -> Option<u64> {
             }
             .pack(),
         ),
-        // Query and response carry the same id and question (QR is not in
-        // the key).
-        App::Dns { .. } => Some(packed),
+        // Query and response carry the same id and question.
+        App::Dns { .. } if to_server => Some(packed),
         App::Dhcp { op: 1, xid } => Some(App::Dhcp { op: 2, xid }.pack()),
         _ => None,
     }
@@ -146,10 +132,24 @@ mod tests {
             id: 7,
             seq: 3,
         };
-        assert_eq!(answer_app(req.pack()), Some(rep.pack()));
-        assert_eq!(answer_app(rep.pack()), None, "a reply is not a request");
+        assert_eq!(answer_app(req.pack(), true), Some(rep.pack()));
+        assert_eq!(
+            answer_app(rep.pack(), true),
+            None,
+            "a reply is not a request"
+        );
+        let dns = App::Dns {
+            id: 0x1234,
+            question: 99,
+        }
+        .pack();
+        assert_eq!(answer_app(dns, true), Some(dns));
+        assert_eq!(answer_app(dns, false), None, "a response is not a query");
         let dhcp = App::Dhcp { op: 1, xid: 9 }.pack();
-        assert_eq!(answer_app(dhcp), Some(App::Dhcp { op: 2, xid: 9 }.pack()));
-        assert_eq!(answer_app(App::None.pack()), None);
+        assert_eq!(
+            answer_app(dhcp, true),
+            Some(App::Dhcp { op: 2, xid: 9 }.pack())
+        );
+        assert_eq!(answer_app(App::None.pack(), true), None);
     }
 }

@@ -1134,6 +1134,7 @@ fn missing(
         .find(|&k| from.t.recs[k as usize].len > 0)
         .unwrap_or(u32::MAX);
     let mut kinds = Vec::new();
+    let to_saw = std::cell::OnceCell::new();
     for &i in from.t.packets(from.conn) {
         let rec = &from.t.recs[i as usize];
         if rec.dir() != dir || seen.contains(&i) {
@@ -1148,8 +1149,10 @@ fn missing(
         }
         let made = handshake_by_middlebox && rec.len == 0 && i < first_data;
         // Answered through `to`: it passed there (answered.rs).
-        let answered =
-            !outside && !made && answered::answered_through(from.t, from.conn, i, dir, seen);
+        let answered = !outside
+            && !made
+            && answered::answered_through(from.t, from.conn, i, dir, seen)
+            && *to_saw.get_or_init(|| answered::to_saw_direction(from.t, from.conn, dir, seen));
         let kind = if answered {
             LossKind::CaptureDrop
         } else {

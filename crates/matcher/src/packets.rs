@@ -261,31 +261,42 @@ pub fn match_pair(
             let n = ga.len().min(gb.len());
             let shifts = ga.len().max(gb.len()) - n;
             res.needed_clock |= shifts > 0;
+            // The x-th pair of the alignment shifted by s.
+            let pair = |s: usize, x: usize| {
+                if ga.len() >= gb.len() {
+                    (ga[x + s], gb[x])
+                } else {
+                    (ga[x], gb[x + s])
+                }
+            };
             let cost = |s: usize| -> u128 {
                 let (Some(m), Some(t)) = (clock, typical) else {
                     return 0;
                 };
                 (0..n)
                     .map(|x| {
-                        let (i, j) = if ga.len() >= gb.len() {
-                            (ga[x + s], gb[x])
-                        } else {
-                            (ga[x], gb[x + s])
-                        };
+                        let (i, j) = pair(s, x);
                         let tr_ = tb.time(j) - m.peer_time(i, ta.time(i));
                         u128::from((tr_ - t).unsigned_abs())
                     })
                     .sum()
             };
+            // Pairs whose TSval contradicts the direction's (a
+            // retransmission against an original): the alignment with
+            // fewest first, before any clock can tell.
+            let contradictions = |s: usize| {
+                (0..n)
+                    .filter(|&x| {
+                        let (i, j) = pair(s, x);
+                        contradicts(&ta.recs[i as usize], &tb.recs[j as usize])
+                    })
+                    .count()
+            };
             let best = (0..=shifts.min(16))
-                .min_by_key(|&s| (cost(s), s))
+                .min_by_key(|&s| (contradictions(s), cost(s), s))
                 .unwrap_or(0);
             for x in 0..n {
-                let (i, j) = if ga.len() >= gb.len() {
-                    (ga[x + best], gb[x])
-                } else {
-                    (ga[x], gb[x + best])
-                };
+                let (i, j) = pair(best, x);
                 let (ra, rb) = (&ta.recs[i as usize], &tb.recs[j as usize]);
                 if contradicts(ra, rb) {
                     continue;

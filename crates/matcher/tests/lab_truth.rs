@@ -46,8 +46,16 @@ fn check_losses(dir: &Path, idx: &Index<'_>) {
         return;
     };
     let (mut attributable, mut attributed) = (0, 0);
+    // Every frame elsewhere of a dropped packet, with the point that
+    // dropped it: a capture drop reported anywhere else is false.
+    let mut dropped: HashSet<(u16, u32, u16)> = HashSet::new();
     for l in text.lines().skip(1) {
         let f: Vec<&str> = l.split(',').collect();
+        let at = point(f[0]).unwrap();
+        for s in f[3].split(';').filter(|s| !s.is_empty()) {
+            let (q, fr) = s.split_once(':').unwrap();
+            dropped.insert((point(q).unwrap(), fr.parse::<u32>().unwrap(), at));
+        }
         if f[2] != "1" {
             continue;
         }
@@ -67,6 +75,21 @@ fn check_losses(dir: &Path, idx: &Index<'_>) {
         dir.display()
     );
     assert_eq!(attributed, attributable, "{}: capture drops", dir.display());
+    let mut false_drops = Vec::new();
+    for p in idx.points() {
+        for l in idx.lost_all(p.index()) {
+            if l.kind == index::LossKind::CaptureDrop
+                && !dropped.contains(&(p.index(), l.frame, l.point))
+            {
+                false_drops.push((p.label().to_owned(), l.frame));
+            }
+        }
+    }
+    assert!(
+        false_drops.is_empty(),
+        "{}: capture drop reported where the truth has none: {false_drops:?}",
+        dir.display()
+    );
 }
 
 struct Scores {

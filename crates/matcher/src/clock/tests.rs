@@ -399,3 +399,17 @@ fn one_impossible_match_does_not_tilt_the_clock() {
     let err = (f.model.difference_at(end) - clock(end)).abs();
     assert!(err < 60_000, "offset error at the end {err} ns");
 }
+
+#[test]
+fn the_coarser_clock_sets_the_resolution() {
+    let mut z = [[0u64; 10]; 2];
+    for k in 1..=5000i64 {
+        // A: nanoseconds; B: whole milliseconds, one odd reading.
+        z[0][decimal_zeros(T0 + k * 1_234_567 + 3)] += 1;
+        let b = if k == 77 { T0 + 5 } else { T0 + k * MS };
+        z[1][decimal_zeros(b)] += 1;
+    }
+    assert_eq!(clock_step(&z[0]), 1);
+    assert_eq!(clock_step(&z[1]), 1_000_000, "one odd reading in 5000");
+    assert_eq!(decimal_zeros(0), 9);
+}
