@@ -86,12 +86,11 @@ test: build headers
 	$(CARGO) build --release -p pktmatch-epan --features fault-injection --target-dir target/fault
 	sh tests/lab/ci.sh $(LAB_DIR) $(RELEASE_DIR)/capclock --pause-ms 400 --ping 5
 	sh tests/lab/ci.sh $(LAB_STEP_DIR) $(RELEASE_DIR)/capclock --clock-step --pause-ms 400
-	rm -f target/layout-report.txt target/known-issues.txt
+	rm -f target/layout-report.txt
 	dirs=; for d in $(LAB_DIR) $(LAB_STEP_DIR); do [ -f $$d/truth/packets.csv ] && dirs="$${dirs:+$$dirs:}$(CURDIR)/$$d"; done; \
 	PKTMATCH_LAB_DIRS="$$dirs" $(CARGO) test --release --workspace; status=$$?; \
 	echo "== what tests/layout.rs verified, per Wireshark version (docs/ffi.md):"; \
 	cat target/layout-report.txt 2>/dev/null || echo "(the layout test did not run)"; \
-	cat target/known-issues.txt 2>/dev/null; \
 	exit $$status
 
 compat:

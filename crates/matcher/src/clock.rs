@@ -879,6 +879,34 @@ fn directions(groups: &Groups, global: i128) -> rustc_hash::FxHashSet<u32> {
         .collect()
 }
 
+/// How many decimal zeros a time stamp ends in (at most 9).
+fn decimal_zeros(mut t: i64) -> usize {
+    let mut k = 0;
+    while k < 9 && t % 10 == 0 {
+        t /= 10;
+        k += 1;
+    }
+    k
+}
+
+/// A clock's resolution from its readings' decimal zeros: the largest
+/// power of ten that at least 999 in 1000 of them are multiples of (as
+/// [`crate::table::clock_resolution`] judges a whole capture).
+fn clock_step(zeros: &[u64; 10]) -> i64 {
+    let n: u64 = zeros.iter().sum();
+    // Readings with fewer than k zeros are not multiples of 10^k.
+    let mut fewer = 0;
+    let mut r = 1i64;
+    for k in 1..zeros.len() {
+        fewer += zeros[k - 1];
+        if fewer * 1000 > n {
+            break;
+        }
+        r *= 10;
+    }
+    r
+}
+
 /// Fits the clock model from A to B; `reference_ns` (on A's clock) is
 /// where the first segment's offset is given.  None without samples.
 pub fn fit(samples: &[Sample], reference_ns: i64) -> Option<ClockFit> {
@@ -896,7 +924,12 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
     let (mut lo_ia, mut hi_ia, mut n) = (u32::MAX, 0u32, 0u64);
     let mut raw: Groups = Default::default();
     let mut total = 0i128;
+    // Per point, how many readings end in k decimal zeros (up to 9): the
+    // coarser clock's resolution (outliers.rs).
+    let mut zeros = [[0u64; 10]; 2];
     for s in samples.clone() {
+        zeros[0][decimal_zeros(s.ta)] += 1;
+        zeros[1][decimal_zeros(s.ta + s.delta)] += 1;
         lo_ia = lo_ia.min(s.ia);
         hi_ia = hi_ia.max(s.ia);
         n += 1;
@@ -909,6 +942,7 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
     if n == 0 {
         return None;
     }
+    let resolution = clock_step(&zeros[0]).max(clock_step(&zeros[1]));
     let x = |s: &Sample| (s.ta - reference_ns) as f64;
     let width = u64::from(hi_ia - lo_ia) / BUCKETS + 1;
     let k = (u64::from(hi_ia - lo_ia) / width + 1) as usize;
@@ -944,7 +978,7 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
     drop(raw);
     let mut without_steps = cuts.is_empty().then_some(one);
     loop {
-        let per = match without_steps.take() {
+        let mut per = match without_steps.take() {
             Some(one) => vec![one],
             None => {
                 // A sample's segment: by its bucket, and in a cut's own
@@ -998,6 +1032,9 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
                 per
             }
         };
+        for bs in per.iter_mut() {
+            outliers::drop_impossible(bs, resolution);
+        }
         // The directions must confirm each step (causality), and segments
         // start at later records than the one before at both points; else
         // the cut goes and the passes are done again.
@@ -1210,5 +1247,6 @@ impl<'a> Composer<'a> {
     }
 }
 
+mod outliers;
 #[cfg(test)]
 mod tests;

@@ -19,6 +19,7 @@
 //!    [`via`] — matches between non-adjacent points through the points in
 //!    between.
 
+mod answered;
 pub mod clock;
 mod fill;
 pub mod methods;
@@ -1133,6 +1134,7 @@ fn missing(
         .find(|&k| from.t.recs[k as usize].len > 0)
         .unwrap_or(u32::MAX);
     let mut kinds = Vec::new();
+    let to_saw = std::cell::OnceCell::new();
     for &i in from.t.packets(from.conn) {
         let rec = &from.t.recs[i as usize];
         if rec.dir() != dir || seen.contains(&i) {
@@ -1146,7 +1148,16 @@ fn missing(
             continue;
         }
         let made = handshake_by_middlebox && rec.len == 0 && i < first_data;
-        let kind = loss_kind(outside, made);
+        // Answered through `to`: it passed there (answered.rs).
+        let answered = !outside
+            && !made
+            && answered::answered_through(from.t, from.conn, i, dir, seen)
+            && *to_saw.get_or_init(|| answered::to_saw_direction(from.t, from.conn, dir, seen));
+        let kind = if answered {
+            LossKind::CaptureDrop
+        } else {
+            loss_kind(outside, made)
+        };
         out.push((from.point, i + 1, to.point, kind));
         kinds.push(kind);
     }

@@ -42,6 +42,10 @@ pub struct DirTranslation {
     pub ack_off: u32,
     /// None: no timestamps to compare, or not constant.
     pub ts_off: Option<u32>,
+    /// Where `ts_off` is None: the TSval difference most unique pairs
+    /// agree on (two thirds of them, at least two), used only to refuse
+    /// a pair whose difference contradicts it (see [`ts_contradicts`]).
+    pub ts_hint: Option<u32>,
     /// The IP ID is carried unchanged.
     pub ip_id_kept: bool,
 }
@@ -190,6 +194,7 @@ pub fn match_pair(
                 exact_method
             }
         };
+        let contradicts = |ra: &Rec, rb: &Rec| ts_contradicts(&tr, ra, rb);
         let strong_for = |ra: &Rec, rb: &Rec| {
             (tr.ip_id_kept && ra.has(bits::HAS_IP_ID))
                 || (ra.has(bits::HAS_TSVAL) && rb.has(bits::HAS_TSVAL) && tr.ts_off.is_some())
@@ -202,6 +207,9 @@ pub fn match_pair(
             let (ga, gb) = (&ia[g.0.clone()], &ib[g.1.clone()]);
             if ga.len() == 1 && gb.len() == 1 {
                 let (ra, rb) = (&ta.recs[ga[0] as usize], &tb.recs[gb[0] as usize]);
+                if contradicts(ra, rb) {
+                    continue;
+                }
                 if let Some(m) = clock {
                     transits.push(tb.time(gb[0]) - m.peer_time(ga[0], ta.time(ga[0])));
                 }
@@ -253,32 +261,46 @@ pub fn match_pair(
             let n = ga.len().min(gb.len());
             let shifts = ga.len().max(gb.len()) - n;
             res.needed_clock |= shifts > 0;
+            // The x-th pair of the alignment shifted by s.
+            let pair = |s: usize, x: usize| {
+                if ga.len() >= gb.len() {
+                    (ga[x + s], gb[x])
+                } else {
+                    (ga[x], gb[x + s])
+                }
+            };
             let cost = |s: usize| -> u128 {
                 let (Some(m), Some(t)) = (clock, typical) else {
                     return 0;
                 };
                 (0..n)
                     .map(|x| {
-                        let (i, j) = if ga.len() >= gb.len() {
-                            (ga[x + s], gb[x])
-                        } else {
-                            (ga[x], gb[x + s])
-                        };
+                        let (i, j) = pair(s, x);
                         let tr_ = tb.time(j) - m.peer_time(i, ta.time(i));
                         u128::from((tr_ - t).unsigned_abs())
                     })
                     .sum()
             };
+            // Pairs whose TSval contradicts the direction's (a
+            // retransmission against an original): the alignment with
+            // fewest first, before any clock can tell.
+            let contradictions = |s: usize| {
+                (0..n)
+                    .filter(|&x| {
+                        let (i, j) = pair(s, x);
+                        contradicts(&ta.recs[i as usize], &tb.recs[j as usize])
+                    })
+                    .count()
+            };
             let best = (0..=shifts.min(16))
-                .min_by_key(|&s| (cost(s), s))
+                .min_by_key(|&s| (contradictions(s), cost(s), s))
                 .unwrap_or(0);
             for x in 0..n {
-                let (i, j) = if ga.len() >= gb.len() {
-                    (ga[x + best], gb[x])
-                } else {
-                    (ga[x], gb[x + best])
-                };
+                let (i, j) = pair(best, x);
                 let (ra, rb) = (&ta.recs[i as usize], &tb.recs[j as usize]);
+                if contradicts(ra, rb) {
+                    continue;
+                }
                 let conf = if strong_for(ra, rb) && ga.len() == gb.len() {
                     240
                 } else {
@@ -375,6 +397,25 @@ fn span_duplicates(t: &PointTable, copies: &[u32], max: usize) -> (Vec<u32>, Vec
         }
     }
     (originals, dups)
+}
+
+/// A pair of equal exact keys whose TSval difference is not the one most
+/// of the direction's pairs show ([`DirTranslation::ts_hint`]): the same
+/// bytes sent again at another time — a retransmission at one point
+/// keyed to the original at the other, whose own copy there the capture
+/// dropped.  A path that keeps TSval constant (nearly all) tells them
+/// apart by it even where too few unique pairs made the offset certain
+/// enough for the key (a GRO'd download leaves a handful).  Refused, the
+/// two are left to the TSO stage and to the drop/loss accounting.
+fn ts_contradicts(tr: &DirTranslation, ra: &Rec, rb: &Rec) -> bool {
+    match tr.ts_hint {
+        Some(h) => {
+            ra.has(bits::HAS_TSVAL)
+                && rb.has(bits::HAS_TSVAL)
+                && rb.tsval.wrapping_sub(ra.tsval) != h
+        }
+        None => false,
+    }
 }
 
 fn exact_key(r: &Rec, from_b: bool, tr: &DirTranslation, use_digest: bool) -> u64 {
@@ -512,7 +553,11 @@ fn learn_tcp(
             }
         }
         let ts_total: u32 = ts_counts.values().sum();
-        out[d].ts_off = mode(&ts_counts).and_then(|(v, n)| (n * 10 >= ts_total * 9).then_some(v));
+        let ts_mode = mode(&ts_counts);
+        out[d].ts_off = ts_mode.and_then(|(v, n)| (n * 10 >= ts_total * 9).then_some(v));
+        out[d].ts_hint = ts_mode
+            .filter(|&(_, n)| out[d].ts_off.is_none() && n >= 2 && n * 3 >= ts_total * 2)
+            .map(|(v, _)| v);
         let k = usize::from(id_total[1] > 0);
         out[d].ip_id_kept = id_total[k] > 0 && id_same[k] * 10 >= id_total[k] * 9;
     }

@@ -358,3 +358,58 @@ fn a_lone_direction_is_judged_against_the_trend() {
     let drift_ppm = f.model.drift_ppb() as f64 / 1000.0;
     assert!((drift_ppm - 100.0).abs() < 2.0, "{drift_ppm} ppm");
 }
+
+#[test]
+fn one_impossible_match_does_not_tilt_the_clock() {
+    // B's clock 100 s behind, +40 ppm; transit 20-60 µs each way, 4000
+    // packets over 5 s.  One backward "match" 5 ms off (a retransmission
+    // at B paired with the original at A, whose own copy A's capture
+    // dropped: a lab run's --drop variant): its difference lies far above
+    // every forward one near it.  Before outliers.rs it was a hull vertex
+    // and the fit's drift was hundreds of ppm off.
+    let t0 = T0;
+    let clock = |t: i64| -100_000_000_000 + (t - t0) * 40 / 1_000_000;
+    let mut x = 99u64;
+    let mut s: Vec<Sample> = (0..4000i64)
+        .map(|i| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let transit = 20_000 + (x >> 40) as i64 % 40_000;
+            let t = t0 + i * 1_250_000;
+            let group = (i % 4) as u32 * 2 + (i % 2) as u32;
+            let fwd = group % 2 == 0;
+            Sample {
+                ta: t,
+                delta: clock(t) + if fwd { transit } else { -transit },
+                group,
+                ia: i as u32,
+                ib: i as u32,
+            }
+        })
+        .collect();
+    let at = 3001;
+    assert_eq!(s[at].group % 2, 1, "a backward sample");
+    s[at].delta = clock(s[at].ta) + 5 * MS;
+    let f = fit(&s, t0).unwrap();
+    assert!(f.both_ways);
+    let drift_err = (f.model.drift_ppb() - 40_000).abs();
+    assert!(drift_err < 2_000, "drift {} ppb", f.model.drift_ppb());
+    let end = t0 + 5_000 * MS;
+    let err = (f.model.difference_at(end) - clock(end)).abs();
+    assert!(err < 60_000, "offset error at the end {err} ns");
+}
+
+#[test]
+fn the_coarser_clock_sets_the_resolution() {
+    let mut z = [[0u64; 10]; 2];
+    for k in 1..=5000i64 {
+        // A: nanoseconds; B: whole milliseconds, one odd reading.
+        z[0][decimal_zeros(T0 + k * 1_234_567 + 3)] += 1;
+        let b = if k == 77 { T0 + 5 } else { T0 + k * MS };
+        z[1][decimal_zeros(b)] += 1;
+    }
+    assert_eq!(clock_step(&z[0]), 1);
+    assert_eq!(clock_step(&z[1]), 1_000_000, "one odd reading in 5000");
+    assert_eq!(decimal_zeros(0), 9);
+}
