@@ -247,7 +247,17 @@ impl PointTable {
 /// read so far now and then.  A classic pcap file is read in pieces on
 /// all cores ([`read_pieces`]); other files, or one whose pieces do not
 /// join up, in one go.
-pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTable, String> {
+pub fn read_point(path: &Path, progress: impl FnMut(u64)) -> Result<PointTable, String> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    read_point_on(path, threads, progress)
+}
+
+/// [`read_point`] on up to `threads` threads (1: in one go, on this one).
+pub fn read_point_on(
+    path: &Path,
+    threads: usize,
+    mut progress: impl FnMut(u64),
+) -> Result<PointTable, String> {
     let cap = capture::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     // The file's size tells roughly how many frames are to come (not for a
     // compressed file: its offsets count decompressed bytes).
@@ -255,7 +265,6 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
         false => std::fs::metadata(path).map(|m| m.len()).ok(),
         true => None,
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if threads > 1 {
         let n = size.map_or(1, |s| (s / PIECE_BYTES) as usize);
         let pieces = cap.pieces(n);
