@@ -58,20 +58,21 @@ fn pcap(n: u16, endianness: Endianness, res: TsResolution) -> Vec<u8> {
 /// (frame, time, original length, link, interface, direction, bytes)
 type Seen = (u32, i64, u32, Link, u32, Direction, Vec<u8>);
 
+fn seen(p: &Packet<'_>) -> Seen {
+    (
+        p.frame,
+        p.ts_ns,
+        p.orig_len,
+        p.link,
+        p.interface,
+        p.direction,
+        p.data.to_vec(),
+    )
+}
+
 fn collect(c: &mut Capture<'_>) -> Vec<Seen> {
     let mut out = Vec::new();
-    c.for_each(|p| {
-        out.push((
-            p.frame,
-            p.ts_ns,
-            p.orig_len,
-            p.link,
-            p.interface,
-            p.direction,
-            p.data.to_vec(),
-        ))
-    })
-    .unwrap();
+    c.for_each(|p| out.push(seen(p))).unwrap();
     out
 }
 
@@ -578,15 +579,11 @@ fn read_pieces(bytes: &[u8], n: usize) -> (Option<Vec<Seen>>, u64) {
         let mut r = p.open().unwrap();
         loop {
             match r.next_packet() {
-                Ok(Some(p)) => joined.push((
-                    p.frame + base,
-                    p.ts_ns,
-                    p.orig_len,
-                    p.link,
-                    p.interface,
-                    p.direction,
-                    p.data.to_vec(),
-                )),
+                Ok(Some(p)) => {
+                    let mut s = seen(&p);
+                    s.0 += base;
+                    joined.push(s);
+                }
                 Ok(None) => break,
                 Err(_) => {
                     clean = false;
