@@ -448,6 +448,116 @@ impl<'a> Capture<'a> {
     }
 }
 
+/// Where [`Capture::pieces`] looks for a record boundary after each
+/// even split point: at most this far.
+const RESYNC_WINDOW: usize = 4 << 20;
+
+/// A part of an uncompressed classic pcap file ([`Capture::pieces`]),
+/// read on its own (on any thread) with [`Piece::open`].
+#[derive(Clone, Copy, Debug)]
+pub struct Piece<'a> {
+    name: &'a str,
+    /// The whole file.
+    bytes: &'a [u8],
+    start: usize,
+    end: usize,
+}
+
+impl<'a> Piece<'a> {
+    /// Byte offset of the piece in the file.
+    pub fn start(&self) -> u64 {
+        self.start as u64
+    }
+
+    /// Byte offset just past the piece.
+    pub fn end(&self) -> u64 {
+        self.end as u64
+    }
+
+    /// A capture that reads the piece's records, and ends where the piece
+    /// does.  Its frame numbers count from 1 at the piece's first record;
+    /// offsets and errors are the file's.  A record that runs past the
+    /// piece's end is reported as a truncation: the piece did not start
+    /// on a record boundary, or the file is damaged there.
+    pub fn open(&self) -> Result<Capture<'a>, Error> {
+        let fail = |f: Fail| Error::new(self.name, f.offset, false, f.kind);
+        let mut source = Source::new(Bytes::Slice(&self.bytes[..self.end]));
+        let mut interfaces = Vec::new();
+        let r = pcap::PcapReader::new(&mut source, &mut interfaces).map_err(fail)?;
+        source.advance(self.start - pcap::HEADER_LEN);
+        let format = Format::Pcap {
+            nanosecond: r.nanosecond(),
+            big_endian: r.big_endian(),
+        };
+        Ok(Capture {
+            name: self.name.to_string(),
+            source,
+            reader: Reader::Pcap(r),
+            format,
+            compressed: false,
+            interfaces,
+            done: false,
+        })
+    }
+}
+
+impl Capture<'_> {
+    /// Splits an uncompressed classic pcap file, not yet read from, into
+    /// up to `n` pieces of about equal size that cover its records in
+    /// order, for reading on several threads.  Each piece after the first
+    /// starts where record headers plausibly start
+    /// ([`pcap::starts_records`]) at or after an even split point: a
+    /// guess, which reading must confirm: if every piece but the last ends
+    /// exactly at its end (no error, no record running past it), every
+    /// piece started on a true record boundary, by induction from the file
+    /// header, and the pieces' records are exactly the file's; otherwise
+    /// the caller reads the file whole.  One piece
+    /// (or none) for other formats, streams and small files.
+    pub fn pieces(&self, n: usize) -> Vec<Piece<'_>> {
+        let Format::Pcap {
+            nanosecond,
+            big_endian,
+        } = self.format
+        else {
+            return Vec::new();
+        };
+        if matches!(self.source.bytes_kind(), source::Kind::Stream)
+            || self.source.offset() != pcap::HEADER_LEN as u64
+        {
+            return Vec::new();
+        }
+        let bytes = self.source.slice();
+        let body = bytes.len() - pcap::HEADER_LEN;
+        let Some(near) = pcap::record_sec(bytes, pcap::HEADER_LEN, big_endian) else {
+            return Vec::new();
+        };
+        let mut starts = vec![pcap::HEADER_LEN];
+        for k in 1..n.max(1) {
+            let even = pcap::HEADER_LEN + body / n * k;
+            let last = *starts.last().unwrap_or(&0);
+            let window = even.max(last + 1)..(even + RESYNC_WINDOW).min(bytes.len());
+            if let Some(at) = window
+                .into_iter()
+                .find(|&at| pcap::starts_records(bytes, at, big_endian, nanosecond, near))
+            {
+                starts.push(at);
+            }
+        }
+        starts.dedup();
+        let ends = starts.iter().skip(1).copied().chain([bytes.len()]);
+        starts
+            .iter()
+            .zip(ends)
+            .map(|(&start, end)| Piece {
+                name: &self.name,
+                bytes,
+                start,
+                end,
+            })
+            .collect()
+    }
+}
+
 impl std::fmt::Debug for Capture<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Capture")

@@ -144,3 +144,67 @@ impl PcapReader {
         }))
     }
 }
+
+/// Records in a row [`starts_records`] wants before it trusts an offset.
+const RESYNC_RUN: usize = 8;
+
+/// Seconds from the file's first record within which [`starts_records`]
+/// expects the others' time stamps (a capture spanning more is read in
+/// fewer pieces, no less correctly).
+const RESYNC_SPAN: u32 = 366 * 86_400;
+
+/// The seconds field of the record header at `bytes[at..]`, if whole.
+pub(crate) fn record_sec(bytes: &[u8], at: usize, big: bool) -> Option<u32> {
+    let h = bytes.get(at..at + 4)?;
+    let b = [h[0], h[1], h[2], h[3]];
+    Some(if big {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    })
+}
+
+/// Whether a record header plausibly starts at `bytes[at..]` (a classic
+/// pcap file, `big`-endian or not, `nanos` time stamps): [`RESYNC_RUN`]
+/// headers in a row whose lengths chain (or fewer that end exactly at the
+/// end of `bytes`), each with a captured length within [`MAX_RECORD`] and
+/// not above the original length, a fraction of a second below one second
+/// and a second within [`RESYNC_SPAN`] of `near_sec` (the first record's).
+/// Only a guess: the caller checks that the records before `at`
+/// end exactly there (see [`crate::Piece`]).
+pub(crate) fn starts_records(
+    bytes: &[u8],
+    mut at: usize,
+    big: bool,
+    nanos: bool,
+    near_sec: u32,
+) -> bool {
+    let field = |h: &[u8], k: usize| {
+        let b = [h[k], h[k + 1], h[k + 2], h[k + 3]];
+        if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
+    };
+    let second = if nanos { 1_000_000_000 } else { 1_000_000 };
+    for _ in 0..RESYNC_RUN {
+        if at == bytes.len() {
+            return true;
+        }
+        let Some(h) = bytes.get(at..at + RECORD_HEADER_LEN) else {
+            return false;
+        };
+        let (sec, frac) = (field(h, 0), field(h, 4));
+        let (incl, orig) = (field(h, 8) as usize, field(h, 12) as usize);
+        if sec.abs_diff(near_sec) > RESYNC_SPAN
+            || frac >= second
+            || incl > MAX_RECORD
+            || incl > orig
+        {
+            return false;
+        }
+        at += RECORD_HEADER_LEN + incl;
+    }
+    at <= bytes.len()
+}

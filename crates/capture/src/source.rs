@@ -28,6 +28,15 @@ pub(crate) enum Bytes<'a> {
     Stream(Box<dyn Read + 'a>),
 }
 
+/// [`Source::bytes_kind`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The whole input is held ([`Bytes::Map`], [`Bytes::Slice`]).
+    Whole,
+    /// Read a buffer at a time.
+    Stream,
+}
+
 pub(crate) struct Source<'a> {
     bytes: Bytes<'a>,
     /// Stream buffer (unused for maps and slices).
@@ -59,6 +68,14 @@ impl<'a> Source<'a> {
             base: 0,
             eof,
             error: None,
+        }
+    }
+
+    /// What the bytes come from.
+    pub fn bytes_kind(&self) -> Kind {
+        match &self.bytes {
+            Bytes::Stream(_) => Kind::Stream,
+            Bytes::Map(_) | Bytes::Slice(_) => Kind::Whole,
         }
     }
 

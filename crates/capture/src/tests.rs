@@ -58,20 +58,21 @@ fn pcap(n: u16, endianness: Endianness, res: TsResolution) -> Vec<u8> {
 /// (frame, time, original length, link, interface, direction, bytes)
 type Seen = (u32, i64, u32, Link, u32, Direction, Vec<u8>);
 
+fn seen(p: &Packet<'_>) -> Seen {
+    (
+        p.frame,
+        p.ts_ns,
+        p.orig_len,
+        p.link,
+        p.interface,
+        p.direction,
+        p.data.to_vec(),
+    )
+}
+
 fn collect(c: &mut Capture<'_>) -> Vec<Seen> {
     let mut out = Vec::new();
-    c.for_each(|p| {
-        out.push((
-            p.frame,
-            p.ts_ns,
-            p.orig_len,
-            p.link,
-            p.interface,
-            p.direction,
-            p.data.to_vec(),
-        ))
-    })
-    .unwrap();
+    c.for_each(|p| out.push(seen(p))).unwrap();
     out
 }
 
@@ -530,4 +531,133 @@ fn pcapng_frame_numbers_count_what_wireshark_counts() {
         .for_each(|p| frames.push(p.frame))
         .unwrap();
     assert_eq!(frames, [1, 3, 5, 6, 8, 9]);
+}
+
+/// A pcap file whose packets vary in size (some payloads full of bytes
+/// that look like record headers: `fake_sec` their seconds), written by
+/// pcap-file.
+fn pcap_varied(n: u16, endianness: Endianness, fake_sec: u32) -> Vec<u8> {
+    let header = PcapHeader {
+        endianness,
+        snaplen: 65535,
+        ..PcapHeader::default()
+    };
+    let mut w = PcapWriter::with_header(Vec::new(), header).unwrap();
+    for i in 0..n {
+        let mut frame = eth_frame(i);
+        let fake: Vec<u8> = [fake_sec, 2, 0, 0]
+            .iter()
+            .flat_map(|x| match endianness {
+                Endianness::Little => x.to_le_bytes(),
+                Endianness::Big => x.to_be_bytes(),
+            })
+            .collect();
+        for _ in 0..usize::from(i % 7) * 5 {
+            frame.extend_from_slice(&fake);
+        }
+        let ts = Duration::new(1_700_000_000 + u64::from(i), u32::from(i) * 1000);
+        w.write_packet(&PcapPacket::new(ts, frame.len() as u32, &frame))
+            .unwrap();
+    }
+    w.into_writer()
+}
+
+/// The packets of `n` pieces, renumbered as the file's, if every piece
+/// but the last read cleanly (what a caller must check); the end of the
+/// last piece.
+fn read_pieces(bytes: &[u8], n: usize) -> (Option<Vec<Seen>>, u64) {
+    let c = from_bytes(bytes).unwrap();
+    let pieces = c.pieces(n);
+    assert!(pieces.len() <= n.max(1));
+    let mut joined: Vec<Seen> = Vec::new();
+    let mut at = 24;
+    let mut clean = true;
+    for p in &pieces {
+        assert_eq!(p.start(), at);
+        at = p.end();
+        let base = joined.len() as u32;
+        let mut r = p.open().unwrap();
+        loop {
+            match r.next_packet() {
+                Ok(Some(p)) => {
+                    let mut s = seen(&p);
+                    s.0 += base;
+                    joined.push(s);
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    clean = false;
+                    break;
+                }
+            }
+        }
+    }
+    (clean.then_some(joined), at)
+}
+
+#[test]
+fn pieces_read_what_the_whole_file_holds() {
+    for endianness in [Endianness::Little, Endianness::Big] {
+        // fake headers with another time are never taken for records
+        let bytes = pcap_varied(500, endianness, 1);
+        let whole = collect(&mut from_bytes(&bytes).unwrap());
+        assert_eq!(whole.len(), 500);
+        for n in [1, 2, 3, 7, 40, 1000] {
+            assert!(from_bytes(&bytes).unwrap().pieces(n).len() >= n.min(250));
+            let (joined, end) = read_pieces(&bytes, n);
+            assert_eq!(end, bytes.len() as u64);
+            assert_eq!(joined.as_ref(), Some(&whole), "{n} pieces");
+        }
+        // fake headers with the capture's time fool the guess: reading
+        // shows it (a piece runs into the next), never other packets
+        let bytes = pcap_varied(500, endianness, 1_700_000_000);
+        let whole = collect(&mut from_bytes(&bytes).unwrap());
+        let mut fooled = 0;
+        for n in [2, 3, 7, 40, 1000] {
+            match read_pieces(&bytes, n).0 {
+                Some(joined) => assert_eq!(joined, whole, "{n} pieces"),
+                None => fooled += 1,
+            }
+        }
+        assert!(fooled > 0);
+    }
+    // no pieces for pcapng, for a stream, nor once reading has begun
+    assert!(from_bytes(&two_sections()).unwrap().pieces(4).is_empty());
+    let bytes = pcap_varied(50, Endianness::Little, 1);
+    let gz = {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&bytes).unwrap();
+        e.finish().unwrap()
+    };
+    assert!(from_bytes(&gz).unwrap().pieces(4).is_empty());
+    let mut c = from_bytes(&bytes).unwrap();
+    c.next_packet().unwrap();
+    assert!(c.pieces(4).is_empty());
+}
+
+#[test]
+fn a_piece_off_a_record_boundary_shows() {
+    let bytes = pcap_varied(40, Endianness::Little, 1);
+    let c = from_bytes(&bytes).unwrap();
+    let whole = c.pieces(1)[0];
+    let second = 24 + 16 + eth_frame(0).len();
+    // the piece before a wrong start runs into it: a record cut short
+    for wrong in [second - 1, second + 1, second + 16] {
+        let before = Piece {
+            end: wrong,
+            ..whole
+        };
+        let mut r = before.open().unwrap();
+        let mut n = 0;
+        let e = loop {
+            match r.next_packet() {
+                Ok(Some(_)) => n += 1,
+                Ok(None) => panic!("piece ending at {wrong} read cleanly"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(n, usize::from(wrong > second));
+        assert!(e.is_truncation(), "{e}");
+        assert!(e.to_string().starts_with("<memory>: byte "), "{e}");
+    }
 }

@@ -234,11 +234,19 @@ pub fn run(
             total,
         });
     }
+    // Whole files on each worker; the last ones also in pieces on the
+    // workers that the files before them leave idle (a pcap file's pieces
+    // cost about 4 % more time than reading it whole: worth it only for
+    // cores that would wait).
+    let workers = workers();
+    let started = AtomicUsize::new(0);
     let results = parallel(
         inputs.len(),
-        workers(),
+        workers,
         |i| {
-            table::read_point(&inputs[i].path, |done| {
+            let after = inputs.len() - 1 - started.fetch_add(1, Ordering::Relaxed);
+            let threads = workers.saturating_sub(after).max(1);
+            table::read_point_on(&inputs[i].path, threads, |done| {
                 read[i].store(done, Ordering::Relaxed)
             })
         },

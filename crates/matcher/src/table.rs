@@ -244,24 +244,48 @@ impl PointTable {
 
 /// Reads the capture at `path`: every frame's record, its index check
 /// ([`index::frame_check`]) and the connections.  `progress` gets the bytes
-/// read so far now and then.
-pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTable, String> {
-    let mut cap = capture::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut t = PointTable {
-        first_ts: i64::MAX,
-        last_ts: i64::MIN,
-        ..Default::default()
-    };
-    let mut current: FxHashMap<FlowKey, u32> = FxHashMap::default();
-    // Each frame's connection, until grouping turns it into `by_conn`.
-    let mut conn_of: Vec<u32> = Vec::new();
-    let mut last_ts = 0i64;
+/// read so far now and then.  A classic pcap file is read in pieces on
+/// all cores ([`read_pieces`]); other files, or one whose pieces do not
+/// join up, in one go.
+pub fn read_point(path: &Path, progress: impl FnMut(u64)) -> Result<PointTable, String> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    read_point_on(path, threads, progress)
+}
+
+/// [`read_point`] on up to `threads` threads (1: in one go, on this one).
+pub fn read_point_on(
+    path: &Path,
+    threads: usize,
+    mut progress: impl FnMut(u64),
+) -> Result<PointTable, String> {
+    let cap = capture::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     // The file's size tells roughly how many frames are to come (not for a
     // compressed file: its offsets count decompressed bytes).
     let size = match cap.is_compressed() {
         false => std::fs::metadata(path).map(|m| m.len()).ok(),
         true => None,
     };
+    if threads > 1 {
+        let n = size.map_or(1, |s| (s / PIECE_BYTES) as usize);
+        let pieces = cap.pieces(n);
+        if pieces.len() > 1 {
+            if let Some(t) = read_pieces(path, &pieces, size, threads, &mut progress) {
+                return Ok(t);
+            }
+        }
+    }
+    read_whole(cap, path, size, progress)
+}
+
+/// [`read_point`] on one thread, frame after frame.
+fn read_whole(
+    mut cap: capture::Capture<'_>,
+    path: &Path,
+    size: Option<u64>,
+    mut progress: impl FnMut(u64),
+) -> Result<PointTable, String> {
+    let mut b = TableBuilder::for_capture(size);
+    let mut truncated = None;
     loop {
         let p = match cap.next_packet() {
             Ok(Some(p)) => p,
@@ -269,63 +293,207 @@ pub fn read_point(path: &Path, mut progress: impl FnMut(u64)) -> Result<PointTab
             Err(e) => {
                 // Keep what was read: a capture cut short (tcpdump killed)
                 // is the normal case, and its frames are still matchable.
-                t.truncated = Some(format!("{}: {e}", path.display()));
+                truncated = Some(format!("{}: {e}", path.display()));
                 break;
             }
         };
-        // Frames Wireshark numbers but that hold no packet (pcapng journal
-        // and custom blocks): placeholders keep recs[f - 1] == frame f.
-        while (t.recs.len() as u64) + 1 < u64::from(p.frame) {
-            make_room(&mut t, &mut conn_of, p.offset, size);
-            t.checks.push(0);
-            t.ts.push(last_ts);
-            t.recs.push(Rec::default());
-            conn_of.push(NO_CONN);
-        }
-        last_ts = p.ts_ns;
-        make_room(&mut t, &mut conn_of, p.offset, size);
-        t.checks.push(index::frame_check(
-            p.wire_ts_ns,
-            p.wire.len() as u32,
-            p.wire,
-        ));
-        t.first_ts = t.first_ts.min(p.ts_ns);
-        t.last_ts = t.last_ts.max(p.ts_ns);
-        let idx = t.recs.len() as u32;
-        let (conn, rec) = match capture::extract(p.link, p.data) {
-            Some((flow, key)) => {
-                t.encap |= key.encap;
-                let (conn, rec) = keyed(&mut t, &mut current, p.ts_ns, &flow, &key);
-                if rec.is_tcp() && rec.len > 0 {
-                    if let Some((kind, value)) = payload::sniff(p.link, p.data) {
-                        t.msgs.push(Msg::new(idx, conn, kind, value));
-                    }
-                }
-                (conn, rec)
-            }
-            None => (NO_CONN, Rec::default()),
-        };
-        t.recs.push(rec);
-        conn_of.push(conn);
-        t.ts.push(p.ts_ns);
+        b.fill_to(p.frame, Some(p.offset));
+        let check = index::frame_check(p.wire_ts_ns, p.wire.len() as u32, p.wire);
+        let keys = capture::extract(p.link, p.data);
+        let idx = b.add(
+            p.ts_ns,
+            check,
+            keys.as_ref().map(|(f, k)| (f, k)),
+            || payload::sniff(p.link, p.data),
+            Some(p.offset),
+        );
         if idx % 65536 == 0 {
             progress(p.offset);
         }
     }
-    if t.recs.is_empty() {
-        t.first_ts = 0;
-        t.last_ts = 0;
+    Ok(b.finish(truncated))
+}
+
+/// About how many bytes of a capture one piece holds in [`read_pieces`]:
+/// enough for the threads to rarely wait for each other, small enough that
+/// the pieces' keys in flight (about 130 bytes a frame, a few pieces per
+/// thread) stay far below the tables' size.
+const PIECE_BYTES: u64 = 1 << 20;
+
+/// Pieces a thread may extract ahead of the one being added to the table.
+const AHEAD_PER_THREAD: usize = 2;
+
+/// One frame's keys as a piece's thread extracted them.
+struct Extracted {
+    ts_ns: i64,
+    offset: u64,
+    check: u32,
+    keys: Option<(FlowKey, PacketKey)>,
+    msg: Option<(MsgKind, u64)>,
+}
+
+/// A piece's frames, and the error that ended it early, if any.
+type PieceKeys = (Vec<Extracted>, Option<String>);
+
+/// The keys of one piece's frames (classic pcap: every record is a frame,
+/// numbered in order), in `out` (empty; its room is reused).  What the start of the payload says is taken where
+/// the table keeps it ([`TableBuilder::add`]).
+fn extract_piece(path: &Path, piece: &capture::Piece<'_>, mut out: Vec<Extracted>) -> PieceKeys {
+    let fail = |e: capture::Error| Some(format!("{}: {e}", path.display()));
+    let mut cap = match piece.open() {
+        Ok(c) => c,
+        Err(e) => return (out, fail(e)),
+    };
+    loop {
+        let p = match cap.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => return (out, None),
+            Err(e) => return (out, fail(e)),
+        };
+        let keys = capture::extract(p.link, p.data);
+        let msg = match &keys {
+            Some((_, k)) if tcp_payload(k) => payload::sniff(p.link, p.data),
+            _ => None,
+        };
+        out.push(Extracted {
+            ts_ns: p.ts_ns,
+            offset: p.offset,
+            check: index::frame_check(p.wire_ts_ns, p.wire.len() as u32, p.wire),
+            keys,
+            msg,
+        });
     }
-    // What the estimate left unused goes back before grouping allocates.
-    t.recs.shrink_to_fit();
-    t.ts.shrink_to_fit();
-    t.checks.shrink_to_fit();
-    t.msgs.shrink_to_fit();
-    t.conns.shrink_to_fit();
-    drop(current);
-    group(&mut t, conn_of);
-    t.mirrored = mirrored_point(&t);
-    Ok(t)
+}
+
+/// What [`read_pieces`]'s threads share.
+struct Shared {
+    /// Extracted pieces not yet added, by piece number (None: its thread
+    /// panicked).
+    done: std::collections::BTreeMap<usize, Option<PieceKeys>>,
+    /// Pieces added to the table so far.
+    added: usize,
+    /// Emptied piece buffers, to be filled again (fresh ones would cost a
+    /// page fault every few frames).
+    free: Vec<Vec<Extracted>>,
+    /// Stop: the table is made, or the pieces do not join up.
+    stop: bool,
+}
+
+/// [`read_point`] on `threads` threads: they extract the keys of the
+/// pieces (a few ahead of the table), this one adds them to the table in
+/// file order (and extracts too while it waits), so the connections,
+/// frame numbers and everything else are those of reading the file whole.
+/// None when a piece other than the last ends in an error: it did not end
+/// where the next begins (a wrong guess of a record boundary, or damage
+/// there), and the file is to be read whole.  An error in the last piece
+/// ends the capture, as in [`read_whole`].
+fn read_pieces(
+    path: &Path,
+    pieces: &[capture::Piece<'_>],
+    size: Option<u64>,
+    threads: usize,
+    progress: &mut impl FnMut(u64),
+) -> Option<PointTable> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Condvar, Mutex};
+    let next = AtomicUsize::new(0);
+    let ahead = threads * AHEAD_PER_THREAD;
+    let shared = Mutex::new(Shared {
+        done: Default::default(),
+        added: 0,
+        free: Vec::new(),
+        stop: false,
+    });
+    let changed = Condvar::new();
+    let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
+    // Extracts piece k into a free buffer and hands it over.
+    let work = |k: usize| {
+        let buf = lock().free.pop().unwrap_or_default();
+        // A panic (a bug) must not leave the table waiting for the piece:
+        // the file is then read whole, where it shows.
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            extract_piece(path, &pieces[k], buf)
+        }));
+        lock().done.insert(k, r.ok());
+        changed.notify_all();
+    };
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= pieces.len() {
+                    return;
+                }
+                {
+                    let mut g = lock();
+                    while !g.stop && k >= g.added + ahead {
+                        g = changed.wait(g).unwrap_or_else(|e| e.into_inner());
+                    }
+                    if g.stop {
+                        return;
+                    }
+                }
+                work(k);
+            });
+        }
+        // Stops the threads however this ends (a panic here included).
+        struct Stop<'a>(&'a Mutex<Shared>, &'a Condvar);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+                self.1.notify_all();
+            }
+        }
+        let _stop = Stop(&shared, &changed);
+        let mut b = TableBuilder::for_capture(size);
+        let mut truncated = None;
+        for k in 0..pieces.len() {
+            let (mut frames, error) = loop {
+                let mut g = lock();
+                if let Some(r) = g.done.remove(&k) {
+                    g.added = k + 1;
+                    break r;
+                }
+                // Not there yet: extract a piece here rather than wait.
+                if next.load(Ordering::Relaxed) < (g.added + ahead).min(pieces.len()) {
+                    drop(g);
+                    let j = next.fetch_add(1, Ordering::Relaxed);
+                    if j < pieces.len() {
+                        work(j);
+                    }
+                    continue;
+                }
+                drop(changed.wait(g).unwrap_or_else(|e| e.into_inner()));
+            }?;
+            changed.notify_all();
+            if error.is_some() && k + 1 < pieces.len() {
+                return None;
+            }
+            for f in &frames {
+                let keys = f.keys.as_ref().map(|(flow, key)| (flow, key));
+                let idx = b.add(f.ts_ns, f.check, keys, || f.msg, Some(f.offset));
+                if idx % 65536 == 0 {
+                    progress(f.offset);
+                }
+            }
+            truncated = error;
+            frames.clear();
+            lock().free.push(frames);
+        }
+        Some(b.finish(truncated))
+    })
+}
+
+/// A TCP packet with a payload: what [`keyed`] records as one
+/// ([`Rec::is_tcp`], [`Rec::len`] above 0), whose payload's start the
+/// table keeps when it starts a message.
+fn tcp_payload(key: &PacketKey) -> bool {
+    key_is_tcp(key) && key.l4_len > 0
+}
+
+/// What [`keyed`] records as TCP: a TCP header was read.
+fn key_is_tcp(key: &PacketKey) -> bool {
+    key.proto == 6 && !key.is_later_fragment() && !key.has(flag::NO_PORTS)
 }
 
 impl PointTable {
@@ -448,7 +616,7 @@ fn keyed(
     key: &PacketKey,
 ) -> (u32, Rec) {
     let (canon, reverse) = flow.canonical();
-    let is_tcp = key.proto == 6 && !key.is_later_fragment() && !key.has(flag::NO_PORTS);
+    let is_tcp = key_is_tcp(key);
     let mut b = 0u8;
     if reverse {
         b |= bits::REVERSE;
@@ -613,4 +781,20 @@ fn group(t: &mut PointTable, conn_of: Vec<u32>) {
     }
     t.by_conn = by;
     t.conn_start = start;
+}
+
+/// [`read_whole`] for tests.
+#[cfg(test)]
+pub(crate) fn read_whole_for_test(path: &Path) -> PointTable {
+    let cap = capture::open(path).unwrap();
+    read_whole(cap, path, None, |_| {}).unwrap()
+}
+
+/// [`read_pieces`] in `n` pieces on `threads` threads, for tests.
+#[cfg(test)]
+pub(crate) fn read_pieces_for_test(path: &Path, n: usize, threads: usize) -> Option<PointTable> {
+    let cap = capture::open(path).unwrap();
+    let pieces = cap.pieces(n);
+    assert_eq!(pieces.len(), n);
+    read_pieces(path, &pieces, None, threads, &mut |_| {})
 }

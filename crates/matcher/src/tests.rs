@@ -1149,3 +1149,51 @@ fn order_evidence_from_data_not_a_middlebox_handshake() {
     assert_eq!(e.first_upstream(), Some(true));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Reading a classic pcap file in pieces on several threads gives the
+/// table of reading it whole, field for field: a real capture
+/// (examples/session-small, converted to pcap by Wireshark's editcap).
+#[test]
+fn pieces_give_the_table_of_the_whole_file() {
+    use crate::table::{read_pieces_for_test, read_whole_for_test};
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("pktmatch-pieces-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for point in ["client", "dc"] {
+        let src = here.join(format!("../../examples/session-small/{point}.pcapng"));
+        let pcap = dir.join(format!("{point}.pcap"));
+        let ok = std::process::Command::new("editcap")
+            .args(["-F", "pcap"])
+            .arg(&src)
+            .arg(&pcap)
+            .status()
+            .expect("editcap (Wireshark) is needed");
+        assert!(ok.success());
+        let whole = read_whole_for_test(&pcap);
+        assert!(whole.recs.len() > 150, "{}", whole.recs.len());
+        for (n, threads) in [(2, 2), (9, 2), (9, 3), (40, 4)] {
+            let t = read_pieces_for_test(&pcap, n, threads).expect("pieces join up");
+            assert_eq!(t.recs, whole.recs, "{point} {n}");
+            assert_eq!(t.ts, whole.ts);
+            assert_eq!(t.checks, whole.checks);
+            assert_eq!(t.by_conn, whole.by_conn);
+            assert_eq!(t.conn_start, whole.conn_start);
+            assert_eq!(t.msgs, whole.msgs);
+            assert!(t.msgs.len() > 10);
+            assert_eq!(format!("{:?}", t.conns), format!("{:?}", whole.conns));
+            assert_eq!((t.first_ts, t.last_ts), (whole.first_ts, whole.last_ts));
+            assert_eq!((t.encap, t.mirrored), (whole.encap, whole.mirrored));
+        }
+        // cut inside the last record: the last piece ends the capture as
+        // reading whole does
+        let bytes = std::fs::read(&pcap).unwrap();
+        let cut = dir.join(format!("{point}-cut.pcap"));
+        std::fs::write(&cut, &bytes[..bytes.len() - 7]).unwrap();
+        let whole = read_whole_for_test(&cut);
+        let t = read_pieces_for_test(&cut, 5, 2).unwrap();
+        assert!(whole.truncated.is_some());
+        assert_eq!(t.truncated, whole.truncated);
+        assert_eq!(t.recs, whole.recs);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,7 +6,7 @@
 //! from the capture; the `engine` crate's tests check that whole indexes
 //! are equal byte for byte.
 
-use super::{group, keyed, mirrored_point, Msg, MsgKind, PointTable, Rec, NO_CONN};
+use super::{group, keyed, make_room, mirrored_point, Msg, MsgKind, PointTable, Rec, NO_CONN};
 use capture::{FlowKey, PacketKey};
 use rustc_hash::FxHashMap;
 
@@ -31,12 +31,16 @@ pub struct FrameRow<'a> {
     pub msg: Option<(MsgKind, u64)>,
 }
 
-/// Builds a [`PointTable`] frame by frame.
+/// Builds a [`PointTable`] frame by frame (the capture reader
+/// [`super::read_point`] and key tables alike).
 pub struct TableBuilder {
     t: PointTable,
     current: FxHashMap<FlowKey, u32>,
     conn_of: Vec<u32>,
     last_ts: i64,
+    /// The size of the capture being read, to size the per-frame vectors
+    /// ([`super::make_room`]); None: not known.
+    size: Option<u64>,
 }
 
 impl TableBuilder {
@@ -55,6 +59,17 @@ impl TableBuilder {
             current: FxHashMap::default(),
             conn_of: Vec::with_capacity(frames),
             last_ts: 0,
+            size: None,
+        }
+    }
+
+    /// A builder for a capture file of `size` bytes (None: compressed, or
+    /// not a regular file): [`TableBuilder::add`] grows the per-frame
+    /// vectors to what the bytes read so far predict.
+    pub(crate) fn for_capture(size: Option<u64>) -> TableBuilder {
+        TableBuilder {
+            size,
+            ..TableBuilder::with_capacity(0)
         }
     }
 
@@ -65,41 +80,68 @@ impl TableBuilder {
 
     /// Adds one frame.  Refuses a frame number not above the last one.
     pub fn push(&mut self, row: &FrameRow<'_>) -> Result<(), String> {
-        let t = &mut self.t;
-        if u64::from(row.frame) <= t.recs.len() as u64 {
+        let have = self.t.recs.len() as u64;
+        if u64::from(row.frame) <= have {
             return Err(format!(
-                "frame {} after frame {}: frames must be in increasing order",
-                row.frame,
-                t.recs.len()
+                "frame {} after frame {have}: frames must be in increasing order",
+                row.frame
             ));
         }
         // Frames without a packet are a few journal or custom blocks, not
         // millions: a bigger gap is a damaged table, not a reason to fill
         // memory with placeholders.
-        if u64::from(row.frame) - t.recs.len() as u64 > MAX_GAP {
+        if u64::from(row.frame) - have > MAX_GAP {
             return Err(format!(
-                "frame {} after frame {}: more than {MAX_GAP} frames missing",
-                row.frame,
-                t.recs.len()
+                "frame {} after frame {have}: more than {MAX_GAP} frames missing",
+                row.frame
             ));
         }
-        while (t.recs.len() as u64) + 1 < u64::from(row.frame) {
+        self.fill_to(row.frame, None);
+        self.add(row.ts_ns, row.check, row.keys, || row.msg, None);
+        Ok(())
+    }
+
+    /// Placeholders for the frames before `frame` not yet added: frames
+    /// Wireshark numbers but that hold no packet (pcapng journal and custom
+    /// blocks), so that `recs[f - 1]` stays frame `f`.  `read`: the file
+    /// offset reached, when reading a capture.
+    pub(crate) fn fill_to(&mut self, frame: u32, read: Option<u64>) {
+        while (self.t.recs.len() as u64) + 1 < u64::from(frame) {
+            self.room(read);
+            let t = &mut self.t;
             t.checks.push(0);
             t.ts.push(self.last_ts);
             t.recs.push(Rec::default());
             self.conn_of.push(NO_CONN);
         }
-        self.last_ts = row.ts_ns;
-        t.checks.push(row.check);
-        t.first_ts = t.first_ts.min(row.ts_ns);
-        t.last_ts = t.last_ts.max(row.ts_ns);
+    }
+
+    /// Adds the next frame: its time stamp, its index check and its keys;
+    /// `msg` is asked for what the start of its payload says only where
+    /// the table keeps it (a TCP packet with a payload).  `read`: the
+    /// file offset of the frame, when reading a capture.  Returns the
+    /// frame's index in `recs`.
+    pub(crate) fn add(
+        &mut self,
+        ts_ns: i64,
+        check: u32,
+        keys: Option<(&FlowKey, &PacketKey)>,
+        msg: impl FnOnce() -> Option<(MsgKind, u64)>,
+        read: Option<u64>,
+    ) -> u32 {
+        self.room(read);
+        let t = &mut self.t;
+        self.last_ts = ts_ns;
+        t.checks.push(check);
+        t.first_ts = t.first_ts.min(ts_ns);
+        t.last_ts = t.last_ts.max(ts_ns);
         let idx = t.recs.len() as u32;
-        let (conn, rec) = match row.keys {
+        let (conn, rec) = match keys {
             Some((flow, key)) => {
                 t.encap |= key.encap;
-                let (conn, rec) = keyed(t, &mut self.current, row.ts_ns, flow, key);
+                let (conn, rec) = keyed(t, &mut self.current, ts_ns, flow, key);
                 if rec.is_tcp() && rec.len > 0 {
-                    if let Some((kind, value)) = row.msg {
+                    if let Some((kind, value)) = msg() {
                         t.msgs.push(Msg::new(idx, conn, kind, value));
                     }
                 }
@@ -109,8 +151,15 @@ impl TableBuilder {
         };
         t.recs.push(rec);
         self.conn_of.push(conn);
-        t.ts.push(row.ts_ns);
-        Ok(())
+        t.ts.push(ts_ns);
+        idx
+    }
+
+    /// Room for one more frame when reading a capture (at `read`).
+    fn room(&mut self, read: Option<u64>) {
+        if let Some(read) = read {
+            make_room(&mut self.t, &mut self.conn_of, read, self.size);
+        }
     }
 
     /// The table; `truncated`: the capture ended in damaged data (what
