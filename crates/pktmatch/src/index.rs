@@ -44,6 +44,51 @@ pub struct Args {
     /// No progress bar and no summary.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Who runs the stages: `embedded` (an Apache DataFusion plan in this
+    /// process, docs/engine.md) or `threads` (the matcher's own threads,
+    /// no DataFusion).  The index is the same.
+    #[arg(long, default_value = "embedded", value_name = "ENGINE")]
+    pub engine: String,
+    /// Bytes the engine's operators may hold before they spill to disk
+    /// (e.g. 512M, 4G; default: half the machine's memory).  The matcher's
+    /// own point tables are outside this pool.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
+    /// Partitions (and threads) of the engine's scans (default: the cores).
+    #[arg(long, value_name = "N")]
+    pub partitions: Option<usize>,
+}
+
+/// A size in bytes: a number with an optional K, M, G or T suffix (powers
+/// of 1024; `iB` or `B` after it accepted).
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (num, shift) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => return Err(format!("{s:?}: a size is a number with K, M, G or T")),
+            };
+            (&t[..i], shift)
+        }
+        _ => (t, 0),
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: a size is a number with K, M, G or T"))?;
+    let bytes = v * (1u64 << shift) as f64;
+    if !(bytes >= 1.0 && bytes < usize::MAX as f64) {
+        return Err(format!("{s:?}: give a positive size"));
+    }
+    Ok(bytes as usize)
 }
 
 /// The points in path order, labelled.
@@ -129,9 +174,25 @@ pub fn run(args: &Args) -> Result<String, String> {
     let started = Instant::now();
     // From key tables: the points as `pktmatch keys` was given them, read
     // now (reading them is what reading the captures is otherwise).
+    let engine = match args.engine.as_str() {
+        "embedded" => {
+            let defaults = engine::plan::EngineOptions::default();
+            Some(engine::plan::Engine::new(&engine::plan::EngineOptions {
+                partitions: args.partitions.unwrap_or(defaults.partitions),
+                memory_limit: args.memory_limit.unwrap_or(defaults.memory_limit),
+                spill_dir: None,
+            })?)
+        }
+        "threads" => None,
+        other => {
+            return Err(format!(
+                "--engine {other:?}: give embedded (a DataFusion plan in this process) or threads"
+            ))
+        }
+    };
     let (mut inputs, from_keys) = match &args.keys {
         Some(dir) => {
-            let (inputs, sizes, tables) = from_key_tables(dir)?;
+            let (inputs, sizes, tables) = from_key_tables(dir, engine.as_ref())?;
             (inputs, Some((sizes, tables)))
         }
         None => (inputs(args)?, None),
@@ -201,12 +262,22 @@ pub fn run(args: &Args) -> Result<String, String> {
             bar.set_message(s.to_string());
         }
     };
+    let stage: &dyn matcher::PairStage = match &engine {
+        Some(e) => e,
+        None => &matcher::Threads,
+    };
     let (builder, summary) = match from_keys {
         Some((sizes, tables)) => {
-            matcher::run_tables(&inputs, &sizes, tables, &options, &mut report)?
+            matcher::run_tables_on(&inputs, &sizes, tables, &options, &mut report, stage)?
         }
-        None => matcher::run(&inputs, &options, &mut report)?,
+        None => matcher::run_on(&inputs, &options, &mut report, stage)?,
     };
+    if let Some(e) = &engine {
+        let (n, bytes) = e.spilled();
+        if n > 0 {
+            stamp(&format!("spilled {n} files, {bytes} bytes"));
+        }
+    }
     stamp("writing index");
     bar.set_message("writing index");
     check_output(&args.output, &rules)?;
@@ -228,8 +299,15 @@ pub fn run(args: &Args) -> Result<String, String> {
 
 /// The points of a key table directory as inputs (in the order `pktmatch
 /// keys` was given them), their captures' sizes and their tables.
-fn from_key_tables(dir: &Path) -> Result<(Vec<Input>, Vec<u64>, Vec<PointTable>), String> {
-    let points = engine::load::load_dir(dir).map_err(|e| e.to_string())?;
+fn from_key_tables(
+    dir: &Path,
+    engine: Option<&engine::plan::Engine>,
+) -> Result<(Vec<Input>, Vec<u64>, Vec<PointTable>), String> {
+    let points = match engine {
+        Some(e) => e.load_dir(dir),
+        None => engine::load::load_dir(dir),
+    }
+    .map_err(|e| e.to_string())?;
     if points.len() < 2 {
         return Err(format!(
             "{}: key tables of {} point(s); give at least two",
