@@ -122,6 +122,9 @@ pub(crate) struct PointMeta {
     pub files: Vec<PathBuf>,
     /// Rows in all parts together (the last part's count).
     pub frames: u64,
+    /// Rows the parts' footers say they hold (what a table is sized for:
+    /// not the count above, which a damaged footer could make huge).
+    pub rows_in_parts: u64,
     pub truncated: Option<String>,
     pub capture: PathBuf,
     pub capture_size: u64,
@@ -134,10 +137,12 @@ pub(crate) fn read_meta(dir: &Path, label: &str) -> Result<PointMeta, Error> {
     let mut first: Option<HashMap<String, String>> = None;
     let mut frames = None;
     let mut truncated = None;
+    let mut rows_in_parts = 0u64;
     for (n, path) in files.iter().enumerate() {
         let file = File::open(path).map_err(Error::io(path))?;
         let reader =
             ParquetRecordBatchReaderBuilder::try_new(file).map_err(Error::parquet(path))?;
+        rows_in_parts += reader.metadata().file_metadata().num_rows().max(0) as u64;
         let kv: HashMap<String, String> = reader
             .metadata()
             .file_metadata()
@@ -191,6 +196,7 @@ pub(crate) fn read_meta(dir: &Path, label: &str) -> Result<PointMeta, Error> {
     Ok(PointMeta {
         files,
         frames,
+        rows_in_parts,
         truncated,
         capture,
         capture_size,
@@ -199,6 +205,11 @@ pub(crate) fn read_meta(dir: &Path, label: &str) -> Result<PointMeta, Error> {
 }
 
 impl PointMeta {
+    /// Frames to size the point's table for.
+    pub(crate) fn capacity(&self) -> usize {
+        usize::try_from(self.frames.min(self.rows_in_parts)).unwrap_or(0)
+    }
+
     /// The point once its rows are in `table`: refused unless they are as
     /// many as the last part says.
     pub(crate) fn finish(
@@ -231,7 +242,7 @@ impl PointMeta {
 /// Reads one point's parts into a point table, one part after the other.
 pub fn load_point(label: &str, dir: &Path) -> Result<LoadedPoint, Error> {
     let meta = read_meta(dir, label)?;
-    let mut builder = TableBuilder::with_capacity(meta.frames as usize);
+    let mut builder = TableBuilder::with_capacity(meta.capacity());
     let mut rows = 0u64;
     for path in &meta.files {
         let file = File::open(path).map_err(Error::io(path))?;

@@ -155,7 +155,7 @@ impl Engine {
                 .block_on(async {
                     let plan = self.point_plan(k, &meta).await?;
                     let (rows, builder) =
-                        fold(Arc::clone(&plan), self.ctx.task_ctx(), meta.frames).await?;
+                        fold(Arc::clone(&plan), self.ctx.task_ctx(), meta.capacity()).await?;
                     Ok::<_, String>((rows, builder, spill_metrics(&plan)))
                 })
                 .map_err(|e| Error::format(&d, e))?;
@@ -202,13 +202,13 @@ impl Engine {
 async fn fold(
     plan: Arc<dyn ExecutionPlan>,
     ctx: Arc<TaskContext>,
-    frames: u64,
+    capacity: usize,
 ) -> Result<(u64, TableBuilder), String> {
     if plan.output_partitioning().partition_count() != 1 {
         return Err("internal error: a sorted scan of more than one partition".into());
     }
     let mut stream = execute_stream(plan, ctx).map_err(df_err)?;
-    let mut builder = TableBuilder::with_capacity(usize::try_from(frames).unwrap_or(0));
+    let mut builder = TableBuilder::with_capacity(capacity);
     let mut rows = 0u64;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(df_err)?;
