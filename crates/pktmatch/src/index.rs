@@ -438,3 +438,21 @@ fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &Path, secs: f64) ->
     }
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("8M"), Ok(8 << 20));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("1T"), Ok(1 << 40));
+        for bad in ["", "M", "12Q", "-1G", "0", "nanG"] {
+            assert!(parse_size(bad).is_err(), "{bad:?} refused");
+        }
+    }
+}
