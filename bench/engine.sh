@@ -21,7 +21,7 @@ limit=${3:-8M}
 work=$here/target/bench/engine-$(basename "$lab")-$copies
 pktmatch=$here/target/release/pktmatch
 
-(cd "$here" && cargo build --release -q -p pktmatch)
+(cd "$here" && cargo build --release -q -p pktmatch --features datafusion)
 if [ ! -f "$work/lbserver.pcap" ]; then
     echo "making the session: $(basename "$lab") × $copies (once; kept in $work)"
     python3 "$here/bench/replicate-session.py" --vary-ports "$lab" "$work" "$copies"

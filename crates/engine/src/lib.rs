@@ -7,7 +7,7 @@
 //!   same index as from the captures, byte for byte;
 //! * matches as Parquet (`pktmatch export --parquet`, [`matches`]);
 //! * the indexer's stages as an embedded Apache DataFusion plan with a
-//!   bounded memory pool ([`plan`], docs/engine.md).
+//!   bounded memory pool (`plan`, feature `datafusion`, docs/engine.md).
 //!
 //! Only the `pktmatch` command depends on this crate: the Wireshark plugins
 //! never link Arrow or Parquet.
@@ -16,6 +16,7 @@ mod batch;
 pub mod error;
 pub mod load;
 pub mod matches;
+#[cfg(feature = "datafusion")]
 pub mod plan;
 pub mod schema;
 pub mod write;

@@ -45,9 +45,10 @@ pub struct Args {
     #[arg(short, long)]
     pub quiet: bool,
     /// Who runs the stages: `embedded` (an Apache DataFusion plan in this
-    /// process, docs/engine.md) or `threads` (the matcher's own threads,
-    /// no DataFusion).  The index is the same.
-    #[arg(long, default_value = "embedded", value_name = "ENGINE")]
+    /// process, docs/engine.md; the default when built with the
+    /// `datafusion` feature) or `threads` (the matcher's own threads).
+    /// The index is the same.
+    #[arg(long, default_value = DEFAULT_ENGINE, value_name = "ENGINE")]
     pub engine: String,
     /// Bytes the engine's operators may hold before they spill to disk
     /// (e.g. 512M, 4G; default: half the machine's memory).  The matcher's
@@ -57,6 +58,70 @@ pub struct Args {
     /// Partitions (and threads) of the engine's scans (default: the cores).
     #[arg(long, value_name = "N")]
     pub partitions: Option<usize>,
+}
+
+/// `--engine`'s default: the DataFusion plan when this pktmatch has it.
+pub const DEFAULT_ENGINE: &str = if cfg!(feature = "datafusion") {
+    "embedded"
+} else {
+    "threads"
+};
+
+/// The embedded engine, when built in (feature `datafusion`).
+#[cfg(feature = "datafusion")]
+type Embedded = engine::plan::Engine;
+/// No embedded engine in this build: no value of this type exists.
+#[cfg(not(feature = "datafusion"))]
+enum Embedded {}
+
+#[cfg(feature = "datafusion")]
+fn embedded(args: &Args) -> Result<Embedded, String> {
+    let defaults = engine::plan::EngineOptions::default();
+    engine::plan::Engine::new(&engine::plan::EngineOptions {
+        partitions: args.partitions.unwrap_or(defaults.partitions),
+        memory_limit: args.memory_limit.unwrap_or(defaults.memory_limit),
+        spill_dir: None,
+    })
+}
+
+#[cfg(not(feature = "datafusion"))]
+fn embedded(_: &Args) -> Result<Embedded, String> {
+    Err(
+        "--engine embedded: this pktmatch is built without DataFusion (cargo feature \
+         pktmatch/datafusion, docs/engine.md); give --engine threads"
+            .into(),
+    )
+}
+
+#[cfg(feature = "datafusion")]
+fn stage_of(e: &Embedded) -> &dyn matcher::PairStage {
+    e
+}
+
+#[cfg(not(feature = "datafusion"))]
+fn stage_of(e: &Embedded) -> &dyn matcher::PairStage {
+    match *e {}
+}
+
+#[cfg(feature = "datafusion")]
+fn load_with(e: &Embedded, dir: &Path) -> Result<Vec<engine::load::LoadedPoint>, engine::Error> {
+    e.load_dir(dir)
+}
+
+#[cfg(not(feature = "datafusion"))]
+fn load_with(e: &Embedded, _: &Path) -> Result<Vec<engine::load::LoadedPoint>, engine::Error> {
+    match *e {}
+}
+
+/// Spill files and bytes of the run so far.
+#[cfg(feature = "datafusion")]
+fn spilled(e: &Embedded) -> (u64, u64) {
+    e.spilled()
+}
+
+#[cfg(not(feature = "datafusion"))]
+fn spilled(e: &Embedded) -> (u64, u64) {
+    match *e {}
 }
 
 /// A size in bytes: a number with an optional K, M, G or T suffix (powers
@@ -175,14 +240,7 @@ pub fn run(args: &Args) -> Result<String, String> {
     // From key tables: the points as `pktmatch keys` was given them, read
     // now (reading them is what reading the captures is otherwise).
     let engine = match args.engine.as_str() {
-        "embedded" => {
-            let defaults = engine::plan::EngineOptions::default();
-            Some(engine::plan::Engine::new(&engine::plan::EngineOptions {
-                partitions: args.partitions.unwrap_or(defaults.partitions),
-                memory_limit: args.memory_limit.unwrap_or(defaults.memory_limit),
-                spill_dir: None,
-            })?)
-        }
+        "embedded" => Some(embedded(args)?),
         "threads" => None,
         other => {
             return Err(format!(
@@ -263,7 +321,7 @@ pub fn run(args: &Args) -> Result<String, String> {
         }
     };
     let stage: &dyn matcher::PairStage = match &engine {
-        Some(e) => e,
+        Some(e) => stage_of(e),
         None => &matcher::Threads,
     };
     let (builder, summary) = match from_keys {
@@ -273,7 +331,7 @@ pub fn run(args: &Args) -> Result<String, String> {
         None => matcher::run_on(&inputs, &options, &mut report, stage)?,
     };
     if let Some(e) = &engine {
-        let (n, bytes) = e.spilled();
+        let (n, bytes) = spilled(e);
         if n > 0 {
             stamp(&format!("spilled {n} files, {bytes} bytes"));
         }
@@ -301,10 +359,10 @@ pub fn run(args: &Args) -> Result<String, String> {
 /// keys` was given them), their captures' sizes and their tables.
 fn from_key_tables(
     dir: &Path,
-    engine: Option<&engine::plan::Engine>,
+    engine: Option<&Embedded>,
 ) -> Result<(Vec<Input>, Vec<u64>, Vec<PointTable>), String> {
     let points = match engine {
-        Some(e) => e.load_dir(dir),
+        Some(e) => load_with(e, dir),
         None => engine::load::load_dir(dir),
     }
     .map_err(|e| e.to_string())?;
