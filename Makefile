@@ -11,6 +11,8 @@
 #                        (plugins, faults, ee, ctrace, zforms, pktmatch) in tshark 4.4/4.6
 #
 # WIRESHARK_VERSION=4.4 make   builds for another Wireshark (4.0, 4.4, 4.6).
+# make CARGO_FEATURES="--features pktmatch/datafusion"   also builds pktmatch index's
+#   embedded Apache DataFusion engine (docs/engine.md; make test always builds and tests it).
 # Packagers: make install PLUGINDIR=/usr/lib/x86_64-linux-gnu/wireshark/plugins/4.0 DESTDIR=pkgroot
 
 SHELL := /bin/sh
@@ -46,7 +48,7 @@ check-version:
 	esac
 
 build: check-version
-	$(CARGO) build --release --workspace
+	$(CARGO) build --release --workspace $(CARGO_FEATURES)
 
 install: build
 	install -d "$(DESTDIR)$(PLUGINDIR)/epan" "$(DESTDIR)$(PLUGINDIR)/wiretap"
@@ -88,7 +90,7 @@ test: build headers
 	sh tests/lab/ci.sh $(LAB_STEP_DIR) $(RELEASE_DIR)/capclock --clock-step --pause-ms 400
 	rm -f target/layout-report.txt
 	dirs=; for d in $(LAB_DIR) $(LAB_STEP_DIR); do [ -f $$d/truth/packets.csv ] && dirs="$${dirs:+$$dirs:}$(CURDIR)/$$d"; done; \
-	PKTMATCH_LAB_DIRS="$$dirs" $(CARGO) test --release --workspace; status=$$?; \
+	PKTMATCH_LAB_DIRS="$$dirs" $(CARGO) test --release --workspace --features pktmatch/datafusion; status=$$?; \
 	echo "== what tests/layout.rs verified, per Wireshark version (docs/ffi.md):"; \
 	cat target/layout-report.txt 2>/dev/null || echo "(the layout test did not run)"; \
 	exit $$status

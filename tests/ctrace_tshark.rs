@@ -713,6 +713,9 @@ fn a_ctrace_trace_indexed_as_a_point_is_found_by_the_post_dissector() {
         files: vec![],
         window: 2.0,
         keys: None,
+        engine: pktmatch::index::DEFAULT_ENGINE.into(),
+        memory_limit: None,
+        partitions: None,
         quiet: true,
     })
     .expect("pktmatch index");

@@ -5,7 +5,9 @@
 //!   docs/keys.md, readable from DuckDB, Spark, pandas or DataFusion;
 //! * the index built from them (`pktmatch index --keys`, [`load`]): the
 //!   same index as from the captures, byte for byte;
-//! * matches as Parquet (`pktmatch export --parquet`, [`matches`]).
+//! * matches as Parquet (`pktmatch export --parquet`, [`matches`]);
+//! * the indexer's stages as an embedded Apache DataFusion plan with a
+//!   bounded memory pool (`plan`, feature `datafusion`, docs/engine.md).
 //!
 //! Only the `pktmatch` command depends on this crate: the Wireshark plugins
 //! never link Arrow or Parquet.
@@ -14,6 +16,8 @@ mod batch;
 pub mod error;
 pub mod load;
 pub mod matches;
+#[cfg(feature = "datafusion")]
+pub mod plan;
 pub mod schema;
 pub mod write;
 

@@ -114,20 +114,38 @@ fn parts(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(v)
 }
 
-/// Reads one point's parts into a point table.
-pub fn load_point(label: &str, dir: &Path) -> Result<LoadedPoint, Error> {
+/// What the footers of a point's parts say, checked: the parts numbered
+/// 0…n from one capture, the expected schema, the last with the frame
+/// count.
+#[derive(Debug)]
+pub(crate) struct PointMeta {
+    pub files: Vec<PathBuf>,
+    /// Rows in all parts together (the last part's count).
+    pub frames: u64,
+    /// Rows the parts' footers say they hold (what a table is sized for:
+    /// not the count above, which a damaged footer could make huge).
+    pub rows_in_parts: u64,
+    pub truncated: Option<String>,
+    pub capture: PathBuf,
+    pub capture_size: u64,
+    pub given: u16,
+}
+
+/// Reads and checks the footers of one point's parts.
+pub(crate) fn read_meta(dir: &Path, label: &str) -> Result<PointMeta, Error> {
     let files = parts(dir)?;
-    let mut builder: Option<TableBuilder> = None;
     let mut first: Option<HashMap<String, String>> = None;
-    let mut frames_total: Option<u64> = None;
+    let mut frames = None;
     let mut truncated = None;
-    let mut rows = 0u64;
+    let mut rows_in_parts = 0u64;
     for (n, path) in files.iter().enumerate() {
         let file = File::open(path).map_err(Error::io(path))?;
         let reader =
             ParquetRecordBatchReaderBuilder::try_new(file).map_err(Error::parquet(path))?;
-        let md = reader.metadata().file_metadata();
-        let kv: HashMap<String, String> = md
+        rows_in_parts += reader.metadata().file_metadata().num_rows().max(0) as u64;
+        let kv: HashMap<String, String> = reader
+            .metadata()
+            .file_metadata()
             .key_value_metadata()
             .map(|v| {
                 v.iter()
@@ -144,7 +162,7 @@ pub fn load_point(label: &str, dir: &Path) -> Result<LoadedPoint, Error> {
                     "says it is the last part, but more follow: a mix of two runs?",
                 ));
             }
-            frames_total = Some(
+            frames = Some(
                 f.parse()
                     .map_err(|_| Error::format(path, "bad frame count"))?,
             );
@@ -152,38 +170,17 @@ pub fn load_point(label: &str, dir: &Path) -> Result<LoadedPoint, Error> {
         if let Some(t) = kv.get(meta::TRUNCATED) {
             truncated = Some(t.clone());
         }
-        let b = builder.get_or_insert_with(|| {
-            TableBuilder::with_capacity(md.num_rows().max(0) as usize * files.len())
-        });
-        let reader = reader
-            .with_batch_size(64 * 1024)
-            .build()
-            .map_err(Error::parquet(path))?;
-        for batch in reader {
-            let batch = batch.map_err(Error::arrow(path))?;
-            rows += batch.num_rows() as u64;
-            push_batch(b, &batch).map_err(|e| Error::format(path, e))?;
-        }
         first.get_or_insert(kv);
     }
-    let kv = first.unwrap_or_default();
     let last = files.last().map_or(dir, |p| p.as_path());
-    match frames_total {
-        Some(n) if n == rows => {}
-        Some(n) => {
-            return Err(Error::format(
-                last,
-                format!("the point has {rows} frames in its parts, its last part says {n}"),
-            ))
-        }
-        None => {
-            return Err(Error::format(
-                last,
-                "the key table is not whole (its last part lacks the frame count: \
-                 pktmatch keys did not finish); write it again",
-            ))
-        }
-    }
+    let Some(frames) = frames else {
+        return Err(Error::format(
+            last,
+            "the key table is not whole (its last part lacks the frame count: \
+             pktmatch keys did not finish); write it again",
+        ));
+    };
+    let kv = first.unwrap_or_default();
     let get = |k: &str| {
         kv.get(k)
             .cloned()
@@ -196,16 +193,71 @@ pub fn load_point(label: &str, dir: &Path) -> Result<LoadedPoint, Error> {
     let given = get(meta::GIVEN)?
         .parse()
         .map_err(|_| Error::format(&files[0], "bad point position"))?;
-    let table = builder
-        .unwrap_or_else(|| TableBuilder::with_capacity(0))
-        .finish(truncated);
-    Ok(LoadedPoint {
-        label: label.to_string(),
+    Ok(PointMeta {
+        files,
+        frames,
+        rows_in_parts,
+        truncated,
         capture,
         capture_size,
         given,
-        table,
     })
+}
+
+impl PointMeta {
+    /// Frames to size the point's table for.
+    pub(crate) fn capacity(&self) -> usize {
+        usize::try_from(self.frames.min(self.rows_in_parts)).unwrap_or(0)
+    }
+
+    /// The point once its rows are in `table`: refused unless they are as
+    /// many as the last part says.
+    pub(crate) fn finish(
+        self,
+        label: &str,
+        rows: u64,
+        builder: TableBuilder,
+    ) -> Result<LoadedPoint, Error> {
+        if rows != self.frames {
+            let last = self.files.last().cloned().unwrap_or_default();
+            return Err(Error::format(
+                &last,
+                format!(
+                    "the point has {rows} frames in its parts, its last part says {}",
+                    self.frames
+                ),
+            ));
+        }
+        let table = builder.finish(self.truncated);
+        Ok(LoadedPoint {
+            label: label.to_string(),
+            capture: self.capture,
+            capture_size: self.capture_size,
+            given: self.given,
+            table,
+        })
+    }
+}
+
+/// Reads one point's parts into a point table, one part after the other.
+pub fn load_point(label: &str, dir: &Path) -> Result<LoadedPoint, Error> {
+    let meta = read_meta(dir, label)?;
+    let mut builder = TableBuilder::with_capacity(meta.capacity());
+    let mut rows = 0u64;
+    for path in &meta.files {
+        let file = File::open(path).map_err(Error::io(path))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(Error::parquet(path))?
+            .with_batch_size(64 * 1024)
+            .build()
+            .map_err(Error::parquet(path))?;
+        for batch in reader {
+            let batch = batch.map_err(Error::arrow(path))?;
+            rows += batch.num_rows() as u64;
+            push_batch(&mut builder, &batch).map_err(|e| Error::format(path, e))?;
+        }
+    }
+    meta.finish(label, rows, builder)
 }
 
 /// Version, label and part number as expected, and the same capture as
@@ -295,7 +347,7 @@ fn addr16(s: &str) -> Option<[u8; 16]> {
     }
 }
 
-fn push_batch(b: &mut TableBuilder, batch: &RecordBatch) -> Result<(), String> {
+pub(crate) fn push_batch(b: &mut TableBuilder, batch: &RecordBatch) -> Result<(), String> {
     let frame = prim::<UInt32Type>(batch, col::FRAME)?;
     let ts = prim::<TimestampNanosecondType>(batch, col::TS)?;
     let check = prim::<UInt32Type>(batch, col::CHECK)?;

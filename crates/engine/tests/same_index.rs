@@ -1,8 +1,11 @@
 //! The index matched from key tables is the index matched from the
-//! captures, byte for byte (creation time set equal): on the example
-//! session (four points, NAT/PAT, TSO, a full proxy), on a real NAT pair,
-//! and on the lab runs `make test` names in PKTMATCH_LAB_DIRS.  Small parts
-//! and row groups, so a point spans several files.
+//! captures, byte for byte (creation time set equal), with the matcher's
+//! threads and through the embedded DataFusion plan with several partition
+//! counts: on the example session (four points, NAT/PAT, TSO, a full
+//! proxy), on a real NAT pair, on gzip and CTRACE points, and on the lab
+//! runs `make test` names in PKTMATCH_LAB_DIRS.  Small parts and row
+//! groups, so a point spans several files.  And within a memory limit the
+//! key tables exceed (the plan's sorts spill to disk).
 
 use engine::write::{write_point, PointSpec, WriteOptions};
 use matcher::{Input, Options};
@@ -73,14 +76,134 @@ fn session(dir: &Path) -> Vec<(&'static str, PathBuf)> {
         .collect()
 }
 
+/// The same index from the captures and from the key tables, with the
+/// matcher's threads and (feature `datafusion`) through the embedded
+/// DataFusion plan with 1, 2, 3 and 8 partitions.
 fn assert_same(points: &[(&str, PathBuf)]) {
     let a = from_captures(points);
-    let (b, _dir) = from_keys(points, &small_parts());
+    let (b, dir) = from_keys(points, &small_parts());
     assert!(a.len() > 1000, "an index with content");
     assert!(
         a == b,
         "index from key tables differs from the captures' ({points:?})"
     );
+    #[cfg(feature = "datafusion")]
+    plan::assert_same(points, &a, dir.path());
+    #[cfg(not(feature = "datafusion"))]
+    drop(dir);
+}
+
+/// The embedded DataFusion plan (feature `datafusion`, which make test
+/// turns on).
+#[cfg(feature = "datafusion")]
+mod plan {
+    use super::*;
+    use engine::plan::{Engine, EngineOptions};
+
+    /// The same index `want` through the plan from the captures and from the key
+    /// tables in `dir`, with 1, 2, 3 and 8 partitions.
+    pub fn assert_same(points: &[(&str, PathBuf)], want: &[u8], dir: &Path) {
+        let a = want;
+        for partitions in [1, 2, 3, 8] {
+            let e = engine(partitions, 1 << 30);
+            let (c, _) = matcher::run_on(&inputs(points), &Options::default(), &mut |_| {}, &e)
+                .expect("match through the plan");
+            assert!(
+                bytes(c) == a,
+                "captures through the plan, {partitions} partitions: index differs ({points:?})"
+            );
+            assert!(
+                plan_from_keys(dir, &e) == a,
+                "key tables through the plan, {partitions} partitions: index differs ({points:?})"
+            );
+        }
+    }
+
+    fn engine(partitions: usize, memory_limit: usize) -> Engine {
+        Engine::new(&EngineOptions {
+            partitions,
+            memory_limit,
+            spill_dir: None,
+        })
+        .expect("engine")
+    }
+
+    fn plan_from_keys(dir: &Path, e: &Engine) -> Vec<u8> {
+        let loaded = e.load_dir(dir).expect("keys through the plan");
+        let (ins, sizes, tables) = engine::load::into_inputs(loaded);
+        let (b, _) =
+            matcher::run_tables_on(&ins, &sizes, tables, &Options::default(), &mut |_| {}, e)
+                .expect("match through the plan");
+        bytes(b)
+    }
+
+    /// Bytes of the key tables' columns as Arrow holds them in memory.
+    fn keys_in_memory(dir: &Path) -> usize {
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let mut total = 0;
+        for p in std::fs::read_dir(dir).unwrap() {
+            for f in std::fs::read_dir(p.unwrap().path()).unwrap() {
+                let file = std::fs::File::open(f.unwrap().path()).unwrap();
+                let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                    .unwrap()
+                    .build()
+                    .unwrap();
+                for b in reader {
+                    total += b.unwrap().get_array_memory_size();
+                }
+            }
+        }
+        total
+    }
+
+    /// The plan within `limit` bytes, on key tables more than twice as big in
+    /// memory: the scans' sorts spill to disk, and the index is the same.
+    pub fn assert_within_limit(points: &[(&str, PathBuf)], limit: usize, partitions: usize) {
+        let want = from_captures(points);
+        let (_, dir) = from_keys(points, &small_parts());
+        let in_memory = keys_in_memory(dir.path());
+        assert!(
+            in_memory > 2 * limit,
+            "the key tables ({in_memory} bytes in memory) exceed the limit ({limit}) twice"
+        );
+        let e = engine(partitions, limit);
+        assert!(
+            plan_from_keys(dir.path(), &e) == want,
+            "index within the limit differs ({points:?})"
+        );
+        let (files, spilled) = e.spilled();
+        assert!(
+            files > 0 && spilled > 0,
+            "the sorts spilled ({files} files, {spilled} bytes)"
+        );
+        eprintln!(
+            "keys {in_memory} bytes in memory, limit {limit}, {partitions} partitions: \
+         {files} spill files, {spilled} bytes"
+        );
+    }
+
+    /// The example session repeated 30 times (bench/replicate-session.py:
+    /// distinct packets, ports varied), ~36,000 frames at four points, within
+    /// 1 MiB.
+    #[test]
+    fn memory_limit_spills_same_index() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let status = std::process::Command::new("python3")
+            .arg(repo().join("bench/replicate-session.py"))
+            .arg("--vary-ports")
+            .arg(repo().join("examples/session-small"))
+            .arg(dir.path())
+            .arg("30")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("python3 runs");
+        assert!(status.success(), "replicate-session.py");
+        let points: Vec<(&str, PathBuf)> = ["client", "wan", "dc", "lbserver"]
+            .into_iter()
+            .map(|l| (l, dir.path().join(format!("{l}.pcap"))))
+            .collect();
+        assert_within_limit(&points, 1 << 20, 2);
+    }
 }
 
 #[test]
@@ -105,7 +228,10 @@ fn lab_runs_same_index() {
     };
     let mut n = 0;
     for d in std::env::split_paths(&dirs).filter(|d| !d.as_os_str().is_empty()) {
-        assert_same(&session(&d.join("points")));
+        let points = session(&d.join("points"));
+        assert_same(&points);
+        #[cfg(feature = "datafusion")]
+        plan::assert_within_limit(&points, 1 << 20, 2);
         n += 1;
     }
     assert!(n > 0, "PKTMATCH_LAB_DIRS names no run");

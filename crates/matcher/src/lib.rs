@@ -45,7 +45,7 @@ use pairing::ConnPair;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use table::PointTable;
 
 /// One capture point.
@@ -212,6 +212,16 @@ pub fn run(
     options: &Options,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<(IndexBuilder, Summary), String> {
+    run_on(inputs, options, progress, &Threads)
+}
+
+/// [`run`] with the matching stage run by `stage`.
+pub fn run_on(
+    inputs: &[Input],
+    options: &Options,
+    progress: &mut dyn FnMut(Progress<'_>),
+    stage: &dyn PairStage,
+) -> Result<(IndexBuilder, Summary), String> {
     if inputs.len() < 2 {
         return Err("at least two capture points are needed".into());
     }
@@ -264,7 +274,7 @@ pub fn run(
         },
     );
     let read_tables = results.into_iter().collect::<Result<Vec<_>, _>>()?;
-    run_tables(inputs, &sizes, read_tables, options, progress)
+    run_tables_on(inputs, &sizes, read_tables, options, progress, stage)
 }
 
 /// Stages 2–5 on point tables read elsewhere (`read_tables[i]` is
@@ -278,6 +288,55 @@ pub fn run_tables(
     read_tables: Vec<PointTable>,
     options: &Options,
     progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<(IndexBuilder, Summary), String> {
+    run_tables_on(inputs, sizes, read_tables, options, progress, &Threads)
+}
+
+/// Matches one adjacent pair of points (stages 2–4 for points k and k + 1
+/// in path order); shared, so that an executor may hold it.
+pub type PairJob = Arc<dyn Fn(usize) -> Result<PairOutcome, String> + Send + Sync>;
+
+/// What matching one adjacent pair gave (opaque: only this crate reads it).
+pub struct PairOutcome(Outcome);
+
+impl PairOutcome {
+    /// Packet matches found (for an executor's own accounting).
+    pub fn matches(&self) -> usize {
+        self.0.matches.matches.len()
+    }
+    /// Connection pairs found.
+    pub fn connections(&self) -> usize {
+        self.0.conn_pairs.len()
+    }
+}
+
+/// Who runs the matching stage: [`run_tables`] on this crate's threads,
+/// the `engine` crate as a partition of an Apache DataFusion plan.
+pub trait PairStage {
+    /// `job(k)` for every k in `0..pairs`, the results in that order.  All
+    /// clones of `job` must be dropped on return.
+    fn run(&self, pairs: usize, job: PairJob) -> Result<Vec<PairOutcome>, String>;
+}
+
+/// The matching stage on up to 8 threads.
+pub struct Threads;
+
+impl PairStage for Threads {
+    fn run(&self, pairs: usize, job: PairJob) -> Result<Vec<PairOutcome>, String> {
+        parallel(pairs, workers(), |k| job(k), || {})
+            .into_iter()
+            .collect()
+    }
+}
+
+/// [`run_tables`] with the matching stage run by `stage`.
+pub fn run_tables_on(
+    inputs: &[Input],
+    sizes: &[u64],
+    read_tables: Vec<PointTable>,
+    options: &Options,
+    progress: &mut dyn FnMut(Progress<'_>),
+    stage: &dyn PairStage,
 ) -> Result<(IndexBuilder, Summary), String> {
     if inputs.len() < 2 || read_tables.len() != inputs.len() || sizes.len() != inputs.len() {
         return Err("at least two capture points are needed, each with its table".into());
@@ -351,14 +410,21 @@ pub fn run_tables(
     // Stages 2-5 per adjacent pair, the pairs in parallel.
     progress(Progress::Stage("matching"));
     let n = tables.len();
-    let outcomes = parallel(
-        n - 1,
-        workers(),
-        |a| match_adjacent(&tables[a], &tables[a + 1], a, options, &adjacent_tier1[a]),
-        || {},
-    );
-    drop(adjacent_tier1);
-    let mut outcomes: Vec<Outcome> = outcomes.into_iter().collect::<Result<_, _>>()?;
+    let shared = Arc::new((tables, adjacent_tier1, options.clone()));
+    let job: PairJob = {
+        let s = Arc::clone(&shared);
+        Arc::new(move |a| {
+            let (tables, tier1, options) = &*s;
+            match_adjacent(&tables[a], &tables[a + 1], a, options, &tier1[a]).map(PairOutcome)
+        })
+    };
+    let outcomes = stage.run(n - 1, job)?;
+    if outcomes.len() != n - 1 {
+        return Err("internal error: the matching stage lost a pair of points".into());
+    }
+    let (tables, _, _) = Arc::try_unwrap(shared)
+        .map_err(|_| "internal error: the matching stage kept the point tables")?;
+    let mut outcomes: Vec<Outcome> = outcomes.into_iter().map(|o| o.0).collect();
 
     // Non-adjacent pairs: composed through the points between, and matched
     // directly where those did not capture the packet (fill.rs).

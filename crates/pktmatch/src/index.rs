@@ -44,6 +44,116 @@ pub struct Args {
     /// No progress bar and no summary.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Who runs the stages: `embedded` (an Apache DataFusion plan in this
+    /// process, docs/engine.md; the default when built with the
+    /// `datafusion` feature) or `threads` (the matcher's own threads).
+    /// The index is the same.
+    #[arg(long, default_value = DEFAULT_ENGINE, value_name = "ENGINE")]
+    pub engine: String,
+    /// Bytes the engine's operators may hold before they spill to disk
+    /// (e.g. 512M, 4G; default: half the machine's memory).  The matcher's
+    /// own point tables are outside this pool.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
+    /// Partitions (and threads) of the engine's scans (default: the cores).
+    #[arg(long, value_name = "N")]
+    pub partitions: Option<usize>,
+}
+
+/// `--engine`'s default: the DataFusion plan when this pktmatch has it.
+pub const DEFAULT_ENGINE: &str = if cfg!(feature = "datafusion") {
+    "embedded"
+} else {
+    "threads"
+};
+
+/// The embedded engine, when built in (feature `datafusion`).
+#[cfg(feature = "datafusion")]
+type Embedded = engine::plan::Engine;
+/// No embedded engine in this build: no value of this type exists.
+#[cfg(not(feature = "datafusion"))]
+enum Embedded {}
+
+#[cfg(feature = "datafusion")]
+fn embedded(args: &Args) -> Result<Embedded, String> {
+    let defaults = engine::plan::EngineOptions::default();
+    engine::plan::Engine::new(&engine::plan::EngineOptions {
+        partitions: args.partitions.unwrap_or(defaults.partitions),
+        memory_limit: args.memory_limit.unwrap_or(defaults.memory_limit),
+        spill_dir: None,
+    })
+}
+
+#[cfg(not(feature = "datafusion"))]
+fn embedded(_: &Args) -> Result<Embedded, String> {
+    Err(
+        "--engine embedded: this pktmatch is built without DataFusion (cargo feature \
+         pktmatch/datafusion, docs/engine.md); give --engine threads"
+            .into(),
+    )
+}
+
+#[cfg(feature = "datafusion")]
+fn stage_of(e: &Embedded) -> &dyn matcher::PairStage {
+    e
+}
+
+#[cfg(not(feature = "datafusion"))]
+fn stage_of(e: &Embedded) -> &dyn matcher::PairStage {
+    match *e {}
+}
+
+#[cfg(feature = "datafusion")]
+fn load_with(e: &Embedded, dir: &Path) -> Result<Vec<engine::load::LoadedPoint>, engine::Error> {
+    e.load_dir(dir)
+}
+
+#[cfg(not(feature = "datafusion"))]
+fn load_with(e: &Embedded, _: &Path) -> Result<Vec<engine::load::LoadedPoint>, engine::Error> {
+    match *e {}
+}
+
+/// Spill files and bytes of the run so far.
+#[cfg(feature = "datafusion")]
+fn spilled(e: &Embedded) -> (u64, u64) {
+    e.spilled()
+}
+
+#[cfg(not(feature = "datafusion"))]
+fn spilled(e: &Embedded) -> (u64, u64) {
+    match *e {}
+}
+
+/// A size in bytes: a number with an optional K, M, G or T suffix (powers
+/// of 1024; `iB` or `B` after it accepted).
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (num, shift) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => return Err(format!("{s:?}: a size is a number with K, M, G or T")),
+            };
+            (&t[..i], shift)
+        }
+        _ => (t, 0),
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: a size is a number with K, M, G or T"))?;
+    let bytes = v * (1u64 << shift) as f64;
+    if !(bytes >= 1.0 && bytes < usize::MAX as f64) {
+        return Err(format!("{s:?}: give a positive size"));
+    }
+    Ok(bytes as usize)
 }
 
 /// The points in path order, labelled.
@@ -129,9 +239,18 @@ pub fn run(args: &Args) -> Result<String, String> {
     let started = Instant::now();
     // From key tables: the points as `pktmatch keys` was given them, read
     // now (reading them is what reading the captures is otherwise).
+    let engine = match args.engine.as_str() {
+        "embedded" => Some(embedded(args)?),
+        "threads" => None,
+        other => {
+            return Err(format!(
+                "--engine {other:?}: give embedded (a DataFusion plan in this process) or threads"
+            ))
+        }
+    };
     let (mut inputs, from_keys) = match &args.keys {
         Some(dir) => {
-            let (inputs, sizes, tables) = from_key_tables(dir)?;
+            let (inputs, sizes, tables) = from_key_tables(dir, engine.as_ref())?;
             (inputs, Some((sizes, tables)))
         }
         None => (inputs(args)?, None),
@@ -201,12 +320,22 @@ pub fn run(args: &Args) -> Result<String, String> {
             bar.set_message(s.to_string());
         }
     };
+    let stage: &dyn matcher::PairStage = match &engine {
+        Some(e) => stage_of(e),
+        None => &matcher::Threads,
+    };
     let (builder, summary) = match from_keys {
         Some((sizes, tables)) => {
-            matcher::run_tables(&inputs, &sizes, tables, &options, &mut report)?
+            matcher::run_tables_on(&inputs, &sizes, tables, &options, &mut report, stage)?
         }
-        None => matcher::run(&inputs, &options, &mut report)?,
+        None => matcher::run_on(&inputs, &options, &mut report, stage)?,
     };
+    if let Some(e) = &engine {
+        let (n, bytes) = spilled(e);
+        if n > 0 {
+            stamp(&format!("spilled {n} files, {bytes} bytes"));
+        }
+    }
     stamp("writing index");
     bar.set_message("writing index");
     check_output(&args.output, &rules)?;
@@ -228,8 +357,15 @@ pub fn run(args: &Args) -> Result<String, String> {
 
 /// The points of a key table directory as inputs (in the order `pktmatch
 /// keys` was given them), their captures' sizes and their tables.
-fn from_key_tables(dir: &Path) -> Result<(Vec<Input>, Vec<u64>, Vec<PointTable>), String> {
-    let points = engine::load::load_dir(dir).map_err(|e| e.to_string())?;
+fn from_key_tables(
+    dir: &Path,
+    engine: Option<&Embedded>,
+) -> Result<(Vec<Input>, Vec<u64>, Vec<PointTable>), String> {
+    let points = match engine {
+        Some(e) => load_with(e, dir),
+        None => engine::load::load_dir(dir),
+    }
+    .map_err(|e| e.to_string())?;
     if points.len() < 2 {
         return Err(format!(
             "{}: key tables of {} point(s); give at least two",
@@ -359,4 +495,22 @@ fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &Path, secs: f64) ->
         );
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("8M"), Ok(8 << 20));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("1T"), Ok(1 << 40));
+        for bad in ["", "M", "12Q", "-1G", "0", "nanG"] {
+            assert!(parse_size(bad).is_err(), "{bad:?} refused");
+        }
+    }
 }

@@ -1,0 +1,380 @@
+//! The indexer's stages on Apache DataFusion, embedded (docs/engine.md).
+//!
+//! * Stage 1 from key tables: each point's Parquet parts are a DataFusion
+//!   table (`point_K`), scanned in up to `partitions` partitions and
+//!   sorted by frame (a sort that spills to disk when the memory pool is
+//!   full), then folded into the matcher's point table by the matcher's own
+//!   [`matcher::table::TableBuilder`].  One point after the other, each on
+//!   all partitions.
+//! * Stages 2–4 (pairing, matching, clock fitting of each adjacent pair of
+//!   points): [`MatchExec`], a user-defined DataFusion operator with one
+//!   partition per pair, each calling the matcher's per-pair logic
+//!   ([`matcher::PairJob`]); DataFusion schedules the partitions on its
+//!   runtime.
+//! * Composition, losses and the index stay in the matcher after the plan
+//!   ([`matcher::run_tables_on`]).
+
+use crate::error::Error;
+use crate::load::{point_dirs, push_batch, read_meta, LoadedPoint, PointMeta};
+use arrow_array::{RecordBatch, UInt32Array, UInt64Array};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::DataFusionError;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::TaskContext;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    collect, execute_stream, DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties,
+    Partitioning, PlanProperties, SendableRecordBatchStream,
+};
+use datafusion::prelude::{col, ParquetReadOptions, SessionConfig, SessionContext};
+use futures::StreamExt;
+use matcher::table::TableBuilder;
+use matcher::{PairJob, PairOutcome, PairStage};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// How the embedded engine runs.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Partitions of a scan (DataFusion's target partitions) and threads.
+    pub partitions: usize,
+    /// Bytes DataFusion's operators may hold at once (its memory pool);
+    /// past it they spill to disk.
+    pub memory_limit: usize,
+    /// Where spill files go (None: the system's temporary directory).
+    pub spill_dir: Option<PathBuf>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> EngineOptions {
+        EngineOptions {
+            partitions: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory_limit: default_memory_limit(),
+            spill_dir: None,
+        }
+    }
+}
+
+/// Half of the machine's memory (/proc/meminfo), else 4 GiB: the rest is
+/// for the matcher's own tables, which live outside the pool.
+pub fn default_memory_limit() -> usize {
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024)
+        })
+        .unwrap_or(8 << 30);
+    usize::try_from(total / 2).unwrap_or(usize::MAX)
+}
+
+/// An embedded DataFusion session with its memory pool and spill files.
+pub struct Engine {
+    ctx: SessionContext,
+    rt: tokio::runtime::Runtime,
+    spills: AtomicU64,
+    spilled_bytes: AtomicU64,
+}
+
+fn df_err(e: DataFusionError) -> String {
+    format!("DataFusion: {e}")
+}
+
+impl Engine {
+    pub fn new(options: &EngineOptions) -> Result<Engine, String> {
+        let partitions = options.partitions.max(1);
+        // Batches of at most a 64th of the pool (a key table row takes
+        // about 100 bytes in memory): a sort that spills holds a batch of
+        // each run while it merges them.
+        let batch = (options.memory_limit / 64 / 128).clamp(256, 8192);
+        let mut config = SessionConfig::new()
+            .with_target_partitions(partitions)
+            .with_batch_size(batch);
+        // A sort that spills merges its runs within what it reserved first:
+        // a share of the pool, so that a small limit still sorts.
+        let e = &mut config.options_mut().execution;
+        e.sort_spill_reservation_bytes = (options.memory_limit / 16).clamp(8 << 10, 10 << 20);
+        e.sort_in_place_threshold_bytes = (options.memory_limit / 16).clamp(8 << 10, 1 << 20);
+        // Strings as the key tables' schema has them (Utf8), not as views.
+        e.parquet.schema_force_view_types = false;
+        // One sort per point over the partitions' scans: sorts per partition
+        // and a merge of them would share the pool with a merge that cannot
+        // spill (SortPreservingMergeExec).
+        config.options_mut().optimizer.repartition_sorts = false;
+        let mode = match &options.spill_dir {
+            Some(d) => DiskManagerMode::Directories(vec![d.clone()]),
+            None => DiskManagerMode::OsTmpDirectory,
+        };
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(FairSpillPool::new(options.memory_limit)))
+            .with_disk_manager_builder(DiskManagerBuilder::default().with_mode(mode))
+            .build_arc()
+            .map_err(df_err)?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(partitions)
+            .thread_name("pktmatch-engine")
+            .build()
+            .map_err(|e| format!("engine threads: {e}"))?;
+        Ok(Engine {
+            ctx: SessionContext::new_with_config_rt(config, runtime),
+            rt,
+            spills: AtomicU64::new(0),
+            spilled_bytes: AtomicU64::new(0),
+        })
+    }
+
+    /// Spill files written so far, and their bytes.
+    pub fn spilled(&self) -> (u64, u64) {
+        (
+            self.spills.load(Ordering::Relaxed),
+            self.spilled_bytes.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Every point of a key table directory read through the plan, in the
+    /// order `pktmatch keys` was given them (as [`crate::load::load_dir`]).
+    pub fn load_dir(&self, dir: &Path) -> Result<Vec<LoadedPoint>, Error> {
+        let dirs = point_dirs(dir)?;
+        let metas = dirs
+            .iter()
+            .map(|(label, d)| read_meta(d, label))
+            .collect::<Result<Vec<_>, _>>()?;
+        // One point after the other, each on all partitions: its sort has
+        // the whole pool.
+        let mut points = Vec::new();
+        for (k, ((label, d), meta)) in dirs.into_iter().zip(metas).enumerate() {
+            let (rows, builder, (n, bytes)) = self
+                .rt
+                .block_on(async {
+                    let plan = self.point_plan(k, &meta).await?;
+                    let (rows, builder) =
+                        fold(Arc::clone(&plan), self.ctx.task_ctx(), meta.capacity()).await?;
+                    Ok::<_, String>((rows, builder, spill_metrics(&plan)))
+                })
+                .map_err(|e| Error::format(&d, e))?;
+            self.spills.fetch_add(n, Ordering::Relaxed);
+            self.spilled_bytes.fetch_add(bytes, Ordering::Relaxed);
+            points.push(meta.finish(&label, rows, builder)?);
+        }
+        points.sort_by(|a, b| (a.given, &a.label).cmp(&(b.given, &b.label)));
+        Ok(points)
+    }
+
+    /// Point `k`'s parts as table `point_K`, scanned and sorted by frame.
+    async fn point_plan(
+        &self,
+        k: usize,
+        meta: &PointMeta,
+    ) -> Result<Arc<dyn ExecutionPlan>, String> {
+        let files: Vec<String> = meta
+            .files
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let name = format!("point_{k}");
+        let df = self
+            .ctx
+            .read_parquet(files, ParquetReadOptions::default())
+            .await
+            .map_err(df_err)?;
+        self.ctx
+            .register_table(name.as_str(), df.into_view())
+            .map_err(df_err)?;
+        let df = self
+            .ctx
+            .table(name.as_str())
+            .await
+            .map_err(df_err)?
+            .sort(vec![col("frame").sort(true, false)])
+            .map_err(df_err)?;
+        df.create_physical_plan().await.map_err(df_err)
+    }
+}
+
+/// Runs a point's sorted scan into the matcher's table builder.
+async fn fold(
+    plan: Arc<dyn ExecutionPlan>,
+    ctx: Arc<TaskContext>,
+    capacity: usize,
+) -> Result<(u64, TableBuilder), String> {
+    if plan.output_partitioning().partition_count() != 1 {
+        return Err("internal error: a sorted scan of more than one partition".into());
+    }
+    let mut stream = execute_stream(plan, ctx).map_err(df_err)?;
+    let mut builder = TableBuilder::with_capacity(capacity);
+    let mut rows = 0u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(df_err)?;
+        rows += batch.num_rows() as u64;
+        push_batch(&mut builder, &batch)?;
+    }
+    Ok((rows, builder))
+}
+
+/// Spill files and bytes of a finished plan, all operators together.
+fn spill_metrics(plan: &Arc<dyn ExecutionPlan>) -> (u64, u64) {
+    let (mut n, mut bytes) = plan.metrics().map_or((0, 0), |m| {
+        (
+            m.spill_count().unwrap_or(0) as u64,
+            m.spilled_bytes().unwrap_or(0) as u64,
+        )
+    });
+    for c in plan.children() {
+        let (cn, cb) = spill_metrics(c);
+        n += cn;
+        bytes += cb;
+    }
+    (n, bytes)
+}
+
+impl PairStage for Engine {
+    fn run(&self, pairs: usize, job: PairJob) -> Result<Vec<PairOutcome>, String> {
+        let slots = Arc::new(Mutex::new((0..pairs).map(|_| None).collect::<Vec<_>>()));
+        let plan: Arc<dyn ExecutionPlan> = Arc::new(MatchExec::new(job, pairs, Arc::clone(&slots)));
+        let batches = self
+            .rt
+            .block_on(collect(plan, self.ctx.task_ctx()))
+            .map_err(df_err)?;
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        let slots = Arc::try_unwrap(slots)
+            .map_err(|_| "internal error: the matching plan is still running".to_string())?
+            .into_inner()
+            .map_err(|_| "internal error: a matching partition panicked".to_string())?;
+        if rows != pairs {
+            return Err(format!(
+                "internal error: {rows} of {pairs} pairs of points matched"
+            ));
+        }
+        slots
+            .into_iter()
+            .map(|s| s.unwrap_or_else(|| Err("internal error: a pair not matched".into())))
+            .collect()
+    }
+}
+
+/// Stages 2–4 as a DataFusion operator: partition k matches the adjacent
+/// pair of points k, k + 1 with the matcher's per-pair logic and emits one
+/// row (pair, connection pairs, matches); the outcome itself goes to its
+/// slot, for the stages after the plan.
+pub struct MatchExec {
+    job: PairJob,
+    pairs: usize,
+    slots: Arc<Mutex<Vec<Option<Result<PairOutcome, String>>>>>,
+    schema: SchemaRef,
+    properties: Arc<PlanProperties>,
+}
+
+impl MatchExec {
+    fn new(
+        job: PairJob,
+        pairs: usize,
+        slots: Arc<Mutex<Vec<Option<Result<PairOutcome, String>>>>>,
+    ) -> MatchExec {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("pair", DataType::UInt32, false),
+            Field::new("connections", DataType::UInt64, false),
+            Field::new("matches", DataType::UInt64, false),
+        ]));
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            Partitioning::UnknownPartitioning(pairs.max(1)),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        ));
+        MatchExec {
+            job,
+            pairs,
+            slots,
+            schema,
+            properties,
+        }
+    }
+}
+
+impl std::fmt::Debug for MatchExec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MatchExec({} pairs)", self.pairs)
+    }
+}
+
+impl DisplayAs for MatchExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "MatchExec: pairs={}", self.pairs)
+    }
+}
+
+impl ExecutionPlan for MatchExec {
+    fn name(&self) -> &str {
+        "MatchExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> datafusion::error::Result<TreeNodeRecursion>,
+    ) -> datafusion::error::Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        let schema = Arc::clone(&self.schema);
+        let job = Arc::clone(&self.job);
+        let slots = Arc::clone(&self.slots);
+        let pairs = self.pairs;
+        let out = Arc::clone(&schema);
+        let fut = async move {
+            if partition >= pairs {
+                return Ok(RecordBatch::new_empty(out));
+            }
+            // The matcher's work is CPU-bound: off the async workers.
+            let r = tokio::task::spawn_blocking(move || job(partition))
+                .await
+                .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            let (c, m) = match &r {
+                Ok(o) => (o.connections() as u64, o.matches() as u64),
+                Err(_) => (0, 0),
+            };
+            if let Ok(mut s) = slots.lock() {
+                s[partition] = Some(r);
+            }
+            RecordBatch::try_new(
+                out,
+                vec![
+                    Arc::new(UInt32Array::from(vec![partition as u32])),
+                    Arc::new(UInt64Array::from(vec![c])),
+                    Arc::new(UInt64Array::from(vec![m])),
+                ],
+            )
+            .map_err(DataFusionError::from)
+        };
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            futures::stream::once(fut),
+        )))
+    }
+}
