@@ -208,6 +208,12 @@ def main():
             if r["point"] == drop_point:
                 fr = int(r["frame"])
                 if fr in dropped:
+                    # Lost on the network beyond the point whose copy is
+                    # dropped now: the copies before it are what the
+                    # network lost (seen there, nowhere after).
+                    for (q, qf, _, _) in partners[fr]:
+                        ends = sorted((q, drop_point), key=lambda x: rank[x])
+                        out_rows.append(dict(r, hop="-".join(ends), point=q, frame=str(qf)))
                     continue
                 r["frame"] = str(renum[drop_point][fr])
             out_rows.append(r)
