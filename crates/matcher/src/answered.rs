@@ -3,9 +3,10 @@
 //! A request seen at `from` on its way to `to`, not captured at `to` and
 //! seen nowhere beyond (so [`crate::fill::classify`] cannot call it a
 //! capture drop), would be reported lost on the network between the two.
-//! But if its answer came back through `to` (captured there and at
-//! `from`), the request reached the answerer and passed `to` on its way:
-//! `to`'s capture dropped it.  A ping to a host just past a busy SPAN port
+//! But if its answer came back to `from` — through `to`, which sees this
+//! flow's way — the request reached the answerer and passed `to` on its
+//! way: `to`'s capture dropped it (and maybe the answer too: a lab variant
+//! dropped both of one ping at random).  A ping to a host just past a busy SPAN port
 //! whose echo request the port dropped and whose reply it kept: without
 //! this, the analyst is told the network lost a packet it delivered (lab
 //! runs, derive.py --drop wan:3: the client's pings to the WAN router).
@@ -53,15 +54,9 @@ pub(crate) fn to_saw_direction(
 }
 
 /// Whether `from`'s record `i` (of connection `conn`, direction `dir`), a
-/// request, was answered by a packet going the other way that `to` saw
-/// (`seen`: `from`'s records matched at `to`) before it was sent again.
-pub(crate) fn answered_through(
-    t: &PointTable,
-    conn: u32,
-    i: u32,
-    dir: usize,
-    seen: &FxHashSet<u32>,
-) -> bool {
+/// request, was answered by a packet going the other way before it was
+/// sent again.
+pub(crate) fn answered_through(t: &PointTable, conn: u32, i: u32, dir: usize) -> bool {
     let rec = &t.recs[i as usize];
     if rec.is_tcp() {
         return false;
@@ -81,7 +76,10 @@ pub(crate) fn answered_through(
             return false;
         }
         if r.dir() != dir && r.app() == answer {
-            return seen.contains(&k);
+            // Seen at `to` or not (its capture may have dropped the
+            // answer too): an answer back at `from` came through `to`,
+            // which sees this flow's way (`to_saw_direction`).
+            return true;
         }
     }
     false

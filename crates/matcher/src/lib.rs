@@ -1225,7 +1225,7 @@ fn missing(
         // Answered through `to`: it passed there (answered.rs).
         let answered = !outside
             && !made
-            && answered::answered_through(from.t, from.conn, i, dir, seen)
+            && answered::answered_through(from.t, from.conn, i, dir)
             && *to_saw.get_or_init(|| answered::to_saw_direction(from.t, from.conn, dir, seen));
         let kind = if answered {
             LossKind::CaptureDrop
