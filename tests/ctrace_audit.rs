@@ -16,7 +16,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 
 use audit_vectors as v;
-use common::{release_plugins, Wireshark};
+use common::{convert_args, release_plugins, Wireshark};
 
 /// A directory of the test's own (tests run in parallel in one process).
 fn workdir(test: &str) -> PathBuf {
@@ -92,15 +92,7 @@ fn audit_vectors_decode_and_convert_right() {
         assert_eq!(two, got, "{}: -2", vector.name);
 
         let out = dir.join(format!("{}.pcapng", vector.name));
-        let summary = pktmatch::convert::run(&pktmatch::convert::Args {
-            input: path.clone(),
-            output: out.clone(),
-            raw_cte: false,
-            leap_seconds: 0,
-            force: false,
-            report_local_offset: 0,
-        })
-        .expect("convert");
+        let summary = pktmatch::convert::run(&convert_args(&path, &out)).expect("convert");
         assert_eq!(
             summary.packets as usize,
             vector.frames.len(),
@@ -271,15 +263,7 @@ fn discarded_packets_say_who_discarded_them() {
     assert_eq!(filtered.lines().count(), 2, "{filtered}");
 
     let out = dir.join("discarded.pcapng");
-    pktmatch::convert::run(&pktmatch::convert::Args {
-        input: path,
-        output: out.clone(),
-        raw_cte: false,
-        leap_seconds: 0,
-        force: false,
-        report_local_offset: 0,
-    })
-    .expect("convert");
+    pktmatch::convert::run(&convert_args(&path, &out)).expect("convert");
     let rows = ws.field_rows(&ws.add_file(&out), &[], &["frame.comment"], "|");
     assert_eq!(rows[0][0], "");
     assert!(

@@ -14,7 +14,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{release_plugins, repo_root, Wireshark};
+use common::{convert_args, release_plugins, repo_root, Wireshark};
 
 fn wireshark() -> Wireshark {
     Wireshark::with_plugins(release_plugins())
@@ -610,15 +610,7 @@ fn converted_pcapng_opens_without_the_plugin() {
         synth(&real(capture), &trace, extra);
         let before = std::fs::read(&trace).unwrap();
         let out = dir.join(format!("{capture}.pcapng"));
-        let _ = std::fs::remove_file(&out);
-        let args = pktmatch::convert::Args {
-            input: trace.clone(),
-            output: out.clone(),
-            raw_cte: false,
-            leap_seconds: 0,
-            force: false,
-            report_local_offset: 0,
-        };
+        let args = convert_args(&trace, &out);
         let summary = pktmatch::convert::run(&args).expect("convert");
         assert_eq!(std::fs::read(&trace).unwrap(), before, "input modified");
         // A second run refuses to overwrite.

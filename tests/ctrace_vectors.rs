@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{release_plugins, repo_root, Wireshark};
+use common::{convert_args, release_plugins, repo_root, Wireshark};
 
 /// (file, frame) → field → expected value.
 type Expected = BTreeMap<String, BTreeMap<u32, BTreeMap<String, String>>>;
@@ -109,16 +109,7 @@ fn vectors_from_the_evidence_decode_and_convert_right_in_every_framing() {
         assert_eq!(two, one, "{name} -2");
         // `pktmatch convert`, read by tshark's own pcapng reader.
         let out = dir.join(format!("{name}.pcapng"));
-        let _ = std::fs::remove_file(&out);
-        let summary = pktmatch::convert::run(&pktmatch::convert::Args {
-            input: path.clone(),
-            output: out.clone(),
-            raw_cte: false,
-            leap_seconds: 0,
-            force: false,
-            report_local_offset: 0,
-        })
-        .expect("convert");
+        let summary = pktmatch::convert::run(&convert_args(&path, &out)).expect("convert");
         assert_eq!(std::fs::read(&path).unwrap(), before, "input unchanged");
         assert_eq!(summary.lost_markers, 1);
         assert_eq!(summary.segmented_packets, 1);

@@ -17,7 +17,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{release_plugins, repo_root, Wireshark};
+use common::{convert_args, release_plugins, repo_root, Wireshark};
 
 fn wireshark() -> Wireshark {
     Wireshark::with_plugins(release_plugins())
@@ -311,18 +311,6 @@ fn summary_and_format_only_reports_are_refused_clearly() {
         let args = convert_args(&data(name), &dir.join("out.pcapng"));
         let e = pktmatch::convert::run(&args).unwrap_err().to_string();
         assert!(e.contains(words), "{e}");
-    }
-}
-
-fn convert_args(input: &Path, output: &Path) -> pktmatch::convert::Args {
-    let _ = std::fs::remove_file(output);
-    pktmatch::convert::Args {
-        input: input.to_owned(),
-        output: output.to_owned(),
-        raw_cte: false,
-        leap_seconds: 0,
-        force: false,
-        report_local_offset: 0,
     }
 }
 

@@ -308,3 +308,18 @@ pub fn rows(fields_output: &str) -> Vec<Vec<String>> {
         .map(|line| line.split('\t').map(str::to_owned).collect())
         .collect()
 }
+
+/// `pktmatch convert INPUT -o OUTPUT` with every option at its default,
+/// after removing an OUTPUT an earlier run of the test left (convert
+/// itself refuses to overwrite without --force).
+pub fn convert_args(input: &Path, output: &Path) -> pktmatch::convert::Args {
+    let _ = fs::remove_file(output);
+    pktmatch::convert::Args {
+        input: input.to_owned(),
+        output: output.to_owned(),
+        raw_cte: false,
+        leap_seconds: 0,
+        force: false,
+        report_local_offset: 0,
+    }
+}
