@@ -156,15 +156,24 @@ mod plan {
         total
     }
 
-    /// The plan within `limit` bytes, on key tables more than twice as big in
-    /// memory: the scans' sorts spill to disk, and the index is the same.
-    pub fn assert_within_limit(points: &[(&str, PathBuf)], limit: usize, partitions: usize) {
+    /// The plan within a limit that holds the matcher's point tables and
+    /// 1 MiB more, on key tables bigger than the whole limit in memory: the
+    /// scans' sorts spill to disk, and the index is the same.  A limit the
+    /// point tables alone exceed is refused, naming the limit.
+    pub fn assert_within_limit(points: &[(&str, PathBuf)], partitions: usize) {
         let want = from_captures(points);
         let (_, dir) = from_keys(points, &small_parts());
         let in_memory = keys_in_memory(dir.path());
+        let frames: usize = engine::load::load_dir(dir.path())
+            .expect("keys")
+            .iter()
+            .map(|p| p.table.recs.len())
+            .sum();
+        let tables = matcher::table::TableBuilder::bytes_for(frames);
+        let limit = tables + (1 << 20);
         assert!(
-            in_memory > 2 * limit,
-            "the key tables ({in_memory} bytes in memory) exceed the limit ({limit}) twice"
+            in_memory > limit,
+            "the key tables ({in_memory} bytes in memory) exceed the limit ({limit})"
         );
         let e = engine(partitions, limit);
         assert!(
@@ -177,14 +186,22 @@ mod plan {
             "the sorts spilled ({files} files, {spilled} bytes)"
         );
         eprintln!(
-            "keys {in_memory} bytes in memory, limit {limit}, {partitions} partitions: \
-         {files} spill files, {spilled} bytes"
+            "keys {in_memory} bytes in memory, limit {limit} (point tables {tables}), \
+             {partitions} partitions: {files} spill files, {spilled} bytes"
+        );
+        let err = match engine(partitions, tables - 1).load_dir(dir.path()) {
+            Ok(_) => panic!("a limit below the point tables' need is refused"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            err.contains("--memory-limit") && err.contains("give at least"),
+            "{err}"
         );
     }
 
     /// The example session repeated 30 times (bench/replicate-session.py:
     /// distinct packets, ports varied), ~36,000 frames at four points, within
-    /// 1 MiB.
+    /// its point tables and 1 MiB.
     #[test]
     fn memory_limit_spills_same_index() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -202,7 +219,7 @@ mod plan {
             .into_iter()
             .map(|l| (l, dir.path().join(format!("{l}.pcap"))))
             .collect();
-        assert_within_limit(&points, 1 << 20, 2);
+        assert_within_limit(&points, 2);
     }
 }
 
@@ -231,7 +248,7 @@ fn lab_runs_same_index() {
         let points = session(&d.join("points"));
         assert_same(&points);
         #[cfg(feature = "datafusion")]
-        plan::assert_within_limit(&points, 1 << 20, 2);
+        plan::assert_within_limit(&points, 2);
         n += 1;
     }
     assert!(n > 0, "PKTMATCH_LAB_DIRS names no run");

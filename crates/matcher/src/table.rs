@@ -240,6 +240,18 @@ impl PointTable {
         let c = c as usize;
         &self.by_conn[self.conn_start[c] as usize..self.conn_start[c + 1] as usize]
     }
+
+    /// Bytes the table holds on the heap (its vectors' capacities): what a
+    /// memory budget (`pktmatch index --memory-limit`) charges for it.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let words = self.by_conn.capacity() + self.conn_start.capacity() + self.checks.capacity();
+        self.recs.capacity() * size_of::<Rec>()
+            + self.ts.capacity() * size_of::<i64>()
+            + self.conns.capacity() * size_of::<Conn>()
+            + words * size_of::<u32>()
+            + self.msgs.capacity() * size_of::<Msg>()
+    }
 }
 
 /// Reads the capture at `path`: every frame's record, its index check

@@ -50,9 +50,10 @@ pub struct Args {
     /// The index is the same.
     #[arg(long, default_value = DEFAULT_ENGINE, value_name = "ENGINE")]
     pub engine: String,
-    /// Bytes the engine's operators may hold before they spill to disk
-    /// (e.g. 512M, 4G; default: half the machine's memory).  The matcher's
-    /// own point tables are outside this pool.
+    /// Bytes the embedded engine may hold (e.g. 512M, 4G; default: half the
+    /// machine's memory): the matcher's point tables, which stay in memory,
+    /// and the key tables' sorts, which spill to disk past it.  Key tables
+    /// whose point tables alone exceed it are refused before any work.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_limit: Option<usize>,
     /// Partitions (and threads) of the engine's scans (default: the cores).

@@ -27,8 +27,8 @@ pub struct Args {
     /// many rows, in frame order).
     #[arg(long, default_value_t = 16 << 20, value_name = "ROWS")]
     pub rows_per_part: usize,
-    /// Rows per Parquet row group.
-    #[arg(long, default_value_t = 1 << 20, value_name = "ROWS", hide = true)]
+    /// Rows per Parquet row group (engine::write::WriteOptions says why).
+    #[arg(long, default_value_t = WriteOptions::default().rows_per_group, value_name = "ROWS", hide = true)]
     pub rows_per_group: usize,
     /// No summary.
     #[arg(short, long)]

@@ -73,6 +73,17 @@ impl TableBuilder {
         }
     }
 
+    /// Bytes a table of `frames` frames needs at most while it is built:
+    /// per frame its record, time stamp and check, and the connection of
+    /// each frame beside the grouping by connection that [`Self::finish`]
+    /// makes of it (connections and messages not counted: see
+    /// [`PointTable::heap_bytes`] once built).
+    pub fn bytes_for(frames: usize) -> usize {
+        use std::mem::size_of;
+        let per_frame = size_of::<Rec>() + size_of::<i64>() + 3 * size_of::<u32>();
+        frames.saturating_mul(per_frame)
+    }
+
     /// Frames so far (including placeholders for gaps).
     pub fn frames(&self) -> u32 {
         self.t.recs.len() as u32
