@@ -490,7 +490,7 @@ pub fn run_tables_on(
     let ranges = anchor_ranges(&tables, &adjacent, &fills);
     // A point's table shrinks to what the clock fits and the index need.
     let frames: Vec<Frames> = tables.into_iter().map(Frames::from).collect();
-    let range = |p: u16, r: u32| ranges.get(&(p, r)).copied().unwrap_or((0, 0));
+    let range = |p: u16, r: u32| ranges.get(p, r);
     let fills = Mutex::new(fills);
     let mut composed = via::compose(&counts, &adjacent, range, |i, j, _, _| {
         fills
@@ -807,7 +807,7 @@ fn anchor_ranges(
     tables: &[PointTable],
     adjacent: &[PairMatches],
     fills: &rustc_hash::FxHashMap<(u16, u16), Vec<PacketMatch>>,
-) -> rustc_hash::FxHashMap<(u16, u32), (u32, u32)> {
+) -> AnchorRanges {
     let anchor = |m: &PacketMatch| m.method == methods::HTTP || m.method == methods::TURNS;
     // The frames needed, one bit per frame and point (a hash set of them
     // was looked up for every match of every pair).
@@ -852,21 +852,76 @@ fn anchor_ranges(
             add(&mut needed, i, a);
         }
     }
-    let mut out = rustc_hash::FxHashMap::default();
-    for (p, bits) in needed.iter().enumerate() {
+    let points = needed
+        .into_iter()
+        .zip(tables)
+        .map(|(bits, t)| PointRanges::new(bits, &t.recs))
+        .collect();
+    AnchorRanges(points)
+}
+
+/// [`anchor_ranges`]: per point, the frames needed (a bit each) and their
+/// (sequence number, payload length) in frame order, found by counting the
+/// bits before a frame's.  A hash map of them held several times their
+/// 8 bytes, at the peak of the heap.
+struct AnchorRanges(Vec<PointRanges>);
+
+struct PointRanges {
+    bits: Vec<u64>,
+    /// Bits set in the words before each word.
+    before: Vec<u32>,
+    ranges: Vec<(u32, u32)>,
+}
+
+impl PointRanges {
+    /// `bits`: the frames needed; a bit past the records (none expected)
+    /// is cleared.
+    fn new(mut bits: Vec<u64>, recs: &[table::Rec]) -> PointRanges {
+        let mut before = Vec::with_capacity(bits.len());
+        let mut n = 0u32;
+        for (w, word) in bits.iter_mut().enumerate() {
+            let past = (w * 64).saturating_add(64).saturating_sub(recs.len());
+            if past >= 64 {
+                *word = 0;
+            } else if past > 0 {
+                *word &= u64::MAX >> past;
+            }
+            before.push(n);
+            n += word.count_ones();
+        }
+        let mut ranges = Vec::with_capacity(n as usize);
         for (w, &word) in bits.iter().enumerate() {
             let mut word = word;
             while word != 0 {
-                let r = (w * 64) as u32 + word.trailing_zeros();
+                let r = w * 64 + word.trailing_zeros() as usize;
                 word &= word - 1;
-                // A record past the table (none expected) is left out.
-                if let Some(rec) = tables[p].recs.get(r as usize) {
-                    out.insert((p as u16, r), (rec.seq, rec.len));
-                }
+                ranges.push((recs[r].seq, recs[r].len));
             }
         }
+        PointRanges {
+            bits,
+            before,
+            ranges,
+        }
     }
-    out
+}
+
+impl AnchorRanges {
+    /// (sequence number, payload length) of point `p`'s record `r`;
+    /// (0, 0) for a frame not needed.
+    fn get(&self, p: u16, r: u32) -> (u32, u32) {
+        let Some(t) = self.0.get(p as usize) else {
+            return (0, 0);
+        };
+        let (w, b) = (r as usize / 64, r % 64);
+        match t.bits.get(w) {
+            Some(&word) if word >> b & 1 != 0 => {
+                let k = t.before[w] + (word & ((1u64 << b) - 1)).count_ones();
+                t.ranges[k as usize]
+            }
+            _ => (0, 0),
+        }
+    }
 }
 
 /// The clock segments of a pair whose clocks stepped, into the index.
@@ -953,7 +1008,7 @@ fn match_adjacent(
         .collect();
     compact(&mut all, &mut results);
     // Full proxy: connections still unpaired, linked by their messages.
-    let proxied = proxy::link(ta, tb, &conn_pairs, clock_hint.as_ref(), options.window_ns);
+    let mut proxied = proxy::link(ta, tb, &conn_pairs, clock_hint.as_ref(), options.window_ns);
     // Proxy anchors carry the proxy's processing time, not a transit: they
     // bound the clock only loosely, so they count only when the matched
     // packets alone cannot give both envelopes.
@@ -987,13 +1042,15 @@ fn match_adjacent(
         .zip(&results)
         .filter_map(|(p, r)| translation(ta, tb, pa, pb, p, r))
         .collect();
-    for l in &proxied.links {
-        translations.push(TranslationSpec {
-            a: pa,
-            b: pb,
-            ..l.clone()
-        });
-    }
+    // The proxy's links move over (a copy of each, with its summary, was
+    // held twice at once).
+    let conns_proxy = proxied.links.len() as u32;
+    translations.reserve_exact(proxied.links.len());
+    translations.extend(
+        std::mem::take(&mut proxied.links)
+            .into_iter()
+            .map(|l| TranslationSpec { a: pa, b: pb, ..l }),
+    );
     translations.shrink_to_fit();
     // The proxy's few anchors fit the room left in nearly every case
     // (reserve_exact does nothing then); the unused rest goes after.
@@ -1019,7 +1076,7 @@ fn match_adjacent(
         adjacent: true,
         conns_tier1: tier1,
         conns_tier2: tier2_n,
-        conns_proxy: proxied.links.len() as u32,
+        conns_proxy,
         by_method: by_method.into_iter().collect(),
         clock,
         missing,

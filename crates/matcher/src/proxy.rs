@@ -75,25 +75,30 @@ fn client_dir(t: &PointTable, c: u32, first_msg: Option<&Msg>) -> usize {
     first_msg.map_or(0, |m| t.recs[m.rec as usize].dir())
 }
 
-/// Message starts of TCP connections not paired yet: the requests and
-/// responses among them.
-fn starts(t: &PointTable, paired: &FxHashSet<u32>) -> Vec<Start> {
-    let mut first: FxHashMap<u32, Msg> = FxHashMap::default();
+/// Message starts of TCP connections not paired yet (`paired[c]`): the
+/// requests and responses among them.
+fn starts(t: &PointTable, paired: &[bool]) -> Vec<Start> {
+    // Each unpaired connection's client direction, from its first message
+    // (NO_DIR: paired, or no message).  A byte per connection: a map per
+    // connection was most of this stage's memory on a full proxy's points.
+    const NO_DIR: u8 = u8::MAX;
+    let mut dirs = vec![NO_DIR; t.conns.len()];
     for m in &t.msgs {
-        let c = m.conn;
-        if !paired.contains(&c) {
-            first.entry(c).or_insert(*m);
+        let c = m.conn as usize;
+        if dirs[c] == NO_DIR && !paired.get(c).copied().unwrap_or(false) {
+            dirs[c] = client_dir(t, m.conn, Some(m)) as u8;
         }
     }
-    let mut dirs: FxHashMap<u32, usize> = FxHashMap::default();
-    for (&c, m) in &first {
-        dirs.insert(c, client_dir(t, c, Some(m)));
-    }
-    t.msgs
+    let mut v = t
+        .msgs
         .iter()
         .filter_map(|m| {
             let r = &t.recs[m.rec as usize];
-            let d = *dirs.get(&m.conn)?;
+            let d = dirs[m.conn as usize];
+            if d == NO_DIR {
+                return None;
+            }
+            let d = usize::from(d);
             let v = MsgValue::of(m.kind(), m.value());
             let s = Start {
                 conn: m.conn,
@@ -109,7 +114,11 @@ fn starts(t: &PointTable, paired: &FxHashSet<u32>) -> Vec<Start> {
             };
             (is_request(&s) || is_response(&s)).then_some(s)
         })
-        .collect()
+        .collect::<Vec<_>>();
+    // Held until the links are made, the stage's peak: without the
+    // doubling's unused rest.
+    v.shrink_to_fit();
+    v
 }
 
 fn is_request(s: &Start) -> bool {
@@ -262,21 +271,37 @@ fn turn_method(front: &Start, deltas: &[i64], sized: bool) -> (u8, u8) {
     }
 }
 
-fn by_conn(v: &[Start], keep: fn(&Start) -> bool) -> FxHashMap<u32, Vec<&Start>> {
-    let mut m: FxHashMap<u32, Vec<&Start>> = FxHashMap::default();
-    for x in v.iter().filter(|x| keep(x)) {
-        m.entry(x.conn).or_default().push(x);
+/// Message starts grouped by connection, each connection's in frame order:
+/// one sorted list (a map of lists per connection cost several times the
+/// starts themselves).
+struct ByConn<'a>(Vec<&'a Start>);
+
+fn by_conn(v: &[Start], keep: fn(&Start) -> bool) -> ByConn<'_> {
+    let mut list: Vec<&Start> = v.iter().filter(|x| keep(x)).collect();
+    // (connection, frame) is unique: a frame starts one message at most.
+    list.sort_unstable_by_key(|x| (x.conn, x.rec));
+    ByConn(list)
+}
+
+impl<'a> ByConn<'a> {
+    /// Connection `c`'s starts, in frame order.
+    fn of(&self, c: u32) -> &[&'a Start] {
+        let lo = self.0.partition_point(|x| x.conn < c);
+        let hi = lo + self.0[lo..].partition_point(|x| x.conn == c);
+        &self.0[lo..hi]
     }
-    m
+    /// Every connection's starts.
+    fn groups(&self) -> impl Iterator<Item = &[&'a Start]> {
+        self.0.chunk_by(|x, y| x.conn == y.conn)
+    }
 }
 
 /// The message starts of `s`'s connection in `by_conn` (each list in frame
 /// order) after `s`'s frame.
-fn later<'a, 'b>(by_conn: &'b FxHashMap<u32, Vec<&'a Start>>, s: &Start) -> &'b [&'a Start] {
-    by_conn.get(&s.conn).map_or(&[], |v| {
-        let k = v.partition_point(|x| x.rec <= s.rec);
-        &v[k..]
-    })
+fn later<'a, 'b>(by_conn: &'b ByConn<'a>, s: &Start) -> &'b [&'a Start] {
+    let v = by_conn.of(s.conn);
+    let k = v.partition_point(|x| x.rec <= s.rec);
+    &v[k..]
 }
 
 /// The body of the plain HTTP message `s` starts, if its header block
@@ -388,8 +413,15 @@ pub fn link(
     clock: Option<&ClockFit>,
     window_ns: i64,
 ) -> Proxied {
-    let pa: FxHashSet<u32> = paired.iter().map(|p| p.a).collect();
-    let pb: FxHashSet<u32> = paired.iter().map(|p| p.b).collect();
+    let (mut pa, mut pb) = (vec![false; ta.conns.len()], vec![false; tb.conns.len()]);
+    for p in paired {
+        if let Some(x) = pa.get_mut(p.a as usize) {
+            *x = true;
+        }
+        if let Some(x) = pb.get_mut(p.b as usize) {
+            *x = true;
+        }
+    }
     let sa = starts(ta, &pa);
     let sb = starts(tb, &pb);
     let req_a: Vec<&Start> = sa.iter().filter(|s| is_request(s)).collect();
@@ -491,14 +523,14 @@ pub fn link(
     // 0.14 ms apart, forwarded in arrival order, 153 and 154 bytes
     // becoming 223 and 224; TLS 1.2 clients' differ by 63, not 70).
     let n_line = pairs.len();
-    // Each front connection's requests in frame order.
-    let mut front_by_conn: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
-    for (k, r) in req_a.iter().enumerate() {
-        front_by_conn.entry(r.conn).or_default().push(k);
-    }
-    for v in front_by_conn.values_mut() {
-        v.sort_by_key(|&k| req_a[k].rec);
-    }
+    // Each front connection's requests in frame order (one sorted list).
+    let mut front_by_conn: Vec<usize> = (0..req_a.len()).collect();
+    front_by_conn.sort_unstable_by_key(|&k| (req_a[k].conn, req_a[k].rec));
+    let front_of = |c: u32| {
+        let lo = front_by_conn.partition_point(|&k| req_a[k].conn < c);
+        let hi = lo + front_by_conn[lo..].partition_point(|&k| req_a[k].conn == c);
+        &front_by_conn[lo..hi]
+    };
     let turns = |deltas: &[i64]| {
         let mut out = pairs.clone();
         let mut used_a: FxHashSet<usize> = out.iter().map(|p| p.0).collect();
@@ -516,13 +548,11 @@ pub fn link(
             // a connection's requests one after the other), whatever the
             // clocks' resolution says of which came first.
             if let Some(&fc) = linked.get(&req_b[y].conn) {
-                let next = front_by_conn.get(&fc).and_then(|list| {
-                    list.iter().copied().find(|&k| {
-                        !used_a.contains(&k)
-                            && seg_a(req_a[k]) == seg
-                            && req_a[k].ts <= t + tol
-                            && t - req_a[k].ts <= slack
-                    })
+                let next = front_of(fc).iter().copied().find(|&k| {
+                    !used_a.contains(&k)
+                        && seg_a(req_a[k]) == seg
+                        && req_a[k].ts <= t + tol
+                        && t - req_a[k].ts <= slack
                 });
                 if let Some(k) = next {
                     if req_a[k].kind != MsgKind::HttpRequest || req_a[k].value == req_b[y].value {
@@ -604,18 +634,16 @@ pub fn link(
     // stamps cannot tell apart (OpenSSL sends two tickets; the second can
     // follow the first request by a fraction of a millisecond).
     let mut before_request: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
-    for (c, list) in &resp_a {
-        let first_req = req_by_conn_a
-            .get(c)
-            .and_then(|r| r.first())
-            .map_or(u32::MAX, |s| s.rec);
+    for list in resp_a.groups() {
+        let c = list[0].conn;
+        let first_req = req_by_conn_a.of(c).first().map_or(u32::MAX, |s| s.rec);
         let lens: Vec<u32> = list
             .iter()
             .filter(|s| s.kind == MsgKind::Tls && s.rec < first_req)
             .map(|s| s.len)
             .collect();
         if !lens.is_empty() {
-            before_request.insert(*c, lens);
+            before_request.insert(c, lens);
         }
     }
     let ticket = |s: &Start| {
@@ -679,6 +707,7 @@ pub fn link(
 
     let mut links: Vec<_> = per_link.into_iter().collect();
     links.sort_unstable();
+    out.links.reserve_exact(links.len());
     for ((fa, fb), n) in links {
         let (ca, cb) = (&ta.conns[fa as usize], &tb.conns[fb as usize]);
         let ep = crate::endpoints(

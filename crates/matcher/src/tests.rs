@@ -1197,3 +1197,32 @@ fn pieces_give_the_table_of_the_whole_file() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The anchor ranges' lookup by counting bits gives each needed frame's
+/// (sequence number, length), (0, 0) for any other, and drops a bit past
+/// the records (as the hash map it replaced left such a frame out).
+#[test]
+fn anchor_ranges_are_found_by_their_bit() {
+    let recs: Vec<Rec> = (0..70u32)
+        .map(|i| Rec {
+            seq: 1000 + i,
+            len: i,
+            ..Rec::default()
+        })
+        .collect();
+    // Frames 0, 3, 63 and 69 needed, and bit 70, past the 70 records.
+    let bits = vec![1u64 | 1 << 3 | 1 << 63, 1 << 5 | 1 << 6];
+    let r = crate::AnchorRanges(vec![crate::PointRanges::new(bits, &recs)]);
+    for (i, want) in [
+        (0, (1000, 0)),
+        (3, (1003, 3)),
+        (63, (1063, 63)),
+        (69, (1069, 69)),
+    ] {
+        assert_eq!(r.get(0, i), want, "frame {i}");
+    }
+    for i in [1, 2, 62, 64, 68, 70, 71, 200] {
+        assert_eq!(r.get(0, i), (0, 0), "frame {i}");
+    }
+    assert_eq!(r.get(1, 0), (0, 0), "no such point");
+}

@@ -75,6 +75,7 @@ fn compose_row(
                     .sort_unstable_by_key(|m| (m.a, m.b, std::cmp::Reverse(m.conf)));
                 pm.matches.dedup_by_key(|m| (m.a, m.b));
             }
+            pm.matches.shrink_to_fit();
             if let Some(done) = cur.replace(pm) {
                 out.push(done);
             }
@@ -152,7 +153,10 @@ fn join(
             .ok()
             .map(|k| first_left[k].1)
     };
-    let mut out = Vec::new();
+    // Most packets cross the middle point once: about one joined match per
+    // left one (a doubling vector would leave up to half of itself unused
+    // while the row's next join runs).
+    let mut out = Vec::with_capacity(left.matches.len());
     for l in &left.matches {
         let m = l.b as usize;
         let here = &by_m[start[m] as usize..start[m + 1] as usize];
