@@ -852,7 +852,10 @@ fn anchor_ranges(
             add(&mut needed, i, a);
         }
     }
-    let mut out = rustc_hash::FxHashMap::default();
+    // Sized once for every frame marked (growing it rehashed it each time).
+    let marked: u32 = needed.iter().flatten().map(|w| w.count_ones()).sum();
+    let mut out =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(marked as usize, Default::default());
     for (p, bits) in needed.iter().enumerate() {
         for (w, &word) in bits.iter().enumerate() {
             let mut word = word;
