@@ -992,7 +992,7 @@ fn write_to_pieces_and_a_failing_writer() {
         b.add_point(label, &format!("/c/{label}.pcapng"), 1 << 30)
             .unwrap();
     }
-    let n = 20_000u32;
+    let n = 80_000u32;
     for k in 0..n {
         for p in 0..4u16 {
             b.add_frame(
@@ -1008,8 +1008,9 @@ fn write_to_pieces_and_a_failing_writer() {
         b.add_match(1, k, 3, k, 60_000, id::NAT, 255).unwrap();
     }
     let whole = b.build();
-    // Many 64 KiB pieces.
-    assert!(whole.len() > 20 << 16, "{}", whole.len());
+    // More 1 MiB pieces than the pipe holds (4), so that a failing writer
+    // finds the maker waiting to send.
+    assert!(whole.len() > 6 << 20, "{}", whole.len());
     let mut w = Limited {
         out: Vec::new(),
         per_call: 1000,
@@ -1017,7 +1018,7 @@ fn write_to_pieces_and_a_failing_writer() {
     };
     assert_eq!(b.write_to(&mut w).unwrap(), whole.len() as u64);
     assert_eq!(w.out, whole);
-    for fail_after in [0, 300_000, whole.len() - 1] {
+    for fail_after in [0, 300_000, 3 << 20, whole.len() - 1] {
         let mut w = Limited {
             out: Vec::new(),
             per_call: 4096,
