@@ -693,13 +693,14 @@ impl IndexBuilder {
     /// out in 1 MiB pieces, never as one buffer, so writing needs, besides
     /// what the builder holds, 4 bytes per frame of one point and 4 per
     /// match of the pairs where that point is b (and a sorted copy of the
-    /// matches when [`IndexBuilder::prepare`] was not called).
+    /// matches when [`IndexBuilder::prepare`] was not called), and the
+    /// pieces in flight (at most [`PIPE_DEPTH`] + 3 of about [`PIECE`] bytes).
     /// Returns the bytes written.
     ///
     /// The bytes are made on a second thread and written by this one, so
-    /// that copying them into the file (most of the time it takes: the
-    /// kernel's copy into the page cache) overlaps making them; at most
-    /// [`PIPE_DEPTH`] pieces are in flight.
+    /// that copying them into the file (the kernel's copy into the page
+    /// cache: about a third of the CPU time writing takes, by `perf`)
+    /// overlaps making them.
     pub fn write_to<W: Write>(&self, mut w: W) -> io::Result<u64> {
         let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(PIPE_DEPTH);
         let (back, spare) = mpsc::channel::<Vec<u8>>();
@@ -1220,7 +1221,7 @@ const PIPE_DEPTH: usize = 4;
 /// thread, and on a busy machine a woken thread waits for a core (with
 /// 64 KiB pieces writing the full-size bench session's 192 MB index took
 /// 1.36 s against 0.84 s before the pipe, at load 7; with 1 MiB, 0.68 s
-/// against 0.69 s).  At most about 6 MiB are in flight.
+/// against 0.69 s).  At most about 7 MiB are in flight.
 const PIECE: usize = 1 << 20;
 
 /// A writer that counts, pads, checksums and hands a staging buffer (whole,
