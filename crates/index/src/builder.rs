@@ -1256,15 +1256,22 @@ impl Counting {
         }
         Ok(())
     }
+    /// Called after every entry: the test inlined, the hand-over not.
+    #[inline(always)]
     fn flush_when_full(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
         if buf.len() >= PIECE {
-            let next = self
-                .spare
-                .try_recv()
-                .unwrap_or_else(|_| Vec::with_capacity(PIECE));
-            let full = std::mem::replace(buf, next);
-            self.send(full)?;
+            self.hand_over(buf)?;
         }
         Ok(())
+    }
+    #[cold]
+    #[inline(never)]
+    fn hand_over(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
+        let next = self
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(PIECE));
+        let full = std::mem::replace(buf, next);
+        self.send(full)
     }
 }
