@@ -963,6 +963,73 @@ fn memory_per_packet() {
     assert_eq!(bytes_per_packet(0), 12);
 }
 
+/// `write_to` makes the index on a second thread and writes it on the
+/// caller's: the same bytes whatever the writer takes per call, and a
+/// writer's error comes back as it is (the maker stops, nothing hangs).
+#[test]
+fn write_to_pieces_and_a_failing_writer() {
+    struct Limited {
+        out: Vec<u8>,
+        per_call: usize,
+        fail_after: usize,
+    }
+    impl std::io::Write for Limited {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            let room = self.fail_after.saturating_sub(self.out.len());
+            if room == 0 && !b.is_empty() {
+                return Err(std::io::Error::other("disk full"));
+            }
+            let n = b.len().min(self.per_call).min(room);
+            self.out.extend_from_slice(&b[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut b = IndexBuilder::new();
+    for label in LABELS {
+        b.add_point(label, &format!("/c/{label}.pcapng"), 1 << 30)
+            .unwrap();
+    }
+    let n = 80_000u32;
+    for k in 0..n {
+        for p in 0..4u16 {
+            b.add_frame(
+                p,
+                T0 + k as i64 * 1_000_000 + p as i64 * 30_000,
+                k ^ p as u32,
+            )
+            .unwrap();
+        }
+    }
+    for k in 1..=n {
+        b.add_match(0, k, 1, k, 30_000, id::NAT, 255).unwrap();
+        b.add_match(1, k, 3, k, 60_000, id::NAT, 255).unwrap();
+    }
+    let whole = b.build();
+    // More 1 MiB pieces than the pipe holds (4), so that a failing writer
+    // finds the maker waiting to send.
+    assert!(whole.len() > 6 << 20, "{}", whole.len());
+    let mut w = Limited {
+        out: Vec::new(),
+        per_call: 1000,
+        fail_after: usize::MAX,
+    };
+    assert_eq!(b.write_to(&mut w).unwrap(), whole.len() as u64);
+    assert_eq!(w.out, whole);
+    for fail_after in [0, 300_000, 3 << 20, whole.len() - 1] {
+        let mut w = Limited {
+            out: Vec::new(),
+            per_call: 4096,
+            fail_after,
+        };
+        let e = b.write_to(&mut w).unwrap_err();
+        assert_eq!(e.to_string(), "disk full", "after {fail_after}");
+        assert_eq!(w.out.len(), fail_after);
+    }
+}
+
 /// Where an index must never go (the command line checks this before its
 /// output writer writes): capture names, a point's own file (also through
 /// another spelling), an existing capture under another name.

@@ -879,6 +879,46 @@ fn directions(groups: &Groups, global: i128) -> rustc_hash::FxHashSet<u32> {
         .collect()
 }
 
+/// The sums of the groups of one connection (group >> 1), both directions,
+/// in the order they first came: [`fit_iter`]'s first pass looks up the
+/// hash map once per connection instead of once per sample.
+#[derive(Default)]
+struct GroupRun {
+    conn: Option<u32>,
+    /// (group, sums), at most the two directions.
+    groups: Vec<(u32, (i128, u64, i128))>,
+}
+
+impl GroupRun {
+    /// The sums of `group`, its connection's run started if it is new
+    /// (the last one's added to `raw`).
+    fn sums(&mut self, group: u32, raw: &mut Groups) -> &mut (i128, u64, i128) {
+        if self.conn != Some(group >> 1) {
+            self.flush(raw);
+            self.conn = Some(group >> 1);
+        }
+        let k = match self.groups.iter().position(|(g, _)| *g == group) {
+            Some(k) => k,
+            None => {
+                self.groups.push((group, (0, 0, 0)));
+                self.groups.len() - 1
+            }
+        };
+        &mut self.groups[k].1
+    }
+
+    /// Adds the run's sums to `raw`, in the order its groups came.
+    fn flush(&mut self, raw: &mut Groups) {
+        for (g, (d, c, t)) in self.groups.drain(..) {
+            let e = raw.entry(g).or_default();
+            e.0 += d;
+            e.1 += c;
+            e.2 += t;
+        }
+        self.conn = None;
+    }
+}
+
 /// How many decimal zeros a time stamp ends in (at most 9).
 fn decimal_zeros(mut t: i64) -> usize {
     let mut k = 0;
@@ -927,18 +967,24 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
     // Per point, how many readings end in k decimal zeros (up to 9): the
     // coarser clock's resolution (outliers.rs).
     let mut zeros = [[0u64; 10]; 2];
+    // A connection's samples come together, both directions interleaved:
+    // their sums are gathered here and go into `raw` when the next
+    // connection's begin (in the order the groups first came, so that the
+    // map is the one adding them one by one made).
+    let mut run = GroupRun::default();
     for s in samples.clone() {
         zeros[0][decimal_zeros(s.ta)] += 1;
         zeros[1][decimal_zeros(s.ta + s.delta)] += 1;
         lo_ia = lo_ia.min(s.ia);
         hi_ia = hi_ia.max(s.ia);
         n += 1;
-        let g = raw.entry(s.group).or_default();
+        let g = run.sums(s.group, &mut raw);
         g.0 += i128::from(s.delta);
         g.1 += 1;
         g.2 += i128::from(s.ta - reference_ns);
         total += i128::from(s.delta);
     }
+    run.flush(&mut raw);
     if n == 0 {
         return None;
     }
@@ -955,8 +1001,22 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
     let fwd = directions(&raw, global);
     let mut bands: Vec<Option<Band>> = vec![None; k];
     let mut one = vec![Bucket::default(); k];
+    // fwd's answer for both directions of the last connection looked up.
+    let mut last: Option<(u32, [bool; 2])> = None;
+    let mut forward = |g: u32| {
+        let c = g >> 1;
+        let both = match last {
+            Some((lc, both)) if lc == c => both,
+            _ => {
+                let both = [fwd.contains(&(c << 1)), fwd.contains(&(c << 1 | 1))];
+                last = Some((c, both));
+                both
+            }
+        };
+        both[(g & 1) as usize]
+    };
     for s in samples.clone() {
-        one[bucket(&s)].add(&s, fwd.contains(&s.group), x(&s));
+        one[bucket(&s)].add(&s, forward(s.group), x(&s));
         let b = &mut bands[bucket(&s)];
         *b = Some(match *b {
             None => Band {

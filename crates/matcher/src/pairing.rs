@@ -188,10 +188,19 @@ impl Sampled {
 /// The tier-1 sample of every connection of `t` that `allow` lets in,
 /// sorted by key.
 fn nat_sample(t: &PointTable, allow: &dyn Fn(u32) -> bool) -> Vec<Sampled> {
-    // Counted first, so the vector is allocated once at its size.
+    // Counted first, so the vector is allocated once at its size: what
+    // [`sample`] takes, the key hashed only where the head does not decide.
     let mut n = 0usize;
     for c in (0..t.conns.len() as u32).filter(|&c| allow(c)) {
-        sample(t, c, |r| Some(nat_key(r)), |_, _, _| n += 1);
+        let mut seen = [0usize; 2];
+        for &i in t.packets(c) {
+            let r = &t.recs[i as usize];
+            let d = r.dir();
+            seen[d] += 1;
+            if seen[d] <= HEAD || nat_key(r) % SAMPLE_MOD == 0 {
+                n += 1;
+            }
+        }
     }
     let mut v = Vec::with_capacity(n);
     for c in (0..t.conns.len() as u32).filter(|&c| allow(c)) {
