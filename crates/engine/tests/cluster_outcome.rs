@@ -8,21 +8,13 @@
 //! crates/pktmatch/tests/cluster.rs's.
 #![cfg(feature = "datafusion")]
 
+mod common;
+
+use common::{bytes, inputs, repo, session};
 use engine::cluster::outcome::{from_batches, to_batches};
-use matcher::{Input, Options, PairJob, PairOutcome, PairStage};
-use std::path::{Path, PathBuf};
+use matcher::{Options, PairJob, PairOutcome, PairStage};
+use std::path::PathBuf;
 use std::sync::Mutex;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn bytes(mut b: index::IndexBuilder) -> Vec<u8> {
-    b.created_ns(1_700_000_000_000_000_000);
-    let mut out = Vec::new();
-    b.write_to(&mut out).expect("write index");
-    out
-}
 
 /// Runs each pair, sends its outcome through the rows and back, and
 /// checks the decoded outcome encodes to the same parts again.
@@ -67,15 +59,7 @@ impl PairStage for ThroughRows {
 }
 
 fn check(points: &[(&str, PathBuf)]) {
-    let inputs: Vec<Input> = points
-        .iter()
-        .enumerate()
-        .map(|(k, (label, path))| Input {
-            label: label.to_string(),
-            path: path.canonicalize().expect("capture exists"),
-            given: Some(k as u16),
-        })
-        .collect();
+    let inputs = inputs(points);
     let (b, _) = matcher::run(&inputs, &Options::default(), &mut |_| {}).expect("threads");
     let threads = bytes(b);
     let stage = ThroughRows {
@@ -91,13 +75,6 @@ fn check(points: &[(&str, PathBuf)]) {
     assert_eq!(seen.len(), points.len() - 1);
     assert!(seen.iter().any(|&(_, m, _)| m > 0), "some pair matched");
     eprintln!("{:?}", seen);
-}
-
-fn session(dir: &Path) -> Vec<(&'static str, PathBuf)> {
-    ["client", "wan", "dc", "lbserver"]
-        .into_iter()
-        .map(|l| (l, dir.join(format!("{l}.pcapng"))))
-        .collect()
 }
 
 #[test]
