@@ -7,12 +7,16 @@
 //!   same index as from the captures, byte for byte;
 //! * matches as Parquet (`pktmatch export --parquet`, [`matches`]);
 //! * the indexer's stages as an embedded Apache DataFusion plan with a
-//!   bounded memory pool (`plan`, feature `datafusion`, docs/engine.md).
+//!   bounded memory pool (`plan`, feature `datafusion`, docs/engine.md);
+//! * the matching stage on a cluster of `pktmatch worker`s through
+//!   datafusion-distributed (`cluster`, the same feature).
 //!
 //! Only the `pktmatch` command depends on this crate: the Wireshark plugins
 //! never link Arrow or Parquet.
 
 mod batch;
+#[cfg(feature = "datafusion")]
+pub mod cluster;
 pub mod error;
 pub mod load;
 pub mod matches;

@@ -7,32 +7,12 @@
 //! groups, so a point spans several files.  And within a memory limit the
 //! key tables exceed (the plan's sorts spill to disk).
 
+mod common;
+
+use common::{bytes, inputs, repo, session};
 use engine::write::{write_point, PointSpec, WriteOptions};
-use matcher::{Input, Options};
+use matcher::Options;
 use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn bytes(mut b: index::IndexBuilder) -> Vec<u8> {
-    b.created_ns(1_700_000_000_000_000_000);
-    let mut out = Vec::new();
-    b.write_to(&mut out).expect("write index");
-    out
-}
-
-fn inputs(points: &[(&str, PathBuf)]) -> Vec<Input> {
-    points
-        .iter()
-        .enumerate()
-        .map(|(k, (label, path))| Input {
-            label: label.to_string(),
-            path: path.canonicalize().expect("capture exists"),
-            given: Some(k as u16),
-        })
-        .collect()
-}
 
 fn from_captures(points: &[(&str, PathBuf)]) -> Vec<u8> {
     let (b, _) = matcher::run(&inputs(points), &Options::default(), &mut |_| {}).expect("match");
@@ -67,13 +47,6 @@ fn small_parts() -> WriteOptions {
         rows_per_group: 37,
         force: false,
     }
-}
-
-fn session(dir: &Path) -> Vec<(&'static str, PathBuf)> {
-    ["client", "wan", "dc", "lbserver"]
-        .into_iter()
-        .map(|l| (l, dir.join(format!("{l}.pcapng"))))
-        .collect()
 }
 
 /// The same index from the captures and from the key tables, with the

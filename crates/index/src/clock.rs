@@ -63,6 +63,27 @@ impl ClockModel {
         }
     }
 
+    /// The model's exact terms (offset, reference, numerator, denominator),
+    /// for a process that hands a fitted model to another (pktmatch's
+    /// cluster workers): the accessors below round and saturate, and an
+    /// inverse's ratio is not a drift in ppb, so only these rebuild the
+    /// same model.
+    pub fn to_raw(&self) -> [i128; 4] {
+        [self.offset_ns, self.reference_ns, self.num, self.den]
+    }
+
+    /// The model of [`ClockModel::to_raw`]'s terms; None when the
+    /// denominator is not positive (no model has one).
+    pub fn from_raw(raw: [i128; 4]) -> Option<ClockModel> {
+        let [offset_ns, reference_ns, num, den] = raw;
+        (den > 0).then_some(ClockModel {
+            offset_ns,
+            reference_ns,
+            num,
+            den,
+        })
+    }
+
     /// Clock difference (peer − this) at `reference_ns` (saturated to i64;
     /// only an inverse of an extreme model saturates).
     pub fn offset_ns(&self) -> i64 {

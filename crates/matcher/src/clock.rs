@@ -120,6 +120,39 @@ impl ClockFit {
         f
     }
 
+    /// Every field, the unused segment slots too (wire.rs: a fit that
+    /// crossed the network compares equal to the one fitted).
+    pub(crate) fn raw(&self) -> (ClockModel, u64, u32, bool, &[Segment; MAX_SEGMENTS], u8) {
+        (
+            self.model,
+            self.bound_ns,
+            self.points,
+            self.both_ways,
+            &self.segs,
+            self.n,
+        )
+    }
+
+    /// The fit of [`ClockFit::raw`]'s fields; None when `n` is not 1 to
+    /// [`MAX_SEGMENTS`].
+    pub(crate) fn from_raw(
+        model: ClockModel,
+        bound_ns: u64,
+        points: u32,
+        both_ways: bool,
+        segs: [Segment; MAX_SEGMENTS],
+        n: u8,
+    ) -> Option<ClockFit> {
+        (1..=MAX_SEGMENTS as u8).contains(&n).then_some(ClockFit {
+            model,
+            bound_ns,
+            points,
+            both_ways,
+            segs,
+            n,
+        })
+    }
+
     /// The segments, in order.
     pub fn segments(&self) -> &[Segment] {
         &self.segs[..usize::from(self.n)]

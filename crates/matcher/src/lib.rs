@@ -31,6 +31,7 @@ pub mod proxy;
 mod reconcile;
 pub mod table;
 pub mod via;
+pub mod wire;
 
 #[cfg(test)]
 mod tests;
@@ -311,11 +312,51 @@ impl PairOutcome {
 }
 
 /// Who runs the matching stage: [`run_tables`] on this crate's threads,
-/// the `engine` crate as a partition of an Apache DataFusion plan.
+/// the `engine` crate as a partition of an Apache DataFusion plan, or on
+/// a cluster's workers.
 pub trait PairStage {
     /// `job(k)` for every k in `0..pairs`, the results in that order.  All
     /// clones of `job` must be dropped on return.
     fn run(&self, pairs: usize, job: PairJob) -> Result<Vec<PairOutcome>, String>;
+
+    /// [`PairStage::run`], told what the job is made of: a stage that runs
+    /// pairs in other processes cannot send `job` (a closure over this
+    /// process's tables), it sends `plan` and has each pair matched there
+    /// by [`match_pair`].  By default, `run`.
+    fn run_planned(&self, plan: &PairPlan<'_>, job: PairJob) -> Result<Vec<PairOutcome>, String> {
+        self.run(plan.pairs(), job)
+    }
+}
+
+/// What the matching stage of one run is made of, for a process that
+/// rebuilds the point tables itself (docs/engine.md, "The cluster").
+pub struct PairPlan<'a> {
+    /// The points in path order (pair k is points k and k + 1).
+    pub points: Vec<&'a Input>,
+    /// Each adjacent pair's tier-1 connection pairs (found while
+    /// ordering, which needs every point: a worker with two cannot).
+    pub tier1: &'a [Vec<ConnPair>],
+    pub options: &'a Options,
+}
+
+impl PairPlan<'_> {
+    /// Adjacent pairs of points.
+    pub fn pairs(&self) -> usize {
+        self.points.len().saturating_sub(1)
+    }
+}
+
+/// Stages 2–4 for adjacent pair `k` (points `ta` = k and `tb` = k + 1 in
+/// path order, their tier-1 connection pairs `tier1`): what a
+/// [`PairJob`] does, for a process that read the two tables itself.
+pub fn match_pair(
+    ta: &PointTable,
+    tb: &PointTable,
+    k: usize,
+    options: &Options,
+    tier1: &[ConnPair],
+) -> Result<PairOutcome, String> {
+    match_adjacent(ta, tb, k, options, tier1).map(PairOutcome)
 }
 
 /// The matching stage on up to 8 threads.
@@ -418,7 +459,13 @@ pub fn run_tables_on(
             match_adjacent(&tables[a], &tables[a + 1], a, options, &tier1[a]).map(PairOutcome)
         })
     };
-    let outcomes = stage.run(n - 1, job)?;
+    let plan = PairPlan {
+        points: perm.iter().map(|&i| &inputs[i]).collect(),
+        tier1: &shared.1,
+        options,
+    };
+    let outcomes = stage.run_planned(&plan, job)?;
+    drop(plan);
     if outcomes.len() != n - 1 {
         return Err("internal error: the matching stage lost a pair of points".into());
     }

@@ -46,7 +46,10 @@ pub struct Args {
     pub quiet: bool,
     /// Who runs the stages: `embedded` (an Apache DataFusion plan in this
     /// process, docs/engine.md; the default when built with the
-    /// `datafusion` feature) or `threads` (the matcher's own threads).
+    /// `datafusion` feature), `threads` (the matcher's own threads), or a
+    /// cluster's URL, flight://HOST:PORT[,HOST:PORT...] (the matching of
+    /// each pair of points on `pktmatch worker`s, which must see the
+    /// captures or key tables at the same paths; tools/local-cluster.sh).
     /// The index is the same.
     #[arg(long, default_value = DEFAULT_ENGINE, value_name = "ENGINE")]
     pub engine: String,
@@ -112,6 +115,37 @@ fn load_with(e: &Embedded, dir: &Path) -> Result<Vec<engine::load::LoadedPoint>,
 #[cfg(not(feature = "datafusion"))]
 fn load_with(e: &Embedded, _: &Path) -> Result<Vec<engine::load::LoadedPoint>, engine::Error> {
     match *e {}
+}
+
+/// The matching stage on a cluster (feature `datafusion`).
+#[cfg(feature = "datafusion")]
+type Remote = engine::cluster::Cluster;
+/// No cluster client in this build: no value of this type exists.
+#[cfg(not(feature = "datafusion"))]
+enum Remote {}
+
+/// Connects to the cluster at `url` (every worker must answer).
+#[cfg(feature = "datafusion")]
+fn remote(url: &str, keys: Option<&Path>) -> Result<Remote, String> {
+    engine::cluster::Cluster::connect(url, keys).map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "datafusion"))]
+fn remote(url: &str, _: Option<&Path>) -> Result<Remote, String> {
+    Err(format!(
+        "--engine {url}: this pktmatch is built without DataFusion (cargo feature \
+         pktmatch/datafusion, docs/engine.md); give --engine threads"
+    ))
+}
+
+#[cfg(feature = "datafusion")]
+fn remote_stage(r: &Remote) -> &dyn matcher::PairStage {
+    r
+}
+
+#[cfg(not(feature = "datafusion"))]
+fn remote_stage(r: &Remote) -> &dyn matcher::PairStage {
+    match *r {}
 }
 
 /// Spill files and bytes of the run so far.
@@ -240,12 +274,16 @@ pub fn run(args: &Args) -> Result<String, String> {
     let started = Instant::now();
     // From key tables: the points as `pktmatch keys` was given them, read
     // now (reading them is what reading the captures is otherwise).
-    let engine = match args.engine.as_str() {
-        "embedded" => Some(embedded(args)?),
-        "threads" => None,
+    // A cluster is checked first of all: a worker that does not answer
+    // fails the run before anything is read (never a silent local run).
+    let (engine, cluster) = match args.engine.as_str() {
+        "embedded" => (Some(embedded(args)?), None),
+        "threads" => (None, None),
+        url if url.contains("://") => (None, Some(remote(url, args.keys.as_deref())?)),
         other => {
             return Err(format!(
-                "--engine {other:?}: give embedded (a DataFusion plan in this process) or threads"
+                "--engine {other:?}: give embedded (a DataFusion plan in this process), threads \
+                 or a cluster's flight://HOST:PORT[,HOST:PORT...]"
             ))
         }
     };
@@ -321,9 +359,10 @@ pub fn run(args: &Args) -> Result<String, String> {
             bar.set_message(s.to_string());
         }
     };
-    let stage: &dyn matcher::PairStage = match &engine {
-        Some(e) => stage_of(e),
-        None => &matcher::Threads,
+    let stage: &dyn matcher::PairStage = match (&engine, &cluster) {
+        (Some(e), _) => stage_of(e),
+        (None, Some(c)) => remote_stage(c),
+        (None, None) => &matcher::Threads,
     };
     let (builder, summary) = match from_keys {
         Some((sizes, tables)) => {

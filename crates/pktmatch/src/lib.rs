@@ -17,3 +17,4 @@ pub mod report;
 pub mod session;
 pub mod subset;
 pub mod units;
+pub mod worker;

@@ -114,6 +114,17 @@ enum Command {
         the same index (-o pktmatch.index:shop.pktmatch) for links that go to the right frame.  \
         Inputs are never modified.")]
     Merge(pktmatch::merge::Args),
+    /// Serve as a worker of a cluster that `pktmatch index --engine
+    /// flight://...` sends the matching of each pair of points to (built
+    /// with the `datafusion` feature).
+    #[command(after_help = "Examples:\n  \
+        pktmatch worker --listen 127.0.0.1:50051\n  \
+        pktmatch index --engine flight://127.0.0.1:50051,127.0.0.1:50052 -o s.pktmatch a.pcap b.pcap\n  \
+        tools/local-cluster.sh start 2   (prints the URL as its last line)\n\n\
+        A datafusion-distributed worker (Arrow Flight over gRPC).  It reads the captures \
+        or key tables at the paths the coordinator gives: on one machine they are shared; \
+        on several, the paths must name shared storage.  Port 0: any free port (printed).")]
+    Worker(pktmatch::worker::Args),
 }
 
 fn main() -> ExitCode {
@@ -124,6 +135,7 @@ fn main() -> ExitCode {
                 eprint!("{summary}");
             }
         }),
+        Command::Worker(args) => pktmatch::worker::run(&args),
         Command::Keys(args) => pktmatch::keys::run(&args).map(|summary| {
             if !args.quiet {
                 eprint!("{summary}");

@@ -1,0 +1,203 @@
+//! `PairTasksExec`: the matching stage as the leaf of a distributed plan.
+//!
+//! The coordinator's [`crate::plan::MatchExec`] calls a closure over point
+//! tables in its own memory; a worker has none of them.  This leaf carries
+//! instead what a worker needs to match one adjacent pair by itself: where
+//! the two points' frames are (captures or key-table directories, on
+//! storage the workers share with the coordinator), the pair's tier-1
+//! connection pairs (found while ordering, which needs every point) and
+//! the matching window.  Task i of the stage matches pair i
+//! (`DistributedTaskContext::task_index`): the worker reads the two points,
+//! runs `matcher::match_pair` and sends the outcome back as Arrow rows
+//! (outcome.rs).
+
+use super::outcome;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::DataFusionError;
+use datafusion::execution::TaskContext;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+    SendableRecordBatchStream,
+};
+use datafusion_distributed::DistributedTaskContext;
+use futures::StreamExt;
+use matcher::pairing::ConnPair;
+use matcher::table::PointTable;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where a point's frames are read from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// A capture file (absolute path).
+    Capture(PathBuf),
+    /// A point's key tables: `pktmatch keys`' directory `point=LABEL`.
+    Keys { label: String, dir: PathBuf },
+}
+
+impl Source {
+    /// The point's table, as the coordinator built it from the same source.
+    fn read(&self) -> Result<PointTable, String> {
+        match self {
+            // One thread: the worker runs its tasks side by side.
+            Source::Capture(path) => matcher::table::read_point_on(path, 1, |_| {}),
+            Source::Keys { label, dir } => crate::load::load_point(label, dir)
+                .map(|p| p.table)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Source::Capture(p) => p,
+            Source::Keys { dir, .. } => dir,
+        }
+    }
+}
+
+/// Adjacent pair k: its two points and tier-1 connection pairs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairTask {
+    pub a: Source,
+    pub b: Source,
+    pub tier1: Vec<ConnPair>,
+}
+
+/// What every task of the stage shares.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spec {
+    pub pairs: Vec<PairTask>,
+    /// `matcher::Options::window_ns` (the only option the per-pair stage
+    /// reads).
+    pub window_ns: i64,
+    /// Tasks of the stage: one per pair, and at least two (a one-task
+    /// stage would run in the coordinator; see `super::tasks`).
+    pub tasks: usize,
+}
+
+/// The session extension a worker's sessions carry: a task of this leaf
+/// refuses to run anywhere else, so that nothing silently runs locally.
+#[derive(Debug, Default)]
+pub struct OnWorker;
+
+/// The leaf: one partition per task, task i matching pair i.
+pub struct PairTasksExec {
+    pub spec: Arc<Spec>,
+    properties: Arc<PlanProperties>,
+}
+
+impl PairTasksExec {
+    pub fn new(spec: Arc<Spec>) -> PairTasksExec {
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(outcome::schema()),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        ));
+        PairTasksExec { spec, properties }
+    }
+}
+
+impl std::fmt::Debug for PairTasksExec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PairTasksExec({} pairs)", self.spec.pairs.len())
+    }
+}
+
+impl DisplayAs for PairTasksExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "PairTasksExec: pairs={}", self.spec.pairs.len())
+    }
+}
+
+fn external(e: impl Into<String>) -> DataFusionError {
+    DataFusionError::External(e.into().into())
+}
+
+/// Task `k`: reads its two points and matches them.
+fn run_task(spec: &Spec, k: usize) -> Result<Vec<arrow_array::RecordBatch>, DataFusionError> {
+    let task = &spec.pairs[k];
+    let read = |s: &Source| {
+        s.read()
+            .map_err(|e| external(format!("{}: {e}", s.path().display())))
+    };
+    let (ta, tb) = (read(&task.a)?, read(&task.b)?);
+    let options = matcher::Options {
+        window_ns: spec.window_ns,
+        path: None,
+    };
+    let o = matcher::match_pair(&ta, &tb, k, &options, &task.tier1).map_err(external)?;
+    drop((ta, tb));
+    Ok(outcome::to_batches(k as u32, o)?)
+}
+
+impl ExecutionPlan for PairTasksExec {
+    fn name(&self) -> &str {
+        "PairTasksExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> datafusion::error::Result<TreeNodeRecursion>,
+    ) -> datafusion::error::Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        if context
+            .session_config()
+            .get_extension::<OnWorker>()
+            .is_none()
+        {
+            return Err(external(
+                "internal error: a pair's matching task ran outside a pktmatch worker",
+            ));
+        }
+        let k = DistributedTaskContext::from_ctx(&context).task_index;
+        let schema = outcome::schema();
+        // Tasks past the pairs (a stage has at least two) emit nothing.
+        if partition != 0 || k >= self.spec.pairs.len() {
+            return Ok(Box::pin(RecordBatchStreamAdapter::new(
+                schema,
+                futures::stream::empty(),
+            )));
+        }
+        let spec = Arc::clone(&self.spec);
+        // The matcher's work is CPU-bound: off the async workers.
+        let fut = async move {
+            tokio::task::spawn_blocking(move || run_task(&spec, k))
+                .await
+                .map_err(|e| DataFusionError::External(Box::new(e)))?
+        };
+        let stream = futures::stream::once(fut).flat_map(|r| {
+            let items: Vec<datafusion::error::Result<_>> = match r {
+                Ok(batches) => batches.into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            futures::stream::iter(items)
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}

@@ -1,0 +1,204 @@
+//! `pktmatch index --engine URL` on a real local cluster: the workers are
+//! `pktmatch worker` processes started by tools/local-cluster.sh (each on
+//! a port the OS picks, so parallel tests do not collide), the matching of
+//! each pair of points crosses Arrow Flight, and the index is the one
+//! `--engine threads` writes, byte for byte but its creation time — with 1
+//! and with 2 workers, from the captures and from key tables, on the
+//! example session and the lab runs `make test` names in PKTMATCH_LAB_DIRS.
+//! Stopped, the cluster fails the run with one line naming its URL and no
+//! index is written.
+#![cfg(feature = "datafusion")]
+
+mod common;
+
+use common::{pktmatch, pktmatch_err, pktmatch_ok};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A local cluster of `n` workers, stopped when dropped.
+struct LocalCluster {
+    state: tempfile::TempDir,
+    url: String,
+}
+
+impl LocalCluster {
+    fn script(state: &Path, args: &[&str]) -> std::process::Output {
+        Command::new(repo().join("tools/local-cluster.sh"))
+            .args(args)
+            .env("PKTMATCH_CLUSTER_DIR", state)
+            .env("PKTMATCH_BIN", env!("CARGO_BIN_EXE_pktmatch"))
+            .output()
+            .expect("run tools/local-cluster.sh")
+    }
+
+    fn start(n: usize) -> LocalCluster {
+        let state = tempfile::tempdir().expect("state dir");
+        let out = LocalCluster::script(state.path(), &["start", &n.to_string()]);
+        assert!(
+            out.status.success(),
+            "local-cluster.sh start {n}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).expect("utf-8");
+        let url = stdout.lines().last().expect("a URL line").to_string();
+        assert!(url.starts_with("flight://127.0.0.1:"), "{url}");
+        assert_eq!(url.split(',').count(), n, "{url}");
+        LocalCluster { state, url }
+    }
+
+    fn stop(&self) {
+        let out = LocalCluster::script(self.state.path(), &["stop"]);
+        assert!(out.status.success(), "stop");
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        let _ = LocalCluster::script(self.state.path(), &["stop"]);
+    }
+}
+
+/// `b` equals `a` once `a` carries `b`'s creation time (the header field,
+/// and the CRC of every byte before the CHECKSUM section, which covers it).
+fn same_but_creation(a: &[u8], b: &[u8]) -> bool {
+    use index::header::{checksum, field};
+    if a.len() != b.len() || a.len() < field::LEN + checksum::LEN {
+        return false;
+    }
+    let mut x = a.to_vec();
+    x[field::CREATED_NS].copy_from_slice(&b[field::CREATED_NS]);
+    let end = x.len() - checksum::LEN;
+    let crc = checksum::crc32(&x[..end]);
+    x[end..].copy_from_slice(&checksum::section(crc));
+    x == b
+}
+
+fn session(dir: &Path) -> Vec<String> {
+    ["client", "wan", "dc", "lbserver"]
+        .iter()
+        .map(|l| dir.join(format!("{l}.pcapng")).display().to_string())
+        .collect()
+}
+
+/// The index of `points` (captures, or `--keys DIR` when `keys`) by
+/// `engine`.
+fn index(out: &Path, engine: &str, points: &[String], keys: Option<&Path>) -> Vec<u8> {
+    let o = out.display().to_string();
+    let mut args = vec!["index", "-q", "--engine", engine, "-o", &o];
+    let k;
+    match keys {
+        Some(dir) => {
+            k = dir.display().to_string();
+            args.extend(["--keys", k.as_str()]);
+        }
+        None => args.extend(points.iter().map(String::as_str)),
+    }
+    pktmatch_ok(&args);
+    std::fs::read(out).expect("index written")
+}
+
+/// Every session through 1 and 2 workers, from captures and key tables.
+fn check_sessions(sessions: &[Vec<String>]) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut cases = Vec::new();
+    for (s, points) in sessions.iter().enumerate() {
+        let keys = tmp.path().join(format!("keys-{s}"));
+        let k = keys.display().to_string();
+        let mut args = vec!["keys", "-q", "-o", k.as_str()];
+        args.extend(points.iter().map(String::as_str));
+        pktmatch_ok(&args);
+        let threads = index(
+            &tmp.path().join(format!("t{s}.pktmatch")),
+            "threads",
+            points,
+            None,
+        );
+        cases.push((points, keys, threads));
+    }
+    for n in [1, 2] {
+        let cluster = LocalCluster::start(n);
+        for (s, (points, keys, threads)) in cases.iter().enumerate() {
+            for (what, k) in [("captures", None), ("keys", Some(keys.as_path()))] {
+                let out = tmp.path().join(format!("c{n}-{s}-{what}.pktmatch"));
+                let got = index(&out, &cluster.url, points, k);
+                assert!(
+                    same_but_creation(&got, threads),
+                    "session {s} from {what} through {n} worker(s): not the threads' index"
+                );
+            }
+        }
+        cluster.stop();
+    }
+}
+
+#[test]
+fn cluster_gives_the_threads_index() {
+    let mut sessions = vec![session(&repo().join("examples/session-small"))];
+    if let Some(dirs) = std::env::var_os("PKTMATCH_LAB_DIRS") {
+        for d in std::env::split_paths(&dirs).filter(|d| !d.as_os_str().is_empty()) {
+            sessions.push(session(&d.join("points")));
+        }
+    } else {
+        eprintln!("PKTMATCH_LAB_DIRS not set: lab runs not compared (make test sets it)");
+    }
+    check_sessions(&sessions);
+}
+
+#[test]
+fn a_stopped_cluster_fails_and_writes_nothing() {
+    let points = session(&repo().join("examples/session-small"));
+    let cluster = LocalCluster::start(2);
+    let url = cluster.url.clone();
+    cluster.stop();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("s.pktmatch");
+    let o = out.display().to_string();
+    let mut args = vec!["index", "-q", "--engine", &url, "-o", &o];
+    args.extend(points.iter().map(String::as_str));
+    let e = pktmatch_err(&args);
+    assert_eq!(e.trim().lines().count(), 1, "one line: {e}");
+    assert!(e.contains(&url), "names the URL: {e}");
+    assert!(e.contains("does not answer"), "{e}");
+    assert!(!out.exists(), "no index written");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+
+    // One worker of two down: the same.
+    let cluster = LocalCluster::start(1);
+    // (A port of the stopped cluster the OS gave the new worker is left out.)
+    let live = cluster.url.trim_start_matches("flight://");
+    let dead: Vec<&str> = url
+        .trim_start_matches("flight://")
+        .split(',')
+        .filter(|a| *a != live)
+        .collect();
+    assert!(!dead.is_empty());
+    let half = format!("{},{}", cluster.url, dead.join(","));
+    let mut args = vec!["index", "-q", "--engine", &half, "-o", &o];
+    args.extend(points.iter().map(String::as_str));
+    let e = pktmatch_err(&args);
+    assert!(e.contains("does not answer"), "{e}");
+    assert!(!out.exists(), "no index written");
+
+    // Not a cluster URL.
+    let r = pktmatch(&[
+        "index",
+        "-q",
+        "--engine",
+        "flight://nowhere",
+        "-o",
+        &o,
+        &points[0],
+        &points[1],
+    ]);
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("HOST:PORT"));
+    assert!(!out.exists(), "no index written");
+}
