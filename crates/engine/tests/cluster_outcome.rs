@@ -21,9 +21,20 @@ use std::sync::Mutex;
 struct ThroughRows {
     /// (pair, matches, rest bytes) seen.
     seen: Mutex<Vec<(usize, usize, usize)>>,
+    /// Each point's frames (path order), from the plan.
+    frames: Mutex<Vec<u32>>,
 }
 
 impl PairStage for ThroughRows {
+    fn run_planned(
+        &self,
+        plan: &matcher::PairPlan<'_>,
+        job: PairJob,
+    ) -> Result<Vec<PairOutcome>, String> {
+        *self.frames.lock().unwrap() = plan.fingerprints.iter().map(|f| f.frames).collect();
+        self.run(plan.pairs(), job)
+    }
+
     fn run(&self, pairs: usize, job: PairJob) -> Result<Vec<PairOutcome>, String> {
         let mut batches = Vec::new();
         let mut parts = Vec::new();
@@ -52,7 +63,25 @@ impl PairStage for ThroughRows {
                 );
             }
             self.seen.lock().unwrap().push((k, m.len(), rest.len()));
-            again.push(PairOutcome::from_parts(m, &rest).map_err(|e| e.to_string())?);
+            let o = PairOutcome::from_parts(m, &rest).map_err(|e| e.to_string())?;
+            // What a worker sends is checked against the coordinator's
+            // tables: the true frame counts pass, another pair or no
+            // frames at all (a file that shrank) is refused.
+            let frames = self.frames.lock().unwrap().clone();
+            let f = (frames[k], frames[k + 1]);
+            o.check_against(k, f).expect("the pair's own frames");
+            assert!(
+                o.check_against(k + 1, f).is_err(),
+                "pair {k} as pair {}",
+                k + 1
+            );
+            if o.matches() > 0 {
+                assert!(
+                    o.check_against(k, (0, 0)).is_err(),
+                    "pair {k} in empty points"
+                );
+            }
+            again.push(o);
         }
         Ok(again)
     }
@@ -64,6 +93,7 @@ fn check(points: &[(&str, PathBuf)]) {
     let threads = bytes(b);
     let stage = ThroughRows {
         seen: Mutex::new(Vec::new()),
+        frames: Mutex::new(Vec::new()),
     };
     let (b, _) =
         matcher::run_on(&inputs, &Options::default(), &mut |_| {}, &stage).expect("through rows");

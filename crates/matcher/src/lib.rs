@@ -337,6 +337,9 @@ pub struct PairPlan<'a> {
     /// ordering, which needs every point: a worker with two cannot).
     pub tier1: &'a [Vec<ConnPair>],
     pub options: &'a Options,
+    /// Each point's table as this process read it (path order): a process
+    /// that reads a point again checks it read the same.
+    pub fingerprints: Vec<table::Fingerprint>,
 }
 
 impl PairPlan<'_> {
@@ -451,6 +454,7 @@ pub fn run_tables_on(
     // Stages 2-5 per adjacent pair, the pairs in parallel.
     progress(Progress::Stage("matching"));
     let n = tables.len();
+    let fingerprints = tables.iter().map(PointTable::fingerprint).collect();
     let shared = Arc::new((tables, adjacent_tier1, options.clone()));
     let job: PairJob = {
         let s = Arc::clone(&shared);
@@ -463,6 +467,7 @@ pub fn run_tables_on(
         points: perm.iter().map(|&i| &inputs[i]).collect(),
         tier1: &shared.1,
         options,
+        fingerprints,
     };
     let outcomes = stage.run_planned(&plan, job)?;
     drop(plan);

@@ -217,6 +217,15 @@ pub struct PointTable {
     pub encap: u8,
 }
 
+/// A point table's size and time span ([`PointTable::fingerprint`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub frames: u32,
+    pub conns: u32,
+    pub first_ts: i64,
+    pub last_ts: i64,
+}
+
 /// Copies of a frame a span (mirror) port adds closer together than this
 /// are duplicates; a retransmission takes at least a round trip and, on
 /// most stacks, carries another IP ID or TCP timestamp anyway.
@@ -239,6 +248,18 @@ impl PointTable {
     pub fn packets(&self, c: u32) -> &[u32] {
         let c = c as usize;
         &self.by_conn[self.conn_start[c] as usize..self.conn_start[c + 1] as usize]
+    }
+
+    /// What another process reading the same point again must find
+    /// (`pktmatch worker`): a capture that grew or was replaced, or another
+    /// copy at the same path, almost surely differs in one of them.
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint {
+            frames: self.recs.len() as u32,
+            conns: self.conns.len() as u32,
+            first_ts: self.first_ts,
+            last_ts: self.last_ts,
+        }
     }
 
     /// Bytes the table holds on the heap (its vectors' capacities): what a

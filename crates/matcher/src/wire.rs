@@ -6,9 +6,11 @@
 //! segments, connection pairs, summary, index record, losses and
 //! translations — as one byte string in this module's plain little-endian
 //! layout.  No format library: the matcher and `index` stay free of serde
-//! (`index` is in the Wireshark plugins' build).  Both ends are the same
-//! `pktmatch` build, so the layout has a version byte and no evolution
-//! rules: a worker of another build is refused, not misread.
+//! (`index` is in the Wireshark plugins' build).  Both ends must be the
+//! same `pktmatch` build, so the layout has a version byte and no evolution
+//! rules: a worker whose layout version differs is refused, not misread.
+//! A worker of another build with the same layout is not detected (its
+//! matcher may match otherwise): run one build everywhere.
 //!
 //! Everything is written exactly (clock models by their i128 terms, the
 //! unused clock segment slots too, floats by their bits): a decoded outcome
@@ -180,6 +182,46 @@ impl PairOutcome {
         w.u8(VERSION);
         put_outcome(&mut w, &o);
         (matches, w.0)
+    }
+
+    /// Refuses an outcome that cannot be adjacent pair `k`'s of points
+    /// with `frames` frames (k, k + 1): other points, or a match or loss
+    /// past their frames (what another process sent: the index must not
+    /// index past a table, and must not be quietly wrong).
+    pub fn check_against(&self, k: usize, frames: (u32, u32)) -> Result<(), String> {
+        let o = &self.0;
+        let (pa, pb) = (o.matches.a, o.matches.b);
+        if usize::from(pa) != k || usize::from(pb) != k + 1 {
+            return Err(format!("pair {k} came back as points {pa} and {pb}"));
+        }
+        if let Some(m) = o
+            .matches
+            .matches
+            .iter()
+            .find(|m| m.a >= frames.0 || m.b >= frames.1)
+        {
+            return Err(format!(
+                "pair {k}: a match of records {} and {}, past the points' {} and {} frames",
+                m.a, m.b, frames.0, frames.1
+            ));
+        }
+        let of = |p: u16| match p {
+            p if p == pa => Some(frames.0),
+            p if p == pb => Some(frames.1),
+            _ => None,
+        };
+        for &(point, frame, at, _) in &o.lost {
+            match (of(point), of(at)) {
+                (Some(n), Some(_)) if (1..=n).contains(&frame) => {}
+                _ => {
+                    return Err(format!(
+                        "pair {k}: a loss of frame {frame} at point {point} (not seen at {at}) \
+                         outside the pair's points or frames"
+                    ))
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The outcome [`PairOutcome::into_parts`] was made from.

@@ -10,12 +10,13 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
+use matcher::table::Fingerprint;
 use matcher::wire::{get_conn_pairs, put_conn_pairs, Reader, WireError, Writer};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The layout's version.
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 
 /// The codec (registered on the coordinator's session and the workers').
 #[derive(Debug, Default)]
@@ -62,6 +63,8 @@ pub fn encode(spec: &Spec) -> Vec<u8> {
     for p in &spec.pairs {
         put_source(&mut w, &p.a);
         put_source(&mut w, &p.b);
+        put_fingerprint(&mut w, &p.fa);
+        put_fingerprint(&mut w, &p.fb);
         put_conn_pairs(&mut w, &p.tier1);
     }
     w.0
@@ -84,6 +87,8 @@ pub fn decode(buf: &[u8]) -> Result<Spec, WireError> {
         pairs.push(PairTask {
             a: get_source(&mut r)?,
             b: get_source(&mut r)?,
+            fa: get_fingerprint(&mut r)?,
+            fb: get_fingerprint(&mut r)?,
             tier1: get_conn_pairs(&mut r)?,
         });
     }
@@ -92,6 +97,22 @@ pub fn decode(buf: &[u8]) -> Result<Spec, WireError> {
         pairs,
         window_ns,
         tasks,
+    })
+}
+
+fn put_fingerprint(w: &mut Writer, f: &Fingerprint) {
+    w.u32(f.frames);
+    w.u32(f.conns);
+    w.i64(f.first_ts);
+    w.i64(f.last_ts);
+}
+
+fn get_fingerprint(r: &mut Reader) -> Result<Fingerprint, WireError> {
+    Ok(Fingerprint {
+        frames: r.u32("frames")?,
+        conns: r.u32("connections")?,
+        first_ts: r.i64("first time")?,
+        last_ts: r.i64("last time")?,
     })
 }
 
@@ -148,6 +169,15 @@ mod tests {
     use super::*;
     use matcher::pairing::ConnPair;
 
+    fn fp(n: u32) -> Fingerprint {
+        Fingerprint {
+            frames: n,
+            conns: n + 1,
+            first_ts: -i64::from(n),
+            last_ts: i64::MAX - i64::from(n),
+        }
+    }
+
     #[test]
     fn spec_round_trip() {
         let spec = Spec {
@@ -158,6 +188,8 @@ mod tests {
                         label: "wan".into(),
                         dir: "/data/k/point=wan".into(),
                     },
+                    fa: fp(1),
+                    fb: fp(2),
                     tier1: vec![ConnPair {
                         a: 3,
                         b: 7,
@@ -169,6 +201,8 @@ mod tests {
                 PairTask {
                     a: Source::Capture("/data/x".into()),
                     b: Source::Capture("/data/y".into()),
+                    fa: fp(3),
+                    fb: fp(4),
                     tier1: vec![],
                 },
             ],

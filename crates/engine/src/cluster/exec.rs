@@ -25,7 +25,7 @@ use datafusion::physical_plan::{
 use datafusion_distributed::DistributedTaskContext;
 use futures::StreamExt;
 use matcher::pairing::ConnPair;
-use matcher::table::PointTable;
+use matcher::table::{Fingerprint, PointTable};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -58,11 +58,14 @@ impl Source {
     }
 }
 
-/// Adjacent pair k: its two points and tier-1 connection pairs.
+/// Adjacent pair k: its two points, what the coordinator read there, and
+/// the pair's tier-1 connection pairs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PairTask {
     pub a: Source,
     pub b: Source,
+    pub fa: Fingerprint,
+    pub fb: Fingerprint,
     pub tier1: Vec<ConnPair>,
 }
 
@@ -120,11 +123,29 @@ fn external(e: impl Into<String>) -> DataFusionError {
 /// Task `k`: reads its two points and matches them.
 fn run_task(spec: &Spec, k: usize) -> Result<Vec<arrow_array::RecordBatch>, DataFusionError> {
     let task = &spec.pairs[k];
-    let read = |s: &Source| {
-        s.read()
-            .map_err(|e| external(format!("{}: {e}", s.path().display())))
+    let read = |s: &Source, want: &Fingerprint| {
+        let t = s
+            .read()
+            .map_err(|e| external(format!("{}: {e}", s.path().display())))?;
+        match t.fingerprint() == *want {
+            true => Ok(t),
+            false => Err(external(format!(
+                "{}: the worker read {} frames in {} connections from {} to {} ns, the \
+                 coordinator {} frames in {} connections from {} to {} ns: the file changed \
+                 or is another copy (workers must see the coordinator's files)",
+                s.path().display(),
+                t.fingerprint().frames,
+                t.fingerprint().conns,
+                t.fingerprint().first_ts,
+                t.fingerprint().last_ts,
+                want.frames,
+                want.conns,
+                want.first_ts,
+                want.last_ts
+            ))),
+        }
     };
-    let (ta, tb) = (read(&task.a)?, read(&task.b)?);
+    let (ta, tb) = (read(&task.a, &task.fa)?, read(&task.b, &task.fb)?);
     let options = matcher::Options {
         window_ns: spec.window_ns,
         path: None,

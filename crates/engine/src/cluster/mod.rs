@@ -200,12 +200,18 @@ impl Cluster {
             .iter()
             .map(|i| self.source(i))
             .collect::<Result<Vec<_>, _>>()?;
+        if plan.fingerprints.len() != sources.len() {
+            return Err("internal error: a point without its fingerprint".into());
+        }
         let pairs: Vec<PairTask> = sources
             .windows(2)
+            .zip(plan.fingerprints.windows(2))
             .zip(plan.tier1)
-            .map(|(w, t)| PairTask {
+            .map(|((w, f), t)| PairTask {
                 a: w[0].clone(),
                 b: w[1].clone(),
+                fa: f[0],
+                fb: f[1],
                 tier1: t.clone(),
             })
             .collect();
@@ -274,7 +280,11 @@ impl PairStage for Cluster {
         // The job is this process's closure over its tables: not used here.
         drop(job);
         let spec = Arc::new(self.spec(plan)?);
-        let pairs = spec.pairs.len();
+        let frames: Vec<(u32, u32)> = spec
+            .pairs
+            .iter()
+            .map(|p| (p.fa.frames, p.fb.frames))
+            .collect();
         // No physical optimizer rules: the plan is built as it must run
         // (the rules would drop the CoalescePartitionsExec above the
         // boundary, and datafusion-distributed's head runs one partition).
@@ -294,6 +304,6 @@ impl PairStage for Cluster {
                     .await
             })
             .map_err(|e| self.run_error(e))?;
-        outcome::from_batches(pairs, &batches).map_err(|e| self.run_error(e))
+        outcome::from_batches_checked(&frames, &batches).map_err(|e| self.run_error(e))
     }
 }

@@ -105,6 +105,19 @@ fn batch(
     RecordBatch::try_new(schema(), columns)
 }
 
+/// [`from_batches`] for points of `frames[k]` frames (pair k's two), each
+/// outcome checked against them ([`PairOutcome::check_against`]).
+pub fn from_batches_checked(
+    frames: &[(u32, u32)],
+    batches: &[RecordBatch],
+) -> Result<Vec<PairOutcome>, String> {
+    let outcomes = from_batches(frames.len(), batches)?;
+    for (k, (o, &f)) in outcomes.iter().zip(frames).enumerate() {
+        o.check_against(k, f)?;
+    }
+    Ok(outcomes)
+}
+
 /// Every pair's outcome from the rows of all tasks (any batch order; a
 /// pair's rows in their order): `pairs` outcomes, each exactly once.
 pub fn from_batches(pairs: usize, batches: &[RecordBatch]) -> Result<Vec<PairOutcome>, String> {
