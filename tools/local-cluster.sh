@@ -11,25 +11,58 @@
 #        tools/local-cluster.sh url       prints the running cluster's URL
 #
 # The state (pid files, logs, the URL) is in $PKTMATCH_CLUSTER_DIR (default
-# /tmp/pktmatch-cluster-$UID): give each concurrent cluster its own.  Stop
-# kills only the processes whose pid files this script wrote, and only
-# while they still are `pktmatch worker`s (a pid reused by another program
-# is left alone).  The binary: $PKTMATCH_BIN, else target/release/pktmatch
+# $XDG_RUNTIME_DIR, else /tmp, /pktmatch-cluster-$UID): give each concurrent
+# cluster its own.  The directory must be the user's own (not a link; made
+# with mode 700), and start/stop/url on one directory take turns (a lock
+# in it).  Stop kills only the processes whose pid files this script wrote,
+# and only while they still are this binary's `worker` (a pid reused by
+# another program is left alone), checked again before each signal; it
+# removes only regular files.  The binary: $PKTMATCH_BIN, else target/release/pktmatch
 # (under $CARGO_TARGET_DIR when set), built with the datafusion feature.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-state="${PKTMATCH_CLUSTER_DIR:-/tmp/pktmatch-cluster-$(id -u)}"
+state="${PKTMATCH_CLUSTER_DIR:-${XDG_RUNTIME_DIR:-/tmp}/pktmatch-cluster-$(id -u)}"
 bin="${PKTMATCH_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/pktmatch}"
 wait_s="${PKTMATCH_CLUSTER_WAIT:-30}"
 
 die() { echo "local-cluster: $*" >&2; exit 1; }
 
-# True when pid file $1 names a live `pktmatch worker` process.
+# True when pid file $1 (a regular file) names a live process of this
+# binary's `worker --listen` (its command line as start wrote it).
 ours() {
-    local pid
+    local pid argv
+    regular "$1" || return 1
     pid="$(cat "$1" 2>/dev/null)" || return 1
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- ' worker --listen '
+    mapfile -d '' -t argv < "/proc/$pid/cmdline" 2>/dev/null || return 1
+    [ "${#argv[@]}" -ge 3 ] && [ "${argv[0]}" = "$(started_bin)" ] && [ "${argv[1]}" = worker ] &&
+        [ "${argv[2]}" = --listen ]
+}
+
+# The binary start ran (recorded in the state), else this run's.
+started_bin() {
+    if regular "$state/bin"; then cat "$state/bin"; else echo "$bin"; fi
+}
+
+# True for a regular file that is not a link.
+regular() { [ -f "$1" ] && [ ! -L "$1" ]; }
+
+# Removes $1 if it is a regular file; refuses anything else there.
+remove() {
+    if regular "$1"; then
+        rm -f -- "$1"
+    elif [ -e "$1" ] || [ -L "$1" ]; then
+        die "$1 is not a regular file: left alone (remove it yourself)"
+    fi
+}
+
+# The state directory, the user's own, locked for this run.
+open_state() {
+    mkdir -p -m 700 -- "$state"
+    [ -d "$state" ] && [ ! -L "$state" ] && [ -O "$state" ] ||
+        die "$state: not a directory of this user's (set PKTMATCH_CLUSTER_DIR)"
+    exec 9>> "$state/lock"
+    flock -w 60 9 || die "$state: another local-cluster.sh holds the lock"
 }
 
 stop() {
@@ -39,17 +72,18 @@ stop() {
         if ours "$f"; then
             pid="$(cat "$f")"
             kill "$pid" 2>/dev/null || true
-            # Up to 5 s to go, then it is made to.
+            # Up to 5 s to go, then it is made to (if the pid is still
+            # this worker's: it may have gone and the pid been reused).
             for _ in $(seq 50); do
-                kill -0 "$pid" 2>/dev/null || break
+                ours "$f" || break
                 sleep 0.1
             done
-            kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+            ours "$f" && kill -9 "$pid" 2>/dev/null || true
             n=$((n + 1))
         fi
-        rm -f "$f"
+        remove "$f"
     done
-    rm -f "$state/url"
+    remove "$state/url"
     echo "local-cluster: stopped $n worker(s)" >&2
 }
 
@@ -68,15 +102,18 @@ start() {
     local n="$1" i addr addrs=() deadline
     [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "start N: N is a number of workers (1 or more)"
     [ -x "$bin" ] || die "$bin: no pktmatch binary (cargo build --release -p pktmatch --features datafusion, or set PKTMATCH_BIN)"
-    mkdir -p "$state"
     shopt -s nullglob
     for f in "$state"/worker-*.pid; do
         ours "$f" && die "a cluster is already running from $state (tools/local-cluster.sh stop first)"
-        rm -f "$f"
+        remove "$f"
     done
+    remove "$state/bin"
+    echo "$bin" > "$state/bin"
     for i in $(seq "$n"); do
+        remove "$state/worker-$i.log"
         # Its own session: a terminal's ^C to the caller does not reach it.
-        setsid "$bin" worker --listen 127.0.0.1:0 > "$state/worker-$i.log" 2>&1 < /dev/null &
+        # Not holding the lock (fd 9) while it runs.
+        setsid "$bin" worker --listen 127.0.0.1:0 > "$state/worker-$i.log" 2>&1 < /dev/null 9>&- &
         echo $! > "$state/worker-$i.pid"
     done
     deadline=$((SECONDS + wait_s))
@@ -98,14 +135,15 @@ start() {
     done
     local url
     url="flight://$(IFS=,; echo "${addrs[*]}")"
+    remove "$state/url"
     echo "$url" > "$state/url"
     echo "local-cluster: $n worker(s) running, state in $state" >&2
     echo "$url"
 }
 
 case "${1:-}" in
-    start) [ $# -eq 2 ] || die "usage: $0 start N"; start "$2" ;;
-    stop) stop ;;
-    url) cat "$state/url" 2>/dev/null || die "no cluster running from $state" ;;
+    start) [ $# -eq 2 ] || die "usage: $0 start N"; open_state; start "$2" ;;
+    stop) open_state; stop ;;
+    url) open_state; regular "$state/url" && cat "$state/url" || die "no cluster running from $state" ;;
     *) die "usage: $0 start N | stop | url" ;;
 esac
