@@ -729,11 +729,15 @@ impl IndexBuilder {
                 Ok(r) => r,
                 Err(panic) => std::panic::resume_unwind(panic),
             };
-            // Flushed here, so a failing last write is reported, not dropped.
-            let flushed = w.flush();
+            // Flushed here, so a failing last write is reported, not dropped
+            // (not after a failed write: a buffered writer would try its
+            // bytes again).
             match failed {
                 Some(e) => Err(e),
-                None => made.and_then(|n| flushed.map(|()| n)),
+                None => {
+                    let flushed = w.flush();
+                    made.and_then(|n| flushed.map(|()| n))
+                }
             }
         })
     }

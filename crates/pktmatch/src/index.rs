@@ -276,6 +276,13 @@ pub fn run(args: &Args) -> Result<String, String> {
     // now (reading them is what reading the captures is otherwise).
     // A cluster is checked first of all: a worker that does not answer
     // fails the run before anything is read (never a silent local run).
+    if args.engine != "embedded" && (args.memory_limit.is_some() || args.partitions.is_some()) {
+        return Err(format!(
+            "--memory-limit and --partitions are the embedded engine's; --engine {} has \
+             neither (give --engine embedded, docs/engine.md)",
+            args.engine
+        ));
+    }
     let (engine, cluster) = match args.engine.as_str() {
         "embedded" => (Some(embedded(args)?), None),
         "threads" => (None, None),
