@@ -120,6 +120,14 @@ fn external(e: impl Into<String>) -> DataFusionError {
     DataFusionError::External(e.into().into())
 }
 
+/// A point's fingerprint in words, for a message.
+fn describe(f: &Fingerprint) -> String {
+    format!(
+        "{} frames in {} connections from {} to {} ns",
+        f.frames, f.conns, f.first_ts, f.last_ts
+    )
+}
+
 /// Task `k`: reads its two points and matches them.
 fn run_task(spec: &Spec, k: usize) -> Result<Vec<arrow_array::RecordBatch>, DataFusionError> {
     let task = &spec.pairs[k];
@@ -127,21 +135,15 @@ fn run_task(spec: &Spec, k: usize) -> Result<Vec<arrow_array::RecordBatch>, Data
         let t = s
             .read()
             .map_err(|e| external(format!("{}: {e}", s.path().display())))?;
-        match t.fingerprint() == *want {
+        let got = t.fingerprint();
+        match got == *want {
             true => Ok(t),
             false => Err(external(format!(
-                "{}: the worker read {} frames in {} connections from {} to {} ns, the \
-                 coordinator {} frames in {} connections from {} to {} ns: the file changed \
-                 or is another copy (workers must see the coordinator's files)",
+                "{}: the worker read {}, the coordinator {}: the file changed or is another \
+                 copy (workers must see the coordinator's files)",
                 s.path().display(),
-                t.fingerprint().frames,
-                t.fingerprint().conns,
-                t.fingerprint().first_ts,
-                t.fingerprint().last_ts,
-                want.frames,
-                want.conns,
-                want.first_ts,
-                want.last_ts
+                describe(&got),
+                describe(want)
             ))),
         }
     };
