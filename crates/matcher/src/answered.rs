@@ -25,9 +25,9 @@
 //! the cases: a retransmission the capture also missed, one whose original
 //! is far back, a copy only the other point kept).
 
+use crate::marks::Marks;
 use crate::table::PointTable;
 use capture::keys::App;
-use rustc_hash::FxHashSet;
 
 /// How many packets of the flow after the request are searched for its
 /// answer: an answer comes within a round trip, and a request/answer flow
@@ -37,17 +37,12 @@ const SEARCH: usize = 256;
 
 /// Whether `to` saw enough of `from`'s connection `conn` going `dir` for
 /// an answer through it to say where a request went: at least half.
-pub(crate) fn to_saw_direction(
-    t: &PointTable,
-    conn: u32,
-    dir: usize,
-    seen: &FxHashSet<u32>,
-) -> bool {
+pub(crate) fn to_saw_direction(t: &PointTable, conn: u32, dir: usize, seen: &Marks) -> bool {
     let (mut n, mut s) = (0usize, 0usize);
     for &k in t.packets(conn) {
         if t.recs[k as usize].dir() == dir {
             n += 1;
-            s += usize::from(seen.contains(&k));
+            s += usize::from(seen.contains(k));
         }
     }
     n > 0 && 2 * s >= n

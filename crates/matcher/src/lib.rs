@@ -22,6 +22,7 @@
 mod answered;
 pub mod clock;
 mod fill;
+mod marks;
 pub mod methods;
 pub mod order;
 pub mod packets;
@@ -41,6 +42,7 @@ use index::{
     Endpoints, IndexBuilder, LossKind, Missing, PairSpec, SeqOffsets, TranslationKind,
     TranslationSpec,
 };
+use marks::Marks;
 use packets::PacketMatch;
 use pairing::ConnPair;
 use std::net::SocketAddr;
@@ -540,8 +542,10 @@ pub fn run_tables_on(
     // What composition's anchor rule reads of the frames linked to a proxy
     // anchor (sequence number, length), kept before the tables shrink.
     let ranges = anchor_ranges(&tables, &adjacent, &fills);
+    progress(Progress::Stage("composing: tables to frames"));
     // A point's table shrinks to what the clock fits and the index need.
     let frames: Vec<Frames> = tables.into_iter().map(Frames::from).collect();
+    progress(Progress::Stage("composing: via"));
     let range = |p: u16, r: u32| ranges.get(p, r);
     let fills = Mutex::new(fills);
     let mut composed = via::compose(&counts, &adjacent, range, |i, j, _, _| {
@@ -564,6 +568,7 @@ pub fn run_tables_on(
         let all: Vec<&PairMatches> = adjacent.iter().chain(&composed).collect();
         fill::classify(&mut lost, &all);
     }
+    progress(Progress::Stage("composing: tally"));
     let (missing, per_point) = fill::tally(&lost, n);
     for (i, d) in summary.details.iter_mut().enumerate() {
         d.capture_drops = per_point[i];
@@ -674,6 +679,7 @@ pub fn run_tables_on(
     }
     found.warnings.extend(reconciled.warnings);
     let clock_notes = reconciled.notes;
+    progress(Progress::Stage("composing: frames to builder"));
     // The time stamps and checks move into the builder (no copy), then
     // every pair's matches, each turned into the builder's 12-byte form in
     // place and dropped from here as it goes.
@@ -1226,6 +1232,8 @@ fn losses(
     // have stepped).
     let to_b = |i: u32, t: i64| clock.peer_time(i, t);
     let to_a = |j: u32, t: i64| clock.back_time(j, t);
+    // The current connection pair's matched records at either point.
+    let (mut seen_a, mut seen_b) = (Marks::new(ta.recs.len()), Marks::new(tb.recs.len()));
     for (p, r) in pairs.iter().zip(results) {
         // Which direction goes from A to B: the one whose transit, after
         // the clock model, is larger.
@@ -1249,11 +1257,9 @@ fn losses(
         } else {
             continue;
         };
-        let mut seen_a = rustc_hash::FxHashSet::default();
-        let mut seen_b = rustc_hash::FxHashSet::default();
         for m in r.of(all) {
-            seen_a.insert(m.a);
-            seen_b.insert(m.b);
+            seen_a.set(m.a);
+            seen_b.set(m.b);
         }
         let a = Side {
             t: ta,
@@ -1273,6 +1279,10 @@ fn losses(
         for k in missing(&b, &a, backward_at_b, &seen_b, &to_a, mb, out) {
             counts.count(k, 1);
         }
+        for m in r.of(all) {
+            seen_a.clear(m.a);
+            seen_b.clear(m.b);
+        }
     }
     counts
 }
@@ -1291,7 +1301,7 @@ fn missing(
     from: &Side,
     to: &Side,
     dir: usize,
-    seen: &rustc_hash::FxHashSet<u32>,
+    seen: &Marks,
     to_clock: &dyn Fn(u32, i64) -> i64,
     handshake_by_middlebox: bool,
     out: &mut Vec<(u16, u32, u16, LossKind)>,
@@ -1320,7 +1330,7 @@ fn missing(
     let to_saw = std::cell::OnceCell::new();
     for &i in from.t.packets(from.conn) {
         let rec = &from.t.recs[i as usize];
-        if rec.dir() != dir || seen.contains(&i) {
+        if rec.dir() != dir || seen.contains(i) {
             continue;
         }
         let t = from.t.time(i);
