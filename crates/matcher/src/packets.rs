@@ -456,11 +456,70 @@ fn learn_tcp(
     pb: &[Vec<u32>; 2],
     use_digest: bool,
 ) -> [DirTranslation; 2] {
+    LEARN.with(|l| match l.try_borrow_mut() {
+        Ok(mut maps) => {
+            let out = learn_tcp_with(ta, tb, pa, pb, use_digest, &mut maps);
+            maps.trim();
+            out
+        }
+        // Not reached (nothing here calls back in): fresh maps then.
+        Err(_) => learn_tcp_with(ta, tb, pa, pb, use_digest, &mut Learn::default()),
+    })
+}
+
+/// [`learn_tcp`]'s hash maps, kept by each thread from one connection
+/// pair to the next: made afresh for every pair (five or more per
+/// direction, for a few dozen packets each) their allocations and growth
+/// were about a third of learning's time (by `perf`).
+#[derive(Default)]
+struct Learn {
+    first: FxHashMap<(u32, u32, u8), u32>,
+    counts: FxHashMap<u32, u32>,
+    by_ack: FxHashMap<u32, u32>,
+    a_keys: FxHashMap<u64, (u32, bool)>,
+}
+
+/// Maps that grew past this many entries (a long connection) are dropped
+/// after use: clearing and scanning them would cost every later short one.
+const LEARN_KEEP: usize = 4096;
+
+impl Learn {
+    fn trim(&mut self) {
+        fn keep<K, V>(m: &mut FxHashMap<K, V>) {
+            if m.capacity() > LEARN_KEEP {
+                *m = FxHashMap::default();
+            }
+        }
+        keep(&mut self.first);
+        keep(&mut self.counts);
+        keep(&mut self.by_ack);
+        keep(&mut self.a_keys);
+    }
+}
+
+thread_local! {
+    static LEARN: std::cell::RefCell<Learn> = std::cell::RefCell::new(Learn::default());
+}
+
+fn learn_tcp_with(
+    ta: &PointTable,
+    tb: &PointTable,
+    pa: &[Vec<u32>; 2],
+    pb: &[Vec<u32>; 2],
+    use_digest: bool,
+    maps: &mut Learn,
+) -> [DirTranslation; 2] {
+    let Learn {
+        first,
+        counts,
+        by_ack,
+        a_keys,
+    } = maps;
     let mut seq_off: [Option<u32>; 2] = [None, None];
     for d in 0..2 {
         // Data packets with equal content (length, digest) and SYNs: the
         // sequence offset is the most common difference.
-        let mut first: FxHashMap<(u32, u32, u8), u32> = FxHashMap::default();
+        first.clear();
         for &i in &pa[d] {
             let r = &ta.recs[i as usize];
             if r.len > 0 || r.tcp_flags & tcp::SYN != 0 {
@@ -470,7 +529,7 @@ fn learn_tcp(
                     .or_insert(r.seq);
             }
         }
-        let mut counts: FxHashMap<u32, u32> = FxHashMap::default();
+        counts.clear();
         for &j in &pb[d] {
             let r = &tb.recs[j as usize];
             if r.len > 0 || r.tcp_flags & tcp::SYN != 0 {
@@ -480,7 +539,7 @@ fn learn_tcp(
                 }
             }
         }
-        seq_off[d] = mode(&counts).map(|(v, _)| v);
+        seq_off[d] = mode(counts).map(|(v, _)| v);
     }
     // A direction with neither data nor SYN at both points (pure ACKs of a
     // download): its acks are the other direction's sequence numbers, so
@@ -490,19 +549,19 @@ fn learn_tcp(
             continue;
         }
         let ack_off = seq_off[1 - d].unwrap_or(0);
-        let mut by_ack: FxHashMap<u32, u32> = FxHashMap::default();
+        by_ack.clear();
         for &i in &pa[d] {
             let r = &ta.recs[i as usize];
             by_ack.entry(r.ack).or_insert(r.seq);
         }
-        let mut counts: FxHashMap<u32, u32> = FxHashMap::default();
+        counts.clear();
         for &j in &pb[d] {
             let r = &tb.recs[j as usize];
             if let Some(&s) = by_ack.get(&r.ack.wrapping_sub(ack_off)) {
                 *counts.entry(r.seq.wrapping_sub(s)).or_default() += 1;
             }
         }
-        seq_off[d] = Some(mode(&counts).map_or(0, |(v, _)| v));
+        seq_off[d] = Some(mode(counts).map_or(0, |(v, _)| v));
     }
     let mut out = [DirTranslation::default(); 2];
     for d in 0..2 {
@@ -518,7 +577,7 @@ fn learn_tcp(
             ip_id_kept: false,
             ..tr
         };
-        let mut a_keys: FxHashMap<u64, (u32, bool)> = FxHashMap::default();
+        a_keys.clear();
         for &i in &pa[d] {
             let k = exact_key(&ta.recs[i as usize], false, &base, use_digest);
             a_keys
@@ -526,7 +585,9 @@ fn learn_tcp(
                 .and_modify(|e| e.1 = false)
                 .or_insert((i, true));
         }
-        let mut ts_counts: FxHashMap<u32, u32> = FxHashMap::default();
+        // (`counts` now holds the TSval differences.)
+        let ts_counts = &mut *counts;
+        ts_counts.clear();
         // IP IDs of data packets, and of all: a middlebox's own packets
         // (SYNPROXY's handshake ACK) are pure ACKs with their own IDs.
         let (mut id_same, mut id_total) = ([0u32; 2], [0u32; 2]);
@@ -553,7 +614,7 @@ fn learn_tcp(
             }
         }
         let ts_total: u32 = ts_counts.values().sum();
-        let ts_mode = mode(&ts_counts);
+        let ts_mode = mode(ts_counts);
         out[d].ts_off = ts_mode.and_then(|(v, n)| (n * 10 >= ts_total * 9).then_some(v));
         out[d].ts_hint = ts_mode
             .filter(|&(_, n)| out[d].ts_off.is_none() && n >= 2 && n * 3 >= ts_total * 2)
