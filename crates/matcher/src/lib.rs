@@ -596,24 +596,35 @@ pub fn run_tables_on(
     let mut found = found;
     // A pair's own matches may fit its clock better than the composition
     // of the hops' models (whose errors add up): the tighter bound wins.
-    for pm in &mut composed {
-        let (fa, fb) = (&frames[pm.a as usize], &frames[pm.b as usize]);
-        let s = pm
-            .matches
-            .iter()
-            .filter(|m| m.method != methods::DUPLICATE)
-            .map(|m| {
-                let ta = fa.ts[m.a as usize];
-                Sample {
-                    ta,
-                    delta: fb.ts[m.b as usize] - ta,
-                    group: fa.conn[m.a as usize] << 1 | u32::from(m.dir),
-                    ia: m.a,
-                    ib: m.b,
-                }
-            });
+    // The fits on all cores (each reads the pair's matches and the two
+    // points' frames only), then taken in the pairs' order.
+    let fits = parallel(
+        composed.len(),
+        workers(),
+        |k| {
+            let pm = &composed[k];
+            let (fa, fb) = (&frames[pm.a as usize], &frames[pm.b as usize]);
+            let s = pm
+                .matches
+                .iter()
+                .filter(|m| m.method != methods::DUPLICATE)
+                .map(|m| {
+                    let ta = fa.ts[m.a as usize];
+                    Sample {
+                        ta,
+                        delta: fb.ts[m.b as usize] - ta,
+                        group: fa.conn[m.a as usize] << 1 | u32::from(m.dir),
+                        ia: m.a,
+                        ib: m.b,
+                    }
+                });
+            clock::fit_iter(s, fa.first_ts).filter(|c| c.both_ways)
+        },
+        || {},
+    );
+    for (pm, fit) in composed.iter_mut().zip(fits) {
         let composed_bound = pm.clock.map_or(u64::MAX, |c| c.bound_ns);
-        if let Some(mut fit) = clock::fit_iter(s, fa.first_ts).filter(|c| c.both_ways) {
+        if let Some(mut fit) = fit {
             if let Some(composed) = &pm.clock {
                 fit.earliest_starts(composed);
             }
