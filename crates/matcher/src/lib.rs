@@ -154,44 +154,43 @@ fn parallel<R: Send>(
     mut tick: impl FnMut(),
 ) -> Vec<R> {
     let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
     let workers = workers.clamp(1, n.max(1));
-    // Workers still running: one that panics stops counting (the guard's
-    // drop runs while it unwinds), so this thread never waits for work no
-    // one will do; scope() then passes the panic on.
-    let alive = AtomicUsize::new(workers);
-    struct Leaving<'a>(&'a AtomicUsize);
-    impl Drop for Leaving<'_> {
-        fn drop(&mut self) {
-            self.0.fetch_sub(1, Ordering::Release);
-        }
-    }
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
     std::thread::scope(|s| {
+        // Each worker holds a sender: when the last one is dropped (every
+        // worker returned, or panicked and unwound), the wait below ends at
+        // once (it polled every 2 ms, and each stage lost up to that much).
+        let (done, finished) = std::sync::mpsc::channel::<()>();
         for _ in 0..workers {
-            s.spawn(|| {
-                let _leaving = Leaving(&alive);
-                loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    if k >= n {
-                        break;
-                    }
-                    let r = f(k);
-                    if let Ok(mut v) = results.lock() {
-                        v[k] = Some(r);
-                    }
-                    done.fetch_add(1, Ordering::Release);
+            let done = done.clone();
+            let (next, results, f) = (&next, &results, &f);
+            s.spawn(move || loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= n {
+                    break;
                 }
+                let r = f(k);
+                if let Ok(mut v) = results.lock() {
+                    v[k] = Some(r);
+                }
+                let _ = done.send(());
             });
         }
-        // Short sleeps, so small inputs do not wait; a tick every 100 ms.
-        let mut k = 0u32;
-        while done.load(Ordering::Acquire) < n && alive.load(Ordering::Acquire) > 0 {
-            if k % 50 == 0 {
+        drop(done);
+        let period = std::time::Duration::from_millis(100);
+        let mut last = std::time::Instant::now();
+        tick();
+        loop {
+            let left = period.saturating_sub(last.elapsed());
+            if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) =
+                finished.recv_timeout(left)
+            {
+                break;
+            }
+            if last.elapsed() >= period {
+                last = std::time::Instant::now();
                 tick();
             }
-            k += 1;
-            std::thread::sleep(std::time::Duration::from_millis(2));
         }
     });
     // A worker that panicked left its slot empty, and scope() re-raised
