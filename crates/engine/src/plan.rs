@@ -87,6 +87,8 @@ pub struct Engine {
     tables: MemoryReservation,
     /// The pool's size: the limit but what DataFusion does not charge.
     pool: usize,
+    /// The whole limit (`--memory-limit`).
+    limit: usize,
     spills: AtomicU64,
     spilled_bytes: AtomicU64,
 }
@@ -140,6 +142,7 @@ impl Engine {
             rt,
             tables,
             pool: pool_size,
+            limit: options.memory_limit,
             spills: AtomicU64::new(0),
             spilled_bytes: AtomicU64::new(0),
         })
@@ -170,7 +173,7 @@ impl Engine {
             let need = TableBuilder::bytes_for(meta.capacity());
             self.tables
                 .try_resize(held + need)
-                .map_err(|_| Error::format(&d, self.too_small(held + need, &label)))?;
+                .map_err(|_| Error::format(&d, self.too_small(held + need, 0, &label)))?;
             let (rows, builder, (n, bytes)) = self
                 .rt
                 .block_on(async {
@@ -193,27 +196,42 @@ impl Engine {
     }
 
     /// Refuses, before any point is read, key tables whose point tables
-    /// alone would not fit in the limit (the tables cannot spill).
+    /// alone would not fit in the limit (the tables cannot spill), or with
+    /// the matching stage's working memory beside them (which cannot spill
+    /// either: it ran past the limit instead).
     fn fits(&self, dir: &Path, metas: &[PointMeta]) -> Result<(), Error> {
         let need: usize = metas
             .iter()
             .map(|m| TableBuilder::bytes_for(m.capacity()))
             .sum();
-        match need + SORT_MIN.min(self.pool / 4) > self.pool {
-            true => Err(Error::format(dir, self.too_small(need, "every point"))),
+        let frames: usize = metas.iter().map(PointMeta::capacity).sum();
+        let matching = matching_bytes(frames);
+        let sorts = need + SORT_MIN.min(self.pool / 4) > self.pool;
+        match sorts || need + matching > self.limit {
+            true => Err(Error::format(
+                dir,
+                self.too_small(need, matching, "every point"),
+            )),
             false => Ok(()),
         }
     }
 
-    /// The message for a limit the point tables do not fit in.
-    fn too_small(&self, need: usize, what: &str) -> String {
+    /// The message for a limit the point tables (and `matching`, the
+    /// matching stage's estimated working memory beside them) do not fit in.
+    fn too_small(&self, need: usize, matching: usize, what: &str) -> String {
+        let sorts = need + need / 4 + SORT_MIN + (8 << 20);
+        let at_least = sorts.max((need + matching) + (need + matching) / 32);
+        let beside = match matching {
+            0 => String::new(),
+            m => format!(", matching about {} more beside them (an estimate)", mib(m)),
+        };
         format!(
-            "--memory-limit: the matcher's point tables ({what}) need {} and stay in memory, \
-             the limit leaves {} for them and the sorts (which spill to disk, \
-             docs/engine.md); give at least {}",
+            "--memory-limit: the matcher's point tables ({what}) need {}{beside} and stay \
+             in memory, the limit leaves {} for the tables and the sorts (which spill to \
+             disk, docs/engine.md); give at least {}",
             mib(need),
             mib(self.pool),
-            mib(need + need / 4 + SORT_MIN + (8 << 20))
+            mib(at_least)
         )
     }
 
@@ -260,6 +278,19 @@ fn unaccounted(limit: usize) -> usize {
 /// Least pool beside the point tables for the sorts to spill and merge
 /// (measured: 4 MiB fails on the 2 M-frame bench session, 10 MiB does not).
 const SORT_MIN: usize = 12 << 20;
+
+/// The matching stage's working memory beside the point tables, per frame
+/// of all points: the pairs' matches, their clock fits' and the proxy
+/// step's temporaries.  Measured on the 2 M-frame bench session's key
+/// tables (bench/memory-limit.sh, docs/engine.md): the heap's peak while
+/// matching less the tables' is about 15 bytes per frame.
+const MATCHING_PER_FRAME: usize = 16;
+
+/// [`MATCHING_PER_FRAME`] for `frames` frames: what a limit must hold
+/// beside the point tables for the run not to pass it while matching.
+pub fn matching_bytes(frames: usize) -> usize {
+    frames.saturating_mul(MATCHING_PER_FRAME)
+}
 
 /// Bytes as MiB, one decimal.
 fn mib(bytes: usize) -> String {

@@ -129,10 +129,12 @@ mod plan {
         total
     }
 
-    /// The plan within a limit that holds the matcher's point tables and
-    /// 1 MiB more, on key tables bigger than the whole limit in memory: the
-    /// scans' sorts spill to disk, and the index is the same.  A limit the
-    /// point tables alone exceed is refused, naming the limit.
+    /// The plan within a limit that holds the matcher's point tables, the
+    /// matching stage's estimated working memory and 1 MiB more, on key
+    /// tables bigger than the whole limit in memory: the scans' sorts spill
+    /// to disk, and the index is the same.  A limit the point tables alone
+    /// exceed is refused, naming the limit, and so is one that leaves no room
+    /// to match beside them.
     pub fn assert_within_limit(points: &[(&str, PathBuf)], partitions: usize) {
         let want = from_captures(points);
         let (_, dir) = from_keys(points, &small_parts());
@@ -143,7 +145,8 @@ mod plan {
             .map(|p| p.table.recs.len())
             .sum();
         let tables = matcher::table::TableBuilder::bytes_for(frames);
-        let limit = tables + (1 << 20);
+        let matching = engine::plan::matching_bytes(frames);
+        let limit = tables + matching + (1 << 20);
         assert!(
             in_memory > limit,
             "the key tables ({in_memory} bytes in memory) exceed the limit ({limit})"
@@ -159,17 +162,29 @@ mod plan {
             "the sorts spilled ({files} files, {spilled} bytes)"
         );
         eprintln!(
-            "keys {in_memory} bytes in memory, limit {limit} (point tables {tables}), \
+            "keys {in_memory} bytes in memory, limit {limit} (point tables {tables}, \
+             matching {matching}), \
              {partitions} partitions: {files} spill files, {spilled} bytes"
         );
-        let err = match engine(partitions, tables - 1).load_dir(dir.path()) {
-            Ok(_) => panic!("a limit below the point tables' need is refused"),
-            Err(e) => e.to_string(),
-        };
-        assert!(
-            err.contains("--memory-limit") && err.contains("give at least"),
-            "{err}"
-        );
+        for (short, why) in [
+            (
+                tables - 1,
+                "a limit below the point tables' need is refused",
+            ),
+            (
+                tables + matching - 1,
+                "a limit with no room to match beside the tables is refused",
+            ),
+        ] {
+            let err = match engine(partitions, short).load_dir(dir.path()) {
+                Ok(_) => panic!("{why}"),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                err.contains("--memory-limit") && err.contains("give at least"),
+                "{err}"
+            );
+        }
     }
 
     /// The example session repeated 30 times (bench/replicate-session.py:
