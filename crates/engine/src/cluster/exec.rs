@@ -83,8 +83,10 @@ pub struct Spec {
 
 /// The session extension a worker's sessions carry: a task of this leaf
 /// refuses to run anywhere else, so that nothing silently runs locally.
+/// It holds the address the worker listens on: a task's error names it (the
+/// coordinator's message names only the cluster's URL).
 #[derive(Debug, Default)]
-pub struct OnWorker;
+pub struct OnWorker(pub String);
 
 /// The leaf: one partition per task, task i matching pair i.
 pub struct PairTasksExec {
@@ -189,15 +191,12 @@ impl ExecutionPlan for PairTasksExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> datafusion::error::Result<SendableRecordBatchStream> {
-        if context
-            .session_config()
-            .get_extension::<OnWorker>()
-            .is_none()
-        {
+        let Some(worker) = context.session_config().get_extension::<OnWorker>() else {
             return Err(external(
                 "internal error: a pair's matching task ran outside a pktmatch worker",
             ));
-        }
+        };
+        let worker = worker.0.clone();
         let k = DistributedTaskContext::from_ctx(&context).task_index;
         let schema = outcome::schema();
         // Tasks past the pairs (a stage has at least two) emit nothing.
@@ -212,7 +211,12 @@ impl ExecutionPlan for PairTasksExec {
         let fut = async move {
             tokio::task::spawn_blocking(move || run_task(&spec, k))
                 .await
-                .map_err(|e| DataFusionError::External(Box::new(e)))?
+                .map_err(|e| DataFusionError::External(Box::new(e)))
+                .and_then(|r| r)
+                .map_err(|e| match e {
+                    DataFusionError::External(e) => external(format!("worker {worker}: {e}")),
+                    e => external(format!("worker {worker}: {e}")),
+                })
         };
         let stream = futures::stream::once(fut).flat_map(|r| {
             let items: Vec<datafusion::error::Result<_>> = match r {

@@ -11,13 +11,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Every query's session on the worker: our codec, and the mark that
-/// lets the matching leaf run (exec.rs, `OnWorker`).
-async fn session(ctx: WorkerQueryContext) -> Result<SessionState, DataFusionError> {
+/// lets the matching leaf run (exec.rs, `OnWorker`), with the address the
+/// worker listens on (its errors name it).
+async fn session(
+    ctx: WorkerQueryContext,
+    bound: SocketAddr,
+) -> Result<SessionState, DataFusionError> {
     let mut builder = ctx.builder.with_distributed_user_codec(PairTasksCodec);
     builder
         .config()
         .get_or_insert_default()
-        .set_extension(Arc::new(OnWorker));
+        .set_extension(Arc::new(OnWorker(bound.to_string())));
     Ok(builder.build())
 }
 
@@ -43,7 +47,8 @@ pub fn serve(
             .local_addr()
             .map_err(|e| Error::Worker(format!("{listen}: {e}")))?;
         ready(bound);
-        let worker = Worker::from_session_builder(session);
+        let worker =
+            Worker::from_session_builder(move |ctx: WorkerQueryContext| session(ctx, bound));
         tonic::transport::Server::builder()
             .add_service(worker.into_worker_server())
             .serve_with_incoming(incoming)
