@@ -598,10 +598,10 @@ pub fn run_tables_on(
             .iter()
             .filter(|m| m.method != methods::DUPLICATE)
             .map(|m| {
-                let ta = fa.ts[m.a as usize];
+                let ta = fa.ts.get(m.a);
                 Sample {
                     ta,
-                    delta: fb.ts[m.b as usize] - ta,
+                    delta: fb.ts.get(m.b) - ta,
                     group: fa.conn[m.a as usize] << 1 | u32::from(m.dir),
                     ia: m.a,
                     ib: m.b,
@@ -631,8 +631,8 @@ pub fn run_tables_on(
     }
     // Every pair consistent around the loops those fits make (Huygens).
     let mut hop_clocks: Vec<Option<ClockFit>> = adjacent.iter().map(|pm| pm.clock).collect();
-    let t0 = frames[0].ts.iter().min().copied().unwrap_or(0) / 2
-        + frames[0].ts.iter().max().copied().unwrap_or(0) / 2;
+    let t0 =
+        frames[0].ts.iter().min().unwrap_or(0) / 2 + frames[0].ts.iter().max().unwrap_or(0) / 2;
     let reconciled = reconcile::reconcile(&mut hop_clocks, &direct_fits, t0, &summary.labels);
     let changed = hop_clocks
         .iter()
@@ -679,7 +679,7 @@ pub fn run_tables_on(
     // place and dropped from here as it goes.
     for (i, f) in frames.into_iter().enumerate() {
         builder
-            .add_frames(i as u16, f.ts, f.checks)
+            .add_frames(i as u16, f.ts.to_vec(), f.checks)
             .map_err(|e| format!("{}: {e}", inputs[i].label))?;
     }
     for (p, f, at, kind) in lost {
@@ -827,7 +827,7 @@ fn refuse_same_capture(inputs: &[Input], tables: &[PointTable]) -> Result<(), St
 /// point: its time stamps and checks, and each frame's connection (the
 /// clock fit's groups).
 struct Frames {
-    ts: Vec<i64>,
+    ts: table::Times,
     checks: Vec<u32>,
     /// Each frame's connection ([`table::NO_CONN`] for none).
     conn: Vec<u32>,

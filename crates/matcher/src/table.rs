@@ -9,11 +9,13 @@
 
 use crate::payload;
 mod rows;
+mod times;
 use capture::keys::{flag, tcp};
 use capture::{FlowKey, PacketKey};
 pub use rows::{FrameRow, TableBuilder};
 use rustc_hash::FxHashMap;
 use std::path::Path;
+pub use times::Times;
 
 /// No connection (not IP, or unreadable).
 pub const NO_CONN: u32 = u32::MAX;
@@ -194,7 +196,7 @@ const _: () = assert!(std::mem::size_of::<Msg>() == 16);
 pub struct PointTable {
     pub recs: Vec<Rec>,
     /// Time stamp of each frame (ns since the epoch), as `recs`.
-    pub ts: Vec<i64>,
+    pub ts: Times,
     pub conns: Vec<Conn>,
     /// Packets of each connection in frame order: `by_conn[conn_start[c] ..
     /// conn_start[c + 1]]` are indexes into `recs`.
@@ -241,7 +243,7 @@ pub fn close_in_time(x: i64, y: i64) -> bool {
 impl PointTable {
     /// Time stamp of record `i`.
     pub fn time(&self, i: u32) -> i64 {
-        self.ts[i as usize]
+        self.ts.get(i)
     }
 
     /// Packets (rec indexes) of connection `c`, in frame order.
@@ -268,7 +270,7 @@ impl PointTable {
         use std::mem::size_of;
         let words = self.by_conn.capacity() + self.conn_start.capacity() + self.checks.capacity();
         self.recs.capacity() * size_of::<Rec>()
-            + self.ts.capacity() * size_of::<i64>()
+            + self.ts.heap_bytes()
             + self.conns.capacity() * size_of::<Conn>()
             + words * size_of::<u32>()
             + self.msgs.capacity() * size_of::<Msg>()
@@ -541,7 +543,7 @@ impl PointTable {
             .iter()
             .rev()
             .map(|&x| x as usize)
-            .take_while(|&x| close_in_time(self.ts[x], self.ts[y]))
+            .take_while(|&x| close_in_time(self.time(x as u32), self.time(y as u32)))
             .any(|x| self.recs[x] == self.recs[y])
     }
 
@@ -558,12 +560,15 @@ impl PointTable {
 /// nanoseconds, up to 1 s, that at least 999 in 1000 of a sample of them are
 /// multiples of (1 for nanosecond clocks; 1 000 for microsecond pcap; a
 /// tool that stamps in milliseconds gives 1 000 000).  0 without frames.
-pub fn clock_resolution(ts: &[i64]) -> u32 {
+pub fn clock_resolution(ts: &Times) -> u32 {
     if ts.is_empty() {
         return 0;
     }
     let step = (ts.len() / 10_000).max(1);
-    let sample: Vec<i64> = ts.iter().step_by(step).copied().collect();
+    let sample: Vec<i64> = (0..ts.len())
+        .step_by(step)
+        .map(|i| ts.get(i as u32))
+        .collect();
     let mut r: u32 = 1_000_000_000;
     while r > 1 {
         let off = sample
@@ -758,7 +763,7 @@ impl PointTable {
     /// and connections made elsewhere (tests, other readers): groups the
     /// records by connection.
     pub fn from_parts(frames: Vec<(i64, u32, Rec)>, conns: Vec<Conn>) -> PointTable {
-        let mut ts = Vec::with_capacity(frames.len());
+        let mut ts = Times::new();
         let mut conn_of = Vec::with_capacity(frames.len());
         let mut recs = Vec::with_capacity(frames.len());
         for (t, c, r) in frames {
@@ -766,8 +771,9 @@ impl PointTable {
             conn_of.push(c);
             recs.push(r);
         }
-        let first_ts = ts.iter().copied().min().unwrap_or(0);
-        let last_ts = ts.iter().copied().max().unwrap_or(0);
+        ts.shrink_to_fit();
+        let first_ts = ts.iter().min().unwrap_or(0);
+        let last_ts = ts.iter().max().unwrap_or(0);
         let mut t = PointTable {
             recs,
             ts,

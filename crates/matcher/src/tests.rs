@@ -1010,7 +1010,9 @@ fn encapsulation_bits_are_the_index_bits() {
 
 #[test]
 fn clock_resolution_of_time_stamps() {
-    use crate::table::clock_resolution;
+    use crate::table::Times;
+    let clock_resolution =
+        |ts: &[i64]| crate::table::clock_resolution(&ts.iter().copied().collect::<Times>());
     let ns: Vec<i64> = (0..5000)
         .map(|i| 1_700_000_000_123_456_789 + i * 7_919)
         .collect();

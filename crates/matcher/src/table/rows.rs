@@ -6,7 +6,9 @@
 //! from the capture; the `engine` crate's tests check that whole indexes
 //! are equal byte for byte.
 
-use super::{group, keyed, make_room, mirrored_point, Msg, MsgKind, PointTable, Rec, NO_CONN};
+use super::{
+    group, keyed, make_room, mirrored_point, Msg, MsgKind, PointTable, Rec, Times, NO_CONN,
+};
 use capture::{FlowKey, PacketKey};
 use rustc_hash::FxHashMap;
 
@@ -50,7 +52,7 @@ impl TableBuilder {
             first_ts: i64::MAX,
             last_ts: i64::MIN,
             recs: Vec::with_capacity(frames),
-            ts: Vec::with_capacity(frames),
+            ts: Times::with_capacity(frames),
             checks: Vec::with_capacity(frames),
             ..Default::default()
         };
@@ -80,8 +82,10 @@ impl TableBuilder {
     /// [`PointTable::heap_bytes`] once built).
     pub fn bytes_for(frames: usize) -> usize {
         use std::mem::size_of;
-        let per_frame = size_of::<Rec>() + size_of::<i64>() + 3 * size_of::<u32>();
-        frames.saturating_mul(per_frame)
+        let per_frame = size_of::<Rec>() + 3 * size_of::<u32>();
+        frames
+            .saturating_mul(per_frame)
+            .saturating_add(Times::bytes_for(frames))
     }
 
     /// Frames so far (including placeholders for gaps).
