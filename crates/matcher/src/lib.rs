@@ -678,8 +678,12 @@ pub fn run_tables_on(
     // every pair's matches, each turned into the builder's 12-byte form in
     // place and dropped from here as it goes.
     for (i, f) in frames.into_iter().enumerate() {
+        let checks = f
+            .checks
+            .to_vec()
+            .map_err(|e| format!("{}: reading back the frame checks: {e}", inputs[i].label))?;
         builder
-            .add_frames(i as u16, f.ts.to_vec(), f.checks)
+            .add_frames(i as u16, f.ts.to_vec(), checks)
             .map_err(|e| format!("{}: {e}", inputs[i].label))?;
     }
     for (p, f, at, kind) in lost {
@@ -828,7 +832,7 @@ fn refuse_same_capture(inputs: &[Input], tables: &[PointTable]) -> Result<(), St
 /// clock fit's groups).
 struct Frames {
     ts: table::Times,
-    checks: Vec<u32>,
+    checks: table::Checks,
     /// Each frame's connection ([`table::NO_CONN`] for none).
     conn: Vec<u32>,
     first_ts: i64,

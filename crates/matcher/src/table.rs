@@ -8,10 +8,12 @@
 //! is read exactly once.
 
 use crate::payload;
+mod checks;
 mod rows;
 mod times;
 use capture::keys::{flag, tcp};
 use capture::{FlowKey, PacketKey};
+pub use checks::Checks;
 pub use rows::{FrameRow, TableBuilder};
 use rustc_hash::FxHashMap;
 use std::path::Path;
@@ -207,9 +209,9 @@ pub struct PointTable {
     pub last_ts: i64,
     /// The capture ended in damaged data: what and where.
     pub truncated: Option<String>,
-    /// Per frame the index's check value; handed to the index builder
-    /// (and emptied) once the point is read.
-    pub checks: Vec<u32>,
+    /// Per frame the index's check value, for the index builder (in a
+    /// temporary file while the point is matched).
+    pub checks: Checks,
     /// A mirror (span) port doubled this capture: a third or more of a
     /// sample of its packets, and at least three, repeat an earlier one of
     /// their connection and direction field for field within
@@ -268,9 +270,10 @@ impl PointTable {
     /// memory budget (`pktmatch index --memory-limit`) charges for it.
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
-        let words = self.by_conn.capacity() + self.conn_start.capacity() + self.checks.capacity();
+        let words = self.by_conn.capacity() + self.conn_start.capacity();
         self.recs.capacity() * size_of::<Rec>()
             + self.ts.heap_bytes()
+            + self.checks.heap_bytes()
             + self.conns.capacity() * size_of::<Conn>()
             + words * size_of::<u32>()
             + self.msgs.capacity() * size_of::<Msg>()
@@ -620,11 +623,7 @@ fn mirrored_point(t: &PointTable) -> bool {
 /// bar counts them.  `read`: offset of the frame in the file.
 fn make_room(t: &mut PointTable, conn_of: &mut Vec<u32>, read: u64, size: Option<u64>) {
     let n = t.recs.len();
-    if n < t.recs.capacity()
-        && n < t.ts.capacity()
-        && n < t.checks.capacity()
-        && n < conn_of.capacity()
-    {
+    if n < t.recs.capacity() && n < t.ts.capacity() && n < conn_of.capacity() {
         return;
     }
     let more = match size {
@@ -640,7 +639,6 @@ fn make_room(t: &mut PointTable, conn_of: &mut Vec<u32>, read: u64, size: Option
     };
     t.recs.reserve_exact(more);
     t.ts.reserve_exact(more);
-    t.checks.reserve_exact(more);
     conn_of.reserve_exact(more);
 }
 

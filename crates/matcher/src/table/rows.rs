@@ -53,7 +53,6 @@ impl TableBuilder {
             last_ts: i64::MIN,
             recs: Vec::with_capacity(frames),
             ts: Times::with_capacity(frames),
-            checks: Vec::with_capacity(frames),
             ..Default::default()
         };
         TableBuilder {
@@ -76,16 +75,17 @@ impl TableBuilder {
     }
 
     /// Bytes a table of `frames` frames needs at most while it is built:
-    /// per frame its record, time stamp and check, and the connection of
-    /// each frame beside the grouping by connection that [`Self::finish`]
-    /// makes of it (connections and messages not counted: see
-    /// [`PointTable::heap_bytes`] once built).
+    /// per frame its record and time stamp, and the connection of each
+    /// frame beside the grouping by connection that [`Self::finish`] makes
+    /// of it; the checks in memory until they go to a file (connections
+    /// and messages not counted: see [`PointTable::heap_bytes`] once built).
     pub fn bytes_for(frames: usize) -> usize {
         use std::mem::size_of;
-        let per_frame = size_of::<Rec>() + 3 * size_of::<u32>();
+        let per_frame = size_of::<Rec>() + 2 * size_of::<u32>();
         frames
             .saturating_mul(per_frame)
             .saturating_add(Times::bytes_for(frames))
+            .saturating_add(super::checks::SPILL_FRAMES * size_of::<u32>())
     }
 
     /// Frames so far (including placeholders for gaps).
@@ -188,7 +188,7 @@ impl TableBuilder {
         t.truncated = truncated;
         t.recs.shrink_to_fit();
         t.ts.shrink_to_fit();
-        t.checks.shrink_to_fit();
+        t.checks.finish();
         t.msgs.shrink_to_fit();
         t.conns.shrink_to_fit();
         drop(self.current);
@@ -224,7 +224,7 @@ mod tests {
         assert!(e.contains("missing"), "{e}");
         let t = b.finish(None);
         // placeholders: check 0, the previous frame's time, no connection
-        assert_eq!(t.checks, [1, 0, 0, 4]);
+        assert!(t.checks == [1, 0, 0, 4]);
         assert_eq!(t.ts, [1000, 1000, 1000, 4000]);
         assert!(t.conns.is_empty());
     }
