@@ -911,7 +911,7 @@ fn anchor_ranges(
     let points = needed
         .into_iter()
         .zip(tables)
-        .map(|(bits, t)| PointRanges::new(bits, &t.recs))
+        .map(|(bits, t)| PointRanges::new(bits, t))
         .collect();
     AnchorRanges(points)
 }
@@ -932,7 +932,8 @@ struct PointRanges {
 impl PointRanges {
     /// `bits`: the frames needed; a bit past the records (none expected)
     /// is cleared.
-    fn new(mut bits: Vec<u64>, recs: &[table::Rec]) -> PointRanges {
+    fn new(mut bits: Vec<u64>, t: &PointTable) -> PointRanges {
+        let recs = &t.recs;
         let mut before = Vec::with_capacity(bits.len());
         let mut n = 0u32;
         for (w, word) in bits.iter_mut().enumerate() {
@@ -951,7 +952,7 @@ impl PointRanges {
             while word != 0 {
                 let r = w * 64 + word.trailing_zeros() as usize;
                 word &= word - 1;
-                ranges.push((recs[r].seq, recs[r].len));
+                ranges.push((recs[r].seq, t.len(r as u32)));
             }
         }
         PointRanges {
@@ -1318,7 +1319,7 @@ fn missing(
         .packets(from.conn)
         .iter()
         .copied()
-        .find(|&k| from.t.recs[k as usize].len > 0)
+        .find(|&k| from.t.recs[k as usize].has_payload())
         .unwrap_or(u32::MAX);
     let mut kinds = Vec::new();
     let to_saw = std::cell::OnceCell::new();
@@ -1334,7 +1335,7 @@ fn missing(
         if !within && !outside {
             continue;
         }
-        let made = handshake_by_middlebox && rec.len == 0 && i < first_data;
+        let made = handshake_by_middlebox && !rec.has_payload() && i < first_data;
         // Answered through `to`: it passed there (answered.rs).
         let answered = !outside
             && !made

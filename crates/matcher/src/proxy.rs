@@ -105,7 +105,7 @@ fn starts(t: &PointTable, paired: &[bool]) -> Vec<Start> {
                 rec: m.rec,
                 ts: t.time(m.rec),
                 from_client: r.dir() == d,
-                len: r.len,
+                len: t.len(m.rec),
                 kind: m.kind(),
                 value: v.key,
                 header_len: v.header_len,
@@ -342,11 +342,11 @@ fn body_packets(t: &PointTable, b: &Body) -> Vec<(u32, u32, u32)> {
         .iter()
         .filter_map(|&i| {
             let r = &t.recs[i as usize];
-            if r.dir() != b.dir || r.len == 0 {
+            if r.dir() != b.dir || !r.has_payload() {
                 return None;
             }
             let rel = i64::from(r.seq.wrapping_sub(b.start) as i32);
-            let (from, to) = (rel.max(0), (rel + i64::from(r.len)).min(lim));
+            let (from, to) = (rel.max(0), (rel + i64::from(t.len(i))).min(lim));
             (from < to).then_some((from as u32, to as u32, i))
         })
         .collect()

@@ -42,14 +42,21 @@ pub mod bits {
 /// connection (which [`PointTable::by_conn`] holds the other way round).
 /// For non-TCP packets `seq`/`ack` hold the packed application id
 /// ([`capture::App::pack`]).
+///
+/// 22 bytes: aligned to 2 bytes, not 4 (x86 and ARMv8 load the unaligned
+/// words at no extra cost), and the payload length in 16 bits — the whole
+/// length is [`PointTable::len`], which looks the few longer ones (super
+/// packets of TSO or GRO, jumbograms) up aside.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, packed(2))]
 pub struct Rec {
     pub seq: u32,
     pub ack: u32,
     pub tsval: u32,
     pub digest: u32,
-    /// L4 payload length.
-    pub len: u32,
+    /// L4 payload length, [`LONG_LEN`] for that or more
+    /// ([`PointTable::len`] has it whole).
+    pub len16: u16,
     pub ip_id: u16,
     pub tcp_flags: u8,
     pub bits: u8,
@@ -57,8 +64,11 @@ pub struct Rec {
 
 // The time stamp is kept apart (PointTable::ts): it moves into the index
 // builder as it is.  The connection is kept apart too (only grouping and
-// the few message starts need it by frame): the record stays at 24 bytes.
-const _: () = assert!(std::mem::size_of::<Rec>() == 24);
+// the few message starts need it by frame).
+const _: () = assert!(std::mem::size_of::<Rec>() == 22);
+
+/// [`Rec::len16`] of a payload this long or longer.
+pub const LONG_LEN: u16 = u16::MAX;
 
 impl Rec {
     pub fn has(&self, b: u8) -> bool {
@@ -73,6 +83,10 @@ impl Rec {
     }
     pub fn app(&self) -> u64 {
         u64::from(self.seq) << 32 | u64::from(self.ack)
+    }
+    /// It carries a payload (of [`PointTable::len`] bytes).
+    pub fn has_payload(&self) -> bool {
+        self.len16 > 0
     }
 }
 
@@ -200,6 +214,9 @@ pub struct PointTable {
     /// Time stamp of each frame (ns since the epoch), as `recs`.
     pub ts: Times,
     pub conns: Vec<Conn>,
+    /// (record, payload length) of the records whose length is
+    /// [`LONG_LEN`] or more, by record.
+    pub long_lens: Vec<(u32, u32)>,
     /// Packets of each connection in frame order: `by_conn[conn_start[c] ..
     /// conn_start[c + 1]]` are indexes into `recs`.
     pub by_conn: Vec<u32>,
@@ -248,6 +265,31 @@ impl PointTable {
         self.ts.get(i)
     }
 
+    /// L4 payload length of record `i`.
+    #[inline]
+    pub fn len(&self, i: u32) -> u32 {
+        match self.recs[i as usize].len16 {
+            LONG_LEN => self.long_len(i),
+            n => u32::from(n),
+        }
+    }
+
+    #[cold]
+    fn long_len(&self, i: u32) -> u32 {
+        match self.long_lens.binary_search_by_key(&i, |&(r, _)| r) {
+            Ok(k) => self.long_lens[k].1,
+            // A record made elsewhere (from_parts) at the mark itself.
+            Err(_) => u32::from(LONG_LEN),
+        }
+    }
+
+    /// Records `x` and `y` are equal field for field, the whole payload
+    /// length included.
+    pub fn same_rec(&self, x: u32, y: u32) -> bool {
+        self.recs[x as usize] == self.recs[y as usize]
+            && (self.recs[x as usize].len16 != LONG_LEN || self.len(x) == self.len(y))
+    }
+
     /// Packets (rec indexes) of connection `c`, in frame order.
     pub fn packets(&self, c: u32) -> &[u32] {
         let c = c as usize;
@@ -277,6 +319,7 @@ impl PointTable {
             + self.conns.capacity() * size_of::<Conn>()
             + words * size_of::<u32>()
             + self.msgs.capacity() * size_of::<Msg>()
+            + self.long_lens.capacity() * size_of::<(u32, u32)>()
     }
 }
 
@@ -547,7 +590,7 @@ impl PointTable {
             .rev()
             .map(|&x| x as usize)
             .take_while(|&x| close_in_time(self.time(x as u32), self.time(y as u32)))
-            .any(|x| self.recs[x] == self.recs[y])
+            .any(|x| self.same_rec(x as u32, y as u32))
     }
 
     /// How many of `packets` (one direction of a connection, frame order)
@@ -725,7 +768,7 @@ fn keyed(
         ack,
         tsval: key.tsval,
         digest: key.digest,
-        len: key.l4_len,
+        len16: key.l4_len.min(u32::from(LONG_LEN)) as u16,
         ip_id: key.ip_id as u16,
         tcp_flags: if is_tcp { key.tcp_flags } else { 0 },
         bits: b,
