@@ -474,8 +474,9 @@ pub fn run_tables_on(
     if outcomes.len() != n - 1 {
         return Err("internal error: the matching stage lost a pair of points".into());
     }
-    let (tables, _, _) = Arc::try_unwrap(shared)
+    let (mut tables, _, _) = Arc::try_unwrap(shared)
         .map_err(|_| "internal error: the matching stage kept the point tables")?;
+    tables.iter_mut().for_each(PointTable::matched);
     let mut outcomes: Vec<Outcome> = outcomes.into_iter().map(|o| o.0).collect();
 
     // Non-adjacent pairs: composed through the points between, and matched

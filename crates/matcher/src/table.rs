@@ -308,6 +308,12 @@ impl PointTable {
         }
     }
 
+    /// Gives back what only ordering and the matching stage read (the
+    /// message starts), once the pairs are matched.
+    pub fn matched(&mut self) {
+        self.msgs = Vec::new();
+    }
+
     /// Bytes the table holds on the heap (its vectors' capacities): what a
     /// memory budget (`pktmatch index --memory-limit`) charges for it.
     pub fn heap_bytes(&self) -> usize {
