@@ -1,6 +1,7 @@
 //! Stage 1 — extract: read one capture point and keep, per frame, the few
-//! fields matching needs ([`Rec`], 24 bytes, and the time stamp), grouped
-//! by connection.
+//! fields matching needs ([`Rec`], 22 bytes, and the time stamp in about
+//! 4: [`Times`]), grouped by connection; the index's checks wait in a
+//! temporary file ([`Checks`]).
 //!
 //! Frames are numbered as Wireshark numbers them: `recs[f - 1]` is frame
 //! `f`, including frames without IP (their `conn` is [`NO_CONN`]).  The
