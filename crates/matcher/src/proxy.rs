@@ -48,21 +48,21 @@ pub struct Proxied {
 /// 4, not 8: the stage holds one per message start of both points, at the
 /// peak of the heap).
 #[derive(Clone, Copy, Debug)]
-#[repr(packed(4))]
+#[repr(C, packed(4))]
 struct Start {
     conn: u32,
     rec: u32,
     ts: i64,
-    /// Sent by the connection's client (request side).
-    from_client: bool,
-    /// TCP payload length of the packet.
-    len: u32,
-    kind: MsgKind,
     /// What a proxy leaves alone: the request-line hash, the status code,
     /// the TLS content type ([`MsgValue::key`]).
     value: u64,
+    /// TCP payload length of the packet.
+    len: u32,
     /// HTTP: the header block's length, 0 if not in the first packet.
     header_len: u32,
+    /// Sent by the connection's client (request side).
+    from_client: bool,
+    kind: MsgKind,
     /// A request's X-Forwarded-For fingerprint (0: none).
     forwarded_for: u8,
     /// The fingerprint of the connection's client address.
