@@ -475,8 +475,9 @@ pub fn run_tables_on(
     if outcomes.len() != n - 1 {
         return Err("internal error: the matching stage lost a pair of points".into());
     }
-    let (tables, _, _) = Arc::try_unwrap(shared)
+    let (mut tables, _, _) = Arc::try_unwrap(shared)
         .map_err(|_| "internal error: the matching stage kept the point tables")?;
+    tables.iter_mut().for_each(PointTable::matched);
     let mut outcomes: Vec<Outcome> = outcomes.into_iter().map(|o| o.0).collect();
 
     // Non-adjacent pairs: composed through the points between, and matched
@@ -608,10 +609,10 @@ pub fn run_tables_on(
                 .iter()
                 .filter(|m| m.method != methods::DUPLICATE)
                 .map(|m| {
-                    let ta = fa.ts[m.a as usize];
+                    let ta = fa.ts.get(m.a);
                     Sample {
                         ta,
-                        delta: fb.ts[m.b as usize] - ta,
+                        delta: fb.ts.get(m.b) - ta,
                         group: fa.conn[m.a as usize] << 1 | u32::from(m.dir),
                         ia: m.a,
                         ib: m.b,
@@ -646,8 +647,8 @@ pub fn run_tables_on(
     }
     // Every pair consistent around the loops those fits make (Huygens).
     let mut hop_clocks: Vec<Option<ClockFit>> = adjacent.iter().map(|pm| pm.clock).collect();
-    let t0 = frames[0].ts.iter().min().copied().unwrap_or(0) / 2
-        + frames[0].ts.iter().max().copied().unwrap_or(0) / 2;
+    let t0 =
+        frames[0].ts.iter().min().unwrap_or(0) / 2 + frames[0].ts.iter().max().unwrap_or(0) / 2;
     let reconciled = reconcile::reconcile(&mut hop_clocks, &direct_fits, t0, &summary.labels);
     let changed = hop_clocks
         .iter()
@@ -694,8 +695,12 @@ pub fn run_tables_on(
     // every pair's matches, each turned into the builder's 12-byte form in
     // place and dropped from here as it goes.
     for (i, f) in frames.into_iter().enumerate() {
+        let checks = f
+            .checks
+            .to_vec()
+            .map_err(|e| format!("{}: reading back the frame checks: {e}", inputs[i].label))?;
         builder
-            .add_frames(i as u16, f.ts, f.checks)
+            .add_frames(i as u16, f.ts.to_vec(), checks)
             .map_err(|e| format!("{}: {e}", inputs[i].label))?;
     }
     for (p, f, at, kind) in lost {
@@ -843,8 +848,8 @@ fn refuse_same_capture(inputs: &[Input], tables: &[PointTable]) -> Result<(), St
 /// point: its time stamps and checks, and each frame's connection (the
 /// clock fit's groups).
 struct Frames {
-    ts: Vec<i64>,
-    checks: Vec<u32>,
+    ts: table::Times,
+    checks: table::Checks,
     /// Each frame's connection ([`table::NO_CONN`] for none).
     conn: Vec<u32>,
     first_ts: i64,
@@ -923,7 +928,7 @@ fn anchor_ranges(
     let points = needed
         .into_iter()
         .zip(tables)
-        .map(|(bits, t)| PointRanges::new(bits, &t.recs))
+        .map(|(bits, t)| PointRanges::new(bits, t))
         .collect();
     AnchorRanges(points)
 }
@@ -944,7 +949,8 @@ struct PointRanges {
 impl PointRanges {
     /// `bits`: the frames needed; a bit past the records (none expected)
     /// is cleared.
-    fn new(mut bits: Vec<u64>, recs: &[table::Rec]) -> PointRanges {
+    fn new(mut bits: Vec<u64>, t: &PointTable) -> PointRanges {
+        let recs = &t.recs;
         let mut before = Vec::with_capacity(bits.len());
         let mut n = 0u32;
         for (w, word) in bits.iter_mut().enumerate() {
@@ -963,7 +969,7 @@ impl PointRanges {
             while word != 0 {
                 let r = w * 64 + word.trailing_zeros() as usize;
                 word &= word - 1;
-                ranges.push((recs[r].seq, recs[r].len));
+                ranges.push((recs[r].seq, t.len(r as u32)));
             }
         }
         PointRanges {
@@ -1334,7 +1340,7 @@ fn missing(
         .packets(from.conn)
         .iter()
         .copied()
-        .find(|&k| from.t.recs[k as usize].len > 0)
+        .find(|&k| from.t.recs[k as usize].has_payload())
         .unwrap_or(u32::MAX);
     let mut kinds = Vec::new();
     let to_saw = std::cell::OnceCell::new();
@@ -1350,7 +1356,7 @@ fn missing(
         if !within && !outside {
             continue;
         }
-        let made = handshake_by_middlebox && rec.len == 0 && i < first_data;
+        let made = handshake_by_middlebox && !rec.has_payload() && i < first_data;
         // Answered through `to`: it passed there (answered.rs).
         let answered = !outside
             && !made

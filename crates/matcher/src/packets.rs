@@ -149,7 +149,7 @@ pub fn match_pair(
         // server's forwarded one field for field).
         // (Judged only where a group has unequal counts: rare.)
         let (mirrored_a, mirrored_b) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
-        let key = |r: &Rec, from_b: bool| exact_key(r, from_b, &tr, use_digest);
+        let key = |t: &PointTable, i: u32, from_b: bool| exact_key(t, i, from_b, &tr, use_digest);
         // A middlebox that answered the handshake itself (SYNPROXY) made
         // the SYN-ACK A saw; the server's SYN-ACK at B is another packet
         // even if its translated numbers agree.
@@ -165,7 +165,7 @@ pub fn match_pair(
             let mut v: Vec<(u64, u32)> = idx
                 .iter()
                 .filter(|&&i| !skip(&t.recs[i as usize]))
-                .map(|&i| (key(&t.recs[i as usize], from_b), i))
+                .map(|&i| (key(t, i, from_b), i))
                 .collect();
             v.sort_unstable();
             v
@@ -388,7 +388,7 @@ fn span_duplicates(t: &PointTable, copies: &[u32], max: usize) -> (Vec<u32>, Vec
         match originals.last() {
             Some(&o)
                 if dups.len() < max
-                    && t.recs[o as usize] == t.recs[i as usize]
+                    && t.same_rec(o, i)
                     && crate::table::close_in_time(t.time(o), t.time(i)) =>
             {
                 dups.push((i, o))
@@ -418,11 +418,12 @@ fn ts_contradicts(tr: &DirTranslation, ra: &Rec, rb: &Rec) -> bool {
     }
 }
 
-fn exact_key(r: &Rec, from_b: bool, tr: &DirTranslation, use_digest: bool) -> u64 {
+fn exact_key(t: &PointTable, i: u32, from_b: bool, tr: &DirTranslation, use_digest: bool) -> u64 {
+    let r = &t.recs[i as usize];
     let sub = |v: u32, off: u32| if from_b { v.wrapping_sub(off) } else { v };
     let flags = r.tcp_flags & (tcp::SYN | tcp::FIN | tcp::RST | tcp::ACK);
     let mut words = [0u64; 5];
-    words[0] = u64::from(r.len) << 8 | u64::from(flags);
+    words[0] = u64::from(t.len(i)) << 8 | u64::from(flags);
     if r.is_tcp() {
         let ack = if flags & tcp::ACK != 0 {
             sub(r.ack, tr.ack_off)
@@ -522,19 +523,19 @@ fn learn_tcp_with(
         first.clear();
         for &i in &pa[d] {
             let r = &ta.recs[i as usize];
-            if r.len > 0 || r.tcp_flags & tcp::SYN != 0 {
+            if r.has_payload() || r.tcp_flags & tcp::SYN != 0 {
                 let dg = if use_digest { r.digest } else { 0 };
                 first
-                    .entry((r.len, dg, r.tcp_flags & tcp::SYN))
+                    .entry((ta.len(i), dg, r.tcp_flags & tcp::SYN))
                     .or_insert(r.seq);
             }
         }
         counts.clear();
         for &j in &pb[d] {
             let r = &tb.recs[j as usize];
-            if r.len > 0 || r.tcp_flags & tcp::SYN != 0 {
+            if r.has_payload() || r.tcp_flags & tcp::SYN != 0 {
                 let dg = if use_digest { r.digest } else { 0 };
-                if let Some(&s) = first.get(&(r.len, dg, r.tcp_flags & tcp::SYN)) {
+                if let Some(&s) = first.get(&(tb.len(j), dg, r.tcp_flags & tcp::SYN)) {
                     *counts.entry(r.seq.wrapping_sub(s)).or_default() += 1;
                 }
             }
@@ -579,7 +580,7 @@ fn learn_tcp_with(
         };
         a_keys.clear();
         for &i in &pa[d] {
-            let k = exact_key(&ta.recs[i as usize], false, &base, use_digest);
+            let k = exact_key(ta, i, false, &base, use_digest);
             a_keys
                 .entry(k)
                 .and_modify(|e| e.1 = false)
@@ -593,7 +594,7 @@ fn learn_tcp_with(
         let (mut id_same, mut id_total) = ([0u32; 2], [0u32; 2]);
         for &j in &pb[d] {
             let rb = &tb.recs[j as usize];
-            let k = exact_key(rb, true, &base, use_digest);
+            let k = exact_key(tb, j, true, &base, use_digest);
             let Some(&(i, true)) = a_keys.get(&k) else {
                 continue;
             };
@@ -607,7 +608,7 @@ fn learn_tcp_with(
                 let same = u32::from(ra.ip_id == rb.ip_id);
                 id_total[0] += 1;
                 id_same[0] += same;
-                if ra.len > 0 {
+                if ra.has_payload() {
                     id_total[1] += 1;
                     id_same[1] += same;
                 }
@@ -638,7 +639,7 @@ fn ip_id_kept_datagram(
     for &i in pa {
         let r = &ta.recs[i as usize];
         if r.has(bits::HAS_IP_ID) {
-            a_keys.insert(exact_key(r, false, &base, use_digest), r.ip_id);
+            a_keys.insert(exact_key(ta, i, false, &base, use_digest), r.ip_id);
         }
     }
     let (mut same, mut total) = (0u32, 0u32);
@@ -646,7 +647,7 @@ fn ip_id_kept_datagram(
         let r = &tb.recs[j as usize];
         if let (true, Some(&id)) = (
             r.has(bits::HAS_IP_ID),
-            a_keys.get(&exact_key(r, true, &base, use_digest)),
+            a_keys.get(&exact_key(tb, j, true, &base, use_digest)),
         ) {
             total += 1;
             same += u32::from(id == r.ip_id);
@@ -672,12 +673,12 @@ fn segs(t: &PointTable, idx: &[u32], from_b: bool, tr: &DirTranslation) -> Vec<S
     idx.iter()
         .filter_map(|&i| {
             let r = &t.recs[i as usize];
-            (r.len > 0).then(|| {
+            r.has_payload().then(|| {
                 let start = sub(r.seq, tr.seq_off);
                 Seg {
                     idx: i,
                     start,
-                    end: start.wrapping_add(r.len),
+                    end: start.wrapping_add(t.len(i)),
                     ack: sub(r.ack, tr.ack_off),
                     ts: tr
                         .ts_off

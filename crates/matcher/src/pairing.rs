@@ -61,14 +61,14 @@ fn digest_of(r: &Rec) -> u64 {
 }
 
 /// Tier 1 key: survives NAT and PAT.
-pub fn nat_key(r: &Rec) -> u64 {
+pub fn nat_key(r: &Rec, len: u32) -> u64 {
     if r.is_tcp() {
         let f = r.tcp_flags & (tcp::SYN | tcp::FIN | tcp::RST | tcp::ACK);
         let ack = if f & tcp::ACK != 0 { r.ack } else { 0 };
         hash_words(
             SEED_NAT,
             &[
-                u64::from(f) | u64::from(r.len) << 8,
+                u64::from(f) | u64::from(len) << 8,
                 u64::from(r.seq) << 32 | u64::from(ack),
                 digest_of(r),
             ],
@@ -83,7 +83,7 @@ pub fn nat_key(r: &Rec) -> u64 {
             SEED_NAT,
             &[
                 app_nat_safe(r.app()),
-                u64::from(r.len) << 32 | digest_of(r),
+                u64::from(len) << 32 | digest_of(r),
                 id | u64::from(r.has(bits::LATER_FRAGMENT)) << 24,
             ],
         )
@@ -92,19 +92,15 @@ pub fn nat_key(r: &Rec) -> u64 {
 
 /// Tier 2 key: survives sequence randomisation and IP ID rewriting too.
 /// None for packets whose content says too little (no payload).
-pub fn content_key(r: &Rec) -> Option<u64> {
-    if r.len == 0 || r.has(bits::PARTIAL_DIGEST) || r.has(bits::LATER_FRAGMENT) {
+pub fn content_key(r: &Rec, len: u32) -> Option<u64> {
+    if len == 0 || r.has(bits::PARTIAL_DIGEST) || r.has(bits::LATER_FRAGMENT) {
         return None;
     }
     let app = if r.is_tcp() { 0 } else { app_nat_safe(r.app()) };
     let f = r.tcp_flags & (tcp::SYN | tcp::FIN | tcp::RST);
     Some(hash_words(
         SEED_CONTENT,
-        &[
-            app,
-            u64::from(f) | u64::from(r.len) << 8,
-            u64::from(r.digest),
-        ],
+        &[app, u64::from(f) | u64::from(len) << 8, u64::from(r.digest)],
     ))
 }
 
@@ -112,7 +108,7 @@ pub fn content_key(r: &Rec) -> Option<u64> {
 fn sample(
     t: &PointTable,
     c: u32,
-    key: impl Fn(&Rec) -> Option<u64>,
+    key: impl Fn(&Rec, u32) -> Option<u64>,
     mut f: impl FnMut(u32, usize, u64),
 ) {
     let mut seen = [0usize; 2];
@@ -120,7 +116,7 @@ fn sample(
         let r = &t.recs[i as usize];
         let d = r.dir();
         seen[d] += 1;
-        if let Some(k) = key(r) {
+        if let Some(k) = key(r, t.len(i)) {
             if seen[d] <= HEAD || k % SAMPLE_MOD == 0 {
                 f(i, d, k);
             }
@@ -197,7 +193,7 @@ fn nat_sample(t: &PointTable, allow: &dyn Fn(u32) -> bool) -> Vec<Sampled> {
             let r = &t.recs[i as usize];
             let d = r.dir();
             seen[d] += 1;
-            if seen[d] <= HEAD || nat_key(r) % SAMPLE_MOD == 0 {
+            if seen[d] <= HEAD || nat_key(r, t.len(i)) % SAMPLE_MOD == 0 {
                 n += 1;
             }
         }
@@ -207,7 +203,7 @@ fn nat_sample(t: &PointTable, allow: &dyn Fn(u32) -> bool) -> Vec<Sampled> {
         sample(
             t,
             c,
-            |r| Some(nat_key(r)),
+            |r, len| Some(nat_key(r, len)),
             |_, d, k| {
                 v.push(Sampled {
                     key_hi: (k >> 32) as u32,

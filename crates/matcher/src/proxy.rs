@@ -44,27 +44,32 @@ pub struct Proxied {
     pub links: Vec<TranslationSpec>,
 }
 
-/// A message start in one unpaired TCP connection.
+/// A message start in one unpaired TCP connection: 36 bytes (aligned to
+/// 4, not 8: the stage holds one per message start of both points, at the
+/// peak of the heap).
 #[derive(Clone, Copy, Debug)]
+#[repr(C, packed(4))]
 struct Start {
     conn: u32,
     rec: u32,
     ts: i64,
-    /// Sent by the connection's client (request side).
-    from_client: bool,
-    /// TCP payload length of the packet.
-    len: u32,
-    kind: MsgKind,
     /// What a proxy leaves alone: the request-line hash, the status code,
     /// the TLS content type ([`MsgValue::key`]).
     value: u64,
+    /// TCP payload length of the packet.
+    len: u32,
     /// HTTP: the header block's length, 0 if not in the first packet.
     header_len: u32,
+    /// Sent by the connection's client (request side).
+    from_client: bool,
+    kind: MsgKind,
     /// A request's X-Forwarded-For fingerprint (0: none).
     forwarded_for: u8,
     /// The fingerprint of the connection's client address.
     client: u8,
 }
+
+const _: () = assert!(std::mem::size_of::<Start>() == 36);
 
 /// The client direction of a connection: the SYN's sender, else the
 /// direction of its first HTTP request or TLS record.
@@ -105,7 +110,7 @@ fn starts(t: &PointTable, paired: &[bool]) -> Vec<Start> {
                 rec: m.rec,
                 ts: t.time(m.rec),
                 from_client: r.dir() == d,
-                len: r.len,
+                len: t.len(m.rec),
                 kind: m.kind(),
                 value: v.key,
                 header_len: v.header_len,
@@ -272,43 +277,80 @@ fn turn_method(front: &Start, deltas: &[i64], sized: bool) -> (u8, u8) {
 }
 
 /// Message starts grouped by connection, each connection's in frame order:
-/// one sorted list (a map of lists per connection cost several times the
-/// starts themselves).
-struct ByConn<'a>(Vec<&'a Start>);
+/// one sorted list of their places in the starts (a map of lists per
+/// connection cost several times the starts themselves; 4-byte places,
+/// not 8-byte references: the stage runs at the peak of the heap).
+struct ByConn<'a> {
+    starts: &'a [Start],
+    list: Vec<u32>,
+}
 
 fn by_conn(v: &[Start], keep: fn(&Start) -> bool) -> ByConn<'_> {
-    let mut list: Vec<&Start> = v.iter().filter(|x| keep(x)).collect();
+    let mut list: Vec<u32> = (0..v.len() as u32)
+        .filter(|&k| keep(&v[k as usize]))
+        .collect();
     // (connection, frame) is unique: a frame starts one message at most.
-    list.sort_unstable_by_key(|x| (x.conn, x.rec));
-    ByConn(list)
+    list.sort_unstable_by_key(|&k| (v[k as usize].conn, v[k as usize].rec));
+    ByConn { starts: v, list }
+}
+
+/// Some of one connection's starts, in frame order.
+#[derive(Clone, Copy)]
+struct Run<'a, 'b> {
+    starts: &'a [Start],
+    list: &'b [u32],
+}
+
+impl<'a> Run<'a, '_> {
+    fn first(&self) -> Option<&'a Start> {
+        self.iter().next()
+    }
+    fn iter(&self) -> impl Iterator<Item = &'a Start> + '_ {
+        let starts = self.starts;
+        self.list.iter().map(move |&k| &starts[k as usize])
+    }
 }
 
 impl<'a> ByConn<'a> {
+    fn start(&self, k: u32) -> &'a Start {
+        &self.starts[k as usize]
+    }
     /// Connection `c`'s starts, in frame order.
-    fn of(&self, c: u32) -> &[&'a Start] {
-        let lo = self.0.partition_point(|x| x.conn < c);
-        let hi = lo + self.0[lo..].partition_point(|x| x.conn == c);
-        &self.0[lo..hi]
+    fn of(&self, c: u32) -> Run<'a, '_> {
+        let lo = self.list.partition_point(|&k| self.start(k).conn < c);
+        let hi = lo + self.list[lo..].partition_point(|&k| self.start(k).conn == c);
+        Run {
+            starts: self.starts,
+            list: &self.list[lo..hi],
+        }
     }
     /// Every connection's starts.
-    fn groups(&self) -> impl Iterator<Item = &[&'a Start]> {
-        self.0.chunk_by(|x, y| x.conn == y.conn)
+    fn groups(&self) -> impl Iterator<Item = Run<'a, '_>> {
+        self.list
+            .chunk_by(|&x, &y| self.start(x).conn == self.start(y).conn)
+            .map(|list| Run {
+                starts: self.starts,
+                list,
+            })
     }
 }
 
 /// The message starts of `s`'s connection in `by_conn` (each list in frame
 /// order) after `s`'s frame.
-fn later<'a, 'b>(by_conn: &'b ByConn<'a>, s: &Start) -> &'b [&'a Start] {
+fn later<'a, 'b>(by_conn: &'b ByConn<'a>, s: &Start) -> Run<'a, 'b> {
     let v = by_conn.of(s.conn);
-    let k = v.partition_point(|x| x.rec <= s.rec);
-    &v[k..]
+    let k = v.list.partition_point(|&x| by_conn.start(x).rec <= s.rec);
+    Run {
+        starts: v.starts,
+        list: &v.list[k..],
+    }
 }
 
 /// The body of the plain HTTP message `s` starts, if its header block
 /// ended in its first packet; it ends where the next message among `later`
 /// (its connection's, in its direction) starts (a retransmitted copy of
 /// `s`'s first packet, which starts before the body, is no next message).
-fn body_of(t: &PointTable, s: &Start, later: &[&Start]) -> Option<Body> {
+fn body_of(t: &PointTable, s: &Start, later: Run<'_, '_>) -> Option<Body> {
     if s.kind == MsgKind::Tls || s.header_len == 0 {
         return None;
     }
@@ -342,11 +384,11 @@ fn body_packets(t: &PointTable, b: &Body) -> Vec<(u32, u32, u32)> {
         .iter()
         .filter_map(|&i| {
             let r = &t.recs[i as usize];
-            if r.dir() != b.dir || r.len == 0 {
+            if r.dir() != b.dir || !r.has_payload() {
                 return None;
             }
             let rel = i64::from(r.seq.wrapping_sub(b.start) as i32);
-            let (from, to) = (rel.max(0), (rel + i64::from(r.len)).min(lim));
+            let (from, to) = (rel.max(0), (rel + i64::from(t.len(i))).min(lim));
             (from < to).then_some((from as u32, to as u32, i))
         })
         .collect()
@@ -442,7 +484,7 @@ pub fn link(
         }
     }
     for (k, s) in req_b.iter().enumerate() {
-        if let Some(e) = by_line.get_mut(&s.value) {
+        if let Some(e) = by_line.get_mut(&{ s.value }) {
             e.1.push(k);
         }
     }
@@ -452,6 +494,9 @@ pub fn link(
         .filter(|(x, y)| x.len() == 1 && y.len() == 1)
         .map(|(x, y)| (x[0], y[0], methods::HTTP, CONF_HTTP))
         .collect();
+    // Two small vectors per request line: given back now, not held
+    // through the rest of the stage.
+    drop(by_line);
 
     // The clock: given, else from the HTTP pairs, else the histogram.
     let own: ClockFit;
@@ -622,6 +667,8 @@ pub fn link(
     if !deltas.is_empty() {
         pairs = turns(&deltas);
     }
+    // Only the turns read these (the stage's peak is further on).
+    drop((front_sorted, front_ts, front_by_conn, back_order, used_b));
 
     // Responses: per back connection, the first response after each back
     // request; on the front, the first response record of the linked front
@@ -635,7 +682,9 @@ pub fn link(
     // follow the first request by a fraction of a millisecond).
     let mut before_request: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
     for list in resp_a.groups() {
-        let c = list[0].conn;
+        let Some(c) = list.first().map(|s| s.conn) else {
+            continue;
+        };
         let first_req = req_by_conn_a.of(c).first().map_or(u32::MAX, |s| s.rec);
         let lens: Vec<u32> = list
             .iter()
@@ -650,7 +699,7 @@ pub fn link(
         s.kind == MsgKind::Tls
             && before_request
                 .get(&s.conn)
-                .is_some_and(|l| l.contains(&s.len))
+                .is_some_and(|l| l.contains(&{ s.len }))
     };
     let mut out = Proxied::default();
     let mut used_resp_a: FxHashSet<u32> = FxHashSet::default();
@@ -673,11 +722,11 @@ pub fn link(
             match_bodies(ta, tb, &x, &y, (fa.rec, fb.rec), &mut out.matches);
         }
         // In frame order (a clock stepped backwards breaks time order).
-        let Some(&rb) = later(&resp_b, fb).first() else {
+        let Some(rb) = later(&resp_b, fb).first() else {
             continue;
         };
         let (seg, t) = on_a(rb);
-        let Some(&ra) = later(&resp_a, fa).iter().find(|s| {
+        let Some(ra) = later(&resp_a, fa).iter().find(|s| {
             seg_a(s) == seg && s.ts >= t - tol && !used_resp_a.contains(&s.rec) && !ticket(s)
         }) else {
             continue;
@@ -705,6 +754,20 @@ pub fn link(
         }
     }
 
+    // The message starts and their lists given back before the links are
+    // made: holding both at once was this stage's peak, and the stage runs
+    // while the other pairs' matches are held (the peak of the heap).
+    drop((
+        req_a,
+        req_b,
+        pairs,
+        resp_a,
+        resp_b,
+        req_by_conn_a,
+        req_by_conn_b,
+    ));
+    drop((before_request, used_resp_a));
+    drop((sa, sb));
     let mut links: Vec<_> = per_link.into_iter().collect();
     links.sort_unstable();
     out.links.reserve_exact(links.len());

@@ -1,6 +1,7 @@
 //! Stage 1 — extract: read one capture point and keep, per frame, the few
-//! fields matching needs ([`Rec`], 24 bytes, and the time stamp), grouped
-//! by connection.
+//! fields matching needs ([`Rec`], 22 bytes, and the time stamp in about
+//! 4: [`Times`]), grouped by connection; the index's checks wait in a
+//! temporary file ([`Checks`]).
 //!
 //! Frames are numbered as Wireshark numbers them: `recs[f - 1]` is frame
 //! `f`, including frames without IP (their `conn` is [`NO_CONN`]).  The
@@ -8,12 +9,16 @@
 //! is read exactly once.
 
 use crate::payload;
+mod checks;
 mod rows;
+mod times;
 use capture::keys::{flag, tcp};
 use capture::{FlowKey, PacketKey};
+pub use checks::Checks;
 pub use rows::{FrameRow, TableBuilder};
 use rustc_hash::FxHashMap;
 use std::path::Path;
+pub use times::Times;
 
 /// No connection (not IP, or unreadable).
 pub const NO_CONN: u32 = u32::MAX;
@@ -38,14 +43,21 @@ pub mod bits {
 /// connection (which [`PointTable::by_conn`] holds the other way round).
 /// For non-TCP packets `seq`/`ack` hold the packed application id
 /// ([`capture::App::pack`]).
+///
+/// 22 bytes: aligned to 2 bytes, not 4 (x86 and ARMv8 load the unaligned
+/// words at no extra cost), and the payload length in 16 bits — the whole
+/// length is [`PointTable::len`], which looks the few longer ones (super
+/// packets of TSO or GRO, jumbograms) up aside.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, packed(2))]
 pub struct Rec {
     pub seq: u32,
     pub ack: u32,
     pub tsval: u32,
     pub digest: u32,
-    /// L4 payload length.
-    pub len: u32,
+    /// L4 payload length, [`LONG_LEN`] for that or more
+    /// ([`PointTable::len`] has it whole).
+    pub len16: u16,
     pub ip_id: u16,
     pub tcp_flags: u8,
     pub bits: u8,
@@ -53,8 +65,11 @@ pub struct Rec {
 
 // The time stamp is kept apart (PointTable::ts): it moves into the index
 // builder as it is.  The connection is kept apart too (only grouping and
-// the few message starts need it by frame): the record stays at 24 bytes.
-const _: () = assert!(std::mem::size_of::<Rec>() == 24);
+// the few message starts need it by frame).
+const _: () = assert!(std::mem::size_of::<Rec>() == 22);
+
+/// [`Rec::len16`] of a payload this long or longer.
+pub const LONG_LEN: u16 = u16::MAX;
 
 impl Rec {
     pub fn has(&self, b: u8) -> bool {
@@ -69,6 +84,10 @@ impl Rec {
     }
     pub fn app(&self) -> u64 {
         u64::from(self.seq) << 32 | u64::from(self.ack)
+    }
+    /// It carries a payload (of [`PointTable::len`] bytes).
+    pub fn has_payload(&self) -> bool {
+        self.len16 > 0
     }
 }
 
@@ -194,8 +213,11 @@ const _: () = assert!(std::mem::size_of::<Msg>() == 16);
 pub struct PointTable {
     pub recs: Vec<Rec>,
     /// Time stamp of each frame (ns since the epoch), as `recs`.
-    pub ts: Vec<i64>,
+    pub ts: Times,
     pub conns: Vec<Conn>,
+    /// (record, payload length) of the records whose length is
+    /// [`LONG_LEN`] or more, by record.
+    pub long_lens: Vec<(u32, u32)>,
     /// Packets of each connection in frame order: `by_conn[conn_start[c] ..
     /// conn_start[c + 1]]` are indexes into `recs`.
     pub by_conn: Vec<u32>,
@@ -205,9 +227,9 @@ pub struct PointTable {
     pub last_ts: i64,
     /// The capture ended in damaged data: what and where.
     pub truncated: Option<String>,
-    /// Per frame the index's check value; handed to the index builder
-    /// (and emptied) once the point is read.
-    pub checks: Vec<u32>,
+    /// Per frame the index's check value, for the index builder (in a
+    /// temporary file while the point is matched).
+    pub checks: Checks,
     /// A mirror (span) port doubled this capture: a third or more of a
     /// sample of its packets, and at least three, repeat an earlier one of
     /// their connection and direction field for field within
@@ -241,7 +263,32 @@ pub fn close_in_time(x: i64, y: i64) -> bool {
 impl PointTable {
     /// Time stamp of record `i`.
     pub fn time(&self, i: u32) -> i64 {
-        self.ts[i as usize]
+        self.ts.get(i)
+    }
+
+    /// L4 payload length of record `i`.
+    #[inline]
+    pub fn len(&self, i: u32) -> u32 {
+        match self.recs[i as usize].len16 {
+            LONG_LEN => self.long_len(i),
+            n => u32::from(n),
+        }
+    }
+
+    #[cold]
+    fn long_len(&self, i: u32) -> u32 {
+        match self.long_lens.binary_search_by_key(&i, |&(r, _)| r) {
+            Ok(k) => self.long_lens[k].1,
+            // A record made elsewhere (from_parts) at the mark itself.
+            Err(_) => u32::from(LONG_LEN),
+        }
+    }
+
+    /// Records `x` and `y` are equal field for field, the whole payload
+    /// length included.
+    pub fn same_rec(&self, x: u32, y: u32) -> bool {
+        self.recs[x as usize] == self.recs[y as usize]
+            && (self.recs[x as usize].len16 != LONG_LEN || self.len(x) == self.len(y))
     }
 
     /// Packets (rec indexes) of connection `c`, in frame order.
@@ -262,16 +309,24 @@ impl PointTable {
         }
     }
 
+    /// Gives back what only ordering and the matching stage read (the
+    /// message starts), once the pairs are matched.
+    pub fn matched(&mut self) {
+        self.msgs = Vec::new();
+    }
+
     /// Bytes the table holds on the heap (its vectors' capacities): what a
     /// memory budget (`pktmatch index --memory-limit`) charges for it.
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
-        let words = self.by_conn.capacity() + self.conn_start.capacity() + self.checks.capacity();
+        let words = self.by_conn.capacity() + self.conn_start.capacity();
         self.recs.capacity() * size_of::<Rec>()
-            + self.ts.capacity() * size_of::<i64>()
+            + self.ts.heap_bytes()
+            + self.checks.heap_bytes()
             + self.conns.capacity() * size_of::<Conn>()
             + words * size_of::<u32>()
             + self.msgs.capacity() * size_of::<Msg>()
+            + self.long_lens.capacity() * size_of::<(u32, u32)>()
     }
 }
 
@@ -541,8 +596,8 @@ impl PointTable {
             .iter()
             .rev()
             .map(|&x| x as usize)
-            .take_while(|&x| close_in_time(self.ts[x], self.ts[y]))
-            .any(|x| self.recs[x] == self.recs[y])
+            .take_while(|&x| close_in_time(self.time(x as u32), self.time(y as u32)))
+            .any(|x| self.same_rec(x as u32, y as u32))
     }
 
     /// How many of `packets` (one direction of a connection, frame order)
@@ -558,12 +613,15 @@ impl PointTable {
 /// nanoseconds, up to 1 s, that at least 999 in 1000 of a sample of them are
 /// multiples of (1 for nanosecond clocks; 1 000 for microsecond pcap; a
 /// tool that stamps in milliseconds gives 1 000 000).  0 without frames.
-pub fn clock_resolution(ts: &[i64]) -> u32 {
+pub fn clock_resolution(ts: &Times) -> u32 {
     if ts.is_empty() {
         return 0;
     }
     let step = (ts.len() / 10_000).max(1);
-    let sample: Vec<i64> = ts.iter().step_by(step).copied().collect();
+    let sample: Vec<i64> = (0..ts.len())
+        .step_by(step)
+        .map(|i| ts.get(i as u32))
+        .collect();
     let mut r: u32 = 1_000_000_000;
     while r > 1 {
         let off = sample
@@ -615,11 +673,7 @@ fn mirrored_point(t: &PointTable) -> bool {
 /// bar counts them.  `read`: offset of the frame in the file.
 fn make_room(t: &mut PointTable, conn_of: &mut Vec<u32>, read: u64, size: Option<u64>) {
     let n = t.recs.len();
-    if n < t.recs.capacity()
-        && n < t.ts.capacity()
-        && n < t.checks.capacity()
-        && n < conn_of.capacity()
-    {
+    if n < t.recs.capacity() && n < t.ts.capacity() && n < conn_of.capacity() {
         return;
     }
     let more = match size {
@@ -635,7 +689,6 @@ fn make_room(t: &mut PointTable, conn_of: &mut Vec<u32>, read: u64, size: Option
     };
     t.recs.reserve_exact(more);
     t.ts.reserve_exact(more);
-    t.checks.reserve_exact(more);
     conn_of.reserve_exact(more);
 }
 
@@ -722,7 +775,7 @@ fn keyed(
         ack,
         tsval: key.tsval,
         digest: key.digest,
-        len: key.l4_len,
+        len16: key.l4_len.min(u32::from(LONG_LEN)) as u16,
         ip_id: key.ip_id as u16,
         tcp_flags: if is_tcp { key.tcp_flags } else { 0 },
         bits: b,
@@ -758,7 +811,7 @@ impl PointTable {
     /// and connections made elsewhere (tests, other readers): groups the
     /// records by connection.
     pub fn from_parts(frames: Vec<(i64, u32, Rec)>, conns: Vec<Conn>) -> PointTable {
-        let mut ts = Vec::with_capacity(frames.len());
+        let mut ts = Times::new();
         let mut conn_of = Vec::with_capacity(frames.len());
         let mut recs = Vec::with_capacity(frames.len());
         for (t, c, r) in frames {
@@ -766,8 +819,9 @@ impl PointTable {
             conn_of.push(c);
             recs.push(r);
         }
-        let first_ts = ts.iter().copied().min().unwrap_or(0);
-        let last_ts = ts.iter().copied().max().unwrap_or(0);
+        ts.shrink_to_fit();
+        let first_ts = ts.iter().min().unwrap_or(0);
+        let last_ts = ts.iter().max().unwrap_or(0);
         let mut t = PointTable {
             recs,
             ts,

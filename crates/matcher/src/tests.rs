@@ -75,7 +75,7 @@ fn seg(
             ack,
             tsval,
             digest,
-            len,
+            len16: u16::try_from(len).unwrap(),
             ip_id,
             tcp_flags: flags,
             bits: bits::TCP
@@ -447,7 +447,7 @@ fn dns_through_nat_by_application_id() {
                 ack: app as u32,
                 tsval: 0,
                 digest,
-                len,
+                len16: u16::try_from(len).unwrap(),
                 ip_id: 99,
                 tcp_flags: 0,
                 bits: bits::HAS_IP_ID | if dir == 1 { bits::REVERSE } else { 0 },
@@ -654,7 +654,7 @@ fn link_scoped_flows_pair_only_on_the_same_link() {
                 ack: 0,
                 tsval: 0,
                 digest: 0x5eed,
-                len: 16,
+                len16: 16,
                 ip_id: 0,
                 tcp_flags: 0,
                 bits: 0,
@@ -1010,7 +1010,9 @@ fn encapsulation_bits_are_the_index_bits() {
 
 #[test]
 fn clock_resolution_of_time_stamps() {
-    use crate::table::clock_resolution;
+    use crate::table::Times;
+    let clock_resolution =
+        |ts: &[i64]| crate::table::clock_resolution(&ts.iter().copied().collect::<Times>());
     let ns: Vec<i64> = (0..5000)
         .map(|i| 1_700_000_000_123_456_789 + i * 7_919)
         .collect();
@@ -1206,13 +1208,17 @@ fn anchor_ranges_are_found_by_their_bit() {
     let recs: Vec<Rec> = (0..70u32)
         .map(|i| Rec {
             seq: 1000 + i,
-            len: i,
+            len16: i as u16,
             ..Rec::default()
         })
         .collect();
+    let t = PointTable {
+        recs,
+        ..Default::default()
+    };
     // Frames 0, 3, 63 and 69 needed, and bit 70, past the 70 records.
     let bits = vec![1u64 | 1 << 3 | 1 << 63, 1 << 5 | 1 << 6];
-    let r = crate::AnchorRanges(vec![crate::PointRanges::new(bits, &recs)]);
+    let r = crate::AnchorRanges(vec![crate::PointRanges::new(bits, &t)]);
     for (i, want) in [
         (0, (1000, 0)),
         (3, (1003, 3)),

@@ -6,7 +6,10 @@
 //! from the capture; the `engine` crate's tests check that whole indexes
 //! are equal byte for byte.
 
-use super::{group, keyed, make_room, mirrored_point, Msg, MsgKind, PointTable, Rec, NO_CONN};
+use super::{
+    group, keyed, make_room, mirrored_point, Msg, MsgKind, PointTable, Rec, Times, LONG_LEN,
+    NO_CONN,
+};
 use capture::{FlowKey, PacketKey};
 use rustc_hash::FxHashMap;
 
@@ -50,8 +53,7 @@ impl TableBuilder {
             first_ts: i64::MAX,
             last_ts: i64::MIN,
             recs: Vec::with_capacity(frames),
-            ts: Vec::with_capacity(frames),
-            checks: Vec::with_capacity(frames),
+            ts: Times::with_capacity(frames),
             ..Default::default()
         };
         TableBuilder {
@@ -74,14 +76,17 @@ impl TableBuilder {
     }
 
     /// Bytes a table of `frames` frames needs at most while it is built:
-    /// per frame its record, time stamp and check, and the connection of
-    /// each frame beside the grouping by connection that [`Self::finish`]
-    /// makes of it (connections and messages not counted: see
-    /// [`PointTable::heap_bytes`] once built).
+    /// per frame its record and time stamp, and the connection of each
+    /// frame beside the grouping by connection that [`Self::finish`] makes
+    /// of it; the checks in memory until they go to a file (connections
+    /// and messages not counted: see [`PointTable::heap_bytes`] once built).
     pub fn bytes_for(frames: usize) -> usize {
         use std::mem::size_of;
-        let per_frame = size_of::<Rec>() + size_of::<i64>() + 3 * size_of::<u32>();
-        frames.saturating_mul(per_frame)
+        let per_frame = size_of::<Rec>() + 2 * size_of::<u32>();
+        frames
+            .saturating_mul(per_frame)
+            .saturating_add(Times::bytes_for(frames))
+            .saturating_add(super::checks::SPILL_FRAMES * size_of::<u32>())
     }
 
     /// Frames so far (including placeholders for gaps).
@@ -151,7 +156,10 @@ impl TableBuilder {
             Some((flow, key)) => {
                 t.encap |= key.encap;
                 let (conn, rec) = keyed(t, &mut self.current, ts_ns, flow, key);
-                if rec.is_tcp() && rec.len > 0 {
+                if rec.len16 == LONG_LEN {
+                    t.long_lens.push((idx, key.l4_len));
+                }
+                if rec.is_tcp() && rec.has_payload() {
                     if let Some((kind, value)) = msg() {
                         t.msgs.push(Msg::new(idx, conn, kind, value));
                     }
@@ -184,8 +192,9 @@ impl TableBuilder {
         t.truncated = truncated;
         t.recs.shrink_to_fit();
         t.ts.shrink_to_fit();
-        t.checks.shrink_to_fit();
+        t.checks.finish();
         t.msgs.shrink_to_fit();
+        t.long_lens.shrink_to_fit();
         t.conns.shrink_to_fit();
         drop(self.current);
         group(&mut t, self.conn_of);
@@ -220,8 +229,45 @@ mod tests {
         assert!(e.contains("missing"), "{e}");
         let t = b.finish(None);
         // placeholders: check 0, the previous frame's time, no connection
-        assert_eq!(t.checks, [1, 0, 0, 4]);
+        assert!(t.checks == [1, 0, 0, 4]);
         assert_eq!(t.ts, [1000, 1000, 1000, 4000]);
         assert!(t.conns.is_empty());
+    }
+
+    /// Payloads of 65,535 bytes or more (a GRO super packet, a jumbogram)
+    /// keep their whole length, and two records differing only there are
+    /// not equal.
+    #[test]
+    fn long_payloads_keep_their_length() {
+        let flow = FlowKey {
+            proto: 17,
+            sport: 4000,
+            dport: 5000,
+            ..Default::default()
+        };
+        let mut b = TableBuilder::with_capacity(4);
+        for (frame, len) in [(1u32, 100u32), (2, 65_535), (3, 200_000), (4, 300_000)] {
+            let key = PacketKey {
+                proto: 17,
+                l4_len: len,
+                ..Default::default()
+            };
+            b.push(&FrameRow {
+                frame,
+                ts_ns: 1000,
+                check: frame,
+                keys: Some((&flow, &key)),
+                msg: None,
+            })
+            .unwrap();
+        }
+        let t = b.finish(None);
+        let lens: Vec<u32> = (0..4).map(|i| t.len(i)).collect();
+        assert_eq!(lens, [100, 65_535, 200_000, 300_000]);
+        assert_eq!(t.recs[2].len16, LONG_LEN);
+        assert_eq!(t.recs[2], t.recs[3], "the records alone look alike");
+        assert!(!t.same_rec(2, 3));
+        assert!(t.same_rec(2, 2));
+        assert_eq!(t.long_lens.len(), 3);
     }
 }
