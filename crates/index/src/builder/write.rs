@@ -46,6 +46,10 @@ const VALUES_PER_JOB: usize = PIECE / 4;
 const FRAMES_PER_ENTRIES_JOB: u32 = 1 << 15;
 /// Translation summaries formatted per job.
 const SUMMARIES_PER_JOB: usize = 2048;
+/// Workers at most: past a few, the one writing thread (the kernel's copy
+/// into the page cache) is the bottleneck, and each worker adds pieces in
+/// flight.
+const MAX_WORKERS: usize = 4;
 /// Jobs a worker may be ahead of the writer.
 const WINDOW_PER_WORKER: usize = 3;
 /// Emptied pieces kept for reuse (fresh ones fault their pages in).
@@ -298,7 +302,7 @@ pub(super) fn write_to<W: Write>(b: &IndexBuilder, mut w: W) -> io::Result<u64> 
     let spare = Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .clamp(1, 8);
+        .clamp(1, MAX_WORKERS);
     let (senders, receivers): (Vec<_>, Vec<_>) = plan
         .jobs
         .iter()
