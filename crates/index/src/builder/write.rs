@@ -402,7 +402,14 @@ impl<'b> Plan<'b> {
         push(None, &mut (0..self.summaries.len()).map(Job::Summaries));
         push(None, &mut std::iter::once(Job::Lost));
         push(None, &mut std::iter::once(Job::Head));
-        let frames = |p: u16| self.b.points[p as usize].checks.len();
+        // Every point's frames `start..frames + extra` in runs of `len`, as jobs.
+        let per_point =
+            |start: usize, extra: usize, len: usize, job: fn(u16, usize, usize) -> Job| {
+                (0..n).flat_map(move |point| {
+                    let frames = self.b.points[point as usize].checks.len();
+                    runs(start, frames + extra, len).map(move |(from, to)| job(point, from, to))
+                })
+            };
         for &k in &self.kinds {
             let mark = Some(Mark::Section(k));
             match k {
@@ -411,9 +418,10 @@ impl<'b> Plan<'b> {
                     push(None, &mut (0..self.pairs.len()).map(Job::Order));
                     push(
                         mark,
-                        &mut (0..n).flat_map(|point| {
-                            runs(0, frames(point), VALUES_PER_JOB)
-                                .map(move |(from, to)| Job::Checks { point, from, to })
+                        &mut per_point(0, 0, VALUES_PER_JOB, |point, from, to| Job::Checks {
+                            point,
+                            from,
+                            to,
                         }),
                     );
                 }
@@ -421,36 +429,32 @@ impl<'b> Plan<'b> {
                     push(mark, &mut std::iter::once(Job::TimesHead));
                     push(
                         None,
-                        &mut (0..n).flat_map(|point| {
-                            runs(0, frames(point), VALUES_PER_JOB)
-                                .map(move |(from, to)| Job::Times { point, from, to })
+                        &mut per_point(0, 0, VALUES_PER_JOB, |point, from, to| Job::Times {
+                            point,
+                            from,
+                            to,
                         }),
                     );
                 }
                 kind::PEERS => {
+                    // FIRST: values 0..=frames; entries: frames 1..=frames.
                     push(mark, &mut std::iter::once(Job::PeersHead));
                     push(
                         None,
-                        &mut (0..n).flat_map(|point| {
-                            runs(0, frames(point) + 1, VALUES_PER_JOB).map(move |(from, to)| {
-                                Job::First {
-                                    point,
-                                    from: from as u32,
-                                    to: to as u32,
-                                }
-                            })
+                        &mut per_point(0, 1, VALUES_PER_JOB, |point, from, to| Job::First {
+                            point,
+                            from: from as u32,
+                            to: to as u32,
                         }),
                     );
                     push(
                         Some(Mark::PeerEntries),
-                        &mut (0..n).flat_map(|point| {
-                            runs(1, frames(point) + 1, FRAMES_PER_ENTRIES_JOB as usize).map(
-                                move |(from, to)| Job::Entries {
-                                    point,
-                                    from: from as u32,
-                                    to: to as u32,
-                                },
-                            )
+                        &mut per_point(1, 1, FRAMES_PER_ENTRIES_JOB as usize, |point, from, to| {
+                            Job::Entries {
+                                point,
+                                from: from as u32,
+                                to: to as u32,
+                            }
                         }),
                     );
                 }
