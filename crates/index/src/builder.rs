@@ -1,24 +1,19 @@
 //! [`IndexBuilder`]: collects a session and writes the index.
 
-use crate::header::{self, entry_field, kind};
 use crate::lost::{LossKind, Lost};
 use crate::pairs::Missing;
-use crate::peers::Peer;
 use crate::points::PointDetails;
-use crate::segments::{self, ClockSegment};
+use crate::segments::ClockSegment;
 use crate::session::SessionSpec;
-use crate::strings::Blob;
 use crate::translations::TranslationSpec;
-use crate::{
-    align8, checks, lost, methods, pairs, peers, points, session, table_field, times, translations,
-    valid_name, ClockModel,
-};
+use crate::{checks, methods, points, valid_name, ClockModel};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+
+mod write;
 
 /// What a pair record holds besides its two points.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -167,7 +162,7 @@ impl PairStore {
     /// confident) of equal frame pairs.
     fn prepare(&mut self) {
         if self.deltas.is_empty() {
-            self.matches.sort_unstable();
+            sort_matches(&mut self.matches);
             self.matches.dedup_by_key(|m| (m.frame_a, m.frame_b));
         } else {
             let mut both: Vec<(PairMatch, i64)> = self
@@ -183,6 +178,47 @@ impl PairStore {
         self.matches.shrink_to_fit();
         self.deltas.shrink_to_fit();
     }
+}
+
+/// Sorts `matches` (by every field: the result is the one sorted order
+/// whatever the method) by counting frame a's matches into a copy, then
+/// sorting each frame's few by the rest: linear in matches and frames,
+/// where a comparison sort of a matcher's matches (grouped by connection,
+/// not by frame) took ~190 instructions per match.  Needs 12 bytes per
+/// match and 4 per frame a besides; a short list, or frames much sparser
+/// than the matches, gets the comparison sort in place.
+fn sort_matches(matches: &mut Vec<PairMatch>) {
+    let n = matches.len();
+    let top = matches
+        .iter()
+        .map(|m| m.frame_a as usize)
+        .max()
+        .unwrap_or(0);
+    if n < 1024 || top > 4 * n {
+        matches.sort_unstable();
+        return;
+    }
+    // start[f]: the first slot of frame f's matches.
+    let mut start = vec![0u32; top + 2];
+    for m in matches.iter() {
+        start[m.frame_a as usize + 1] += 1;
+    }
+    for f in 1..start.len() {
+        start[f] += start[f - 1];
+    }
+    let mut out = matches.clone();
+    for m in matches.iter() {
+        let slot = &mut start[m.frame_a as usize];
+        out[*slot as usize] = *m;
+        *slot += 1;
+    }
+    drop(start);
+    for group in out.chunk_by_mut(|x, y| x.frame_a == y.frame_a) {
+        if group.len() > 1 {
+            group.sort_unstable();
+        }
+    }
+    *matches = out;
 }
 
 /// Collects a session — points with their frames, pairs, matches, losses,
@@ -433,11 +469,25 @@ impl IndexBuilder {
     /// needs no sorted copy of them (a large session's biggest table).
     /// Adding a match afterwards undoes it.
     pub fn prepare(&mut self) {
-        // Each pair's sort on a thread of its own (in place: no extra
-        // memory), so that all cores share the work.
+        // The pairs on every core, largest first; at most one pair a core
+        // at a time, so that the sorts' copies (12 bytes per match) are
+        // only the largest pairs' at once.
+        let mut stores: Vec<&mut PairStore> = self.matches.values_mut().collect();
+        stores.sort_by_key(|s| s.matches.len());
+        let queue = std::sync::Mutex::new(stores);
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         std::thread::scope(|s| {
-            for store in self.matches.values_mut() {
-                s.spawn(|| store.prepare());
+            for _ in 0..workers {
+                s.spawn(|| loop {
+                    let next = queue
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .pop();
+                    match next {
+                        Some(store) => store.prepare(),
+                        None => break,
+                    }
+                });
             }
         });
         self.prepared = true;
@@ -689,447 +739,21 @@ impl IndexBuilder {
         out
     }
 
-    /// Writes the index to `w` as it is built: the per-frame sections go
-    /// out in 1 MiB pieces, never as one buffer, so writing needs, besides
-    /// what the builder holds, 4 bytes per frame of one point and 4 per
-    /// match of the pairs where that point is b (and a sorted copy of the
-    /// matches when [`IndexBuilder::prepare`] was not called), and the
-    /// pieces in flight (at most [`PIPE_DEPTH`] + 3 of about [`PIECE`] bytes).
-    /// Returns the bytes written.
-    ///
-    /// The bytes are made on a second thread and written by this one, so
-    /// that copying them into the file (the kernel's copy into the page
-    /// cache: about a third of the CPU time writing takes, by `perf`)
-    /// overlaps making them.
-    pub fn write_to<W: Write>(&self, mut w: W) -> io::Result<u64> {
-        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(PIPE_DEPTH);
-        let (back, spare) = mpsc::channel::<Vec<u8>>();
-        std::thread::scope(|s| {
-            let made = s.spawn(move || {
-                let mut c = Counting {
-                    tx,
-                    spare,
-                    written: 0,
-                    crc: crc32fast::Hasher::new(),
-                };
-                self.write_sections(&mut c)
-            });
-            let mut failed = None;
-            for mut piece in rx.iter() {
-                if let Err(e) = w.write_all(&piece) {
-                    failed = Some(e);
-                    break;
-                }
-                piece.clear();
-                let _ = back.send(piece);
-            }
-            // A failed write ends the maker's next send.
-            drop(rx);
-            let made = match made.join() {
-                Ok(r) => r,
-                Err(panic) => std::panic::resume_unwind(panic),
-            };
-            // Flushed here, so a failing last write is reported, not dropped
-            // (not after a failed write: a buffered writer would try its
-            // bytes again).
-            match failed {
-                Some(e) => Err(e),
-                None => {
-                    let flushed = w.flush();
-                    made.and_then(|n| flushed.map(|()| n))
-                }
-            }
-        })
+    /// Writes the index to `w`: made on a worker per core in jobs of about
+    /// 1 MiB, written by this thread in file order (the module `write`
+    /// says how), so that making the per-frame sections and copying them
+    /// into the file (the kernel's copy into the page cache) overlap.
+    /// Besides what the builder holds, writing needs each point's facts,
+    /// the translations' summaries and the LOST section, 4 bytes per match
+    /// (each pair's order by its b point's frames), the pieces in flight
+    /// (at most two of about 1 MiB for each of three jobs per worker, and a
+    /// few spares), and a sorted copy of the matches when
+    /// [`IndexBuilder::prepare`] was not called.  Returns the bytes
+    /// written.  A writer's error comes back as it is, with nothing written
+    /// after it and no flush.
+    pub fn write_to<W: Write>(&self, w: W) -> io::Result<u64> {
+        write::write_to(self, w)
     }
-
-    /// The sections of [`IndexBuilder::write_to`], in file order, into `w`.
-    fn write_sections(&self, w: &mut Counting) -> io::Result<u64> {
-        let mut blob = Blob::default();
-        let n = self.points.len();
-
-        // POINTS
-        let mut pts = Vec::with_capacity(table_field::LEN + n * points::field::record::LEN);
-        pts.extend_from_slice(&(n as u32).to_le_bytes());
-        pts.extend_from_slice(&(points::field::record::LEN as u32).to_le_bytes());
-        for p in &self.points {
-            let (l, path) = (blob.add(&p.label), blob.add(&p.path));
-            points::write_record(
-                &mut pts,
-                &points::Record {
-                    label: l,
-                    path,
-                    file_size: p.file_size,
-                    packets: p.checks.len() as u32,
-                    first_ts: p.ts.first().copied().unwrap_or(0),
-                    last_ts: p.ts.last().copied().unwrap_or(0),
-                    fingerprint: checks::checks_fingerprint(p.checks.iter().copied()),
-                    details: p.details,
-                },
-            );
-        }
-
-        // SESSION
-        let mut ses = Vec::new();
-        if let Some(spec) = &self.session {
-            let (e, w, c) = (
-                blob.add(&spec.evidence),
-                blob.add(&spec.warnings),
-                blob.add(&spec.clocks),
-            );
-            session::write(&mut ses, spec, e, w, c);
-        }
-
-        // METHODS
-        let mut meth = Vec::new();
-        meth.extend_from_slice(&(self.methods.len() as u32).to_le_bytes());
-        meth.extend_from_slice(&0u32.to_le_bytes());
-        for (id, name) in &self.methods {
-            let r = blob.add(name);
-            methods::write_entry(&mut meth, *id, r);
-        }
-
-        // PAIRS
-        let mut prs = Vec::new();
-        prs.extend_from_slice(&(self.pairs.len() as u32).to_le_bytes());
-        prs.extend_from_slice(&(pairs::field::LEN as u32).to_le_bytes());
-        // CLOCK_SEGMENTS, when a pair's clocks stepped; its PAIRS record
-        // repeats the first segment.
-        let mut segs = Vec::new();
-        segs.extend_from_slice(&0u32.to_le_bytes());
-        segs.extend_from_slice(&(segments::field::LEN as u32).to_le_bytes());
-        let mut seg_count = 0u32;
-        for (&(a, b), spec) in &self.pairs {
-            let mut spec = *spec;
-            if let Some(list) = self.writable_segments(a, b) {
-                spec.clock = Some(list[0].model);
-                spec.offset_error_ns = list[0].offset_error_ns;
-                for s in list {
-                    segments::write_record(&mut segs, a, b, s);
-                    seg_count += 1;
-                }
-            }
-            pairs::write_record(&mut prs, a, b, &spec);
-        }
-        segs[..4].copy_from_slice(&seg_count.to_le_bytes());
-
-        // TRANSLATIONS (stable sort: each pair's records in the order added)
-        let mut tr_sorted: Vec<&TranslationSpec> = self.translations.iter().collect();
-        tr_sorted.sort_by_key(|t| (t.a, t.b));
-        let mut trs = Vec::new();
-        trs.extend_from_slice(&(tr_sorted.len() as u32).to_le_bytes());
-        trs.extend_from_slice(&(translations::field::LEN as u32).to_le_bytes());
-        for t in tr_sorted {
-            let labels = (
-                &self.points[t.a as usize].label,
-                &self.points[t.b as usize].label,
-            );
-            let r = blob.add(&t.summary_text(labels.0, labels.1));
-            translations::write_record(&mut trs, t, r);
-        }
-
-        // FRAME_CHECKS, FRAME_TIMES and PEERS are most of the file: they are
-        // written straight from the builder's vectors, never assembled.
-        let total: usize = self.points.iter().map(|p| p.checks.len()).sum();
-        let params: Vec<(i64, u8)> = self
-            .points
-            .iter()
-            .map(|p| {
-                let min = p.ts.iter().copied().min().unwrap_or(0);
-                let max = p.ts.iter().copied().max().unwrap_or(0);
-                times::choose(min, max)
-            })
-            .collect();
-        let chk_len = 4 * total as u64;
-        let tms_len = (times::field::HEADER_LEN + 16 * n + 4 * total) as u64;
-
-        // PEERS: both directions of every match, per point grouped by frame
-        // and within a frame sorted by (peer point, peer frame).  Written
-        // point by point from the pairs' sorted matches, so besides them it
-        // needs only one point's frame counts and, for the pairs where the
-        // point is b, an order of their matches by b's frame.
-        let copy;
-        let stores: &BTreeMap<(u16, u16), PairStore> = if self.prepared {
-            &self.matches
-        } else {
-            let mut c = self.matches.clone();
-            c.values_mut().for_each(PairStore::prepare);
-            copy = c;
-            &copy
-        };
-        let entries: u64 = 2 * stores.values().map(|s| s.matches.len() as u64).sum::<u64>();
-        let first_len = 8 + 4 * (total + n) as u64;
-        let peers_len = align8(first_len) + 16 * entries;
-
-        // LOST
-        let mut lost_sorted = self.lost.clone();
-        lost_sorted.sort_unstable_by_key(|(p, l)| (*p, l.frame, l.point, l.kind));
-        lost_sorted.dedup_by_key(|(p, l)| (*p, l.frame, l.point));
-        let mut lst = Vec::new();
-        lst.extend_from_slice(&(n as u32).to_le_bytes());
-        lst.extend_from_slice(&0u32.to_le_bytes());
-        let mut counts = vec![0u32; n];
-        for (p, _) in &lost_sorted {
-            counts[*p as usize] += 1;
-        }
-        for c in counts {
-            lst.extend_from_slice(&c.to_le_bytes());
-        }
-        lst.resize(align8(lst.len() as u64) as usize, 0);
-        for (_, l) in &lost_sorted {
-            lost::write_entry(&mut lst, l);
-        }
-
-        // Layout: header, section table, sections 8-aligned.
-        let strings = blob.text.into_bytes();
-        let mut lens: Vec<(u32, u64)> = vec![
-            (kind::POINTS, pts.len() as u64),
-            (kind::METHODS, meth.len() as u64),
-            (kind::PAIRS, prs.len() as u64),
-            (kind::TRANSLATIONS, trs.len() as u64),
-            (kind::STRINGS, strings.len() as u64),
-            (kind::FRAME_CHECKS, chk_len),
-            (kind::FRAME_TIMES, tms_len),
-            (kind::PEERS, peers_len),
-            (kind::LOST, lst.len() as u64),
-        ];
-        if seg_count > 0 {
-            lens.push((kind::CLOCK_SEGMENTS, segs.len() as u64));
-        }
-        if !ses.is_empty() {
-            lens.push((kind::SESSION, ses.len() as u64));
-        }
-        // Last, so that it can cover every byte before it.
-        lens.push((kind::CHECKSUM, header::checksum::LEN as u64));
-        let table_end = header::field::LEN + lens.len() * entry_field::ENTRY_LEN;
-        let mut offsets = Vec::with_capacity(lens.len());
-        let mut at = align8(table_end as u64);
-        for (_, len) in &lens {
-            offsets.push(at);
-            at = align8(at + len);
-        }
-        let total_len = at;
-        let mut head = Vec::with_capacity(table_end);
-        header::write(&mut head, total_len, self.created_ns, lens.len() as u32);
-        for ((k, len), &o) in lens.iter().zip(&offsets) {
-            header::write_entry(&mut head, *k, 0, o, *len);
-        }
-        w.write_all(&head)?;
-        let mut buf: Vec<u8> = Vec::with_capacity(PIECE);
-        for (i, ((k, _), &o)) in lens.iter().zip(&offsets).enumerate() {
-            w.pad_to(o)?;
-            match *k {
-                kind::POINTS => w.write_all(&pts)?,
-                kind::METHODS => w.write_all(&meth)?,
-                kind::PAIRS => w.write_all(&prs)?,
-                kind::TRANSLATIONS => w.write_all(&trs)?,
-                kind::STRINGS => w.write_all(&strings)?,
-                kind::FRAME_CHECKS => {
-                    for p in &self.points {
-                        for c in &p.checks {
-                            buf.extend_from_slice(&c.to_le_bytes());
-                            w.flush_when_full(&mut buf)?;
-                        }
-                    }
-                }
-                kind::FRAME_TIMES => {
-                    buf.extend_from_slice(&(n as u32).to_le_bytes());
-                    buf.extend_from_slice(&0u32.to_le_bytes());
-                    for &(base, shift) in &params {
-                        buf.extend_from_slice(&base.to_le_bytes());
-                        buf.push(shift);
-                        buf.extend_from_slice(&[0; 7]);
-                    }
-                    for (p, &(base, shift)) in self.points.iter().zip(&params) {
-                        for &t in &p.ts {
-                            buf.extend_from_slice(&times::encode(base, shift, t).to_le_bytes());
-                            w.flush_when_full(&mut buf)?;
-                        }
-                    }
-                }
-                kind::PEERS => {
-                    buf.extend_from_slice(&entries.to_le_bytes());
-                    for p in 0..n as u16 {
-                        self.write_first(p, stores, w, &mut buf)?;
-                    }
-                    w.write_all(&buf)?;
-                    buf.clear();
-                    w.pad_to(o + align8(first_len))?;
-                    for p in 0..n as u16 {
-                        self.write_peers(p, stores, w, &mut buf)?;
-                    }
-                }
-                kind::LOST => w.write_all(&lst)?,
-                kind::CLOCK_SEGMENTS => w.write_all(&segs)?,
-                kind::SESSION => w.write_all(&ses)?,
-                kind::CHECKSUM => {
-                    let crc = w.crc.clone().finalize();
-                    w.write_all(&header::checksum::section(crc))?;
-                }
-                _ => unreachable!("section {i} has a kind listed above"),
-            }
-            w.write_all(&buf)?;
-            buf.clear();
-        }
-        w.pad_to(total_len)?;
-        Ok(w.written)
-    }
-
-    /// PEERS' FIRST table of `point`: per frame the entries before it, then
-    /// the point's total.
-    fn write_first(
-        &self,
-        point: u16,
-        stores: &BTreeMap<(u16, u16), PairStore>,
-        w: &mut Counting,
-        buf: &mut Vec<u8>,
-    ) -> io::Result<()> {
-        let frames = self.points[point as usize].checks.len();
-        // counts[f]: entries of frame f (1-based), turned into a running sum.
-        let mut counts = vec![0u32; frames + 1];
-        for (&(a, b), s) in stores {
-            if a == point {
-                s.matches
-                    .iter()
-                    .for_each(|m| counts[m.frame_a as usize] += 1);
-            } else if b == point {
-                s.matches
-                    .iter()
-                    .for_each(|m| counts[m.frame_b as usize] += 1);
-            }
-        }
-        let mut before = 0u32;
-        for &c in &counts[1..] {
-            buf.extend_from_slice(&before.to_le_bytes());
-            w.flush_when_full(buf)?;
-            before += c;
-        }
-        buf.extend_from_slice(&before.to_le_bytes());
-        Ok(())
-    }
-
-    /// PEERS' entries of `point`, frame by frame; within a frame the pairs
-    /// with lower points first (there `point` is b), each pair's matches by
-    /// peer frame.
-    fn write_peers(
-        &self,
-        point: u16,
-        stores: &BTreeMap<(u16, u16), PairStore>,
-        w: &mut Counting,
-        buf: &mut Vec<u8>,
-    ) -> io::Result<()> {
-        // One cursor per pair that holds the point: its matches in the
-        // order of this point's frame, then of the peer's.
-        struct Side<'s> {
-            peer: u16,
-            /// This point is the pair's a.
-            is_a: bool,
-            store: &'s PairStore,
-            /// For a b side: match indexes by (frame b, frame a).
-            order: Vec<u32>,
-            next: usize,
-        }
-        let mut sides: Vec<Side> = Vec::new();
-        for (&(a, b), s) in stores {
-            if b == point {
-                let order = by_frame_b(&s.matches, self.points[point as usize].checks.len());
-                sides.push(Side {
-                    peer: a,
-                    is_a: false,
-                    store: s,
-                    order,
-                    next: 0,
-                });
-            }
-        }
-        for (&(a, b), s) in stores {
-            if a == point {
-                sides.push(Side {
-                    peer: b,
-                    is_a: true,
-                    store: s,
-                    order: Vec::new(),
-                    next: 0,
-                });
-            }
-        }
-        let frames = self.points[point as usize].checks.len() as u32;
-        for f in 1..=frames {
-            for side in &mut sides {
-                let s = side.store;
-                while side.next < s.matches.len() {
-                    let k = if side.is_a {
-                        side.next
-                    } else {
-                        side.order[side.next] as usize
-                    };
-                    let m = &s.matches[k];
-                    let (this, peer_frame) = if side.is_a {
-                        (m.frame_a, m.frame_b)
-                    } else {
-                        (m.frame_b, m.frame_a)
-                    };
-                    if this != f {
-                        break;
-                    }
-                    let (a, b) = if side.is_a {
-                        (point, side.peer)
-                    } else {
-                        (side.peer, point)
-                    };
-                    let delta = match s.deltas.get(k) {
-                        Some(&d) => d,
-                        None => self.frame_delta(a, b, m),
-                    };
-                    peers::write_entry(
-                        buf,
-                        &Peer {
-                            point: side.peer,
-                            frame: peer_frame,
-                            method: m.method,
-                            confidence: m.confidence(),
-                            delta_raw_ns: if side.is_a {
-                                delta
-                            } else {
-                                delta.saturating_neg()
-                            },
-                        },
-                    );
-                    w.flush_when_full(buf)?;
-                    side.next += 1;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Indexes of `matches` (sorted by frame a, then frame b, no two alike:
-/// [`PairStore::prepare`]) in the order of (frame b, frame a): a stable
-/// counting sort by frame b (`frames_b`: the b point's frame count), in
-/// time linear in the matches and frames (it was a comparison sort of the
-/// indexes).
-fn by_frame_b(matches: &[PairMatch], frames_b: usize) -> Vec<u32> {
-    // start[f]: the first slot of frame f's matches (frames are 1-based;
-    // a frame number past the count only makes the table longer).
-    let top = matches
-        .iter()
-        .map(|m| m.frame_b as usize)
-        .max()
-        .unwrap_or(0);
-    let mut start = vec![0u32; frames_b.max(top) + 2];
-    for m in matches {
-        start[m.frame_b as usize + 1] += 1;
-    }
-    for f in 1..start.len() {
-        start[f] += start[f - 1];
-    }
-    let mut order = vec![0u32; matches.len()];
-    for (k, m) in matches.iter().enumerate() {
-        let slot = &mut start[m.frame_b as usize];
-        order[*slot as usize] = k as u32;
-        *slot += 1;
-    }
-    order
 }
 
 /// File name endings of captures (and of compressed files, which may be
@@ -1217,65 +841,38 @@ pub fn refuse_capture_path(path: &Path, protected: &[&Path]) -> io::Result<()> {
     Ok(())
 }
 
-/// Pieces of the index in flight from [`IndexBuilder::write_sections`] to
-/// the thread that writes them.
-const PIPE_DEPTH: usize = 4;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The size of a piece: large, because each one may wake the writing
-/// thread, and on a busy machine a woken thread waits for a core (with
-/// 64 KiB pieces writing the full-size bench session's 192 MB index took
-/// 1.36 s against 0.84 s before the pipe, at load 7; with 1 MiB, 0.68 s
-/// against 0.69 s).  At most about 7 MiB are in flight.
-const PIECE: usize = 1 << 20;
-
-/// A writer that counts, pads, checksums and hands a staging buffer (whole,
-/// not copied) to the thread that writes the file.
-struct Counting {
-    tx: mpsc::SyncSender<Vec<u8>>,
-    /// Emptied buffers coming back, to be filled again.
-    spare: mpsc::Receiver<Vec<u8>>,
-    written: u64,
-    /// CRC-32 of everything written so far (for the CHECKSUM section).
-    crc: crc32fast::Hasher,
-}
-
-impl Counting {
-    fn write_all(&mut self, b: &[u8]) -> io::Result<()> {
-        if !b.is_empty() {
-            self.send(b.to_vec())?;
+    /// The counting sort gives `sort_unstable`'s order: dense and sparse
+    /// frames, repeated frames and repeated matches, short lists.
+    #[test]
+    fn sort_matches_is_the_sorted_order() {
+        let mut x = 0x853C_49E6_748F_EA9Bu64;
+        let mut random = move |below: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % below
+        };
+        for (n, frames) in [(0, 1), (5, 3), (2000, 700), (5000, 5000), (3000, 100_000)] {
+            let mut v: Vec<PairMatch> = (0..n)
+                .map(|_| {
+                    PairMatch::new(
+                        1 + random(frames) as u32,
+                        1 + random(frames) as u32,
+                        random(4) as u8,
+                        [255, 200, 0][random(3) as usize],
+                    )
+                })
+                .collect();
+            let copies: Vec<PairMatch> = v.iter().step_by(7).copied().collect();
+            v.extend(copies);
+            let mut want = v.clone();
+            want.sort_unstable();
+            sort_matches(&mut v);
+            assert_eq!(v, want, "{n} matches over {frames} frames");
         }
-        Ok(())
-    }
-    fn send(&mut self, piece: Vec<u8>) -> io::Result<()> {
-        self.crc.update(&piece);
-        self.written += piece.len() as u64;
-        self.tx
-            .send(piece)
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the index writer stopped"))
-    }
-    /// Zero bytes up to absolute offset `to`.
-    fn pad_to(&mut self, to: u64) -> io::Result<()> {
-        if self.written < to {
-            self.write_all(&vec![0u8; (to - self.written) as usize])?;
-        }
-        Ok(())
-    }
-    /// Called after every entry: the test inlined, the hand-over not.
-    #[inline(always)]
-    fn flush_when_full(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
-        if buf.len() >= PIECE {
-            self.hand_over(buf)?;
-        }
-        Ok(())
-    }
-    #[cold]
-    #[inline(never)]
-    fn hand_over(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
-        let next = self
-            .spare
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(PIECE));
-        let full = std::mem::replace(buf, next);
-        self.send(full)
     }
 }

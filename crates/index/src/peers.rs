@@ -262,13 +262,17 @@ pub(crate) fn check<'a>(sec: Sec<'a>, points: &[(u32, &str)]) -> Result<Checked<
     })
 }
 
-/// Writes one entry.
-pub(crate) fn write_entry(out: &mut Vec<u8>, p: &Peer) {
-    out.extend_from_slice(&p.point.to_le_bytes());
-    out.push(p.method);
-    out.push(p.confidence);
-    out.extend_from_slice(&p.frame.to_le_bytes());
-    out.extend_from_slice(&p.delta_raw_ns.to_le_bytes());
+/// One entry's bytes, laid out by [`field::entry`].
+#[inline]
+pub(crate) fn entry_bytes(p: &Peer) -> [u8; field::entry::LEN] {
+    use field::entry::*;
+    let mut e = [0u8; LEN];
+    e[PEER_POINT].copy_from_slice(&p.point.to_le_bytes());
+    e[METHOD] = p.method;
+    e[CONFIDENCE] = p.confidence;
+    e[PEER_FRAME].copy_from_slice(&p.frame.to_le_bytes());
+    e[DELTA_RAW_NS].copy_from_slice(&p.delta_raw_ns.to_le_bytes());
+    e
 }
 
 #[cfg(test)]
@@ -290,7 +294,7 @@ mod tests {
         }
         v.resize(align8(v.len() as u64) as usize, 0);
         for e in points.iter().flatten().flatten() {
-            write_entry(&mut v, e);
+            v.extend_from_slice(&entry_bytes(e));
         }
         v
     }

@@ -90,10 +90,24 @@ pub fn choose(min: i64, max: i64) -> (i64, u8) {
 }
 
 /// The stored value of `ts` for (base, shift): rounded to the nearest unit.
+///
+/// In 64-bit arithmetic (it runs once per frame when an index is written):
+/// ts − base is below 2^64 whatever the two are, and rounding to the
+/// nearest unit adds bit SHIFT−1 of it (⌊(d + 2^(s−1)) / 2^s⌋ = ⌊d / 2^s⌋ +
+/// that bit), so no sum can overflow.
+#[inline]
 pub fn encode(base: i64, shift: u8, ts: i64) -> u32 {
-    let d = (ts as i128 - base as i128).max(0) as u128;
-    let v = (d + ((1u128 << shift) >> 1)) >> shift;
-    v.min(u32::MAX as u128) as u32
+    if ts <= base {
+        return 0;
+    }
+    let d = (ts as u64).wrapping_sub(base as u64);
+    let v = match shift {
+        0 => d,
+        1..=63 => (d >> shift) + ((d >> (shift - 1)) & 1),
+        64 => d >> 63,
+        _ => 0,
+    };
+    v.min(u32::MAX as u64) as u32
 }
 
 #[cfg(test)]
@@ -129,6 +143,61 @@ mod tests {
         }
         assert_eq!(decode(i64::MAX, 32, u32::MAX), i64::MAX);
         assert_eq!(encode(10, 0, 5), 0);
+    }
+
+    /// The 64-bit `encode` against the definition, round(max(0, ts − base)
+    /// / 2^shift) saturated to u32, computed in 128 bits.
+    #[test]
+    fn encode_is_the_rounded_quotient() {
+        let definition = |base: i64, shift: u8, ts: i64| -> u32 {
+            let d = (ts as i128 - base as i128).max(0) as u128;
+            let v = (d + ((1u128 << shift) >> 1)) >> shift;
+            v.min(u32::MAX as u128) as u32
+        };
+        let edges = [
+            i64::MIN,
+            i64::MIN + 1,
+            -(1 << 40) - 1,
+            -1,
+            0,
+            1,
+            2,
+            3,
+            511,
+            512,
+            513,
+            u32::MAX as i64,
+            u32::MAX as i64 + 1,
+            (1 << 40) + (1 << 9),
+            1_700_000_000_000_000_000,
+            i64::MAX - 1,
+            i64::MAX,
+        ];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut random = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as i64
+        };
+        for shift in 0..=100u8 {
+            for &base in &edges {
+                for &ts in &edges {
+                    assert_eq!(
+                        encode(base, shift, ts),
+                        definition(base, shift, ts),
+                        "{base} {shift} {ts}"
+                    );
+                }
+            }
+            for _ in 0..2000 {
+                let (base, ts) = (random(), random());
+                let near = base.wrapping_add(random() >> (random() & 63));
+                for t in [ts, near] {
+                    assert_eq!(encode(base, shift, t), definition(base, shift, t));
+                }
+            }
+        }
     }
 
     #[test]

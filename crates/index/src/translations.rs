@@ -197,13 +197,24 @@ pub fn describe(
     label_b: &str,
 ) -> String {
     use std::fmt::Write;
-    let mut s = String::from(kind.name());
+    let mut s = String::with_capacity(128);
+    s.push_str(kind.name());
     if let Some(e) = endpoints {
-        let _ = write!(
-            s,
-            " {} → {} at {label_a} is {} → {} at {label_b}",
-            e.a_src, e.a_dst, e.b_src, e.b_dst
-        );
+        for (part, at) in [
+            (" ", Some(&e.a_src)),
+            (" → ", Some(&e.a_dst)),
+            (" at ", None),
+            (label_a, None),
+            (" is ", Some(&e.b_src)),
+            (" → ", Some(&e.b_dst)),
+            (" at ", None),
+            (label_b, None),
+        ] {
+            s.push_str(part);
+            if let Some(a) = at {
+                push_socket_addr(&mut s, a);
+            }
+        }
     }
     if let Some(o) = seq {
         let _ = write!(
@@ -214,6 +225,41 @@ pub fn describe(
         );
     }
     s
+}
+
+/// `a` as its `Display` writes it ("192.0.2.80:80", "[2001:db8::1]:80"),
+/// IPv4 without the formatting machinery (a session's summaries are made
+/// for every translation, twice).
+fn push_socket_addr(s: &mut String, a: &SocketAddr) {
+    fn push_decimal(s: &mut String, mut v: u16) {
+        let mut digits = [0u8; 5];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        digits[i..].iter().for_each(|&d| s.push(d as char));
+    }
+    match a {
+        SocketAddr::V4(v4) => {
+            for (k, o) in v4.ip().octets().into_iter().enumerate() {
+                if k > 0 {
+                    s.push('.');
+                }
+                push_decimal(s, o.into());
+            }
+            s.push(':');
+            push_decimal(s, v4.port());
+        }
+        SocketAddr::V6(_) => {
+            use std::fmt::Write;
+            let _ = write!(s, "{a}");
+        }
+    }
 }
 
 /// One translation record.
@@ -390,6 +436,32 @@ pub(crate) fn write_record(out: &mut Vec<u8>, t: &TranslationSpec, summary: (u32
 mod tests {
     use super::*;
     use crate::strings::Blob;
+
+    /// The summaries' addresses as the standard library's `Display` writes
+    /// them.
+    #[test]
+    fn socket_addresses_as_display_writes_them() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut addrs: Vec<SocketAddr> = vec![
+            "0.0.0.0:0".parse().unwrap(),
+            "255.255.255.255:65535".parse().unwrap(),
+            "10.0.0.5:51000".parse().unwrap(),
+            "[2001:db8::1]:80".parse().unwrap(),
+            "[::ffff:192.0.2.1]:443".parse().unwrap(),
+        ];
+        for _ in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let ip = std::net::Ipv4Addr::from((x >> 16) as u32);
+            addrs.push(SocketAddr::new(IpAddr::V4(ip), x as u16 >> (x % 16)));
+        }
+        for a in addrs {
+            let mut s = String::new();
+            push_socket_addr(&mut s, &a);
+            assert_eq!(s, a.to_string());
+        }
+    }
 
     #[test]
     fn an_empty_summary_is_made_from_the_record() {
