@@ -772,6 +772,7 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
 }
 
+#[inline(always)]
 fn ip_layer(bytes: &[u8]) -> Option<IpLayer<'_>> {
     let (ip, _stop) = LaxIpSlice::from_slice(bytes).ok()?;
     let mut flow = FlowKey::default();
