@@ -680,6 +680,9 @@ fn mirrored_point(t: &PointTable) -> bool {
     doubled(repeats, seen)
 }
 
+/// Frames read before [`make_room`] trusts the prediction beyond doubling.
+const PREDICT_AFTER: usize = 1 << 16;
+
 /// Makes room for one more frame in the per-frame vectors.  When they are
 /// full, they grow to the frame count the bytes read so far predict for
 /// the whole file (+2 %): a doubling vector alone would leave up to half
@@ -690,9 +693,6 @@ fn mirrored_point(t: &PointTable) -> bool {
 /// vectors move once more instead of a dozen times (each move a copy of
 /// everything so far, into memory touched for the first time).  `read`:
 /// offset of the frame in the file.
-/// Frames read before [`make_room`] trusts the prediction beyond doubling.
-const PREDICT_AFTER: usize = 1 << 16;
-
 fn make_room(t: &mut PointTable, conn_of: &mut Vec<u32>, read: u64, size: Option<u64>) {
     let n = t.recs.len();
     if n < t.recs.capacity()
