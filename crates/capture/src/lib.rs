@@ -41,7 +41,7 @@ mod source;
 mod zos;
 
 pub use error::{Error, ErrorKind};
-pub use keys::{extract, inner_ip, App, FlowKey, PacketKey};
+pub use keys::{extract, extract_frame, inner_ip, App, FlowKey, FrameKeys, PacketKey};
 pub use link::Link;
 pub use source::MAX_RECORD;
 

@@ -1,8 +1,13 @@
-//! Classic pcap: the file header and each record header are parsed by
-//! pcap-file (all four magics: both byte orders, microsecond and nanosecond
-//! time stamps); this module only checks lengths first, so that a cut-off
-//! or damaged file gives an error with the byte offset and the packets
-//! before it, and turns the time stamp into nanoseconds.
+//! Classic pcap: the file header is parsed by pcap-file (all four magics:
+//! both byte orders, microsecond and nanosecond time stamps); the 16-byte
+//! record headers are read here, field by field at the offsets of
+//! [`REC_SEC`] and the three after it, in the byte order pcap-file found:
+//! the record loop is the innermost loop of reading, and pcap-file's
+//! `next_raw_packet` parsed each header a second time (after the length
+//! check below) and built a result for an error that cannot happen then.
+//! Lengths are checked first, so that a cut-off or damaged file gives an
+//! error with the byte offset and the packets before it; the time stamp is
+//! turned into nanoseconds.
 //!
 //! pcap-file's validating `PcapPacket` is not used: it rejects a record
 //! whose original length exceeds the snap length, which is exactly what a
@@ -20,8 +25,19 @@ use pcap_file::{Endianness, TsResolution};
 pub(crate) const HEADER_LEN: usize = 24;
 const RECORD_HEADER_LEN: usize = 16;
 
+// The record header (draft-ietf-opsawg-pcap, "Packet Record"; the layout
+// libpcap's pcap_sf_pkthdr has written since the 1990s; the same in
+// pcap-file's RawPcapPacket): four 32-bit fields in the file's byte order.
+/// Time stamp, seconds.
+const REC_SEC: usize = 0;
+/// Time stamp, microseconds or nanoseconds (by the magic).
+const REC_FRAC: usize = 4;
+/// Captured packet length.
+const REC_INCL: usize = 8;
+/// Original packet length.
+const REC_ORIG: usize = 12;
+
 pub(crate) struct PcapReader {
-    parser: PcapParser,
     big: bool,
     ns_per_frac: i64,
     link: Link,
@@ -57,7 +73,6 @@ impl PcapReader {
             tsresol: if nanos { 9 } else { 6 },
         });
         Ok(PcapReader {
-            parser,
             big: h.endianness == Endianness::Big,
             ns_per_frac: if nanos { 1 } else { 1000 },
             link,
@@ -92,13 +107,17 @@ impl PcapReader {
                 },
             ));
         }
-        let h = &src.avail()[8..12];
-        let b = [h[0], h[1], h[2], h[3]];
-        let incl = if self.big {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        } as usize;
+        let h = &src.avail()[..RECORD_HEADER_LEN];
+        let field = |at: usize| {
+            let b = [h[at], h[at + 1], h[at + 2], h[at + 3]];
+            if self.big {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        let (ts_sec, ts_frac) = (field(REC_SEC), field(REC_FRAC));
+        let (incl, orig_len) = (field(REC_INCL) as usize, field(REC_ORIG));
         if incl > MAX_RECORD {
             return Err(Fail::at(
                 off,
@@ -121,13 +140,7 @@ impl PcapReader {
                 },
             ));
         }
-        let (_, raw) = self
-            .parser
-            .next_raw_packet(src.avail())
-            .map_err(|e| Fail::invalid(off, "pcap record", e))?;
-        let ts_ns =
-            i64::from(raw.ts_sec) * 1_000_000_000 + i64::from(raw.ts_frac) * self.ns_per_frac;
-        let orig_len = raw.orig_len;
+        let ts_ns = i64::from(ts_sec) * 1_000_000_000 + i64::from(ts_frac) * self.ns_per_frac;
         let start = src.pos() + RECORD_HEADER_LEN;
         src.advance(total);
         src.prefetch_next_record();
@@ -155,7 +168,7 @@ const RESYNC_SPAN: u32 = 366 * 86_400;
 
 /// The seconds field of the record header at `bytes[at..]`, if whole.
 pub(crate) fn record_sec(bytes: &[u8], at: usize, big: bool) -> Option<u32> {
-    let h = bytes.get(at..at + 4)?;
+    let h = bytes.get(at + REC_SEC..at + REC_SEC + 4)?;
     let b = [h[0], h[1], h[2], h[3]];
     Some(if big {
         u32::from_be_bytes(b)
@@ -195,8 +208,8 @@ pub(crate) fn starts_records(
         let Some(h) = bytes.get(at..at + RECORD_HEADER_LEN) else {
             return false;
         };
-        let (sec, frac) = (field(h, 0), field(h, 4));
-        let (incl, orig) = (field(h, 8) as usize, field(h, 12) as usize);
+        let (sec, frac) = (field(h, REC_SEC), field(h, REC_FRAC));
+        let (incl, orig) = (field(h, REC_INCL) as usize, field(h, REC_ORIG) as usize);
         if sec.abs_diff(near_sec) > RESYNC_SPAN
             || frac >= second
             || incl > MAX_RECORD

@@ -168,7 +168,7 @@ impl<'a> Source<'a> {
         #[cfg(target_arch = "x86_64")]
         if let Bytes::Map(_) | Bytes::Slice(_) = &self.bytes {
             let next = self.avail();
-            for at in [0, 64] {
+            for at in [0, 64, 4096] {
                 if let Some(b) = next.get(at) {
                     // SAFETY: prefetching is a hint that never faults or
                     // changes memory; the address is inside the slice.

@@ -52,7 +52,50 @@ pub fn frame_check(ts_ns: i64, caplen: u32, prefix: &[u8]) -> u32 {
     let mut h = fnv32(FNV32_BASIS, &ts_ns.to_le_bytes());
     h = fnv32(h, &caplen.to_le_bytes());
     h = fnv32(h, p);
-    // murmur3's finaliser: every input bit reaches every output bit.
+    fmix32(h)
+}
+
+/// [`frame_check`] of four frames at once (each `(ts_ns, caplen, prefix)`),
+/// the same values.  FNV-1a is one chain of multiplications per frame, each
+/// waiting for the one before (some 4 cycles a byte, 44 bytes a frame);
+/// the four chains interleaved here keep the multiplier busy instead: what
+/// a reader that has several frames at hand saves.
+// Indexes, not iterators: byte i of the four frames, one after the other, is
+// the interleaving itself.
+#[allow(clippy::needless_range_loop)]
+pub fn frame_checks4(frames: [(i64, u32, &[u8]); 4]) -> [u32; 4] {
+    let head = frames.map(|(ts, caplen, _)| {
+        let mut b = [0u8; 12];
+        b[..8].copy_from_slice(&ts.to_le_bytes());
+        b[8..].copy_from_slice(&caplen.to_le_bytes());
+        b
+    });
+    let prefix = frames.map(|(_, _, p)| &p[..p.len().min(CHECK_PREFIX_LEN)]);
+    let common = prefix.iter().map(|p| p.len()).min().unwrap_or(0);
+    let mut body = [[0u8; CHECK_PREFIX_LEN]; 4];
+    for (b, p) in body.iter_mut().zip(prefix) {
+        b[..common].copy_from_slice(&p[..common]);
+    }
+    let mut h = [FNV32_BASIS; 4];
+    for i in 0..12 {
+        for j in 0..4 {
+            h[j] = (h[j] ^ head[j][i] as u32).wrapping_mul(FNV32_PRIME);
+        }
+    }
+    for i in 0..common {
+        for j in 0..4 {
+            h[j] = (h[j] ^ body[j][i] as u32).wrapping_mul(FNV32_PRIME);
+        }
+    }
+    let mut out = [0u32; 4];
+    for j in 0..4 {
+        out[j] = fmix32(fnv32(h[j], &prefix[j][common..]));
+    }
+    out
+}
+
+/// murmur3's finaliser: every input bit reaches every output bit.
+fn fmix32(mut h: u32) -> u32 {
     h ^= h >> 16;
     h = h.wrapping_mul(0x85EB_CA6B);
     h ^= h >> 13;
@@ -129,6 +172,24 @@ mod tests {
         assert_eq!(checks_fingerprint([1, 2, 3]), 0xD40C_AE13_E35E_D256);
         assert_ne!(checks_fingerprint([1, 2, 3]), checks_fingerprint([1, 3, 2]));
         assert_ne!(checks_fingerprint([0]), checks_fingerprint([0, 0]));
+    }
+
+    #[test]
+    fn four_at_once_are_the_single_checks() {
+        let bytes: Vec<u8> = (0..100u32).map(|i| (i * 37 + 11) as u8).collect();
+        let lens = [0usize, 1, 5, 31, 32, 33, 60, 100];
+        for (k, &a) in lens.iter().enumerate() {
+            for &b in &lens {
+                let frames: [(i64, u32, &[u8]); 4] = [
+                    (1_700_000_000_123_456_789 + k as i64, a as u32, &bytes[..a]),
+                    (-5, b as u32, &bytes[3..3 + b.min(97)]),
+                    (0, 60, &bytes[..32]),
+                    (i64::MAX, u32::MAX, &bytes[7..7 + a.min(93)]),
+                ];
+                let single = frames.map(|(t, c, p)| frame_check(t, c, p));
+                assert_eq!(frame_checks4(frames), single, "{a} {b}");
+            }
+        }
     }
 
     #[test]

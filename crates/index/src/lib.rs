@@ -50,7 +50,7 @@ pub mod times;
 pub mod translations;
 
 pub use builder::{BuildError, IndexBuilder, PairSpec};
-pub use checks::{checks_fingerprint, frame_check, CHECK_PREFIX_LEN};
+pub use checks::{checks_fingerprint, frame_check, frame_checks4, CHECK_PREFIX_LEN};
 pub use clock::{corrected_delta, ClockModel, DRIFT_LIMIT_PPB};
 pub use csv::{export_csv, export_lost_csv, for_each_match, MatchRow, CSV_HEADER, LOST_CSV_HEADER};
 pub use header::{MAGIC, VERSION_MAJOR, VERSION_MINOR};

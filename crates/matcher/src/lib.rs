@@ -246,18 +246,24 @@ pub fn run_on(
             total,
         });
     }
-    // Whole files on each worker; the last ones also in pieces on the
-    // workers that the files before them leave idle (a pcap file's pieces
-    // cost about 4 % more time than reading it whole: worth it only for
-    // cores that would wait).
+    // The first files whole, one per worker; with more files than workers,
+    // each file started after those (when a worker is done with its first)
+    // in pieces on all cores, so that a worker that finishes early helps
+    // with the files still being read instead of idling at the end (a pcap
+    // file's pieces cost about 3 % more CPU than reading it whole); with
+    // fewer, the last files in pieces on the workers left idle.
     let workers = workers();
     let started = AtomicUsize::new(0);
     let results = parallel(
         inputs.len(),
         workers,
         |i| {
-            let after = inputs.len() - 1 - started.fetch_add(1, Ordering::Relaxed);
-            let threads = workers.saturating_sub(after).max(1);
+            let (n, k) = (inputs.len(), started.fetch_add(1, Ordering::Relaxed));
+            let threads = match n >= workers {
+                true if k < workers => 1,
+                true => workers,
+                false => workers.saturating_sub(n - 1 - k).max(1),
+            };
             table::read_point_on(&inputs[i].path, threads, |done| {
                 read[i].store(done, Ordering::Relaxed)
             })

@@ -272,5 +272,47 @@ mod tests {
             .write(&mut gre, etherparse::IpNumber(47), &erspan)
             .unwrap();
         assert_eq!(sniff(Link::Ethernet, &eth(0x0800, &gre)), Some(bare));
+        // Key extraction finds the same payload on its way (the reading
+        // stage takes it from there instead of parsing the frame again).
+        for frame in [eth(0x0800, &ip), eth(0x0800, &outer), eth(0x0800, &gre)] {
+            let k = capture::extract_frame(Link::Ethernet, &frame).unwrap();
+            assert_eq!(k.tcp_payload, tcp_payload(Link::Ethernet, &frame));
+            assert!(k.tcp_payload.is_some());
+        }
+    }
+
+    /// The TCP payload that key extraction finds is the one a second parse
+    /// of the frame finds ([`tcp_payload`]), for every frame of the
+    /// example session's real captures, whole and cut off at every length
+    /// up to its first 120 bytes (lax headers, lengths beyond the bytes).
+    #[test]
+    fn extraction_finds_the_same_payload() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/session-small");
+        let (mut frames, mut with_payload) = (0, 0);
+        for point in ["client", "wan", "lbserver", "dc"] {
+            let mut cap = capture::open(dir.join(format!("{point}.pcapng"))).unwrap();
+            while let Some(p) = cap.next_packet().unwrap() {
+                let cuts = (0..p.data.len().min(120)).chain([p.data.len()]);
+                for n in cuts {
+                    let data = &p.data[..n];
+                    let Some(k) = capture::extract_frame(p.link, data) else {
+                        continue;
+                    };
+                    assert_eq!(
+                        k.tcp_payload,
+                        tcp_payload(p.link, data),
+                        "{point} frame {} cut at {n}",
+                        p.frame
+                    );
+                    frames += 1;
+                    with_payload += usize::from(k.tcp_payload.is_some_and(|t| !t.is_empty()));
+                }
+            }
+        }
+        assert!(
+            frames > 50_000 && with_payload > 20_000,
+            "{frames} {with_payload}"
+        );
     }
 }

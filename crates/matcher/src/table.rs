@@ -365,7 +365,8 @@ pub fn read_point_on(
     read_whole(cap, path, size, progress)
 }
 
-/// [`read_point`] on one thread, frame after frame.
+/// [`read_point`] on one thread: the frames extracted [`BATCH`] at a time
+/// ([`extract_batch`]), then added to the table.
 fn read_whole(
     mut cap: capture::Capture<'_>,
     path: &Path,
@@ -373,33 +374,37 @@ fn read_whole(
     mut progress: impl FnMut(u64),
 ) -> Result<PointTable, String> {
     let mut b = TableBuilder::for_capture(size);
-    let mut truncated = None;
-    loop {
-        let p = match cap.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => break,
-            Err(e) => {
-                // Keep what was read: a capture cut short (tcpdump killed)
-                // is the normal case, and its frames are still matchable.
-                truncated = Some(format!("{}: {e}", path.display()));
-                break;
-            }
-        };
-        b.fill_to(p.frame, Some(p.offset));
-        let check = index::frame_check(p.wire_ts_ns, p.wire.len() as u32, p.wire);
-        let keys = capture::extract(p.link, p.data);
-        let idx = b.add(
-            p.ts_ns,
-            check,
-            keys.as_ref().map(|(f, k)| (f, k)),
-            || payload::sniff(p.link, p.data),
-            Some(p.offset),
-        );
-        if idx % 65536 == 0 {
-            progress(p.offset);
+    let mut batch = Vec::with_capacity(BATCH);
+    let truncated = loop {
+        batch.clear();
+        let more = extract_batch(&mut cap, &mut batch, BATCH);
+        for f in &batch {
+            b.fill_to(f.frame, Some(f.offset));
+            add(&mut b, f, &mut progress);
         }
-    }
+        match more {
+            Ok(true) => {}
+            Ok(false) => break None,
+            // Keep what was read: a capture cut short (tcpdump killed) is
+            // the normal case, and its frames are still matchable.
+            Err(e) => break Some(format!("{}: {e}", path.display())),
+        }
+    };
     Ok(b.finish(truncated))
+}
+
+/// Frames [`read_whole`] extracts before it adds them to the table: few
+/// enough that they stay in the processor's first-level cache.
+const BATCH: usize = 64;
+
+/// Adds an extracted frame to the table (numbered by the table: the frame
+/// before it must be there).
+fn add(b: &mut TableBuilder, f: &Extracted, progress: &mut impl FnMut(u64)) {
+    let keys = f.keys.as_ref().map(|(flow, key)| (flow, key));
+    let idx = b.add(f.ts_ns, f.check, keys, || f.msg, Some(f.offset));
+    if idx % 65536 == 0 {
+        progress(f.offset);
+    }
 }
 
 /// About how many bytes of a capture one piece holds in [`read_pieces`]:
@@ -411,45 +416,116 @@ const PIECE_BYTES: u64 = 1 << 20;
 /// Pieces a thread may extract ahead of the one being added to the table.
 const AHEAD_PER_THREAD: usize = 2;
 
-/// One frame's keys as a piece's thread extracted them.
+/// One frame's keys as extracted, before they go into the table.
 struct Extracted {
+    /// Its frame number in what was read (the file, or the piece).
+    frame: u32,
     ts_ns: i64,
     offset: u64,
     check: u32,
     keys: Option<(FlowKey, PacketKey)>,
+    /// What the start of its payload says, where the table keeps it.
     msg: Option<(MsgKind, u64)>,
 }
 
 /// A piece's frames, and the error that ended it early, if any.
 type PieceKeys = (Vec<Extracted>, Option<String>);
 
+/// A frame's time stamp, captured length and first bytes, kept until
+/// [`index::frame_checks4`] makes the checks of four frames at once.
+#[derive(Clone, Copy, Default)]
+struct CheckInput {
+    ts_ns: i64,
+    caplen: u32,
+    prefix: [u8; index::CHECK_PREFIX_LEN],
+    len: usize,
+}
+
+impl CheckInput {
+    fn of(p: &capture::Packet<'_>) -> CheckInput {
+        let mut c = CheckInput {
+            ts_ns: p.wire_ts_ns,
+            caplen: p.wire.len() as u32,
+            len: p.wire.len().min(index::CHECK_PREFIX_LEN),
+            ..CheckInput::default()
+        };
+        c.prefix[..c.len].copy_from_slice(&p.wire[..c.len]);
+        c
+    }
+
+    fn args(&self) -> (i64, u32, &[u8]) {
+        (self.ts_ns, self.caplen, &self.prefix[..self.len])
+    }
+}
+
+/// Reads up to `max` more frames of `cap` into `out`: their keys, index
+/// checks and message starts, in one pass over each frame (the TCP
+/// payload's start is where key extraction found it).  Ok(true): there
+/// may be more; Ok(false): the capture ended; an error ends it too, the
+/// frames before it in `out`.
+fn extract_batch(
+    cap: &mut capture::Capture<'_>,
+    out: &mut Vec<Extracted>,
+    max: usize,
+) -> Result<bool, capture::Error> {
+    let mut pending = [CheckInput::default(); 4];
+    let mut n = 0;
+    let mut result = Ok(true);
+    for _ in 0..max {
+        let p = match cap.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                result = Ok(false);
+                break;
+            }
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        pending[n] = CheckInput::of(&p);
+        n += 1;
+        let keys = capture::extract_frame(p.link, p.data);
+        let msg = match &keys {
+            Some(k) if tcp_payload(&k.key) => k.tcp_payload.and_then(payload::classify),
+            _ => None,
+        };
+        out.push(Extracted {
+            frame: p.frame,
+            ts_ns: p.ts_ns,
+            offset: p.offset,
+            check: 0,
+            keys: keys.map(|k| (k.flow, k.key)),
+            msg,
+        });
+        if n == 4 {
+            let checks = index::frame_checks4(pending.each_ref().map(CheckInput::args));
+            let at = out.len() - 4;
+            for (f, c) in out[at..].iter_mut().zip(checks) {
+                f.check = c;
+            }
+            n = 0;
+        }
+    }
+    let at = out.len() - n;
+    for (f, c) in out[at..].iter_mut().zip(&pending[..n]) {
+        let (ts, caplen, prefix) = c.args();
+        f.check = index::frame_check(ts, caplen, prefix);
+    }
+    result
+}
+
 /// The keys of one piece's frames (classic pcap: every record is a frame,
-/// numbered in order), in `out` (empty; its room is reused).  What the start of the payload says is taken where
-/// the table keeps it ([`TableBuilder::add`]).
+/// numbered in order), in `out` (empty; its room is reused).
 fn extract_piece(path: &Path, piece: &capture::Piece<'_>, mut out: Vec<Extracted>) -> PieceKeys {
     let fail = |e: capture::Error| Some(format!("{}: {e}", path.display()));
     let mut cap = match piece.open() {
         Ok(c) => c,
         Err(e) => return (out, fail(e)),
     };
-    loop {
-        let p = match cap.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => return (out, None),
-            Err(e) => return (out, fail(e)),
-        };
-        let keys = capture::extract(p.link, p.data);
-        let msg = match &keys {
-            Some((_, k)) if tcp_payload(k) => payload::sniff(p.link, p.data),
-            _ => None,
-        };
-        out.push(Extracted {
-            ts_ns: p.ts_ns,
-            offset: p.offset,
-            check: index::frame_check(p.wire_ts_ns, p.wire.len() as u32, p.wire),
-            keys,
-            msg,
-        });
+    match extract_batch(&mut cap, &mut out, usize::MAX) {
+        Ok(_) => (out, None),
+        Err(e) => (out, fail(e)),
     }
 }
 
@@ -558,11 +634,7 @@ fn read_pieces(
                 return None;
             }
             for f in &frames {
-                let keys = f.keys.as_ref().map(|(flow, key)| (flow, key));
-                let idx = b.add(f.ts_ns, f.check, keys, || f.msg, Some(f.offset));
-                if idx % 65536 == 0 {
-                    progress(f.offset);
-                }
+                add(&mut b, f, progress);
             }
             truncated = error;
             frames.clear();
@@ -666,11 +738,19 @@ fn mirrored_point(t: &PointTable) -> bool {
     doubled(repeats, seen)
 }
 
+/// Frames read before [`make_room`] trusts the prediction beyond doubling.
+const PREDICT_AFTER: usize = 1 << 16;
+
 /// Makes room for one more frame in the per-frame vectors.  When they are
 /// full, they grow to the frame count the bytes read so far predict for
-/// the whole file (+2 %), at most doubling: a doubling vector alone
-/// would leave up to half of the largest tables unused, and the memory
-/// bar counts them.  `read`: offset of the frame in the file.
+/// the whole file (+2 %): a doubling vector alone would leave up to half
+/// of the largest tables unused, and the memory bar counts them.  Below
+/// [`PREDICT_AFTER`] frames they at most double (the first frames may be
+/// unlike the rest: a capture that starts with small packets); from there
+/// on they grow to the prediction at once (at most 16-fold), so the
+/// vectors move once more instead of a dozen times (each move a copy of
+/// everything so far, into memory touched for the first time).  `read`:
+/// offset of the frame in the file.
 fn make_room(t: &mut PointTable, conn_of: &mut Vec<u32>, read: u64, size: Option<u64>) {
     let n = t.recs.len();
     if n < t.recs.capacity() && n < t.ts.capacity() && n < conn_of.capacity() {
@@ -681,9 +761,10 @@ fn make_room(t: &mut PointTable, conn_of: &mut Vec<u32>, read: u64, size: Option
         // (not a pipe, nor a file still growing); otherwise double.
         Some(size) if n >= 1024 && read > 0 && size > read => {
             let expected = (n as u128 * u128::from(size) / u128::from(read)) as usize;
+            let most = if n >= PREDICT_AFTER { 16 * n } else { n };
             (expected + expected / 50 + 1024)
                 .saturating_sub(n)
-                .clamp(n / 16, n)
+                .clamp(n / 16, most)
         }
         _ => n.max(1024),
     };
@@ -692,16 +773,42 @@ fn make_room(t: &mut PointTable, conn_of: &mut Vec<u32>, read: u64, size: Option
     conn_of.reserve_exact(more);
 }
 
+/// A connection's canonical 5-tuple as [`keyed`] looks it up: with its
+/// hash, [`PacketKey::conn_hash`], which key extraction computed already
+/// (the map would otherwise hash the 38-byte tuple again for every frame).
+/// Equal tuples have equal hashes; unequal ones rarely do, and then the
+/// map tells them apart by the tuple.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tuple {
+    hash: u64,
+    key: FlowKey,
+}
+
+impl std::hash::Hash for Tuple {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// The connections by tuple; each tuple's latest (a reused port starts
+/// another).
+pub(crate) type Current = FxHashMap<Tuple, u32>;
+
 /// The connection and record of a keyed packet; finds or opens the
-/// connection.
+/// connection.  `key.conn_hash` must be `flow`'s ([`FlowKey::conn_hash`]),
+/// as [`capture::extract`] makes it.
 fn keyed(
     t: &mut PointTable,
-    current: &mut FxHashMap<FlowKey, u32>,
+    current: &mut Current,
     ts: i64,
     flow: &FlowKey,
     key: &PacketKey,
 ) -> (u32, Rec) {
     let (canon, reverse) = flow.canonical();
+    let canon = Tuple {
+        hash: key.conn_hash,
+        key: canon,
+    };
     let is_tcp = key_is_tcp(key);
     let mut b = 0u8;
     if reverse {
@@ -783,15 +890,10 @@ fn keyed(
     (conn, rec)
 }
 
-fn new_conn(
-    t: &mut PointTable,
-    current: &mut FxHashMap<FlowKey, u32>,
-    key: FlowKey,
-    ts: i64,
-) -> u32 {
+fn new_conn(t: &mut PointTable, current: &mut Current, tuple: Tuple, ts: i64) -> u32 {
     let c = t.conns.len() as u32;
     t.conns.push(Conn {
-        key,
+        key: tuple.key,
         syn: None,
         closed: false,
         first_dir: 0,
@@ -802,7 +904,7 @@ fn new_conn(
         first_ts: ts,
         last_ts: ts,
     });
-    current.insert(key, c);
+    current.insert(tuple, c);
     c
 }
 

@@ -937,3 +937,74 @@ fn link_scoped_addresses() {
     assert!(k.same_addresses(&k.reversed()));
     assert!(!k.same_addresses(&key("fe80::2", "ff02::16")));
 }
+
+/// etherparse's own walk of TCP options, as the keys used it before
+/// `timestamp_value`: the reference the hand walk must agree with.
+fn etherparse_tsval(options: &[u8]) -> Option<u32> {
+    for o in etherparse::TcpOptionsIterator::from_slice(options) {
+        match o {
+            Ok(TcpOptionElement::Timestamp(v, _)) => return Some(v),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+#[test]
+fn timestamp_walk_agrees_with_etherparse() {
+    // Options as stacks send them, and each cut short at every length.
+    let ts = [8, 10, 0, 0, 0x30, 0x39, 0, 0, 0, 1];
+    let sack = [5, 18, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4];
+    let mut cases: Vec<Vec<u8>> = vec![
+        [&[1, 1][..], &ts].concat(),
+        [&[2, 4, 5, 0xB4, 4, 2][..], &ts, &[1, 3, 3, 7]].concat(),
+        [&[1, 1][..], &sack, &ts].concat(),
+        [&[1, 1][..], &ts, &[0, 0]].concat(),
+        [&[0][..], &ts].concat(),
+        [&[9, 2][..], &ts].concat(),           // unknown kind first
+        [&[2, 5, 0, 0, 0][..], &ts].concat(),  // MSS of a wrong length
+        [&[5, 11][..], &[0; 9], &ts].concat(), // SACK of a wrong length
+        [&[8, 9][..], &ts].concat(),           // timestamp of a wrong length
+    ];
+    for c in cases.clone() {
+        for n in 0..c.len() {
+            cases.push(c[..n].to_vec());
+        }
+    }
+    // Random options from the kinds that matter, and random bytes.
+    let mut x: u32 = 7;
+    let mut next = || {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        (x >> 16) as u8
+    };
+    let options: [&[u8]; 8] = [
+        &[0],
+        &[1],
+        &[2, 4, 5, 0xB4],
+        &[3, 3, 7],
+        &[4, 2],
+        &sack,
+        &ts,
+        &[9, 2],
+    ];
+    for _ in 0..20_000 {
+        let mut c = Vec::new();
+        while c.len() < 40 && next() % 8 != 0 {
+            c.extend_from_slice(options[usize::from(next() % 8)]);
+        }
+        c.truncate(40);
+        // now and then a byte changed
+        if !c.is_empty() && next() % 2 == 0 {
+            let at = usize::from(next()) % c.len();
+            c[at] = next();
+        }
+        cases.push(c);
+    }
+    let mut found = 0;
+    for c in &cases {
+        assert_eq!(timestamp_value(c), etherparse_tsval(c), "{c:?}");
+        found += usize::from(timestamp_value(c).is_some());
+    }
+    assert!(found > 100, "{found}");
+}

@@ -7,11 +7,10 @@
 //! are equal byte for byte.
 
 use super::{
-    group, keyed, make_room, mirrored_point, Msg, MsgKind, PointTable, Rec, Times, LONG_LEN,
-    NO_CONN,
+    group, keyed, make_room, mirrored_point, Current, Msg, MsgKind, PointTable, Rec, Times,
+    LONG_LEN, NO_CONN,
 };
 use capture::{FlowKey, PacketKey};
-use rustc_hash::FxHashMap;
 
 /// Most frames without a packet [`TableBuilder::push`] fills in at once.
 pub const MAX_GAP: u64 = 1 << 20;
@@ -38,7 +37,7 @@ pub struct FrameRow<'a> {
 /// [`super::read_point`] and key tables alike).
 pub struct TableBuilder {
     t: PointTable,
-    current: FxHashMap<FlowKey, u32>,
+    current: Current,
     conn_of: Vec<u32>,
     last_ts: i64,
     /// The size of the capture being read, to size the per-frame vectors
@@ -58,7 +57,7 @@ impl TableBuilder {
         };
         TableBuilder {
             t,
-            current: FxHashMap::default(),
+            current: Current::default(),
             conn_of: Vec::with_capacity(frames),
             last_ts: 0,
             size: None,
@@ -113,7 +112,21 @@ impl TableBuilder {
             ));
         }
         self.fill_to(row.frame, None);
-        self.add(row.ts_ns, row.check, row.keys, || row.msg, None);
+        // The connection lookup trusts the key's connection hash, which
+        // capture::extract computes from the flow; a key table's is taken
+        // from the flow again (a damaged table must not split connections).
+        let fixed;
+        let keys = match row.keys {
+            Some((flow, key)) if key.conn_hash != flow.conn_hash() => {
+                fixed = PacketKey {
+                    conn_hash: flow.conn_hash(),
+                    ..*key
+                };
+                Some((flow, &fixed))
+            }
+            keys => keys,
+        };
+        self.add(row.ts_ns, row.check, keys, || row.msg, None);
         Ok(())
     }
 
@@ -132,7 +145,8 @@ impl TableBuilder {
         }
     }
 
-    /// Adds the next frame: its time stamp, its index check and its keys;
+    /// Adds the next frame: its time stamp, its index check and its keys
+    /// (whose `conn_hash` is the flow's, as [`capture::extract`] makes it);
     /// `msg` is asked for what the start of its payload says only where
     /// the table keeps it (a TCP packet with a payload).  `read`: the
     /// file offset of the frame, when reading a capture.  Returns the
