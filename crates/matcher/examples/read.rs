@@ -54,11 +54,13 @@ fn main() {
             };
             best = best.min(start.elapsed());
             frames = t.recs.len() as u64;
-            let checks = t.checks.iter().fold(0u64, |h, &c| {
+            let checks = t.checks.to_vec().unwrap_or_default();
+            let checks = checks.iter().fold(0u64, |h, &c| {
                 (h ^ u64::from(c)).wrapping_mul(0x100_0000_01B3)
             });
-            let recs = t.recs.iter().fold(0u64, |h, r| {
-                let w = u64::from(r.seq) ^ u64::from(r.digest) << 32 ^ u64::from(r.len) << 7;
+            let recs = t.recs.iter().enumerate().fold(0u64, |h, (i, r)| {
+                let len = t.len(i as u32);
+                let w = u64::from(r.seq) ^ u64::from(r.digest) << 32 ^ u64::from(len) << 7;
                 (h ^ w).wrapping_mul(0x100_0000_01B3)
             });
             let order = t.by_conn.iter().fold(0u64, |h, &c| {
