@@ -139,12 +139,16 @@ mod plan {
         let want = from_captures(points);
         let (_, dir) = from_keys(points, &small_parts());
         let in_memory = keys_in_memory(dir.path());
-        let frames: usize = engine::load::load_dir(dir.path())
-            .expect("keys")
+        // As the engine counts them: each point's table on its own (a
+        // table's bound has a part per point, the checks it holds in memory
+        // before they go to a file).
+        let loaded = engine::load::load_dir(dir.path()).expect("keys");
+        let frames: usize = loaded.iter().map(|p| p.table.recs.len()).sum();
+        let tables: usize = loaded
             .iter()
-            .map(|p| p.table.recs.len())
+            .map(|p| matcher::table::TableBuilder::bytes_for(p.table.recs.len()))
             .sum();
-        let tables = matcher::table::TableBuilder::bytes_for(frames);
+        drop(loaded);
         let matching = engine::plan::matching_bytes(frames);
         let limit = tables + matching + (1 << 20);
         assert!(
