@@ -122,6 +122,9 @@ pub struct Summary {
     pub pairs: Vec<PairSummary>,
     /// Captures that ended in damaged data (read up to there).
     pub warnings: Vec<String>,
+    /// What the user should know about this run that is not in the index
+    /// (e.g. the frame checks kept in memory for want of a temporary file).
+    pub notes: Vec<String>,
 }
 
 /// Matches of one point pair, as rec indexes (frame − 1).
@@ -404,6 +407,15 @@ pub fn run_tables_on(
         }
     }
     refuse_same_capture(inputs, &read_tables)?;
+    for (t, input) in read_tables.iter().zip(inputs) {
+        if t.checks.without_file() {
+            summary.notes.push(format!(
+                "{}: no temporary file could be made for its frame checks (TMPDIR): they stayed \
+                 in memory, 4 more bytes a frame",
+                input.label
+            ));
+        }
+    }
 
     // The path order, from the data (or stated and checked against it).
     progress(Progress::Stage("ordering"));
@@ -697,7 +709,9 @@ pub fn run_tables_on(
     found.warnings.extend(reconciled.warnings);
     let clock_notes = reconciled.notes;
     progress(Progress::Stage("composing: frames to builder"));
-    // The time stamps and checks move into the builder (no copy), then
+    // The time stamps (widened from their 4-byte form: a point holds both
+    // until its frames are in) and the checks (read back from their file)
+    // go into the builder, then
     // every pair's matches, each turned into the builder's 12-byte form in
     // place and dropped from here as it goes.
     for (i, f) in frames.into_iter().enumerate() {

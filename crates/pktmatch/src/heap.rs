@@ -16,9 +16,12 @@ static PEAK: AtomicUsize = AtomicUsize::new(0);
 /// Net bytes a thread allocates before it adds them to [`CURRENT`]: one
 /// shared counter updated on every allocation made the two cores contend
 /// for its cache line (5–6 % of `pktmatch index`'s CPU, by `perf`).  The
-/// peak can read low by at most this much per running thread (a thread's
-/// balance is added when it ends): well under a MiB against the hundreds
-/// measured.
+/// total, and so the peak, can be off by up to this much per running
+/// thread either way (a thread's unadded allocations read low, its unadded
+/// frees high; a thread's balance is added when it ends): well under a MiB
+/// against the hundreds measured.  The destructor that adds it relies on
+/// the platform's thread-exit hook (glibc's `__cxa_thread_atexit_impl`),
+/// which does not allocate through this allocator.
 const BATCH: isize = 64 * 1024;
 
 /// A thread's bytes not yet in [`CURRENT`], added when the thread ends.

@@ -452,6 +452,9 @@ fn describe(inputs: &[Input], s: &Summary, bytes: u64, out: &Path, secs: f64) ->
     for w in &s.warnings {
         let _ = writeln!(t, "  warning: {w} (read up to there)");
     }
+    for n in &s.notes {
+        let _ = writeln!(t, "  note: {n}");
+    }
     if let Some(o) = &s.order {
         let how = match o.source {
             index::OrderSource::Inferred => "inferred from the data",

@@ -213,6 +213,8 @@ impl ExecutionPlan for PairTasksExec {
                 .await
                 .map_err(|e| DataFusionError::External(Box::new(e)))
                 .and_then(|r| r)
+                // An External error is given without DataFusion's "External
+                // error: " prefix (the coordinator adds its own).
                 .map_err(|e| match e {
                     DataFusionError::External(e) => external(format!("worker {worker}: {e}")),
                     e => external(format!("worker {worker}: {e}")),

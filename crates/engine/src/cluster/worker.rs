@@ -21,6 +21,8 @@ async fn session(
     builder
         .config()
         .get_or_insert_default()
+        // The address bound: a worker listening on 0.0.0.0 or [::] is named
+        // by its port only (the coordinator's message adds the cluster URL).
         .set_extension(Arc::new(OnWorker(bound.to_string())));
     Ok(builder.build())
 }

@@ -35,9 +35,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex, OnceLock, PoisonError};
 
 /// The size of a piece: large, because each one may wake the writing
-/// thread, and on a busy machine a woken thread waits for a core (with
+/// thread, and on a busy machine a woken thread waits for a core.  (Measured
+/// with the writer before this one, one maker thread and a pipe: with
 /// 64 KiB pieces writing the full-size bench session's 192 MB index took
-/// 1.36 s against 0.84 s with one buffer, at load 7; with 1 MiB, 0.68 s).
+/// 1.36 s against 0.84 s with one buffer, at load 7; with 1 MiB, 0.68 s.
+/// Not measured again for this writer.)
 const PIECE: usize = 1 << 20;
 /// u32 values (checks, coarse times, FIRST) per job: one piece.
 const VALUES_PER_JOB: usize = PIECE / 4;
@@ -48,7 +50,8 @@ const FRAMES_PER_ENTRIES_JOB: u32 = 1 << 15;
 const SUMMARIES_PER_JOB: usize = 2048;
 /// Workers at most: past a few, the one writing thread (the kernel's copy
 /// into the page cache) is the bottleneck, and each worker adds pieces in
-/// flight.
+/// flight.  (A judgement from perf on the 2-core machine, where it never
+/// binds: not measured on more cores.)
 const MAX_WORKERS: usize = 4;
 /// Jobs a worker may be ahead of the writer.
 const WINDOW_PER_WORKER: usize = 3;

@@ -70,6 +70,12 @@ impl Checks {
         self.mem.push(check);
     }
 
+    /// No temporary file could be made (or written): the checks stayed in
+    /// memory, 4 bytes a frame more than the heap figures assume.
+    pub fn without_file(&self) -> bool {
+        self.in_memory
+    }
+
     /// Moves the checks in memory to the file (made on first use).
     fn spill(&mut self) {
         if self.mem.is_empty() || self.in_memory {
