@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{pktmatch, pktmatch_err, pktmatch_ok};
+use common::{pktmatch, pktmatch_err, pktmatch_ok, same_but_creation};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -60,21 +60,6 @@ impl Drop for LocalCluster {
     fn drop(&mut self) {
         let _ = LocalCluster::script(self.state.path(), &["stop"]);
     }
-}
-
-/// `b` equals `a` once `a` carries `b`'s creation time (the header field,
-/// and the CRC of every byte before the CHECKSUM section, which covers it).
-fn same_but_creation(a: &[u8], b: &[u8]) -> bool {
-    use index::header::{checksum, field};
-    if a.len() != b.len() || a.len() < field::LEN + checksum::LEN {
-        return false;
-    }
-    let mut x = a.to_vec();
-    x[field::CREATED_NS].copy_from_slice(&b[field::CREATED_NS]);
-    let end = x.len() - checksum::LEN;
-    let crc = checksum::crc32(&x[..end]);
-    x[end..].copy_from_slice(&checksum::section(crc));
-    x == b
 }
 
 fn session(dir: &Path) -> Vec<String> {

@@ -14,7 +14,7 @@
 
 mod common;
 
-use common::pktmatch;
+use common::{pktmatch, same_but_creation};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,21 +23,6 @@ fn repo() -> PathBuf {
 }
 
 const POINTS: [&str; 4] = ["client", "wan", "dc", "lbserver"];
-
-/// `b` equals `a` but the creation time (the header field, and the CRC of
-/// the CHECKSUM section, which covers it).
-fn same_but_creation(a: &[u8], b: &[u8]) -> bool {
-    use index::header::{checksum, field};
-    if a.len() != b.len() || a.len() < field::LEN + checksum::LEN {
-        return false;
-    }
-    let mut x = a.to_vec();
-    x[field::CREATED_NS].copy_from_slice(&b[field::CREATED_NS]);
-    let end = x.len() - checksum::LEN;
-    let crc = checksum::crc32(&x[..end]);
-    x[end..].copy_from_slice(&checksum::section(crc));
-    x == b
-}
 
 /// `pktmatch index` of the four points in `dir`, with `env`; the index and
 /// what the run printed (both streams).

@@ -225,6 +225,22 @@ pub fn truth_fixture() -> Truth {
     }
 }
 
+/// `b` equals `a` once `a` carries `b`'s creation time (the header field,
+/// and the CRC of every byte before the CHECKSUM section, which covers it):
+/// two indexes of the same inputs written at different times.
+pub fn same_but_creation(a: &[u8], b: &[u8]) -> bool {
+    use index::header::{checksum, field};
+    if a.len() != b.len() || a.len() < field::LEN + checksum::LEN {
+        return false;
+    }
+    let mut x = a.to_vec();
+    x[field::CREATED_NS].copy_from_slice(&b[field::CREATED_NS]);
+    let end = x.len() - checksum::LEN;
+    let crc = checksum::crc32(&x[..end]);
+    x[end..].copy_from_slice(&checksum::section(crc));
+    x == b
+}
+
 /// The `pktmatch` binary with `args`.
 pub fn pktmatch(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pktmatch"))
