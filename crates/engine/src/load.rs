@@ -239,6 +239,13 @@ impl PointMeta {
     }
 }
 
+/// Rows per batch read back: the points load at once (one thread each), each
+/// holding a decoded batch of about 60 bytes a row beside its table; at
+/// 64 Ki rows that was 25 MiB over the tables (the heap's peak on the
+/// 2 M-frame bench session's keys 117.5 MiB against 92.8 from its
+/// captures), at 8 Ki it is 3 MiB and the peak is the matching stage's.
+const LOAD_BATCH_ROWS: usize = 8 * 1024;
+
 /// Reads one point's parts into a point table, one part after the other.
 pub fn load_point(label: &str, dir: &Path) -> Result<LoadedPoint, Error> {
     let meta = read_meta(dir, label)?;
@@ -248,7 +255,7 @@ pub fn load_point(label: &str, dir: &Path) -> Result<LoadedPoint, Error> {
         let file = File::open(path).map_err(Error::io(path))?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)
             .map_err(Error::parquet(path))?
-            .with_batch_size(64 * 1024)
+            .with_batch_size(LOAD_BATCH_ROWS)
             .build()
             .map_err(Error::parquet(path))?;
         for batch in reader {
