@@ -34,7 +34,7 @@ ours() {
     regular "$1" || return 1
     pid="$(cat "$1" 2>/dev/null)" || return 1
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    mapfile -d '' -t argv < "/proc/$pid/cmdline" 2>/dev/null || return 1
+    mapfile -d '' -t argv 2>/dev/null < "/proc/$pid/cmdline" || return 1
     [ "${#argv[@]}" -ge 3 ] && [ "${argv[0]}" = "$(started_bin)" ] && [ "${argv[1]}" = worker ] &&
         [ "${argv[2]}" = --listen ]
 }
@@ -42,6 +42,19 @@ ours() {
 # The binary start ran (recorded in the state), else this run's.
 started_bin() {
     if regular "$state/bin"; then cat "$state/bin"; else echo "$bin"; fi
+}
+
+# True while the process of pid file $1 (a regular file) lives, whatever it
+# runs yet: a worker just started may still be the shell forked to start it
+# (not yet `ours`) on a busy machine.
+alive() {
+    local pid stat
+    regular "$1" || return 1
+    pid="$(cat "$1" 2>/dev/null)" || return 1
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
+    stat="${stat##*) }"
+    [ "${stat%% *}" != Z ]
 }
 
 # True for a regular file that is not a link.
@@ -87,9 +100,14 @@ stop() {
     echo "local-cluster: stopped $n worker(s)" >&2
 }
 
-# The address worker $1 printed once listening (empty until then).
+# The address worker $1 printed once listening (empty until then, and
+# before its log exists: the started process makes it, and on a busy
+# machine it may not have run yet — a failing sed here used to end the
+# script silently under set -e).
 bound() {
-    sed -n 's/^pktmatch worker listening on flight:\/\///p' "$state/worker-$1.log" 2>/dev/null | head -1
+    local log="$state/worker-$1.log"
+    regular "$log" || return 0
+    sed -n 's/^pktmatch worker listening on flight:\/\///p' "$log" | head -1 || true
 }
 
 # True when a TCP connection to HOST:PORT $1 is accepted.
@@ -109,6 +127,9 @@ start() {
     done
     remove "$state/bin"
     echo "$bin" > "$state/bin"
+    # Whatever ends this start early stops the workers it started (none
+    # is left running without a URL to reach it or a caller who knows).
+    trap 'rc=$?; if [ "$rc" -ne 0 ]; then echo "local-cluster: start failed ($rc)" >&2; stop; fi' EXIT
     for i in $(seq "$n"); do
         remove "$state/worker-$i.log"
         # Its own session: a terminal's ^C to the caller does not reach it.
@@ -123,10 +144,9 @@ start() {
             if [ -n "$addr" ] && answers "$addr"; then
                 break
             fi
-            if ! ours "$state/worker-$i.pid" || [ "$SECONDS" -ge "$deadline" ]; then
+            if ! alive "$state/worker-$i.pid" || [ "$SECONDS" -ge "$deadline" ]; then
                 echo "local-cluster: worker $i did not start:" >&2
                 sed 's/^/  /' "$state/worker-$i.log" >&2 || true
-                stop
                 exit 1
             fi
             sleep 0.1
@@ -137,6 +157,7 @@ start() {
     url="flight://$(IFS=,; echo "${addrs[*]}")"
     remove "$state/url"
     echo "$url" > "$state/url"
+    trap - EXIT
     echo "local-cluster: $n worker(s) running, state in $state" >&2
     echo "$url"
 }
