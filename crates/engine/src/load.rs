@@ -122,6 +122,11 @@ pub(crate) struct PointMeta {
     pub files: Vec<PathBuf>,
     /// Rows in all parts together (the last part's count).
     pub frames: u64,
+    /// Blocks of the point whose time stamps its table keeps whole (None:
+    /// not recorded, every block counted so).  Read by the DataFusion
+    /// plan's memory limit only.
+    #[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
+    pub whole_blocks: Option<u64>,
     /// Rows the parts' footers say they hold (what a table is sized for:
     /// not the count above, which a damaged footer could make huge).
     pub rows_in_parts: u64,
@@ -136,6 +141,7 @@ pub(crate) fn read_meta(dir: &Path, label: &str) -> Result<PointMeta, Error> {
     let files = parts(dir)?;
     let mut first: Option<HashMap<String, String>> = None;
     let mut frames = None;
+    let mut whole_blocks = None;
     let mut truncated = None;
     let mut rows_in_parts = 0u64;
     for (n, path) in files.iter().enumerate() {
@@ -167,6 +173,12 @@ pub(crate) fn read_meta(dir: &Path, label: &str) -> Result<PointMeta, Error> {
                     .map_err(|_| Error::format(path, "bad frame count"))?,
             );
         }
+        if let Some(w) = kv.get(meta::WHOLE_BLOCKS) {
+            whole_blocks = Some(
+                w.parse()
+                    .map_err(|_| Error::format(path, "bad count of whole time stamp blocks"))?,
+            );
+        }
         if let Some(t) = kv.get(meta::TRUNCATED) {
             truncated = Some(t.clone());
         }
@@ -196,6 +208,7 @@ pub(crate) fn read_meta(dir: &Path, label: &str) -> Result<PointMeta, Error> {
     Ok(PointMeta {
         files,
         frames,
+        whole_blocks,
         rows_in_parts,
         truncated,
         capture,
@@ -208,6 +221,19 @@ impl PointMeta {
     /// Frames to size the point's table for.
     pub(crate) fn capacity(&self) -> usize {
         usize::try_from(self.frames.min(self.rows_in_parts)).unwrap_or(0)
+    }
+
+    /// Bytes its table needs at most while it is built, with (`checks_file`)
+    /// or without a temporary file for its checks
+    /// ([`TableBuilder::bytes_for`]).
+    #[cfg(feature = "datafusion")]
+    pub(crate) fn table_bytes(&self, checks_file: bool) -> usize {
+        let frames = self.capacity();
+        let blocks = matcher::table::Times::blocks(frames);
+        let whole = self
+            .whole_blocks
+            .map_or(blocks, |w| usize::try_from(w).unwrap_or(blocks));
+        TableBuilder::bytes_for(frames, whole, checks_file)
     }
 
     /// The point once its rows are in `table`: refused unless they are as

@@ -35,7 +35,7 @@ use datafusion::physical_plan::{
 };
 use datafusion::prelude::{col, ParquetReadOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
-use matcher::table::TableBuilder;
+use matcher::table::{Checks, TableBuilder};
 use matcher::{PairJob, PairOutcome, PairStage};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -167,13 +167,16 @@ impl Engine {
             .iter()
             .map(|(label, d)| read_meta(d, label))
             .collect::<Result<Vec<_>, _>>()?;
-        self.fits(dir, &metas)?;
+        // Without a temporary file the checks stay in memory (4 bytes a
+        // frame): asked once, before any table is sized.
+        let checks_file = Checks::file_possible();
+        self.fits(dir, &metas, checks_file)?;
         // One point after the other, each on all partitions: its sort has
         // the pool but for the tables built so far and this one's.
         let mut points: Vec<LoadedPoint> = Vec::new();
         for (k, ((label, d), meta)) in dirs.into_iter().zip(metas).enumerate() {
             let held: usize = points.iter().map(|p| p.table.heap_bytes()).sum();
-            let need = TableBuilder::bytes_for(meta.capacity());
+            let need = meta.table_bytes(checks_file);
             self.tables
                 .try_resize(held + need)
                 .map_err(|_| Error::format(&d, self.too_small(held + need, 0, &label)))?;
@@ -202,11 +205,8 @@ impl Engine {
     /// alone would not fit in the limit (the tables cannot spill), or with
     /// the matching stage's working memory beside them (which cannot spill
     /// either: it ran past the limit instead).
-    fn fits(&self, dir: &Path, metas: &[PointMeta]) -> Result<(), Error> {
-        let need: usize = metas
-            .iter()
-            .map(|m| TableBuilder::bytes_for(m.capacity()))
-            .sum();
+    fn fits(&self, dir: &Path, metas: &[PointMeta], checks_file: bool) -> Result<(), Error> {
+        let need: usize = metas.iter().map(|m| m.table_bytes(checks_file)).sum();
         let frames: usize = metas.iter().map(PointMeta::capacity).sum();
         let matching = matching_bytes(frames);
         let sorts = need + SORT_MIN.min(self.pool / 4) > self.pool;

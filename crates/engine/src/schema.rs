@@ -175,6 +175,12 @@ pub mod meta {
     /// On the last part only: the point's frames in all its parts (a point
     /// without it was not written to the end).
     pub const FRAMES: &str = "pktmatch.frames";
+    /// On the last part only: how many of the point's blocks of 256 frames
+    /// span more than 4.29 s, whose time stamps the matcher keeps in 8 bytes
+    /// a frame, not 4 (`matcher::table::WholeBlocks`): what sizes its table
+    /// for `--memory-limit` before it is read.  Absent (tables written
+    /// before it was added): every block is counted so.
+    pub const WHOLE_BLOCKS: &str = "pktmatch.ts_whole_blocks";
 }
 
 /// The key table format version this crate writes and reads.

@@ -10,7 +10,7 @@
 use crate::batch::Batch;
 use crate::error::{Error, ErrorKind};
 use crate::schema::{self, meta};
-use matcher::table::MsgKind;
+use matcher::table::{MsgKind, WholeBlocks};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
@@ -200,6 +200,7 @@ pub fn write_point(spec: &PointSpec, dir: &Path, options: &WriteOptions) -> Resu
     };
     let mut part = open_part(&pdir, 0, &common, options)?;
     let mut batch = Batch::with_capacity(BATCH_ROWS);
+    let mut whole = WholeBlocks::default();
     loop {
         let p = match cap.next_packet() {
             Ok(Some(p)) => p,
@@ -217,6 +218,7 @@ pub fn write_point(spec: &PointSpec, dir: &Path, options: &WriteOptions) -> Resu
             out.keyed += 1;
         }
         batch.push(&p, check, keys.as_ref().map(|(f, k)| (f, k)), msg);
+        whole.push(p.ts_ns);
         out.frames += 1;
         if batch.is_full() || part.rows + batch.len() >= options.rows_per_part {
             flush(&mut part, &mut batch)?;
@@ -224,14 +226,25 @@ pub fn write_point(spec: &PointSpec, dir: &Path, options: &WriteOptions) -> Resu
                 let n = out.files.len() as u32 + 1;
                 let next = open_part(&pdir, n, &common, options)?;
                 let done = std::mem::replace(&mut part, next);
-                out.files.push(close(done, None, None)?);
+                out.files.push(close(done, None)?);
             }
         }
     }
     flush(&mut part, &mut batch)?;
-    out.files
-        .push(close(part, Some(out.frames), out.truncated.as_deref())?);
+    let last = Last {
+        frames: out.frames,
+        whole_blocks: whole.whole(),
+        truncated: out.truncated.as_deref(),
+    };
+    out.files.push(close(part, Some(last))?);
     Ok(out)
+}
+
+/// What the last part says of the whole point.
+struct Last<'a> {
+    frames: u64,
+    whole_blocks: u64,
+    truncated: Option<&'a str>,
 }
 
 /// What the start of a TCP payload says, for the packets the matcher's
@@ -258,16 +271,20 @@ fn flush(part: &mut Part, batch: &mut Batch) -> Result<(), Error> {
 }
 
 /// Closes a part; the last one says how many frames the point has (a
-/// reader refuses a point without it: the writing did not finish) and
-/// whether the capture was cut short.
-fn close(mut part: Part, frames: Option<u64>, truncated: Option<&str>) -> Result<PathBuf, Error> {
-    if let Some(n) = frames {
-        part.writer
-            .append_key_value_metadata(KeyValue::new(meta::FRAMES.to_string(), n.to_string()));
-    }
-    if let Some(t) = truncated {
-        part.writer
-            .append_key_value_metadata(KeyValue::new(meta::TRUNCATED.to_string(), t.to_string()));
+/// reader refuses a point without it: the writing did not finish), how many
+/// of its blocks keep their time stamps whole, and whether the capture was
+/// cut short.
+fn close(mut part: Part, last: Option<Last<'_>>) -> Result<PathBuf, Error> {
+    if let Some(last) = last {
+        let mut put = |k: &str, v: String| {
+            part.writer
+                .append_key_value_metadata(KeyValue::new(k.to_string(), v))
+        };
+        put(meta::FRAMES, last.frames.to_string());
+        put(meta::WHOLE_BLOCKS, last.whole_blocks.to_string());
+        if let Some(t) = last.truncated {
+            put(meta::TRUNCATED, t.to_string());
+        }
     }
     part.writer.close().map_err(Error::parquet(&part.path))?;
     Ok(part.path)

@@ -146,7 +146,12 @@ mod plan {
         let frames: usize = loaded.iter().map(|p| p.table.recs.len()).sum();
         let tables: usize = loaded
             .iter()
-            .map(|p| matcher::table::TableBuilder::bytes_for(p.table.recs.len()))
+            .map(|p| {
+                let mut whole = matcher::table::WholeBlocks::default();
+                p.table.ts.iter().for_each(|t| whole.push(t));
+                let whole = whole.whole() as usize;
+                matcher::table::TableBuilder::bytes_for(p.table.recs.len(), whole, true)
+            })
             .sum();
         drop(loaded);
         let matching = engine::plan::matching_bytes(frames);

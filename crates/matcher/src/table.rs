@@ -18,7 +18,7 @@ pub use checks::Checks;
 pub use rows::{FrameRow, TableBuilder};
 use rustc_hash::FxHashMap;
 use std::path::Path;
-pub use times::Times;
+pub use times::{Times, WholeBlocks};
 
 /// No connection (not IP, or unreadable).
 pub const NO_CONN: u32 = u32::MAX;

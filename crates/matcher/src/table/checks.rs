@@ -70,6 +70,12 @@ impl Checks {
         self.mem.push(check);
     }
 
+    /// Whether a temporary file can be made now (one is made and dropped):
+    /// what sizes a table before it is read ([`super::TableBuilder::bytes_for`]).
+    pub fn file_possible() -> bool {
+        tempfile::tempfile().is_ok()
+    }
+
     /// No temporary file could be made (or written): the checks stayed in
     /// memory, 4 bytes a frame more than the heap figures assume.
     pub fn without_file(&self) -> bool {

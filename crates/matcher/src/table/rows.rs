@@ -75,17 +75,24 @@ impl TableBuilder {
     }
 
     /// Bytes a table of `frames` frames needs at most while it is built:
-    /// per frame its record and time stamp, and the connection of each
-    /// frame beside the grouping by connection that [`Self::finish`] makes
-    /// of it; the checks in memory until they go to a file (connections
-    /// and messages not counted: see [`PointTable::heap_bytes`] once built).
-    pub fn bytes_for(frames: usize) -> usize {
+    /// per frame its record and time stamp (`whole_blocks` of its blocks
+    /// keep theirs whole: [`super::WholeBlocks`]), and the connection of
+    /// each frame beside the grouping by connection that [`Self::finish`]
+    /// makes of it; the checks, in memory until they go to a file, or all
+    /// of them without a file (`checks_file`: [`super::Checks::file_possible`]).
+    /// Connections and messages are not counted: see
+    /// [`PointTable::heap_bytes`] once built.
+    pub fn bytes_for(frames: usize, whole_blocks: usize, checks_file: bool) -> usize {
         use std::mem::size_of;
         let per_frame = size_of::<Rec>() + 2 * size_of::<u32>();
+        let checks = match checks_file {
+            true => super::checks::SPILL_FRAMES,
+            false => frames.max(super::checks::SPILL_FRAMES),
+        };
         frames
             .saturating_mul(per_frame)
-            .saturating_add(Times::bytes_for(frames))
-            .saturating_add(super::checks::SPILL_FRAMES * size_of::<u32>())
+            .saturating_add(Times::bytes_for(frames, whole_blocks))
+            .saturating_add(checks.saturating_mul(size_of::<u32>()))
     }
 
     /// Frames so far (including placeholders for gaps).

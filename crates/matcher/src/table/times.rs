@@ -16,6 +16,46 @@ pub const BLOCK: usize = 256;
 /// [`Times::base`] of a block whose time stamps are kept whole.
 const WHOLE: i64 = i64::MIN;
 
+/// A block whose time stamps lie between `lo` and `hi` keeps them as 4-byte
+/// offsets from `lo` (else whole).  The difference as i128: two time stamps
+/// of opposite signs far apart overflow i64.
+fn as_offsets(lo: i64, hi: i64) -> bool {
+    lo != WHOLE && i128::from(hi) - i128::from(lo) <= i128::from(u32::MAX)
+}
+
+/// Counts, time stamp after time stamp in frame order, the blocks a
+/// [`Times`] of the same time stamps keeps whole: what a key table records
+/// for its point's table to be sized before it is read
+/// ([`Times::bytes_for`]; `--memory-limit` counts a slow capture's 8 bytes a
+/// frame, not 4).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WholeBlocks {
+    lo: i64,
+    hi: i64,
+    /// Time stamps in the open block.
+    open: usize,
+    whole: u64,
+}
+
+impl WholeBlocks {
+    pub fn push(&mut self, ts: i64) {
+        (self.lo, self.hi) = match self.open {
+            0 => (ts, ts),
+            _ => (self.lo.min(ts), self.hi.max(ts)),
+        };
+        self.open += 1;
+        if self.open == BLOCK {
+            self.whole += u64::from(!as_offsets(self.lo, self.hi));
+            self.open = 0;
+        }
+    }
+
+    /// Sealed blocks kept whole so far.
+    pub fn whole(&self) -> u64 {
+        self.whole
+    }
+}
+
 /// Time stamps (ns since the epoch) of frames 1, 2, … in frame order.
 #[derive(Clone, Debug, Default)]
 pub struct Times {
@@ -47,15 +87,25 @@ impl Times {
         t
     }
 
-    /// Bytes `frames` frames take when their blocks are kept as offsets
-    /// (those of a capture of more than 60 frames a second).
-    pub fn bytes_for(frames: usize) -> usize {
+    /// Bytes `frames` frames take at most when `whole` of their blocks keep
+    /// their time stamps whole ([`WholeBlocks`] counts them; at most
+    /// [`Times::blocks`]) and the others are kept as offsets.  The high
+    /// halves grow as a `Vec` does, by doubling: up to twice what they hold.
+    pub fn bytes_for(frames: usize, whole: usize) -> usize {
         use std::mem::size_of;
-        let blocks = frames / BLOCK + 1;
+        let blocks = Times::blocks(frames);
+        let high = whole.min(blocks).saturating_mul(2 * BLOCK * size_of::<u32>());
         frames
             .saturating_mul(size_of::<u32>())
+            .saturating_add(high)
             .saturating_add(blocks * (size_of::<i64>() + size_of::<u32>()))
             .saturating_add(BLOCK * size_of::<i64>())
+    }
+
+    /// Blocks of `frames` frames, the last one open (what [`Times::bytes_for`]
+    /// counts when nothing says how many are kept whole: all of them).
+    pub fn blocks(frames: usize) -> usize {
+        frames / BLOCK + 1
     }
 
     /// Frames so far.
@@ -84,10 +134,8 @@ impl Times {
         let (Some(&lo), Some(&hi)) = (self.open.iter().min(), self.open.iter().max()) else {
             return;
         };
-        // The difference as i128: two time stamps of opposite signs far
-        // apart overflow i64.
         self.rank.push((self.high.len() / BLOCK) as u32);
-        if lo != WHOLE && i128::from(hi) - i128::from(lo) <= i128::from(u32::MAX) {
+        if as_offsets(lo, hi) {
             self.base.push(lo);
             self.off
                 .extend(self.open.iter().map(|&t| t.wrapping_sub(lo) as u32));
@@ -202,6 +250,14 @@ mod tests {
         }
         assert!(grown.iter().eq(ts.iter().copied()));
         assert_eq!(grown, t);
+        // The count a key table records is the blocks kept whole, and the
+        // size from it bounds the heap.
+        let mut w = WholeBlocks::default();
+        ts.iter().for_each(|&x| w.push(x));
+        assert_eq!(w.whole() as usize, t.high.len() / BLOCK);
+        let whole = w.whole() as usize;
+        assert!(t.heap_bytes() <= Times::bytes_for(ts.len(), whole));
+        assert!(t.heap_bytes() <= Times::bytes_for(ts.len(), Times::blocks(ts.len())));
     }
 
     #[test]
@@ -213,7 +269,7 @@ mod tests {
         let t: Times = ts.iter().copied().collect();
         assert!(t.high.is_empty());
         assert_eq!(t.open.len(), 7);
-        assert!(t.heap_bytes() <= Times::bytes_for(ts.len()));
+        assert!(t.heap_bytes() <= Times::bytes_for(ts.len(), 0));
         assert!(t.heap_bytes() < ts.len() * 4 + ts.len() / 16);
     }
 
