@@ -1,9 +1,11 @@
 //! The indexer's stages on Apache DataFusion, embedded (docs/engine.md).
 //!
 //! * Stage 1 from key tables: each point's Parquet parts are a DataFusion
-//!   table (`point_K`), scanned in up to `partitions` partitions and
-//!   sorted by frame (a sort that spills to disk when the memory pool is
-//!   full), then folded into the matcher's point table by the matcher's own
+//!   table (`point_K`), declared in frame order, scanned in up to
+//!   `partitions` partitions and merged in frame order (a sort by frame,
+//!   which spills to disk when the memory pool is full, where DataFusion
+//!   cannot prove the order from the parts' statistics), then folded into
+//!   the matcher's point table by the matcher's own
 //!   [`matcher::table::TableBuilder`].  One point after the other, each on
 //!   all partitions.
 //! * Stages 2–4 (pairing, matching, clock fitting of each adjacent pair of
@@ -252,7 +254,18 @@ impl Engine {
         let name = format!("point_{k}");
         let df = self
             .ctx
-            .read_parquet(files, ParquetReadOptions::default())
+            .read_parquet(
+                files,
+                // pktmatch keys writes a point's rows in frame order across
+                // its parts (docs/keys.md): declared, DataFusion proves it
+                // from the parts' statistics and drops the sort below for a
+                // merge of its partitions' ordered scans, which streams
+                // (the sort held a whole point: 154.7 MiB of heap on the
+                // 2 M-frame bench session, 93.7 MiB without).  Where it
+                // cannot prove it, the sort stays.
+                ParquetReadOptions::default()
+                    .file_sort_order(vec![vec![col("frame").sort(true, false)]]),
+            )
             .await
             .map_err(df_err)?;
         self.ctx

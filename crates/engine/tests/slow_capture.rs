@@ -69,11 +69,15 @@ fn a_slow_captures_key_table_sizes_its_table() {
         .expect("the last part counts the whole blocks");
     // The three sealed blocks (the last 232 frames are the open one).
     assert_eq!(said, n / 256);
-    let point = engine::load::load_point("slow", &engine::write::point_dir(&keys, "slow"))
-        .expect("load");
+    let point =
+        engine::load::load_point("slow", &engine::write::point_dir(&keys, "slow")).expect("load");
     let mut counted = WholeBlocks::default();
     point.table.ts.iter().for_each(|t| counted.push(t));
-    assert_eq!(counted.whole() as usize, said, "the table's own time stamps agree");
+    assert_eq!(
+        counted.whole() as usize,
+        said,
+        "the table's own time stamps agree"
+    );
     let held = point.table.ts.heap_bytes();
     assert!(
         held > Times::bytes_for(n, 0),
