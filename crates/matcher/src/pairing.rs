@@ -283,11 +283,19 @@ fn join_nat(ta: &PointTable, sa: &[Sampled], tb: &PointTable, sb: &[Sampled]) ->
         let kb = &tb.conns[b.conn() as usize].key;
         if !ambiguous {
             for x in &sa[i..ie] {
-                if may_pair(&ta.conns[x.conn() as usize].key, kb) {
-                    *votes
-                        .entry((x.conn(), b.conn(), x.dir() != b.dir()))
-                        .or_default() += 1.0;
-                }
+                // Whether the two may pair is asked once per pair of
+                // connections, not per vote (the connections' keys are far
+                // apart in memory): those that may not get minus infinity,
+                // which no vote raises and `assign` leaves out.
+                *votes
+                    .entry((x.conn(), b.conn(), x.dir() != b.dir()))
+                    .or_insert_with(|| {
+                        if may_pair(&ta.conns[x.conn() as usize].key, kb) {
+                            0.0
+                        } else {
+                            f32::NEG_INFINITY
+                        }
+                    }) += 1.0;
             }
         }
         (i, j) = (ie, je);
