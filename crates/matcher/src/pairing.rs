@@ -184,27 +184,28 @@ impl Sampled {
 /// The tier-1 sample of every connection of `t` that `allow` lets in,
 /// sorted by key.
 fn nat_sample(t: &PointTable, allow: &dyn Fn(u32) -> bool) -> Vec<Sampled> {
-    // Counted first, so the vector is allocated once at its size: what
-    // [`sample`] takes, the key hashed only where the head does not decide.
-    let mut n = 0usize;
-    for c in (0..t.conns.len() as u32).filter(|&c| allow(c)) {
-        let mut seen = [0usize; 2];
-        for &i in t.packets(c) {
-            let r = &t.recs[i as usize];
-            let d = r.dir();
-            seen[d] += 1;
-            if seen[d] <= HEAD || nat_key(r, t.len(i)) % SAMPLE_MOD == 0 {
-                n += 1;
-            }
-        }
-    }
-    let mut v = Vec::with_capacity(n);
-    for c in (0..t.conns.len() as u32).filter(|&c| allow(c)) {
+    // One pass, each key hashed once (a counting pass first hashed every
+    // packet beyond the head twice).  The vector starts at what the sample
+    // is expected to hold (the heads whole, 1 in SAMPLE_MOD of the rest)
+    // and grows by small steps past it, not by doubling: the ordering's
+    // heap stays near the sample's own size.
+    let allowed = || (0..t.conns.len() as u32).filter(|&c| allow(c));
+    let expected: usize = allowed()
+        .map(|c| {
+            let n = t.packets(c).len();
+            n.min(2 * HEAD) + n.saturating_sub(2 * HEAD) / SAMPLE_MOD as usize
+        })
+        .sum();
+    let mut v = Vec::with_capacity(expected);
+    for c in allowed() {
         sample(
             t,
             c,
             |r, len| Some(nat_key(r, len)),
             |_, d, k| {
+                if v.len() == v.capacity() {
+                    v.reserve_exact(v.capacity() / 64 + 1024);
+                }
                 v.push(Sampled {
                     key_hi: (k >> 32) as u32,
                     key_lo: k as u32,
@@ -213,6 +214,7 @@ fn nat_sample(t: &PointTable, allow: &dyn Fn(u32) -> bool) -> Vec<Sampled> {
             },
         );
     }
+    v.shrink_to_fit();
     v.sort_unstable();
     v
 }
@@ -281,11 +283,19 @@ fn join_nat(ta: &PointTable, sa: &[Sampled], tb: &PointTable, sb: &[Sampled]) ->
         let kb = &tb.conns[b.conn() as usize].key;
         if !ambiguous {
             for x in &sa[i..ie] {
-                if may_pair(&ta.conns[x.conn() as usize].key, kb) {
-                    *votes
-                        .entry((x.conn(), b.conn(), x.dir() != b.dir()))
-                        .or_default() += 1.0;
-                }
+                // Whether the two may pair is asked once per pair of
+                // connections, not per vote (the connections' keys are far
+                // apart in memory): those that may not get minus infinity,
+                // which no vote raises and `assign` leaves out.
+                *votes
+                    .entry((x.conn(), b.conn(), x.dir() != b.dir()))
+                    .or_insert_with(|| {
+                        if may_pair(&ta.conns[x.conn() as usize].key, kb) {
+                            0.0
+                        } else {
+                            f32::NEG_INFINITY
+                        }
+                    }) += 1.0;
             }
         }
         (i, j) = (ie, je);

@@ -318,7 +318,19 @@ impl<'a> ByConn<'a> {
     /// Connection `c`'s starts, in frame order.
     fn of(&self, c: u32) -> Run<'a, '_> {
         let lo = self.list.partition_point(|&k| self.start(k).conn < c);
-        let hi = lo + self.list[lo..].partition_point(|&k| self.start(k).conn == c);
+        self.run(lo, c)
+    }
+    /// The starts of connection `c` from place `lo` of the list on: found
+    /// by doubling steps from `lo`, as a connection has few (a search of
+    /// the whole rest of the list cost two cache misses a step).
+    fn run(&self, lo: usize, c: u32) -> Run<'a, '_> {
+        let of_c = |k: usize| self.list.get(k).is_some_and(|&x| self.start(x).conn == c);
+        let mut step = 1;
+        while of_c(lo + step) {
+            step *= 2;
+        }
+        let upto = (lo + step).min(self.list.len());
+        let hi = lo + self.list[lo..upto].partition_point(|&x| self.start(x).conn == c);
         Run {
             starts: self.starts,
             list: &self.list[lo..hi],
@@ -338,12 +350,12 @@ impl<'a> ByConn<'a> {
 /// The message starts of `s`'s connection in `by_conn` (each list in frame
 /// order) after `s`'s frame.
 fn later<'a, 'b>(by_conn: &'b ByConn<'a>, s: &Start) -> Run<'a, 'b> {
-    let v = by_conn.of(s.conn);
-    let k = v.list.partition_point(|&x| by_conn.start(x).rec <= s.rec);
-    Run {
-        starts: v.starts,
-        list: &v.list[k..],
-    }
+    // One search of the list on (connection, frame), its order.
+    let k = by_conn.list.partition_point(|&x| {
+        let y = by_conn.start(x);
+        (y.conn, y.rec) <= (s.conn, s.rec)
+    });
+    by_conn.run(k, s.conn)
 }
 
 /// The body of the plain HTTP message `s` starts, if its header block
