@@ -122,8 +122,13 @@ fn join(
     // one of a middle segment does not matter).
     let mut first_left: Vec<(u32, u32)> = Vec::new();
     if right.matches.iter().any(anchor) {
-        let mut all: Vec<(u32, u32)> = left.matches.iter().map(|l| (l.b, l.a)).collect();
-        all.sort_unstable();
+        // Grouped by middle frame, then each group's few sorted.
+        let mut all: Vec<(u32, u32)> = in_order(&left.matches, |l| l.b)
+            .map(|l| (l.b, l.a))
+            .collect();
+        for group in all.chunk_by_mut(|x, y| x.0 == y.0) {
+            group.sort_unstable();
+        }
         all.dedup();
         let mut k = 0;
         while k < all.len() {
@@ -157,7 +162,10 @@ fn join(
     // left one (a doubling vector would leave up to half of itself unused
     // while the row's next join runs).
     let mut out = Vec::with_capacity(left.matches.len());
-    for l in &left.matches {
+    // The left matches in the order of their A frames, so that the output
+    // comes grouped by A frame and only each frame's few need sorting (a
+    // comparison sort of all of them was about half of the join's time).
+    for l in in_order(&left.matches, |l| l.a) {
         let m = l.b as usize;
         let here = &by_m[start[m] as usize..start[m + 1] as usize];
         let first_right = if anchor(l) {
@@ -190,9 +198,40 @@ fn join(
             });
         }
     }
-    out.sort_unstable_by_key(|m| (m.a, m.b, std::cmp::Reverse(m.conf)));
+    for group in out.chunk_by_mut(|x, y| x.a == y.a) {
+        if group.len() > 1 {
+            group.sort_unstable_by_key(|m| (m.b, std::cmp::Reverse(m.conf)));
+        }
+    }
     out.dedup_by_key(|m| (m.a, m.b));
     out
+}
+
+/// `matches` in the order of `frame` (one of their frames): a stable
+/// counting sort of their indexes (4 bytes a match and a frame besides),
+/// none when they are in that order already (the matches a join made).
+fn in_order<'m>(
+    matches: &'m [PacketMatch],
+    frame: impl Fn(&PacketMatch) -> u32,
+) -> impl Iterator<Item = &'m PacketMatch> {
+    let order = (!matches.is_sorted_by_key(&frame)).then(|| {
+        let top = matches.iter().map(|m| frame(m) as usize).max().unwrap_or(0);
+        let mut start = vec![0u32; top + 2];
+        for m in matches {
+            start[frame(m) as usize + 1] += 1;
+        }
+        for f in 1..start.len() {
+            start[f] += start[f - 1];
+        }
+        let mut order = vec![0u32; matches.len()];
+        for (k, m) in matches.iter().enumerate() {
+            let slot = &mut start[frame(m) as usize];
+            order[*slot as usize] = k as u32;
+            *slot += 1;
+        }
+        order
+    });
+    (0..matches.len()).map(move |k| &matches[order.as_ref().map_or(k, |o| o[k] as usize)])
 }
 
 #[cfg(test)]
@@ -206,6 +245,51 @@ mod tests {
             method,
             conf: 255,
             dir: 1,
+        }
+    }
+
+    /// The join's output, made in the left matches' A-frame order, is the
+    /// one a nested loop over every left and right match gives once sorted
+    /// by (A frame, B frame, confidence down) and freed of repeated frame
+    /// pairs: left matches in connection order (not by frame), several per
+    /// A frame (one-to-many links), middle frames reached from both sides
+    /// more than once, confidences that differ.
+    #[test]
+    fn a_join_is_the_nested_loop_sorted() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut random = move |below: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % below) as u32
+        };
+        for (n, frames) in [(0, 4), (50, 10), (3000, 2000), (5000, 200)] {
+            let mut pm = |a: u16| PairMatches {
+                a,
+                b: a + 1,
+                matches: (0..n)
+                    .map(|_| PacketMatch {
+                        a: random(frames),
+                        b: random(frames),
+                        method: methods::VIA,
+                        conf: [255, 200, 90][random(3) as usize],
+                        dir: random(2) as u8,
+                    })
+                    .collect(),
+                clock: None,
+            };
+            let (left, right) = (pm(0), pm(1));
+            let got = join(&left, &right, frames as usize, &|_, _| (0, 0), |_, _, _| {});
+            let mut want: Vec<(u32, u32, u8)> = Vec::new();
+            for l in &left.matches {
+                for r in right.matches.iter().filter(|r| r.a == l.b) {
+                    want.push((l.a, r.b, l.conf.min(r.conf)));
+                }
+            }
+            want.sort_unstable_by_key(|&(a, b, c)| (a, b, std::cmp::Reverse(c)));
+            want.dedup_by_key(|w| (w.0, w.1));
+            let got: Vec<(u32, u32, u8)> = got.iter().map(|m| (m.a, m.b, m.conf)).collect();
+            assert_eq!(got, want, "{n} matches over {frames} frames");
         }
     }
 
