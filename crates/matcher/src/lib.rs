@@ -566,12 +566,20 @@ pub fn run_tables_on(
     progress(Progress::Stage("composing: via"));
     let range = |p: u16, r: u32| ranges.get(p, r);
     let fills = Mutex::new(fills);
-    let mut composed = via::compose(&counts, &adjacent, range, |i, j, _, _| {
-        fills
-            .lock()
-            .map(|mut f| f.remove(&(i, j)).unwrap_or_default())
-            .unwrap_or_default()
+    // Composing reads no frames: meanwhile another thread widens them to
+    // what the fits and the builder read (via's rows are uneven, so a core
+    // idles for part of it).
+    let (mut composed, frames) = std::thread::scope(|s| {
+        let widening = s.spawn(move || frames.into_iter().map(Frames::widen).collect::<Vec<_>>());
+        let composed = via::compose(&counts, &adjacent, range, |i, j, _, _| {
+            fills
+                .lock()
+                .map(|mut f| f.remove(&(i, j)).unwrap_or_default())
+                .unwrap_or_default()
+        });
+        (composed, widening.join())
     });
+    let frames = frames.map_err(|_| "internal error: widening the frames failed")?;
     drop(fills);
     drop(ranges);
 
@@ -627,10 +635,10 @@ pub fn run_tables_on(
                 .iter()
                 .filter(|m| m.method != methods::DUPLICATE)
                 .map(|m| {
-                    let ta = fa.ts.get(m.a);
+                    let ta = fa.ts[m.a as usize];
                     Sample {
                         ta,
-                        delta: fb.ts.get(m.b) - ta,
+                        delta: fb.ts[m.b as usize] - ta,
                         group: fa.conn[m.a as usize] << 1 | u32::from(m.dir),
                         ia: m.a,
                         ib: m.b,
@@ -665,8 +673,8 @@ pub fn run_tables_on(
     }
     // Every pair consistent around the loops those fits make (Huygens).
     let mut hop_clocks: Vec<Option<ClockFit>> = adjacent.iter().map(|pm| pm.clock).collect();
-    let t0 =
-        frames[0].ts.iter().min().unwrap_or(0) / 2 + frames[0].ts.iter().max().unwrap_or(0) / 2;
+    let t0 = frames[0].ts.iter().min().map_or(0, |t| t / 2)
+        + frames[0].ts.iter().max().map_or(0, |t| t / 2);
     let reconciled = reconcile::reconcile(&mut hop_clocks, &direct_fits, t0, &summary.labels);
     let changed = hop_clocks
         .iter()
@@ -709,18 +717,15 @@ pub fn run_tables_on(
     found.warnings.extend(reconciled.warnings);
     let clock_notes = reconciled.notes;
     progress(Progress::Stage("composing: frames to builder"));
-    // The time stamps (widened from their 4-byte form: a point holds both
-    // until its frames are in) and the checks (read back from their file)
-    // go into the builder, then
-    // every pair's matches, each turned into the builder's 12-byte form in
-    // place and dropped from here as it goes.
+    // The time stamps and the checks, widened while via ran, go into the
+    // builder as they are, then every pair's matches, each turned into the
+    // builder's 12-byte form in place and dropped from here as it goes.
     for (i, f) in frames.into_iter().enumerate() {
         let checks = f
             .checks
-            .to_vec()
             .map_err(|e| format!("{}: reading back the frame checks: {e}", inputs[i].label))?;
         builder
-            .add_frames(i as u16, f.ts.to_vec(), checks)
+            .add_frames(i as u16, f.ts, checks)
             .map_err(|e| format!("{}: {e}", inputs[i].label))?;
     }
     for (p, f, at, kind) in lost {
@@ -888,6 +893,28 @@ impl From<PointTable> for Frames {
             ts: t.ts,
             checks: t.checks,
             first_ts: t.first_ts,
+        }
+    }
+}
+
+/// A point's [`Frames`] as the clock fits and the index builder read them:
+/// the time stamps 8 bytes a frame, the checks read back from their file.
+struct WideFrames {
+    ts: Vec<i64>,
+    checks: std::io::Result<Vec<u32>>,
+    conn: Vec<u32>,
+    first_ts: i64,
+}
+
+impl Frames {
+    /// Each compact table dropped once widened (a point holds both only
+    /// while it is widened).
+    fn widen(self) -> WideFrames {
+        WideFrames {
+            ts: self.ts.to_vec(),
+            checks: self.checks.to_vec(),
+            conn: self.conn,
+            first_ts: self.first_ts,
         }
     }
 }
