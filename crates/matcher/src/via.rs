@@ -11,41 +11,45 @@ use crate::PairMatches;
 
 /// For every pair (i, j), j ≥ i + 2, the composition of the adjacent
 /// matches i → i+1 → … → j, with what `fill(i, j, clock, composed)` adds
-/// (direct matches of packets the points between did not capture).
+/// (direct matches of packets the points between did not capture), and
+/// `made(pair)`, called as soon as the pair is complete (so that work on
+/// it runs while other rows are still joining).
 /// `frames[p]`: point p's frame count.
 /// `range(point, rec)`: a TCP frame's sequence number and payload length
 /// (a GSO packet's first segment carries a message's first byte only when
 /// the segments seen span the whole packet).
-pub(crate) fn compose(
+pub(crate) fn compose<R: Send>(
     frames: &[usize],
     adjacent: &[PairMatches],
     range: impl Fn(u16, u32) -> (u32, u32) + Sync,
     fill: impl Fn(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch> + Sync,
-) -> Vec<PairMatches> {
+    made: impl Fn(&PairMatches) -> R + Sync,
+) -> Vec<(PairMatches, R)> {
     // Each row (the pairs from one point i) is a chain of joins; the rows
     // are independent, so they run on all cores (results in row order).
     let rows = crate::parallel(
         adjacent.len(),
         crate::workers(),
-        |i| compose_row(i, frames, adjacent, &range, &fill),
+        |i| compose_row(i, frames, adjacent, &range, &fill, &made),
         || {},
     );
     rows.into_iter().flatten().collect()
 }
 
 /// The pairs (i, j), j ≥ i + 2, in order of j: [`compose`] of one row.
-fn compose_row(
+fn compose_row<R>(
     i: usize,
     frames: &[usize],
     adjacent: &[PairMatches],
     range: &impl Fn(u16, u32) -> (u32, u32),
     fill: &impl Fn(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch>,
-) -> Vec<PairMatches> {
+    made: &impl Fn(&PairMatches) -> R,
+) -> Vec<(PairMatches, R)> {
     let mut out = Vec::new();
     {
-        let mut cur: Option<PairMatches> = None;
+        let mut cur: Option<(PairMatches, R)> = None;
         for next in &adjacent[i + 1..] {
-            let left = cur.as_ref().unwrap_or(&adjacent[i]);
+            let left = cur.as_ref().map_or(&adjacent[i], |c| &c.0);
             // A hop whose clock stepped: each joined packet says, by its
             // frame in the middle, which segments it crossed.
             let mut steps = match (&left.clock, &next.clock) {
@@ -76,7 +80,8 @@ fn compose_row(
                 pm.matches.dedup_by_key(|m| (m.a, m.b));
             }
             pm.matches.shrink_to_fit();
-            if let Some(done) = cur.replace(pm) {
+            let r = made(&pm);
+            if let Some(done) = cur.replace((pm, r)) {
                 out.push(done);
             }
         }
