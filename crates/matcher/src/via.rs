@@ -215,10 +215,10 @@ fn join(
 /// `matches` in the order of `frame` (one of their frames): a stable
 /// counting sort of their indexes (4 bytes a match and a frame besides),
 /// none when they are in that order already (the matches a join made).
-fn in_order<'m>(
-    matches: &'m [PacketMatch],
+fn in_order(
+    matches: &[PacketMatch],
     frame: impl Fn(&PacketMatch) -> u32,
-) -> impl Iterator<Item = &'m PacketMatch> {
+) -> impl Iterator<Item = &PacketMatch> {
     let order = (!matches.is_sorted_by_key(&frame)).then(|| {
         let top = matches.iter().map(|m| frame(m) as usize).max().unwrap_or(0);
         let mut start = vec![0u32; top + 2];
