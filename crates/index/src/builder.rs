@@ -162,8 +162,17 @@ impl PairStore {
     /// confident) of equal frame pairs.
     fn prepare(&mut self) {
         if self.deltas.is_empty() {
-            sort_matches(&mut self.matches);
-            self.matches.dedup_by_key(|m| (m.frame_a, m.frame_b));
+            // Matches that come in order, each pair of frames once (a
+            // matcher's composed pairs), need neither the sort's copy nor
+            // its passes.
+            let done = self
+                .matches
+                .windows(2)
+                .all(|w| (w[0].frame_a, w[0].frame_b) < (w[1].frame_a, w[1].frame_b));
+            if !done {
+                sort_matches(&mut self.matches);
+                self.matches.dedup_by_key(|m| (m.frame_a, m.frame_b));
+            }
         } else {
             let mut both: Vec<(PairMatch, i64)> = self
                 .matches
@@ -844,6 +853,30 @@ pub fn refuse_capture_path(path: &Path, protected: &[&Path]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Matches already in order, each pair of frames once, stay as they
+    /// are; others (out of order, a pair of frames twice) are sorted and
+    /// keep the most confident of each pair of frames.
+    #[test]
+    fn prepare_leaves_ordered_matches_and_sorts_the_rest() {
+        let m = |a, b, confidence| PairMatch::new(a, b, 1, confidence);
+        for v in [
+            vec![m(1, 2, 255), m(1, 3, 9), m(2, 1, 255)],
+            vec![m(1, 2, 9), m(1, 2, 255), m(2, 1, 0)],
+            vec![m(2, 1, 0), m(1, 2, 9)],
+            vec![],
+        ] {
+            let mut want = v.clone();
+            want.sort_unstable();
+            want.dedup_by_key(|m| (m.frame_a, m.frame_b));
+            let mut store = PairStore {
+                matches: v,
+                deltas: Vec::new(),
+            };
+            store.prepare();
+            assert_eq!(store.matches, want);
+        }
+    }
 
     /// The counting sort gives `sort_unstable`'s order: dense and sparse
     /// frames, repeated frames and repeated matches, short lists.

@@ -566,12 +566,50 @@ pub fn run_tables_on(
     progress(Progress::Stage("composing: via"));
     let range = |p: u16, r: u32| ranges.get(p, r);
     let fills = Mutex::new(fills);
-    let mut composed = via::compose(&counts, &adjacent, range, |i, j, _, _| {
-        fills
-            .lock()
-            .map(|mut f| f.remove(&(i, j)).unwrap_or_default())
-            .unwrap_or_default()
+    // A pair's own matches may fit its clock better than the composition
+    // of the hops' models (whose errors add up): the tighter bound wins
+    // (below).  Each fit reads the pair's matches and the two points'
+    // frames only: made as soon as via has the pair, while other rows join.
+    let fit = |pm: &PairMatches| {
+        let (fa, fb) = (&frames[pm.a as usize], &frames[pm.b as usize]);
+        let s = pm
+            .matches
+            .iter()
+            .filter(|m| m.method != methods::DUPLICATE)
+            .map(|m| {
+                let ta = fa.ts.get(m.a);
+                Sample {
+                    ta,
+                    delta: fb.ts.get(m.b) - ta,
+                    group: fa.conn[m.a as usize] << 1 | u32::from(m.dir),
+                    ia: m.a,
+                    ib: m.b,
+                }
+            });
+        clock::fit_iter(s, fa.first_ts).filter(|c| c.both_ways)
+    };
+    // Meanwhile another thread widens the time stamps to the builder's 8
+    // bytes a frame (via's rows are uneven, so a core idles for part of it;
+    // the checks are read back after, not to raise the heap's peak).
+    let (composed, wide) = std::thread::scope(|s| {
+        let widening = s.spawn(|| frames.iter().map(|f| f.ts.to_vec()).collect::<Vec<_>>());
+        let composed = via::compose(
+            &counts,
+            &adjacent,
+            range,
+            |i, j, _, _| {
+                fills
+                    .lock()
+                    .map(|mut f| f.remove(&(i, j)).unwrap_or_default())
+                    .unwrap_or_default()
+            },
+            fit,
+        );
+        (composed, widening.join())
     });
+    let wide = wide.map_err(|_| "internal error: widening the time stamps failed")?;
+    let (mut composed, fits): (Vec<PairMatches>, Vec<Option<ClockFit>>) =
+        composed.into_iter().unzip();
     drop(fills);
     drop(ranges);
 
@@ -612,34 +650,6 @@ pub fn run_tables_on(
     progress(Progress::Stage("composing: clock fits"));
     let mut direct_fits: Vec<(usize, usize, ClockFit)> = Vec::new();
     let mut found = found;
-    // A pair's own matches may fit its clock better than the composition
-    // of the hops' models (whose errors add up): the tighter bound wins.
-    // The fits on all cores (each reads the pair's matches and the two
-    // points' frames only), then taken in the pairs' order.
-    let fits = parallel(
-        composed.len(),
-        workers(),
-        |k| {
-            let pm = &composed[k];
-            let (fa, fb) = (&frames[pm.a as usize], &frames[pm.b as usize]);
-            let s = pm
-                .matches
-                .iter()
-                .filter(|m| m.method != methods::DUPLICATE)
-                .map(|m| {
-                    let ta = fa.ts.get(m.a);
-                    Sample {
-                        ta,
-                        delta: fb.ts.get(m.b) - ta,
-                        group: fa.conn[m.a as usize] << 1 | u32::from(m.dir),
-                        ia: m.a,
-                        ib: m.b,
-                    }
-                });
-            clock::fit_iter(s, fa.first_ts).filter(|c| c.both_ways)
-        },
-        || {},
-    );
     for (pm, fit) in composed.iter_mut().zip(fits) {
         let composed_bound = pm.clock.map_or(u64::MAX, |c| c.bound_ns);
         if let Some(mut fit) = fit {
@@ -665,8 +675,7 @@ pub fn run_tables_on(
     }
     // Every pair consistent around the loops those fits make (Huygens).
     let mut hop_clocks: Vec<Option<ClockFit>> = adjacent.iter().map(|pm| pm.clock).collect();
-    let t0 =
-        frames[0].ts.iter().min().unwrap_or(0) / 2 + frames[0].ts.iter().max().unwrap_or(0) / 2;
+    let t0 = wide[0].iter().min().map_or(0, |t| t / 2) + wide[0].iter().max().map_or(0, |t| t / 2);
     let reconciled = reconcile::reconcile(&mut hop_clocks, &direct_fits, t0, &summary.labels);
     let changed = hop_clocks
         .iter()
@@ -709,18 +718,17 @@ pub fn run_tables_on(
     found.warnings.extend(reconciled.warnings);
     let clock_notes = reconciled.notes;
     progress(Progress::Stage("composing: frames to builder"));
-    // The time stamps (widened from their 4-byte form: a point holds both
-    // until its frames are in) and the checks (read back from their file)
-    // go into the builder, then
-    // every pair's matches, each turned into the builder's 12-byte form in
-    // place and dropped from here as it goes.
-    for (i, f) in frames.into_iter().enumerate() {
+    // The time stamps, widened while via ran, and the checks (read back
+    // from their file) go into the builder as they are, then every pair's
+    // matches, each turned into the builder's 12-byte form in place and
+    // dropped from here as it goes.
+    for (i, (f, ts)) in frames.into_iter().zip(wide).enumerate() {
         let checks = f
             .checks
             .to_vec()
             .map_err(|e| format!("{}: reading back the frame checks: {e}", inputs[i].label))?;
         builder
-            .add_frames(i as u16, f.ts.to_vec(), checks)
+            .add_frames(i as u16, ts, checks)
             .map_err(|e| format!("{}: {e}", inputs[i].label))?;
     }
     for (p, f, at, kind) in lost {
