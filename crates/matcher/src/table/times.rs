@@ -94,7 +94,9 @@ impl Times {
     pub fn bytes_for(frames: usize, whole: usize) -> usize {
         use std::mem::size_of;
         let blocks = Times::blocks(frames);
-        let high = whole.min(blocks).saturating_mul(2 * BLOCK * size_of::<u32>());
+        let high = whole
+            .min(blocks)
+            .saturating_mul(2 * BLOCK * size_of::<u32>());
         frames
             .saturating_mul(size_of::<u32>())
             .saturating_add(high)
