@@ -218,7 +218,7 @@ pub fn write_point(spec: &PointSpec, dir: &Path, options: &WriteOptions) -> Resu
             out.keyed += 1;
         }
         batch.push(&p, check, keys.as_ref().map(|(f, k)| (f, k)), msg);
-        whole.push(p.ts_ns);
+        whole.push_frame(p.frame, p.ts_ns);
         out.frames += 1;
         if batch.is_full() || part.rows + batch.len() >= options.rows_per_part {
             flush(&mut part, &mut batch)?;

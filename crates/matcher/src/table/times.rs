@@ -35,10 +35,28 @@ pub struct WholeBlocks {
     /// Time stamps in the open block.
     open: usize,
     whole: u64,
+    /// Frames pushed, and the last one's time stamp (for [`Self::push_frame`]).
+    frames: u64,
+    last_ts: i64,
 }
 
 impl WholeBlocks {
+    /// Frame number `frame` (from 1) at `ts`, the frames missing before it
+    /// (a pcapng custom or journal block: a frame without a packet) counted
+    /// as the point's table fills them ([`super::TableBuilder`]'s
+    /// placeholders: the time stamp of the frame before, 0 before the
+    /// first), so that the blocks fall where the table's do.
+    pub fn push_frame(&mut self, frame: u32, ts: i64) {
+        while self.frames + 1 < u64::from(frame) {
+            self.push(self.last_ts);
+        }
+        self.push(ts);
+    }
+
+    /// The next frame's time stamp.
     pub fn push(&mut self, ts: i64) {
+        self.frames += 1;
+        self.last_ts = ts;
         (self.lo, self.hi) = match self.open {
             0 => (ts, ts),
             _ => (self.lo.min(ts), self.hi.max(ts)),
