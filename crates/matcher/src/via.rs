@@ -76,7 +76,7 @@ fn compose_row<R>(
             if !extra.is_empty() {
                 pm.matches.extend(extra);
                 pm.matches
-                    .sort_unstable_by_key(|m| (m.a, m.b, std::cmp::Reverse(m.conf)));
+                    .sort_unstable_by_key(|m| (m.a, m.b, preference(m)));
                 pm.matches.dedup_by_key(|m| (m.a, m.b));
             }
             pm.matches.shrink_to_fit();
@@ -205,11 +205,26 @@ fn join(
     }
     for group in out.chunk_by_mut(|x, y| x.a == y.a) {
         if group.len() > 1 {
-            group.sort_unstable_by_key(|m| (m.b, std::cmp::Reverse(m.conf)));
+            group.sort_unstable_by_key(|m| (m.b, preference(m)));
         }
     }
     out.dedup_by_key(|m| (m.a, m.b));
     out
+}
+
+/// Which of several matches of the same two frames is kept (the first in
+/// this order): the surest, then one not through a span-port duplicate
+/// (it counts in the clock fit), then by method and direction — a total
+/// order, so that the choice does not depend on how the matches were
+/// sorted (review of 2026-12-06, third session: a per-frame sort and a
+/// whole-vector sort kept different ones of equal confidence).
+fn preference(m: &PacketMatch) -> (std::cmp::Reverse<u8>, bool, u8, u8) {
+    (
+        std::cmp::Reverse(m.conf),
+        m.method == methods::DUPLICATE,
+        m.method,
+        m.dir,
+    )
 }
 
 /// `matches` in the order of `frame` (one of their frames): a stable
@@ -276,7 +291,7 @@ mod tests {
                     .map(|_| PacketMatch {
                         a: random(frames),
                         b: random(frames),
-                        method: methods::VIA,
+                        method: [methods::VIA, methods::DUPLICATE][random(2) as usize],
                         conf: [255, 200, 90][random(3) as usize],
                         dir: random(2) as u8,
                     })
@@ -285,16 +300,44 @@ mod tests {
             };
             let (left, right) = (pm(0), pm(1));
             let got = join(&left, &right, frames as usize, &|_, _| (0, 0), |_, _, _| {});
-            let mut want: Vec<(u32, u32, u8)> = Vec::new();
+            // Every (left, right) pair through the same middle frame; of
+            // those of the same two end frames the surest, then one not
+            // through a duplicate, then the lower direction.
+            let mut want: Vec<(u32, u32, u8, bool, u8)> = Vec::new();
             for l in &left.matches {
                 for r in right.matches.iter().filter(|r| r.a == l.b) {
-                    want.push((l.a, r.b, l.conf.min(r.conf)));
+                    let dup = l.method == methods::DUPLICATE || r.method == methods::DUPLICATE;
+                    want.push((l.a, r.b, l.conf.min(r.conf), dup, l.dir));
                 }
             }
-            want.sort_unstable_by_key(|&(a, b, c)| (a, b, std::cmp::Reverse(c)));
+            want.sort_unstable_by_key(|&(a, b, c, dup, dir)| {
+                (a, b, std::cmp::Reverse(c), dup, dir)
+            });
             want.dedup_by_key(|w| (w.0, w.1));
-            let got: Vec<(u32, u32, u8)> = got.iter().map(|m| (m.a, m.b, m.conf)).collect();
-            assert_eq!(got, want, "{n} matches over {frames} frames");
+            let seen = |v: &[PacketMatch]| -> Vec<(u32, u32, u8, bool, u8)> {
+                v.iter()
+                    .map(|m| (m.a, m.b, m.conf, m.method == methods::DUPLICATE, m.dir))
+                    .collect()
+            };
+            assert_eq!(seen(&got), want, "{n} matches over {frames} frames");
+            // Whatever order the left matches come in.
+            let reversed = PairMatches {
+                matches: left.matches.iter().rev().copied().collect(),
+                clock: None,
+                ..left
+            };
+            let again = join(
+                &reversed,
+                &right,
+                frames as usize,
+                &|_, _| (0, 0),
+                |_, _, _| {},
+            );
+            assert_eq!(
+                seen(&again),
+                want,
+                "{n} matches over {frames} frames, reversed"
+            );
         }
     }
 
