@@ -57,6 +57,16 @@ alive() {
     [ "${stat%% *}" != Z ]
 }
 
+# True while pid $1 is a live child of this script (a worker it started,
+# whether or not it runs the binary yet).
+is_child() {
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    stat="${stat##*) }"
+    set -- $stat
+    [ "$1" != Z ] && [ "$2" = "$$" ]
+}
+
 # True for a regular file that is not a link.
 regular() { [ -f "$1" ] && [ ! -L "$1" ]; }
 
@@ -128,13 +138,17 @@ start() {
     remove "$state/bin"
     echo "$bin" > "$state/bin"
     # Whatever ends this start early stops the workers it started (none
-    # is left running without a URL to reach it or a caller who knows).
-    trap 'rc=$?; if [ "$rc" -ne 0 ]; then echo "local-cluster: start failed ($rc)" >&2; stop; fi' EXIT
+    # is left running without a URL to reach it or a caller who knows):
+    # stop for those that run the binary, and those still the shell forked
+    # to start them (not yet `ours`, or never recorded) by their pids.
+    started=()
+    trap 'rc=$?; if [ "$rc" -ne 0 ]; then echo "local-cluster: start failed ($rc)" >&2; stop; for p in "${started[@]}"; do is_child "$p" && kill "$p" 2>/dev/null; done; fi' EXIT
     for i in $(seq "$n"); do
         remove "$state/worker-$i.log"
         # Its own session: a terminal's ^C to the caller does not reach it.
         # Not holding the lock (fd 9) while it runs.
         setsid "$bin" worker --listen 127.0.0.1:0 > "$state/worker-$i.log" 2>&1 < /dev/null 9>&- &
+        started+=("$!")
         echo $! > "$state/worker-$i.pid"
     done
     deadline=$((SECONDS + wait_s))
