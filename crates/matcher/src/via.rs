@@ -101,21 +101,8 @@ fn join(
     range: &impl Fn(u16, u32) -> (u32, u32),
     mut each: impl FnMut(u32, u32, u32),
 ) -> Vec<PacketMatch> {
-    // right's matches grouped by their M frame (counting sort).
-    let mut start = vec![0u32; m_frames + 1];
-    for r in &right.matches {
-        start[r.a as usize + 1] += 1;
-    }
-    for k in 0..m_frames {
-        start[k + 1] += start[k];
-    }
-    let mut fill = start.clone();
-    let mut by_m = vec![0u32; right.matches.len()];
-    for (n, r) in right.matches.iter().enumerate() {
-        let s = &mut fill[r.a as usize];
-        by_m[*s as usize] = n as u32;
-        *s += 1;
-    }
+    // right's matches grouped by their M frame.
+    let (start, by_m) = by_frame(&right.matches, |r| r.a, m_frames);
     // A proxy anchor names the packet carrying a message's first byte; a
     // one-to-many link next to it (a GSO packet) would spread it over all
     // its segments: only the first segment (lowest frame) carries that byte.
@@ -234,24 +221,39 @@ fn in_order(
     matches: &[PacketMatch],
     frame: impl Fn(&PacketMatch) -> u32,
 ) -> impl Iterator<Item = &PacketMatch> {
-    let order = (!matches.is_sorted_by_key(&frame)).then(|| {
-        let top = matches.iter().map(|m| frame(m) as usize).max().unwrap_or(0);
-        let mut start = vec![0u32; top + 2];
-        for m in matches {
-            start[frame(m) as usize + 1] += 1;
-        }
-        for f in 1..start.len() {
-            start[f] += start[f - 1];
-        }
-        let mut order = vec![0u32; matches.len()];
-        for (k, m) in matches.iter().enumerate() {
-            let slot = &mut start[frame(m) as usize];
-            order[*slot as usize] = k as u32;
-            *slot += 1;
-        }
-        order
-    });
+    let order = (!matches.is_sorted_by_key(&frame)).then(|| by_frame(matches, &frame, 0).1);
     (0..matches.len()).map(move |k| &matches[order.as_ref().map_or(k, |o| o[k] as usize)])
+}
+
+/// The indexes of `matches` in the order of `frame` (a stable counting
+/// sort), and where each frame's run starts in that order: frame f's
+/// matches are `order[start[f]..start[f + 1]]`.  `frames`: the frames
+/// there are (more are counted if a match names one).
+fn by_frame(
+    matches: &[PacketMatch],
+    frame: impl Fn(&PacketMatch) -> u32,
+    frames: usize,
+) -> (Vec<u32>, Vec<u32>) {
+    let top = matches
+        .iter()
+        .map(|m| frame(m) as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut start = vec![0u32; frames.max(top) + 1];
+    for m in matches {
+        start[frame(m) as usize + 1] += 1;
+    }
+    for f in 1..start.len() {
+        start[f] += start[f - 1];
+    }
+    let mut fill = start.clone();
+    let mut order = vec![0u32; matches.len()];
+    for (k, m) in matches.iter().enumerate() {
+        let slot = &mut fill[frame(m) as usize];
+        order[*slot as usize] = k as u32;
+        *slot += 1;
+    }
+    (start, order)
 }
 
 #[cfg(test)]
