@@ -44,19 +44,6 @@ started_bin() {
     if regular "$state/bin"; then cat "$state/bin"; else echo "$bin"; fi
 }
 
-# True while the process of pid file $1 (a regular file) lives, whatever it
-# runs yet: a worker just started may still be the shell forked to start it
-# (not yet `ours`) on a busy machine.
-alive() {
-    local pid stat
-    regular "$1" || return 1
-    pid="$(cat "$1" 2>/dev/null)" || return 1
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
-    stat="${stat##*) }"
-    [ "${stat%% *}" != Z ]
-}
-
 # True while pid $1 is a live child of this script (a worker it started,
 # whether or not it runs the binary yet).
 is_child() {
@@ -158,7 +145,9 @@ start() {
             if [ -n "$addr" ] && answers "$addr"; then
                 break
             fi
-            if ! alive "$state/worker-$i.pid" || [ "$SECONDS" -ge "$deadline" ]; then
+            # Alive (its own child, whatever it runs yet: it may still be
+            # the shell forked to start it on a busy machine) and in time.
+            if ! is_child "${started[i - 1]}" || [ "$SECONDS" -ge "$deadline" ]; then
                 echo "local-cluster: worker $i did not start:" >&2
                 sed 's/^/  /' "$state/worker-$i.log" >&2 || true
                 exit 1
