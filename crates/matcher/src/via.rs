@@ -37,59 +37,82 @@ pub(crate) fn compose<R: Send>(
 }
 
 /// The pairs (i, j), j ≥ i + 2, in order of j: [`compose`] of one row.
-fn compose_row<R>(
+/// `made` of each pair runs on a thread of its own while the row's next
+/// join runs (a row is a chain: its first pair's clock fit was as long
+/// as the next join, with the other row done and a core idle).
+fn compose_row<R: Send>(
     i: usize,
     frames: &[usize],
     adjacent: &[PairMatches],
-    range: &impl Fn(u16, u32) -> (u32, u32),
-    fill: &impl Fn(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch>,
-    made: &impl Fn(&PairMatches) -> R,
+    range: &(impl Fn(u16, u32) -> (u32, u32) + Sync),
+    fill: &(impl Fn(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch> + Sync),
+    made: &(impl Fn(&PairMatches) -> R + Sync),
 ) -> Vec<(PairMatches, R)> {
     let mut out = Vec::new();
-    {
-        let mut cur: Option<(PairMatches, R)> = None;
-        for next in &adjacent[i + 1..] {
-            let left = cur.as_ref().map_or(&adjacent[i], |c| &c.0);
-            // A hop whose clock stepped: each joined packet says, by its
-            // frame in the middle, which segments it crossed.
-            let mut steps = match (&left.clock, &next.clock) {
-                (Some(x), Some(y)) => Composer::new(x, y),
-                _ => None,
-            };
-            let joined = join(left, next, frames[next.a as usize], range, |a, m, b| {
-                if let Some(c) = steps.as_mut() {
-                    c.add(a, m, b);
-                }
-            });
-            let clock = match (steps, &left.clock, &next.clock) {
-                (Some(c), _, _) => Some(c.finish()),
-                (None, Some(x), Some(y)) => Some(clock::compose(x, y)),
-                _ => None,
-            };
-            let mut pm = PairMatches {
-                a: left.a,
-                b: next.b,
-                matches: joined,
-                clock,
-            };
-            let extra = fill(pm.a, pm.b, pm.clock.as_ref(), &pm.matches);
-            if !extra.is_empty() {
-                pm.matches.extend(extra);
-                pm.matches
-                    .sort_unstable_by_key(|m| (m.a, m.b, preference(m)));
-                pm.matches.dedup_by_key(|m| (m.a, m.b));
-            }
-            pm.matches.shrink_to_fit();
-            let r = made(&pm);
-            if let Some(done) = cur.replace((pm, r)) {
-                out.push(done);
-            }
-        }
-        if let Some(done) = cur {
-            out.push(done);
+    let mut cur: Option<PairMatches> = None;
+    for next in &adjacent[i + 1..] {
+        let left = cur.as_ref().unwrap_or(&adjacent[i]);
+        let (pm, r) = std::thread::scope(|s| {
+            let making = cur.as_ref().map(|c| s.spawn(|| made(c)));
+            let pm = compose_pair(left, next, frames, range, fill);
+            (pm, making.map(joined))
+        });
+        if let (Some(done), Some(r)) = (cur.replace(pm), r) {
+            out.push((done, r));
         }
     }
+    if let Some(done) = cur {
+        let r = made(&done);
+        out.push((done, r));
+    }
     out
+}
+
+/// A scoped thread's result, its panic passed on.
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+/// The pair (left.a, next.b): left (A–M) joined with next (M–B), its
+/// clock composed, and `fill`'s direct matches added.
+fn compose_pair(
+    left: &PairMatches,
+    next: &PairMatches,
+    frames: &[usize],
+    range: &impl Fn(u16, u32) -> (u32, u32),
+    fill: &impl Fn(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch>,
+) -> PairMatches {
+    // A hop whose clock stepped: each joined packet says, by its frame in
+    // the middle, which segments it crossed.
+    let mut steps = match (&left.clock, &next.clock) {
+        (Some(x), Some(y)) => Composer::new(x, y),
+        _ => None,
+    };
+    let joined = join(left, next, frames[next.a as usize], range, |a, m, b| {
+        if let Some(c) = steps.as_mut() {
+            c.add(a, m, b);
+        }
+    });
+    let clock = match (steps, &left.clock, &next.clock) {
+        (Some(c), _, _) => Some(c.finish()),
+        (None, Some(x), Some(y)) => Some(clock::compose(x, y)),
+        _ => None,
+    };
+    let mut pm = PairMatches {
+        a: left.a,
+        b: next.b,
+        matches: joined,
+        clock,
+    };
+    let extra = fill(pm.a, pm.b, pm.clock.as_ref(), &pm.matches);
+    if !extra.is_empty() {
+        pm.matches.extend(extra);
+        pm.matches
+            .sort_unstable_by_key(|m| (m.a, m.b, preference(m)));
+        pm.matches.dedup_by_key(|m| (m.a, m.b));
+    }
+    pm.matches.shrink_to_fit();
+    pm
 }
 
 /// Joins left (A–M) and right (M–B) on M's frame; `each(a, m, b)` sees
@@ -112,15 +135,27 @@ fn join(
     // only when the segments the left point captured span the whole middle
     // frame (a capture drop of the first would make the second look first;
     // one of a middle segment does not matter).
+    // Only the middle frames a right anchor names are asked about (a
+    // counting sort of every left match by middle frame, and two ranges
+    // looked up per frame, were half of a join into a proxy pair).
     let mut first_left: Vec<(u32, u32)> = Vec::new();
     if right.matches.iter().any(anchor) {
-        // Grouped by middle frame, then each group's few sorted.
-        let mut all: Vec<(u32, u32)> = in_order(&left.matches, |l| l.b)
+        let mut anchored = vec![0u64; (start.len() - 1).div_ceil(64)];
+        for r in right.matches.iter().filter(|r| anchor(r)) {
+            anchored[r.a as usize / 64] |= 1 << (r.a % 64);
+        }
+        let named = |m: u32| {
+            anchored
+                .get(m as usize / 64)
+                .is_some_and(|w| w >> (m % 64) & 1 != 0)
+        };
+        let mut all: Vec<(u32, u32)> = left
+            .matches
+            .iter()
+            .filter(|l| named(l.b))
             .map(|l| (l.b, l.a))
             .collect();
-        for group in all.chunk_by_mut(|x, y| x.0 == y.0) {
-            group.sort_unstable();
-        }
+        all.sort_unstable();
         all.dedup();
         let mut k = 0;
         while k < all.len() {
@@ -339,6 +374,97 @@ mod tests {
                 seen(&again),
                 want,
                 "{n} matches over {frames} frames, reversed"
+            );
+        }
+    }
+
+    /// Anchors among many other matches (a proxy hop's HTTP and TURNS
+    /// among VIA ones), frames with several segments on the left, random
+    /// sequence ranges: the join keeps exactly what the rule says, checked
+    /// by a nested loop — an anchor on the right reaches the left frame
+    /// that carries the middle frame's first byte (the lowest of its
+    /// segments, when those span the frame or start where it starts, or
+    /// the only one), an anchor on the left only the right's lowest frame.
+    #[test]
+    fn anchors_among_other_matches_follow_the_rule() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut random = move |below: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % below) as u32
+        };
+        let methods_drawn = [methods::VIA, methods::HTTP, methods::TURNS, methods::TSO];
+        for (n, frames) in [(40, 30), (3000, 900), (6000, 200)] {
+            let ranges: Vec<Vec<(u32, u32)>> = (0..2)
+                .map(|_| {
+                    (0..frames)
+                        .map(|_| (random(8) * 100, random(3) * 100))
+                        .collect()
+                })
+                .collect();
+            let range = |p: u16, r: u32| ranges[p as usize][r as usize];
+            let mut pm = |a: u16| PairMatches {
+                a,
+                b: a + 1,
+                matches: (0..n)
+                    .map(|_| PacketMatch {
+                        a: random(frames),
+                        b: random(frames),
+                        method: methods_drawn[random(4) as usize],
+                        conf: 255,
+                        dir: 0,
+                    })
+                    .collect(),
+                clock: None,
+            };
+            let (left, right) = (pm(0), pm(1));
+            let got = join(&left, &right, frames as usize, &range, |_, _, _| {});
+            let anchor = |m: &PacketMatch| m.method == methods::HTTP || m.method == methods::TURNS;
+            let carries_first = |l: &PacketMatch| {
+                let mut segs: Vec<u32> = left
+                    .matches
+                    .iter()
+                    .filter(|o| o.b == l.b)
+                    .map(|o| o.a)
+                    .collect();
+                segs.sort_unstable();
+                segs.dedup();
+                let start = range(0, segs[0]).0;
+                let span = segs
+                    .iter()
+                    .map(|&s| {
+                        let (seq, len) = range(0, s);
+                        seq.wrapping_sub(start).wrapping_add(len)
+                    })
+                    .max();
+                let (m_seq, m_len) = range(1, l.b);
+                segs[0] == l.a && (segs.len() == 1 || span == Some(m_len) || start == m_seq)
+            };
+            let mut want: Vec<(u32, u32)> = Vec::new();
+            // Through a right anchor: kept and left out (the rule binds).
+            let (mut kept, mut left_out) = (0, 0);
+            for l in &left.matches {
+                let here: Vec<&PacketMatch> = right.matches.iter().filter(|r| r.a == l.b).collect();
+                let lowest = here.iter().map(|r| r.b).min();
+                for r in here {
+                    let keep =
+                        (!anchor(r) || carries_first(l)) && (!anchor(l) || lowest == Some(r.b));
+                    if keep {
+                        want.push((l.a, r.b));
+                    }
+                    if anchor(r) && !anchor(l) {
+                        *if keep { &mut kept } else { &mut left_out } += 1;
+                    }
+                }
+            }
+            want.sort_unstable();
+            want.dedup();
+            let seen: Vec<(u32, u32)> = got.iter().map(|m| (m.a, m.b)).collect();
+            assert_eq!(seen, want, "{n} matches over {frames} frames");
+            assert!(
+                kept > 0 && left_out > 0,
+                "{n}: {kept} kept, {left_out} left out"
             );
         }
     }
