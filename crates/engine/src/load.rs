@@ -130,6 +130,10 @@ pub(crate) struct PointMeta {
     /// Rows the parts' footers say they hold (what a table is sized for:
     /// not the count above, which a damaged footer could make huge).
     pub rows_in_parts: u64,
+    /// The highest frame number the last part's statistics give (None: no
+    /// statistics).  Above the rows where frames hold no packet (pcapng
+    /// custom blocks): the table has a record for each.
+    pub last_frame: Option<u64>,
     pub truncated: Option<String>,
     pub capture: PathBuf,
     pub capture_size: u64,
@@ -144,6 +148,7 @@ pub(crate) fn read_meta(dir: &Path, label: &str) -> Result<PointMeta, Error> {
     let mut whole_blocks = None;
     let mut truncated = None;
     let mut rows_in_parts = 0u64;
+    let mut last_frame = None;
     for (n, path) in files.iter().enumerate() {
         let file = File::open(path).map_err(Error::io(path))?;
         let reader =
@@ -162,6 +167,7 @@ pub(crate) fn read_meta(dir: &Path, label: &str) -> Result<PointMeta, Error> {
         check_part(path, &kv, label, n, first.as_ref())?;
         check_schema(path, reader.schema())?;
         if let Some(f) = kv.get(meta::FRAMES) {
+            last_frame = highest_frame(reader.metadata());
             if n + 1 != files.len() {
                 return Err(Error::format(
                     path,
@@ -210,6 +216,7 @@ pub(crate) fn read_meta(dir: &Path, label: &str) -> Result<PointMeta, Error> {
         frames,
         whole_blocks,
         rows_in_parts,
+        last_frame,
         truncated,
         capture,
         capture_size,
@@ -218,9 +225,17 @@ pub(crate) fn read_meta(dir: &Path, label: &str) -> Result<PointMeta, Error> {
 }
 
 impl PointMeta {
-    /// Frames to size the point's table for.
+    /// Frames to size the point's table for: its rows, and a record for
+    /// each frame without a packet between them — the last frame number,
+    /// when the statistics give it and it is within `FRAMES_WITHOUT_ROWS`
+    /// of the rows (sized by the rows alone, the records of those frames
+    /// made its vectors grow to twice what they hold; a damaged statistic
+    /// must not reserve more than that).
     pub(crate) fn capacity(&self) -> usize {
-        usize::try_from(self.frames.min(self.rows_in_parts)).unwrap_or(0)
+        let rows = self.frames.min(self.rows_in_parts);
+        let most = rows.saturating_add(rows / FRAMES_WITHOUT_ROWS.0 + FRAMES_WITHOUT_ROWS.1);
+        let frames = self.last_frame.filter(|&f| f >= rows && f <= most);
+        usize::try_from(frames.unwrap_or(rows)).unwrap_or(0)
     }
 
     /// Bytes its table needs at most while it is built, with (`checks_file`)
@@ -263,6 +278,28 @@ impl PointMeta {
             table,
         })
     }
+}
+
+/// Frames without a row (pcapng custom or journal blocks: a few) a table
+/// is sized for at most: one per `.0` rows and `.1` more.
+const FRAMES_WITHOUT_ROWS: (u64, u64) = (16, 65_536);
+
+/// The largest `frame` in a part's row group statistics (None if a row
+/// group has none).
+fn highest_frame(meta: &parquet::file::metadata::ParquetMetaData) -> Option<u64> {
+    use parquet::file::statistics::Statistics;
+    let columns = meta.file_metadata().schema_descr().columns();
+    let k = columns.iter().position(|c| c.name() == "frame")?;
+    let mut top = None;
+    for group in meta.row_groups() {
+        let Some(Statistics::Int32(s)) = group.column(k).statistics() else {
+            return None;
+        };
+        // A UINT_32 column's values, stored as INT32 bit patterns.
+        let max = u64::from(*s.max_opt()? as u32);
+        top = top.max(Some(max));
+    }
+    top
 }
 
 /// Rows per batch read back: the points load at once (one thread each), each
@@ -452,4 +489,87 @@ pub(crate) fn push_batch(b: &mut TableBuilder, batch: &RecordBatch) -> Result<()
         })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::write::{point_dir, write_point, PointSpec, WriteOptions};
+
+    fn block(kind: u32, mut body: Vec<u8>) -> Vec<u8> {
+        body.resize(body.len().div_ceil(4) * 4, 0);
+        let len = (12 + body.len()) as u32;
+        let mut v = [kind.to_le_bytes(), len.to_le_bytes()].concat();
+        v.extend_from_slice(&body);
+        v.extend_from_slice(&len.to_le_bytes());
+        v
+    }
+
+    /// A pcapng of `packets` 60-byte frames with `custom` custom blocks
+    /// (frames without a packet) among them, as key tables in `dir`.
+    fn key_table(dir: &Path, packets: u32, custom: u32) -> PathBuf {
+        let words = |xs: &[u32]| -> Vec<u8> { xs.iter().flat_map(|x| x.to_le_bytes()).collect() };
+        let mut file = block(
+            0x0A0D_0D0A,
+            [words(&[0x1A2B_3C4D, 1]), vec![0xFF; 8]].concat(),
+        );
+        file.extend(block(1, words(&[1, 65535])));
+        let every = (packets / custom.max(1)).max(1);
+        for k in 0..packets {
+            if custom > 0 && k % every == 0 && k / every < custom {
+                file.extend(block(0x0BAD, b"\xd9\x7e\0\0pktmatch".to_vec()));
+            }
+            let t = 1_700_000_000_000_000u64 + u64::from(k);
+            let mut epb = words(&[0, (t >> 32) as u32, t as u32, 60, 60]);
+            epb.extend_from_slice(&[0u8; 60]);
+            file.extend(block(6, epb));
+        }
+        let pcap = dir.join("gaps.pcapng");
+        std::fs::write(&pcap, file).expect("write pcapng");
+        let spec = PointSpec {
+            label: "gaps".into(),
+            capture: pcap,
+            given: 0,
+        };
+        let options = WriteOptions {
+            rows_per_group: 1000,
+            rows_per_part: 3000,
+            ..WriteOptions::default()
+        };
+        write_point(&spec, &dir.join("keys"), &options).expect("keys");
+        point_dir(&dir.join("keys"), "gaps")
+    }
+
+    /// Frames without a packet have no row but a record in the table: the
+    /// table is sized for them from the frame column's statistics (sized by
+    /// the rows, its exactly reserved vectors doubled at the first).
+    #[test]
+    fn a_table_is_sized_for_its_frames_without_packets() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let keys = key_table(dir.path(), 10_000, 7);
+        let meta = read_meta(&keys, "gaps").expect("meta");
+        assert!(meta.files.len() > 1, "several parts");
+        assert_eq!((meta.frames, meta.last_frame), (10_000, Some(10_007)));
+        assert_eq!(meta.capacity(), 10_007);
+        let point = load_point("gaps", &keys).expect("load");
+        assert_eq!(point.table.recs.len(), 10_007);
+    }
+
+    /// A last frame number the rows cannot reach (a damaged statistic)
+    /// sizes nothing beyond the rows; none, or one below the rows, neither.
+    #[test]
+    fn a_damaged_frame_statistic_sizes_by_the_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut meta = read_meta(&key_table(dir.path(), 2000, 0), "gaps").expect("meta");
+        assert_eq!(meta.capacity(), 2000);
+        for (last, want) in [
+            (None, 2000),
+            (Some(10), 2000),
+            (Some(2000 + 2000 / 16 + 65_536), 2000 + 2000 / 16 + 65_536),
+            (Some(u64::from(u32::MAX)), 2000),
+        ] {
+            meta.last_frame = last;
+            assert_eq!(meta.capacity(), want, "{last:?}");
+        }
+    }
 }
