@@ -148,6 +148,17 @@ fn remote_stage(r: &Remote) -> &dyn matcher::PairStage {
     match *r {}
 }
 
+/// What the cluster says happened though the run went on.
+#[cfg(feature = "datafusion")]
+fn cluster_notes(r: &Remote) -> Vec<String> {
+    r.notes()
+}
+
+#[cfg(not(feature = "datafusion"))]
+fn cluster_notes(r: &Remote) -> Vec<String> {
+    match *r {}
+}
+
 /// Spill files and bytes of the run so far.
 #[cfg(feature = "datafusion")]
 fn spilled(e: &Embedded) -> (u64, u64) {
@@ -377,6 +388,10 @@ pub fn run(args: &Args) -> Result<String, String> {
         }
         None => matcher::run_on(&inputs, &options, &mut report, stage)?,
     };
+    // Even with -q: the run is whole, but the cluster lost a worker.
+    for note in cluster.iter().flat_map(cluster_notes) {
+        bar.suspend(|| eprintln!("pktmatch: warning: {note}"));
+    }
     if let Some(e) = &engine {
         let (n, bytes) = spilled(e);
         if n > 0 {

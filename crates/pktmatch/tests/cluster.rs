@@ -187,3 +187,59 @@ fn a_stopped_cluster_fails_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&r.stderr).contains("HOST:PORT"));
     assert!(!out.exists(), "no index written");
 }
+
+/// A worker that goes away between the check before the run and the
+/// matching stage: the URL names a live worker and a port that accepts one
+/// connection (the check) and then closes.  Tasks go to every worker given
+/// (round robin from a random one: two tasks or more, two workers), so the
+/// first run of the stage fails; the closed port no longer answers, and the
+/// stage runs again on the live worker.  The index is the threads' one, and
+/// a warning on stderr names the worker that went away.
+#[test]
+fn a_worker_lost_during_the_run_is_left_out_and_the_stage_runs_again() {
+    let points = session(&repo().join("examples/session-small"));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let threads = index(&tmp.path().join("t.pktmatch"), "threads", &points, None);
+    let cluster = LocalCluster::start(1);
+    let once = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let lost = once.local_addr().expect("address").to_string();
+    let accepting = std::thread::spawn(move || {
+        let _ = once.accept();
+    });
+    let url = format!("{},{lost}", cluster.url);
+    let out = tmp.path().join("c.pktmatch");
+    let o = out.display().to_string();
+    let mut args = vec!["index", "-q", "--engine", &url, "-o", &o];
+    args.extend(points.iter().map(String::as_str));
+    let r = pktmatch(&args);
+    accepting.join().expect("listener");
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{stderr}");
+    let warning = stderr
+        .lines()
+        .find(|l| l.starts_with("pktmatch: warning:"))
+        .unwrap_or_else(|| panic!("no warning: {stderr}"));
+    assert!(
+        warning.contains(&format!("worker {lost} went away"))
+            && warning.contains("the 1 that answer"),
+        "{warning}"
+    );
+    let got = std::fs::read(&out).expect("index written");
+    assert!(same_but_creation(&got, &threads), "not the threads' index");
+
+    // Every worker gone by the stage: the run fails, nothing written.
+    let alone = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = alone.local_addr().expect("address").to_string();
+    let accepting = std::thread::spawn(move || {
+        let _ = alone.accept();
+    });
+    let url = format!("flight://{addr}");
+    let out = tmp.path().join("none.pktmatch");
+    let o = out.display().to_string();
+    let mut args = vec!["index", "-q", "--engine", &url, "-o", &o];
+    args.extend(points.iter().map(String::as_str));
+    let e = pktmatch_err(&args);
+    accepting.join().expect("listener");
+    assert!(e.contains("no worker answers now"), "{e}");
+    assert!(!out.exists(), "no index written");
+}

@@ -36,7 +36,7 @@ use exec::{PairTask, PairTasksExec, Source, Spec};
 use matcher::{PairJob, PairOutcome, PairPlan, PairStage};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The URL scheme of a cluster of `pktmatch worker`s.
@@ -111,10 +111,29 @@ pub fn parse_url(url: &str) -> Result<Vec<String>, Error> {
 /// The matching stage on a running cluster.
 pub struct Cluster {
     url: String,
-    workers: Vec<url::Url>,
+    /// Each worker's address as the URL gives it, and as a URL.
+    workers: Vec<(String, url::Url)>,
     /// `index --keys DIR`: the workers read the points' key tables there.
     keys: Option<PathBuf>,
     rt: tokio::runtime::Runtime,
+    notes: Mutex<Vec<String>>,
+}
+
+/// Whether a worker accepts a TCP connection within [`CONNECT_TIMEOUT`]
+/// (Err: why not).
+fn answers(worker: &str) -> Result<(), String> {
+    let resolved: Vec<SocketAddr> = worker
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())?
+        .collect();
+    let mut why = "no address".to_string();
+    for a in &resolved {
+        match TcpStream::connect_timeout(a, CONNECT_TIMEOUT) {
+            Ok(_) => return Ok(()),
+            Err(e) => why = e.to_string(),
+        }
+    }
+    Err(why)
 }
 
 impl Cluster {
@@ -122,36 +141,18 @@ impl Cluster {
     /// error naming the URL and the worker: no silent local fallback).
     pub fn connect(url: &str, keys: Option<&Path>) -> Result<Cluster, Error> {
         let addrs = parse_url(url)?;
-        let unreachable = |worker: &str, why: String| Error::Unreachable {
-            url: url.to_string(),
-            worker: worker.to_string(),
-            why,
-        };
         let mut workers = Vec::with_capacity(addrs.len());
         for w in &addrs {
-            let resolved: Vec<SocketAddr> = w
-                .to_socket_addrs()
-                .map_err(|e| unreachable(w, e.to_string()))?
-                .collect();
-            let mut why = "no address".to_string();
-            let answers =
-                resolved
-                    .iter()
-                    .any(|a| match TcpStream::connect_timeout(a, CONNECT_TIMEOUT) {
-                        Ok(_) => true,
-                        Err(e) => {
-                            why = e.to_string();
-                            false
-                        }
-                    });
-            if !answers {
-                return Err(unreachable(w, why));
-            }
+            answers(w).map_err(|why| Error::Unreachable {
+                url: url.to_string(),
+                worker: w.to_string(),
+                why,
+            })?;
             let u = url::Url::parse(&format!("http://{w}")).map_err(|e| Error::Url {
                 url: url.to_string(),
                 why: format!("{w}: {e}"),
             })?;
-            workers.push(u);
+            workers.push((w.clone(), u));
         }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -167,7 +168,17 @@ impl Cluster {
             workers,
             keys: keys.map(Path::to_path_buf),
             rt,
+            notes: Mutex::new(Vec::new()),
         })
+    }
+
+    /// What happened that the user should know of, though the run went on
+    /// (a worker that went away and the stage run again without it).
+    pub fn notes(&self) -> Vec<String> {
+        self.notes
+            .lock()
+            .map(|n| n.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
     }
 
     fn run_error(&self, why: impl std::fmt::Display) -> String {
@@ -276,10 +287,55 @@ impl PairStage for Cluster {
         Err("internal error: the cluster stage needs the matching plan".into())
     }
 
+    /// The stage on every worker; if it fails and some workers no longer
+    /// answer, once more on those that do (a note says so).  A failure with
+    /// every worker still answering is the tasks' own (another file at the
+    /// same path, a damaged capture): it would fail again, and is reported.
     fn run_planned(&self, plan: &PairPlan<'_>, job: PairJob) -> Result<Vec<PairOutcome>, String> {
         // The job is this process's closure over its tables: not used here.
         drop(job);
         let spec = Arc::new(self.spec(plan)?);
+        let all: Vec<url::Url> = self.workers.iter().map(|w| w.1.clone()).collect();
+        let first = match self.stage_on(&spec, all) {
+            Ok(outcomes) => return Ok(outcomes),
+            Err(e) => e,
+        };
+        let (live, gone): (Vec<_>, Vec<_>) =
+            self.workers.iter().partition(|w| answers(&w.0).is_ok());
+        if gone.is_empty() {
+            return Err(self.run_error(first));
+        }
+        let gone: Vec<&str> = gone.iter().map(|w| w.0.as_str()).collect();
+        let gone = gone.join(", ");
+        if live.is_empty() {
+            return Err(self.run_error(format!(
+                "{first} (no worker answers now; is the cluster running?)"
+            )));
+        }
+        // One line, whatever DataFusion's message holds.
+        let why = first.split_whitespace().collect::<Vec<_>>().join(" ");
+        let note = format!(
+            "--engine {}: worker {gone} went away during the matching stage ({why}); it ran \
+             again on the {} that answer",
+            self.url,
+            live.len()
+        );
+        if let Ok(mut n) = self.notes.lock() {
+            n.push(note);
+        }
+        let live: Vec<url::Url> = live.iter().map(|w| w.1.clone()).collect();
+        self.stage_on(&spec, live)
+            .map_err(|e| self.run_error(format!("{e} (run again after {gone} went away)")))
+    }
+}
+
+impl Cluster {
+    /// One distributed run of the matching stage with `workers`.
+    fn stage_on(
+        &self,
+        spec: &Arc<Spec>,
+        workers: Vec<url::Url>,
+    ) -> Result<Vec<PairOutcome>, String> {
         let frames: Vec<(u32, u32)> = spec
             .pairs
             .iter()
@@ -291,11 +347,12 @@ impl PairStage for Cluster {
         let state = SessionStateBuilder::new()
             .with_default_features()
             .with_physical_optimizer_rules(Vec::new())
-            .with_distributed_worker_resolver(Workers(self.workers.clone()))
+            .with_distributed_worker_resolver(Workers(workers))
             .with_distributed_planner()
             .with_distributed_user_codec(codec::PairTasksCodec)
             .build();
         let ctx = SessionContext::from(state);
+        let spec = Arc::clone(spec);
         let batches = self
             .rt
             .block_on(async {
@@ -303,7 +360,7 @@ impl PairStage for Cluster {
                     .collect()
                     .await
             })
-            .map_err(|e| self.run_error(e))?;
-        outcome::from_batches_checked(&frames, &batches).map_err(|e| self.run_error(e))
+            .map_err(|e| e.to_string())?;
+        outcome::from_batches_checked(&frames, &batches).map_err(|e| e.to_string())
     }
 }
