@@ -269,6 +269,7 @@ impl FlowKey {
     }
 
     /// The same flow seen the other way.
+    #[inline]
     pub fn reversed(&self) -> FlowKey {
         FlowKey {
             src: self.dst,
@@ -280,12 +281,14 @@ impl FlowKey {
     }
 
     /// True when (src, sport) ≤ (dst, dport): the canonical direction.
+    #[inline]
     pub fn is_canonical(&self) -> bool {
         (self.src, self.sport) <= (self.dst, self.dport)
     }
 
     /// The canonical form (lower endpoint first) and whether this key had
     /// to be reversed to get it.
+    #[inline]
     pub fn canonical(&self) -> (FlowKey, bool) {
         if self.is_canonical() {
             (*self, false)
@@ -575,6 +578,7 @@ const _: () = assert!(std::mem::size_of::<PacketKey>() <= 48);
 
 impl PacketKey {
     /// True if the flag bit(s) are all set.
+    #[inline]
     pub fn has(&self, bits: u16) -> bool {
         self.flags & bits == bits
     }
@@ -595,6 +599,7 @@ impl PacketKey {
     }
 
     /// A fragment after the first: no L4 header.
+    #[inline]
     pub fn is_later_fragment(&self) -> bool {
         self.frag_offset != 0
     }
@@ -790,12 +795,12 @@ struct IpLayer<'a> {
     fragmented: bool,
 }
 
+/// An IPv4 address IPv4-mapped (::ffff:a.b.c.d, RFC 4291 §2.5.5.2):
+/// made in registers and stored whole (built byte by byte in memory, it
+/// was an out-of-line call whose narrow stores the caller read back wide).
+#[inline]
 fn mapped(v4: [u8; 4]) -> [u8; 16] {
-    let mut a = [0u8; 16];
-    a[10] = 0xFF;
-    a[11] = 0xFF;
-    a[12..].copy_from_slice(&v4);
-    a
+    (0xFFFF << 32 | u128::from(u32::from_be_bytes(v4))).to_be_bytes()
 }
 
 fn sat32(n: usize) -> u32 {

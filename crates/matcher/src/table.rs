@@ -812,16 +812,18 @@ impl std::hash::Hash for Tuple {
 /// another).
 pub(crate) type Current = FxHashMap<Tuple, u32>;
 
-/// The connection and record of a keyed packet; finds or opens the
-/// connection.  `key.conn_hash` must be `flow`'s ([`FlowKey::conn_hash`]),
-/// as [`capture::extract`] makes it.
+/// The connection of a keyed packet, whose record it adds to `t.recs`;
+/// finds or opens the connection.  `key.conn_hash` must be `flow`'s
+/// ([`FlowKey::conn_hash`]), as [`capture::extract`] makes it.  The record
+/// goes straight into the table: returned, it was read back whole right
+/// after its fields were written one by one, and the processor stalled.
 fn keyed(
     t: &mut PointTable,
     current: &mut Current,
     ts: i64,
     flow: &FlowKey,
     key: &PacketKey,
-) -> (u32, Rec) {
+) -> u32 {
     let (canon, reverse) = flow.canonical();
     let canon = Tuple {
         hash: key.conn_hash,
@@ -895,7 +897,7 @@ fn keyed(
     } else {
         ((key.app >> 32) as u32, key.app as u32)
     };
-    let rec = Rec {
+    t.recs.push(Rec {
         seq,
         ack,
         tsval: key.tsval,
@@ -904,8 +906,8 @@ fn keyed(
         ip_id: key.ip_id as u16,
         tcp_flags: if is_tcp { key.tcp_flags } else { 0 },
         bits: b,
-    };
-    (conn, rec)
+    });
+    conn
 }
 
 fn new_conn(t: &mut PointTable, current: &mut Current, tuple: Tuple, ts: i64) -> u32 {
