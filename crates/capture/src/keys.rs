@@ -269,6 +269,7 @@ impl FlowKey {
     }
 
     /// The same flow seen the other way.
+    #[inline]
     pub fn reversed(&self) -> FlowKey {
         FlowKey {
             src: self.dst,
@@ -280,12 +281,14 @@ impl FlowKey {
     }
 
     /// True when (src, sport) ≤ (dst, dport): the canonical direction.
+    #[inline]
     pub fn is_canonical(&self) -> bool {
         (self.src, self.sport) <= (self.dst, self.dport)
     }
 
     /// The canonical form (lower endpoint first) and whether this key had
     /// to be reversed to get it.
+    #[inline]
     pub fn canonical(&self) -> (FlowKey, bool) {
         if self.is_canonical() {
             (*self, false)
@@ -341,23 +344,12 @@ impl FlowKey {
         } else {
             (&self.src, &self.dst, self.sport, self.dport)
         };
-        let mut h = Hasher::new(SEED_FLOW);
-        let w = |x: &[u8; 16], i: usize| {
-            let mut q = [0u8; 8];
-            q.copy_from_slice(&x[i..i + 8]);
-            u64::from_le_bytes(q)
+        let w = |x: &[u8; 16]| {
+            let (hi, lo) = x.split_at(8);
+            let word = |q: &[u8]| u64::from_le_bytes(q.try_into().unwrap_or_default());
+            [word(hi), word(lo)]
         };
-        h.word(w(a, 0));
-        h.word(w(a, 8));
-        h.word(w(b, 0));
-        h.word(w(b, 8));
-        h.word(
-            u64::from(pa) << 32
-                | u64::from(pb) << 16
-                | u64::from(self.proto) << 8
-                | u64::from(self.ipv6),
-        );
-        h.finish()
+        tuple_words_hash([w(a), w(b)], [pa, pb], self.proto, self.ipv6)
     }
 
     /// Direction-insensitive hash: equal for both directions of a
@@ -371,6 +363,25 @@ impl FlowKey {
     pub fn flow_hash(&self) -> u64 {
         directed(self.conn_hash(), !self.is_canonical())
     }
+}
+
+/// [`FlowKey`]'s 5-tuple hash from its parts in the order hashed: each
+/// address as its two little-endian 64-bit words, then the ports, the
+/// protocol and the IP version.  Apart from the key so that a reader
+/// holding the addresses in registers ([`fast`]) hashes them as they are.
+#[inline]
+fn tuple_words_hash(addrs: [[u64; 2]; 2], ports: [u16; 2], proto: u8, ipv6: bool) -> u64 {
+    let mut h = Hasher::new(SEED_FLOW);
+    for w in addrs.as_flattened() {
+        h.word(*w);
+    }
+    h.word(
+        u64::from(ports[0]) << 32
+            | u64::from(ports[1]) << 16
+            | u64::from(proto) << 8
+            | u64::from(ipv6),
+    );
+    h.finish()
 }
 
 /// The direction-sensitive hash from the connection hash and the direction.
@@ -567,6 +578,7 @@ const _: () = assert!(std::mem::size_of::<PacketKey>() <= 48);
 
 impl PacketKey {
     /// True if the flag bit(s) are all set.
+    #[inline]
     pub fn has(&self, bits: u16) -> bool {
         self.flags & bits == bits
     }
@@ -587,6 +599,7 @@ impl PacketKey {
     }
 
     /// A fragment after the first: no L4 header.
+    #[inline]
     pub fn is_later_fragment(&self) -> bool {
         self.frag_offset != 0
     }
@@ -680,6 +693,30 @@ pub fn extract_frame(link: Link, data: &[u8]) -> Option<FrameKeys<'_>> {
     extract_frame_with::<true>(link, data)
 }
 
+/// [`extract_frame`] written into `flow` and `key` rather than returned
+/// (a reader keeping them in place saves moving 86 bytes, and reading back
+/// what was just written piecewise): None when the frame has no keys
+/// (`flow` and `key` then hold anything), else the frame's
+/// [`FrameKeys::tcp_payload`].  Ethernet frames carrying IPv4 and TCP
+/// (one VLAN tag at most) are read at fixed offsets ([`fast`]).
+#[inline]
+pub fn extract_frame_into<'a>(
+    link: Link,
+    data: &'a [u8],
+    flow: &mut FlowKey,
+    key: &mut PacketKey,
+) -> Option<Option<&'a [u8]>> {
+    if link == Link::Ethernet {
+        if let Some(payload) = fast::ethernet_ipv4_tcp(data, flow, key) {
+            return Some(Some(payload));
+        }
+    }
+    let k = extract_frame(link, data)?;
+    *flow = k.flow;
+    *key = k.key;
+    Some(k.tcp_payload)
+}
+
 /// [`extract_frame`] with IPv4 headers read by hand ([`ipv4_layer`],
 /// `FAST`) or all through etherparse (the reference the tests compare the
 /// hand-read path with, frame by frame).
@@ -758,12 +795,12 @@ struct IpLayer<'a> {
     fragmented: bool,
 }
 
+/// An IPv4 address IPv4-mapped (::ffff:a.b.c.d, RFC 4291 §2.5.5.2):
+/// made in registers and stored whole (built byte by byte in memory, it
+/// was an out-of-line call whose narrow stores the caller read back wide).
+#[inline]
 fn mapped(v4: [u8; 4]) -> [u8; 16] {
-    let mut a = [0u8; 16];
-    a[10] = 0xFF;
-    a[11] = 0xFF;
-    a[12..].copy_from_slice(&v4);
-    a
+    (0xFFFF << 32 | u128::from(u32::from_be_bytes(v4))).to_be_bytes()
 }
 
 fn sat32(n: usize) -> u32 {
@@ -971,12 +1008,20 @@ fn ipv6_fragment(exts: &etherparse::Ipv6ExtensionsSlice<'_>) -> Option<(u32, u16
 }
 
 fn set_digest(key: &mut PacketKey, captured: &[u8], len: usize) {
-    let want = len.min(DIGEST_BYTES);
-    let have = captured.len().min(want);
-    if have < want {
+    let (digest, partial) = digest_of(captured, len);
+    if partial {
         key.flags |= flag::PARTIAL_DIGEST;
     }
-    key.digest = digest32(&captured[..have]);
+    key.digest = digest;
+}
+
+/// The digest of a payload of `len` bytes whose `captured` part is at
+/// hand, and whether it is partial ([`flag::PARTIAL_DIGEST`]).
+#[inline]
+fn digest_of(captured: &[u8], len: usize) -> (u32, bool) {
+    let want = len.min(DIGEST_BYTES);
+    let have = captured.len().min(want);
+    (digest32(&captured[..have]), have < want)
 }
 
 fn finish(flow: FlowKey, mut key: PacketKey, tcp_payload: Option<&[u8]>) -> FrameKeys<'_> {
@@ -1523,6 +1568,8 @@ fn inner_flow<const FAST: bool>(b: &[u8]) -> Option<(FlowKey, u32)> {
     h.word(invariant);
     Some((flow, h.finish32().max(1)))
 }
+
+mod fast;
 
 #[cfg(test)]
 mod tests;

@@ -400,7 +400,7 @@ const BATCH: usize = 64;
 /// Adds an extracted frame to the table (numbered by the table: the frame
 /// before it must be there).
 fn add(b: &mut TableBuilder, f: &Extracted, progress: &mut impl FnMut(u64)) {
-    let keys = f.keys.as_ref().map(|(flow, key)| (flow, key));
+    let keys = f.keyed.then_some((&f.flow, &f.key));
     let idx = b.add(f.ts_ns, f.check, keys, || f.msg, Some(f.offset));
     if idx % 65536 == 0 {
         progress(f.offset);
@@ -423,7 +423,10 @@ struct Extracted {
     ts_ns: i64,
     offset: u64,
     check: u32,
-    keys: Option<(FlowKey, PacketKey)>,
+    /// `flow` and `key` hold the frame's keys (else anything).
+    keyed: bool,
+    flow: FlowKey,
+    key: PacketKey,
     /// What the start of its payload says, where the table keeps it.
     msg: Option<(MsgKind, u64)>,
 }
@@ -442,15 +445,23 @@ struct CheckInput {
 }
 
 impl CheckInput {
-    fn of(p: &capture::Packet<'_>) -> CheckInput {
-        let mut c = CheckInput {
-            ts_ns: p.wire_ts_ns,
-            caplen: p.wire.len() as u32,
-            len: p.wire.len().min(index::CHECK_PREFIX_LEN),
-            ..CheckInput::default()
-        };
-        c.prefix[..c.len].copy_from_slice(&p.wire[..c.len]);
-        c
+    /// Takes `p`'s, in place: the prefix copied as one array when the
+    /// frame has that many bytes (a copy of a variable length went
+    /// through `memcpy`, and its narrow stores stalled the wide loads
+    /// reading the prefix back).
+    fn set(&mut self, p: &capture::Packet<'_>) {
+        self.ts_ns = p.wire_ts_ns;
+        self.caplen = p.wire.len() as u32;
+        match p.wire.first_chunk() {
+            Some(prefix) => {
+                self.prefix = *prefix;
+                self.len = index::CHECK_PREFIX_LEN;
+            }
+            None => {
+                self.len = p.wire.len();
+                self.prefix[..self.len].copy_from_slice(p.wire);
+            }
+        }
     }
 
     fn args(&self) -> (i64, u32, &[u8]) {
@@ -483,21 +494,28 @@ fn extract_batch(
                 break;
             }
         };
-        pending[n] = CheckInput::of(&p);
+        pending[n].set(&p);
         n += 1;
-        let keys = capture::extract_frame(p.link, p.data);
-        let msg = match &keys {
-            Some(k) if tcp_payload(&k.key) => k.tcp_payload.and_then(payload::classify),
-            _ => None,
-        };
+        // The keys are written where they stay until added to the table.
         out.push(Extracted {
             frame: p.frame,
             ts_ns: p.ts_ns,
             offset: p.offset,
             check: 0,
-            keys: keys.map(|k| (k.flow, k.key)),
-            msg,
+            keyed: false,
+            flow: FlowKey::default(),
+            key: PacketKey::default(),
+            msg: None,
         });
+        let f = out.last_mut().expect("just pushed");
+        if let Some(tcp) =
+            capture::keys::extract_frame_into(p.link, p.data, &mut f.flow, &mut f.key)
+        {
+            f.keyed = true;
+            if tcp_payload(&f.key) {
+                f.msg = tcp.and_then(payload::classify);
+            }
+        }
         if n == 4 {
             let checks = index::frame_checks4(pending.each_ref().map(CheckInput::args));
             let at = out.len() - 4;
@@ -794,16 +812,18 @@ impl std::hash::Hash for Tuple {
 /// another).
 pub(crate) type Current = FxHashMap<Tuple, u32>;
 
-/// The connection and record of a keyed packet; finds or opens the
-/// connection.  `key.conn_hash` must be `flow`'s ([`FlowKey::conn_hash`]),
-/// as [`capture::extract`] makes it.
+/// The connection of a keyed packet, whose record it adds to `t.recs`;
+/// finds or opens the connection.  `key.conn_hash` must be `flow`'s
+/// ([`FlowKey::conn_hash`]), as [`capture::extract`] makes it.  The record
+/// goes straight into the table: returned, it was read back whole right
+/// after its fields were written one by one, and the processor stalled.
 fn keyed(
     t: &mut PointTable,
     current: &mut Current,
     ts: i64,
     flow: &FlowKey,
     key: &PacketKey,
-) -> (u32, Rec) {
+) -> u32 {
     let (canon, reverse) = flow.canonical();
     let canon = Tuple {
         hash: key.conn_hash,
@@ -877,7 +897,7 @@ fn keyed(
     } else {
         ((key.app >> 32) as u32, key.app as u32)
     };
-    let rec = Rec {
+    t.recs.push(Rec {
         seq,
         ack,
         tsval: key.tsval,
@@ -886,8 +906,8 @@ fn keyed(
         ip_id: key.ip_id as u16,
         tcp_flags: if is_tcp { key.tcp_flags } else { 0 },
         bits: b,
-    };
-    (conn, rec)
+    });
+    conn
 }
 
 fn new_conn(t: &mut PointTable, current: &mut Current, tuple: Tuple, ts: i64) -> u32 {

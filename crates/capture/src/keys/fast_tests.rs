@@ -1,6 +1,7 @@
 //! The hand-read IPv4 headers ([`ipv4_layer`]) against etherparse's
-//! ([`lax_ip_layer`]): [`extract_frame`] must give the keys, flow and TCP
-//! payload of the reference path for every frame of the project's
+//! ([`lax_ip_layer`]), and the fixed-offset Ethernet/IPv4/TCP path
+//! ([`extract_frame_into`]) against the same: both must give the keys,
+//! flow and TCP payload of the reference path for every frame of the project's
 //! captures, the bench sessions (ignored test: run it in release), and
 //! those frames cut at every length and with header bytes changed.
 
@@ -19,6 +20,25 @@ fn same(link: Link, data: &[u8]) -> bool {
         })
     };
     assert_eq!(view(&fast), view(&slow), "{link:?} {data:02x?}");
+    // The keys written in place, over a key and flow holding other
+    // values (a field the fixed-offset path forgot would show).
+    let mut flow = FlowKey {
+        src: [0xAB; 16],
+        sport: 7,
+        proto: 99,
+        ipv6: true,
+        ..FlowKey::default()
+    };
+    let mut key = PacketKey {
+        app: u64::MAX,
+        flags: u16::MAX,
+        encap: 0xFF,
+        frag_offset: 3,
+        ..PacketKey::default()
+    };
+    let into = extract_frame_into(link, data, &mut flow, &mut key)
+        .map(|p| (flow, key, p.map(|p| (p.as_ptr() as usize, p.len()))));
+    assert_eq!(into, view(&slow), "in place: {link:?} {data:02x?}");
     fast.is_some()
 }
 
@@ -104,6 +124,51 @@ fn header_variants(link: Link, data: &[u8]) {
     }
 }
 
+/// The frame with what the Ethernet/IPv4/TCP path ([`fast`]) tells
+/// apart changed: one or two VLAN tags (802.1Q, 802.1ad) before the IP
+/// header or none, every TCP data offset, DNS ports.
+fn tcp_variants(link: Link, data: &[u8]) {
+    let Some(at) = ipv4_at(link, data) else {
+        return;
+    };
+    if link == Link::Ethernet && at == 14 {
+        for tags in [
+            &[0x81, 0x00][..],
+            &[0x88, 0xA8],
+            &[0x81, 0x00, 0, 5, 0x81, 0x00],
+        ] {
+            let mut d = data[..12].to_vec();
+            d.extend_from_slice(tags);
+            d.extend_from_slice(&[0x20, 0x07]);
+            d.extend_from_slice(&data[12..]);
+            same(link, &d);
+            for n in 12..d.len().min(60) {
+                same(link, &d[..n]);
+            }
+        }
+    }
+    if data.len() < at + 20 {
+        return;
+    }
+    let t = at + usize::from(data[at] & 0x0F) * 4;
+    if data[at + 9] != 6 || data.len() < t + 20 {
+        return;
+    }
+    let mut d = data.to_vec();
+    for off in 0..16u8 {
+        d[t + 12] = off << 4 | data[t + 12] & 0x0F;
+        same(link, &d);
+    }
+    d[t + 12] = data[t + 12];
+    for port in [53u16, 5353, 5355, 52, 54] {
+        for side in [0, 2] {
+            d[t + side..t + side + 2].copy_from_slice(&port.to_be_bytes());
+            same(link, &d);
+            d[t + side..t + side + 2].copy_from_slice(&data[t + side..t + side + 2]);
+        }
+    }
+}
+
 /// The frame cut at every length, and every byte of its first 80 flipped
 /// a few ways.
 fn cut_and_flipped(link: Link, data: &[u8]) {
@@ -133,6 +198,7 @@ fn fast_path_equals_reference_on_project_captures() {
             // file also cut and flipped (all of them would take minutes
             // unoptimised).
             header_variants(link, data);
+            tcp_variants(link, data);
             if k < 300 {
                 cut_and_flipped(link, data);
             }
@@ -156,6 +222,7 @@ fn fast_path_equals_reference_on_bench_sessions() {
             if (k + i) % 1000 == 0 {
                 cut_and_flipped(link, data);
                 header_variants(link, data);
+                tcp_variants(link, data);
             }
             k += 1;
         });

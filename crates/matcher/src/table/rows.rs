@@ -7,8 +7,8 @@
 //! are equal byte for byte.
 
 use super::{
-    group, keyed, make_room, mirrored_point, Current, Msg, MsgKind, PointTable, Rec, Times,
-    LONG_LEN, NO_CONN,
+    group, keyed, make_room, mirrored_point, tcp_payload, Current, Msg, MsgKind, PointTable, Rec,
+    Times, LONG_LEN, NO_CONN,
 };
 use capture::{FlowKey, PacketKey};
 
@@ -173,23 +173,27 @@ impl TableBuilder {
         t.first_ts = t.first_ts.min(ts_ns);
         t.last_ts = t.last_ts.max(ts_ns);
         let idx = t.recs.len() as u32;
-        let (conn, rec) = match keys {
+        let conn = match keys {
             Some((flow, key)) => {
                 t.encap |= key.encap;
-                let (conn, rec) = keyed(t, &mut self.current, ts_ns, flow, key);
-                if rec.len16 == LONG_LEN {
+                let conn = keyed(t, &mut self.current, ts_ns, flow, key);
+                // The record's LONG_LEN, and is_tcp() && has_payload(),
+                // from the key.
+                if key.l4_len >= u32::from(LONG_LEN) {
                     t.long_lens.push((idx, key.l4_len));
                 }
-                if rec.is_tcp() && rec.has_payload() {
+                if tcp_payload(key) {
                     if let Some((kind, value)) = msg() {
                         t.msgs.push(Msg::new(idx, conn, kind, value));
                     }
                 }
-                (conn, rec)
+                conn
             }
-            None => (NO_CONN, Rec::default()),
+            None => {
+                t.recs.push(Rec::default());
+                NO_CONN
+            }
         };
-        t.recs.push(rec);
         self.conn_of.push(conn);
         t.ts.push(ts_ns);
         idx
