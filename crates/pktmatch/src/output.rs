@@ -184,7 +184,7 @@ pub enum Output {
         target: PathBuf,
         partial: PathBuf,
         replace: bool,
-        writer: Option<BufWriter<File>>,
+        writer: Option<BufWriter<Behind>>,
     },
 }
 
@@ -214,7 +214,7 @@ impl Output {
             target,
             partial,
             replace,
-            writer: Some(BufWriter::with_capacity(1 << 16, file)),
+            writer: Some(BufWriter::with_capacity(1 << 16, Behind::new(file))),
         })
     }
 
@@ -269,7 +269,7 @@ impl Output {
 /// there (`replace`, keeping its permissions), else as a new name that
 /// must not exist by then.
 fn put_in_place(
-    w: BufWriter<File>,
+    w: BufWriter<Behind>,
     partial: &Path,
     target: &Path,
     replace: bool,
@@ -277,7 +277,8 @@ fn put_in_place(
     let shown = target.display();
     let file = w
         .into_inner()
-        .map_err(|e| Error(format!("{shown}: cannot write: {}", e.error())))?;
+        .map_err(|e| Error(format!("{shown}: cannot write: {}", e.error())))?
+        .file;
     if replace {
         // Still a regular file (not swapped for something else meanwhile)?
         let old = fs::symlink_metadata(target).map_err(|e| Error(format!("{shown}: {e}")))?;
@@ -323,6 +324,67 @@ fn put_in_place(
     }
     Ok(())
 }
+
+/// Bytes written to a file between two requests to start writing them to
+/// the disk.
+const WRITE_BACK: u64 = 4 << 20;
+
+/// A file whose written bytes are handed to the disk as they come, every
+/// [`WRITE_BACK`] bytes, so that the sync before it is put in place finds
+/// little left to write (the kernel would otherwise start only when the
+/// dirty pages pile up, or at the sync).
+pub struct Behind {
+    file: File,
+    written: u64,
+    /// Bytes already handed to the disk.
+    started: u64,
+}
+
+impl Behind {
+    fn new(file: File) -> Behind {
+        Behind {
+            file,
+            written: 0,
+            started: 0,
+        }
+    }
+}
+
+impl Write for Behind {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= WRITE_BACK {
+            start_write_back(&self.file, self.started, self.written - self.started);
+            self.started = self.written;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Asks the kernel to start writing `len` bytes of `file` at `offset` to
+/// the disk, without waiting for them.  Only a hint: its errors (and the
+/// data's) are the final `sync_all`'s to report.
+#[cfg(target_os = "linux")]
+fn start_write_back(file: &File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return;
+    };
+    // SAFETY: a system call on a descriptor `file` keeps open, with no
+    // memory passed.
+    let _ = unsafe {
+        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE)
+    };
+}
+
+/// Elsewhere, nothing: the final sync writes it all.
+#[cfg(not(target_os = "linux"))]
+fn start_write_back(_file: &File, _offset: u64, _len: u64) {}
 
 /// A reader that stopped reading (`| head`) is not an error: the rest of
 /// the output is dropped, as other command line tools do.

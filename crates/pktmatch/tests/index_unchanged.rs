@@ -8,6 +8,10 @@
 //!   below, because the index records the captures' absolute paths) is
 //!   written again byte for byte.  A change of the index format on purpose
 //!   makes this file anew, with the commit in its name.
+//! * Into a file (through the atomic writer, which starts its pages for
+//!   the disk as they are written) and to standard output: the same bytes
+//!   (but the creation time), on a session large enough for many pieces
+//!   per section.
 //! * Past 65,536 frames a point's frame checks wait in a temporary file
 //!   while the pairs match; without one (TMPDIR not writable) they stay in
 //!   memory: both give the same index, and the run says where they stayed.
@@ -87,17 +91,52 @@ fn the_example_session_index_is_the_one_main_10f79ba_wrote() {
 }
 
 #[test]
-fn frame_checks_in_a_file_or_in_memory_give_the_same_index() {
+fn into_a_file_or_to_standard_output_the_same_index() {
     let work = tempfile::tempdir().expect("temp dir");
+    replicate(work.path(), 200);
+    let into_file = work.path().join("file.pktmatch");
+    let (file, _) = index(work.path(), &into_file, &[]);
+    let files: Vec<String> = POINTS
+        .iter()
+        .map(|l| work.path().join(format!("{l}.pcap")).display().to_string())
+        .collect();
+    let run = Command::new(env!("CARGO_BIN_EXE_pktmatch"))
+        .args(["index", "-q", "-o", "-"])
+        .args(&files)
+        .output()
+        .expect("run pktmatch");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(file.len() > 4 << 20, "{} bytes: too few pieces", file.len());
+    assert!(
+        same_but_creation(&run.stdout, &file),
+        "standard output's index differs from the file's ({} against {} bytes)",
+        run.stdout.len(),
+        file.len()
+    );
+}
+
+/// `copies` copies of the example session in `dir`
+/// (bench/replicate-session.py).
+fn replicate(dir: &Path, copies: u32) {
     let status = Command::new("python3")
         .arg(repo().join("bench/replicate-session.py"))
         .arg(repo().join("examples/session-small"))
-        .arg(work.path())
-        .arg("200")
+        .arg(dir)
+        .arg(copies.to_string())
         .stdout(std::process::Stdio::null())
         .status()
         .expect("python3 runs");
     assert!(status.success(), "replicate-session.py");
+}
+
+#[test]
+fn frame_checks_in_a_file_or_in_memory_give_the_same_index() {
+    let work = tempfile::tempdir().expect("temp dir");
+    replicate(work.path(), 200);
     let (with_file, said) = index(work.path(), &work.path().join("file.pktmatch"), &[]);
     assert!(!said.contains("no temporary file"), "{said}");
     let missing = work.path().join("no-such-dir");

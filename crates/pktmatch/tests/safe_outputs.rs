@@ -150,6 +150,35 @@ fn index_output_rules() {
     assert!(leftovers(d).is_empty(), "{:?}", leftovers(d));
 }
 
+/// A write that fails (here past the file size limit, `ulimit -f`, the
+/// signal ignored so that the write returns its error) is reported with
+/// the output's name, and leaves neither the index nor a partial file.
+#[test]
+fn a_failed_index_write_names_the_file_and_leaves_nothing() {
+    let s = synthetic_session();
+    let d = s.dir.path();
+    let out = d.join("s.pktmatch");
+    let args = index_args(out.to_str().unwrap(), &s).join(" ");
+    let full = pktmatch_ok(&index_args(d.join("full.pktmatch").to_str().unwrap(), &s));
+    let size = fs::metadata(d.join("full.pktmatch")).unwrap().len();
+    assert!(size > 1024, "{full}: {size} bytes");
+    // ulimit -f counts 512-byte blocks: half the index fits.
+    let script = format!(
+        "trap '' XFSZ; ulimit -f {}; exec {} {args}",
+        size / 1024,
+        env!("CARGO_BIN_EXE_pktmatch")
+    );
+    let run = Command::new("sh").args(["-c", &script]).output().unwrap();
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "the write did not fail: {said}");
+    assert!(
+        said.contains(&format!("{}: cannot write:", out.display())) && said.contains("too large"),
+        "{said}"
+    );
+    assert!(!out.exists());
+    assert_eq!(leftovers(d), Vec::<PathBuf>::new());
+}
+
 #[test]
 fn reader_subcommands_follow_the_same_rules() {
     let s = synthetic_session();
