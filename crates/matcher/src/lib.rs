@@ -1057,6 +1057,20 @@ fn match_adjacent(
     options: &Options,
     tier1: &[ConnPair],
 ) -> Result<Outcome, String> {
+    match_adjacent_with(ta, tb, a, options, tier1, true).map(|(o, _)| o)
+}
+
+/// [`match_adjacent`]; `reuse_fit`: the first clock fit stands for the
+/// final one where their samples are the same (false: fitted again, the
+/// reference a test compares with).  Also says whether it did.
+fn match_adjacent_with(
+    ta: &PointTable,
+    tb: &PointTable,
+    a: usize,
+    options: &Options,
+    tier1: &[ConnPair],
+    reuse_fit: bool,
+) -> Result<(Outcome, bool), String> {
     let (pa, pb) = (a as u16, a as u16 + 1);
     let reference = ta.first_ts;
 
@@ -1100,6 +1114,12 @@ fn match_adjacent(
             .map(|r| r.matches.len())
             .sum::<usize>();
     all.reserve_exact(again);
+    // Whether the final clock fit would read the very samples clock0 read
+    // (checked before `first` is taken apart; see `refit` below).
+    let same_samples = reuse_fit
+        && tier2_n == 0
+        && !first.iter().any(|r| r.needed_clock)
+        && all.iter().all(|m| m.conf >= sure);
     let mut first = first.into_iter();
     let mut results: Vec<_> = conn_pairs
         .iter()
@@ -1114,7 +1134,15 @@ fn match_adjacent(
     // Proxy anchors carry the proxy's processing time, not a transit: they
     // bound the clock only loosely, so they count only when the matched
     // packets alone cannot give both envelopes.
-    let clock = clock::fit_iter(samples(ta, tb, &all, &results, &[], 0), reference)
+    // Nothing matched again, no pair added, no match below `sure`: the
+    // samples are clock0's, one by one in the same order, and so is their
+    // fit (a whole fit, about a tenth of a big pair's time, not made twice).
+    let refit = if same_samples {
+        clock0
+    } else {
+        clock::fit_iter(samples(ta, tb, &all, &results, &[], 0), reference)
+    };
+    let clock = refit
         .filter(|c| c.both_ways)
         .or_else(|| {
             clock::fit_iter(
@@ -1192,7 +1220,7 @@ fn match_adjacent(
         missing,
         translations: translations.len() as u32,
     };
-    Ok(Outcome {
+    let outcome = Outcome {
         matches: PairMatches {
             a: pa,
             b: pb,
@@ -1204,7 +1232,8 @@ fn match_adjacent(
         spec,
         lost,
         translations,
-    })
+    };
+    Ok((outcome, same_samples))
 }
 
 /// Drops from `all` the matches no result refers to any more (those of

@@ -1232,3 +1232,38 @@ fn anchor_ranges_are_found_by_their_bit() {
     }
     assert_eq!(r.get(1, 0), (0, 0), "no such point");
 }
+
+/// The final clock fit taken over from the first one where their samples
+/// are the same is the fit made again, and so is everything after it:
+/// every adjacent pair of a real session (examples/session-small, its
+/// points in path order), frame by frame.
+#[test]
+fn a_reused_clock_fit_is_the_fit_made_again() {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tables: Vec<PointTable> = ["client", "wan", "dc", "lbserver"]
+        .iter()
+        .map(|p| {
+            let path = here.join(format!("../../examples/session-small/{p}.pcapng"));
+            crate::table::read_point(&path, |_| {}).unwrap()
+        })
+        .collect();
+    let (mut tier1, _) = crate::order::gather(&tables);
+    let options = crate::Options::default();
+    let mut reused = 0;
+    for a in 0..tables.len() - 1 {
+        let pairs = tier1.remove(&(a, a + 1)).unwrap_or_default();
+        let (ta, tb) = (&tables[a], &tables[a + 1]);
+        let (fast, took) = crate::match_adjacent_with(ta, tb, a, &options, &pairs, true).unwrap();
+        let (slow, refitted) =
+            crate::match_adjacent_with(ta, tb, a, &options, &pairs, false).unwrap();
+        assert!(!refitted);
+        reused += usize::from(took);
+        assert!(slow.matches.clock.is_some(), "pair {a}");
+        assert_eq!(fast.matches.clock, slow.matches.clock, "pair {a}");
+        assert_eq!(fast.matches.matches, slow.matches.matches, "pair {a}");
+        assert_eq!(fast.lost, slow.lost, "pair {a}");
+        assert_eq!(fast.conn_pairs.len(), slow.conn_pairs.len(), "pair {a}");
+        assert_eq!(format!("{:?}", fast.summary), format!("{:?}", slow.summary));
+    }
+    assert!(reused > 0, "no pair took the first fit over");
+}
