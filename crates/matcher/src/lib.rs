@@ -381,6 +381,22 @@ impl PairStage for Threads {
             .into_iter()
             .collect()
     }
+
+    /// The pairs with the fewest tier-1 connection pairs first (a full
+    /// proxy's pair has next to none): its message linking then overlaps
+    /// the start of a big pair's packet matching, not the end of both big
+    /// pairs at once (their losses and final clock fits: where the heap
+    /// peaked when the three met), and the big pairs end apart.
+    fn run_planned(&self, plan: &PairPlan<'_>, job: PairJob) -> Result<Vec<PairOutcome>, String> {
+        let mut order: Vec<usize> = (0..plan.pairs()).collect();
+        order.sort_by_key(|&k| plan.tier1.get(k).map_or(0, Vec::len));
+        let ran = parallel(order.len(), workers(), |x| job(order[x]), || {});
+        let mut out: Vec<Option<Result<PairOutcome, String>>> = ran.iter().map(|_| None).collect();
+        for (&k, r) in order.iter().zip(ran) {
+            out[k] = Some(r);
+        }
+        out.into_iter().flatten().collect()
+    }
 }
 
 /// [`run_tables`] with the matching stage run by `stage`.
