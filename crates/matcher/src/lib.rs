@@ -1354,7 +1354,13 @@ fn losses(
         } else {
             continue;
         };
+        // Records marked, each once: a side whose every packet was matched
+        // (a match's records are its connections' own) has none missing,
+        // and its packets are not walked again (most connections).
+        let (mut marked_a, mut marked_b) = (0, 0);
         for m in r.of(all) {
+            marked_a += usize::from(!seen_a.contains(m.a));
+            marked_b += usize::from(!seen_b.contains(m.b));
             seen_a.set(m.a);
             seen_b.set(m.b);
         }
@@ -1369,12 +1375,16 @@ fn losses(
             point: pb,
         };
         let mb = r.handshake_by_middlebox;
-        for k in missing(&a, &b, forward, &seen_a, &to_b, mb, out) {
-            counts.count(k, 0);
+        if marked_a < ta.packets(p.a).len() {
+            for k in missing(&a, &b, forward, &seen_a, &to_b, mb, out) {
+                counts.count(k, 0);
+            }
         }
         let backward_at_b = forward ^ usize::from(p.flip) ^ 1;
-        for k in missing(&b, &a, backward_at_b, &seen_b, &to_a, mb, out) {
-            counts.count(k, 1);
+        if marked_b < tb.packets(p.b).len() {
+            for k in missing(&b, &a, backward_at_b, &seen_b, &to_a, mb, out) {
+                counts.count(k, 1);
+            }
         }
         for m in r.of(all) {
             seen_a.clear(m.a);
