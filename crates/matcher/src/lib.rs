@@ -381,6 +381,22 @@ impl PairStage for Threads {
             .into_iter()
             .collect()
     }
+
+    /// The pairs with the fewest tier-1 connection pairs first (a full
+    /// proxy's pair has next to none): its message linking then overlaps
+    /// the start of a big pair's packet matching, not the end of both big
+    /// pairs at once (their losses and final clock fits: where the heap
+    /// peaked when the three met), and the big pairs end apart.
+    fn run_planned(&self, plan: &PairPlan<'_>, job: PairJob) -> Result<Vec<PairOutcome>, String> {
+        let mut order: Vec<usize> = (0..plan.pairs()).collect();
+        order.sort_by_key(|&k| plan.tier1.get(k).map_or(0, Vec::len));
+        let ran = parallel(order.len(), workers(), |x| job(order[x]), || {});
+        let mut out: Vec<Option<Result<PairOutcome, String>>> = ran.iter().map(|_| None).collect();
+        for (&k, r) in order.iter().zip(ran) {
+            out[k] = Some(r);
+        }
+        out.into_iter().flatten().collect()
+    }
 }
 
 /// [`run_tables`] with the matching stage run by `stage`.
@@ -1057,6 +1073,20 @@ fn match_adjacent(
     options: &Options,
     tier1: &[ConnPair],
 ) -> Result<Outcome, String> {
+    match_adjacent_with(ta, tb, a, options, tier1, true).map(|(o, _)| o)
+}
+
+/// [`match_adjacent`]; `reuse_fit`: the first clock fit stands for the
+/// final one where their samples are the same (false: fitted again, the
+/// reference a test compares with).  Also says whether it did.
+fn match_adjacent_with(
+    ta: &PointTable,
+    tb: &PointTable,
+    a: usize,
+    options: &Options,
+    tier1: &[ConnPair],
+    reuse_fit: bool,
+) -> Result<(Outcome, bool), String> {
     let (pa, pb) = (a as u16, a as u16 + 1);
     let reference = ta.first_ts;
 
@@ -1100,6 +1130,12 @@ fn match_adjacent(
             .map(|r| r.matches.len())
             .sum::<usize>();
     all.reserve_exact(again);
+    // Whether the final clock fit would read the very samples clock0 read
+    // (checked before `first` is taken apart; see `refit` below).
+    let same_samples = reuse_fit
+        && tier2_n == 0
+        && !first.iter().any(|r| r.needed_clock)
+        && all.iter().all(|m| m.conf >= sure);
     let mut first = first.into_iter();
     let mut results: Vec<_> = conn_pairs
         .iter()
@@ -1114,7 +1150,15 @@ fn match_adjacent(
     // Proxy anchors carry the proxy's processing time, not a transit: they
     // bound the clock only loosely, so they count only when the matched
     // packets alone cannot give both envelopes.
-    let clock = clock::fit_iter(samples(ta, tb, &all, &results, &[], 0), reference)
+    // Nothing matched again, no pair added, no match below `sure`: the
+    // samples are clock0's, one by one in the same order, and so is their
+    // fit (a whole fit, about a tenth of a big pair's time, not made twice).
+    let refit = if same_samples {
+        clock0
+    } else {
+        clock::fit_iter(samples(ta, tb, &all, &results, &[], 0), reference)
+    };
+    let clock = refit
         .filter(|c| c.both_ways)
         .or_else(|| {
             clock::fit_iter(
@@ -1192,7 +1236,7 @@ fn match_adjacent(
         missing,
         translations: translations.len() as u32,
     };
-    Ok(Outcome {
+    let outcome = Outcome {
         matches: PairMatches {
             a: pa,
             b: pb,
@@ -1204,7 +1248,8 @@ fn match_adjacent(
         spec,
         lost,
         translations,
-    })
+    };
+    Ok((outcome, same_samples))
 }
 
 /// Drops from `all` the matches no result refers to any more (those of
@@ -1309,7 +1354,13 @@ fn losses(
         } else {
             continue;
         };
+        // Records marked, each once: a side whose every packet was matched
+        // (a match's records are its connections' own) has none missing,
+        // and its packets are not walked again (most connections).
+        let (mut marked_a, mut marked_b) = (0, 0);
         for m in r.of(all) {
+            marked_a += usize::from(!seen_a.contains(m.a));
+            marked_b += usize::from(!seen_b.contains(m.b));
             seen_a.set(m.a);
             seen_b.set(m.b);
         }
@@ -1324,12 +1375,16 @@ fn losses(
             point: pb,
         };
         let mb = r.handshake_by_middlebox;
-        for k in missing(&a, &b, forward, &seen_a, &to_b, mb, out) {
-            counts.count(k, 0);
+        if marked_a < ta.packets(p.a).len() {
+            for k in missing(&a, &b, forward, &seen_a, &to_b, mb, out) {
+                counts.count(k, 0);
+            }
         }
         let backward_at_b = forward ^ usize::from(p.flip) ^ 1;
-        for k in missing(&b, &a, backward_at_b, &seen_b, &to_a, mb, out) {
-            counts.count(k, 1);
+        if marked_b < tb.packets(p.b).len() {
+            for k in missing(&b, &a, backward_at_b, &seen_b, &to_a, mb, out) {
+                counts.count(k, 1);
+            }
         }
         for m in r.of(all) {
             seen_a.clear(m.a);

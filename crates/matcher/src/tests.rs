@@ -1232,3 +1232,88 @@ fn anchor_ranges_are_found_by_their_bit() {
     }
     assert_eq!(r.get(1, 0), (0, 0), "no such point");
 }
+
+/// The final clock fit taken over from the first one where their samples
+/// are the same is the fit made again, and so is everything after it:
+/// every adjacent pair of a real session (examples/session-small, its
+/// points in path order), frame by frame.
+#[test]
+fn a_reused_clock_fit_is_the_fit_made_again() {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tables: Vec<PointTable> = ["client", "wan", "dc", "lbserver"]
+        .iter()
+        .map(|p| {
+            let path = here.join(format!("../../examples/session-small/{p}.pcapng"));
+            crate::table::read_point(&path, |_| {}).unwrap()
+        })
+        .collect();
+    let (mut tier1, _) = crate::order::gather(&tables);
+    let options = crate::Options::default();
+    let mut reused = 0;
+    for a in 0..tables.len() - 1 {
+        let pairs = tier1.remove(&(a, a + 1)).unwrap_or_default();
+        let (ta, tb) = (&tables[a], &tables[a + 1]);
+        let (fast, took) = crate::match_adjacent_with(ta, tb, a, &options, &pairs, true).unwrap();
+        let (slow, refitted) =
+            crate::match_adjacent_with(ta, tb, a, &options, &pairs, false).unwrap();
+        assert!(!refitted);
+        reused += usize::from(took);
+        assert!(slow.matches.clock.is_some(), "pair {a}");
+        assert_eq!(fast.matches.clock, slow.matches.clock, "pair {a}");
+        assert_eq!(fast.matches.matches, slow.matches.matches, "pair {a}");
+        assert_eq!(fast.lost, slow.lost, "pair {a}");
+        assert_eq!(fast.conn_pairs.len(), slow.conn_pairs.len(), "pair {a}");
+        assert_eq!(format!("{:?}", fast.summary), format!("{:?}", slow.summary));
+    }
+    assert!(reused > 0, "no pair took the first fit over");
+}
+
+/// The losses step skips a side whose connection's every packet was
+/// matched: what it skips finds nothing.  Every tier-1 connection pair of
+/// a real session (examples/session-small): a match's records are its
+/// connections' own, and where they cover a side, walking it (both
+/// directions) records no loss.
+#[test]
+fn a_side_matched_whole_has_no_loss_to_walk() {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tables: Vec<PointTable> = ["client", "wan", "dc", "lbserver"]
+        .iter()
+        .map(|p| {
+            let path = here.join(format!("../../examples/session-small/{p}.pcapng"));
+            crate::table::read_point(&path, |_| {}).unwrap()
+        })
+        .collect();
+    let (mut tier1, _) = crate::order::gather(&tables);
+    let mut whole = 0;
+    for a in 0..tables.len() - 1 {
+        let (ta, tb) = (&tables[a], &tables[a + 1]);
+        for p in tier1.remove(&(a, a + 1)).unwrap_or_default() {
+            let mut all = Vec::new();
+            crate::packets::match_pair(ta, tb, &p, None, &mut all);
+            let (mut seen_a, mut seen_b) = (
+                crate::marks::Marks::new(ta.recs.len()),
+                crate::marks::Marks::new(tb.recs.len()),
+            );
+            for m in &all {
+                assert!(ta.packets(p.a).contains(&m.a) && tb.packets(p.b).contains(&m.b));
+                seen_a.set(m.a);
+                seen_b.set(m.b);
+            }
+            let side = |t, conn, point| crate::Side { t, conn, point };
+            let (sa, sb) = (side(ta, p.a, 0), side(tb, p.b, 1));
+            let same = |_: u32, t: i64| t;
+            for (from, to, seen) in [(&sa, &sb, &seen_a), (&sb, &sa, &seen_b)] {
+                if !from.t.packets(from.conn).iter().all(|&i| seen.contains(i)) {
+                    continue;
+                }
+                whole += 1;
+                let mut out = Vec::new();
+                for dir in 0..2 {
+                    assert!(crate::missing(from, to, dir, seen, &same, false, &mut out).is_empty());
+                }
+                assert!(out.is_empty());
+            }
+        }
+    }
+    assert!(whole > 10, "{whole} sides matched whole");
+}
