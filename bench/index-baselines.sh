@@ -97,12 +97,15 @@ log=$here/target/bench/index-baselines.txt
 # The page cache in one known state for every run (PKTMATCH_KEEP_CACHE=1:
 # as it is): the session's files dropped from it and read back once, each in
 # one sequential pass.  Left as they were, some pages may have been evicted
-# by other work (a cat then read from disk) and the rest are held in the
-# smaller pieces of memory that the replicating script's writes left:
-# 2026-12-06 on the 2-core machine, cat of the full-size files took 0.45–
-# 0.49 s after this and 0.60 s before, and pktmatch's reading stage at load
-# 6 took 0.81–0.93 s after against 1.95–2.13 s before.  Both sides of every
-# ratio read the same cache.
+# by other work (a cat then read from disk), and the rest are held in the
+# small pieces of memory (folios) that the replicating script's writes left.
+# Read back in one pass they are held in 2 MiB folios (FileHugePages in
+# /proc/meminfo): mapping a 1 GB file then takes 1-2 ms, against 45-150 ms
+# (and 16-44 ms to unmap) in small folios — the best case for both sides of
+# each ratio (cat too reads faster: 0.45-0.49 s against 0.60 s), and not
+# the state of a capture a tool has just written in small writes, which
+# costs pktmatch about 0.4 s more kernel CPU on the full-size session
+# (docs/matching.md, branch map4).
 if [ -z "${PKTMATCH_KEEP_CACHE:-}" ]; then
     python3 - $snap_files $full_files <<'PY'
 import os, sys
