@@ -1233,20 +1233,25 @@ fn anchor_ranges_are_found_by_their_bit() {
     assert_eq!(r.get(1, 0), (0, 0), "no such point");
 }
 
+/// The point tables of examples/session-small, its points in path order.
+fn example_session_tables() -> Vec<PointTable> {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    ["client", "wan", "dc", "lbserver"]
+        .iter()
+        .map(|p| {
+            let path = here.join(format!("../../examples/session-small/{p}.pcapng"));
+            crate::table::read_point(&path, |_| {}).unwrap()
+        })
+        .collect()
+}
+
 /// The final clock fit taken over from the first one where their samples
 /// are the same is the fit made again, and so is everything after it:
 /// every adjacent pair of a real session (examples/session-small, its
 /// points in path order), frame by frame.
 #[test]
 fn a_reused_clock_fit_is_the_fit_made_again() {
-    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let tables: Vec<PointTable> = ["client", "wan", "dc", "lbserver"]
-        .iter()
-        .map(|p| {
-            let path = here.join(format!("../../examples/session-small/{p}.pcapng"));
-            crate::table::read_point(&path, |_| {}).unwrap()
-        })
-        .collect();
+    let tables = example_session_tables();
     let (mut tier1, _) = crate::order::gather(&tables);
     let options = crate::Options::default();
     let mut reused = 0;
@@ -1275,14 +1280,7 @@ fn a_reused_clock_fit_is_the_fit_made_again() {
 /// directions) records no loss.
 #[test]
 fn a_side_matched_whole_has_no_loss_to_walk() {
-    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let tables: Vec<PointTable> = ["client", "wan", "dc", "lbserver"]
-        .iter()
-        .map(|p| {
-            let path = here.join(format!("../../examples/session-small/{p}.pcapng"));
-            crate::table::read_point(&path, |_| {}).unwrap()
-        })
-        .collect();
+    let tables = example_session_tables();
     let (mut tier1, _) = crate::order::gather(&tables);
     let mut whole = 0;
     for a in 0..tables.len() - 1 {

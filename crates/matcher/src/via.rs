@@ -295,6 +295,16 @@ fn by_frame(
 mod tests {
     use super::*;
 
+    /// Numbers below a bound, the same every run (xorshift64).
+    fn xorshift(mut x: u64) -> impl FnMut(u64) -> u32 {
+        move |below| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % below) as u32
+        }
+    }
+
     fn m(a: u32, b: u32, method: u8) -> PacketMatch {
         PacketMatch {
             a,
@@ -313,13 +323,7 @@ mod tests {
     /// more than once, confidences that differ.
     #[test]
     fn a_join_is_the_nested_loop_sorted() {
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let mut random = move |below: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % below) as u32
-        };
+        let mut random = xorshift(0x2545_F491_4F6C_DD1D);
         for (n, frames) in [(0, 4), (50, 10), (3000, 2000), (5000, 200)] {
             let mut pm = |a: u16| PairMatches {
                 a,
@@ -387,13 +391,7 @@ mod tests {
     /// the only one), an anchor on the left only the right's lowest frame.
     #[test]
     fn anchors_among_other_matches_follow_the_rule() {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut random = move |below: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % below) as u32
-        };
+        let mut random = xorshift(0x9E37_79B9_7F4A_7C15);
         let methods_drawn = [methods::VIA, methods::HTTP, methods::TURNS, methods::TSO];
         for (n, frames) in [(40, 30), (3000, 900), (6000, 200)] {
             let ranges: Vec<Vec<(u32, u32)>> = (0..2)

@@ -188,6 +188,18 @@ fn a_stopped_cluster_fails_and_writes_nothing() {
     assert!(!out.exists(), "no index written");
 }
 
+/// A loopback port that accepts one connection and then closes (a worker
+/// that answers the check before the run and is gone by the stage): its
+/// address, and the thread to join once the run is over.
+fn accepts_once() -> (String, std::thread::JoinHandle<()>) {
+    let once = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = once.local_addr().expect("address").to_string();
+    let accepting = std::thread::spawn(move || {
+        let _ = once.accept();
+    });
+    (addr, accepting)
+}
+
 /// A worker that goes away between the check before the run and the
 /// matching stage: the URL names a live worker and a port that accepts one
 /// connection (the check) and then closes.  Tasks go to every worker given
@@ -201,11 +213,7 @@ fn a_worker_lost_during_the_run_is_left_out_and_the_stage_runs_again() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let threads = index(&tmp.path().join("t.pktmatch"), "threads", &points, None);
     let cluster = LocalCluster::start(1);
-    let once = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let lost = once.local_addr().expect("address").to_string();
-    let accepting = std::thread::spawn(move || {
-        let _ = once.accept();
-    });
+    let (lost, accepting) = accepts_once();
     let url = format!("{},{lost}", cluster.url);
     let out = tmp.path().join("c.pktmatch");
     let o = out.display().to_string();
@@ -228,11 +236,7 @@ fn a_worker_lost_during_the_run_is_left_out_and_the_stage_runs_again() {
     assert!(same_but_creation(&got, &threads), "not the threads' index");
 
     // Every worker gone by the stage: the run fails, nothing written.
-    let alone = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = alone.local_addr().expect("address").to_string();
-    let accepting = std::thread::spawn(move || {
-        let _ = alone.accept();
-    });
+    let (addr, accepting) = accepts_once();
     let url = format!("flight://{addr}");
     let out = tmp.path().join("none.pktmatch");
     let o = out.display().to_string();
