@@ -226,16 +226,16 @@ pub(crate) fn read_meta(dir: &Path, label: &str) -> Result<PointMeta, Error> {
 
 impl PointMeta {
     /// Frames to size the point's table for: its rows, and a record for
-    /// each frame without a packet between them — the last frame number,
-    /// when the statistics give it and it is within `FRAMES_WITHOUT_ROWS`
-    /// of the rows (sized by the rows alone, the records of those frames
-    /// made its vectors grow to twice what they hold; a damaged statistic
-    /// must not reserve more than that).
+    /// each frame without a packet between them — the last frame number
+    /// when the statistics give it, held between the rows and
+    /// `FRAMES_WITHOUT_ROWS` more (sized by the rows alone, the records of
+    /// those frames made its vectors grow to twice what they hold; a
+    /// damaged statistic must not reserve more than the bound).
     pub(crate) fn capacity(&self) -> usize {
         let rows = self.frames.min(self.rows_in_parts);
         let most = rows.saturating_add(rows / FRAMES_WITHOUT_ROWS.0 + FRAMES_WITHOUT_ROWS.1);
-        let frames = self.last_frame.filter(|&f| f >= rows && f <= most);
-        usize::try_from(frames.unwrap_or(rows)).unwrap_or(0)
+        let frames = self.last_frame.map_or(rows, |f| f.clamp(rows, most));
+        usize::try_from(frames).unwrap_or(0)
     }
 
     /// Bytes its table needs at most while it is built, with (`checks_file`)
@@ -555,10 +555,10 @@ mod tests {
         assert_eq!(point.table.recs.len(), 10_007);
     }
 
-    /// A last frame number the rows cannot reach (a damaged statistic)
-    /// sizes nothing beyond the rows; none, or one below the rows, neither.
+    /// A last frame number past the bound (a damaged statistic) sizes for
+    /// the bound, none or one below the rows for the rows.
     #[test]
-    fn a_damaged_frame_statistic_sizes_by_the_rows() {
+    fn a_damaged_frame_statistic_sizes_within_the_bound() {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut meta = read_meta(&key_table(dir.path(), 2000, 0), "gaps").expect("meta");
         assert_eq!(meta.capacity(), 2000);
@@ -566,7 +566,7 @@ mod tests {
             (None, 2000),
             (Some(10), 2000),
             (Some(2000 + 2000 / 16 + 65_536), 2000 + 2000 / 16 + 65_536),
-            (Some(u64::from(u32::MAX)), 2000),
+            (Some(u64::from(u32::MAX)), 2000 + 2000 / 16 + 65_536),
         ] {
             meta.last_frame = last;
             assert_eq!(meta.capacity(), want, "{last:?}");

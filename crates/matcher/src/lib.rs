@@ -382,14 +382,20 @@ impl PairStage for Threads {
             .collect()
     }
 
-    /// The pairs with the fewest tier-1 connection pairs first (a full
-    /// proxy's pair has next to none): its message linking then overlaps
-    /// the start of a big pair's packet matching, not the end of both big
-    /// pairs at once (their losses and final clock fits: where the heap
-    /// peaked when the three met), and the big pairs end apart.
+    /// The pair with the fewest tier-1 connection pairs first (a full
+    /// proxy's pair has next to none), for the heap: its message linking
+    /// then overlaps the start of a big pair's packet matching, not the end
+    /// of both big pairs at once (their losses and final clock fits: where
+    /// the heap peaked when the three met).  The others largest first, so
+    /// that with more pairs than cores a big one does not start last and
+    /// run alone (the count of tier-1 pairs stands in for the work).
     fn run_planned(&self, plan: &PairPlan<'_>, job: PairJob) -> Result<Vec<PairOutcome>, String> {
         let mut order: Vec<usize> = (0..plan.pairs()).collect();
-        order.sort_by_key(|&k| plan.tier1.get(k).map_or(0, Vec::len));
+        let size = |k: &usize| plan.tier1.get(*k).map_or(0, Vec::len);
+        order.sort_by_key(|k| std::cmp::Reverse(size(k)));
+        if let Some(smallest) = order.pop() {
+            order.insert(0, smallest);
+        }
         let ran = parallel(order.len(), workers(), |x| job(order[x]), || {});
         let mut out: Vec<Option<Result<PairOutcome, String>>> = ran.iter().map(|_| None).collect();
         for (&k, r) in order.iter().zip(ran) {

@@ -1259,9 +1259,7 @@ fn a_reused_clock_fit_is_the_fit_made_again() {
         let pairs = tier1.remove(&(a, a + 1)).unwrap_or_default();
         let (ta, tb) = (&tables[a], &tables[a + 1]);
         let (fast, took) = crate::match_adjacent_with(ta, tb, a, &options, &pairs, true).unwrap();
-        let (slow, refitted) =
-            crate::match_adjacent_with(ta, tb, a, &options, &pairs, false).unwrap();
-        assert!(!refitted);
+        let (slow, _) = crate::match_adjacent_with(ta, tb, a, &options, &pairs, false).unwrap();
         reused += usize::from(took);
         assert!(slow.matches.clock.is_some(), "pair {a}");
         assert_eq!(fast.matches.clock, slow.matches.clock, "pair {a}");

@@ -328,6 +328,8 @@ fn put_in_place(
 /// Bytes written to a file between two requests to start writing them to
 /// the disk.
 const WRITE_BACK: u64 = 4 << 20;
+/// Handed to the disk in whole pages of this size (the smallest in use).
+const PAGE: u64 = 4096;
 
 /// A file whose written bytes are handed to the disk as they come, every
 /// [`WRITE_BACK`] bytes, so that the sync before it is put in place finds
@@ -354,9 +356,13 @@ impl Write for Behind {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.file.write(buf)?;
         self.written += n as u64;
-        if self.written - self.started >= WRITE_BACK {
-            start_write_back(&self.file, self.started, self.written - self.started);
-            self.started = self.written;
+        // Whole pages only: a page the next write fills further would be
+        // dirtied again while it is written out (on file systems or devices
+        // that keep pages stable during I/O, the writer would wait for it).
+        let end = self.written & !(PAGE - 1);
+        if end - self.started >= WRITE_BACK {
+            start_write_back(&self.file, self.started, end - self.started);
+            self.started = end;
         }
         Ok(n)
     }

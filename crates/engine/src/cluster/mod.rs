@@ -289,8 +289,11 @@ impl PairStage for Cluster {
 
     /// The stage on every worker; if it fails and some workers no longer
     /// answer, once more on those that do (a note says so).  A failure with
-    /// every worker still answering is the tasks' own (another file at the
-    /// same path, a damaged capture): it would fail again, and is reported.
+    /// every worker still answering is reported as it is: most likely the
+    /// tasks' own (another file at the same path, a damaged capture), which
+    /// would fail again.  The first run's tasks on the workers left are not
+    /// cancelled (a worker's task runs on a blocking thread to its end): the
+    /// second run's overlap them there.
     fn run_planned(&self, plan: &PairPlan<'_>, job: PairJob) -> Result<Vec<PairOutcome>, String> {
         // The job is this process's closure over its tables: not used here.
         drop(job);
@@ -324,8 +327,11 @@ impl PairStage for Cluster {
             n.push(note);
         }
         let live: Vec<url::Url> = live.iter().map(|w| w.1.clone()).collect();
-        self.stage_on(&spec, live)
-            .map_err(|e| self.run_error(format!("{e} (run again after {gone} went away)")))
+        self.stage_on(&spec, live).map_err(|e| {
+            self.run_error(format!(
+                "{e} (the stage's second run, after worker {gone} went away: {why})"
+            ))
+        })
     }
 }
 
