@@ -23,8 +23,8 @@
 #
 #   bench/index-baselines.sh [ROUNDS] [LABDIR] [FULL_COPIES] [SNAP_COPIES]
 #
-# PKTMATCH_KEEP_CACHE=1: the page cache as it is (by default the session's
-# files are dropped from it and read once, below).
+# PKTMATCH_CACHE=best|small|keep: the page cache's state for every run
+# (below; default best).
 #
 # PKTMATCH_BEFORE=BINARY: every round also times that build (e.g. the one
 # before a change) on both sessions, and its indexes are compared with
@@ -94,28 +94,41 @@ echo "snaplen-256 session: $snap_frames frames, $snap_bytes bytes; full-size: $f
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 log=$here/target/bench/index-baselines.txt
 : > "$log"
-# The page cache in one known state for every run (PKTMATCH_KEEP_CACHE=1:
-# as it is): the session's files dropped from it and read back once, each in
-# one sequential pass.  Left as they were, some pages may have been evicted
-# by other work (a cat then read from disk), and the rest are held in the
-# small pieces of memory (folios) that the replicating script's writes left.
-# Read back in one pass they are held in 2 MiB folios (FileHugePages in
-# /proc/meminfo): mapping a 1 GB file then takes 1-2 ms, against 45-150 ms
-# (and 16-44 ms to unmap) in small folios — the best case for both sides of
-# each ratio (cat too reads faster: 0.45-0.49 s against 0.60 s), and not
-# the state of a capture a tool has just written in small writes, which
-# costs pktmatch about 0.4 s more kernel CPU on the full-size session
-# (docs/matching.md, branch map4).
-if [ -z "${PKTMATCH_KEEP_CACHE:-}" ]; then
-    python3 - $snap_files $full_files <<'PY'
+# The page cache in one known state for every run (PKTMATCH_CACHE):
+#   best (default): the session's files dropped from it and read back once,
+#     each in one sequential pass: held in 2 MiB folios (FileHugePages in
+#     /proc/meminfo), mapping a 1 GB file takes 1-2 ms.  The best case for
+#     both sides of each ratio, pktmatch's more than cat's (cat 0.45-0.49 s
+#     against 0.60 s; pktmatch maps the files, cat copies them).
+#   small: dropped and read back with readahead off (FADV_RANDOM): small
+#     folios, the state of a capture a tool has just written in small
+#     writes — mapping takes 45-150 ms a file and 16-44 ms to unmap
+#     (docs/matching.md, branch map4).
+#   keep: as it is (some pages may have been evicted by other work, the
+#     rest in whatever folios the replicating script's writes left).
+cache=${PKTMATCH_CACHE:-best}
+case $cache in
+best | small)
+    python3 - "$cache" $snap_files $full_files <<'PY'
 import os, sys
-for p in sys.argv[1:]:
+for p in sys.argv[2:]:
     fd = os.open(p, os.O_RDONLY)
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    if sys.argv[1] == "small":
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
+        while os.read(fd, 1 << 20):
+            pass
     os.close(fd)
 PY
-    cat $snap_files $full_files > /dev/null
-fi
+    [ "$cache" = small ] || cat $snap_files $full_files > /dev/null
+    ;;
+keep) ;;
+*)
+    echo "PKTMATCH_CACHE=$cache: give best, small or keep" >&2
+    exit 2
+    ;;
+esac
+echo "page cache: $cache"
 for r in $(seq "$rounds"); do
     cat $snap_files $full_files > /dev/null   # page cache
     td=$(took tcpdump2 $snap_files)
