@@ -850,41 +850,41 @@ fn layer<const FAST: bool>(bytes: &[u8]) -> Option<IpLayer<'_>> {
 /// etherparse's general IP parse.
 #[inline(always)]
 fn ipv4_layer(bytes: &[u8]) -> Option<IpLayer<'_>> {
-    let h: &[u8; 20] = bytes.get(..20)?.try_into().ok()?;
-    let hlen = usize::from(h[0] & 0x0F) * 4;
-    if h[0] >> 4 != 4
-        || hlen < 20
+    let h = ipv4::Ipv4::at(bytes)?;
+    let hlen = h.header_len();
+    if h.version() != 4
+        || hlen < ipv4::MIN_LEN
         || bytes.len() < hlen
-        || h[9] == IpNumber::AUTHENTICATION_HEADER.0
+        || h.protocol() == IpNumber::AUTHENTICATION_HEADER.0
     {
         return None;
     }
     let mut flow = FlowKey {
-        proto: h[9],
+        proto: h.protocol(),
         ..FlowKey::default()
     };
-    flow.src = mapped([h[12], h[13], h[14], h[15]]);
-    flow.dst = mapped([h[16], h[17], h[18], h[19]]);
-    let frag = u16::from_be_bytes([h[6], h[7]]);
+    flow.src = mapped(h.src());
+    flow.dst = mapped(h.dst());
+    let frag = h.frag_word();
     let mut key = PacketKey {
-        ip_id: u32::from(u16::from_be_bytes([h[4], h[5]])),
-        frag_offset: frag & 0x1FFF,
-        ttl: h[8],
-        proto: h[9],
+        ip_id: u32::from(h.ident()),
+        frag_offset: frag & ipv4::OFFSET,
+        ttl: h.ttl(),
+        proto: h.protocol(),
         flags: flag::HAS_IP_ID,
         ..PacketKey::default()
     };
-    if frag & 0x4000 != 0 {
+    if frag & ipv4::DF != 0 {
         key.flags |= flag::DF;
     }
-    let fragmented = frag & 0x3FFF != 0;
+    let fragmented = frag & (ipv4::MF | ipv4::OFFSET) != 0;
     if fragmented {
         key.flags |= flag::FRAGMENT;
-        if frag & 0x2000 != 0 {
+        if frag & ipv4::MF != 0 {
             key.flags |= flag::MF;
         }
     }
-    let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+    let total = h.total_len();
     let (payload, real_len) = if total < hlen {
         key.flags |= flag::LEN_FROM_CAPTURE;
         (&bytes[hlen..], bytes.len() - hlen)
@@ -1570,6 +1570,7 @@ fn inner_flow<const FAST: bool>(b: &[u8]) -> Option<(FlowKey, u32)> {
 }
 
 mod fast;
+mod ipv4;
 
 #[cfg(test)]
 mod tests;

@@ -11,13 +11,16 @@
 //! left to the general path; `fast_tests.rs` compares the two frame by
 //! frame.
 
+use super::ipv4::{self, Ipv4};
 use super::{
     digest_of, flag, is_dns_port, mapped, timestamp_value, tuple_words_hash, FlowKey, PacketKey,
 };
 use crate::link::{ETHERTYPE_IPV4, ETHERTYPE_VLAN};
 
-/// Bytes of an IPv4 and of a TCP header without options.
-const MIN_HEADER: usize = 20;
+/// Bytes of a TCP header without options (RFC 9293, section 3.1: ports in
+/// bytes 0–3, sequence 4–7, acknowledgment 8–11, data offset the high
+/// nibble of 12, flags 13).
+const TCP_MIN_HEADER: usize = 20;
 
 /// The keys of an Ethernet frame carrying IPv4 and TCP, written into
 /// `flow` and `key`, and its TCP payload; None (nothing written) for any
@@ -29,27 +32,27 @@ pub(super) fn ethernet_ipv4_tcp<'a>(
     key: &mut PacketKey,
 ) -> Option<&'a [u8]> {
     let ip = ipv4_of_ethernet(data)?;
-    let h: &[u8; MIN_HEADER] = ip.first_chunk()?;
-    let hlen = usize::from(h[0] & 0x0F) * 4;
-    let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
-    let frag = u16::from_be_bytes([h[6], h[7]]);
+    let h = Ipv4::at(ip)?;
+    let hlen = h.header_len();
+    let total = h.total_len();
+    let frag = h.frag_word();
     // Not a fragment (MF or an offset), the total length usable: what
     // the general path reads as `ipv4_layer` does, then `tcp`.
-    if h[0] >> 4 != 4 || hlen < MIN_HEADER || ip.len() < hlen || total < hlen {
+    if h.version() != 4 || hlen < ipv4::MIN_LEN || ip.len() < hlen || total < hlen {
         return None;
     }
-    if h[9] != 6 || frag & 0x3FFF != 0 {
+    if h.protocol() != 6 || frag & (ipv4::MF | ipv4::OFFSET) != 0 {
         return None;
     }
     let p = &ip[hlen..total.min(ip.len())];
-    let t: &[u8; MIN_HEADER] = p.first_chunk()?;
+    let t: &[u8; TCP_MIN_HEADER] = p.first_chunk()?;
     let thlen = usize::from(t[12] >> 4) * 4;
     let sport = u16::from_be_bytes([t[0], t[1]]);
     let dport = u16::from_be_bytes([t[2], t[3]]);
-    if thlen < MIN_HEADER || p.len() < thlen || is_dns_port(sport) || is_dns_port(dport) {
+    if thlen < TCP_MIN_HEADER || p.len() < thlen || is_dns_port(sport) || is_dns_port(dport) {
         return None;
     }
-    let (src, dst) = ([h[12], h[13], h[14], h[15]], [h[16], h[17], h[18], h[19]]);
+    let (src, dst) = (h.src(), h.dst());
     // The mapped addresses (::ffff:a.b.c.d) compare as the IPv4 ones.
     let reverse = (u32::from_be_bytes(src), sport) > (u32::from_be_bytes(dst), dport);
     let (lo, hi) = if reverse { (dst, src) } else { (src, dst) };
@@ -62,10 +65,10 @@ pub(super) fn ethernet_ipv4_tcp<'a>(
     let len = (total - hlen).saturating_sub(thlen);
     let payload = &p[thlen..];
     let (digest, partial) = digest_of(payload, len);
-    let tsval = timestamp_value(&p[MIN_HEADER..thlen]);
+    let tsval = timestamp_value(&p[TCP_MIN_HEADER..thlen]);
     let mut flags = flag::HAS_IP_ID;
     for (on, bit) in [
-        (frag & 0x4000 != 0, flag::DF),
+        (frag & ipv4::DF != 0, flag::DF),
         (tsval.is_some(), flag::HAS_TSVAL),
         (partial, flag::PARTIAL_DIGEST),
         (reverse, flag::REVERSE),
@@ -88,14 +91,14 @@ pub(super) fn ethernet_ipv4_tcp<'a>(
         seq: u32::from_be_bytes([t[4], t[5], t[6], t[7]]),
         ack: u32::from_be_bytes([t[8], t[9], t[10], t[11]]),
         tsval: tsval.unwrap_or(0),
-        ip_id: u32::from(u16::from_be_bytes([h[4], h[5]])),
+        ip_id: u32::from(h.ident()),
         l4_len: len as u32,
         digest,
         frag_offset: 0,
         flags,
         proto: 6,
         tcp_flags: t[13],
-        ttl: h[8],
+        ttl: h.ttl(),
         encap: 0,
     };
     Some(payload)
