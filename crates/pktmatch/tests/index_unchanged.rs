@@ -100,11 +100,9 @@ fn into_a_file_or_to_standard_output_the_same_index() {
         .iter()
         .map(|l| work.path().join(format!("{l}.pcap")).display().to_string())
         .collect();
-    let run = Command::new(env!("CARGO_BIN_EXE_pktmatch"))
-        .args(["index", "-q", "-o", "-"])
-        .args(&files)
-        .output()
-        .expect("run pktmatch");
+    let mut args = vec!["index", "-q", "-o", "-"];
+    args.extend(files.iter().map(String::as_str));
+    let run = pktmatch(&args);
     assert!(
         run.status.success(),
         "{}",
