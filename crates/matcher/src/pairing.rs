@@ -181,28 +181,42 @@ impl Sampled {
     }
 }
 
-/// The tier-1 sample of every connection of `t` that `allow` lets in,
-/// sorted by key.
-fn nat_sample(t: &PointTable, allow: &dyn Fn(u32) -> bool) -> Vec<Sampled> {
-    // One pass, each key hashed once (a counting pass first hashed every
-    // packet beyond the head twice).  The vector starts at what the sample
-    // is expected to hold (the heads whole, 1 in SAMPLE_MOD of the rest)
-    // and grows by small steps past it, not by doubling: the ordering's
-    // heap stays near the sample's own size.
-    let allowed = || (0..t.conns.len() as u32).filter(|&c| allow(c));
-    let expected: usize = allowed()
+/// How many packets the tier-1 sample of the connections of `t` that
+/// `allow` lets in is expected to hold: the heads whole, 1 in SAMPLE_MOD of
+/// the rest (0 exactly when those connections have no packet).
+fn expected_sample(t: &PointTable, allow: &dyn Fn(u32) -> bool) -> usize {
+    (0..t.conns.len() as u32)
+        .filter(|&c| allow(c))
         .map(|c| {
             let n = t.packets(c).len();
             n.min(2 * HEAD) + n.saturating_sub(2 * HEAD) / SAMPLE_MOD as usize
         })
-        .sum();
+        .sum()
+}
+
+/// The tier-1 sample of every connection of `t` that `allow` lets in,
+/// sorted by key; of it only the keys `keep` keeps.  `expected`: how many
+/// that is expected to be.
+fn nat_sample(
+    t: &PointTable,
+    allow: &dyn Fn(u32) -> bool,
+    keep: &dyn Fn(u64) -> bool,
+    expected: usize,
+) -> Vec<Sampled> {
+    // One pass, each key hashed once (a counting pass first hashed every
+    // packet beyond the head twice).  The vector starts at what the sample
+    // is expected to hold and grows by small steps past it, not by
+    // doubling: the ordering's heap stays near the sample's own size.
     let mut v = Vec::with_capacity(expected);
-    for c in allowed() {
+    for c in (0..t.conns.len() as u32).filter(|&c| allow(c)) {
         sample(
             t,
             c,
             |r, len| Some(nat_key(r, len)),
             |_, d, k| {
+                if !keep(k) {
+                    return;
+                }
                 if v.len() == v.capacity() {
                     v.reserve_exact(v.capacity() / 64 + 1024);
                 }
@@ -233,7 +247,12 @@ pub struct NatSample(Vec<Sampled>);
 
 impl NatSample {
     pub fn of(t: &PointTable) -> NatSample {
-        NatSample(nat_sample(t, &|_| true))
+        NatSample(nat_sample(
+            t,
+            &|_| true,
+            &|_| true,
+            expected_sample(t, &|_| true),
+        ))
     }
 }
 
@@ -255,7 +274,44 @@ pub fn pair_nat_among(
     allow_a: &dyn Fn(u32) -> bool,
     allow_b: &dyn Fn(u32) -> bool,
 ) -> Vec<ConnPair> {
-    let (sa, sb) = (nat_sample(ta, allow_a), nat_sample(tb, allow_b));
+    // Only keys both samples hold vote (join_nat skips the others), so the
+    // side expected to sample more keeps just the keys the other sampled:
+    // the same join, without sorting (or, with nothing on one side,
+    // hashing) a whole point's packets for none (the direct pairs into the
+    // back of a full proxy: every back-side connection is one the points
+    // between did not pair, and the front has next to none).
+    let (na, nb) = (expected_sample(ta, allow_a), expected_sample(tb, allow_b));
+    if na == 0 || nb == 0 {
+        return Vec::new();
+    }
+    let among = |small: &[Sampled]| {
+        let keys: rustc_hash::FxHashSet<u64> = small.iter().map(Sampled::key).collect();
+        move |k: u64| keys.contains(&k)
+    };
+    // (About as many kept as the smaller sample holds.)
+    let (sa, sb) = if na <= nb {
+        let sa = nat_sample(ta, allow_a, &|_| true, na);
+        let sb = nat_sample(tb, allow_b, &among(&sa), sa.len());
+        (sa, sb)
+    } else {
+        let sb = nat_sample(tb, allow_b, &|_| true, nb);
+        let sa = nat_sample(ta, allow_a, &among(&sb), sb.len());
+        (sa, sb)
+    };
+    join_nat(ta, &sa, tb, &sb)
+}
+
+/// [`pair_nat_among`] the plain way, both samples whole: what the tests
+/// hold the filtered one to.
+#[cfg(test)]
+pub(crate) fn pair_nat_among_whole(
+    ta: &PointTable,
+    tb: &PointTable,
+    allow_a: &dyn Fn(u32) -> bool,
+    allow_b: &dyn Fn(u32) -> bool,
+) -> Vec<ConnPair> {
+    let sa = nat_sample(ta, allow_a, &|_| true, expected_sample(ta, allow_a));
+    let sb = nat_sample(tb, allow_b, &|_| true, expected_sample(tb, allow_b));
     join_nat(ta, &sa, tb, &sb)
 }
 

@@ -1313,3 +1313,32 @@ fn a_side_matched_whole_has_no_loss_to_walk() {
     }
     assert!(whole > 10, "{whole} sides matched whole");
 }
+
+/// Tier-1 pairing among some connections (the direct pairs' lone ones)
+/// keeps of the larger sample only the keys the smaller one holds: the
+/// same pairs as both samples whole.  Every pair of points of a real
+/// session (examples/session-small), with all, some and very few
+/// connections let in on either side.
+#[test]
+fn pairing_among_some_connections_is_the_whole_samples_join() {
+    let tables = example_session_tables();
+    let subsets: [&dyn Fn(u32) -> bool; 4] = [&|_| true, &|c| c % 3 != 0, &|c| c < 3, &|_| false];
+    let mut found = 0;
+    for i in 0..tables.len() {
+        for j in 0..tables.len() {
+            if i == j {
+                continue;
+            }
+            for allow_a in subsets {
+                for allow_b in subsets {
+                    let (ta, tb) = (&tables[i], &tables[j]);
+                    let fast = crate::pairing::pair_nat_among(ta, tb, allow_a, allow_b);
+                    let whole = crate::pairing::pair_nat_among_whole(ta, tb, allow_a, allow_b);
+                    assert_eq!(fast, whole, "points {i} and {j}");
+                    found += fast.len();
+                }
+            }
+        }
+    }
+    assert!(found > 100, "{found} connection pairs found in all");
+}
