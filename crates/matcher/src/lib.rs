@@ -581,10 +581,9 @@ pub fn run_tables_on(
     progress(Progress::Stage("composing: joining hops"));
     // What composition's anchor rule reads of the frames linked to a proxy
     // anchor (sequence number, length), kept before the tables shrink.
-    let ranges = anchor_ranges(&tables, &adjacent, &fills);
+    let needed = anchor_frames(&tables, &adjacent, &fills);
     progress(Progress::Stage("composing: tables to frames"));
-    // A point's table shrinks to what the clock fits and the index need.
-    let frames: Vec<Frames> = tables.into_iter().map(Frames::from).collect();
+    let (ranges, frames) = to_frames(tables, needed)?;
     progress(Progress::Stage("composing: via"));
     let range = |p: u16, r: u32| ranges.get(p, r);
     let fills = Mutex::new(fills);
@@ -926,11 +925,12 @@ impl From<PointTable> for Frames {
 /// composition looks at: each anchor frame at the front of a proxy hop, and
 /// every frame at an earlier point linked to one (through the hops or
 /// directly).
-fn anchor_ranges(
+/// Per point, one bit per frame ([`to_frames`] reads their ranges).
+fn anchor_frames(
     tables: &[PointTable],
     adjacent: &[PairMatches],
     fills: &rustc_hash::FxHashMap<(u16, u16), Vec<PacketMatch>>,
-) -> AnchorRanges {
+) -> Vec<Vec<u64>> {
     let anchor = |m: &PacketMatch| m.method == methods::HTTP || m.method == methods::TURNS;
     // The frames needed, one bit per frame and point (a hash set of them
     // was looked up for every match of every pair).
@@ -975,15 +975,49 @@ fn anchor_ranges(
             add(&mut needed, i, a);
         }
     }
-    let points = needed
-        .into_iter()
-        .zip(tables)
-        .map(|(bits, t)| PointRanges::new(bits, t))
-        .collect();
-    AnchorRanges(points)
+    needed
 }
 
-/// [`anchor_ranges`]: per point, the frames needed (a bit each) and their
+/// Each point's table shrunk to what the clock fits and the index need,
+/// once the ranges of its [`anchor_frames`] are read from it: the points on
+/// all cores (on one they were 17 of composing's 110 ms on the snaplen
+/// bench session, the other core idle), the smallest first: a table is
+/// freed as its frames are made, so the largest ones' new vectors come
+/// when the smallest tables are gone (the heap is near its peak here).
+fn to_frames(
+    tables: Vec<PointTable>,
+    needed: Vec<Vec<u64>>,
+) -> Result<(AnchorRanges, Vec<Frames>), String> {
+    let n = tables.len();
+    let mut order: Vec<usize> = (0..tables.len()).collect();
+    order.sort_by_key(|&k| tables[k].recs.len());
+    let mut slots: Vec<Mutex<Option<(PointTable, Vec<u64>)>>> = tables
+        .into_iter()
+        .zip(needed)
+        .map(|x| Mutex::new(Some(x)))
+        .collect();
+    let made = parallel(
+        order.len(),
+        workers(),
+        |x| {
+            let (t, bits) = slots[order[x]].lock().ok()?.take()?;
+            Some((PointRanges::new(bits, &t), Frames::from(t)))
+        },
+        || {},
+    );
+    slots.clear();
+    let mut out: Vec<Option<(PointRanges, Frames)>> = made.iter().map(|_| None).collect();
+    for (&k, m) in order.iter().zip(made) {
+        out[k] = m;
+    }
+    let (ranges, frames): (Vec<PointRanges>, Vec<Frames>) = out.into_iter().flatten().unzip();
+    if frames.len() != n {
+        return Err("internal error: a point's table was lost on its way to frames".into());
+    }
+    Ok((AnchorRanges(ranges), frames))
+}
+
+/// [`to_frames`]: per point, the frames needed (a bit each) and their
 /// (sequence number, payload length) in frame order, found by counting the
 /// bits before a frame's.  A hash map of them held several times their
 /// 8 bytes, at the peak of the heap.
