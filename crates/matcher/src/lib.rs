@@ -611,62 +611,55 @@ pub fn run_tables_on(
     };
     // Meanwhile another thread widens the time stamps to the builder's 8
     // bytes a frame (via's rows are uneven, so a core idles for part of it;
-    // the checks are read back after, not to raise the heap's peak).
-    let (composed, wide) = std::thread::scope(|s| {
-        let widening = s.spawn(|| frames.iter().map(|f| f.ts.to_vec()).collect::<Vec<_>>());
-        let composed = via::compose(
-            &counts,
-            &adjacent,
-            range,
-            |i, j, _, _| {
-                fills
-                    .lock()
-                    .map(|mut f| f.remove(&(i, j)).unwrap_or_default())
-                    .unwrap_or_default()
-            },
-            fit,
-        );
-        (composed, widening.join())
-    });
-    let wide = wide.map_err(|_| "internal error: widening the time stamps failed")?;
-    let (mut composed, fits): (Vec<PairMatches>, Vec<Option<ClockFit>>) =
-        composed.into_iter().unzip();
-    drop(fills);
-    drop(ranges);
-
-    progress(Progress::Stage("composing: losses"));
-    // Losses name frames: classified now that every pair's matches are
-    // known (a packet seen beyond the point it missed is a capture drop).
+    // the checks are read back after, not to raise the heap's peak).  Once
+    // every pair is joined, the losses are settled while the last pairs'
+    // fits still run (one of them ran alone at the end).
     let mut lost: Vec<fill::NotSeen> = drop_entries;
     for o in &mut outcomes {
         lost.append(&mut o.lost);
     }
-    {
-        let all: Vec<&PairMatches> = adjacent.iter().chain(&composed).collect();
-        fill::classify(&mut lost, &all);
-    }
-    progress(Progress::Stage("composing: tally"));
-    let (missing, per_point) = fill::tally(&lost, n);
-    for (i, d) in summary.details.iter_mut().enumerate() {
-        d.capture_drops = per_point[i];
-        builder
-            .set_point_details(i as u16, *d)
-            .map_err(|e| e.to_string())?;
-    }
-    for (o, pm) in outcomes.iter_mut().zip(&adjacent) {
-        o.spec.missing = missing.get(&(pm.a, pm.b)).copied().unwrap_or_default();
-        o.summary.missing = o.spec.missing;
-        for t in o.translations.drain(..) {
-            builder.add_translation(t).map_err(|e| e.to_string())?;
+    let scoped = std::thread::scope(|s| -> Result<_, String> {
+        let widening = s.spawn(|| frames.iter().map(|f| f.ts.to_vec()).collect::<Vec<_>>());
+        let fills_of = |i, j, _: Option<&ClockFit>, _: &[PacketMatch]| {
+            fills
+                .lock()
+                .map(|mut f| f.remove(&(i, j)).unwrap_or_default())
+                .unwrap_or_default()
+        };
+        let pending = via::compose(s, &counts, &adjacent, range, fills_of, &fit);
+        let composed_now: Vec<&PairMatches> = pending.iter().map(|(pm, _)| &**pm).collect();
+        let settled = settle(
+            &mut builder,
+            &mut summary,
+            outcomes,
+            &adjacent,
+            &composed_now,
+            lost,
+            progress,
+        )?;
+        drop(composed_now);
+        let mut composed = Vec::with_capacity(pending.len());
+        let mut fits = Vec::with_capacity(pending.len());
+        for (pm, fitting) in pending {
+            fits.push(via::joined(fitting));
+            composed.push(
+                Arc::try_unwrap(pm)
+                    .map_err(|_| "internal error: a composed pair is still shared")?,
+            );
         }
-        builder
-            .set_pair(pm.a, pm.b, o.spec)
-            .map_err(|e| e.to_string())?;
-        set_steps(&mut builder, pm)?;
-        summary.pairs.push(o.summary.clone());
-    }
-    let adjacent_specs: Vec<PairSpec> = outcomes.iter().map(|o| o.spec).collect();
-    drop(outcomes);
+        let wide = widening
+            .join()
+            .map_err(|_| "internal error: widening the time stamps failed")?;
+        Ok((composed, fits, wide, settled))
+    });
+    let (mut composed, fits, wide, settled) = scoped?;
+    let Settled {
+        adjacent_specs,
+        missing,
+        lost,
+    } = settled;
+    drop(fills);
+    drop(ranges);
 
     progress(Progress::Stage("composing: clock fits"));
     let mut direct_fits: Vec<(usize, usize, ClockFit)> = Vec::new();
@@ -919,6 +912,58 @@ impl From<PointTable> for Frames {
             first_ts: t.first_ts,
         }
     }
+}
+
+/// The losses, classified now that every pair's matches are known (a
+/// packet seen beyond the point it missed is a capture drop) and tallied,
+/// and the adjacent pairs' specs, translations and steps into the builder.
+fn settle(
+    builder: &mut IndexBuilder,
+    summary: &mut Summary,
+    mut outcomes: Vec<Outcome>,
+    adjacent: &[PairMatches],
+    composed: &[&PairMatches],
+    mut lost: Vec<fill::NotSeen>,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Settled, String> {
+    progress(Progress::Stage("composing: losses"));
+    {
+        let all: Vec<&PairMatches> = adjacent.iter().chain(composed.iter().copied()).collect();
+        fill::classify(&mut lost, &all);
+    }
+    progress(Progress::Stage("composing: tally"));
+    let (missing, per_point) = fill::tally(&lost, adjacent.len() + 1);
+    for (i, d) in summary.details.iter_mut().enumerate() {
+        d.capture_drops = per_point[i];
+        builder
+            .set_point_details(i as u16, *d)
+            .map_err(|e| e.to_string())?;
+    }
+    for (o, pm) in outcomes.iter_mut().zip(adjacent) {
+        o.spec.missing = missing.get(&(pm.a, pm.b)).copied().unwrap_or_default();
+        o.summary.missing = o.spec.missing;
+        for t in o.translations.drain(..) {
+            builder.add_translation(t).map_err(|e| e.to_string())?;
+        }
+        builder
+            .set_pair(pm.a, pm.b, o.spec)
+            .map_err(|e| e.to_string())?;
+        set_steps(builder, pm)?;
+        summary.pairs.push(o.summary.clone());
+    }
+    Ok(Settled {
+        adjacent_specs: outcomes.iter().map(|o| o.spec).collect(),
+        missing,
+        lost,
+    })
+}
+
+/// What [`settle`] leaves for the rest of composing.
+struct Settled {
+    adjacent_specs: Vec<PairSpec>,
+    /// Per pair of points, the packets not seen at the other.
+    missing: rustc_hash::FxHashMap<(u16, u16), Missing>,
+    lost: Vec<fill::NotSeen>,
 }
 
 /// (sequence number, payload length) of the frames a proxy anchor's

@@ -8,68 +8,67 @@ use crate::clock::{self, ClockFit, Composer};
 use crate::methods;
 use crate::packets::PacketMatch;
 use crate::PairMatches;
+use std::sync::Arc;
+use std::thread::{Scope, ScopedJoinHandle};
 
 /// For every pair (i, j), j ≥ i + 2, the composition of the adjacent
 /// matches i → i+1 → … → j, with what `fill(i, j, clock, composed)` adds
 /// (direct matches of packets the points between did not capture), and
-/// `made(pair)`, called as soon as the pair is complete (so that work on
-/// it runs while other rows are still joining).
+/// `made(pair)`, started on a thread of `scope` as soon as the pair is
+/// complete (so that work on it runs while other rows are still joining,
+/// and the caller's own work once all are joined); the caller joins it.
 /// `frames[p]`: point p's frame count.
 /// `range(point, rec)`: a TCP frame's sequence number and payload length
 /// (a GSO packet's first segment carries a message's first byte only when
 /// the segments seen span the whole packet).
-pub(crate) fn compose<R: Send>(
+pub(crate) fn compose<'scope, R: Send + 'scope>(
+    scope: &'scope Scope<'scope, '_>,
     frames: &[usize],
     adjacent: &[PairMatches],
     range: impl Fn(u16, u32) -> (u32, u32) + Sync,
     fill: impl Fn(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch> + Sync,
-    made: impl Fn(&PairMatches) -> R + Sync,
-) -> Vec<(PairMatches, R)> {
+    made: &'scope (impl Fn(&PairMatches) -> R + Sync),
+) -> Vec<(Arc<PairMatches>, ScopedJoinHandle<'scope, R>)> {
     // Each row (the pairs from one point i) is a chain of joins; the rows
     // are independent, so they run on all cores (results in row order).
     let rows = crate::parallel(
         adjacent.len(),
         crate::workers(),
-        |i| compose_row(i, frames, adjacent, &range, &fill, &made),
+        |i| compose_row(scope, i, frames, adjacent, &range, &fill, made),
         || {},
     );
     rows.into_iter().flatten().collect()
 }
 
 /// The pairs (i, j), j ≥ i + 2, in order of j: [`compose`] of one row.
-/// `made` of each pair runs on a thread of its own while the row's next
-/// join runs (a row is a chain: its first pair's clock fit was as long
-/// as the next join, with the other row done and a core idle).
-fn compose_row<R: Send>(
+/// `made` of each pair starts on a thread of `scope` as soon as the pair is
+/// joined and runs while the row's next join runs, and past the end of
+/// [`compose`]: the caller joins it (a row is a chain, and the last pair's
+/// `made` ran alone with the other core idle).
+fn compose_row<'scope, R: Send + 'scope>(
+    scope: &'scope Scope<'scope, '_>,
     i: usize,
     frames: &[usize],
     adjacent: &[PairMatches],
     range: &(impl Fn(u16, u32) -> (u32, u32) + Sync),
     fill: &(impl Fn(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch> + Sync),
-    made: &(impl Fn(&PairMatches) -> R + Sync),
-) -> Vec<(PairMatches, R)> {
-    let mut out = Vec::new();
-    let mut cur: Option<PairMatches> = None;
+    made: &'scope (impl Fn(&PairMatches) -> R + Sync),
+) -> Vec<(Arc<PairMatches>, ScopedJoinHandle<'scope, R>)> {
+    let mut out: Vec<(Arc<PairMatches>, ScopedJoinHandle<'scope, R>)> = Vec::new();
     for next in &adjacent[i + 1..] {
-        let left = cur.as_ref().unwrap_or(&adjacent[i]);
-        let (pm, r) = std::thread::scope(|s| {
-            let making = cur.as_ref().map(|c| s.spawn(|| made(c)));
-            let pm = compose_pair(left, next, frames, range, fill);
-            (pm, making.map(joined))
+        let left = out.last().map_or(&adjacent[i], |(pm, _)| &**pm);
+        let pm = Arc::new(compose_pair(left, next, frames, range, fill));
+        let making = scope.spawn({
+            let pm = Arc::clone(&pm);
+            move || made(&pm)
         });
-        if let (Some(done), Some(r)) = (cur.replace(pm), r) {
-            out.push((done, r));
-        }
-    }
-    if let Some(done) = cur {
-        let r = made(&done);
-        out.push((done, r));
+        out.push((pm, making));
     }
     out
 }
 
 /// A scoped thread's result, its panic passed on.
-fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+pub(crate) fn joined<T>(h: ScopedJoinHandle<'_, T>) -> T {
     h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
