@@ -585,8 +585,15 @@ pub fn run_tables_on(
     progress(Progress::Stage("composing: tables to frames"));
     let (ranges, frames) = to_frames(tables, needed)?;
     progress(Progress::Stage("composing: via"));
-    let range = |p: u16, r: u32| ranges.get(p, r);
+    // Both owned by what via is given, so freed when it returns.
+    let range = move |p: u16, r: u32| ranges.get(p, r);
     let fills = Mutex::new(fills);
+    let fills_of = move |i, j, _: Option<&ClockFit>, _: &[PacketMatch]| {
+        fills
+            .lock()
+            .map(|mut f| f.remove(&(i, j)).unwrap_or_default())
+            .unwrap_or_default()
+    };
     // A pair's own matches may fit its clock better than the composition
     // of the hops' models (whose errors add up): the tighter bound wins
     // (below).  Each fit reads the pair's matches and the two points'
@@ -620,14 +627,8 @@ pub fn run_tables_on(
     }
     let scoped = std::thread::scope(|s| -> Result<_, String> {
         let widening = s.spawn(|| frames.iter().map(|f| f.ts.to_vec()).collect::<Vec<_>>());
-        let fills_of = |i, j, _: Option<&ClockFit>, _: &[PacketMatch]| {
-            fills
-                .lock()
-                .map(|mut f| f.remove(&(i, j)).unwrap_or_default())
-                .unwrap_or_default()
-        };
         let pending = via::compose(s, &counts, &adjacent, range, fills_of, &fit);
-        let composed_now: Vec<&PairMatches> = pending.iter().map(|(pm, _)| &**pm).collect();
+        let composed_now: Vec<&PairMatches> = pending.pairs.iter().map(|pm| &**pm).collect();
         let settled = settle(
             &mut builder,
             &mut summary,
@@ -638,30 +639,21 @@ pub fn run_tables_on(
             progress,
         )?;
         drop(composed_now);
-        let mut composed = Vec::with_capacity(pending.len());
-        let mut fits = Vec::with_capacity(pending.len());
-        for (pm, fitting) in pending {
-            fits.push(via::joined(fitting));
-            composed.push(
-                Arc::try_unwrap(pm)
-                    .map_err(|_| "internal error: a composed pair is still shared")?,
-            );
-        }
+        progress(Progress::Stage("composing: clock fits"));
+        let made = pending.finish()?;
         let wide = widening
             .join()
             .map_err(|_| "internal error: widening the time stamps failed")?;
-        Ok((composed, fits, wide, settled))
+        Ok((made, wide, settled))
     });
-    let (mut composed, fits, wide, settled) = scoped?;
+    let (made, wide, settled) = scoped?;
+    let (mut composed, fits): (Vec<PairMatches>, Vec<Option<ClockFit>>) = made.into_iter().unzip();
     let Settled {
         adjacent_specs,
         missing,
         lost,
     } = settled;
-    drop(fills);
-    drop(ranges);
 
-    progress(Progress::Stage("composing: clock fits"));
     let mut direct_fits: Vec<(usize, usize, ClockFit)> = Vec::new();
     let mut found = found;
     for (pm, fit) in composed.iter_mut().zip(fits) {
@@ -932,7 +924,7 @@ fn settle(
         fill::classify(&mut lost, &all);
     }
     progress(Progress::Stage("composing: tally"));
-    let (missing, per_point) = fill::tally(&lost, adjacent.len() + 1);
+    let (missing, per_point) = fill::tally(&lost, summary.details.len());
     for (i, d) in summary.details.iter_mut().enumerate() {
         d.capture_drops = per_point[i];
         builder
@@ -966,11 +958,10 @@ struct Settled {
     lost: Vec<fill::NotSeen>,
 }
 
-/// (sequence number, payload length) of the frames a proxy anchor's
-/// composition looks at: each anchor frame at the front of a proxy hop, and
-/// every frame at an earlier point linked to one (through the hops or
-/// directly).
-/// Per point, one bit per frame ([`to_frames`] reads their ranges).
+/// The frames whose (sequence number, payload length) a proxy anchor's
+/// composition looks at, one bit per frame and point: each anchor frame at
+/// the front of a proxy hop, and every frame at an earlier point linked to
+/// one (through the hops or directly).  [`to_frames`] reads their ranges.
 fn anchor_frames(
     tables: &[PointTable],
     adjacent: &[PairMatches],
@@ -1024,11 +1015,12 @@ fn anchor_frames(
 }
 
 /// Each point's table shrunk to what the clock fits and the index need,
-/// once the ranges of its [`anchor_frames`] are read from it: the points on
-/// all cores (on one they were 17 of composing's 110 ms on the snaplen
-/// bench session, the other core idle), the smallest first: a table is
-/// freed as its frames are made, so the largest ones' new vectors come
-/// when the smallest tables are gone (the heap is near its peak here).
+/// once the ranges of its [`anchor_frames`] are read from it: two points at
+/// a time (on one core they were 17 of composing's 110 ms on the snaplen
+/// bench session, the other idle), the smallest first: a table is freed as
+/// its frames are made, so the largest ones' new vectors come when the
+/// smallest tables are gone (the heap is near its peak here: more at a
+/// time would hold more new vectors beside the tables).
 fn to_frames(
     tables: Vec<PointTable>,
     needed: Vec<Vec<u64>>,
@@ -1036,14 +1028,14 @@ fn to_frames(
     let n = tables.len();
     let mut order: Vec<usize> = (0..tables.len()).collect();
     order.sort_by_key(|&k| tables[k].recs.len());
-    let mut slots: Vec<Mutex<Option<(PointTable, Vec<u64>)>>> = tables
+    let mut slots: Vec<_> = tables
         .into_iter()
         .zip(needed)
         .map(|x| Mutex::new(Some(x)))
         .collect();
     let made = parallel(
         order.len(),
-        workers(),
+        workers().min(2),
         |x| {
             let (t, bits) = slots[order[x]].lock().ok()?.take()?;
             Some((PointRanges::new(bits, &t), Frames::from(t)))
@@ -1051,7 +1043,7 @@ fn to_frames(
         || {},
     );
     slots.clear();
-    let mut out: Vec<Option<(PointRanges, Frames)>> = made.iter().map(|_| None).collect();
+    let mut out: Vec<Option<(PointRanges, Frames)>> = (0..n).map(|_| None).collect();
     for (&k, m) in order.iter().zip(made) {
         out[k] = m;
     }

@@ -284,21 +284,23 @@ pub fn pair_nat_among(
     if na == 0 || nb == 0 {
         return Vec::new();
     }
-    let among = |small: &[Sampled]| {
-        let keys: rustc_hash::FxHashSet<u64> = small.iter().map(Sampled::key).collect();
-        move |k: u64| keys.contains(&k)
-    };
     // (About as many kept as the smaller sample holds.)
     let (sa, sb) = if na <= nb {
         let sa = nat_sample(ta, allow_a, &|_| true, na);
-        let sb = nat_sample(tb, allow_b, &among(&sa), sa.len());
+        let sb = nat_sample(tb, allow_b, &holds(&sa), sa.len());
         (sa, sb)
     } else {
         let sb = nat_sample(tb, allow_b, &|_| true, nb);
-        let sa = nat_sample(ta, allow_a, &among(&sb), sb.len());
+        let sa = nat_sample(ta, allow_a, &holds(&sb), sb.len());
         (sa, sb)
     };
     join_nat(ta, &sa, tb, &sb)
+}
+
+/// Whether a sample (sorted by key) holds a key: looked up in place (a
+/// hash set of its keys would add to the heap when both sides are large).
+fn holds(sample: &[Sampled]) -> impl Fn(u64) -> bool + '_ {
+    move |k| sample.binary_search_by_key(&k, Sampled::key).is_ok()
 }
 
 /// [`pair_nat_among`] the plain way, both samples whole: what the tests

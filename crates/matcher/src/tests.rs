@@ -1342,3 +1342,58 @@ fn pairing_among_some_connections_is_the_whole_samples_join() {
     }
     assert!(found > 100, "{found} connection pairs found in all");
 }
+
+/// Tier-1 pairing among some connections, filtered either way (the
+/// larger side at A, then at B), on keys that repeat at A (a
+/// retransmission votes twice) and a key B saw in two connections (which
+/// decides nothing): the pairs and votes of the whole samples, and the
+/// ones expected.
+#[test]
+fn pairing_among_keeps_repeated_and_ambiguous_keys() {
+    let at = |port: u16| conn((ip("10.0.0.5"), port), (ip("10.9.9.9"), 80), 6, None);
+    let (_, d) = at(40000);
+    // A segment whose tier-1 key is given by its sequence number, in
+    // connection `k` of its table.
+    let s = |k: u32, us: i64, seq: u32| {
+        let (t, r) = seg(us, d, true, ACK | PSH, seq, 777, 100, seq, 1, 9);
+        (t, k, r)
+    };
+    let (k1, k2, k3) = (1000, 2000, 3000);
+    // Extra packets of keys the other side never saw, in a connection of
+    // their own: they make their side the larger sample when let in.
+    let pad = |k: u32, base: u32| (0..40).map(move |i| s(k, 10 + i64::from(i), base + i));
+    let mut a = vec![
+        s(0, 0, k1),
+        s(0, 1, k1),
+        s(0, 2, k2),
+        s(1, 3, k3),
+        s(1, 4, k3),
+        s(1, 5, k3),
+    ];
+    a.extend(pad(2, 50_000));
+    let mut b = vec![s(0, 0, k1), s(1, 1, k1), s(0, 2, k2), s(2, 3, k3)];
+    b.extend(pad(3, 60_000));
+    let conns = |n: u16| (0..n).map(|i| at(40000 + i).0).collect::<Vec<_>>();
+    let (ta, tb) = (
+        PointTable::from_parts(a, conns(3)),
+        PointTable::from_parts(b, conns(4)),
+    );
+    let want = vec![(1, 2, 3.0), (0, 0, 1.0)];
+    let no_pad_a = |c: u32| c != 2;
+    let no_pad_b = |c: u32| c != 3;
+    type Allow<'a> = &'a dyn Fn(u32) -> bool;
+    let cases: [(Allow, Allow); 3] = [
+        (&|_| true, &no_pad_b),
+        (&no_pad_a, &|_| true),
+        (&no_pad_a, &no_pad_b),
+    ];
+    for (allow_a, allow_b) in cases {
+        let got = crate::pairing::pair_nat_among(&ta, &tb, allow_a, allow_b);
+        assert_eq!(
+            got,
+            crate::pairing::pair_nat_among_whole(&ta, &tb, allow_a, allow_b)
+        );
+        let got: Vec<(u32, u32, f32)> = got.iter().map(|p| (p.a, p.b, p.votes)).collect();
+        assert_eq!(got, want);
+    }
+}

@@ -8,7 +8,7 @@ use crate::clock::{self, ClockFit, Composer};
 use crate::methods;
 use crate::packets::PacketMatch;
 use crate::PairMatches;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::{Scope, ScopedJoinHandle};
 
 /// For every pair (i, j), j ≥ i + 2, the composition of the adjacent
@@ -28,47 +28,115 @@ pub(crate) fn compose<'scope, R: Send + 'scope>(
     range: impl Fn(u16, u32) -> (u32, u32) + Sync,
     fill: impl Fn(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch> + Sync,
     made: &'scope (impl Fn(&PairMatches) -> R + Sync),
-) -> Vec<(Arc<PairMatches>, ScopedJoinHandle<'scope, R>)> {
-    // Each row (the pairs from one point i) is a chain of joins; the rows
-    // are independent, so they run on all cores (results in row order).
+) -> Composed<'scope, R> {
+    // Row i holds the pairs (i, j), j = i + 2 ..= n - 1: where each row's
+    // pairs start in the output.
+    let in_row = |i: usize| adjacent.len().saturating_sub(i + 1);
+    let first: Vec<usize> = (0..adjacent.len())
+        .scan(0, |at, i| {
+            let f = *at;
+            *at += in_row(i);
+            Some(f)
+        })
+        .collect();
+    let total: usize = (0..adjacent.len()).map(in_row).sum();
+    // `made` runs on at most `workers()` threads of `scope`, fed each pair
+    // as soon as it is joined: while its row's next join runs, and past
+    // the end of this function, while the caller does its own work (a row
+    // is a chain: its last pair's `made` ran alone, a core idle).
+    let (queue, jobs) = mpsc::channel::<(usize, Arc<PairMatches>)>();
+    let jobs = Arc::new(Mutex::new(jobs));
+    let makers = (0..crate::workers().min(total))
+        .map(|_| {
+            let jobs = Arc::clone(&jobs);
+            scope.spawn(move || {
+                let mut out = Vec::new();
+                while let Some((k, pm)) = next_job(&jobs) {
+                    out.push((k, made(&pm)));
+                }
+                out
+            })
+        })
+        .collect();
+    // Each row is a chain of joins; the rows are independent, so they run
+    // on all cores (results in row order).
     let rows = crate::parallel(
         adjacent.len(),
         crate::workers(),
-        |i| compose_row(scope, i, frames, adjacent, &range, &fill, made),
+        |i| {
+            compose_row(i, frames, adjacent, &range, &fill, |k, pm| {
+                // Only fails when every maker is gone (a panic: `finish`
+                // passes it on).
+                let _ = queue.send((first[i] + k, Arc::clone(pm)));
+            })
+        },
         || {},
     );
-    rows.into_iter().flatten().collect()
+    Composed {
+        pairs: rows.into_iter().flatten().collect(),
+        makers,
+    }
 }
 
-/// The pairs (i, j), j ≥ i + 2, in order of j: [`compose`] of one row.
-/// `made` of each pair starts on a thread of `scope` as soon as the pair is
-/// joined and runs while the row's next join runs, and past the end of
-/// [`compose`]: the caller joins it (a row is a chain, and the last pair's
-/// `made` ran alone with the other core idle).
-fn compose_row<'scope, R: Send + 'scope>(
-    scope: &'scope Scope<'scope, '_>,
+/// What [`compose`] made: the pairs in row order, and `made` of each,
+/// still being made.
+pub(crate) struct Composed<'scope, R> {
+    pub pairs: Vec<Arc<PairMatches>>,
+    makers: Vec<ScopedJoinHandle<'scope, Vec<(usize, R)>>>,
+}
+
+impl<R> Composed<'_, R> {
+    /// Every pair with its `made`, once all are made (a panic in one is
+    /// passed on).
+    pub fn finish(self) -> Result<Vec<(PairMatches, R)>, String> {
+        let mut made: Vec<Option<R>> = self.pairs.iter().map(|_| None).collect();
+        for h in self.makers {
+            for (k, r) in joined(h) {
+                if let Some(slot) = made.get_mut(k) {
+                    *slot = Some(r);
+                }
+            }
+        }
+        self.pairs
+            .into_iter()
+            .zip(made)
+            .map(|(pm, r)| {
+                let r = r.ok_or("internal error: a composed pair's clock fit was lost")?;
+                let pm = Arc::try_unwrap(pm)
+                    .map_err(|_| "internal error: a composed pair is still shared")?;
+                Ok((pm, r))
+            })
+            .collect()
+    }
+}
+
+/// The next pair to make, None once every row is done.
+fn next_job<T>(jobs: &Mutex<mpsc::Receiver<T>>) -> Option<T> {
+    jobs.lock().ok()?.recv().ok()
+}
+
+/// The pairs (i, j), j ≥ i + 2, in order of j: [`compose`] of one row;
+/// `joined(k, pair)` is called as soon as the row's k-th pair is joined.
+fn compose_row(
     i: usize,
     frames: &[usize],
     adjacent: &[PairMatches],
     range: &(impl Fn(u16, u32) -> (u32, u32) + Sync),
     fill: &(impl Fn(u16, u16, Option<&ClockFit>, &[PacketMatch]) -> Vec<PacketMatch> + Sync),
-    made: &'scope (impl Fn(&PairMatches) -> R + Sync),
-) -> Vec<(Arc<PairMatches>, ScopedJoinHandle<'scope, R>)> {
-    let mut out: Vec<(Arc<PairMatches>, ScopedJoinHandle<'scope, R>)> = Vec::new();
+    mut joined: impl FnMut(usize, &Arc<PairMatches>),
+) -> Vec<Arc<PairMatches>> {
+    let mut out: Vec<Arc<PairMatches>> = Vec::new();
     for next in &adjacent[i + 1..] {
-        let left = out.last().map_or(&adjacent[i], |(pm, _)| &**pm);
+        let left = out.last().map_or(&adjacent[i], |pm| &**pm);
         let pm = Arc::new(compose_pair(left, next, frames, range, fill));
-        let making = scope.spawn({
-            let pm = Arc::clone(&pm);
-            move || made(&pm)
-        });
-        out.push((pm, making));
+        joined(out.len(), &pm);
+        out.push(pm);
     }
     out
 }
 
 /// A scoped thread's result, its panic passed on.
-pub(crate) fn joined<T>(h: ScopedJoinHandle<'_, T>) -> T {
+fn joined<T>(h: ScopedJoinHandle<'_, T>) -> T {
     h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
