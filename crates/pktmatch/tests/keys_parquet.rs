@@ -342,33 +342,35 @@ for r in zip(*cols):
     String::from_utf8(out.stdout).expect("UTF-8")
 }
 
-#[test]
-fn index_from_keys_and_parquet_export_on_the_command_line() {
-    let tmp = tempfile::tempdir().unwrap();
-    let t = |n: &str| tmp.path().join(n).display().to_string();
+/// The captures of examples/session-small, its four points.
+fn session_small() -> Vec<String> {
     let ex = repo().join("examples/session-small");
-    let files: Vec<String> = ["client", "wan", "dc", "lbserver"]
+    ["client", "wan", "dc", "lbserver"]
         .iter()
         .map(|l| ex.join(format!("{l}.pcapng")).display().to_string())
-        .collect();
-    let mut a = vec!["index", "-q", "-o"];
-    let direct = t("direct.pktmatch");
-    a.push(&direct);
+        .collect()
+}
+
+/// Indexes `files` into `out`, and their keys, in parts of 128 rows, into
+/// the directory `keys`.
+fn index_and_keys(files: &[String], out: &str, keys: &str) {
+    let mut a = vec!["index", "-q", "-o", out];
     a.extend(files.iter().map(String::as_str));
     pktmatch_ok(&a);
-    let keys = t("keys");
-    let mut k = vec!["keys", "-q", "-o", &keys, "--rows-per-part", "128"];
+    let mut k = vec!["keys", "-q", "-o", keys, "--rows-per-part", "128"];
     k.extend(files.iter().map(String::as_str));
     pktmatch_ok(&k);
-    let from_keys = t("keys.pktmatch");
-    pktmatch_ok(&["index", "-q", "--keys", &keys, "-o", &from_keys]);
-    // The same matches, clocks and losses (the files differ only in their
-    // creation time: crates/engine/tests/same_index.rs compares the bytes).
+}
+
+/// Asserts two indexes have the same matches, clocks and losses (the files
+/// differ only in their creation time: crates/engine/tests/same_index.rs
+/// compares the bytes); returns the matches as CSV.
+fn assert_same_index(direct: &str, other: &str) -> String {
     let csv = |ix: &str, what: &str| pktmatch_ok(&["export", ix, what, "-"]);
-    let direct_csv = csv(&direct, "--csv");
+    let direct_csv = csv(direct, "--csv");
     assert!(direct_csv.lines().count() > 500, "matches exported");
-    assert_eq!(direct_csv, csv(&from_keys, "--csv"));
-    assert_eq!(csv(&direct, "--lost-csv"), csv(&from_keys, "--lost-csv"));
+    assert_eq!(direct_csv, csv(other, "--csv"));
+    assert_eq!(csv(direct, "--lost-csv"), csv(other, "--lost-csv"));
     let info = |ix: &str| pktmatch_ok(&["info", ix, "--json", "--no-files"]);
     // All but the index's own name and creation time.
     let strip = |s: String| -> Vec<String> {
@@ -377,12 +379,25 @@ fn index_from_keys_and_parquet_export_on_the_command_line() {
             .map(str::to_string)
             .collect()
     };
-    let (x, y) = (strip(info(&direct)), strip(info(&from_keys)));
+    let (x, y) = (strip(info(direct)), strip(info(other)));
     assert!(x.len() > 100, "info --json lines");
     for (l, r) in x.iter().zip(&y) {
         assert_eq!(l, r, "info --json differs");
     }
     assert_eq!(x.len(), y.len());
+    direct_csv
+}
+
+#[test]
+fn index_from_keys_and_parquet_export_on_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = |n: &str| tmp.path().join(n).display().to_string();
+    let files = session_small();
+    let (direct, keys) = (t("direct.pktmatch"), t("keys"));
+    index_and_keys(&files, &direct, &keys);
+    let from_keys = t("keys.pktmatch");
+    pktmatch_ok(&["index", "-q", "--keys", &keys, "-o", &from_keys]);
+    let direct_csv = assert_same_index(&direct, &from_keys);
     // Matches as Parquet: pyarrow reads the CSV's rows back.
     let pq = t("matches.parquet");
     pktmatch_ok(&["export", &from_keys, "--parquet", &pq]);
@@ -390,4 +405,111 @@ fn index_from_keys_and_parquet_export_on_the_command_line() {
     // An existing output is refused without --force, like every output.
     let e = common::pktmatch_err(&["keys", "-o", &keys, &files[0], &files[1]]);
     assert!(e.contains("--force"), "{e}");
+}
+
+/// One Parquet file as tests/keys_rewrite.py wrote it.
+#[derive(Debug)]
+struct Rewritten {
+    path: String,
+    row_groups: usize,
+    /// The largest `frame` of its row group statistics (None: none).
+    frame_statistic: Option<u64>,
+    /// The largest `frame` of its rows.
+    frame_max: u64,
+}
+
+/// Rewrites the key tables of `src` into `dst` with pyarrow (MODE: see
+/// tests/keys_rewrite.py).
+fn pyarrow_rewrite(src: &str, dst: &str, mode: &str) -> Vec<Rewritten> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys_rewrite.py");
+    let out = Command::new(pyarrow_python())
+        .arg(script)
+        .args([src, dst, mode])
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "keys_rewrite.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let num = |s: &str| s.parse::<u64>().unwrap_or_else(|_| panic!("{s:?}"));
+    text.lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 4, "{l}");
+            Rewritten {
+                path: f[0].to_string(),
+                row_groups: num(f[1]) as usize,
+                frame_statistic: (f[2] != "none").then(|| num(f[2])),
+                frame_max: num(f[3]),
+            }
+        })
+        .collect()
+}
+
+/// The Parquet files under a key table directory, as `point=LABEL/part-N`
+/// paths, sorted.
+fn parquet_files(dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in std::fs::read_dir(dir).unwrap() {
+        let p = p.unwrap();
+        for f in std::fs::read_dir(p.path()).unwrap() {
+            let name = f.unwrap().file_name().to_string_lossy().to_string();
+            if name.ends_with(".parquet") {
+                out.push(format!("{}/{name}", p.file_name().to_string_lossy()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Key tables rewritten by pyarrow (read_table → write_table, as a user
+/// reworking them in Python would) index as the captures do: with the
+/// `frame` statistics pyarrow writes by default, in many row groups, and
+/// without statistics (sized by the rows).  Rows out of frame order, or
+/// the footer's pairs lost, are refused with a clear error.
+#[test]
+fn index_from_keys_rewritten_by_pyarrow() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = |n: &str| tmp.path().join(n).display().to_string();
+    let (direct, keys) = (t("direct.pktmatch"), t("keys"));
+    index_and_keys(&session_small(), &direct, &keys);
+    // 4 points of 183 to 347 frames in parts of 128 rows.
+    let layout = parquet_files(&keys);
+    assert_eq!(layout.len(), 11, "{layout:?}");
+    for mode in ["defaults", "small-groups", "no-statistics"] {
+        let dir = t(mode);
+        let files = pyarrow_rewrite(&keys, &dir, mode);
+        eprintln!("{mode}: {files:?}");
+        let mut written: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+        written.sort();
+        assert_eq!(written, layout, "{mode}");
+        assert_eq!(parquet_files(&dir), layout, "{mode}");
+        for f in &files {
+            let want = match mode {
+                "no-statistics" => None,
+                _ => Some(f.frame_max),
+            };
+            assert_eq!(f.frame_statistic, want, "{mode}: {f:?}");
+            // pyarrow's default row group (1 Mi rows) holds a part whole;
+            // every part has more than 50 rows.
+            let many = mode == "small-groups";
+            assert_eq!(f.row_groups > 1, many, "{mode}: {f:?}");
+        }
+        let out = t(&format!("{mode}.pktmatch"));
+        pktmatch_ok(&["index", "-q", "--keys", &dir, "-o", &out]);
+        assert_same_index(&direct, &out);
+    }
+    for (mode, error) in [
+        ("shuffled", "frames must be in increasing order"),
+        ("plain", "not a pktmatch key table (no version)"),
+    ] {
+        let dir = t(mode);
+        assert_eq!(pyarrow_rewrite(&keys, &dir, mode).len(), layout.len());
+        let out = t(&format!("{mode}.pktmatch"));
+        let e = common::pktmatch_err(&["index", "-q", "--keys", &dir, "-o", &out]);
+        assert!(e.contains(error) && e.contains(".parquet"), "{mode}: {e}");
+    }
 }
