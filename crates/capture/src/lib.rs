@@ -46,7 +46,7 @@ pub use link::Link;
 pub use source::MAX_RECORD;
 
 use reader::{Fail, Loc, Record};
-use source::{Bytes, Source};
+use source::{Bytes, FileMap, Source};
 use std::fs::File;
 use std::path::Path;
 
@@ -169,42 +169,13 @@ pub fn open_with(path: impl AsRef<Path>, options: &Options) -> Result<Capture<'s
         // truncating or rewriting the capture while it is read (a capture
         // still being written is read as a stream: open it through a pipe).
         match unsafe { memmap2::Mmap::map(&file) } {
-            Ok(map) => {
-                let _ = map.advise(memmap2::Advice::Sequential);
-                populate(&map);
-                Bytes::Map(map)
-            }
+            Ok(map) => Bytes::Map(FileMap::new(map)),
             Err(_) => Bytes::Stream(Box::new(file)),
         }
     } else {
         Bytes::Stream(Box::new(file))
     };
     Capture::start(name, Source::new(bytes), options, false)
-}
-
-/// Bytes of a map [`populate`] maps at a time.
-const POPULATE_CHUNK: usize = 8 << 20;
-
-/// Maps the whole file in the page tables up front, instead of one page
-/// fault every few pages (a third of the time on page-cached input
-/// otherwise), a chunk at a time: populating holds the process's memory
-/// map lock, and one pass over a whole file (MAP_POPULATE) kept another
-/// thread opening its capture, or growing a vector, waiting until it was
-/// done (on 1 GB, 30 ms of one core idle).  Without the kernel's support
-/// (Linux before 5.14, other systems) the pages fault in as read.
-fn populate(map: &memmap2::Mmap) {
-    #[cfg(target_os = "linux")]
-    for at in (0..map.len()).step_by(POPULATE_CHUNK) {
-        let len = POPULATE_CHUNK.min(map.len() - at);
-        if map
-            .advise_range(memmap2::Advice::PopulateRead, at, len)
-            .is_err()
-        {
-            return;
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = map;
 }
 
 /// Reads a capture held in memory (any format [`open`] reads).
