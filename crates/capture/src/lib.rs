@@ -46,7 +46,7 @@ pub use link::Link;
 pub use source::MAX_RECORD;
 
 use reader::{Fail, Loc, Record};
-use source::{Bytes, Source};
+use source::{Bytes, FileMap, Source};
 use std::fs::File;
 use std::path::Path;
 
@@ -168,14 +168,8 @@ pub fn open_with(path: impl AsRef<Path>, options: &Options) -> Result<Capture<'s
         // every memory-mapped reader, it relies on no other process
         // truncating or rewriting the capture while it is read (a capture
         // still being written is read as a stream: open it through a pipe).
-        // populate (MAP_POPULATE): the kernel maps the whole file in one go
-        // instead of one page fault per few pages (a third of the time on
-        // page-cached input otherwise).
-        match unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
-            Ok(map) => {
-                let _ = map.advise(memmap2::Advice::Sequential);
-                Bytes::Map(map)
-            }
+        match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(map) => Bytes::Map(FileMap::new(map)),
             Err(_) => Bytes::Stream(Box::new(file)),
         }
     } else {

@@ -484,3 +484,29 @@ fn damaged_ctrace_is_read_past_and_packed_files_refused() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A mapped capture of several of the steps its map is populated in
+/// (capture::source::FileMap) reads as the same bytes held in memory do:
+/// a real capture's records repeated past 20 MiB.
+#[test]
+fn a_large_mapped_capture_reads_like_its_bytes() {
+    const PCAP_HEADER: usize = 24;
+    let dir = temp_dir("large");
+    let src = std::fs::read(&real_captures()[0]).unwrap();
+    let mut bytes = src.clone();
+    while bytes.len() < 20 << 20 {
+        bytes.extend_from_slice(&src[PCAP_HEADER..]);
+    }
+    let path = dir.join("large.pcap");
+    std::fs::write(&path, &bytes).unwrap();
+    let mapped = rows(&path);
+    let mut held = Vec::new();
+    let stats = capture::from_bytes(&bytes)
+        .unwrap()
+        .scan(|p, k| held.push((p.frame, p.ts_ns, k)))
+        .unwrap();
+    assert!(stats.truncated.is_none());
+    assert!(mapped.len() > 10_000, "{}", mapped.len());
+    assert!(mapped == held, "the map and the bytes differ");
+    let _ = std::fs::remove_dir_all(&dir);
+}
