@@ -555,6 +555,55 @@ mod tests {
         assert_eq!(point.table.recs.len(), 10_007);
     }
 
+    /// The same table rewritten by pyarrow (crates/pktmatch/tests/
+    /// keys_rewrite.py; tools/pyarrow-venv.sh installs it from PyPI): its
+    /// row groups and `frame` statistics are pyarrow's own, read here as
+    /// the last frame (pyarrow's defaults, groups of 50 rows), or absent
+    /// (written without statistics: sized by the rows).
+    #[test]
+    fn a_table_rewritten_by_pyarrow_is_sized_from_its_statistics() {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let venv = std::process::Command::new("sh")
+            .arg(here.join("../../tools/pyarrow-venv.sh"))
+            .output()
+            .expect("run tools/pyarrow-venv.sh");
+        assert!(
+            venv.status.success(),
+            "{}",
+            String::from_utf8_lossy(&venv.stderr)
+        );
+        let python = String::from_utf8_lossy(&venv.stdout)
+            .lines()
+            .last()
+            .expect("python")
+            .trim()
+            .to_string();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let keys = key_table(dir.path(), 10_000, 7);
+        for (mode, last) in [
+            ("defaults", Some(10_007)),
+            ("small-groups", Some(10_007)),
+            ("no-statistics", None),
+        ] {
+            let out = dir.path().join(mode);
+            let run = std::process::Command::new(&python)
+                .arg(here.join("../pktmatch/tests/keys_rewrite.py"))
+                .args([keys.as_os_str(), out.as_os_str()])
+                .arg(mode)
+                .output()
+                .expect("run keys_rewrite.py");
+            assert!(
+                run.status.success(),
+                "{}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+            let meta = read_meta(&out, "gaps").expect("meta");
+            assert_eq!((meta.frames, meta.last_frame), (10_000, last), "{mode}");
+            let point = load_point("gaps", &out).expect("load");
+            assert_eq!(point.table.recs.len(), 10_007, "{mode}");
+        }
+    }
+
     /// A last frame number past the bound (a damaged statistic) sizes for
     /// the bound, none or one below the rows for the rows.
     #[test]

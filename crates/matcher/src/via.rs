@@ -14,9 +14,10 @@ use std::thread::{Scope, ScopedJoinHandle};
 /// For every pair (i, j), j ≥ i + 2, the composition of the adjacent
 /// matches i → i+1 → … → j, with what `fill(i, j, clock, composed)` adds
 /// (direct matches of packets the points between did not capture), and
-/// `made(pair)`, started on a thread of `scope` as soon as the pair is
-/// complete (so that work on it runs while other rows are still joining,
-/// and the caller's own work once all are joined); the caller joins it.
+/// `made(pair)`, made on at most `workers()` threads of `scope`, each pair
+/// as soon as it is complete (so that work on it runs while other rows are
+/// still joining, and beside the caller's own work once all are joined):
+/// [`Composed::finish`] waits for them.
 /// `frames[p]`: point p's frame count.
 /// `range(point, rec)`: a TCP frame's sequence number and payload length
 /// (a GSO packet's first segment carries a message's first byte only when
@@ -92,6 +93,7 @@ impl<R> Composed<'_, R> {
         let mut made: Vec<Option<R>> = self.pairs.iter().map(|_| None).collect();
         for h in self.makers {
             for (k, r) in joined(h) {
+                debug_assert!(k < made.len(), "pair {k} of {}", made.len());
                 if let Some(slot) = made.get_mut(k) {
                     *slot = Some(r);
                 }
