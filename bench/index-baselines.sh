@@ -27,8 +27,8 @@
 # (below; default best).
 #
 # PKTMATCH_BEFORE=BINARY: every round also times that build (e.g. the one
-# before a change) on both sessions, and its indexes are compared with
-# this build's by bench/same-index.py at the end.
+# before a change) on both sessions and takes its heap mark, and its
+# indexes are compared with this build's by bench/same-index.py at the end.
 #
 # Needs python3, tcpdump, capinfos; builds pktmatch (release).  The index of
 # the last round of each session is kept (session.pktmatch) to compare
@@ -82,9 +82,11 @@ before=${PKTMATCH_BEFORE:-}
 index_before() {
     dir=$1
     shift
-    "$before" index -q --force -o "$dir/session-before.pktmatch" "$@"
+    PKTMATCH_TIMINGS=1 "$before" index -q --force -o "$dir/session-before.pktmatch" "$@" \
+        2> "$dir/timings-before.txt"
 }
-heap_mib() { sed -n 's/.*heap peak *\([0-9.]*\) MiB.*done/\1/p' "$1/timings.txt"; }
+# heap_mib DIR [before]: the heap mark of the last run (of the before build).
+heap_mib() { sed -n 's/.*heap peak *\([0-9.]*\) MiB.*done/\1/p' "$1/timings${2:+-$2}.txt"; }
 
 snap_frames=$(frames $snap_files)
 full_frames=$(frames $full_files)
@@ -142,21 +144,25 @@ for r in $(seq "$rounds"); do
     cp "$full/timings.txt" "$full/timings-$r.txt"
     bs=0
     bf=0
+    hbs=0
+    hbf=0
     if [ -n "$before" ]; then
         bs=$(took index_before "$snap" $snap_files)
+        hbs=$(heap_mib "$snap" before)
         bf=$(took index_before "$full" $full_files)
+        hbf=$(heap_mib "$full" before)
     fi
-    echo "$r $td $is $hs $c1 $c2 $if_ $hf $bs $bf" >> "$log"
-    echo "round $r: tcpdump×2 $td s, index(snap) $is s; cat $c1 s, cat×2 $c2 s, index(full) $if_ s; heap $hs / $hf MiB; before: $bs / $bf s"
+    echo "$r $td $is $hs $c1 $c2 $if_ $hf $bs $bf ${hbs:-0} ${hbf:-0}" >> "$log"
+    echo "round $r: tcpdump×2 $td s, index(snap) $is s; cat $c1 s, cat×2 $c2 s, index(full) $if_ s; heap $hs / $hf MiB; before: $bs / $bf s, heap $hbs / $hbf MiB"
 done
 python3 - "$log" "$snap_frames" "$full_frames" "$full_bytes" <<'PY'
 import statistics, sys
 rows = [list(map(float, l.split()[1:])) for l in open(sys.argv[1])]
 sf, ff, fb = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 col = lambda k: [r[k] for r in rows]
-td, is_, hs, c1, c2, if_, hf, bs, bf = (col(k) for k in range(9))
+td, is_, hs, c1, c2, if_, hf, bs, bf, hbs, hbf = (col(k) for k in range(11))
 def line(what, xs, unit, bar=None):
-    s = f"{what:38} min {min(xs):8.3f}  median {statistics.median(xs):8.3f} {unit}"
+    s = f"{what:38} min {min(xs):8.3f}  median {statistics.median(xs):8.3f}  max {max(xs):8.3f} {unit}"
     print(s + (f"   (bar {bar})" if bar else ""))
 print(f"rounds {len(rows)}")
 line("tcpdump -r -w /dev/null, 2 procs", td, "s")
@@ -178,6 +184,9 @@ if max(bs) > 0:
     line("speed-up, full size (per round)", [a / b for a, b in zip(bf, if_)], "x")
 line("heap per frame, snaplen 256", [h * 1048576 / sf for h in hs], "B", "<= 48")
 line("heap per frame, full size", [h * 1048576 / ff for h in hf], "B", "<= 48")
+if min(hbs + hbf) > 0:
+    line("before: heap per frame, snaplen 256", [h * 1048576 / sf for h in hbs], "B")
+    line("before: heap per frame, full size", [h * 1048576 / ff for h in hbf], "B")
 PY
 if [ -n "$before" ]; then
     python3 "$here/bench/same-index.py" "$snap/session-before.pktmatch" "$snap/session.pktmatch"

@@ -164,11 +164,15 @@ pub fn open_with(path: impl AsRef<Path>, options: &Options) -> Result<Capture<'s
         if meta.len() == 0 {
             return Err(Error::new(&name, None, false, ErrorKind::Empty));
         }
-        // SAFETY: the map is read-only and private to this process; like
+        // SAFETY: the map is a read-only shared map of the file; like
         // every memory-mapped reader, it relies on no other process
         // truncating or rewriting the capture while it is read (a capture
         // still being written is read as a stream: open it through a pipe).
-        match unsafe { memmap2::Mmap::map(&file) } {
+        let map = match FileMap::populates_in_steps() {
+            true => unsafe { memmap2::Mmap::map(&file) },
+            false => unsafe { memmap2::MmapOptions::new().populate().map(&file) },
+        };
+        match map {
             Ok(map) => Bytes::Map(FileMap::new(map)),
             Err(_) => Bytes::Stream(Box::new(file)),
         }

@@ -38,17 +38,32 @@ pub(crate) enum Bytes<'a> {
 pub(crate) struct FileMap(Mmap);
 
 /// Bytes of a [`FileMap`] mapped at a time.
+#[cfg(target_os = "linux")]
 const MAP_CHUNK: usize = 8 << 20;
 
 /// Bytes of a [`FileMap`] unmapped at a time: more than mapped, because
 /// each unmapping makes the other cores flush their address translations.
+#[cfg(target_os = "linux")]
 const UNMAP_CHUNK: usize = 64 << 20;
 
 impl FileMap {
-    /// Maps the whole file in the page tables up front, instead of one
-    /// page fault every few pages (a third of the time on page-cached
-    /// input otherwise).  Without the kernel's support (Linux before 5.14,
-    /// other systems) the pages fault in as read.
+    /// Whether [`FileMap::new`] can populate a map in steps
+    /// (`MADV_POPULATE_READ`, Linux 5.14 and later; asked once).  Where it
+    /// cannot, the caller maps with MAP_POPULATE instead (one pass, as
+    /// before): on page-cached input, faulting the pages in as they are
+    /// read took a third of the time.
+    pub fn populates_in_steps() -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+            *SUPPORTED.get_or_init(|| memmap2::Advice::PopulateRead.is_supported())
+        }
+        #[cfg(not(target_os = "linux"))]
+        false
+    }
+
+    /// Maps the whole file in the page tables up front, in steps where
+    /// [`FileMap::populates_in_steps`] (else `map` was made populated).
     pub fn new(map: Mmap) -> FileMap {
         let _ = map.advise(memmap2::Advice::Sequential);
         #[cfg(target_os = "linux")]

@@ -499,14 +499,20 @@ fn a_large_mapped_capture_reads_like_its_bytes() {
     }
     let path = dir.join("large.pcap");
     std::fs::write(&path, &bytes).unwrap();
-    let mapped = rows(&path);
-    let mut held = Vec::new();
-    let stats = capture::from_bytes(&bytes)
-        .unwrap()
-        .scan(|p, k| held.push((p.frame, p.ts_ns, k)))
-        .unwrap();
-    assert!(stats.truncated.is_none());
-    assert!(mapped.len() > 10_000, "{}", mapped.len());
+    // Mapped, not read as a stream (which has no pieces).
+    assert!(!capture::open(&path).unwrap().pieces(2).is_empty());
+    // Every packet's frame, time, keys and bytes.
+    let read = |mut c: capture::Capture<'_>| {
+        let mut v = Vec::new();
+        let stats = c
+            .scan(|p, k| v.push((p.frame, p.ts_ns, k, p.data.to_vec())))
+            .unwrap();
+        assert!(stats.truncated.is_none());
+        (v, stats.packets, stats.bytes)
+    };
+    let mapped = read(capture::open(&path).unwrap());
+    let held = read(capture::from_bytes(&bytes).unwrap());
+    assert!(mapped.0.len() > 10_000, "{}", mapped.0.len());
     assert!(mapped == held, "the map and the bytes differ");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -284,7 +284,7 @@ pub fn run(args: &Args) -> Result<Summary, Error> {
     // (crate::output): never over the input, a device, a link.
     crate::output::plan(output, &rules).map_err(|e| Error(e.0))?;
     let file = File::open(input).map_err(|e| io_error(input, "cannot open", e))?;
-    // SAFETY: read-only private map of a file we do not modify; a file
+    // SAFETY: a read-only shared map of a file we do not modify; a file
     // truncated by someone else while we read would fault, as with any
     // memory-mapped reader.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| io_error(input, "cannot map", e))?;

@@ -54,7 +54,7 @@ impl IndexFile {
         let bytes = if len == 0 {
             Bytes::Empty
         } else {
-            // SAFETY: a read-only private map of a file this process never
+            // SAFETY: a read-only shared map of a file this process never
             // writes; like any mapped reader it relies on nobody truncating
             // the index while it is read (the indexer replaces indexes by
             // rename, which leaves this mapping intact).
