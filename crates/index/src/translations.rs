@@ -229,8 +229,9 @@ pub fn describe(
 
 /// `a` as its `Display` writes it ("192.0.2.80:80", "[2001:db8::1]:80"),
 /// IPv4 without the formatting machinery (a session's summaries are made
-/// for every translation, twice).
-fn push_socket_addr(s: &mut String, a: &SocketAddr) {
+/// for every translation, twice; the matcher's full-proxy links make
+/// theirs with it too).
+pub fn push_socket_addr(s: &mut String, a: &SocketAddr) {
     fn push_decimal(s: &mut String, mut v: u16) {
         let mut digits = [0u8; 5];
         let mut i = digits.len();
