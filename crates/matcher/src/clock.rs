@@ -850,10 +850,42 @@ fn fit_segments(segs: &[Vec<Bucket>], reference_ns: i64, starts: &[i64]) -> Opti
     Some(out)
 }
 
-/// Per group (connection pair × 2 + direction): the sum of its
-/// differences, their count and the sum of their times (A's clock, from the
-/// reference).
-type Groups = rustc_hash::FxHashMap<u32, (i128, u64, i128)>;
+/// A group's sums: of its differences, their count, and of their times
+/// (A's clock, from the reference).
+type Sums = (i128, u64, i128);
+
+/// Per group (connection pair × 2 + direction) its [`Sums`], in the order
+/// the groups first came.  The sums in a vector and only their positions
+/// in a hash map: a big pair has some 20,000 groups, and a map of the sums
+/// themselves (64 bytes an entry) held its old and new tables at once as
+/// it grew, about 3 MiB for a moment in each of the first clock fits that
+/// the two big pairs of the bench sessions make at about the same time
+/// (a vector grows by `realloc`).
+#[derive(Default)]
+struct Groups {
+    keys: Vec<u32>,
+    sums: Vec<Sums>,
+    at: rustc_hash::FxHashMap<u32, u32>,
+}
+
+impl Groups {
+    fn entry(&mut self, g: u32) -> &mut Sums {
+        let n = self.sums.len() as u32;
+        let k = *self.at.entry(g).or_insert(n);
+        if k == n {
+            self.keys.push(g);
+            self.sums.push((0, 0, 0));
+        }
+        &mut self.sums[k as usize]
+    }
+    fn get(&self, g: u32) -> Option<&Sums> {
+        self.at.get(&g).map(|&k| &self.sums[k as usize])
+    }
+    /// The groups in the order they first came.
+    fn iter(&self) -> impl Iterator<Item = (u32, &Sums)> {
+        self.keys.iter().copied().zip(&self.sums)
+    }
+}
 
 /// The groups that go from A to B: within a connection the direction
 /// whose differences lie higher; alone, those above the trend of the
@@ -863,13 +895,13 @@ type Groups = rustc_hash::FxHashMap<u32, (i128, u64, i128)>;
 /// would call a late lone group forward and an early one backward; in a
 /// lab run with 5 % loss, DNS queries whose answers were lost did).
 fn directions(groups: &Groups, global: i128) -> rustc_hash::FxHashSet<u32> {
-    let mean = |g: u32| groups.get(&g).map(|&(d, c, _)| d / i128::from(c.max(1)));
+    let mean = |g: u32| groups.get(g).map(|&(d, c, _)| d / i128::from(c.max(1)));
     // (mean time, middle of the two directions' means, weight)
     let middles: Vec<(f64, f64, f64)> = groups
         .iter()
-        .filter(|(&g, _)| g & 1 == 0)
-        .filter_map(|(&g, &(d0, c0, t0))| {
-            let &(d1, c1, t1) = groups.get(&(g | 1))?;
+        .filter(|&(g, _)| g & 1 == 0)
+        .filter_map(|(g, &(d0, c0, t0))| {
+            let &(d1, c1, t1) = groups.get(g | 1)?;
             let m = (d0 / i128::from(c0.max(1)) + d1 / i128::from(c1.max(1))) as f64 / 2.0;
             let n = (c0 + c1) as f64;
             Some(((t0 + t1) as f64 / n, m, n))
@@ -896,7 +928,7 @@ fn directions(groups: &Groups, global: i128) -> rustc_hash::FxHashSet<u32> {
         .flatten();
     groups
         .iter()
-        .filter(|(&g, &(d, c, t))| {
+        .filter(|&(g, &(d, c, t))| {
             let own = d / i128::from(c.max(1));
             match mean(g ^ 1) {
                 Some(other) if other != own => own > other,
@@ -908,7 +940,7 @@ fn directions(groups: &Groups, global: i128) -> rustc_hash::FxHashSet<u32> {
                 },
             }
         })
-        .map(|(&g, _)| g)
+        .map(|(g, _)| g)
         .collect()
 }
 
@@ -919,13 +951,13 @@ fn directions(groups: &Groups, global: i128) -> rustc_hash::FxHashSet<u32> {
 struct GroupRun {
     conn: Option<u32>,
     /// (group, sums), at most the two directions.
-    groups: Vec<(u32, (i128, u64, i128))>,
+    groups: Vec<(u32, Sums)>,
 }
 
 impl GroupRun {
     /// The sums of `group`, its connection's run started if it is new
     /// (the last one's added to `raw`).
-    fn sums(&mut self, group: u32, raw: &mut Groups) -> &mut (i128, u64, i128) {
+    fn sums(&mut self, group: u32, raw: &mut Groups) -> &mut Sums {
         if self.conn != Some(group >> 1) {
             self.flush(raw);
             self.conn = Some(group >> 1);
@@ -943,7 +975,7 @@ impl GroupRun {
     /// Adds the run's sums to `raw`, in the order its groups came.
     fn flush(&mut self, raw: &mut Groups) {
         for (g, (d, c, t)) in self.groups.drain(..) {
-            let e = raw.entry(g).or_default();
+            let e = raw.entry(g);
             e.0 += d;
             e.1 += c;
             e.2 += t;
@@ -1107,7 +1139,7 @@ pub fn fit_iter<I: Iterator<Item = Sample> + Clone>(
                 let mut global = 0i128;
                 for (&(g, i), &(t, c, ts)) in &sums {
                     let r = t - i128::from(c) * seg_mean[i];
-                    let e = groups.entry(g).or_default();
+                    let e = groups.entry(g);
                     e.0 += r;
                     e.1 += c;
                     e.2 += ts;
