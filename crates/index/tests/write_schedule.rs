@@ -1,19 +1,36 @@
 //! The writer's jobs run on every core, and which worker makes which
 //! preparation or piece, and when, changes from run to run.  A session
 //! large enough for many jobs per section, and for the writer to fall
-//! behind, gives the same bytes every time, and every frame's peers read
-//! back are the ones added.
+//! behind, gives the same bytes every time, and every frame's peers,
+//! check and time read back are the ones added.
 
 use index::builder::PairMatch;
+use index::header::{self, kind};
 use index::{Index, IndexBuilder, Peer};
+use std::sync::OnceLock;
 
 const T0: i64 = 1_700_000_000_000_000_000;
 /// Frames per point: two FRAME_CHECKS jobs, ten PEERS entries jobs each.
 const FRAMES: u32 = 300_000;
 const POINTS: u16 = 4;
+/// Nanoseconds between a point's frames: time spans of 0.3 s, 7.5 s,
+/// 300 s and 106 s, so that FRAME_TIMES stores them in units of 1, 2, 128
+/// and 32 ns (docs/index-format.md, FRAME_TIMES).
+const SPACING: [i64; POINTS as usize] = [1_000, 25_000, 1_000_003, 333_337];
 
+/// Frame f's time stamp at point p.  At point 3 frames 25,000, 75,000, ...,
+/// 275,000 are stamped seconds before the first frame (a clock stepped
+/// back): there the smallest time stamp is not the first frame's.
 fn ts(p: u16, f: u32) -> i64 {
-    T0 + i64::from(p) * 1_000_000 + i64::from(f) * 1_000
+    if p == 3 && f % 50_000 == 25_000 {
+        return T0 - i64::from(f / 50_000 + 1) * 1_000_000_007;
+    }
+    T0 + i64::from(p) * 1_000_000 + i64::from(f) * SPACING[p as usize]
+}
+
+/// Frame f's check at point p.
+fn check(p: u16, f: u32) -> u32 {
+    f * 7 + u32::from(p)
 }
 
 /// The matches of pair (a, b) as (frame a, frame b, method, confidence):
@@ -55,7 +72,7 @@ fn session() -> IndexBuilder {
         b.add_point(&label, &format!("/c/{label}.pcap"), 100)
             .unwrap();
         let times = (1..=FRAMES).map(|f| ts(p, f)).collect();
-        let checks = (1..=FRAMES).map(|f| f * 7 + u32::from(p)).collect();
+        let checks = (1..=FRAMES).map(|f| check(p, f)).collect();
         b.add_frames(p, times, checks).unwrap();
     }
     for (a, c) in pairs() {
@@ -67,6 +84,16 @@ fn session() -> IndexBuilder {
     }
     b.prepare();
     b
+}
+
+/// The session and the bytes `build` gives, made once for every test here.
+fn built() -> &'static (IndexBuilder, Vec<u8>) {
+    static BUILT: OnceLock<(IndexBuilder, Vec<u8>)> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let b = session();
+        let bytes = b.build();
+        (b, bytes)
+    })
 }
 
 type Expected = (u16, u32, u8, u8, i64);
@@ -90,12 +117,11 @@ fn expected() -> Vec<Vec<Vec<Expected>>> {
 
 #[test]
 fn every_schedule_writes_the_same_bytes_and_peers() {
-    let b = session();
-    let first = b.build();
+    let (b, first) = built();
     for run in 1..5 {
-        assert!(b.build() == first, "run {run} wrote other bytes");
+        assert!(b.build() == *first, "run {run} wrote other bytes");
     }
-    let ix = Index::load(&first).unwrap();
+    let ix = Index::load(first).unwrap();
     let exp = expected();
     for p in 0..POINTS {
         for f in 1..=FRAMES {
@@ -106,4 +132,57 @@ fn every_schedule_writes_the_same_bytes_and_peers() {
             assert_eq!(got, exp[p as usize][f as usize], "point {p} frame {f}");
         }
     }
+}
+
+/// Every frame's check and time read back through `Index`: the check as
+/// added, the time as docs/index-format.md (FRAME_TIMES) says it is
+/// stored — BASE_NS the point's smallest time stamp, SHIFT the smallest
+/// that fits its span in 32 bits, each value round((ts − BASE_NS) /
+/// 2^SHIFT), ties rounded up as `index::times::encode` does — which
+/// `frame_time_ns` gives as BASE_NS + value × 2^SHIFT, within 2^(SHIFT−1)
+/// ns of the time added.  Worked out here, not with the crate's own
+/// `times` functions.
+#[test]
+fn every_frame_check_and_time_read_back() {
+    let first = &built().1;
+    let ix = Index::load(first).unwrap();
+    let sections = header::Header::new_checked(first)
+        .unwrap()
+        .sections()
+        .unwrap();
+    let times = sections
+        .iter()
+        .find(|s| s.kind == kind::FRAME_TIMES)
+        .unwrap();
+    let mut shifts = Vec::new();
+    for p in 0..POINTS {
+        assert_eq!(ix.packets(p), FRAMES);
+        assert_eq!((ix.check(p, 0), ix.check(p, FRAMES + 1)), (None, None));
+        let all: Vec<i64> = (1..=FRAMES).map(|f| ts(p, f)).collect();
+        let base = *all.iter().min().unwrap();
+        let span = (*all.iter().max().unwrap() - base) as u64;
+        let rounded = |d: u64, s: u32| if s == 0 { d } else { (d + (1 << (s - 1))) >> s };
+        let shift = (0..=32)
+            .find(|&s| rounded(span, s) <= u64::from(u32::MAX))
+            .unwrap();
+        shifts.push(shift);
+        // This point's (BASE_NS, SHIFT) in the file.
+        let at = (times.offset + 8 + 16 * u64::from(p)) as usize;
+        let stored = i64::from_le_bytes(first[at..at + 8].try_into().unwrap());
+        assert_eq!(
+            (stored, u32::from(first[at + 8])),
+            (base, shift),
+            "point {p}"
+        );
+        let half = if shift == 0 { 0 } else { 1i64 << (shift - 1) };
+        for (f, &t) in (1..=FRAMES).zip(&all) {
+            assert_eq!(ix.check(p, f), Some(check(p, f)), "point {p} frame {f}");
+            let want = base + ((rounded((t - base) as u64, shift) << shift) as i64);
+            let got = ix.frame_time_ns(p, f);
+            assert_eq!(got, Some(want), "point {p} frame {f}: time {t}");
+            assert!((want - t).abs() <= half, "point {p} frame {f}");
+        }
+    }
+    // Units of 1, 2, 128 and 32 ns.
+    assert_eq!(shifts, [0, 1, 7, 5]);
 }
