@@ -2,12 +2,15 @@
 //! preparation or piece, and when, changes from run to run.  A session
 //! large enough for many jobs per section, and for the writer to fall
 //! behind, gives the same bytes every time, and every frame's peers,
-//! check and time read back are the ones added.
+//! check and time read back are the ones added.  A slow sink gets the
+//! same bytes.
 
 use index::builder::PairMatch;
 use index::header::{self, kind};
 use index::{Index, IndexBuilder, Peer};
-use std::sync::OnceLock;
+use std::io::{self, Write};
+use std::sync::{mpsc, OnceLock};
+use std::time::Duration;
 
 const T0: i64 = 1_700_000_000_000_000_000;
 /// Frames per point: two FRAME_CHECKS jobs, ten PEERS entries jobs each.
@@ -132,6 +135,103 @@ fn every_schedule_writes_the_same_bytes_and_peers() {
             assert_eq!(got, exp[p as usize][f as usize], "point {p} frame {f}");
         }
     }
+}
+
+/// Where `got` and `want` first differ, for a message shorter than the
+/// bytes.
+fn first_difference(got: &[u8], want: &[u8]) -> String {
+    match got.iter().zip(want).position(|(g, w)| g != w) {
+        Some(at) => format!("byte {at} differs (of {} written)", got.len()),
+        None => format!("{} bytes written for {}", got.len(), want.len()),
+    }
+}
+
+/// `write_to` of the session into `sink`, on a thread of its own, so that a
+/// writer or worker that never returns fails the test instead of hanging it
+/// (after 60 s: generous for a debug build on a busy machine).
+fn write_within<S: Write + Send + 'static>(what: &str, sink: S) -> (io::Result<u64>, S) {
+    const LIMIT: Duration = Duration::from_secs(60);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sink = sink;
+        let r = built().0.write_to(&mut sink);
+        let _ = tx.send((r, sink));
+    });
+    match rx.recv_timeout(LIMIT) {
+        Ok(done) => done,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!(
+                "{what}: write_to did not return within {LIMIT:?}: the writer or a worker \
+                 waits for ever"
+            )
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: write_to panicked"),
+    }
+}
+
+/// A sink slower than the workers: it takes 1 byte to 64 KiB a call,
+/// refuses every 13th call with `Interrupted` (which `write_all` retries),
+/// and sleeps at its first call and again after every 4 MiB, long enough
+/// for the workers to make every job of their window and wait, for a
+/// token or for the writer to take a piece.  (That they waited cannot be
+/// seen from here: the sleeps only give them the time to.)
+#[derive(Default)]
+struct SlowSink {
+    bytes: Vec<u8>,
+    calls: usize,
+    naps: usize,
+    flushes: usize,
+}
+
+impl SlowSink {
+    const NAP: Duration = Duration::from_millis(50);
+    const NAP_EVERY: usize = 4 << 20;
+    const TAKE: [usize; 6] = [1, 4093, 65_536, 7, 30_000, 65_536];
+}
+
+impl Write for SlowSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.calls += 1;
+        if self.calls % 13 == 0 {
+            return Err(io::ErrorKind::Interrupted.into());
+        }
+        if self.bytes.len() >= self.naps * SlowSink::NAP_EVERY {
+            std::thread::sleep(SlowSink::NAP);
+            self.naps += 1;
+        }
+        let n = buf
+            .len()
+            .min(SlowSink::TAKE[self.calls % SlowSink::TAKE.len()]);
+        self.bytes.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.flushes += 1;
+        Ok(())
+    }
+}
+
+/// Through a slow sink that takes a little at a time, `write_to` writes
+/// `build`'s bytes, says how many, and flushes once.
+#[test]
+fn a_slow_sink_gets_the_same_bytes() {
+    let first = &built().1;
+    let (n, sink) = write_within("slow sink", SlowSink::default());
+    assert_eq!(n.unwrap(), first.len() as u64);
+    assert!(
+        sink.bytes == *first,
+        "{}",
+        first_difference(&sink.bytes, first)
+    );
+    assert_eq!(sink.flushes, 1);
+    // It slept at its start and after every 4 MiB, so in each of the
+    // per-frame sections (FRAME_CHECKS, FRAME_TIMES, PEERS' FIRST tables:
+    // 4.8 MB each here; PEERS' entries: 37 MB).
+    assert!(
+        sink.naps > first.len() / SlowSink::NAP_EVERY,
+        "{} naps",
+        sink.naps
+    );
 }
 
 /// Every frame's check and time read back through `Index`: the check as
