@@ -3,11 +3,13 @@
 //! large enough for many jobs per section, and for the writer to fall
 //! behind, gives the same bytes every time, and every frame's peers,
 //! check and time read back are the ones added.  A slow sink gets the
-//! same bytes.
+//! same bytes; a sink that fails part-way gets its own error back, and
+//! nothing waits for ever.
 
 use index::builder::PairMatch;
 use index::header::{self, kind};
 use index::{Index, IndexBuilder, Peer};
+use std::fmt;
 use std::io::{self, Write};
 use std::sync::{mpsc, OnceLock};
 use std::time::Duration;
@@ -232,6 +234,125 @@ fn a_slow_sink_gets_the_same_bytes() {
         "{} naps",
         sink.naps
     );
+}
+
+/// The error a [`FailingSink`] gives: the bytes it had taken.
+#[derive(Debug, PartialEq, Eq)]
+struct Refused(u64);
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "refused after {} bytes", self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// A sink that takes `limit` bytes, then fails every call (`BrokenPipe`,
+/// [`Refused`]); with `fail_flush`, its flush fails too.  Before it first
+/// fails it sleeps, so that the workers fill their window and wait (for a
+/// token, or for the writer to take a piece) when the error comes.
+struct FailingSink {
+    limit: u64,
+    taken: u64,
+    /// Calls after the first failure.
+    calls_after: usize,
+    failed: bool,
+    flushes: usize,
+    fail_flush: bool,
+}
+
+impl FailingSink {
+    fn new(limit: u64, fail_flush: bool) -> FailingSink {
+        FailingSink {
+            limit,
+            taken: 0,
+            calls_after: 0,
+            failed: false,
+            flushes: 0,
+            fail_flush,
+        }
+    }
+    fn refused(&self) -> io::Error {
+        io::Error::new(io::ErrorKind::BrokenPipe, Refused(self.taken))
+    }
+}
+
+impl Write for FailingSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.failed {
+            self.calls_after += 1;
+            return Err(self.refused());
+        }
+        let n = (buf.len() as u64).min(self.limit - self.taken);
+        if n == 0 && !buf.is_empty() {
+            self.failed = true;
+            std::thread::sleep(Duration::from_millis(40));
+            return Err(self.refused());
+        }
+        self.taken += n;
+        Ok(n as usize)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.flushes += 1;
+        if self.fail_flush {
+            return Err(self.refused());
+        }
+        Ok(())
+    }
+}
+
+/// A sink that fails part-way — in the header, in FRAME_CHECKS (inside a
+/// job's piece and where one job ends), in PEERS' entries, in CHECKSUM,
+/// or at the flush — gets its error back from `write_to`, not a panic and
+/// not a hang: `write_to` returns only once its workers have stopped (they
+/// are scoped threads).  Nothing is written after the error and there is
+/// no flush.
+#[test]
+fn a_failing_sink_gets_its_error_and_everything_stops() {
+    let first = &built().1;
+    let total = first.len() as u64;
+    let sections = header::Header::new_checked(first)
+        .unwrap()
+        .sections()
+        .unwrap();
+    let section = |k: u32| sections.iter().find(|s| s.kind == k).unwrap();
+    let (checks, peers) = (section(kind::FRAME_CHECKS), section(kind::PEERS));
+    let ix = Index::load(first).unwrap();
+    let entries: u64 = (0..POINTS).map(|p| ix.peer_count(p) as u64).sum();
+    let entries_at = peers.offset + peers.len - 16 * entries;
+    assert!(entries_at > peers.offset && checks.len > 2 << 20);
+    let cases = [
+        ("the magic", 0),
+        ("the header", 20),
+        ("FRAME_CHECKS, inside its first job", checks.offset + 12_345),
+        (
+            "FRAME_CHECKS, where its first job ends",
+            checks.offset + (1 << 20),
+        ),
+        ("PEERS' entries, early", entries_at + 16 * 1000 + 5),
+        (
+            "PEERS' entries, late",
+            entries_at + 3 * (peers.offset + peers.len - entries_at) / 4,
+        ),
+        ("CHECKSUM", total - 1),
+    ];
+    for (place, limit) in cases {
+        let (r, sink) = write_within(place, FailingSink::new(limit, false));
+        let e = r.expect_err(place);
+        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe, "{place}: {e}");
+        let inner = e.get_ref().and_then(|e| e.downcast_ref::<Refused>());
+        assert_eq!(inner, Some(&Refused(limit)), "{place}: {e}");
+        assert_eq!(sink.taken, limit, "{place}");
+        assert_eq!(sink.calls_after, 0, "{place}: written to after the error");
+        assert_eq!(sink.flushes, 0, "{place}: flushed after the error");
+    }
+    // Every byte taken, the flush fails.
+    let (r, sink) = write_within("the flush", FailingSink::new(u64::MAX, true));
+    let e = r.expect_err("the flush");
+    let inner = e.get_ref().and_then(|e| e.downcast_ref::<Refused>());
+    assert_eq!(inner, Some(&Refused(total)), "the flush: {e}");
+    assert_eq!((sink.taken, sink.flushes), (total, 1));
 }
 
 /// Every frame's check and time read back through `Index`: the check as
