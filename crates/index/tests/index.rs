@@ -963,9 +963,11 @@ fn memory_per_packet() {
     assert_eq!(bytes_per_packet(0), 12);
 }
 
-/// `write_to` makes the index on a second thread and writes it on the
-/// caller's: the same bytes whatever the writer takes per call, and a
-/// writer's error comes back as it is (the maker stops, nothing hangs).
+/// `write_to` makes the index's pieces on worker threads and writes them
+/// on the caller's: the same bytes whatever the writer takes per call, and
+/// a writer's error comes back as it is (the workers stop, nothing hangs;
+/// tests/write_schedule.rs tries more places and a slow writer on a bigger
+/// session).
 #[test]
 fn write_to_pieces_and_a_failing_writer() {
     struct Limited {
@@ -1008,8 +1010,8 @@ fn write_to_pieces_and_a_failing_writer() {
         b.add_match(1, k, 3, k, 60_000, id::NAT, 255).unwrap();
     }
     let whole = b.build();
-    // More 1 MiB pieces than the pipe holds (4), so that a failing writer
-    // finds the maker waiting to send.
+    // Over six 1 MiB pieces, so that a failing writer may find workers
+    // waiting to hand theirs over (write_schedule.rs makes sure of it).
     assert!(whole.len() > 6 << 20, "{}", whole.len());
     let mut w = Limited {
         out: Vec::new(),
