@@ -434,7 +434,15 @@ fn index_from_keys_written_in_pieces() {
     let mut a = vec!["index", "-q", "-o", &direct];
     a.extend(files.iter().map(String::as_str));
     pktmatch_ok(&a);
-    let mut k = vec!["keys", "-o", &keys, "--threads", "8", "--piece-bytes", "16384"];
+    let mut k = vec![
+        "keys",
+        "-o",
+        &keys,
+        "--threads",
+        "8",
+        "--piece-bytes",
+        "16384",
+    ];
     k.extend(["--rows-per-part", "1000", "--rows-per-group", "300"]);
     k.extend(files.iter().map(String::as_str));
     // The summary, on standard error.
