@@ -18,6 +18,8 @@ use parquet::file::properties::WriterProperties;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+mod pieces;
+
 /// One capture point to write.
 #[derive(Clone, Debug)]
 pub struct PointSpec {
@@ -40,6 +42,13 @@ pub struct WriteOptions {
     pub rows_per_group: usize,
     /// Replace the part files of an earlier run.
     pub force: bool,
+    /// Threads to write with: more than 1 reads an uncompressed classic
+    /// pcap file in pieces and builds and encodes its row groups on that
+    /// many threads (`pieces`); other captures, and 1, on this thread.
+    pub threads: usize,
+    /// About how many bytes of the capture one piece holds (what the
+    /// threads count the frames of first).
+    pub piece_bytes: u64,
 }
 
 impl Default for WriteOptions {
@@ -48,6 +57,8 @@ impl Default for WriteOptions {
             rows_per_part: 16 << 20,
             rows_per_group: 1 << 16,
             force: false,
+            threads: 1,
+            piece_bytes: PIECE_BYTES,
         }
     }
 }
@@ -62,10 +73,19 @@ pub struct Written {
     pub files: Vec<PathBuf>,
     /// The capture ended in damaged data (read up to there).
     pub truncated: Option<String>,
+    /// The pieces the capture was read in on several threads (0: read
+    /// whole, on one).
+    pub pieces: usize,
+    /// Threads it was read on.
+    pub threads: usize,
 }
 
 /// Rows per Arrow batch handed to the writer.
 const BATCH_ROWS: usize = 64 * 1024;
+
+/// [`WriteOptions::piece_bytes`] by default: as `pktmatch index` reads a
+/// pcap file (matcher's table.rs), a few thousand frames a piece.
+pub const PIECE_BYTES: u64 = 1 << 20;
 
 /// A label usable as a directory name and a Hive partition value: ASCII
 /// letters, digits and `._+-`, not starting with a dot.
@@ -137,6 +157,16 @@ fn prepare(dir: &Path, force: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// How every part is written (`kv`: its key-value metadata).
+fn properties(options: &WriteOptions, kv: Vec<KeyValue>) -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(options.rows_per_group.max(1)))
+        .set_created_by(format!("pktmatch {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(Some(kv))
+        .build()
+}
+
 /// One part file being written.
 struct Part {
     path: PathBuf,
@@ -158,14 +188,8 @@ fn open_part(
         .map_err(Error::io(&path))?;
     let mut kv = common.to_vec();
     kv.push(KeyValue::new(meta::PART.to_string(), n.to_string()));
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(options.rows_per_group.max(1)))
-        .set_created_by(format!("pktmatch {}", env!("CARGO_PKG_VERSION")))
-        .set_key_value_metadata(Some(kv))
-        .build();
-    let writer =
-        ArrowWriter::try_new(file, schema::schema(), Some(props)).map_err(Error::parquet(&path))?;
+    let writer = ArrowWriter::try_new(file, schema::schema(), Some(properties(options, kv)))
+        .map_err(Error::parquet(&path))?;
     Ok(Part {
         path,
         writer,
@@ -196,8 +220,25 @@ pub fn write_point(spec: &PointSpec, dir: &Path, options: &WriteOptions) -> Resu
     ];
     let mut out = Written {
         label: spec.label.clone(),
+        threads: 1,
         ..Default::default()
     };
+    if options.threads > 1 {
+        let n = (size / options.piece_bytes.max(1)) as usize;
+        let pieces = cap.pieces(n);
+        if pieces.len() > 1 {
+            let to = pieces::Target {
+                capture: &capture_path,
+                dir: &pdir,
+                common: &common,
+                options,
+            };
+            if let Some(w) = pieces::write(&pieces, &to, out.clone())? {
+                return Ok(w);
+            }
+            // The pieces did not join up: read whole, below.
+        }
+    }
     let mut part = open_part(&pdir, 0, &common, options)?;
     let mut batch = Batch::with_capacity(BATCH_ROWS);
     let mut whole = WholeBlocks::default();
@@ -275,17 +316,24 @@ fn flush(part: &mut Part, batch: &mut Batch) -> Result<(), Error> {
 /// of its blocks keep their time stamps whole, and whether the capture was
 /// cut short.
 fn close(mut part: Part, last: Option<Last<'_>>) -> Result<PathBuf, Error> {
-    if let Some(last) = last {
-        let mut put = |k: &str, v: String| {
-            part.writer
-                .append_key_value_metadata(KeyValue::new(k.to_string(), v))
-        };
-        put(meta::FRAMES, last.frames.to_string());
-        put(meta::WHOLE_BLOCKS, last.whole_blocks.to_string());
-        if let Some(t) = last.truncated {
-            put(meta::TRUNCATED, t.to_string());
-        }
+    for kv in last.map_or_else(Vec::new, |l| l.metadata()) {
+        part.writer.append_key_value_metadata(kv);
     }
     part.writer.close().map_err(Error::parquet(&part.path))?;
     Ok(part.path)
+}
+
+impl Last<'_> {
+    /// The key-value metadata the last part gets when it is closed.
+    fn metadata(&self) -> Vec<KeyValue> {
+        let kv = |k: &str, v: String| KeyValue::new(k.to_string(), v);
+        let mut m = vec![
+            kv(meta::FRAMES, self.frames.to_string()),
+            kv(meta::WHOLE_BLOCKS, self.whole_blocks.to_string()),
+        ];
+        if let Some(t) = self.truncated {
+            m.push(kv(meta::TRUNCATED, t.to_string()));
+        }
+        m
+    }
 }

@@ -45,7 +45,7 @@ fn small_parts() -> WriteOptions {
     WriteOptions {
         rows_per_part: 100,
         rows_per_group: 37,
-        force: false,
+        ..WriteOptions::default()
     }
 }
 

@@ -1,7 +1,10 @@
 //! `pktmatch keys -o DIR [--point LABEL=]FILE...`: every capture's
 //! per-frame matching keys as Parquet key tables
 //! (`DIR/point=LABEL/part-NNNNN.parquet`, docs/keys.md), the captures in
-//! parallel.  `pktmatch index --keys DIR` matches from them.
+//! parallel, the machine's cores shared among them: a classic pcap file
+//! given more than one is read, keyed and encoded on that many
+//! (engine::write's `pieces`).  `pktmatch index --keys DIR` matches from
+//! them.
 
 use clap::Args as ClapArgs;
 use engine::write::{self, PointSpec, WriteOptions, Written};
@@ -30,9 +33,34 @@ pub struct Args {
     /// Rows per Parquet row group (engine::write::WriteOptions says why).
     #[arg(long, default_value_t = WriteOptions::default().rows_per_group, value_name = "ROWS", hide = true)]
     pub rows_per_group: usize,
+    /// Threads in all (0: the machine's cores), shared among the
+    /// captures; `--threads 1` writes every capture on one thread (what
+    /// bench/keys.sh compares with).
+    #[arg(long, default_value_t = 0, value_name = "N", hide = true)]
+    pub threads: usize,
+    /// Bytes of a pcap file per piece its threads count the frames of
+    /// (engine::write::PIECE_BYTES; small for tests).
+    #[arg(long, default_value_t = write::PIECE_BYTES, value_name = "BYTES", hide = true)]
+    pub piece_bytes: u64,
     /// No summary.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// Threads for each of `points` captures out of `total` (0: the
+/// machine's cores): an even share, the remainder to the first ones, at
+/// least one each.  Every capture is written at once, so the total stays
+/// the core count (or one thread a capture when there are more captures
+/// than cores, as before the pieces).
+fn shares(total: usize, points: usize) -> Vec<usize> {
+    let total = match total {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let points = points.max(1);
+    (0..points)
+        .map(|k| (total / points + usize::from(k < total % points)).max(1))
+        .collect()
 }
 
 /// Runs the command; returns the summary.
@@ -56,15 +84,23 @@ pub fn run(args: &Args) -> Result<String, String> {
         rows_per_part: args.rows_per_part,
         rows_per_group: args.rows_per_group,
         force: args.force,
+        threads: 1,
+        piece_bytes: args.piece_bytes,
     };
+    let threads = shares(args.threads, specs.len());
     std::fs::create_dir_all(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;
     let started = Instant::now();
     let results: Vec<Result<Written, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = specs
             .iter()
-            .map(|spec| {
-                let (dir, options) = (&args.output, &options);
-                s.spawn(move || write::write_point(spec, dir, options).map_err(|e| e.to_string()))
+            .zip(&threads)
+            .map(|(spec, &threads)| {
+                let dir = &args.output;
+                let options = WriteOptions {
+                    threads,
+                    ..options.clone()
+                };
+                s.spawn(move || write::write_point(spec, dir, &options).map_err(|e| e.to_string()))
             })
             .collect();
         handles
@@ -88,12 +124,16 @@ pub fn run(args: &Args) -> Result<String, String> {
     for w in &written {
         let _ = writeln!(
             t,
-            "  {}: {} frames ({} with keys) in {} part{}",
+            "  {}: {} frames ({} with keys) in {} part{}{}",
             w.label,
             w.frames,
             w.keyed,
             w.files.len(),
-            if w.files.len() == 1 { "" } else { "s" }
+            if w.files.len() == 1 { "" } else { "s" },
+            match w.pieces {
+                0 => String::new(),
+                n => format!(", read in {n} pieces on {} threads", w.threads),
+            }
         );
         if let Some(tr) = &w.truncated {
             let _ = writeln!(t, "  warning: {tr} (read up to there)");

@@ -407,6 +407,57 @@ fn index_from_keys_and_parquet_export_on_the_command_line() {
     assert!(e.contains("--force"), "{e}");
 }
 
+/// The same from classic pcap files (the example session three times,
+/// bench/replicate-session.py), whose key tables `keys` writes in pieces
+/// on several threads (small pieces, parts and row groups, so that part
+/// boundaries fall inside pieces): `index --keys` gives the index
+/// `index` gives from the captures.
+#[test]
+fn index_from_keys_written_in_pieces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = |n: &str| tmp.path().join(n).display().to_string();
+    let status = Command::new("python3")
+        .arg(repo().join("bench/replicate-session.py"))
+        .arg("--vary-ports")
+        .arg(repo().join("examples/session-small"))
+        .arg(tmp.path())
+        .arg("3")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs");
+    assert!(status.success(), "replicate-session.py");
+    let files: Vec<String> = ["client", "wan", "dc", "lbserver"]
+        .iter()
+        .map(|l| t(&format!("{l}.pcap")))
+        .collect();
+    let (direct, keys, from_keys) = (t("direct.pktmatch"), t("keys"), t("keys.pktmatch"));
+    let mut a = vec!["index", "-q", "-o", &direct];
+    a.extend(files.iter().map(String::as_str));
+    pktmatch_ok(&a);
+    let mut k = vec![
+        "keys",
+        "-o",
+        &keys,
+        "--threads",
+        "8",
+        "--piece-bytes",
+        "16384",
+    ];
+    k.extend(["--rows-per-part", "1000", "--rows-per-group", "300"]);
+    k.extend(files.iter().map(String::as_str));
+    // The summary, on standard error.
+    let out = common::pktmatch(&k);
+    assert!(out.status.success(), "pktmatch keys failed");
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        summary.matches("pieces on 2 threads").count(),
+        4,
+        "every point read in pieces on two threads:\n{summary}"
+    );
+    pktmatch_ok(&["index", "-q", "--keys", &keys, "-o", &from_keys]);
+    assert_same_index(&direct, &from_keys);
+}
+
 /// One Parquet file as tests/keys_rewrite.py wrote it.
 #[derive(Debug)]
 struct Rewritten {

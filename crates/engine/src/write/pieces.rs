@@ -1,0 +1,443 @@
+//! [`super::write_point`] on several threads, for an uncompressed classic
+//! pcap file: the same part files, byte for byte, as writing on one thread.
+//!
+//! Two passes over the file's pieces ([`capture::Capture::pieces`]):
+//!
+//! 1. **Count.**  The threads read the pieces' record headers and count
+//!    their frames (no keys, no columns).  A piece does not know how many
+//!    frames the pieces before it hold, and a row group and a part are
+//!    cut by *global* frame number (part k holds frames k·P+1 …, its row
+//!    groups G rows each from the part's start), so the frame numbers come
+//!    first: then each row group is known before it is read, is built and
+//!    encoded whole by one thread, and nothing is fixed up or stitched
+//!    together afterwards.  The count is cheap next to the rest (a header
+//!    walk; the keys, the Arrow columns and the Parquet encoding are most
+//!    of the time), and it also proves that the pieces join up (each but
+//!    the last ends exactly where the next starts): if one does not, the
+//!    file is written on one thread.
+//! 2. **Row groups.**  Each row group is a unit of work: a thread opens
+//!    the piece its first frame is in, skips to it, reads its frames
+//!    (into the following pieces if need be), builds its Arrow columns and
+//!    encodes its Parquet column chunks.  This thread appends the chunks
+//!    to the part files in frame order; the threads work at most
+//!    [`AHEAD_PER_THREAD`] row groups each ahead of it, so memory stays a
+//!    few row groups per thread however big the file.
+
+use super::{message, open_part, Last, WriteOptions, Written, BATCH_ROWS};
+use crate::batch::Batch;
+use crate::error::{Error, ErrorKind};
+use crate::schema;
+use arrow_array::RecordBatch;
+use matcher::table::WholeBlocks;
+use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowRowGroupWriterFactory};
+use parquet::arrow::ArrowWriter;
+use parquet::file::metadata::KeyValue;
+use parquet::file::writer::SerializedFileWriter;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+
+/// Row groups a thread may have built ahead of the one being appended.
+const AHEAD_PER_THREAD: usize = 2;
+
+/// Where and how the point is written.
+pub(super) struct Target<'a> {
+    /// The capture (canonical), for messages.
+    pub capture: &'a Path,
+    /// The point's directory (prepared).
+    pub dir: &'a Path,
+    /// Every part's key-value metadata.
+    pub common: &'a [KeyValue],
+    pub options: &'a WriteOptions,
+}
+
+/// One row group to build: `rows` frames from global row `first` (from
+/// 0), part `part`'s rows from `in_part`.
+#[derive(Clone, Copy, Debug)]
+struct Unit {
+    part: u32,
+    first: u64,
+    in_part: usize,
+    rows: usize,
+}
+
+/// A row group built and encoded.
+struct Encoded {
+    chunks: Vec<ArrowColumnChunk>,
+    /// Its frames' time stamps (for [`WholeBlocks`]).
+    ts: Vec<i64>,
+    keyed: u64,
+}
+
+/// Writes the point from `pieces` (more than one) on
+/// `target.options.threads` threads; `out` holds the label.  None when the
+/// pieces do not join up (nothing written yet: the caller reads the file
+/// whole).
+pub(super) fn write(
+    pieces: &[capture::Piece<'_>],
+    to: &Target<'_>,
+    mut out: Written,
+) -> Result<Option<Written>, Error> {
+    let threads = to.options.threads.max(1);
+    let Some((starts, frames, truncated)) = count(pieces, to.capture, threads)? else {
+        return Ok(None);
+    };
+    out.frames = frames;
+    out.truncated = truncated;
+    out.pieces = pieces.len();
+    out.threads = threads;
+    let units = units(frames, to.options);
+    // Part k holds frames k·P+1 … (k+1)·P; after a full part comes another,
+    // empty if no frame is left for it (as on one thread).
+    let parts = (frames / to.options.rows_per_part as u64) as u32 + 1;
+
+    let next = AtomicUsize::new(0);
+    let ahead = threads * AHEAD_PER_THREAD;
+    let shared = Mutex::new(Shared {
+        done: BTreeMap::new(),
+        appended: 0,
+        stop: false,
+    });
+    let changed = Condvar::new();
+    let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut factory = None;
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    if k >= units.len() {
+                        return;
+                    }
+                    {
+                        let mut g = lock();
+                        while !g.stop && k >= g.appended + ahead {
+                            g = changed.wait(g).unwrap_or_else(|e| e.into_inner());
+                        }
+                        if g.stop {
+                            return;
+                        }
+                    }
+                    // A panic (a bug) is an error of this file, not a hang
+                    // of the thread appending.
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        encode(&units[k], pieces, &starts, to, &mut factory)
+                    }))
+                    .unwrap_or_else(|_| {
+                        Err(Error::format(
+                            to.capture,
+                            "internal error: a key table thread panicked",
+                        ))
+                    });
+                    let failed = r.is_err();
+                    lock().done.insert(k, r);
+                    changed.notify_all();
+                    if failed {
+                        return;
+                    }
+                }
+            });
+        }
+        // Stops the threads however this ends (an error or a panic here).
+        struct Stop<'a>(&'a Mutex<Shared>, &'a Condvar);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+                self.1.notify_all();
+            }
+        }
+        let _stop = Stop(&shared, &changed);
+
+        let mut whole = WholeBlocks::default();
+        let mut files = Vec::new();
+        let mut part = open(to, 0)?;
+        for (k, unit) in units.iter().enumerate() {
+            let e = loop {
+                let mut g = lock();
+                if let Some(r) = g.done.remove(&k) {
+                    g.appended = k + 1;
+                    break r;
+                }
+                drop(changed.wait(g).unwrap_or_else(|e| e.into_inner()));
+            };
+            changed.notify_all();
+            let e = e?;
+            while part.n < unit.part {
+                let next = open(to, part.n + 1)?;
+                files.push(close(std::mem::replace(&mut part, next), None)?);
+            }
+            append(&mut part.writer, e.chunks).map_err(Error::parquet(&part.path))?;
+            for (i, &t) in e.ts.iter().enumerate() {
+                whole.push_frame((unit.first + i as u64 + 1) as u32, t);
+            }
+            out.keyed += e.keyed;
+        }
+        while part.n + 1 < parts {
+            let next = open(to, part.n + 1)?;
+            files.push(close(std::mem::replace(&mut part, next), None)?);
+        }
+        let last = Last {
+            frames: out.frames,
+            whole_blocks: whole.whole(),
+            truncated: out.truncated.as_deref(),
+        };
+        files.push(close(part, Some(last))?);
+        out.files = files;
+        Ok(Some(out))
+    })
+}
+
+/// What the threads of [`write`] share.
+struct Shared {
+    /// Row groups built and not yet appended, by unit number.
+    done: BTreeMap<usize, Result<Encoded, Error>>,
+    /// Units appended so far.
+    appended: usize,
+    /// Stop: the point is written, or failed.
+    stop: bool,
+}
+
+/// The row groups of `frames` frames, in order: each part's rows cut
+/// every `rows_per_group` rows from the part's start, as [`ArrowWriter`]
+/// cuts them on one thread.
+fn units(frames: u64, options: &WriteOptions) -> Vec<Unit> {
+    let (per_part, per_group) = (options.rows_per_part as u64, options.rows_per_group.max(1));
+    let mut units = Vec::new();
+    let mut first = 0;
+    while first < frames {
+        let part = (first / per_part) as u32;
+        let in_part = (first % per_part) as usize;
+        let part_end = (u64::from(part) + 1) * per_part;
+        let rows = (per_group as u64).min(part_end - first).min(frames - first) as usize;
+        units.push(Unit {
+            part,
+            first,
+            in_part,
+            rows,
+        });
+        first += rows as u64;
+    }
+    units
+}
+
+/// Pass 1: the frames of each piece, on `threads` threads.  Returns where
+/// each piece's frames start (from 0), the frames in all, and the error
+/// the last piece ended in (the capture cut short: kept up to there, as on
+/// one thread); None if a piece but the last ended in an error (it did
+/// not end where the next starts).
+#[allow(clippy::type_complexity)]
+fn count(
+    pieces: &[capture::Piece<'_>],
+    capture: &Path,
+    threads: usize,
+) -> Result<Option<(Vec<u64>, u64, Option<String>)>, Error> {
+    let next = AtomicUsize::new(0);
+    let counted: Mutex<Vec<Option<(u64, Option<String>)>>> = Mutex::new(vec![None; pieces.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= pieces.len() {
+                    return;
+                }
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    count_piece(&pieces[k], capture)
+                }));
+                // A panic leaves the piece uncounted: an error below.
+                if let Ok(r) = r {
+                    counted.lock().unwrap_or_else(|e| e.into_inner())[k] = Some(r);
+                }
+            });
+        }
+    });
+    let counted = counted.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut starts = Vec::with_capacity(pieces.len());
+    let mut frames = 0u64;
+    let mut truncated = None;
+    for (k, c) in counted.into_iter().enumerate() {
+        let Some((n, error)) = c else {
+            return Err(Error::format(
+                capture,
+                "internal error: counting a piece's frames panicked",
+            ));
+        };
+        if error.is_some() && k + 1 < pieces.len() {
+            return Ok(None);
+        }
+        starts.push(frames);
+        frames += n;
+        truncated = error;
+    }
+    // Frame numbers are 32-bit, as on one thread.
+    if frames > u64::from(u32::MAX) {
+        return Ok(None);
+    }
+    Ok(Some((starts, frames, truncated)))
+}
+
+/// One piece's frames, and the error it ended in.
+fn count_piece(piece: &capture::Piece<'_>, capture: &Path) -> (u64, Option<String>) {
+    let fail = |e: capture::Error| Some(format!("{}: {e}", capture.display()));
+    let mut cap = match piece.open() {
+        Ok(c) => c,
+        Err(e) => return (0, fail(e)),
+    };
+    let mut n = 0;
+    loop {
+        match cap.next_packet() {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => return (n, None),
+            Err(e) => return (n, fail(e)),
+        }
+    }
+}
+
+/// Pass 2, one unit: reads its frames, builds its row group's columns and
+/// encodes them.  `factory` makes the column writers (one per thread, made
+/// on first use: the column writers depend only on the schema and the
+/// writer properties, which every part shares but for its key-value
+/// metadata).
+fn encode(
+    unit: &Unit,
+    pieces: &[capture::Piece<'_>],
+    starts: &[u64],
+    to: &Target<'_>,
+    factory: &mut Option<ArrowRowGroupWriterFactory>,
+) -> Result<Encoded, Error> {
+    let path = to.capture;
+    let cap_err = |e: capture::Error| Error::new(path, ErrorKind::Capture(e));
+    let moved = |what: &str| {
+        Error::format(
+            path,
+            format!(
+                "{what} (frame {}): did the file change while read?",
+                unit.first + 1
+            ),
+        )
+    };
+    // The piece the unit's first frame is in.
+    let mut j = starts.partition_point(|&s| s <= unit.first) - 1;
+    let mut cap = pieces[j].open().map_err(cap_err)?;
+    for _ in starts[j]..unit.first {
+        if cap.next_packet().map_err(cap_err)?.is_none() {
+            return Err(moved("a piece ended early"));
+        }
+    }
+    let mut batch = Batch::with_capacity(unit.rows);
+    let mut ts = Vec::with_capacity(unit.rows);
+    let mut keyed = 0;
+    while ts.len() < unit.rows {
+        let Some(mut p) = cap.next_packet().map_err(cap_err)? else {
+            j += 1;
+            if j >= pieces.len() {
+                return Err(moved("the file ended early"));
+            }
+            cap = pieces[j].open().map_err(cap_err)?;
+            continue;
+        };
+        p.frame = (unit.first + ts.len() as u64 + 1) as u32;
+        let check = index::frame_check(p.wire_ts_ns, p.wire.len() as u32, p.wire);
+        let keys = capture::extract(p.link, p.data);
+        let msg = keys.as_ref().and_then(|(_, k)| message(&p, k));
+        keyed += u64::from(keys.is_some());
+        batch.push(&p, check, keys.as_ref().map(|(f, k)| (f, k)), msg);
+        ts.push(p.ts_ns);
+    }
+    let b = batch.finish().map_err(Error::arrow(path))?;
+    let factory = match factory {
+        Some(f) => f,
+        None => factory.insert(column_factory(to)?),
+    };
+    let parquet = Error::parquet(path);
+    let chunks = encode_columns(&b, unit.in_part, factory).map_err(parquet)?;
+    Ok(Encoded { chunks, ts, keyed })
+}
+
+/// The column writers' factory: the one a part's [`ArrowWriter`] makes,
+/// from a writer to nowhere with the parts' properties.
+fn column_factory(to: &Target<'_>) -> Result<ArrowRowGroupWriterFactory, Error> {
+    let props = super::properties(to.options, Vec::new());
+    ArrowWriter::try_new(std::io::sink(), schema::schema(), Some(props))
+        .and_then(ArrowWriter::into_serialized_writer)
+        .map(|(_, f)| f)
+        .map_err(Error::parquet(to.capture))
+}
+
+/// Encodes row group `b` (its first row the part's row `in_part`) as
+/// [`ArrowWriter`] does on one thread: the batches it is handed are cut
+/// every [`BATCH_ROWS`] rows from the part's start, and each write of a
+/// batch's slice is a write of each column, so the row group's columns
+/// are written in the same slices (the page boundaries depend on them).
+fn encode_columns(
+    b: &RecordBatch,
+    in_part: usize,
+    factory: &ArrowRowGroupWriterFactory,
+) -> parquet::errors::Result<Vec<ArrowColumnChunk>> {
+    let mut writers = factory.create_column_writers(0)?;
+    let schema = schema::schema();
+    let mut at = 0;
+    while at < b.num_rows() {
+        let batch_end = ((in_part + at) / BATCH_ROWS + 1) * BATCH_ROWS - in_part;
+        let n = batch_end.min(b.num_rows()) - at;
+        let slice = b.slice(at, n);
+        let mut w = writers.iter_mut();
+        for (field, column) in schema.fields().iter().zip(slice.columns()) {
+            for leaf in compute_leaves(field, column)? {
+                let Some(w) = w.next() else {
+                    return Err(parquet::errors::ParquetError::General(
+                        "more leaves than column writers".into(),
+                    ));
+                };
+                w.write(&leaf)?;
+            }
+        }
+        at += n;
+    }
+    writers.into_iter().map(|w| w.close()).collect()
+}
+
+/// One part file being written from encoded row groups.
+struct Part {
+    n: u32,
+    path: PathBuf,
+    writer: SerializedFileWriter<File>,
+}
+
+/// Appends a row group's chunks as [`ArrowWriter`]'s flush does.
+fn append(
+    w: &mut SerializedFileWriter<File>,
+    chunks: Vec<ArrowColumnChunk>,
+) -> parquet::errors::Result<()> {
+    let mut rg = w.next_row_group()?;
+    for c in chunks {
+        c.append_to_row_group(&mut rg)?;
+    }
+    rg.close()?;
+    Ok(())
+}
+
+/// Opens part `n` as one thread does ([`open_part`]: the same properties
+/// and metadata) and takes its file writer.
+fn open(to: &Target<'_>, n: u32) -> Result<Part, Error> {
+    let p = open_part(to.dir, n, to.common, to.options)?;
+    let (writer, _) = p
+        .writer
+        .into_serialized_writer()
+        .map_err(Error::parquet(&p.path))?;
+    Ok(Part {
+        n,
+        path: p.path,
+        writer,
+    })
+}
+
+/// [`super::close`] for a part written here.
+fn close(mut part: Part, last: Option<Last<'_>>) -> Result<PathBuf, Error> {
+    for kv in last.map_or_else(Vec::new, |l| l.metadata()) {
+        part.writer.append_key_value_metadata(kv);
+    }
+    part.writer.close().map_err(Error::parquet(&part.path))?;
+    Ok(part.path)
+}

@@ -1,0 +1,247 @@
+//! A classic pcap file's key table written in pieces on several threads
+//! (engine::write's `pieces`) is the one written on one thread, byte for
+//! byte: the same parts, row groups, pages, frame numbers and metadata,
+//! with several pieces, several row groups, part boundaries inside pieces,
+//! a row group across the writer's 64 Ki-row batches, a last part left
+//! empty, and a capture cut short in the middle of a record.
+
+// Not every helper is used here.
+#[allow(dead_code)]
+mod common;
+
+use common::repo;
+use engine::write::{write_point, PointSpec, WriteOptions, Written};
+use std::path::{Path, PathBuf};
+
+/// The Ethernet records of the real captures of tests/data (classic pcap,
+/// little-endian, microseconds): time stamp (µs), original length, bytes.
+fn records() -> Vec<(u64, u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    for name in [
+        "real-http",
+        "real-dns",
+        "real-tls",
+        "real-ftp",
+        "real-ipv6",
+        "real-vlan",
+    ] {
+        let d = std::fs::read(repo().join(format!("tests/data/{name}.pcap"))).expect("capture");
+        assert_eq!(
+            &d[..4],
+            &0xa1b2_c3d4u32.to_le_bytes(),
+            "{name}: little-endian µs"
+        );
+        let u32_at = |at: usize| u32::from_le_bytes(d[at..at + 4].try_into().unwrap());
+        let mut at = 24;
+        while at + 16 <= d.len() {
+            let ts = u64::from(u32_at(at)) * 1_000_000 + u64::from(u32_at(at + 4));
+            let (caplen, orig) = (u32_at(at + 8) as usize, u32_at(at + 12));
+            out.push((ts, orig, d[at + 16..at + 16 + caplen].to_vec()));
+            at += 16 + caplen;
+        }
+    }
+    out
+}
+
+/// A classic pcap of `frames` frames, the records of [`records`] again and
+/// again, cut to 128 bytes (as `tcpdump -s 128` writes them), time stamps
+/// rising.  Returns where each record starts.
+fn big_pcap(path: &Path, frames: usize) -> Vec<usize> {
+    let recs = records();
+    let mut out = Vec::new();
+    for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 128, 1] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    let (first, last) = (recs[0].0, recs.iter().map(|r| r.0).max().unwrap());
+    let mut ts = 1_700_000_000_000_000u64;
+    let mut starts = Vec::with_capacity(frames);
+    for k in 0..frames {
+        starts.push(out.len());
+        let (t, orig, bytes) = &recs[k % recs.len()];
+        if k % recs.len() == 0 {
+            ts += last - first + 1000;
+        }
+        let t = ts + t.saturating_sub(first);
+        let cut = &bytes[..bytes.len().min(128)];
+        for v in [
+            (t / 1_000_000) as u32,
+            (t % 1_000_000) as u32,
+            cut.len() as u32,
+            *orig,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(cut);
+    }
+    std::fs::write(path, out).expect("write pcap");
+    starts
+}
+
+/// Writes the key table of `capture` under `dir` with `options`.
+fn write(capture: &Path, dir: &Path, options: &WriteOptions) -> Written {
+    let spec = PointSpec {
+        label: "p".into(),
+        capture: capture.to_path_buf(),
+        given: 0,
+    };
+    write_point(&spec, dir, options).expect("write keys")
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.join("point=p"))
+        .expect("point dir")
+        .map(|e| {
+            let p: PathBuf = e.expect("entry").path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            (name, std::fs::read(&p).expect("part"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Writes `capture` on one thread and on `threads`, in pieces of
+/// `piece_bytes`; asserts the same files and summary; returns the
+/// summary and the part files' names.
+fn assert_same(capture: &Path, options: WriteOptions, threads: usize) -> (Written, Vec<String>) {
+    let one = tempfile::tempdir().expect("temp dir");
+    let many = tempfile::tempdir().expect("temp dir");
+    let a = write(capture, one.path(), &options);
+    let b = write(
+        capture,
+        many.path(),
+        &WriteOptions {
+            threads,
+            ..options.clone()
+        },
+    );
+    assert_eq!(a.pieces, 0, "one thread reads the file whole");
+    assert!(b.pieces > 4, "written in pieces ({} pieces)", b.pieces);
+    assert_eq!(
+        (a.frames, a.keyed, &a.truncated, a.files.len()),
+        (b.frames, b.keyed, &b.truncated, b.files.len()),
+        "summaries ({options:?})"
+    );
+    let (fa, fb) = (files(one.path()), files(many.path()));
+    assert_eq!(fa.len(), fb.len());
+    for ((na, da), (nb, db)) in fa.iter().zip(&fb) {
+        assert_eq!(na, nb);
+        let at = da.iter().zip(db).position(|(x, y)| x != y);
+        assert!(
+            da.len() == db.len() && at.is_none(),
+            "{na} differs ({} and {} bytes, first at {at:?}; {options:?})",
+            da.len(),
+            db.len()
+        );
+    }
+    (b, fa.into_iter().map(|f| f.0).collect())
+}
+
+/// The rows of each row group of one part, read back.
+fn row_groups(dir: &Path, part: &str) -> Vec<i64> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let f = std::fs::File::open(dir.join("point=p").join(part)).expect("part");
+    let r = SerializedFileReader::new(f).expect("parquet");
+    let m = r.metadata();
+    (0..m.num_row_groups())
+        .map(|k| m.row_group(k).num_rows())
+        .collect()
+}
+
+#[test]
+fn pieces_write_the_same_key_tables() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let pcap = tmp.path().join("big.pcap");
+    // More than the writer's 64 Ki-row batch, in ~40 pieces of 256 KiB.
+    big_pcap(&pcap, 75_000);
+    let piece_bytes = 256 << 10;
+    let small = WriteOptions {
+        rows_per_part: 30_000,
+        rows_per_group: 7_000,
+        piece_bytes,
+        ..WriteOptions::default()
+    };
+    // Parts of 30,000 rows (boundaries inside pieces), row groups of
+    // 7,000 cut at each part's start (the last of a part shorter), and
+    // the row group of rows 63,000-69,999 across the 64 Ki-row batch.
+    let (w, names) = assert_same(&pcap, small.clone(), 3);
+    assert_eq!(w.frames, 75_000);
+    assert!(w.truncated.is_none());
+    assert_eq!(names.len(), 3);
+    // The default row groups (65,536 rows) and parts split inside a piece.
+    let (_, names) = assert_same(
+        &pcap,
+        WriteOptions {
+            rows_per_part: 70_000,
+            piece_bytes,
+            ..WriteOptions::default()
+        },
+        2,
+    );
+    assert_eq!(names.len(), 2);
+    // Row groups of 50,000 rows, pages of at most 20,000 (Parquet's
+    // default): the row group of rows 50,000-74,999 is written in two
+    // batches on one thread (cut at 65,536), and its pages are cut where
+    // those writes put them.
+    assert_same(
+        &pcap,
+        WriteOptions {
+            rows_per_group: 50_000,
+            piece_bytes,
+            ..WriteOptions::default()
+        },
+        3,
+    );
+    // Parts that take every frame: one thread leaves the next part empty
+    // (the one with the point's metadata), and so do the pieces.
+    let (_, names) = assert_same(
+        &pcap,
+        WriteOptions {
+            rows_per_part: 25_000,
+            ..small.clone()
+        },
+        4,
+    );
+    assert_eq!(names.len(), 4, "three full parts and an empty one");
+    let d = tempfile::tempdir().expect("temp dir");
+    write(
+        &pcap,
+        d.path(),
+        &WriteOptions {
+            threads: 2,
+            ..small
+        },
+    );
+    let groups = row_groups(d.path(), "part-00001.parquet");
+    assert_eq!(
+        groups,
+        [7000, 7000, 7000, 7000, 2000],
+        "row groups of a part"
+    );
+}
+
+#[test]
+fn pieces_of_a_capture_cut_short_keep_what_one_thread_keeps() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let pcap = tmp.path().join("cut.pcap");
+    let starts = big_pcap(&pcap, 20_000);
+    let bytes = std::fs::read(&pcap).unwrap();
+    let options = WriteOptions {
+        rows_per_part: 6_000,
+        rows_per_group: 1_000,
+        piece_bytes: 64 << 10,
+        ..WriteOptions::default()
+    };
+    // Cut in the middle of the last record's bytes, and in the middle of
+    // the header of record 15,001.
+    for (cut, kept) in [
+        (starts[19_999] + 16 + 30, 19_999u64),
+        (starts[15_000] + 8, 15_000),
+    ] {
+        std::fs::write(&pcap, &bytes[..cut]).unwrap();
+        let (w, _) = assert_same(&pcap, options.clone(), 3);
+        let t = w.truncated.as_deref().expect("cut short");
+        assert!(t.contains("cut.pcap"), "{t}");
+        assert_eq!(w.frames, kept, "{t}");
+    }
+}
