@@ -47,7 +47,7 @@ use packets::PacketMatch;
 use pairing::ConnPair;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use table::PointTable;
 
@@ -369,7 +369,36 @@ pub fn match_pair(
     options: &Options,
     tier1: &[ConnPair],
 ) -> Result<PairOutcome, String> {
-    match_adjacent(ta, tb, k, options, tier1).map(PairOutcome)
+    match_pair_until(ta, tb, k, options, tier1, &NEVER)
+}
+
+/// [`match_pair`] that gives up, with the error [`STOPPED`], soon after
+/// `stop` is set: between its steps and between connection pairs (a
+/// cluster worker whose task's result is no longer awaited stops making
+/// it, rather than run beside the task that replaces it).
+pub fn match_pair_until(
+    ta: &PointTable,
+    tb: &PointTable,
+    k: usize,
+    options: &Options,
+    tier1: &[ConnPair],
+    stop: &AtomicBool,
+) -> Result<PairOutcome, String> {
+    match_adjacent_with(ta, tb, k, options, tier1, true, stop).map(|(o, _)| PairOutcome(o))
+}
+
+/// What [`match_pair_until`] returns when it was stopped.
+pub const STOPPED: &str = "stopped: the pair's result is no longer wanted";
+
+/// A flag nothing sets (the matcher's own threads are never stopped).
+static NEVER: AtomicBool = AtomicBool::new(false);
+
+/// Ok unless `stop` is set.
+fn go_on(stop: &AtomicBool) -> Result<(), String> {
+    match stop.load(Ordering::Relaxed) {
+        true => Err(STOPPED.to_string()),
+        false => Ok(()),
+    }
 }
 
 /// The matching stage on up to 8 threads.
@@ -1150,12 +1179,13 @@ fn match_adjacent(
     options: &Options,
     tier1: &[ConnPair],
 ) -> Result<Outcome, String> {
-    match_adjacent_with(ta, tb, a, options, tier1, true).map(|(o, _)| o)
+    match_adjacent_with(ta, tb, a, options, tier1, true, &NEVER).map(|(o, _)| o)
 }
 
 /// [`match_adjacent`]; `reuse_fit`: the first clock fit stands for the
 /// final one where their samples are the same (false: fitted again, the
-/// reference a test compares with).  Also says whether it did.
+/// reference a test compares with).  Also says whether it did.  Gives up
+/// once `stop` is set ([`match_pair_until`]).
 fn match_adjacent_with(
     ta: &PointTable,
     tb: &PointTable,
@@ -1163,6 +1193,7 @@ fn match_adjacent_with(
     options: &Options,
     tier1: &[ConnPair],
     reuse_fit: bool,
+    stop: &AtomicBool,
 ) -> Result<(Outcome, bool), String> {
     let (pa, pb) = (a as u16, a as u16 + 1);
     let reference = ta.first_ts;
@@ -1183,8 +1214,8 @@ fn match_adjacent_with(
     let mut all: Vec<PacketMatch> = Vec::with_capacity(expected(&conn_pairs));
     let first: Vec<_> = conn_pairs
         .iter()
-        .map(|p| packets::match_pair(ta, tb, p, None, &mut all))
-        .collect();
+        .map(|p| go_on(stop).map(|()| packets::match_pair(ta, tb, p, None, &mut all)))
+        .collect::<Result<_, _>>()?;
     // The first clock without the pairs that only order or a guess chose
     // (retransmitted copies seen a different number of times at the two
     // points): a wrong copy is hundreds of µs off and would skew the very
@@ -1192,6 +1223,7 @@ fn match_adjacent_with(
     let sure = packets::CONF_BY_ORDER + 1;
     let clock0 = clock::fit_iter(samples(ta, tb, &all, &first, &[], sure), reference)
         .or_else(|| clock::fit_iter(samples(ta, tb, &all, &first, &[], 0), reference));
+    go_on(stop)?;
     let tier1 = conn_pairs.len() as u32;
     // Tier 2 within a window around that clock (no window without one).
     let tier2 = pairing::pair_content(ta, tb, &conn_pairs, clock0.as_ref(), options.window_ns);
@@ -1216,13 +1248,17 @@ fn match_adjacent_with(
     let mut first = first.into_iter();
     let mut results: Vec<_> = conn_pairs
         .iter()
-        .map(|p| match first.next() {
-            Some(r) if !r.needed_clock => r,
-            _ => packets::match_pair(ta, tb, p, clock_hint.as_ref(), &mut all),
+        .map(|p| {
+            go_on(stop)?;
+            Ok(match first.next() {
+                Some(r) if !r.needed_clock => r,
+                _ => packets::match_pair(ta, tb, p, clock_hint.as_ref(), &mut all),
+            })
         })
-        .collect();
+        .collect::<Result<_, String>>()?;
     compact(&mut all, &mut results);
     // Full proxy: connections still unpaired, linked by their messages.
+    go_on(stop)?;
     let mut proxied = proxy::link(ta, tb, &conn_pairs, clock_hint.as_ref(), options.window_ns);
     // Proxy anchors carry the proxy's processing time, not a transit: they
     // bound the clock only loosely, so they count only when the matched
@@ -1230,6 +1266,7 @@ fn match_adjacent_with(
     // Nothing matched again, no pair added, no match below `sure`: the
     // samples are clock0's, one by one in the same order, and so is their
     // fit (a whole fit, about a tenth of a big pair's time, not made twice).
+    go_on(stop)?;
     let refit = if same_samples {
         clock0
     } else {
@@ -1247,6 +1284,7 @@ fn match_adjacent_with(
 
     // Losses: a matched connection's packet seen at the point it passes
     // first and missing at the other.
+    go_on(stop)?;
     let mut lost = Vec::new();
     let missing = losses(
         ta,

@@ -1258,8 +1258,10 @@ fn a_reused_clock_fit_is_the_fit_made_again() {
     for a in 0..tables.len() - 1 {
         let pairs = tier1.remove(&(a, a + 1)).unwrap_or_default();
         let (ta, tb) = (&tables[a], &tables[a + 1]);
-        let (fast, took) = crate::match_adjacent_with(ta, tb, a, &options, &pairs, true).unwrap();
-        let (slow, _) = crate::match_adjacent_with(ta, tb, a, &options, &pairs, false).unwrap();
+        let (fast, took) =
+            crate::match_adjacent_with(ta, tb, a, &options, &pairs, true, &crate::NEVER).unwrap();
+        let (slow, _) =
+            crate::match_adjacent_with(ta, tb, a, &options, &pairs, false, &crate::NEVER).unwrap();
         reused += usize::from(took);
         assert!(slow.matches.clock.is_some(), "pair {a}");
         assert_eq!(fast.matches.clock, slow.matches.clock, "pair {a}");
@@ -1395,5 +1397,33 @@ fn pairing_among_keeps_repeated_and_ambiguous_keys() {
         );
         let got: Vec<(u32, u32, f32)> = got.iter().map(|p| (p.a, p.b, p.votes)).collect();
         assert_eq!(got, want);
+    }
+}
+
+/// A pair asked to stop gives up with [`crate::STOPPED`]; not asked, it
+/// gives what `match_pair` gives (every adjacent pair of
+/// examples/session-small, the proxy pair included).
+#[test]
+fn a_pair_asked_to_stop_gives_up() {
+    use std::sync::atomic::AtomicBool;
+    let tables = example_session_tables();
+    let (mut tier1, _) = crate::order::gather(&tables);
+    let options = crate::Options::default();
+    for a in 0..tables.len() - 1 {
+        let pairs = tier1.remove(&(a, a + 1)).unwrap_or_default();
+        let (ta, tb) = (&tables[a], &tables[a + 1]);
+        let stopped = crate::match_pair_until(ta, tb, a, &options, &pairs, &AtomicBool::new(true));
+        assert_eq!(stopped.err().as_deref(), Some(crate::STOPPED), "pair {a}");
+        let went_on = crate::match_pair_until(ta, tb, a, &options, &pairs, &AtomicBool::new(false))
+            .unwrap()
+            .0;
+        let whole = crate::match_pair(ta, tb, a, &options, &pairs).unwrap().0;
+        assert!(!whole.matches.matches.is_empty(), "pair {a}");
+        assert_eq!(went_on.matches.matches, whole.matches.matches, "pair {a}");
+        assert_eq!(went_on.lost, whole.lost, "pair {a}");
+        assert_eq!(
+            format!("{:?}", went_on.summary),
+            format!("{:?}", whole.summary)
+        );
     }
 }

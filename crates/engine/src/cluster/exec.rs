@@ -27,6 +27,7 @@ use futures::StreamExt;
 use matcher::pairing::ConnPair;
 use matcher::table::{Fingerprint, PointTable};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Where a point's frames are read from.
@@ -130,10 +131,34 @@ fn describe(f: &Fingerprint) -> String {
     )
 }
 
-/// Task `k`: reads its two points and matches them.
-fn run_task(spec: &Spec, k: usize) -> Result<Vec<arrow_array::RecordBatch>, DataFusionError> {
+/// Sets its flag when dropped: the task's future, which holds it, is
+/// dropped when the coordinator no longer awaits the task's stream (the
+/// run failed elsewhere, or was given up), or when the task is done.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Task `k`: reads its two points and matches them; gives up with
+/// [`matcher::STOPPED`] soon after `stop` is set (before each point is
+/// read, before the matching, and within it: `matcher::match_pair_until`).
+/// Before this, the first run's tasks on the workers still there ran to
+/// their end beside the rerun's (docs/engine.md, "The cluster").
+fn run_task(
+    spec: &Spec,
+    k: usize,
+    stop: &AtomicBool,
+) -> Result<Vec<arrow_array::RecordBatch>, DataFusionError> {
     let task = &spec.pairs[k];
+    let go_on = || match stop.load(Ordering::Relaxed) {
+        true => Err(external(matcher::STOPPED)),
+        false => Ok(()),
+    };
     let read = |s: &Source, want: &Fingerprint| {
+        go_on()?;
         let t = s
             .read()
             .map_err(|e| external(format!("{}: {e}", s.path().display())))?;
@@ -154,9 +179,49 @@ fn run_task(spec: &Spec, k: usize) -> Result<Vec<arrow_array::RecordBatch>, Data
         window_ns: spec.window_ns,
         path: None,
     };
-    let o = matcher::match_pair(&ta, &tb, k, &options, &task.tier1).map_err(external)?;
+    go_on()?;
+    let o =
+        matcher::match_pair_until(&ta, &tb, k, &options, &task.tier1, stop).map_err(external)?;
     drop((ta, tb));
     Ok(outcome::to_batches(k as u32, o)?)
+}
+
+/// Task `k` run off the async workers (the matcher's work is CPU-bound),
+/// and the flag that asks it to stop: set when the future is dropped (a
+/// blocking task cannot be aborted).
+fn task_future(
+    spec: Arc<Spec>,
+    k: usize,
+    worker: String,
+) -> (
+    impl std::future::Future<Output = datafusion::error::Result<Vec<arrow_array::RecordBatch>>>,
+    Arc<AtomicBool>,
+) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let guard = StopOnDrop(Arc::clone(&stop));
+    let flag = Arc::clone(&stop);
+    let fut = async move {
+        let _guard = guard;
+        let ran = tokio::task::spawn_blocking(move || {
+            let r = run_task(&spec, k, &flag);
+            if let Err(DataFusionError::External(e)) = &r {
+                if e.to_string() == matcher::STOPPED {
+                    eprintln!("pktmatch worker: pair {k}: {}", matcher::STOPPED);
+                }
+            }
+            r
+        });
+        ran.await
+            .map_err(|e| DataFusionError::External(Box::new(e)))
+            .and_then(|r| r)
+            // An External error is given without DataFusion's "External
+            // error: " prefix (the coordinator adds its own).
+            .map_err(|e| match e {
+                DataFusionError::External(e) => external(format!("worker {worker}: {e}")),
+                e => external(format!("worker {worker}: {e}")),
+            })
+    };
+    (fut, stop)
 }
 
 impl ExecutionPlan for PairTasksExec {
@@ -206,20 +271,7 @@ impl ExecutionPlan for PairTasksExec {
                 futures::stream::empty(),
             )));
         }
-        let spec = Arc::clone(&self.spec);
-        // The matcher's work is CPU-bound: off the async workers.
-        let fut = async move {
-            tokio::task::spawn_blocking(move || run_task(&spec, k))
-                .await
-                .map_err(|e| DataFusionError::External(Box::new(e)))
-                .and_then(|r| r)
-                // An External error is given without DataFusion's "External
-                // error: " prefix (the coordinator adds its own).
-                .map_err(|e| match e {
-                    DataFusionError::External(e) => external(format!("worker {worker}: {e}")),
-                    e => external(format!("worker {worker}: {e}")),
-                })
-        };
+        let (fut, _) = task_future(Arc::clone(&self.spec), k, worker);
         let stream = futures::stream::once(fut).flat_map(|r| {
             let items: Vec<datafusion::error::Result<_>> = match r {
                 Ok(batches) => batches.into_iter().map(Ok).collect(),
@@ -228,5 +280,82 @@ impl ExecutionPlan for PairTasksExec {
             futures::stream::iter(items)
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+
+    fn fingerprint() -> Fingerprint {
+        Fingerprint {
+            frames: 1,
+            conns: 1,
+            first_ts: 0,
+            last_ts: 0,
+        }
+    }
+
+    /// One pair whose points cannot be read (no such files).
+    fn spec() -> Arc<Spec> {
+        let missing = |p: &str| Source::Capture(PathBuf::from(format!("/nonexistent/{p}.pcap")));
+        Arc::new(Spec {
+            pairs: vec![PairTask {
+                a: missing("a"),
+                b: missing("b"),
+                fa: fingerprint(),
+                fb: fingerprint(),
+                tier1: Vec::new(),
+            }],
+            window_ns: 1,
+            tasks: 2,
+        })
+    }
+
+    /// Asked to stop, a task reads nothing (the missing files would be
+    /// named); not asked, it tries.
+    #[test]
+    fn a_task_asked_to_stop_reads_nothing() {
+        let e = run_task(&spec(), 0, &AtomicBool::new(true)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("External error: {}", matcher::STOPPED)
+        );
+        let e = run_task(&spec(), 0, &AtomicBool::new(false)).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/a.pcap"), "{e}");
+    }
+
+    /// Dropping a task's future, polled or not, sets its stop flag; a task
+    /// that ran to its end sets it too (harmless: nothing is left to stop).
+    #[test]
+    fn dropping_a_tasks_future_asks_it_to_stop() {
+        let (fut, stop) = task_future(spec(), 0, "w".into());
+        assert!(!stop.load(Ordering::Relaxed));
+        drop(fut);
+        assert!(stop.load(Ordering::Relaxed));
+
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        // Polled once (the blocking task started), then dropped.
+        let (fut, stop) = task_future(spec(), 0, "w".into());
+        let mut fut = Box::pin(fut);
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let _ = rt.block_on(async { fut.as_mut().poll(&mut cx) });
+        assert!(!stop.load(Ordering::Relaxed));
+        drop(fut);
+        assert!(stop.load(Ordering::Relaxed));
+
+        // Run to its end: the missing file's error, worker named.
+        let (fut, stop) = task_future(spec(), 0, "w".into());
+        let e = rt.block_on(fut).unwrap_err();
+        assert!(
+            e.to_string().contains("worker w: /nonexistent/a.pcap"),
+            "{e}"
+        );
+        assert!(stop.load(Ordering::Relaxed));
     }
 }

@@ -291,9 +291,10 @@ impl PairStage for Cluster {
     /// answer, once more on those that do (a note says so).  A failure with
     /// every worker still answering is reported as it is: most likely the
     /// tasks' own (another file at the same path, a damaged capture), which
-    /// would fail again.  The first run's tasks on the workers left are not
-    /// cancelled (a worker's task runs on a blocking thread to its end): the
-    /// second run's overlap them there.
+    /// would fail again.  The first run's tasks on the workers left are
+    /// asked to stop when their streams are dropped (exec.rs, `task_future`):
+    /// the second run's overlap them only until each reaches its next
+    /// check.
     fn run_planned(&self, plan: &PairPlan<'_>, job: PairJob) -> Result<Vec<PairOutcome>, String> {
         // The job is this process's closure over its tables: not used here.
         drop(job);
