@@ -1212,10 +1212,14 @@ fn match_adjacent_with(
             .sum()
     };
     let mut all: Vec<PacketMatch> = Vec::with_capacity(expected(&conn_pairs));
-    let first: Vec<_> = conn_pairs
-        .iter()
-        .map(|p| go_on(stop).map(|()| packets::match_pair(ta, tb, p, None, &mut all)))
-        .collect::<Result<_, _>>()?;
+    // Pushed one by one into room for all (a collect into a Result has no
+    // exact size and grew the vector by doubling: ~1.2 MiB more on each
+    // big pair of the bench sessions, where their peaks meet).
+    let mut first = Vec::with_capacity(conn_pairs.len());
+    for p in &conn_pairs {
+        go_on(stop)?;
+        first.push(packets::match_pair(ta, tb, p, None, &mut all));
+    }
     // The first clock without the pairs that only order or a guess chose
     // (retransmitted copies seen a different number of times at the two
     // points): a wrong copy is hundreds of µs off and would skew the very
@@ -1246,16 +1250,14 @@ fn match_adjacent_with(
         && !first.iter().any(|r| r.needed_clock)
         && all.iter().all(|m| m.conf >= sure);
     let mut first = first.into_iter();
-    let mut results: Vec<_> = conn_pairs
-        .iter()
-        .map(|p| {
-            go_on(stop)?;
-            Ok(match first.next() {
-                Some(r) if !r.needed_clock => r,
-                _ => packets::match_pair(ta, tb, p, clock_hint.as_ref(), &mut all),
-            })
-        })
-        .collect::<Result<_, String>>()?;
+    let mut results = Vec::with_capacity(conn_pairs.len());
+    for p in &conn_pairs {
+        go_on(stop)?;
+        results.push(match first.next() {
+            Some(r) if !r.needed_clock => r,
+            _ => packets::match_pair(ta, tb, p, clock_hint.as_ref(), &mut all),
+        });
+    }
     compact(&mut all, &mut results);
     // Full proxy: connections still unpaired, linked by their messages.
     go_on(stop)?;
