@@ -200,6 +200,14 @@ fn open_part(
 /// Writes one point's key table under `dir`.
 pub fn write_point(spec: &PointSpec, dir: &Path, options: &WriteOptions) -> Result<Written, Error> {
     check_label(&spec.label).map_err(|e| Error::format(&spec.capture, e))?;
+    if options.rows_per_part == 0 || options.rows_per_group == 0 {
+        // The command line refuses them too; the pieces' row groups divide
+        // by them.
+        return Err(Error::format(
+            &spec.capture,
+            "rows per part and per row group must be at least 1",
+        ));
+    }
     let capture_path = std::fs::canonicalize(&spec.capture).map_err(Error::io(&spec.capture))?;
     let size = std::fs::metadata(&capture_path)
         .map_err(Error::io(&capture_path))?

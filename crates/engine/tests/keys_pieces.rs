@@ -245,3 +245,33 @@ fn pieces_of_a_capture_cut_short_keep_what_one_thread_keeps() {
         assert_eq!(w.frames, kept, "{t}");
     }
 }
+
+/// Rows per part or per row group of 0 are refused, on one thread or in
+/// pieces, before anything is written (the pieces' row groups divide by
+/// them: a panic before).
+#[test]
+fn zero_rows_per_part_or_group_is_refused() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let pcap = tmp.path().join("z.pcap");
+    big_pcap(&pcap, 5_000);
+    let spec = PointSpec {
+        label: "p".into(),
+        capture: pcap.clone(),
+        given: 0,
+    };
+    for threads in [1, 3] {
+        for (rows_per_part, rows_per_group) in [(0, 1_000), (1_000, 0)] {
+            let dir = tmp.path().join(format!("k{threads}-{rows_per_part}"));
+            let options = WriteOptions {
+                rows_per_part,
+                rows_per_group,
+                threads,
+                piece_bytes: 16 << 10,
+                ..WriteOptions::default()
+            };
+            let e = write_point(&spec, &dir, &options).expect_err("refused");
+            assert!(e.to_string().contains("at least 1"), "{e}");
+            assert!(!dir.exists(), "{}", dir.display());
+        }
+    }
+}

@@ -103,6 +103,18 @@ pub(super) fn write(
     let changed = Condvar::new();
     let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
     std::thread::scope(|s| {
+        // Stops the threads however this ends (an error or a panic here,
+        // or a thread that could not be started: made before the first
+        // one, so that those started do not wait for ever on a writer that
+        // never ran).
+        struct Stop<'a>(&'a Mutex<Shared>, &'a Condvar);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+                self.1.notify_all();
+            }
+        }
+        let _stop = Stop(&shared, &changed);
         for _ in 0..threads {
             s.spawn(|| {
                 let mut factory = None;
@@ -140,15 +152,6 @@ pub(super) fn write(
                 }
             });
         }
-        // Stops the threads however this ends (an error or a panic here).
-        struct Stop<'a>(&'a Mutex<Shared>, &'a Condvar);
-        impl Drop for Stop<'_> {
-            fn drop(&mut self) {
-                self.0.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
-                self.1.notify_all();
-            }
-        }
-        let _stop = Stop(&shared, &changed);
 
         let mut whole = WholeBlocks::default();
         let mut files = Vec::new();
