@@ -51,10 +51,15 @@ while [ "$i" -lt "$runs" ]; do
     i=$((i + 1))
 done
 sed -n 's/^  \(.*frames.*\)/last run: \1/p' "$tmp/summary"
+# The same files on both sides (none missing, none extra), each the same
+# bytes.
 same=yes
-for f in "$tmp"/k1/*/*.parquet; do
-    cmp -s "$f" "$tmp/kn/${f#"$tmp"/k1/}" || same=no
-done
+(cd "$tmp/k1" && ls -d -- */*.parquet) > "$tmp/files1"
+(cd "$tmp/kn" && ls -d -- */*.parquet) > "$tmp/filesn"
+cmp -s "$tmp/files1" "$tmp/filesn" || same=no
+while read -r f; do
+    cmp -s "$tmp/k1/$f" "$tmp/kn/$f" || same=no
+done < "$tmp/files1"
 m1=$(median < "$tmp/one")
 mn=$(median < "$tmp/pieces")
 echo "median: one thread $m1 s, pieces $mn s; one thread / pieces = $(echo "$m1 $mn" | awk '{ printf "%.2f", ($2 > 0) ? $1 / $2 : 0 }')"

@@ -249,12 +249,14 @@ pub fn run_on(
             total,
         });
     }
-    // The first files whole, one per worker; with more files than workers,
-    // each file started after those (when a worker is done with its first)
-    // in pieces on all cores, so that a worker that finishes early helps
-    // with the files still being read instead of idling at the end (a pcap
-    // file's pieces cost about 3 % more CPU than reading it whole); with
-    // fewer, the last files in pieces on the workers left idle.
+    // With as many files as workers or more, the first files whole, one
+    // per worker, and each file started after those (when a worker is done
+    // with its first) in pieces on all cores, so that a worker that
+    // finishes early helps with the files still being read instead of
+    // idling at the end (a pcap file's pieces cost about 3 % more CPU than
+    // reading it whole); with fewer, all at once, the k-th on max(1,
+    // workers − files after it) threads: the later ones take the cores the
+    // earlier ones' ends free.
     let workers = workers();
     let started = AtomicUsize::new(0);
     let results = parallel(
