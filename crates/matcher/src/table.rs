@@ -600,6 +600,18 @@ fn read_pieces(
         changed.notify_all();
     };
     std::thread::scope(|s| {
+        // Stops the threads however this ends (a panic here included, and
+        // a thread that could not be started: made before the first one,
+        // so that those started do not wait for ever for a table that is
+        // never built; engine's key tables in pieces found it).
+        struct Stop<'a>(&'a Mutex<Shared>, &'a Condvar);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+                self.1.notify_all();
+            }
+        }
+        let _stop = Stop(&shared, &changed);
         for _ in 1..threads {
             s.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
@@ -618,15 +630,6 @@ fn read_pieces(
                 work(k);
             });
         }
-        // Stops the threads however this ends (a panic here included).
-        struct Stop<'a>(&'a Mutex<Shared>, &'a Condvar);
-        impl Drop for Stop<'_> {
-            fn drop(&mut self) {
-                self.0.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
-                self.1.notify_all();
-            }
-        }
-        let _stop = Stop(&shared, &changed);
         let mut b = TableBuilder::for_capture(size);
         let mut truncated = None;
         for k in 0..pieces.len() {
