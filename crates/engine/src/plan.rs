@@ -246,8 +246,13 @@ impl Engine {
         k: usize,
         meta: &PointMeta,
     ) -> Result<Arc<dyn ExecutionPlan>, String> {
-        let files: Vec<String> = meta
-            .files
+        // The parts with rows (`PointMeta::scanned`); all of them if none
+        // has (a point without frames: its scan is empty either way).
+        let parts = match meta.scanned.is_empty() {
+            true => &meta.files,
+            false => &meta.scanned,
+        };
+        let files: Vec<String> = parts
             .iter()
             .map(|p| p.to_string_lossy().into_owned())
             .collect();
