@@ -258,12 +258,18 @@ mod plan {
     /// The example session repeated 30 times (bench/replicate-session.py:
     /// distinct packets, ports varied), ~36,000 frames at four points.
     fn replicated_session(dir: &Path) -> Vec<(&'static str, PathBuf)> {
+        replicated(&repo().join("examples/session-small"), dir, 30)
+    }
+
+    /// The four points of the session in `src`, `copies` times over (the
+    /// ports varied) as pcap files in `dir`.
+    pub fn replicated(src: &Path, dir: &Path, copies: u32) -> Vec<(&'static str, PathBuf)> {
         let status = std::process::Command::new("python3")
             .arg(repo().join("bench/replicate-session.py"))
             .arg("--vary-ports")
-            .arg(repo().join("examples/session-small"))
+            .arg(src)
             .arg(dir)
-            .arg("30")
+            .arg(copies.to_string())
             .stdout(std::process::Stdio::null())
             .status()
             .expect("python3 runs");
@@ -351,8 +357,17 @@ fn lab_runs_same_index() {
     for d in std::env::split_paths(&dirs).filter(|d| !d.as_os_str().is_empty()) {
         let points = session(&d.join("points"));
         assert_same(&points);
+        // A lab run's ~17,000 frames are within a few per cent of the limit
+        // the check sets (its 1 MiB of room weighs most), on either side:
+        // a CI run had 2,918,812 bytes of key tables against a limit of
+        // 2,934,336, and the check's premise failed.  Three copies of the
+        // run exceed it whatever the run.
         #[cfg(feature = "datafusion")]
-        plan::assert_within_limit(&points, 2, true);
+        {
+            let copies = tempfile::tempdir().expect("temp dir");
+            let tripled = plan::replicated(&d.join("points"), copies.path(), 3);
+            plan::assert_within_limit(&tripled, 2, true);
+        }
         n += 1;
     }
     assert!(n > 0, "PKTMATCH_LAB_DIRS names no run");
