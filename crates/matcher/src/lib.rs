@@ -22,6 +22,7 @@
 mod answered;
 pub mod clock;
 mod fill;
+pub mod in_order;
 mod marks;
 pub mod methods;
 pub mod order;

@@ -547,20 +547,6 @@ fn extract_piece(path: &Path, piece: &capture::Piece<'_>, mut out: Vec<Extracted
     }
 }
 
-/// What [`read_pieces`]'s threads share.
-struct Shared {
-    /// Extracted pieces not yet added, by piece number (None: its thread
-    /// panicked).
-    done: std::collections::BTreeMap<usize, Option<PieceKeys>>,
-    /// Pieces added to the table so far.
-    added: usize,
-    /// Emptied piece buffers, to be filled again (fresh ones would cost a
-    /// page fault every few frames).
-    free: Vec<Vec<Extracted>>,
-    /// Stop: the table is made, or the pieces do not join up.
-    stop: bool,
-}
-
 /// [`read_point`] on `threads` threads: they extract the keys of the
 /// pieces (a few ahead of the table), this one adds them to the table in
 /// file order (and extracts too while it waits), so the connections,
@@ -576,93 +562,46 @@ fn read_pieces(
     threads: usize,
     progress: &mut impl FnMut(u64),
 ) -> Option<PointTable> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Condvar, Mutex};
-    let next = AtomicUsize::new(0);
-    let ahead = threads * AHEAD_PER_THREAD;
-    let shared = Mutex::new(Shared {
-        done: Default::default(),
-        added: 0,
-        free: Vec::new(),
-        stop: false,
-    });
-    let changed = Condvar::new();
-    let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
-    // Extracts piece k into a free buffer and hands it over.
-    let work = |k: usize| {
-        let buf = lock().free.pop().unwrap_or_default();
-        // A panic (a bug) must not leave the table waiting for the piece:
-        // the file is then read whole, where it shows.
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            extract_piece(path, &pieces[k], buf)
-        }));
-        lock().done.insert(k, r.ok());
-        changed.notify_all();
+    use std::ops::ControlFlow::{Break, Continue};
+    use std::sync::Mutex;
+    // Emptied piece buffers, to be filled again (fresh ones would cost a
+    // page fault every few frames).
+    let free: Mutex<Vec<Vec<Extracted>>> = Mutex::new(Vec::new());
+    let buffer = || free.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    let window = crate::in_order::Window {
+        threads: threads.saturating_sub(1),
+        ahead: threads * AHEAD_PER_THREAD,
+        // Not there yet: this thread extracts a piece rather than wait.
+        help: true,
     };
-    std::thread::scope(|s| {
-        // Stops the threads however this ends (a panic here included, and
-        // a thread that could not be started: made before the first one,
-        // so that those started do not wait for ever for a table that is
-        // never built; engine's key tables in pieces found it).
-        struct Stop<'a>(&'a Mutex<Shared>, &'a Condvar);
-        impl Drop for Stop<'_> {
-            fn drop(&mut self) {
-                self.0.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
-                self.1.notify_all();
-            }
-        }
-        let _stop = Stop(&shared, &changed);
-        for _ in 1..threads {
-            s.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                if k >= pieces.len() {
-                    return;
-                }
-                {
-                    let mut g = lock();
-                    while !g.stop && k >= g.added + ahead {
-                        g = changed.wait(g).unwrap_or_else(|e| e.into_inner());
-                    }
-                    if g.stop {
-                        return;
-                    }
-                }
-                work(k);
-            });
-        }
-        let mut b = TableBuilder::for_capture(size);
-        let mut truncated = None;
-        for k in 0..pieces.len() {
-            let (mut frames, error) = loop {
-                let mut g = lock();
-                if let Some(r) = g.done.remove(&k) {
-                    g.added = k + 1;
-                    break r;
-                }
-                // Not there yet: extract a piece here rather than wait.
-                if next.load(Ordering::Relaxed) < (g.added + ahead).min(pieces.len()) {
-                    drop(g);
-                    let j = next.fetch_add(1, Ordering::Relaxed);
-                    if j < pieces.len() {
-                        work(j);
-                    }
-                    continue;
-                }
-                drop(changed.wait(g).unwrap_or_else(|e| e.into_inner()));
-            }?;
-            changed.notify_all();
+    let mut b = TableBuilder::for_capture(size);
+    let mut truncated = None;
+    let stopped = crate::in_order::run(
+        pieces.len(),
+        window,
+        || (),
+        |_, k| extract_piece(path, &pieces[k], buffer().unwrap_or_default()),
+        // A panic (a bug) in a piece: the file is read whole, where it shows.
+        |k, r| {
+            let Some((mut frames, error)) = r else {
+                return Break(());
+            };
             if error.is_some() && k + 1 < pieces.len() {
-                return None;
+                return Break(());
             }
             for f in &frames {
                 add(&mut b, f, progress);
             }
             truncated = error;
             frames.clear();
-            lock().free.push(frames);
-        }
-        Some(b.finish(truncated))
-    })
+            free.lock().unwrap_or_else(|e| e.into_inner()).push(frames);
+            Continue(())
+        },
+    );
+    match stopped {
+        Some(()) => None,
+        None => Some(b.finish(truncated)),
+    }
 }
 
 /// A TCP packet with a payload: what [`keyed`] records as one

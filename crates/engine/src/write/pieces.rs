@@ -33,11 +33,9 @@ use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowRowGro
 use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::KeyValue;
 use parquet::file::writer::SerializedFileWriter;
-use std::collections::BTreeMap;
 use std::fs::File;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
 
 /// Row groups a thread may have built ahead of the one being appended.
 const AHEAD_PER_THREAD: usize = 2;
@@ -93,113 +91,73 @@ pub(super) fn write(
     // empty if no frame is left for it (as on one thread).
     let parts = (frames / to.options.rows_per_part as u64) as u32 + 1;
 
-    let next = AtomicUsize::new(0);
-    let ahead = threads * AHEAD_PER_THREAD;
-    let shared = Mutex::new(Shared {
-        done: BTreeMap::new(),
-        appended: 0,
-        stop: false,
-    });
-    let changed = Condvar::new();
-    let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
-    std::thread::scope(|s| {
-        // Stops the threads however this ends (an error or a panic here,
-        // or a thread that could not be started: made before the first
-        // one, so that those started do not wait for ever on a writer that
-        // never ran).
-        struct Stop<'a>(&'a Mutex<Shared>, &'a Condvar);
-        impl Drop for Stop<'_> {
-            fn drop(&mut self) {
-                self.0.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
-                self.1.notify_all();
-            }
-        }
-        let _stop = Stop(&shared, &changed);
-        for _ in 0..threads {
-            s.spawn(|| {
-                let mut factory = None;
-                loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    if k >= units.len() {
-                        return;
-                    }
-                    {
-                        let mut g = lock();
-                        while !g.stop && k >= g.appended + ahead {
-                            g = changed.wait(g).unwrap_or_else(|e| e.into_inner());
-                        }
-                        if g.stop {
-                            return;
-                        }
-                    }
-                    // A panic (a bug) is an error of this file, not a hang
-                    // of the thread appending.
-                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        encode(&units[k], pieces, &starts, to, &mut factory)
-                    }))
-                    .unwrap_or_else(|_| {
-                        Err(Error::format(
-                            to.capture,
-                            "internal error: a key table thread panicked",
-                        ))
-                    });
-                    let failed = r.is_err();
-                    lock().done.insert(k, r);
-                    changed.notify_all();
-                    if failed {
-                        return;
-                    }
-                }
+    let window = matcher::in_order::Window {
+        threads,
+        ahead: threads * AHEAD_PER_THREAD,
+        help: false,
+    };
+    let mut whole = WholeBlocks::default();
+    let mut files = Vec::new();
+    let mut part = open(to, 0)?;
+    let stopped = matcher::in_order::run(
+        units.len(),
+        window,
+        // Each thread's writer factory, made at its first row group.
+        || None,
+        |factory, k| encode(&units[k], pieces, &starts, to, factory),
+        |k, r| {
+            // A panic (a bug) is an error of this file, not a hang.
+            let r = r.unwrap_or_else(|| {
+                Err(Error::format(
+                    to.capture,
+                    "internal error: a key table thread panicked",
+                ))
             });
-        }
-
-        let mut whole = WholeBlocks::default();
-        let mut files = Vec::new();
-        let mut part = open(to, 0)?;
-        for (k, unit) in units.iter().enumerate() {
-            let e = loop {
-                let mut g = lock();
-                if let Some(r) = g.done.remove(&k) {
-                    g.appended = k + 1;
-                    break r;
+            match r.and_then(|e| take(&units[k], e, to, &mut part, &mut files, &mut whole)) {
+                Ok(keyed) => {
+                    out.keyed += keyed;
+                    ControlFlow::Continue(())
                 }
-                drop(changed.wait(g).unwrap_or_else(|e| e.into_inner()));
-            };
-            changed.notify_all();
-            let e = e?;
-            while part.n < unit.part {
-                let next = open(to, part.n + 1)?;
-                files.push(close(std::mem::replace(&mut part, next), None)?);
+                Err(e) => ControlFlow::Break(e),
             }
-            append(&mut part.writer, e.chunks).map_err(Error::parquet(&part.path))?;
-            for (i, &t) in e.ts.iter().enumerate() {
-                whole.push_frame((unit.first + i as u64 + 1) as u32, t);
-            }
-            out.keyed += e.keyed;
-        }
-        while part.n + 1 < parts {
-            let next = open(to, part.n + 1)?;
-            files.push(close(std::mem::replace(&mut part, next), None)?);
-        }
-        let last = Last {
-            frames: out.frames,
-            whole_blocks: whole.whole(),
-            truncated: out.truncated.as_deref(),
-        };
-        files.push(close(part, Some(last))?);
-        out.files = files;
-        Ok(Some(out))
-    })
+        },
+    );
+    if let Some(e) = stopped {
+        return Err(e);
+    }
+    while part.n + 1 < parts {
+        let next = open(to, part.n + 1)?;
+        files.push(close(std::mem::replace(&mut part, next), None)?);
+    }
+    let last = Last {
+        frames: out.frames,
+        whole_blocks: whole.whole(),
+        truncated: out.truncated.as_deref(),
+    };
+    files.push(close(part, Some(last))?);
+    out.files = files;
+    Ok(Some(out))
 }
 
-/// What the threads of [`write`] share.
-struct Shared {
-    /// Row groups built and not yet appended, by unit number.
-    done: BTreeMap<usize, Result<Encoded, Error>>,
-    /// Units appended so far.
-    appended: usize,
-    /// Stop: the point is written, or failed.
-    stop: bool,
+/// Appends row group `unit`, encoded, to its part (opening the parts up to
+/// it, closing those before); returns its keyed frames.
+fn take(
+    unit: &Unit,
+    e: Encoded,
+    to: &Target<'_>,
+    part: &mut Part,
+    files: &mut Vec<PathBuf>,
+    whole: &mut WholeBlocks,
+) -> Result<u64, Error> {
+    while part.n < unit.part {
+        let next = open(to, part.n + 1)?;
+        files.push(close(std::mem::replace(part, next), None)?);
+    }
+    append(&mut part.writer, e.chunks).map_err(Error::parquet(&part.path))?;
+    for (i, &t) in e.ts.iter().enumerate() {
+        whole.push_frame((unit.first + i as u64 + 1) as u32, t);
+    }
+    Ok(e.keyed)
 }
 
 /// The row groups of `frames` frames, in order: each part's rows cut
@@ -236,26 +194,24 @@ fn count(
     capture: &Path,
     threads: usize,
 ) -> Result<Option<(Vec<u64>, u64, Option<String>)>, Error> {
-    let next = AtomicUsize::new(0);
-    let counted: Mutex<Vec<Option<(u64, Option<String>)>>> = Mutex::new(vec![None; pieces.len()]);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                if k >= pieces.len() {
-                    return;
-                }
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    count_piece(&pieces[k], capture)
-                }));
-                // A panic leaves the piece uncounted: an error below.
-                if let Ok(r) = r {
-                    counted.lock().unwrap_or_else(|e| e.into_inner())[k] = Some(r);
-                }
-            });
-        }
-    });
-    let counted = counted.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Every piece may be counted ahead: a count is two numbers.
+    let window = matcher::in_order::Window {
+        threads,
+        ahead: pieces.len(),
+        help: false,
+    };
+    let mut counted = Vec::with_capacity(pieces.len());
+    // A panic leaves the piece uncounted (None): an error below.
+    let _: Option<()> = matcher::in_order::run(
+        pieces.len(),
+        window,
+        || (),
+        |_, k| count_piece(&pieces[k], capture),
+        |_, r| {
+            counted.push(r);
+            ControlFlow::Continue(())
+        },
+    );
     let mut starts = Vec::with_capacity(pieces.len());
     let mut frames = 0u64;
     let mut truncated = None;
