@@ -37,7 +37,7 @@ use datafusion::physical_plan::{
 };
 use datafusion::prelude::{col, ParquetReadOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
-use matcher::table::{Checks, TableBuilder};
+use matcher::table::{Checks, PointTable, TableBuilder};
 use matcher::{PairJob, PairOutcome, PairStage};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -225,17 +225,30 @@ impl Engine {
     /// matching stage's estimated working memory beside them) do not fit in.
     fn too_small(&self, need: usize, matching: usize, what: &str) -> String {
         let sorts = need + need / 4 + SORT_MIN + (8 << 20);
-        let at_least = sorts.max((need + matching) + (need + matching) / 32);
+        self.too_small_for(need, matching, what, sorts)
+    }
+
+    /// [`Self::too_small`] where at least `sorts` bytes are needed for the
+    /// sorts (0: no sort, as when the tables come from the captures).
+    fn too_small_for(&self, need: usize, matching: usize, what: &str, sorts: usize) -> String {
+        let all = need + matching;
+        let at_least = sorts.max(all + all / 32);
         let beside = match matching {
             0 => String::new(),
             m => format!(", matching about {} more beside them (an estimate)", mib(m)),
         };
+        let leaves = match sorts {
+            0 => format!("the limit is {}", mib(self.limit)),
+            _ => format!(
+                "the limit leaves {} for the tables and the sorts (which spill to disk, \
+                 docs/engine.md)",
+                mib(self.pool)
+            ),
+        };
         format!(
             "--memory-limit: the matcher's point tables ({what}) need {}{beside} and stay \
-             in memory, the limit leaves {} for the tables and the sorts (which spill to \
-             disk, docs/engine.md); give at least {}",
+             in memory, {leaves}; give at least {}",
             mib(need),
-            mib(self.pool),
             mib(at_least)
         )
     }
@@ -380,6 +393,46 @@ impl PairStage for Engine {
             .into_iter()
             .map(|s| s.unwrap_or_else(|| Err("internal error: a pair not matched".into())))
             .collect()
+    }
+
+    /// Captures (`pktmatch index FILE...`): the same up-front check as key
+    /// tables', on the frames estimated from each file's start (none for
+    /// a compressed file: the check once read covers it).  Their tables
+    /// are not scanned and sorted here, so the sorts' room is not asked.
+    fn before_reading(&self, inputs: &[matcher::Input]) -> Result<(), String> {
+        let frames = inputs
+            .iter()
+            .filter_map(|i| matcher::table::estimate_frames(&i.path))
+            .fold(0usize, usize::saturating_add);
+        let need = TableBuilder::bytes_for(frames, 0, Checks::file_possible());
+        let matching = matching_bytes(frames);
+        match need + matching > self.limit {
+            true => Err(self.too_small_for(
+                need,
+                matching,
+                "every point, estimated from the captures",
+                0,
+            )),
+            false => Ok(()),
+        }
+    }
+
+    /// Captures once read: the tables as built are charged to the pool
+    /// (as key tables' are), and refused with the matching stage beside
+    /// them past the limit.
+    fn after_reading(&self, tables: &[PointTable]) -> Result<(), String> {
+        let held: usize = tables.iter().map(PointTable::heap_bytes).sum();
+        let frames: usize = tables.iter().map(|t| t.recs.len()).sum();
+        let matching = matching_bytes(frames);
+        if held + matching > self.limit || self.tables.try_resize(held).is_err() {
+            return Err(self.too_small_for(
+                held,
+                matching,
+                "every point, read from the captures",
+                0,
+            ));
+        }
+        Ok(())
     }
 }
 

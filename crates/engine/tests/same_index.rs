@@ -324,6 +324,123 @@ mod plan {
         assert_within_limit_with(&points, 2, true, &options);
     }
 
+    /// From the captures (`pktmatch index FILE...` through the plan): a
+    /// limit below the tables and matching estimated from the files'
+    /// starts is refused before they are read; one that holds them gives
+    /// the same index.
+    #[test]
+    fn memory_limit_from_captures() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let points = replicated_session(dir.path());
+        let want = from_captures(&points);
+        let estimated: usize = points
+            .iter()
+            .map(|(_, p)| matcher::table::estimate_frames(p).expect("a pcap file's estimate"))
+            .sum();
+        let tables: Vec<_> = points
+            .iter()
+            .map(|(_, p)| matcher::table::read_point(p, |_| {}).expect("read"))
+            .collect();
+        let frames: usize = tables.iter().map(|t| t.recs.len()).sum();
+        // The replicated session's records are alike: the estimate is
+        // within 5 % of the count.
+        assert!(
+            estimated.abs_diff(frames) * 20 < frames,
+            "estimated {estimated} frames, read {frames}"
+        );
+        let checks_file = matcher::table::Checks::file_possible();
+        let guess = matcher::table::TableBuilder::bytes_for(estimated, 0, checks_file)
+            + engine::plan::matching_bytes(estimated);
+        let held: usize = tables.iter().map(|t| t.heap_bytes()).sum::<usize>()
+            + engine::plan::matching_bytes(frames);
+        drop(tables);
+        let run = |limit: usize| {
+            matcher::run_on(
+                &inputs(&points),
+                &Options::default(),
+                &mut |_| {},
+                &engine(2, limit),
+            )
+            .map(|(b, _)| bytes(b))
+        };
+        let err = run(guess - 1).err().expect("below the estimate: refused");
+        assert!(
+            err.contains("estimated from the captures") && err.contains("give at least"),
+            "{err}"
+        );
+        let got = run(held.max(guess) + (1 << 20)).expect("within the limit");
+        assert!(
+            got == want,
+            "index from the captures within the limit differs"
+        );
+        eprintln!(
+            "{frames} frames ({estimated} estimated): estimate {guess} bytes, as read {held}"
+        );
+    }
+
+    /// A classic pcap file (microsecond time stamps, Ethernet) of `big`
+    /// frames of 1000 bytes and then `small` of 60: its start makes the
+    /// frame estimate far too low.
+    fn misleading_capture(path: &Path, big: u32, small: u32) {
+        let mut f = Vec::new();
+        for w in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+            match w {
+                0x0004_0002 => f.extend_from_slice(&[2, 0, 4, 0]),
+                _ => f.extend_from_slice(&w.to_le_bytes()),
+            }
+        }
+        for k in 0..big + small {
+            let len: u32 = if k < big { 1000 } else { 60 };
+            for w in [1_700_000_000 + k / 1000, (k % 1000) * 1000, len, len] {
+                f.extend_from_slice(&w.to_le_bytes());
+            }
+            let mut frame = vec![0u8; len as usize];
+            frame[12..14].copy_from_slice(&[0x88, 0xb5]); // local experimental ethertype
+            frame[14..18].copy_from_slice(&k.to_be_bytes());
+            f.extend_from_slice(&frame);
+        }
+        std::fs::write(path, f).expect("write a capture");
+    }
+
+    /// Captures whose starts mislead the estimate: the up-front check lets
+    /// the limit pass, the tables as read do not fit, and the run is
+    /// refused before matching (the limit is not passed).
+    #[test]
+    fn memory_limit_from_captures_checked_once_read() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let points: Vec<(&str, PathBuf)> = ["a", "b"]
+            .into_iter()
+            .map(|l| (l, dir.path().join(format!("{l}.pcap"))))
+            .collect();
+        points
+            .iter()
+            .for_each(|(_, p)| misleading_capture(p, 4096, 200_000));
+        let estimated: usize = points
+            .iter()
+            .map(|(_, p)| matcher::table::estimate_frames(p).expect("an estimate"))
+            .sum();
+        assert!(
+            estimated < 2 * 20_000,
+            "estimated {estimated} frames of 408,192"
+        );
+        let checks_file = matcher::table::Checks::file_possible();
+        let guess = matcher::table::TableBuilder::bytes_for(estimated, 0, checks_file)
+            + engine::plan::matching_bytes(estimated);
+        let limit = guess + (1 << 20);
+        let err = matcher::run_on(
+            &inputs(&points),
+            &Options::default(),
+            &mut |_| {},
+            &engine(2, limit),
+        )
+        .err()
+        .expect("the tables as read exceed the limit: refused");
+        assert!(
+            err.contains("read from the captures") && err.contains("give at least"),
+            "{err}"
+        );
+    }
+
     /// The same with parts whose order DataFusion cannot prove: sorted,
     /// spilled, the same index.
     #[test]

@@ -238,8 +238,10 @@ pub fn run_on(
             .len();
         sizes.push(size);
     }
-    // The stated order is checked before the captures are read.
+    // The stated order is checked before the captures are read, and the
+    // stage's memory.
     stated_order(inputs, options)?;
+    stage.before_reading(inputs)?;
 
     // Stage 1, the points in parallel.
     let read: Vec<AtomicU64> = inputs.iter().map(|_| AtomicU64::new(0)).collect();
@@ -288,6 +290,7 @@ pub fn run_on(
         },
     );
     let read_tables = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    stage.after_reading(&read_tables)?;
     run_tables_on(inputs, &sizes, read_tables, options, progress, stage)
 }
 
@@ -338,6 +341,23 @@ pub trait PairStage {
     /// by [`match_pair`].  By default, `run`.
     fn run_planned(&self, plan: &PairPlan<'_>, job: PairJob) -> Result<Vec<PairOutcome>, String> {
         self.run(plan.pairs(), job)
+    }
+
+    /// Before captures are read ([`run_on`]): refuses `inputs` whose
+    /// tables would not fit the stage's memory, rather than pass it (an
+    /// estimate: [`table::estimate_frames`]).  By default, no limit (and
+    /// nothing read).
+    fn before_reading(&self, inputs: &[Input]) -> Result<(), String> {
+        let _ = inputs;
+        Ok(())
+    }
+
+    /// Once captures are read, before matching: the tables as built (their
+    /// [`PointTable::heap_bytes`] are known now), refused if they and the
+    /// matching stage would not fit.  By default, no limit.
+    fn after_reading(&self, tables: &[PointTable]) -> Result<(), String> {
+        let _ = tables;
+        Ok(())
     }
 }
 

@@ -55,8 +55,10 @@ pub struct Args {
     pub engine: String,
     /// Bytes the embedded engine may hold (e.g. 512M, 4G; default: half the
     /// machine's memory): the matcher's point tables, which stay in memory,
-    /// and the key tables' sorts, which spill to disk past it.  Key tables
-    /// whose point tables alone exceed it are refused before any work.
+    /// and the key tables' sorts, which spill to disk past it.  A session
+    /// whose point tables and matching would exceed it is refused: key
+    /// tables before any work, captures before they are read (an estimate
+    /// from each file's start) and once read, before matching.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_limit: Option<usize>,
     /// Partitions (and threads) of the engine's scans (default: the cores).
