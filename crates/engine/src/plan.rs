@@ -249,7 +249,7 @@ impl Engine {
             "--memory-limit: the matcher's point tables ({what}) need {}{beside} and stay \
              in memory, {leaves}; give at least {}",
             mib(need),
-            mib(at_least)
+            mib_up(at_least)
         )
     }
 
@@ -331,6 +331,12 @@ pub fn matching_bytes(frames: usize) -> usize {
 /// Bytes as MiB, one decimal.
 fn mib(bytes: usize) -> String {
     format!("{:.1} MiB", bytes as f64 / 1048576.0)
+}
+
+/// Bytes as MiB, one decimal, rounded up: a limit to give (rounded to
+/// the nearest, it could name one just short of what is needed).
+fn mib_up(bytes: usize) -> String {
+    format!("{:.1} MiB", (bytes as f64 / 1048576.0 * 10.0).ceil() / 10.0)
 }
 
 /// Runs a point's sorted scan into the matcher's table builder.
