@@ -30,6 +30,12 @@
 # before a change) on both sessions and takes its heap mark, and its
 # indexes are compared with this build's by bench/same-index.py at the end.
 #
+# PKTMATCH_NULL=1: every round also times this build writing its index to
+# /dev/null (a character device: written into, no file, no sync), on both
+# sessions: the same work without the disk.  The index written to a file is
+# synced before it is put in place (docs/cli.md "Outputs"); on a slow disk
+# that wait is part of the figure above (docs/matching.md, 2026-12-07).
+#
 # Needs python3, tcpdump, capinfos; builds pktmatch (release).  The index of
 # the last round of each session is kept (session.pktmatch) to compare
 # before and after a change with bench/same-index.py.
@@ -78,6 +84,9 @@ index() {
     shift
     PKTMATCH_TIMINGS=1 "$pktmatch" index -q --force -o "$dir/session.pktmatch" "$@" 2> "$dir/timings.txt"
 }
+null=${PKTMATCH_NULL:-}
+# index_null FILES...: the index to /dev/null.
+index_null() { "$pktmatch" index -q -o /dev/null "$@"; }
 before=${PKTMATCH_BEFORE:-}
 index_before() {
     dir=$1
@@ -94,6 +103,11 @@ full_bytes=$(cat $full_files | wc -c)
 snap_bytes=$(cat $snap_files | wc -c)
 echo "snaplen-256 session: $snap_frames frames, $snap_bytes bytes; full-size: $full_frames frames, $full_bytes bytes"
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The disk the index goes to: 256 MiB written and synced (the index is
+# synced before it is put in place).
+probe=$here/target/bench/disk-probe.tmp
+echo "disk: $(dd if=/dev/zero of="$probe" bs=1M count=256 conv=fsync 2>&1 | tail -1)"
+rm -f "$probe"
 log=$here/target/bench/index-baselines.txt
 : > "$log"
 # The page cache in one known state for every run (PKTMATCH_CACHE):
@@ -152,7 +166,13 @@ for r in $(seq "$rounds"); do
         bf=$(took index_before "$full" $full_files)
         hbf=$(heap_mib "$full" before)
     fi
-    echo "$r $td $is $hs $c1 $c2 $if_ $hf $bs $bf ${hbs:-0} ${hbf:-0}" >> "$log"
+    ns=0
+    nf=0
+    if [ -n "$null" ]; then
+        ns=$(took index_null $snap_files)
+        nf=$(took index_null $full_files)
+    fi
+    echo "$r $td $is $hs $c1 $c2 $if_ $hf $bs $bf ${hbs:-0} ${hbf:-0} $ns $nf" >> "$log"
     echo "round $r: tcpdump×2 $td s, index(snap) $is s; cat $c1 s, cat×2 $c2 s, index(full) $if_ s; heap $hs / $hf MiB; before: $bs / $bf s, heap $hbs / $hbf MiB"
 done
 python3 - "$log" "$snap_frames" "$full_frames" "$full_bytes" <<'PY'
@@ -160,7 +180,7 @@ import statistics, sys
 rows = [list(map(float, l.split()[1:])) for l in open(sys.argv[1])]
 sf, ff, fb = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 col = lambda k: [r[k] for r in rows]
-td, is_, hs, c1, c2, if_, hf, bs, bf, hbs, hbf = (col(k) for k in range(11))
+td, is_, hs, c1, c2, if_, hf, bs, bf, hbs, hbf, ns, nf = (col(k) for k in range(13))
 def line(what, xs, unit, bar=None):
     s = f"{what:38} min {min(xs):8.3f}  median {statistics.median(xs):8.3f}  max {max(xs):8.3f} {unit}"
     print(s + (f"   (bar {bar})" if bar else ""))
@@ -175,6 +195,11 @@ line("pktmatch index, full size", if_, "s")
 print(f"{'':38} median {fb / statistics.median(if_) / 1e9:6.2f} GB/s, {ff / statistics.median(if_) / 1e6:6.2f} M frames/s; cat {fb / statistics.median(c1) / 1e9:6.2f} GB/s")
 line("ratio to cat (per round)", [a / b for a, b in zip(c1, if_)], "x", ">= 0.333")
 line("ratio to cat, 2 procs (per round)", [a / b for a, b in zip(c2, if_)], "x")
+if max(ns) > 0:
+    line("index -o /dev/null, snaplen 256", ns, "s")
+    line("  its ratio to tcpdump (per round)", [a / b for a, b in zip(td, ns)], "x")
+    line("index -o /dev/null, full size", nf, "s")
+    line("  its ratio to cat (per round)", [a / b for a, b in zip(c1, nf)], "x")
 if max(bs) > 0:
     line("before: index, snaplen 256", bs, "s")
     line("before: ratio to tcpdump (per round)", [a / b for a, b in zip(td, bs)], "x")
