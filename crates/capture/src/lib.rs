@@ -31,6 +31,7 @@
 //! packet, are skipped (numbered, not returned).
 
 pub mod error;
+mod estimate;
 pub mod hash;
 pub mod keys;
 pub mod link;
@@ -41,6 +42,7 @@ mod source;
 mod zos;
 
 pub use error::{Error, ErrorKind};
+pub use estimate::estimate_frames;
 pub use keys::{extract, extract_frame, inner_ip, App, FlowKey, FrameKeys, PacketKey};
 pub use link::Link;
 pub use source::MAX_RECORD;

@@ -65,8 +65,10 @@ impl Default for EngineOptions {
     }
 }
 
-/// Half of the machine's memory (/proc/meminfo), else 4 GiB: the rest is
-/// for the matcher's own tables, which live outside the pool.
+/// Half of the machine's memory (/proc/meminfo), else 4 GiB: the whole
+/// run's budget (the matcher's point tables are charged to the pool, from
+/// key tables and, since 2026-12-07, from captures: a session whose tables
+/// and matching need more is refused under this default too).
 pub fn default_memory_limit() -> usize {
     let total = std::fs::read_to_string("/proc/meminfo")
         .ok()
@@ -232,7 +234,7 @@ impl Engine {
     /// sorts (0: no sort, as when the tables come from the captures).
     fn too_small_for(&self, need: usize, matching: usize, what: &str, sorts: usize) -> String {
         let all = need + matching;
-        let at_least = sorts.max(all + all / 32);
+        let at_least = sorts.max(all + all / 32).max(pool_for(need));
         let beside = match matching {
             0 => String::new(),
             m => format!(", matching about {} more beside them (an estimate)", mib(m)),
@@ -299,6 +301,15 @@ impl Engine {
             .sort(vec![col("frame").sort(true, false)])
             .map_err(df_err)?;
         df.create_physical_plan().await.map_err(df_err)
+    }
+}
+
+/// The least limit whose pool holds `need` bytes (the inverse of
+/// [`unaccounted`]'s share).
+fn pool_for(need: usize) -> usize {
+    match need.saturating_mul(8) / 7 {
+        l if l <= 128 << 20 => l + 1,
+        _ => need.saturating_add(16 << 20),
     }
 }
 
@@ -402,14 +413,15 @@ impl PairStage for Engine {
     }
 
     /// Captures (`pktmatch index FILE...`): the same up-front check as key
-    /// tables', on the frames estimated from each file's start (none for
-    /// a compressed file: the check once read covers it).  Their tables
+    /// tables', on the frames estimated from windows over each file (none
+    /// for a pipe or a compressed file: the check once read covers them).  Their tables
     /// are not scanned and sorted here, so the sorts' room is not asked.
     fn before_reading(&self, inputs: &[matcher::Input]) -> Result<(), String> {
         let frames = inputs
             .iter()
-            .filter_map(|i| matcher::table::estimate_frames(&i.path))
-            .fold(0usize, usize::saturating_add);
+            .filter_map(|i| capture::estimate_frames(&i.path))
+            .fold(0u64, u64::saturating_add);
+        let frames = usize::try_from(frames).unwrap_or(usize::MAX);
         let need = TableBuilder::bytes_for(frames, 0, Checks::file_possible());
         let matching = matching_bytes(frames);
         match need + matching > self.limit {
@@ -606,5 +618,28 @@ impl ExecutionPlan for MatchExec {
             schema,
             futures::stream::once(fut),
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The limit a refusal names holds the tables in the pool.
+    #[test]
+    fn pool_for_holds_the_tables() {
+        for need in [
+            0,
+            1,
+            1000,
+            7 << 20,
+            100 << 20,
+            112 << 20,
+            113 << 20,
+            5 << 30,
+        ] {
+            let l = pool_for(need);
+            assert!(l - unaccounted(l) >= need, "need {need}: limit {l}");
+        }
     }
 }

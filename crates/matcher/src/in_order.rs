@@ -30,7 +30,8 @@ pub struct Window {
 /// unit's `work` panicked (the panic stays in the unit).  Stops when
 /// `take` breaks, and returns its value: the threads then start no
 /// further unit.  However this ends (a `take` that panics, a thread that
-/// cannot be started), no thread is left waiting.
+/// cannot be started, an `init` that panics: that thread's units come out
+/// None), no thread is left waiting.
 pub fn run<S, T: Send, B>(
     units: usize,
     window: Window,
@@ -59,9 +60,13 @@ pub fn run<S, T: Send, B>(
         let _stop = Stop(pool);
         for _ in 0..window.threads {
             s.spawn(move || {
-                let mut state = init();
+                // A state that cannot be made (its `init` panicked): this
+                // thread's units come out as panicked ones, rather than
+                // wait for ever for a thread that is gone.
+                let mut state = std::panic::catch_unwind(std::panic::AssertUnwindSafe(init)).ok();
                 while let Some(k) = pool.claim() {
-                    pool.finish(k, work_guarded(work, &mut state, k));
+                    let r = state.as_mut().and_then(|s| work_guarded(work, s, k));
+                    pool.finish(k, r);
                 }
             });
         }
@@ -125,7 +130,7 @@ impl<T> Pool<T> {
             return None;
         }
         let mut g = self.lock();
-        while !g.stop && k >= g.taken + self.ahead {
+        while !g.stop && k >= g.taken.saturating_add(self.ahead) {
             g = self.changed.wait(g).unwrap_or_else(|e| e.into_inner());
         }
         (!g.stop).then_some(k)
@@ -135,7 +140,7 @@ impl<T> Pool<T> {
     /// help), else None.
     fn claim_now(&self) -> Option<usize> {
         let g = self.lock();
-        let room = (g.taken + self.ahead).min(self.units);
+        let room = g.taken.saturating_add(self.ahead).min(self.units);
         drop(g);
         if self.next.load(Ordering::Relaxed) >= room {
             return None;
@@ -256,6 +261,47 @@ mod tests {
             started.load(Ordering::Relaxed) <= 4 + 4,
             "at most the window past unit 3"
         );
+    }
+
+    /// A worker whose state cannot be made gives its units as panicked
+    /// ones (nobody else would do them: `help` is off).
+    #[test]
+    fn a_panic_in_init_does_not_hang() {
+        let mut got = Vec::new();
+        let _: Option<()> = run(
+            20,
+            window(2, false),
+            || -> () { panic!("no state") },
+            |_, k| k,
+            |k, r| {
+                got.push((k, r));
+                ControlFlow::Continue(())
+            },
+        );
+        assert_eq!(got, (0..20).map(|k| (k, None)).collect::<Vec<_>>());
+    }
+
+    /// A window as wide as can be does not wrap around.
+    #[test]
+    fn the_widest_window() {
+        let w = Window {
+            threads: 2,
+            ahead: usize::MAX,
+            help: true,
+        };
+        let mut n = 0;
+        let _: Option<()> = run(
+            50,
+            w,
+            || (),
+            |_, k| k,
+            |k, r| {
+                assert_eq!(r, Some(k));
+                n += 1;
+                ControlFlow::Continue(())
+            },
+        );
+        assert_eq!(n, 50);
     }
 
     /// A panic while taking stops the threads too (the scope then

@@ -345,7 +345,7 @@ pub trait PairStage {
 
     /// Before captures are read ([`run_on`]): refuses `inputs` whose
     /// tables would not fit the stage's memory, rather than pass it (an
-    /// estimate: [`table::estimate_frames`]).  By default, no limit (and
+    /// estimate: `capture::estimate_frames`).  By default, no limit (and
     /// nothing read).
     fn before_reading(&self, inputs: &[Input]) -> Result<(), String> {
         let _ = inputs;

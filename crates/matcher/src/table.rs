@@ -365,39 +365,6 @@ pub fn read_point_on(
     read_whole(cap, path, size, progress)
 }
 
-/// Frames [`estimate_frames`] counts at a file's start.
-const ESTIMATE_FRAMES: u64 = 4096;
-
-/// About how many frames the capture at `path` holds, from the frames in
-/// its first [`ESTIMATE_FRAMES`] (all of them in a smaller file: exact)
-/// and its size, before it is read: what a memory limit is checked
-/// against up front.  None for a compressed file (its size does not tell),
-/// an empty start or one that cannot be read (reading it says why).
-pub fn estimate_frames(path: &Path) -> Option<usize> {
-    let mut cap = capture::open(path).ok()?;
-    if cap.is_compressed() {
-        return None;
-    }
-    let size = std::fs::metadata(path).ok()?.len();
-    let (mut n, mut first, mut last) = (0u64, None, 0u64);
-    while n < ESTIMATE_FRAMES {
-        match cap.next_packet() {
-            Ok(Some(p)) => {
-                first.get_or_insert(p.offset);
-                last = p.offset;
-                n += 1;
-            }
-            Ok(None) => return usize::try_from(n).ok(),
-            Err(_) => break,
-        }
-    }
-    // The first n − 1 records span first..last: the rest of the file holds
-    // records of about that size.
-    let first = first?;
-    let each = last.checked_sub(first).filter(|&b| b > 0)? / (n - 1);
-    usize::try_from(size.saturating_sub(first) / each.max(1)).ok()
-}
-
 /// [`read_point`] on one thread: the frames extracted [`BATCH`] at a time
 /// ([`extract_batch`]), then added to the table.
 fn read_whole(
