@@ -1,10 +1,15 @@
 //! How many frames a capture file holds, estimated before it is read (a
-//! memory limit is checked against it up front): the frames per byte in
-//! [`SAMPLES`] windows of [`WINDOW`] bytes, one at the start of each of as
-//! many equal slices of the file, each resynchronised on a record
-//! boundary, times the file's size.  The windows are read with plain
+//! memory limit is checked against it up front): the records starting in
+//! the file's first [`WHOLE`] bytes counted (a file no bigger: its complete
+//! records, exact), and the rest sampled: the frames starting per byte in
+//! [`SAMPLES`] windows of [`WINDOW`] bytes, one in the middle of each of as
+//! many equal slices of the rest, each resynchronised on a record
+//! boundary, times the rest's size.  The windows are read with plain
 //! reads: the file is not mapped, so a capture not in the page cache costs
-//! a few reads, not a pass over it.
+//! a few reads (3 MiB), not a pass over it.  Not foreseen: a region of
+//! frames unlike the rest smaller than a slice, past the first MiB (it
+//! weighs a slice's share, or nothing); a file swapped for a named pipe
+//! between the look at its type and its opening.
 //!
 //! Record layouts: classic pcap (draft-ietf-opsawg-pcap, "Packet Record"),
 //! pcapng blocks (draft-ietf-opsawg-pcapng, "General Block Structure": type,
@@ -20,9 +25,9 @@ use std::path::Path;
 /// Bytes read at each sample.
 const WINDOW: usize = 32 << 10;
 
-/// Windows read over the file (the first at its start): a slice of records
-/// unlike the rest (small frames of a handshake before a transfer) weighs
-/// at most a slice's share.
+/// Windows read over the file, each in the middle of its 64th of it: a
+/// slice of records unlike the rest (small frames of a handshake before a
+/// transfer) weighs about its share of the file's bytes.
 const SAMPLES: u64 = 64;
 
 /// A file of at most this many bytes is read whole and its frames counted.
@@ -43,26 +48,24 @@ pub fn estimate_frames(path: &Path) -> Option<u64> {
     }
     let mut file = File::open(path).ok()?;
     let size = meta.len();
-    if size <= WHOLE as u64 {
-        let all = window(&mut file, 0, WHOLE)?;
-        return Format::of(&all)?.whole(&all);
-    }
-    let head = window(&mut file, 0, WINDOW)?;
+    let head = window(&mut file, 0, WHOLE)?;
     let format = Format::of(&head)?;
-    let (mut density, mut windows) = (0f64, 0u32);
-    for i in 0..SAMPLES {
-        let at = i * size / SAMPLES;
-        let buf = match i {
-            0 => head.clone(),
-            _ => window(&mut file, at, WINDOW)?,
-        };
-        if let Some(d) = format.density(&buf, at, i == 0) {
-            density += d;
-            windows += 1;
-        }
+    // The file's first MiB counted (where a capture's unlike start, the
+    // small frames of handshakes, usually is), the rest sampled.
+    let whole = size <= WHOLE as u64;
+    let (frames, end) = format.count(&head, whole);
+    let rest = size.saturating_sub(end as u64);
+    if whole || rest == 0 {
+        return Some(frames);
     }
-    let body = size.saturating_sub(format.header()) as f64;
-    (windows > 0).then(|| (body * density / f64::from(windows)) as u64)
+    // Each window in the middle of its slice of the rest.
+    let density: f64 = (0..SAMPLES)
+        .map(|i| {
+            let at = end as u64 + (2 * i + 1) * rest / (2 * SAMPLES);
+            Some(format.density(&window(&mut file, at, WINDOW)?, at))
+        })
+        .sum::<Option<f64>>()?;
+    Some(frames + (rest as f64 * density / SAMPLES as f64) as u64)
 }
 
 /// Up to `len` bytes of `file` from `at`.
@@ -116,70 +119,56 @@ impl Format {
         }
     }
 
-    /// Bytes before the first record (pcap's file header; pcapng's
-    /// section and interface blocks are counted as records' bytes).
-    fn header(&self) -> u64 {
-        match self {
-            Format::Pcap { .. } => HEADER_LEN as u64,
-            Format::PcapNg { .. } => 0,
-        }
-    }
-
-    /// The frames of a whole file held in `all`: its complete records.
-    fn whole(&self, all: &[u8]) -> Option<u64> {
-        let (start, big) = match *self {
+    /// The frames of the file's start held in `head`, and where the last
+    /// record counted ends: when `whole` (`head` is the whole file), its
+    /// complete records; else every record that starts in it.
+    fn count(&self, head: &[u8], whole: bool) -> (u64, usize) {
+        let (mut k, big) = match *self {
             Format::Pcap { big, .. } => (HEADER_LEN, big),
             Format::PcapNg { big } => (0, big),
         };
-        let mut k = start;
         let mut frames = 0;
-        while let Some((len, frame)) = self
-            .record(all, k, big)
-            .filter(|&(len, _)| k + len <= all.len())
-        {
-            k += len;
-            frames += u64::from(frame);
+        while k < head.len() {
+            match self.record(head, k, big) {
+                Some((len, frame)) if !whole || k + len <= head.len() => {
+                    k += len;
+                    frames += u64::from(frame);
+                }
+                _ => break,
+            }
         }
-        Some(frames)
+        (frames, k)
     }
 
-    /// Frames starting per byte of `buf` (read at file offset `at`): the
-    /// records that start in it, from the file's first one when `first`,
-    /// else from the first offset where records plausibly start, counted
-    /// over the window's length.  Counting starts over a fixed length, not
-    /// whole records over the bytes they span, is what keeps big records
-    /// from being missed: one that runs past the window's end would be
-    /// left out more often than a small one (on the replicated example
-    /// session that over-counted the frames by 14 %).
-    fn density(&self, buf: &[u8], at: u64, first: bool) -> Option<f64> {
-        let (start, big) = match *self {
+    /// Frames starting per byte of `buf` (read at file offset `at`, past
+    /// the file's header): the records that start in it, from the first
+    /// offset where records plausibly start, counted over the window's
+    /// length; 0 if none does (a window inside one record bigger than it).
+    /// Counting starts over a fixed length, not whole records over the
+    /// bytes they span, is what keeps big records from being missed: one
+    /// that runs past the window's end would be left out more often than a
+    /// small one (on the replicated example session that over-counted the
+    /// frames by 14 %).
+    fn density(&self, buf: &[u8], at: u64) -> f64 {
+        let start = match *self {
             Format::Pcap {
                 big,
                 nanos,
                 near_sec,
-            } => match first {
-                true => (HEADER_LEN, big),
-                false => (
-                    (0..buf.len()).find(|&k| pcap::starts_records(buf, k, big, nanos, near_sec))?,
-                    big,
-                ),
-            },
+            } => (0..buf.len()).find(|&k| pcap::starts_records(buf, k, big, nanos, near_sec, true)),
             Format::PcapNg { big } => {
                 // Blocks start at multiples of 4 from the file's start.
                 let align = ((4 - at % 4) % 4) as usize;
-                match first {
-                    true => (0, big),
-                    false => (
-                        (align..buf.len())
-                            .step_by(4)
-                            .find(|&k| starts_blocks(buf, k, big))?,
-                        big,
-                    ),
-                }
+                (align..buf.len())
+                    .step_by(4)
+                    .find(|&k| starts_blocks(buf, k, big))
             }
         };
-        let base = if first { start } else { 0 };
-        let (mut k, mut frames) = (start, 0u64);
+        let (Some(mut k), false) = (start, buf.is_empty()) else {
+            return 0.0;
+        };
+        let big = self.big();
+        let mut frames = 0u64;
         while k < buf.len() {
             let Some((len, frame)) = self.record(buf, k, big) else {
                 // A header cut by the window's end: a frame for pcap.
@@ -189,7 +178,13 @@ impl Format {
             frames += u64::from(frame);
             k += len;
         }
-        (buf.len() > base).then(|| frames as f64 / (buf.len() - base) as f64)
+        frames as f64 / buf.len() as f64
+    }
+
+    fn big(&self) -> bool {
+        match *self {
+            Format::Pcap { big, .. } | Format::PcapNg { big } => big,
+        }
     }
 
     /// The record at `b[k..]`: its length and whether it is a frame (its
@@ -232,17 +227,26 @@ fn block(b: &[u8], k: usize, big: bool) -> Option<(usize, bool)> {
 }
 
 /// Whether pcapng blocks plausibly start at `k`: a packet block and the
-/// next two blocks (or fewer up to the window's end) chain, each with its
-/// length repeated at its end.
+/// next two blocks chain, each with its length repeated at its end; a
+/// block that runs past the window's end ends the run there, if it is not
+/// the first or is a packet block whose captured length fits its length
+/// (an Enhanced Packet Block's: type, length, interface, time stamp high
+/// and low, captured length).
 fn starts_blocks(b: &[u8], mut k: usize, big: bool) -> bool {
-    match block(b, k, big) {
-        Some((_, true)) => {}
-        _ => return false,
-    }
-    for _ in 0..3 {
+    for n in 0..3 {
+        let Some((len, frame)) = block_head(b, k, big) else {
+            return n > 0 && b.len().saturating_sub(k) < 8;
+        };
+        if n == 0 && !frame {
+            return false;
+        }
         match block(b, k, big) {
-            Some((len, _)) => k += len,
-            None => return b.len().saturating_sub(k) < 12 + 20,
+            Some(_) => k += len,
+            None if k + len > b.len() => {
+                let caplen = u32_at(b, k + 20, big).map(|c| c as usize);
+                return n > 0 || caplen.is_some_and(|c| c + 32 <= len);
+            }
+            None => return false,
         }
     }
     true
@@ -285,17 +289,65 @@ mod tests {
         assert_eq!(estimate(&pcap_file((0..100).map(|k| 60 + k % 7))), 100);
     }
 
-    /// Small frames first, big ones after (a handshake, then a transfer):
-    /// the windows over the whole file see both.
+    /// Estimate ÷ count for a pcap (or pcapng) file of `small` 60-byte
+    /// frames and then `big` frames of `len` bytes.
+    fn ratio(small: u32, big: u32, len: u32, ng: bool) -> f64 {
+        let lens = (0..small).map(|_| 60).chain((0..big).map(|_| len));
+        let bytes = if ng {
+            pcapng_file(lens)
+        } else {
+            pcap_file(lens)
+        };
+        estimate(&bytes) as f64 / f64::from(small + big)
+    }
+
+    /// Small frames first, big ones after (a handshake, then a transfer),
+    /// and big frames of every size up to 64 KiB (loopback, GRO/TSO
+    /// captures): a window may hold fewer than eight records, or none
+    /// starting in it.  The review of 2026-12-07 measured such files
+    /// estimated at 4 to 117 times their frames (0.96–1.02 now).
     #[test]
     fn frames_of_two_sizes_in_turn() {
-        for (small, big) in [(4096, 20_000), (20_000, 4096), (50_000, 50_000)] {
-            let lens = (0..small).map(|_| 60).chain((0..big).map(|_| 1500));
-            let n = estimate(&pcap_file(lens)) as f64;
-            let want = f64::from(small + big);
+        for (small, big, len) in [
+            (4096, 20_000, 1500),
+            (20_000, 4096, 1500),
+            (50_000, 50_000, 1500),
+            (4096, 8000, 5000),
+            (4096, 4000, 9000),
+            (4096, 600, 65_535),
+            (0, 600, 65_535),
+            (300_000, 2000, 9000),
+        ] {
+            for ng in [false, true] {
+                let r = ratio(small, big, len, ng);
+                eprintln!("{small} × 60 B then {big} × {len} B, pcapng {ng}: {r:.3}");
+                assert!(
+                    (0.8..1.25).contains(&r),
+                    "{small} small then {big} frames of {len} bytes (pcapng {ng}): estimate ÷ count {r:.3}"
+                );
+            }
+        }
+    }
+
+    /// Regions of small and of big frames in turn, half the bytes each
+    /// (the review's mix), past the counted first MiB.
+    #[test]
+    fn regions_in_turn() {
+        let lens = (0..40).flat_map(|_| {
+            let small = std::iter::repeat_n(60u32, 8000);
+            small.chain(std::iter::repeat_n(9000u32, 67))
+        });
+        let lens: Vec<u32> = lens.collect();
+        for ng in [false, true] {
+            let bytes = match ng {
+                true => pcapng_file(lens.iter().copied()),
+                false => pcap_file(lens.iter().copied()),
+            };
+            let r = estimate(&bytes) as f64 / lens.len() as f64;
+            eprintln!("regions in turn, pcapng {ng}: {r:.3}");
             assert!(
-                (n / want - 1.0).abs() < 0.5,
-                "{small} small then {big} big frames: estimated {n}"
+                (0.8..1.25).contains(&r),
+                "pcapng {ng}: estimate ÷ count {r:.3}"
             );
         }
     }
@@ -330,15 +382,6 @@ mod tests {
     #[test]
     fn pcapng_blocks() {
         assert_eq!(estimate(&pcapng_file((0..300).map(|k| 60 + k % 9))), 300);
-        for (small, big) in [(4096, 20_000), (20_000, 4096)] {
-            let lens = (0..small).map(|_| 60).chain((0..big).map(|_| 1500));
-            let n = estimate(&pcapng_file(lens)) as f64;
-            let want = f64::from(small + big);
-            assert!(
-                (n / want - 1.0).abs() < 0.5,
-                "pcapng, {small} small then {big} big frames: estimated {n}"
-            );
-        }
     }
 
     /// The example session's pcapng points, counted by capinfos (Wireshark

@@ -538,7 +538,7 @@ impl Capture<'_> {
             let window = even.max(last + 1)..(even + RESYNC_WINDOW).min(bytes.len());
             if let Some(at) = window
                 .into_iter()
-                .find(|&at| pcap::starts_records(bytes, at, big_endian, nanosecond, near))
+                .find(|&at| pcap::starts_records(bytes, at, big_endian, nanosecond, near, false))
             {
                 starts.push(at);
             }

@@ -184,13 +184,17 @@ pub(crate) fn record_sec(bytes: &[u8], at: usize, big: bool) -> Option<u32> {
 /// not above the original length, a fraction of a second below one second
 /// and a second within [`RESYNC_SPAN`] of `near_sec` (the first record's).
 /// Only a guess: the caller checks that the records before `at`
-/// end exactly there (see [`crate::Piece`]).
+/// end exactly there (see [`crate::Piece`]).  `open_end`: `bytes` is a
+/// window of a longer file, and a run that leaves it after at least one
+/// header is enough (records bigger than an eighth of the window cannot
+/// chain eight times in it: crate::estimate).
 pub(crate) fn starts_records(
     bytes: &[u8],
     mut at: usize,
     big: bool,
     nanos: bool,
     near_sec: u32,
+    open_end: bool,
 ) -> bool {
     let field = |h: &[u8], k: usize| {
         let b = [h[k], h[k + 1], h[k + 2], h[k + 3]];
@@ -201,12 +205,12 @@ pub(crate) fn starts_records(
         }
     };
     let second = if nanos { 1_000_000_000 } else { 1_000_000 };
-    for _ in 0..RESYNC_RUN {
+    for n in 0..RESYNC_RUN {
         if at == bytes.len() {
             return true;
         }
         let Some(h) = bytes.get(at..at + RECORD_HEADER_LEN) else {
-            return false;
+            return open_end && n > 0;
         };
         let (sec, frac) = (field(h, REC_SEC), field(h, REC_FRAC));
         let (incl, orig) = (field(h, REC_INCL) as usize, field(h, REC_ORIG) as usize);
@@ -219,5 +223,5 @@ pub(crate) fn starts_records(
         }
         at += RECORD_HEADER_LEN + incl;
     }
-    at <= bytes.len()
+    at <= bytes.len() || open_end
 }

@@ -30,8 +30,9 @@ pub struct Window {
 /// unit's `work` panicked (the panic stays in the unit).  Stops when
 /// `take` breaks, and returns its value: the threads then start no
 /// further unit.  However this ends (a `take` that panics, a thread that
-/// cannot be started, an `init` that panics: that thread's units come out
-/// None), no thread is left waiting.
+/// cannot be started, a worker's `init` that panics: that worker's units
+/// come out None; this thread's own `init` panics out of `run`), no thread
+/// is left waiting.
 pub fn run<S, T: Send, B>(
     units: usize,
     window: Window,
