@@ -233,8 +233,8 @@ impl Engine {
     /// [`Self::too_small`] where at least `sorts` bytes are needed for the
     /// sorts (0: no sort, as when the tables come from the captures).
     fn too_small_for(&self, need: usize, matching: usize, what: &str, sorts: usize) -> String {
-        let all = need + matching;
-        let at_least = sorts.max(all + all / 32).max(pool_for(need));
+        let all = need.saturating_add(matching);
+        let at_least = sorts.max(all.saturating_add(all / 32)).max(pool_for(need));
         let beside = match matching {
             0 => String::new(),
             m => format!(", matching about {} more beside them (an estimate)", mib(m)),
@@ -413,9 +413,10 @@ impl PairStage for Engine {
     }
 
     /// Captures (`pktmatch index FILE...`): the same up-front check as key
-    /// tables', on the frames estimated from windows over each file (none
-    /// for a pipe or a compressed file: the check once read covers them).  Their tables
-    /// are not scanned and sorted here, so the sorts' room is not asked.
+    /// tables', on the frames estimated from each file (none for a pipe
+    /// or a compressed file: the check once read covers them).  Their
+    /// tables are not scanned and sorted here, so the sorts' room is not
+    /// asked.
     fn before_reading(&self, inputs: &[matcher::Input]) -> Result<(), String> {
         let frames = inputs
             .iter()
@@ -424,7 +425,7 @@ impl PairStage for Engine {
         let frames = usize::try_from(frames).unwrap_or(usize::MAX);
         let need = TableBuilder::bytes_for(frames, 0, Checks::file_possible());
         let matching = matching_bytes(frames);
-        match need + matching > self.limit {
+        match need.saturating_add(matching) > self.limit {
             true => Err(self.too_small_for(
                 need,
                 matching,
