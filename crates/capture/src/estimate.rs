@@ -34,11 +34,11 @@ const SAMPLES: u64 = 64;
 const WHOLE: usize = 1 << 20;
 
 /// About how many frames the capture at `path` holds: exact for a file of
-/// at most [`WHOLE`] bytes (its complete records counted), else estimated
-/// from [`SAMPLES`] windows spread over it.  None for anything but a
-/// regular classic pcap or pcapng file (a pipe, which must be read once
-/// only; a compressed file, whose size does not tell; CTRACE), or when no
-/// window holds a record.
+/// at most [`WHOLE`] bytes (its complete records counted), else its first
+/// [`WHOLE`] bytes counted and the rest estimated from [`SAMPLES`] windows
+/// spread over it.  None for anything but a regular classic pcap or pcapng
+/// file (a pipe, which must be read once only; a compressed file, whose
+/// size does not tell; CTRACE), or when a window cannot be read.
 pub fn estimate_frames(path: &Path) -> Option<u64> {
     // Looked at before it is opened: opening a named pipe waits for its
     // writer, and what is read from it is gone for the real reading.
