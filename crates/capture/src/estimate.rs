@@ -16,7 +16,8 @@
 //! total length, body, total length again; "Enhanced Packet Block", "Simple
 //! Packet Block"), as the readers in pcap.rs and pcapng.rs have them.
 
-use crate::pcap::{self, HEADER_LEN};
+use crate::pcap::{self, HEADER_LEN, RECORD_HEADER_LEN, REC_INCL};
+use crate::pcapng::{EPB, PB, SHB, SPB};
 use crate::source::MAX_RECORD;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -87,12 +88,6 @@ enum Format {
         big: bool,
     },
 }
-
-/// pcapng block types that hold a frame.
-const EPB: u32 = 6;
-const SPB: u32 = 3;
-const PB: u32 = 2;
-const SHB: u32 = 0x0A0D_0D0A;
 
 impl Format {
     fn of(head: &[u8]) -> Option<Format> {
@@ -208,8 +203,8 @@ fn u32_at(b: &[u8], k: usize, big: bool) -> Option<u32> {
 
 /// The pcap record at `k`: its length with its header.
 fn pcap_record(b: &[u8], k: usize, big: bool) -> Option<(usize, bool)> {
-    let incl = u32_at(b, k + 8, big)? as usize;
-    (incl <= MAX_RECORD).then_some((16 + incl, true))
+    let incl = u32_at(b, k + REC_INCL, big)? as usize;
+    (incl <= MAX_RECORD).then_some((RECORD_HEADER_LEN + incl, true))
 }
 
 /// The pcapng block at `k` from its header: its total length and whether

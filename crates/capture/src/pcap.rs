@@ -23,7 +23,7 @@ use pcap_file::pcap::PcapParser;
 use pcap_file::{Endianness, TsResolution};
 
 pub(crate) const HEADER_LEN: usize = 24;
-const RECORD_HEADER_LEN: usize = 16;
+pub(crate) const RECORD_HEADER_LEN: usize = 16;
 
 // The record header (draft-ietf-opsawg-pcap, "Packet Record"; the layout
 // libpcap's pcap_sf_pkthdr has written since the 1990s; the same in
@@ -33,7 +33,7 @@ const REC_SEC: usize = 0;
 /// Time stamp, microseconds or nanoseconds (by the magic).
 const REC_FRAC: usize = 4;
 /// Captured packet length.
-const REC_INCL: usize = 8;
+pub(crate) const REC_INCL: usize = 8;
 /// Original packet length.
 const REC_ORIG: usize = 12;
 

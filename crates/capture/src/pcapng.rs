@@ -31,11 +31,11 @@ use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption
 use pcap_file::pcapng::PcapNgParser;
 use pcap_file::Endianness;
 
-const SHB: u32 = 0x0A0D_0D0A;
+pub(crate) const SHB: u32 = 0x0A0D_0D0A;
 const IDB: u32 = 0x0000_0001;
-const PB: u32 = 0x0000_0002;
-const SPB: u32 = 0x0000_0003;
-const EPB: u32 = 0x0000_0006;
+pub(crate) const PB: u32 = 0x0000_0002;
+pub(crate) const SPB: u32 = 0x0000_0003;
+pub(crate) const EPB: u32 = 0x0000_0006;
 const SJE: u32 = 0x0000_0009;
 /// Custom blocks, copyable and not.
 const CB_COPY: u32 = 0x0000_0BAD;
