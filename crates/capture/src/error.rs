@@ -32,6 +32,9 @@ pub enum ErrorKind {
     Invalid { what: &'static str, detail: String },
     /// The CTRACE reader's error (it carries its own file offset).
     Ctrace(ctrace::Error),
+    /// A piece of a file ([`crate::Piece`]) holds `what`, which only a
+    /// reading of the whole file can place: read it whole.
+    NotInPieces { what: &'static str },
 }
 
 /// An error with the file it is about.
@@ -88,6 +91,13 @@ impl Error {
             _ => false,
         }
     }
+
+    /// True when a piece of the file ([`crate::Piece::open`]) cannot be
+    /// read on its own and the file is to be read whole: this is no error
+    /// of the file, whichever piece it comes from.
+    pub fn needs_whole_file(&self) -> bool {
+        matches!(self.kind, ErrorKind::NotInPieces { .. })
+    }
 }
 
 impl fmt::Display for Error {
@@ -130,6 +140,10 @@ impl fmt::Display for Error {
             ),
             ErrorKind::Invalid { what, detail } => write!(f, "{what}: {detail}"),
             ErrorKind::Ctrace(_) => Ok(()),
+            ErrorKind::NotInPieces { what } => write!(
+                f,
+                "{what} after the first frame: the file is to be read whole, not in pieces"
+            ),
         }
     }
 }

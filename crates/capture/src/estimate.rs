@@ -17,7 +17,7 @@
 //! Packet Block"), as the readers in pcap.rs and pcapng.rs have them.
 
 use crate::pcap::{self, HEADER_LEN, RECORD_HEADER_LEN, REC_INCL};
-use crate::pcapng::{EPB, PB, SHB, SPB};
+use crate::pcapng::{block_head, starts_blocks, SHB};
 use crate::source::MAX_RECORD;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -207,49 +207,10 @@ fn pcap_record(b: &[u8], k: usize, big: bool) -> Option<(usize, bool)> {
     (incl <= MAX_RECORD).then_some((RECORD_HEADER_LEN + incl, true))
 }
 
-/// The pcapng block at `k` from its header: its total length and whether
-/// it holds a frame.
-fn block_head(b: &[u8], k: usize, big: bool) -> Option<(usize, bool)> {
-    let (btype, len) = (u32_at(b, k, big)?, u32_at(b, k + 4, big)? as usize);
-    (len >= 12 && len % 4 == 0 && len <= MAX_RECORD)
-        .then_some((len, matches!(btype, EPB | SPB | PB)))
-}
-
-/// [`block_head`], and the length repeated at the block's end.
-fn block(b: &[u8], k: usize, big: bool) -> Option<(usize, bool)> {
-    let (len, frame) = block_head(b, k, big)?;
-    (u32_at(b, k + len - 4, big)? as usize == len).then_some((len, frame))
-}
-
-/// Whether pcapng blocks plausibly start at `k`: a packet block and the
-/// next two blocks chain, each with its length repeated at its end; a
-/// block that runs past the window's end ends the run there, if it is not
-/// the first or is a packet block whose captured length fits its length
-/// (an Enhanced Packet Block's: type, length, interface, time stamp high
-/// and low, captured length).
-fn starts_blocks(b: &[u8], mut k: usize, big: bool) -> bool {
-    for n in 0..3 {
-        let Some((len, frame)) = block_head(b, k, big) else {
-            return n > 0 && b.len().saturating_sub(k) < 8;
-        };
-        if n == 0 && !frame {
-            return false;
-        }
-        match block(b, k, big) {
-            Some(_) => k += len,
-            None if k + len > b.len() => {
-                let caplen = u32_at(b, k + 20, big).map(|c| c as usize);
-                return n > 0 || caplen.is_some_and(|c| c + 32 <= len);
-            }
-            None => return false,
-        }
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pcapng::EPB;
 
     /// A classic pcap file (little-endian, microseconds) of the given
     /// frame lengths.

@@ -452,13 +452,18 @@ impl<'a> Capture<'a> {
 /// even split point: at most this far.
 const RESYNC_WINDOW: usize = 4 << 20;
 
-/// A part of an uncompressed classic pcap file ([`Capture::pieces`]),
-/// read on its own (on any thread) with [`Piece::open`].
+/// A part of an uncompressed classic pcap or pcapng file
+/// ([`Capture::pieces`]), read on its own (on any thread) with
+/// [`Piece::open`].
 #[derive(Clone, Copy, Debug)]
 pub struct Piece<'a> {
     name: &'a str,
     /// The whole file.
     bytes: &'a [u8],
+    format: Format,
+    /// pcapng: where the blocks before the first frame end (the section
+    /// header and interface blocks every piece reads first).
+    head: usize,
     start: usize,
     end: usize,
 }
@@ -475,25 +480,45 @@ impl<'a> Piece<'a> {
     }
 
     /// A capture that reads the piece's records, and ends where the piece
-    /// does.  Its frame numbers count from 1 at the piece's first record;
+    /// does.  Its frame numbers count from 1 at the piece's first record
+    /// ([`Capture::frames`] says how many it numbered, packets or not);
     /// offsets and errors are the file's.  A record that runs past the
     /// piece's end is reported as a truncation: the piece did not start
-    /// on a record boundary, or the file is damaged there.
+    /// on a record boundary, or the file is damaged there.  A pcapng
+    /// section header or interface block in the piece is an error for
+    /// which [`Error::needs_whole_file`] is true, in whichever piece.
     pub fn open(&self) -> Result<Capture<'a>, Error> {
         let fail = |f: Fail| Error::new(self.name, f.offset, false, f.kind);
-        let mut source = Source::new(Bytes::Slice(&self.bytes[..self.end]));
         let mut interfaces = Vec::new();
-        let r = pcap::PcapReader::new(&mut source, &mut interfaces).map_err(fail)?;
-        source.advance(self.start - pcap::HEADER_LEN);
-        let format = Format::Pcap {
-            nanosecond: r.nanosecond(),
-            big_endian: r.big_endian(),
+        let mut source = Source::new(Bytes::Slice(&self.bytes[..self.end]));
+        let reader = match self.format {
+            Format::Pcap { .. } => {
+                let r = pcap::PcapReader::new(&mut source, &mut interfaces).map_err(fail)?;
+                Reader::Pcap(r)
+            }
+            Format::PcapNg { .. } => {
+                // The file's head read as when reading it whole: the
+                // section's byte order and interfaces, numbered alike.
+                let mut head = Source::new(Bytes::Slice(&self.bytes[..self.head]));
+                let mut r = pcapng::NgReader::new(&mut head).map_err(fail)?;
+                if r.next(&mut head, &mut interfaces).map_err(fail)?.is_some() {
+                    let f =
+                        Fail::invalid(0, "pcapng piece", "a frame before the piece's head ends");
+                    return Err(fail(f));
+                }
+                Reader::PcapNg(r.into_piece())
+            }
+            Format::Ctrace(_) => {
+                let f = Fail::invalid(0, "piece", "a CTRACE file has no pieces");
+                return Err(fail(f));
+            }
         };
+        source.advance(self.start - source.pos());
         Ok(Capture {
             name: self.name.to_string(),
             source,
-            reader: Reader::Pcap(r),
-            format,
+            reader,
+            format: self.format,
             compressed: false,
             interfaces,
             done: false,
@@ -502,44 +527,67 @@ impl<'a> Piece<'a> {
 }
 
 impl Capture<'_> {
-    /// Splits an uncompressed classic pcap file, not yet read from, into
-    /// up to `n` pieces of about equal size that cover its records in
-    /// order, for reading on several threads.  Each piece after the first
-    /// starts where record headers plausibly start
-    /// ([`pcap::starts_records`]) at or after an even split point: a
+    /// Frames numbered so far: the last one's number, counting those that
+    /// hold no packet (pcapng journal entries and custom blocks).
+    pub fn frames(&self) -> u32 {
+        match &self.reader {
+            Reader::Pcap(r) => r.frames(),
+            Reader::PcapNg(r) => r.frames(),
+            Reader::Ctrace(r) => r.frames(),
+        }
+    }
+
+    /// Splits an uncompressed classic pcap or pcapng file, not yet read
+    /// from, into up to `n` pieces of about equal size that cover its
+    /// records in order, for reading on several threads.  Each piece after
+    /// the first starts where records plausibly start at or after an even
+    /// split point ([`pcap::starts_records`], [`pcapng::starts_blocks`]): a
     /// guess, which reading must confirm: if every piece but the last ends
     /// exactly at its end (no error, no record running past it), every
-    /// piece started on a true record boundary, by induction from the file
-    /// header, and the pieces' records are exactly the file's; otherwise
-    /// the caller reads the file whole.  One piece
-    /// (or none) for other formats, streams and small files.
+    /// piece started on a true record boundary, by induction from the
+    /// file's head, and the pieces' records are exactly the file's;
+    /// otherwise the caller reads the file whole.  pcapng: every piece
+    /// reads the blocks before the first frame (the section header, the
+    /// interfaces) first; a section header or interface block after the
+    /// first frame is refused by the piece it is in
+    /// ([`Error::needs_whole_file`]).  No pieces for other formats,
+    /// streams, or a file one has begun to read; one for a small file.
     pub fn pieces(&self, n: usize) -> Vec<Piece<'_>> {
-        let Format::Pcap {
-            nanosecond,
-            big_endian,
-        } = self.format
-        else {
-            return Vec::new();
-        };
-        if matches!(self.source.bytes_kind(), source::Kind::Stream)
-            || self.source.offset() != pcap::HEADER_LEN as u64
-        {
+        let stream = matches!(self.source.bytes_kind(), source::Kind::Stream);
+        if stream || self.compressed || self.done || self.frames() != 0 {
             return Vec::new();
         }
         let bytes = self.source.slice();
-        let body = bytes.len() - pcap::HEADER_LEN;
-        let Some(near) = pcap::record_sec(bytes, pcap::HEADER_LEN, big_endian) else {
-            return Vec::new();
+        let (head, starts_at): (usize, Box<dyn Fn(usize) -> bool>) = match self.format {
+            Format::Pcap {
+                nanosecond,
+                big_endian,
+            } => {
+                let Some(near) = pcap::record_sec(bytes, pcap::HEADER_LEN, big_endian) else {
+                    return Vec::new();
+                };
+                let starts =
+                    move |at| pcap::starts_records(bytes, at, big_endian, nanosecond, near, false);
+                (pcap::HEADER_LEN, Box::new(starts))
+            }
+            Format::PcapNg { big_endian } => {
+                let Some(head) = pcapng::head_end(bytes, big_endian) else {
+                    return Vec::new();
+                };
+                // Blocks start at multiples of 4 from the file's start.
+                let starts =
+                    move |at: usize| at % 4 == 0 && pcapng::starts_blocks(bytes, at, big_endian);
+                (head, Box::new(starts))
+            }
+            Format::Ctrace(_) => return Vec::new(),
         };
-        let mut starts = vec![pcap::HEADER_LEN];
+        let body = bytes.len() - head;
+        let mut starts = vec![head];
         for k in 1..n.max(1) {
-            let even = pcap::HEADER_LEN + body / n * k;
+            let even = head + body / n * k;
             let last = *starts.last().unwrap_or(&0);
             let window = even.max(last + 1)..(even + RESYNC_WINDOW).min(bytes.len());
-            if let Some(at) = window
-                .into_iter()
-                .find(|&at| pcap::starts_records(bytes, at, big_endian, nanosecond, near, false))
-            {
+            if let Some(at) = window.into_iter().find(|&at| starts_at(at)) {
                 starts.push(at);
             }
         }
@@ -551,6 +599,8 @@ impl Capture<'_> {
             .map(|(&start, end)| Piece {
                 name: &self.name,
                 bytes,
+                format: self.format,
+                head,
                 start,
                 end,
             })

@@ -90,6 +90,11 @@ impl PcapReader {
         self.ns_per_frac == 1
     }
 
+    /// Frames numbered so far (the last one's number).
+    pub fn frames(&self) -> u32 {
+        self.frame
+    }
+
     #[inline]
     pub fn next(&mut self, src: &mut Source<'_>) -> Result<Option<Record>, Fail> {
         let off = src.offset();

@@ -96,6 +96,9 @@ pub(crate) struct NgReader {
     big: bool,
     section: Vec<Iface>,
     frame: u32,
+    /// Reading a piece of the file ([`NgReader::into_piece`]): a section
+    /// header or an interface block is refused, not read.
+    in_piece: bool,
 }
 
 fn read_u16(b: &[u8], at: usize, big: bool) -> Option<u16> {
@@ -165,6 +168,76 @@ fn block_len(a: &[u8], big: bool) -> Option<(u32, usize)> {
     Some((btype, read_u32(a, 4, big)? as usize))
 }
 
+/// The pcapng block at `k` from its header: its total length and whether
+/// it holds a packet (the frames [`crate::estimate`] counts, and where
+/// [`starts_blocks`] wants a run to start).
+pub(crate) fn block_head(b: &[u8], k: usize, big: bool) -> Option<(usize, bool)> {
+    let (btype, len) = (read_u32(b, k, big)?, read_u32(b, k + 4, big)? as usize);
+    (len >= 12 && len % 4 == 0 && len <= MAX_RECORD)
+        .then_some((len, matches!(btype, EPB | SPB | PB)))
+}
+
+/// [`block_head`], and the length repeated at the block's end.
+fn block(b: &[u8], k: usize, big: bool) -> Option<(usize, bool)> {
+    let (len, frame) = block_head(b, k, big)?;
+    (read_u32(b, k + len - 4, big)? as usize == len).then_some((len, frame))
+}
+
+/// Whether pcapng blocks plausibly start at `k`: a packet block and the
+/// next two blocks chain, each with its length repeated at its end; a
+/// block that runs past the window's end ends the run there, if it is not
+/// the first or is a packet block whose captured length fits its length
+/// (an Enhanced Packet Block's: type, length, interface, time stamp high
+/// and low, captured length).
+pub(crate) fn starts_blocks(b: &[u8], mut k: usize, big: bool) -> bool {
+    for n in 0..3 {
+        let Some((len, frame)) = block_head(b, k, big) else {
+            return n > 0 && b.len().saturating_sub(k) < 8;
+        };
+        if n == 0 && !frame {
+            return false;
+        }
+        match block(b, k, big) {
+            Some(_) => k += len,
+            None if k + len > b.len() => {
+                let caplen = read_u32(b, k + 20, big).map(|c| c as usize);
+                return n > 0 || caplen.is_some_and(|c| c + 32 <= len);
+            }
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Whether a block of type `btype` is a frame: Wireshark numbers it
+/// (packet blocks, and the systemd journal entries and custom blocks that
+/// hold no packet: [`NgReader`] numbers them and returns none).
+pub(crate) fn holds_frame(btype: u32) -> bool {
+    matches!(btype, EPB | PB | SPB | SJE | CB_COPY | CB_NOCOPY)
+}
+
+/// Where the blocks before the file's first frame end: the section
+/// header, its interface blocks and any other block before the first
+/// frame (name resolution, decryption secrets…), which a piece of the file
+/// ([`crate::Piece`]) replays before its own blocks.  None when no frame
+/// follows them, or a second section header or a block that does not
+/// chain comes first (such a file is read whole).
+pub(crate) fn head_end(b: &[u8], big: bool) -> Option<usize> {
+    // The section header's own length, in its own byte order.
+    let (_, mut k) = block_len(b, big)?;
+    loop {
+        let (len, _) = block(b, k, big)?;
+        let btype = read_u32(b, k, big)?;
+        if holds_frame(btype) {
+            return Some(k);
+        }
+        if btype == SHB {
+            return None;
+        }
+        k += len;
+    }
+}
+
 /// Ensures the whole block at the source position is held; returns its type
 /// and length, or None at a clean end of file.
 fn whole_block(src: &mut Source<'_>, big: bool) -> Result<Option<(u32, usize)>, Fail> {
@@ -226,7 +299,27 @@ impl NgReader {
             parser,
             section: Vec::new(),
             frame: 0,
+            in_piece: false,
         })
+    }
+
+    /// Frames numbered so far (the last one's number).
+    pub fn frames(&self) -> u32 {
+        self.frame
+    }
+
+    /// This reader, having read a file's head ([`head_end`]), as the
+    /// reader of one of its pieces: its frames count from 1 again, and a
+    /// section header or interface block in the piece is an
+    /// [`ErrorKind::NotInPieces`] (the interfaces would be numbered from
+    /// the piece's start, not the file's, and a later piece would not
+    /// know them).
+    pub fn into_piece(self) -> NgReader {
+        NgReader {
+            frame: 0,
+            in_piece: true,
+            ..self
+        }
     }
 
     /// True when the current section is big-endian.
@@ -244,6 +337,13 @@ impl NgReader {
             let Some((btype, len)) = whole_block(src, self.big)? else {
                 return Ok(None);
             };
+            if self.in_piece && matches!(btype, SHB | IDB) {
+                let what = match btype {
+                    SHB => "a section header block",
+                    _ => "an interface description block",
+                };
+                return Err(Fail::at(off, ErrorKind::NotInPieces { what }));
+            }
             // The block body in the source slice.
             let body_start = src.pos() + 8;
             let body_len = len - 12;

@@ -562,20 +562,22 @@ fn pcap_varied(n: u16, endianness: Endianness, fake_sec: u32) -> Vec<u8> {
     w.into_writer()
 }
 
-/// The packets of `n` pieces, renumbered as the file's, if every piece
-/// but the last read cleanly (what a caller must check); the end of the
-/// last piece.
-fn read_pieces(bytes: &[u8], n: usize) -> (Option<Vec<Seen>>, u64) {
+/// The packets of `n` pieces, renumbered as the file's (each piece's
+/// frames after the frames the pieces before it numbered), if every piece
+/// but the last read cleanly and none needs the whole file (what a caller
+/// must check); the end of the last piece.  The first piece starts at
+/// `first`, where the file's first frame does.
+fn read_pieces_from(bytes: &[u8], n: usize, first: u64) -> (Option<Vec<Seen>>, u64) {
     let c = from_bytes(bytes).unwrap();
     let pieces = c.pieces(n);
     assert!(pieces.len() <= n.max(1));
     let mut joined: Vec<Seen> = Vec::new();
-    let mut at = 24;
+    let mut at = first;
     let mut clean = true;
-    for p in &pieces {
+    let mut base = 0;
+    for (k, p) in pieces.iter().enumerate() {
         assert_eq!(p.start(), at);
         at = p.end();
-        let base = joined.len() as u32;
         let mut r = p.open().unwrap();
         loop {
             match r.next_packet() {
@@ -585,14 +587,22 @@ fn read_pieces(bytes: &[u8], n: usize) -> (Option<Vec<Seen>>, u64) {
                     joined.push(s);
                 }
                 Ok(None) => break,
-                Err(_) => {
-                    clean = false;
+                Err(e) => {
+                    // the last piece's truncation is the file's own
+                    clean &= k + 1 == pieces.len() && !e.needs_whole_file();
                     break;
                 }
             }
         }
+        base += r.frames();
     }
     (clean.then_some(joined), at)
+}
+
+/// [`read_pieces_from`] for a classic pcap file (its first record after
+/// the 24-byte file header).
+fn read_pieces(bytes: &[u8], n: usize) -> (Option<Vec<Seen>>, u64) {
+    read_pieces_from(bytes, n, 24)
 }
 
 #[test]
@@ -621,8 +631,7 @@ fn pieces_read_what_the_whole_file_holds() {
         }
         assert!(fooled > 0);
     }
-    // no pieces for pcapng, for a stream, nor once reading has begun
-    assert!(from_bytes(&two_sections()).unwrap().pieces(4).is_empty());
+    // no pieces for a compressed file, nor once reading has begun
     let bytes = pcap_varied(50, Endianness::Little, 1);
     let gz = {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -659,5 +668,200 @@ fn a_piece_off_a_record_boundary_shows() {
         assert_eq!(n, usize::from(wrong > second));
         assert!(e.is_truncation(), "{e}");
         assert!(e.to_string().starts_with("<memory>: byte "), "{e}");
+    }
+}
+
+/// A pcapng block of type `t` (`big`-endian or not) around `body`, padded
+/// to 4 bytes (draft-ietf-opsawg-pcapng, "General Block Structure").
+fn ng_block(t: u32, mut body: Vec<u8>, big: bool) -> Vec<u8> {
+    body.resize(body.len().div_ceil(4) * 4, 0);
+    let l = (12 + body.len()) as u32;
+    let w = |x: u32| {
+        if big {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        }
+    };
+    let mut v = w(t).to_vec();
+    v.extend_from_slice(&w(l));
+    v.extend_from_slice(&body);
+    v.extend_from_slice(&w(l));
+    v
+}
+
+fn ng_words(xs: &[u32], big: bool) -> Vec<u8> {
+    xs.iter()
+        .flat_map(|&x| {
+            if big {
+                x.to_be_bytes()
+            } else {
+                x.to_le_bytes()
+            }
+        })
+        .collect()
+}
+
+/// A pcapng file of one section, `big`-endian or not: a name resolution
+/// block and two interfaces (Ethernet at µs, raw IP at ns) before `n`
+/// frames that vary in size: enhanced packet blocks on both interfaces
+/// (some with epb_flags), simple packet blocks, custom blocks and systemd
+/// journal entries (frames without a packet), an interface statistics
+/// block (no frame), and payloads that hold whole packet blocks, which
+/// look like the file's own (`fake`).  Returns the file and where its
+/// first frame starts.
+fn pcapng_varied(n: u16, big: bool, fake: bool) -> (Vec<u8>, u64) {
+    let w = |xs: &[u32]| ng_words(xs, big);
+    let mut shb = w(&[0x1A2B_3C4D]);
+    shb.extend_from_slice(&if big { [0, 1, 0, 0] } else { [1, 0, 0, 0] });
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    let mut file = ng_block(0x0A0D_0D0A, shb, big);
+    // a name resolution block: an IPv4 record, then opt_endofopt
+    let mut nrb = if big {
+        vec![0, 1, 0, 7]
+    } else {
+        vec![1, 0, 7, 0]
+    };
+    nrb.extend_from_slice(&[10, 0, 0, 1, b'a', b'b', 0, 0]);
+    nrb.extend_from_slice(&[0; 4]);
+    file.extend(ng_block(4, nrb, big));
+    let idb = |link: u16, tsresol: Option<u8>| {
+        let mut b = if big {
+            link.to_be_bytes()
+        } else {
+            link.to_le_bytes()
+        }
+        .to_vec();
+        b.extend_from_slice(&[0, 0]);
+        b.extend_from_slice(&w(&[0]));
+        if let Some(r) = tsresol {
+            let code: u16 = 9;
+            b.extend_from_slice(&if big {
+                code.to_be_bytes()
+            } else {
+                code.to_le_bytes()
+            });
+            b.extend_from_slice(&if big { [0, 1] } else { [1, 0] });
+            b.extend_from_slice(&[r, 0, 0, 0, 0, 0, 0, 0]);
+        }
+        ng_block(1, b, big)
+    };
+    file.extend(idb(1, None));
+    file.extend(idb(101, Some(9)));
+    let head = file.len() as u64;
+    let epb = |iface: u32, ts: u64, data: &[u8], flags: Option<u32>| {
+        let mut b = w(&[iface, (ts >> 32) as u32, ts as u32, data.len() as u32]);
+        b.extend_from_slice(&w(&[data.len() as u32 + 4]));
+        b.extend_from_slice(data);
+        b.resize(b.len().div_ceil(4) * 4, 0);
+        if let Some(f) = flags {
+            b.extend_from_slice(&if big { [0, 2, 0, 4] } else { [2, 0, 4, 0] });
+            b.extend_from_slice(&w(&[f, 0]));
+        }
+        ng_block(6, b, big)
+    };
+    for i in 0..n {
+        let mut e = eth_frame(i);
+        if fake && i % 5 == 0 {
+            // three small packet blocks of this file's kind, whole
+            let inner = epb(0, 1_700_000_000_000_000, &eth_frame(9), None);
+            for _ in 0..3 {
+                e.extend_from_slice(&inner);
+            }
+        }
+        e.extend(std::iter::repeat_n(0xEE, usize::from(i % 9) * 40));
+        let block = match i % 11 {
+            3 => epb(
+                1,
+                1_700_000_000_000_000_000 + u64::from(i),
+                &ip_packet(i),
+                None,
+            ),
+            5 => ng_block(3, [w(&[e.len() as u32]), e].concat(), big),
+            7 => ng_block(0xBAD, b"\xd9\x7e\0\0custom".to_vec(), big),
+            9 => ng_block(9, b"MESSAGE=x\n".to_vec(), big),
+            k => epb(
+                0,
+                1_700_000_000_000_000 + u64::from(i),
+                &e,
+                Some(k as u32 % 3),
+            ),
+        };
+        file.extend(block);
+    }
+    file.extend(ng_block(5, w(&[0, 0, 0]), big));
+    (file, head)
+}
+
+#[test]
+fn pcapng_pieces_read_what_the_whole_file_holds() {
+    for big in [false, true] {
+        let (bytes, head) = pcapng_varied(600, big, false);
+        let mut c = from_bytes(&bytes).unwrap();
+        let whole = collect(&mut c);
+        assert_eq!(c.frames(), 600);
+        // custom blocks and journal entries are frames without a packet
+        assert!(whole.len() < 550, "{}", whole.len());
+        assert!(whole.iter().any(|s| s.3 == Link::Raw && s.4 == 1));
+        for n in [1, 2, 3, 7, 40, 1000] {
+            let c = from_bytes(&bytes).unwrap();
+            let pieces = c.pieces(n);
+            assert!(pieces.len() >= n.min(250), "{n}: {}", pieces.len());
+            let (joined, end) = read_pieces_from(&bytes, n, head);
+            assert_eq!(end, bytes.len() as u64);
+            assert_eq!(joined.as_ref(), Some(&whole), "{n} pieces");
+        }
+        // packet blocks in payloads fool the guess: reading shows it (a
+        // piece runs into the next), never other packets
+        let (bytes, head) = pcapng_varied(600, big, true);
+        let whole = collect(&mut from_bytes(&bytes).unwrap());
+        let mut fooled = 0;
+        for n in [2, 3, 7, 40, 1000] {
+            match read_pieces_from(&bytes, n, head).0 {
+                Some(joined) => assert_eq!(joined, whole, "{n} pieces"),
+                None => fooled += 1,
+            }
+        }
+        assert!(fooled > 0);
+    }
+}
+
+/// A section header or an interface block after the first frame: every
+/// way of cutting the file leads to reading it whole.
+#[test]
+fn pcapng_pieces_refuse_a_later_section_or_interface() {
+    let (mut late_idb, head) = pcapng_varied(300, false, false);
+    let at = late_idb.len() / 2;
+    let at = (at..).find(|&k| crate::pcapng::starts_blocks(&late_idb, k, false) && k % 4 == 0);
+    let at = at.unwrap();
+    let mut idb = ng_words(&[1, 0], false);
+    idb.truncate(8);
+    late_idb.splice(at..at, ng_block(1, idb, false));
+    let two = two_sections();
+    let first_epb = 28 + 3 * 20 + 12 * 2 + 12 * 2;
+    for (bytes, first) in [(late_idb, head), (two, first_epb as u64)] {
+        // read whole, the file opens and reads to its end
+        let mut c = from_bytes(&bytes).unwrap();
+        let whole = collect(&mut c);
+        assert!(!whole.is_empty());
+        for n in [1, 2, 3, 7, 40] {
+            let c = from_bytes(&bytes).unwrap();
+            let pieces = c.pieces(n);
+            assert!(!pieces.is_empty());
+            assert_eq!(read_pieces_from(&bytes, n, first).0, None, "{n} pieces");
+            let refused = pieces.iter().find_map(|p| {
+                let mut r = p.open().unwrap();
+                loop {
+                    match r.next_packet() {
+                        Ok(Some(_)) => {}
+                        Ok(None) => return None,
+                        Err(e) => return Some(e),
+                    }
+                }
+            });
+            let e = refused.expect("a piece refuses");
+            assert!(e.needs_whole_file(), "{e}");
+            assert!(e.to_string().contains("read whole"), "{e}");
+        }
     }
 }

@@ -72,6 +72,11 @@ impl CtraceReader {
         }
     }
 
+    /// Frames numbered so far (the last one's number).
+    pub fn frames(&self) -> u32 {
+        self.frame
+    }
+
     fn interface(&mut self, name: [u8; NAME], link: Link, interfaces: &mut Vec<Interface>) -> u32 {
         if let Some(i) = self.names.iter().position(|&(n, l)| n == name && l == link) {
             return i as u32;

@@ -1,4 +1,4 @@
-//! A classic pcap file's key table written in pieces on several threads
+//! A classic pcap or pcapng file's key table written in pieces on several threads
 //! (engine::write's `pieces`) is the one written on one thread, byte for
 //! byte: the same parts, row groups, pages, frame numbers and metadata,
 //! with several pieces, several row groups, part boundaries inside pieces,
@@ -274,4 +274,88 @@ fn zero_rows_per_part_or_group_is_refused() {
             assert!(!dir.exists(), "{}", dir.display());
         }
     }
+}
+
+/// The blocks of a little-endian pcapng file, walked by their total
+/// lengths (draft-ietf-opsawg-pcapng, "General Block Structure").
+fn ng_blocks(bytes: &[u8]) -> Vec<&[u8]> {
+    assert_eq!(
+        bytes[8..12],
+        [0x4D, 0x3C, 0x2B, 0x1A],
+        "little-endian pcapng"
+    );
+    let mut blocks = Vec::new();
+    let mut k = 0;
+    while k < bytes.len() {
+        let len = u32::from_le_bytes(bytes[k + 4..k + 8].try_into().unwrap()) as usize;
+        blocks.push(&bytes[k..k + len]);
+        k += len;
+    }
+    blocks
+}
+
+/// A pcapng file's key table in pieces is the one of one thread, byte for
+/// byte: the big capture written again as pcapng by Wireshark's editcap,
+/// and the same with a custom block (a frame without a packet, hence
+/// without a row: the frame numbers after it skip one) after every
+/// 1000th block.  With an interface block after the first frame, it is
+/// written on one thread (no pieces) and the same.
+#[test]
+fn pcapng_pieces_write_the_same_key_tables() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let pcap = tmp.path().join("big.pcap");
+    big_pcap(&pcap, 30_000);
+    let ng = tmp.path().join("big.pcapng");
+    let ok = std::process::Command::new("editcap")
+        .args(["-F", "pcapng"])
+        .arg(&pcap)
+        .arg(&ng)
+        .status()
+        .expect("editcap (Wireshark) is needed");
+    assert!(ok.success());
+    let options = WriteOptions {
+        rows_per_part: 12_000,
+        rows_per_group: 5_000,
+        piece_bytes: 64 << 10,
+        ..WriteOptions::default()
+    };
+    let (w, names) = assert_same(&ng, options.clone(), 3);
+    assert_eq!((w.frames, names.len()), (30_000, 3));
+
+    let bytes = std::fs::read(&ng).unwrap();
+    let blocks = ng_blocks(&bytes);
+    let le = |x: u32| x.to_le_bytes();
+    let custom = [&le(0xBAD)[..], &le(20), &le(32473), b"abcd", &le(20)].concat();
+    let mut with_custom = Vec::new();
+    for (i, b) in blocks.iter().enumerate() {
+        with_custom.extend_from_slice(b);
+        if i % 1000 == 999 {
+            with_custom.extend_from_slice(&custom);
+        }
+    }
+    let path = tmp.path().join("custom.pcapng");
+    std::fs::write(&path, &with_custom).unwrap();
+    let (w, _) = assert_same(&path, options.clone(), 3);
+    assert_eq!(w.frames, 30_000, "rows: the packets");
+
+    let idb = [&le(1)[..], &le(20), &le(1), &le(0), &le(20)].concat();
+    let at: usize = blocks[..blocks.len() / 2].iter().map(|b| b.len()).sum();
+    let mut late = bytes.clone();
+    late.splice(at..at, idb);
+    let path = tmp.path().join("late-idb.pcapng");
+    std::fs::write(&path, &late).unwrap();
+    let one = tempfile::tempdir().expect("temp dir");
+    let many = tempfile::tempdir().expect("temp dir");
+    let a = write(&path, one.path(), &options);
+    let b = write(
+        &path,
+        many.path(),
+        &WriteOptions {
+            threads: 3,
+            ..options
+        },
+    );
+    assert_eq!((a.pieces, b.pieces), (0, 0), "read whole");
+    assert_eq!((a.frames, b.frames), (30_000, 30_000));
+    assert!(files(one.path()) == files(many.path()));
 }

@@ -332,9 +332,9 @@ impl PointTable {
 
 /// Reads the capture at `path`: every frame's record, its index check
 /// ([`index::frame_check`]) and the connections.  `progress` gets the bytes
-/// read so far now and then.  A classic pcap file is read in pieces on
-/// all cores ([`read_pieces`]); other files, or one whose pieces do not
-/// join up, in one go.
+/// read so far now and then.  An uncompressed classic pcap or pcapng file
+/// is read in pieces on all cores ([`read_pieces`]); other files, or one
+/// whose pieces do not join up, in one go.
 pub fn read_point(path: &Path, progress: impl FnMut(u64)) -> Result<PointTable, String> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     read_point_on(path, threads, progress)
@@ -431,8 +431,17 @@ struct Extracted {
     msg: Option<(MsgKind, u64)>,
 }
 
-/// A piece's frames, and the error that ended it early, if any.
-type PieceKeys = (Vec<Extracted>, Option<String>);
+/// What reading one piece gave.
+struct PieceKeys {
+    /// Its packets' keys.
+    frames: Vec<Extracted>,
+    /// The frames it numbered (pcapng: with those that hold no packet).
+    numbered: u32,
+    /// The error that ended it early, if any.
+    error: Option<String>,
+    /// The piece cannot be read on its own: read the file whole.
+    whole: bool,
+}
 
 /// A frame's time stamp, captured length and first bytes, kept until
 /// [`index::frame_checks4`] makes the checks of four frames at once.
@@ -533,17 +542,29 @@ fn extract_batch(
     result
 }
 
-/// The keys of one piece's frames (classic pcap: every record is a frame,
-/// numbered in order), in `out` (empty; its room is reused).
+/// The keys of one piece's frames (numbered from 1 at the piece's
+/// start), in `out` (empty; its room is reused).
 fn extract_piece(path: &Path, piece: &capture::Piece<'_>, mut out: Vec<Extracted>) -> PieceKeys {
-    let fail = |e: capture::Error| Some(format!("{}: {e}", path.display()));
+    let fail = |frames, numbered, e: capture::Error| PieceKeys {
+        frames,
+        numbered,
+        whole: e.needs_whole_file(),
+        error: Some(format!("{}: {e}", path.display())),
+    };
     let mut cap = match piece.open() {
         Ok(c) => c,
-        Err(e) => return (out, fail(e)),
+        Err(e) => return fail(out, 0, e),
     };
-    match extract_batch(&mut cap, &mut out, usize::MAX) {
-        Ok(_) => (out, None),
-        Err(e) => (out, fail(e)),
+    let result = extract_batch(&mut cap, &mut out, usize::MAX);
+    let numbered = cap.frames();
+    match result {
+        Ok(_) => PieceKeys {
+            frames: out,
+            numbered,
+            error: None,
+            whole: false,
+        },
+        Err(e) => fail(out, numbered, e),
     }
 }
 
@@ -553,8 +574,9 @@ fn extract_piece(path: &Path, piece: &capture::Piece<'_>, mut out: Vec<Extracted
 /// frame numbers and everything else are those of reading the file whole.
 /// None when a piece other than the last ends in an error: it did not end
 /// where the next begins (a wrong guess of a record boundary, or damage
-/// there), and the file is to be read whole.  An error in the last piece
-/// ends the capture, as in [`read_whole`].
+/// there), and the file is to be read whole; also when a piece cannot be
+/// read on its own (a pcapng interface block after the first frame).  Any
+/// other error in the last piece ends the capture, as in [`read_whole`].
 fn read_pieces(
     path: &Path,
     pieces: &[capture::Piece<'_>],
@@ -576,6 +598,8 @@ fn read_pieces(
     };
     let mut b = TableBuilder::for_capture(size);
     let mut truncated = None;
+    // Frames the pieces before numbered (the next piece's count from 1).
+    let mut before = 0u32;
     let stopped = crate::in_order::run(
         pieces.len(),
         window,
@@ -583,18 +607,23 @@ fn read_pieces(
         |_, k| extract_piece(path, &pieces[k], buffer().unwrap_or_default()),
         // A panic (a bug) in a piece: the file is read whole, where it shows.
         |k, r| {
-            let Some((mut frames, error)) = r else {
+            let Some(mut r) = r else {
                 return Break(());
             };
-            if error.is_some() && k + 1 < pieces.len() {
+            if r.whole || r.error.is_some() && k + 1 < pieces.len() {
                 return Break(());
             }
-            for f in &frames {
+            for f in &r.frames {
+                // Frames without a packet (pcapng) are filled in, as whole.
+                b.fill_to(before.wrapping_add(f.frame), Some(f.offset));
                 add(&mut b, f, progress);
             }
-            truncated = error;
-            frames.clear();
-            free.lock().unwrap_or_else(|e| e.into_inner()).push(frames);
+            before = before.wrapping_add(r.numbered);
+            truncated = r.error;
+            r.frames.clear();
+            free.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(r.frames);
             Continue(())
         },
     );

@@ -1171,21 +1171,7 @@ fn pieces_give_the_table_of_the_whole_file() {
             .status()
             .expect("editcap (Wireshark) is needed");
         assert!(ok.success());
-        let whole = read_whole_for_test(&pcap);
-        assert!(whole.recs.len() > 150, "{}", whole.recs.len());
-        for (n, threads) in [(2, 2), (9, 2), (9, 3), (40, 4)] {
-            let t = read_pieces_for_test(&pcap, n, threads).expect("pieces join up");
-            assert_eq!(t.recs, whole.recs, "{point} {n}");
-            assert_eq!(t.ts, whole.ts);
-            assert_eq!(t.checks, whole.checks);
-            assert_eq!(t.by_conn, whole.by_conn);
-            assert_eq!(t.conn_start, whole.conn_start);
-            assert_eq!(t.msgs, whole.msgs);
-            assert!(t.msgs.len() > 10);
-            assert_eq!(format!("{:?}", t.conns), format!("{:?}", whole.conns));
-            assert_eq!((t.first_ts, t.last_ts), (whole.first_ts, whole.last_ts));
-            assert_eq!((t.encap, t.mirrored), (whole.encap, whole.mirrored));
-        }
+        assert_pieces_read_whole(&pcap);
         // cut inside the last record: the last piece ends the capture as
         // reading whole does
         let bytes = std::fs::read(&pcap).unwrap();
@@ -1196,6 +1182,94 @@ fn pieces_give_the_table_of_the_whole_file() {
         assert!(whole.truncated.is_some());
         assert_eq!(t.truncated, whole.truncated);
         assert_eq!(t.recs, whole.recs);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The table of `path` read in pieces on several threads is the table
+/// of reading it whole, field for field.
+fn assert_pieces_read_whole(path: &std::path::Path) {
+    use crate::table::{read_pieces_for_test, read_whole_for_test};
+    let whole = read_whole_for_test(path);
+    assert!(whole.recs.len() > 150, "{}", whole.recs.len());
+    let name = path.display();
+    for (n, threads) in [(2, 2), (9, 2), (9, 3), (40, 4)] {
+        let t = read_pieces_for_test(path, n, threads).expect("pieces join up");
+        assert_eq!(t.recs, whole.recs, "{name} {n}");
+        assert_eq!(t.ts, whole.ts);
+        assert_eq!(t.checks, whole.checks);
+        assert_eq!(t.by_conn, whole.by_conn);
+        assert_eq!(t.conn_start, whole.conn_start);
+        assert_eq!(t.msgs, whole.msgs);
+        assert!(t.msgs.len() > 10);
+        assert_eq!(format!("{:?}", t.conns), format!("{:?}", whole.conns));
+        assert_eq!((t.first_ts, t.last_ts), (whole.first_ts, whole.last_ts));
+        assert_eq!((t.encap, t.mirrored), (whole.encap, whole.mirrored));
+    }
+}
+
+/// The same for pcapng files: the lab's own (captured, then its times
+/// rewritten by capclock), the same written again by Wireshark's editcap, and one with a custom block (a frame
+/// without a packet, draft-ietf-opsawg-pcapng "Custom Block") after every
+/// tenth block: the frames after them keep their numbers.  A file with
+/// an interface block after its first frame is read whole.
+#[test]
+fn pcapng_pieces_give_the_table_of_the_whole_file() {
+    use crate::table::{read_pieces_for_test, read_whole_for_test};
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("pktmatch-ng-pieces-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let le = |x: u32| x.to_le_bytes();
+    for point in ["client", "dc"] {
+        let src = here.join(format!("../../examples/session-small/{point}.pcapng"));
+        assert_pieces_read_whole(&src);
+        let ng = dir.join(format!("{point}-editcap.pcapng"));
+        let ok = std::process::Command::new("editcap")
+            .args(["-F", "pcapng"])
+            .arg(&src)
+            .arg(&ng)
+            .status()
+            .expect("editcap (Wireshark) is needed");
+        assert!(ok.success());
+        assert_pieces_read_whole(&ng);
+        // Blocks walked by their total lengths (little-endian files).
+        let bytes = std::fs::read(&ng).unwrap();
+        assert_eq!(bytes[8..12], [0x4D, 0x3C, 0x2B, 0x1A]);
+        let mut blocks = Vec::new();
+        let mut k = 0;
+        while k < bytes.len() {
+            let len = u32::from_le_bytes(bytes[k + 4..k + 8].try_into().unwrap()) as usize;
+            blocks.push(&bytes[k..k + len]);
+            k += len;
+        }
+        let custom = [&le(0xBAD)[..], &le(20), &le(32473), b"abcd", &le(20)].concat();
+        let mut with_custom = Vec::new();
+        let mut frames = 0;
+        for (i, b) in blocks.iter().enumerate() {
+            with_custom.extend_from_slice(b);
+            let is_packet = u32::from_le_bytes(b[..4].try_into().unwrap()) == 6;
+            frames += u32::from(is_packet);
+            if is_packet && i % 10 == 0 {
+                with_custom.extend_from_slice(&custom);
+                frames += 1;
+            }
+        }
+        let path = dir.join(format!("{point}-custom.pcapng"));
+        std::fs::write(&path, &with_custom).unwrap();
+        assert_pieces_read_whole(&path);
+        let whole = read_whole_for_test(&path);
+        // the last frame is a packet: every frame is in the table
+        assert_eq!(whole.recs.len() as u32, frames);
+        // an interface block after the first frame
+        let idb = [&le(1)[..], &le(20), &le(1), &le(0), &le(20)].concat();
+        let at: usize = blocks[..blocks.len() / 2].iter().map(|b| b.len()).sum();
+        let mut late = bytes.clone();
+        late.splice(at..at, idb);
+        let path = dir.join(format!("{point}-late-idb.pcapng"));
+        std::fs::write(&path, &late).unwrap();
+        assert!(read_pieces_for_test(&path, 4, 2).is_none());
+        let packets = blocks.iter().filter(|b| b[..4] == le(6)).count();
+        assert_eq!(read_whole_for_test(&path).recs.len(), packets);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

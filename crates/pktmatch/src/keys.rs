@@ -1,8 +1,8 @@
 //! `pktmatch keys -o DIR [--point LABEL=]FILE...`: every capture's
 //! per-frame matching keys as Parquet key tables
 //! (`DIR/point=LABEL/part-NNNNN.parquet`, docs/keys.md), the captures in
-//! parallel, the machine's cores shared among them: a classic pcap file
-//! given more than one is read, keyed and encoded on that many
+//! parallel, the machine's cores shared among them: a classic pcap or
+//! pcapng file given more than one is read, keyed and encoded on that many
 //! (engine::write's `pieces`).  `pktmatch index --keys DIR` matches from
 //! them.
 

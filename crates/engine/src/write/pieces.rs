@@ -1,14 +1,17 @@
 //! [`super::write_point`] on several threads, for an uncompressed classic
-//! pcap file: the same part files, byte for byte, as writing on one thread.
+//! pcap or pcapng file: the same part files, byte for byte, as writing on
+//! one thread.
 //!
 //! Two passes over the file's pieces ([`capture::Capture::pieces`]):
 //!
 //! 1. **Count.**  The threads read the pieces' record headers and count
-//!    their frames (no keys, no columns).  A piece does not know how many
-//!    frames the pieces before it hold, and a row group and a part are
-//!    cut by *global* frame number (part k holds frames k·P+1 …, its row
-//!    groups G rows each from the part's start), so the frame numbers come
-//!    first: then each row group is known before it is read, is built and
+//!    their rows (packets) and frames (no keys, no columns; pcapng custom
+//!    blocks and journal entries are frames without a row).  A piece does
+//!    not know how many rows and frames the pieces before it hold, and a
+//!    row group and a part are cut by *global* row number (part k holds
+//!    rows k·P+1 …, its row groups G rows each from the part's start), so
+//!    the counts come first: then each row group is known before it is
+//!    read, is built and
 //!    encoded whole by one thread, and nothing is fixed up or stitched
 //!    together afterwards.  The count is cheap next to the rest (a header
 //!    walk; the keys, the Arrow columns and the Parquet encoding are most
@@ -64,9 +67,22 @@ struct Unit {
 /// A row group built and encoded.
 struct Encoded {
     chunks: Vec<ArrowColumnChunk>,
-    /// Its frames' time stamps (for [`WholeBlocks`]).
-    ts: Vec<i64>,
+    /// Its rows' frame numbers and time stamps (for [`WholeBlocks`]).
+    ts: Vec<(u32, i64)>,
     keyed: u64,
+}
+
+/// What pass 1 found ([`count`]).
+struct Counted {
+    /// Rows (packets) of the pieces before each piece.
+    rows_before: Vec<u64>,
+    /// Frames the pieces before each piece numbered (pcapng: with the
+    /// frames that hold no packet, which have no row).
+    frames_before: Vec<u32>,
+    /// Rows in all.
+    rows: u64,
+    /// The error the last piece ended in.
+    truncated: Option<String>,
 }
 
 /// Writes the point from `pieces` (more than one) on
@@ -79,11 +95,12 @@ pub(super) fn write(
     mut out: Written,
 ) -> Result<Option<Written>, Error> {
     let threads = to.options.threads.max(1);
-    let Some((starts, frames, truncated)) = count(pieces, to.capture, threads)? else {
+    let Some(counted) = count(pieces, to.capture, threads)? else {
         return Ok(None);
     };
+    let frames = counted.rows;
     out.frames = frames;
-    out.truncated = truncated;
+    out.truncated = counted.truncated.clone();
     out.pieces = pieces.len();
     out.threads = threads;
     let units = units(frames, to.options);
@@ -104,7 +121,7 @@ pub(super) fn write(
         window,
         // Each thread's writer factory, made at its first row group.
         || None,
-        |factory, k| encode(&units[k], pieces, &starts, to, factory),
+        |factory, k| encode(&units[k], pieces, &counted, to, factory),
         |k, r| {
             // A panic (a bug) is an error of this file, not a hang.
             let r = r.unwrap_or_else(|| {
@@ -154,8 +171,8 @@ fn take(
         files.push(close(std::mem::replace(part, next), None)?);
     }
     append(&mut part.writer, e.chunks).map_err(Error::parquet(&part.path))?;
-    for (i, &t) in e.ts.iter().enumerate() {
-        whole.push_frame((unit.first + i as u64 + 1) as u32, t);
+    for &(frame, t) in &e.ts {
+        whole.push_frame(frame, t);
     }
     Ok(e.keyed)
 }
@@ -183,18 +200,17 @@ fn units(frames: u64, options: &WriteOptions) -> Vec<Unit> {
     units
 }
 
-/// Pass 1: the frames of each piece, on `threads` threads.  Returns where
-/// each piece's frames start (from 0), the frames in all, and the error
-/// the last piece ended in (the capture cut short: kept up to there, as on
-/// one thread); None if a piece but the last ended in an error (it did
-/// not end where the next starts).
-#[allow(clippy::type_complexity)]
+/// Pass 1: the rows (packets) and frames of each piece, on `threads`
+/// threads, and the error the last piece ended in (the capture cut short:
+/// kept up to there, as on one thread).  None if a piece but the last
+/// ended in an error (it did not end where the next starts), or a piece
+/// cannot be read on its own ([`capture::Error::needs_whole_file`]).
 fn count(
     pieces: &[capture::Piece<'_>],
     capture: &Path,
     threads: usize,
-) -> Result<Option<(Vec<u64>, u64, Option<String>)>, Error> {
-    // Every piece may be counted ahead: a count is two numbers.
+) -> Result<Option<Counted>, Error> {
+    // Every piece may be counted ahead: a count is three numbers.
     let window = matcher::in_order::Window {
         threads,
         ahead: pieces.len(),
@@ -212,43 +228,70 @@ fn count(
             ControlFlow::Continue(())
         },
     );
-    let mut starts = Vec::with_capacity(pieces.len());
+    let mut c = Counted {
+        rows_before: Vec::with_capacity(pieces.len()),
+        frames_before: Vec::with_capacity(pieces.len()),
+        rows: 0,
+        truncated: None,
+    };
     let mut frames = 0u64;
-    let mut truncated = None;
-    for (k, c) in counted.into_iter().enumerate() {
-        let Some((n, error)) = c else {
+    for (k, piece) in counted.into_iter().enumerate() {
+        let Some(piece) = piece else {
             return Err(Error::format(
                 capture,
                 "internal error: counting a piece's frames panicked",
             ));
         };
-        if error.is_some() && k + 1 < pieces.len() {
+        if piece.whole || piece.error.is_some() && k + 1 < pieces.len() {
             return Ok(None);
         }
-        starts.push(frames);
-        frames += n;
-        truncated = error;
+        c.rows_before.push(c.rows);
+        c.frames_before.push(frames as u32);
+        c.rows += piece.rows;
+        frames += u64::from(piece.frames);
+        c.truncated = piece.error;
+        // Frame numbers are 32-bit, as on one thread.
+        if frames > u64::from(u32::MAX) {
+            return Ok(None);
+        }
     }
-    // Frame numbers are 32-bit, as on one thread.
-    if frames > u64::from(u32::MAX) {
-        return Ok(None);
-    }
-    Ok(Some((starts, frames, truncated)))
+    Ok(Some(c))
 }
 
-/// One piece's frames, and the error it ended in.
-fn count_piece(piece: &capture::Piece<'_>, capture: &Path) -> (u64, Option<String>) {
-    let fail = |e: capture::Error| Some(format!("{}: {e}", capture.display()));
+/// One piece's count.
+struct PieceCount {
+    rows: u64,
+    frames: u32,
+    error: Option<String>,
+    /// The piece cannot be read on its own.
+    whole: bool,
+}
+
+/// One piece's rows and frames, and the error it ended in.
+fn count_piece(piece: &capture::Piece<'_>, capture: &Path) -> PieceCount {
+    let fail = |rows, frames, e: capture::Error| PieceCount {
+        rows,
+        frames,
+        whole: e.needs_whole_file(),
+        error: Some(format!("{}: {e}", capture.display())),
+    };
     let mut cap = match piece.open() {
         Ok(c) => c,
-        Err(e) => return (0, fail(e)),
+        Err(e) => return fail(0, 0, e),
     };
-    let mut n = 0;
+    let mut rows = 0;
     loop {
         match cap.next_packet() {
-            Ok(Some(_)) => n += 1,
-            Ok(None) => return (n, None),
-            Err(e) => return (n, fail(e)),
+            Ok(Some(_)) => rows += 1,
+            Ok(None) => {
+                return PieceCount {
+                    rows,
+                    frames: cap.frames(),
+                    error: None,
+                    whole: false,
+                }
+            }
+            Err(e) => return fail(rows, cap.frames(), e),
         }
     }
 }
@@ -261,7 +304,7 @@ fn count_piece(piece: &capture::Piece<'_>, capture: &Path) -> (u64, Option<Strin
 fn encode(
     unit: &Unit,
     pieces: &[capture::Piece<'_>],
-    starts: &[u64],
+    counted: &Counted,
     to: &Target<'_>,
     factory: &mut Option<ArrowRowGroupWriterFactory>,
 ) -> Result<Encoded, Error> {
@@ -277,6 +320,7 @@ fn encode(
         )
     };
     // The piece the unit's first frame is in.
+    let starts = &counted.rows_before;
     let mut j = starts.partition_point(|&s| s <= unit.first) - 1;
     let mut cap = pieces[j].open().map_err(cap_err)?;
     for _ in starts[j]..unit.first {
@@ -296,13 +340,14 @@ fn encode(
             cap = pieces[j].open().map_err(cap_err)?;
             continue;
         };
-        p.frame = (unit.first + ts.len() as u64 + 1) as u32;
+        // The file's frame number (the piece's count from 1).
+        p.frame = counted.frames_before[j].wrapping_add(p.frame);
         let check = index::frame_check(p.wire_ts_ns, p.wire.len() as u32, p.wire);
         let keys = capture::extract(p.link, p.data);
         let msg = keys.as_ref().and_then(|(_, k)| message(&p, k));
         keyed += u64::from(keys.is_some());
         batch.push(&p, check, keys.as_ref().map(|(f, k)| (f, k)), msg);
-        ts.push(p.ts_ns);
+        ts.push((p.frame, p.ts_ns));
     }
     let b = batch.finish().map_err(Error::arrow(path))?;
     let factory = match factory {
