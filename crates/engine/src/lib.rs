@@ -7,7 +7,8 @@
 //!   same index as from the captures, byte for byte;
 //! * matches as Parquet (`pktmatch export --parquet`, [`matches`]);
 //! * the indexer's stages as an embedded Apache DataFusion plan with a
-//!   bounded memory pool (`plan`, feature `datafusion`, docs/engine.md);
+//!   bounded memory pool (`plan`, feature `datafusion`, docs/engine.md),
+//!   tier-1 connection pairing in it as a join and aggregates (`tier1`);
 //! * the matching stage on a cluster of `pktmatch worker`s through
 //!   datafusion-distributed (`cluster`, the same feature).
 //!
@@ -23,6 +24,8 @@ pub mod matches;
 #[cfg(feature = "datafusion")]
 pub mod plan;
 pub mod schema;
+#[cfg(feature = "datafusion")]
+mod tier1;
 pub mod write;
 
 pub use error::{Error, ErrorKind};

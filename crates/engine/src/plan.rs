@@ -37,6 +37,7 @@ use datafusion::physical_plan::{
 };
 use datafusion::prelude::{col, ParquetReadOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
+use matcher::pairing::{ConnPair, NatSample};
 use matcher::table::{Checks, PointTable, TableBuilder};
 use matcher::{PairJob, PairOutcome, PairStage};
 use std::path::{Path, PathBuf};
@@ -387,6 +388,22 @@ fn spill_metrics(plan: &Arc<dyn ExecutionPlan>) -> (u64, u64) {
 }
 
 impl PairStage for Engine {
+    /// Tier-1 pairing as a DataFusion join and aggregates ([`crate::tier1`]),
+    /// the assignment the matcher's.
+    fn pair_nat(
+        &self,
+        ta: &PointTable,
+        sa: &NatSample,
+        tb: &PointTable,
+        sb: &NatSample,
+    ) -> Result<Vec<ConnPair>, String> {
+        let votes = self
+            .rt
+            .block_on(crate::tier1::votes(&self.ctx, sa, sb))
+            .map_err(df_err)?;
+        Ok(matcher::pairing::assign_nat(ta, tb, votes))
+    }
+
     fn run(&self, pairs: usize, job: PairJob) -> Result<Vec<PairOutcome>, String> {
         let slots = Arc::new(Mutex::new((0..pairs).map(|_| None).collect::<Vec<_>>()));
         let gate = Arc::new(Gate::new(self.partitions));

@@ -330,7 +330,7 @@ impl PairOutcome {
 /// Who runs the matching stage: [`run_tables`] on this crate's threads,
 /// the `engine` crate as a partition of an Apache DataFusion plan, or on
 /// a cluster's workers.
-pub trait PairStage {
+pub trait PairStage: Sync {
     /// `job(k)` for every k in `0..pairs`, the results in that order.  All
     /// clones of `job` must be dropped on return.
     fn run(&self, pairs: usize, job: PairJob) -> Result<Vec<PairOutcome>, String>;
@@ -358,6 +358,22 @@ pub trait PairStage {
     fn after_reading(&self, tables: &[PointTable]) -> Result<(), String> {
         let _ = tables;
         Ok(())
+    }
+
+    /// Tier-1 connection pairing of two points (every pair of points,
+    /// while ordering them; called from several threads at once): the
+    /// join of their samples on the NAT-invariant key, the votes per pair
+    /// of connections, and [`pairing::assign_nat`].  By default the
+    /// matcher's merge join ([`pairing::pair_nat_sampled`]); a stage that
+    /// runs the join itself must give the same pairs.
+    fn pair_nat(
+        &self,
+        ta: &PointTable,
+        sa: &pairing::NatSample,
+        tb: &PointTable,
+        sb: &pairing::NatSample,
+    ) -> Result<Vec<ConnPair>, String> {
+        Ok(pairing::pair_nat_sampled(ta, sa, tb, sb))
     }
 }
 
@@ -494,7 +510,7 @@ pub fn run_tables_on(
     // The path order, from the data (or stated and checked against it).
     progress(Progress::Stage("ordering"));
     let labels: Vec<String> = inputs.iter().map(|i| i.label.clone()).collect();
-    let (mut tier1, evidence) = order::gather(&read_tables);
+    let (mut tier1, evidence) = order::gather(&read_tables, stage)?;
     let found = order::decide(&labels, &evidence, stated.as_deref())?;
     let perm = found.perm.clone();
     let mut slots: Vec<Option<PointTable>> = read_tables.into_iter().map(Some).collect();

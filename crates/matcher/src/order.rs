@@ -189,7 +189,11 @@ pub type Evidence = FxHashMap<(usize, usize), PairEvidence>;
 /// The tier-1 connection pairs and evidence of every pair of inputs.  Each
 /// point's tier-1 sample is made once (not once per pair it is in), the
 /// points and then the pairs on all cores.
-pub fn gather(tables: &[PointTable]) -> (FxHashMap<(usize, usize), Vec<ConnPair>>, Evidence) {
+/// The pairs' tier-1 pairing is `stage`'s ([`crate::PairStage::pair_nat`]).
+pub fn gather(
+    tables: &[PointTable],
+    stage: &dyn crate::PairStage,
+) -> Result<(FxHashMap<(usize, usize), Vec<ConnPair>>, Evidence), String> {
     let samples = crate::parallel(
         tables.len(),
         crate::workers(),
@@ -204,20 +208,21 @@ pub fn gather(tables: &[PointTable]) -> (FxHashMap<(usize, usize), Vec<ConnPair>
         crate::workers(),
         |k| {
             let (i, j) = ij[k];
-            let p = pairing::pair_nat_sampled(&tables[i], &samples[i], &tables[j], &samples[j]);
+            let p = stage.pair_nat(&tables[i], &samples[i], &tables[j], &samples[j])?;
             let e = evidence(&tables[i], &tables[j], &p);
-            (p, e)
+            Ok::<_, String>((p, e))
         },
         || {},
     );
     drop(samples);
     let mut pairs = FxHashMap::default();
     let mut ev = Evidence::default();
-    for (&(i, j), (p, e)) in ij.iter().zip(found) {
+    for (&(i, j), found) in ij.iter().zip(found) {
+        let (p, e) = found?;
         ev.insert((i, j), e);
         pairs.insert((i, j), p);
     }
-    (pairs, ev)
+    Ok((pairs, ev))
 }
 
 /// `i` is nearer the client than `j`, if the data says.

@@ -254,6 +254,21 @@ impl NatSample {
             expected_sample(t, &|_| true),
         ))
     }
+
+    /// Sampled packets.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Each sampled packet's (tier-1 key, connection << 1 | direction), in
+    /// key order: the rows a stage that joins the samples itself reads.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = (u64, u32)> + '_ {
+        self.0.iter().map(|s| (s.key(), s.conn_dir))
+    }
 }
 
 /// [`pair_nat`] from the two points' samples, made beforehand.
@@ -319,7 +334,8 @@ pub(crate) fn pair_nat_among_whole(
 
 /// The join of two tier-1 samples on the key, and the assignment.
 fn join_nat(ta: &PointTable, sa: &[Sampled], tb: &PointTable, sb: &[Sampled]) -> Vec<ConnPair> {
-    let mut votes: FxHashMap<(u32, u32, bool), f32> = FxHashMap::default();
+    // Votes for (A connection, B connection, flip).
+    let mut votes: FxHashMap<(u32, u32, bool), u64> = FxHashMap::default();
     let run = |v: &[Sampled], i: usize| {
         let k = v[i].key();
         i + v[i..].iter().take_while(|x| x.key() == k).count()
@@ -336,28 +352,41 @@ fn join_nat(ta: &PointTable, sa: &[Sampled], tb: &PointTable, sb: &[Sampled]) ->
             continue;
         }
         let (ie, je) = (run(sa, i), run(sb, j));
+        // The first of the run: the lowest direction of B's connection.
         let b = sb[j];
         let ambiguous = sb[j..je].iter().any(|x| x.conn() != b.conn());
-        let kb = &tb.conns[b.conn() as usize].key;
         if !ambiguous {
             for x in &sa[i..ie] {
-                // Whether the two may pair is asked once per pair of
-                // connections, not per vote (the connections' keys are far
-                // apart in memory): those that may not get minus infinity,
-                // which no vote raises and `assign` leaves out.
                 *votes
                     .entry((x.conn(), b.conn(), x.dir() != b.dir()))
-                    .or_insert_with(|| {
-                        if may_pair(&ta.conns[x.conn() as usize].key, kb) {
-                            0.0
-                        } else {
-                            f32::NEG_INFINITY
-                        }
-                    }) += 1.0;
+                    .or_default() += 1;
             }
         }
         (i, j) = (ie, je);
     }
+    assign_nat(ta, tb, votes)
+}
+
+/// Tier-1 connection pairs from the votes of the join of two samples
+/// (A connection, B connection, flip, votes; any order, each triple once):
+/// the pairs of connections that may be one ([`may_pair`]), assigned one
+/// to one, strongest votes first.  What [`join_nat`] and a stage that
+/// joins the samples itself ([`crate::PairStage::pair_nat`]) both end with.
+pub fn assign_nat(
+    ta: &PointTable,
+    tb: &PointTable,
+    votes: impl IntoIterator<Item = ((u32, u32, bool), u64)>,
+) -> Vec<ConnPair> {
+    // Whether the two may pair is asked once per pair of connections, not
+    // per vote (the connections' keys are far apart in memory): those that
+    // may not get minus infinity, which `assign` leaves out.
+    let votes: FxHashMap<(u32, u32, bool), f32> = votes
+        .into_iter()
+        .map(|((a, b, flip), n)| {
+            let ok = may_pair(&ta.conns[a as usize].key, &tb.conns[b as usize].key);
+            ((a, b, flip), if ok { n as f32 } else { f32::NEG_INFINITY })
+        })
+        .collect();
     let mut out = Vec::new();
     let mut taken_a = vec![false; ta.conns.len()];
     let mut taken_b = vec![false; tb.conns.len()];

@@ -1326,7 +1326,7 @@ fn example_session_tables() -> Vec<PointTable> {
 #[test]
 fn a_reused_clock_fit_is_the_fit_made_again() {
     let tables = example_session_tables();
-    let (mut tier1, _) = crate::order::gather(&tables);
+    let (mut tier1, _) = crate::order::gather(&tables, &crate::Threads).unwrap();
     let options = crate::Options::default();
     let mut reused = 0;
     for a in 0..tables.len() - 1 {
@@ -1355,7 +1355,7 @@ fn a_reused_clock_fit_is_the_fit_made_again() {
 #[test]
 fn a_side_matched_whole_has_no_loss_to_walk() {
     let tables = example_session_tables();
-    let (mut tier1, _) = crate::order::gather(&tables);
+    let (mut tier1, _) = crate::order::gather(&tables, &crate::Threads).unwrap();
     let mut whole = 0;
     for a in 0..tables.len() - 1 {
         let (ta, tb) = (&tables[a], &tables[a + 1]);
@@ -1481,7 +1481,7 @@ fn pairing_among_keeps_repeated_and_ambiguous_keys() {
 fn a_pair_asked_to_stop_gives_up() {
     use std::sync::atomic::AtomicBool;
     let tables = example_session_tables();
-    let (mut tier1, _) = crate::order::gather(&tables);
+    let (mut tier1, _) = crate::order::gather(&tables, &crate::Threads).unwrap();
     let options = crate::Options::default();
     for a in 0..tables.len() - 1 {
         let pairs = tier1.remove(&(a, a + 1)).unwrap_or_default();
