@@ -18,10 +18,12 @@
 //!   parser of its own, so such a file still opens.
 //!
 //! Frame numbers count what Wireshark (4.0) counts: enhanced, simple and
-//! packet blocks, and also systemd journal export blocks and custom blocks,
-//! which carry no packet and are not returned (a gap in the numbers).
-//! Interface statistics, name resolution and decryption secrets blocks are
-//! no frames.
+//! packet blocks, and also systemd journal export blocks, custom blocks
+//! and sysdig event blocks (0x204, 0x216, 0x221), which carry no packet
+//! and are not returned (a gap in the numbers).  Interface statistics,
+//! name resolution and decryption secrets blocks, and sysdig "events with
+//! flags", are no frames (tshark 4.0.17 on files made for it: capture's
+//! tests).
 
 use crate::error::ErrorKind;
 use crate::reader::{Fail, Loc, Record};
@@ -40,6 +42,16 @@ const SJE: u32 = 0x0000_0009;
 /// Custom blocks, copyable and not.
 const CB_COPY: u32 = 0x0000_0BAD;
 const CB_NOCOPY: u32 = 0x4000_0BAD;
+/// Sysdig event blocks (v1, v2, v2 large): frames in Wireshark 4.0
+/// (tshark 4.0.17 numbers them; wiretap/pcapng.c handles these three and
+/// leaves the "event with flags" kinds 0x208, 0x217, 0x222 to plugins,
+/// which 4.0.17 does not number).
+const SYSDIG_EVENTS: [u32; 3] = [0x0000_0204, 0x0000_0216, 0x0000_0221];
+/// The shortest systemd journal export block Wireshark 4.0 reads (its
+/// `MIN_SYSTEMD_JOURNAL_EXPORT_BLOCK_SIZE`: a header and the shortest
+/// `__REALTIME_TIMESTAMP=` entry); tshark 4.0.17 calls a shorter one
+/// damaged.
+const SJE_MIN_LEN: usize = 35;
 
 /// Nanoseconds from raw time stamp units: `raw · num / den + offset`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,10 +222,16 @@ pub(crate) fn starts_blocks(b: &[u8], mut k: usize, big: bool) -> bool {
 }
 
 /// Whether a block of type `btype` is a frame: Wireshark numbers it
-/// (packet blocks, and the systemd journal entries and custom blocks that
-/// hold no packet: [`NgReader`] numbers them and returns none).
+/// (packet blocks, and the systemd journal entries, custom blocks and
+/// sysdig events that hold no packet: [`NgReader`] numbers them and
+/// returns none).
 pub(crate) fn holds_frame(btype: u32) -> bool {
-    matches!(btype, EPB | PB | SPB | SJE | CB_COPY | CB_NOCOPY)
+    matches!(btype, EPB | PB | SPB) || holds_no_packet(btype)
+}
+
+/// A frame that holds no packet.
+fn holds_no_packet(btype: u32) -> bool {
+    matches!(btype, SJE | CB_COPY | CB_NOCOPY) || SYSDIG_EVENTS.contains(&btype)
 }
 
 /// Where the blocks before the file's first frame end: the section
@@ -378,7 +396,14 @@ impl NgReader {
                 }
                 EPB | PB => Some(self.packet(btype, body, body_start, off)?),
                 SPB => Some(self.simple(body, body_start, off)?),
-                SJE | CB_COPY | CB_NOCOPY => {
+                SJE if len < SJE_MIN_LEN => {
+                    return Err(Fail::invalid(
+                        off,
+                        "pcapng systemd journal export block",
+                        format!("total length {len} is below {SJE_MIN_LEN}, which Wireshark reads"),
+                    ))
+                }
+                t if holds_no_packet(t) => {
                     self.frame = self.frame.wrapping_add(1);
                     None
                 }

@@ -512,14 +512,18 @@ fn pcapng_frame_numbers_count_what_wireshark_counts() {
     let mut epb = le(&[0, 0, 1000, ip.len() as u32, ip.len() as u32]);
     epb.extend_from_slice(&ip);
     let epb = block(6, epb);
-    let mut file = block(0x0A0D_0D0A, shb);
+    let mut file = block(0x0A0D_0D0A, shb.clone());
     file.extend(block(1, le(&[101, 0])));
     for other in [
         block(0xBAD, b"\xd9\x7e\0\0hello".to_vec()),
         block(0x4000_0BAD, b"\xd9\x7e\0\0hello".to_vec()),
         block(5, le(&[0, 0, 0])),
-        block(9, b"MESSAGE=x\n".to_vec()),
+        block(9, JOURNAL_ENTRY.to_vec()),
         block(0x0A, le(&[0x544C_534B, 0])),
+        block(0x204, vec![0; 64]),
+        block(0x208, vec![0; 64]),
+        block(0x216, vec![0; 64]),
+        block(0x221, vec![0; 64]),
     ] {
         file.extend_from_slice(&epb);
         file.extend(other);
@@ -530,8 +534,44 @@ fn pcapng_frame_numbers_count_what_wireshark_counts() {
         .unwrap()
         .for_each(|p| frames.push(p.frame))
         .unwrap();
-    assert_eq!(frames, [1, 3, 5, 6, 8, 9]);
+    assert_eq!(frames, [1, 3, 5, 6, 8, 9, 11, 12, 14, 16]);
+    // What tshark numbers, when it is there.
+    let dir = std::env::temp_dir().join(format!("capture-ng-frames-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("frames.pcapng");
+    std::fs::write(&path, &file).unwrap();
+    match std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&path)
+        .args(["-Y", "ip", "-T", "fields", "-e", "frame.number"])
+        .output()
+    {
+        Ok(o) if o.status.success() => {
+            let shown: Vec<u32> = String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(|l| l.trim().parse().unwrap())
+                .collect();
+            assert_eq!(shown, frames, "tshark's frame numbers");
+        }
+        _ => eprintln!("SKIPPED: no tshark, frame numbers not compared with it"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    // A journal entry shorter than Wireshark reads: damaged there.
+    let mut short = block(0x0A0D_0D0A, shb);
+    short.extend(block(1, le(&[101, 0])));
+    short.extend_from_slice(&epb);
+    let at = short.len() as u64;
+    short.extend(block(9, b"MESSAGE=x\n".to_vec()));
+    let mut c = from_bytes(&short).unwrap();
+    assert!(c.next_packet().unwrap().is_some());
+    let e = c.next_packet().unwrap_err();
+    assert_eq!(e.offset(), Some(at));
+    assert!(e.to_string().contains("below 35"), "{e}");
 }
+
+/// A systemd journal export entry as Wireshark reads one (its realtime
+/// field first).
+const JOURNAL_ENTRY: &[u8] = b"__REALTIME_TIMESTAMP=1700000000000000\nMESSAGE=x\n";
 
 /// A pcap file whose packets vary in size (some payloads full of bytes
 /// that look like record headers: `fake_sec` their seconds), written by
@@ -770,7 +810,8 @@ fn pcapng_varied(n: u16, big: bool, fake: bool) -> (Vec<u8>, u64) {
             }
         }
         e.extend(std::iter::repeat_n(0xEE, usize::from(i % 9) * 40));
-        let block = match i % 11 {
+        let ts = 1_700_000_000_000_000 + u64::from(i);
+        let block = match i % 13 {
             3 => epb(
                 1,
                 1_700_000_000_000_000_000 + u64::from(i),
@@ -779,13 +820,24 @@ fn pcapng_varied(n: u16, big: bool, fake: bool) -> (Vec<u8>, u64) {
             ),
             5 => ng_block(3, [w(&[e.len() as u32]), e].concat(), big),
             7 => ng_block(0xBAD, b"\xd9\x7e\0\0custom".to_vec(), big),
-            9 => ng_block(9, b"MESSAGE=x\n".to_vec(), big),
-            k => epb(
-                0,
-                1_700_000_000_000_000 + u64::from(i),
-                &e,
-                Some(k as u32 % 3),
-            ),
+            8 => ng_block(0x4000_0BAD, b"\xd9\x7e\0\0nocopy".to_vec(), big),
+            9 => ng_block(9, JOURNAL_ENTRY.to_vec(), big),
+            10 => ng_block(0x204, vec![0; 32], big),
+            11 => {
+                // the obsolete packet block: interface 0 and drops (16
+                // bits each), time stamp, captured and original length
+                let mut b = w(&[0, (ts >> 32) as u32, ts as u32, e.len() as u32]);
+                b.extend_from_slice(&w(&[e.len() as u32]));
+                b.extend_from_slice(&e);
+                ng_block(2, b, big)
+            }
+            12 => {
+                // a packet, then a decryption secrets block (no frame)
+                let mut b = epb(0, ts, &e, None);
+                b.extend(ng_block(0x0A, w(&[0x544C_534B, 0]), big));
+                b
+            }
+            k => epb(0, ts, &e, Some(k as u32 % 3)),
         };
         file.extend(block);
     }
@@ -810,6 +862,31 @@ fn pcapng_pieces_read_what_the_whole_file_holds() {
             let (joined, end) = read_pieces_from(&bytes, n, head);
             assert_eq!(end, bytes.len() as u64);
             assert_eq!(joined.as_ref(), Some(&whole), "{n} pieces");
+        }
+        // cut short inside its last blocks: the last piece ends as reading
+        // whole does, the packets before kept
+        let whole_cut = |b: &[u8]| {
+            let mut c = from_bytes(b).unwrap();
+            let mut v = Vec::new();
+            loop {
+                match c.next_packet() {
+                    Ok(Some(p)) => v.push(seen(&p)),
+                    Ok(None) => return v,
+                    Err(e) => {
+                        assert!(e.is_truncation(), "{e}");
+                        return v;
+                    }
+                }
+            }
+        };
+        for cut in [1, 5, 13, 60, 203] {
+            let short = &bytes[..bytes.len() - cut];
+            let want = whole_cut(short);
+            assert!(want.len() + 3 > whole.len(), "{cut}");
+            for n in [2, 7, 40] {
+                let (joined, _) = read_pieces_from(short, n, head);
+                assert_eq!(joined.as_ref(), Some(&want), "cut {cut}, {n} pieces");
+            }
         }
         // packet blocks in payloads fool the guess: reading shows it (a
         // piece runs into the next), never other packets
@@ -839,7 +916,10 @@ fn pcapng_pieces_refuse_a_later_section_or_interface() {
     late_idb.splice(at..at, ng_block(1, idb, false));
     let two = two_sections();
     let first_epb = 28 + 3 * 20 + 12 * 2 + 12 * 2;
-    for (bytes, first) in [(late_idb, head), (two, first_epb as u64)] {
+    // a section header alone at the end (an empty section)
+    let (mut late_shb, _) = pcapng_varied(300, false, false);
+    late_shb.extend_from_slice(&two_sections()[..28]);
+    for (bytes, first) in [(late_idb, head), (two, first_epb as u64), (late_shb, head)] {
         // read whole, the file opens and reads to its end
         let mut c = from_bytes(&bytes).unwrap();
         let whole = collect(&mut c);

@@ -54,7 +54,7 @@ pub(super) struct Target<'a> {
     pub options: &'a WriteOptions,
 }
 
-/// One row group to build: `rows` frames from global row `first` (from
+/// One row group to build: `rows` rows from global row `first` (from
 /// 0), part `part`'s rows from `in_part`.
 #[derive(Clone, Copy, Debug)]
 struct Unit {
@@ -98,15 +98,16 @@ pub(super) fn write(
     let Some(counted) = count(pieces, to.capture, threads)? else {
         return Ok(None);
     };
-    let frames = counted.rows;
-    out.frames = frames;
+    // The point's "frames" are its rows (packets), as on one thread.
+    let rows = counted.rows;
+    out.frames = rows;
     out.truncated = counted.truncated.clone();
     out.pieces = pieces.len();
     out.threads = threads;
-    let units = units(frames, to.options);
-    // Part k holds frames k·P+1 … (k+1)·P; after a full part comes another,
-    // empty if no frame is left for it (as on one thread).
-    let parts = (frames / to.options.rows_per_part as u64) as u32 + 1;
+    let units = units(rows, to.options);
+    // Part k holds rows k·P+1 … (k+1)·P; after a full part comes another,
+    // empty if no row is left for it (as on one thread).
+    let parts = (rows / to.options.rows_per_part as u64) as u32 + 1;
 
     let window = matcher::in_order::Window {
         threads,
@@ -177,18 +178,18 @@ fn take(
     Ok(e.keyed)
 }
 
-/// The row groups of `frames` frames, in order: each part's rows cut
+/// The row groups of `total` rows, in order: each part's rows cut
 /// every `rows_per_group` rows from the part's start, as [`ArrowWriter`]
 /// cuts them on one thread.
-fn units(frames: u64, options: &WriteOptions) -> Vec<Unit> {
+fn units(total: u64, options: &WriteOptions) -> Vec<Unit> {
     let (per_part, per_group) = (options.rows_per_part as u64, options.rows_per_group.max(1));
     let mut units = Vec::new();
     let mut first = 0;
-    while first < frames {
+    while first < total {
         let part = (first / per_part) as u32;
         let in_part = (first % per_part) as usize;
         let part_end = (u64::from(part) + 1) * per_part;
-        let rows = (per_group as u64).min(part_end - first).min(frames - first) as usize;
+        let rows = (per_group as u64).min(part_end - first).min(total - first) as usize;
         units.push(Unit {
             part,
             first,
@@ -296,7 +297,7 @@ fn count_piece(piece: &capture::Piece<'_>, capture: &Path) -> PieceCount {
     }
 }
 
-/// Pass 2, one unit: reads its frames, builds its row group's columns and
+/// Pass 2, one unit: reads its rows' packets, builds its row group's columns and
 /// encodes them.  `factory` makes the column writers (one per thread, made
 /// on first use: the column writers depend only on the schema and the
 /// writer properties, which every part shares but for its key-value
@@ -314,12 +315,12 @@ fn encode(
         Error::format(
             path,
             format!(
-                "{what} (frame {}): did the file change while read?",
+                "{what} (row {}): did the file change while read?",
                 unit.first + 1
             ),
         )
     };
-    // The piece the unit's first frame is in.
+    // The piece the unit's first row is in.
     let starts = &counted.rows_before;
     let mut j = starts.partition_point(|&s| s <= unit.first) - 1;
     let mut cap = pieces[j].open().map_err(cap_err)?;
