@@ -85,6 +85,11 @@ pub fn default_memory_limit() -> usize {
 /// An embedded DataFusion session with its memory pool and spill files.
 pub struct Engine {
     ctx: SessionContext,
+    /// Tier-1 connection pairing's session: the same runtime (memory pool,
+    /// spill files), its own plan options ([`crate::tier1::session`]),
+    /// one plan at a time (each on all partitions): the samples' copies of
+    /// one pair of points in memory, not of one per core.
+    tier1: Mutex<SessionContext>,
     rt: tokio::runtime::Runtime,
     /// The matcher's point tables, charged to the same pool as DataFusion's
     /// operators (they cannot spill): what they hold is what the scans'
@@ -145,6 +150,11 @@ impl Engine {
             .build()
             .map_err(|e| format!("engine threads: {e}"))?;
         Ok(Engine {
+            tier1: Mutex::new(crate::tier1::session(
+                Arc::clone(&runtime),
+                batch,
+                partitions,
+            )),
             ctx: SessionContext::new_with_config_rt(config, runtime),
             rt,
             tables,
@@ -397,10 +407,12 @@ impl PairStage for Engine {
         tb: &PointTable,
         sb: &NatSample,
     ) -> Result<Vec<ConnPair>, String> {
+        let ctx = self.tier1.lock().unwrap_or_else(|e| e.into_inner());
         let votes = self
             .rt
-            .block_on(crate::tier1::votes(&self.ctx, sa, sb))
+            .block_on(crate::tier1::votes(&ctx, sa, sb))
             .map_err(df_err)?;
+        drop(ctx);
         Ok(matcher::pairing::assign_nat(ta, tb, votes))
     }
 

@@ -21,33 +21,68 @@
 //! to one ([`matcher::pairing::assign_nat`]), as after its own join: the
 //! same pairs, which crates/engine/tests/same_index.rs checks through the
 //! index and this module's test directly.
+//!
+//! The samples come sorted by key, and the tables say so: the plan is then
+//! a streaming one, both samples repartitioned by key keeping their order,
+//! B's aggregate by key in key order and a sort-merge join on the key, as
+//! the matcher's own merge join; only the votes' aggregate holds a hash
+//! table, one entry per pair of connections.  One plan runs at a time (on
+//! all partitions), so that one pair's copies of the samples are in
+//! memory.  Figures (2 M-frame bench session, 2 cores): docs/engine.md.
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, UInt32Type};
 use arrow_array::{RecordBatch, UInt32Array, UInt64Array};
 use arrow_schema::{DataType, Field, Schema};
+use datafusion::catalog::MemTable;
 use datafusion::error::DataFusionError;
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::functions_aggregate::expr_fn::{count, max, min};
 use datafusion::logical_expr::JoinType;
-use datafusion::prelude::{col, lit, DataFrame, SessionContext};
+use datafusion::prelude::{col, lit, DataFrame, SessionConfig, SessionContext};
 use matcher::pairing::NatSample;
 use std::sync::Arc;
 
-/// One sample as a table of two columns, `{side}_key` and `{side}_cd`.
+/// The session tier-1 plans run in: the engine's runtime (its memory pool
+/// and spill files), `partitions` partitions (at least 2: DataFusion plans
+/// a sort-merge join only for more than one), the samples repartitioned
+/// by key keeping their order (no sort again), a sort-merge join.
+pub(crate) fn session(
+    runtime: Arc<RuntimeEnv>,
+    batch_size: usize,
+    partitions: usize,
+) -> SessionContext {
+    let mut config = SessionConfig::new()
+        .with_target_partitions(partitions.max(2))
+        .with_batch_size(batch_size);
+    config.options_mut().optimizer.prefer_hash_join = false;
+    config.options_mut().optimizer.prefer_existing_sort = true;
+    config
+        .options_mut()
+        .optimizer
+        .enable_round_robin_repartition = false;
+    SessionContext::new_with_config_rt(config, runtime)
+}
+
+/// One sample as a table of two columns, `{side}_key` and `{side}_cd`,
+/// declared in key order (as [`NatSample::rows`] gives them).
 fn table(ctx: &SessionContext, s: &NatSample, side: &str) -> Result<DataFrame, DataFusionError> {
     let (keys, cds): (Vec<u64>, Vec<u32>) = s.rows().unzip();
-    let schema = Schema::new(vec![
-        Field::new(format!("{side}_key"), DataType::UInt64, false),
+    let key = format!("{side}_key");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new(&key, DataType::UInt64, false),
         Field::new(format!("{side}_cd"), DataType::UInt32, false),
-    ]);
+    ]));
     let batch = RecordBatch::try_new(
-        Arc::new(schema),
+        Arc::clone(&schema),
         vec![
             Arc::new(UInt64Array::from(keys)),
             Arc::new(UInt32Array::from(cds)),
         ],
     )?;
-    ctx.read_batch(batch)
+    let sorted = vec![vec![col(key).sort(true, false)]];
+    let table = MemTable::try_new(schema, vec![vec![batch]])?.with_sort_order(sorted);
+    ctx.read_table(Arc::new(table))
 }
 
 /// The votes plan over samples `sa` and `sb`: rows (a_conn, b_conn, flip,
@@ -122,6 +157,7 @@ mod tests {
     use matcher::table::{read_point, PointTable};
     use matcher::PairStage;
     use std::path::PathBuf;
+    use std::sync::Arc;
 
     fn data(path: &str) -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -172,12 +208,16 @@ mod tests {
         }
         assert!(pairs > 20 && flips > 0, "{pairs} pairs, {flips} flipped");
         let s = NatSample::of(&read_point(&session[0], |_| {}).expect("capture"));
-        let ctx = datafusion::prelude::SessionContext::new();
+        let ctx = super::session(Arc::new(Default::default()), 8192, 2);
         let df = super::votes_plan(&ctx, &s, &s).expect("plan");
         let plan = futures::executor::block_on(df.create_physical_plan()).expect("physical plan");
         let shown = displayable(plan.as_ref()).indent(true).to_string();
         eprintln!("{pairs} pairs, {flips} flipped");
-        assert!(shown.contains("HashJoinExec"), "{shown}");
+        // A streaming plan: a merge join and an aggregate by key in key
+        // order, repartitioned keeping the order, nothing sorted again.
+        assert!(shown.contains("SortMergeJoinExec"), "{shown}");
+        assert!(shown.contains("ordering_mode=Sorted"), "{shown}");
+        assert!(!shown.contains("SortExec"), "{shown}");
         assert!(shown.matches("AggregateExec").count() >= 2, "{shown}");
     }
 }
