@@ -1164,13 +1164,7 @@ fn pieces_give_the_table_of_the_whole_file() {
     for point in ["client", "dc"] {
         let src = here.join(format!("../../examples/session-small/{point}.pcapng"));
         let pcap = dir.join(format!("{point}.pcap"));
-        let ok = std::process::Command::new("editcap")
-            .args(["-F", "pcap"])
-            .arg(&src)
-            .arg(&pcap)
-            .status()
-            .expect("editcap (Wireshark) is needed");
-        assert!(ok.success());
+        editcap("pcap", &src, &pcap);
         assert_pieces_read_whole(&pcap);
         // cut inside the last record: the last piece ends the capture as
         // reading whole does
@@ -1184,6 +1178,17 @@ fn pieces_give_the_table_of_the_whole_file() {
         assert_eq!(t.recs, whole.recs);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `src` written again as `dst` in `format` by Wireshark's editcap.
+fn editcap(format: &str, src: &std::path::Path, dst: &std::path::Path) {
+    let ok = std::process::Command::new("editcap")
+        .args(["-F", format])
+        .arg(src)
+        .arg(dst)
+        .status()
+        .expect("editcap (Wireshark) is needed");
+    assert!(ok.success(), "editcap -F {format} {}", src.display());
 }
 
 /// The table of `path` read in pieces on several threads is the table
@@ -1224,13 +1229,7 @@ fn pcapng_pieces_give_the_table_of_the_whole_file() {
         let src = here.join(format!("../../examples/session-small/{point}.pcapng"));
         assert_pieces_read_whole(&src);
         let ng = dir.join(format!("{point}-editcap.pcapng"));
-        let ok = std::process::Command::new("editcap")
-            .args(["-F", "pcapng"])
-            .arg(&src)
-            .arg(&ng)
-            .status()
-            .expect("editcap (Wireshark) is needed");
-        assert!(ok.success());
+        editcap("pcapng", &src, &ng);
         assert_pieces_read_whole(&ng);
         // Blocks walked by their total lengths (little-endian files).
         let bytes = std::fs::read(&ng).unwrap();
