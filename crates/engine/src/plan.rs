@@ -86,10 +86,8 @@ pub fn default_memory_limit() -> usize {
 pub struct Engine {
     ctx: SessionContext,
     /// Tier-1 connection pairing's session: the same runtime (memory pool,
-    /// spill files), its own plan options ([`crate::tier1::session`]),
-    /// one plan at a time (each on all partitions): the samples' copies of
-    /// one pair of points in memory, not of one per core.
-    tier1: Mutex<SessionContext>,
+    /// spill files), its own plan options ([`crate::tier1::session`]).
+    tier1: SessionContext,
     rt: tokio::runtime::Runtime,
     /// The matcher's point tables, charged to the same pool as DataFusion's
     /// operators (they cannot spill): what they hold is what the scans'
@@ -150,11 +148,7 @@ impl Engine {
             .build()
             .map_err(|e| format!("engine threads: {e}"))?;
         Ok(Engine {
-            tier1: Mutex::new(crate::tier1::session(
-                Arc::clone(&runtime),
-                batch,
-                partitions,
-            )),
+            tier1: crate::tier1::session(Arc::clone(&runtime), batch, partitions),
             ctx: SessionContext::new_with_config_rt(config, runtime),
             rt,
             tables,
@@ -399,21 +393,37 @@ fn spill_metrics(plan: &Arc<dyn ExecutionPlan>) -> (u64, u64) {
 
 impl PairStage for Engine {
     /// Tier-1 pairing as a DataFusion join and aggregates ([`crate::tier1`]),
-    /// the assignment the matcher's.
+    /// the assignment the matcher's.  Each point's sample is made and
+    /// turned into a table once, one point after the other (its vector and
+    /// its columns are both held only while it is turned); the pairs' plans
+    /// run one after the other, each on all partitions.
     fn pair_nat(
         &self,
-        ta: &PointTable,
-        sa: &NatSample,
-        tb: &PointTable,
-        sb: &NatSample,
-    ) -> Result<Vec<ConnPair>, String> {
-        let ctx = self.tier1.lock().unwrap_or_else(|e| e.into_inner());
-        let votes = self
-            .rt
-            .block_on(crate::tier1::votes(&ctx, sa, sb))
+        tables: &[PointTable],
+        pairs: &[(usize, usize)],
+    ) -> Result<Vec<Vec<ConnPair>>, String> {
+        let samples = tables
+            .iter()
+            .map(|t| crate::tier1::Sample::new(NatSample::of(t)))
+            .collect::<Result<Vec<_>, _>>()
             .map_err(df_err)?;
-        drop(ctx);
-        Ok(matcher::pairing::assign_nat(ta, tb, votes))
+        pairs
+            .iter()
+            .map(|&(i, j)| {
+                let votes = self
+                    .rt
+                    .block_on(crate::tier1::votes(&self.tier1, &samples[i], &samples[j]))
+                    .map_err(|e| {
+                        format!(
+                            "tier-1 pairing of capture points {} and {}: {}",
+                            i + 1,
+                            j + 1,
+                            df_err(e)
+                        )
+                    })?;
+                Ok(matcher::pairing::assign_nat(&tables[i], &tables[j], votes))
+            })
+            .collect()
     }
 
     fn run(&self, pairs: usize, job: PairJob) -> Result<Vec<PairOutcome>, String> {

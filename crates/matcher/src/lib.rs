@@ -360,20 +360,33 @@ pub trait PairStage: Sync {
         Ok(())
     }
 
-    /// Tier-1 connection pairing of two points (every pair of points,
-    /// while ordering them; called from several threads at once): the
-    /// join of their samples on the NAT-invariant key, the votes per pair
-    /// of connections, and [`pairing::assign_nat`].  By default the
-    /// matcher's merge join ([`pairing::pair_nat_sampled`]); a stage that
-    /// runs the join itself must give the same pairs.
+    /// Tier-1 connection pairing of the points `pairs` names (every pair
+    /// of points, while ordering them), in that order: each point's sample
+    /// ([`pairing::NatSample`], made once), the join of two samples on the
+    /// NAT-invariant key, the votes per pair of connections, and
+    /// [`pairing::assign_nat`].  By default the matcher's merge join
+    /// ([`pairing::pair_nat_sampled`]) on all cores; a stage that runs the
+    /// join itself must give the same pairs.
     fn pair_nat(
         &self,
-        ta: &PointTable,
-        sa: &pairing::NatSample,
-        tb: &PointTable,
-        sb: &pairing::NatSample,
-    ) -> Result<Vec<ConnPair>, String> {
-        Ok(pairing::pair_nat_sampled(ta, sa, tb, sb))
+        tables: &[PointTable],
+        pairs: &[(usize, usize)],
+    ) -> Result<Vec<Vec<ConnPair>>, String> {
+        let samples = parallel(
+            tables.len(),
+            workers(),
+            |i| pairing::NatSample::of(&tables[i]),
+            || {},
+        );
+        Ok(parallel(
+            pairs.len(),
+            workers(),
+            |k| {
+                let (i, j) = pairs[k];
+                pairing::pair_nat_sampled(&tables[i], &samples[i], &tables[j], &samples[j])
+            },
+            || {},
+        ))
     }
 }
 

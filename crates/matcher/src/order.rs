@@ -31,7 +31,7 @@
 //! to each other that share nothing, and a middle point that sees only part
 //! of the traffic the points around it share, are reported: not a line.
 
-use crate::pairing::{self, ConnPair};
+use crate::pairing::ConnPair;
 use crate::payload::MsgValue;
 use crate::table::{MsgKind, PointTable};
 use index::{OrderSource, Topology};
@@ -194,35 +194,26 @@ pub fn gather(
     tables: &[PointTable],
     stage: &dyn crate::PairStage,
 ) -> Result<(FxHashMap<(usize, usize), Vec<ConnPair>>, Evidence), String> {
-    let samples = crate::parallel(
-        tables.len(),
-        crate::workers(),
-        |i| pairing::NatSample::of(&tables[i]),
-        || {},
-    );
     let ij: Vec<(usize, usize)> = (0..tables.len())
         .flat_map(|i| (i + 1..tables.len()).map(move |j| (i, j)))
         .collect();
-    let found = crate::parallel(
+    let found = stage.pair_nat(tables, &ij)?;
+    if found.len() != ij.len() {
+        return Err("internal error: tier-1 pairing left out a pair of points".into());
+    }
+    let ev = crate::parallel(
         ij.len(),
         crate::workers(),
-        |k| {
-            let (i, j) = ij[k];
-            let p = stage.pair_nat(&tables[i], &samples[i], &tables[j], &samples[j])?;
-            let e = evidence(&tables[i], &tables[j], &p);
-            Ok::<_, String>((p, e))
-        },
+        |k| evidence(&tables[ij[k].0], &tables[ij[k].1], &found[k]),
         || {},
     );
-    drop(samples);
     let mut pairs = FxHashMap::default();
-    let mut ev = Evidence::default();
-    for (&(i, j), found) in ij.iter().zip(found) {
-        let (p, e) = found?;
-        ev.insert((i, j), e);
-        pairs.insert((i, j), p);
+    let mut evidence = Evidence::default();
+    for ((&ij, p), e) in ij.iter().zip(found).zip(ev) {
+        evidence.insert(ij, e);
+        pairs.insert(ij, p);
     }
-    Ok((pairs, ev))
+    Ok((pairs, evidence))
 }
 
 /// `i` is nearer the client than `j`, if the data says.

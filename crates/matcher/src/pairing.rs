@@ -255,19 +255,28 @@ impl NatSample {
         ))
     }
 
-    /// Sampled packets.
-    pub fn len(&self) -> usize {
-        self.0.len()
+    /// A sample of the given rows (tier-1 key, connection << 1 |
+    /// direction), sorted here: for tests of a stage's own join.
+    pub fn from_rows(rows: impl IntoIterator<Item = (u64, u32)>) -> NatSample {
+        let mut v: Vec<Sampled> = rows
+            .into_iter()
+            .map(|(k, conn_dir)| Sampled {
+                key_hi: (k >> 32) as u32,
+                key_lo: k as u32,
+                conn_dir,
+            })
+            .collect();
+        v.sort_unstable();
+        NatSample(v)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Each sampled packet's (tier-1 key, connection << 1 | direction), in
-    /// key order: the rows a stage that joins the samples itself reads.
-    pub fn rows(&self) -> impl ExactSizeIterator<Item = (u64, u32)> + '_ {
-        self.0.iter().map(|s| (s.key(), s.conn_dir))
+    /// The sample as two columns, each sampled packet's tier-1 key and
+    /// connection << 1 | direction, in key order: what a stage that joins
+    /// the samples itself reads.
+    pub fn into_columns(self) -> (Vec<u64>, Vec<u32>) {
+        let columns = self.0.iter().map(|s| (s.key(), s.conn_dir)).unzip();
+        drop(self);
+        columns
     }
 }
 
@@ -334,7 +343,20 @@ pub(crate) fn pair_nat_among_whole(
 
 /// The join of two tier-1 samples on the key, and the assignment.
 fn join_nat(ta: &PointTable, sa: &[Sampled], tb: &PointTable, sb: &[Sampled]) -> Vec<ConnPair> {
-    // Votes for (A connection, B connection, flip).
+    assign_nat(ta, tb, nat_votes(sa, sb))
+}
+
+/// The votes of the join of two samples ([`nat_votes`]): what a stage that
+/// joins the samples itself must count.
+pub fn nat_votes_sampled(sa: &NatSample, sb: &NatSample) -> FxHashMap<(u32, u32, bool), u64> {
+    nat_votes(&sa.0, &sb.0)
+}
+
+/// The join of two tier-1 samples (sorted) on the key: a key B saw in
+/// more than one connection decides nothing; every A packet with a key B
+/// saw in one votes for (A connection, B connection, flip: its direction
+/// is not the one of B's first packet with the key).
+fn nat_votes(sa: &[Sampled], sb: &[Sampled]) -> FxHashMap<(u32, u32, bool), u64> {
     let mut votes: FxHashMap<(u32, u32, bool), u64> = FxHashMap::default();
     let run = |v: &[Sampled], i: usize| {
         let k = v[i].key();
@@ -364,7 +386,7 @@ fn join_nat(ta: &PointTable, sa: &[Sampled], tb: &PointTable, sb: &[Sampled]) ->
         }
         (i, j) = (ie, je);
     }
-    assign_nat(ta, tb, votes)
+    votes
 }
 
 /// Tier-1 connection pairs from the votes of the join of two samples
