@@ -288,7 +288,7 @@ mod tests {
                             0 => (1 << 30) + (r >> 16) as u32 % 3,
                             _ => (r >> 16) as u32 % 6,
                         };
-                        (key, conn << 1 | (r >> 40) as u32 % 2)
+                        (key, (conn << 1) | ((r >> 40) as u32 % 2))
                     })
                     .collect()
             };

@@ -186,6 +186,9 @@ pub struct Order {
 /// Evidence of every pair (i < j, input numbering).
 pub type Evidence = FxHashMap<(usize, usize), PairEvidence>;
 
+/// The tier-1 connection pairs of every pair (i < j, input numbering).
+pub type Tier1 = FxHashMap<(usize, usize), Vec<ConnPair>>;
+
 /// The tier-1 connection pairs and evidence of every pair of inputs.  Each
 /// point's tier-1 sample is made once (not once per pair it is in), the
 /// points and then the pairs on all cores.
@@ -193,7 +196,7 @@ pub type Evidence = FxHashMap<(usize, usize), PairEvidence>;
 pub fn gather(
     tables: &[PointTable],
     stage: &dyn crate::PairStage,
-) -> Result<(FxHashMap<(usize, usize), Vec<ConnPair>>, Evidence), String> {
+) -> Result<(Tier1, Evidence), String> {
     let ij: Vec<(usize, usize)> = (0..tables.len())
         .flat_map(|i| (i + 1..tables.len()).map(move |j| (i, j)))
         .collect();
