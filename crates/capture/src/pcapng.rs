@@ -42,16 +42,27 @@ const SJE: u32 = 0x0000_0009;
 /// Custom blocks, copyable and not.
 const CB_COPY: u32 = 0x0000_0BAD;
 const CB_NOCOPY: u32 = 0x4000_0BAD;
-/// Sysdig event blocks (v1, v2, v2 large): frames in Wireshark 4.0
-/// (tshark 4.0.17 numbers them; wiretap/pcapng.c handles these three and
-/// leaves the "event with flags" kinds 0x208, 0x217, 0x222 to plugins,
-/// which 4.0.17 does not number).
-const SYSDIG_EVENTS: [u32; 3] = [0x0000_0204, 0x0000_0216, 0x0000_0221];
-/// The shortest systemd journal export block Wireshark 4.0 reads (its
-/// `MIN_SYSTEMD_JOURNAL_EXPORT_BLOCK_SIZE`: a header and the shortest
-/// `__REALTIME_TIMESTAMP=` entry); tshark 4.0.17 calls a shorter one
-/// damaged.
-const SJE_MIN_LEN: usize = 35;
+/// The frames that hold no packet, and the shortest block of each kind
+/// Wireshark 4.0 reads: tshark 4.0.17 calls a shorter one damaged and
+/// shows no frame after it (measured on files made for it; capture's
+/// tests).  Custom blocks need their private enterprise number; systemd
+/// journal export blocks Wireshark's `MIN_SYSTEMD_JOURNAL_EXPORT_BLOCK_SIZE`
+/// (and an entry of at least [`SJE_MIN_ENTRY`] bytes); the sysdig event
+/// blocks v1, v2 and v2 large their fixed headers (wiretap/pcapng.c
+/// handles these three itself and leaves the "events with flags" 0x208,
+/// 0x217, 0x222 to plugins: 4.0.17 numbers none of those).
+const NO_PACKET_FRAMES: [(u32, usize, &str); 6] = [
+    (SJE, 35, "pcapng systemd journal export block"),
+    (CB_COPY, 16, "pcapng custom block"),
+    (CB_NOCOPY, 16, "pcapng custom block"),
+    (0x0000_0204, 36, "pcapng sysdig event block"),
+    (0x0000_0216, 40, "pcapng sysdig event block"),
+    (0x0000_0221, 40, "pcapng sysdig event block"),
+];
+
+/// The shortest journal entry Wireshark 4.0 reads (the block's text, its
+/// trailing NULs left out): tshark 4.0.17 calls a shorter one damaged.
+const SJE_MIN_ENTRY: usize = 23;
 
 /// Nanoseconds from raw time stamp units: `raw · num / den + offset`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,7 +242,31 @@ pub(crate) fn holds_frame(btype: u32) -> bool {
 
 /// A frame that holds no packet.
 fn holds_no_packet(btype: u32) -> bool {
-    matches!(btype, SJE | CB_COPY | CB_NOCOPY) || SYSDIG_EVENTS.contains(&btype)
+    no_packet_frame(btype).is_some()
+}
+
+/// [`NO_PACKET_FRAMES`]' entry for blocks of type `btype`.
+fn no_packet_frame(btype: u32) -> Option<&'static (u32, usize, &'static str)> {
+    NO_PACKET_FRAMES.iter().find(|f| f.0 == btype)
+}
+
+/// A frame without a packet as Wireshark reads it, or why it calls the
+/// block damaged.
+fn check_no_packet_frame(btype: u32, len: usize, body: &[u8], off: u64) -> Result<(), Fail> {
+    let Some(&(_, min, what)) = no_packet_frame(btype) else {
+        return Ok(());
+    };
+    if len < min {
+        let detail = format!("total length {len} is below {min}, which Wireshark reads");
+        return Err(Fail::invalid(off, what, detail));
+    }
+    let entry = body.iter().rposition(|&b| b != 0).map_or(0, |k| k + 1);
+    if btype == SJE && entry < SJE_MIN_ENTRY {
+        let detail =
+            format!("an entry of {entry} bytes, below {SJE_MIN_ENTRY}, which Wireshark reads");
+        return Err(Fail::invalid(off, what, detail));
+    }
+    Ok(())
 }
 
 /// Where the blocks before the file's first frame end: the section
@@ -396,14 +431,8 @@ impl NgReader {
                 }
                 EPB | PB => Some(self.packet(btype, body, body_start, off)?),
                 SPB => Some(self.simple(body, body_start, off)?),
-                SJE if len < SJE_MIN_LEN => {
-                    return Err(Fail::invalid(
-                        off,
-                        "pcapng systemd journal export block",
-                        format!("total length {len} is below {SJE_MIN_LEN}, which Wireshark reads"),
-                    ))
-                }
                 t if holds_no_packet(t) => {
+                    check_no_packet_frame(t, len, body, off)?;
                     self.frame = self.frame.wrapping_add(1);
                     None
                 }
