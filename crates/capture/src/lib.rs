@@ -528,7 +528,8 @@ impl<'a> Piece<'a> {
 
 impl Capture<'_> {
     /// Frames numbered so far: the last one's number, counting those that
-    /// hold no packet (pcapng journal entries and custom blocks).
+    /// hold no packet (pcapng journal entries, custom blocks and sysdig
+    /// events).
     pub fn frames(&self) -> u32 {
         match &self.reader {
             Reader::Pcap(r) => r.frames(),
