@@ -496,24 +496,9 @@ fn files_are_mapped_and_left_alone() {
 /// blocks are frames, statistics and decryption secrets blocks are not.
 #[test]
 fn pcapng_frame_numbers_count_what_wireshark_counts() {
-    fn block(t: u32, mut body: Vec<u8>) -> Vec<u8> {
-        body.resize(body.len().div_ceil(4) * 4, 0);
-        let l = (12 + body.len()) as u32;
-        let mut v = t.to_le_bytes().to_vec();
-        v.extend_from_slice(&l.to_le_bytes());
-        v.extend_from_slice(&body);
-        v.extend_from_slice(&l.to_le_bytes());
-        v
-    }
-    let le = |xs: &[u32]| xs.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-    let mut shb = le(&[0x1A2B_3C4D, 1]);
-    shb.extend_from_slice(&(-1i64).to_le_bytes());
-    let ip = ip_packet(1);
-    let mut epb = le(&[0, 0, 1000, ip.len() as u32, ip.len() as u32]);
-    epb.extend_from_slice(&ip);
-    let epb = block(6, epb);
-    let mut file = block(0x0A0D_0D0A, shb.clone());
-    file.extend(block(1, le(&[101, 0])));
+    let block = |t, body| ng_block(t, body, false);
+    let le = |xs: &[u32]| ng_words(xs, false);
+    let (mut file, epb) = ng_head_and_packet();
     for other in [
         block(0xBAD, b"\xd9\x7e\0\0hello".to_vec()),
         block(0x4000_0BAD, b"\xd9\x7e\0\0hello".to_vec()),
@@ -557,8 +542,7 @@ fn pcapng_frame_numbers_count_what_wireshark_counts() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     // A journal entry shorter than Wireshark reads: damaged there.
-    let mut short = block(0x0A0D_0D0A, shb);
-    short.extend(block(1, le(&[101, 0])));
+    let (mut short, _) = ng_head_and_packet();
     short.extend_from_slice(&epb);
     let at = short.len() as u64;
     short.extend(block(9, b"MESSAGE=x\n".to_vec()));
@@ -567,6 +551,20 @@ fn pcapng_frame_numbers_count_what_wireshark_counts() {
     let e = c.next_packet().unwrap_err();
     assert_eq!(e.offset(), Some(at));
     assert!(e.to_string().contains("below 35"), "{e}");
+}
+
+/// A little-endian pcapng file's head (a section header, one raw IP
+/// interface at µs) and an enhanced packet block on it.
+fn ng_head_and_packet() -> (Vec<u8>, Vec<u8>) {
+    let le = |xs: &[u32]| ng_words(xs, false);
+    let mut shb = le(&[0x1A2B_3C4D, 1]);
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    let mut head = ng_block(0x0A0D_0D0A, shb, false);
+    head.extend(ng_block(1, le(&[101, 0]), false));
+    let ip = ip_packet(1);
+    let mut epb = le(&[0, 0, 1000, ip.len() as u32, ip.len() as u32]);
+    epb.extend_from_slice(&ip);
+    (head, ng_block(6, epb, false))
 }
 
 /// A systemd journal export entry as Wireshark reads one (its realtime
@@ -952,13 +950,7 @@ fn pcapng_pieces_refuse_a_later_section_or_interface() {
 /// tshark when it is installed.
 #[test]
 fn pcapng_short_frames_without_packets_are_damaged_as_in_wireshark() {
-    let le = |xs: &[u32]| xs.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-    let mut shb = le(&[0x1A2B_3C4D, 1]);
-    shb.extend_from_slice(&(-1i64).to_le_bytes());
-    let ip = ip_packet(1);
-    let mut epb = le(&[0, 0, 1000, ip.len() as u32, ip.len() as u32]);
-    epb.extend_from_slice(&ip);
-    let epb = ng_block(6, epb, false);
+    let (head, epb) = ng_head_and_packet();
     let journal = |text: usize| {
         let mut b = JOURNAL_ENTRY[..text].to_vec();
         b.resize(b.len().max(24), 0);
@@ -983,8 +975,7 @@ fn pcapng_short_frames_without_packets_are_damaged_as_in_wireshark() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut asked = 0;
     for (t, body, frame) in cases {
-        let mut file = ng_block(0x0A0D_0D0A, shb.clone(), false);
-        file.extend(ng_block(1, le(&[101, 0]), false));
+        let mut file = head.clone();
         file.extend_from_slice(&epb);
         let at = file.len() as u64;
         file.extend(ng_block(t, body.clone(), false));
