@@ -51,7 +51,7 @@ const CB_NOCOPY: u32 = 0x4000_0BAD;
 /// blocks v1, v2 and v2 large their fixed headers (wiretap/pcapng.c
 /// handles these three itself and leaves the "events with flags" 0x208,
 /// 0x217, 0x222 to plugins: 4.0.17 numbers none of those).
-const NO_PACKET_FRAMES: [(u32, usize, &str); 6] = [
+const NO_PACKET_FRAMES: [NoPacketFrame; 6] = [
     (SJE, 35, "pcapng systemd journal export block"),
     (CB_COPY, 16, "pcapng custom block"),
     (CB_NOCOPY, 16, "pcapng custom block"),
@@ -59,6 +59,10 @@ const NO_PACKET_FRAMES: [(u32, usize, &str); 6] = [
     (0x0000_0216, 40, "pcapng sysdig event block"),
     (0x0000_0221, 40, "pcapng sysdig event block"),
 ];
+
+/// A kind of frame without a packet: block type, shortest total length,
+/// name.
+type NoPacketFrame = (u32, usize, &'static str);
 
 /// The shortest journal entry Wireshark 4.0 reads (the block's text, its
 /// trailing NULs left out): tshark 4.0.17 calls a shorter one damaged.
@@ -246,25 +250,25 @@ fn holds_no_packet(btype: u32) -> bool {
 }
 
 /// [`NO_PACKET_FRAMES`]' entry for blocks of type `btype`.
-fn no_packet_frame(btype: u32) -> Option<&'static (u32, usize, &'static str)> {
+fn no_packet_frame(btype: u32) -> Option<&'static NoPacketFrame> {
     NO_PACKET_FRAMES.iter().find(|f| f.0 == btype)
 }
 
-/// A frame without a packet as Wireshark reads it, or why it calls the
-/// block damaged.
-fn check_no_packet_frame(btype: u32, len: usize, body: &[u8], off: u64) -> Result<(), Fail> {
-    let Some(&(_, min, what)) = no_packet_frame(btype) else {
-        return Ok(());
-    };
+/// A frame without a packet of kind `f` ([`NO_PACKET_FRAMES`]) as
+/// Wireshark reads it, or why it calls the block damaged.
+fn check_no_packet_frame(f: &NoPacketFrame, len: usize, body: &[u8], off: u64) -> Result<(), Fail> {
+    let &(btype, min, what) = f;
     if len < min {
         let detail = format!("total length {len} is below {min}, which Wireshark reads");
         return Err(Fail::invalid(off, what, detail));
     }
-    let entry = body.iter().rposition(|&b| b != 0).map_or(0, |k| k + 1);
-    if btype == SJE && entry < SJE_MIN_ENTRY {
-        let detail =
-            format!("an entry of {entry} bytes, below {SJE_MIN_ENTRY}, which Wireshark reads");
-        return Err(Fail::invalid(off, what, detail));
+    if btype == SJE {
+        let entry = body.iter().rposition(|&b| b != 0).map_or(0, |k| k + 1);
+        if entry < SJE_MIN_ENTRY {
+            let detail =
+                format!("an entry of {entry} bytes, below {SJE_MIN_ENTRY}, which Wireshark reads");
+            return Err(Fail::invalid(off, what, detail));
+        }
     }
     Ok(())
 }
@@ -431,12 +435,14 @@ impl NgReader {
                 }
                 EPB | PB => Some(self.packet(btype, body, body_start, off)?),
                 SPB => Some(self.simple(body, body_start, off)?),
-                t if holds_no_packet(t) => {
-                    check_no_packet_frame(t, len, body, off)?;
-                    self.frame = self.frame.wrapping_add(1);
-                    None
-                }
-                _ => None,
+                t => match no_packet_frame(t) {
+                    Some(f) => {
+                        check_no_packet_frame(f, len, body, off)?;
+                        self.frame = self.frame.wrapping_add(1);
+                        None
+                    }
+                    None => None,
+                },
             };
             src.advance(len);
             if let Some(r) = rec {
