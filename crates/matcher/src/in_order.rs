@@ -38,6 +38,21 @@ pub fn run<S, T: Send, B>(
     window: Window,
     init: impl Fn() -> S + Sync,
     work: impl Fn(&mut S, usize) -> T + Sync,
+    take: impl FnMut(usize, Option<T>) -> ControlFlow<B>,
+) -> Option<B> {
+    run_growing(units, window, |_| 0, init, work, take)
+}
+
+/// [`run`], asking `more(left)` before each unit it takes, while `left`
+/// units are not started yet, how many threads to start now beside those
+/// running (a core that fell idle elsewhere joins the work;
+/// `window.ahead` bounds the units in flight all the same).
+pub fn run_growing<S, T: Send, B>(
+    units: usize,
+    window: Window,
+    mut more: impl FnMut(usize) -> usize,
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, usize) -> T + Sync,
     mut take: impl FnMut(usize, Option<T>) -> ControlFlow<B>,
 ) -> Option<B> {
     let pool = Pool {
@@ -59,20 +74,27 @@ pub fn run<S, T: Send, B>(
         // Made before the first thread: a thread that could not be
         // started, or a panic below, still stops those that were.
         let _stop = Stop(pool);
+        let worker = move || {
+            // A state that cannot be made (its `init` panicked): this
+            // thread's units come out as panicked ones, rather than wait
+            // for ever for a thread that is gone.
+            let mut state = std::panic::catch_unwind(std::panic::AssertUnwindSafe(init)).ok();
+            while let Some(k) = pool.claim() {
+                let r = state.as_mut().and_then(|s| work_guarded(work, s, k));
+                pool.finish(k, r);
+            }
+        };
         for _ in 0..window.threads {
-            s.spawn(move || {
-                // A state that cannot be made (its `init` panicked): this
-                // thread's units come out as panicked ones, rather than
-                // wait for ever for a thread that is gone.
-                let mut state = std::panic::catch_unwind(std::panic::AssertUnwindSafe(init)).ok();
-                while let Some(k) = pool.claim() {
-                    let r = state.as_mut().and_then(|s| work_guarded(work, s, k));
-                    pool.finish(k, r);
-                }
-            });
+            s.spawn(worker);
         }
         let mut mine = None;
         for k in 0..units {
+            let left = units.saturating_sub(pool.next.load(Ordering::Relaxed));
+            if left > 0 {
+                for _ in 0..more(left) {
+                    s.spawn(worker);
+                }
+            }
             let r = loop {
                 let g = pool.lock();
                 if let Some(r) = pool.taken(g, k) {
@@ -217,6 +239,41 @@ mod tests {
             let want: Vec<_> = (0..100).map(|k| (k, Some(k * k))).collect();
             assert_eq!(got, want, "{threads} threads, help {help}");
         }
+    }
+
+    /// Threads started on the way take units too, and the order holds.
+    #[test]
+    fn threads_started_late_join_in() {
+        let seen = Mutex::new(std::collections::HashSet::new());
+        let mut asked = Vec::new();
+        let mut got = Vec::new();
+        let r: Option<()> = run_growing(
+            200,
+            window(0, true),
+            |left| {
+                asked.push(left);
+                usize::from(asked.len() == 5)
+            },
+            || (),
+            |_, k| {
+                seen.lock().unwrap().insert(std::thread::current().id());
+                std::thread::sleep(std::time::Duration::from_micros(200));
+                k + 1
+            },
+            |k, r| {
+                got.push((k, r));
+                ControlFlow::Continue(())
+            },
+        );
+        assert!(r.is_none());
+        let want: Vec<_> = (0..200).map(|k| (k, Some(k + 1))).collect();
+        assert_eq!(got, want);
+        assert_eq!(seen.lock().unwrap().len(), 2, "the late thread did no unit");
+        assert!(
+            asked.iter().all(|&left| left > 0),
+            "asked with nothing left"
+        );
+        assert!(asked.windows(2).all(|w| w[0] >= w[1]), "{asked:?}");
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod pairing;
 pub mod payload;
 pub mod proxy;
 mod reconcile;
+mod spread;
 pub mod table;
 pub mod via;
 pub mod wire;
@@ -436,7 +437,8 @@ pub fn match_pair_until(
     tier1: &[ConnPair],
     stop: &AtomicBool,
 ) -> Result<PairOutcome, String> {
-    match_adjacent_with(ta, tb, k, options, tier1, true, stop).map(|(o, _)| PairOutcome(o))
+    match_adjacent_with(ta, tb, k, options, tier1, true, stop, spread::Cores::Free)
+        .map(|(o, _)| PairOutcome(o))
 }
 
 /// What [`match_pair_until`] returns when it was stopped.
@@ -591,7 +593,10 @@ pub fn run_tables_on(
         options,
         fingerprints,
     };
-    let outcomes = stage.run_planned(&plan, job)?;
+    let kept = spread::Kept::for_jobs(n - 1);
+    let outcomes = stage.run_planned(&plan, job);
+    drop(kept);
+    let outcomes = outcomes?;
     drop(plan);
     if outcomes.len() != n - 1 {
         return Err("internal error: the matching stage lost a pair of points".into());
@@ -1231,13 +1236,16 @@ fn match_adjacent(
     options: &Options,
     tier1: &[ConnPair],
 ) -> Result<Outcome, String> {
-    match_adjacent_with(ta, tb, a, options, tier1, true, &NEVER).map(|(o, _)| o)
+    match_adjacent_with(ta, tb, a, options, tier1, true, &NEVER, spread::Cores::Free)
+        .map(|(o, _)| o)
 }
 
 /// [`match_adjacent`]; `reuse_fit`: the first clock fit stands for the
 /// final one where their samples are the same (false: fitted again, the
 /// reference a test compares with).  Also says whether it did.  Gives up
-/// once `stop` is set ([`match_pair_until`]).
+/// once `stop` is set ([`match_pair_until`]).  The connection pairs are
+/// matched on `cores` ([`spread`]).
+#[allow(clippy::too_many_arguments)]
 fn match_adjacent_with(
     ta: &PointTable,
     tb: &PointTable,
@@ -1246,7 +1254,10 @@ fn match_adjacent_with(
     tier1: &[ConnPair],
     reuse_fit: bool,
     stop: &AtomicBool,
+    cores: spread::Cores,
 ) -> Result<(Outcome, bool), String> {
+    // This thread's core, not lent to another pair's connection pairs.
+    let _held = spread::Held::job();
     let (pa, pb) = (a as u16, a as u16 + 1);
     let reference = ta.first_ts;
 
@@ -1267,11 +1278,10 @@ fn match_adjacent_with(
     // Pushed one by one into room for all (a collect into a Result has no
     // exact size and grew the vector by doubling: ~1.2 MiB more on each
     // big pair of the bench sessions, where their peaks meet).
-    let mut first = Vec::with_capacity(conn_pairs.len());
-    for p in &conn_pairs {
-        go_on(stop)?;
-        first.push(packets::match_pair(ta, tb, p, None, &mut all));
-    }
+    let first = {
+        let list: Vec<&ConnPair> = conn_pairs.iter().collect();
+        spread::match_in_order(ta, tb, &list, None, &mut all, stop, cores)?
+    };
     // The first clock without the pairs that only order or a guess chose
     // (retransmitted copies seen a different number of times at the two
     // points): a wrong copy is hundreds of µs off and would skew the very
@@ -1301,14 +1311,24 @@ fn match_adjacent_with(
         && tier2_n == 0
         && !first.iter().any(|r| r.needed_clock)
         && all.iter().all(|m| m.conf >= sure);
+    // Those matched again, in order, then every result in its place.
+    let redo: Vec<&ConnPair> = conn_pairs
+        .iter()
+        .enumerate()
+        .filter(|&(k, _)| first.get(k).is_none_or(|r| r.needed_clock))
+        .map(|(_, p)| p)
+        .collect();
+    let mut rematched =
+        spread::match_in_order(ta, tb, &redo, clock_hint.as_ref(), &mut all, stop, cores)?
+            .into_iter();
     let mut first = first.into_iter();
     let mut results = Vec::with_capacity(conn_pairs.len());
-    for p in &conn_pairs {
-        go_on(stop)?;
-        results.push(match first.next() {
-            Some(r) if !r.needed_clock => r,
-            _ => packets::match_pair(ta, tb, p, clock_hint.as_ref(), &mut all),
-        });
+    for _ in &conn_pairs {
+        let r = match first.next() {
+            Some(r) if !r.needed_clock => Some(r),
+            _ => rematched.next(),
+        };
+        results.push(r.ok_or("internal error: a connection pair was not matched again")?);
     }
     compact(&mut all, &mut results);
     // Full proxy: connections still unpaired, linked by their messages.

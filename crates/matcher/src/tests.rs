@@ -1332,9 +1332,11 @@ fn a_reused_clock_fit_is_the_fit_made_again() {
         let pairs = tier1.remove(&(a, a + 1)).unwrap_or_default();
         let (ta, tb) = (&tables[a], &tables[a + 1]);
         let (fast, took) =
-            crate::match_adjacent_with(ta, tb, a, &options, &pairs, true, &crate::NEVER).unwrap();
+            crate::match_adjacent_with(ta, tb, a, &options, &pairs, true, &crate::NEVER, FREE)
+                .unwrap();
         let (slow, _) =
-            crate::match_adjacent_with(ta, tb, a, &options, &pairs, false, &crate::NEVER).unwrap();
+            crate::match_adjacent_with(ta, tb, a, &options, &pairs, false, &crate::NEVER, FREE)
+                .unwrap();
         reused += usize::from(took);
         assert!(slow.matches.clock.is_some(), "pair {a}");
         assert_eq!(fast.matches.clock, slow.matches.clock, "pair {a}");
@@ -1344,6 +1346,57 @@ fn a_reused_clock_fit_is_the_fit_made_again() {
         assert_eq!(format!("{:?}", fast.summary), format!("{:?}", slow.summary));
     }
     assert!(reused > 0, "no pair took the first fit over");
+}
+
+const FREE: crate::spread::Cores = crate::spread::Cores::Free;
+
+/// A pair of points whose connection pairs are matched on several threads
+/// (spread.rs) comes out as on one, match for match: every adjacent pair
+/// of a real session (examples/session-small), each connection pair a run
+/// of its own, with 1 and 3 helpers.
+#[test]
+fn connection_pairs_matched_on_helper_threads_give_the_same_outcome() {
+    use crate::spread::Cores;
+    let tables = example_session_tables();
+    let (mut tier1, _) = crate::order::gather(&tables, &crate::Threads).unwrap();
+    let options = crate::Options::default();
+    let one = Cores::Fixed {
+        helpers: 0,
+        run_packets: usize::MAX,
+    };
+    let mut runs = 0;
+    for a in 0..tables.len() - 1 {
+        let pairs = tier1.remove(&(a, a + 1)).unwrap_or_default();
+        let (ta, tb) = (&tables[a], &tables[a + 1]);
+        let with = |cores| {
+            crate::match_adjacent_with(ta, tb, a, &options, &pairs, true, &crate::NEVER, cores)
+                .unwrap()
+                .0
+        };
+        let want = with(one);
+        assert!(!want.matches.matches.is_empty(), "pair {a}");
+        runs += pairs.len();
+        for helpers in [1, 3] {
+            let got = with(Cores::Fixed {
+                helpers,
+                run_packets: 1,
+            });
+            assert_eq!(got.matches.matches, want.matches.matches, "pair {a}");
+            assert_eq!(got.matches.clock, want.matches.clock, "pair {a}");
+            assert_eq!(got.lost, want.lost, "pair {a}");
+            assert_eq!(
+                format!("{:?}", got.conn_pairs),
+                format!("{:?}", want.conn_pairs)
+            );
+            assert_eq!(format!("{:?}", got.summary), format!("{:?}", want.summary));
+            assert_eq!(
+                format!("{:?}", got.translations),
+                format!("{:?}", want.translations)
+            );
+            assert_eq!(format!("{:?}", got.spec), format!("{:?}", want.spec));
+        }
+    }
+    assert!(runs > 3, "{runs} connection pairs: too few to cut");
 }
 
 /// The losses step skips a side whose connection's every packet was

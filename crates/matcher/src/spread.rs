@@ -1,0 +1,263 @@
+//! The connection pairs of one pair of points matched on the cores the
+//! other pairs of points leave free.
+//!
+//! The matching stage runs one job per adjacent pair of points, so a
+//! session of two points (one pair) matched on one core however many the
+//! machine has, and three points on a 4-core machine on two.  A pair's
+//! connection pairs are independent of each other while they are matched
+//! ([`packets::match_pair`] reads the two point tables and writes only its
+//! own matches): here they are cut into runs and matched by helper threads
+//! too, one for each core no other pair's job holds when the loop starts
+//! or falls free while it runs (another pair of points finished: the tail
+//! of the stage), and their matches are appended in the order of the
+//! connection pairs —
+//! the vector, the ranges and so the index are those of one thread.
+//! [`in_order::run`] keeps only a few runs' matches waiting (a run is about
+//! [`RUN_PACKETS`] packets), so the heap stays that of one thread.
+//!
+//! The cores are counted per process ([`BUSY`]): the matcher's own threads,
+//! the embedded engine's partitions and a cluster worker's tasks all run
+//! the pair's job through [`crate::match_adjacent_with`], which holds one
+//! for as long as it runs.
+
+use crate::in_order::{self, Window};
+use crate::packets::{self, PacketMatch, PairResult};
+use crate::{clock::ClockFit, go_on, pairing::ConnPair, table::PointTable};
+use std::ops::{ControlFlow, Range};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Packets (both points) a run of connection pairs holds at least: a few
+/// milliseconds of matching, so that handing runs over costs little beside
+/// them, while a big pair of points still makes dozens of runs.
+pub(crate) const RUN_PACKETS: usize = 1 << 14;
+
+/// Runs done and not yet appended (or being done), per thread.
+const AHEAD_PER_THREAD: usize = 2;
+
+/// Threads of this process matching a pair of points now: the pairs' jobs
+/// and their helpers.
+static BUSY: AtomicUsize = AtomicUsize::new(0);
+
+/// Of [`BUSY`], the cores kept for pairs' jobs that have not started yet.
+static KEPT: AtomicUsize = AtomicUsize::new(0);
+
+/// Threads counted in [`BUSY`] for as long as this lives.
+pub(crate) struct Held(usize);
+
+impl Held {
+    /// This thread, matching a pair of points: a core kept for it, else
+    /// one more.
+    pub(crate) fn job() -> Held {
+        let kept = KEPT.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |k| k.checked_sub(1));
+        if kept.is_err() {
+            BUSY.fetch_add(1, Ordering::Relaxed);
+        }
+        Held(1)
+    }
+
+    /// Up to `want` of the cores no one holds now (none if there are none).
+    fn free_cores(want: usize) -> Held {
+        let cores = crate::workers();
+        let mut busy = BUSY.load(Ordering::Relaxed);
+        loop {
+            let n = cores.saturating_sub(busy).min(want);
+            if n == 0 {
+                return Held(0);
+            }
+            match BUSY.compare_exchange_weak(busy, busy + n, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return Held(n),
+                Err(now) => busy = now,
+            }
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        BUSY.fetch_sub(self.0, Ordering::Relaxed);
+    }
+}
+
+/// Cores kept, from before the stage starts the pairs' jobs, for the
+/// `jobs` that will run at once: the first job to reach its connection
+/// pairs does not take for helpers the core the next one is about to
+/// start on.  Those no job took are given back when this is dropped.
+pub(crate) struct Kept(usize);
+
+impl Kept {
+    pub(crate) fn for_jobs(jobs: usize) -> Kept {
+        let n = jobs.min(crate::workers());
+        BUSY.fetch_add(n, Ordering::Relaxed);
+        KEPT.fetch_add(n, Ordering::Relaxed);
+        Kept(n)
+    }
+}
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        let mut left = self.0;
+        while left > 0 {
+            match KEPT.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |k| k.checked_sub(1)) {
+                Ok(_) => {
+                    BUSY.fetch_sub(1, Ordering::Relaxed);
+                    left -= 1;
+                }
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+/// How many threads help, and how the connection pairs are cut.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Cores {
+    /// The cores free when the loop starts and those that fall free
+    /// while runs are left to start; runs of [`RUN_PACKETS`].
+    Free,
+    /// Exactly `helpers` helper threads, runs of at least `run_packets`
+    /// packets (tests: many runs of a small session).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Fixed { helpers: usize, run_packets: usize },
+}
+
+/// Matches the connection pairs `pairs` (A → B; `clock`, when known, as
+/// [`packets::match_pair`] takes it) in that order, appending each one's
+/// matches to `all` and returning its result, its range in `all` — as the
+/// plain loop does, on more threads where cores are free.  Gives up once
+/// `stop` is set.
+pub(crate) fn match_in_order(
+    ta: &PointTable,
+    tb: &PointTable,
+    pairs: &[&ConnPair],
+    clock: Option<&ClockFit>,
+    all: &mut Vec<PacketMatch>,
+    stop: &AtomicBool,
+    cores: Cores,
+) -> Result<Vec<PairResult>, String> {
+    let size = |p: &&ConnPair| ta.packets(p.a).len() + tb.packets(p.b).len();
+    let (run_packets, fixed) = match cores {
+        Cores::Free => (RUN_PACKETS, None),
+        Cores::Fixed {
+            helpers,
+            run_packets,
+        } => (run_packets.max(1), Some(helpers)),
+    };
+    let runs = runs(pairs.iter().map(size), run_packets);
+    let mut results = Vec::with_capacity(pairs.len());
+    // One run, or one core: the plain loop.
+    if runs.len() < 2 || fixed.is_none() && crate::workers() < 2 {
+        for p in pairs {
+            go_on(stop)?;
+            results.push(packets::match_pair(ta, tb, p, clock, all));
+        }
+        return Ok(results);
+    }
+    // Helpers: those asked for; else a core no one holds for every run
+    // but the one this thread does, now and whenever one falls free (a
+    // pair of points finished) while runs are left to start.
+    let mut held: Vec<Held> = Vec::new();
+    let mut started = 0;
+    let mut free = |left: usize| {
+        let h = Held::free_cores(left.saturating_sub(1 + started));
+        started += h.0;
+        let n = h.0;
+        held.push(h);
+        n
+    };
+    let (threads, most) = match fixed {
+        Some(helpers) => (helpers, helpers),
+        None => (free(runs.len()), crate::workers() - 1),
+    };
+    // A run's matches in a vector of its own, sized for them as the
+    // pair's is (one per packet of the larger side of each connection
+    // pair), then appended, the ranges moved along.
+    let work = |_: &mut (), k: usize| -> Result<(Vec<PacketMatch>, Vec<PairResult>), String> {
+        let run = &pairs[runs[k].clone()];
+        let room = run
+            .iter()
+            .map(|p| ta.packets(p.a).len().max(tb.packets(p.b).len()))
+            .sum();
+        let mut mine = Vec::with_capacity(room);
+        let mut res = Vec::with_capacity(run.len());
+        for p in run {
+            go_on(stop)?;
+            res.push(packets::match_pair(ta, tb, p, clock, &mut mine));
+        }
+        Ok((mine, res))
+    };
+    let window = Window {
+        threads,
+        ahead: (most + 1) * AHEAD_PER_THREAD,
+        help: true,
+    };
+    let more = |left| match fixed {
+        Some(_) => 0,
+        None => free(left),
+    };
+    let failed = in_order::run_growing(
+        runs.len(),
+        window,
+        more,
+        || (),
+        work,
+        |k, r| {
+            let (mine, res) = match r {
+                Some(Ok(done)) => done,
+                Some(Err(e)) => return ControlFlow::Break(e),
+                None => {
+                    return ControlFlow::Break(format!(
+                        "internal error: matching connection pairs {}..{} failed",
+                        runs[k].start, runs[k].end
+                    ))
+                }
+            };
+            let at = all.len();
+            all.extend_from_slice(&mine);
+            results.extend(res.into_iter().map(|r| PairResult {
+                matches: r.matches.start + at..r.matches.end + at,
+                ..r
+            }));
+            ControlFlow::Continue(())
+        },
+    );
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(results),
+    }
+}
+
+/// Cuts items of sizes `sizes` into runs, in order, each of at least
+/// `min` but the last (what is left).
+fn runs(sizes: impl Iterator<Item = usize>, min: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut held, mut n) = (0, 0, 0);
+    for (i, s) in sizes.enumerate() {
+        n = i + 1;
+        held += s;
+        if held >= min {
+            out.push(start..n);
+            (start, held) = (n, 0);
+        }
+    }
+    if start < n {
+        out.push(start..n);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs;
+
+    #[test]
+    fn runs_cover_every_item_once_in_order() {
+        assert!(runs([].into_iter(), 4).is_empty());
+        assert_eq!(
+            runs([1, 2, 3, 4, 0, 0].into_iter(), 3),
+            [0..2, 2..3, 3..4, 4..6]
+        );
+        assert_eq!(runs([5].into_iter(), 3), vec![0..1usize]);
+        assert_eq!(runs([0, 0].into_iter(), 3), vec![0..2usize]);
+        assert_eq!(runs([1, 1, 1].into_iter(), 1), [0..1, 1..2, 2..3]);
+    }
+}
