@@ -29,10 +29,10 @@ pub struct Window {
 /// to `take(k, r)` on this thread, in order of `k`; `r` is None if that
 /// unit's `work` panicked (the panic stays in the unit).  Stops when
 /// `take` breaks, and returns its value: the threads then start no
-/// further unit.  However this ends (a `take` that panics, a thread that
-/// cannot be started, a worker's `init` that panics: that worker's units
-/// come out None; this thread's own `init` panics out of `run`), no thread
-/// is left waiting.
+/// further unit.  A thread the system cannot start is one fewer (with none,
+/// this thread does every unit).  However this ends (a `take` that panics,
+/// a worker's `init` that panics: that worker's units come out None; this
+/// thread's own `init` panics out of `run`), no thread is left waiting.
 pub fn run<S, T: Send, B>(
     units: usize,
     window: Window,
@@ -84,16 +84,17 @@ pub fn run_growing<S, T: Send, B>(
                 pool.finish(k, r);
             }
         };
-        for _ in 0..window.threads {
-            s.spawn(worker);
-        }
+        // A thread the system will not start is one fewer: with none at
+        // all this one does every unit.
+        let spawn = || std::thread::Builder::new().spawn_scoped(s, worker).is_ok();
+        let started = (0..window.threads).filter(|_| spawn()).count();
+        let help = help || started == 0;
         let mut mine = None;
         for k in 0..units {
             let left = units.saturating_sub(pool.next.load(Ordering::Relaxed));
             if left > 0 {
-                for _ in 0..more(left) {
-                    s.spawn(worker);
-                }
+                // Stops at the first that cannot start.
+                let _ = (0..more(left)).all(|_| spawn());
             }
             let r = loop {
                 let g = pool.lock();

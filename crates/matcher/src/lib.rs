@@ -209,8 +209,12 @@ fn parallel<R: Send>(
 }
 
 /// Threads to use: the machine's cores (at most 8; reading is memory bound).
+///
+/// Asked once: `available_parallelism` reads the cgroup's files each time
+/// (0.4 ms here), and spread.rs asks before every run of connection pairs.
 fn workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
 }
 
 /// Reads every input, matches, and fills a new index builder.
@@ -344,6 +348,14 @@ pub trait PairStage: Sync {
         self.run(plan.pairs(), job)
     }
 
+    /// How many of `pairs` jobs this stage runs at once in this process:
+    /// the cores kept for them while they start (spread.rs: a job's
+    /// connection pairs get helpers only from the other cores).  By
+    /// default, one a core.
+    fn jobs_at_once(&self, pairs: usize) -> usize {
+        pairs.min(workers())
+    }
+
     /// Before captures are read ([`run_on`]): refuses `inputs` whose
     /// tables would not fit the stage's memory, rather than pass it (an
     /// estimate: `capture::estimate_frames`).  By default, no limit (and
@@ -437,7 +449,7 @@ pub fn match_pair_until(
     tier1: &[ConnPair],
     stop: &AtomicBool,
 ) -> Result<PairOutcome, String> {
-    match_adjacent_with(ta, tb, k, options, tier1, true, stop, spread::Cores::Free)
+    match_adjacent_with(ta, tb, k, options, tier1, true, stop, spread::FREE)
         .map(|(o, _)| PairOutcome(o))
 }
 
@@ -593,7 +605,7 @@ pub fn run_tables_on(
         options,
         fingerprints,
     };
-    let kept = spread::Kept::for_jobs(n - 1);
+    let kept = spread::Kept::for_jobs(stage.jobs_at_once(n - 1));
     let outcomes = stage.run_planned(&plan, job);
     drop(kept);
     let outcomes = outcomes?;
@@ -1236,8 +1248,7 @@ fn match_adjacent(
     options: &Options,
     tier1: &[ConnPair],
 ) -> Result<Outcome, String> {
-    match_adjacent_with(ta, tb, a, options, tier1, true, &NEVER, spread::Cores::Free)
-        .map(|(o, _)| o)
+    match_adjacent_with(ta, tb, a, options, tier1, true, &NEVER, spread::FREE).map(|(o, _)| o)
 }
 
 /// [`match_adjacent`]; `reuse_fit`: the first clock fit stands for the
@@ -1312,24 +1323,12 @@ fn match_adjacent_with(
         && !first.iter().any(|r| r.needed_clock)
         && all.iter().all(|m| m.conf >= sure);
     // Those matched again, in order, then every result in its place.
-    let redo: Vec<&ConnPair> = conn_pairs
-        .iter()
-        .enumerate()
-        .filter(|&(k, _)| first.get(k).is_none_or(|r| r.needed_clock))
-        .map(|(_, p)| p)
+    let redo: Vec<&ConnPair> = again_of(&first, conn_pairs.len())
+        .map(|k| &conn_pairs[k])
         .collect();
-    let mut rematched =
-        spread::match_in_order(ta, tb, &redo, clock_hint.as_ref(), &mut all, stop, cores)?
-            .into_iter();
-    let mut first = first.into_iter();
-    let mut results = Vec::with_capacity(conn_pairs.len());
-    for _ in &conn_pairs {
-        let r = match first.next() {
-            Some(r) if !r.needed_clock => Some(r),
-            _ => rematched.next(),
-        };
-        results.push(r.ok_or("internal error: a connection pair was not matched again")?);
-    }
+    let rematched =
+        spread::match_in_order(ta, tb, &redo, clock_hint.as_ref(), &mut all, stop, cores)?;
+    let mut results = merged(first, rematched, conn_pairs.len())?;
     compact(&mut all, &mut results);
     // Full proxy: connections still unpaired, linked by their messages.
     go_on(stop)?;
@@ -1439,6 +1438,34 @@ fn match_adjacent_with(
         translations,
     };
     Ok((outcome, same_samples))
+}
+
+/// The connection pairs (of `n`, the first results' then tier 2's) to
+/// match again with the clock: those without a first result (tier 2) and
+/// those whose first one asks for it, in order.
+fn again_of(first: &[packets::PairResult], n: usize) -> impl Iterator<Item = usize> + '_ {
+    (0..n).filter(move |&k| first.get(k).is_none_or(|r| r.needed_clock))
+}
+
+/// Every connection pair's result, in order: its first one where that
+/// stands, else the next of those matched again ([`again_of`]'s order).
+fn merged(
+    first: Vec<packets::PairResult>,
+    again: Vec<packets::PairResult>,
+    n: usize,
+) -> Result<Vec<packets::PairResult>, String> {
+    let mut first = first.into_iter();
+    let mut again = again.into_iter();
+    let results: Vec<_> = (0..n)
+        .map_while(|_| match first.next() {
+            Some(r) if !r.needed_clock => Some(r),
+            _ => again.next(),
+        })
+        .collect();
+    match results.len() == n && again.next().is_none() {
+        true => Ok(results),
+        false => Err("internal error: connection pairs matched again do not add up".into()),
+    }
 }
 
 /// Drops from `all` the matches no result refers to any more (those of

@@ -6,25 +6,36 @@
 //! machine has, and three points on a 4-core machine on two.  A pair's
 //! connection pairs are independent of each other while they are matched
 //! ([`packets::match_pair`] reads the two point tables and writes only its
-//! own matches): here they are cut into runs and matched by helper threads
-//! too, one for each core no other pair's job holds when the loop starts
-//! or falls free while it runs (another pair of points finished: the tail
-//! of the stage), and their matches are appended in the order of the
-//! connection pairs —
-//! the vector, the ranges and so the index are those of one thread.
-//! [`in_order::run`] keeps only a few runs' matches waiting (a run is about
-//! [`RUN_PACKETS`] packets), so the heap stays that of one thread.
+//! own matches, from where it starts in the vector it is given): here they
+//! are cut into runs and matched by helper threads too, one for each core
+//! no other pair's job holds when the loop starts or falls free while it
+//! runs (another pair of points finished: the tail of the stage), and the
+//! runs' matches are appended in the order of the connection pairs — the
+//! vector, the ranges and so the index are those of one thread.
+//!
+//! Memory: [`in_order::run_growing`] keeps only a few runs waiting, and a
+//! run of several connection pairs holds at least [`RUN_PACKETS`] packets
+//! and less than three times that.  A connection pair of twice that or
+//! more is a run
+//! of its own that no helper takes: the calling thread matches it straight
+//! into the pair's vector when its turn comes (its matches are not held
+//! twice, and two of them are not matched at once for one pair of points),
+//! while helpers go on with the runs after it.  What grows with the
+//! helpers is the working memory of a run each (its matches and
+//! `match_pair`'s own vectors for connection pairs of fewer than
+//! [`2 × RUN_PACKETS`](RUN_PACKETS) packets).
 //!
 //! The cores are counted per process ([`BUSY`]): the matcher's own threads,
 //! the embedded engine's partitions and a cluster worker's tasks all run
 //! the pair's job through [`crate::match_adjacent_with`], which holds one
-//! for as long as it runs.
+//! for as long as it runs; [`Kept`] holds them for the jobs a stage is
+//! about to start.
 
 use crate::in_order::{self, Window};
 use crate::packets::{self, PacketMatch, PairResult};
 use crate::{clock::ClockFit, go_on, pairing::ConnPair, table::PointTable};
 use std::ops::{ControlFlow, Range};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 
 /// Packets (both points) a run of connection pairs holds at least: a few
 /// milliseconds of matching, so that handing runs over costs little beside
@@ -35,10 +46,11 @@ pub(crate) const RUN_PACKETS: usize = 1 << 14;
 const AHEAD_PER_THREAD: usize = 2;
 
 /// Threads of this process matching a pair of points now: the pairs' jobs
-/// and their helpers.
+/// and their helpers, and the cores [`KEPT`] for jobs about to start.
 static BUSY: AtomicUsize = AtomicUsize::new(0);
 
-/// Of [`BUSY`], the cores kept for pairs' jobs that have not started yet.
+/// Of [`BUSY`], the cores kept for pairs' jobs that have not started yet
+/// (any stage's, in this process).
 static KEPT: AtomicUsize = AtomicUsize::new(0);
 
 /// Threads counted in [`BUSY`] for as long as this lives.
@@ -48,9 +60,11 @@ impl Held {
     /// This thread, matching a pair of points: a core kept for it, else
     /// one more.
     pub(crate) fn job() -> Held {
-        let kept = KEPT.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |k| k.checked_sub(1));
-        if kept.is_err() {
-            BUSY.fetch_add(1, Ordering::Relaxed);
+        if KEPT
+            .fetch_update(SeqCst, SeqCst, |k| k.checked_sub(1))
+            .is_err()
+        {
+            BUSY.fetch_add(1, SeqCst);
         }
         Held(1)
     }
@@ -58,13 +72,13 @@ impl Held {
     /// Up to `want` of the cores no one holds now (none if there are none).
     fn free_cores(want: usize) -> Held {
         let cores = crate::workers();
-        let mut busy = BUSY.load(Ordering::Relaxed);
+        let mut busy = BUSY.load(SeqCst);
         loop {
             let n = cores.saturating_sub(busy).min(want);
             if n == 0 {
                 return Held(0);
             }
-            match BUSY.compare_exchange_weak(busy, busy + n, Ordering::Relaxed, Ordering::Relaxed) {
+            match BUSY.compare_exchange_weak(busy, busy + n, SeqCst, SeqCst) {
                 Ok(_) => return Held(n),
                 Err(now) => busy = now,
             }
@@ -74,50 +88,61 @@ impl Held {
 
 impl Drop for Held {
     fn drop(&mut self) {
-        BUSY.fetch_sub(self.0, Ordering::Relaxed);
+        BUSY.fetch_sub(self.0, SeqCst);
     }
 }
 
-/// Cores kept, from before the stage starts the pairs' jobs, for the
-/// `jobs` that will run at once: the first job to reach its connection
-/// pairs does not take for helpers the core the next one is about to
-/// start on.  Those no job took are given back when this is dropped.
+/// Cores kept, from before a stage starts the pairs' jobs, for the `jobs`
+/// it will run at once: the first job to reach its connection pairs does
+/// not take for helpers the core the next one is about to start on.  When
+/// this is dropped, as many as are still kept (at most this one's) are
+/// given back.
 pub(crate) struct Kept(usize);
 
 impl Kept {
     pub(crate) fn for_jobs(jobs: usize) -> Kept {
         let n = jobs.min(crate::workers());
-        BUSY.fetch_add(n, Ordering::Relaxed);
-        KEPT.fetch_add(n, Ordering::Relaxed);
+        BUSY.fetch_add(n, SeqCst);
+        KEPT.fetch_add(n, SeqCst);
         Kept(n)
     }
 }
 
 impl Drop for Kept {
     fn drop(&mut self) {
-        let mut left = self.0;
-        while left > 0 {
-            match KEPT.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |k| k.checked_sub(1)) {
-                Ok(_) => {
-                    BUSY.fetch_sub(1, Ordering::Relaxed);
-                    left -= 1;
-                }
-                Err(_) => break,
+        for _ in 0..self.0 {
+            if KEPT
+                .fetch_update(SeqCst, SeqCst, |k| k.checked_sub(1))
+                .is_err()
+            {
+                break;
             }
+            BUSY.fetch_sub(1, SeqCst);
         }
     }
 }
 
-/// How many threads help, and how the connection pairs are cut.
+/// Which threads help, and how the connection pairs are cut.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Cores {
-    /// The cores free when the loop starts and those that fall free
-    /// while runs are left to start; runs of [`RUN_PACKETS`].
-    Free,
-    /// Exactly `helpers` helper threads, runs of at least `run_packets`
-    /// packets (tests: many runs of a small session).
+    /// The cores free when the loop starts and those that fall free while
+    /// runs are left to start.
+    Free { run_packets: usize },
+    /// Exactly `helpers` helper threads (tests).
     #[cfg_attr(not(test), allow(dead_code))]
     Fixed { helpers: usize, run_packets: usize },
+}
+
+/// What the matcher runs on: the free cores, runs of [`RUN_PACKETS`].
+pub(crate) const FREE: Cores = Cores::Free {
+    run_packets: RUN_PACKETS,
+};
+
+/// One run's outcome, from a helper: its matches and results (their ranges
+/// from 0), or a connection pair left to the calling thread.
+enum Done {
+    Matched(Vec<PacketMatch>, Vec<PairResult>),
+    Big,
 }
 
 /// Matches the connection pairs `pairs` (A → B; `clock`, when known, as
@@ -136,7 +161,7 @@ pub(crate) fn match_in_order(
 ) -> Result<Vec<PairResult>, String> {
     let size = |p: &&ConnPair| ta.packets(p.a).len() + tb.packets(p.b).len();
     let (run_packets, fixed) = match cores {
-        Cores::Free => (RUN_PACKETS, None),
+        Cores::Free { run_packets } => (run_packets.max(1), None),
         Cores::Fixed {
             helpers,
             run_packets,
@@ -144,12 +169,19 @@ pub(crate) fn match_in_order(
     };
     let runs = runs(pairs.iter().map(size), run_packets);
     let mut results = Vec::with_capacity(pairs.len());
-    // One run, or one core: the plain loop.
-    if runs.len() < 2 || fixed.is_none() && crate::workers() < 2 {
+    let plain = |pairs: &[&ConnPair],
+                 all: &mut Vec<PacketMatch>,
+                 results: &mut Vec<PairResult>|
+     -> Result<(), String> {
         for p in pairs {
             go_on(stop)?;
             results.push(packets::match_pair(ta, tb, p, clock, all));
         }
+        Ok(())
+    };
+    // One run, or one core: the plain loop.
+    if runs.len() < 2 || fixed.is_none() && crate::workers() < 2 {
+        plain(pairs, all, &mut results)?;
         return Ok(results);
     }
     // Helpers: those asked for; else a core no one holds for every run
@@ -171,8 +203,11 @@ pub(crate) fn match_in_order(
     // A run's matches in a vector of its own, sized for them as the
     // pair's is (one per packet of the larger side of each connection
     // pair), then appended, the ranges moved along.
-    let work = |_: &mut (), k: usize| -> Result<(Vec<PacketMatch>, Vec<PairResult>), String> {
+    let work = |_: &mut (), k: usize| -> Result<Done, String> {
         let run = &pairs[runs[k].clone()];
+        if run.len() == 1 && size(&run[0]) >= 2 * run_packets {
+            return Ok(Done::Big);
+        }
         let room = run
             .iter()
             .map(|p| ta.packets(p.a).len().max(tb.packets(p.b).len()))
@@ -183,7 +218,7 @@ pub(crate) fn match_in_order(
             go_on(stop)?;
             res.push(packets::match_pair(ta, tb, p, clock, &mut mine));
         }
-        Ok((mine, res))
+        Ok(Done::Matched(mine, res))
     };
     let window = Window {
         threads,
@@ -202,7 +237,11 @@ pub(crate) fn match_in_order(
         work,
         |k, r| {
             let (mine, res) = match r {
-                Some(Ok(done)) => done,
+                Some(Ok(Done::Matched(mine, res))) => (mine, res),
+                Some(Ok(Done::Big)) => match plain(&pairs[runs[k].clone()], all, &mut results) {
+                    Ok(()) => return ControlFlow::Continue(()),
+                    Err(e) => return ControlFlow::Break(e),
+                },
                 Some(Err(e)) => return ControlFlow::Break(e),
                 None => {
                     return ControlFlow::Break(format!(
@@ -226,13 +265,22 @@ pub(crate) fn match_in_order(
     }
 }
 
-/// Cuts items of sizes `sizes` into runs, in order, each of at least
-/// `min` but the last (what is left).
-fn runs(sizes: impl Iterator<Item = usize>, min: usize) -> Vec<Range<usize>> {
+/// Cuts items of sizes `sizes` into runs, in order: an item of `2 × min`
+/// or more is a run of its own; the others are gathered into runs of at
+/// least `min` (but the last, what is left), each less than `3 × min`.
+pub(crate) fn runs(sizes: impl Iterator<Item = usize>, min: usize) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let (mut start, mut held, mut n) = (0, 0, 0);
     for (i, s) in sizes.enumerate() {
         n = i + 1;
+        if s >= 2 * min {
+            if start < i {
+                out.push(start..i);
+            }
+            out.push(i..n);
+            (start, held) = (n, 0);
+            continue;
+        }
         held += s;
         if held >= min {
             out.push(start..n);
@@ -259,5 +307,10 @@ mod tests {
         assert_eq!(runs([5].into_iter(), 3), vec![0..1usize]);
         assert_eq!(runs([0, 0].into_iter(), 3), vec![0..2usize]);
         assert_eq!(runs([1, 1, 1].into_iter(), 1), [0..1, 1..2, 2..3]);
+        // A big item alone, what was held before it a run of its own.
+        assert_eq!(runs([1, 9, 1, 1].into_iter(), 3), [0..1, 1..2, 2..4]);
+        assert_eq!(runs([9, 9].into_iter(), 3), [0..1, 1..2]);
+        // Below twice the least: with the others.
+        assert_eq!(runs([1, 5, 1].into_iter(), 3), [0..2, 2..3]);
     }
 }

@@ -1348,55 +1348,238 @@ fn a_reused_clock_fit_is_the_fit_made_again() {
     assert!(reused > 0, "no pair took the first fit over");
 }
 
-const FREE: crate::spread::Cores = crate::spread::Cores::Free;
+const FREE: crate::spread::Cores = crate::spread::FREE;
+
+/// Point tables of real sessions, in path order: examples/session-small
+/// (four points) and the real NAT pair of tests/data.
+fn real_sessions() -> Vec<Vec<PointTable>> {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let nat = ["client", "wan"]
+        .iter()
+        .map(|p| {
+            let path = here.join(format!("../../tests/data/real-nat-{p}.pcapng"));
+            crate::table::read_point(&path, |_| {}).unwrap()
+        })
+        .collect();
+    vec![example_session_tables(), nat, resent_gso_tables(8)]
+}
+
+/// `n` connections like `tso_copies_resent_go_by_clock_not_by_guess`'s,
+/// 1 ms apart: each needs the clock (its first matching guesses, its
+/// second goes by the clock), so a pair's second loop has work.
+fn resent_gso_tables(n: u16) -> Vec<PointTable> {
+    let (mut a, mut b, mut conns) = (Vec::new(), Vec::new(), Vec::new());
+    for k in 0..n {
+        let (c, d) = conn((ip("10.0.0.5"), 40000 + k), (ip("10.9.9.9"), 80), 6, None);
+        let at = |us: i64| us + 1000 * i64::from(k);
+        let ci = u32::from(k);
+        // Numbers of their own: no key shared between connections.
+        let (s0, a0) = (5000 + 100_000 * u32::from(k), 777 + 1000 * u32::from(k));
+        for (j, t) in [100i64, 101, 410, 411].into_iter().enumerate() {
+            let off = 1448 * (j as u32 % 2);
+            let r = seg(
+                at(t),
+                d,
+                false,
+                ACK,
+                s0 + off,
+                a0,
+                1448,
+                0x100 + j as u32,
+                900,
+                9,
+            );
+            a.push((r.0, ci, r.1));
+        }
+        let r = seg(at(500), d, true, ACK, a0, s0 + 2896, 0, 0, 3, 50);
+        a.push((r.0, ci, r.1));
+        for r in [
+            seg(at(90), d, false, ACK | PSH, s0, a0, 2896, 0x100, 40, 9),
+            seg(at(400), d, false, ACK | PSH, s0, a0, 2896, 0x100, 41, 9),
+            seg(at(510), d, true, ACK, a0, s0 + 2896, 0, 0, 3, 50),
+        ] {
+            b.push((r.0, ci, r.1));
+        }
+        conns.push(c);
+    }
+    // As that test has them: A the wire, B the sender (GSO).
+    vec![
+        PointTable::from_parts(a, conns.clone()),
+        PointTable::from_parts(b, conns),
+    ]
+}
+
+/// How spread.rs may run a pair's connection pairs in these tests: helpers
+/// given (1, 3) or the free cores, runs of 1 packet (every connection pair
+/// of two packets or more is matched by the calling thread, spread.rs's
+/// "big" ones), 40 and 400 (several connection pairs a run).
+fn spreads() -> Vec<crate::spread::Cores> {
+    use crate::spread::Cores;
+    let mut v = Vec::new();
+    for run_packets in [1, 40, 400] {
+        v.push(Cores::Free { run_packets });
+        for helpers in [1, 3] {
+            v.push(Cores::Fixed {
+                helpers,
+                run_packets,
+            });
+        }
+    }
+    v
+}
 
 /// A pair of points whose connection pairs are matched on several threads
 /// (spread.rs) comes out as on one, match for match: every adjacent pair
-/// of a real session (examples/session-small), each connection pair a run
-/// of its own, with 1 and 3 helpers.
+/// of two real sessions, every way of cutting and running them.
 #[test]
 fn connection_pairs_matched_on_helper_threads_give_the_same_outcome() {
     use crate::spread::Cores;
-    let tables = example_session_tables();
-    let (mut tier1, _) = crate::order::gather(&tables, &crate::Threads).unwrap();
     let options = crate::Options::default();
     let one = Cores::Fixed {
         helpers: 0,
         run_packets: usize::MAX,
     };
-    let mut runs = 0;
-    for a in 0..tables.len() - 1 {
-        let pairs = tier1.remove(&(a, a + 1)).unwrap_or_default();
-        let (ta, tb) = (&tables[a], &tables[a + 1]);
-        let with = |cores| {
-            crate::match_adjacent_with(ta, tb, a, &options, &pairs, true, &crate::NEVER, cores)
-                .unwrap()
-                .0
-        };
-        let want = with(one);
-        assert!(!want.matches.matches.is_empty(), "pair {a}");
-        runs += pairs.len();
-        for helpers in [1, 3] {
-            let got = with(Cores::Fixed {
-                helpers,
-                run_packets: 1,
-            });
-            assert_eq!(got.matches.matches, want.matches.matches, "pair {a}");
-            assert_eq!(got.matches.clock, want.matches.clock, "pair {a}");
-            assert_eq!(got.lost, want.lost, "pair {a}");
-            assert_eq!(
-                format!("{:?}", got.conn_pairs),
-                format!("{:?}", want.conn_pairs)
-            );
-            assert_eq!(format!("{:?}", got.summary), format!("{:?}", want.summary));
-            assert_eq!(
-                format!("{:?}", got.translations),
-                format!("{:?}", want.translations)
-            );
-            assert_eq!(format!("{:?}", got.spec), format!("{:?}", want.spec));
+    let mut pairs_seen = 0;
+    for tables in real_sessions() {
+        let (mut tier1, _) = crate::order::gather(&tables, &crate::Threads).unwrap();
+        for a in 0..tables.len() - 1 {
+            let pairs = tier1.remove(&(a, a + 1)).unwrap_or_default();
+            let (ta, tb) = (&tables[a], &tables[a + 1]);
+            let with = |cores| {
+                crate::match_adjacent_with(ta, tb, a, &options, &pairs, true, &crate::NEVER, cores)
+                    .unwrap()
+                    .0
+            };
+            let want = with(one);
+            assert!(!want.matches.matches.is_empty(), "pair {a}");
+            pairs_seen += pairs.len();
+            for cores in spreads() {
+                let got = with(cores);
+                let says = format!("pair {a}, {cores:?}");
+                assert_eq!(got.matches.matches, want.matches.matches, "{says}");
+                assert_eq!(got.matches.clock, want.matches.clock, "{says}");
+                assert_eq!(got.lost, want.lost, "{says}");
+                assert_eq!(
+                    format!("{:?}", got.conn_pairs),
+                    format!("{:?}", want.conn_pairs)
+                );
+                assert_eq!(format!("{:?}", got.summary), format!("{:?}", want.summary));
+                assert_eq!(
+                    format!("{:?}", got.translations),
+                    format!("{:?}", want.translations)
+                );
+                assert_eq!(format!("{:?}", got.spec), format!("{:?}", want.spec));
+            }
         }
     }
-    assert!(runs > 3, "{runs} connection pairs: too few to cut");
+    assert!(
+        pairs_seen > 30,
+        "{pairs_seen} connection pairs: too few to cut"
+    );
+}
+
+/// spread.rs's loop against the plain one it replaces, result by result
+/// and match by match, after matches already in the vector, without a
+/// clock and with one (the second loop's), on every way of cutting and
+/// running the connection pairs; and the cuts seen include runs of several
+/// connection pairs and connection pairs left to the calling thread.
+#[test]
+fn spread_loop_is_the_plain_loop() {
+    let (mut grouped, mut alone, mut needed_clock) = (0, 0, 0);
+    for tables in real_sessions() {
+        let (mut tier1, _) = crate::order::gather(&tables, &crate::Threads).unwrap();
+        for a in 0..tables.len() - 1 {
+            let pairs = tier1.remove(&(a, a + 1)).unwrap_or_default();
+            let (ta, tb) = (&tables[a], &tables[a + 1]);
+            let list: Vec<&crate::pairing::ConnPair> = pairs.iter().collect();
+            let clock = crate::match_adjacent(ta, tb, a, &crate::Options::default(), &pairs)
+                .unwrap()
+                .matches
+                .clock;
+            assert!(clock.is_some(), "pair {a}");
+            // Something before, as the second loop finds the first loop's.
+            let before = vec![
+                crate::packets::PacketMatch {
+                    a: 7,
+                    b: 9,
+                    method: 1,
+                    conf: 2,
+                    dir: 0,
+                };
+                5
+            ];
+            for clock in [None, clock.as_ref()] {
+                let mut want_all = before.clone();
+                let want: Vec<_> = list
+                    .iter()
+                    .map(|p| crate::packets::match_pair(ta, tb, p, clock, &mut want_all))
+                    .collect();
+                if clock.is_none() {
+                    needed_clock += want.iter().filter(|r| r.needed_clock).count();
+                }
+                for cores in spreads() {
+                    let mut all = before.clone();
+                    let got = crate::spread::match_in_order(
+                        ta,
+                        tb,
+                        &list,
+                        clock,
+                        &mut all,
+                        &crate::NEVER,
+                        cores,
+                    )
+                    .unwrap();
+                    let says = format!("pair {a}, clock {}, {cores:?}", clock.is_some());
+                    assert_eq!(all, want_all, "{says}");
+                    assert_eq!(format!("{got:?}"), format!("{want:?}"), "{says}");
+                }
+            }
+            let size = |p: &crate::pairing::ConnPair| ta.packets(p.a).len() + tb.packets(p.b).len();
+            for run_packets in [1, 40, 400] {
+                for r in crate::spread::runs(pairs.iter().map(size), run_packets) {
+                    match r.len() {
+                        1 if size(&pairs[r.start]) >= 2 * run_packets => alone += 1,
+                        1 => {}
+                        _ => grouped += 1,
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        grouped > 5 && alone > 5,
+        "runs of several: {grouped}, left alone: {alone}"
+    );
+    assert!(
+        needed_clock >= 8,
+        "{needed_clock} connection pairs to match again"
+    );
+}
+
+/// The second loop's bookkeeping: which connection pairs are matched
+/// again (tier 2's, without a first result, and those whose first result
+/// asks for the clock), and every result put back in its place.
+#[test]
+fn results_matched_again_go_back_in_their_places() {
+    use crate::packets::PairResult;
+    let r = |start: usize, needed_clock: bool| PairResult {
+        matches: start..start + 1,
+        needed_clock,
+        ..PairResult::default()
+    };
+    // Five connection pairs: three with a first result (the second asks
+    // for the clock), two of tier 2.
+    let first = vec![r(0, false), r(1, true), r(2, false)];
+    assert_eq!(crate::again_of(&first, 5).collect::<Vec<_>>(), [1, 3, 4]);
+    let again = vec![r(10, false), r(13, false), r(14, false)];
+    let got = crate::merged(first.clone(), again.clone(), 5).unwrap();
+    let starts: Vec<usize> = got.iter().map(|p| p.matches.start).collect();
+    assert_eq!(starts, [0, 10, 2, 13, 14]);
+    // Too few or too many matched again: an error, not a shifted result.
+    assert!(crate::merged(first.clone(), again[..2].to_vec(), 5).is_err());
+    let mut more = again.clone();
+    more.push(r(15, false));
+    assert!(crate::merged(first, more, 5).is_err());
 }
 
 /// The losses step skips a side whose connection's every packet was
