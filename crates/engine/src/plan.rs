@@ -41,7 +41,7 @@ use matcher::pairing::{ConnPair, NatSample};
 use matcher::table::{Checks, PointTable, TableBuilder};
 use matcher::{PairJob, PairOutcome, PairStage};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How the embedded engine runs.
@@ -375,6 +375,47 @@ async fn fold(
     Ok((rows, builder))
 }
 
+/// Every point's tier-1 sample as a table, `threads` points at a time.
+fn samples(
+    tables: &[PointTable],
+    threads: usize,
+) -> Result<Vec<crate::tier1::Sample>, DataFusionError> {
+    let next = AtomicUsize::new(0);
+    let made: Mutex<Vec<Option<Result<crate::tier1::Sample, DataFusionError>>>> =
+        Mutex::new((0..tables.len()).map(|_| None).collect());
+    let work = || loop {
+        let k = next.fetch_add(1, Ordering::Relaxed);
+        let Some(t) = tables.get(k) else { break };
+        let sample = crate::tier1::Sample::new(NatSample::of(t));
+        if let Ok(mut m) = made.lock() {
+            m[k] = Some(sample);
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..threads.clamp(1, tables.len().max(1)) {
+            s.spawn(work);
+        }
+        work();
+    });
+    made.into_inner()
+        .map_err(|_| DataFusionError::Internal("a tier-1 sample's thread panicked".into()))?
+        .into_iter()
+        .map(|m| {
+            m.unwrap_or_else(|| {
+                Err(DataFusionError::Internal(
+                    "a point's tier-1 sample was not made".into(),
+                ))
+            })
+        })
+        .collect()
+}
+
+/// A finished assignment's pairs (a panic in it: an error).
+fn joined(h: std::thread::ScopedJoinHandle<'_, Vec<ConnPair>>) -> Result<Vec<ConnPair>, String> {
+    h.join()
+        .map_err(|_| "internal error: the tier-1 assignment panicked".to_string())
+}
+
 /// Spill files and bytes of a finished plan, all operators together.
 fn spill_metrics(plan: &Arc<dyn ExecutionPlan>) -> (u64, u64) {
     let (mut n, mut bytes) = plan.metrics().map_or((0, 0), |m| {
@@ -394,22 +435,21 @@ fn spill_metrics(plan: &Arc<dyn ExecutionPlan>) -> (u64, u64) {
 impl PairStage for Engine {
     /// Tier-1 pairing as a DataFusion join and aggregates ([`crate::tier1`]),
     /// the assignment the matcher's.  Each point's sample is made and
-    /// turned into a table once, one point after the other (its vector and
-    /// its columns are both held only while it is turned); the pairs' plans
-    /// run one after the other, each on all partitions.
+    /// turned into a table once, the points on the engine's partitions
+    /// (each sample's vector and its columns are held only while it is
+    /// turned); the pairs' plans run one after the other, each on all
+    /// partitions, and a pair's assignment on a thread of its own while
+    /// the next pair's plan runs.
     fn pair_nat(
         &self,
         tables: &[PointTable],
         pairs: &[(usize, usize)],
     ) -> Result<Vec<Vec<ConnPair>>, String> {
-        let samples = tables
-            .iter()
-            .map(|t| crate::tier1::Sample::new(NatSample::of(t)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(df_err)?;
-        pairs
-            .iter()
-            .map(|&(i, j)| {
+        let samples = samples(tables, self.partitions).map_err(df_err)?;
+        std::thread::scope(|s| {
+            let mut out = Vec::with_capacity(pairs.len());
+            let mut assigning = None;
+            for &(i, j) in pairs {
                 let votes = self
                     .rt
                     .block_on(crate::tier1::votes(&self.tier1, &samples[i], &samples[j]))
@@ -421,9 +461,18 @@ impl PairStage for Engine {
                             df_err(e)
                         )
                     })?;
-                Ok(matcher::pairing::assign_nat(&tables[i], &tables[j], votes))
-            })
-            .collect()
+                out.extend(assigning.take().map(joined).transpose()?);
+                let (ti, tj) = (&tables[i], &tables[j]);
+                assigning = Some(s.spawn(move || matcher::pairing::assign_nat(ti, tj, votes)));
+            }
+            out.extend(assigning.take().map(joined).transpose()?);
+            Ok(out)
+        })
+    }
+
+    /// As many as the plan's partitions (`MatchExec`'s gate).
+    fn jobs_at_once(&self, pairs: usize) -> usize {
+        pairs.min(self.partitions)
     }
 
     fn run(&self, pairs: usize, job: PairJob) -> Result<Vec<PairOutcome>, String> {

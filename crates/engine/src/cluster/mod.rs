@@ -287,6 +287,11 @@ impl PairStage for Cluster {
         Err("internal error: the cluster stage needs the matching plan".into())
     }
 
+    /// None here: the workers match the pairs.
+    fn jobs_at_once(&self, _pairs: usize) -> usize {
+        0
+    }
+
     /// The stage on every worker; if it fails and some workers no longer
     /// answer, once more on those that do (a note says so).  A failure with
     /// every worker still answering is reported as it is: most likely the
