@@ -41,7 +41,7 @@ use matcher::pairing::{ConnPair, NatSample};
 use matcher::table::{Checks, PointTable, TableBuilder};
 use matcher::{PairJob, PairOutcome, PairStage};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How the embedded engine runs.
@@ -380,33 +380,9 @@ fn samples(
     tables: &[PointTable],
     threads: usize,
 ) -> Result<Vec<crate::tier1::Sample>, DataFusionError> {
-    let next = AtomicUsize::new(0);
-    let made: Mutex<Vec<Option<Result<crate::tier1::Sample, DataFusionError>>>> =
-        Mutex::new((0..tables.len()).map(|_| None).collect());
-    let work = || loop {
-        let k = next.fetch_add(1, Ordering::Relaxed);
-        let Some(t) = tables.get(k) else { break };
-        let sample = crate::tier1::Sample::new(NatSample::of(t));
-        if let Ok(mut m) = made.lock() {
-            m[k] = Some(sample);
-        }
-    };
-    std::thread::scope(|s| {
-        for _ in 1..threads.clamp(1, tables.len().max(1)) {
-            s.spawn(work);
-        }
-        work();
-    });
-    made.into_inner()
-        .map_err(|_| DataFusionError::Internal("a tier-1 sample's thread panicked".into()))?
+    let made = |k: usize| crate::tier1::Sample::new(NatSample::of(&tables[k]));
+    matcher::parallel(tables.len(), threads, made, || {})
         .into_iter()
-        .map(|m| {
-            m.unwrap_or_else(|| {
-                Err(DataFusionError::Internal(
-                    "a point's tier-1 sample was not made".into(),
-                ))
-            })
-        })
         .collect()
 }
 

@@ -151,8 +151,8 @@ impl PairMatches {
 
 /// Runs `f(0..n)` on up to `workers` threads (work taken in order, results
 /// in order), calling `tick` on this thread about every 100 ms until all are
-/// done.
-fn parallel<R: Send>(
+/// done.  A panic in `f` is raised again here once every thread is joined.
+pub fn parallel<R: Send>(
     n: usize,
     workers: usize,
     f: impl Fn(usize) -> R + Sync,
