@@ -152,6 +152,8 @@ impl PairMatches {
 /// Runs `f(0..n)` on up to `workers` threads (work taken in order, results
 /// in order), calling `tick` on this thread about every 100 ms until all are
 /// done.  A panic in `f` is raised again here once every thread is joined.
+/// A thread the system will not start is one fewer; with none, this thread
+/// does the work (and ticks between items).
 pub fn parallel<R: Send>(
     n: usize,
     workers: usize,
@@ -166,20 +168,29 @@ pub fn parallel<R: Send>(
         // worker returned, or panicked and unwound), the wait below ends at
         // once (it polled every 2 ms, and each stage lost up to that much).
         let (done, finished) = std::sync::mpsc::channel::<()>();
-        for _ in 0..workers {
-            let done = done.clone();
-            let (next, results, f) = (&next, &results, &f);
-            s.spawn(move || loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                if k >= n {
-                    break;
-                }
-                let r = f(k);
-                if let Ok(mut v) = results.lock() {
-                    v[k] = Some(r);
-                }
-                let _ = done.send(());
-            });
+        let (next, results, f) = (&next, &results, &f);
+        let work = move |done: &std::sync::mpsc::Sender<()>, tick: &mut dyn FnMut()| loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            if k >= n {
+                break;
+            }
+            let r = f(k);
+            if let Ok(mut v) = results.lock() {
+                v[k] = Some(r);
+            }
+            let _ = done.send(());
+            tick();
+        };
+        let started = (0..workers)
+            .filter(|_| {
+                let done = done.clone();
+                std::thread::Builder::new()
+                    .spawn_scoped(s, move || work(&done, &mut || {}))
+                    .is_ok()
+            })
+            .count();
+        if started == 0 {
+            work(&done, &mut tick);
         }
         drop(done);
         let period = std::time::Duration::from_millis(100);

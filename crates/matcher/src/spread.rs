@@ -13,23 +13,32 @@
 //! runs' matches are appended in the order of the connection pairs — the
 //! vector, the ranges and so the index are those of one thread.
 //!
-//! Memory: [`in_order::run_growing`] keeps only a few runs waiting, and a
-//! run of several connection pairs holds at least [`RUN_PACKETS`] packets
-//! and less than three times that.  A connection pair of twice that or
-//! more is a run
-//! of its own that no helper takes: the calling thread matches it straight
-//! into the pair's vector when its turn comes (its matches are not held
-//! twice, and two of them are not matched at once for one pair of points),
-//! while helpers go on with the runs after it.  What grows with the
-//! helpers is the working memory of a run each (its matches and
-//! `match_pair`'s own vectors for connection pairs of fewer than
-//! [`2 × RUN_PACKETS`](RUN_PACKETS) packets).
+//! Memory: [`in_order::run_growing`] keeps only a few runs waiting
+//! ([`AHEAD_PER_THREAD`] per thread, done or being done), and a run of
+//! several connection pairs holds less than three times [`RUN_PACKETS`]
+//! packets (at least that, but the last run and one cut short by a big
+//! connection pair after it).  A connection pair of twice that or more is
+//! a run of its own that no helper takes: the calling thread matches it
+//! straight into the pair's vector when its turn comes (its matches are
+//! not held twice, and two of them are not matched at once for one pair of
+//! points), while helpers go on with the runs after it, as far as the
+//! window lets them.  So a pair of points whose packets are mostly in such
+//! big connection pairs (long bulk transfers) still matches them one after
+//! another on one core: the price of not holding their matches twice.
 //!
 //! The cores are counted per process ([`BUSY`]): the matcher's own threads,
 //! the embedded engine's partitions and a cluster worker's tasks all run
 //! the pair's job through [`crate::match_adjacent_with`], which holds one
-//! for as long as it runs; [`Kept`] holds them for the jobs a stage is
-//! about to start.
+//! for as long as it runs; a helper holds its core until it finds no run
+//! left to start (not until the whole loop ends); [`Kept`] holds cores for
+//! the jobs a stage is about to start (its first jobs only: a core that a
+//! finished job gives back may go to a helper before the stage's next job
+//! starts, which then runs beside it).
+//!
+//! A helper's panic (a bug) is the loop's error, naming the run's first
+//! connection pair (the panic's own message is printed by the default
+//! panic hook before it); one in a connection pair the calling thread
+//! matches itself stays a panic, as in the plain loop.
 
 use crate::in_order::{self, Window};
 use crate::packets::{self, PacketMatch, PairResult};
@@ -45,13 +54,68 @@ pub(crate) const RUN_PACKETS: usize = 1 << 14;
 /// Runs done and not yet appended (or being done), per thread.
 const AHEAD_PER_THREAD: usize = 2;
 
-/// Threads of this process matching a pair of points now: the pairs' jobs
-/// and their helpers, and the cores [`KEPT`] for jobs about to start.
-static BUSY: AtomicUsize = AtomicUsize::new(0);
+/// Cores of a process in use for matching pairs of points.
+#[derive(Debug)]
+pub(crate) struct Busy {
+    /// Threads matching a pair of points now (the pairs' jobs and their
+    /// helpers) and the cores kept for jobs about to start.
+    held: AtomicUsize,
+    /// Of `held`, the cores kept for pairs' jobs that have not started yet
+    /// (any stage's).
+    kept: AtomicUsize,
+    /// The most `held` has been (what the tests look at).
+    peak: AtomicUsize,
+}
 
-/// Of [`BUSY`], the cores kept for pairs' jobs that have not started yet
-/// (any stage's, in this process).
-static KEPT: AtomicUsize = AtomicUsize::new(0);
+impl Busy {
+    pub(crate) const fn new() -> Busy {
+        Busy {
+            held: AtomicUsize::new(0),
+            kept: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        }
+    }
+
+    fn add(&self, n: usize) {
+        let now = self.held.fetch_add(n, SeqCst) + n;
+        self.peak.fetch_max(now, SeqCst);
+    }
+
+    /// Up to `want` of `cores` that no one holds now (0 if none are free),
+    /// now held.
+    fn take_free(&self, cores: usize, want: usize) -> usize {
+        let mut busy = self.held.load(SeqCst);
+        loop {
+            let n = cores.saturating_sub(busy).min(want);
+            if n == 0 {
+                return 0;
+            }
+            match self
+                .held
+                .compare_exchange_weak(busy, busy + n, SeqCst, SeqCst)
+            {
+                Ok(_) => {
+                    self.peak.fetch_max(busy + n, SeqCst);
+                    return n;
+                }
+                Err(now) => busy = now,
+            }
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
+        self.held.load(SeqCst)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn peak(&self) -> usize {
+        self.peak.load(SeqCst)
+    }
+}
+
+/// This process's: what every pair of points' job counts itself in.
+static BUSY: Busy = Busy::new();
 
 /// Threads counted in [`BUSY`] for as long as this lives.
 pub(crate) struct Held(usize);
@@ -60,35 +124,66 @@ impl Held {
     /// This thread, matching a pair of points: a core kept for it, else
     /// one more.
     pub(crate) fn job() -> Held {
-        if KEPT
+        if BUSY
+            .kept
             .fetch_update(SeqCst, SeqCst, |k| k.checked_sub(1))
             .is_err()
         {
-            BUSY.fetch_add(1, SeqCst);
+            BUSY.add(1);
         }
         Held(1)
-    }
-
-    /// Up to `want` of the cores no one holds now (none if there are none).
-    fn free_cores(want: usize) -> Held {
-        let cores = crate::workers();
-        let mut busy = BUSY.load(SeqCst);
-        loop {
-            let n = cores.saturating_sub(busy).min(want);
-            if n == 0 {
-                return Held(0);
-            }
-            match BUSY.compare_exchange_weak(busy, busy + n, SeqCst, SeqCst) {
-                Ok(_) => return Held(n),
-                Err(now) => busy = now,
-            }
-        }
     }
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        BUSY.fetch_sub(self.0, SeqCst);
+        BUSY.held.fetch_sub(self.0, SeqCst);
+    }
+}
+
+/// The cores one loop took for its helpers and has not given back: a
+/// helper gives its own back when it finds no run left to start; the
+/// loop gives the rest (threads that could not start) when it ends.
+struct Lent<'b> {
+    busy: &'b Busy,
+    n: AtomicUsize,
+}
+
+impl Lent<'_> {
+    /// Up to `want` more of `cores`, if free.
+    fn take(&self, cores: usize, want: usize) -> usize {
+        let n = self.busy.take_free(cores, want);
+        self.n.fetch_add(n, SeqCst);
+        n
+    }
+
+    fn give_one(&self) {
+        if self
+            .n
+            .fetch_update(SeqCst, SeqCst, |k| k.checked_sub(1))
+            .is_ok()
+        {
+            self.busy.held.fetch_sub(1, SeqCst);
+        }
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        self.busy.held.fetch_sub(self.n.swap(0, SeqCst), SeqCst);
+    }
+}
+
+/// A helper's state in [`in_order::run_growing`]: gives the helper's core
+/// back when the helper ends (None: the calling thread's, which holds its
+/// own core as the pair's job).
+struct Back<'l, 'b>(Option<&'l Lent<'b>>);
+
+impl Drop for Back<'_, '_> {
+    fn drop(&mut self) {
+        if let Some(lent) = self.0 {
+            lent.give_one();
+        }
     }
 }
 
@@ -102,8 +197,8 @@ pub(crate) struct Kept(usize);
 impl Kept {
     pub(crate) fn for_jobs(jobs: usize) -> Kept {
         let n = jobs.min(crate::workers());
-        BUSY.fetch_add(n, SeqCst);
-        KEPT.fetch_add(n, SeqCst);
+        BUSY.add(n);
+        BUSY.kept.fetch_add(n, SeqCst);
         Kept(n)
     }
 }
@@ -111,13 +206,14 @@ impl Kept {
 impl Drop for Kept {
     fn drop(&mut self) {
         for _ in 0..self.0 {
-            if KEPT
+            if BUSY
+                .kept
                 .fetch_update(SeqCst, SeqCst, |k| k.checked_sub(1))
                 .is_err()
             {
                 break;
             }
-            BUSY.fetch_sub(1, SeqCst);
+            BUSY.held.fetch_sub(1, SeqCst);
         }
     }
 }
@@ -126,17 +222,31 @@ impl Drop for Kept {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Cores {
     /// The cores free when the loop starts and those that fall free while
-    /// runs are left to start.
-    Free { run_packets: usize },
+    /// runs are left to start: of `cores` (0: the machine's, at most 8),
+    /// as `busy` counts them (the process's [`BUSY`]; a test's own).
+    Free {
+        run_packets: usize,
+        busy: &'static Busy,
+        cores: usize,
+    },
     /// Exactly `helpers` helper threads (tests).
     #[cfg_attr(not(test), allow(dead_code))]
     Fixed { helpers: usize, run_packets: usize },
 }
 
 /// What the matcher runs on: the free cores, runs of [`RUN_PACKETS`].
-pub(crate) const FREE: Cores = Cores::Free {
-    run_packets: RUN_PACKETS,
-};
+pub(crate) const FREE: Cores = Cores::free(RUN_PACKETS);
+
+impl Cores {
+    /// The machine's free cores, runs of `run_packets`.
+    pub(crate) const fn free(run_packets: usize) -> Cores {
+        Cores::Free {
+            run_packets,
+            busy: &BUSY,
+            cores: 0,
+        }
+    }
+}
 
 /// One run's outcome, from a helper: its matches and results (their ranges
 /// from 0), or a connection pair left to the calling thread.
@@ -160,12 +270,19 @@ pub(crate) fn match_in_order(
     cores: Cores,
 ) -> Result<Vec<PairResult>, String> {
     let size = |p: &&ConnPair| ta.packets(p.a).len() + tb.packets(p.b).len();
-    let (run_packets, fixed) = match cores {
-        Cores::Free { run_packets } => (run_packets.max(1), None),
+    let (run_packets, fixed, busy, machine) = match cores {
+        Cores::Free {
+            run_packets,
+            busy,
+            cores,
+        } => {
+            let cores = if cores == 0 { crate::workers() } else { cores };
+            (run_packets.max(1), None, busy, cores)
+        }
         Cores::Fixed {
             helpers,
             run_packets,
-        } => (run_packets.max(1), Some(helpers)),
+        } => (run_packets.max(1), Some(helpers), &BUSY, 0),
     };
     let runs = runs(pairs.iter().map(size), run_packets);
     let mut results = Vec::with_capacity(pairs.len());
@@ -180,32 +297,35 @@ pub(crate) fn match_in_order(
         Ok(())
     };
     // One run, or one core: the plain loop.
-    if runs.len() < 2 || fixed.is_none() && crate::workers() < 2 {
+    if runs.len() < 2 || fixed.is_none() && machine < 2 {
         plain(pairs, all, &mut results)?;
         return Ok(results);
     }
     // Helpers: those asked for; else a core no one holds for every run
     // but the one this thread does, now and whenever one falls free (a
     // pair of points finished) while runs are left to start.
-    let mut held: Vec<Held> = Vec::new();
+    let lent = Lent {
+        busy,
+        n: AtomicUsize::new(0),
+    };
     let mut started = 0;
     let mut free = |left: usize| {
-        let h = Held::free_cores(left.saturating_sub(1 + started));
-        started += h.0;
-        let n = h.0;
-        held.push(h);
+        let n = lent.take(machine, left.saturating_sub(1 + started));
+        started += n;
         n
     };
     let (threads, most) = match fixed {
         Some(helpers) => (helpers, helpers),
-        None => (free(runs.len()), crate::workers() - 1),
+        None => (free(runs.len()), machine - 1),
     };
+    let me = std::thread::current().id();
+    let init = || Back((std::thread::current().id() != me).then_some(&lent));
     // A run's matches in a vector of its own, sized for them as the
     // pair's is (one per packet of the larger side of each connection
     // pair), then appended, the ranges moved along.
-    let work = |_: &mut (), k: usize| -> Result<Done, String> {
+    let work = |_: &mut Back, k: usize| -> Result<Done, String> {
         let run = &pairs[runs[k].clone()];
-        if run.len() == 1 && size(&run[0]) >= 2 * run_packets {
+        if run.len() == 1 && size(&run[0]) >= run_packets.saturating_mul(2) {
             return Ok(Done::Big);
         }
         let room = run
@@ -229,36 +349,33 @@ pub(crate) fn match_in_order(
         Some(_) => 0,
         None => free(left),
     };
-    let failed = in_order::run_growing(
-        runs.len(),
-        window,
-        more,
-        || (),
-        work,
-        |k, r| {
-            let (mine, res) = match r {
-                Some(Ok(Done::Matched(mine, res))) => (mine, res),
-                Some(Ok(Done::Big)) => match plain(&pairs[runs[k].clone()], all, &mut results) {
-                    Ok(()) => return ControlFlow::Continue(()),
-                    Err(e) => return ControlFlow::Break(e),
-                },
-                Some(Err(e)) => return ControlFlow::Break(e),
-                None => {
-                    return ControlFlow::Break(format!(
-                        "internal error: matching connection pairs {}..{} failed",
-                        runs[k].start, runs[k].end
-                    ))
-                }
-            };
-            let at = all.len();
-            all.extend_from_slice(&mine);
-            results.extend(res.into_iter().map(|r| PairResult {
-                matches: r.matches.start + at..r.matches.end + at,
-                ..r
-            }));
-            ControlFlow::Continue(())
-        },
-    );
+    let failed = in_order::run_growing(runs.len(), window, more, init, work, |k, r| {
+        let (mine, res) = match r {
+            Some(Ok(Done::Matched(mine, res))) => (mine, res),
+            Some(Ok(Done::Big)) => match plain(&pairs[runs[k].clone()], all, &mut results) {
+                Ok(()) => return ControlFlow::Continue(()),
+                Err(e) => return ControlFlow::Break(e),
+            },
+            Some(Err(e)) => return ControlFlow::Break(e),
+            None => {
+                let first = pairs[runs[k].start];
+                return ControlFlow::Break(format!(
+                    "internal error: a thread matching {} connection pairs panicked \
+                         (the first: connection {} with connection {})",
+                    runs[k].len(),
+                    first.a,
+                    first.b
+                ));
+            }
+        };
+        let at = all.len();
+        all.extend_from_slice(&mine);
+        results.extend(res.into_iter().map(|r| PairResult {
+            matches: r.matches.start + at..r.matches.end + at,
+            ..r
+        }));
+        ControlFlow::Continue(())
+    });
     match failed {
         Some(e) => Err(e),
         None => Ok(results),
@@ -267,13 +384,15 @@ pub(crate) fn match_in_order(
 
 /// Cuts items of sizes `sizes` into runs, in order: an item of `2 × min`
 /// or more is a run of its own; the others are gathered into runs of at
-/// least `min` (but the last, what is left), each less than `3 × min`.
+/// least `min` (but the last, and one cut short by such an item after
+/// it), each less than `3 × min`.
 pub(crate) fn runs(sizes: impl Iterator<Item = usize>, min: usize) -> Vec<Range<usize>> {
+    let big = min.saturating_mul(2);
     let mut out = Vec::new();
     let (mut start, mut held, mut n) = (0, 0, 0);
     for (i, s) in sizes.enumerate() {
         n = i + 1;
-        if s >= 2 * min {
+        if s >= big {
             if start < i {
                 out.push(start..i);
             }

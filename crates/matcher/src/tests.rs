@@ -1417,7 +1417,7 @@ fn spreads() -> Vec<crate::spread::Cores> {
     use crate::spread::Cores;
     let mut v = Vec::new();
     for run_packets in [1, 40, 400] {
-        v.push(Cores::Free { run_packets });
+        v.push(Cores::free(run_packets));
         for helpers in [1, 3] {
             v.push(Cores::Fixed {
                 helpers,
@@ -1554,6 +1554,46 @@ fn spread_loop_is_the_plain_loop() {
         needed_clock >= 8,
         "{needed_clock} connection pairs to match again"
     );
+}
+
+/// The free cores as a count of the test's own (three cores, none held):
+/// the loop takes for helpers as many as it has runs for beside its own
+/// (at most the three), matches as the plain loop does, and has given every
+/// one back when it returns; with one core it takes none.
+#[test]
+fn free_cores_are_taken_for_helpers_and_given_back() {
+    use crate::spread::{Busy, Cores};
+    static THREE: Busy = Busy::new();
+    static ONE: Busy = Busy::new();
+    let tables = example_session_tables();
+    let (mut tier1, _) = crate::order::gather(&tables, &crate::Threads).unwrap();
+    let pairs = tier1.remove(&(0, 1)).unwrap_or_default();
+    let (ta, tb) = (&tables[0], &tables[1]);
+    let list: Vec<&crate::pairing::ConnPair> = pairs.iter().collect();
+    let mut want_all = Vec::new();
+    let want: Vec<_> = list
+        .iter()
+        .map(|p| crate::packets::match_pair(ta, tb, p, None, &mut want_all))
+        .collect();
+    let size = |p: &crate::pairing::ConnPair| ta.packets(p.a).len() + tb.packets(p.b).len();
+    let run_packets = 40;
+    let runs = crate::spread::runs(pairs.iter().map(size), run_packets).len();
+    assert!(runs >= 4, "{runs} runs: too few for three helpers");
+    for (busy, cores, helpers) in [(&THREE, 3, 3), (&ONE, 1, 0)] {
+        let mut all = Vec::new();
+        let spread = Cores::Free {
+            run_packets,
+            busy,
+            cores,
+        };
+        let got =
+            crate::spread::match_in_order(ta, tb, &list, None, &mut all, &crate::NEVER, spread)
+                .unwrap();
+        assert_eq!(all, want_all, "{cores} cores");
+        assert_eq!(format!("{got:?}"), format!("{want:?}"), "{cores} cores");
+        assert_eq!(busy.peak(), helpers, "cores taken for helpers, of {cores}");
+        assert_eq!(busy.held(), 0, "cores not given back, of {cores}");
+    }
 }
 
 /// The second loop's bookkeeping: which connection pairs are matched
