@@ -386,10 +386,28 @@ fn samples(
         .collect()
 }
 
-/// A finished assignment's pairs (a panic in it: an error).
-fn joined(h: std::thread::ScopedJoinHandle<'_, Vec<ConnPair>>) -> Result<Vec<ConnPair>, String> {
-    h.join()
-        .map_err(|_| "internal error: the tier-1 assignment panicked".to_string())
+/// A pair's one-to-one assignment: on a thread of its own (beside the
+/// next pair's plan) or, where the system would not start one, done here.
+enum Assigning<'s> {
+    Thread(std::thread::ScopedJoinHandle<'s, Vec<ConnPair>>),
+    Done(Vec<ConnPair>),
+}
+
+impl Assigning<'_> {
+    /// Its pairs (a panic in it: an error naming the capture points `i`
+    /// and `j`, numbered from 0).
+    fn joined(self, (i, j): (usize, usize)) -> Result<Vec<ConnPair>, String> {
+        match self {
+            Assigning::Done(pairs) => Ok(pairs),
+            Assigning::Thread(h) => h.join().map_err(|_| {
+                format!(
+                    "internal error: the tier-1 assignment of capture points {} and {} panicked",
+                    i + 1,
+                    j + 1
+                )
+            }),
+        }
+    }
 }
 
 /// Spill files and bytes of a finished plan, all operators together.
@@ -424,7 +442,8 @@ impl PairStage for Engine {
         let samples = samples(tables, self.partitions).map_err(df_err)?;
         std::thread::scope(|s| {
             let mut out = Vec::with_capacity(pairs.len());
-            let mut assigning = None;
+            // The pair being assigned, and its assignment.
+            let mut assigning: Option<((usize, usize), Assigning)> = None;
             for &(i, j) in pairs {
                 let votes = self
                     .rt
@@ -436,12 +455,27 @@ impl PairStage for Engine {
                             j + 1,
                             df_err(e)
                         )
-                    })?;
-                out.extend(assigning.take().map(joined).transpose()?);
+                    });
+                // Joined before an error goes out: a panic in it then is
+                // not raised again by the scope over the error.
+                let before = assigning.take().map(|(ij, a)| a.joined(ij));
+                let votes = votes?;
+                out.extend(before.transpose()?);
                 let (ti, tj) = (&tables[i], &tables[j]);
-                assigning = Some(s.spawn(move || matcher::pairing::assign_nat(ti, tj, votes)));
+                // Taken by the thread, or here if it does not start.
+                let votes = Arc::new(Mutex::new(Some(votes)));
+                let take = |v: &Mutex<Option<_>>| {
+                    let votes = v.lock().unwrap_or_else(|e| e.into_inner()).take();
+                    matcher::pairing::assign_nat(ti, tj, votes.unwrap_or_default())
+                };
+                let theirs = Arc::clone(&votes);
+                let a = match std::thread::Builder::new().spawn_scoped(s, move || take(&theirs)) {
+                    Ok(h) => Assigning::Thread(h),
+                    Err(_) => Assigning::Done(take(&votes)),
+                };
+                assigning = Some(((i, j), a));
             }
-            out.extend(assigning.take().map(joined).transpose()?);
+            out.extend(assigning.take().map(|(ij, a)| a.joined(ij)).transpose()?);
             Ok(out)
         })
     }
