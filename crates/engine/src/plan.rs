@@ -390,23 +390,24 @@ fn samples(
 /// next pair's plan) or, where the system would not start one, done here.
 enum Assigning<'s> {
     Thread(std::thread::ScopedJoinHandle<'s, Vec<ConnPair>>),
-    Done(Vec<ConnPair>),
+    Done(std::thread::Result<Vec<ConnPair>>),
 }
 
 impl Assigning<'_> {
     /// Its pairs (a panic in it: an error naming the capture points `i`
     /// and `j`, numbered from 0).
     fn joined(self, (i, j): (usize, usize)) -> Result<Vec<ConnPair>, String> {
-        match self {
-            Assigning::Done(pairs) => Ok(pairs),
-            Assigning::Thread(h) => h.join().map_err(|_| {
-                format!(
-                    "internal error: the tier-1 assignment of capture points {} and {} panicked",
-                    i + 1,
-                    j + 1
-                )
-            }),
-        }
+        let done = match self {
+            Assigning::Done(r) => r,
+            Assigning::Thread(h) => h.join(),
+        };
+        done.map_err(|_| {
+            format!(
+                "internal error: the tier-1 assignment of capture points {} and {} panicked",
+                i + 1,
+                j + 1
+            )
+        })
     }
 }
 
@@ -457,21 +458,25 @@ impl PairStage for Engine {
                         )
                     });
                 // Joined before an error goes out: a panic in it then is
-                // not raised again by the scope over the error.
+                // not raised again by the scope over the error (and is the
+                // error, being the earlier pair's).
                 let before = assigning.take().map(|(ij, a)| a.joined(ij));
-                let votes = votes?;
                 out.extend(before.transpose()?);
+                let votes = votes?;
                 let (ti, tj) = (&tables[i], &tables[j]);
                 // Taken by the thread, or here if it does not start.
                 let votes = Arc::new(Mutex::new(Some(votes)));
                 let take = |v: &Mutex<Option<_>>| {
                     let votes = v.lock().unwrap_or_else(|e| e.into_inner()).take();
-                    matcher::pairing::assign_nat(ti, tj, votes.unwrap_or_default())
+                    let votes = votes.expect("the tier-1 votes are taken once");
+                    matcher::pairing::assign_nat(ti, tj, votes)
                 };
                 let theirs = Arc::clone(&votes);
                 let a = match std::thread::Builder::new().spawn_scoped(s, move || take(&theirs)) {
                     Ok(h) => Assigning::Thread(h),
-                    Err(_) => Assigning::Done(take(&votes)),
+                    Err(_) => Assigning::Done(std::panic::catch_unwind(
+                        std::panic::AssertUnwindSafe(|| take(&votes)),
+                    )),
                 };
                 assigning = Some(((i, j), a));
             }

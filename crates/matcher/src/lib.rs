@@ -153,7 +153,7 @@ impl PairMatches {
 /// in order), calling `tick` on this thread about every 100 ms until all are
 /// done.  A panic in `f` is raised again here once every thread is joined.
 /// A thread the system will not start is one fewer; with none, this thread
-/// does the work (and ticks between items).
+/// does the work (and ticks after each item).
 pub fn parallel<R: Send>(
     n: usize,
     workers: usize,
@@ -195,7 +195,10 @@ pub fn parallel<R: Send>(
         drop(done);
         let period = std::time::Duration::from_millis(100);
         let mut last = std::time::Instant::now();
-        tick();
+        // (Done here: ticked after each item already.)
+        if started > 0 {
+            tick();
+        }
         loop {
             let left = period.saturating_sub(last.elapsed());
             if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) =

@@ -30,7 +30,10 @@
 //! the embedded engine's partitions and a cluster worker's tasks all run
 //! the pair's job through [`crate::match_adjacent_with`], which holds one
 //! for as long as it runs; a helper holds its core until it finds no run
-//! left to start (not until the whole loop ends); [`Kept`] holds cores for
+//! left to start (not until the whole loop ends; also while it waits for
+//! the calling thread to take the runs before its next one, as behind a
+//! big connection pair: idle, not oversubscribed), and a core taken for a
+//! helper the system would not start stays counted until the loop ends; [`Kept`] holds cores for
 //! the jobs a stage is about to start (its first jobs only: a core that a
 //! finished job gives back may go to a helper before the stage's next job
 //! starts, which then runs beside it).
@@ -65,6 +68,10 @@ pub(crate) struct Busy {
     kept: AtomicUsize,
     /// The most `held` has been (what the tests look at).
     peak: AtomicUsize,
+    /// Cores given back by helpers as they ended, and by loops for the
+    /// helpers still counted when they ended (what the tests look at).
+    by_helpers: AtomicUsize,
+    at_end: AtomicUsize,
 }
 
 impl Busy {
@@ -73,6 +80,8 @@ impl Busy {
             held: AtomicUsize::new(0),
             kept: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
+            by_helpers: AtomicUsize::new(0),
+            at_end: AtomicUsize::new(0),
         }
     }
 
@@ -106,6 +115,18 @@ impl Busy {
     #[cfg(test)]
     pub(crate) fn held(&self) -> usize {
         self.held.load(SeqCst)
+    }
+
+    /// `n` more held, as a pair's job holds its own core.
+    #[cfg(test)]
+    pub(crate) fn hold(&self, n: usize) {
+        self.add(n);
+    }
+
+    /// Cores given back (by helpers as they ended, by loops as they ended).
+    #[cfg(test)]
+    pub(crate) fn given_back(&self) -> (usize, usize) {
+        (self.by_helpers.load(SeqCst), self.at_end.load(SeqCst))
     }
 
     #[cfg(test)]
@@ -164,13 +185,16 @@ impl Lent<'_> {
             .is_ok()
         {
             self.busy.held.fetch_sub(1, SeqCst);
+            self.busy.by_helpers.fetch_add(1, SeqCst);
         }
     }
 }
 
 impl Drop for Lent<'_> {
     fn drop(&mut self) {
-        self.busy.held.fetch_sub(self.n.swap(0, SeqCst), SeqCst);
+        let n = self.n.swap(0, SeqCst);
+        self.busy.held.fetch_sub(n, SeqCst);
+        self.busy.at_end.fetch_add(n, SeqCst);
     }
 }
 

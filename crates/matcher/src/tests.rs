@@ -1556,10 +1556,12 @@ fn spread_loop_is_the_plain_loop() {
     );
 }
 
-/// The free cores as a count of the test's own (three cores, none held):
-/// the loop takes for helpers as many as it has runs for beside its own
-/// (at most the three), matches as the plain loop does, and has given every
-/// one back when it returns; with one core it takes none.
+/// The free cores as a count of the test's own (three cores, one held as
+/// the pair's job holds its own): the loop takes the other two for
+/// helpers (it has runs for them), matches as the plain loop does, and
+/// each helper gives its core back itself as it ends (none left for the
+/// loop to give back: the helpers started and did their part); with one
+/// core it takes none.
 #[test]
 fn free_cores_are_taken_for_helpers_and_given_back() {
     use crate::spread::{Busy, Cores};
@@ -1578,8 +1580,9 @@ fn free_cores_are_taken_for_helpers_and_given_back() {
     let size = |p: &crate::pairing::ConnPair| ta.packets(p.a).len() + tb.packets(p.b).len();
     let run_packets = 40;
     let runs = crate::spread::runs(pairs.iter().map(size), run_packets).len();
-    assert!(runs >= 4, "{runs} runs: too few for three helpers");
-    for (busy, cores, helpers) in [(&THREE, 3, 3), (&ONE, 1, 0)] {
+    assert!(runs >= 4, "{runs} runs: too few for two helpers");
+    for (busy, cores, helpers) in [(&THREE, 3, 2), (&ONE, 1, 0)] {
+        busy.hold(1);
         let mut all = Vec::new();
         let spread = Cores::Free {
             run_packets,
@@ -1589,10 +1592,16 @@ fn free_cores_are_taken_for_helpers_and_given_back() {
         let got =
             crate::spread::match_in_order(ta, tb, &list, None, &mut all, &crate::NEVER, spread)
                 .unwrap();
-        assert_eq!(all, want_all, "{cores} cores");
-        assert_eq!(format!("{got:?}"), format!("{want:?}"), "{cores} cores");
-        assert_eq!(busy.peak(), helpers, "cores taken for helpers, of {cores}");
-        assert_eq!(busy.held(), 0, "cores not given back, of {cores}");
+        let says = format!("{cores} cores");
+        assert_eq!(all, want_all, "{says}");
+        assert_eq!(format!("{got:?}"), format!("{want:?}"), "{says}");
+        assert_eq!(busy.peak(), 1 + helpers, "cores held at most, {says}");
+        assert_eq!(busy.held(), 1, "cores not given back, {says}");
+        assert_eq!(
+            busy.given_back(),
+            (helpers, 0),
+            "given back by helpers, at the end: {says}"
+        );
     }
 }
 
