@@ -33,10 +33,10 @@
 //! left to start (not until the whole loop ends; also while it waits for
 //! the calling thread to take the runs before its next one, as behind a
 //! big connection pair: idle, not oversubscribed), and a core taken for a
-//! helper the system would not start stays counted until the loop ends; [`Kept`] holds cores for
-//! the jobs a stage is about to start (its first jobs only: a core that a
-//! finished job gives back may go to a helper before the stage's next job
-//! starts, which then runs beside it).
+//! helper the system would not start stays counted until the loop ends;
+//! [`Kept`] holds cores for the jobs a stage is about to start (its first
+//! jobs only: a core that a finished job gives back may go to a helper
+//! before the stage's next job starts, which then runs beside it).
 //!
 //! A helper's panic (a bug) is the loop's error, naming the run's first
 //! connection pair (the panic's own message is printed by the default
