@@ -1476,9 +1476,10 @@ fn merged(
             _ => again.next(),
         })
         .collect();
-    match results.len() == n && again.next().is_none() {
-        true => Ok(results),
-        false => Err("internal error: connection pairs matched again do not add up".into()),
+    if results.len() == n && again.next().is_none() {
+        Ok(results)
+    } else {
+        Err("internal error: connection pairs matched again do not add up".into())
     }
 }
 

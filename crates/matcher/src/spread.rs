@@ -349,7 +349,7 @@ pub(crate) fn match_in_order(
     // pair), then appended, the ranges moved along.
     let work = |_: &mut Back, k: usize| -> Result<Done, String> {
         let run = &pairs[runs[k].clone()];
-        if run.len() == 1 && size(&run[0]) >= run_packets.saturating_mul(2) {
+        if run.len() == 1 && big(size(&run[0]), run_packets) {
             return Ok(Done::Big);
         }
         let room = run
@@ -374,31 +374,31 @@ pub(crate) fn match_in_order(
         None => free(left),
     };
     let failed = in_order::run_growing(runs.len(), window, more, init, work, |k, r| {
-        let (mine, res) = match r {
-            Some(Ok(Done::Matched(mine, res))) => (mine, res),
-            Some(Ok(Done::Big)) => match plain(&pairs[runs[k].clone()], all, &mut results) {
-                Ok(()) => return ControlFlow::Continue(()),
-                Err(e) => return ControlFlow::Break(e),
-            },
-            Some(Err(e)) => return ControlFlow::Break(e),
-            None => {
-                let first = pairs[runs[k].start];
-                return ControlFlow::Break(format!(
-                    "internal error: a thread matching {} connection pairs panicked \
-                         (the first: connection {} with connection {})",
-                    runs[k].len(),
-                    first.a,
-                    first.b
-                ));
+        let run = runs[k].clone();
+        let taken = match r {
+            Some(Ok(Done::Matched(mine, res))) => {
+                let at = all.len();
+                all.extend_from_slice(&mine);
+                results.extend(res.into_iter().map(|r| PairResult {
+                    matches: r.matches.start + at..r.matches.end + at,
+                    ..r
+                }));
+                Ok(())
             }
+            Some(Ok(Done::Big)) => plain(&pairs[run], all, &mut results),
+            Some(Err(e)) => Err(e),
+            None => Err(format!(
+                "internal error: a thread matching {} connection pairs panicked \
+                 (the first: connection {} with connection {})",
+                run.len(),
+                pairs[run.start].a,
+                pairs[run.start].b
+            )),
         };
-        let at = all.len();
-        all.extend_from_slice(&mine);
-        results.extend(res.into_iter().map(|r| PairResult {
-            matches: r.matches.start + at..r.matches.end + at,
-            ..r
-        }));
-        ControlFlow::Continue(())
+        match taken {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => ControlFlow::Break(e),
+        }
     });
     match failed {
         Some(e) => Err(e),
@@ -406,17 +406,22 @@ pub(crate) fn match_in_order(
     }
 }
 
+/// Whether a connection pair of `size` packets is a run of its own, left
+/// to the calling thread (runs of at least `min`): twice that or more.
+fn big(size: usize, min: usize) -> bool {
+    size >= min.saturating_mul(2)
+}
+
 /// Cuts items of sizes `sizes` into runs, in order: an item of `2 × min`
 /// or more is a run of its own; the others are gathered into runs of at
 /// least `min` (but the last, and one cut short by such an item after
 /// it), each less than `3 × min`.
 pub(crate) fn runs(sizes: impl Iterator<Item = usize>, min: usize) -> Vec<Range<usize>> {
-    let big = min.saturating_mul(2);
     let mut out = Vec::new();
     let (mut start, mut held, mut n) = (0, 0, 0);
     for (i, s) in sizes.enumerate() {
         n = i + 1;
-        if s >= big {
+        if big(s, min) {
             if start < i {
                 out.push(start..i);
             }
