@@ -7,7 +7,8 @@
 //!   either of them gzip-compressed (magic 1f 8b), and z/OS CTRACE packet
 //!   traces (raw, RDW — spanned or not — or BDW framing).  Files are opened read-only;
 //!   uncompressed files are memory-mapped, compressed ones decompressed as a
-//!   stream through one reused buffer.
+//!   stream through one reused buffer (a file's on a thread of its own,
+//!   a few chunks ahead: `inflate`).
 //! * [`Capture::next_packet`] is a lending iterator: each [`Packet`]
 //!   borrows the capture, its `data` points into the mapped file (or the
 //!   stream buffer), and nothing is allocated per packet (CTRACE: the
@@ -33,6 +34,7 @@
 pub mod error;
 mod estimate;
 pub mod hash;
+mod inflate;
 pub mod keys;
 pub mod link;
 mod pcap;
@@ -181,7 +183,7 @@ pub fn open_with(path: impl AsRef<Path>, options: &Options) -> Result<Capture<'s
     } else {
         Bytes::Stream(Box::new(file))
     };
-    Capture::start(name, Source::new(bytes), options, false)
+    Capture::start(name, Source::new(bytes), options, false, inflate::ahead)
 }
 
 /// Reads a capture held in memory (any format [`open`] reads).
@@ -196,6 +198,7 @@ pub fn from_bytes_with<'a>(bytes: &'a [u8], options: &Options) -> Result<Capture
         Source::new(Bytes::Slice(bytes)),
         options,
         false,
+        inflate::inline,
     )
 }
 
@@ -228,6 +231,7 @@ impl<'a> Capture<'a> {
         mut source: Source<'a>,
         options: &Options,
         compressed: bool,
+        gunzip: inflate::Gunzip<'a>,
     ) -> Result<Capture<'a>, Error> {
         let fail = |f: Fail| Error::new(&name, f.offset, compressed, f.kind);
         source.prefetch(ctrace::framing::DETECT_PREFIX);
@@ -241,12 +245,13 @@ impl<'a> Capture<'a> {
             return Err(fail(Fail { offset: None, kind }));
         }
         if head.starts_with(&GZIP_MAGIC) && !compressed {
-            let inner = flate2::read::MultiGzDecoder::new(source.into_reader());
+            let inner = gunzip(source.into_reader());
             return Capture::start(
                 name,
-                Source::new(Bytes::Stream(Box::new(inner))),
+                Source::new(Bytes::Stream(inner)),
                 options,
                 true,
+                gunzip,
             );
         }
         let magic = head

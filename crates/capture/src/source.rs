@@ -25,7 +25,7 @@ pub const MAX_RECORD: usize = 16 << 20;
 pub(crate) enum Bytes<'a> {
     Map(FileMap),
     Slice(&'a [u8]),
-    Stream(Box<dyn Read + 'a>),
+    Stream(Box<dyn Read + Send + 'a>),
 }
 
 /// A capture file's read-only map, whose page table entries are made and
@@ -201,7 +201,7 @@ impl<'a> Source<'a> {
     }
 
     /// The unconsumed bytes as a reader (to decompress them).
-    pub fn into_reader(self) -> Box<dyn Read + 'a> {
+    pub fn into_reader(self) -> Box<dyn Read + Send + 'a> {
         let (pos, end) = (self.pos, self.end);
         match self.bytes {
             Bytes::Map(m) => {

@@ -463,6 +463,61 @@ fn gzip_members_and_streams() {
     );
 }
 
+/// Everything a capture gives: the packets, then the error that ended it
+/// (its kind, offset and whether it is a truncation), if any.
+fn packets_then_error(c: &mut Capture<'_>) -> (Vec<Seen>, Option<(String, Option<u64>, bool)>) {
+    let mut out = Vec::new();
+    loop {
+        match c.next_packet() {
+            Ok(Some(p)) => out.push(seen(&p)),
+            Ok(None) => return (out, None),
+            Err(e) => {
+                return (
+                    out,
+                    Some((format!("{:?}", e.kind()), e.offset(), e.is_truncation())),
+                )
+            }
+        }
+    }
+}
+
+/// A gzip file opened by its path is inflated on a thread of its own
+/// (inflate.rs), a gzip capture in memory inline: the same packets and,
+/// where the stream is cut or damaged, the same error at the same offset,
+/// on a capture of many chunks.
+#[test]
+fn gzip_file_on_a_thread_reads_as_inline() {
+    let bytes = pcap(20_000, Endianness::Little, TsResolution::MicroSecond);
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(&bytes).unwrap();
+    let gz = e.finish().unwrap();
+    let mut damaged = gz.clone();
+    let mid = damaged.len() * 2 / 3;
+    damaged[mid..mid + 64].fill(0x55);
+    let dir = std::env::temp_dir().join(format!("capture-gunzip-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (what, file) in [
+        ("whole", &gz[..]),
+        ("cut", &gz[..gz.len() * 3 / 4]),
+        ("damaged", &damaged[..]),
+    ] {
+        let path = dir.join(format!("{what}.bin"));
+        std::fs::write(&path, file).unwrap();
+        let mut threaded = open(&path).unwrap();
+        assert!(threaded.is_compressed());
+        let (got, err) = packets_then_error(&mut threaded);
+        let (want, want_err) = packets_then_error(&mut from_bytes(file).unwrap());
+        assert_eq!(got.len(), want.len(), "{what}");
+        assert!(got == want, "{what}");
+        assert_eq!(err, want_err, "{what}");
+        match what {
+            "whole" => assert_eq!((got.len(), err), (20_000, None)),
+            _ => assert!(err.is_some() && got.len() < 20_000, "{what}: {}", got.len()),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn files_are_mapped_and_left_alone() {
     let dir = std::env::temp_dir().join(format!("capture-unit-{}", std::process::id()));
