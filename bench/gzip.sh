@@ -5,7 +5,8 @@
 #   * `gzip -dc F.gz > /dev/null`: the system's gzip inflating alone;
 #   * `pktmatch keys --threads 1 F`: the same capture uncompressed, on one
 #     thread (what the gzip capture's reading does beside its inflating
-#     thread, capture/src/inflate.rs);
+#     thread, capture/src/inflate.rs), and `pktmatch keys F` (uncompressed,
+#     in pieces on every core);
 #   * `pktmatch keys F.gz` (this build) and, with PKTMATCH_BEFORE=BINARY,
 #     the same with another build (e.g. the one before a change).
 #
@@ -25,7 +26,8 @@ before=${PKTMATCH_BEFORE:-}
 (cd "$here" && cargo build --release -q -p pktmatch)
 pktmatch=$here/target/release/pktmatch
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gzip-bench.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 gz=$tmp/$(basename "$capture").gz
 gzip -c "-$level" "$capture" > "$gz"
 cat "$capture" "$gz" > /dev/null
@@ -46,14 +48,15 @@ keys() { # binary threads input
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "capture: $capture ($(wc -c < "$capture") bytes; gzip -$level: $(wc -c < "$gz") bytes), $runs rounds, $(nproc) cores"
-: > "$tmp/gunzip"; : > "$tmp/plain1"; : > "$tmp/gz"; : > "$tmp/before"
+: > "$tmp/gunzip"; : > "$tmp/plain1"; : > "$tmp/plainn"; : > "$tmp/gz"; : > "$tmp/before"
 i=0
 while [ "$i" -lt "$runs" ]; do
     g=$(took gunzip_only)
     p=$(took keys "$pktmatch" 1 "$capture")
+    q=$(took keys "$pktmatch" 0 "$capture")
     z=$(took keys "$pktmatch" 0 "$gz")
-    line="round $((i + 1)): gzip -dc $g s, keys plain on one thread $p s, keys gz $z s"
-    echo "$g" >> "$tmp/gunzip"; echo "$p" >> "$tmp/plain1"; echo "$z" >> "$tmp/gz"
+    line="round $((i + 1)): gzip -dc $g s, keys plain on one thread $p s, in pieces $q s, keys gz $z s"
+    echo "$g" >> "$tmp/gunzip"; echo "$p" >> "$tmp/plain1"; echo "$q" >> "$tmp/plainn"; echo "$z" >> "$tmp/gz"
     if [ -n "$before" ]; then
         b=$(took keys "$before" 0 "$gz")
         echo "$b" >> "$tmp/before"
@@ -62,10 +65,10 @@ while [ "$i" -lt "$runs" ]; do
     echo "$line"
     i=$((i + 1))
 done
-mg=$(median < "$tmp/gunzip"); mp=$(median < "$tmp/plain1"); mz=$(median < "$tmp/gz")
+mg=$(median < "$tmp/gunzip"); mp=$(median < "$tmp/plain1"); mq=$(median < "$tmp/plainn"); mz=$(median < "$tmp/gz")
 ratio() { echo "$1 $2" | awk '{ printf "%.2f", ($2 > 0) ? $1 / $2 : 0 }'; }
-echo "median: gzip -dc $mg s; keys plain, one thread $mp s; keys gz $mz s"
-echo "keys gz / keys plain one thread = $(ratio "$mz" "$mp"); keys gz / gzip -dc = $(ratio "$mz" "$mg")"
+echo "median: gzip -dc $mg s; keys plain, one thread $mp s, in pieces $mq s; keys gz $mz s"
+echo "keys gz / keys plain one thread = $(ratio "$mz" "$mp"); / keys plain in pieces = $(ratio "$mz" "$mq"); / gzip -dc = $(ratio "$mz" "$mg")"
 if [ -n "$before" ]; then
     mb=$(median < "$tmp/before")
     echo "before's keys gz $mb s: / keys plain one thread = $(ratio "$mb" "$mp"); this build / before = $(ratio "$mz" "$mb")"

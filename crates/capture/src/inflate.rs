@@ -13,7 +13,14 @@
 //! gives, in the same order: a chunk ends where the decoder's output
 //! stopped, an error comes after the bytes read before it, and the end of
 //! the stream is a message of its own, so a thread that stops any other
-//! way (a panic) is an error, never an early end of the capture.
+//! way is an error, never an early end of the capture.  A panic in the
+//! decoder (a bug; inline it would have unwound through the reader) is
+//! such an error, at the end of the last whole chunk: the chunk being
+//! filled is lost with it.
+//!
+//! Only a regular file's stream: a pipe's is inflated inline, so that what
+//! a writer has sent so far is read at once (a capture still being
+//! written) and nothing keeps the pipe open after the capture is dropped.
 
 use flate2::read::MultiGzDecoder;
 use std::io::{self, Read};
@@ -30,23 +37,25 @@ const AHEAD: usize = 4;
 /// A stream of compressed bytes.
 pub(crate) type Compressed<'a> = Box<dyn Read + Send + 'a>;
 
-/// How a capture's gzip stream is inflated: [`inline`] or [`ahead`].
-pub(crate) type Gunzip<'a> = fn(Compressed<'a>) -> Compressed<'a>;
+/// How a capture's gzip stream is inflated: [`inline`] or [`ahead`]; the
+/// inflated stream, and whether a thread of its own inflates it.
+pub(crate) type Gunzip<'a> = fn(Compressed<'a>) -> (Compressed<'a>, bool);
 
 /// Inflated as the reader asks, on its thread (a capture borrowed from
-/// memory, which a thread could outlive).
-pub(crate) fn inline(compressed: Compressed<'_>) -> Compressed<'_> {
-    Box::new(MultiGzDecoder::new(compressed))
+/// memory, which a thread could outlive, or a pipe's).
+pub(crate) fn inline(compressed: Compressed<'_>) -> (Compressed<'_>, bool) {
+    (Box::new(MultiGzDecoder::new(compressed)), false)
 }
 
 /// Inflated on a thread of its own, [`AHEAD`] chunks ahead; inline if the
 /// system will not start a thread.
-pub(crate) fn ahead(compressed: Compressed<'static>) -> Compressed<'static> {
+pub(crate) fn ahead(compressed: Compressed<'static>) -> (Compressed<'static>, bool) {
     ahead_of(MultiGzDecoder::new(compressed))
 }
 
-/// Any reader read on a thread of its own (tests give it others).
-fn ahead_of<R: Read + Send + 'static>(source: R) -> Compressed<'static> {
+/// Any reader read on a thread of its own (tests give it others), and
+/// whether it is.
+fn ahead_of<R: Read + Send + 'static>(source: R) -> (Compressed<'static>, bool) {
     // The reader is handed over once the thread runs, so that it is still
     // here if the thread cannot start.
     let (give, take) = sync_channel::<R>(1);
@@ -61,17 +70,10 @@ fn ahead_of<R: Read + Send + 'static>(source: R) -> Compressed<'static> {
         });
     match started {
         Ok(thread) => match give.send(source) {
-            Ok(()) => Box::new(Ahead {
-                full,
-                empty,
-                chunk: Vec::new(),
-                at: 0,
-                ended: false,
-                thread: Some(thread),
-            }),
-            Err(back) => Box::new(back.0),
+            Ok(()) => (Box::new(Ahead::new(full, empty, Some(thread))), true),
+            Err(back) => (Box::new(back.0), false),
         },
-        Err(_) => Box::new(source),
+        Err(_) => (Box::new(source), false),
     }
 }
 
@@ -146,6 +148,23 @@ struct Ahead {
     /// The end, or an error, was read: nothing more comes.
     ended: bool,
     thread: Option<JoinHandle<()>>,
+}
+
+impl Ahead {
+    fn new(
+        full: Receiver<Chunk>,
+        empty: SyncSender<Vec<u8>>,
+        thread: Option<JoinHandle<()>>,
+    ) -> Ahead {
+        Ahead {
+            full,
+            empty,
+            chunk: Vec::new(),
+            at: 0,
+            ended: false,
+            thread,
+        }
+    }
 }
 
 impl Read for Ahead {
@@ -270,7 +289,7 @@ mod tests {
     fn the_same_bytes_as_reading_inline() {
         for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 7 * CHUNK + 12_345] {
             let d = data(len);
-            let (got, err) = read_all(&mut *ahead_of(Script::new(d.clone())));
+            let (got, err) = read_all(&mut *ahead_of(Script::new(d.clone())).0);
             assert!(err.is_none(), "{len}: {err:?}");
             assert!(got == d, "{len} bytes: got {}", got.len());
         }
@@ -282,7 +301,8 @@ mod tests {
         for fail_at in [0, 1000, CHUNK, 2 * CHUNK + 5] {
             let mut s = Script::new(d.clone());
             s.fail_at = Some(fail_at);
-            let mut r = ahead_of(s);
+            let (mut r, on_thread) = ahead_of(s);
+            assert!(on_thread);
             let (got, err) = read_all(&mut *r);
             assert_eq!(got, &d[..fail_at]);
             let err = err.expect("the error");
@@ -301,7 +321,7 @@ mod tests {
         let d = data(2 * CHUNK);
         let mut s = Script::new(d.clone());
         s.panic_at = Some(CHUNK + 10);
-        let (got, err) = read_all(&mut *ahead_of(s));
+        let (got, err) = read_all(&mut *ahead_of(s).0);
         // The chunk being filled goes with the panic: what came is the
         // chunk before it.
         assert_eq!(got, &d[..CHUNK]);
@@ -309,11 +329,74 @@ mod tests {
         assert!(err.to_string().contains("decompressing stopped"), "{err}");
     }
 
+    /// Bytes without end, counted as they are read; `dropped` set when the
+    /// reader goes.
+    struct Endless {
+        read: Arc<std::sync::atomic::AtomicUsize>,
+        dropped: Arc<AtomicBool>,
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = out.len().min(10_007);
+            out[..n].fill(0xA5);
+            self.read.fetch_add(n, Ordering::SeqCst);
+            Ok(n)
+        }
+    }
+
+    impl Drop for Endless {
+        fn drop(&mut self) {
+            self.dropped.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn endless() -> (
+        Endless,
+        Arc<std::sync::atomic::AtomicUsize>,
+        Arc<AtomicBool>,
+    ) {
+        let e = Endless {
+            read: Arc::default(),
+            dropped: Arc::default(),
+        };
+        let (read, dropped) = (Arc::clone(&e.read), Arc::clone(&e.dropped));
+        (e, read, dropped)
+    }
+
+    #[test]
+    fn it_inflates_no_more_than_a_few_chunks_ahead() {
+        let (e, read, _) = endless();
+        let (mut r, _) = ahead_of(e);
+        let mut one = [0u8; 1];
+        r.read_exact(&mut one).unwrap();
+        // Time for a thread that did not stop to read far past the bound.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let ahead = read.load(Ordering::SeqCst);
+        // The queue's chunks, the one being filled and the reader's.
+        assert!(ahead <= (AHEAD + 2) * CHUNK, "{ahead} bytes read ahead");
+        assert!(ahead >= CHUNK);
+    }
+
+    #[test]
+    fn a_thread_gone_without_a_word_is_an_error() {
+        let (full_tx, full) = sync_channel(AHEAD);
+        let (empty, _empty_rx) = sync_channel(AHEAD + 2);
+        full_tx.send(Chunk::Bytes(vec![7u8; 1000])).unwrap();
+        drop(full_tx);
+        let mut r = Ahead::new(full, empty, None);
+        let (got, err) = read_all(&mut r);
+        assert_eq!(got, vec![7u8; 1000]);
+        let err = err.expect("not an end");
+        assert!(err.to_string().contains("without a word"), "{err}");
+    }
+
     #[test]
     fn dropped_early_the_thread_ends_and_lets_go_of_the_file() {
-        let s = Script::new(data(40 * CHUNK));
-        let dropped = Arc::clone(&s.dropped);
-        let mut r = ahead_of(s);
+        // Without end: only a thread that stops when the reader is gone
+        // lets go of it.
+        let (s, _, dropped) = endless();
+        let (mut r, _) = ahead_of(s);
         let mut one = [0u8; 10];
         r.read_exact(&mut one).unwrap();
         drop(r);
@@ -339,15 +422,15 @@ mod tests {
             e.write_all(part).unwrap();
             gz.extend(e.finish().unwrap());
         }
-        let (inl, e1) = read_all(&mut *inline(Box::new(io::Cursor::new(gz.clone()))));
-        let (thr, e2) = read_all(&mut *ahead(Box::new(io::Cursor::new(gz.clone()))));
+        let (inl, e1) = read_all(&mut *inline(Box::new(io::Cursor::new(gz.clone()))).0);
+        let (thr, e2) = read_all(&mut *ahead(Box::new(io::Cursor::new(gz.clone()))).0);
         assert!(e1.is_none() && e2.is_none());
         assert_eq!(inl.len(), a.len() + b.len());
         assert!(inl == thr);
         // Cut short: the same bytes, then the same kind of error.
         let cut = gz[..gz.len() - 100].to_vec();
-        let (inl, e1) = read_all(&mut *inline(Box::new(io::Cursor::new(cut.clone()))));
-        let (thr, e2) = read_all(&mut *ahead(Box::new(io::Cursor::new(cut))));
+        let (inl, e1) = read_all(&mut *inline(Box::new(io::Cursor::new(cut.clone()))).0);
+        let (thr, e2) = read_all(&mut *ahead(Box::new(io::Cursor::new(cut))).0);
         assert!(inl == thr);
         let (e1, e2) = (e1.expect("inline error"), e2.expect("threaded error"));
         assert_eq!((e1.kind(), e1.to_string()), (e2.kind(), e2.to_string()));

@@ -146,6 +146,8 @@ pub struct Capture<'a> {
     reader: Reader,
     format: Format,
     compressed: bool,
+    /// Inflated on a thread of its own (inflate.rs).
+    inflating_thread: bool,
     interfaces: Vec<Interface>,
     done: bool,
 }
@@ -183,7 +185,15 @@ pub fn open_with(path: impl AsRef<Path>, options: &Options) -> Result<Capture<'s
     } else {
         Bytes::Stream(Box::new(file))
     };
-    Capture::start(name, Source::new(bytes), options, false, inflate::ahead)
+    // A regular file's gzip stream is inflated ahead of the reader; a
+    // pipe's inline, each piece handed on as soon as inflated (a capture
+    // still being written, read through a pipe, must not wait for a chunk
+    // to fill, and a thread would keep the pipe open after the capture).
+    let gunzip: inflate::Gunzip<'static> = match &bytes {
+        Bytes::Map(_) => inflate::ahead,
+        _ => |c| inflate::inline(c),
+    };
+    Capture::start(name, Source::new(bytes), options, false, gunzip)
 }
 
 /// Reads a capture held in memory (any format [`open`] reads).
@@ -245,14 +255,11 @@ impl<'a> Capture<'a> {
             return Err(fail(Fail { offset: None, kind }));
         }
         if head.starts_with(&GZIP_MAGIC) && !compressed {
-            let inner = gunzip(source.into_reader());
-            return Capture::start(
-                name,
-                Source::new(Bytes::Stream(inner)),
-                options,
-                true,
-                gunzip,
-            );
+            let (inner, on_thread) = gunzip(source.into_reader());
+            let stream = Source::new(Bytes::Stream(inner));
+            let mut c = Capture::start(name, stream, options, true, gunzip)?;
+            c.inflating_thread = on_thread;
+            return Ok(c);
         }
         let magic = head
             .get(..4)
@@ -336,6 +343,7 @@ impl<'a> Capture<'a> {
             reader,
             format,
             compressed,
+            inflating_thread: false,
             interfaces,
             done: false,
         })
@@ -349,6 +357,13 @@ impl<'a> Capture<'a> {
     /// True when the file was gzip-compressed.
     pub fn is_compressed(&self) -> bool {
         self.compressed
+    }
+
+    /// True when a gzip-compressed file is inflated on a thread of its own,
+    /// ahead of the reading (a regular file opened by path, where the
+    /// system started the thread).
+    pub fn inflates_on_a_thread(&self) -> bool {
+        self.inflating_thread
     }
 
     /// The file name given to [`open`] ("<memory>" for [`from_bytes`]).
@@ -525,6 +540,7 @@ impl<'a> Piece<'a> {
             reader,
             format: self.format,
             compressed: false,
+            inflating_thread: false,
             interfaces,
             done: false,
         })

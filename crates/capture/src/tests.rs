@@ -504,7 +504,8 @@ fn gzip_file_on_a_thread_reads_as_inline() {
         let path = dir.join(format!("{what}.bin"));
         std::fs::write(&path, file).unwrap();
         let mut threaded = open(&path).unwrap();
-        assert!(threaded.is_compressed());
+        assert!(threaded.is_compressed() && threaded.inflates_on_a_thread());
+        assert!(!from_bytes(file).unwrap().inflates_on_a_thread());
         let (got, err) = packets_then_error(&mut threaded);
         let (want, want_err) = packets_then_error(&mut from_bytes(file).unwrap());
         assert_eq!(got.len(), want.len(), "{what}");
@@ -515,6 +516,59 @@ fn gzip_file_on_a_thread_reads_as_inline() {
             _ => assert!(err.is_some() && got.len() < 20_000, "{what}: {}", got.len()),
         }
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A gzip capture read through a pipe (one still being written) is
+/// inflated inline: its first packets come as soon as the writer has sent
+/// them, not once a chunk is full or the writer is done.
+#[cfg(unix)]
+#[test]
+fn gzip_through_a_pipe_is_read_as_it_comes() {
+    // More than format detection reads first (ctrace's DETECT_PREFIX, of
+    // the compressed bytes too: stored, not compressed) and less than a
+    // chunk of inflate.rs (256 KiB).
+    let bytes = pcap(1200, Endianness::Little, TsResolution::MicroSecond);
+    let len = bytes.len();
+    assert!(len > ctrace::framing::DETECT_PREFIX && len < 200_000, "{len}");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+    e.write_all(&bytes).unwrap();
+    let gz = e.finish().unwrap();
+    let dir = std::env::temp_dir().join(format!("capture-gzpipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("live.pcap.gz");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+            w.write_all(&gz).unwrap();
+            w.flush().unwrap();
+            // Held open, as a capture still being written is.
+            let _ = done_rx.recv_timeout(std::time::Duration::from_secs(20));
+        })
+    };
+    let t0 = std::time::Instant::now();
+    let mut c = open(&fifo).unwrap();
+    assert!(c.is_compressed() && !c.inflates_on_a_thread());
+    let mut n = 0;
+    while n < 1200 {
+        assert!(c.next_packet().unwrap().is_some());
+        n += 1;
+    }
+    let waited = t0.elapsed();
+    let _ = done_tx.send(());
+    writer.join().unwrap();
+    assert!(c.next_packet().unwrap().is_none());
+    assert!(
+        waited < std::time::Duration::from_secs(10),
+        "the packets sent waited {waited:?} for the writer"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
