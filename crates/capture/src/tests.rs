@@ -463,9 +463,12 @@ fn gzip_members_and_streams() {
     );
 }
 
-/// Everything a capture gives: the packets, then the error that ended it
-/// (its kind, offset and whether it is a truncation), if any.
-fn packets_then_error(c: &mut Capture<'_>) -> (Vec<Seen>, Option<(String, Option<u64>, bool)>) {
+/// An error as compared: its kind, offset and whether it is a truncation.
+type ErrorSeen = (String, Option<u64>, bool);
+
+/// Everything a capture gives: the packets, then the error that ended it,
+/// if any.
+fn packets_then_error(c: &mut Capture<'_>) -> (Vec<Seen>, Option<ErrorSeen>) {
     let mut out = Vec::new();
     loop {
         match c.next_packet() {
@@ -530,7 +533,10 @@ fn gzip_through_a_pipe_is_read_as_it_comes() {
     // chunk of inflate.rs (256 KiB).
     let bytes = pcap(1200, Endianness::Little, TsResolution::MicroSecond);
     let len = bytes.len();
-    assert!(len > ctrace::framing::DETECT_PREFIX && len < 200_000, "{len}");
+    assert!(
+        len > ctrace::framing::DETECT_PREFIX && len < 200_000,
+        "{len}"
+    );
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
     e.write_all(&bytes).unwrap();
     let gz = e.finish().unwrap();
