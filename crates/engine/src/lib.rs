@@ -23,6 +23,8 @@ pub mod load;
 pub mod matches;
 #[cfg(feature = "datafusion")]
 pub mod plan;
+#[cfg(feature = "datafusion")]
+pub mod runtime;
 pub mod schema;
 #[cfg(feature = "datafusion")]
 mod tier1;

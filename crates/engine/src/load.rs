@@ -77,7 +77,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LoadedPoint>, Error> {
     let results: Vec<Result<LoadedPoint, Error>> = std::thread::scope(|s| {
         let handles: Vec<_> = dirs
             .iter()
-            .map(|(label, d)| s.spawn(move || load_point(label, d)))
+            .map(|(label, d)| matcher::beside::beside(s, move || load_point(label, d)))
             .collect();
         handles
             .into_iter()

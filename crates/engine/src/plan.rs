@@ -142,11 +142,7 @@ impl Engine {
             .with_disk_manager_builder(DiskManagerBuilder::default().with_mode(mode))
             .build_arc()
             .map_err(df_err)?;
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(partitions)
-            .thread_name("pktmatch-engine")
-            .build()
-            .map_err(|e| format!("engine threads: {e}"))?;
+        let rt = crate::runtime::build(partitions, "pktmatch-engine", false)?;
         Ok(Engine {
             tier1: crate::tier1::session(Arc::clone(&runtime), batch, partitions),
             ctx: SessionContext::new_with_config_rt(config, runtime),

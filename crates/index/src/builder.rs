@@ -485,19 +485,25 @@ impl IndexBuilder {
         stores.sort_by_key(|s| s.matches.len());
         let queue = std::sync::Mutex::new(stores);
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| loop {
-                    let next = queue
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .pop();
-                    match next {
-                        Some(store) => store.prepare(),
-                        None => break,
-                    }
-                });
+        let work = || loop {
+            let next = queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .pop();
+            match next {
+                Some(store) => store.prepare(),
+                None => break,
             }
+        };
+        // This thread is one of the workers (and all of them where the
+        // system will not start another: a panic of scope.spawn before).
+        std::thread::scope(|s| {
+            for _ in 1..workers {
+                if std::thread::Builder::new().spawn_scoped(s, work).is_err() {
+                    break;
+                }
+            }
+            work();
         });
         self.prepared = true;
     }

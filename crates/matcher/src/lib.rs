@@ -20,6 +20,7 @@
 //!    between.
 
 mod answered;
+pub mod beside;
 pub mod clock;
 mod fill;
 pub mod in_order;
@@ -738,7 +739,10 @@ pub fn run_tables_on(
         lost.append(&mut o.lost);
     }
     let scoped = std::thread::scope(|s| -> Result<_, String> {
-        let widening = s.spawn(|| frames.iter().map(|f| f.ts.to_vec()).collect::<Vec<_>>());
+        let frames = &frames;
+        let widening = beside::beside(s, || {
+            frames.iter().map(|f| f.ts.to_vec()).collect::<Vec<_>>()
+        });
         let pending = via::compose(s, &counts, &adjacent, range, fills_of, &fit);
         let composed_now: Vec<&PairMatches> = pending.pairs.iter().map(|pm| &**pm).collect();
         let settled = settle(

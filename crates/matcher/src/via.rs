@@ -4,12 +4,13 @@
 //! no copy (its capture dropped the packet) the caller's `fill` matches A
 //! and C directly; its matches go into the composition's next steps too.
 
+use crate::beside::{beside, Beside};
 use crate::clock::{self, ClockFit, Composer};
 use crate::methods;
 use crate::packets::PacketMatch;
 use crate::PairMatches;
 use std::sync::{mpsc, Arc, Mutex};
-use std::thread::{Scope, ScopedJoinHandle};
+use std::thread::Scope;
 
 /// For every pair (i, j), j ≥ i + 2, the composition of the adjacent
 /// matches i → i+1 → … → j, with what `fill(i, j, clock, composed)` adds
@@ -50,7 +51,8 @@ pub(crate) fn compose<'scope, R: Send + 'scope>(
     let makers = (0..crate::workers().min(total))
         .map(|_| {
             let jobs = Arc::clone(&jobs);
-            scope.spawn(move || {
+            // Where the system starts no thread, `finish` makes them.
+            beside(scope, move || {
                 let mut out = Vec::new();
                 while let Some((k, pm)) = next_job(&jobs) {
                     out.push((k, made(&pm)));
@@ -83,7 +85,7 @@ pub(crate) fn compose<'scope, R: Send + 'scope>(
 /// still being made.
 pub(crate) struct Composed<'scope, R> {
     pub pairs: Vec<Arc<PairMatches>>,
-    makers: Vec<ScopedJoinHandle<'scope, Vec<(usize, R)>>>,
+    makers: Vec<Beside<'scope, Vec<(usize, R)>>>,
 }
 
 impl<R> Composed<'_, R> {
@@ -138,7 +140,7 @@ fn compose_row(
 }
 
 /// A scoped thread's result, its panic passed on.
-fn joined<T>(h: ScopedJoinHandle<'_, T>) -> T {
+fn joined<T>(h: Beside<'_, T>) -> T {
     h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 

@@ -100,7 +100,10 @@ pub fn run(args: &Args) -> Result<String, String> {
                     threads,
                     ..options.clone()
                 };
-                s.spawn(move || write::write_point(spec, dir, &options).map_err(|e| e.to_string()))
+                // Where the system starts no thread, written when joined.
+                matcher::beside::beside(s, move || {
+                    write::write_point(spec, dir, &options).map_err(|e| e.to_string())
+                })
             })
             .collect();
         handles

@@ -154,14 +154,10 @@ impl Cluster {
             })?;
             workers.push((w.clone(), u));
         }
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("pktmatch-coordinator")
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Run {
+        let rt =
+            crate::runtime::build(2, "pktmatch-coordinator", true).map_err(|why| Error::Run {
                 url: url.to_string(),
-                why: format!("runtime: {e}"),
+                why,
             })?;
         Ok(Cluster {
             url: url.to_string(),

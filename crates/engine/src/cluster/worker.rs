@@ -36,12 +36,7 @@ pub fn serve(
     threads: usize,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), Error> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.max(1))
-        .thread_name("pktmatch-worker")
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Worker(format!("runtime: {e}")))?;
+    let rt = crate::runtime::build(threads, "pktmatch-worker", true).map_err(Error::Worker)?;
     rt.block_on(async move {
         let incoming = tonic::transport::server::TcpIncoming::bind(listen)
             .map_err(|e| Error::Worker(format!("{listen}: {e}")))?;

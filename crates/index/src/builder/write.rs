@@ -174,9 +174,17 @@ struct Stopped;
 
 /// A job's way to the writer.
 struct Out<'p> {
-    tx: mpsc::SyncSender<Piece<'p>>,
+    to: To<'p>,
     spare: &'p Mutex<Vec<Vec<u8>>>,
     buf: Vec<u8>,
+}
+
+/// Where a job's pieces go: to the writer as they are made, or (a job the
+/// writer runs itself, where the system starts no worker) kept until the
+/// job is done.
+enum To<'p> {
+    Writer(mpsc::SyncSender<Piece<'p>>),
+    Here(Vec<Piece<'p>>),
 }
 
 impl<'p> Out<'p> {
@@ -194,9 +202,14 @@ impl<'p> Out<'p> {
     }
     fn send(&mut self, bytes: Bytes<'p>, last: bool) -> Result<(), Stopped> {
         let crc = crc32fast::hash(bytes.as_slice());
-        self.tx
-            .send(Piece { bytes, crc, last })
-            .map_err(|_| Stopped)
+        let piece = Piece { bytes, crc, last };
+        match &mut self.to {
+            To::Writer(tx) => tx.send(piece).map_err(|_| Stopped),
+            To::Here(kept) => {
+                kept.push(piece);
+                Ok(())
+            }
+        }
     }
     /// Called after every entry: the test inlined, the hand-over not.
     #[inline(always)]
@@ -232,6 +245,16 @@ impl<'p> Out<'p> {
     fn finish(mut self) -> Result<(), Stopped> {
         let last = std::mem::take(&mut self.buf);
         self.send(Bytes::Owned(last), true)
+    }
+    /// A job made by the writer itself ([`To::Here`]): all its pieces,
+    /// the last one included.
+    fn finish_here(mut self) -> Vec<Piece<'p>> {
+        let last = std::mem::take(&mut self.buf);
+        let _ = self.send(Bytes::Owned(last), true);
+        match self.to {
+            To::Here(pieces) => pieces,
+            To::Writer(_) => Vec::new(),
+        }
     }
 }
 
@@ -321,12 +344,16 @@ pub(super) fn write_to<W: Write>(b: &IndexBuilder, mut w: W) -> io::Result<u64> 
     let token = Mutex::new(token);
     let next = AtomicUsize::new(0);
     std::thread::scope(|s| {
+        let work = || plan.work(&next, &token, &senders, &spare);
+        // As many as the system starts; with none, the writer runs every
+        // job itself (Scope::spawn panicked here before).
         let handles: Vec<_> = (0..workers)
-            .map(|_| s.spawn(|| plan.work(&next, &token, &senders, &spare)))
+            .map_while(|_| std::thread::Builder::new().spawn_scoped(s, work).ok())
             .collect();
+        let alone = handles.is_empty();
         // Returning drops the receivers and the tokens: a worker stops at
         // its next piece or claim.
-        let written = plan.write(receivers, tokens, &spare, &mut w);
+        let written = plan.write(receivers, tokens, &spare, &mut w, alone);
         for h in handles {
             if let Err(panic) = h.join() {
                 std::panic::resume_unwind(panic);
@@ -492,7 +519,7 @@ impl<'b> Plan<'b> {
                 .take();
             let Some(tx) = tx else { return };
             let mut out = Out {
-                tx,
+                to: To::Writer(tx),
                 spare,
                 buf: Vec::new(),
             };
@@ -512,15 +539,28 @@ impl<'b> Plan<'b> {
         &'p self,
         receivers: Vec<mpsc::Receiver<Piece<'p>>>,
         tokens: mpsc::Sender<()>,
-        spare: &Mutex<Vec<Vec<u8>>>,
+        spare: &'p Mutex<Vec<Vec<u8>>>,
         w: &mut W,
+        alone: bool,
     ) -> io::Result<u64> {
         let mut sink = Sink {
             w,
             crc: crc32fast::Hasher::new(),
             written: 0,
         };
-        for (rx, &(_, mark)) in receivers.iter().zip(&self.jobs) {
+        // A piece into the file, its buffer kept for another.
+        let put = |sink: &mut Sink<'_, W>, piece: Piece<'_>| -> io::Result<()> {
+            sink.put(piece.bytes.as_slice(), Some(piece.crc))?;
+            if let Bytes::Owned(mut v) = piece.bytes {
+                let mut pool = spare.lock().unwrap_or_else(PoisonError::into_inner);
+                if v.capacity() >= PIECE && pool.len() < SPARE_PIECES {
+                    v.clear();
+                    pool.push(v);
+                }
+            }
+            Ok(())
+        };
+        for (rx, &(job, mark)) in receivers.iter().zip(&self.jobs) {
             if let Some(mark) = mark {
                 let small = self.small();
                 let at = match mark {
@@ -529,21 +569,30 @@ impl<'b> Plan<'b> {
                 };
                 sink.pad_to(at)?;
             }
+            if alone {
+                // No worker: the job made here, its pieces (about one)
+                // kept until it is done.
+                let mut out = Out {
+                    to: To::Here(Vec::new()),
+                    spare,
+                    buf: Vec::new(),
+                };
+                // Kept here, a piece is never refused (no Stopped).
+                let _ = self.run(job, &mut out);
+                for piece in out.finish_here() {
+                    put(&mut sink, piece)?;
+                }
+                continue;
+            }
             loop {
                 // Only a panicking worker drops a job's sender unfinished
                 // (write_to passes its panic on).
                 let piece = rx
                     .recv()
                     .map_err(|_| io::Error::other("the index maker stopped"))?;
-                sink.put(piece.bytes.as_slice(), Some(piece.crc))?;
-                if let Bytes::Owned(mut v) = piece.bytes {
-                    let mut pool = spare.lock().unwrap_or_else(PoisonError::into_inner);
-                    if v.capacity() >= PIECE && pool.len() < SPARE_PIECES {
-                        v.clear();
-                        pool.push(v);
-                    }
-                }
-                if piece.last {
+                let last = piece.last;
+                put(&mut sink, piece)?;
+                if last {
                     break;
                 }
             }
