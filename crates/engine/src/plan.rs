@@ -142,7 +142,12 @@ impl Engine {
             .with_disk_manager_builder(DiskManagerBuilder::default().with_mode(mode))
             .build_arc()
             .map_err(df_err)?;
-        let rt = crate::runtime::build(partitions, "pktmatch-engine", false)?;
+        let rt = crate::runtime::build(
+            partitions,
+            "pktmatch-engine",
+            false,
+            " or give --engine threads, which runs on one",
+        )?;
         Ok(Engine {
             tier1: crate::tier1::session(Arc::clone(&runtime), batch, partitions),
             ctx: SessionContext::new_with_config_rt(config, runtime),

@@ -154,11 +154,12 @@ impl Cluster {
             })?;
             workers.push((w.clone(), u));
         }
-        let rt =
-            crate::runtime::build(2, "pktmatch-coordinator", true).map_err(|why| Error::Run {
+        let rt = crate::runtime::build(2, "pktmatch-coordinator", true, "").map_err(|why| {
+            Error::Run {
                 url: url.to_string(),
                 why,
-            })?;
+            }
+        })?;
         Ok(Cluster {
             url: url.to_string(),
             workers,

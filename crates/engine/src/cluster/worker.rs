@@ -36,7 +36,7 @@ pub fn serve(
     threads: usize,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), Error> {
-    let rt = crate::runtime::build(threads, "pktmatch-worker", true).map_err(Error::Worker)?;
+    let rt = crate::runtime::build(threads, "pktmatch-worker", true, "").map_err(Error::Worker)?;
     rt.block_on(async move {
         let incoming = tonic::transport::server::TcpIncoming::bind(listen)
             .map_err(|e| Error::Worker(format!("{listen}: {e}")))?;
