@@ -24,7 +24,7 @@
 
 use flate2::read::MultiGzDecoder;
 use std::io::{self, Read};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 /// Bytes a chunk holds.
@@ -90,26 +90,21 @@ enum Chunk {
 /// the reader is gone.  A panic is sent as an error.
 fn produce<R: Read>(mut source: R, full: &SyncSender<Chunk>, empty: &Receiver<Vec<u8>>) {
     let run = std::panic::AssertUnwindSafe(|| loop {
-        let mut chunk = match empty.try_recv() {
-            Ok(c) => c,
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => Vec::with_capacity(CHUNK),
+        let mut chunk = empty
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        let last = match fill(&mut source, &mut chunk) {
+            Some(e) => Some(Chunk::Failed(e)),
+            None if chunk.is_empty() => Some(Chunk::End),
+            None => None,
         };
-        let (n, failed) = fill(&mut source, &mut chunk);
-        let last = match failed {
-            Some(e) => Chunk::Failed(e),
-            None if n == 0 => Chunk::End,
-            None => {
-                if full.send(Chunk::Bytes(chunk)).is_err() {
-                    return;
-                }
-                continue;
-            }
-        };
-        if n > 0 && full.send(Chunk::Bytes(chunk)).is_err() {
+        if !chunk.is_empty() && full.send(Chunk::Bytes(chunk)).is_err() {
             return;
         }
-        let _ = full.send(last);
-        return;
+        if let Some(last) = last {
+            let _ = full.send(last);
+            return;
+        }
     });
     if std::panic::catch_unwind(run).is_err() {
         let _ = full.send(Chunk::Failed(io::Error::other(
@@ -119,8 +114,8 @@ fn produce<R: Read>(mut source: R, full: &SyncSender<Chunk>, empty: &Receiver<Ve
 }
 
 /// Reads into `chunk` (made `CHUNK` long) until it is full, the stream
-/// ends or fails; the chunk is cut to what was read.
-fn fill<R: Read>(source: &mut R, chunk: &mut Vec<u8>) -> (usize, Option<io::Error>) {
+/// ends or fails (the error returned); the chunk is cut to what was read.
+fn fill<R: Read>(source: &mut R, chunk: &mut Vec<u8>) -> Option<io::Error> {
     chunk.resize(CHUNK, 0);
     let mut n = 0;
     let mut failed = None;
@@ -136,7 +131,7 @@ fn fill<R: Read>(source: &mut R, chunk: &mut Vec<u8>) -> (usize, Option<io::Erro
         }
     }
     chunk.truncate(n);
-    (n, failed)
+    failed
 }
 
 /// The reader's end: the chunks in order, each given back once read.
@@ -221,13 +216,12 @@ mod tests {
     use std::sync::Arc;
 
     /// Bytes handed out a few at a time, an error at `fail_at` (if any),
-    /// a panic at `panic_at`; `dropped` set when the reader goes.
+    /// a panic at `panic_at`.
     struct Script {
         data: Vec<u8>,
         at: usize,
         fail_at: Option<usize>,
         panic_at: Option<usize>,
-        dropped: Arc<AtomicBool>,
     }
 
     impl Script {
@@ -237,7 +231,6 @@ mod tests {
                 at: 0,
                 fail_at: None,
                 panic_at: None,
-                dropped: Arc::default(),
             }
         }
     }
@@ -258,12 +251,6 @@ mod tests {
             out[..n].copy_from_slice(&self.data[self.at..self.at + n]);
             self.at += n;
             Ok(n)
-        }
-    }
-
-    impl Drop for Script {
-        fn drop(&mut self) {
-            self.dropped.store(true, Ordering::SeqCst);
         }
     }
 

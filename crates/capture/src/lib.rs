@@ -191,6 +191,8 @@ pub fn open_with(path: impl AsRef<Path>, options: &Options) -> Result<Capture<'s
     // to fill, and a thread would keep the pipe open after the capture).
     let gunzip: inflate::Gunzip<'static> = match &bytes {
         Bytes::Map(_) => inflate::ahead,
+        // A closure: the fn item is generic over the lifetime, and the
+        // match needs both arms as this one pointer type.
         _ => |c| inflate::inline(c),
     };
     Capture::start(name, Source::new(bytes), options, false, gunzip)

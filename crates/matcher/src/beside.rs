@@ -40,11 +40,6 @@ impl<T> Beside<'_, T> {
             Beside::Later(f) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)),
         }
     }
-
-    /// Whether a thread does it.
-    pub fn on_thread(&self) -> bool {
-        matches!(self, Beside::Thread(_))
-    }
 }
 
 #[cfg(test)]
@@ -56,12 +51,12 @@ mod tests {
         let data = [1, 2, 3];
         std::thread::scope(|s| {
             let b: Beside<'_, i32> = Beside::Later(Box::new(|| data.iter().sum()));
-            assert!(!b.on_thread());
+            assert!(matches!(b, Beside::Later(_)));
             assert_eq!(b.join().unwrap(), 6);
             let p: Beside<'_, i32> = Beside::Later(Box::new(|| panic!("later")));
             assert!(p.join().is_err());
             let t = beside(s, || data.len());
-            assert!(t.on_thread());
+            assert!(matches!(t, Beside::Thread(_)));
             assert_eq!(t.join().unwrap(), 3);
         });
     }
