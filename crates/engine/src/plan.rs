@@ -101,6 +101,17 @@ pub struct Engine {
     partitions: usize,
     spills: AtomicU64,
     spilled_bytes: AtomicU64,
+    /// While captures are read ([`matcher::PairStage::while_reading`]).
+    reading: Mutex<Reading>,
+}
+
+/// The tables of captures being read.
+#[derive(Default)]
+struct Reading {
+    /// Each point's label and the bytes its table holds so far.
+    points: Vec<(String, usize)>,
+    /// The most they held together.
+    peak: usize,
 }
 
 fn df_err(e: DataFusionError) -> String {
@@ -158,6 +169,7 @@ impl Engine {
             partitions,
             spills: AtomicU64::new(0),
             spilled_bytes: AtomicU64::new(0),
+            reading: Mutex::new(Reading::default()),
         })
     }
 
@@ -233,13 +245,22 @@ impl Engine {
     /// matching stage's estimated working memory beside them) do not fit in.
     fn too_small(&self, need: usize, matching: usize, what: &str) -> String {
         let sorts = need + need / 4 + SORT_MIN + (8 << 20);
-        self.too_small_for(need, matching, what, sorts)
+        self.too_small_for(need, matching, what, sorts, 0)
     }
 
     /// [`Self::too_small`] where at least `sorts` bytes are needed for the
-    /// sorts (0: no sort, as when the tables come from the captures).
-    fn too_small_for(&self, need: usize, matching: usize, what: &str, sorts: usize) -> String {
-        let all = need.saturating_add(matching);
+    /// sorts (0: no sort, as when the tables come from the captures), and
+    /// at least `held` in all (what reading the captures held at its
+    /// most, with 1/32 more).
+    fn too_small_for(
+        &self,
+        need: usize,
+        matching: usize,
+        what: &str,
+        sorts: usize,
+        held: usize,
+    ) -> String {
+        let all = need.saturating_add(matching).max(held);
         let at_least = sorts.max(all.saturating_add(all / 32)).max(pool_for(need));
         let beside = match matching {
             0 => String::new(),
@@ -522,12 +543,18 @@ impl PairStage for Engine {
     /// tables are not scanned and sorted here, so the sorts' room is not
     /// asked.
     fn before_reading(&self, inputs: &[matcher::Input]) -> Result<(), String> {
-        let frames = inputs
-            .iter()
-            .filter_map(|i| capture::estimate_frames(&i.path))
-            .fold(0u64, u64::saturating_add);
-        let frames = usize::try_from(frames).unwrap_or(usize::MAX);
-        let need = TableBuilder::bytes_for(frames, 0, Checks::file_possible());
+        *self.reading.lock().unwrap_or_else(|e| e.into_inner()) = Reading {
+            points: inputs.iter().map(|i| (i.label.clone(), 0)).collect(),
+            peak: 0,
+        };
+        let checks_file = Checks::file_possible();
+        let (mut frames, mut need) = (0usize, 0usize);
+        for i in inputs {
+            let f = capture::estimate_frames(&i.path).unwrap_or(0);
+            let f = usize::try_from(f).unwrap_or(usize::MAX);
+            frames = frames.saturating_add(f);
+            need = need.saturating_add(TableBuilder::reading_bytes(f, checks_file));
+        }
         let matching = matching_bytes(frames);
         match need.saturating_add(matching) > self.limit {
             true => Err(self.too_small_for(
@@ -535,6 +562,35 @@ impl PairStage for Engine {
                 matching,
                 "every point, estimated from the captures",
                 0,
+                0,
+            )),
+            false => Ok(()),
+        }
+    }
+
+    /// Captures being read: the tables so far, all points together, past
+    /// the whole limit end the run there, rather than at the check once
+    /// read (the estimate before reading counts frames, not connections,
+    /// and has nothing for a pipe or a compressed capture).  The tables
+    /// are the heap's; the limit, not the pool, bounds them while nothing
+    /// of DataFusion runs.
+    fn while_reading(&self, point: usize, held: usize) -> Result<(), String> {
+        let mut reading = self.reading.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(slot) = reading.points.get_mut(point) else {
+            return Ok(());
+        };
+        slot.1 = held;
+        let all: usize = reading.points.iter().map(|r| r.1).sum();
+        reading.peak = reading.peak.max(all);
+        match all > self.limit {
+            true => Err(format!(
+                "--memory-limit: the matcher's point tables passed the limit while the \
+                 captures were read ({} so far, reading {}; the limit is {}): the captures \
+                 hold more than their files foretold (many connections, or a compressed \
+                 capture); give a larger --memory-limit, or --engine threads",
+                mib(all),
+                reading.points[point].0,
+                mib(self.limit)
             )),
             false => Ok(()),
         }
@@ -548,11 +604,13 @@ impl PairStage for Engine {
         let frames: usize = tables.iter().map(|t| t.recs.len()).sum();
         let matching = matching_bytes(frames);
         if held + matching > self.limit || self.tables.try_resize(held).is_err() {
+            let peak = self.reading.lock().unwrap_or_else(|e| e.into_inner()).peak;
             return Err(self.too_small_for(
                 held,
                 matching,
                 "every point, read from the captures",
                 0,
+                peak,
             ));
         }
         Ok(())

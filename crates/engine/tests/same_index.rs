@@ -410,11 +410,11 @@ mod plan {
 
     /// A scan: the estimate (the tables' frames) lets a limit pass that the
     /// tables as read (each frame a connection besides) and matching beside
-    /// them do not fit, and the run is refused before matching.  (Reading
-    /// has held the tables by then: this check keeps matching and the
-    /// index from adding to them, not the reading from passing the limit.)
+    /// them do not fit, and the run is refused while the captures are read,
+    /// before the tables pass the limit (since 2026-12-07; before, once
+    /// they were read whole).
     #[test]
-    fn memory_limit_from_captures_checked_once_read() {
+    fn memory_limit_from_captures_checked_while_read() {
         let dir = tempfile::tempdir().expect("temp dir");
         let points: Vec<(&str, PathBuf)> = ["a", "b"]
             .into_iter()
@@ -454,7 +454,8 @@ mod plan {
         .err()
         .expect("the tables as read exceed the limit: refused");
         assert!(
-            err.contains("read from the captures") && err.contains("give at least"),
+            err.contains("passed the limit while the captures were read")
+                && err.contains("--memory-limit"),
             "{err}"
         );
     }

@@ -292,9 +292,12 @@ pub fn run_on(
                 true => workers,
                 false => workers.saturating_sub(n - 1 - k).max(1),
             };
-            table::read_point_on(&inputs[i].path, threads, |done| {
-                read[i].store(done, Ordering::Relaxed)
-            })
+            table::read_point_within(
+                &inputs[i].path,
+                threads,
+                |done| read[i].store(done, Ordering::Relaxed),
+                |held| stage.while_reading(i, held),
+            )
         },
         || {
             for (i, &total) in sizes.iter().enumerate() {
@@ -377,6 +380,19 @@ pub trait PairStage: Sync {
     /// nothing read).
     fn before_reading(&self, inputs: &[Input]) -> Result<(), String> {
         let _ = inputs;
+        Ok(())
+    }
+
+    /// While capture `point` (of [`run_on`]'s inputs) is read, every
+    /// [`table::HELD_EVERY`] frames and once more before its table is
+    /// finished: the bytes its table holds so far
+    /// ([`table::TableBuilder::held_bytes`]; the points are read at once).
+    /// An error ends the run: tables that have passed the stage's memory,
+    /// which the estimate before reading let through (a capture of more
+    /// connections than frames foretold, or one it could not estimate).
+    /// By default, no limit.
+    fn while_reading(&self, point: usize, held: usize) -> Result<(), String> {
+        let _ = (point, held);
         Ok(())
     }
 

@@ -344,8 +344,27 @@ pub fn read_point(path: &Path, progress: impl FnMut(u64)) -> Result<PointTable, 
 pub fn read_point_on(
     path: &Path,
     threads: usize,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> Result<PointTable, String> {
+    read_point_within(path, threads, progress, |_| Ok(()))
+}
+
+/// Frames between two calls of [`read_point_within`]'s `held`: about 1.2
+/// MB of a table of small frames, more with a connection a frame (a scan).
+pub const HELD_EVERY: u32 = 8192;
+
+/// [`read_point_on`], telling `held` the bytes the table being built holds
+/// on the heap ([`TableBuilder::held_bytes`]) every [`HELD_EVERY`] frames
+/// and once more before it is finished.  An error `held` returns ends the
+/// reading, and is returned as it is: a memory budget (`pktmatch index
+/// --memory-limit`) the table has passed.
+pub fn read_point_within(
+    path: &Path,
+    threads: usize,
+    mut progress: impl FnMut(u64),
+    mut held: impl FnMut(usize) -> Result<(), String>,
+) -> Result<PointTable, String> {
+    let mut report = Report::quiet(&mut progress, &mut held);
     let cap = capture::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     // The file's size tells roughly how many frames are to come (not for a
     // compressed file: its offsets count decompressed bytes).
@@ -357,12 +376,62 @@ pub fn read_point_on(
         let n = size.map_or(1, |s| (s / PIECE_BYTES) as usize);
         let pieces = cap.pieces(n);
         if pieces.len() > 1 {
-            if let Some(t) = read_pieces(path, &pieces, size, threads, &mut progress) {
+            if let Some(t) = read_pieces(path, &pieces, size, threads, &mut report)? {
                 return Ok(t);
             }
         }
     }
-    read_whole(cap, path, size, progress)
+    read_whole(cap, path, size, &mut report)
+}
+
+/// What the reading of a point tells its caller as it goes.
+struct Report<'a> {
+    /// The file offset reached, now and then.
+    progress: &'a mut dyn FnMut(u64),
+    /// The table's heap ([`read_point_within`]).
+    held: &'a mut dyn FnMut(usize) -> Result<(), String>,
+    /// What `held` said when it refused: the reading stops.
+    refused: Option<String>,
+}
+
+impl<'a> Report<'a> {
+    /// A report that nothing has refused yet.
+    fn quiet(
+        progress: &'a mut dyn FnMut(u64),
+        held: &'a mut dyn FnMut(usize) -> Result<(), String>,
+    ) -> Report<'a> {
+        Report {
+            progress,
+            held,
+            refused: None,
+        }
+    }
+
+    /// `held` told the table's bytes; Err once it has refused them.
+    fn check(&mut self, b: &TableBuilder) -> Result<(), String> {
+        self.check_with(b, 0)
+    }
+
+    /// [`Self::check`] with `more` bytes the table is about to take.
+    fn check_with(&mut self, b: &TableBuilder, more: usize) -> Result<(), String> {
+        if self.refused.is_none() {
+            if let Err(e) = (self.held)(b.held_bytes().saturating_add(more)) {
+                self.refused = Some(e);
+            }
+        }
+        match &self.refused {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Err once `held` has refused.
+    fn go_on(&self) -> Result<(), String> {
+        match &self.refused {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
 }
 
 /// [`read_point`] on one thread: the frames extracted [`BATCH`] at a time
@@ -371,7 +440,7 @@ fn read_whole(
     mut cap: capture::Capture<'_>,
     path: &Path,
     size: Option<u64>,
-    mut progress: impl FnMut(u64),
+    report: &mut Report<'_>,
 ) -> Result<PointTable, String> {
     let mut b = TableBuilder::for_capture(size);
     let mut batch = Vec::with_capacity(BATCH);
@@ -380,8 +449,9 @@ fn read_whole(
         let more = extract_batch(&mut cap, &mut batch, BATCH);
         for f in &batch {
             b.fill_to(f.frame, Some(f.offset));
-            add(&mut b, f, &mut progress);
+            add(&mut b, f, report);
         }
+        report.go_on()?;
         match more {
             Ok(true) => {}
             Ok(false) => break None,
@@ -390,6 +460,7 @@ fn read_whole(
             Err(e) => break Some(format!("{}: {e}", path.display())),
         }
     };
+    report.check(&b)?;
     Ok(b.finish(truncated))
 }
 
@@ -398,12 +469,30 @@ fn read_whole(
 const BATCH: usize = 64;
 
 /// Adds an extracted frame to the table (numbered by the table: the frame
-/// before it must be there).
-fn add(b: &mut TableBuilder, f: &Extracted, progress: &mut impl FnMut(u64)) {
+/// before it must be there).  Tells `report` the offset every 65,536
+/// frames and the table's heap every [`HELD_EVERY`] (its refusal is
+/// kept there: the caller stops at the end of its batch or piece).
+fn add(b: &mut TableBuilder, f: &Extracted, report: &mut Report<'_>) {
+    if report.refused.is_some() {
+        return;
+    }
+    // The tables' growth (the per-frame vectors up to the whole file's
+    // prediction at once, the connections' lookup and list by doubling) is
+    // told before it is made.
+    let growth = b.growth(f.offset);
+    if growth > 0 {
+        if report.check_with(b, growth).is_err() {
+            return;
+        }
+        b.grow_ahead();
+    }
     let keys = f.keyed.then_some((&f.flow, &f.key));
     let idx = b.add(f.ts_ns, f.check, keys, || f.msg, Some(f.offset));
-    if idx % 65536 == 0 {
-        progress(f.offset);
+    if idx % HELD_EVERY == 0 {
+        if idx % 65536 == 0 {
+            (report.progress)(f.offset);
+        }
+        let _ = report.check(b);
     }
 }
 
@@ -577,13 +666,14 @@ fn extract_piece(path: &Path, piece: &capture::Piece<'_>, mut out: Vec<Extracted
 /// there), and the file is to be read whole; also when a piece cannot be
 /// read on its own (a pcapng interface block after the first frame).  Any
 /// other error in the last piece ends the capture, as in [`read_whole`].
+/// Err: `report`'s `held` refused the table (no more pieces are taken).
 fn read_pieces(
     path: &Path,
     pieces: &[capture::Piece<'_>],
     size: Option<u64>,
     threads: usize,
-    progress: &mut impl FnMut(u64),
-) -> Option<PointTable> {
+    report: &mut Report<'_>,
+) -> Result<Option<PointTable>, String> {
     use std::ops::ControlFlow::{Break, Continue};
     use std::sync::Mutex;
     // Emptied piece buffers, to be filled again (fresh ones would cost a
@@ -616,7 +706,11 @@ fn read_pieces(
             for f in &r.frames {
                 // Frames without a packet (pcapng) are filled in, as whole.
                 b.fill_to(before.wrapping_add(f.frame), Some(f.offset));
-                add(&mut b, f, progress);
+                add(&mut b, f, report);
+            }
+            // Refused: no more pieces (the stop below tells it apart).
+            if report.refused.is_some() {
+                return Break(());
             }
             before = before.wrapping_add(r.numbered);
             truncated = r.error;
@@ -627,9 +721,13 @@ fn read_pieces(
             Continue(())
         },
     );
+    report.go_on()?;
     match stopped {
-        Some(()) => None,
-        None => Some(b.finish(truncated)),
+        Some(()) => Ok(None),
+        None => {
+            report.check(&b)?;
+            Ok(Some(b.finish(truncated)))
+        }
     }
 }
 
@@ -741,11 +839,22 @@ const PREDICT_AFTER: usize = 1 << 16;
 /// everything so far, into memory touched for the first time).  `read`:
 /// offset of the frame in the file.
 fn make_room(t: &mut PointTable, conn_of: &mut Vec<u32>, read: u64, size: Option<u64>) {
-    let n = t.recs.len();
-    if n < t.recs.capacity() && n < t.ts.capacity() && n < conn_of.capacity() {
-        return;
+    let more = more_room(t, conn_of.capacity(), read, size);
+    if more > 0 {
+        t.recs.reserve_exact(more);
+        t.ts.reserve_exact(more);
+        conn_of.reserve_exact(more);
     }
-    let more = match size {
+}
+
+/// The frames [`make_room`] adds room for before the next frame (0: there
+/// is room); `conn_of`: the capacity of the frames' connections.
+pub(crate) fn more_room(t: &PointTable, conn_of: usize, read: u64, size: Option<u64>) -> usize {
+    let n = t.recs.len();
+    if n < t.recs.capacity() && n < t.ts.capacity() && n < conn_of {
+        return 0;
+    }
+    match size {
         // Only a file whose size is ahead of the reading predicts the rest
         // (not a pipe, nor a file still growing); otherwise double.
         Some(size) if n >= 1024 && read > 0 && size > read => {
@@ -756,10 +865,7 @@ fn make_room(t: &mut PointTable, conn_of: &mut Vec<u32>, read: u64, size: Option
                 .clamp(n / 16, most)
         }
         _ => n.max(1024),
-    };
-    t.recs.reserve_exact(more);
-    t.ts.reserve_exact(more);
-    conn_of.reserve_exact(more);
+    }
 }
 
 /// A connection's canonical 5-tuple as [`keyed`] looks it up: with its
@@ -782,6 +888,13 @@ impl std::hash::Hash for Tuple {
 /// The connections by tuple; each tuple's latest (a reused port starts
 /// another).
 pub(crate) type Current = FxHashMap<Tuple, u32>;
+
+/// Bytes `c` holds on the heap: hashbrown keeps its capacity at 7/8 of
+/// its buckets (from 8 buckets up), each an entry and a control byte.
+pub(crate) fn lookup_bytes(c: &Current) -> usize {
+    let buckets = c.capacity().saturating_mul(8) / 7;
+    buckets.saturating_mul(std::mem::size_of::<(Tuple, u32)>() + 1)
+}
 
 /// The connection of a keyed packet, whose record it adds to `t.recs`;
 /// finds or opens the connection.  `key.conn_hash` must be `flow`'s
@@ -967,7 +1080,9 @@ fn group(t: &mut PointTable, conn_of: Vec<u32>) {
 #[cfg(test)]
 pub(crate) fn read_whole_for_test(path: &Path) -> PointTable {
     let cap = capture::open(path).unwrap();
-    read_whole(cap, path, None, |_| {}).unwrap()
+    let (mut progress, mut held) = (|_| {}, |_| Ok(()));
+    let mut report = Report::quiet(&mut progress, &mut held);
+    read_whole(cap, path, None, &mut report).unwrap()
 }
 
 /// [`read_pieces`] in `n` pieces on `threads` threads, for tests.
@@ -976,5 +1091,7 @@ pub(crate) fn read_pieces_for_test(path: &Path, n: usize, threads: usize) -> Opt
     let cap = capture::open(path).unwrap();
     let pieces = cap.pieces(n);
     assert_eq!(pieces.len(), n);
-    read_pieces(path, &pieces, None, threads, &mut |_| {})
+    let (mut progress, mut held) = (|_| {}, |_| Ok(()));
+    let mut report = Report::quiet(&mut progress, &mut held);
+    read_pieces(path, &pieces, None, threads, &mut report).unwrap()
 }

@@ -384,12 +384,14 @@ pub fn run(args: &Args) -> Result<String, String> {
         (None, Some(c)) => remote_stage(c),
         (None, None) => &matcher::Threads,
     };
-    let (builder, summary) = match from_keys {
+    let matched = match from_keys {
         Some((sizes, tables)) => {
-            matcher::run_tables_on(&inputs, &sizes, tables, &options, &mut report, stage)?
+            matcher::run_tables_on(&inputs, &sizes, tables, &options, &mut report, stage)
         }
-        None => matcher::run_on(&inputs, &options, &mut report, stage)?,
+        None => matcher::run_on(&inputs, &options, &mut report, stage),
     };
+    // The heap mark of a refused run too (a memory limit's tests).
+    let (builder, summary) = matched.inspect_err(|_| stamp("failed"))?;
     // Even with -q: the run is whole, but the cluster lost a worker.
     for note in cluster.iter().flat_map(cluster_notes) {
         bar.suspend(|| eprintln!("pktmatch: warning: {note}"));

@@ -7,8 +7,8 @@
 //! are equal byte for byte.
 
 use super::{
-    group, keyed, make_room, mirrored_point, tcp_payload, Current, Msg, MsgKind, PointTable, Rec,
-    Times, LONG_LEN, NO_CONN,
+    group, keyed, lookup_bytes, make_room, mirrored_point, more_room, tcp_payload, Current, Msg,
+    MsgKind, PointTable, Rec, Times, LONG_LEN, NO_CONN,
 };
 use capture::{FlowKey, PacketKey};
 
@@ -93,6 +93,69 @@ impl TableBuilder {
             .saturating_mul(per_frame)
             .saturating_add(Times::bytes_for(frames, whole_blocks))
             .saturating_add(checks.saturating_mul(size_of::<u32>()))
+    }
+
+    /// Bytes the table holds on the heap while it is built, and the most
+    /// that finishing it holds: what is in it
+    /// ([`PointTable::heap_bytes`]), each frame's connection, and the
+    /// larger of the lookup of open connections and the grouping by
+    /// connection that [`Self::finish`] makes once it has given the lookup
+    /// back (a word a frame and two a connection).  What `pktmatch index
+    /// --memory-limit` watches while a capture is read
+    /// ([`super::read_point_within`]).
+    pub fn held_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let t = &self.t;
+        let grouping = (t.recs.len() + 2 * t.conns.len()) * size_of::<u32>();
+        t.heap_bytes()
+            + self.conn_of.capacity() * size_of::<u32>()
+            + lookup_bytes(&self.current).max(grouping)
+    }
+
+    /// Bytes the per-frame vectors grow by before the next frame of a
+    /// capture, read at `read` ([`make_room`]; 0: there is room).
+    pub(crate) fn growth(&self, read: u64) -> usize {
+        use std::mem::size_of;
+        let more = more_room(&self.t, self.conn_of.capacity(), read, self.size);
+        let frames = match more {
+            0 => 0,
+            _ => more * (size_of::<Rec>() + size_of::<u32>()) + Times::bytes_for(more, 0),
+        };
+        // A full lookup or list of connections grows at the next new
+        // connection: the lookup into a table twice the size (moved into
+        // it, the old one given back after), the list by doubling.
+        let lookup = match self.current.len() == self.current.capacity() {
+            true => 2 * lookup_bytes(&self.current).max(16),
+            false => 0,
+        };
+        let conns = &self.t.conns;
+        let listed = match conns.len() == conns.capacity() {
+            true => conns.capacity().max(16) * size_of::<super::Conn>(),
+            false => 0,
+        };
+        frames + lookup + listed
+    }
+
+    /// Grows a full lookup or list of connections now, as the next new
+    /// connection would ([`Self::growth`] told them first): full, they
+    /// would be told again at every frame until then.
+    pub(crate) fn grow_ahead(&mut self) {
+        if self.current.len() == self.current.capacity() {
+            self.current.reserve(self.current.capacity().max(16));
+        }
+        let conns = &mut self.t.conns;
+        if conns.len() == conns.capacity() {
+            conns.reserve_exact(conns.capacity().max(16));
+        }
+    }
+
+    /// [`Self::bytes_for`] a capture of about `frames` frames, as its
+    /// reading reserves them: the per-frame vectors grown to the
+    /// prediction and 2 % and 1,024 frames more ([`make_room`]), each
+    /// point's checks in memory until they go to their file.
+    pub fn reading_bytes(frames: usize, checks_file: bool) -> usize {
+        let room = frames.saturating_add(frames / 50).saturating_add(1024);
+        Self::bytes_for(room, 0, checks_file)
     }
 
     /// Frames so far (including placeholders for gaps).
