@@ -108,10 +108,39 @@ pub struct Engine {
 /// The tables of captures being read.
 #[derive(Default)]
 struct Reading {
-    /// Each point's label and the bytes its table holds so far.
-    points: Vec<(String, usize)>,
+    points: Vec<PointReading>,
     /// The most they held together.
     peak: usize,
+}
+
+/// A capture being read.
+struct PointReading {
+    label: String,
+    /// Its size, where its offsets are the file's (an uncompressed regular
+    /// file: what `capture::estimate_frames` estimates).
+    size: Option<u64>,
+    /// What its table holds so far.
+    held: matcher::table::Held,
+}
+
+impl PointReading {
+    /// What its table will hold and its frames, from what it holds at the
+    /// offset reached (the filled part scaled to the file's size), and
+    /// whether that is an estimate of the whole (else what is known so
+    /// far: a compressed file or a pipe).
+    fn projected(&self) -> (usize, usize, bool) {
+        let h = &self.held;
+        match self.size {
+            _ if h.done => (h.bytes, h.frames, true),
+            Some(size) if h.read > 0 && h.read <= size => {
+                let scale = size as f64 / h.read as f64;
+                let filled = h.bytes.saturating_sub(h.unused) as f64 * scale;
+                let frames = (h.frames as f64 * scale) as usize;
+                ((filled as usize).max(h.bytes), frames, true)
+            }
+            _ => (h.bytes, h.frames, false),
+        }
+    }
 }
 
 fn df_err(e: DataFusionError) -> String {
@@ -543,18 +572,21 @@ impl PairStage for Engine {
     /// tables are not scanned and sorted here, so the sorts' room is not
     /// asked.
     fn before_reading(&self, inputs: &[matcher::Input]) -> Result<(), String> {
-        *self.reading.lock().unwrap_or_else(|e| e.into_inner()) = Reading {
-            points: inputs.iter().map(|i| (i.label.clone(), 0)).collect(),
-            peak: 0,
-        };
         let checks_file = Checks::file_possible();
         let (mut frames, mut need) = (0usize, 0usize);
+        let mut points = Vec::with_capacity(inputs.len());
         for i in inputs {
-            let f = capture::estimate_frames(&i.path).unwrap_or(0);
-            let f = usize::try_from(f).unwrap_or(usize::MAX);
+            let estimate = capture::estimate_frames(&i.path);
+            let f = usize::try_from(estimate.unwrap_or(0)).unwrap_or(usize::MAX);
             frames = frames.saturating_add(f);
             need = need.saturating_add(TableBuilder::reading_bytes(f, checks_file));
+            points.push(PointReading {
+                label: i.label.clone(),
+                size: estimate.and(std::fs::metadata(&i.path).ok().map(|m| m.len())),
+                held: Default::default(),
+            });
         }
+        *self.reading.lock().unwrap_or_else(|e| e.into_inner()) = Reading { points, peak: 0 };
         let matching = matching_bytes(frames);
         match need.saturating_add(matching) > self.limit {
             true => Err(self.too_small_for(
@@ -574,26 +606,50 @@ impl PairStage for Engine {
     /// and has nothing for a pipe or a compressed capture).  The tables
     /// are the heap's; the limit, not the pool, bounds them while nothing
     /// of DataFusion runs.
-    fn while_reading(&self, point: usize, held: usize) -> Result<(), String> {
+    fn while_reading(&self, point: usize, held: &matcher::table::Held) -> Result<(), String> {
         let mut reading = self.reading.lock().unwrap_or_else(|e| e.into_inner());
         let Some(slot) = reading.points.get_mut(point) else {
             return Ok(());
         };
-        slot.1 = held;
-        let all: usize = reading.points.iter().map(|r| r.1).sum();
+        slot.held = *held;
+        let all: usize = reading.points.iter().map(|p| p.held.bytes).sum();
         reading.peak = reading.peak.max(all);
-        match all > self.limit {
-            true => Err(format!(
-                "--memory-limit: the matcher's point tables passed the limit while the \
-                 captures were read ({} so far, reading {}; the limit is {}): the captures \
-                 hold more than their files foretold (many connections, or a compressed \
-                 capture); give a larger --memory-limit, or --engine threads",
-                mib(all),
-                reading.points[point].0,
-                mib(self.limit)
-            )),
-            false => Ok(()),
+        if all <= self.limit {
+            return Ok(());
         }
+        // A limit for the whole: the tables each point's filled part
+        // foretells for its file, and matching beside them.
+        let (mut tables, mut frames, mut whole) = (0usize, 0usize, true);
+        for p in &reading.points {
+            let (b, f, w) = p.projected();
+            (tables, frames, whole) = (
+                tables.saturating_add(b),
+                frames.saturating_add(f),
+                whole && w,
+            );
+        }
+        let all_needed = tables.saturating_add(matching_bytes(frames));
+        let give = all_needed.saturating_add(all_needed / 32);
+        let give = match whole {
+            true => format!(
+                "give about {} (projected from what was read so far)",
+                mib_up(give)
+            ),
+            false => format!(
+                "give more than {} (what a compressed capture or a pipe will need is \
+                 not known before it is read)",
+                mib_up(give)
+            ),
+        };
+        Err(format!(
+            "--memory-limit: the matcher's point tables passed the limit while the \
+             captures were read ({} so far, reading {}; the limit is {}): the captures \
+             hold more than their files foretold (many connections, or a compressed \
+             capture); {give}, or --engine threads",
+            mib(all),
+            reading.points[point].label,
+            mib(self.limit)
+        ))
     }
 
     /// Captures once read: the tables as built are charged to the pool

@@ -333,10 +333,11 @@ mod plan {
         let dir = tempfile::tempdir().expect("temp dir");
         let points = replicated_session(dir.path());
         let want = from_captures(&points);
-        let estimated: usize = points
+        let per_point: Vec<usize> = points
             .iter()
             .map(|(_, p)| capture::estimate_frames(p).expect("a pcap file's estimate") as usize)
-            .sum();
+            .collect();
+        let estimated: usize = per_point.iter().sum();
         let tables: Vec<_> = points
             .iter()
             .map(|(_, p)| matcher::table::read_point(p, |_| {}).expect("read"))
@@ -348,8 +349,12 @@ mod plan {
             estimated.abs_diff(frames) * 10 < frames,
             "estimated {estimated} frames, read {frames}"
         );
+        // What reading reserves, point by point (the engine's estimate).
         let checks_file = matcher::table::Checks::file_possible();
-        let guess = matcher::table::TableBuilder::bytes_for(estimated, 0, checks_file)
+        let guess = per_point
+            .iter()
+            .map(|&f| matcher::table::TableBuilder::reading_bytes(f, checks_file))
+            .sum::<usize>()
             + engine::plan::matching_bytes(estimated);
         let held: usize = tables.iter().map(|t| t.heap_bytes()).sum::<usize>()
             + engine::plan::matching_bytes(frames);
@@ -368,6 +373,10 @@ mod plan {
             err.contains("estimated from the captures") && err.contains("give at least"),
             "{err}"
         );
+        // At the estimate itself the check before reading lets it pass.
+        if let Err(e) = run(guess) {
+            assert!(!e.contains("estimated from the captures"), "{e}");
+        }
         let got = run(held.max(guess) + (1 << 20)).expect("within the limit");
         assert!(
             got == want,

@@ -384,14 +384,13 @@ pub trait PairStage: Sync {
     }
 
     /// While capture `point` (of [`run_on`]'s inputs) is read, every
-    /// [`table::HELD_EVERY`] frames and once more before its table is
-    /// finished: the bytes its table holds so far
-    /// ([`table::TableBuilder::held_bytes`]; the points are read at once).
+    /// [`table::HELD_EVERY`] frames, before a growth and once finished:
+    /// what its table holds ([`table::Held`]; the points are read at once).
     /// An error ends the run: tables that have passed the stage's memory,
     /// which the estimate before reading let through (a capture of more
     /// connections than frames foretold, or one it could not estimate).
     /// By default, no limit.
-    fn while_reading(&self, point: usize, held: usize) -> Result<(), String> {
+    fn while_reading(&self, point: usize, held: &table::Held) -> Result<(), String> {
         let _ = (point, held);
         Ok(())
     }

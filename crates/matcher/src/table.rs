@@ -346,25 +346,60 @@ pub fn read_point_on(
     threads: usize,
     progress: impl FnMut(u64),
 ) -> Result<PointTable, String> {
-    read_point_within(path, threads, progress, |_| Ok(()))
+    read_point_within(path, threads, progress, |_: &Held| Ok(()))
 }
 
 /// Frames between two calls of [`read_point_within`]'s `held`: about 1.2
 /// MB of a table of small frames, more with a connection a frame (a scan).
 pub const HELD_EVERY: u32 = 8192;
 
-/// [`read_point_on`], telling `held` the bytes the table being built holds
-/// on the heap ([`TableBuilder::held_bytes`]) every [`HELD_EVERY`] frames
-/// and once more before it is finished.  An error `held` returns ends the
-/// reading, and is returned as it is: a memory budget (`pktmatch index
-/// --memory-limit`) the table has passed.
+/// What the table of a point being read holds ([`read_point_within`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Held {
+    /// Bytes on the heap ([`TableBuilder::held_bytes`]), with a growth
+    /// about to be made.
+    pub bytes: usize,
+    /// Of those, the per-frame vectors' room not yet filled (grown ahead
+    /// to the file's prediction).
+    pub unused: usize,
+    /// Frames so far.
+    pub frames: usize,
+    /// The capture's offset reached (of the decompressed stream, for a
+    /// compressed file).
+    pub read: u64,
+    /// The table is finished: `bytes` is its [`PointTable::heap_bytes`].
+    pub done: bool,
+}
+
+/// [`read_point_on`], telling `held` what the table being built holds on
+/// the heap ([`Held`]) every [`HELD_EVERY`] frames, before any growth of
+/// its per-frame vectors or of its connections' lookup and list, and once
+/// finished.  An error `held` returns ends the reading, and is returned as
+/// it is: a memory budget (`pktmatch index --memory-limit`) the table has
+/// passed.
 pub fn read_point_within(
     path: &Path,
     threads: usize,
     mut progress: impl FnMut(u64),
-    mut held: impl FnMut(usize) -> Result<(), String>,
+    mut held: impl FnMut(&Held) -> Result<(), String>,
 ) -> Result<PointTable, String> {
-    let mut report = Report::quiet(&mut progress, &mut held);
+    let t = read_reporting(path, threads, &mut Report::quiet(&mut progress, &mut held))?;
+    held(&Held {
+        bytes: t.heap_bytes(),
+        unused: 0,
+        frames: t.recs.len(),
+        read: 0,
+        done: true,
+    })?;
+    Ok(t)
+}
+
+/// [`read_point_within`] but the last report.
+fn read_reporting(
+    path: &Path,
+    threads: usize,
+    report: &mut Report<'_>,
+) -> Result<PointTable, String> {
     let cap = capture::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     // The file's size tells roughly how many frames are to come (not for a
     // compressed file: its offsets count decompressed bytes).
@@ -376,12 +411,12 @@ pub fn read_point_within(
         let n = size.map_or(1, |s| (s / PIECE_BYTES) as usize);
         let pieces = cap.pieces(n);
         if pieces.len() > 1 {
-            if let Some(t) = read_pieces(path, &pieces, size, threads, &mut report)? {
+            if let Some(t) = read_pieces(path, &pieces, size, threads, report)? {
                 return Ok(t);
             }
         }
     }
-    read_whole(cap, path, size, &mut report)
+    read_whole(cap, path, size, report)
 }
 
 /// What the reading of a point tells its caller as it goes.
@@ -389,21 +424,24 @@ struct Report<'a> {
     /// The file offset reached, now and then.
     progress: &'a mut dyn FnMut(u64),
     /// The table's heap ([`read_point_within`]).
-    held: &'a mut dyn FnMut(usize) -> Result<(), String>,
+    held: &'a mut dyn FnMut(&Held) -> Result<(), String>,
     /// What `held` said when it refused: the reading stops.
     refused: Option<String>,
+    /// The offset of the last frame added.
+    read: u64,
 }
 
 impl<'a> Report<'a> {
     /// A report that nothing has refused yet.
     fn quiet(
         progress: &'a mut dyn FnMut(u64),
-        held: &'a mut dyn FnMut(usize) -> Result<(), String>,
+        held: &'a mut dyn FnMut(&Held) -> Result<(), String>,
     ) -> Report<'a> {
         Report {
             progress,
             held,
             refused: None,
+            read: 0,
         }
     }
 
@@ -415,7 +453,15 @@ impl<'a> Report<'a> {
     /// [`Self::check`] with `more` bytes the table is about to take.
     fn check_with(&mut self, b: &TableBuilder, more: usize) -> Result<(), String> {
         if self.refused.is_none() {
-            if let Err(e) = (self.held)(b.held_bytes().saturating_add(more)) {
+            let held = Held {
+                bytes: b.held_bytes().saturating_add(more),
+                // A growth about to be made is room, not filled.
+                unused: b.unused_bytes().saturating_add(more),
+                frames: b.frames() as usize,
+                read: self.read,
+                done: false,
+            };
+            if let Err(e) = (self.held)(&held) {
                 self.refused = Some(e);
             }
         }
@@ -479,6 +525,7 @@ fn add(b: &mut TableBuilder, f: &Extracted, report: &mut Report<'_>) {
     // The tables' growth (the per-frame vectors up to the whole file's
     // prediction at once, the connections' lookup and list by doubling) is
     // told before it is made.
+    report.read = f.offset;
     let growth = b.growth(f.offset);
     if growth > 0 {
         if report.check_with(b, growth).is_err() {
@@ -1080,7 +1127,7 @@ fn group(t: &mut PointTable, conn_of: Vec<u32>) {
 #[cfg(test)]
 pub(crate) fn read_whole_for_test(path: &Path) -> PointTable {
     let cap = capture::open(path).unwrap();
-    let (mut progress, mut held) = (|_| {}, |_| Ok(()));
+    let (mut progress, mut held) = (|_| {}, |_: &Held| Ok(()));
     let mut report = Report::quiet(&mut progress, &mut held);
     read_whole(cap, path, None, &mut report).unwrap()
 }
@@ -1091,7 +1138,7 @@ pub(crate) fn read_pieces_for_test(path: &Path, n: usize, threads: usize) -> Opt
     let cap = capture::open(path).unwrap();
     let pieces = cap.pieces(n);
     assert_eq!(pieces.len(), n);
-    let (mut progress, mut held) = (|_| {}, |_| Ok(()));
+    let (mut progress, mut held) = (|_| {}, |_: &Held| Ok(()));
     let mut report = Report::quiet(&mut progress, &mut held);
     read_pieces(path, &pieces, None, threads, &mut report).unwrap()
 }

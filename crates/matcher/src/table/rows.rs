@@ -158,6 +158,22 @@ impl TableBuilder {
         Self::bytes_for(room, 0, checks_file)
     }
 
+    /// Of [`Self::held_bytes`], the room not filled yet: the per-frame
+    /// vectors' (grown ahead to the file's prediction), and the
+    /// connections' lookup's and list's (grown by doubling).
+    pub fn unused_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let t = &self.t;
+        let n = t.recs.len();
+        let recs = (t.recs.capacity() - n) * size_of::<Rec>();
+        let conn_of = (self.conn_of.capacity() - n) * size_of::<u32>();
+        let ts = Times::bytes_for(t.ts.capacity().saturating_sub(n), 0);
+        let c = &self.current;
+        let lookup = lookup_bytes(c) * (c.capacity() - c.len()) / c.capacity().max(1);
+        let conns = (t.conns.capacity() - t.conns.len()) * size_of::<super::Conn>();
+        recs + conn_of + ts + lookup + conns
+    }
+
     /// Frames so far (including placeholders for gaps).
     pub fn frames(&self) -> u32 {
         self.t.recs.len() as u32
