@@ -124,21 +124,22 @@ struct PointReading {
 }
 
 impl PointReading {
-    /// What its table will hold and its frames, from what it holds at the
-    /// offset reached (the filled part scaled to the file's size), and
-    /// whether that is an estimate of the whole (else what is known so
-    /// far: a compressed file or a pipe).
-    fn projected(&self) -> (usize, usize, bool) {
+    /// What its table will hold, its frames and connections, from what it
+    /// holds at the offset reached (the filled part scaled to the file's
+    /// size), and whether that is an estimate of the whole (else what is
+    /// known so far: a compressed file or a pipe).
+    fn projected(&self) -> (usize, usize, usize, bool) {
         let h = &self.held;
         match self.size {
-            _ if h.done => (h.bytes, h.frames, true),
+            _ if h.done => (h.bytes, h.frames, h.conns, true),
             Some(size) if h.read > 0 && h.read <= size => {
                 let scale = size as f64 / h.read as f64;
                 let filled = h.bytes.saturating_sub(h.unused) as f64 * scale;
-                let frames = (h.frames as f64 * scale) as usize;
-                ((filled as usize).max(h.bytes), frames, true)
+                let (frames, conns) = (h.frames as f64 * scale, h.conns as f64 * scale);
+                let bytes = (filled as usize).max(h.bytes);
+                (bytes, frames as usize, conns as usize, true)
             }
-            _ => (h.bytes, h.frames, false),
+            _ => (h.bytes, h.frames, h.conns, false),
         }
     }
 }
@@ -395,6 +396,28 @@ pub fn matching_bytes(frames: usize) -> usize {
     frames.saturating_mul(MATCHING_PER_FRAME)
 }
 
+/// The matching stage's and the index's working memory beside the point
+/// tables, per frame and per connection, where the connections are known
+/// (captures once read): connection pairs, their results, translations and
+/// the index's records of them grow with the connections, not the frames.
+/// Fitted on two sessions (2026-12-07, `PKTMATCH_TIMINGS=1`, the heap's
+/// peak less the tables' `heap_bytes`): the 2 M-frame bench session
+/// (40,825 connections: 25.1 MiB beside 67.8) and two scans of 200,000
+/// SYNs (a connection a frame: 98.2 MiB beside 49.6), 8 bytes a frame and
+/// 250 a connection; never below [`matching_bytes`], which the bench
+/// session was measured against.
+const MATCHING_PER_FRAME_WITH_CONNS: usize = 8;
+const MATCHING_PER_CONN: usize = 250;
+
+/// [`matching_bytes`] for `frames` frames in `conns` connections (all
+/// points).
+pub fn matching_bytes_with(frames: usize, conns: usize) -> usize {
+    let by_conns = frames
+        .saturating_mul(MATCHING_PER_FRAME_WITH_CONNS)
+        .saturating_add(conns.saturating_mul(MATCHING_PER_CONN));
+    matching_bytes(frames).max(by_conns)
+}
+
 /// Bytes as MiB, one decimal.
 fn mib(bytes: usize) -> String {
     format!("{:.1} MiB", bytes as f64 / 1048576.0)
@@ -619,16 +642,15 @@ impl PairStage for Engine {
         }
         // A limit for the whole: the tables each point's filled part
         // foretells for its file, and matching beside them.
-        let (mut tables, mut frames, mut whole) = (0usize, 0usize, true);
+        let (mut tables, mut frames, mut conns, mut whole) = (0usize, 0usize, 0usize, true);
         for p in &reading.points {
-            let (b, f, w) = p.projected();
-            (tables, frames, whole) = (
-                tables.saturating_add(b),
-                frames.saturating_add(f),
-                whole && w,
-            );
+            let (b, f, c, w) = p.projected();
+            tables = tables.saturating_add(b);
+            frames = frames.saturating_add(f);
+            conns = conns.saturating_add(c);
+            whole &= w;
         }
-        let all_needed = tables.saturating_add(matching_bytes(frames));
+        let all_needed = tables.saturating_add(matching_bytes_with(frames, conns));
         let give = all_needed.saturating_add(all_needed / 32);
         let give = match whole {
             true => format!(
@@ -658,7 +680,8 @@ impl PairStage for Engine {
     fn after_reading(&self, tables: &[PointTable]) -> Result<(), String> {
         let held: usize = tables.iter().map(PointTable::heap_bytes).sum();
         let frames: usize = tables.iter().map(|t| t.recs.len()).sum();
-        let matching = matching_bytes(frames);
+        let conns: usize = tables.iter().map(|t| t.conns.len()).sum();
+        let matching = matching_bytes_with(frames, conns);
         if held + matching > self.limit || self.tables.try_resize(held).is_err() {
             let peak = self.reading.lock().unwrap_or_else(|e| e.into_inner()).peak;
             return Err(self.too_small_for(

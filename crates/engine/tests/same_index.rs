@@ -356,8 +356,9 @@ mod plan {
             .map(|&f| matcher::table::TableBuilder::reading_bytes(f, checks_file))
             .sum::<usize>()
             + engine::plan::matching_bytes(estimated);
+        let conns: usize = tables.iter().map(|t| t.conns.len()).sum();
         let held: usize = tables.iter().map(|t| t.heap_bytes()).sum::<usize>()
-            + engine::plan::matching_bytes(frames);
+            + engine::plan::matching_bytes_with(frames, conns);
         drop(tables);
         let run = |limit: usize| {
             matcher::run_on(

@@ -67,10 +67,11 @@ fn main() {
                 (h ^ u64::from(c)).wrapping_mul(0x100_0000_01B3)
             });
             summary = format!(
-                "frames {} conns {} msgs {} checks {checks:016x} recs {recs:016x} order {order:016x}",
+                "frames {} conns {} msgs {} heap {} checks {checks:016x} recs {recs:016x} order {order:016x}",
                 t.recs.len(),
                 t.conns.len(),
-                t.msgs.len()
+                t.msgs.len(),
+                t.heap_bytes()
             );
         }
         total += best;

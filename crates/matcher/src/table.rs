@@ -364,6 +364,8 @@ pub struct Held {
     pub unused: usize,
     /// Frames so far.
     pub frames: usize,
+    /// Connections so far.
+    pub conns: usize,
     /// The capture's offset reached (of the decompressed stream, for a
     /// compressed file).
     pub read: u64,
@@ -388,6 +390,7 @@ pub fn read_point_within(
         bytes: t.heap_bytes(),
         unused: 0,
         frames: t.recs.len(),
+        conns: t.conns.len(),
         read: 0,
         done: true,
     })?;
@@ -458,6 +461,7 @@ impl<'a> Report<'a> {
                 // A growth about to be made is room, not filled.
                 unused: b.unused_bytes().saturating_add(more),
                 frames: b.frames() as usize,
+                conns: b.conns(),
                 read: self.read,
                 done: false,
             };

@@ -174,6 +174,11 @@ impl TableBuilder {
         recs + conn_of + ts + lookup + conns
     }
 
+    /// Connections so far.
+    pub fn conns(&self) -> usize {
+        self.t.conns.len()
+    }
+
     /// Frames so far (including placeholders for gaps).
     pub fn frames(&self) -> u32 {
         self.t.recs.len() as u32
