@@ -119,6 +119,10 @@ struct PointReading {
     /// Its size, where its offsets are the file's (an uncompressed regular
     /// file: what `capture::estimate_frames` estimates).
     size: Option<u64>,
+    /// Its frames as estimated before reading, and what reading them
+    /// reserves (`TableBuilder::reading_bytes`): its projection until it
+    /// reports (a point not started yet: more points than threads).
+    estimate: Option<(usize, usize)>,
     /// What its table holds so far.
     held: matcher::table::Held,
 }
@@ -132,6 +136,10 @@ impl PointReading {
         let h = &self.held;
         match self.size {
             _ if h.done => (h.bytes, h.frames, h.conns, true),
+            _ if h.read == 0 && h.frames == 0 => match self.estimate {
+                Some((frames, bytes)) => (bytes.max(h.bytes), frames, 0, true),
+                None => (h.bytes, 0, 0, false),
+            },
             Some(size) if h.read > 0 && h.read <= size => {
                 let scale = size as f64 / h.read as f64;
                 let filled = h.bytes.saturating_sub(h.unused) as f64 * scale;
@@ -606,6 +614,7 @@ impl PairStage for Engine {
             points.push(PointReading {
                 label: i.label.clone(),
                 size: estimate.and(std::fs::metadata(&i.path).ok().map(|m| m.len())),
+                estimate: estimate.map(|_| (f, TableBuilder::reading_bytes(f, checks_file))),
                 held: Default::default(),
             });
         }
@@ -642,9 +651,18 @@ impl PairStage for Engine {
         }
         // A limit for the whole: the tables each point's filled part
         // foretells for its file, and matching beside them.
+        // A point not started yet is taken to have as many connections a
+        // frame as those read so far.
+        let (seen_frames, seen_conns) = reading
+            .points
+            .iter()
+            .fold((0, 0), |(f, c), p| (f + p.held.frames, c + p.held.conns));
         let (mut tables, mut frames, mut conns, mut whole) = (0usize, 0usize, 0usize, true);
         for p in &reading.points {
-            let (b, f, c, w) = p.projected();
+            let (b, f, mut c, w) = p.projected();
+            if p.held.frames == 0 && seen_frames > 0 {
+                c = (f as f64 * seen_conns as f64 / seen_frames as f64) as usize;
+            }
             tables = tables.saturating_add(b);
             frames = frames.saturating_add(f);
             conns = conns.saturating_add(c);
@@ -658,8 +676,8 @@ impl PairStage for Engine {
                 mib_up(give)
             ),
             false => format!(
-                "give more than {} (what a compressed capture or a pipe will need is \
-                 not known before it is read)",
+                "give more than {} (what a capture whose frames could not be estimated, \
+                 compressed, a pipe or CTRACE, will need is not known until it is read)",
                 mib_up(give)
             ),
         };

@@ -152,6 +152,11 @@ impl Checks {
     pub fn heap_bytes(&self) -> usize {
         self.mem.capacity() * std::mem::size_of::<u32>()
     }
+
+    /// Of [`Self::heap_bytes`], the room not filled yet.
+    pub fn room_bytes(&self) -> usize {
+        (self.mem.capacity() - self.mem.len()) * std::mem::size_of::<u32>()
+    }
 }
 
 impl Default for Checks {

@@ -159,8 +159,9 @@ impl TableBuilder {
     }
 
     /// Of [`Self::held_bytes`], the room not filled yet: the per-frame
-    /// vectors' (grown ahead to the file's prediction), and the
-    /// connections' lookup's and list's (grown by doubling).
+    /// vectors' (grown ahead to the file's prediction), the checks' in
+    /// memory, and the connections' lookup's and list's (grown by
+    /// doubling).
     pub fn unused_bytes(&self) -> usize {
         use std::mem::size_of;
         let t = &self.t;
@@ -169,9 +170,9 @@ impl TableBuilder {
         let conn_of = (self.conn_of.capacity() - n) * size_of::<u32>();
         let ts = Times::bytes_for(t.ts.capacity().saturating_sub(n), 0);
         let c = &self.current;
-        let lookup = lookup_bytes(c) * (c.capacity() - c.len()) / c.capacity().max(1);
+        let lookup = lookup_bytes(c) / c.capacity().max(1) * (c.capacity() - c.len());
         let conns = (t.conns.capacity() - t.conns.len()) * size_of::<super::Conn>();
-        recs + conn_of + ts + lookup + conns
+        recs + conn_of + ts + lookup + conns + t.checks.room_bytes()
     }
 
     /// Connections so far.
