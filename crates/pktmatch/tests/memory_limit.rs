@@ -9,6 +9,7 @@
 mod common;
 
 use common::{capture_path, pktmatch_err, pktmatch_ok, same_but_creation, LABELS};
+use std::process::Output;
 
 fn args(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
@@ -106,6 +107,38 @@ fn scan(n: u32, first: u8) -> Vec<u8> {
     pcap
 }
 
+/// Two scans of 200,000 SYNs in `dir` (from 10.x.y.z and 11.x.y.z),
+/// gzipped or not: their paths.
+fn two_scans(dir: &std::path::Path, gzipped: bool) -> Vec<String> {
+    [(10u8, "a"), (11, "b")]
+        .into_iter()
+        .map(|(first, l)| {
+            let p = dir.join(format!("{l}.pcap{}", if gzipped { ".gz" } else { "" }));
+            match gzipped {
+                true => gzipped_scan(&p, 200_000, first),
+                false => std::fs::write(&p, scan(200_000, first)).expect("write a capture"),
+            }
+            p.display().to_string()
+        })
+        .collect()
+}
+
+/// `pktmatch index -q --force -o OUT [--memory-limit LIMIT] FILES` with
+/// `PKTMATCH_TIMINGS=1` (the heap marks on stderr).
+fn index_timed(out: &std::path::Path, limit: Option<&str>, files: &[String]) -> Output {
+    let out = out.display().to_string();
+    let mut a = vec!["index", "-q", "--force", "-o", &out];
+    if let Some(l) = limit {
+        a.extend(["--memory-limit", l]);
+    }
+    a.extend(files.iter().map(String::as_str));
+    std::process::Command::new(env!("CARGO_BIN_EXE_pktmatch"))
+        .env("PKTMATCH_TIMINGS", "1")
+        .args(&a)
+        .output()
+        .expect("run pktmatch")
+}
+
 /// The highest heap mark `PKTMATCH_TIMINGS=1` printed, in MiB.
 fn heap_mark(stderr: &str) -> f64 {
     stderr
@@ -124,28 +157,9 @@ fn heap_mark(stderr: &str) -> f64 {
 #[test]
 fn tables_past_the_limit_are_refused_while_read() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let files: Vec<String> = [(10u8, "a"), (11, "b")]
-        .into_iter()
-        .map(|(first, l)| {
-            let p = dir.path().join(format!("{l}.pcap.gz"));
-            gzipped_scan(&p, 200_000, first);
-            p.display().to_string()
-        })
-        .collect();
+    let files = two_scans(dir.path(), true);
     let out_path = dir.path().join("scan.pktmatch");
-    let out_s = out_path.display().to_string();
-    let run = |limit: Option<&str>| {
-        let mut a = vec!["index", "-q", "--force", "-o", &out_s];
-        if let Some(l) = limit {
-            a.extend(["--memory-limit", l]);
-        }
-        a.extend(files.iter().map(String::as_str));
-        std::process::Command::new(env!("CARGO_BIN_EXE_pktmatch"))
-            .env("PKTMATCH_TIMINGS", "1")
-            .args(&a)
-            .output()
-            .expect("run pktmatch")
-    };
+    let run = |limit: Option<&str>| index_timed(&out_path, limit, &files);
     let free = run(None);
     assert!(free.status.success(), "{free:?}");
     let unlimited = heap_mark(&String::from_utf8_lossy(&free.stderr));
@@ -194,30 +208,11 @@ fn tables_past_the_limit_are_refused_while_read() {
 #[test]
 fn a_limit_named_while_reading_indexes() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let files: Vec<String> = [(10u8, "a"), (11, "b")]
-        .into_iter()
-        .map(|(first, l)| {
-            let p = dir.path().join(format!("{l}.pcap"));
-            std::fs::write(&p, scan(200_000, first)).expect("write a capture");
-            p.display().to_string()
-        })
-        .collect();
-    let run = |limit: &str, out: &std::path::Path| {
-        let out = out.display().to_string();
-        let mut a = vec!["index", "-q", "--memory-limit", limit, "-o", &out];
-        a.extend(files.iter().map(String::as_str));
-        std::process::Command::new(env!("CARGO_BIN_EXE_pktmatch"))
-            .env("PKTMATCH_TIMINGS", "1")
-            .args(&a)
-            .output()
-            .expect("run pktmatch")
-    };
+    let files = two_scans(dir.path(), false);
+    let run = |limit: &str, out: &std::path::Path| index_timed(out, Some(limit), &files);
     let free = dir.path().join("free.pktmatch");
-    let mut plain = vec!["index", "-q", "-o"];
-    let free_s = free.display().to_string();
-    plain.push(&free_s);
-    plain.extend(files.iter().map(String::as_str));
-    pktmatch_ok(&plain);
+    let unlimited = index_timed(&free, None, &files);
+    assert!(unlimited.status.success(), "{unlimited:?}");
 
     let limited = dir.path().join("limited.pktmatch");
     // Below the estimate: refused before reading, naming a limit the
