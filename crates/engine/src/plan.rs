@@ -130,16 +130,24 @@ struct PointReading {
 impl PointReading {
     /// What its table will hold, its frames and connections, from what it
     /// holds at the offset reached (the filled part scaled to the file's
-    /// size), and whether that is an estimate of the whole (else what is
-    /// known so far: a compressed file or a pipe).
-    fn projected(&self) -> (usize, usize, usize, bool) {
+    /// size; not started yet: its estimate, with `conns_per_frame`), and
+    /// whether that is an estimate of the whole (else what is known so
+    /// far: a compressed file, a pipe, CTRACE).
+    fn projected(&self, conns_per_frame: f64) -> (usize, usize, usize, bool) {
         let h = &self.held;
-        match self.size {
-            _ if h.done => (h.bytes, h.frames, h.conns, true),
-            _ if h.read == 0 && h.frames == 0 => match self.estimate {
-                Some((frames, bytes)) => (bytes.max(h.bytes), frames, 0, true),
+        if h.done {
+            return (h.bytes, h.frames, h.conns, true);
+        }
+        if h.read == 0 && h.frames == 0 {
+            return match self.estimate {
+                Some((frames, bytes)) => {
+                    let conns = (frames as f64 * conns_per_frame) as usize;
+                    (bytes.max(h.bytes), frames, conns, true)
+                }
                 None => (h.bytes, 0, 0, false),
-            },
+            };
+        }
+        match self.size {
             Some(size) if h.read > 0 && h.read <= size => {
                 let scale = size as f64 / h.read as f64;
                 let filled = h.bytes.saturating_sub(h.unused) as f64 * scale;
@@ -148,6 +156,41 @@ impl PointReading {
                 (bytes, frames as usize, conns as usize, true)
             }
             _ => (h.bytes, h.frames, h.conns, false),
+        }
+    }
+}
+
+impl Reading {
+    /// The limit to name once the tables passed one while read: each
+    /// point's projected table ([`PointReading::projected`]; a point not
+    /// started yet with as many connections a frame as those read so far),
+    /// matching beside them and 1/32 more; "about" where every point could
+    /// be projected, else "more than" what is known.
+    fn named_limit(&self) -> String {
+        let (seen_frames, seen_conns) = self
+            .points
+            .iter()
+            .fold((0, 0), |(f, c), p| (f + p.held.frames, c + p.held.conns));
+        let per_frame = match seen_frames {
+            0 => 0.0,
+            f => seen_conns as f64 / f as f64,
+        };
+        let (mut tables, mut frames, mut conns, mut whole) = (0usize, 0usize, 0usize, true);
+        for p in &self.points {
+            let (b, f, c, w) = p.projected(per_frame);
+            tables = tables.saturating_add(b);
+            frames = frames.saturating_add(f);
+            conns = conns.saturating_add(c);
+            whole &= w;
+        }
+        let all = tables.saturating_add(matching_bytes_with(frames, conns));
+        let give = mib_up(all.saturating_add(all / 32));
+        match whole {
+            true => format!("give about {give} (projected from what was read so far)"),
+            false => format!(
+                "give more than {give} (what a capture whose frames could not be estimated, \
+                 compressed, a pipe or CTRACE, will need is not known until it is read)"
+            ),
         }
     }
 }
@@ -609,12 +652,13 @@ impl PairStage for Engine {
         for i in inputs {
             let estimate = capture::estimate_frames(&i.path);
             let f = usize::try_from(estimate.unwrap_or(0)).unwrap_or(usize::MAX);
+            let reserves = TableBuilder::reading_bytes(f, checks_file);
             frames = frames.saturating_add(f);
-            need = need.saturating_add(TableBuilder::reading_bytes(f, checks_file));
+            need = need.saturating_add(reserves);
             points.push(PointReading {
                 label: i.label.clone(),
                 size: estimate.and(std::fs::metadata(&i.path).ok().map(|m| m.len())),
-                estimate: estimate.map(|_| (f, TableBuilder::reading_bytes(f, checks_file))),
+                estimate: estimate.map(|_| (f, reserves)),
                 held: Default::default(),
             });
         }
@@ -649,38 +693,7 @@ impl PairStage for Engine {
         if all <= self.limit {
             return Ok(());
         }
-        // A limit for the whole: the tables each point's filled part
-        // foretells for its file, and matching beside them.
-        // A point not started yet is taken to have as many connections a
-        // frame as those read so far.
-        let (seen_frames, seen_conns) = reading
-            .points
-            .iter()
-            .fold((0, 0), |(f, c), p| (f + p.held.frames, c + p.held.conns));
-        let (mut tables, mut frames, mut conns, mut whole) = (0usize, 0usize, 0usize, true);
-        for p in &reading.points {
-            let (b, f, mut c, w) = p.projected();
-            if p.held.frames == 0 && seen_frames > 0 {
-                c = (f as f64 * seen_conns as f64 / seen_frames as f64) as usize;
-            }
-            tables = tables.saturating_add(b);
-            frames = frames.saturating_add(f);
-            conns = conns.saturating_add(c);
-            whole &= w;
-        }
-        let all_needed = tables.saturating_add(matching_bytes_with(frames, conns));
-        let give = all_needed.saturating_add(all_needed / 32);
-        let give = match whole {
-            true => format!(
-                "give about {} (projected from what was read so far)",
-                mib_up(give)
-            ),
-            false => format!(
-                "give more than {} (what a capture whose frames could not be estimated, \
-                 compressed, a pipe or CTRACE, will need is not known until it is read)",
-                mib_up(give)
-            ),
-        };
+        let give = reading.named_limit();
         Err(format!(
             "--memory-limit: the matcher's point tables passed the limit while the \
              captures were read ({} so far, reading {}; the limit is {}): the captures \

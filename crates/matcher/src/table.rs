@@ -469,10 +469,7 @@ impl<'a> Report<'a> {
                 self.refused = Some(e);
             }
         }
-        match &self.refused {
-            Some(e) => Err(e.clone()),
-            None => Ok(()),
-        }
+        self.go_on()
     }
 
     /// Err once `held` has refused.
@@ -760,7 +757,7 @@ fn read_pieces(
                 add(&mut b, f, report);
             }
             // Refused: no more pieces (the stop below tells it apart).
-            if report.refused.is_some() {
+            if report.go_on().is_err() {
                 return Break(());
             }
             before = before.wrapping_add(r.numbered);
