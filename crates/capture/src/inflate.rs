@@ -34,6 +34,10 @@ const CHUNK: usize = 256 << 10;
 /// one being filled and the reader's own (1.5 MiB).
 const AHEAD: usize = 4;
 
+/// The most a stream inflated on a thread of its own holds in chunks:
+/// those ahead, the one being filled and the reader's own.
+pub(crate) const AHEAD_BYTES: usize = (AHEAD + 2) * CHUNK;
+
 /// A stream of compressed bytes.
 pub(crate) type Compressed<'a> = Box<dyn Read + Send + 'a>;
 

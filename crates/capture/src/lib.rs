@@ -368,6 +368,19 @@ impl<'a> Capture<'a> {
         self.inflating_thread
     }
 
+    /// About how many bytes reading holds on the heap beside the packets
+    /// it hands out: a stream's buffer and, for a file inflated on a
+    /// thread of its own, its chunks read ahead (at most 1.5 MiB).  Not
+    /// counted: the decompressor's own state (tens of KiB) and a CTRACE
+    /// reader's record buffer.
+    pub fn held_bytes(&self) -> usize {
+        let ahead = match self.inflating_thread {
+            true => inflate::AHEAD_BYTES,
+            false => 0,
+        };
+        self.source.buffer_bytes().saturating_add(ahead)
+    }
+
     /// The file name given to [`open`] ("<memory>" for [`from_bytes`]).
     pub fn name(&self) -> &str {
         &self.name

@@ -229,6 +229,11 @@ impl<'a> Source<'a> {
     /// returns whether it does.  A read error is returned only once the
     /// bytes read before it do not suffice.
     #[inline]
+    /// Bytes its stream buffer holds (none for maps and slices).
+    pub fn buffer_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
     pub fn ensure(&mut self, n: usize) -> io::Result<bool> {
         if self.end - self.pos >= n {
             return Ok(true);

@@ -161,6 +161,20 @@ impl PointReading {
 }
 
 impl Reading {
+    /// What the points' reading holds beside their tables now
+    /// ([`matcher::table::Held::aside`]).
+    fn aside(&self) -> usize {
+        self.points.iter().map(|p| p.held.aside).sum()
+    }
+
+    /// The tables and what reading holds beside them, every point.
+    fn held(&self) -> usize {
+        self.points
+            .iter()
+            .map(|p| p.held.bytes.saturating_add(p.held.aside))
+            .sum()
+    }
+
     /// The limit to name once the tables passed one while read: each
     /// point's projected table ([`PointReading::projected`]; a point not
     /// started yet with as many connections a frame as those read so far),
@@ -183,7 +197,10 @@ impl Reading {
             conns = conns.saturating_add(c);
             whole &= w;
         }
-        let all = tables.saturating_add(matching_bytes_with(frames, conns));
+        // What reading holds beside the tables is held until it ends,
+        // matching's memory only after.
+        let beside = matching_bytes_with(frames, conns).max(self.aside());
+        let all = tables.saturating_add(beside);
         let give = mib_up(all.saturating_add(all / 32));
         match whole {
             true => format!("give about {give} (projected from what was read so far)"),
@@ -688,7 +705,7 @@ impl PairStage for Engine {
             return Ok(());
         };
         slot.held = *held;
-        let all: usize = reading.points.iter().map(|p| p.held.bytes).sum();
+        let all = reading.held();
         reading.peak = reading.peak.max(all);
         if all <= self.limit {
             return Ok(());
@@ -696,10 +713,12 @@ impl PairStage for Engine {
         let give = reading.named_limit();
         Err(format!(
             "--memory-limit: the matcher's point tables passed the limit while the \
-             captures were read ({} so far, reading {}; the limit is {}): the captures \
-             hold more than their files foretold (many connections, or a compressed \
-             capture); {give}, or --engine threads",
+             captures were read ({} so far, of which {} frames read ahead and buffers, \
+             reading {}; the limit is {}): the captures hold more than their files \
+             foretold (many connections, or a compressed capture); {give}, or --engine \
+             threads",
             mib(all),
+            mib(reading.aside()),
             reading.points[point].label,
             mib(self.limit)
         ))

@@ -371,6 +371,11 @@ pub struct Held {
     pub read: u64,
     /// The table is finished: `bytes` is its [`PointTable::heap_bytes`].
     pub done: bool,
+    /// Bytes the reading holds beside the table until it ends: frames
+    /// extracted ahead of the table and the capture's own buffers
+    /// ([`capture::Capture::held_bytes`]: a compressed file's read-ahead).
+    /// 0 once done.
+    pub aside: usize,
 }
 
 /// [`read_point_on`], telling `held` what the table being built holds on
@@ -393,6 +398,7 @@ pub fn read_point_within(
         conns: t.conns.len(),
         read: 0,
         done: true,
+        aside: 0,
     })?;
     Ok(t)
 }
@@ -432,6 +438,8 @@ struct Report<'a> {
     refused: Option<String>,
     /// The offset of the last frame added.
     read: u64,
+    /// What the reading holds beside the table ([`Held::aside`]).
+    aside: usize,
 }
 
 impl<'a> Report<'a> {
@@ -445,6 +453,7 @@ impl<'a> Report<'a> {
             held,
             refused: None,
             read: 0,
+            aside: 0,
         }
     }
 
@@ -464,6 +473,7 @@ impl<'a> Report<'a> {
                 conns: b.conns(),
                 read: self.read,
                 done: false,
+                aside: self.aside,
             };
             if let Err(e) = (self.held)(&held) {
                 self.refused = Some(e);
@@ -492,6 +502,10 @@ fn read_whole(
     let mut b = TableBuilder::for_capture(size);
     let mut batch = Vec::with_capacity(BATCH);
     let truncated = loop {
+        // The capture's buffers grow as it is read (a stream's).
+        report.aside = cap
+            .held_bytes()
+            .saturating_add(batch.capacity() * std::mem::size_of::<Extracted>());
         batch.clear();
         let more = extract_batch(&mut cap, &mut batch, BATCH);
         for f in &batch {
@@ -728,6 +742,17 @@ fn read_pieces(
     // page fault every few frames).
     let free: Mutex<Vec<Vec<Extracted>>> = Mutex::new(Vec::new());
     let buffer = || free.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    // The room of the piece buffers made so far (none is freed before the
+    // end): the frames extracted ahead of the table ([`Held::aside`]).
+    let room = std::sync::atomic::AtomicUsize::new(0);
+    let extract = |k: usize| {
+        let out = buffer().unwrap_or_default();
+        let had = out.capacity();
+        let r = extract_piece(path, &pieces[k], out);
+        let grown = r.frames.capacity().saturating_sub(had);
+        room.fetch_add(grown, std::sync::atomic::Ordering::Relaxed);
+        r
+    };
     let window = crate::in_order::Window {
         threads: threads.saturating_sub(1),
         ahead: threads * AHEAD_PER_THREAD,
@@ -742,7 +767,7 @@ fn read_pieces(
         pieces.len(),
         window,
         || (),
-        |_, k| extract_piece(path, &pieces[k], buffer().unwrap_or_default()),
+        |_, k| extract(k),
         // A panic (a bug) in a piece: the file is read whole, where it shows.
         |k, r| {
             let Some(mut r) = r else {
@@ -751,6 +776,8 @@ fn read_pieces(
             if r.whole || r.error.is_some() && k + 1 < pieces.len() {
                 return Break(());
             }
+            let extracted = room.load(std::sync::atomic::Ordering::Relaxed);
+            report.aside = extracted.saturating_mul(std::mem::size_of::<Extracted>());
             for f in &r.frames {
                 // Frames without a packet (pcapng) are filled in, as whole.
                 b.fill_to(before.wrapping_add(f.frame), Some(f.offset));
