@@ -225,15 +225,15 @@ impl<'a> Source<'a> {
         self.pos = (self.pos + n).min(self.end);
     }
 
-    /// Makes at least `n` unconsumed bytes available if the input has them;
-    /// returns whether it does.  A read error is returned only once the
-    /// bytes read before it do not suffice.
-    #[inline]
     /// Bytes its stream buffer holds (none for maps and slices).
     pub fn buffer_bytes(&self) -> usize {
         self.buf.capacity()
     }
 
+    /// Makes at least `n` unconsumed bytes available if the input has them;
+    /// returns whether it does.  A read error is returned only once the
+    /// bytes read before it do not suffice.
+    #[inline]
     pub fn ensure(&mut self, n: usize) -> io::Result<bool> {
         if self.end - self.pos >= n {
             return Ok(true);
