@@ -964,6 +964,12 @@ impl std::hash::Hash for Tuple {
 /// another).
 pub(crate) type Current = FxHashMap<Tuple, u32>;
 
+/// The last keyed frame's tuple and connection: what [`Current`] holds
+/// for that tuple (only a new connection changes it, and sets this too).
+/// A frame of the same connection as the one before it (a burst) skips
+/// the lookup.
+pub(crate) type Last = Option<(Tuple, u32)>;
+
 /// Bytes `c` holds on the heap: hashbrown keeps its capacity at 7/8 of
 /// its buckets (from 8 buckets up), each an entry and a control byte.
 pub(crate) fn lookup_bytes(c: &Current) -> usize {
@@ -979,6 +985,7 @@ pub(crate) fn lookup_bytes(c: &Current) -> usize {
 fn keyed(
     t: &mut PointTable,
     current: &mut Current,
+    last: &mut Last,
     ts: i64,
     flow: &FlowKey,
     key: &PacketKey,
@@ -1009,7 +1016,11 @@ fn keyed(
         b |= bits::TCP;
     }
     let pure_syn = is_tcp && key.tcp_flags & (tcp::SYN | tcp::ACK) == tcp::SYN;
-    let conn = match current.get(&canon).copied() {
+    let known = match *last {
+        Some((tuple, c)) if tuple == canon => Some(c),
+        _ => current.get(&canon).copied(),
+    };
+    let conn = match known {
         None => {
             let c = new_conn(t, current, canon, ts);
             t.conns[c as usize].first_dir = reverse as u8;
@@ -1033,6 +1044,7 @@ fn keyed(
             }
         }
     };
+    *last = Some((canon, conn));
     let cn = &mut t.conns[conn as usize];
     cn.last_ts = ts;
     let d = usize::from(reverse);

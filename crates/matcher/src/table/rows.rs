@@ -38,6 +38,9 @@ pub struct FrameRow<'a> {
 pub struct TableBuilder {
     t: PointTable,
     current: Current,
+    /// The tuple of the last keyed frame and its connection
+    /// ([`super::Last`]).
+    last: super::Last,
     conn_of: Vec<u32>,
     last_ts: i64,
     /// The size of the capture being read, to size the per-frame vectors
@@ -58,6 +61,7 @@ impl TableBuilder {
         TableBuilder {
             t,
             current: Current::default(),
+            last: None,
             conn_of: Vec::with_capacity(frames),
             last_ts: 0,
             size: None,
@@ -261,7 +265,7 @@ impl TableBuilder {
         let conn = match keys {
             Some((flow, key)) => {
                 t.encap |= key.encap;
-                let conn = keyed(t, &mut self.current, ts_ns, flow, key);
+                let conn = keyed(t, &mut self.current, &mut self.last, ts_ns, flow, key);
                 // The record's LONG_LEN, and is_tcp() && has_payload(),
                 // from the key.
                 if key.l4_len >= u32::from(LONG_LEN) {
