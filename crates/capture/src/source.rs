@@ -214,6 +214,9 @@ impl<'a> Source<'a> {
                 let mut held = self.buf;
                 held.truncate(end);
                 held.drain(..pos);
+                // Only what is left, not the 1 MiB the first look took: it
+                // stays for the whole read (a gzip stream's, from a pipe).
+                held.shrink_to_fit();
                 Box::new(Cursor::new(held).chain(r))
             }
         }

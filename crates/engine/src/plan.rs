@@ -125,6 +125,9 @@ struct PointReading {
     estimate: Option<(usize, usize)>,
     /// What its table holds so far.
     held: matcher::table::Held,
+    /// The most its reading has held beside the table
+    /// ([`matcher::table::Held::aside`]).
+    aside_most: usize,
 }
 
 impl PointReading {
@@ -167,6 +170,22 @@ impl Reading {
         self.points.iter().map(|p| p.held.aside).sum()
     }
 
+    /// What the points not finished yet may hold beside their tables
+    /// while they are read: each the most it has held, a point not
+    /// started yet the most any has.
+    fn aside_projected(&self) -> usize {
+        let most = self.points.iter().map(|p| p.aside_most).max().unwrap_or(0);
+        let started = |p: &PointReading| p.held.read > 0 || p.held.frames > 0;
+        self.points
+            .iter()
+            .filter(|p| !p.held.done)
+            .map(|p| match started(p) {
+                true => p.aside_most,
+                false => most,
+            })
+            .fold(0usize, usize::saturating_add)
+    }
+
     /// The tables and what reading holds beside them, every point.
     fn held(&self) -> usize {
         self.points
@@ -199,7 +218,7 @@ impl Reading {
         }
         // What reading holds beside the tables is held until it ends,
         // matching's memory only after.
-        let beside = matching_bytes_with(frames, conns).max(self.aside());
+        let beside = matching_bytes_with(frames, conns).max(self.aside_projected());
         let all = tables.saturating_add(beside);
         let give = mib_up(all.saturating_add(all / 32));
         match whole {
@@ -677,6 +696,7 @@ impl PairStage for Engine {
                 size: estimate.and(std::fs::metadata(&i.path).ok().map(|m| m.len())),
                 estimate: estimate.map(|_| (f, reserves)),
                 held: Default::default(),
+                aside_most: 0,
             });
         }
         *self.reading.lock().unwrap_or_else(|e| e.into_inner()) = Reading { points, peak: 0 };
@@ -705,6 +725,7 @@ impl PairStage for Engine {
             return Ok(());
         };
         slot.held = *held;
+        slot.aside_most = slot.aside_most.max(held.aside);
         let all = reading.held();
         reading.peak = reading.peak.max(all);
         if all <= self.limit {

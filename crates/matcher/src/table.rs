@@ -438,8 +438,12 @@ struct Report<'a> {
     refused: Option<String>,
     /// The offset of the last frame added.
     read: u64,
-    /// What the reading holds beside the table ([`Held::aside`]).
+    /// What the reading holds beside the table ([`Held::aside`]) but the
+    /// frames extracted ahead: the capture's buffers, a batch.
     aside: usize,
+    /// The frames the piece buffers have room for ([`read_pieces`]),
+    /// counted as they are made, on whichever thread makes them.
+    extracted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl<'a> Report<'a> {
@@ -454,6 +458,7 @@ impl<'a> Report<'a> {
             refused: None,
             read: 0,
             aside: 0,
+            extracted: Default::default(),
         }
     }
 
@@ -473,13 +478,21 @@ impl<'a> Report<'a> {
                 conns: b.conns(),
                 read: self.read,
                 done: false,
-                aside: self.aside,
+                aside: self.aside_bytes(),
             };
             if let Err(e) = (self.held)(&held) {
                 self.refused = Some(e);
             }
         }
         self.go_on()
+    }
+
+    /// [`Held::aside`]: the capture's buffers and the frames extracted
+    /// ahead.
+    fn aside_bytes(&self) -> usize {
+        let frames = self.extracted.load(std::sync::atomic::Ordering::Relaxed);
+        let extracted = frames.saturating_mul(std::mem::size_of::<Extracted>());
+        self.aside.saturating_add(extracted)
     }
 
     /// Err once `held` has refused.
@@ -693,9 +706,19 @@ fn extract_batch(
     result
 }
 
+/// Frames a piece's extraction takes between two looks at its buffer's
+/// room (a multiple of four: the checks are made four at a time).
+const COUNT_EVERY: usize = 1024;
+
 /// The keys of one piece's frames (numbered from 1 at the piece's
-/// start), in `out` (empty; its room is reused).
-fn extract_piece(path: &Path, piece: &capture::Piece<'_>, mut out: Vec<Extracted>) -> PieceKeys {
+/// start), in `out` (empty; its room is reused, its growth added to
+/// `room`, in frames, as it is made).
+fn extract_piece(
+    path: &Path,
+    piece: &capture::Piece<'_>,
+    mut out: Vec<Extracted>,
+    room: &std::sync::atomic::AtomicUsize,
+) -> PieceKeys {
     let fail = |frames, numbered, e: capture::Error| PieceKeys {
         frames,
         numbered,
@@ -706,7 +729,19 @@ fn extract_piece(path: &Path, piece: &capture::Piece<'_>, mut out: Vec<Extracted
         Ok(c) => c,
         Err(e) => return fail(out, 0, e),
     };
-    let result = extract_batch(&mut cap, &mut out, usize::MAX);
+    // The buffer grows in steps counted in `room` as they are made (by
+    // doubling: room for the next `COUNT_EVERY` frames at least).
+    let result = loop {
+        if out.capacity() - out.len() < COUNT_EVERY {
+            let had = out.capacity();
+            out.reserve(COUNT_EVERY);
+            room.fetch_add(out.capacity() - had, std::sync::atomic::Ordering::Relaxed);
+        }
+        match extract_batch(&mut cap, &mut out, COUNT_EVERY) {
+            Ok(true) => {}
+            done => break done,
+        }
+    };
     let numbered = cap.frames();
     match result {
         Ok(_) => PieceKeys {
@@ -743,16 +778,10 @@ fn read_pieces(
     let free: Mutex<Vec<Vec<Extracted>>> = Mutex::new(Vec::new());
     let buffer = || free.lock().unwrap_or_else(|e| e.into_inner()).pop();
     // The room of the piece buffers made so far (none is freed before the
-    // end): the frames extracted ahead of the table ([`Held::aside`]).
-    let room = std::sync::atomic::AtomicUsize::new(0);
-    let extract = |k: usize| {
-        let out = buffer().unwrap_or_default();
-        let had = out.capacity();
-        let r = extract_piece(path, &pieces[k], out);
-        let grown = r.frames.capacity().saturating_sub(had);
-        room.fetch_add(grown, std::sync::atomic::Ordering::Relaxed);
-        r
-    };
+    // end): the frames extracted ahead of the table ([`Held::aside`]),
+    // counted as each buffer grows, on the thread that grows it.
+    let room = std::sync::Arc::clone(&report.extracted);
+    let extract = |k: usize| extract_piece(path, &pieces[k], buffer().unwrap_or_default(), &room);
     let window = crate::in_order::Window {
         threads: threads.saturating_sub(1),
         ahead: threads * AHEAD_PER_THREAD,
@@ -776,8 +805,6 @@ fn read_pieces(
             if r.whole || r.error.is_some() && k + 1 < pieces.len() {
                 return Break(());
             }
-            let extracted = room.load(std::sync::atomic::Ordering::Relaxed);
-            report.aside = extracted.saturating_mul(std::mem::size_of::<Extracted>());
             for f in &r.frames {
                 // Frames without a packet (pcapng) are filled in, as whole.
                 b.fill_to(before.wrapping_add(f.frame), Some(f.offset));
@@ -796,6 +823,10 @@ fn read_pieces(
             Continue(())
         },
     );
+    // The piece buffers are given back before the table is finished (or
+    // the file read whole).
+    drop(free);
+    room.store(0, std::sync::atomic::Ordering::Relaxed);
     report.go_on()?;
     match stopped {
         Some(()) => Ok(None),

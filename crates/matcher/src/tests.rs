@@ -1785,3 +1785,59 @@ fn a_pair_asked_to_stop_gives_up() {
         );
     }
 }
+
+/// A capture read in pieces (on two threads whatever the machine's cores)
+/// tells what its pieces' extracted frames hold beside the table while it
+/// is read (`Held::aside`, counted as the buffers grow), and nothing once
+/// the table is finished (docs/engine.md, "The limit from the captures").
+#[test]
+fn frames_extracted_ahead_are_told_beside_the_table() {
+    use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+    let dir = std::env::temp_dir().join(format!("pktmatch-aside-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("scan.pcap");
+    let mut w =
+        PcapWriter::with_header(std::fs::File::create(&path).unwrap(), PcapHeader::default())
+            .unwrap();
+    // 60,000 SYNs of 54 bytes (70 with the record header): 4.2 MB, four
+    // pieces of about 15,000 frames.
+    let frames = 60_000u32;
+    for k in 0..frames {
+        let mut f = Vec::new();
+        etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(
+                [10, (k >> 16) as u8, (k >> 8) as u8, k as u8],
+                [192, 0, 2, 1],
+                64,
+            )
+            .tcp(40_000 + (k % 20_000) as u16, 443, k, 65535)
+            .syn()
+            .write(&mut f, &[])
+            .unwrap();
+        let ts = std::time::Duration::from_micros(1_700_000_000_000_000 + u64::from(k));
+        w.write_packet(&PcapPacket::new(ts, f.len() as u32, &f))
+            .unwrap();
+    }
+    drop(w);
+    let mut told = Vec::new();
+    let t = crate::table::read_point_within(
+        &path,
+        2,
+        |_| {},
+        |h| {
+            told.push(*h);
+            Ok(())
+        },
+    )
+    .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(t.recs.len(), frames as usize);
+    let last = told.last().expect("the finished table told");
+    assert!(last.done && last.aside == 0, "finished: nothing aside");
+    // At least one piece's frames (about 15,000 of 128 bytes) were counted.
+    let most = told.iter().map(|h| h.aside).max().unwrap_or(0);
+    assert!(
+        most >= 1 << 20,
+        "the most told aside while read: {most} bytes"
+    );
+}
