@@ -522,8 +522,7 @@ fn read_whole(
         batch.clear();
         let more = extract_batch(&mut cap, &mut batch, BATCH);
         for f in &batch {
-            b.fill_to(f.frame, Some(f.offset));
-            add(&mut b, f, report);
+            add(&mut b, f, f.frame, report);
         }
         report.go_on()?;
         match more {
@@ -542,25 +541,29 @@ fn read_whole(
 /// enough that they stay in the processor's first-level cache.
 const BATCH: usize = 64;
 
-/// Adds an extracted frame to the table (numbered by the table: the frame
-/// before it must be there).  Tells `report` the offset every 65,536
-/// frames and the table's heap every [`HELD_EVERY`] (its refusal is
-/// kept there: the caller stops at the end of its batch or piece).
-fn add(b: &mut TableBuilder, f: &Extracted, report: &mut Report<'_>) {
+/// Adds an extracted frame to the table as frame `frame` (after
+/// placeholders for the frames before it that hold no packet).  Tells
+/// `report` the offset every 65,536 frames and the table's heap every
+/// [`HELD_EVERY`] (its refusal is kept there: the caller stops at the end
+/// of its batch or piece).
+fn add(b: &mut TableBuilder, f: &Extracted, frame: u32, report: &mut Report<'_>) {
     if report.refused.is_some() {
         return;
     }
     // The tables' growth (the per-frame vectors up to the whole file's
-    // prediction at once, the connections' lookup and list by doubling) is
-    // told before it is made.
+    // prediction at once, the connections' lookup and list, the message
+    // starts and long lengths by doubling) is told before it is made.
     report.read = f.offset;
-    let growth = b.growth(f.offset);
+    let msg = f.keyed && tcp_payload(&f.key) && f.msg.is_some();
+    let long = f.keyed && f.key.l4_len >= u32::from(LONG_LEN);
+    let growth = b.growth(f.offset, msg, long);
     if growth > 0 {
         if report.check_with(b, growth).is_err() {
             return;
         }
         b.grow_ahead();
     }
+    b.fill_to(frame, Some(f.offset));
     let keys = f.keyed.then_some((&f.flow, &f.key));
     let idx = b.add(f.ts_ns, f.check, keys, || f.msg, Some(f.offset));
     if idx % HELD_EVERY == 0 {
@@ -807,8 +810,7 @@ fn read_pieces(
             }
             for f in &r.frames {
                 // Frames without a packet (pcapng) are filled in, as whole.
-                b.fill_to(before.wrapping_add(f.frame), Some(f.offset));
-                add(&mut b, f, report);
+                add(&mut b, f, before.wrapping_add(f.frame), report);
             }
             // Refused: no more pieces (the stop below tells it apart).
             if report.go_on().is_err() {

@@ -116,9 +116,12 @@ impl TableBuilder {
             + lookup_bytes(&self.current).max(grouping)
     }
 
-    /// Bytes the per-frame vectors grow by before the next frame of a
-    /// capture, read at `read` ([`make_room`]; 0: there is room).
-    pub(crate) fn growth(&self, read: u64) -> usize {
+    /// Bytes the table grows by before the next frame of a capture, read
+    /// at `read` (0: there is room): the per-frame vectors ([`make_room`];
+    /// placeholders for frames without a packet take the same room), the
+    /// connections' lookup and list, and the message starts (`msg`: the
+    /// frame starts one) and long lengths (`long`: it has one).
+    pub(crate) fn growth(&self, read: u64, msg: bool, long: bool) -> usize {
         use std::mem::size_of;
         let more = more_room(&self.t, self.conn_of.capacity(), read, self.size);
         let frames = match more {
@@ -137,7 +140,22 @@ impl TableBuilder {
             true => conns.capacity().max(16) * size_of::<super::Conn>(),
             false => 0,
         };
-        frames + lookup + listed
+        // Pushed into when full, by doubling (at least 4).
+        let doubled = |len: usize, cap: usize, size: usize, pushed: bool| match pushed && len == cap
+        {
+            true => cap.max(4) * size,
+            false => 0,
+        };
+        let t = &self.t;
+        let msgs = doubled(t.msgs.len(), t.msgs.capacity(), size_of::<Msg>(), msg);
+        let long_lens = t.long_lens.len();
+        let longs = doubled(
+            long_lens,
+            t.long_lens.capacity(),
+            size_of::<(u32, u32)>(),
+            long,
+        );
+        frames + lookup + listed + msgs + longs
     }
 
     /// Grows a full lookup or list of connections now, as the next new
@@ -383,5 +401,58 @@ mod tests {
         assert!(!t.same_rec(2, 3));
         assert!(t.same_rec(2, 2));
         assert_eq!(t.long_lens.len(), 3);
+    }
+
+    /// The message starts and long lengths grow by doubling when a frame
+    /// that adds one finds them full: [`TableBuilder::growth`] tells that
+    /// growth before the frame is added (so `--memory-limit` sees it
+    /// before it is made), and nothing for a frame that adds none.
+    #[test]
+    fn message_starts_and_long_lengths_growth_told_before_it_is_made() {
+        use std::mem::size_of;
+        let flow = FlowKey {
+            proto: 6,
+            sport: 40000,
+            dport: 80,
+            ..Default::default()
+        };
+        let mut b = TableBuilder::with_capacity(64);
+        let mut told = Vec::new();
+        for frame in 1..=40u32 {
+            let key = PacketKey {
+                proto: 6,
+                l4_len: 70_000,
+                seq: frame * 70_000,
+                ..Default::default()
+            };
+            let read = u64::from(frame) * 100;
+            let (msgs, longs) = (&b.t.msgs, &b.t.long_lens);
+            let full = (
+                msgs.len() == msgs.capacity(),
+                longs.len() == longs.capacity(),
+            );
+            let told_both = b.growth(read, true, true);
+            let told_none = b.growth(read, false, false);
+            let before = (msgs.capacity(), longs.capacity());
+            b.push(&FrameRow {
+                frame,
+                ts_ns: i64::from(frame) * 1000,
+                check: frame,
+                keys: Some((&flow, &key)),
+                msg: Some((MsgKind::HttpRequest, u64::from(frame))),
+            })
+            .unwrap();
+            let grown = (b.t.msgs.capacity() - before.0) * size_of::<Msg>()
+                + (b.t.long_lens.capacity() - before.1) * size_of::<(u32, u32)>();
+            assert_eq!(
+                told_both - told_none,
+                grown,
+                "frame {frame}: told {told_both}, {full:?}"
+            );
+            told.push(grown);
+        }
+        assert_eq!(b.t.msgs.len(), 40);
+        assert_eq!(b.t.long_lens.len(), 40);
+        assert!(told.iter().filter(|&&g| g > 0).count() >= 4, "{told:?}");
     }
 }
