@@ -214,8 +214,10 @@ impl<'a> Source<'a> {
                 let mut held = self.buf;
                 held.truncate(end);
                 held.drain(..pos);
-                // Only what is left, not the 1 MiB the first look took: it
-                // stays for the whole read (a gzip stream's, from a pipe).
+                // Only what is left, not the room the first look made: it
+                // stays for the whole read (a gzip stream inflated inline).
+                // A pipe's first look is short; a file read as a stream
+                // (not mapped) keeps what its first look read, up to 1 MiB.
                 held.shrink_to_fit();
                 Box::new(Cursor::new(held).chain(r))
             }

@@ -172,18 +172,24 @@ impl Reading {
 
     /// What the points not finished yet may hold beside their tables
     /// while they are read: each the most it has held, a point not
-    /// started yet the most any has.
+    /// started yet the most any has; as many of them at once as captures
+    /// are read at once ([`matcher::reading_workers`]), the largest.
     fn aside_projected(&self) -> usize {
         let most = self.points.iter().map(|p| p.aside_most).max().unwrap_or(0);
-        let started = |p: &PointReading| p.held.read > 0 || p.held.frames > 0;
-        self.points
+        let started = |p: &PointReading| p.held.read > 0 || p.held.frames > 0 || p.aside_most > 0;
+        let mut each: Vec<usize> = self
+            .points
             .iter()
             .filter(|p| !p.held.done)
             .map(|p| match started(p) {
                 true => p.aside_most,
                 false => most,
             })
-            .fold(0usize, usize::saturating_add)
+            .collect();
+        each.sort_unstable_by(|a, b| b.cmp(a));
+        each.iter()
+            .take(matcher::reading_workers())
+            .fold(0usize, |a, &b| a.saturating_add(b))
     }
 
     /// The tables and what reading holds beside them, every point.

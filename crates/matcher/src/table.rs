@@ -792,6 +792,18 @@ fn read_pieces(
         help: true,
     };
     let mut b = TableBuilder::for_capture(size);
+    // The first piece alone, before any other is made: its buffer's room
+    // times the pieces in flight (those done and being done, and the one
+    // being taken) is told before the others are made.
+    let first = Mutex::new(Some(extract(0)));
+    let piece_bytes = match &*first.lock().unwrap_or_else(|e| e.into_inner()) {
+        Some(r) => r.frames.capacity() * std::mem::size_of::<Extracted>(),
+        None => 0,
+    };
+    if let Err(e) = report.check_with(&b, piece_bytes.saturating_mul(window.ahead)) {
+        room.store(0, std::sync::atomic::Ordering::Relaxed);
+        return Err(e);
+    }
     let mut truncated = None;
     // Frames the pieces before numbered (the next piece's count from 1).
     let mut before = 0u32;
@@ -799,7 +811,14 @@ fn read_pieces(
         pieces.len(),
         window,
         || (),
-        |_, k| extract(k),
+        |_, k| match k {
+            0 => first
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .unwrap_or_else(|| extract(0)),
+            _ => extract(k),
+        },
         // A panic (a bug) in a piece: the file is read whole, where it shows.
         |k, r| {
             let Some(mut r) = r else {
@@ -827,6 +846,7 @@ fn read_pieces(
     );
     // The piece buffers are given back before the table is finished (or
     // the file read whole).
+    drop(first);
     drop(free);
     room.store(0, std::sync::atomic::Ordering::Relaxed);
     report.go_on()?;

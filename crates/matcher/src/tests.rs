@@ -1793,9 +1793,8 @@ fn a_pair_asked_to_stop_gives_up() {
 #[test]
 fn frames_extracted_ahead_are_told_beside_the_table() {
     use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
-    let dir = std::env::temp_dir().join(format!("pktmatch-aside-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("scan.pcap");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scan.pcap");
     let mut w =
         PcapWriter::with_header(std::fs::File::create(&path).unwrap(), PcapHeader::default())
             .unwrap();
@@ -1830,14 +1829,31 @@ fn frames_extracted_ahead_are_told_beside_the_table() {
         },
     )
     .unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(t.recs.len(), frames as usize);
-    let last = told.last().expect("the finished table told");
+    // The report before the finished table's: the piece buffers given
+    // back before the table is finished.
+    let [.., before_done, last] = &told[..] else {
+        panic!("two reports at least: {}", told.len())
+    };
     assert!(last.done && last.aside == 0, "finished: nothing aside");
-    // At least one piece's frames (about 15,000 of 128 bytes) were counted.
+    assert!(
+        !before_done.done && before_done.aside == 0,
+        "buffers given back"
+    );
+    // At least one piece's frames (about 15,000 of 128 bytes) were counted,
+    // and before any frame was added, the room of the pieces in flight
+    // (two threads: four ahead and the one taken) was told as growth.
     let most = told.iter().map(|h| h.aside).max().unwrap_or(0);
     assert!(
         most >= 1 << 20,
         "the most told aside while read: {most} bytes"
+    );
+    let first = &told[0];
+    assert_eq!(first.frames, 0);
+    assert!(
+        first.unused >= 4 * first.aside && first.aside >= 1 << 20,
+        "the first piece's room times the pieces in flight told first: {}/{}",
+        first.unused,
+        first.aside
     );
 }
