@@ -223,16 +223,16 @@ pub fn parallel<R: Send>(
         .collect()
 }
 
-/// Threads to use: the machine's cores (at most 8; reading is memory bound).
-///
-/// Asked once: `available_parallelism` reads the cgroup's files each time
-/// (0.4 ms here), and spread.rs asks before every run of connection pairs.
 /// Captures read at once, and threads a capture may be read on (the
 /// cores, at most 8).
 pub fn reading_workers() -> usize {
     workers()
 }
 
+/// Threads to use: the machine's cores (at most 8; reading is memory bound).
+///
+/// Asked once: `available_parallelism` reads the cgroup's files each time
+/// (0.4 ms here), and spread.rs asks before every run of connection pairs.
 fn workers() -> usize {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))

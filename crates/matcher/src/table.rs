@@ -444,6 +444,10 @@ struct Report<'a> {
     /// The frames the piece buffers have room for ([`read_pieces`]),
     /// counted as they are made, on whichever thread makes them.
     extracted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// The room the piece buffers will take, told before they are made
+    /// ([`read_pieces`]): the aside is at least this until they are given
+    /// back.
+    extracted_floor: usize,
 }
 
 impl<'a> Report<'a> {
@@ -459,6 +463,7 @@ impl<'a> Report<'a> {
             read: 0,
             aside: 0,
             extracted: Default::default(),
+            extracted_floor: 0,
         }
     }
 
@@ -492,7 +497,8 @@ impl<'a> Report<'a> {
     fn aside_bytes(&self) -> usize {
         let frames = self.extracted.load(std::sync::atomic::Ordering::Relaxed);
         let extracted = frames.saturating_mul(std::mem::size_of::<Extracted>());
-        self.aside.saturating_add(extracted)
+        self.aside
+            .saturating_add(extracted.max(self.extracted_floor))
     }
 
     /// Err once `held` has refused.
@@ -794,16 +800,30 @@ fn read_pieces(
     let mut b = TableBuilder::for_capture(size);
     // The first piece alone, before any other is made: its buffer's room
     // times the pieces in flight (those done and being done, and the one
-    // being taken) is told before the others are made.
-    let first = Mutex::new(Some(extract(0)));
-    let piece_bytes = match &*first.lock().unwrap_or_else(|e| e.into_inner()) {
-        Some(r) => r.frames.capacity() * std::mem::size_of::<Extracted>(),
-        None => 0,
-    };
-    if let Err(e) = report.check_with(&b, piece_bytes.saturating_mul(window.ahead)) {
+    // being taken; no more than the file has) is told before the others
+    // are made, and held as the least of the aside until the buffers are
+    // given back.  A panic there (a bug), or a first piece that says to
+    // read the file whole, and the file is read whole, as below.
+    let given_back = |report: &mut Report<'_>| {
         room.store(0, std::sync::atomic::Ordering::Relaxed);
+        report.extracted_floor = 0;
+    };
+    let r0 = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract(0)));
+    let r0 = match r0 {
+        Ok(r) if !r.whole && r.error.is_none() => r,
+        _ => {
+            given_back(report);
+            return Ok(None);
+        }
+    };
+    let in_flight = 1 + window.ahead.min(pieces.len() - 1);
+    let piece_bytes = r0.frames.capacity() * std::mem::size_of::<Extracted>();
+    report.extracted_floor = piece_bytes.saturating_mul(in_flight);
+    if let Err(e) = report.check(&b) {
+        given_back(report);
         return Err(e);
     }
+    let first = Mutex::new(Some(r0));
     let mut truncated = None;
     // Frames the pieces before numbered (the next piece's count from 1).
     let mut before = 0u32;
@@ -848,7 +868,7 @@ fn read_pieces(
     // the file read whole).
     drop(first);
     drop(free);
-    room.store(0, std::sync::atomic::Ordering::Relaxed);
+    given_back(report);
     report.go_on()?;
     match stopped {
         Some(()) => Ok(None),
