@@ -108,3 +108,20 @@ unsafe impl GlobalAlloc for Counting {
 pub fn peak() -> usize {
     PEAK.load(Ordering::Relaxed)
 }
+
+/// The CPU time (user and system) the process has used so far, in seconds,
+/// all threads; 0 where it cannot be read.  Beside the elapsed time in the
+/// stage stamps (`PKTMATCH_TIMINGS=1`), it tells how many cores a stage kept
+/// busy.
+pub fn cpu_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage only writes the struct it is given.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } == 0 {
+            let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+            return s(u.ru_utime) + s(u.ru_stime);
+        }
+    }
+    0.0
+}

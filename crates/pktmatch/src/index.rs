@@ -359,8 +359,9 @@ pub fn run(args: &Args) -> Result<String, String> {
     let stamp = |what: &str| {
         if timings {
             eprintln!(
-                "timing {:8.3} s  heap peak {:8.1} MiB  {what}",
+                "timing {:8.3} s  cpu {:7.3} s  heap peak {:8.1} MiB  {what}",
                 started.elapsed().as_secs_f64(),
+                crate::heap::cpu_seconds(),
                 crate::heap::peak() as f64 / 1048576.0
             );
         }
