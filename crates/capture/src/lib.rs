@@ -501,6 +501,8 @@ pub struct Piece<'a> {
     head: usize,
     start: usize,
     end: usize,
+    /// CTRACE: the leap seconds its times are taken less.
+    leap_seconds: i64,
 }
 
 impl<'a> Piece<'a> {
@@ -543,9 +545,14 @@ impl<'a> Piece<'a> {
                 }
                 Reader::PcapNg(r.into_piece())
             }
-            Format::Ctrace(_) => {
-                let f = Fail::invalid(0, "piece", "a CTRACE file has no pieces");
-                return Err(fail(f));
+            // Read on past the piece's end, to the record that starts
+            // there (records are found, not counted: see `pieces`).
+            Format::Ctrace(framing) => {
+                source = Source::new(Bytes::Slice(self.bytes));
+                let end = (self.end < self.bytes.len()).then_some(self.end as u64);
+                let r =
+                    zos::CtraceReader::piece(framing, self.leap_seconds, self.start as u64, end);
+                Reader::Ctrace(Box::new(r))
             }
         };
         source.advance(self.start - source.pos());
@@ -595,7 +602,12 @@ impl Capture<'_> {
             return Vec::new();
         }
         let bytes = self.source.slice();
-        let (head, starts_at): (usize, Box<dyn Fn(usize) -> bool>) = match self.format {
+        let leap_seconds = match &self.reader {
+            Reader::Ctrace(r) => r.leap_seconds(),
+            _ => 0,
+        };
+        // From a candidate position, where a piece may start.
+        let (head, starts_at): (usize, Box<dyn Fn(usize) -> Option<usize>>) = match self.format {
             Format::Pcap {
                 nanosecond,
                 big_endian,
@@ -603,8 +615,10 @@ impl Capture<'_> {
                 let Some(near) = pcap::record_sec(bytes, pcap::HEADER_LEN, big_endian) else {
                     return Vec::new();
                 };
-                let starts =
-                    move |at| pcap::starts_records(bytes, at, big_endian, nanosecond, near, false);
+                let starts = move |at| {
+                    pcap::starts_records(bytes, at, big_endian, nanosecond, near, false)
+                        .then_some(at)
+                };
                 (pcap::HEADER_LEN, Box::new(starts))
             }
             Format::PcapNg { big_endian } => {
@@ -612,9 +626,23 @@ impl Capture<'_> {
                     return Vec::new();
                 };
                 // Blocks start at multiples of 4 from the file's start.
-                let starts =
-                    move |at: usize| at % 4 == 0 && pcapng::starts_blocks(bytes, at, big_endian);
+                let starts = move |at: usize| {
+                    (at % 4 == 0 && pcapng::starts_blocks(bytes, at, big_endian)).then_some(at)
+                };
                 (head, Box::new(starts))
+            }
+            // A trace without descriptors (binary FTP's default): a piece
+            // starts at an entry that starts a packet right after another
+            // entry ([`ctrace::reader::piece_start`]).  Reading confirms
+            // the guess otherwise than for pcap: a piece is read on past
+            // its end, to the record that must start there, so that
+            // segments joined into one packet and bytes skipped before an
+            // entry are seen as when reading whole.  Framed traces
+            // (descriptors split records at places the bytes do not show)
+            // are read whole.
+            Format::Ctrace(ctrace::Framing::Raw) => {
+                let starts = move |at: usize| ctrace::reader::piece_start(bytes, at);
+                (0, Box::new(starts))
             }
             Format::Ctrace(_) => return Vec::new(),
         };
@@ -624,7 +652,7 @@ impl Capture<'_> {
             let even = head + body / n * k;
             let last = *starts.last().unwrap_or(&0);
             let window = even.max(last + 1)..(even + RESYNC_WINDOW).min(bytes.len());
-            if let Some(at) = window.into_iter().find(|&at| starts_at(at)) {
+            if let Some(at) = window.into_iter().find_map(&starts_at) {
                 starts.push(at);
             }
         }
@@ -640,6 +668,7 @@ impl Capture<'_> {
                 head,
                 start,
                 end,
+                leap_seconds,
             })
             .collect()
     }

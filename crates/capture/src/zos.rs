@@ -36,6 +36,14 @@ pub(crate) struct CtraceReader {
     /// (PTH_Name, link) of each interface seen, by interface number.
     names: Vec<([u8; NAME], Link)>,
     frame: u32,
+    /// The file offset where reading began (a piece's start; offsets in
+    /// the file are the reader's plus this).
+    base: u64,
+    /// A piece's end: reading stops at the packet whose record starts
+    /// there, and a record that starts before and reaches past it, or
+    /// the file's end before it, is an error (the piece did not end where
+    /// a record ends: [`crate::Capture::pieces`]).
+    stop: Option<u64>,
 }
 
 /// The capture's source as the `ctrace` reader's input.
@@ -69,7 +77,27 @@ impl CtraceReader {
             leap_seconds,
             names: Vec::new(),
             frame: 0,
+            base: 0,
+            stop: None,
         }
+    }
+
+    /// A reader of the piece `start..end` of a raw trace (`end` None: to
+    /// the file's end), its source already at `start`.  It reads on past
+    /// `end` to the next record, which must start there; whether a fresh
+    /// reader at `start` reads what reading the file whole reads from
+    /// there is the piece before's to confirm, by that rule.
+    pub fn piece(framing: Framing, leap_seconds: i64, start: u64, end: Option<u64>) -> Self {
+        CtraceReader {
+            base: start,
+            stop: end,
+            ..CtraceReader::new(framing, leap_seconds)
+        }
+    }
+
+    /// Seconds taken off TOD times (the capture's option).
+    pub fn leap_seconds(&self) -> i64 {
+        self.leap_seconds
     }
 
     /// Frames numbered so far (the last one's number).
@@ -108,8 +136,18 @@ impl CtraceReader {
             .next_packet(&mut SourceInput(src))
             .map_err(Fail::io)?
         else {
-            return Ok(None);
+            return match self.stop {
+                Some(stop) => Err(piece_end(stop, "the file ends before it")),
+                None => Ok(None),
+            };
         };
+        let offset = self.base + p.offset;
+        if let Some(stop) = self.stop.filter(|&stop| offset >= stop) {
+            return match offset == stop {
+                true => Ok(None),
+                false => Err(piece_end(stop, "a record runs past it")),
+            };
+        }
         let link = link_of(p.kind);
         let mut name = [0u8; NAME];
         if let Some(n) = p.name {
@@ -122,7 +160,6 @@ impl CtraceReader {
             ctrace::Direction::Outbound => Direction::Outbound,
             ctrace::Direction::Unknown => Direction::Unknown,
         };
-        let offset = p.offset;
         let interface = self.interface(name, link, interfaces);
         self.frame = self.frame.wrapping_add(1);
         Ok(Some(Record {
@@ -149,4 +186,13 @@ impl CtraceReader {
             .last()
             .map_or((&[], 0), |p| (p.record, p.time_ns(0).unwrap_or(0)))
     }
+}
+
+/// A piece of a trace that does not end where a record does.
+fn piece_end(stop: u64, why: &str) -> Fail {
+    Fail::invalid(
+        stop,
+        "CTRACE piece",
+        format!("no record starts at the piece's end: {why}"),
+    )
 }

@@ -516,3 +516,171 @@ fn a_large_mapped_capture_reads_like_its_bytes() {
     assert!(mapped == held, "the map and the bytes differ");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What reading a CTRACE trace gives of each packet, but its interface
+/// number (a piece numbers the interfaces it meets from 0): frame, times,
+/// lengths, link, direction, offset, the traced bytes and the frame as
+/// Wireshark shows it.
+type TracePacket = (u32, i64, u32, Link, Direction, u64, Vec<u8>, Vec<u8>, i64);
+
+fn trace_packet(p: &capture::Packet<'_>) -> TracePacket {
+    let (data, wire) = (p.data.to_vec(), p.wire.to_vec());
+    (
+        p.frame,
+        p.ts_ns,
+        p.orig_len,
+        p.link,
+        p.direction,
+        p.offset,
+        data,
+        wire,
+        p.wire_ts_ns,
+    )
+}
+
+/// The packets of `path` read in `n` pieces, renumbered as the file's,
+/// when every piece but the last ended where the next begins (else None:
+/// the caller reads the file whole); the number of pieces.
+fn trace_in_pieces(path: &Path, n: usize) -> (Option<Vec<TracePacket>>, usize) {
+    let cap = capture::open(path).unwrap();
+    let pieces = cap.pieces(n);
+    let mut joined = Vec::new();
+    let mut before = 0u32;
+    for (k, piece) in pieces.iter().enumerate() {
+        let mut r = piece.open().unwrap();
+        loop {
+            match r.next_packet() {
+                Ok(Some(p)) => {
+                    let mut t = trace_packet(&p);
+                    t.0 += before;
+                    joined.push(t);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    assert!(k + 1 < pieces.len(), "the last piece: {e}");
+                    assert!(e.to_string().contains("piece"), "{e}");
+                    return (None, pieces.len());
+                }
+            }
+        }
+        before += r.frames();
+    }
+    (Some(joined), pieces.len())
+}
+
+/// A raw CTRACE trace (binary FTP's transfer, no descriptors) read in
+/// pieces gives, packet for packet, what reading it whole gives, or says
+/// that its pieces did not join up (never other packets): traces written
+/// from every real capture, with segmented packets and data trace
+/// records, writer buffers padded with zeros, unknown bytes at the start
+/// of each writer record, and damage.  Framed traces have no pieces.
+#[test]
+fn ctrace_pieces_read_what_the_whole_trace_holds() {
+    let dir = temp_dir("ctrace-pieces");
+    let variants: [(&str, &[&str]); 8] = [
+        ("raw", &["--framing", "raw"]),
+        (
+            "seg",
+            &["--framing", "raw", "--segment-size", "333", "--data-trace"],
+        ),
+        ("buffer", &["--framing", "raw", "--buffer", "4096"]),
+        (
+            "header",
+            &[
+                "--framing",
+                "raw",
+                "--buffer",
+                "8192",
+                "--writer-header",
+                "24",
+            ],
+        ),
+        ("osaenta", &["--framing", "raw", "--osaenta"]),
+        ("cut", &["--framing", "raw", "--malformed", "truncated"]),
+        ("lene", &["--framing", "raw", "--malformed", "cte-lene"]),
+        ("lost", &["--framing", "raw", "--malformed", "lost-record"]),
+    ];
+    let (mut joined_up, mut fell_back) = (0, 0);
+    for path in real_captures() {
+        for (name, extra) in variants {
+            let stem = path.file_stem().unwrap().to_string_lossy();
+            let out = dir.join(format!("{stem}.{name}.ctrace"));
+            synth(&path, &out, extra);
+            let mut whole = Vec::new();
+            let mut cap = capture::open(&out).unwrap();
+            assert_eq!(cap.format(), capture::Format::Ctrace(ctrace::Framing::Raw));
+            cap.for_each(|p| whole.push(trace_packet(p))).unwrap();
+            assert!(whole.len() > 20, "{}", out.display());
+            for n in [2, 3, 7, 40, 1000] {
+                match trace_in_pieces(&out, n) {
+                    (Some(joined), pieces) => {
+                        assert!(joined == whole, "{} in {n} pieces", out.display());
+                        joined_up += usize::from(pieces > 1);
+                    }
+                    (None, _) => {
+                        fell_back += 1;
+                        eprintln!("fell back: {name} {stem} {n}");
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{joined_up} readings in pieces joined up, {fell_back} fell back to the whole trace");
+    assert!(
+        joined_up > 5 * fell_back,
+        "{joined_up} joined, {fell_back} fell back"
+    );
+    // A trace whose packets carry another trace's bytes: the guesses
+    // land inside payloads, and reading shows it, never other packets.
+    let inner = dir.join("inner.ctrace");
+    synth(&real_captures()[0], &inner, &["--framing", "raw"]);
+    let carrier = dir.join("carrier.pcap");
+    udp_carrying(&std::fs::read(&inner).unwrap(), &carrier);
+    let outer = dir.join("outer.ctrace");
+    synth(&carrier, &outer, &["--framing", "raw"]);
+    let mut whole = Vec::new();
+    capture::open(&outer)
+        .unwrap()
+        .for_each(|p| whole.push(trace_packet(p)))
+        .unwrap();
+    let mut fooled = 0;
+    for n in [2, 3, 7, 40, 1000] {
+        match trace_in_pieces(&outer, n).0 {
+            Some(joined) => assert!(joined == whole, "{n} pieces"),
+            None => fooled += 1,
+        }
+    }
+    assert!(fooled > 0);
+    // framed traces are read whole
+    let rdw = dir.join("rdw.ctrace");
+    synth(&real_captures()[0], &rdw, &["--framing", "rdw"]);
+    assert!(capture::open(&rdw).unwrap().pieces(4).is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A raw-IP pcap of UDP packets whose payloads are `bytes`, 1000 at a time
+/// (checksums 0: none).
+fn udp_carrying(bytes: &[u8], dst: &Path) {
+    use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+    let header = PcapHeader {
+        datalink: pcap_file::DataLink::RAW,
+        ..PcapHeader::default()
+    };
+    let mut w = PcapWriter::with_header(std::fs::File::create(dst).unwrap(), header).unwrap();
+    for (i, chunk) in bytes.chunks(1000).enumerate() {
+        let total = (20 + 8 + chunk.len()) as u16;
+        let udp_len = (8 + chunk.len()) as u16;
+        let mut ip = vec![
+            0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        ip[2..4].copy_from_slice(&total.to_be_bytes());
+        ip[4..6].copy_from_slice(&(i as u16).to_be_bytes());
+        ip.extend_from_slice(&[0x30, 0x39, 0x30, 0x3A]);
+        ip.extend_from_slice(&udp_len.to_be_bytes());
+        ip.extend_from_slice(&[0, 0]);
+        ip.extend_from_slice(chunk);
+        let ts = std::time::Duration::from_micros(1_700_000_000_000_000 + 100 * i as u64);
+        w.write_packet(&PcapPacket::new(ts, ip.len() as u32, &ip))
+            .unwrap();
+    }
+}

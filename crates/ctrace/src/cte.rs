@@ -174,6 +174,19 @@ impl<'a> Cte<'a> {
         Ok(cte)
     }
 
+    /// Whether an entry the reader would take starts at `buf[0]`
+    /// ([`Cte::plausible_header`], then [`Cte::check_strict`] on the
+    /// entry's CTELENP bytes, all in `buf`).  A guess where a raw trace may
+    /// be cut into pieces read on several threads
+    /// (`capture::Capture::pieces`): reading confirms it.
+    pub fn starts_entry(buf: &[u8]) -> bool {
+        if !Cte::plausible_header(buf) {
+            return false;
+        }
+        buf.get(..lenp(buf))
+            .is_some_and(|entry| Cte::check_strict(entry).is_ok())
+    }
+
     /// Cheap first test of a CTE header alone, before the whole entry is at
     /// hand: CTELENP ≥ 18, CTEOFF in [16, min(CTELENP-2, 256)], format id
     /// byte 0 X'00' or X'FF'.  `buf` needs [`HEADER_LEN`] bytes.

@@ -174,6 +174,24 @@ fn seg_of(entry: &[u8]) -> Option<Seg> {
     })
 }
 
+/// Where a raw trace (no descriptors) may be cut for reading in pieces,
+/// from a candidate `x`: an entry the reader would take at `x`
+/// ([`Cte::starts_entry`]), and right after it, with no bytes between
+/// (which would be the next record's), another that starts a packet (no
+/// packet trace header, or sequence number 0: not a further segment of
+/// the packet before).  That second entry's position, where reading the
+/// trace whole starts a record if it took the first as an entry: the
+/// caller confirms that by reading on to it (`capture::Capture::pieces`).
+pub fn piece_start(bytes: &[u8], x: usize) -> Option<usize> {
+    let at = |k: usize| {
+        let b = bytes.get(k..)?;
+        Cte::starts_entry(b).then(|| &b[..crate::layout::cte::LENP.uint(b) as usize])
+    };
+    let y = x + at(x)?.len();
+    let next = at(y)?;
+    seg_of(next).map_or(true, |s| s.seq == 0).then_some(y)
+}
+
 /// `next` continues the set `first` started, `prev` being its last record so
 /// far.
 fn continues(first: &Seg, prev: &Seg, next: &Seg) -> bool {

@@ -1180,6 +1180,39 @@ fn pieces_give_the_table_of_the_whole_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A raw CTRACE trace (binary FTP's transfer) read in pieces on several
+/// threads gives the table of reading it whole: traces of the example
+/// session's captures, one with segmented packets and data trace records
+/// among them.
+#[test]
+fn ctrace_pieces_give_the_table_of_the_whole_trace() {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("pktmatch-ctrace-pieces-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for point in ["client", "dc"] {
+        let src = here.join(format!("../../examples/session-small/{point}.pcapng"));
+        for (name, extra) in [
+            ("raw", &[][..]),
+            ("seg", &["--segment-size", "700", "--data-trace"]),
+        ] {
+            let trace = dir.join(format!("{point}-{name}.ctrace"));
+            let mut args = vec![src.display().to_string(), trace.display().to_string()];
+            args.extend(
+                ["--framing", "raw"]
+                    .iter()
+                    .chain(extra)
+                    .map(|s| s.to_string()),
+            );
+            let (i, o, opts) = ctrace_synth::parse_args(args).unwrap();
+            ctrace_synth::write(&i, &o, &opts).unwrap();
+            let cap = capture::open(&trace).unwrap();
+            assert!(matches!(cap.format(), capture::Format::Ctrace(_)));
+            assert_pieces_read_whole(&trace);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `src` written again as `dst` in `format` by Wireshark's editcap.
 fn editcap(format: &str, src: &std::path::Path, dst: &std::path::Path) {
     let ok = std::process::Command::new("editcap")
