@@ -238,6 +238,17 @@ fn workers() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
 }
 
+/// The threads the `k`-th of `n` files started is read on (the rule is
+/// said where [`run_on`] reads the points), `size` of `total` bytes.
+fn reading_threads(n: usize, k: usize, workers: usize, size: u64, total: u64) -> usize {
+    match n >= workers {
+        _ if size > total / 2 => workers,
+        true if k < workers => 1,
+        true => workers,
+        false => workers.saturating_sub(n - 1 - k).max(1),
+    }
+}
+
 /// Reads every input, matches, and fills a new index builder.
 pub fn run(
     inputs: &[Input],
@@ -285,19 +296,19 @@ pub fn run_on(
     // idling at the end (a pcap file's pieces cost about 3 % more CPU than
     // reading it whole); with fewer, all at once, the k-th on max(1,
     // workers − files after it) threads: the later ones take the cores the
-    // earlier ones' ends free.
+    // earlier ones' ends free.  A file that holds more than half of all
+    // the bytes is read in pieces on all cores whatever its turn: the
+    // others end long before it, and their cores would idle (a z/OS trace
+    // beside a small capture of the network side).
     let workers = workers();
+    let total: u64 = sizes.iter().sum();
     let started = AtomicUsize::new(0);
     let results = parallel(
         inputs.len(),
         workers,
         |i| {
-            let (n, k) = (inputs.len(), started.fetch_add(1, Ordering::Relaxed));
-            let threads = match n >= workers {
-                true if k < workers => 1,
-                true => workers,
-                false => workers.saturating_sub(n - 1 - k).max(1),
-            };
+            let k = started.fetch_add(1, Ordering::Relaxed);
+            let threads = reading_threads(inputs.len(), k, workers, sizes[i], total);
             table::read_point_within(
                 &inputs[i].path,
                 threads,

@@ -1891,3 +1891,31 @@ fn frames_extracted_ahead_are_told_beside_the_table() {
         first.aside
     );
 }
+
+/// The threads a point is read on: with as many files as cores or more,
+/// the first ones whole and the later ones in pieces on all cores; a file
+/// that holds more than half of the bytes on all cores whatever its turn
+/// (a z/OS trace beside a small capture would be read on one core while
+/// the other idles).
+#[test]
+fn a_file_with_most_of_the_bytes_is_read_on_all_cores() {
+    use crate::reading_threads;
+    // two equal files on two cores: one thread each
+    assert_eq!(reading_threads(2, 0, 2, 100, 200), 1);
+    assert_eq!(reading_threads(2, 1, 2, 100, 200), 1);
+    // a big trace and a small capture: the trace on both, first or second
+    assert_eq!(reading_threads(2, 0, 2, 350, 360), 2);
+    assert_eq!(reading_threads(2, 1, 2, 350, 360), 2);
+    assert_eq!(reading_threads(2, 0, 2, 10, 360), 1);
+    // four files, none with half: the first two whole, the later in pieces
+    let sizes = [170, 170, 20, 30];
+    let total = sizes.iter().sum();
+    let t: Vec<usize> = (0..4)
+        .map(|k| reading_threads(4, k, 2, sizes[k], total))
+        .collect();
+    assert_eq!(t, [1, 1, 2, 2]);
+    // fewer files than cores: the later ones take the cores freed
+    assert_eq!(reading_threads(2, 0, 4, 100, 200), 3);
+    assert_eq!(reading_threads(2, 1, 4, 100, 200), 4);
+    assert_eq!(reading_threads(2, 0, 4, 300, 310), 4);
+}
