@@ -100,6 +100,12 @@ impl CtraceReader {
         self.leap_seconds
     }
 
+    /// What tells its interfaces apart, by number: the PTH_Name bytes and
+    /// the link (two names may decode to the same text).
+    pub fn interface_keys(&self) -> Vec<(Vec<u8>, Link)> {
+        self.names.iter().map(|(n, l)| (n.to_vec(), *l)).collect()
+    }
+
     /// Frames numbered so far (the last one's number).
     pub fn frames(&self) -> u32 {
         self.frame

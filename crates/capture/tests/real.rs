@@ -636,6 +636,9 @@ fn ctrace_pieces_read_what_the_whole_trace_holds() {
     synth(&real_captures()[0], &inner, &["--framing", "raw"]);
     let carrier = dir.join("carrier.pcap");
     udp_carrying(&std::fs::read(&inner).unwrap(), &carrier);
+    // ... the last packet too, with 60,000 bytes: a guess in it has no
+    // record after it, and the piece before reads to the file's end
+    // (which must be an error, not the piece's end)
     let outer = dir.join("outer.ctrace");
     synth(&carrier, &outer, &["--framing", "raw"]);
     let mut whole = Vec::new();
@@ -658,16 +661,17 @@ fn ctrace_pieces_read_what_the_whole_trace_holds() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A raw-IP pcap of UDP packets whose payloads are `bytes`, 1000 at a time
-/// (checksums 0: none).
+/// A raw-IP pcap of UDP packets whose payloads are `bytes`, 1000 at a time,
+/// then one of the first 60,000 (checksums 0: none).
 fn udp_carrying(bytes: &[u8], dst: &Path) {
+    let last = &bytes[..bytes.len().min(60_000)];
     use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
     let header = PcapHeader {
         datalink: pcap_file::DataLink::RAW,
         ..PcapHeader::default()
     };
     let mut w = PcapWriter::with_header(std::fs::File::create(dst).unwrap(), header).unwrap();
-    for (i, chunk) in bytes.chunks(1000).enumerate() {
+    for (i, chunk) in bytes.chunks(1000).chain([last]).enumerate() {
         let total = (20 + 8 + chunk.len()) as u16;
         let udp_len = (8 + chunk.len()) as u16;
         let mut ip = vec![

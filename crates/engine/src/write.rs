@@ -231,11 +231,7 @@ pub fn write_point(spec: &PointSpec, dir: &Path, options: &WriteOptions) -> Resu
         threads: 1,
         ..Default::default()
     };
-    // Not a CTRACE trace: its interfaces are numbered in order of first
-    // appearance in the file, which a piece read on its own cannot know
-    // (the indexer, which keeps no interface, reads traces in pieces).
-    let numbered_as_met = matches!(cap.format(), capture::Format::Ctrace(_));
-    if options.threads > 1 && !numbered_as_met {
+    if options.threads > 1 {
         let n = (size / options.piece_bytes.max(1)) as usize;
         let pieces = cap.pieces(n);
         if pieces.len() > 1 {

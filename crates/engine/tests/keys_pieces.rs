@@ -359,3 +359,70 @@ fn pcapng_pieces_write_the_same_key_tables() {
     assert_eq!((a.frames, b.frames), (30_000, 30_000));
     assert!(files(one.path()) == files(many.path()));
 }
+
+/// A raw CTRACE trace (binary FTP's transfer) is written in pieces too,
+/// the same part files byte for byte: each piece numbers the interfaces
+/// it meets from 0, and the file's numbers (order of first appearance in
+/// the trace) are given back before the rows are written: the trace's
+/// data trace records and packets are interfaces of their own, some first
+/// met after the first piece (the files differ when the numbers are not
+/// given back: tried).  A trace with RDW descriptors is written whole.
+#[test]
+fn ctrace_pieces_write_the_same_key_tables() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pcap = here.join("../../examples/session-small/client.pcapng");
+    let synth = |out: &Path, framing: &str| {
+        let args = [&pcap, out].map(|p| p.display().to_string()).into_iter();
+        let extra = [
+            "--framing",
+            framing,
+            "--data-trace",
+            "--segment-size",
+            "700",
+        ];
+        let (i, o, opts) =
+            ctrace_synth::parse_args(args.chain(extra.map(String::from))).expect("synth args");
+        ctrace_synth::write(&i, &o, &opts).expect("synth");
+    };
+    let trace = tmp.path().join("big.ctrace");
+    synth(&trace, "raw");
+    let mut cap = capture::open(&trace).expect("trace");
+    let mut first_met = Vec::new();
+    cap.for_each(|p| {
+        if p.interface as usize == first_met.len() {
+            first_met.push(p.frame);
+        }
+    })
+    .expect("read");
+    let options = WriteOptions {
+        rows_per_part: 2_000,
+        rows_per_group: 700,
+        piece_bytes: 16 << 10,
+        ..WriteOptions::default()
+    };
+    let (w, _) = assert_same(&trace, options.clone(), 3);
+    // interfaces first met after the first piece
+    let frames = w.frames as u32;
+    let late = first_met
+        .iter()
+        .filter(|&&f| f > frames / w.pieces as u32)
+        .count();
+    assert!(
+        late > 0,
+        "{late} of {} interfaces met late",
+        first_met.len()
+    );
+    let rdw = tmp.path().join("big-rdw.ctrace");
+    synth(&rdw, "rdw");
+    let d = tempfile::tempdir().expect("temp dir");
+    let r = write(
+        &rdw,
+        d.path(),
+        &WriteOptions {
+            threads: 3,
+            ..options
+        },
+    );
+    assert_eq!(r.pieces, 0, "read whole");
+}

@@ -332,9 +332,9 @@ impl PointTable {
 
 /// Reads the capture at `path`: every frame's record, its index check
 /// ([`index::frame_check`]) and the connections.  `progress` gets the bytes
-/// read so far now and then.  An uncompressed classic pcap or pcapng file
-/// is read in pieces on all cores ([`read_pieces`]); other files, or one
-/// whose pieces do not join up, in one go.
+/// read so far now and then.  An uncompressed classic pcap, pcapng or raw
+/// CTRACE file is read in pieces on all cores ([`read_pieces`]); other
+/// files, or one whose pieces do not join up, in one go.
 pub fn read_point(path: &Path, progress: impl FnMut(u64)) -> Result<PointTable, String> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     read_point_on(path, threads, progress)

@@ -83,6 +83,12 @@ struct Counted {
     rows: u64,
     /// The error the last piece ended in.
     truncated: Option<String>,
+    /// Per piece, the file's number of each interface the piece numbered
+    /// (a CTRACE trace numbers its interfaces in order of first
+    /// appearance, which a piece read on its own starts again from 0);
+    /// empty for pcap and pcapng, whose pieces number them as the file's
+    /// head does.
+    interfaces: Vec<Vec<u32>>,
 }
 
 /// Writes the point from `pieces` (more than one) on
@@ -234,7 +240,11 @@ fn count(
         frames_before: Vec::with_capacity(pieces.len()),
         rows: 0,
         truncated: None,
+        interfaces: Vec::with_capacity(pieces.len()),
     };
+    // CTRACE: the interfaces in the order the pieces first met them (the
+    // file's numbering).
+    let mut met: Vec<(Vec<u8>, capture::Link)> = Vec::new();
     let mut frames = 0u64;
     for (k, piece) in counted.into_iter().enumerate() {
         let Some(piece) = piece else {
@@ -246,6 +256,7 @@ fn count(
         if piece.whole || piece.error.is_some() && k + 1 < pieces.len() {
             return Ok(None);
         }
+        c.interfaces.push(file_numbers(&piece.interfaces, &mut met));
         c.rows_before.push(c.rows);
         c.frames_before.push(frames as u32);
         c.rows += piece.rows;
@@ -259,6 +270,24 @@ fn count(
     Ok(Some(c))
 }
 
+/// The file's numbers of the interfaces a CTRACE piece numbered (`piece`:
+/// what tells them apart, by its numbers), adding those not `met` before.
+/// Empty for other formats: their pieces number the interfaces as the
+/// file does.
+fn file_numbers(
+    piece: &[(Vec<u8>, capture::Link)],
+    met: &mut Vec<(Vec<u8>, capture::Link)>,
+) -> Vec<u32> {
+    let number = |key: &(Vec<u8>, capture::Link), met: &mut Vec<_>| {
+        let n = met.iter().position(|m| m == key).unwrap_or_else(|| {
+            met.push(key.clone());
+            met.len() - 1
+        });
+        n as u32
+    };
+    piece.iter().map(|key| number(key, met)).collect()
+}
+
 /// One piece's count.
 struct PieceCount {
     rows: u64,
@@ -266,6 +295,9 @@ struct PieceCount {
     error: Option<String>,
     /// The piece cannot be read on its own.
     whole: bool,
+    /// CTRACE: what tells the interfaces it numbered apart, by its
+    /// numbers (else empty).
+    interfaces: Vec<(Vec<u8>, capture::Link)>,
 }
 
 /// One piece's rows and frames, and the error it ended in.
@@ -275,6 +307,7 @@ fn count_piece(piece: &capture::Piece<'_>, capture: &Path) -> PieceCount {
         frames,
         whole: e.needs_whole_file(),
         error: Some(format!("{}: {e}", capture.display())),
+        interfaces: Vec::new(),
     };
     let mut cap = match piece.open() {
         Ok(c) => c,
@@ -290,9 +323,15 @@ fn count_piece(piece: &capture::Piece<'_>, capture: &Path) -> PieceCount {
                     frames: cap.frames(),
                     error: None,
                     whole: false,
+                    interfaces: cap.interface_keys(),
                 }
             }
-            Err(e) => return fail(rows, cap.frames(), e),
+            Err(e) => {
+                return PieceCount {
+                    interfaces: cap.interface_keys(),
+                    ..fail(rows, cap.frames(), e)
+                }
+            }
         }
     }
 }
@@ -341,8 +380,16 @@ fn encode(
             cap = pieces[j].open().map_err(cap_err)?;
             continue;
         };
-        // The file's frame number (the piece's count from 1).
+        // The file's frame number (the piece's count from 1) and
+        // interface number.
         p.frame = counted.frames_before[j].wrapping_add(p.frame);
+        let numbers = &counted.interfaces[j];
+        if !numbers.is_empty() {
+            p.interface = match numbers.get(p.interface as usize) {
+                Some(&n) => n,
+                None => return Err(moved("an interface the count did not meet")),
+            };
+        }
         let check = index::frame_check(p.wire_ts_ns, p.wire.len() as u32, p.wire);
         let keys = capture::extract(p.link, p.data);
         let msg = keys.as_ref().and_then(|(_, k)| message(&p, k));
