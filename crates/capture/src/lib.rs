@@ -504,8 +504,8 @@ const RESYNC_WINDOW: usize = 4 << 20;
 /// KiB each: a window this long holds several where the trace has any
 /// two entries side by side.  Where it has none (a writer record of one
 /// entry behind its header or padding, all through), the first empty
-/// window ends the search: the trace is read whole without searching it
-/// all (a 200 MB trace of such records took 4.6 s to search with the
+/// window ends the search and the trace is read whole, without searching
+/// it all (a 200 MB trace of such records took 4.6 s to search with the
 /// pcap window, against 48 ms to read whole: the 2026-12-08 review).
 const CTRACE_RESYNC_WINDOW: usize = 256 << 10;
 
@@ -687,10 +687,19 @@ impl Capture<'_> {
         for k in 1..n.max(1) {
             let even = head + body / n * k;
             let last = *starts.last().unwrap_or(&0);
-            let window = even.max(last + 1)..(even + window_len).min(bytes.len());
+            let from = even.max(last + 1);
+            // A trace's window from where it starts (a start found may lie
+            // an entry past the even point, beyond the next one's).
+            let end = if trace { from } else { even } + window_len;
+            let window = from..end.min(bytes.len());
             match window.into_iter().find_map(&starts_at) {
                 Some(at) => starts.push(at),
-                None if trace => break,
+                // The trace's end: the last piece is short.
+                None if trace && end >= bytes.len() => break,
+                // A trace with no two entries side by side here: one piece
+                // would hold the rest, extracted ahead of the table whole
+                // (memory counted late) on one core; read it whole.
+                None if trace => return Vec::new(),
                 None => {}
             }
         }

@@ -306,3 +306,37 @@ fn random_traces_in_pieces() {
     assert_eq!(bad, 0);
     assert!(ok > fell, "{ok} joined up, {fell} fell back");
 }
+
+/// `len` bytes of whole packets, each entry followed by `gap` bytes that
+/// are no entry (none: side by side).
+fn packets(r: &mut Rng, len: usize, gap: usize) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut tod = TOD;
+    while bytes.len() < len {
+        tod += 1000;
+        let n = 200 + r.below(1200) as usize;
+        bytes.extend(entry(4, 0, n as u32, false, tod, "OSAQDIO1", &ipv4(r, n)));
+        bytes.resize(bytes.len() + gap, 0x55);
+    }
+    bytes
+}
+
+/// Where a trace has no two entries side by side (a writer record of one
+/// entry behind a header, say), no piece can be confirmed: throughout,
+/// the search stops at its first window; in the middle, the rest would be
+/// one piece, extracted whole ahead of the table (its memory counted
+/// late) on one core: the trace is read whole.  Entries side by side
+/// throughout: as many pieces as asked.
+#[test]
+fn a_trace_without_entries_side_by_side_is_read_whole() {
+    let mut r = Rng(12345);
+    let pieces = |b: &[u8], n| capture::from_bytes(b).unwrap().pieces(n).len();
+    let apart = packets(&mut r, 3 << 20, 1);
+    assert_eq!(pieces(&apart, 6), 0);
+    let mut middle = packets(&mut r, 1 << 20, 0);
+    middle.extend(packets(&mut r, 1 << 20, 1));
+    middle.extend(packets(&mut r, 1 << 20, 0));
+    assert_eq!(pieces(&middle, 6), 0);
+    let side_by_side = packets(&mut r, 3 << 20, 0);
+    assert_eq!(pieces(&side_by_side, 6), 6);
+}
