@@ -370,15 +370,23 @@ impl<'a> Capture<'a> {
 
     /// About how many bytes reading holds on the heap beside the packets
     /// it hands out: a stream's buffer and, for a file inflated on a
-    /// thread of its own, its chunks read ahead (at most 1.5 MiB).  Not
-    /// counted: the decompressor's own state (tens of KiB) and a CTRACE
-    /// reader's record buffer.
+    /// thread of its own, its chunks read ahead (at most 1.5 MiB); a
+    /// CTRACE trace's reader buffers (the content ahead of its scanner, a
+    /// segmented packet's joined bytes).  Not counted: the decompressor's
+    /// own state (tens of KiB).
     pub fn held_bytes(&self) -> usize {
         let ahead = match self.inflating_thread {
             true => inflate::AHEAD_BYTES,
             false => 0,
         };
-        self.source.buffer_bytes().saturating_add(ahead)
+        let trace = match &self.reader {
+            Reader::Ctrace(r) => r.held_bytes(),
+            _ => 0,
+        };
+        self.source
+            .buffer_bytes()
+            .saturating_add(ahead)
+            .saturating_add(trace)
     }
 
     /// The file name given to [`open`] ("<memory>" for [`from_bytes`]).

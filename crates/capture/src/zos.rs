@@ -95,6 +95,11 @@ impl CtraceReader {
         }
     }
 
+    /// Bytes the `ctrace` reader's buffers hold on the heap.
+    pub fn held_bytes(&self) -> usize {
+        self.reader.held_bytes()
+    }
+
     /// Seconds taken off TOD times (the capture's option).
     pub fn leap_seconds(&self) -> i64 {
         self.leap_seconds

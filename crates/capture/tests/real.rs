@@ -688,3 +688,27 @@ fn udp_carrying(bytes: &[u8], dst: &Path) {
             .unwrap();
     }
 }
+
+/// A CTRACE reader's buffers are counted in what the capture holds
+/// (`Capture::held_bytes`, which `--memory-limit` counts while a point is
+/// read, whole or in pieces); a mapped pcap holds none.
+#[test]
+fn a_trace_readers_buffers_are_counted() {
+    let dir = temp_dir("ctrace-held");
+    let src = data_dir().join("real-http.pcap");
+    let trace = dir.join("http.ctrace");
+    synth(&src, &trace, &["--framing", "raw", "--segment-size", "333"]);
+    let mut cap = capture::open(&trace).unwrap();
+    assert_eq!(cap.held_bytes(), 0, "nothing read yet");
+    let mut most = 0;
+    while cap.next_packet().unwrap().is_some() {
+        most = most.max(cap.held_bytes());
+    }
+    assert!(most >= 1024, "{most} bytes");
+    assert!(most <= 4 << 20, "{most} bytes");
+    let mut pcap = capture::open(&src).unwrap();
+    while pcap.next_packet().unwrap().is_some() {
+        assert_eq!(pcap.held_bytes(), 0);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

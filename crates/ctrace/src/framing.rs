@@ -193,6 +193,11 @@ pub(crate) struct Content {
 }
 
 impl Content {
+    /// Bytes it holds on the heap (its buffer's room).
+    pub fn held_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Content position one past the last byte.
     pub fn end(&self) -> u64 {
         self.base + self.buf.len() as u64

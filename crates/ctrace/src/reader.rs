@@ -276,6 +276,13 @@ impl Reader {
                 .all(|&b| b == 0)
     }
 
+    /// Bytes its buffers hold on the heap: the content read ahead of the
+    /// scanner and a segmented packet's joined bytes (the rest is a few
+    /// positions).  A caller that keeps a memory limit counts them.
+    pub fn held_bytes(&self) -> usize {
+        self.content.held_bytes() + self.joined.capacity()
+    }
+
     /// The framing read (raw once a descriptor did not fit).
     pub fn framing(&self) -> Framing {
         if self.deframer.degraded {

@@ -739,18 +739,28 @@ fn extract_piece(
         Err(e) => return fail(out, 0, e),
     };
     // The buffer grows in steps counted in `room` as they are made (by
-    // doubling: room for the next `COUNT_EVERY` frames at least).
+    // doubling: room for the next `COUNT_EVERY` frames at least).  The
+    // capture's own buffers (a CTRACE reader's) too, in frames' room, as
+    // they grow, and given back when the piece is read.
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut reader_room = 0;
     let result = loop {
         if out.capacity() - out.len() < COUNT_EVERY {
             let had = out.capacity();
             out.reserve(COUNT_EVERY);
-            room.fetch_add(out.capacity() - had, std::sync::atomic::Ordering::Relaxed);
+            room.fetch_add(out.capacity() - had, Relaxed);
+        }
+        let r = cap.held_bytes().div_ceil(std::mem::size_of::<Extracted>());
+        if r > reader_room {
+            room.fetch_add(r - reader_room, Relaxed);
+            reader_room = r;
         }
         match extract_batch(&mut cap, &mut out, COUNT_EVERY) {
             Ok(true) => {}
             done => break done,
         }
     };
+    room.fetch_sub(reader_room, Relaxed);
     let numbered = cap.frames();
     match result {
         Ok(_) => PieceKeys {
