@@ -9,8 +9,10 @@
 //! payloads carry earlier entries (guesses that must fail).  `SEEDS=N` for
 //! more traces (the review ran 1000: 7843 readings joined up, 2575 fell
 //! back, none differed).
-use capture::{Direction, Link};
 use ctrace::build::{self, Header};
+use trace_pieces::{in_pieces, trace_packet};
+
+mod trace_pieces;
 
 struct Rng(u64);
 impl Rng {
@@ -196,48 +198,6 @@ fn trace(r: &mut Rng, target: usize) -> Vec<u8> {
     out
 }
 
-type P = (u32, i64, u32, Link, Direction, u64, Vec<u8>, Vec<u8>, i64);
-
-fn tp(p: &capture::Packet<'_>) -> P {
-    (
-        p.frame,
-        p.ts_ns,
-        p.orig_len,
-        p.link,
-        p.direction,
-        p.offset,
-        p.data.to_vec(),
-        p.wire.to_vec(),
-        p.wire_ts_ns,
-    )
-}
-
-fn in_pieces(bytes: &[u8], n: usize, opts: &capture::Options) -> (Option<Vec<P>>, usize) {
-    let cap = capture::from_bytes_with(bytes, opts).unwrap();
-    let pieces = cap.pieces(n);
-    let mut joined = Vec::new();
-    let mut before = 0u32;
-    for (k, piece) in pieces.iter().enumerate() {
-        let mut r = piece.open().unwrap();
-        loop {
-            match r.next_packet() {
-                Ok(Some(p)) => {
-                    let mut t = tp(&p);
-                    t.0 += before;
-                    joined.push(t);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    assert!(k + 1 < pieces.len(), "the last piece: {e}");
-                    return (None, pieces.len());
-                }
-            }
-        }
-        before += r.frames();
-    }
-    (Some(joined), pieces.len())
-}
-
 #[test]
 fn random_traces_in_pieces() {
     let seeds: u64 = std::env::var("SEEDS")
@@ -260,9 +220,9 @@ fn random_traces_in_pieces() {
             continue;
         }
         let mut whole = Vec::new();
-        let _ = cap.for_each(|p| whole.push(tp(p)));
+        let _ = cap.for_each(|p| whole.push(trace_packet(p)));
         for n in [2usize, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233] {
-            match in_pieces(&bytes, n, &opts) {
+            match in_pieces(&capture::from_bytes_with(&bytes, &opts).unwrap(), n) {
                 (Some(j), pieces) => {
                     if j != whole {
                         bad += 1;
